@@ -1,0 +1,1 @@
+//! keurmerk-domain (under construction)

@@ -1,0 +1,1 @@
+//! keurmerk-label (under construction)

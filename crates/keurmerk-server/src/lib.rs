@@ -1,0 +1,1 @@
+//! keurmerk-server (under construction)

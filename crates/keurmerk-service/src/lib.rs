@@ -1,0 +1,1 @@
+//! keurmerk-service (under construction)

@@ -1,0 +1,1 @@
+//! keurmerk-store (under construction)

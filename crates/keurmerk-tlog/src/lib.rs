@@ -1,0 +1,1 @@
+//! keurmerk-tlog (under construction)

@@ -1,0 +1,1 @@
+//! keurmerk-trust (under construction)
