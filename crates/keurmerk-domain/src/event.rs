@@ -1,0 +1,525 @@
+//! Events: every change to a certificate is an event, stored append-only. The certificate's state
+//! is *derived* by folding its events ([`fold`]); stored state is only a cache of that fold.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
+use crate::lifecycle::{transition, ActorRole, Command, Denial, State};
+use crate::model::{DependencyKind, IssuerKind, Severity};
+
+/// A version the certificate covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveredVersion {
+    /// Version record id.
+    pub id: RecordId,
+    /// Version string.
+    pub version: String,
+    /// Release date.
+    pub released_on: NaiveDate,
+    /// Whether it is a security update.
+    pub security_update: bool,
+}
+
+/// A dependency as recorded on the certificate, with what is known of the service's certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencySnapshot {
+    /// Dependency record id.
+    pub id: RecordId,
+    /// Kind of service.
+    pub kind: DependencyKind,
+    /// Provider name.
+    pub provider: String,
+    /// Service name.
+    pub service: String,
+    /// The service's certificate, if it has one.
+    pub certificate: Option<CertificateId>,
+    /// That certificate's state when last told.
+    pub certificate_state: Option<State>,
+    /// That certificate's last day of validity.
+    pub certificate_valid_until: Option<NaiveDate>,
+}
+
+/// How a vulnerability match was closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Resolution {
+    /// A covered security update contains the fix.
+    Fixed {
+        /// The version that fixes it.
+        version: String,
+    },
+    /// The holder's VEX says the product is not affected.
+    NotAffected {
+        /// The VEX justification.
+        justification: String,
+    },
+    /// The advisory was withdrawn by its publisher.
+    AdvisoryWithdrawn,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The certificate or statement of conformity was issued. Always the first event.
+    Issued {
+        /// Product.
+        product: RecordId,
+        /// Holder.
+        holder: OrgId,
+        /// Scheme.
+        scheme: SchemeId,
+        /// Level.
+        level: LevelId,
+        /// Issuer.
+        issuer: OrgId,
+        /// Self or third party.
+        issuer_kind: IssuerKind,
+        /// Supervising national authority.
+        authority: Option<OrgId>,
+        /// The assessment it rests on.
+        assessment: RecordId,
+        /// Last day of validity.
+        valid_until: NaiveDate,
+        /// Last day of security support, if committed.
+        support_until: Option<NaiveDate>,
+        /// Versions covered at issue.
+        versions: Vec<CoveredVersion>,
+        /// Dependencies at issue.
+        dependencies: Vec<DependencySnapshot>,
+    },
+    /// A further version is covered.
+    VersionCovered {
+        /// The version.
+        version: CoveredVersion,
+    },
+    /// Suspended.
+    Suspended {
+        /// Why, in the actor's words.
+        reason: String,
+        /// Until when, if set.
+        until: Option<NaiveDate>,
+    },
+    /// A suspension was extended by the national authority.
+    SuspensionExtended {
+        /// New end.
+        until: NaiveDate,
+        /// Why.
+        reason: String,
+    },
+    /// The suspension was lifted.
+    Reinstated {
+        /// Note.
+        note: String,
+    },
+    /// Withdrawn for good.
+    Withdrawn {
+        /// Why.
+        reason: String,
+    },
+    /// The validity period ended.
+    Expired,
+    /// Replaced by a newer certificate.
+    Superseded {
+        /// The replacement.
+        by: CertificateId,
+    },
+    /// The scheme stopped issuing.
+    MarkedLegacy,
+    /// The support period changed.
+    SupportChanged {
+        /// New last day of support.
+        support_until: NaiveDate,
+    },
+    /// A dependency was declared or updated.
+    DependencyDeclared {
+        /// The dependency.
+        dependency: DependencySnapshot,
+    },
+    /// A dependency's certificate changed state.
+    DependencyStatusChanged {
+        /// Dependency record id.
+        dependency: RecordId,
+        /// The service certificate's new state.
+        state: State,
+    },
+    /// A dependency was removed.
+    DependencyRemoved {
+        /// Dependency record id.
+        dependency: RecordId,
+    },
+    /// A vulnerability was matched against a covered version's components.
+    VulnerabilityMatched {
+        /// Advisory or CVE id.
+        vulnerability: String,
+        /// Severity bucket.
+        severity: Severity,
+        /// The affected component (purl).
+        component: String,
+        /// Known to be actively exploited.
+        exploited: bool,
+        /// First fixed version, if known.
+        fixed_in: Option<String>,
+    },
+    /// A match was closed.
+    VulnerabilityResolved {
+        /// Advisory or CVE id.
+        vulnerability: String,
+        /// How.
+        resolution: Resolution,
+    },
+}
+
+impl EventKind {
+    /// The stable name of the event type (used in storage and feeds).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Issued { .. } => "issued",
+            EventKind::VersionCovered { .. } => "version_covered",
+            EventKind::Suspended { .. } => "suspended",
+            EventKind::SuspensionExtended { .. } => "suspension_extended",
+            EventKind::Reinstated { .. } => "reinstated",
+            EventKind::Withdrawn { .. } => "withdrawn",
+            EventKind::Expired => "expired",
+            EventKind::Superseded { .. } => "superseded",
+            EventKind::MarkedLegacy => "marked_legacy",
+            EventKind::SupportChanged { .. } => "support_changed",
+            EventKind::DependencyDeclared { .. } => "dependency_declared",
+            EventKind::DependencyStatusChanged { .. } => "dependency_status_changed",
+            EventKind::DependencyRemoved { .. } => "dependency_removed",
+            EventKind::VulnerabilityMatched { .. } => "vulnerability_matched",
+            EventKind::VulnerabilityResolved { .. } => "vulnerability_resolved",
+        }
+    }
+
+    /// The lifecycle command this event records, if it changes the state.
+    pub fn command(&self) -> Option<Command> {
+        match self {
+            EventKind::Suspended { .. } => Some(Command::Suspend),
+            EventKind::SuspensionExtended { .. } => Some(Command::ExtendSuspension),
+            EventKind::Reinstated { .. } => Some(Command::Reinstate),
+            EventKind::Withdrawn { .. } => Some(Command::Withdraw),
+            EventKind::Expired => Some(Command::Expire),
+            EventKind::Superseded { .. } => Some(Command::Supersede),
+            EventKind::MarkedLegacy => Some(Command::MarkLegacy),
+            _ => None,
+        }
+    }
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the registry-wide event sequence (assigned by the store).
+    pub seq: i64,
+    /// The certificate it belongs to.
+    pub certificate: CertificateId,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it (organisation).
+    pub actor: OrgId,
+    /// In what role relative to the certificate.
+    pub role: ActorRole,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Why a sequence of events does not fold into a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FoldError {
+    /// There are no events.
+    #[error("certificate has no events")]
+    Empty,
+    /// The first event is not `issued`, or a later one is.
+    #[error("event {seq}: `issued` must be the first event and only the first")]
+    IssuedOutOfPlace {
+        /// The event's sequence number.
+        seq: i64,
+    },
+    /// An event belongs to another certificate.
+    #[error("event {seq} belongs to certificate {other}, not {expected}")]
+    WrongCertificate {
+        /// The event's sequence number.
+        seq: i64,
+        /// Its certificate.
+        other: CertificateId,
+        /// The one being folded.
+        expected: CertificateId,
+    },
+    /// A lifecycle event the transition table forbids.
+    #[error("event {seq}: {denial}")]
+    Denied {
+        /// The event's sequence number.
+        seq: i64,
+        /// Why the table refuses it.
+        denial: Denial,
+    },
+}
+
+/// An open or closed vulnerability match, as folded from events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VulnerabilityState {
+    /// Advisory id.
+    pub id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Component purl.
+    pub component: String,
+    /// Actively exploited.
+    pub exploited: bool,
+    /// First fixed version.
+    pub fixed_in: Option<String>,
+    /// When first seen.
+    pub first_seen: DateTime<Utc>,
+    /// How it was closed, if it was.
+    pub resolution: Option<Resolution>,
+}
+
+/// A running or past suspension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// Why.
+    pub reason: String,
+    /// Until when, if set.
+    pub until: Option<NaiveDate>,
+    /// Who suspended it.
+    pub by: OrgId,
+}
+
+/// The certificate as derived from its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateView {
+    /// Identifier.
+    pub id: CertificateId,
+    /// Product.
+    pub product: RecordId,
+    /// Holder.
+    pub holder: OrgId,
+    /// Scheme.
+    pub scheme: SchemeId,
+    /// Level.
+    pub level: LevelId,
+    /// Issuer.
+    pub issuer: OrgId,
+    /// Self or third party.
+    pub issuer_kind: IssuerKind,
+    /// Supervising authority.
+    pub authority: Option<OrgId>,
+    /// Assessment.
+    pub assessment: RecordId,
+    /// Issue time.
+    pub issued_at: DateTime<Utc>,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+    /// Last day of support.
+    pub support_until: Option<NaiveDate>,
+    /// Lifecycle state.
+    pub state: State,
+    /// Current suspension, while suspended.
+    pub suspension: Option<Suspension>,
+    /// Withdrawal time and reason.
+    pub withdrawn: Option<(DateTime<Utc>, String)>,
+    /// When the state last changed.
+    pub state_since: DateTime<Utc>,
+    /// Covered versions, oldest first.
+    pub versions: Vec<CoveredVersion>,
+    /// Dependencies by record id.
+    pub dependencies: BTreeMap<RecordId, DependencySnapshot>,
+    /// Vulnerability matches by id.
+    pub vulnerabilities: BTreeMap<String, VulnerabilityState>,
+    /// Replacement, when superseded.
+    pub superseded_by: Option<CertificateId>,
+    /// Number of events folded.
+    pub event_count: usize,
+}
+
+impl CertificateView {
+    /// The newest covered security update.
+    pub fn latest_security_update(&self) -> Option<&CoveredVersion> {
+        self.versions
+            .iter()
+            .filter(|v| v.security_update)
+            .max_by_key(|v| v.released_on)
+    }
+}
+
+/// Folds a certificate's events, oldest first, into its current view. Every lifecycle event is
+/// checked against the transition table, so a stored history the table forbids is an error.
+pub fn fold(events: &[Event]) -> Result<CertificateView, FoldError> {
+    let (first, rest) = events.split_first().ok_or(FoldError::Empty)?;
+    let mut view = match &first.kind {
+        EventKind::Issued {
+            product,
+            holder,
+            scheme,
+            level,
+            issuer,
+            issuer_kind,
+            authority,
+            assessment,
+            valid_until,
+            support_until,
+            versions,
+            dependencies,
+        } => CertificateView {
+            id: first.certificate.clone(),
+            product: product.clone(),
+            holder: holder.clone(),
+            scheme: scheme.clone(),
+            level: level.clone(),
+            issuer: issuer.clone(),
+            issuer_kind: *issuer_kind,
+            authority: authority.clone(),
+            assessment: assessment.clone(),
+            issued_at: first.at,
+            valid_until: *valid_until,
+            support_until: *support_until,
+            state: State::Active,
+            suspension: None,
+            withdrawn: None,
+            state_since: first.at,
+            versions: versions.clone(),
+            dependencies: dependencies
+                .iter()
+                .map(|d| (d.id.clone(), d.clone()))
+                .collect(),
+            vulnerabilities: BTreeMap::new(),
+            superseded_by: None,
+            event_count: 1,
+        },
+        _ => return Err(FoldError::IssuedOutOfPlace { seq: first.seq }),
+    };
+    for event in rest {
+        apply(&mut view, event)?;
+    }
+    Ok(view)
+}
+
+/// Applies one further event to a view.
+pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError> {
+    if event.certificate != view.id {
+        return Err(FoldError::WrongCertificate {
+            seq: event.seq,
+            other: event.certificate.clone(),
+            expected: view.id.clone(),
+        });
+    }
+    if let Some(command) = event.kind.command() {
+        let to =
+            transition(view.state, command, event.role).map_err(|denial| FoldError::Denied {
+                seq: event.seq,
+                denial,
+            })?;
+        if to != view.state {
+            view.state_since = event.at;
+        }
+        view.state = to;
+    }
+    match &event.kind {
+        EventKind::Issued { .. } => return Err(FoldError::IssuedOutOfPlace { seq: event.seq }),
+        EventKind::VersionCovered { version } => {
+            view.versions.retain(|v| v.id != version.id);
+            view.versions.push(version.clone());
+        }
+        EventKind::Suspended { reason, until } => {
+            view.suspension = Some(Suspension {
+                since: event.at,
+                reason: reason.clone(),
+                until: *until,
+                by: event.actor.clone(),
+            });
+        }
+        EventKind::SuspensionExtended { until, reason } => {
+            if let Some(s) = view.suspension.as_mut() {
+                s.until = Some(*until);
+                s.reason = reason.clone();
+            }
+        }
+        EventKind::Reinstated { .. } => view.suspension = None,
+        EventKind::Withdrawn { reason } => {
+            view.suspension = None;
+            view.withdrawn = Some((event.at, reason.clone()));
+        }
+        EventKind::Superseded { by } => view.superseded_by = Some(by.clone()),
+        EventKind::Expired | EventKind::MarkedLegacy => {}
+        EventKind::SupportChanged { support_until } => view.support_until = Some(*support_until),
+        EventKind::DependencyDeclared { dependency } => {
+            view.dependencies
+                .insert(dependency.id.clone(), dependency.clone());
+        }
+        EventKind::DependencyStatusChanged { dependency, state } => {
+            if let Some(d) = view.dependencies.get_mut(dependency) {
+                d.certificate_state = Some(*state);
+            }
+        }
+        EventKind::DependencyRemoved { dependency } => {
+            view.dependencies.remove(dependency);
+        }
+        EventKind::VulnerabilityMatched {
+            vulnerability,
+            severity,
+            component,
+            exploited,
+            fixed_in,
+        } => {
+            let first_seen = view
+                .vulnerabilities
+                .get(vulnerability)
+                .filter(|v| v.resolution.is_none())
+                .map_or(event.at, |v| v.first_seen);
+            view.vulnerabilities.insert(
+                vulnerability.clone(),
+                VulnerabilityState {
+                    id: vulnerability.clone(),
+                    severity: *severity,
+                    component: component.clone(),
+                    exploited: *exploited,
+                    fixed_in: fixed_in.clone(),
+                    first_seen,
+                    resolution: None,
+                },
+            );
+        }
+        EventKind::VulnerabilityResolved {
+            vulnerability,
+            resolution,
+        } => {
+            if let Some(v) = view.vulnerabilities.get_mut(vulnerability) {
+                v.resolution = Some(resolution.clone());
+            }
+        }
+    }
+    view.event_count += 1;
+    Ok(())
+}
+
+/// The role of `actor` relative to a certificate, given what the service layer knows of it.
+pub fn role_of(
+    actor: &OrgId,
+    issuer: &OrgId,
+    holder: &OrgId,
+    authority: Option<&OrgId>,
+    actor_is_registry: bool,
+) -> ActorRole {
+    if actor == issuer {
+        ActorRole::Issuer
+    } else if Some(actor) == authority {
+        ActorRole::NationalAuthority
+    } else if actor_is_registry {
+        ActorRole::Registry
+    } else if actor == holder {
+        ActorRole::Holder
+    } else {
+        ActorRole::Other
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

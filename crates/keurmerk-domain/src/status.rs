@@ -1,0 +1,399 @@
+//! Label status (SPEC §5): what a consumer sees when they scan the label. [`evaluate`] is a pure
+//! function of the certificate's events, its scheme's policy and the time: same inputs, same
+//! output, replayable from the logged events.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{fold, CertificateView, CoveredVersion, Event, FoldError};
+use crate::ids::{CertificateId, RecordId};
+use crate::lifecycle::State;
+use crate::model::{text_enum, DependencyKind, IssuerKind, Severity, UnknownValue};
+use crate::scheme::StatusPolicy;
+
+mod texts;
+
+text_enum!(
+    /// The label status, from best to worst.
+    LabelStatus, "label status" {
+        /// Certified, supported, no overdue vulnerabilities, dependencies fine.
+        Valid = "valid",
+        /// Still certified, but something needs the user's or maker's action.
+        Attention = "attention",
+        /// The certificate is suspended.
+        Suspended = "suspended",
+        /// Security support has ended.
+        SupportEnded = "support_ended",
+        /// The certificate's validity has ended.
+        Expired = "expired",
+        /// The certificate was withdrawn.
+        Withdrawn = "withdrawn",
+    }
+);
+
+impl LabelStatus {
+    /// Whether the label still stands (valid or attention).
+    pub fn is_in_force(self) -> bool {
+        matches!(self, LabelStatus::Valid | LabelStatus::Attention)
+    }
+}
+
+/// A machine-readable reason for the status, with a plain-language text per language
+/// ([`Reason::text`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Reason {
+    /// Withdrawn by the issuer or authority.
+    Withdrawn {
+        /// When.
+        on: NaiveDate,
+        /// Why.
+        reason: String,
+    },
+    /// Validity ended.
+    Expired {
+        /// Last day of validity.
+        on: NaiveDate,
+    },
+    /// Replaced by a newer certificate.
+    Superseded {
+        /// The replacement.
+        by: CertificateId,
+    },
+    /// Suspended by the issuer or authority.
+    Suspended {
+        /// Since when.
+        since: NaiveDate,
+        /// Why.
+        reason: String,
+        /// Until when, if set.
+        until: Option<NaiveDate>,
+    },
+    /// A vulnerability was not fixed before the scheme's deadline.
+    VulnerabilityOverdue {
+        /// Advisory id.
+        vulnerability: String,
+        /// Severity.
+        severity: Severity,
+        /// The deadline that passed.
+        deadline: NaiveDate,
+        /// Whether the scheme suspends the label for it.
+        suspends: bool,
+    },
+    /// Security support has ended.
+    SupportEnded {
+        /// Last day of support.
+        on: NaiveDate,
+    },
+    /// Security support ends soon.
+    SupportEnding {
+        /// Last day of support.
+        on: NaiveDate,
+        /// Days left.
+        days_left: i64,
+    },
+    /// The maker has not said how long the product gets security updates.
+    NoSupportPeriod,
+    /// A service the product depends on has no certificate.
+    DependencyUncertified {
+        /// The service.
+        service: String,
+        /// Its provider.
+        provider: String,
+        /// Kind of service.
+        kind: DependencyKind,
+    },
+    /// A service the product depends on has a certificate that is not in force.
+    DependencyNotValid {
+        /// The service.
+        service: String,
+        /// Its provider.
+        provider: String,
+        /// Kind of service.
+        kind: DependencyKind,
+        /// The service certificate's state.
+        state: State,
+    },
+    /// A known vulnerability is open, inside its remediation window.
+    VulnerabilityOpen {
+        /// Advisory id.
+        vulnerability: String,
+        /// Severity.
+        severity: Severity,
+        /// Deadline for the fix.
+        deadline: NaiveDate,
+        /// Known to be actively exploited.
+        exploited: bool,
+    },
+    /// The scheme no longer issues labels; this one stays valid until it ends.
+    SchemeLegacy,
+}
+
+impl Reason {
+    /// The stable code, as serialised.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Withdrawn { .. } => "withdrawn",
+            Reason::Expired { .. } => "expired",
+            Reason::Superseded { .. } => "superseded",
+            Reason::Suspended { .. } => "suspended",
+            Reason::VulnerabilityOverdue { .. } => "vulnerability_overdue",
+            Reason::SupportEnded { .. } => "support_ended",
+            Reason::SupportEnding { .. } => "support_ending",
+            Reason::NoSupportPeriod => "no_support_period",
+            Reason::DependencyUncertified { .. } => "dependency_uncertified",
+            Reason::DependencyNotValid { .. } => "dependency_not_valid",
+            Reason::VulnerabilityOpen { .. } => "vulnerability_open",
+            Reason::SchemeLegacy => "scheme_legacy",
+        }
+    }
+}
+
+/// The status of one dependency, as shown beside the label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyStatus {
+    /// Dependency record id.
+    pub id: RecordId,
+    /// Kind of service.
+    pub kind: DependencyKind,
+    /// Provider.
+    pub provider: String,
+    /// Service.
+    pub service: String,
+    /// Its certificate.
+    pub certificate: Option<CertificateId>,
+    /// `None` when it has no certificate.
+    pub state: Option<State>,
+    /// Whether it counts as fine.
+    pub ok: bool,
+}
+
+/// The full evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// The certificate.
+    pub certificate: CertificateId,
+    /// The status.
+    pub status: LabelStatus,
+    /// Why, most important first.
+    pub reasons: Vec<Reason>,
+    /// When evaluated.
+    pub evaluated_at: DateTime<Utc>,
+    /// Lifecycle state from the events.
+    pub state: State,
+    /// Self-declared or independently tested.
+    pub issuer_kind: IssuerKind,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+    /// Last day of support.
+    pub support_until: Option<NaiveDate>,
+    /// Newest covered security update.
+    pub latest_security_update: Option<CoveredVersion>,
+    /// Open vulnerabilities by severity.
+    pub open_vulnerabilities: BTreeMap<Severity, usize>,
+    /// Dependencies and their status.
+    pub dependencies: Vec<DependencyStatus>,
+}
+
+/// Evaluates a certificate's label status from its events (oldest first).
+pub fn evaluate(
+    certificate: &CertificateId,
+    events: &[Event],
+    policy: &StatusPolicy,
+    now: DateTime<Utc>,
+) -> Result<StatusReport, FoldError> {
+    let view = fold(events)?;
+    if &view.id != certificate {
+        return Err(FoldError::WrongCertificate {
+            seq: events.first().map_or(0, |e| e.seq),
+            other: view.id,
+            expected: certificate.clone(),
+        });
+    }
+    Ok(evaluate_view(&view, policy, now))
+}
+
+fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
+    date.checked_add_days(Days::new(days.into()))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// Evaluates an already-folded view.
+pub fn evaluate_view(
+    view: &CertificateView,
+    policy: &StatusPolicy,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    let today = now.date_naive();
+    let mut status = LabelStatus::Valid;
+    let mut reasons = Vec::new();
+    let worsen = |s: LabelStatus, current: &mut LabelStatus| {
+        if s > *current {
+            *current = s;
+        }
+    };
+
+    match view.state {
+        State::Withdrawn => {
+            let (at, reason) = view
+                .withdrawn
+                .clone()
+                .unwrap_or((view.state_since, String::new()));
+            reasons.push(Reason::Withdrawn {
+                on: at.date_naive(),
+                reason,
+            });
+            worsen(LabelStatus::Withdrawn, &mut status);
+        }
+        State::Superseded => {
+            if let Some(by) = &view.superseded_by {
+                reasons.push(Reason::Superseded { by: by.clone() });
+            }
+            worsen(LabelStatus::Expired, &mut status);
+        }
+        State::Expired => {
+            reasons.push(Reason::Expired {
+                on: view.valid_until.min(view.state_since.date_naive()),
+            });
+            worsen(LabelStatus::Expired, &mut status);
+        }
+        State::Suspended => {
+            if let Some(s) = &view.suspension {
+                reasons.push(Reason::Suspended {
+                    since: s.since.date_naive(),
+                    reason: s.reason.clone(),
+                    until: s.until,
+                });
+            }
+            worsen(LabelStatus::Suspended, &mut status);
+        }
+        State::Legacy => reasons.push(Reason::SchemeLegacy),
+        State::Active => {}
+    }
+    if !view.state.is_terminal() && today > view.valid_until {
+        reasons.push(Reason::Expired {
+            on: view.valid_until,
+        });
+        worsen(LabelStatus::Expired, &mut status);
+    }
+
+    // Vulnerabilities against the scheme's deadlines.
+    let mut open_counts = BTreeMap::new();
+    let mut open: Vec<_> = view
+        .vulnerabilities
+        .values()
+        .filter(|v| v.resolution.is_none())
+        .collect();
+    open.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.id.cmp(&b.id)));
+    for v in open {
+        *open_counts.entry(v.severity).or_insert(0) += 1;
+        let deadline = add_days(
+            v.first_seen.date_naive(),
+            policy.remediation_days.for_severity(v.severity),
+        );
+        if today > deadline {
+            let suspends = policy.suspend_when_overdue.contains(&v.severity);
+            reasons.push(Reason::VulnerabilityOverdue {
+                vulnerability: v.id.clone(),
+                severity: v.severity,
+                deadline,
+                suspends,
+            });
+            worsen(
+                if suspends {
+                    LabelStatus::Suspended
+                } else {
+                    LabelStatus::Attention
+                },
+                &mut status,
+            );
+        } else {
+            reasons.push(Reason::VulnerabilityOpen {
+                vulnerability: v.id.clone(),
+                severity: v.severity,
+                deadline,
+                exploited: v.exploited,
+            });
+            worsen(LabelStatus::Attention, &mut status);
+        }
+    }
+
+    // Support period.
+    match view.support_until {
+        Some(end) if today > end => {
+            reasons.push(Reason::SupportEnded { on: end });
+            worsen(LabelStatus::SupportEnded, &mut status);
+        }
+        Some(end) => {
+            let days_left = (end - today).num_days();
+            if days_left < i64::from(policy.support_warning_days) {
+                reasons.push(Reason::SupportEnding { on: end, days_left });
+                worsen(LabelStatus::Attention, &mut status);
+            }
+        }
+        None => {
+            reasons.push(Reason::NoSupportPeriod);
+            worsen(LabelStatus::Attention, &mut status);
+        }
+    }
+
+    // Dependencies.
+    let mut dependencies = Vec::new();
+    for d in view.dependencies.values() {
+        let state = d.certificate.as_ref().map(|_| {
+            match (d.certificate_state, d.certificate_valid_until) {
+                (Some(s), _) if s.is_terminal() || s == State::Suspended => s,
+                (_, Some(until)) if today > until => State::Expired,
+                (Some(s), _) => s,
+                (None, _) => State::Active,
+            }
+        });
+        let ok = matches!(state, Some(State::Active | State::Legacy));
+        match state {
+            None => reasons.push(Reason::DependencyUncertified {
+                service: d.service.clone(),
+                provider: d.provider.clone(),
+                kind: d.kind,
+            }),
+            Some(s) if !ok => reasons.push(Reason::DependencyNotValid {
+                service: d.service.clone(),
+                provider: d.provider.clone(),
+                kind: d.kind,
+                state: s,
+            }),
+            Some(_) => {}
+        }
+        if !ok {
+            worsen(LabelStatus::Attention, &mut status);
+        }
+        dependencies.push(DependencyStatus {
+            id: d.id.clone(),
+            kind: d.kind,
+            provider: d.provider.clone(),
+            service: d.service.clone(),
+            certificate: d.certificate.clone(),
+            state,
+            ok,
+        });
+    }
+
+    StatusReport {
+        certificate: view.id.clone(),
+        status,
+        reasons,
+        evaluated_at: now,
+        state: view.state,
+        issuer_kind: view.issuer_kind,
+        valid_until: view.valid_until,
+        support_until: view.support_until,
+        latest_security_update: view.latest_security_update().cloned(),
+        open_vulnerabilities: open_counts,
+        dependencies,
+    }
+}
+
+#[cfg(test)]
+mod tests;

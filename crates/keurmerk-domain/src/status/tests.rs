@@ -1,0 +1,409 @@
+//! Table-driven tests: one row per reason, each with the status it must produce.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::event::tests::{cert, ev, issued, t};
+use crate::event::{DependencySnapshot, EventKind, Resolution};
+use crate::i18n::Lang;
+use crate::ids::RecordId;
+use crate::lifecycle::ActorRole;
+use crate::scheme::RemediationDays;
+
+fn policy() -> StatusPolicy {
+    StatusPolicy {
+        max_validity_months: 36,
+        remediation_days: RemediationDays {
+            critical: 30,
+            high: 60,
+            medium: 90,
+            low: 180,
+        },
+        suspend_when_overdue: vec![Severity::Critical],
+        max_suspension_days: 42,
+        max_suspension_total_days: None,
+        support_warning_days: 90,
+        valid_only_while_supported: false,
+        withdraw_when_unremediable: true,
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn far() -> Option<NaiveDate> {
+    Some(date(2030, 1, 1))
+}
+
+fn dep(cert: Option<&str>, state: Option<State>, until: Option<NaiveDate>) -> DependencySnapshot {
+    DependencySnapshot {
+        id: RecordId::new("DEP-000001").unwrap(),
+        kind: DependencyKind::Cloud,
+        provider: "Nimbus".into(),
+        service: "Nimbus Cloud".into(),
+        certificate: cert.map(|c| CertificateId::new(c).unwrap()),
+        certificate_state: state,
+        certificate_valid_until: until,
+    }
+}
+
+fn vuln(seq: i64, day: u32, id: &str, severity: Severity) -> crate::event::Event {
+    ev(
+        seq,
+        day,
+        "registry",
+        ActorRole::Registry,
+        EventKind::VulnerabilityMatched {
+            vulnerability: id.into(),
+            severity,
+            component: "pkg:golang/example.com/x@1.0.0".into(),
+            exploited: false,
+            fixed_in: Some("1.0.1".into()),
+        },
+    )
+}
+
+struct Case {
+    name: &'static str,
+    events: Vec<crate::event::Event>,
+    now_day: u32,
+    status: LabelStatus,
+    codes: &'static [&'static str],
+}
+
+fn cases() -> Vec<Case> {
+    use ActorRole as R;
+    vec![
+        Case {
+            name: "valid",
+            events: vec![issued(far(), vec![])],
+            now_day: 10,
+            status: LabelStatus::Valid,
+            codes: &[],
+        },
+        Case {
+            name: "withdrawn",
+            events: vec![
+                issued(far(), vec![]),
+                ev(
+                    2,
+                    3,
+                    "lab",
+                    R::Issuer,
+                    EventKind::Withdrawn {
+                        reason: "fraud".into(),
+                    },
+                ),
+            ],
+            now_day: 10,
+            status: LabelStatus::Withdrawn,
+            codes: &["withdrawn"],
+        },
+        Case {
+            name: "expired by event",
+            events: vec![
+                issued(far(), vec![]),
+                ev(2, 3, "registry", R::Registry, EventKind::Expired),
+            ],
+            now_day: 10,
+            status: LabelStatus::Expired,
+            codes: &["expired"],
+        },
+        Case {
+            // valid_until is 2028-12-31; day 1100 is in 2029.
+            name: "expired by date without event",
+            events: vec![issued(far(), vec![])],
+            now_day: 1100,
+            status: LabelStatus::Expired,
+            codes: &["expired"],
+        },
+        Case {
+            name: "superseded",
+            events: vec![
+                issued(far(), vec![]),
+                ev(
+                    2,
+                    3,
+                    "lab",
+                    R::Issuer,
+                    EventKind::Superseded {
+                        by: CertificateId::new("KM-2026-000002").unwrap(),
+                    },
+                ),
+            ],
+            now_day: 10,
+            status: LabelStatus::Expired,
+            codes: &["superseded"],
+        },
+        Case {
+            name: "suspended",
+            events: vec![
+                issued(far(), vec![]),
+                ev(
+                    2,
+                    3,
+                    "nl-rdi",
+                    R::NationalAuthority,
+                    EventKind::Suspended {
+                        reason: "complaint".into(),
+                        until: Some(date(2026, 2, 14)),
+                    },
+                ),
+            ],
+            now_day: 10,
+            status: LabelStatus::Suspended,
+            codes: &["suspended"],
+        },
+        Case {
+            name: "legacy stays valid",
+            events: vec![
+                issued(far(), vec![]),
+                ev(2, 3, "registry", R::Registry, EventKind::MarkedLegacy),
+            ],
+            now_day: 10,
+            status: LabelStatus::Valid,
+            codes: &["scheme_legacy"],
+        },
+        Case {
+            name: "support ended",
+            events: vec![issued(Some(date(2026, 1, 5)), vec![])],
+            now_day: 10,
+            status: LabelStatus::SupportEnded,
+            codes: &["support_ended"],
+        },
+        Case {
+            // now = 2026-01-11; support ends 2026-04-01: 80 days left (< 90).
+            name: "support ending within 90 days",
+            events: vec![issued(Some(date(2026, 4, 1)), vec![])],
+            now_day: 10,
+            status: LabelStatus::Attention,
+            codes: &["support_ending"],
+        },
+        Case {
+            name: "support ending in exactly 90 days is fine",
+            events: vec![issued(Some(date(2026, 4, 11)), vec![])],
+            now_day: 10,
+            status: LabelStatus::Valid,
+            codes: &[],
+        },
+        Case {
+            name: "no support period",
+            events: vec![issued(None, vec![])],
+            now_day: 10,
+            status: LabelStatus::Attention,
+            codes: &["no_support_period"],
+        },
+        Case {
+            name: "dependency without certificate",
+            events: vec![issued(far(), vec![dep(None, None, None)])],
+            now_day: 10,
+            status: LabelStatus::Attention,
+            codes: &["dependency_uncertified"],
+        },
+        Case {
+            name: "dependency certificate fine",
+            events: vec![issued(
+                far(),
+                vec![dep(Some("KM-2025-000001"), Some(State::Active), far())],
+            )],
+            now_day: 10,
+            status: LabelStatus::Valid,
+            codes: &[],
+        },
+        Case {
+            name: "dependency suspended",
+            events: vec![
+                issued(
+                    far(),
+                    vec![dep(Some("KM-2025-000001"), Some(State::Active), far())],
+                ),
+                ev(
+                    2,
+                    4,
+                    "registry",
+                    R::Registry,
+                    EventKind::DependencyStatusChanged {
+                        dependency: RecordId::new("DEP-000001").unwrap(),
+                        state: State::Suspended,
+                    },
+                ),
+            ],
+            now_day: 10,
+            status: LabelStatus::Attention,
+            codes: &["dependency_not_valid"],
+        },
+        Case {
+            name: "dependency withdrawn",
+            events: vec![issued(
+                far(),
+                vec![dep(Some("KM-2025-000001"), Some(State::Withdrawn), far())],
+            )],
+            now_day: 10,
+            status: LabelStatus::Attention,
+            codes: &["dependency_not_valid"],
+        },
+        Case {
+            name: "dependency expired by date",
+            events: vec![issued(
+                far(),
+                vec![dep(
+                    Some("KM-2025-000001"),
+                    Some(State::Active),
+                    Some(date(2026, 1, 2)),
+                )],
+            )],
+            now_day: 10,
+            status: LabelStatus::Attention,
+            codes: &["dependency_not_valid"],
+        },
+        Case {
+            name: "vulnerability inside window",
+            events: vec![
+                issued(far(), vec![]),
+                vuln(2, 1, "GO-1", Severity::Critical),
+            ],
+            now_day: 20,
+            status: LabelStatus::Attention,
+            codes: &["vulnerability_open"],
+        },
+        Case {
+            name: "critical overdue suspends",
+            events: vec![
+                issued(far(), vec![]),
+                vuln(2, 1, "GO-1", Severity::Critical),
+            ],
+            now_day: 40,
+            status: LabelStatus::Suspended,
+            codes: &["vulnerability_overdue"],
+        },
+        Case {
+            name: "high overdue only asks attention under this policy",
+            events: vec![issued(far(), vec![]), vuln(2, 1, "GO-2", Severity::High)],
+            now_day: 70,
+            status: LabelStatus::Attention,
+            codes: &["vulnerability_overdue"],
+        },
+        Case {
+            name: "resolved vulnerability no longer counts",
+            events: vec![
+                issued(far(), vec![]),
+                vuln(2, 1, "GO-1", Severity::Critical),
+                ev(
+                    3,
+                    5,
+                    "maker",
+                    R::Holder,
+                    EventKind::VulnerabilityResolved {
+                        vulnerability: "GO-1".into(),
+                        resolution: Resolution::NotAffected {
+                            justification: "vulnerable_code_not_in_execute_path".into(),
+                        },
+                    },
+                ),
+            ],
+            now_day: 40,
+            status: LabelStatus::Valid,
+            codes: &[],
+        },
+        Case {
+            name: "withdrawn beats everything",
+            events: vec![
+                issued(None, vec![dep(None, None, None)]),
+                vuln(2, 1, "GO-1", Severity::Critical),
+                ev(
+                    3,
+                    3,
+                    "lab",
+                    R::Issuer,
+                    EventKind::Withdrawn { reason: "x".into() },
+                ),
+            ],
+            now_day: 40,
+            status: LabelStatus::Withdrawn,
+            codes: &[
+                "withdrawn",
+                "vulnerability_overdue",
+                "no_support_period",
+                "dependency_uncertified",
+            ],
+        },
+    ]
+}
+
+#[test]
+fn every_reason_row() {
+    for c in cases() {
+        let report = evaluate(&cert(), &c.events, &policy(), t(c.now_day)).unwrap();
+        let codes: Vec<_> = report.reasons.iter().map(Reason::code).collect();
+        assert_eq!(report.status, c.status, "{}: {:?}", c.name, report.reasons);
+        assert_eq!(codes, c.codes, "{}", c.name);
+    }
+}
+
+#[test]
+fn every_reason_has_text_in_every_language() {
+    for c in cases() {
+        let report = evaluate(&cert(), &c.events, &policy(), t(c.now_day)).unwrap();
+        for r in &report.reasons {
+            let mut seen = std::collections::BTreeSet::new();
+            for lang in Lang::ALL {
+                let text = r.text(lang);
+                assert!(text.len() > 20, "{} {lang}: {text}", r.code());
+                assert!(
+                    seen.insert(text),
+                    "{} has the same text in two languages",
+                    r.code()
+                );
+            }
+        }
+        for lang in Lang::ALL {
+            assert!(!report.status.title(lang).is_empty());
+            assert!(report.status.explanation(lang).len() > 20);
+        }
+    }
+}
+
+#[test]
+fn dependency_reason_names_the_service() {
+    let report = evaluate(
+        &cert(),
+        &[issued(far(), vec![dep(None, None, None)])],
+        &policy(),
+        t(1),
+    )
+    .unwrap();
+    assert!(report.reasons[0].text(Lang::Nl).contains("Nimbus Cloud"));
+    assert!(!report.dependencies[0].ok);
+}
+
+#[test]
+fn deadlines_come_from_the_policy() {
+    let report = evaluate(
+        &cert(),
+        &[issued(far(), vec![]), vuln(2, 0, "GO-1", Severity::Medium)],
+        &policy(),
+        t(1),
+    )
+    .unwrap();
+    match &report.reasons[0] {
+        Reason::VulnerabilityOpen { deadline, .. } => assert_eq!(*deadline, date(2026, 4, 1)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(report.open_vulnerabilities[&Severity::Medium], 1);
+}
+
+#[test]
+fn deterministic_and_replayable() {
+    for c in cases() {
+        let a = evaluate(&cert(), &c.events, &policy(), t(c.now_day)).unwrap();
+        let b = evaluate(&cert(), &c.events, &policy(), t(c.now_day)).unwrap();
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn wrong_certificate_is_refused() {
+    let other = CertificateId::new("KM-2026-000777").unwrap();
+    assert!(evaluate(&other, &[issued(far(), vec![])], &policy(), t(1)).is_err());
+}

@@ -1,0 +1,248 @@
+//! Plain-language texts for label statuses and reasons, in every supported language.
+//! Written for someone standing in a shop with a phone: short, concrete, no jargon.
+
+use super::{LabelStatus, Reason};
+use crate::i18n::Lang;
+use crate::lifecycle::State;
+use crate::model::{DependencyKind, Severity};
+
+impl LabelStatus {
+    /// Short status name.
+    pub fn title(self, lang: Lang) -> &'static str {
+        match self {
+            LabelStatus::Valid => lang.pick("Valid", "Geldig", "Gültig", "Valide"),
+            LabelStatus::Attention => lang.pick(
+                "Valid, attention needed",
+                "Geldig, let op",
+                "Gültig, Achtung",
+                "Valide, attention",
+            ),
+            LabelStatus::Suspended => lang.pick("Suspended", "Geschorst", "Ausgesetzt", "Suspendu"),
+            LabelStatus::SupportEnded => lang.pick(
+                "No more security updates",
+                "Geen beveiligingsupdates meer",
+                "Keine Sicherheitsupdates mehr",
+                "Plus de mises à jour de sécurité",
+            ),
+            LabelStatus::Expired => lang.pick("Expired", "Verlopen", "Abgelaufen", "Expiré"),
+            LabelStatus::Withdrawn => lang.pick("Withdrawn", "Ingetrokken", "Entzogen", "Retiré"),
+        }
+    }
+
+    /// One sentence saying what the status means for the buyer or user.
+    pub fn explanation(self, lang: Lang) -> &'static str {
+        match self {
+            LabelStatus::Valid => lang.pick(
+                "This product meets the security requirements of its label, gets security updates and has no known unfixed problems.",
+                "Dit product voldoet aan de beveiligingseisen van zijn keurmerk, krijgt beveiligingsupdates en heeft geen bekende openstaande problemen.",
+                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Siegels, erhält Sicherheitsupdates und hat keine bekannten offenen Probleme.",
+                "Ce produit respecte les exigences de sécurité de son label, reçoit des mises à jour de sécurité et n'a aucun problème connu non corrigé.",
+            ),
+            LabelStatus::Attention => lang.pick(
+                "The label is still valid, but something needs action. Read the points below.",
+                "Het keurmerk is nog geldig, maar er moet iets gebeuren. Lees de punten hieronder.",
+                "Das Siegel ist noch gültig, aber etwas muss getan werden. Lesen Sie die Punkte unten.",
+                "Le label est toujours valide, mais une action est nécessaire. Lisez les points ci-dessous.",
+            ),
+            LabelStatus::Suspended => lang.pick(
+                "The label is temporarily not valid. Until the problem is solved, do not rely on it.",
+                "Het keurmerk is tijdelijk niet geldig. Vertrouw er niet op totdat het probleem is opgelost.",
+                "Das Siegel ist vorübergehend nicht gültig. Verlassen Sie sich nicht darauf, bis das Problem gelöst ist.",
+                "Le label n'est temporairement pas valide. Ne vous y fiez pas tant que le problème n'est pas résolu.",
+            ),
+            LabelStatus::SupportEnded => lang.pick(
+                "The maker no longer fixes security problems in this product. New problems will stay open.",
+                "De fabrikant lost geen beveiligingsproblemen in dit product meer op. Nieuwe problemen blijven open.",
+                "Der Hersteller behebt keine Sicherheitsprobleme in diesem Produkt mehr. Neue Probleme bleiben offen.",
+                "Le fabricant ne corrige plus les problèmes de sécurité de ce produit. Les nouveaux problèmes resteront ouverts.",
+            ),
+            LabelStatus::Expired => lang.pick(
+                "The label is no longer valid: its period has ended.",
+                "Het keurmerk is niet meer geldig: de looptijd is voorbij.",
+                "Das Siegel ist nicht mehr gültig: seine Laufzeit ist abgelaufen.",
+                "Le label n'est plus valide : sa durée est écoulée.",
+            ),
+            LabelStatus::Withdrawn => lang.pick(
+                "The label has been withdrawn and is no longer valid.",
+                "Het keurmerk is ingetrokken en niet meer geldig.",
+                "Das Siegel wurde entzogen und ist nicht mehr gültig.",
+                "Le label a été retiré et n'est plus valide.",
+            ),
+        }
+    }
+}
+
+fn severity_word(s: Severity, lang: Lang) -> &'static str {
+    match s {
+        Severity::Critical => lang.pick("critical", "kritiek", "kritisches", "critique"),
+        Severity::High => lang.pick("serious", "ernstig", "schwerwiegendes", "grave"),
+        Severity::Medium => lang.pick("moderate", "matig", "mittleres", "modéré"),
+        Severity::Low | Severity::None => lang.pick("minor", "klein", "geringes", "mineur"),
+    }
+}
+
+fn kind_word(k: DependencyKind, lang: Lang) -> &'static str {
+    match k {
+        DependencyKind::Cloud => lang.pick(
+            "online service",
+            "online dienst",
+            "Online-Dienst",
+            "service en ligne",
+        ),
+        DependencyKind::Connectivity => lang.pick(
+            "network connection service",
+            "verbindingsdienst",
+            "Verbindungsdienst",
+            "service de connexion",
+        ),
+        DependencyKind::MobileApp => lang.pick("app", "app", "App", "application"),
+        DependencyKind::Antivirus => lang.pick(
+            "security service",
+            "beveiligingsdienst",
+            "Sicherheitsdienst",
+            "service de sécurité",
+        ),
+        DependencyKind::Other => lang.pick("service", "dienst", "Dienst", "service"),
+    }
+}
+
+fn state_word(s: State, lang: Lang) -> &'static str {
+    match s {
+        State::Active => lang.pick("valid", "geldig", "gültig", "valide"),
+        State::Suspended => lang.pick("suspended", "geschorst", "ausgesetzt", "suspendu"),
+        State::Withdrawn => lang.pick("withdrawn", "ingetrokken", "entzogen", "retiré"),
+        State::Expired => lang.pick("expired", "verlopen", "abgelaufen", "expiré"),
+        State::Superseded => lang.pick("replaced", "vervangen", "ersetzt", "remplacé"),
+        State::Legacy => lang.pick(
+            "valid (old scheme)",
+            "geldig (oude regeling)",
+            "gültig (altes Programm)",
+            "valide (ancien programme)",
+        ),
+    }
+}
+
+impl Reason {
+    /// The reason in plain words.
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Reason::Withdrawn { on, reason } => lang.pick(
+                format!("The label was withdrawn on {on}. Reason: {reason}"),
+                format!("Het keurmerk is op {on} ingetrokken. Reden: {reason}"),
+                format!("Das Siegel wurde am {on} entzogen. Grund: {reason}"),
+                format!("Le label a été retiré le {on}. Motif : {reason}"),
+            ),
+            Reason::Expired { on } => lang.pick(
+                format!("The label was valid until {on}."),
+                format!("Het keurmerk was geldig tot {on}."),
+                format!("Das Siegel war bis {on} gültig."),
+                format!("Le label était valide jusqu'au {on}."),
+            ),
+            Reason::Superseded { by } => lang.pick(
+                format!("This label has been replaced by label {by}."),
+                format!("Dit keurmerk is vervangen door keurmerk {by}."),
+                format!("Dieses Siegel wurde durch Siegel {by} ersetzt."),
+                format!("Ce label a été remplacé par le label {by}."),
+            ),
+            Reason::Suspended { since, reason, until } => {
+                let base = lang.pick(
+                    format!("The label has been suspended since {since}. Reason: {reason}"),
+                    format!("Het keurmerk is geschorst sinds {since}. Reden: {reason}"),
+                    format!("Das Siegel ist seit {since} ausgesetzt. Grund: {reason}"),
+                    format!("Le label est suspendu depuis le {since}. Motif : {reason}"),
+                );
+                match until {
+                    Some(u) => format!(
+                        "{base} {}",
+                        lang.pick(
+                            format!("The suspension lasts until {u} at the latest."),
+                            format!("De schorsing duurt uiterlijk tot {u}."),
+                            format!("Die Aussetzung dauert höchstens bis {u}."),
+                            format!("La suspension dure au plus tard jusqu'au {u}."),
+                        )
+                    ),
+                    None => base,
+                }
+            }
+            Reason::VulnerabilityOverdue {
+                vulnerability,
+                severity,
+                deadline,
+                ..
+            } => {
+                let sev = severity_word(*severity, lang);
+                lang.pick(
+                    format!("A {sev} security problem ({vulnerability}) should have been fixed by {deadline}, but the maker has not fixed it."),
+                    format!("Een {sev} beveiligingsprobleem ({vulnerability}) had uiterlijk {deadline} opgelost moeten zijn, maar de fabrikant heeft het niet opgelost."),
+                    format!("Ein {sev} Sicherheitsproblem ({vulnerability}) hätte bis {deadline} behoben sein müssen, aber der Hersteller hat es nicht behoben."),
+                    format!("Un problème de sécurité {sev} ({vulnerability}) aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
+                )
+            }
+            Reason::SupportEnded { on } => lang.pick(
+                format!("Security updates ended on {on}. The maker no longer fixes security problems."),
+                format!("Beveiligingsupdates zijn gestopt op {on}. De fabrikant lost geen beveiligingsproblemen meer op."),
+                format!("Sicherheitsupdates endeten am {on}. Der Hersteller behebt keine Sicherheitsprobleme mehr."),
+                format!("Les mises à jour de sécurité ont pris fin le {on}. Le fabricant ne corrige plus les problèmes de sécurité."),
+            ),
+            Reason::SupportEnding { on, days_left } => lang.pick(
+                format!("Security updates stop on {on}, in {days_left} days. After that, new security problems will not be fixed."),
+                format!("Beveiligingsupdates stoppen op {on}, over {days_left} dagen. Daarna worden nieuwe beveiligingsproblemen niet meer opgelost."),
+                format!("Sicherheitsupdates enden am {on}, in {days_left} Tagen. Danach werden neue Sicherheitsprobleme nicht mehr behoben."),
+                format!("Les mises à jour de sécurité s'arrêtent le {on}, dans {days_left} jours. Ensuite, les nouveaux problèmes de sécurité ne seront plus corrigés."),
+            ),
+            Reason::NoSupportPeriod => lang.pick(
+                "The maker has not said how long this product will get security updates.".to_owned(),
+                "De fabrikant heeft niet gezegd hoe lang dit product beveiligingsupdates krijgt.".to_owned(),
+                "Der Hersteller hat nicht angegeben, wie lange dieses Produkt Sicherheitsupdates erhält.".to_owned(),
+                "Le fabricant n'a pas indiqué pendant combien de temps ce produit recevra des mises à jour de sécurité.".to_owned(),
+            ),
+            Reason::DependencyUncertified { service, provider, kind } => {
+                let k = kind_word(*kind, lang);
+                lang.pick(
+                    format!("The product needs the {k} \"{service}\" from {provider}, which has no security label."),
+                    format!("Het product gebruikt de {k} \"{service}\" van {provider}, die geen beveiligingskeurmerk heeft."),
+                    format!("Das Produkt ist angewiesen auf: {k} „{service}“ von {provider}. Dieser Dienst hat kein Sicherheitssiegel."),
+                    format!("Le produit dépend de : {k} « {service} » de {provider}. Ce service n'a pas de label de sécurité."),
+                )
+            }
+            Reason::DependencyNotValid { service, provider, kind, state } => {
+                let k = kind_word(*kind, lang);
+                let s = state_word(*state, lang);
+                lang.pick(
+                    format!("The product needs the {k} \"{service}\" from {provider}, whose security label is {s}."),
+                    format!("Het product gebruikt de {k} \"{service}\" van {provider}, waarvan het beveiligingskeurmerk {s} is."),
+                    format!("Das Produkt ist angewiesen auf: {k} „{service}“ von {provider}. Das Sicherheitssiegel dieses Dienstes ist {s}."),
+                    format!("Le produit dépend de : {k} « {service} » de {provider}. Le label de sécurité de ce service est {s}."),
+                )
+            }
+            Reason::VulnerabilityOpen { vulnerability, severity, deadline, exploited } => {
+                let sev = severity_word(*severity, lang);
+                let base = lang.pick(
+                    format!("A {sev} security problem ({vulnerability}) is known. The maker must fix it by {deadline}."),
+                    format!("Er is een {sev} beveiligingsprobleem ({vulnerability}) bekend. De fabrikant moet het uiterlijk {deadline} oplossen."),
+                    format!("Ein {sev} Sicherheitsproblem ({vulnerability}) ist bekannt. Der Hersteller muss es bis {deadline} beheben."),
+                    format!("Un problème de sécurité {sev} ({vulnerability}) est connu. Le fabricant doit le corriger avant le {deadline}."),
+                );
+                if *exploited {
+                    format!(
+                        "{base} {}",
+                        lang.pick(
+                            "Attackers are already using it.",
+                            "Aanvallers maken er al misbruik van.",
+                            "Angreifer nutzen es bereits aus.",
+                            "Des attaquants l'exploitent déjà.",
+                        )
+                    )
+                } else {
+                    base
+                }
+            }
+            Reason::SchemeLegacy => lang.pick(
+                "This label comes from a scheme that no longer issues new labels. It stays valid until it ends.".to_owned(),
+                "Dit keurmerk komt uit een regeling die geen nieuwe keurmerken meer uitgeeft. Het blijft geldig tot het afloopt.".to_owned(),
+                "Dieses Siegel stammt aus einem Programm, das keine neuen Siegel mehr vergibt. Es bleibt bis zu seinem Ablauf gültig.".to_owned(),
+                "Ce label provient d'un programme qui n'en délivre plus. Il reste valide jusqu'à son échéance.".to_owned(),
+            ),
+        }
+    }
+}
