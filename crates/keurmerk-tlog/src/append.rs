@@ -84,7 +84,9 @@ pub fn append_leaf_hashes(
         } else {
             known.get(&idx).copied()
         }
-        .ok_or(Error::InvalidInput("internal: append needs a hash it does not have"))
+        .ok_or(Error::InvalidInput(
+            "internal: append needs a hash it does not have",
+        ))
     };
 
     for (i, h) in leaf_hashes.iter().enumerate() {

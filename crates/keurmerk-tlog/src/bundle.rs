@@ -58,7 +58,9 @@ pub fn decode_entry_bundle(data: &[u8]) -> Result<Vec<&[u8]>> {
 pub fn decode_entry_bundle_exact(data: &[u8], width: u16) -> Result<Vec<&[u8]>> {
     let entries = decode_entry_bundle(data)?;
     if entries.len() != usize::from(width) {
-        return Err(Error::MalformedBundle("entry count does not match bundle width"));
+        return Err(Error::MalformedBundle(
+            "entry count does not match bundle width",
+        ));
     }
     Ok(entries)
 }

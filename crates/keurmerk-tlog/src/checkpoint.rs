@@ -52,7 +52,9 @@ impl Checkpoint {
     fn validate(&self) -> Result<()> {
         for line in std::iter::once(&self.origin).chain(&self.extensions) {
             if line.is_empty() || line.contains('\n') {
-                return Err(Error::MalformedCheckpoint("empty or multi-line origin/extension"));
+                return Err(Error::MalformedCheckpoint(
+                    "empty or multi-line origin/extension",
+                ));
             }
             check_note_chars(line).map_err(|_| Error::MalformedCheckpoint("control character"))?;
         }
@@ -67,12 +69,15 @@ impl Checkpoint {
         let mut lines = body.split('\n');
         let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
         else {
-            return Err(Error::MalformedCheckpoint("need origin, size and root hash lines"));
+            return Err(Error::MalformedCheckpoint(
+                "need origin, size and root hash lines",
+            ));
         };
-        let size = parse_canonical_u64(size)
-            .ok_or(Error::MalformedCheckpoint("tree size is not a canonical decimal"))?;
-        let root =
-            Hash::from_base64(root).map_err(|_| Error::MalformedCheckpoint("root hash is not base64 of 32 bytes"))?;
+        let size = parse_canonical_u64(size).ok_or(Error::MalformedCheckpoint(
+            "tree size is not a canonical decimal",
+        ))?;
+        let root = Hash::from_base64(root)
+            .map_err(|_| Error::MalformedCheckpoint("root hash is not base64 of 32 bytes"))?;
         let c = Checkpoint {
             origin: origin.to_owned(),
             size,
@@ -85,7 +90,12 @@ impl Checkpoint {
 
     /// The note text, ending in a newline.
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');

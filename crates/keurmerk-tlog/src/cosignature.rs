@@ -105,7 +105,11 @@ pub struct CosignatureV1Signer {
 
 impl std::fmt::Debug for CosignatureV1Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CosignatureV1Signer({}+{}, <redacted>)", self.name, self.id)
+        write!(
+            f,
+            "CosignatureV1Signer({}+{}, <redacted>)",
+            self.name, self.id
+        )
     }
 }
 
@@ -117,7 +121,11 @@ impl CosignatureV1Signer {
         }
         Ok(CosignatureV1Signer {
             name: name.to_owned(),
-            id: key_id(name, SIG_TYPE_COSIGNATURE_V1, key.verifying_key().as_bytes()),
+            id: key_id(
+                name,
+                SIG_TYPE_COSIGNATURE_V1,
+                key.verifying_key().as_bytes(),
+            ),
             key,
         })
     }
@@ -194,7 +202,10 @@ impl Signer for TimestampedCosigner<'_> {
     }
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
         let text = std::str::from_utf8(msg).map_err(|_| Error::MalformedNote("invalid UTF-8"))?;
-        let sig = self.signer.key.sign(&cosigned_message(text, self.timestamp));
+        let sig = self
+            .signer
+            .key
+            .sign(&cosigned_message(text, self.timestamp));
         let mut out = Vec::with_capacity(COSIGNATURE_V1_LEN);
         out.extend_from_slice(&self.timestamp.to_be_bytes());
         out.extend_from_slice(&sig.to_bytes());

@@ -44,8 +44,12 @@ fn decode_key(s: &str) -> Result<Vec<u8>> {
 /// Splits a verifier key string and checks its key ID. Returns the name,
 /// key ID, signature type byte and public key bytes.
 pub(crate) fn split_vkey(vkey: &str) -> Result<(String, KeyId, u8, Vec<u8>)> {
-    let (name, rest) = vkey.split_once('+').ok_or(Error::MalformedKey("missing '+'"))?;
-    let (id, key64) = rest.split_once('+').ok_or(Error::MalformedKey("missing '+'"))?;
+    let (name, rest) = vkey
+        .split_once('+')
+        .ok_or(Error::MalformedKey("missing '+'"))?;
+    let (id, key64) = rest
+        .split_once('+')
+        .ok_or(Error::MalformedKey("missing '+'"))?;
     if !is_valid_key_name(name) {
         return Err(Error::MalformedKey("invalid key name"));
     }
@@ -63,9 +67,15 @@ pub(crate) fn split_vkey(vkey: &str) -> Result<(String, KeyId, u8, Vec<u8>)> {
 pub(crate) fn split_skey(skey: &str) -> Result<(String, KeyId, u8, Vec<u8>)> {
     let rest = skey
         .strip_prefix("PRIVATE+KEY+")
-        .ok_or(Error::MalformedKey("signer key must start with PRIVATE+KEY+"))?;
-    let (name, rest) = rest.split_once('+').ok_or(Error::MalformedKey("missing '+'"))?;
-    let (id, key64) = rest.split_once('+').ok_or(Error::MalformedKey("missing '+'"))?;
+        .ok_or(Error::MalformedKey(
+            "signer key must start with PRIVATE+KEY+",
+        ))?;
+    let (name, rest) = rest
+        .split_once('+')
+        .ok_or(Error::MalformedKey("missing '+'"))?;
+    let (id, key64) = rest
+        .split_once('+')
+        .ok_or(Error::MalformedKey("missing '+'"))?;
     if !is_valid_key_name(name) {
         return Err(Error::MalformedKey("invalid key name"));
     }
@@ -77,7 +87,11 @@ pub(crate) fn split_skey(skey: &str) -> Result<(String, KeyId, u8, Vec<u8>)> {
 pub(crate) fn format_vkey(name: &str, ty: u8, public: &[u8]) -> String {
     let mut raw = vec![ty];
     raw.extend_from_slice(public);
-    format!("{name}+{}+{}", key_id(name, ty, public), STANDARD.encode(raw))
+    format!(
+        "{name}+{}+{}",
+        key_id(name, ty, public),
+        STANDARD.encode(raw)
+    )
 }
 
 pub(crate) fn format_skey(name: &str, ty: u8, public: &[u8], seed: &[u8]) -> String {

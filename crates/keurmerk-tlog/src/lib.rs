@@ -91,8 +91,8 @@ pub use tile::{
 };
 pub use tile_reader::{StoredTileHashReader, TileHashReader, TileReader};
 pub use tree::{
-    check_record, check_tree, prove_record, prove_tree, split_stored_hash_index,
-    stored_hash_count, stored_hash_index, stored_hashes, stored_hashes_for_record_hash, tree_hash,
-    HashReader, HashReaderFn, MAX_TREE_SIZE,
+    check_record, check_tree, prove_record, prove_tree, split_stored_hash_index, stored_hash_count,
+    stored_hash_index, stored_hashes, stored_hashes_for_record_hash, tree_hash, HashReader,
+    HashReaderFn, MAX_TREE_SIZE,
 };
 pub use verify::{root_from_inclusion_proof, verify_consistency, verify_inclusion};

@@ -84,7 +84,11 @@ pub struct Verifiers {
 impl std::fmt::Debug for Verifiers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.list.iter().map(|v| format!("{}+{}", v.name(), v.key_id())))
+            .entries(
+                self.list
+                    .iter()
+                    .map(|v| format!("{}+{}", v.name(), v.key_id())),
+            )
             .finish()
     }
 }
@@ -163,12 +167,12 @@ impl NoteSignature {
     }
 
     fn parse_line(line: &str) -> Result<NoteSignature> {
-        let rest = line
-            .strip_prefix(SIG_PREFIX)
-            .ok_or(Error::MalformedNote("signature line must start with em dash and space"))?;
-        let (name, b64) = rest
-            .split_once(' ')
-            .ok_or(Error::MalformedNote("signature line needs name and signature"))?;
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or(Error::MalformedNote(
+            "signature line must start with em dash and space",
+        ))?;
+        let (name, b64) = rest.split_once(' ').ok_or(Error::MalformedNote(
+            "signature line needs name and signature",
+        ))?;
         if !is_valid_key_name(name) {
             return Err(Error::MalformedNote("invalid key name in signature line"));
         }
@@ -253,7 +257,9 @@ impl Note {
             .ok_or(Error::MalformedNote("missing blank line before signatures"))?;
         let (text, sigs) = (&msg[..split + 1], &msg[split + 2..]);
         if sigs.is_empty() || !sigs.ends_with('\n') {
-            return Err(Error::MalformedNote("signature block must end with a newline"));
+            return Err(Error::MalformedNote(
+                "signature block must end with a newline",
+            ));
         }
         let lines: Vec<&str> = sigs[..sigs.len() - 1].split('\n').collect();
         if lines.len() > MAX_SIGNATURES {
@@ -326,7 +332,9 @@ pub struct OpenedNote {
 impl OpenedNote {
     /// Whether a signature by (name, key ID) verified.
     pub fn is_signed_by(&self, name: &str, id: KeyId) -> bool {
-        self.verified.iter().any(|s| s.name == name && s.key_id == id)
+        self.verified
+            .iter()
+            .any(|s| s.name == name && s.key_id == id)
     }
 }
 

@@ -67,12 +67,14 @@ impl Receipt {
             return Err(Error::MalformedReceipt("receipt too large"));
         }
         let s = std::str::from_utf8(input).map_err(|_| Error::MalformedReceipt("invalid UTF-8"))?;
-        let (head, checkpoint) = s
-            .split_once("\n\n")
-            .ok_or(Error::MalformedReceipt("missing blank line before checkpoint"))?;
+        let (head, checkpoint) = s.split_once("\n\n").ok_or(Error::MalformedReceipt(
+            "missing blank line before checkpoint",
+        ))?;
         let mut lines = head.split('\n');
         if lines.next() != Some(RECEIPT_HEADER) {
-            return Err(Error::MalformedReceipt("missing c2sp.org/tlog-proof@v1 header"));
+            return Err(Error::MalformedReceipt(
+                "missing c2sp.org/tlog-proof@v1 header",
+            ));
         }
         let mut line = lines.next();
         let mut extra = None;
@@ -93,7 +95,10 @@ impl Receipt {
             if proof.len() == MAX_PROOF_HASHES {
                 return Err(Error::MalformedReceipt("too many proof hashes"));
             }
-            proof.push(Hash::from_base64(l).map_err(|_| Error::MalformedReceipt("malformed proof hash"))?);
+            proof.push(
+                Hash::from_base64(l)
+                    .map_err(|_| Error::MalformedReceipt("malformed proof hash"))?,
+            );
         }
         // The checkpoint must at least be a well-formed signed note with a
         // checkpoint body; signatures are checked by `verify_receipt`.
@@ -133,14 +138,24 @@ impl Receipt {
 /// and the inclusion proof must place `leaf` at `receipt.index` under the
 /// checkpoint's root. The caller must still check the checkpoint origin
 /// (or use [`verify_receipt_for_origin`]) and its witness policy.
-pub fn verify_receipt(receipt: &Receipt, leaf: Leaf<'_>, verifiers: &Verifiers) -> Result<VerifiedReceipt> {
+pub fn verify_receipt(
+    receipt: &Receipt,
+    leaf: Leaf<'_>,
+    verifiers: &Verifiers,
+) -> Result<VerifiedReceipt> {
     let note = open_note(receipt.checkpoint.as_bytes(), verifiers)?;
     let checkpoint = Checkpoint::parse(&note.text)?;
     let h = match leaf {
         Leaf::Data(d) => leaf_hash(d),
         Leaf::Hash(h) => h,
     };
-    verify_inclusion(&h, receipt.index, checkpoint.size, &receipt.proof, &checkpoint.root)?;
+    verify_inclusion(
+        &h,
+        receipt.index,
+        checkpoint.size,
+        &receipt.proof,
+        &checkpoint.root,
+    )?;
     Ok(VerifiedReceipt {
         checkpoint,
         note,

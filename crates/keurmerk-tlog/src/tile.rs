@@ -8,7 +8,9 @@
 
 use crate::error::{Error, Result};
 use crate::hash::{node_hash, Hash, HASH_SIZE};
-use crate::tree::{read_exact, split_stored_hash_index, stored_hash_index, HashReader, MAX_TREE_SIZE};
+use crate::tree::{
+    read_exact, split_stored_hash_index, stored_hash_index, HashReader, MAX_TREE_SIZE,
+};
 
 /// Tile height: each tile spans 8 tree levels.
 pub const TILE_HEIGHT: u32 = 8;
@@ -144,7 +146,9 @@ pub fn parse_tile_path(path: &str) -> Result<TileResource> {
     let level: u8 = if entries {
         0
     } else {
-        parse_decimal(parts[1]).and_then(|l| u8::try_from(l).ok()).ok_or_else(bad)?
+        parse_decimal(parts[1])
+            .and_then(|l| u8::try_from(l).ok())
+            .ok_or_else(bad)?
     };
     let mut width = TILE_WIDTH;
     if let Some(last_group) = parts[parts.len() - 2].strip_suffix(".p") {
@@ -275,7 +279,10 @@ pub fn hash_from_tile(tile: &Tile, data: &[u8], index: i64) -> Result<Hash> {
 pub(crate) fn tile_subtree_hash(data: &[u8]) -> Result<Hash> {
     let n = data.len() / HASH_SIZE;
     if n == 0 || !n.is_power_of_two() || data.len() % HASH_SIZE != 0 {
-        return Err(Error::InvalidTile(format!("{} bytes is not 2^k hashes", data.len())));
+        return Err(Error::InvalidTile(format!(
+            "{} bytes is not 2^k hashes",
+            data.len()
+        )));
     }
     if n == 1 {
         return Hash::from_slice(data);
@@ -303,7 +310,10 @@ pub(crate) fn tile_hash_indexes(tile: &Tile) -> Result<Vec<i64>> {
         .and_then(|s| s.checked_add(u64::from(tile.width)))
         .filter(|&end| level < 63 && end <= MAX_TREE_SIZE >> level);
     let (Some(start), Some(_)) = (start, fits) else {
-        return Err(Error::InvalidTile(format!("{} beyond maximum tree size", tile.path())));
+        return Err(Error::InvalidTile(format!(
+            "{} beyond maximum tree size",
+            tile.path()
+        )));
     };
     Ok((0..u64::from(tile.width))
         .map(|i| stored_hash_index(level, start + i))
@@ -313,8 +323,14 @@ pub(crate) fn tile_hash_indexes(tile: &Tile) -> Result<Vec<i64>> {
 /// Splits tile data into its hashes; the length must be a multiple of 32
 /// and at most 256 hashes.
 pub fn tile_hashes(data: &[u8]) -> Result<Vec<Hash>> {
-    if data.is_empty() || data.len() % HASH_SIZE != 0 || data.len() > usize::from(TILE_WIDTH) * HASH_SIZE {
-        return Err(Error::InvalidTile(format!("{} bytes is not 1..=256 hashes", data.len())));
+    if data.is_empty()
+        || data.len() % HASH_SIZE != 0
+        || data.len() > usize::from(TILE_WIDTH) * HASH_SIZE
+    {
+        return Err(Error::InvalidTile(format!(
+            "{} bytes is not 1..=256 hashes",
+            data.len()
+        )));
     }
     data.chunks_exact(HASH_SIZE).map(Hash::from_slice).collect()
 }
@@ -328,8 +344,16 @@ mod tests {
         let t = Tile::new(4, 1_234_067, 8).unwrap();
         assert_eq!(t.path(), "tile/4/x001/x234/067.p/8");
         assert_eq!(Tile::new(0, 5, 256).unwrap().path(), "tile/0/005");
-        assert_eq!(Tile::new(0, 1000, 256).unwrap().entries_path(), "tile/entries/x001/000");
-        for p in ["tile/4/x001/x234/067.p/8", "tile/0/005", "tile/entries/x001/000.p/1", "tile/63/000"] {
+        assert_eq!(
+            Tile::new(0, 1000, 256).unwrap().entries_path(),
+            "tile/entries/x001/000"
+        );
+        for p in [
+            "tile/4/x001/x234/067.p/8",
+            "tile/0/005",
+            "tile/entries/x001/000.p/1",
+            "tile/63/000",
+        ] {
             let r = parse_tile_path(p).unwrap();
             let back = match r {
                 TileResource::Hashes(t) => t.path(),
@@ -338,10 +362,26 @@ mod tests {
             assert_eq!(back, p);
         }
         for p in [
-            "tile/04/005", "tile/+4/005", "tile/64/000", "tile/0/5", "tile/0/x000/005", "tile/0/001/005",
-            "tile/0/005.p/256", "tile/0/005.p/0", "tile/0/005.p/08", "tile/0/005.p/", "tile/0/x005",
-            "tile/0/", "tile/0", "tiles/0/000", "tile/entries/000.p/300", "tile/0/000/", "/tile/0/000",
-            "tile/0/x018/x446/x744/x073/x709/x551/616", "tile/0/x99999999999999999999/000", "tile/0/-01",
+            "tile/04/005",
+            "tile/+4/005",
+            "tile/64/000",
+            "tile/0/5",
+            "tile/0/x000/005",
+            "tile/0/001/005",
+            "tile/0/005.p/256",
+            "tile/0/005.p/0",
+            "tile/0/005.p/08",
+            "tile/0/005.p/",
+            "tile/0/x005",
+            "tile/0/",
+            "tile/0",
+            "tiles/0/000",
+            "tile/entries/000.p/300",
+            "tile/0/000/",
+            "/tile/0/000",
+            "tile/0/x018/x446/x744/x073/x709/x551/616",
+            "tile/0/x99999999999999999999/000",
+            "tile/0/-01",
         ] {
             assert!(parse_tile_path(p).is_err(), "{p} accepted");
         }
@@ -352,7 +392,12 @@ mod tests {
         // C2SP: a tree of 70,000 leaves has 273 full + 1 partial (112) level-0
         // tiles, 1 full + 1 partial (17) level-1 tiles, 1 partial (1) level-2.
         let tiles = new_tiles(0, 70_000);
-        let count = |l: u8, full: bool| tiles.iter().filter(|t| t.level() == l && t.is_partial() != full).count();
+        let count = |l: u8, full: bool| {
+            tiles
+                .iter()
+                .filter(|t| t.level() == l && t.is_partial() != full)
+                .count()
+        };
         assert_eq!(count(0, true), 273);
         assert_eq!(count(0, false), 1);
         assert_eq!(count(1, true), 1);

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::hash::{node_hash, Hash};
-use crate::tile::{hash_from_tile, tile_for_index, tile_subtree_hash, Tile, TILE_HEIGHT, TILE_WIDTH};
+use crate::tile::{
+    hash_from_tile, tile_for_index, tile_subtree_hash, Tile, TILE_HEIGHT, TILE_WIDTH,
+};
 use crate::tree::{stored_hash_index, sub_tree_index, HashReader, MAX_TREE_SIZE};
 
 /// A source of tile data (HTTP client, database, file system).
@@ -37,7 +39,11 @@ impl<T: TileReader + ?Sized> TileReader for &T {
 fn tile_parent(t: Tile, k: u8, n: u64) -> Option<Tile> {
     let level = t.level().checked_add(k)?;
     let shift_in = u32::from(k) * TILE_HEIGHT;
-    let index = if shift_in >= 64 { 0 } else { t.index() >> shift_in };
+    let index = if shift_in >= 64 {
+        0
+    } else {
+        t.index() >> shift_in
+    };
     let shift = u32::from(level) * TILE_HEIGHT;
     let max = if shift >= 64 { 0 } else { n >> shift };
     let start = index.checked_mul(u64::from(TILE_WIDTH))?;
@@ -90,7 +96,9 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
     fn read_hashes(&self, indexes: &[i64]) -> Result<Vec<Hash>> {
         let n = self.size;
         if n == 0 || n > MAX_TREE_SIZE {
-            return Err(Error::InvalidInput("tile hash reader needs 0 < size <= 2^62"));
+            return Err(Error::InvalidInput(
+                "tile hash reader needs 0 < size <= 2^62",
+            ));
         }
         let bad_math = || Error::InvalidInput("internal: tile hash reader math");
         let mut order: HashMap<Tile, usize> = HashMap::new();
@@ -165,7 +173,11 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
             let t = tiles[i];
             let p = tile_parent(t, 1, n).ok_or_else(bad_math)?;
             let j = *order.get(&p).ok_or_else(bad_math)?;
-            let want = hash_from_tile(&p, &data[j], stored_hash_index(u32::from(p.level()) * TILE_HEIGHT, t.index()))?;
+            let want = hash_from_tile(
+                &p,
+                &data[j],
+                stored_hash_index(u32::from(p.level()) * TILE_HEIGHT, t.index()),
+            )?;
             if tile_subtree_hash(&data[i])? != want {
                 return Err(Error::InconsistentTile);
             }

@@ -233,7 +233,9 @@ fn ensure_consumed(rest: &[Hash]) -> Result<()> {
     if rest.is_empty() {
         Ok(())
     } else {
-        Err(Error::InvalidInput("internal: unused hashes in proof construction"))
+        Err(Error::InvalidInput(
+            "internal: unused hashes in proof construction",
+        ))
     }
 }
 
