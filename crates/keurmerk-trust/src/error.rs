@@ -1,0 +1,99 @@
+//! The one error type of this crate.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Why a key, statement, trust list, token or status response was rejected.
+///
+/// Verifiers should show the variant to people: each one names a different situation (a damaged
+/// code, a forged code, a key that was stolen, …) that calls for a different reaction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// The bytes are not a well-formed object of the expected kind (bad JSON, bad base64, wrong
+    /// field, truncated token, …). `what` names the object and the problem.
+    #[error("malformed {what}: {detail}")]
+    Malformed {
+        /// The kind of object being parsed (`statement`, `token`, `trust list`, …).
+        what: &'static str,
+        /// What was wrong and where.
+        detail: String,
+    },
+    /// The signing key id is not in the trust list.
+    #[error("unknown signing key {0}")]
+    UnknownKey(String),
+    /// The key was reported compromised at `revoked_at`, and the object claims to be signed at or
+    /// after that moment, so the signature proves nothing.
+    #[error(
+        "key {key_id} was revoked (compromised) at {revoked_at}; object signed at {signed_at}"
+    )]
+    RevokedKey {
+        /// The key id.
+        key_id: String,
+        /// The compromise time from the trust list.
+        revoked_at: DateTime<Utc>,
+        /// The signing time claimed by the object.
+        signed_at: DateTime<Utc>,
+    },
+    /// The key exists but was not within its validity period at the signing time.
+    #[error("key {key_id} was not valid at {signed_at}")]
+    KeyNotValidAt {
+        /// The key id.
+        key_id: String,
+        /// The signing time claimed by the object.
+        signed_at: DateTime<Utc>,
+    },
+    /// The key's role, schemes or levels do not allow it to sign this object.
+    #[error("key {key_id} is not authorised: {detail}")]
+    NotAuthorised {
+        /// The key id.
+        key_id: String,
+        /// Which role, scheme or level was missing.
+        detail: String,
+    },
+    /// The Ed25519 signature does not match the signed bytes: the object was altered (tampered)
+    /// or forged.
+    #[error("bad signature by key {0}: the content was altered or forged")]
+    BadSignature(String),
+    /// The trust list's signature does not verify under the registry root key.
+    #[error("trust list signature does not verify under the registry root key")]
+    TrustListSignature,
+    /// The object claims to be signed later than `now` plus the allowed clock skew.
+    #[error("signed at {signed_at}, which is in the future")]
+    FromTheFuture {
+        /// The signing time claimed by the object.
+        signed_at: DateTime<Utc>,
+    },
+    /// The certificate's validity ended before today.
+    #[error("certificate {certificate_id} expired on {valid_until}")]
+    CertificateExpired {
+        /// Certificate id from the token.
+        certificate_id: String,
+        /// Its last day of validity.
+        valid_until: NaiveDate,
+    },
+    /// The certificate id in the URL path differs from the one signed into the token (or a status
+    /// response answers for another certificate than the one asked about).
+    #[error("certificate id mismatch: expected {expected}, signed object says {found}")]
+    CertificateIdMismatch {
+        /// The id from the URL path (or the request).
+        expected: String,
+        /// The id in the signed object.
+        found: String,
+    },
+    /// Claims cannot be encoded: a field is empty, too long or the label URL cannot fit in the
+    /// size budget even after truncating names.
+    #[error("cannot encode token: {0}")]
+    InvalidClaims(String),
+    /// A value could not be serialised (should not happen for the types of this crate).
+    #[error("serialisation failed: {0}")]
+    Serialisation(String),
+}
+
+impl TrustError {
+    pub(crate) fn malformed(what: &'static str, detail: impl Into<String>) -> Self {
+        Self::Malformed {
+            what,
+            detail: detail.into(),
+        }
+    }
+}

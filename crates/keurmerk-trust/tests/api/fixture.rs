@@ -1,0 +1,104 @@
+//! Deterministic keys and a trust list shared by the tests.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use keurmerk_trust::*;
+
+pub fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+pub struct Fx {
+    pub root: SigningKey,
+    pub registry: SigningKey,
+    pub cab: SigningKey,
+    pub maker: SigningKey,
+    /// Assessment body key compromised at 2026-03-01T00:00Z.
+    pub revoked: SigningKey,
+    /// Assessment body key valid only during 2024 (rotated out).
+    pub old: SigningKey,
+    /// Not in the trust list.
+    pub stranger: SigningKey,
+    pub list: TrustList,
+    pub signed_list: Vec<u8>,
+}
+
+pub fn info(k: &SigningKey, role: Role, schemes: &[&str], levels: &[&str]) -> KeyInfo {
+    KeyInfo {
+        key_id: k.key_id(),
+        public_key: k.public_key(),
+        organisation_id: format!("org-{:?}", role).to_lowercase(),
+        organisation_name: format!("{role:?} Org"),
+        role,
+        schemes: schemes.iter().map(|s| s.to_string()).collect(),
+        levels: levels.iter().map(|s| s.to_string()).collect(),
+        valid_from: at(2025, 1, 1),
+        valid_until: at(2030, 1, 1),
+        revoked_at: None,
+    }
+}
+
+pub fn fx() -> Fx {
+    let k = |b: u8| SigningKey::from_seed(&[b; 32]);
+    let (root, registry, cab, maker, revoked, old, stranger) =
+        (k(1), k(2), k(3), k(4), k(5), k(6), k(7));
+    let mut revoked_info = info(&revoked, Role::AssessmentBody, &["eu-iot-baseline"], &["*"]);
+    revoked_info.revoked_at = Some(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap());
+    let mut old_info = info(&old, Role::AssessmentBody, &["eu-iot-baseline"], &["*"]);
+    old_info.valid_from = at(2024, 1, 1);
+    old_info.valid_until = at(2025, 1, 1);
+    let list = TrustList {
+        version: 1,
+        sequence: 7,
+        issued_at: at(2026, 1, 1),
+        next_update: at(2026, 1, 8),
+        log_verifier_key: "keurmerk.example.eu/log+0a1b2c3d+AQID".into(),
+        keys: vec![
+            info(&registry, Role::Registry, &[], &[]),
+            info(
+                &cab,
+                Role::AssessmentBody,
+                &["eu-iot-baseline", "sg-cls"],
+                &["basic", "substantial", "3", "4"],
+            ),
+            info(
+                &maker,
+                Role::Manufacturer,
+                &["eu-iot-baseline", "sg-cls"],
+                &["basic", "1", "2"],
+            ),
+            revoked_info,
+            old_info,
+        ],
+    };
+    let signed_list = list.sign(&root).unwrap();
+    Fx {
+        root,
+        registry,
+        cab,
+        maker,
+        revoked,
+        old,
+        stranger,
+        list,
+        signed_list,
+    }
+}
+
+pub fn claims() -> TokenClaims {
+    TokenClaims {
+        certificate_id: "KM-2026-000123".into(),
+        product_name: "Acme SmartCam Pro 4K Outdoor Security Cam".into(),
+        model_designation: "SC-4000-EU/B rev.2".into(),
+        scheme_id: "eu-iot-baseline".into(),
+        level: "substantial".into(),
+        issuer_kind: IssuerKind::ThirdParty,
+        issued_on: day(2026, 2, 1),
+        valid_until: day(2028, 1, 31),
+        support_until: day(2031, 6, 30),
+    }
+}
+
+pub const BASE: &str = "https://keurmerk.example.eu";

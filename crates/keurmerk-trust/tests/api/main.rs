@@ -1,0 +1,9 @@
+//! Integration tests for keurmerk-trust, arranged like the API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixture;
+mod props;
+mod statement;
+mod status;
+mod token;
+mod trust_list;
