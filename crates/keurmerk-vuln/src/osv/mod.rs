@@ -23,6 +23,12 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A list of version strings, tolerating bare numbers (unquoted YAML) and `null`.
+fn version_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v: Option<Vec<Lenient>> = Option::deserialize(d)?;
+    Ok(v.unwrap_or_default().into_iter().map(|l| l.0).collect())
+}
+
 /// One OSV record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Osv {
@@ -190,8 +196,11 @@ pub struct Range {
 }
 
 /// One event of a range; exactly one key per object, as the schema requires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// (De)serialised as a one-key map (`{"introduced": "1.0"}`) in every format, YAML included;
+/// numbers are accepted where a version string is expected, since unquoted YAML versions such as
+/// `fixed: 2` arrive as numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The vulnerability is present from this version (`"0"`: from the beginning).
     Introduced(String),
@@ -201,6 +210,80 @@ pub enum Event {
     LastAffected(String),
     /// Upper limit of the range (`"*"`: infinity).
     Limit(String),
+}
+
+/// A version string that may have been written as a bare number.
+struct Lenient(String);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Lenient;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a version string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Lenient, E> {
+                Ok(Lenient(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Lenient, E> {
+                Ok(Lenient(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Lenient, E> {
+                Ok(Lenient(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Lenient, E> {
+                Ok(Lenient(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct EventRepr {
+    introduced: Option<Lenient>,
+    fixed: Option<Lenient>,
+    last_affected: Option<Lenient>,
+    limit: Option<Lenient>,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = EventRepr::deserialize(d)?;
+        let mut found = [
+            r.introduced.map(|v| Event::Introduced(v.0)),
+            r.fixed.map(|v| Event::Fixed(v.0)),
+            r.last_affected.map(|v| Event::LastAffected(v.0)),
+            r.limit.map(|v| Event::Limit(v.0)),
+        ]
+        .into_iter()
+        .flatten();
+        match (found.next(), found.next()) {
+            (Some(e), None) => Ok(e),
+            (None, _) => Err(serde::de::Error::custom(
+                "an event needs one of introduced, fixed, last_affected or limit",
+            )),
+            (Some(_), Some(_)) => Err(serde::de::Error::custom(
+                "an event may hold only one of introduced, fixed, last_affected or limit",
+            )),
+        }
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let key = match self {
+            Event::Introduced(_) => "introduced",
+            Event::Fixed(_) => "fixed",
+            Event::LastAffected(_) => "last_affected",
+            Event::Limit(_) => "limit",
+        };
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(key, self.version())?;
+        m.end()
+    }
 }
 
 impl Event {
@@ -334,6 +417,8 @@ mod tests {
     #[test]
     fn errors_name_the_path() {
         let json = r#"{"id": "X-1", "modified": "t", "affected": [{"ranges": [{"type": "SEMVER", "events": [{"fixd": "1"}]}]}]}"#;
+        let two = r#"{"id": "X-1", "modified": "t", "affected": [{"ranges": [{"type": "SEMVER", "events": [{"introduced": "0", "fixed": "1"}]}]}]}"#;
+        assert!(Osv::from_json(two).is_err());
         let err = Osv::from_json(json).unwrap_err();
         assert!(
             err.path()
