@@ -1,0 +1,176 @@
+//! Layout and SVG validity tests (need crate-internal access to the layout).
+
+use chrono::NaiveDate;
+
+use crate::fit::measure;
+use crate::png::parse_tree;
+use crate::svg::{escape, layout, LABEL_HEIGHT, LABEL_WIDTH};
+use crate::*;
+
+pub(crate) fn sample(kind: IssuerKind, stars: Option<u8>) -> LabelInput {
+    LabelInput {
+        scheme_id: "eu-iot-baseline".into(),
+        scheme_name: "EU Cybersecurity Label – Consumer IoT".into(),
+        level_id: "substantial".into(),
+        level_name: "Substantial".into(),
+        stars,
+        issuer_kind: kind,
+        issuer_name: "TÜV Example Prüflabor GmbH".into(),
+        support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
+        certificate_id: "KM-2026-000123".into(),
+        qr_url: "https://keurmerk.example.eu/c/KM-2026-000123#AQG2LoZ_ovM6_oWgAd6lAbyvAQ5LTS0yMDI2LTAwMDEyMw9ldS1pb3QtYmFzZWxpbmULc3Vic3RhbnRpYWwpQWNtZSBTbWFydENhbSBQcm8gNEsgT3V0ZG9vciBTZWN1cml0eSBDYW0SU0MtNDAwMC1FVS9CIHJldi4yRjNgtLpuIvV4ITh0pQhCmK0Z1nEPLWRY6me2uoM9gFmWPib_IJlOIVNQVhIKqpFr8mNTmQ9wKwm7uMoTqnm1AQ".into(),
+    }
+}
+
+fn long(kind: IssuerKind, stars: Option<u8>) -> LabelInput {
+    LabelInput {
+        scheme_name: "Bundesamt für Sicherheit in der Informationstechnik – IT-Sicherheitskennzeichen für Verbraucherprodukte".into(),
+        level_name: "Substantial (Vertrauenswürdigkeitsstufe „substanziell“ nach Artikel 52)".into(),
+        issuer_name: "Laboratoire d’évaluation de la sécurité des technologies de l’information WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW".into(),
+        certificate_id: "KM-2026-000123-EXTRA-LONG-IDENTIFIER-WITH-MANY-PARTS-0000000000".into(),
+        support_until: NaiveDate::from_ymd_opt(2031, 9, 30).unwrap(),
+        ..sample(kind, stars)
+    }
+}
+
+fn all_inputs() -> Vec<LabelInput> {
+    let mut v = Vec::new();
+    for kind in [IssuerKind::ThirdParty, IssuerKind::SelfDeclared] {
+        for stars in [None, Some(1), Some(4), Some(9)] {
+            v.push(sample(kind, stars));
+            v.push(long(kind, stars));
+        }
+    }
+    v
+}
+
+#[test]
+fn no_text_overflows_its_box_in_any_language() {
+    for input in all_inputs() {
+        for lang in Lang::ALL {
+            for l in layout(&input, lang) {
+                let w = measure(&l.text, l.size, l.bold);
+                assert!(
+                    w <= l.box_width + 0.01,
+                    "{lang:?} {:?}: {w} > {}",
+                    l.text,
+                    l.box_width
+                );
+                let (left, right) = if l.centred {
+                    (l.x - l.box_width / 2.0, l.x + l.box_width / 2.0)
+                } else {
+                    (l.x, l.x + l.box_width)
+                };
+                assert!(
+                    left >= 16.0 && right <= LABEL_WIDTH - 16.0,
+                    "{lang:?} {:?}",
+                    l.text
+                );
+                // DejaVu descender is 0.236 em.
+                assert!(
+                    l.baseline + 0.24 * l.size <= l.slot_bottom + 0.01,
+                    "{lang:?} {:?} overflows its slot",
+                    l.text
+                );
+                assert!(l.slot_bottom <= LABEL_HEIGHT - 16.0);
+            }
+        }
+    }
+}
+
+fn text_boxes(group: &resvg::usvg::Group, out: &mut Vec<resvg::usvg::Rect>) {
+    for node in group.children() {
+        match node {
+            resvg::usvg::Node::Group(g) => text_boxes(g, out),
+            resvg::usvg::Node::Text(t) => out.push(t.abs_bounding_box()),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn svg_is_valid_and_rendered_text_stays_inside_the_label() {
+    for input in all_inputs() {
+        for lang in Lang::ALL {
+            let svg = render_svg(&input, lang).unwrap();
+            let tree = parse_tree(&svg).unwrap();
+            let mut boxes = Vec::new();
+            text_boxes(tree.root(), &mut boxes);
+            assert!(
+                boxes.len() >= 9,
+                "text must be shaped with the embedded font ({lang:?})"
+            );
+            for b in boxes {
+                assert!(
+                    b.left() >= 15.0 && b.right() <= LABEL_WIDTH - 15.0,
+                    "{lang:?}: {b:?}"
+                );
+                assert!(
+                    b.top() >= 0.0 && b.bottom() <= LABEL_HEIGHT,
+                    "{lang:?}: {b:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn all_text_is_escaped() {
+    let mut input = sample(IssuerKind::ThirdParty, None);
+    input.issuer_name = "<script>alert('x')</script> & \"Co\"\u{0}\u{7}\u{ffff}".into();
+    input.scheme_name = "]]><!-- &amp;".into();
+    input.scheme_id = "a\"b".into();
+    let svg = render_svg(&input, Lang::En).unwrap();
+    assert!(!svg.contains("<script>"));
+    parse_tree(&svg).unwrap();
+    assert_eq!(escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;");
+}
+
+#[test]
+fn self_declared_and_tested_differ_in_words_and_design() {
+    let tested = render_svg(&sample(IssuerKind::ThirdParty, None), Lang::En).unwrap();
+    let selfd = render_svg(&sample(IssuerKind::SelfDeclared, None), Lang::En).unwrap();
+    assert!(tested.contains("Tested by TÜV Example Prüflabor GmbH"));
+    assert!(selfd.contains("Self-declared by the manufacturer"));
+    assert!(tested.contains("#14532d") && !tested.contains("stroke-dasharray"));
+    assert!(selfd.contains("stroke-dasharray") && selfd.contains("#fff3cd"));
+    let nl = render_svg(&sample(IssuerKind::SelfDeclared, None), Lang::Nl).unwrap();
+    assert!(nl.contains("Zelf verklaard door de fabrikant") && nl.contains("juni 2031"));
+}
+
+#[test]
+fn stars_are_drawn() {
+    let svg = render_svg(&sample(IssuerKind::ThirdParty, Some(3)), Lang::De).unwrap();
+    assert_eq!(svg.matches("<polygon").count(), 4);
+    assert_eq!(svg.matches("fill=\"#f2a900\"").count(), 3);
+    assert!(svg.contains("3 von 4 Sternen"));
+}
+
+#[test]
+fn deterministic_and_errors() {
+    let input = sample(IssuerKind::ThirdParty, Some(2));
+    assert_eq!(
+        render_svg(&input, Lang::Fr).unwrap(),
+        render_svg(&input, Lang::Fr).unwrap()
+    );
+    assert_eq!(
+        render_png(&input, Lang::Fr, 0.5).unwrap(),
+        render_png(&input, Lang::Fr, 0.5).unwrap()
+    );
+    assert!(matches!(
+        render_png(&input, Lang::En, f32::NAN),
+        Err(LabelError::Scale(_))
+    ));
+    assert!(matches!(
+        render_png(&input, Lang::En, 0.0),
+        Err(LabelError::Scale(_))
+    ));
+    let huge = LabelInput {
+        qr_url: "x".repeat(5000),
+        ..input
+    };
+    assert!(matches!(
+        render_svg(&huge, Lang::En),
+        Err(LabelError::Qr(_))
+    ));
+}
