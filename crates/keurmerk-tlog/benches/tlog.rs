@@ -138,7 +138,9 @@ fn bench_append(c: &mut Criterion) {
     let partial = encode_entry_bundle(&partial).unwrap();
     let mut g = c.benchmark_group("append_onto_10M");
     for batch in [1usize, 1000] {
-        let entries: Vec<Vec<u8>> = (0..batch as u64).map(|i| vec![(i % 251) as u8; 64]).collect();
+        let entries: Vec<Vec<u8>> = (0..batch as u64)
+            .map(|i| vec![(i % 251) as u8; 64])
+            .collect();
         g.throughput(Throughput::Elements(batch as u64));
         g.bench_function(format!("append_entries/batch_{batch}"), |b| {
             b.iter_batched(

@@ -56,6 +56,7 @@ mod error;
 mod hash;
 mod keys;
 mod note;
+mod proof;
 mod receipt;
 mod tile;
 mod tile_reader;
@@ -81,6 +82,7 @@ pub use note::{
     is_valid_key_name, key_id, open_note, sign_note, KeyId, Note, NoteSignature, OpenedNote,
     Signer, Verifier, Verifiers, MAX_NOTE_SIZE, MAX_SIGNATURES,
 };
+pub use proof::{check_record, check_tree, prove_record, prove_tree};
 pub use receipt::{
     verify_receipt, verify_receipt_for_origin, Leaf, Receipt, VerifiedReceipt, MAX_PROOF_HASHES,
     RECEIPT_HEADER,
@@ -91,8 +93,7 @@ pub use tile::{
 };
 pub use tile_reader::{StoredTileHashReader, TileHashReader, TileReader};
 pub use tree::{
-    check_record, check_tree, prove_record, prove_tree, split_stored_hash_index, stored_hash_count,
-    stored_hash_index, stored_hashes, stored_hashes_for_record_hash, tree_hash, HashReader,
-    HashReaderFn, MAX_TREE_SIZE,
+    split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes,
+    stored_hashes_for_record_hash, tree_hash, HashReader, HashReaderFn, MAX_TREE_SIZE,
 };
 pub use verify::{root_from_inclusion_proof, verify_consistency, verify_inclusion};

@@ -30,7 +30,6 @@ pub struct Tile {
 
 /// What a parsed `tile/…` path names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum TileResource {
     /// `tile/<L>/<N>[.p/<W>]`: a hash tile.
     Hashes(Tile),
@@ -333,86 +332,4 @@ pub fn tile_hashes(data: &[u8]) -> Result<Vec<Hash>> {
         )));
     }
     data.chunks_exact(HASH_SIZE).map(Hash::from_slice).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths() {
-        let t = Tile::new(4, 1_234_067, 8).unwrap();
-        assert_eq!(t.path(), "tile/4/x001/x234/067.p/8");
-        assert_eq!(Tile::new(0, 5, 256).unwrap().path(), "tile/0/005");
-        assert_eq!(
-            Tile::new(0, 1000, 256).unwrap().entries_path(),
-            "tile/entries/x001/000"
-        );
-        for p in [
-            "tile/4/x001/x234/067.p/8",
-            "tile/0/005",
-            "tile/entries/x001/000.p/1",
-            "tile/63/000",
-        ] {
-            let r = parse_tile_path(p).unwrap();
-            let back = match r {
-                TileResource::Hashes(t) => t.path(),
-                TileResource::Entries(t) => t.entries_path(),
-            };
-            assert_eq!(back, p);
-        }
-        for p in [
-            "tile/04/005",
-            "tile/+4/005",
-            "tile/64/000",
-            "tile/0/5",
-            "tile/0/x000/005",
-            "tile/0/001/005",
-            "tile/0/005.p/256",
-            "tile/0/005.p/0",
-            "tile/0/005.p/08",
-            "tile/0/005.p/",
-            "tile/0/x005",
-            "tile/0/",
-            "tile/0",
-            "tiles/0/000",
-            "tile/entries/000.p/300",
-            "tile/0/000/",
-            "/tile/0/000",
-            "tile/0/x018/x446/x744/x073/x709/x551/616",
-            "tile/0/x99999999999999999999/000",
-            "tile/0/-01",
-        ] {
-            assert!(parse_tile_path(p).is_err(), "{p} accepted");
-        }
-    }
-
-    #[test]
-    fn new_tiles_matches_spec_example() {
-        // C2SP: a tree of 70,000 leaves has 273 full + 1 partial (112) level-0
-        // tiles, 1 full + 1 partial (17) level-1 tiles, 1 partial (1) level-2.
-        let tiles = new_tiles(0, 70_000);
-        let count = |l: u8, full: bool| {
-            tiles
-                .iter()
-                .filter(|t| t.level() == l && t.is_partial() != full)
-                .count()
-        };
-        assert_eq!(count(0, true), 273);
-        assert_eq!(count(0, false), 1);
-        assert_eq!(count(1, true), 1);
-        assert_eq!(count(1, false), 1);
-        assert_eq!(count(2, false), 1);
-        assert_eq!(tiles.len(), 277);
-        assert!(tiles.contains(&Tile::new(0, 273, 112).unwrap()));
-        assert!(tiles.contains(&Tile::new(1, 1, 17).unwrap()));
-        assert!(tiles.contains(&Tile::new(2, 0, 1).unwrap()));
-        // A tree of 256 leaves: one full level-0 tile, a level-1 tile of width 1.
-        assert_eq!(
-            new_tiles(0, 256),
-            vec![Tile::new(0, 0, 256).unwrap(), Tile::new(1, 0, 1).unwrap()]
-        );
-        assert_eq!(new_tiles(256, 257), vec![Tile::new(0, 1, 1).unwrap()]);
-        assert!(new_tiles(5, 5).is_empty());
-    }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use keurmerk_tlog::{append_entries, read_tile_data, TileHashReader};
 use keurmerk_tlog::{
     check_record, check_tree, decode_entry_bundle, encode_entry_bundle, leaf_hash, open_note,
     parse_tile_path, parse_verifier_key, prove_record, prove_tree, split_stored_hash_index,
@@ -167,6 +168,39 @@ proptest! {
                 // Only a change outside the signed text and signature bytes
                 // (e.g. none) could verify; the text must be unchanged.
                 prop_assert_eq!(opened.text.as_bytes(), &msg.as_bytes()[..opened.text.len()]);
+            }
+        }
+    }
+
+    #[test]
+    fn tile_hash_reader_matches_storage(size in 1..=MAX, idx in any::<u64>()) {
+        let (log, roots) = log();
+        let index = idx % size;
+        let reader = TileHashReader::new(size, roots[size as usize], log);
+        let via_tiles = prove_record(size, index, &reader).unwrap();
+        prop_assert_eq!(via_tiles, prove_record(size, index, &log.stored).unwrap());
+        let old = 1 + idx % size;
+        prop_assert_eq!(prove_tree(size, old, &reader).unwrap(), prove_tree(size, old, &log.stored).unwrap());
+    }
+
+    #[test]
+    fn append_in_random_batches(batches in prop::collection::vec(0usize..300, 1..8)) {
+        let (full, roots) = log();
+        let mut stored: Vec<Hash> = Vec::new();
+        let mut partial: Vec<u8> = Vec::new();
+        let mut size = 0u64;
+        for b in batches {
+            let end = (size as usize + b).min(MAX as usize);
+            let out = append_entries(size, &stored, &partial, &full.entries[size as usize..end]).unwrap();
+            stored.extend_from_slice(&out.stored_hashes);
+            size = out.new_size;
+            prop_assert_eq!(out.root, roots[size as usize]);
+            prop_assert_eq!(&stored[..], &full.stored[..stored.len()]);
+            for (t, data) in &out.tiles {
+                prop_assert_eq!(data, &read_tile_data(t, &full.stored).unwrap());
+            }
+            if let Some((t, data)) = out.bundles.last() {
+                partial = if t.is_partial() { data.clone() } else { Vec::new() };
             }
         }
     }
