@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// Size of a [`Hash`] in bytes.
+/// Size of a [`Hash`](struct@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
 
 /// A SHA-256 Merkle tree hash (leaf, interior node or root).

@@ -45,6 +45,38 @@
 //! `tile/<L>/<N>[.p/<W>]` and `tile/entries/<N>[.p/<W>]` straight from
 //! storage, using [`parse_tile_path`] to validate request paths; proofs for
 //! receipts come from [`prove_record`] over the same [`HashReader`].
+//!
+//! # Example
+//!
+//! ```
+//! use keurmerk_tlog::*;
+//!
+//! # fn main() -> Result<()> {
+//! // Sequencer: append a batch onto an empty log kept as stored hashes.
+//! let mut stored: Vec<Hash> = Vec::new();
+//! let out = append_entries(0, &stored, &[], &[b"cert-1".as_slice(), b"cert-2"])?;
+//! stored.extend_from_slice(&out.stored_hashes);
+//! assert_eq!(out.tiles[0].0.path(), "tile/0/000.p/2");
+//! assert_eq!(out.bundles[0].0.entries_path(), "tile/entries/000.p/2");
+//!
+//! // Sign the checkpoint with the log key.
+//! let log_key = Ed25519Signer::generate("keurmerk.example/log", &mut rand_core::OsRng)?;
+//! let checkpoint = Checkpoint::new("keurmerk.example/log", out.new_size, out.root)?;
+//! let signed = checkpoint.sign(&[&log_key])?;
+//!
+//! // Receipt for entry 1, verified offline against the log's verifier key.
+//! let receipt = Receipt {
+//!     extra: None,
+//!     index: 1,
+//!     proof: prove_record(out.new_size, 1, &stored)?,
+//!     checkpoint: signed,
+//! };
+//! let parsed = Receipt::parse(receipt.to_text().as_bytes())?;
+//! let verifiers = Verifiers::new().with(Ed25519Verifier::from_vkey(&log_key.vkey())?);
+//! verify_receipt_for_origin(&parsed, Leaf::Data(b"cert-2"), &verifiers, "keurmerk.example/log")?;
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 
