@@ -42,3 +42,11 @@ pub type TokenError = TrustError;
 /// Clock skew tolerated between a signer and a verifier: a signature dated up to this far in the
 /// verifier's future is accepted, anything later is rejected as [`TrustError::FromTheFuture`].
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
+/// `now` plus the allowed clock skew (saturating at the end of time).
+pub(crate) fn latest_acceptable(
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    now.checked_add_signed(chrono::Duration::seconds(MAX_CLOCK_SKEW_SECS))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}

@@ -2,13 +2,13 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{canonical_json, signing_input};
 use crate::keys::{KeyId, KeyInfo, Role, SigningKey};
 use crate::trustlist::{decode_sig, TrustList};
-use crate::{TrustError, MAX_CLOCK_SKEW_SECS};
+use crate::TrustError;
 
 /// Domain-separation prefix of statement signatures.
 pub const STATEMENT_DOMAIN: &[u8] = b"keurmerk-statement-v1\n";
@@ -184,7 +184,7 @@ pub fn verify_statement(
             format!("no signature by the issuer {}", statement.issuer),
         ));
     }
-    if statement.signed_at > now + Duration::seconds(MAX_CLOCK_SKEW_SECS) {
+    if statement.signed_at > crate::latest_acceptable(now) {
         return Err(TrustError::FromTheFuture {
             signed_at: statement.signed_at,
         });

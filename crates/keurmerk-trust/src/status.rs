@@ -2,13 +2,13 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{canonical_json, signing_input};
 use crate::keys::{KeyId, KeyInfo, Role, SigningKey};
 use crate::trustlist::{decode_sig, TrustList};
-use crate::{TrustError, MAX_CLOCK_SKEW_SECS};
+use crate::TrustError;
 
 /// Domain-separation prefix of status-response signatures.
 pub const STATUS_DOMAIN: &[u8] = b"keurmerk-status-v1\n";
@@ -116,7 +116,7 @@ impl StatusResponse {
         }
         let response: StatusResponse = serde_json::from_value(env.status)
             .map_err(|e| TrustError::malformed("status response", e.to_string()))?;
-        if response.produced_at > now + Duration::seconds(MAX_CLOCK_SKEW_SECS) {
+        if response.produced_at > crate::latest_acceptable(now) {
             return Err(TrustError::FromTheFuture {
                 signed_at: response.produced_at,
             });

@@ -366,7 +366,12 @@ pub fn verify_token(
         .checked_add_days(Days::new(1))
         .unwrap_or(c.issued_on);
     let next_day = next_day.and_time(chrono::NaiveTime::MIN).and_utc();
-    if c.issued_on > now.date_naive() + Days::new(1) {
+    // Issue dates are whole days; tolerate one day of time-zone difference.
+    let latest = now
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .unwrap_or(NaiveDate::MAX);
+    if c.issued_on > latest {
         return Err(TrustError::FromTheFuture {
             signed_at: day_start,
         });
