@@ -65,6 +65,29 @@ pub fn decode_entry_bundle_exact(data: &[u8], width: u16) -> Result<Vec<&[u8]>> 
     Ok(entries)
 }
 
+/// The prefix of bundle `data` holding its first `width` entries: a store
+/// that keeps only the widest version of a bundle serves narrower partial
+/// bundles (`tile/entries/<N>.p/<W>`) from it. Fails if `data` holds fewer
+/// than `width` entries or is malformed.
+pub fn entry_bundle_prefix(data: &[u8], width: u16) -> Result<&[u8]> {
+    let mut pos = 0usize;
+    for _ in 0..width {
+        let len = match data.get(pos..pos + 2) {
+            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+            _ => {
+                return Err(Error::MalformedBundle(
+                    "bundle holds fewer entries than requested",
+                ))
+            }
+        };
+        pos += 2 + len;
+        if pos > data.len() {
+            return Err(Error::MalformedBundle("entry runs past end of bundle"));
+        }
+    }
+    Ok(&data[..pos])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +106,10 @@ mod tests {
         assert!(encode_entry_bundle(&[vec![0u8; 65_536]]).is_err());
         assert!(decode_entry_bundle(&[0u8; 2 * 257]).is_err());
         assert_eq!(decode_entry_bundle(&[0u8; 2 * 256]).unwrap().len(), 256);
+        assert_eq!(entry_bundle_prefix(&b, 2).unwrap(), &b[..5]);
+        assert_eq!(entry_bundle_prefix(&b, 0).unwrap(), &[] as &[u8]);
+        assert_eq!(entry_bundle_prefix(&b, 3).unwrap(), &b[..]);
+        assert!(entry_bundle_prefix(&b, 4).is_err());
+        assert!(entry_bundle_prefix(&b[..b.len() - 1], 3).is_err());
     }
 }

@@ -98,7 +98,7 @@ mod verify;
 pub use append::{append_entries, append_leaf_hashes, AppendOutput};
 pub use bundle::{
     append_entry, decode_entry_bundle, decode_entry_bundle_exact, encode_entry_bundle,
-    MAX_ENTRY_SIZE,
+    entry_bundle_prefix, MAX_ENTRY_SIZE,
 };
 pub use checkpoint::{open_checkpoint, Checkpoint};
 pub use cosignature::{
