@@ -174,3 +174,32 @@ fn deterministic_and_errors() {
         Err(LabelError::Qr(_))
     ));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Arbitrary names never panic, always give valid SVG and never overflow.
+        #[test]
+        fn arbitrary_names(scheme in "\\PC{0,120}", issuer in ".{0,120}", level in "\\PC{0,60}", id in "[ -~]{0,80}", stars in proptest::option::of(0u8..10)) {
+            let input = LabelInput {
+                scheme_name: scheme,
+                issuer_name: issuer,
+                level_name: level,
+                certificate_id: id,
+                stars,
+                ..sample(IssuerKind::ThirdParty, None)
+            };
+            for lang in Lang::ALL {
+                for l in layout(&input, lang) {
+                    prop_assert!(measure(&l.text, l.size, l.bold) <= l.box_width + 0.01);
+                }
+                let svg = render_svg(&input, lang).unwrap();
+                prop_assert!(parse_tree(&svg).is_ok());
+            }
+        }
+    }
+}
