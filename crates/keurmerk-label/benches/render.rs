@@ -18,13 +18,20 @@ fn bench(c: &mut Criterion) {
         support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
         certificate_id: "KM-2026-000123".into(),
         // A realistic 295-byte label URL.
-        qr_url: format!("https://keurmerk.example.eu/c/KM-2026-000123#{}", "A".repeat(250)),
+        qr_url: format!(
+            "https://keurmerk.example.eu/c/KM-2026-000123#{}",
+            "A".repeat(250)
+        ),
     };
     let mut g = c.benchmark_group("label");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("render_svg", |b| b.iter(|| render_svg(black_box(&input), Lang::De).unwrap()));
+    g.bench_function("render_svg", |b| {
+        b.iter(|| render_svg(black_box(&input), Lang::De).unwrap())
+    });
     g.sample_size(10);
-    g.bench_function("render_png_scale1", |b| b.iter(|| render_png(black_box(&input), Lang::De, 1.0).unwrap()));
+    g.bench_function("render_png_scale1", |b| {
+        b.iter(|| render_png(black_box(&input), Lang::De, 1.0).unwrap())
+    });
     g.finish();
 }
 

@@ -123,8 +123,14 @@ pub(crate) fn layout(input: &LabelInput, lang: Lang) -> Vec<Line> {
         ),
         IssuerKind::SelfDeclared => (t.self_declared.to_owned(), t.self_declared_note, SELF_INK),
     };
-    let below = slot(84.0, 186.0, 288.0, (17.0, 10.0, 2), true, colour).place(&main, &mut out);
-    slot(84.0, below + 4.0, 288.0, (13.0, 9.0, 1), false, colour).place(note, &mut out);
+    // Worst case: 2 × 17 × 1.2 + 2 + 13 × 1.2 + 2 + 12 × 1.2 = 74.8, inside the 88-high band.
+    let mut below = slot(84.0, 186.0, 288.0, (17.0, 10.0, 2), true, colour).place(&main, &mut out);
+    if input.issuer_kind == IssuerKind::SelfDeclared {
+        // The tested variant names the assessment body in its main line; here, name the maker.
+        below = slot(84.0, below + 2.0, 288.0, (13.0, 9.0, 1), true, colour)
+            .place(&input.issuer_name, &mut out);
+    }
+    slot(84.0, below + 2.0, 288.0, (12.0, 9.0, 1), false, colour).place(note, &mut out);
 
     let month = t
         .months

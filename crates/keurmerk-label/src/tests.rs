@@ -73,6 +73,13 @@ fn no_text_overflows_its_box_in_any_language() {
                     l.text
                 );
                 assert!(l.slot_bottom <= LABEL_HEIGHT - 16.0);
+                if (180.0..268.0).contains(&l.baseline) {
+                    assert!(
+                        l.slot_bottom <= 268.0,
+                        "{lang:?} {:?} leaves the issuer band",
+                        l.text
+                    );
+                }
             }
         }
     }
@@ -132,6 +139,10 @@ fn self_declared_and_tested_differ_in_words_and_design() {
     let selfd = render_svg(&sample(IssuerKind::SelfDeclared, None), Lang::En).unwrap();
     assert!(tested.contains("Tested by TÜV Example Prüflabor GmbH"));
     assert!(selfd.contains("Self-declared by the manufacturer"));
+    assert!(
+        selfd.contains(">TÜV Example Prüflabor GmbH<"),
+        "self-declared label names the maker"
+    );
     assert!(tested.contains("#14532d") && !tested.contains("stroke-dasharray"));
     assert!(selfd.contains("stroke-dasharray") && selfd.contains("#fff3cd"));
     let nl = render_svg(&sample(IssuerKind::SelfDeclared, None), Lang::Nl).unwrap();
