@@ -57,6 +57,14 @@ pub enum TrustError {
     /// The trust list's signature does not verify under the registry root key.
     #[error("trust list signature does not verify under the registry root key")]
     TrustListSignature,
+    /// A verified trust list is older than the one already cached (rollback attempt).
+    #[error("trust list sequence {offered} is older than the cached sequence {cached}")]
+    TrustListRollback {
+        /// Sequence of the cached list.
+        cached: u64,
+        /// Sequence of the offered list.
+        offered: u64,
+    },
     /// The object claims to be signed later than `now` plus the allowed clock skew.
     #[error("signed at {signed_at}, which is in the future")]
     FromTheFuture {

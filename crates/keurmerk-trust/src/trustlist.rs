@@ -89,6 +89,23 @@ impl TrustList {
         Ok(list)
     }
 
+    /// Verify `bytes` like [`TrustList::verify`] and accept it as a replacement for `cached` only if
+    /// its sequence is not lower ([`TrustError::TrustListRollback`]).
+    pub fn verify_update(
+        bytes: &[u8],
+        root: &PublicKey,
+        cached: &TrustList,
+    ) -> Result<Self, TrustError> {
+        let list = Self::verify(bytes, root)?;
+        if list.sequence < cached.sequence {
+            return Err(TrustError::TrustListRollback {
+                cached: cached.sequence,
+                offered: list.sequence,
+            });
+        }
+        Ok(list)
+    }
+
     fn check(&self) -> Result<(), TrustError> {
         if self.version != 1 {
             return Err(TrustError::malformed(

@@ -62,3 +62,25 @@ fn inconsistent_key_id_is_rejected_even_if_signed() {
         Err(TrustError::Malformed { .. })
     ));
 }
+
+#[test]
+fn rollback_is_rejected() {
+    let f = fx();
+    let mut newer = f.list.clone();
+    newer.sequence = 8;
+    let root = f.root.public_key();
+    let signed_newer = newer.sign(&f.root).unwrap();
+    assert!(TrustList::verify_update(&signed_newer, &root, &f.list).is_ok());
+    assert!(
+        TrustList::verify_update(&f.signed_list, &root, &f.list).is_ok(),
+        "same sequence"
+    );
+    let err = TrustList::verify_update(&f.signed_list, &root, &newer).unwrap_err();
+    assert_eq!(
+        err,
+        TrustError::TrustListRollback {
+            cached: 8,
+            offered: 7
+        }
+    );
+}
