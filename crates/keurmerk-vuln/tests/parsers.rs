@@ -72,7 +72,7 @@ fn cyclonedx_json_and_xml_of_the_same_project_agree() {
                 (
                     c.name.clone(),
                     c.version.clone(),
-                    c.purl.clone(),
+                    c.purl_raw.clone(),
                     c.licenses.clone(),
                 )
             })
@@ -84,7 +84,10 @@ fn cyclonedx_json_and_xml_of_the_same_project_agree() {
     let meta = j.metadata_component.as_ref().unwrap();
     assert_eq!(meta.name, "lhc-vdm-editor");
     let puppeteer = j.components.iter().find(|c| c.name == "puppeteer").unwrap();
-    assert_eq!(puppeteer.purl.as_deref(), Some("pkg:npm/puppeteer@1.19.0"));
+    assert_eq!(
+        puppeteer.purl_raw.as_deref(),
+        Some("pkg:npm/puppeteer@1.19.0")
+    );
     assert_eq!(puppeteer.hashes.len(), 1);
     assert_eq!(puppeteer.hashes[0].alg, "SHA-512");
 }
@@ -135,19 +138,20 @@ fn spdx_packages_purls_cpes_and_described_package() {
     assert_eq!(s.components.len(), 3);
     let yaml = &s.components[0];
     assert_eq!(
-        yaml.purl.as_deref(),
+        yaml.purl_raw.as_deref(),
         Some("pkg:golang/gopkg.in/yaml.v2@v2.2.2")
     );
     assert_eq!(yaml.hashes[0].alg, "SHA-256");
     assert_eq!(yaml.licenses, vec!["Apache-2.0".to_owned()]);
     let jinja = &s.components[1];
-    assert_eq!(jinja.purl.as_deref(), Some("pkg:pypi/jinja2@2.10"));
+    assert_eq!(jinja.purl_raw.as_deref(), Some("pkg:pypi/jinja2@2.10"));
     assert!(jinja
         .cpe
         .as_deref()
         .unwrap()
         .starts_with("cpe:2.3:a:palletsprojects"));
-    assert_eq!(s.components[2].purl, None);
+    assert_eq!(s.components[2].purl_raw, None);
+    assert_eq!(yaml.purl.as_ref().unwrap().name(), "yaml.v2");
     // Forcing the wrong format is an error, not a silent empty result.
     let e = sbom::parse_cyclonedx_json("x.spdx.json", &read("sbom/hand-written.spdx-2.3.json")[..])
         .unwrap_err();

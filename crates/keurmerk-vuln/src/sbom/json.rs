@@ -259,7 +259,9 @@ fn convert(c: CdxComponent, parent: Option<&str>) -> (Component, Vec<CdxComponen
             group: c.group.filter(|g| !g.is_empty()),
             name: c.name,
             version: c.version,
-            purl: c.purl.filter(|p| !p.is_empty()),
+            purl: None,
+            purl_raw: c.purl.filter(|p| !p.is_empty()),
+            purl_error: None,
             cpe: c.cpe.filter(|p| !p.is_empty()),
             hashes: c
                 .hashes
@@ -352,7 +354,9 @@ fn spdx_package(p: SpdxPackage) -> Component {
         group: None,
         name: p.name,
         version: p.version_info.filter(|v| v != "NOASSERTION"),
-        purl,
+        purl: None,
+        purl_raw: purl,
+        purl_error: None,
         cpe,
         hashes: p
             .checksums

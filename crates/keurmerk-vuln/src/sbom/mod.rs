@@ -9,6 +9,8 @@ mod xml;
 
 use std::io::{BufRead, BufReader, Read};
 
+use crate::purl::Purl;
+
 pub use crate::source::{ParseError, ParseErrorKind, Position};
 
 /// The SBOM formats this module reads.
@@ -45,8 +47,12 @@ pub struct Component {
     pub name: String,
     /// Version as written in the SBOM.
     pub version: Option<String>,
-    /// The package URL, exactly as written (may be invalid; see [`Component::purl`]).
-    pub purl: Option<String>,
+    /// The package URL, parsed and normalised; `None` when absent or invalid (see `purl_error`).
+    pub purl: Option<Purl>,
+    /// The package URL exactly as written.
+    pub purl_raw: Option<String>,
+    /// Why `purl_raw` could not be parsed, if it could not.
+    pub purl_error: Option<String>,
     /// CPE 2.2 or 2.3 string.
     pub cpe: Option<String>,
     /// Hashes.
@@ -88,13 +94,30 @@ impl Sbom {
     }
 }
 
+/// Parse every component's `purl_raw` into `purl` (recording the reason when it is invalid).
+pub(crate) fn resolve_purls(mut sbom: Sbom) -> Sbom {
+    for c in sbom
+        .metadata_component
+        .iter_mut()
+        .chain(sbom.components.iter_mut())
+    {
+        if let Some(raw) = &c.purl_raw {
+            match raw.parse::<Purl>() {
+                Ok(p) => c.purl = Some(p),
+                Err(e) => c.purl_error = Some(e.to_string()),
+            }
+        }
+    }
+    sbom
+}
+
 /// Parse an SBOM, detecting the format from the content (`<` → CycloneDX XML; `{` → CycloneDX or SPDX
 /// JSON, told apart by `bomFormat`/`specVersion` vs `spdxVersion`). `name` is used in errors only.
 pub fn parse<R: Read>(name: &str, reader: R) -> Result<Sbom, ParseError> {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     match first_significant_byte(name, &mut reader)? {
-        Some(b'<') => xml::parse(name, reader),
-        Some(b'{') => json::parse(name, reader, None),
+        Some(b'<') => xml::parse(name, reader).map(resolve_purls),
+        Some(b'{') => json::parse(name, reader, None).map(resolve_purls),
         Some(b) => Err(ParseError::new(
             name,
             ParseErrorKind::UnknownFormat,
@@ -128,12 +151,12 @@ pub fn parse_cyclonedx_json<R: Read>(name: &str, reader: R) -> Result<Sbom, Pars
 
 /// Parse CycloneDX XML (any of the 1.0–1.6 namespaces).
 pub fn parse_cyclonedx_xml<R: Read>(name: &str, reader: R) -> Result<Sbom, ParseError> {
-    xml::parse(name, BufReader::new(reader))
+    xml::parse(name, BufReader::new(reader)).map(resolve_purls)
 }
 
 /// Parse SPDX 2.x JSON (fails with [`ParseErrorKind::UnknownFormat`] on CycloneDX).
 pub fn parse_spdx_json<R: Read>(name: &str, reader: R) -> Result<Sbom, ParseError> {
-    json::parse(name, BufReader::new(reader), Some(SbomFormat::SpdxJson))
+    json::parse(name, BufReader::new(reader), Some(SbomFormat::SpdxJson)).map(resolve_purls)
 }
 
 /// Skip whitespace and a UTF-8 byte-order mark, returning the next byte without consuming it.

@@ -292,7 +292,7 @@ impl Parser<'_> {
                         Field::Name => c.name = v.unwrap_or_default(),
                         Field::Group => c.group = v,
                         Field::Version => c.version = v,
-                        Field::Purl => c.purl = v,
+                        Field::Purl => c.purl_raw = v,
                         Field::Cpe => c.cpe = v,
                         Field::Scope => c.scope = v,
                     }
