@@ -138,7 +138,7 @@ pub struct Affected {
     /// Enumerated affected versions.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "version_list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub versions: Vec<String>,
@@ -403,12 +403,13 @@ mod tests {
         let json = r#"{
             "id": "X-1", "modified": "2024-01-01T00:00:00Z", "aliases": null,
             "future_field": {"a": 1},
-            "affected": [{"package": {"ecosystem": "npm", "name": "x", "unknown": true},
+            "affected": [{"package": {"ecosystem": "npm", "name": "x", "unknown": true}, "versions": [1, "2"],
                           "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]},
                                      {"type": "SOMETHING_NEW", "events": []}]}]
         }"#;
         let osv = Osv::from_json(json).unwrap();
         assert!(osv.aliases.is_empty());
+        assert_eq!(osv.affected[0].versions, ["1", "2"]);
         assert_eq!(osv.affected[0].ranges[1].kind, RangeType::Unknown);
         let back: Osv = serde_json::from_str(&serde_json::to_string(&osv).unwrap()).unwrap();
         assert_eq!(back, osv);
