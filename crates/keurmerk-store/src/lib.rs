@@ -1,1 +1,73 @@
-//! keurmerk-store (under construction)
+//! Keurmerk storage.
+//!
+//! The service layer depends only on the narrow, role-split traits in [`traits`]
+//! ([`OrgStore`], [`ProductStore`], [`AssessmentStore`], [`CertificateStore`], [`AuditStore`]).
+//! [`SqlStore`] implements them once, through sqlx's runtime-generic `Any` driver, for both the
+//! embedded default (SQLite, one file) and PostgreSQL: one code path, one contract test suite
+//! (`tests/contract.rs`) run against both. See `docs/adr/0002-storage.md`.
+//!
+//! Invariants:
+//! - `events` is append-only; certificate rows are a cache of the fold of their events and are
+//!   updated in the same transaction as each append, guarded by `last_seq` (optimistic
+//!   concurrency), so the cache can never drift from the events.
+//! - Every write method takes an [`Audit`] record and writes it in the same transaction.
+
+mod codec;
+mod sql;
+pub mod traits;
+
+pub use sql::{Backend, SqlStore};
+pub use traits::{
+    Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
+    OrgStore, ProductFilter, ProductStore, RegistryStore,
+};
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no supported database.
+    #[error("unsupported database URL `{0}`: use sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// A record that should exist does not.
+    #[error("{what} `{id}` not found")]
+    NotFound {
+        /// What was looked up.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A record with this key exists already.
+    #[error("{what} `{id}` already exists")]
+    AlreadyExists {
+        /// What.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// Someone else changed the record first; reload and retry.
+    #[error("{what} `{id}` was changed concurrently; try again")]
+    Conflict {
+        /// What.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A stored value cannot be decoded (the database was changed outside Keurmerk).
+    #[error("stored {what} is corrupt: {detail}")]
+    Corrupt {
+        /// What.
+        what: &'static str,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// Shorthand.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

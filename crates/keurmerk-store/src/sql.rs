@@ -1,0 +1,228 @@
+//! The SQL implementation over sqlx's `Any` driver (SQLite and PostgreSQL).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::codec::{json, ts};
+use crate::traits::Audit;
+use crate::{Result, StoreError};
+
+mod assessments;
+mod certificates;
+mod orgs;
+mod products;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (one file).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer; serialising writers here avoids `SQLITE_BUSY` on lock upgrades.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction (holding the SQLite writer lock when on SQLite).
+pub(crate) struct WriteTx<'a> {
+    pub tx: Transaction<'static, Any>,
+    _guard: Option<MutexGuard<'a, ()>>,
+}
+
+impl WriteTx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn normalise_url(url: &str) -> Result<(String, Backend)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((url.to_owned(), Backend::Postgres));
+    }
+    let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("sqlite:") {
+        rest
+    } else if url.contains("://") {
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    } else {
+        url
+    };
+    if path.is_empty() {
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let with_mode = if path.contains("mode=") {
+        path.to_owned()
+    } else {
+        format!("{path}{sep}mode=rwc")
+    };
+    Ok((format!("sqlite://{with_mode}"), Backend::Sqlite))
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) and migrates the database at `url`: `sqlite:PATH`, a bare file
+    /// path, or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_in_schema(url, None).await
+    }
+
+    /// Like [`connect`](Self::connect), but on PostgreSQL uses (and creates) its own schema, so
+    /// tests and tenants are isolated.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = normalise_url(url)?;
+        let options = AnyConnectOptions::from_str(&url)?;
+        if let (Backend::Postgres, Some(schema)) = (backend, schema) {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(StoreError::UnsupportedUrl(format!("schema {schema}")));
+            }
+            let pool = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            pool.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                .await?;
+            pool.close().await;
+        }
+        let schema = schema.map(str::to_owned);
+        let max = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            // WAL for concurrent readers; FULL sync so an acknowledged write
+                            // survives a crash or power loss (SPEC §10).
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Backend::Postgres => {
+                            if let Some(s) = schema {
+                                conn.execute(format!("SET search_path TO {s}").as_str())
+                                    .await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for crates that add their own tables (log, monitoring).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction.
+    pub(crate) async fn write(&self) -> Result<WriteTx<'_>> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Writes an audit record inside a transaction.
+pub(crate) async fn write_audit(tx: &mut Transaction<'static, Any>, audit: &Audit) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ts(audit.at))
+    .bind(audit.actor.as_str().to_owned())
+    .bind(audit.action.clone())
+    .bind(audit.subject.clone())
+    .bind(json(&audit.detail)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Maps a unique-key violation to [`StoreError::AlreadyExists`].
+pub(crate) fn unique(what: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let id = id.to_owned();
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::AlreadyExists { what, id }
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalise_url("keurmerk.db").unwrap(),
+            ("sqlite://keurmerk.db?mode=rwc".into(), Backend::Sqlite)
+        );
+        assert_eq!(
+            normalise_url("sqlite:/tmp/x.db").unwrap().0,
+            "sqlite:///tmp/x.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://a.db?mode=ro").unwrap().0,
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(
+            normalise_url("postgres://u@h/db").unwrap().1,
+            Backend::Postgres
+        );
+        assert!(normalise_url("mysql://x").is_err());
+        assert!(normalise_url("sqlite:").is_err());
+    }
+}

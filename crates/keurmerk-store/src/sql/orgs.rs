@@ -1,0 +1,123 @@
+use async_trait::async_trait;
+use keurmerk_domain::ids::OrgId;
+use keurmerk_domain::model::{Authorisation, Organisation};
+use sqlx::any::AnyRow;
+
+use super::{unique, write_audit, SqlStore};
+use crate::codec::{get_opt, get_opt_ts, get_parse, get_str, get_ts, ts};
+use crate::traits::{Audit, AuditEntry, AuditStore, OrgStore};
+use crate::Result;
+
+fn org_from_row(row: &AnyRow) -> Result<Organisation> {
+    Ok(Organisation {
+        id: get_parse(row, "id")?,
+        name: get_str(row, "name")?,
+        role: get_parse(row, "role")?,
+        member_state: get_str(row, "member_state")?,
+        contact: get_opt(row, "contact")?,
+        created_at: get_ts(row, "created_at")?,
+    })
+}
+
+fn auth_from_row(row: &AnyRow) -> Result<Authorisation> {
+    Ok(Authorisation {
+        body: get_parse(row, "body_id")?,
+        scheme: get_parse(row, "scheme_id")?,
+        level: get_parse(row, "level_id")?,
+        granted_by: get_parse(row, "granted_by")?,
+        granted_at: get_ts(row, "granted_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+#[async_trait]
+impl OrgStore for SqlStore {
+    async fn insert_org(&self, org: &Organisation, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO organisations (id, name, role, member_state, contact, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org.id.to_string())
+        .bind(org.name.clone())
+        .bind(org.role.as_str())
+        .bind(org.member_state.clone())
+        .bind(org.contact.clone())
+        .bind(ts(org.created_at))
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique("organisation", org.id.as_str()))?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn org(&self, id: &OrgId) -> Result<Option<Organisation>> {
+        let row = sqlx::query("SELECT * FROM organisations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    async fn orgs(&self) -> Result<Vec<Organisation>> {
+        let rows = sqlx::query("SELECT * FROM organisations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(org_from_row).collect()
+    }
+
+    async fn upsert_authorisation(&self, a: &Authorisation, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO authorisations (body_id, scheme_id, level_id, granted_by, granted_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (body_id, scheme_id, level_id) DO UPDATE SET \
+             granted_by = excluded.granted_by, granted_at = excluded.granted_at, revoked_at = excluded.revoked_at",
+        )
+        .bind(a.body.to_string())
+        .bind(a.scheme.to_string())
+        .bind(a.level.to_string())
+        .bind(a.granted_by.to_string())
+        .bind(ts(a.granted_at))
+        .bind(a.revoked_at.map(ts))
+        .execute(&mut *w.tx)
+        .await?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn authorisations(&self, body: &OrgId) -> Result<Vec<Authorisation>> {
+        let rows = sqlx::query(
+            "SELECT * FROM authorisations WHERE body_id = $1 ORDER BY scheme_id, level_id",
+        )
+        .bind(body.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(auth_from_row).collect()
+    }
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn audit(&self, limit: i64, before_seq: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2")
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    seq: crate::codec::get_i64(row, "seq")?,
+                    audit: Audit {
+                        at: get_ts(row, "at")?,
+                        actor: get_parse(row, "actor_id")?,
+                        action: get_str(row, "action")?,
+                        subject: get_str(row, "subject")?,
+                        detail: crate::codec::get_json(row, "detail")?,
+                    },
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,187 @@
+//! The narrow store traits the service layer depends on.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keurmerk_domain::event::Event;
+use keurmerk_domain::ids::{CertificateId, OrgId, RecordId, SchemeId};
+use keurmerk_domain::lifecycle::State;
+use keurmerk_domain::model::{
+    Assessment, Authorisation, Certificate, Dependency, Organisation, Product, ProductVersion,
+    SupportCommitment,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+
+/// An audit record written in the same transaction as the change it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Which organisation acted.
+    pub actor: OrgId,
+    /// What it did (e.g. `product.register`).
+    pub action: String,
+    /// The record it did it to.
+    pub subject: String,
+    /// Details (never secrets).
+    pub detail: serde_json::Value,
+}
+
+/// A stored audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Sequence number.
+    pub seq: i64,
+    /// The record.
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// Where an appended event landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// The event's sequence number.
+    pub seq: i64,
+    /// Its row in `log_queue`, until the sequencer moves it into the log.
+    pub queue_id: i64,
+}
+
+/// Which products to list.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Only this manufacturer's.
+    pub manufacturer: Option<OrgId>,
+    /// Case-insensitive match on name, model, manufacturer name, GTIN or product id.
+    pub text: Option<String>,
+    /// At most this many.
+    pub limit: i64,
+    /// Skip this many.
+    pub offset: i64,
+}
+
+/// Which certificates to list.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateFilter {
+    /// Only for this product.
+    pub product: Option<RecordId>,
+    /// Only this holder's.
+    pub holder: Option<OrgId>,
+    /// Only this scheme's.
+    pub scheme: Option<SchemeId>,
+    /// At most this many (0 = no limit).
+    pub limit: i64,
+    /// Skip this many.
+    pub offset: i64,
+}
+
+/// Organisations and authorisations.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// Registers an organisation.
+    async fn insert_org(&self, org: &Organisation, audit: &Audit) -> Result<()>;
+    /// One organisation.
+    async fn org(&self, id: &OrgId) -> Result<Option<Organisation>>;
+    /// All organisations, by id.
+    async fn orgs(&self) -> Result<Vec<Organisation>>;
+    /// Grants (or re-grants) an authorisation.
+    async fn upsert_authorisation(&self, a: &Authorisation, audit: &Audit) -> Result<()>;
+    /// An assessment body's authorisations, including revoked ones.
+    async fn authorisations(&self, body: &OrgId) -> Result<Vec<Authorisation>>;
+}
+
+/// Products, versions, support commitments and dependencies.
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// The next id for a prefix (`PRD`, `VER`, `DEP`, `ASM`, or `KM-<year>`).
+    async fn next_sequence(&self, name: &str) -> Result<u64>;
+    /// Registers a product.
+    async fn insert_product(&self, p: &Product, audit: &Audit) -> Result<()>;
+    /// One product.
+    async fn product(&self, id: &RecordId) -> Result<Option<Product>>;
+    /// Products matching a filter, by id.
+    async fn products(&self, filter: &ProductFilter) -> Result<Vec<Product>>;
+    /// Adds a version.
+    async fn insert_version(&self, v: &ProductVersion, audit: &Audit) -> Result<()>;
+    /// One version.
+    async fn version(&self, id: &RecordId) -> Result<Option<ProductVersion>>;
+    /// A product's versions, oldest release first.
+    async fn versions(&self, product: &RecordId) -> Result<Vec<ProductVersion>>;
+    /// Sets the support commitment.
+    async fn set_support(
+        &self,
+        product: &RecordId,
+        s: &SupportCommitment,
+        audit: &Audit,
+    ) -> Result<()>;
+    /// The support commitment.
+    async fn support(&self, product: &RecordId) -> Result<Option<SupportCommitment>>;
+    /// Adds a dependency.
+    async fn insert_dependency(&self, d: &Dependency, audit: &Audit) -> Result<()>;
+    /// A product's dependencies.
+    async fn dependencies(&self, product: &RecordId) -> Result<Vec<Dependency>>;
+    /// Dependencies on a given service certificate.
+    async fn dependents(&self, certificate: &CertificateId) -> Result<Vec<Dependency>>;
+}
+
+/// Assessments.
+#[async_trait]
+pub trait AssessmentStore: Send + Sync {
+    /// Records an assessment.
+    async fn insert_assessment(&self, a: &Assessment, audit: &Audit) -> Result<()>;
+    /// One assessment.
+    async fn assessment(&self, id: &RecordId) -> Result<Option<Assessment>>;
+    /// Records the national authority's approval.
+    async fn approve_assessment(&self, id: &RecordId, by: &OrgId, audit: &Audit) -> Result<()>;
+}
+
+/// Certificates and their append-only events.
+#[async_trait]
+pub trait CertificateStore: Send + Sync {
+    /// Creates a certificate with its `issued` event, and queues `log_entry` (the signed
+    /// statement recording it) for the transparency log in the same transaction.
+    async fn issue(
+        &self,
+        cert: &Certificate,
+        issued: &Event,
+        log_entry: &[u8],
+        audit: &Audit,
+    ) -> Result<Appended>;
+    /// Appends an event and updates the cached state, if the certificate's last event is still
+    /// `expected_last_seq` (else [`crate::StoreError::Conflict`]), and queues `log_entry` for the
+    /// transparency log in the same transaction.
+    async fn append(
+        &self,
+        event: &Event,
+        new_state: State,
+        expected_last_seq: i64,
+        log_entry: &[u8],
+        audit: &Audit,
+    ) -> Result<Appended>;
+    /// One certificate (cached state) and its last event sequence number.
+    async fn certificate(&self, id: &CertificateId) -> Result<Option<(Certificate, i64)>>;
+    /// Certificates matching a filter, by id.
+    async fn certificates(&self, filter: &CertificateFilter) -> Result<Vec<Certificate>>;
+    /// A certificate's events, oldest first.
+    async fn events(&self, id: &CertificateId) -> Result<Vec<Event>>;
+    /// Events registry-wide after a sequence number, oldest first (feeds, monitors).
+    async fn events_after(&self, seq: i64, limit: i64) -> Result<Vec<Event>>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Audit records, newest first.
+    async fn audit(&self, limit: i64, before_seq: Option<i64>) -> Result<Vec<AuditEntry>>;
+}
+
+/// Everything the service layer needs.
+pub trait RegistryStore:
+    OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore
+{
+}
+
+impl<T: OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore> RegistryStore
+    for T
+{
+}

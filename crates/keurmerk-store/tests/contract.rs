@@ -1,0 +1,540 @@
+//! One contract suite, run against every backend: each test body is written once and
+//! instantiated for SQLite (always) and PostgreSQL (when `KEURMERK_TEST_POSTGRES` is set; each
+//! test gets its own schema, dropped afterwards).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use keurmerk_domain::event::{Event, EventKind};
+use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
+use keurmerk_domain::lifecycle::{ActorRole, State};
+use keurmerk_domain::model::*;
+use keurmerk_store::*;
+
+struct Db {
+    store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl Db {
+    async fn drop_schema(self) {
+        if let Some((_, schema)) = &self.pg_schema {
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(self.store.pool())
+                .await
+                .unwrap();
+        }
+        self.store.close().await;
+    }
+}
+
+async fn sqlite() -> Option<Db> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    Some(Db {
+        store: SqlStore::connect(&url).await.unwrap(),
+        _dir: Some(dir),
+        pg_schema: None,
+    })
+}
+
+async fn postgres() -> Option<Db> {
+    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set, so the PostgreSQL backend is not tested here");
+        return None;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let store = SqlStore::connect_in_schema(&url, Some(&schema))
+        .await
+        .unwrap();
+    Some(Db {
+        store,
+        _dir: None,
+        pg_schema: Some((url, schema)),
+    })
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test] async fn $name() {
+                let db = super::sqlite().await.unwrap();
+                super::$name(&db.store).await;
+                db.drop_schema().await;
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test] async fn $name() {
+                let Some(db) = super::postgres().await else { return };
+                super::$name(&db.store).await;
+                db.drop_schema().await;
+            })*
+        }
+    };
+}
+
+contract!(
+    organisations_round_trip,
+    duplicate_org_is_reported,
+    authorisations_upsert,
+    products_versions_support_dependencies,
+    product_search,
+    assessments_round_trip,
+    certificate_events_append_only_with_optimistic_concurrency,
+    every_write_is_audited,
+    sequences_are_per_name,
+);
+
+fn at(day: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap() + chrono::Duration::days(day)
+}
+
+fn audit(actor: &str, action: &str) -> Audit {
+    Audit {
+        at: at(0),
+        actor: OrgId::new(actor).unwrap(),
+        action: action.into(),
+        subject: "x".into(),
+        detail: serde_json::json!({"k": "v"}),
+    }
+}
+
+fn org(id: &str, role: OrgRole) -> Organisation {
+    Organisation {
+        id: OrgId::new(id).unwrap(),
+        name: format!("{id} name"),
+        role,
+        member_state: "NL".into(),
+        contact: Some("security@example.org".into()),
+        created_at: at(0),
+    }
+}
+
+fn rid(s: &str) -> RecordId {
+    RecordId::new(s).unwrap()
+}
+
+async fn seed(s: &SqlStore) -> Product {
+    s.insert_org(
+        &org("maker", OrgRole::Manufacturer),
+        &audit("enisa", "org.create"),
+    )
+    .await
+    .unwrap();
+    s.insert_org(
+        &org("lab", OrgRole::AssessmentBody),
+        &audit("enisa", "org.create"),
+    )
+    .await
+    .unwrap();
+    let p = Product {
+        id: rid("PRD-000001"),
+        manufacturer: OrgId::new("maker").unwrap(),
+        name: "Cosy Cam".into(),
+        model: "CC-200".into(),
+        category: Category::Camera,
+        identifiers: ProductIdentifiers {
+            gtin: Some("08712345678906".into()),
+            purl: None,
+            cpe: None,
+        },
+        created_at: at(0),
+    };
+    s.insert_product(&p, &audit("maker", "product.register"))
+        .await
+        .unwrap();
+    p
+}
+
+async fn organisations_round_trip(s: &SqlStore) {
+    let o = org("nl-rdi", OrgRole::NationalAuthority);
+    s.insert_org(&o, &audit("enisa", "org.create"))
+        .await
+        .unwrap();
+    assert_eq!(s.org(&o.id).await.unwrap(), Some(o.clone()));
+    assert_eq!(s.orgs().await.unwrap(), vec![o]);
+    assert_eq!(s.org(&OrgId::new("nope").unwrap()).await.unwrap(), None);
+}
+
+async fn duplicate_org_is_reported(s: &SqlStore) {
+    let o = org("maker", OrgRole::Manufacturer);
+    s.insert_org(&o, &audit("enisa", "org.create"))
+        .await
+        .unwrap();
+    let e = s
+        .insert_org(&o, &audit("enisa", "org.create"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::AlreadyExists {
+                what: "organisation",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The failed write left no audit record behind.
+    assert_eq!(s.audit(10, None).await.unwrap().len(), 1);
+}
+
+async fn authorisations_upsert(s: &SqlStore) {
+    s.insert_org(
+        &org("lab", OrgRole::AssessmentBody),
+        &audit("enisa", "org.create"),
+    )
+    .await
+    .unwrap();
+    s.insert_org(
+        &org("nl-rdi", OrgRole::NationalAuthority),
+        &audit("enisa", "org.create"),
+    )
+    .await
+    .unwrap();
+    let mut a = Authorisation {
+        body: OrgId::new("lab").unwrap(),
+        scheme: SchemeId::new("eu-iot").unwrap(),
+        level: LevelId::new("substantial").unwrap(),
+        granted_by: OrgId::new("nl-rdi").unwrap(),
+        granted_at: at(1),
+        revoked_at: None,
+    };
+    s.upsert_authorisation(&a, &audit("nl-rdi", "authorise"))
+        .await
+        .unwrap();
+    a.revoked_at = Some(at(5));
+    s.upsert_authorisation(&a, &audit("nl-rdi", "revoke"))
+        .await
+        .unwrap();
+    assert_eq!(s.authorisations(&a.body).await.unwrap(), vec![a]);
+}
+
+async fn products_versions_support_dependencies(s: &SqlStore) {
+    let p = seed(s).await;
+    assert_eq!(s.product(&p.id).await.unwrap(), Some(p.clone()));
+    let v1 = ProductVersion {
+        id: rid("VER-000001"),
+        product: p.id.clone(),
+        version: "1.0.0".into(),
+        released_on: NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
+        security_update: false,
+        notes: None,
+    };
+    let v2 = ProductVersion {
+        id: rid("VER-000002"),
+        version: "1.0.1".into(),
+        security_update: true,
+        released_on: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+        notes: Some("fix".into()),
+        ..v1.clone()
+    };
+    s.insert_version(&v2, &audit("maker", "version.add"))
+        .await
+        .unwrap();
+    s.insert_version(&v1, &audit("maker", "version.add"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.versions(&p.id).await.unwrap(),
+        vec![v1.clone(), v2.clone()]
+    );
+    let dup = ProductVersion {
+        id: rid("VER-000003"),
+        ..v1.clone()
+    };
+    assert!(matches!(
+        s.insert_version(&dup, &audit("maker", "version.add")).await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+
+    let sc = SupportCommitment {
+        support_until: NaiveDate::from_ymd_opt(2031, 12, 31).unwrap(),
+        update_policy: UpdatePolicy::Automatic,
+        vulnerability_contact: "https://maker.example/security".into(),
+        disclosure_policy_url: None,
+    };
+    s.set_support(&p.id, &sc, &audit("maker", "support.set"))
+        .await
+        .unwrap();
+    let sc2 = SupportCommitment {
+        support_until: NaiveDate::from_ymd_opt(2032, 6, 30).unwrap(),
+        ..sc
+    };
+    s.set_support(&p.id, &sc2, &audit("maker", "support.set"))
+        .await
+        .unwrap();
+    assert_eq!(s.support(&p.id).await.unwrap(), Some(sc2));
+
+    let cert = CertificateId::new("KM-2026-000009").unwrap();
+    let d = Dependency {
+        id: rid("DEP-000001"),
+        product: p.id.clone(),
+        kind: DependencyKind::Cloud,
+        provider: "Nimbus".into(),
+        service: "Nimbus IoT Cloud".into(),
+        certificate: Some(cert.clone()),
+    };
+    s.insert_dependency(&d, &audit("maker", "dependency.add"))
+        .await
+        .unwrap();
+    assert_eq!(s.dependencies(&p.id).await.unwrap(), vec![d.clone()]);
+    assert_eq!(s.dependents(&cert).await.unwrap(), vec![d]);
+}
+
+async fn product_search(s: &SqlStore) {
+    seed(s).await;
+    let find = |t: &str| ProductFilter {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    assert_eq!(s.products(&find("cosy")).await.unwrap().len(), 1);
+    assert_eq!(s.products(&find("cc-2")).await.unwrap().len(), 1);
+    assert_eq!(s.products(&find("MAKER NAME")).await.unwrap().len(), 1);
+    assert_eq!(s.products(&find("0871234")).await.unwrap().len(), 1);
+    assert_eq!(s.products(&find("router")).await.unwrap().len(), 0);
+    assert_eq!(
+        s.products(&find("%")).await.unwrap().len(),
+        1,
+        "wildcards are literal-stripped"
+    );
+    let by_maker = ProductFilter {
+        manufacturer: Some(OrgId::new("lab").unwrap()),
+        ..Default::default()
+    };
+    assert!(s.products(&by_maker).await.unwrap().is_empty());
+    let page = ProductFilter {
+        limit: 1,
+        offset: 1,
+        ..Default::default()
+    };
+    assert!(s.products(&page).await.unwrap().is_empty());
+}
+
+async fn assessments_round_trip(s: &SqlStore) {
+    let p = seed(s).await;
+    let v = ProductVersion {
+        id: rid("VER-000001"),
+        product: p.id.clone(),
+        version: "1".into(),
+        released_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        security_update: false,
+        notes: None,
+    };
+    s.insert_version(&v, &audit("maker", "version.add"))
+        .await
+        .unwrap();
+    let mut a = Assessment {
+        id: rid("ASM-000001"),
+        product: p.id.clone(),
+        version: v.id.clone(),
+        scheme: SchemeId::new("eu-iot").unwrap(),
+        level: LevelId::new("high").unwrap(),
+        assessor: OrgId::new("lab").unwrap(),
+        assessor_kind: IssuerKind::ThirdParty,
+        verdicts: [
+            ("5.1-1".to_string(), Verdict::Pass),
+            (
+                "5.1-2".to_string(),
+                Verdict::NotApplicable {
+                    justification: "no passwords".into(),
+                },
+            ),
+        ]
+        .into(),
+        evidence: vec!["report-17".into()],
+        assessed_at: at(2),
+        passed: true,
+        approved_by: None,
+    };
+    s.insert_assessment(&a, &audit("lab", "assessment.record"))
+        .await
+        .unwrap();
+    s.insert_org(
+        &org("nl-rdi", OrgRole::NationalAuthority),
+        &audit("enisa", "org.create"),
+    )
+    .await
+    .unwrap();
+    s.approve_assessment(
+        &a.id,
+        &OrgId::new("nl-rdi").unwrap(),
+        &audit("nl-rdi", "approve"),
+    )
+    .await
+    .unwrap();
+    a.approved_by = Some(OrgId::new("nl-rdi").unwrap());
+    assert_eq!(s.assessment(&a.id).await.unwrap(), Some(a));
+    assert!(matches!(
+        s.approve_assessment(
+            &rid("ASM-000404"),
+            &OrgId::new("nl-rdi").unwrap(),
+            &audit("nl-rdi", "approve")
+        )
+        .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore) {
+    let p = seed(s).await;
+    let v = ProductVersion {
+        id: rid("VER-000001"),
+        product: p.id.clone(),
+        version: "1".into(),
+        released_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        security_update: false,
+        notes: None,
+    };
+    s.insert_version(&v, &audit("maker", "version.add"))
+        .await
+        .unwrap();
+    let a = Assessment {
+        id: rid("ASM-000001"),
+        product: p.id.clone(),
+        version: v.id.clone(),
+        scheme: SchemeId::new("eu-iot").unwrap(),
+        level: LevelId::new("basic").unwrap(),
+        assessor: OrgId::new("maker").unwrap(),
+        assessor_kind: IssuerKind::SelfDeclared,
+        verdicts: Default::default(),
+        evidence: vec![],
+        assessed_at: at(1),
+        passed: true,
+        approved_by: None,
+    };
+    s.insert_assessment(&a, &audit("maker", "assessment.record"))
+        .await
+        .unwrap();
+    let id = CertificateId::new("KM-2026-000001").unwrap();
+    let cert = Certificate {
+        id: id.clone(),
+        product: p.id.clone(),
+        holder: p.manufacturer.clone(),
+        scheme: a.scheme.clone(),
+        level: a.level.clone(),
+        issuer: p.manufacturer.clone(),
+        issuer_kind: IssuerKind::SelfDeclared,
+        authority: None,
+        assessment: a.id.clone(),
+        issued_at: at(2),
+        valid_until: NaiveDate::from_ymd_opt(2029, 3, 1).unwrap(),
+        state: State::Active,
+    };
+    let issued = Event {
+        seq: 0,
+        certificate: id.clone(),
+        at: at(2),
+        actor: p.manufacturer.clone(),
+        role: ActorRole::Issuer,
+        kind: EventKind::Issued {
+            product: p.id.clone(),
+            holder: p.manufacturer.clone(),
+            scheme: a.scheme.clone(),
+            level: a.level.clone(),
+            issuer: p.manufacturer.clone(),
+            issuer_kind: IssuerKind::SelfDeclared,
+            authority: None,
+            assessment: a.id.clone(),
+            valid_until: cert.valid_until,
+            support_until: None,
+            versions: vec![],
+            dependencies: vec![],
+        },
+    };
+    let seq1 = s
+        .issue(&cert, &issued, b"stmt-1", &audit("maker", "certify"))
+        .await
+        .unwrap()
+        .seq;
+    assert!(matches!(
+        s.issue(&cert, &issued, b"stmt-1", &audit("maker", "certify"))
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+
+    let suspend = Event {
+        seq: 0,
+        certificate: id.clone(),
+        at: at(3),
+        actor: p.manufacturer.clone(),
+        role: ActorRole::Issuer,
+        kind: EventKind::Suspended {
+            reason: "firmware recall".into(),
+            until: None,
+        },
+    };
+    let appended = s
+        .append(
+            &suspend,
+            State::Suspended,
+            seq1,
+            b"stmt-2",
+            &audit("maker", "suspend"),
+        )
+        .await
+        .unwrap();
+    let seq2 = appended.seq;
+    assert!(seq2 > seq1);
+    // A writer that read the old state loses, and its event is not stored.
+    let stale = s
+        .append(
+            &suspend,
+            State::Suspended,
+            seq1,
+            b"stmt-3",
+            &audit("maker", "suspend"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }), "{stale}");
+
+    let (stored, last) = s.certificate(&id).await.unwrap().unwrap();
+    assert_eq!(stored.state, State::Suspended);
+    assert_eq!(last, seq2);
+    let events = s.events(&id).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].kind, issued.kind);
+    assert_eq!(events[1].seq, seq2);
+    assert_eq!(events[1].at, at(3));
+    assert_eq!(s.events_after(seq1, 10).await.unwrap().len(), 1);
+    // Both statements, and only the committed ones, wait in the log queue.
+    let queued: Vec<Vec<u8>> = sqlx::query_scalar("SELECT entry FROM log_queue ORDER BY id")
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued, vec![b"stmt-1".to_vec(), b"stmt-2".to_vec()]);
+    assert!(appended.queue_id > 0);
+    let all = s.certificates(&CertificateFilter::default()).await.unwrap();
+    assert_eq!(
+        all,
+        vec![Certificate {
+            state: State::Suspended,
+            ..cert
+        }]
+    );
+    let none = s
+        .certificates(&CertificateFilter {
+            scheme: Some(SchemeId::new("eucc").unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+async fn every_write_is_audited(s: &SqlStore) {
+    seed(s).await;
+    let trail = s.audit(10, None).await.unwrap();
+    let actions: Vec<_> = trail.iter().map(|e| e.audit.action.as_str()).collect();
+    assert_eq!(actions, ["product.register", "org.create", "org.create"]);
+    assert_eq!(trail[0].audit.detail, serde_json::json!({"k": "v"}));
+    let older = s.audit(10, Some(trail[0].seq)).await.unwrap();
+    assert_eq!(older.len(), 2);
+}
+
+async fn sequences_are_per_name(s: &SqlStore) {
+    assert_eq!(s.next_sequence("PRD").await.unwrap(), 1);
+    assert_eq!(s.next_sequence("PRD").await.unwrap(), 2);
+    assert_eq!(s.next_sequence("KM-2026").await.unwrap(), 1);
+}
