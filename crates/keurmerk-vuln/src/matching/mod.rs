@@ -143,6 +143,35 @@ impl Rule {
     }
 }
 
+/// Compile an `affected` entry, dropping from its `versions` list every version its ranges already
+/// cover. The result is the same for every tested version (a version equal to a covered one is
+/// covered too, as ranges and list use the same ordering), but real lists - PyPI records enumerate
+/// every affected release, 53 on average - mostly disappear, which keeps large indexes small.
+fn compile_pruned(a: &crate::osv::Affected) -> Result<CompiledAffected, crate::osv::OsvError> {
+    if a.versions.is_empty() || a.ranges.is_empty() {
+        return a.compile();
+    }
+    let ranges_only = crate::osv::Affected {
+        versions: Vec::new(),
+        ..a.clone()
+    };
+    let compiled = ranges_only.compile()?;
+    let leftover: Vec<String> = a
+        .versions
+        .iter()
+        .filter(|v| !compiled.affects(v).unwrap_or(false))
+        .cloned()
+        .collect();
+    if leftover.is_empty() {
+        return Ok(compiled);
+    }
+    crate::osv::Affected {
+        versions: leftover,
+        ..ranges_only
+    }
+    .compile()
+}
+
 impl AdvisoryIndex {
     /// An empty index.
     pub fn new() -> Self {
@@ -259,7 +288,7 @@ impl AdvisoryIndex {
             let Some(key) = a.package_key() else {
                 continue;
             };
-            match a.compile() {
+            match compile_pruned(a) {
                 Ok(c) => self.add_entry(slot, key, Rule::Osv(c)),
                 Err(e) => {
                     // The ranges cannot be evaluated (an event version is invalid in its ecosystem),
