@@ -6,8 +6,6 @@
 
 use std::cmp::Ordering;
 
-use super::cmp_digits;
-
 /// A validated apk version.
 #[derive(Debug, Clone)]
 pub struct ApkVersion {
@@ -120,16 +118,22 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Numeric comparison of two ASCII digit runs without allocating or overflowing.
+fn cmp_digit_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let a = &a[a.iter().take_while(|&&c| c == b'0').count()..];
+    let b = &b[b.iter().take_while(|&&c| c == b'0').count()..];
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
 /// apk's `token_cmp` for two tokens of the same type.
 fn token_cmp(a: &Lexer<'_>, b: &Lexer<'_>) -> Ordering {
-    let as_str = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
     match a.tok {
         // A leading zero switches to a byte-wise comparison ("similar to Gentoo spec").
         Tok::Digit if a.value.first() == Some(&b'0') || b.value.first() == Some(&b'0') => {
             a.value.cmp(b.value)
         }
         Tok::Digit | Tok::InitialDigit | Tok::SuffixNo | Tok::RevisionNo => {
-            cmp_digits(&as_str(a.value), &as_str(b.value))
+            cmp_digit_bytes(a.value, b.value)
         }
         Tok::Letter => a.value.cmp(b.value),
         Tok::Suffix => a.suffix.cmp(&b.suffix),
