@@ -1,0 +1,810 @@
+//! A realistic demo registry, seeded through the use cases (so every rule applies) with a manual
+//! clock, so that its dates are relative to "now": one certificate has expired, one's support ends
+//! within 90 days, whenever the demo is run.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
+use keurmerk_domain::lifecycle::Command;
+use keurmerk_domain::model::{
+    Category, DependencyKind, OrgRole, ProductIdentifiers, SupportCommitment, UpdatePolicy, Verdict,
+};
+use keurmerk_domain::scheme::Catalogue;
+use keurmerk_store::RegistryStore;
+use serde::Serialize;
+
+use crate::{
+    Actor, LifecycleRequest, ManualClock, NewAssessment, NewDependency, NewOrganisation,
+    NewProduct, NewVersion, Registry, ServiceError, ServiceResult,
+};
+
+/// What the demo created.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoSummary {
+    /// Organisations by role.
+    pub organisations: Vec<(OrgId, OrgRole)>,
+    /// Products.
+    pub products: Vec<(RecordId, String)>,
+    /// Certificates with a one-line description.
+    pub certificates: Vec<(CertificateId, String)>,
+}
+
+fn id(s: &str) -> ServiceResult<OrgId> {
+    OrgId::new(s).map_err(|e| ServiceError::Invalid {
+        field: "id".into(),
+        problem: e.to_string(),
+    })
+}
+
+struct Seeder<S> {
+    reg: Registry<S>,
+    clock: Arc<ManualClock>,
+    now: DateTime<Utc>,
+    summary: DemoSummary,
+}
+
+impl<S: RegistryStore + Clone> Seeder<S> {
+    fn at(&self, days_ago: i64) {
+        self.clock.set(self.now - Duration::days(days_ago));
+    }
+
+    fn date(&self, days_from_now: i64) -> NaiveDate {
+        (self.now + Duration::days(days_from_now)).date_naive()
+    }
+
+    async fn org(
+        &mut self,
+        by: Option<&str>,
+        oid: &str,
+        name: &str,
+        role: OrgRole,
+        ms: &str,
+        contact: &str,
+    ) -> ServiceResult<Actor> {
+        let new = NewOrganisation {
+            id: id(oid)?,
+            name: name.into(),
+            role,
+            member_state: ms.into(),
+            contact: Some(contact.into()),
+        };
+        match by {
+            None => self.reg.bootstrap_operator(new).await?,
+            Some(by) => {
+                self.reg
+                    .create_organisation(&Actor::new(id(by)?), new)
+                    .await?
+            }
+        };
+        self.summary.organisations.push((id(oid)?, role));
+        Ok(Actor::new(id(oid)?))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn product(
+        &mut self,
+        maker: &Actor,
+        name: &str,
+        model: &str,
+        category: Category,
+        gtin: Option<&str>,
+        purl: Option<&str>,
+        support_days: i64,
+        versions: &[(&str, i64, bool)],
+    ) -> ServiceResult<(RecordId, Vec<RecordId>)> {
+        let p = self
+            .reg
+            .register_product(
+                maker,
+                NewProduct {
+                    name: name.into(),
+                    model: model.into(),
+                    category,
+                    identifiers: ProductIdentifiers {
+                        gtin: gtin.map(Into::into),
+                        purl: purl.map(Into::into),
+                        cpe: None,
+                    },
+                },
+            )
+            .await?;
+        let mut ids = Vec::new();
+        for (v, days_ago, security) in versions {
+            let ver = self
+                .reg
+                .add_version(
+                    maker,
+                    &p.id,
+                    NewVersion {
+                        version: (*v).into(),
+                        released_on: self.date(-days_ago),
+                        security_update: *security,
+                        notes: security.then(|| "Fixes security problems. Install it.".to_owned()),
+                    },
+                )
+                .await?;
+            ids.push(ver.id);
+        }
+        self.reg
+            .set_support(
+                maker,
+                &p.id,
+                SupportCommitment {
+                    support_until: self.date(support_days),
+                    update_policy: UpdatePolicy::Automatic,
+                    vulnerability_contact: "security@example.eu".into(),
+                    disclosure_policy_url: Some("https://example.eu/security/disclosure".into()),
+                },
+            )
+            .await?;
+        self.summary.products.push((p.id.clone(), name.into()));
+        Ok((p.id, ids))
+    }
+
+    fn verdicts(&self, scheme: &str, level: &str) -> ServiceResult<crate::VerdictInput> {
+        let s = self
+            .reg
+            .catalogue()
+            .get(&SchemeId::new(scheme).map_err(|e| ServiceError::Invalid {
+                field: "scheme".into(),
+                problem: e.to_string(),
+            })?)
+            .ok_or_else(|| ServiceError::Invalid {
+                field: "scheme".into(),
+                problem: scheme.into(),
+            })?;
+        let level = LevelId::new(level).map_err(|e| ServiceError::Invalid {
+            field: "level".into(),
+            problem: e.to_string(),
+        })?;
+        let l = s.level(&level).ok_or_else(|| ServiceError::Invalid {
+            field: "level".into(),
+            problem: level.to_string(),
+        })?;
+        Ok(s.required_at(l)
+            .into_iter()
+            .map(|r| {
+                let v = if r.conditional && r.id.starts_with("5.8") {
+                    Verdict::NotApplicable {
+                        justification: "The device has no sensors that collect personal data."
+                            .into(),
+                    }
+                } else {
+                    Verdict::Pass
+                };
+                (r.id.clone(), v)
+            })
+            .collect())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn certify(
+        &mut self,
+        assessor: &Actor,
+        approver: Option<&Actor>,
+        product: &RecordId,
+        version: &RecordId,
+        scheme: &str,
+        level: &str,
+        valid_months: Option<u32>,
+        what: &str,
+    ) -> ServiceResult<CertificateId> {
+        let a = self
+            .reg
+            .record_assessment(
+                assessor,
+                NewAssessment {
+                    product: product.clone(),
+                    version: version.clone(),
+                    scheme: SchemeId::new(scheme).map_err(|e| ServiceError::Invalid {
+                        field: "scheme".into(),
+                        problem: e.to_string(),
+                    })?,
+                    level: LevelId::new(level).map_err(|e| ServiceError::Invalid {
+                        field: "level".into(),
+                        problem: e.to_string(),
+                    })?,
+                    verdicts: self.verdicts(scheme, level)?,
+                    evidence: vec![format!(
+                        "Evaluation report {}-{}",
+                        scheme.to_uppercase(),
+                        product
+                    )],
+                },
+            )
+            .await?;
+        if let Some(nca) = approver {
+            self.reg.approve_assessment(nca, &a.id).await?;
+        }
+        let valid_until = valid_months.and_then(|m| {
+            self.reg
+                .now()
+                .date_naive()
+                .checked_add_months(Months::new(m))
+        });
+        let c = self.reg.certify(assessor, &a.id, valid_until).await?;
+        self.summary.certificates.push((c.id.clone(), what.into()));
+        Ok(c.id)
+    }
+}
+
+/// Seeds the demo registry into an empty store. Refuses a store that already has organisations.
+pub async fn seed<S: RegistryStore + Clone>(
+    store: S,
+    catalogue: Arc<Catalogue>,
+    now: DateTime<Utc>,
+) -> ServiceResult<DemoSummary> {
+    if !store.orgs().await?.is_empty() {
+        return Err(ServiceError::Conflict(
+            "the database is not empty; the demo seeds only an empty registry".into(),
+        ));
+    }
+    let clock = Arc::new(ManualClock::new(now));
+    let reg = Registry::new(store, catalogue, clock.clone());
+    let mut s = Seeder {
+        reg,
+        clock,
+        now,
+        summary: DemoSummary {
+            organisations: vec![],
+            products: vec![],
+            certificates: vec![],
+        },
+    };
+
+    // Three years and four months ago: the registry starts.
+    s.at(1220);
+    let enisa = s
+        .org(
+            None,
+            "enisa",
+            "European Union Agency for Cybersecurity (ENISA)",
+            OrgRole::RegistryOperator,
+            "GR",
+            "info@enisa.example.eu",
+        )
+        .await?;
+    let rdi = s
+        .org(
+            Some("enisa"),
+            "nl-rdi",
+            "Rijksinspectie Digitale Infrastructuur",
+            OrgRole::NationalAuthority,
+            "NL",
+            "certificering@rdi.example.nl",
+        )
+        .await?;
+    let bsi = s
+        .org(
+            Some("enisa"),
+            "de-bsi",
+            "Bundesamt für Sicherheit in der Informationstechnik",
+            OrgRole::NationalAuthority,
+            "DE",
+            "zertifizierung@bsi.example.de",
+        )
+        .await?;
+    let deltalab = s
+        .org(
+            Some("nl-rdi"),
+            "delta-testlab",
+            "Delta Test Lab B.V.",
+            OrgRole::AssessmentBody,
+            "NL",
+            "certification@deltalab.example.nl",
+        )
+        .await?;
+    let rhein = s
+        .org(
+            Some("de-bsi"),
+            "rhein-pruef",
+            "Rhein Prüflabor GmbH",
+            OrgRole::AssessmentBody,
+            "DE",
+            "zert@rheinpruef.example.de",
+        )
+        .await?;
+    let hh = s
+        .org(
+            Some("enisa"),
+            "holland-home",
+            "Holland Home Devices B.V.",
+            OrgRole::Manufacturer,
+            "NL",
+            "security@hollandhome.example.nl",
+        )
+        .await?;
+    let bc = s
+        .org(
+            Some("enisa"),
+            "brightcam",
+            "BrightCam GmbH",
+            OrgRole::Manufacturer,
+            "DE",
+            "psirt@brightcam.example.de",
+        )
+        .await?;
+    let nl = s
+        .org(
+            Some("enisa"),
+            "nordlock",
+            "NordLock Oy",
+            OrgRole::Manufacturer,
+            "FI",
+            "security@nordlock.example.fi",
+        )
+        .await?;
+    let nimbus = s
+        .org(
+            Some("enisa"),
+            "nimbus-cloud",
+            "Nimbus Cloud Services SE",
+            OrgRole::Manufacturer,
+            "DE",
+            "security@nimbus.example.eu",
+        )
+        .await?;
+    let eurolink = s
+        .org(
+            Some("enisa"),
+            "eurolink",
+            "EuroLink Connect N.V.",
+            OrgRole::Manufacturer,
+            "NL",
+            "cert@eurolink.example.eu",
+        )
+        .await?;
+    for (level, who) in [("substantial", &rdi), ("high", &rdi)] {
+        s.reg
+            .authorise(
+                who,
+                &deltalab.org,
+                &SchemeId::new("eu-iot").map_err(|e| ServiceError::Invalid {
+                    field: "scheme".into(),
+                    problem: e.to_string(),
+                })?,
+                &LevelId::new(level).map_err(|e| ServiceError::Invalid {
+                    field: "level".into(),
+                    problem: e.to_string(),
+                })?,
+            )
+            .await?;
+    }
+    for (scheme, level) in [
+        ("eu-iot", "substantial"),
+        ("eucc", "substantial"),
+        ("eucc", "high"),
+    ] {
+        s.reg
+            .authorise(
+                &bsi,
+                &rhein.org,
+                &SchemeId::new(scheme).map_err(|e| ServiceError::Invalid {
+                    field: "scheme".into(),
+                    problem: e.to_string(),
+                })?,
+                &LevelId::new(level).map_err(|e| ServiceError::Invalid {
+                    field: "level".into(),
+                    problem: e.to_string(),
+                })?,
+            )
+            .await?;
+    }
+
+    // An old router, certified 3 years and 2 months ago for 36 months: now expired.
+    s.at(1190);
+    let (old_router, v) = s
+        .product(
+            &hh,
+            "HH Router N600",
+            "HHR-N600",
+            Category::Router,
+            Some("8712345000011"),
+            None,
+            200,
+            &[("3.1.0", 1300, false)],
+        )
+        .await?;
+    s.certify(
+        &deltalab,
+        None,
+        &old_router,
+        &v[0],
+        "eu-iot",
+        "substantial",
+        Some(36),
+        "expired: validity ended",
+    )
+    .await?;
+
+    // The services products depend on.
+    s.at(400);
+    let (cloud, v) = s
+        .product(
+            &nimbus,
+            "Nimbus IoT Cloud",
+            "NIC-2025",
+            Category::CloudService,
+            None,
+            None,
+            1800,
+            &[("2025.4", 420, false)],
+        )
+        .await?;
+    let cloud_cert = s
+        .certify(
+            &rhein,
+            None,
+            &cloud,
+            &v[0],
+            "eu-iot",
+            "substantial",
+            None,
+            "cloud service, tested",
+        )
+        .await?;
+    let (sim, v) = s
+        .product(
+            &eurolink,
+            "EuroLink IoT Connect",
+            "ELC-M2M",
+            Category::ConnectivityService,
+            None,
+            None,
+            1500,
+            &[("5.2", 410, false)],
+        )
+        .await?;
+    let sim_cert = s
+        .certify(
+            &deltalab,
+            None,
+            &sim,
+            &v[0],
+            "eu-iot",
+            "substantial",
+            None,
+            "connectivity service, tested",
+        )
+        .await?;
+
+    // Cameras and a baby monitor from BrightCam (DE).
+    s.at(300);
+    let (cam, v) = s
+        .product(
+            &bc,
+            "BrightCam Indoor 2",
+            "BC-IN2",
+            Category::Camera,
+            Some("4006381333931"),
+            Some("pkg:generic/brightcam/indoor2-firmware@2.4.1"),
+            1460,
+            &[("2.4.0", 320, false), ("2.4.1", 200, true)],
+        )
+        .await?;
+    s.reg
+        .add_dependency(
+            &bc,
+            &cam,
+            NewDependency {
+                kind: DependencyKind::Cloud,
+                provider: "Nimbus Cloud Services SE".into(),
+                service: "Nimbus IoT Cloud".into(),
+                certificate: Some(cloud_cert.clone()),
+            },
+        )
+        .await?;
+    s.certify(
+        &rhein,
+        None,
+        &cam,
+        &v[1],
+        "eu-iot",
+        "substantial",
+        None,
+        "camera, tested, valid",
+    )
+    .await?;
+    let (cam2, v) = s
+        .product(
+            &bc,
+            "BrightCam Outdoor Pro",
+            "BC-OUT-PRO",
+            Category::Camera,
+            None,
+            None,
+            1600,
+            &[("1.8.2", 290, false)],
+        )
+        .await?;
+    s.reg
+        .add_dependency(
+            &bc,
+            &cam2,
+            NewDependency {
+                kind: DependencyKind::Cloud,
+                provider: "Nimbus Cloud Services SE".into(),
+                service: "Nimbus IoT Cloud".into(),
+                certificate: Some(cloud_cert.clone()),
+            },
+        )
+        .await?;
+    s.reg
+        .add_dependency(
+            &bc,
+            &cam2,
+            NewDependency {
+                kind: DependencyKind::Connectivity,
+                provider: "EuroLink Connect N.V.".into(),
+                service: "EuroLink IoT Connect".into(),
+                certificate: Some(sim_cert.clone()),
+            },
+        )
+        .await?;
+    s.certify(
+        &bc,
+        None,
+        &cam2,
+        &v[0],
+        "de-bsi-itsik",
+        "declared",
+        None,
+        "camera, self-declared (BSI IT-SiK)",
+    )
+    .await?;
+    let (baby, v) = s
+        .product(
+            &bc,
+            "BrightCam Baby Monitor",
+            "BC-BABY-1",
+            Category::BabyMonitor,
+            None,
+            None,
+            1400,
+            &[("1.0.3", 280, false)],
+        )
+        .await?;
+    s.reg
+        .add_dependency(
+            &bc,
+            &baby,
+            NewDependency {
+                kind: DependencyKind::MobileApp,
+                provider: "BrightCam GmbH".into(),
+                service: "BrightCam app".into(),
+                certificate: None,
+            },
+        )
+        .await?;
+    let baby_cert = s
+        .certify(
+            &rhein,
+            None,
+            &baby,
+            &v[0],
+            "eu-iot",
+            "substantial",
+            None,
+            "baby monitor, tested, suspended",
+        )
+        .await?;
+
+    // Holland Home (NL): routers and smart plugs.
+    s.at(250);
+    let (router, v) = s
+        .product(
+            &hh,
+            "HH Router AX3000",
+            "HHR-AX3000",
+            Category::Router,
+            Some("8712345000028"),
+            None,
+            1700,
+            &[("4.0.2", 260, false)],
+        )
+        .await?;
+    s.certify(
+        &rhein,
+        Some(&bsi),
+        &router,
+        &v[0],
+        "eucc",
+        "high",
+        Some(48),
+        "router, EUCC high, approved by BSI",
+    )
+    .await?;
+    let (plug, v) = s
+        .product(
+            &hh,
+            "HH Smart Plug Mini",
+            "HHP-MINI",
+            Category::SmartPlug,
+            Some("8712345000035"),
+            None,
+            60,
+            &[("1.2.0", 700, false)],
+        )
+        .await?;
+    s.reg
+        .add_dependency(
+            &hh,
+            &plug,
+            NewDependency {
+                kind: DependencyKind::Cloud,
+                provider: "Nimbus Cloud Services SE".into(),
+                service: "Nimbus IoT Cloud".into(),
+                certificate: Some(cloud_cert.clone()),
+            },
+        )
+        .await?;
+    s.certify(
+        &hh,
+        None,
+        &plug,
+        &v[0],
+        "eu-iot",
+        "basic",
+        None,
+        "smart plug, self-declared, support ends within 90 days",
+    )
+    .await?;
+    let (plug2, v) = s
+        .product(
+            &hh,
+            "HH Smart Plug Energy",
+            "HHP-EN",
+            Category::SmartPlug,
+            None,
+            None,
+            1200,
+            &[("2.0.1", 240, false)],
+        )
+        .await?;
+    s.certify(
+        &hh,
+        None,
+        &plug2,
+        &v[0],
+        "sg-cls",
+        "l2",
+        None,
+        "smart plug, self-declared (Singapore CLS, 2 stars)",
+    )
+    .await?;
+    let (thermo, v) = s
+        .product(
+            &hh,
+            "HH Thermostat Touch",
+            "HHT-T1",
+            Category::Thermostat,
+            None,
+            None,
+            1300,
+            &[("3.3", 230, false)],
+        )
+        .await?;
+    s.certify(
+        &hh,
+        None,
+        &thermo,
+        &v[0],
+        "uk-psti",
+        "compliant",
+        None,
+        "thermostat, UK PSTI statement of compliance",
+    )
+    .await?;
+    let (plug3, v) = s
+        .product(
+            &hh,
+            "HH Smart Plug Outdoor",
+            "HHP-OUT",
+            Category::SmartPlug,
+            None,
+            None,
+            900,
+            &[("1.0.0", 220, false)],
+        )
+        .await?;
+    let withdrawn = s
+        .certify(
+            &hh,
+            None,
+            &plug3,
+            &v[0],
+            "eu-iot",
+            "basic",
+            None,
+            "smart plug, self-declared, withdrawn",
+        )
+        .await?;
+
+    // NordLock (FI): a smart lock tested at high, and a speaker.
+    s.at(200);
+    let (lock, v) = s
+        .product(
+            &nl,
+            "NordLock Smart Lock S2",
+            "NL-S2",
+            Category::SmartLock,
+            Some("6412345000012"),
+            None,
+            2000,
+            &[("2.1.0", 210, false)],
+        )
+        .await?;
+    s.reg
+        .add_dependency(
+            &nl,
+            &lock,
+            NewDependency {
+                kind: DependencyKind::Connectivity,
+                provider: "EuroLink Connect N.V.".into(),
+                service: "EuroLink IoT Connect".into(),
+                certificate: Some(sim_cert.clone()),
+            },
+        )
+        .await?;
+    s.certify(
+        &deltalab,
+        Some(&rdi),
+        &lock,
+        &v[0],
+        "eu-iot",
+        "high",
+        None,
+        "smart lock, tested at high, approved by RDI",
+    )
+    .await?;
+    let (speaker, v) = s
+        .product(
+            &nl,
+            "NordLock Voice Hub",
+            "NL-VH1",
+            Category::SmartSpeaker,
+            None,
+            None,
+            1100,
+            &[("1.4", 205, false)],
+        )
+        .await?;
+    s.certify(
+        &nl,
+        None,
+        &speaker,
+        &v[0],
+        "sg-cls",
+        "l1",
+        None,
+        "smart speaker, self-declared (Singapore CLS, 1 star)",
+    )
+    .await?;
+
+    // Events since: a suspension, a withdrawal, expiries.
+    s.at(20);
+    // The baby monitor was tested by a German lab, so BSI supervises it.
+    s.reg
+        .change_state(&bsi, &baby_cert, LifecycleRequest {
+            command: Command::Suspend,
+            reason: "Strangers could watch the video stream without a password. The maker must fix this first.".into(),
+            until: None,
+        })
+        .await?;
+    s.at(10);
+    s.reg
+        .change_state(
+            &hh,
+            &withdrawn,
+            LifecycleRequest {
+                command: Command::Withdraw,
+                reason: "The product was taken off the market after a hardware recall.".into(),
+                until: None,
+            },
+        )
+        .await?;
+    s.at(0);
+    s.reg.expire_due(&enisa).await?;
+    Ok(s.summary)
+}

@@ -1,0 +1,69 @@
+use keurmerk_domain::event::FoldError;
+use keurmerk_domain::lifecycle::Denial;
+use keurmerk_store::StoreError;
+
+/// Why a use case failed. The HTTP layer maps these to status codes in one place.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The actor may not do this (HTTP 403).
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// A named record does not exist (HTTP 404).
+    #[error("{what} `{id}` not found")]
+    NotFound {
+        /// What kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The input is wrong (HTTP 422).
+    #[error("invalid {field}: {problem}")]
+    Invalid {
+        /// Which field.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The lifecycle table refuses the transition (HTTP 403 for a wrong role, else 409).
+    #[error("{0}")]
+    Lifecycle(#[from] Denial),
+    /// The record exists already or changed concurrently (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored events do not fold (data corruption; HTTP 500).
+    #[error("stored history is inconsistent: {0}")]
+    History(#[from] FoldError),
+    /// The store failed (HTTP 500 unless it is a conflict).
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } => {
+                ServiceError::Conflict(e.to_string())
+            }
+            StoreError::NotFound { what, id } => ServiceError::NotFound { what, id },
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// Shorthand.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+pub(crate) fn invalid(field: &str, problem: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid {
+        field: field.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+pub(crate) fn not_found(what: &'static str, id: impl ToString) -> ServiceError {
+    ServiceError::NotFound {
+        what,
+        id: id.to_string(),
+    }
+}

@@ -1,0 +1,104 @@
+use keurmerk_domain::event::{fold, CertificateView, Event};
+use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::model::{Certificate, OrgRole, Product};
+use keurmerk_domain::status::{evaluate_view, StatusReport};
+use keurmerk_store::{AuditEntry, CertificateFilter, RegistryStore};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, not_found};
+use crate::{Actor, Registry, ServiceResult};
+
+/// A certificate with its history and live status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateDetails {
+    /// The stored (cached) certificate.
+    pub certificate: Certificate,
+    /// The product.
+    pub product: Product,
+    /// The view folded from the events.
+    pub view: CertificateView,
+    /// The live label status.
+    pub status: StatusReport,
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+}
+
+impl<S: RegistryStore> Registry<S> {
+    /// Certificates matching a filter.
+    pub async fn certificates(
+        &self,
+        filter: &CertificateFilter,
+    ) -> ServiceResult<Vec<Certificate>> {
+        Ok(self.store().certificates(filter).await?)
+    }
+
+    /// The live label status, evaluated from the certificate's events under its scheme's policy.
+    pub async fn status(&self, id: &CertificateId) -> ServiceResult<StatusReport> {
+        Ok(self.certificate_details(id).await?.status)
+    }
+
+    /// Everything about a certificate.
+    pub async fn certificate_details(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<CertificateDetails> {
+        let (certificate, _) = self
+            .store()
+            .certificate(id)
+            .await?
+            .ok_or_else(|| not_found("certificate", id))?;
+        let events = self.store().events(id).await?;
+        let view = fold(&events)?;
+        let scheme = self
+            .catalogue()
+            .get(&certificate.scheme)
+            .ok_or_else(|| invalid("scheme", format!("unknown scheme `{}`", certificate.scheme)))?;
+        let status = evaluate_view(&view, &scheme.policy, self.now());
+        let product = self
+            .store()
+            .product(&certificate.product)
+            .await?
+            .ok_or_else(|| not_found("product", &certificate.product))?;
+        Ok(CertificateDetails {
+            certificate,
+            product,
+            view,
+            status,
+            events,
+        })
+    }
+
+    /// The audit trail, for the registry operator and national authorities.
+    pub async fn audit_trail(
+        &self,
+        actor: &Actor,
+        limit: i64,
+        before: Option<i64>,
+    ) -> ServiceResult<Vec<AuditEntry>> {
+        self.acting_as(
+            actor,
+            &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+            "read the audit trail",
+        )
+        .await?;
+        Ok(self.store().audit(limit.clamp(1, 1000), before).await?)
+    }
+
+    /// Re-folds every certificate from its events and compares with the stored state. Returns the
+    /// ids whose cached state differs (should always be empty).
+    pub async fn verify_event_store(&self) -> ServiceResult<Vec<CertificateId>> {
+        let mut drifted = Vec::new();
+        for c in self
+            .store()
+            .certificates(&CertificateFilter::default())
+            .await?
+        {
+            let view = fold(&self.store().events(&c.id).await?)?;
+            if view.state != c.state || view.valid_until != c.valid_until || view.issuer != c.issuer
+            {
+                drifted.push(c.id);
+            }
+        }
+        Ok(drifted)
+    }
+}

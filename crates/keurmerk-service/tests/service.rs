@@ -1,0 +1,9 @@
+//! Service-layer tests: every denied path of SPEC §2, bad input, and the demo dataset rebuilt from
+//! its events. Runs on SQLite, and on PostgreSQL too when `KEURMERK_TEST_POSTGRES` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod authz;
+mod demo;
+mod workflow;

@@ -1,0 +1,224 @@
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
+use keurmerk_domain::model::{Category, OrgRole, ProductIdentifiers, Verdict};
+use keurmerk_domain::scheme::Catalogue;
+use keurmerk_service::*;
+use keurmerk_store::{AuditStore, SqlStore};
+
+pub const SCHEMES: [(&str, &str); 6] = [
+    (
+        "eu-iot.toml",
+        include_str!("../../../../schemes/eu-iot.toml"),
+    ),
+    ("eucc.toml", include_str!("../../../../schemes/eucc.toml")),
+    (
+        "de-bsi-itsik.toml",
+        include_str!("../../../../schemes/de-bsi-itsik.toml"),
+    ),
+    (
+        "sg-cls.toml",
+        include_str!("../../../../schemes/sg-cls.toml"),
+    ),
+    (
+        "fi-traficom.toml",
+        include_str!("../../../../schemes/fi-traficom.toml"),
+    ),
+    (
+        "uk-psti.toml",
+        include_str!("../../../../schemes/uk-psti.toml"),
+    ),
+];
+
+pub fn catalogue() -> Arc<Catalogue> {
+    Arc::new(Catalogue::from_files(SCHEMES).unwrap())
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap()
+}
+
+pub struct Env {
+    pub reg: Registry<SqlStore>,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    Env {
+        reg: Registry::new(store, catalogue(), clock.clone()),
+        clock,
+        _dir: dir,
+    }
+}
+
+pub fn a(s: &str) -> Actor {
+    Actor::new(OrgId::new(s).unwrap())
+}
+pub fn scheme(s: &str) -> SchemeId {
+    SchemeId::new(s).unwrap()
+}
+pub fn level(s: &str) -> LevelId {
+    LevelId::new(s).unwrap()
+}
+
+pub fn new_org(id: &str, role: OrgRole, ms: &str) -> NewOrganisation {
+    NewOrganisation {
+        id: OrgId::new(id).unwrap(),
+        name: format!("{id} org"),
+        role,
+        member_state: ms.into(),
+        contact: None,
+    }
+}
+
+/// operator `enisa`; authorities `nl-rdi` (NL), `de-bsi` (DE); labs `nl-lab` (NL, eu-iot
+/// substantial+high), `de-lab` (DE, eucc substantial); makers `maker` (NL), `other-maker` (DE).
+pub async fn world(reg: &Registry<SqlStore>) {
+    reg.bootstrap_operator(new_org("enisa", OrgRole::RegistryOperator, "GR"))
+        .await
+        .unwrap();
+    let op = a("enisa");
+    for (id, role, ms) in [
+        ("nl-rdi", OrgRole::NationalAuthority, "NL"),
+        ("de-bsi", OrgRole::NationalAuthority, "DE"),
+        ("maker", OrgRole::Manufacturer, "NL"),
+        ("other-maker", OrgRole::Manufacturer, "DE"),
+    ] {
+        reg.create_organisation(&op, new_org(id, role, ms))
+            .await
+            .unwrap();
+    }
+    reg.create_organisation(
+        &a("nl-rdi"),
+        new_org("nl-lab", OrgRole::AssessmentBody, "NL"),
+    )
+    .await
+    .unwrap();
+    reg.create_organisation(
+        &a("de-bsi"),
+        new_org("de-lab", OrgRole::AssessmentBody, "DE"),
+    )
+    .await
+    .unwrap();
+    reg.authorise(
+        &a("nl-rdi"),
+        &OrgId::new("nl-lab").unwrap(),
+        &scheme("eu-iot"),
+        &level("substantial"),
+    )
+    .await
+    .unwrap();
+    reg.authorise(
+        &a("nl-rdi"),
+        &OrgId::new("nl-lab").unwrap(),
+        &scheme("eu-iot"),
+        &level("high"),
+    )
+    .await
+    .unwrap();
+    reg.authorise(
+        &a("de-bsi"),
+        &OrgId::new("de-lab").unwrap(),
+        &scheme("eucc"),
+        &level("substantial"),
+    )
+    .await
+    .unwrap();
+}
+
+/// A product of `maker` with one version; returns (product, version).
+pub async fn product(reg: &Registry<SqlStore>, maker: &str) -> (RecordId, RecordId) {
+    let p = reg
+        .register_product(
+            &a(maker),
+            NewProduct {
+                name: "Cosy Cam".into(),
+                model: "CC-1".into(),
+                category: Category::Camera,
+                identifiers: ProductIdentifiers::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let v = reg
+        .add_version(
+            &a(maker),
+            &p.id,
+            NewVersion {
+                version: "1.0.0".into(),
+                released_on: t0().date_naive(),
+                security_update: false,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    (p.id, v.id)
+}
+
+pub fn all_pass(reg: &Registry<SqlStore>, s: &str, l: &str) -> VerdictInput {
+    let sc = reg.catalogue().get(&scheme(s)).unwrap();
+    let lv = sc.level(&level(l)).unwrap();
+    sc.required_at(lv)
+        .into_iter()
+        .map(|r| (r.id.clone(), Verdict::Pass))
+        .collect()
+}
+
+pub fn assessment(
+    reg: &Registry<SqlStore>,
+    p: &RecordId,
+    v: &RecordId,
+    s: &str,
+    l: &str,
+) -> NewAssessment {
+    NewAssessment {
+        product: p.clone(),
+        version: v.clone(),
+        scheme: scheme(s),
+        level: level(l),
+        verdicts: all_pass(reg, s, l),
+        evidence: vec![],
+    }
+}
+
+/// Issues a certificate through the whole flow.
+pub async fn issued(
+    reg: &Registry<SqlStore>,
+    assessor: &str,
+    p: &RecordId,
+    v: &RecordId,
+    s: &str,
+    l: &str,
+) -> CertificateId {
+    let asm = reg
+        .record_assessment(&a(assessor), assessment(reg, p, v, s, l))
+        .await
+        .unwrap();
+    reg.certify(&a(assessor), &asm.id, None).await.unwrap().id
+}
+
+pub async fn audit_len(reg: &Registry<SqlStore>) -> usize {
+    reg.store().audit(10_000, None).await.unwrap().len()
+}
+
+pub fn forbidden<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::Forbidden(m)) => m,
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+}
+
+pub fn invalid<T: std::fmt::Debug>(r: Result<T, ServiceError>, field: &str) -> String {
+    match r {
+        Err(ServiceError::Invalid { field: f, problem }) if f == field => problem,
+        other => panic!("expected Invalid {field}, got {other:?}"),
+    }
+}
