@@ -27,18 +27,39 @@ fn face(bold: bool) -> Option<&'static ttf_parser::Face<'static>> {
         .as_ref()
 }
 
+/// Advance of `c` in em.
+fn advance(face: Option<&ttf_parser::Face<'_>>, c: char) -> f32 {
+    face.and_then(|f| {
+        let a = f.glyph_hor_advance(f.glyph_index(c)?)?;
+        Some(f32::from(a) / f32::from(f.units_per_em()))
+    })
+    .unwrap_or(FALLBACK_EM)
+}
+
+/// Advances of U+0000..U+017F (Latin-1 and Latin Extended-A), looked up once.
+fn latin_table(bold: bool) -> &'static [f32; 384] {
+    static REG: OnceLock<[f32; 384]> = OnceLock::new();
+    static BOLD: OnceLock<[f32; 384]> = OnceLock::new();
+    (if bold { &BOLD } else { &REG }).get_or_init(|| {
+        let mut t = [FALLBACK_EM; 384];
+        for (i, w) in t.iter_mut().enumerate() {
+            if let Some(c) = char::from_u32(i as u32) {
+                *w = advance(face(bold), c);
+            }
+        }
+        t
+    })
+}
+
 /// Width of `s` at `size` in user units.
 pub(crate) fn measure(s: &str, size: f32, bold: bool) -> f32 {
-    let Some(face) = face(bold) else {
-        return s.chars().count() as f32 * FALLBACK_EM * size * SAFETY;
-    };
-    let upem = f32::from(face.units_per_em());
+    let table = latin_table(bold);
     let mut em = 0.0f32;
     for c in s.chars() {
-        em += face
-            .glyph_index(c)
-            .and_then(|g| face.glyph_hor_advance(g))
-            .map_or(FALLBACK_EM, |a| f32::from(a) / upem);
+        em += match table.get(c as usize) {
+            Some(w) => *w,
+            None => advance(face(bold), c),
+        };
     }
     em * size * SAFETY
 }

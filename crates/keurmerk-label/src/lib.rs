@@ -11,6 +11,7 @@
 
 mod fit;
 mod png;
+mod qr;
 mod svg;
 mod text;
 

@@ -1,7 +1,6 @@
 //! Label layout and SVG output.
 
 use chrono::Datelike;
-use qrcode::{Color, EcLevel, QrCode};
 
 use crate::fit::{fit, ASCENT, LINE_HEIGHT};
 use crate::text::{fill, texts, Lang};
@@ -305,30 +304,45 @@ fn issuer_band(kind: IssuerKind) -> String {
 
 /// QR code as one SVG path in module units (quiet zone included), with its size in modules.
 fn qr_path(url: &str) -> Result<(String, usize), LabelError> {
-    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
-        .map_err(|e| LabelError::Qr(e.to_string()))?;
-    let n = code.width();
-    let colours = code.to_colors();
-    let mut d = String::with_capacity(n * n * 4);
-    for (y, row) in colours.chunks(n).enumerate() {
+    let (modules, n) = crate::qr::encode(url.as_bytes())?;
+    let mut d = String::with_capacity(n * n * 3);
+    for (y, row) in modules.chunks(n).enumerate() {
         let mut x = 0;
         while x < n {
-            if row[x] == Color::Dark {
+            if row[x] {
                 let start = x;
-                while x < n && row[x] == Color::Dark {
+                while x < n && row[x] {
                     x += 1;
                 }
-                d.push_str(&format!(
-                    "M{},{}h{}v1h-{}z",
-                    start + 4,
-                    y + 4,
-                    x - start,
-                    x - start
-                ));
+                let run = x - start;
+                d.push('M');
+                push_num(&mut d, start + 4);
+                d.push(',');
+                push_num(&mut d, y + 4);
+                d.push('h');
+                push_num(&mut d, run);
+                d.push_str("v1h-");
+                push_num(&mut d, run);
+                d.push('z');
             } else {
                 x += 1;
             }
         }
     }
     Ok((d, n + 8))
+}
+
+/// Append a small number in decimal (QR coordinates; faster than `write!` in this hot loop).
+fn push_num(s: &mut String, mut v: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    s.extend(buf[i..].iter().map(|b| char::from(*b)));
 }
