@@ -404,8 +404,11 @@ impl fmt::Display for VersionRange {
                     }
                     f.write_str(c.comparator.as_str())?;
                     for ch in c.version.as_str().chars() {
-                        if "><=!*|% ".contains(ch) {
-                            write!(f, "%{:02X}", ch as u32)?;
+                        if "><=!*|%".contains(ch) || !ch.is_ascii_graphic() {
+                            let mut buf = [0u8; 4];
+                            for b in ch.encode_utf8(&mut buf).bytes() {
+                                write!(f, "%{b:02X}")?;
+                            }
                         } else {
                             write!(f, "{ch}")?;
                         }
@@ -484,6 +487,10 @@ mod tests {
             r("vers:generic/>=1%7C2").constraints()[0].version.as_str(),
             "1|2"
         );
+        // Found by the `vers` fuzz target: a decoded control character must be re-encoded.
+        let nl = r("vers:nuget/%0A0");
+        assert_eq!(nl.to_string(), "vers:nuget/%0A0");
+        assert_eq!(r(&nl.to_string()).to_string(), nl.to_string());
     }
 
     #[test]
