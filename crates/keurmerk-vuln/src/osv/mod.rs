@@ -349,16 +349,31 @@ impl Osv {
         Ok(false)
     }
 
-    /// The severity bucket: the highest of the CVSS vectors (record- and package-level) when any
-    /// can be scored, otherwise a `database_specific.severity` label (GHSA `MODERATE`...).
+    /// The severity bucket: the highest score among the record- and package-level vectors of the
+    /// most exact CVSS version present (v3, then the v4 approximation, then v2), else the highest
+    /// other severity label (`Ubuntu`), else a `database_specific.severity` label (GHSA
+    /// `MODERATE`...), else `None`.
     pub fn severity_bucket(&self) -> Option<SeverityBucket> {
         let vectors = self
             .severity
             .iter()
             .chain(self.affected.iter().flat_map(|a| a.severity.iter()));
-        let from_vectors = vectors
-            .filter_map(|s| cvss::bucket_for(&s.kind, &s.score).ok())
-            .max();
+        // Exact scores first: CVSS v3 is computed exactly, v4 only approximated (see `cvss`),
+        // v2 is coarse; other types (e.g. `Ubuntu`) are labels.
+        let all: Vec<&Severity> = vectors.collect();
+        let from_vectors = ["CVSS_V3", "CVSS_V4", "CVSS_V2"]
+            .iter()
+            .find_map(|kind| {
+                all.iter()
+                    .filter(|s| s.kind == *kind)
+                    .filter_map(|s| cvss::bucket_for(&s.kind, &s.score).ok())
+                    .max()
+            })
+            .or_else(|| {
+                all.iter()
+                    .filter_map(|s| cvss::bucket_for(&s.kind, &s.score).ok())
+                    .max()
+            });
         from_vectors.or_else(|| {
             let label = |v: &Option<Value>| {
                 v.as_ref()
@@ -413,6 +428,29 @@ mod tests {
         assert_eq!(osv.affected[0].ranges[1].kind, RangeType::Unknown);
         let back: Osv = serde_json::from_str(&serde_json::to_string(&osv).unwrap()).unwrap();
         assert_eq!(back, osv);
+    }
+
+    #[test]
+    fn severity_prefers_exact_cvss() {
+        let mut osv = Osv::from_json(r#"{"id": "X-1", "modified": "t"}"#).unwrap();
+        osv.severity = vec![
+            Severity {
+                kind: "CVSS_V4".into(),
+                score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into(),
+            },
+            Severity {
+                kind: "CVSS_V3".into(),
+                score: "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N".into(),
+            },
+        ];
+        assert_eq!(osv.severity_bucket(), Some(SeverityBucket::Medium));
+        osv.severity.remove(1);
+        assert_eq!(osv.severity_bucket(), Some(SeverityBucket::Critical));
+        osv.severity = vec![Severity {
+            kind: "Ubuntu".into(),
+            score: "low".into(),
+        }];
+        assert_eq!(osv.severity_bucket(), Some(SeverityBucket::Low));
     }
 
     #[test]
