@@ -56,6 +56,11 @@ fn bench(c: &mut Criterion) {
     let vk = ed25519_dalek::VerifyingKey::from_bytes(key.public_key().as_bytes()).unwrap();
     let sig = ed25519_dalek::Signature::from_slice(sig).unwrap();
 
+    // A token by a key missing from the trust list is fully decoded, then rejected before any
+    // signature check: this isolates the non-cryptographic overhead of verify_token.
+    let stranger = SigningKey::from_seed(&[9; 32]);
+    let foreign = issue_token(&claims, &stranger).unwrap();
+
     let mut g = c.benchmark_group("token");
     g.throughput(Throughput::Elements(1));
     g.bench_function("verify_token", |b| {
@@ -63,6 +68,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("verify_label_input_url", |b| {
         b.iter(|| verify_label_input(black_box(&url), &list, now).unwrap())
+    });
+    g.bench_function("decode_only_unknown_key", |b| {
+        b.iter(|| verify_token(black_box(&foreign), &list, now).unwrap_err())
     });
     g.bench_function("raw_ed25519_verify_strict", |b| {
         b.iter(|| vk.verify_strict(black_box(&msg), &sig).unwrap())
