@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use keurmerk_domain::scheme::Catalogue;
+use keurmerk_server::{router, AppState};
+use keurmerk_service::{demo, Registry, SystemClock};
+use keurmerk_store::{CertificateFilter, SqlStore};
+use tower::ServiceExt;
+
+const SCHEMES: [(&str, &str); 6] = [
+    ("eu-iot.toml", include_str!("../../../schemes/eu-iot.toml")),
+    ("eucc.toml", include_str!("../../../schemes/eucc.toml")),
+    (
+        "de-bsi-itsik.toml",
+        include_str!("../../../schemes/de-bsi-itsik.toml"),
+    ),
+    ("sg-cls.toml", include_str!("../../../schemes/sg-cls.toml")),
+    (
+        "fi-traficom.toml",
+        include_str!("../../../schemes/fi-traficom.toml"),
+    ),
+    (
+        "uk-psti.toml",
+        include_str!("../../../schemes/uk-psti.toml"),
+    ),
+];
+
+async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
+    demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let registry = Registry::new(store, catalogue, Arc::new(SystemClock));
+    (
+        router(AppState {
+            registry: Arc::new(registry.clone()),
+        }),
+        registry,
+        dir,
+    )
+}
+
+async fn get(app: &axum::Router, uri: &str, lang: Option<&str>) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::get(uri);
+    if let Some(l) = lang {
+        req = req.header("accept-language", l);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn healthz() {
+    let (app, _, _d) = app().await;
+    let res = app
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn status_of_a_suspended_certificate_in_dutch() {
+    let (app, reg, _d) = app().await;
+    let certs = reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap();
+    let suspended = certs
+        .iter()
+        .find(|c| c.state == keurmerk_domain::lifecycle::State::Suspended)
+        .unwrap();
+    let (code, body) = get(
+        &app,
+        &format!("/api/v1/certificates/{}/status", suspended.id),
+        Some("nl-NL,nl;q=0.9,en;q=0.5"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(body["status"], "suspended");
+    assert_eq!(body["lang"], "nl");
+    assert_eq!(body["title"], "Geschorst");
+    assert_eq!(body["issuer_kind"], "third_party");
+    assert_eq!(body["reasons"][0]["code"], "suspended");
+    assert!(body["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("geschorst sinds"));
+    let (_, en) = get(
+        &app,
+        &format!("/api/v1/certificates/{}/status?lang=en", suspended.id),
+        Some("nl"),
+    )
+    .await;
+    assert_eq!(en["lang"], "en");
+}
+
+#[tokio::test]
+async fn errors_use_one_envelope() {
+    let (app, _, _d) = app().await;
+    let (code, body) = get(&app, "/api/v1/certificates/KM-2020-999999/status", None).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+    let (code, body) = get(&app, "/api/v1/certificates/not%20an%20id/status", None).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("certificate id"));
+    let (code, body) = get(
+        &app,
+        "/api/v1/certificates/KM-2020-999999/status?lang=es",
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unsupported language"));
+}
