@@ -8,6 +8,29 @@
 //!
 //! The label states plainly who vouches for the product — *self-declared by the manufacturer* or
 //! *tested by an assessment body* — in words and in design (band colour, border style and icon).
+//!
+//! ```
+//! use keurmerk_label::*;
+//!
+//! let input = LabelInput {
+//!     scheme_id: "sg-cls".into(),
+//!     scheme_name: "Singapore Cybersecurity Labelling Scheme".into(),
+//!     level_id: "3".into(),
+//!     level_name: "Level 3".into(),
+//!     stars: Some(3),
+//!     issuer_kind: IssuerKind::ThirdParty,
+//!     issuer_name: "Example Test Lab".into(),
+//!     support_until: chrono::NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
+//!     certificate_id: "KM-2026-000123".into(),
+//!     qr_url: "https://keurmerk.example.eu/c/KM-2026-000123#AQG2".into(),
+//! };
+//! let lang: Lang = "nl".parse()?;
+//! let svg = render_svg(&input, lang)?;
+//! assert!(svg.contains("Getest door Example Test Lab"));
+//! let png = render_png(&input, lang, 1.0)?;
+//! assert_eq!(&png[1..4], b"PNG");
+//! # Ok::<(), LabelError>(())
+//! ```
 
 mod fit;
 mod png;

@@ -11,6 +11,58 @@
 //! Signing domains: every signature covers `DOMAIN-PREFIX || message`, with a distinct prefix per
 //! kind of object ([`STATEMENT_DOMAIN`], [`TRUST_LIST_DOMAIN`], [`TOKEN_DOMAIN`],
 //! [`STATUS_DOMAIN`]), so a signature over one kind can never be replayed as another.
+//!
+//! # Example: issue a label URL and verify it offline
+//!
+//! ```
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//! use keurmerk_trust::*;
+//!
+//! let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap();
+//! let root = SigningKey::generate();
+//! let lab = SigningKey::generate();
+//! let list = TrustList {
+//!     version: 1,
+//!     sequence: 1,
+//!     issued_at: at(2026, 1, 1),
+//!     next_update: at(2026, 2, 1),
+//!     log_verifier_key: "keurmerk.example.eu/log+01020304+AQ==".into(),
+//!     keys: vec![KeyInfo {
+//!         key_id: lab.key_id(),
+//!         public_key: lab.public_key(),
+//!         organisation_id: "cab-7".into(),
+//!         organisation_name: "Example Test Lab".into(),
+//!         role: Role::AssessmentBody,
+//!         schemes: vec!["eu-iot-baseline".into()],
+//!         levels: vec![WILDCARD.into()],
+//!         valid_from: at(2025, 1, 1),
+//!         valid_until: at(2030, 1, 1),
+//!         revoked_at: None,
+//!     }],
+//! };
+//! // The registry publishes `signed`; verifiers ship `root.public_key()`.
+//! let signed = list.sign(&root)?;
+//! let cached = TrustList::verify(&signed, &root.public_key())?;
+//!
+//! let claims = TokenClaims {
+//!     certificate_id: "KM-2026-000123".into(),
+//!     product_name: "Acme SmartCam".into(),
+//!     model_designation: "SC-4000".into(),
+//!     scheme_id: "eu-iot-baseline".into(),
+//!     level: "substantial".into(),
+//!     issuer_kind: IssuerKind::ThirdParty,
+//!     issued_on: NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
+//!     valid_until: NaiveDate::from_ymd_opt(2028, 1, 9).unwrap(),
+//!     support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
+//! };
+//! let url = label_url("https://keurmerk.example.eu", &claims, &lab)?;
+//! assert!(url.len() <= MAX_LABEL_URL_BYTES);
+//!
+//! let label = verify_label_input(&url, &cached, at(2026, 1, 15))?;
+//! assert_eq!(label.issuer.organisation_name, "Example Test Lab");
+//! assert!(!label.trust_list_stale);
+//! # Ok::<(), TrustError>(())
+//! ```
 
 mod canonical;
 mod error;
