@@ -110,19 +110,14 @@ pub(super) fn parse<R: BufRead>(name: &str, reader: R) -> Result<Sbom, ParseErro
                 p.end(at)?;
             }
             Event::End(_) => p.end(at)?,
-            Event::Text(t) => {
-                if p.stack.last().is_some_and(Frame::captures_text) {
-                    let s = t.unescape().map_err(|e| {
-                        ParseError::new(name, ParseErrorKind::Syntax, format!("bad text: {e}"))
-                            .at(at)
-                    })?;
-                    p.text.push_str(&s);
-                }
+            Event::Text(t) if p.stack.last().is_some_and(Frame::captures_text) => {
+                let s = t.unescape().map_err(|e| {
+                    ParseError::new(name, ParseErrorKind::Syntax, format!("bad text: {e}")).at(at)
+                })?;
+                p.text.push_str(&s);
             }
-            Event::CData(t) => {
-                if p.stack.last().is_some_and(Frame::captures_text) {
-                    p.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
-                }
+            Event::CData(t) if p.stack.last().is_some_and(Frame::captures_text) => {
+                p.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
             }
             Event::Eof => break,
             _ => {}
