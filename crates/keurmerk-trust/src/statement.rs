@@ -101,7 +101,7 @@ pub struct SignedStatement<T = Statement> {
 }
 
 /// A statement whose signatures, key validity and authorisation all checked out.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VerifiedStatement {
     /// The statement.
     pub statement: Statement,

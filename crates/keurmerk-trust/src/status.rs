@@ -59,7 +59,7 @@ struct Envelope<T> {
 }
 
 /// A status response whose signature checked out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifiedStatus {
     /// The response.
     pub response: StatusResponse,
@@ -70,7 +70,8 @@ pub struct VerifiedStatus {
 /// What a client should conclude. Fail-closed: only a fresh, signed `valid` or `attention`
 /// response counts as valid; stale or missing answers are [`ClientVerdict::Unknown`], which a
 /// client must present as "could not confirm", never as valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "verdict", content = "status")]
 pub enum ClientVerdict {
     /// Fresh and `valid`.
     Valid,

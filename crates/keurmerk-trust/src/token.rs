@@ -57,8 +57,8 @@ pub struct TokenClaims {
     pub support_until: NaiveDate,
 }
 
-/// A token that verified, with the issuer's key metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token that verified, with the issuer's key metadata (serialisable for `--json` output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifiedLabel {
     /// The signed claims (names as found in the token).
     pub claims: TokenClaims,

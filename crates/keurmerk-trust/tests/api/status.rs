@@ -68,3 +68,14 @@ fn rejections() {
         Err(TrustError::FromTheFuture { .. })
     ));
 }
+
+#[test]
+fn verdict_serialises_for_json_output() {
+    let v = serde_json::to_value(ClientVerdict::NotValid(CertStatus::Suspended)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"verdict": "not_valid", "status": "suspended"})
+    );
+    let v = serde_json::to_value(ClientVerdict::Unknown).unwrap();
+    assert_eq!(v, serde_json::json!({"verdict": "unknown"}));
+}
