@@ -1,1 +1,97 @@
-fn main() {}
+//! `keurmerk`: the registry's command line. Every workflow goes through the service layer, which
+//! enforces who may do what; `--as ORG` names the acting organisation.
+
+mod cmd;
+mod output;
+mod schemes;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The European cybersecurity label registry.
+#[derive(Debug, Parser)]
+#[command(name = "keurmerk", version, about, long_about = None)]
+pub struct Cli {
+    /// Database: `sqlite:PATH` (default `sqlite:keurmerk.db` in the current directory) or
+    /// `postgres://user@host/db`.
+    #[arg(
+        long,
+        global = true,
+        env = "KEURMERK_DATABASE_URL",
+        default_value = "sqlite:keurmerk.db"
+    )]
+    pub db: String,
+    /// Load scheme files from this directory instead of the shipped catalogue.
+    #[arg(long, global = true, env = "KEURMERK_SCHEMES")]
+    pub schemes: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the registry server.
+    Serve(cmd::serve::ServeArgs),
+    /// Seed an empty database with a realistic demo registry.
+    Demo,
+    /// Schemes in the catalogue.
+    #[command(subcommand)]
+    Scheme(cmd::scheme::SchemeCmd),
+    /// Organisations and authorisations.
+    #[command(subcommand, alias = "organisation")]
+    Org(cmd::org::OrgCmd),
+    /// Products, their versions, support periods and dependencies.
+    #[command(subcommand)]
+    Product(cmd::product::ProductCmd),
+    /// Assessments.
+    #[command(subcommand)]
+    Assessment(cmd::assess::AssessmentCmd),
+    /// Issue a certificate or statement of conformity on a passed assessment.
+    Certify(cmd::cert::CertifyArgs),
+    /// Suspend a certificate.
+    Suspend(cmd::cert::ChangeArgs),
+    /// Extend a running suspension (national authority).
+    ExtendSuspension(cmd::cert::ChangeArgs),
+    /// Lift a suspension.
+    Reinstate(cmd::cert::ChangeArgs),
+    /// Withdraw a certificate for good.
+    Withdraw(cmd::cert::ChangeArgs),
+    /// Certificates.
+    #[command(subcommand)]
+    Certificate(cmd::cert::CertificateCmd),
+    /// The live label status of a certificate, in plain language.
+    Status(cmd::cert::StatusArgs),
+    /// The audit trail (registry operator and national authorities).
+    Audit(cmd::org::AuditArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEURMERK_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,keurmerk=info,keurmerk_server=info")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(cmd::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

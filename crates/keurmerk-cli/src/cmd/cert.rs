@@ -1,0 +1,203 @@
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use keurmerk_domain::i18n::Lang;
+use keurmerk_domain::ids::{CertificateId, RecordId, SchemeId};
+use keurmerk_domain::lifecycle::Command;
+use keurmerk_service::LifecycleRequest;
+use keurmerk_store::CertificateFilter;
+
+use super::{actor, parse_date, Ctx};
+
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    /// Acting organisation: the assessor.
+    #[arg(long = "as")]
+    as_org: String,
+    /// The passed assessment.
+    #[arg(long)]
+    assessment: RecordId,
+    /// Last day of validity (default: the scheme's longest).
+    #[arg(long, value_parser = parse_date)]
+    valid_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Acting organisation.
+    #[arg(long = "as")]
+    as_org: String,
+    /// Certificate id.
+    id: CertificateId,
+    /// Why, in words the public will read.
+    #[arg(long)]
+    reason: String,
+    /// For suspensions: until when.
+    #[arg(long, value_parser = parse_date)]
+    until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Certificate id.
+    id: CertificateId,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+    /// en, nl, de or fr.
+    #[arg(long, default_value = "en")]
+    lang: Lang,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertificateCmd {
+    /// List certificates.
+    List {
+        /// Only this product's.
+        #[arg(long)]
+        product: Option<RecordId>,
+        /// Only this scheme's.
+        #[arg(long)]
+        scheme: Option<SchemeId>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a certificate with its history.
+    Show {
+        /// Certificate id.
+        id: CertificateId,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The registry operator records the expiry of every certificate past its validity.
+    ExpireDue {
+        /// Acting registry operator.
+        #[arg(long = "as")]
+        as_org: String,
+    },
+    /// Re-fold every certificate from its events and compare with the stored state.
+    Verify,
+}
+
+pub async fn certify(ctx: &Ctx, a: &CertifyArgs) -> Result<ExitCode> {
+    let c = ctx
+        .registry
+        .certify(&actor(&a.as_org)?, &a.assessment, a.valid_until)
+        .await?;
+    println!("{}", c.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn change(ctx: &Ctx, command: Command, a: &ChangeArgs) -> Result<ExitCode> {
+    let state = ctx
+        .registry
+        .change_state(
+            &actor(&a.as_org)?,
+            &a.id,
+            LifecycleRequest {
+                command,
+                reason: a.reason.clone(),
+                until: a.until,
+            },
+        )
+        .await?;
+    println!("{} is now {state}", a.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<ExitCode> {
+    let d = ctx.registry.certificate_details(&a.id).await?;
+    if a.json {
+        crate::output::json(&serde_json::json!({
+            "certificate": d.certificate.id,
+            "status": d.status.status,
+            "title": d.status.status.title(a.lang),
+            "explanation": d.status.status.explanation(a.lang),
+            "lang": a.lang.tag(),
+            "issuer_kind": d.certificate.issuer_kind,
+            "issuer": d.certificate.issuer,
+            "reasons": d.status.reasons.iter().map(|r| serde_json::json!({"code": r.code(), "text": r.text(a.lang), "details": r})).collect::<Vec<_>>(),
+            "valid_until": d.status.valid_until,
+            "support_until": d.status.support_until,
+            "open_vulnerabilities": d.status.open_vulnerabilities,
+            "dependencies": d.status.dependencies,
+        }))?;
+    } else {
+        let issuer = ctx.registry.organisation(&d.certificate.issuer).await?;
+        crate::output::status(&d, &issuer, a.lang);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
+    let reg = &ctx.registry;
+    match cmd {
+        CertificateCmd::List {
+            product,
+            scheme,
+            json,
+        } => {
+            let certs = reg
+                .certificates(&CertificateFilter {
+                    product: product.clone(),
+                    scheme: scheme.clone(),
+                    ..Default::default()
+                })
+                .await?;
+            if *json {
+                crate::output::json(&certs)?;
+            } else {
+                for c in certs {
+                    let st = reg.status(&c.id).await?;
+                    println!(
+                        "{:<15} {:<11} {:<13} {:<12} {:<11} {:<14} {}",
+                        c.id, c.product, c.scheme, c.level, c.issuer_kind, st.status, c.issuer
+                    );
+                }
+            }
+        }
+        CertificateCmd::Show { id, json } => {
+            let d = reg.certificate_details(id).await?;
+            if *json {
+                crate::output::json(&d)?;
+            } else {
+                let issuer = reg.organisation(&d.certificate.issuer).await?;
+                crate::output::status(&d, &issuer, Lang::En);
+                println!("\nHistory:");
+                for e in &d.events {
+                    println!(
+                        "  {:>5} {} {:<24} by {} ({})",
+                        e.seq,
+                        e.at.format("%Y-%m-%d %H:%M"),
+                        e.kind.name(),
+                        e.actor,
+                        e.role
+                    );
+                }
+            }
+        }
+        CertificateCmd::ExpireDue { as_org } => {
+            let done = reg.expire_due(&actor(as_org)?).await?;
+            println!("{} certificate(s) expired", done.len());
+            for id in done {
+                println!("  {id}");
+            }
+        }
+        CertificateCmd::Verify => {
+            let drifted = reg.verify_event_store().await?;
+            if drifted.is_empty() {
+                println!("every certificate's stored state matches its events");
+            } else {
+                for id in &drifted {
+                    println!("{id}: stored state differs from its events");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,148 @@
+pub mod assess;
+pub mod cert;
+pub mod org;
+pub mod product;
+pub mod scheme;
+pub mod serve;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use keurmerk_domain::ids::OrgId;
+use keurmerk_service::{Actor, Registry, SystemClock};
+use keurmerk_store::SqlStore;
+
+use crate::{Cli, Command};
+
+pub struct Ctx {
+    pub registry: Registry<SqlStore>,
+}
+
+pub async fn open(cli: &Cli) -> Result<Ctx> {
+    let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
+    let store = SqlStore::connect(&cli.db)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&cli.db)))?;
+    Ok(Ctx {
+        registry: Registry::new(store, catalogue, Arc::new(SystemClock)),
+    })
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn actor(org: &str) -> Result<Actor> {
+    Ok(Actor::new(
+        OrgId::new(org).with_context(|| format!("--as {org}"))?,
+    ))
+}
+
+/// `YYYY-MM-DD`, or `YYYY-MM` meaning the last day of that month (support periods are published
+/// with month precision).
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    let first = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD or YYYY-MM)"))?;
+    first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .ok_or_else(|| format!("`{s}` is out of range"))
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Serve(args) => serve::run(&cli, args).await,
+        Command::Demo => {
+            let ctx = open(&cli).await?;
+            let summary = keurmerk_service::demo::seed(
+                ctx.registry.store().clone(),
+                Arc::new(crate::schemes::load(cli.schemes.as_deref())?),
+                chrono::Utc::now(),
+            )
+            .await?;
+            crate::output::demo_summary(&summary);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Scheme(c) => scheme::run(&cli, c).await,
+        Command::Org(c) => org::run(&open(&cli).await?, c).await,
+        Command::Audit(a) => org::audit(&open(&cli).await?, a).await,
+        Command::Product(c) => product::run(&open(&cli).await?, c).await,
+        Command::Assessment(c) => assess::run(&open(&cli).await?, c).await,
+        Command::Certify(a) => cert::certify(&open(&cli).await?, a).await,
+        Command::Suspend(a) => {
+            cert::change(
+                &open(&cli).await?,
+                keurmerk_domain::lifecycle::Command::Suspend,
+                a,
+            )
+            .await
+        }
+        Command::ExtendSuspension(a) => {
+            cert::change(
+                &open(&cli).await?,
+                keurmerk_domain::lifecycle::Command::ExtendSuspension,
+                a,
+            )
+            .await
+        }
+        Command::Reinstate(a) => {
+            cert::change(
+                &open(&cli).await?,
+                keurmerk_domain::lifecycle::Command::Reinstate,
+                a,
+            )
+            .await
+        }
+        Command::Withdraw(a) => {
+            cert::change(
+                &open(&cli).await?,
+                keurmerk_domain::lifecycle::Command::Withdraw,
+                a,
+            )
+            .await
+        }
+        Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
+        Command::Status(a) => cert::status(&open(&cli).await?, a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_with_month_precision() {
+        assert_eq!(
+            parse_date("2027-02").unwrap(),
+            NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+        );
+        assert_eq!(
+            parse_date("2028-02-29").unwrap(),
+            NaiveDate::from_ymd_opt(2028, 2, 29).unwrap()
+        );
+        assert!(parse_date("2027-13").is_err());
+        assert!(parse_date("tomorrow").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite:k.db"), "sqlite:k.db");
+    }
+}

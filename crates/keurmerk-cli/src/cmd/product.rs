@@ -1,0 +1,246 @@
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::Subcommand;
+use keurmerk_domain::ids::{CertificateId, RecordId};
+use keurmerk_domain::model::{
+    Category, DependencyKind, ProductIdentifiers, SupportCommitment, UpdatePolicy,
+};
+use keurmerk_service::{NewDependency, NewProduct, NewVersion};
+use keurmerk_store::ProductFilter;
+
+use super::{actor, parse_date, Ctx};
+
+#[derive(Debug, Subcommand)]
+pub enum ProductCmd {
+    /// A manufacturer registers a product.
+    Register {
+        /// Acting manufacturer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Product name.
+        #[arg(long)]
+        name: String,
+        /// Model designation, as printed on the device.
+        #[arg(long)]
+        model: String,
+        /// camera, router, smart_plug, baby_monitor, smart_lock, smart_speaker, thermostat,
+        /// cloud_service, connectivity_service, mobile_app or other.
+        #[arg(long)]
+        category: Category,
+        /// GTIN (barcode number).
+        #[arg(long)]
+        gtin: Option<String>,
+        /// Package URL of the firmware.
+        #[arg(long)]
+        purl: Option<String>,
+        /// CPE 2.3 name.
+        #[arg(long)]
+        cpe: Option<String>,
+    },
+    /// List or search products.
+    List {
+        /// Search name, model, manufacturer, GTIN or id.
+        #[arg(long)]
+        search: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a product with its versions, support, dependencies and certificates.
+    Show {
+        /// Product id.
+        id: RecordId,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a firmware or software version.
+    AddVersion {
+        /// Acting manufacturer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Product id.
+        #[arg(long)]
+        product: RecordId,
+        /// Version string.
+        #[arg(long)]
+        version: String,
+        /// Release date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        released: NaiveDate,
+        /// The version is a security update.
+        #[arg(long)]
+        security_update: bool,
+        /// Release notes.
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// Publish or extend the support period.
+    SetSupport {
+        /// Acting manufacturer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Product id.
+        #[arg(long)]
+        product: RecordId,
+        /// Last month (YYYY-MM) or day (YYYY-MM-DD) of security updates.
+        #[arg(long, value_parser = parse_date)]
+        until: NaiveDate,
+        /// automatic or user_initiated.
+        #[arg(long, default_value = "automatic")]
+        update_policy: UpdatePolicy,
+        /// Where to report vulnerabilities.
+        #[arg(long)]
+        contact: String,
+        /// Coordinated disclosure policy URL.
+        #[arg(long)]
+        policy_url: Option<String>,
+    },
+    /// Declare a dependency on a service (cloud, connectivity, app, antivirus).
+    AddDependency {
+        /// Acting manufacturer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Product id.
+        #[arg(long)]
+        product: RecordId,
+        /// cloud, connectivity, mobile_app, antivirus or other.
+        #[arg(long)]
+        kind: DependencyKind,
+        /// Provider.
+        #[arg(long)]
+        provider: String,
+        /// Service name.
+        #[arg(long)]
+        service: String,
+        /// The service's certificate id, if it has one.
+        #[arg(long)]
+        certificate: Option<CertificateId>,
+    },
+}
+
+pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
+    let reg = &ctx.registry;
+    match cmd {
+        ProductCmd::Register {
+            as_org,
+            name,
+            model,
+            category,
+            gtin,
+            purl,
+            cpe,
+        } => {
+            let p = reg
+                .register_product(
+                    &actor(as_org)?,
+                    NewProduct {
+                        name: name.clone(),
+                        model: model.clone(),
+                        category: *category,
+                        identifiers: ProductIdentifiers {
+                            gtin: gtin.clone(),
+                            purl: purl.clone(),
+                            cpe: cpe.clone(),
+                        },
+                    },
+                )
+                .await?;
+            println!("{}", p.id);
+        }
+        ProductCmd::List { search, json } => {
+            let ps = reg
+                .search_products(&ProductFilter {
+                    text: search.clone(),
+                    ..Default::default()
+                })
+                .await?;
+            if *json {
+                crate::output::json(&ps)?;
+            } else {
+                for p in ps {
+                    println!(
+                        "{:<11} {:<16} {:<30} {}",
+                        p.id, p.manufacturer, p.name, p.model
+                    );
+                }
+            }
+        }
+        ProductCmd::Show { id, json } => {
+            let d = reg.product_details(id).await?;
+            if *json {
+                crate::output::json(&d)?;
+            } else {
+                crate::output::product(&d);
+            }
+        }
+        ProductCmd::AddVersion {
+            as_org,
+            product,
+            version,
+            released,
+            security_update,
+            notes,
+        } => {
+            let v = reg
+                .add_version(
+                    &actor(as_org)?,
+                    product,
+                    NewVersion {
+                        version: version.clone(),
+                        released_on: *released,
+                        security_update: *security_update,
+                        notes: notes.clone(),
+                    },
+                )
+                .await?;
+            println!("{}", v.id);
+        }
+        ProductCmd::SetSupport {
+            as_org,
+            product,
+            until,
+            update_policy,
+            contact,
+            policy_url,
+        } => {
+            reg.set_support(
+                &actor(as_org)?,
+                product,
+                SupportCommitment {
+                    support_until: *until,
+                    update_policy: *update_policy,
+                    vulnerability_contact: contact.clone(),
+                    disclosure_policy_url: policy_url.clone(),
+                },
+            )
+            .await?;
+            println!("{product} receives security updates until {until}");
+        }
+        ProductCmd::AddDependency {
+            as_org,
+            product,
+            kind,
+            provider,
+            service,
+            certificate,
+        } => {
+            let d = reg
+                .add_dependency(
+                    &actor(as_org)?,
+                    product,
+                    NewDependency {
+                        kind: *kind,
+                        provider: provider.clone(),
+                        service: service.clone(),
+                        certificate: certificate.clone(),
+                    },
+                )
+                .await?;
+            println!("{}", d.id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

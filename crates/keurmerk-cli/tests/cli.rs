@@ -1,0 +1,408 @@
+//! The `keurmerk` binary, driven as a user would: every role's workflow, and bad input giving a
+//! clear error, a non-zero exit, and nothing written.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+struct Kit {
+    dir: tempfile::TempDir,
+}
+
+impl Kit {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let db = format!("sqlite:{}", self.dir.path().join("k.db").display());
+        Command::new(env!("CARGO_BIN_EXE_keurmerk"))
+            .args(["--db", &db])
+            .args(args)
+            .env_remove("KEURMERK_DATABASE_URL")
+            .env_remove("KEURMERK_SCHEMES")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn audit_len(&self) -> usize {
+        self.ok(&["audit", "--as", "enisa", "--limit", "1000", "--json"])
+            .matches("\"seq\"")
+            .count()
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+#[test]
+fn demo_then_status_in_every_language() {
+    let k = Kit::new();
+    let out = k.ok(&["demo"]);
+    assert!(out.contains("certificates"), "{out}");
+    let again = k.fails(&["demo"]);
+    assert!(again.contains("not empty"), "{again}");
+    let list = k.ok(&["certificate", "list", "--json"]);
+    let certs: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let suspended = certs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["state"] == "suspended")
+        .unwrap();
+    let id = suspended["id"].as_str().unwrap();
+    for (lang, word) in [
+        ("en", "Suspended"),
+        ("nl", "Geschorst"),
+        ("de", "Ausgesetzt"),
+        ("fr", "Suspendu"),
+    ] {
+        let j: serde_json::Value =
+            serde_json::from_str(&k.ok(&["status", id, "--json", "--lang", lang])).unwrap();
+        assert_eq!(j["status"], "suspended");
+        assert_eq!(j["title"], word);
+        assert!(!j["reasons"][0]["text"].as_str().unwrap().is_empty());
+    }
+    let human = k.ok(&["status", id, "--lang", "nl"]);
+    assert!(
+        human.contains("GESCHORST") && human.contains("onafhankelijke instantie"),
+        "{human}"
+    );
+    assert!(k
+        .ok(&["certificate", "verify"])
+        .contains("matches its events"));
+    assert!(k.fails(&["status", "KM-1999-000001"]).contains("not found"));
+    assert!(k
+        .fails(&["status", "KM-2026-000001", "--lang", "es"])
+        .contains("es"));
+}
+
+#[test]
+fn every_roles_workflow() {
+    let k = Kit::new();
+    k.ok(&[
+        "org",
+        "bootstrap",
+        "--id",
+        "enisa",
+        "--name",
+        "ENISA",
+        "--member-state",
+        "GR",
+    ]);
+    k.ok(&[
+        "org",
+        "create",
+        "--as",
+        "enisa",
+        "--id",
+        "nl-rdi",
+        "--name",
+        "RDI",
+        "--role",
+        "national_authority",
+        "--member-state",
+        "NL",
+    ]);
+    k.ok(&[
+        "org",
+        "create",
+        "--as",
+        "enisa",
+        "--id",
+        "maker",
+        "--name",
+        "Maker B.V.",
+        "--role",
+        "manufacturer",
+        "--member-state",
+        "NL",
+    ]);
+    k.ok(&[
+        "org",
+        "create",
+        "--as",
+        "nl-rdi",
+        "--id",
+        "lab",
+        "--name",
+        "Lab B.V.",
+        "--role",
+        "assessment_body",
+        "--member-state",
+        "NL",
+    ]);
+    k.ok(&[
+        "org",
+        "authorise",
+        "--as",
+        "nl-rdi",
+        "--body",
+        "lab",
+        "--scheme",
+        "eu-iot",
+        "--level",
+        "substantial",
+    ]);
+    let p = k.ok(&[
+        "product",
+        "register",
+        "--as",
+        "maker",
+        "--name",
+        "Cosy Cam",
+        "--model",
+        "CC-1",
+        "--category",
+        "camera",
+        "--gtin",
+        "4006381333931",
+    ]);
+    let p = p.trim();
+    let v = k.ok(&[
+        "product",
+        "add-version",
+        "--as",
+        "maker",
+        "--product",
+        p,
+        "--version",
+        "1.0.0",
+        "--released",
+        "2026-01-15",
+    ]);
+    let v = v.trim();
+    k.ok(&[
+        "product",
+        "set-support",
+        "--as",
+        "maker",
+        "--product",
+        p,
+        "--until",
+        "2031-12",
+        "--contact",
+        "security@maker.example",
+    ]);
+    k.ok(&[
+        "product",
+        "add-dependency",
+        "--as",
+        "maker",
+        "--product",
+        p,
+        "--kind",
+        "mobile_app",
+        "--provider",
+        "Maker",
+        "--service",
+        "Maker app",
+    ]);
+    let template = k.ok(&[
+        "assessment",
+        "template",
+        "--scheme",
+        "eu-iot",
+        "--level",
+        "substantial",
+    ]);
+    std::fs::write(k.path("verdicts.json"), &template).unwrap();
+
+    // Self-assessment at substantial is refused, and nothing is written.
+    let before = k.audit_len();
+    let err = k.fails(&[
+        "assessment",
+        "record",
+        "--as",
+        "maker",
+        "--product",
+        p,
+        "--version",
+        v,
+        "--scheme",
+        "eu-iot",
+        "--level",
+        "substantial",
+        "--verdicts",
+        &k.path("verdicts.json"),
+    ]);
+    assert!(err.contains("does not allow self-assessment"), "{err}");
+    assert_eq!(k.audit_len(), before);
+
+    let a = k.ok(&[
+        "assessment",
+        "record",
+        "--as",
+        "lab",
+        "--product",
+        p,
+        "--version",
+        v,
+        "--scheme",
+        "eu-iot",
+        "--level",
+        "substantial",
+        "--verdicts",
+        &k.path("verdicts.json"),
+        "--evidence",
+        "report 17",
+    ]);
+    let a = a.split_whitespace().next().unwrap().to_owned();
+    assert!(k
+        .fails(&["certify", "--as", "maker", "--assessment", &a])
+        .contains("only the assessor"));
+    let cert = k.ok(&["certify", "--as", "lab", "--assessment", &a]);
+    let cert = cert.trim();
+    let st: serde_json::Value = serde_json::from_str(&k.ok(&["status", cert, "--json"])).unwrap();
+    assert_eq!(st["issuer_kind"], "third_party");
+    // The app has no certificate: the label asks for attention.
+    assert_eq!(st["status"], "attention");
+    assert_eq!(st["reasons"][0]["code"], "dependency_uncertified");
+
+    assert!(k
+        .fails(&["suspend", "--as", "maker", cert, "--reason", "x"])
+        .contains("only the issuer, the national authority"));
+    assert!(k
+        .ok(&[
+            "suspend",
+            "--as",
+            "nl-rdi",
+            cert,
+            "--reason",
+            "complaint under review"
+        ])
+        .contains("suspended"));
+    assert!(k
+        .fails(&["suspend", "--as", "lab", cert, "--reason", "again"])
+        .contains("cannot suspend"));
+    k.ok(&[
+        "reinstate",
+        "--as",
+        "lab",
+        cert,
+        "--reason",
+        "complaint unfounded",
+    ]);
+    k.ok(&[
+        "withdraw",
+        "--as",
+        "lab",
+        cert,
+        "--reason",
+        "product discontinued",
+    ]);
+    assert!(k
+        .fails(&["reinstate", "--as", "lab", cert, "--reason", "oops"])
+        .contains("withdrawn"));
+    let show = k.ok(&["certificate", "show", cert]);
+    assert!(
+        show.contains("withdrawn") && show.contains("issued"),
+        "{show}"
+    );
+    assert!(k
+        .fails(&["audit", "--as", "maker"])
+        .contains("only a registry_operator or national_authority"));
+}
+
+#[test]
+fn bad_input_is_named_and_exits_non_zero() {
+    let k = Kit::new();
+    k.ok(&[
+        "org",
+        "bootstrap",
+        "--id",
+        "enisa",
+        "--name",
+        "ENISA",
+        "--member-state",
+        "GR",
+    ]);
+    let before = k.audit_len();
+    assert!(k
+        .fails(&[
+            "org",
+            "create",
+            "--as",
+            "enisa",
+            "--id",
+            "Bad Id",
+            "--name",
+            "x",
+            "--role",
+            "manufacturer",
+            "--member-state",
+            "NL"
+        ])
+        .contains("organisation id"));
+    assert!(k
+        .fails(&[
+            "org",
+            "create",
+            "--as",
+            "enisa",
+            "--id",
+            "x",
+            "--name",
+            "x",
+            "--role",
+            "wizard",
+            "--member-state",
+            "NL"
+        ])
+        .contains("unknown organisation role"));
+    assert!(k
+        .fails(&[
+            "product",
+            "add-version",
+            "--as",
+            "enisa",
+            "--product",
+            "PRD-000001",
+            "--version",
+            "1",
+            "--released",
+            "2026-02-30"
+        ])
+        .contains("not a date"));
+    assert!(k
+        .fails(&[
+            "assessment",
+            "template",
+            "--scheme",
+            "nope",
+            "--level",
+            "basic"
+        ])
+        .contains("unknown scheme"));
+    assert_eq!(k.audit_len(), before);
+
+    // A broken scheme file is named with its key.
+    let dir = k.dir.path().join("schemes");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("x.toml"),
+        "id = \"x\"\nversion = \"1\"\ntitel = \"typo\"\n",
+    )
+    .unwrap();
+    let err = k.fails(&["--schemes", &dir.display().to_string(), "scheme", "check"]);
+    assert!(err.contains("x.toml") && err.contains("titel"), "{err}");
+}
