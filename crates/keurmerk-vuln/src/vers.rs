@@ -250,7 +250,8 @@ impl VersionRange {
         }
         // Same ecosystem throughout, so `try_cmp` cannot fail; `Equal` is the harmless fallback.
         let cmp = |a: &Version, b: &Version| a.try_cmp(b).unwrap_or(Ordering::Equal);
-        list.sort_by(|a, b| cmp(&a.version, &b.version));
+        // Not `sort_by`: some schemes (Maven) are not transitive and `sort_by` may panic then.
+        crate::version::sort_by_version(&mut list, |c| &c.version);
         for w in list.windows(2) {
             if cmp(&w[0].version, &w[1].version) == Ordering::Equal {
                 return Err(VersError::DuplicateVersion(w[1].version.to_string()));

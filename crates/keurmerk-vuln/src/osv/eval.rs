@@ -141,7 +141,7 @@ impl CompiledAffected {
                     Event::Limit(v) => limits.push(Bound::At(parse(eco, "limit", v)?)),
                 }
             }
-            events.sort_by(|a, b| a.1.cmp_bound(&b.1));
+            sort_events(&mut events);
             ranges.push(CompiledRange {
                 ecosystem: eco,
                 events,
@@ -208,6 +208,25 @@ impl CompiledAffected {
             _ => false,
         }
     }
+}
+
+/// Stable binary insertion sort of events by bound; unlike `sort_by` it cannot panic when an
+/// ecosystem's ordering is not transitive (see [`crate::version::sort_by_version`]).
+fn sort_events(events: &mut Vec<(Kind, Bound, String)>) {
+    let mut sorted: Vec<(Kind, Bound, String)> = Vec::with_capacity(events.len());
+    for e in events.drain(..) {
+        let (mut lo, mut hi) = (0, sorted.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if sorted[mid].1.cmp_bound(&e.1) == Ordering::Greater {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        sorted.insert(lo, e);
+    }
+    *events = sorted;
 }
 
 /// Parses the tested version for `eco`, reusing the previous parse when the ecosystem matches.

@@ -203,6 +203,31 @@ pub fn compare_str(ecosystem: &str, a: &str, b: &str) -> Result<Ordering, Versio
     compare(ecosystem.parse()?, a, b)
 }
 
+/// Sorts `items` by version, stably and without ever panicking.
+///
+/// `slice::sort_by` may panic when a comparison is not a total order, and some reference
+/// algorithms are not (Maven's `ComparableVersion` has cycles such as `4-sp` < `4-ga-alpha` <
+/// `4` < `4-sp`). This binary insertion sort only ever asks "is the existing item greater?", so
+/// inconsistent input yields *some* order instead of a panic. Items whose versions cannot be
+/// compared (different ecosystems) are treated as equal.
+pub fn sort_by_version<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &Version) {
+    let mut sorted: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        let (mut lo, mut hi) = (0, sorted.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let greater = key(&sorted[mid]).try_cmp(key(&item)) == Ok(Ordering::Greater);
+            if greater {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        sorted.insert(lo, item);
+    }
+    *items = sorted;
+}
+
 /// Compares two runs of ASCII digits numerically without overflow (leading zeros ignored).
 pub(crate) fn cmp_digits(a: &str, b: &str) -> Ordering {
     let a = a.trim_start_matches('0');
@@ -237,6 +262,24 @@ mod tests {
         let a = Version::parse(Ecosystem::Npm, "1.0.0").unwrap();
         let b = Version::parse(Ecosystem::Cargo, "1.0.0").unwrap();
         assert!(a.try_cmp(&b).is_err());
+    }
+
+    #[test]
+    fn sorting_survives_non_transitive_orders() {
+        let mut vs: Vec<Version> = ["4", "4-ga-alpha", "4-sp", "1", "4", "10"]
+            .iter()
+            .map(|v| Version::parse(Ecosystem::Maven, v).unwrap())
+            .collect();
+        sort_by_version(&mut vs, |v| v);
+        assert_eq!(vs.len(), 6);
+        assert_eq!(vs[0].as_str(), "1");
+        let mut ok: Vec<Version> = ["1.10", "1.2", "1.0~rc1", "1.0"]
+            .iter()
+            .map(|v| Version::parse(Ecosystem::Debian, v).unwrap())
+            .collect();
+        sort_by_version(&mut ok, |v| v);
+        let got: Vec<&str> = ok.iter().map(Version::as_str).collect();
+        assert_eq!(got, ["1.0~rc1", "1.0", "1.2", "1.10"]);
     }
 
     #[test]
