@@ -589,6 +589,7 @@ mod no_panic {
             "vex/openvex-v0.2.0.json",
             "vex/cyclonedx-vex.json",
             "csaf/hand-written-purl-advisory.json",
+            "advisories/PYSEC-2019-217.yaml",
         ]
         .iter()
         .map(|f| read(f))
@@ -599,6 +600,8 @@ mod no_panic {
         let _ = sbom::parse_slice("p", bytes);
         let _ = vex::parse("p", bytes);
         let _ = csaf::parse("p", bytes);
+        let _ = keurmerk_vuln::source::parse_advisory("p.json", bytes);
+        let _ = keurmerk_vuln::source::parse_advisory("p.yaml", bytes);
     }
 
     proptest! {
@@ -610,7 +613,7 @@ mod no_panic {
         }
 
         #[test]
-        fn mutated_real_documents(which in 0usize..5, cut in any::<proptest::sample::Index>(),
+        fn mutated_real_documents(which in 0usize..6, cut in any::<proptest::sample::Index>(),
                                   flips in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 0..8)) {
             let mut doc = corpus().swap_remove(which);
             for (i, b) in flips {
