@@ -512,3 +512,40 @@ fn every_shared_advisory_parses() {
     }
     assert_eq!(total, 4291 + 2661);
 }
+
+#[test]
+fn csaf_documents_about_one_cve_do_not_replace_each_other() {
+    let bytes = std::fs::read(fixture("csaf/hand-written-purl-advisory.json")).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let other = text.replace("EXBV-2026-0001", "OTHER-2026-9").replace(
+        "pkg:golang/gopkg.in/yaml.v2@2.2.2",
+        "pkg:golang/gopkg.in/yaml.v2@2.2.1",
+    );
+    let mut index = AdvisoryIndex::new();
+    for (name, t) in [("a.json", &text), ("b.json", &other)] {
+        let d = csaf::parse(name, t.as_bytes()).unwrap();
+        index.insert(&AdvisoryDoc::Csaf(Box::new(d)));
+    }
+    assert_eq!(index.len(), 4);
+    for v in ["v2.2.1", "v2.2.2"] {
+        let f = index.match_component(&purl(&format!("pkg:golang/gopkg.in/yaml.v2@{v}")));
+        assert_eq!(ids(&f), ["CVE-2022-3064"], "{v}");
+    }
+    assert_eq!(index.keys_of("OTHER-2026-9/CVE-2022-3064").len(), 1);
+}
+
+#[test]
+fn the_same_package_twice_in_one_sbom_gives_one_finding_per_component() {
+    let index = fixture_index();
+    let doc = r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[
+        {"type":"library","name":"yaml.v2","bom-ref":"a","purl":"pkg:golang/gopkg.in/yaml.v2@v2.2.1"},
+        {"type":"library","name":"yaml.v2","bom-ref":"b","purl":"pkg:golang/gopkg.in/yaml.v2@v2.2.2"},
+        {"type":"library","name":"yaml.v2","bom-ref":"c","purl":"pkg:golang/gopkg.in/yaml.v2@v2.2.4"}]}"#;
+    let s = sbom::parse_slice("dup.json", doc.as_bytes()).unwrap();
+    let f = matching::scan(&s, &index, &[]);
+    let got: Vec<_> = f
+        .iter()
+        .map(|f| (f.bom_ref.as_deref().unwrap(), f.installed_version.as_str()))
+        .collect();
+    assert_eq!(got, [("a", "v2.2.1"), ("b", "v2.2.2")]);
+}

@@ -65,6 +65,13 @@ pub struct CsafAdvisory {
     pub unmatched_products: Vec<String>,
 }
 
+impl CsafAdvisory {
+    /// The id under which [`crate::matching::AdvisoryIndex`] keeps it: `<document id>/<id>`.
+    pub fn index_id(&self) -> String {
+        format!("{}/{}", self.document_id, self.id)
+    }
+}
+
 fn walk(b: &Branch, ctx: &mut Vec<(String, String)>, out: &mut Vec<ProductInfo>) {
     ctx.push((b.category.clone(), b.name.clone()));
     if let Some(p) = &b.product {

@@ -73,7 +73,8 @@ pub struct IndexIssue {
 
 #[derive(Debug, Clone)]
 struct AdvisoryMeta {
-    id: Arc<str>,
+    /// The id shown in findings (OSV id; CVE of a CSAF vulnerability).
+    display_id: Arc<str>,
     aliases: Arc<[String]>,
     severity: Option<SeverityBucket>,
     keys: Vec<PackageKey>,
@@ -210,7 +211,8 @@ impl AdvisoryIndex {
         keys
     }
 
-    /// The package keys an indexed advisory touches.
+    /// The package keys an indexed advisory touches (`advisory_id`: the OSV id, or
+    /// [`CsafAdvisory::index_id`]).
     pub fn keys_of(&self, advisory_id: &str) -> &[PackageKey] {
         self.by_id
             .get(advisory_id)
@@ -218,7 +220,7 @@ impl AdvisoryIndex {
             .map_or(&[], |m| m.keys.as_slice())
     }
 
-    /// Remove an advisory; returns the keys it touched.
+    /// Remove an advisory (OSV id or [`CsafAdvisory::index_id`]); returns the keys it touched.
     pub fn remove(&mut self, advisory_id: &str) -> Vec<PackageKey> {
         let Some(slot) = self.by_id.remove(advisory_id) else {
             return Vec::new();
@@ -240,6 +242,7 @@ impl AdvisoryIndex {
     fn begin(
         &mut self,
         id: &str,
+        display_id: &str,
         aliases: Vec<String>,
         severity: Option<SeverityBucket>,
     ) -> (u32, Vec<PackageKey>) {
@@ -247,7 +250,11 @@ impl AdvisoryIndex {
         let slot = u32::try_from(self.advisories.len()).unwrap_or(u32::MAX);
         let id: Arc<str> = Arc::from(id);
         self.advisories.push(Some(AdvisoryMeta {
-            id: id.clone(),
+            display_id: if *id == *display_id {
+                id.clone()
+            } else {
+                Arc::from(display_id)
+            },
             aliases: aliases.into(),
             severity,
             keys: Vec::new(),
@@ -283,7 +290,7 @@ impl AdvisoryIndex {
         if osv.is_withdrawn() {
             return self.remove(&osv.id);
         }
-        let (slot, old) = self.begin(&osv.id, osv.aliases.clone(), osv.severity_bucket());
+        let (slot, old) = self.begin(&osv.id, &osv.id, osv.aliases.clone(), osv.severity_bucket());
         for a in &osv.affected {
             let Some(key) = a.package_key() else {
                 continue;
@@ -314,9 +321,12 @@ impl AdvisoryIndex {
         self.finish(slot, old)
     }
 
-    /// Index (or replace) one CSAF vulnerability. Returns the keys touched (old and new).
+    /// Index (or replace) one CSAF vulnerability under [`CsafAdvisory::index_id`] (document id and
+    /// vulnerability id, so that two vendors' documents about one CVE do not replace each other);
+    /// findings show the vulnerability id. Returns the keys touched (old and new).
     pub fn insert_csaf(&mut self, adv: &CsafAdvisory) -> Vec<PackageKey> {
         let (slot, old) = self.begin(
+            &adv.index_id(),
             &adv.id,
             adv.aliases.clone(),
             adv.cvss_score.map(SeverityBucket::from_score),
@@ -393,6 +403,7 @@ impl AdvisoryIndex {
         let Some(entries) = self.by_key.get(key) else {
             return;
         };
+        let start = findings.len();
         for e in entries {
             if only.is_some_and(|o| o != e.adv) {
                 continue;
@@ -404,9 +415,9 @@ impl AdvisoryIndex {
                 Ok(Some(fixed)) => {
                     // One advisory may list the same package twice (e.g. two `affected` entries);
                     // report it once, merging fixed versions.
-                    if let Some(f) = findings
+                    if let Some(f) = findings[start..]
                         .iter_mut()
-                        .find(|f| *f.advisory_id == *meta.id && f.package == *key)
+                        .find(|f| *f.advisory_id == *meta.display_id)
                     {
                         for v in fixed {
                             if !f.fixed_versions.contains(&v) {
@@ -416,7 +427,7 @@ impl AdvisoryIndex {
                         continue;
                     }
                     findings.push(Finding {
-                        advisory_id: meta.id.to_string(),
+                        advisory_id: meta.display_id.to_string(),
                         aliases: meta.aliases.to_vec(),
                         package: key.clone(),
                         installed_version: version.to_owned(),
@@ -429,7 +440,7 @@ impl AdvisoryIndex {
                 }
                 Ok(None) => {}
                 Err(error) => issues.push(EvalIssue {
-                    advisory_id: meta.id.to_string(),
+                    advisory_id: meta.display_id.to_string(),
                     package: key.clone(),
                     version: version.to_owned(),
                     error,
