@@ -65,6 +65,11 @@ pub enum Command {
     Status(cmd::cert::StatusArgs),
     /// The audit trail (registry operator and national authorities).
     Audit(cmd::org::AuditArgs),
+    /// Exact version semantics per ecosystem (offline).
+    #[command(subcommand)]
+    Version(cmd::vuln::VersionCmd),
+    /// Scan an SBOM against advisories, offline.
+    Scan(cmd::vuln::ScanArgs),
 }
 
 fn main() -> ExitCode {

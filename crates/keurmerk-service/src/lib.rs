@@ -10,6 +10,7 @@ mod clock;
 pub mod demo;
 mod error;
 mod lifecycle;
+pub mod monitoring;
 mod orgs;
 mod products;
 mod queries;

@@ -6,4 +6,5 @@ mod support;
 
 mod authz;
 mod demo;
+mod monitoring;
 mod workflow;

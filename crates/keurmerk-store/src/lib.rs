@@ -15,8 +15,10 @@
 mod codec;
 mod sql;
 pub mod traits;
+pub mod vuln;
 
 pub use sql::{Backend, SqlStore};
+pub use vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
     OrgStore, ProductFilter, ProductStore, RegistryStore,

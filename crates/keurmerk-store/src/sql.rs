@@ -17,6 +17,7 @@ mod assessments;
 mod certificates;
 mod orgs;
 mod products;
+mod vuln;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

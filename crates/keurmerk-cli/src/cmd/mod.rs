@@ -4,6 +4,7 @@ pub mod org;
 pub mod product;
 pub mod scheme;
 pub mod serve;
+pub mod vuln;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -118,6 +119,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
+        Command::Version(c) => vuln::version(c),
+        Command::Scan(a) => vuln::scan(a),
     }
 }
 

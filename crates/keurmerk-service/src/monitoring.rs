@@ -1,0 +1,713 @@
+//! Continuous vulnerability monitoring in the registry (SPEC §6).
+//!
+//! Matching is incremental: SBOM components and advisories are both stored under their package
+//! keys (`keurmerk_vuln::purl::PackageKey`). A new or modified advisory re-matches only the
+//! components with its keys; a new SBOM matches only itself. Findings turn into certificate events
+//! (`vulnerability_matched` / `vulnerability_resolved`) for the live certificates whose newest
+//! covered version is affected, and the scheme's status policy turns those into deadlines and label
+//! effects (`keurmerk_domain::status`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use keurmerk_domain::event::{fold, EventKind, Resolution};
+use keurmerk_domain::ids::{OrgId, RecordId};
+use keurmerk_domain::lifecycle::ActorRole;
+use keurmerk_domain::model::{OrgRole, Severity};
+use keurmerk_store::{
+    CertificateFilter, RegistryStore, StoredAdvisory, StoredComponent, VexDecision, VulnMatch,
+    VulnStore,
+};
+use keurmerk_vuln::matching::AdvisoryIndex;
+use keurmerk_vuln::purl::PackageKey;
+use keurmerk_vuln::source::{self, AdvisoryDoc};
+use keurmerk_vuln::vex::{Justification, VersionSpec, VexStatus};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{invalid, not_found};
+use crate::{Actor, Registry, ServiceError, ServiceResult};
+
+/// What attaching an SBOM found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SbomSummary {
+    /// Components in the SBOM.
+    pub components: usize,
+    /// Components with a purl and a version, so they can be matched.
+    pub matchable: usize,
+    /// Open findings for this version afterwards.
+    pub findings: usize,
+}
+
+/// What an advisory import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    /// Documents read.
+    pub read: usize,
+    /// New or modified advisories stored.
+    pub changed: usize,
+    /// Advisories already stored with the same `modified`.
+    pub unchanged: usize,
+    /// Documents that could not be read, each naming its entry.
+    pub errors: Vec<String>,
+    /// Product versions re-matched.
+    pub versions_rematched: usize,
+}
+
+/// The EU Cyber Resilience Act reporting clocks for an actively exploited vulnerability.
+#[derive(Debug, Clone, Serialize)]
+pub struct CraClocks {
+    /// Early warning to the CSIRT and ENISA: 24 hours after becoming aware.
+    pub early_warning_due: DateTime<Utc>,
+    /// Vulnerability notification: 72 hours after becoming aware.
+    pub notification_due: DateTime<Utc>,
+    /// Final report: 14 days after a corrective measure is available.
+    pub final_report: &'static str,
+}
+
+/// One open finding as the holder sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    /// Product version.
+    pub version: String,
+    /// Vulnerability id.
+    pub vulnerability: String,
+    /// Severity bucket.
+    pub severity: Severity,
+    /// Component purl.
+    pub component: String,
+    /// Installed version.
+    pub installed: String,
+    /// Fixed versions.
+    pub fixed: Vec<String>,
+    /// When first seen.
+    pub first_seen: DateTime<Utc>,
+    /// Remediation deadline under the strictest policy of the product's certificates.
+    pub deadline: NaiveDate,
+    /// Past the deadline.
+    pub overdue: bool,
+    /// Marked as actively exploited.
+    pub exploited: bool,
+    /// CRA clocks, when actively exploited.
+    pub cra: Option<CraClocks>,
+    /// The holder's VEX decision, if any.
+    pub vex: Option<String>,
+}
+
+fn severity_of(bucket: Option<keurmerk_vuln::osv::SeverityBucket>) -> Severity {
+    use keurmerk_vuln::osv::SeverityBucket as B;
+    match bucket {
+        Some(B::Critical) => Severity::Critical,
+        Some(B::High) => Severity::High,
+        Some(B::Medium) => Severity::Medium,
+        Some(B::Low) => Severity::Low,
+        _ => Severity::None,
+    }
+}
+
+fn key_from_str(s: &str) -> Option<PackageKey> {
+    let (t, n) = s.split_once(':')?;
+    Some(PackageKey {
+        purl_type: t.to_owned(),
+        name: n.to_owned(),
+    })
+}
+
+fn justification_text(j: &Justification) -> String {
+    match j {
+        Justification::Other(s) => s.clone(),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("{other:?}")),
+    }
+}
+
+fn doc_identity(doc: &AdvisoryDoc) -> Option<(String, String)> {
+    match doc {
+        AdvisoryDoc::Osv(o) => Some((o.id.clone(), o.modified.clone())),
+        AdvisoryDoc::Csaf(c) => Some((
+            c.document.tracking.id.clone(),
+            c.document.tracking.current_release_date.clone(),
+        )),
+        _ => None,
+    }
+}
+
+impl<S: RegistryStore + VulnStore> Registry<S> {
+    /// The manufacturer attaches an SBOM (CycloneDX 1.2–1.6 JSON/XML, SPDX 2.3 JSON) to a version
+    /// of its product; the SBOM is matched against the stored advisories at once.
+    pub async fn attach_sbom(
+        &self,
+        actor: &Actor,
+        version: &RecordId,
+        name: &str,
+        bytes: &[u8],
+    ) -> ServiceResult<SbomSummary> {
+        let me = self
+            .acting_as(actor, &[OrgRole::Manufacturer], "attach SBOMs")
+            .await?;
+        let v = self
+            .store()
+            .version(version)
+            .await?
+            .ok_or_else(|| not_found("version", version))?;
+        let p = self
+            .store()
+            .product(&v.product)
+            .await?
+            .ok_or_else(|| not_found("product", &v.product))?;
+        if p.manufacturer != me.id {
+            return Err(ServiceError::Forbidden(format!(
+                "{} belongs to {}, not {}",
+                p.id, p.manufacturer, me.id
+            )));
+        }
+        let sbom = keurmerk_vuln::sbom::parse_slice(name, bytes)
+            .map_err(|e| invalid("sbom", e.to_string()))?;
+        let mut components = Vec::new();
+        for (i, c) in sbom.components.iter().enumerate() {
+            let Some(purl) = &c.purl else { continue };
+            let Some(version) = c
+                .version
+                .clone()
+                .or_else(|| purl.version().map(str::to_owned))
+            else {
+                continue;
+            };
+            components.push(StoredComponent {
+                version_id: v.id.clone(),
+                idx: i64::try_from(i).unwrap_or(i64::MAX),
+                pkg_key: purl.package_key().to_string(),
+                purl: purl.to_string(),
+                version,
+            });
+        }
+        let audit = self.audit(
+            &me.id,
+            "sbom.attach",
+            &v.id,
+            json!({"name": name, "components": sbom.components.len()}),
+        );
+        self.store()
+            .put_sbom(
+                &v.id,
+                name,
+                &format!("{:?}", sbom.format),
+                bytes,
+                &components,
+                &audit,
+            )
+            .await?;
+        self.rematch(&components, None).await?;
+        self.apply_findings(&p.id).await?;
+        let findings = self
+            .store()
+            .matches(&v.id)
+            .await?
+            .iter()
+            .filter(|m| m.closed_at.is_none())
+            .count();
+        Ok(SbomSummary {
+            components: sbom.components.len(),
+            matchable: components.len(),
+            findings,
+        })
+    }
+
+    /// The registry operator or a national authority imports advisories (OSV JSON/YAML, CSAF) from
+    /// a directory, a `.tar.gz` or a file. Only new or modified advisories are stored, and only
+    /// the components they can touch are re-matched. `progress` is called per document read.
+    pub async fn import_advisories(
+        &self,
+        actor: &Actor,
+        path: &Path,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> ServiceResult<ImportSummary> {
+        self.acting_as(
+            actor,
+            &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+            "import advisories",
+        )
+        .await?;
+        let mut docs = Vec::new();
+        let mut summary = ImportSummary::default();
+        let walked = source::for_each_document(path, |name, bytes| {
+            match source::parse_advisory(name, bytes) {
+                Ok(doc) => {
+                    docs.push((name.to_owned(), bytes.to_vec(), doc));
+                    progress(docs.len());
+                }
+                Err(e) => summary.errors.push(e.to_string()),
+            }
+        })
+        .map_err(|e| invalid("path", e.to_string()))?;
+        summary
+            .errors
+            .extend(walked.read_errors.iter().map(ToString::to_string));
+        summary.read = docs.len();
+        let mut touched = BTreeSet::new();
+        for (name, bytes, doc) in docs {
+            let Some((id, modified)) = doc_identity(&doc) else {
+                continue;
+            };
+            let mut scratch = AdvisoryIndex::new();
+            let keys: Vec<String> = scratch
+                .insert(&doc)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let adv = StoredAdvisory {
+                id,
+                source_name: name,
+                modified,
+                document: bytes,
+            };
+            let changed = self.store().upsert_advisory(&adv, &keys).await?;
+            if changed.is_empty() {
+                summary.unchanged += 1;
+            } else {
+                summary.changed += 1;
+                touched.extend(changed);
+            }
+        }
+        let keys: Vec<String> = touched.into_iter().collect();
+        summary.versions_rematched = self.rematch_keys(&keys).await?;
+        tracing::info!(
+            changed = summary.changed,
+            read = summary.read,
+            rematched = summary.versions_rematched,
+            "advisories imported"
+        );
+        Ok(summary)
+    }
+
+    /// A national authority or the registry operator marks a vulnerability (OSV id or CVE) as
+    /// actively exploited (e.g. from a KEV list); the holders' CRA clocks start and the labels of
+    /// affected products say so.
+    pub async fn mark_exploited(&self, actor: &Actor, vulnerability: &str) -> ServiceResult<()> {
+        let me = self
+            .acting_as(
+                actor,
+                &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+                "mark vulnerabilities as exploited",
+            )
+            .await?;
+        crate::orgs::check_text("vulnerability", vulnerability, 200)?;
+        let audit = self.audit(
+            &me.id,
+            "vulnerability.mark_exploited",
+            vulnerability,
+            json!({}),
+        );
+        self.store().mark_exploited(vulnerability, &audit).await?;
+        let mut products = BTreeSet::new();
+        for v in self.store().versions_with_open(vulnerability).await? {
+            if let Some(pv) = self.store().version(&v).await? {
+                products.insert(pv.product);
+            }
+        }
+        for p in products {
+            self.apply_findings(&p).await?;
+        }
+        Ok(())
+    }
+
+    /// The holder publishes VEX statements (OpenVEX, CycloneDX VEX, CSAF VEX) for its product.
+    /// A `not_affected` statement with a justification closes the matching findings on the label.
+    pub async fn publish_vex(
+        &self,
+        actor: &Actor,
+        product: &RecordId,
+        name: &str,
+        bytes: &[u8],
+    ) -> ServiceResult<usize> {
+        let me = self
+            .acting_as(actor, &[OrgRole::Manufacturer], "publish VEX statements")
+            .await?;
+        let p = self
+            .store()
+            .product(product)
+            .await?
+            .ok_or_else(|| not_found("product", product))?;
+        if p.manufacturer != me.id {
+            return Err(ServiceError::Forbidden(format!(
+                "{} belongs to {}, not {}",
+                p.id, p.manufacturer, me.id
+            )));
+        }
+        let statements =
+            keurmerk_vuln::vex::parse(name, bytes).map_err(|e| invalid("vex", e.to_string()))?;
+        if statements.is_empty() {
+            return Err(invalid("vex", format!("{name} holds no VEX statement")));
+        }
+        for s in &statements {
+            if s.status == VexStatus::NotAffected
+                && s.justification.is_none()
+                && s.impact_statement.is_none()
+            {
+                return Err(invalid(
+                    "vex",
+                    format!("{name}: `not_affected` for {} needs a justification or an impact statement", s.vulnerability),
+                ));
+            }
+        }
+        for s in &statements {
+            let status = match s.status {
+                VexStatus::NotAffected => "not_affected",
+                VexStatus::Affected => "affected",
+                VexStatus::Fixed => "fixed",
+                VexStatus::UnderInvestigation => "under_investigation",
+            };
+            let versions = match &s.product.version {
+                VersionSpec::Any => "*".to_owned(),
+                VersionSpec::Exact(v) => format!("={v}"),
+                VersionSpec::Range(r) => r.clone(),
+            };
+            for id in std::iter::once(&s.vulnerability).chain(s.aliases.iter()) {
+                let d = VexDecision {
+                    product_id: p.id.clone(),
+                    vulnerability: id.clone(),
+                    versions: versions.clone(),
+                    status: status.to_owned(),
+                    justification: s.justification.as_ref().map(justification_text),
+                    statement: s.impact_statement.clone(),
+                    published_at: self.now(),
+                };
+                let audit = self.audit(
+                    &me.id,
+                    "vex.publish",
+                    &p.id,
+                    json!({"vulnerability": id, "status": status}),
+                );
+                self.store().put_vex(&d, &audit).await?;
+            }
+        }
+        self.apply_findings(&p.id).await?;
+        Ok(statements.len())
+    }
+
+    /// Re-matches every component with one of `keys`; returns how many versions were touched.
+    async fn rematch_keys(&self, keys: &[String]) -> ServiceResult<usize> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let components = self.store().components_with_keys(keys).await?;
+        let versions: BTreeSet<RecordId> =
+            components.iter().map(|c| c.version_id.clone()).collect();
+        self.rematch(&components, Some(keys)).await?;
+        let mut products = BTreeSet::new();
+        for v in &versions {
+            if let Some(pv) = self.store().version(v).await? {
+                products.insert(pv.product);
+            }
+        }
+        for p in products {
+            self.apply_findings(&p).await?;
+        }
+        Ok(versions.len())
+    }
+
+    /// Matches `components` against the stored advisories for their keys and reconciles the
+    /// findings of each version within `scope` (all keys when `None`).
+    async fn rematch(
+        &self,
+        components: &[StoredComponent],
+        scope: Option<&[String]>,
+    ) -> ServiceResult<()> {
+        let keys: Vec<String> = components
+            .iter()
+            .map(|c| c.pkg_key.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut index = AdvisoryIndex::new();
+        for adv in self.store().advisories_with_keys(&keys).await? {
+            match source::parse_advisory(&adv.source_name, &adv.document) {
+                Ok(doc) => {
+                    index.insert(&doc);
+                }
+                Err(e) => {
+                    tracing::warn!(advisory = %adv.id, error = %e, "stored advisory no longer parses")
+                }
+            }
+        }
+        let now = self.now();
+        let mut by_version: BTreeMap<RecordId, Vec<VulnMatch>> = BTreeMap::new();
+        for c in components {
+            by_version.entry(c.version_id.clone()).or_default();
+            let Some(key) = key_from_str(&c.pkg_key) else {
+                continue;
+            };
+            for f in index.match_version(&key, &c.version) {
+                by_version
+                    .entry(c.version_id.clone())
+                    .or_default()
+                    .push(VulnMatch {
+                        version_id: c.version_id.clone(),
+                        advisory_id: f.advisory_id.clone(),
+                        vulnerability: f.advisory_id.clone(),
+                        pkg_key: c.pkg_key.clone(),
+                        purl: c.purl.clone(),
+                        installed: c.version.clone(),
+                        severity: severity_of(f.severity).as_str().to_owned(),
+                        fixed: f.fixed_versions.clone(),
+                        first_seen: now,
+                        closed_at: None,
+                    });
+            }
+        }
+        for (version, found) in by_version {
+            self.store()
+                .reconcile_matches(&version, scope, &found, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn registry_actor(&self) -> ServiceResult<OrgId> {
+        self.store()
+            .orgs()
+            .await?
+            .into_iter()
+            .find(|o| o.role == OrgRole::RegistryOperator)
+            .map(|o| o.id)
+            .ok_or_else(|| {
+                ServiceError::Forbidden(
+                    "the registry has no operator to record monitoring events".into(),
+                )
+            })
+    }
+
+    /// Brings the live certificates of a product in line with the findings of their newest
+    /// covered version and the holder's VEX decisions.
+    pub(crate) async fn apply_findings(&self, product: &RecordId) -> ServiceResult<()> {
+        let certs = self
+            .store()
+            .certificates(&CertificateFilter {
+                product: Some(product.clone()),
+                ..Default::default()
+            })
+            .await?;
+        let vex = self.store().vex_decisions(product).await?;
+        let registry = self.registry_actor().await?;
+        for c in certs.into_iter().filter(|c| !c.state.is_terminal()) {
+            let view = fold(&self.store().events(&c.id).await?)?;
+            let Some(latest) = view
+                .versions
+                .iter()
+                .max_by_key(|v| (v.released_on, v.id.clone()))
+                .cloned()
+            else {
+                continue;
+            };
+            let mut wanted: BTreeMap<String, VulnMatch> = BTreeMap::new();
+            for m in self
+                .store()
+                .matches(&latest.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.closed_at.is_none())
+            {
+                if vex_not_affected(&vex, &m.vulnerability, &latest.version).is_some() {
+                    continue;
+                }
+                wanted.entry(m.vulnerability.clone()).or_insert(m);
+            }
+            for (id, m) in &wanted {
+                let severity: Severity = m.severity.parse().unwrap_or(Severity::None);
+                let exploited = self.store().is_exploited(id).await?;
+                let fixed_in = m.fixed.first().cloned();
+                let current = view
+                    .vulnerabilities
+                    .get(id)
+                    .filter(|v| v.resolution.is_none());
+                let same = current.is_some_and(|v| {
+                    v.severity == severity && v.exploited == exploited && v.fixed_in == fixed_in
+                });
+                if !same {
+                    let kind = EventKind::VulnerabilityMatched {
+                        vulnerability: id.clone(),
+                        severity,
+                        component: m.purl.clone(),
+                        exploited,
+                        fixed_in,
+                    };
+                    self.append_event(
+                        &c.id,
+                        &registry,
+                        ActorRole::Registry,
+                        kind,
+                        "certificate.vulnerability_matched",
+                    )
+                    .await?;
+                }
+            }
+            for id in view
+                .vulnerabilities
+                .iter()
+                .filter(|(_, v)| v.resolution.is_none())
+                .map(|(id, _)| id)
+            {
+                if wanted.contains_key(id) {
+                    continue;
+                }
+                let resolution = if let Some(j) = vex_not_affected(&vex, id, &latest.version) {
+                    Resolution::NotAffected { justification: j }
+                } else if self
+                    .store()
+                    .matches(&latest.id)
+                    .await?
+                    .iter()
+                    .any(|m| &m.vulnerability == id)
+                {
+                    // The finding on the newest version closed without a VEX decision: the
+                    // advisory changed or was withdrawn.
+                    Resolution::AdvisoryWithdrawn
+                } else {
+                    // The newest covered version does not carry the vulnerability: it is fixed.
+                    Resolution::Fixed {
+                        version: latest.version.clone(),
+                    }
+                };
+                let kind = EventKind::VulnerabilityResolved {
+                    vulnerability: id.clone(),
+                    resolution,
+                };
+                self.append_event(
+                    &c.id,
+                    &registry,
+                    ActorRole::Registry,
+                    kind,
+                    "certificate.vulnerability_resolved",
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The holder's (or its authority's) view of a product's open findings, with deadlines and
+    /// CRA clocks for actively exploited vulnerabilities.
+    pub async fn findings(
+        &self,
+        actor: &Actor,
+        product: &RecordId,
+    ) -> ServiceResult<Vec<FindingView>> {
+        let me = self.acting(actor).await?;
+        let p = self
+            .store()
+            .product(product)
+            .await?
+            .ok_or_else(|| not_found("product", product))?;
+        let certs = self
+            .store()
+            .certificates(&CertificateFilter {
+                product: Some(product.clone()),
+                ..Default::default()
+            })
+            .await?;
+        let allowed = p.manufacturer == me.id
+            || matches!(me.role, OrgRole::RegistryOperator)
+            || certs
+                .iter()
+                .any(|c| c.authority.as_ref() == Some(&me.id) || c.issuer == me.id);
+        if !allowed {
+            return Err(ServiceError::Forbidden(format!(
+                "only the holder, its issuers and authorities see the findings of {product}"
+            )));
+        }
+        // The strictest remediation policy among the product's live certificates (baseline otherwise).
+        let policies: Vec<_> = certs
+            .iter()
+            .filter(|c| !c.state.is_terminal())
+            .filter_map(|c| {
+                self.catalogue()
+                    .get(&c.scheme)
+                    .map(|s| s.policy.remediation_days)
+            })
+            .chain(
+                self.catalogue()
+                    .baseline()
+                    .map(|b| b.policy.remediation_days),
+            )
+            .collect();
+        let vex = self.store().vex_decisions(product).await?;
+        let today = self.now().date_naive();
+        let mut out = Vec::new();
+        for v in self.store().versions(product).await? {
+            for m in self
+                .store()
+                .matches(&v.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.closed_at.is_none())
+            {
+                let severity: Severity = m.severity.parse().unwrap_or(Severity::None);
+                let days = policies
+                    .iter()
+                    .map(|p| p.for_severity(severity))
+                    .min()
+                    .unwrap_or(90);
+                let deadline = m
+                    .first_seen
+                    .date_naive()
+                    .checked_add_days(Days::new(days.into()))
+                    .unwrap_or(NaiveDate::MAX);
+                let exploited = self.store().is_exploited(&m.vulnerability).await?;
+                let id = m.vulnerability.clone();
+                out.push(FindingView {
+                    version: v.version.clone(),
+                    vex: vex_not_affected(&vex, &id, &v.version)
+                        .map(|j| format!("not_affected: {j}")),
+                    vulnerability: id,
+                    severity,
+                    component: m.purl.clone(),
+                    installed: m.installed.clone(),
+                    fixed: m.fixed.clone(),
+                    first_seen: m.first_seen,
+                    deadline,
+                    overdue: today > deadline,
+                    exploited,
+                    cra: exploited.then(|| CraClocks {
+                        early_warning_due: m.first_seen + Duration::hours(24),
+                        notification_due: m.first_seen + Duration::hours(72),
+                        final_report: "14 days after a corrective measure is available",
+                    }),
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .reverse()
+                .then(a.deadline.cmp(&b.deadline))
+        });
+        Ok(out)
+    }
+}
+
+/// The justification of a `not_affected` decision that covers `version`, if any.
+fn vex_not_affected(vex: &[VexDecision], vulnerability: &str, version: &str) -> Option<String> {
+    vex.iter()
+        .filter(|d| d.vulnerability == vulnerability && d.status == "not_affected")
+        .find(|d| {
+            d.versions == "*"
+                || d.versions == format!("={version}")
+                || range_contains(&d.versions, version)
+        })
+        .map(|d| {
+            d.justification
+                .clone()
+                .or_else(|| d.statement.clone())
+                .unwrap_or_default()
+        })
+}
+
+fn range_contains(range: &str, version: &str) -> bool {
+    keurmerk_vuln::vers::VersionRange::parse(range)
+        .ok()
+        .and_then(|r| r.contains(version).ok())
+        .unwrap_or(false)
+}

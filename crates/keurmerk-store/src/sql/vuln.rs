@@ -1,0 +1,395 @@
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keurmerk_domain::ids::RecordId;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{write_audit, SqlStore};
+use crate::codec::{get_i64, get_json, get_opt, get_opt_ts, get_parse, get_str, get_ts, json, ts};
+use crate::traits::Audit;
+use crate::vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
+use crate::{Result, StoreError};
+
+/// Keys are bound one query per chunk to stay under both backends' parameter limits.
+const CHUNK: usize = 500;
+
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn component(row: &AnyRow) -> Result<StoredComponent> {
+    Ok(StoredComponent {
+        version_id: get_parse(row, "version_id")?,
+        idx: get_i64(row, "idx")?,
+        pkg_key: get_str(row, "pkg_key")?,
+        purl: get_str(row, "purl")?,
+        version: get_str(row, "version")?,
+    })
+}
+
+fn advisory(row: &AnyRow) -> Result<StoredAdvisory> {
+    Ok(StoredAdvisory {
+        id: get_str(row, "id")?,
+        source_name: get_str(row, "source_name")?,
+        modified: get_str(row, "modified")?,
+        document: row.try_get::<Vec<u8>, _>("document")?,
+    })
+}
+
+fn vuln_match(row: &AnyRow) -> Result<VulnMatch> {
+    Ok(VulnMatch {
+        version_id: get_parse(row, "version_id")?,
+        advisory_id: get_str(row, "advisory_id")?,
+        vulnerability: get_str(row, "vulnerability")?,
+        pkg_key: get_str(row, "pkg_key")?,
+        purl: get_str(row, "purl")?,
+        installed: get_str(row, "installed")?,
+        severity: get_str(row, "severity")?,
+        fixed: get_json(row, "fixed")?,
+        first_seen: get_ts(row, "first_seen")?,
+        closed_at: get_opt_ts(row, "closed_at")?,
+    })
+}
+
+type MatchKey = (String, String, String);
+
+#[async_trait]
+impl VulnStore for SqlStore {
+    async fn put_sbom(
+        &self,
+        version: &RecordId,
+        name: &str,
+        format: &str,
+        document: &[u8],
+        components: &[StoredComponent],
+        audit: &Audit,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        let v = version.to_string();
+        sqlx::query("DELETE FROM sbom_components WHERE version_id = $1")
+            .bind(v.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query("DELETE FROM sboms WHERE version_id = $1")
+            .bind(v.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query("INSERT INTO sboms (version_id, name, format, document, uploaded_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(v.clone())
+            .bind(name.to_owned())
+            .bind(format.to_owned())
+            .bind(document.to_vec())
+            .bind(ts(audit.at))
+            .execute(&mut *w.tx)
+            .await?;
+        for c in components {
+            sqlx::query("INSERT INTO sbom_components (version_id, idx, pkg_key, purl, version) VALUES ($1, $2, $3, $4, $5)")
+                .bind(v.clone())
+                .bind(c.idx)
+                .bind(c.pkg_key.clone())
+                .bind(c.purl.clone())
+                .bind(c.version.clone())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn components(&self, version: &RecordId) -> Result<Vec<StoredComponent>> {
+        let rows = sqlx::query("SELECT * FROM sbom_components WHERE version_id = $1 ORDER BY idx")
+            .bind(version.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(component).collect()
+    }
+
+    async fn components_with_keys(&self, keys: &[String]) -> Result<Vec<StoredComponent>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT * FROM sbom_components WHERE pkg_key IN ({}) ORDER BY version_id, idx",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for k in chunk {
+                q = q.bind(k.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push(component(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn upsert_advisory(&self, adv: &StoredAdvisory, keys: &[String]) -> Result<Vec<String>> {
+        let mut w = self.write().await?;
+        let old: Option<String> =
+            sqlx::query_scalar("SELECT modified FROM advisories WHERE id = $1")
+                .bind(adv.id.clone())
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        if old.as_deref() == Some(adv.modified.as_str()) {
+            return Ok(Vec::new());
+        }
+        let mut touched: Vec<String> =
+            sqlx::query_scalar("SELECT pkg_key FROM advisory_keys WHERE advisory_id = $1")
+                .bind(adv.id.clone())
+                .fetch_all(&mut *w.tx)
+                .await?;
+        sqlx::query("DELETE FROM advisory_keys WHERE advisory_id = $1")
+            .bind(adv.id.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO advisories (id, source_name, modified, document, imported_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET source_name = excluded.source_name, modified = excluded.modified, \
+             document = excluded.document, imported_at = excluded.imported_at",
+        )
+        .bind(adv.id.clone())
+        .bind(adv.source_name.clone())
+        .bind(adv.modified.clone())
+        .bind(adv.document.clone())
+        .bind(ts(Utc::now()))
+        .execute(&mut *w.tx)
+        .await?;
+        for k in keys {
+            sqlx::query("INSERT INTO advisory_keys (advisory_id, pkg_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(adv.id.clone())
+                .bind(k.clone())
+                .execute(&mut *w.tx)
+                .await?;
+            touched.push(k.clone());
+        }
+        w.commit().await?;
+        touched.sort();
+        touched.dedup();
+        Ok(touched)
+    }
+
+    async fn advisories_with_keys(&self, keys: &[String]) -> Result<Vec<StoredAdvisory>> {
+        let mut out: BTreeMap<String, StoredAdvisory> = BTreeMap::new();
+        for chunk in keys.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT a.* FROM advisories a WHERE a.id IN (SELECT advisory_id FROM advisory_keys WHERE pkg_key IN ({}))",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for k in chunk {
+                q = q.bind(k.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let a = advisory(&row)?;
+                out.insert(a.id.clone(), a);
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    async fn advisory(&self, id: &str) -> Result<Option<StoredAdvisory>> {
+        let row = sqlx::query("SELECT * FROM advisories WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(advisory).transpose()
+    }
+
+    async fn mark_exploited(&self, vulnerability: &str, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO exploited_vulnerabilities (vulnerability, marked_at, marked_by) VALUES ($1, $2, $3) \
+             ON CONFLICT (vulnerability) DO NOTHING",
+        )
+        .bind(vulnerability.to_owned())
+        .bind(ts(audit.at))
+        .bind(audit.actor.to_string())
+        .execute(&mut *w.tx)
+        .await?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn is_exploited(&self, vulnerability: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM exploited_vulnerabilities WHERE vulnerability = $1",
+        )
+        .bind(vulnerability.to_owned())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn versions_with_open(&self, vulnerability: &str) -> Result<Vec<RecordId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT version_id FROM vuln_matches WHERE vulnerability = $1 AND closed_at IS NULL ORDER BY version_id",
+        )
+        .bind(vulnerability.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        ids.into_iter()
+            .map(|s| {
+                s.parse().map_err(|e| StoreError::Corrupt {
+                    what: "version_id",
+                    detail: format!("{s:?}: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    async fn reconcile_matches(
+        &self,
+        version: &RecordId,
+        keys: Option<&[String]>,
+        found: &[VulnMatch],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        let rows = sqlx::query("SELECT * FROM vuln_matches WHERE version_id = $1")
+            .bind(version.to_string())
+            .fetch_all(&mut *w.tx)
+            .await?;
+        let mut existing: BTreeMap<MatchKey, (String, VulnMatch)> = BTreeMap::new();
+        for row in &rows {
+            let m = vuln_match(row)?;
+            let k = (
+                m.advisory_id.clone(),
+                m.pkg_key.clone(),
+                m.installed.clone(),
+            );
+            existing.insert(k, (m.pkg_key.clone(), m));
+        }
+        let in_scope = |key: &str| keys.is_none_or(|ks| ks.iter().any(|k| k == key));
+        let mut seen = std::collections::BTreeSet::new();
+        for m in found {
+            let k = (
+                m.advisory_id.clone(),
+                m.pkg_key.clone(),
+                m.installed.clone(),
+            );
+            seen.insert(k.clone());
+            match existing.get(&k) {
+                Some((_, old)) if old.closed_at.is_none() => {
+                    sqlx::query(
+                        "UPDATE vuln_matches SET vulnerability = $1, severity = $2, fixed = $3, purl = $4 \
+                         WHERE version_id = $5 AND advisory_id = $6 AND pkg_key = $7 AND installed = $8",
+                    )
+                    .bind(m.vulnerability.clone())
+                    .bind(m.severity.clone())
+                    .bind(json(&m.fixed)?)
+                    .bind(m.purl.clone())
+                    .bind(version.to_string())
+                    .bind(k.0.clone())
+                    .bind(k.1.clone())
+                    .bind(k.2.clone())
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                Some(_) => {
+                    sqlx::query(
+                        "UPDATE vuln_matches SET closed_at = NULL, first_seen = $1, vulnerability = $2, severity = $3, fixed = $4 \
+                         WHERE version_id = $5 AND advisory_id = $6 AND pkg_key = $7 AND installed = $8",
+                    )
+                    .bind(ts(now))
+                    .bind(m.vulnerability.clone())
+                    .bind(m.severity.clone())
+                    .bind(json(&m.fixed)?)
+                    .bind(version.to_string())
+                    .bind(k.0.clone())
+                    .bind(k.1.clone())
+                    .bind(k.2.clone())
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO vuln_matches (version_id, advisory_id, vulnerability, pkg_key, purl, installed, severity, fixed, first_seen, closed_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+                    )
+                    .bind(version.to_string())
+                    .bind(k.0.clone())
+                    .bind(m.vulnerability.clone())
+                    .bind(k.1.clone())
+                    .bind(m.purl.clone())
+                    .bind(k.2.clone())
+                    .bind(m.severity.clone())
+                    .bind(json(&m.fixed)?)
+                    .bind(ts(m.first_seen))
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+            }
+        }
+        for (k, (key, old)) in &existing {
+            if old.closed_at.is_none() && in_scope(key) && !seen.contains(k) {
+                sqlx::query(
+                    "UPDATE vuln_matches SET closed_at = $1 WHERE version_id = $2 AND advisory_id = $3 AND pkg_key = $4 AND installed = $5",
+                )
+                .bind(ts(now))
+                .bind(version.to_string())
+                .bind(k.0.clone())
+                .bind(k.1.clone())
+                .bind(k.2.clone())
+                .execute(&mut *w.tx)
+                .await?;
+            }
+        }
+        w.commit().await
+    }
+
+    async fn matches(&self, version: &RecordId) -> Result<Vec<VulnMatch>> {
+        let rows = sqlx::query(
+            "SELECT * FROM vuln_matches WHERE version_id = $1 ORDER BY vulnerability, pkg_key",
+        )
+        .bind(version.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(vuln_match).collect()
+    }
+
+    async fn put_vex(&self, d: &VexDecision, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO vex_decisions (product_id, vulnerability, versions, status, justification, statement, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (product_id, vulnerability, versions) DO UPDATE SET \
+             status = excluded.status, justification = excluded.justification, statement = excluded.statement, published_at = excluded.published_at",
+        )
+        .bind(d.product_id.to_string())
+        .bind(d.vulnerability.clone())
+        .bind(d.versions.clone())
+        .bind(d.status.clone())
+        .bind(d.justification.clone())
+        .bind(d.statement.clone())
+        .bind(ts(d.published_at))
+        .execute(&mut *w.tx)
+        .await?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn vex_decisions(&self, product: &RecordId) -> Result<Vec<VexDecision>> {
+        let rows = sqlx::query(
+            "SELECT * FROM vex_decisions WHERE product_id = $1 ORDER BY vulnerability, versions",
+        )
+        .bind(product.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VexDecision {
+                    product_id: get_parse(row, "product_id")?,
+                    vulnerability: get_str(row, "vulnerability")?,
+                    versions: get_str(row, "versions")?,
+                    status: get_str(row, "status")?,
+                    justification: get_opt(row, "justification")?,
+                    statement: get_opt(row, "statement")?,
+                    published_at: get_ts(row, "published_at")?,
+                })
+            })
+            .collect()
+    }
+}
