@@ -5,12 +5,12 @@
 //! Each operation takes the acting organisation, checks its right to act, validates the input,
 //! and writes the change together with its audit record.
 
+mod api;
 mod assess;
 mod clock;
 pub mod demo;
 mod error;
 mod lifecycle;
-pub mod monitoring;
 mod orgs;
 mod products;
 mod queries;
@@ -23,6 +23,7 @@ use keurmerk_domain::model::{OrgRole, Organisation};
 use keurmerk_domain::scheme::Catalogue;
 use keurmerk_store::{Audit, RegistryStore};
 
+pub use api::TokenAdmin;
 pub use assess::{NewAssessment, VerdictInput};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};

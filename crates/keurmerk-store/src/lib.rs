@@ -12,13 +12,13 @@
 //!   concurrency), so the cache can never drift from the events.
 //! - Every write method takes an [`Audit`] record and writes it in the same transaction.
 
+pub mod api;
 mod codec;
 mod sql;
 pub mod traits;
-pub mod vuln;
 
+pub use api::{ApiStore, ApiToken, Complaint};
 pub use sql::{Backend, SqlStore};
-pub use vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
     OrgStore, ProductFilter, ProductStore, RegistryStore,

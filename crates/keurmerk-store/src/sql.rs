@@ -13,11 +13,11 @@ use crate::codec::{json, ts};
 use crate::traits::Audit;
 use crate::{Result, StoreError};
 
+mod api;
 mod assessments;
 mod certificates;
 mod orgs;
 mod products;
-mod vuln;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -1,0 +1,165 @@
+//! Use cases of the HTTP API: API tokens (managed by the registry operator) and complaints from
+//! the public (Cybersecurity Act Art 63), routed to the certificate's national authority.
+//!
+//! Secrets never reach this layer: callers generate a token's secret and pass only its SHA-256,
+//! so nothing here can log or store a secret.
+
+use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
+use keurmerk_domain::model::OrgRole;
+use keurmerk_store::{ApiStore, ApiToken, Complaint, RegistryStore};
+use serde_json::json;
+
+use crate::error::{invalid, not_found};
+use crate::orgs::check_text;
+use crate::{Actor, Registry, ServiceError, ServiceResult};
+
+/// Who manages tokens: the registry operator over the API, or whoever holds the database (CLI).
+#[derive(Debug, Clone)]
+pub enum TokenAdmin<'a> {
+    /// An authenticated API caller; must be the registry operator.
+    Api(&'a Actor),
+    /// Local access to the database (the `keurmerk token` command): trusted like the operator.
+    Local,
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl<S: RegistryStore + ApiStore> Registry<S> {
+    async fn token_admin(&self, admin: &TokenAdmin<'_>, action: &str) -> ServiceResult<()> {
+        if let TokenAdmin::Api(actor) = admin {
+            self.acting_as(actor, &[OrgRole::RegistryOperator], action)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates an API token for an organisation. The token acts with the organisation's role.
+    pub async fn create_token(
+        &self,
+        admin: TokenAdmin<'_>,
+        org: &OrgId,
+        name: &str,
+        secret_sha256: String,
+    ) -> ServiceResult<ApiToken> {
+        self.token_admin(&admin, "create API tokens").await?;
+        let org = self.organisation(org).await?;
+        check_text("name", name, 100)?;
+        if !is_sha256_hex(&secret_sha256) {
+            return Err(invalid("secret_sha256", "must be 64 lowercase hex digits"));
+        }
+        let n = self.store().next_sequence("TOK").await?;
+        let t = ApiToken {
+            id: RecordId::from_sequence("TOK", n),
+            org: org.id.clone(),
+            name: name.trim().to_owned(),
+            secret_sha256,
+            created_at: self.now(),
+            revoked_at: None,
+        };
+        let by = match &admin {
+            TokenAdmin::Api(a) => a.org.clone(),
+            TokenAdmin::Local => org.id.clone(),
+        };
+        let audit = self.audit(
+            &by,
+            "token.create",
+            &t.id,
+            json!({"org": t.org, "name": t.name, "local": matches!(admin, TokenAdmin::Local)}),
+        );
+        self.store().insert_token(&t, &audit).await?;
+        Ok(t)
+    }
+
+    /// Revokes a token; it stops working at once.
+    pub async fn revoke_token(
+        &self,
+        admin: TokenAdmin<'_>,
+        id: &RecordId,
+    ) -> ServiceResult<ApiToken> {
+        self.token_admin(&admin, "revoke API tokens").await?;
+        let mut t = self
+            .store()
+            .token(id)
+            .await?
+            .ok_or_else(|| not_found("token", id))?;
+        if t.revoked_at.is_some() {
+            return Err(ServiceError::Conflict(format!("{id} is already revoked")));
+        }
+        let by = match &admin {
+            TokenAdmin::Api(a) => a.org.clone(),
+            TokenAdmin::Local => t.org.clone(),
+        };
+        let now = self.now();
+        let audit = self.audit(&by, "token.revoke", id, json!({"org": t.org}));
+        self.store().revoke_token(id, now, &audit).await?;
+        t.revoked_at = Some(now);
+        Ok(t)
+    }
+
+    /// Every token (without secrets).
+    pub async fn tokens(&self, admin: TokenAdmin<'_>) -> ServiceResult<Vec<ApiToken>> {
+        self.token_admin(&admin, "list API tokens").await?;
+        Ok(self.store().tokens().await?)
+    }
+
+    /// The stored token with this id, for authentication by the caller (who compares hashes).
+    pub async fn token_for_authentication(&self, id: &RecordId) -> ServiceResult<Option<ApiToken>> {
+        Ok(self.store().token(id).await?)
+    }
+
+    /// The public files a complaint about a certificate; it goes to the certificate's national
+    /// authority.
+    pub async fn file_complaint(
+        &self,
+        certificate: &CertificateId,
+        contact: Option<String>,
+        body: &str,
+    ) -> ServiceResult<Complaint> {
+        let (cert, _) = self
+            .store()
+            .certificate(certificate)
+            .await?
+            .ok_or_else(|| not_found("certificate", certificate))?;
+        check_text("complaint", body, 5000)?;
+        let contact = contact.filter(|c| !c.trim().is_empty());
+        if let Some(c) = &contact {
+            check_text("contact", c, 300)?;
+        }
+        let n = self.store().next_sequence("CMP").await?;
+        let c = Complaint {
+            id: RecordId::from_sequence("CMP", n),
+            certificate: cert.id,
+            authority: cert.authority,
+            filed_at: self.now(),
+            contact: contact.map(|c| c.trim().to_owned()),
+            body: body.trim().to_owned(),
+        };
+        self.store().insert_complaint(&c).await?;
+        Ok(c)
+    }
+
+    /// Complaints: a national authority reads those routed to it, the registry operator all.
+    pub async fn complaints(
+        &self,
+        actor: &Actor,
+        limit: i64,
+        offset: i64,
+    ) -> ServiceResult<Vec<Complaint>> {
+        let me = self
+            .acting_as(
+                actor,
+                &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+                "read complaints",
+            )
+            .await?;
+        let only = (me.role == OrgRole::NationalAuthority).then_some(&me.id);
+        Ok(self
+            .store()
+            .complaints(only, limit.clamp(1, 500), offset.max(0))
+            .await?)
+    }
+}

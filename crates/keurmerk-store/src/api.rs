@@ -1,0 +1,81 @@
+//! Records of the HTTP API: API tokens and complaints from the public.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
+use serde::{Deserialize, Serialize};
+
+use crate::traits::Audit;
+use crate::Result;
+
+/// An API token. Only the SHA-256 of its secret is stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// Identifier (`TOK-…`), not secret.
+    pub id: RecordId,
+    /// The organisation the token acts as (its role is the organisation's role).
+    pub org: OrgId,
+    /// A name to tell tokens apart.
+    pub name: String,
+    /// Lowercase hex SHA-256 of the secret.
+    #[serde(skip_serializing)]
+    pub secret_sha256: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiToken")
+            .field("id", &self.id)
+            .field("org", &self.org)
+            .field("name", &self.name)
+            .field("secret_sha256", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish()
+    }
+}
+
+/// A complaint about a certificate (Cybersecurity Act Art 63).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Identifier (`CMP-…`).
+    pub id: RecordId,
+    /// The certificate complained about.
+    pub certificate: CertificateId,
+    /// The national authority it is routed to.
+    pub authority: Option<OrgId>,
+    /// When it was filed.
+    pub filed_at: DateTime<Utc>,
+    /// How to reach the complainant, if they gave it.
+    pub contact: Option<String>,
+    /// The complaint.
+    pub body: String,
+}
+
+/// Tokens and complaints.
+#[async_trait]
+pub trait ApiStore: Send + Sync {
+    /// Stores a new token.
+    async fn insert_token(&self, t: &ApiToken, audit: &Audit) -> Result<()>;
+    /// One token.
+    async fn token(&self, id: &RecordId) -> Result<Option<ApiToken>>;
+    /// All tokens, newest first.
+    async fn tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Marks a token revoked.
+    async fn revoke_token(&self, id: &RecordId, at: DateTime<Utc>, audit: &Audit) -> Result<()>;
+    /// The highest event sequence number (0 when there are none), for feeds of the newest events.
+    async fn max_event_seq(&self) -> Result<i64>;
+    /// Stores a complaint.
+    async fn insert_complaint(&self, c: &Complaint) -> Result<()>;
+    /// Complaints routed to an authority (all when `None`), newest first.
+    async fn complaints(
+        &self,
+        authority: Option<&OrgId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Complaint>>;
+}

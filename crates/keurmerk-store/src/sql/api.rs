@@ -1,0 +1,144 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keurmerk_domain::ids::{OrgId, RecordId};
+use sqlx::any::AnyRow;
+
+use super::{unique, write_audit, SqlStore};
+use crate::api::{ApiStore, ApiToken, Complaint};
+use crate::codec::{get_opt, get_opt_parse, get_opt_ts, get_parse, get_str, get_ts, ts};
+use crate::traits::Audit;
+use crate::{Result, StoreError};
+
+fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: get_parse(row, "id")?,
+        org: get_parse(row, "org_id")?,
+        name: get_str(row, "name")?,
+        secret_sha256: get_str(row, "secret_sha256")?,
+        created_at: get_ts(row, "created_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+fn complaint_from_row(row: &AnyRow) -> Result<Complaint> {
+    Ok(Complaint {
+        id: get_parse(row, "id")?,
+        certificate: get_parse(row, "certificate_id")?,
+        authority: get_opt_parse(row, "authority_id")?,
+        filed_at: get_ts(row, "filed_at")?,
+        contact: get_opt(row, "contact")?,
+        body: get_str(row, "body")?,
+    })
+}
+
+#[async_trait]
+impl ApiStore for SqlStore {
+    async fn insert_token(&self, t: &ApiToken, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, org_id, name, secret_sha256, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(t.id.to_string())
+        .bind(t.org.to_string())
+        .bind(t.name.clone())
+        .bind(t.secret_sha256.clone())
+        .bind(ts(t.created_at))
+        .bind(t.revoked_at.map(ts))
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique("token", t.id.as_str()))?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn token(&self, id: &RecordId) -> Result<Option<ApiToken>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at DESC, id DESC")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, id: &RecordId, at: DateTime<Utc>, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(id.to_string())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "active token",
+                id: id.to_string(),
+            });
+        }
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn max_event_seq(&self) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn insert_complaint(&self, c: &Complaint) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO complaints (id, certificate_id, authority_id, filed_at, contact, body) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id.to_string())
+        .bind(c.certificate.to_string())
+        .bind(c.authority.as_ref().map(ToString::to_string))
+        .bind(ts(c.filed_at))
+        .bind(c.contact.clone())
+        .bind(c.body.clone())
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique("complaint", c.id.as_str()))?;
+        w.commit().await
+    }
+
+    async fn complaints(
+        &self,
+        authority: Option<&OrgId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Complaint>> {
+        let rows =
+            match authority {
+                Some(a) => {
+                    sqlx::query(
+                        "SELECT * FROM complaints WHERE authority_id = $1 \
+                     ORDER BY filed_at DESC, id DESC LIMIT $2 OFFSET $3",
+                    )
+                    .bind(a.to_string())
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(self.pool())
+                    .await?
+                }
+                None => sqlx::query(
+                    "SELECT * FROM complaints ORDER BY filed_at DESC, id DESC LIMIT $1 OFFSET $2",
+                )
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.pool())
+                .await?,
+            };
+        rows.iter().map(complaint_from_row).collect()
+    }
+}
