@@ -70,6 +70,16 @@ pub enum Command {
     Version(cmd::vuln::VersionCmd),
     /// Scan an SBOM against advisories, offline.
     Scan(cmd::vuln::ScanArgs),
+    /// SBOMs of product versions.
+    #[command(subcommand)]
+    Sbom(cmd::monitor::SbomCmd),
+    /// Advisories in the registry.
+    #[command(subcommand)]
+    Advisories(cmd::monitor::AdvisoriesCmd),
+    /// Publish the holder's VEX statements for a product.
+    Vex(cmd::monitor::VexArgs),
+    /// Open vulnerability findings of a product, with deadlines and CRA clocks.
+    Findings(cmd::monitor::FindingsArgs),
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,6 @@
 pub mod assess;
 pub mod cert;
+pub mod monitor;
 pub mod org;
 pub mod product;
 pub mod scheme;
@@ -121,6 +122,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
         Command::Version(c) => vuln::version(c),
         Command::Scan(a) => vuln::scan(a),
+        Command::Sbom(c) => monitor::sbom(&open(&cli).await?, c).await,
+        Command::Advisories(c) => monitor::advisories(&open(&cli).await?, c).await,
+        Command::Vex(a) => monitor::vex(&open(&cli).await?, a).await,
+        Command::Findings(a) => monitor::findings(&open(&cli).await?, a).await,
     }
 }
 

@@ -1,0 +1,190 @@
+//! Monitoring workflows in the registry: SBOMs, advisories, VEX, findings.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use keurmerk_domain::ids::RecordId;
+
+use super::{actor, Ctx};
+
+#[derive(Debug, Subcommand)]
+pub enum SbomCmd {
+    /// Attach an SBOM to a product version (manufacturer); it is matched at once.
+    Attach {
+        /// Acting manufacturer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Version id.
+        #[arg(long)]
+        version: RecordId,
+        /// CycloneDX 1.2–1.6 (JSON or XML) or SPDX 2.3 JSON.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCmd {
+    /// Import advisories (OSV JSON/YAML, CSAF) from a directory, .tar.gz or file; only new or
+    /// modified ones are stored and re-matched.
+    Import {
+        /// Acting registry operator or national authority.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Directory, .tar.gz or file.
+        path: PathBuf,
+    },
+    /// Mark a vulnerability (OSV id or CVE) as actively exploited: starts the CRA clocks.
+    MarkExploited {
+        /// Acting registry operator or national authority.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Vulnerability id.
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VexArgs {
+    /// Acting manufacturer.
+    #[arg(long = "as")]
+    as_org: String,
+    /// Product id.
+    #[arg(long)]
+    product: RecordId,
+    /// OpenVEX, CycloneDX VEX or CSAF VEX document.
+    #[arg(long)]
+    file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FindingsArgs {
+    /// Acting organisation (holder, issuer, authority or operator).
+    #[arg(long = "as")]
+    as_org: String,
+    /// Product id.
+    #[arg(long)]
+    product: RecordId,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn sbom(ctx: &Ctx, cmd: &SbomCmd) -> Result<ExitCode> {
+    let SbomCmd::Attach {
+        as_org,
+        version,
+        file,
+    } = cmd;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let s = ctx
+        .registry
+        .attach_sbom(
+            &actor(as_org)?,
+            version,
+            &file.display().to_string(),
+            &bytes,
+        )
+        .await?;
+    println!(
+        "{version}: {} components, {} matchable, {} open finding(s)",
+        s.components, s.matchable, s.findings
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn advisories(ctx: &Ctx, cmd: &AdvisoriesCmd) -> Result<ExitCode> {
+    match cmd {
+        AdvisoriesCmd::Import { as_org, path } => {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} reading advisories: {pos} ({per_sec})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let progress = |n: usize| bar.set_position(u64::try_from(n).unwrap_or(u64::MAX));
+            let s = ctx
+                .registry
+                .import_advisories(&actor(as_org)?, path, &progress)
+                .await?;
+            bar.finish_and_clear();
+            for e in &s.errors {
+                eprintln!("warning: {e}");
+            }
+            println!(
+                "{} read, {} new or modified, {} unchanged, {} could not be read; {} product version(s) re-matched",
+                s.read,
+                s.changed,
+                s.unchanged,
+                s.errors.len(),
+                s.versions_rematched
+            );
+        }
+        AdvisoriesCmd::MarkExploited { as_org, id } => {
+            ctx.registry.mark_exploited(&actor(as_org)?, id).await?;
+            println!("{id} is marked as actively exploited");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn vex(ctx: &Ctx, a: &VexArgs) -> Result<ExitCode> {
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let n = ctx
+        .registry
+        .publish_vex(
+            &actor(&a.as_org)?,
+            &a.product,
+            &a.file.display().to_string(),
+            &bytes,
+        )
+        .await?;
+    println!("{n} VEX statement(s) published for {}", a.product);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn findings(ctx: &Ctx, a: &FindingsArgs) -> Result<ExitCode> {
+    let f = ctx
+        .registry
+        .findings(&actor(&a.as_org)?, &a.product)
+        .await?;
+    if a.json {
+        crate::output::json(&f)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if f.is_empty() {
+        println!("No open findings for {}.", a.product);
+    }
+    for x in &f {
+        let fixed = if x.fixed.is_empty() {
+            "no fix known".to_owned()
+        } else {
+            x.fixed.join(", ")
+        };
+        let due = if x.overdue {
+            format!("OVERDUE since {}", x.deadline)
+        } else {
+            format!("fix by {}", x.deadline)
+        };
+        println!(
+            "{} [{}] {} {} in version {} — {due}; fixed in {fixed}",
+            x.vulnerability, x.severity, x.component, x.installed, x.version
+        );
+        if let Some(v) = &x.vex {
+            println!("    VEX: {v}");
+        }
+        if let Some(c) = &x.cra {
+            println!(
+                "    actively exploited: CRA early warning due {}, notification due {}, final report {}",
+                c.early_warning_due.format("%Y-%m-%d %H:%M UTC"),
+                c.notification_due.format("%Y-%m-%d %H:%M UTC"),
+                c.final_report
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
