@@ -267,6 +267,11 @@ fn every_roles_workflow() {
         "report 17",
     ]);
     let a = a.split_whitespace().next().unwrap().to_owned();
+    // Every statement is signed (issue 3): the acting organisations and the registry need keys.
+    k.ok(&["keys", "create", "--root"]);
+    for org in ["lab", "nl-rdi", "maker"] {
+        k.ok(&["keys", "create", "--org", org]);
+    }
     assert!(k
         .fails(&["certify", "--as", "maker", "--assessment", &a])
         .contains("only the assessor"));

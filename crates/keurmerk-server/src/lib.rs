@@ -6,6 +6,7 @@
 
 pub mod error;
 mod status;
+pub mod trust;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -34,8 +35,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(get_healthz))
         .route(
             "/api/v1/certificates/{id}/status",
-            get(status::get_certificate_status),
+            get(trust::get_certificate_status),
         )
+        .route("/api/v1/trust-list", get(trust::get_trust_list))
+        .route("/c/{id}/label.svg", get(trust::get_label_svg))
+        .route("/c/{id}/label.png", get(trust::get_label_png))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

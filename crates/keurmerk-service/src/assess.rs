@@ -12,7 +12,6 @@ use serde_json::json;
 
 use crate::error::{invalid, not_found};
 use crate::products::covered;
-use crate::statement::statement_bytes;
 use crate::{Actor, Registry, ServiceError, ServiceResult};
 
 /// The verdicts of an assessment: one per requirement id.
@@ -393,8 +392,11 @@ impl<S: RegistryStore> Registry<S> {
             &id,
             json!({"assessment": a.id, "issuer_kind": a.assessor_kind}),
         );
+        let statement = self
+            .signed_statement(&event, a.scheme.as_str(), a.level.as_str())
+            .await?;
         self.store()
-            .issue(&cert, &event, &statement_bytes(&event), &audit)
+            .issue(&cert, &event, &statement, &audit)
             .await?;
         Ok(cert)
     }

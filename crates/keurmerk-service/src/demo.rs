@@ -11,7 +11,7 @@ use keurmerk_domain::model::{
     Category, DependencyKind, OrgRole, ProductIdentifiers, SupportCommitment, UpdatePolicy, Verdict,
 };
 use keurmerk_domain::scheme::Catalogue;
-use keurmerk_store::RegistryStore;
+use keurmerk_store::{KeyStore, RegistryStore};
 use serde::Serialize;
 
 use crate::{
@@ -78,6 +78,24 @@ impl<S: RegistryStore + Clone> Seeder<S> {
             }
         };
         self.summary.organisations.push((id(oid)?, role));
+        // Every organisation signs what it does: its key is valid from its registration.
+        self.reg
+            .create_key(
+                &id(oid)?,
+                crate::KeyScope {
+                    valid_until: Some(self.now + Duration::days(3 * 365)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        if by.is_none() {
+            self.reg
+                .create_root_key(crate::KeyScope {
+                    valid_until: Some(self.now + Duration::days(3 * 365)),
+                    ..Default::default()
+                })
+                .await?;
+        }
         Ok(Actor::new(id(oid)?))
     }
 
@@ -229,11 +247,24 @@ impl<S: RegistryStore + Clone> Seeder<S> {
     }
 }
 
-/// Seeds the demo registry into an empty store. Refuses a store that already has organisations.
-pub async fn seed<S: RegistryStore + Clone>(
+/// Seeds the demo registry into an empty store, with signing keys held in memory only (so labels
+/// cannot be issued after this returns; use [`seed_with`] and a key directory for that).
+/// Refuses a store that already has organisations.
+pub async fn seed<S: RegistryStore + KeyStore + Clone + 'static>(
     store: S,
     catalogue: Arc<Catalogue>,
     now: DateTime<Utc>,
+) -> ServiceResult<DemoSummary> {
+    seed_with(store, catalogue, now, crate::Secrets::memory()).await
+}
+
+/// Seeds the demo registry, creating a signing key for every organisation and the registry root
+/// key, with the private keys in `secrets`. Refuses a store that already has organisations.
+pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
+    store: S,
+    catalogue: Arc<Catalogue>,
+    now: DateTime<Utc>,
+    secrets: crate::Secrets,
 ) -> ServiceResult<DemoSummary> {
     if !store.orgs().await?.is_empty() {
         return Err(ServiceError::Conflict(
@@ -241,7 +272,8 @@ pub async fn seed<S: RegistryStore + Clone>(
         ));
     }
     let clock = Arc::new(ManualClock::new(now));
-    let reg = Registry::new(store, catalogue, clock.clone());
+    let signer = crate::Signer::new(Arc::new(store.clone()), secrets);
+    let reg = Registry::new(store, catalogue, clock.clone()).with_signer(signer);
     let mut s = Seeder {
         reg,
         clock,

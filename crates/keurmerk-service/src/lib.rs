@@ -11,9 +11,11 @@ mod clock;
 pub mod demo;
 mod error;
 mod lifecycle;
+pub mod monitoring;
 mod orgs;
 mod products;
 mod queries;
+mod signing;
 mod statement;
 
 use std::sync::Arc;
@@ -31,7 +33,11 @@ pub use lifecycle::LifecycleRequest;
 pub use orgs::NewOrganisation;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
-pub use statement::statement_bytes;
+pub use signing::{
+    key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
+    STATUS_VALIDITY_SECS, TRUST_LIST_VALIDITY_DAYS,
+};
+pub use statement::{statement_for, statement_kind, StatementCheck};
 
 /// The registry's use cases over a store.
 #[derive(Clone)]
@@ -39,6 +45,7 @@ pub struct Registry<S> {
     store: S,
     catalogue: Arc<Catalogue>,
     clock: Arc<dyn Clock>,
+    signer: Option<signing::Signer>,
 }
 
 impl<S> std::fmt::Debug for Registry<S> {
@@ -70,7 +77,15 @@ impl<S: RegistryStore> Registry<S> {
             store,
             catalogue,
             clock,
+            signer: None,
         }
+    }
+
+    /// The same registry, signing with `signer` (without one, every write that records a
+    /// statement is refused).
+    pub fn with_signer(mut self, signer: signing::Signer) -> Self {
+        self.signer = Some(signer);
+        self
     }
 
     /// The store.

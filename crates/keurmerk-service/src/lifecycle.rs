@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{invalid, not_found};
-use crate::statement::statement_bytes;
 use crate::{Actor, Registry, ServiceError, ServiceResult};
 
 /// A request to change a certificate's state.
@@ -62,15 +61,12 @@ impl<S: RegistryStore> Registry<S> {
                 id,
                 json!({"event": kind.name(), "role": role}),
             );
+            let statement = self
+                .signed_statement(&event, view.scheme.as_str(), view.level.as_str())
+                .await?;
             match self
                 .store()
-                .append(
-                    &event,
-                    view.state,
-                    last_seq,
-                    &statement_bytes(&event),
-                    &audit,
-                )
+                .append(&event, view.state, last_seq, &statement, &audit)
                 .await
             {
                 Ok(_) => return Ok(view.state),

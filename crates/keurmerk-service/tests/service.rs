@@ -7,4 +7,5 @@ mod support;
 mod authz;
 mod demo;
 mod monitoring;
+mod signing;
 mod workflow;

@@ -14,15 +14,19 @@
 
 pub mod api;
 mod codec;
+pub mod keys;
 mod sql;
 pub mod traits;
+pub mod vuln;
 
 pub use api::{ApiStore, ApiToken, Complaint};
+pub use keys::{KeyRecord, KeyStore, StoredStatement};
 pub use sql::{Backend, SqlStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
     OrgStore, ProductFilter, ProductStore, RegistryStore,
 };
+pub use vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]

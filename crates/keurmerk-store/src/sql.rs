@@ -16,8 +16,10 @@ use crate::{Result, StoreError};
 mod api;
 mod assessments;
 mod certificates;
+mod keys;
 mod orgs;
 mod products;
+mod vuln;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

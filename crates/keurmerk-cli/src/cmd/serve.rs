@@ -24,10 +24,11 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     if args.demo {
         if ctx.registry.store().orgs().await?.is_empty() {
             let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
-            let s = keurmerk_service::demo::seed(
+            let s = keurmerk_service::demo::seed_with(
                 ctx.registry.store().clone(),
                 catalogue,
                 chrono::Utc::now(),
+                keurmerk_service::Secrets::dir(&cli.keys_dir),
             )
             .await?;
             tracing::info!(

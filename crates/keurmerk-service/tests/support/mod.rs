@@ -52,7 +52,8 @@ pub async fn env() -> Env {
         .unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
     Env {
-        reg: Registry::new(store, catalogue(), clock.clone()),
+        reg: Registry::new(store.clone(), catalogue(), clock.clone())
+            .with_signer(Signer::new(Arc::new(store), Secrets::memory())),
         clock,
         _dir: dir,
     }
@@ -107,6 +108,7 @@ pub async fn world(reg: &Registry<SqlStore>) {
     )
     .await
     .unwrap();
+    keys_for_all(reg).await;
     reg.authorise(
         &a("nl-rdi"),
         &OrgId::new("nl-lab").unwrap(),
@@ -131,6 +133,30 @@ pub async fn world(reg: &Registry<SqlStore>) {
     )
     .await
     .unwrap();
+}
+
+/// A signing key for every organisation without one, and the registry root key (issue 3: every
+/// statement is signed, so an organisation without a key cannot act).
+pub async fn keys_for_all(reg: &Registry<SqlStore>) {
+    let scope = || KeyScope {
+        valid_until: Some(t0() + chrono::Duration::days(20 * 365)),
+        ..Default::default()
+    };
+    let have: Vec<String> = reg
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.organisation_id)
+        .collect();
+    if !reg.keys().await.unwrap().iter().any(|(_, root)| *root) {
+        reg.create_root_key(scope()).await.unwrap();
+    }
+    for o in reg.organisations().await.unwrap() {
+        if !have.contains(&o.id.to_string()) {
+            reg.create_key(&o.id, scope()).await.unwrap();
+        }
+    }
 }
 
 /// A product of `maker` with one version; returns (product, version).

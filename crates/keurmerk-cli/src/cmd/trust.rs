@@ -1,0 +1,601 @@
+//! `keurmerk keys …`, `keurmerk trust-list export`, `keurmerk label render` and `keurmerk verify`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use keurmerk_domain::ids::{CertificateId, OrgId};
+use keurmerk_service::KeyScope;
+use keurmerk_trust::{
+    verify_label_input, ClientVerdict, IssuerKind, PublicKey, Role, StatusResponse, TrustError,
+    TrustList, VerifiedLabel,
+};
+
+use super::Ctx;
+
+/// File name of the pinned registry root public key, looked for next to the trust list.
+pub const ROOT_KEY_FILE: &str = "keurmerk-root.pub";
+/// Default trust list file for offline verification.
+pub const DEFAULT_TRUST_LIST: &str = "keurmerk-trust-list.json";
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// Create a signing key for an organisation (or the registry root key).
+    Create(CreateArgs),
+    /// List every key (public metadata only).
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace an organisation's current key; the old one keeps verifying what it signed.
+    Rotate(WhoArgs),
+    /// Record that a key was compromised: what it signed at or after that time no longer verifies.
+    Revoke {
+        /// The key id (16 hex digits).
+        key_id: String,
+        /// When the key was compromised (RFC 3339, e.g. 2026-05-01T00:00:00Z).
+        #[arg(long)]
+        compromised_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct WhoArgs {
+    /// The organisation.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The registry root key.
+    #[arg(long)]
+    pub root: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub who: WhoArgs,
+    /// Scheme ids the key may sign for, comma-separated (default: any).
+    #[arg(long = "scheme-ids", value_delimiter = ',', default_value = "*")]
+    pub scheme_ids: Vec<String>,
+    /// Level ids the key may sign for, comma-separated (default: any).
+    #[arg(long = "level-ids", value_delimiter = ',', default_value = "*")]
+    pub level_ids: Vec<String>,
+    /// End of validity (RFC 3339; default three years from now).
+    #[arg(long)]
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+pub async fn keys(ctx: &Ctx, c: &KeysCmd) -> Result<ExitCode> {
+    let reg = &ctx.registry;
+    match c {
+        KeysCmd::Create(a) => {
+            let scope = KeyScope {
+                schemes: a.scheme_ids.clone(),
+                levels: a.level_ids.clone(),
+                valid_from: None,
+                valid_until: a.valid_until,
+            };
+            let k = match (&a.who.org, a.who.root) {
+                (_, true) => reg.create_root_key(scope).await?,
+                (Some(org), false) => reg.create_key(&org_id(org)?, scope).await?,
+                (None, false) => bail!("name --org ORG or --root"),
+            };
+            println!(
+                "created key {} for {} ({}), valid until {}",
+                k.key_id,
+                k.organisation_id,
+                role_words(k.role),
+                k.valid_until
+            );
+            if a.who.root {
+                println!(
+                    "root public key (pin this in verifiers): {}",
+                    k.public_key.to_base64()
+                );
+            }
+        }
+        KeysCmd::List { json } => {
+            let keys = reg.keys().await?;
+            if *json {
+                let out: Vec<_> = keys
+                    .iter()
+                    .map(|(k, root)| serde_json::json!({"root": root, "key": k}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                for (k, root) in keys {
+                    let state = match k.revoked_at {
+                        Some(at) => format!("revoked (compromised at {at})"),
+                        None => format!("valid {} – {}", k.valid_from, k.valid_until),
+                    };
+                    println!(
+                        "{}  {:<18} {:<28} {}{}  {}",
+                        k.key_id,
+                        k.organisation_id,
+                        role_words(k.role),
+                        if root { "[root] " } else { "" },
+                        state,
+                        k.public_key.to_base64()
+                    );
+                }
+            }
+        }
+        KeysCmd::Rotate(w) => {
+            let k = match (&w.org, w.root) {
+                (_, true) => reg.rotate_root_key().await?,
+                (Some(org), false) => reg.rotate_key(&org_id(org)?).await?,
+                (None, false) => bail!("name --org ORG or --root"),
+            };
+            println!(
+                "new key {} for {}; the previous key stops signing now and still verifies what it signed",
+                k.key_id, k.organisation_id
+            );
+        }
+        KeysCmd::Revoke {
+            key_id,
+            compromised_at,
+        } => {
+            let k = reg.revoke_key(key_id, *compromised_at).await?;
+            println!(
+                "key {} of {} revoked: anything it signed at or after {compromised_at} no longer verifies",
+                k.key_id, k.organisation_id
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn org_id(s: &str) -> Result<OrgId> {
+    OrgId::new(s).with_context(|| format!("--org {s}"))
+}
+
+fn role_words(r: Role) -> &'static str {
+    match r {
+        Role::NationalAuthority => "national authority",
+        Role::AssessmentBody => "assessment body",
+        Role::Manufacturer => "manufacturer (self-declaration)",
+        Role::Registry => "registry",
+        Role::Log => "transparency log",
+        _ => "other",
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustListCmd {
+    /// Write the trust list signed by the registry root key to FILE, and the root public key to
+    /// `keurmerk-root.pub` in the same directory.
+    Export {
+        /// Where to write the trust list.
+        file: PathBuf,
+    },
+}
+
+pub async fn trust_list(ctx: &Ctx, c: &TrustListCmd) -> Result<ExitCode> {
+    let TrustListCmd::Export { file } = c;
+    let reg = &ctx.registry;
+    let signed = reg.signed_trust_list().await?;
+    std::fs::write(file, &signed).with_context(|| format!("writing {}", file.display()))?;
+    let root = reg.root_signing_key(reg.now()).await?.public_key();
+    let root_file = beside(file, ROOT_KEY_FILE);
+    std::fs::write(&root_file, format!("{}\n", root.to_base64()))
+        .with_context(|| format!("writing {}", root_file.display()))?;
+    println!(
+        "trust list written to {} ({} bytes); root public key {} written to {}",
+        file.display(),
+        signed.len(),
+        root.to_base64(),
+        root_file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn beside(file: &Path, name: &str) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelCmd {
+    /// Render a certificate's label with its signed QR code.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LabelLang {
+    En,
+    Nl,
+    De,
+    Fr,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The certificate id.
+    pub certificate: String,
+    /// Image format.
+    #[arg(long, value_enum, default_value = "svg")]
+    pub format: Format,
+    /// Language of the label texts.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LabelLang,
+    /// Output file.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+}
+
+pub async fn label(ctx: &Ctx, c: &LabelCmd) -> Result<ExitCode> {
+    let LabelCmd::Render(a) = c;
+    let id = CertificateId::new(a.certificate.clone())
+        .with_context(|| format!("certificate id {}", a.certificate))?;
+    let label = ctx.registry.label(&id).await?;
+    let lang = match a.lang {
+        LabelLang::En => keurmerk_label::Lang::En,
+        LabelLang::Nl => keurmerk_label::Lang::Nl,
+        LabelLang::De => keurmerk_label::Lang::De,
+        LabelLang::Fr => keurmerk_label::Lang::Fr,
+    };
+    let bytes = match a.format {
+        Format::Svg => keurmerk_label::render_svg(&label.input, lang)
+            .context("rendering the label SVG")?
+            .into_bytes(),
+        Format::Png => keurmerk_label::render_png(&label.input, lang, 2.0)
+            .context("rendering the label PNG")?,
+    };
+    std::fs::write(&a.output, bytes).with_context(|| format!("writing {}", a.output.display()))?;
+    println!("{}", label.url);
+    eprintln!("label written to {}", a.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A label URL (`…/c/ID#TOKEN`), a bare token, or a file holding either.
+    pub input: String,
+    /// The cached trust list (default: keurmerk-trust-list.json in the current directory).
+    #[arg(long)]
+    pub trust_list: Option<PathBuf>,
+    /// The pinned registry root public key (base64); default: the file keurmerk-root.pub next to
+    /// the trust list. Never taken from the trust list itself.
+    #[arg(long, env = "KEURMERK_ROOT_KEY")]
+    pub root_key: Option<String>,
+    /// Also fetch the signed live status from this registry (http://host:port).
+    #[arg(long)]
+    pub online: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit codes of `keurmerk verify`.
+pub mod exit {
+    /// The label is valid.
+    pub const VALID: u8 = 0;
+    /// The label was rejected (tampered, unknown or revoked key, expired, …).
+    pub const REJECTED: u8 = 1;
+    /// The trust list is missing, unreadable or its signature fails.
+    pub const TRUST_LIST: u8 = 2;
+    /// Online: the live status says the label is not valid.
+    pub const NOT_VALID: u8 = 3;
+    /// Online: the live status could not be confirmed (fail closed).
+    pub const UNKNOWN: u8 = 4;
+}
+
+fn rejection(e: &TrustError) -> (&'static str, String) {
+    match e {
+        TrustError::Malformed { .. } => (
+            "malformed",
+            format!("this is not a readable Keurmerk label code ({e})"),
+        ),
+        TrustError::BadSignature(_) => (
+            "tampered",
+            "TAMPERED: the label's signature does not match its content; it was altered or forged"
+                .into(),
+        ),
+        TrustError::UnknownKey(k) => (
+            "unknown_key",
+            format!("UNKNOWN KEY: signed by key {k}, which is not in the trust list"),
+        ),
+        TrustError::RevokedKey { .. } => (
+            "revoked_key",
+            format!("REVOKED KEY: the signing key was reported compromised ({e})"),
+        ),
+        TrustError::KeyNotValidAt { .. } => (
+            "key_not_valid",
+            format!("KEY NOT VALID: {e}"),
+        ),
+        TrustError::NotAuthorised { .. } => (
+            "not_authorised",
+            format!("NOT AUTHORISED: the signer may not issue this label ({e})"),
+        ),
+        TrustError::CertificateExpired { .. } => ("expired", format!("EXPIRED: {e}")),
+        TrustError::CertificateIdMismatch { .. } => (
+            "wrong_certificate",
+            format!("WRONG CERTIFICATE: the code belongs to another certificate ({e})"),
+        ),
+        TrustError::FromTheFuture { .. } => ("from_the_future", format!("FROM THE FUTURE: {e}")),
+        TrustError::TrustListSignature => (
+            "trust_list_signature",
+            "TRUST LIST SIGNATURE FAILS: the trust list was not signed by the pinned registry root key".into(),
+        ),
+        other => ("rejected", other.to_string()),
+    }
+}
+
+fn load_trust_list(a: &VerifyArgs) -> Result<TrustList, (String, String)> {
+    let path = a
+        .trust_list
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_TRUST_LIST));
+    let bytes = std::fs::read(&path).map_err(|e| {
+        (
+            "trust_list_missing".to_owned(),
+            format!(
+                "no trust list at {} ({e}): offline verification needs a cached trust list; \
+                 get one with `keurmerk trust-list export FILE` or from GET /api/v1/trust-list \
+                 and pass --trust-list FILE",
+                path.display()
+            ),
+        )
+    })?;
+    let root_text = match &a.root_key {
+        Some(k) => k.clone(),
+        None => {
+            let root_file = beside(&path, ROOT_KEY_FILE);
+            std::fs::read_to_string(&root_file).map_err(|e| {
+                (
+                    "root_key_missing".to_owned(),
+                    format!(
+                        "no pinned registry root key: pass --root-key BASE64 or put it in {} ({e})",
+                        root_file.display()
+                    ),
+                )
+            })?
+        }
+    };
+    let root = PublicKey::from_base64(root_text.trim()).map_err(|e| {
+        (
+            "root_key_malformed".to_owned(),
+            format!("the pinned root key is not a base64 Ed25519 public key: {e}"),
+        )
+    })?;
+    TrustList::verify(&bytes, &root).map_err(|e| {
+        let (code, msg) = rejection(&e);
+        (code.to_owned(), format!("{msg} ({})", path.display()))
+    })
+}
+
+fn read_input(input: &str) -> Result<String> {
+    if input == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s);
+    }
+    let p = Path::new(input);
+    if !input.contains('#') && !input.contains("://") && p.is_file() {
+        return std::fs::read_to_string(p).with_context(|| format!("reading {input}"));
+    }
+    Ok(input.to_owned())
+}
+
+fn describe(v: &VerifiedLabel, now: DateTime<Utc>) -> Vec<String> {
+    let c = &v.claims;
+    let cut = |s: &str, t: bool| if t { format!("{s}…") } else { s.to_owned() };
+    let who = match c.issuer_kind {
+        IssuerKind::ThirdParty => format!(
+            "tested and certified by {}, an independent {}",
+            v.issuer.organisation_name,
+            role_words(v.issuer.role)
+        ),
+        _ => format!(
+            "self-declared by the manufacturer {} (not tested by an independent body)",
+            v.issuer.organisation_name
+        ),
+    };
+    let mut lines = vec![
+        format!("Certificate:    {}", c.certificate_id),
+        format!(
+            "Product:        {} (model {})",
+            cut(&c.product_name, v.product_name_truncated),
+            cut(&c.model_designation, v.model_designation_truncated)
+        ),
+        format!("Scheme, level:  {} {}", c.scheme_id, c.level),
+        format!("Issuer:         {who}"),
+        format!("Issued on:      {}", c.issued_on),
+        format!("Valid until:    {}", c.valid_until),
+        format!("Security updates until: {}", c.support_until),
+        format!("Signing key:    {}", v.issuer.key_id),
+    ];
+    if v.trust_list_stale {
+        lines.push(format!(
+            "Warning: the trust list is past its next update (checked at {now}); fetch a fresh one"
+        ));
+    }
+    lines
+}
+
+fn fail(json: bool, code: u8, reason: &str, message: &str) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"verdict": "rejected", "reason": reason, "message": message})
+        );
+    } else {
+        eprintln!("NOT VALID — {message}");
+    }
+    ExitCode::from(code)
+}
+
+pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
+    let now = Utc::now();
+    let list = match load_trust_list(a) {
+        Ok(l) => l,
+        Err((code, msg)) => return Ok(fail(a.json, exit::TRUST_LIST, &code, &msg)),
+    };
+    let input = read_input(&a.input)?;
+    let verified = match verify_label_input(&input, &list, now) {
+        Ok(v) => v,
+        Err(e) => {
+            let (code, msg) = rejection(&e);
+            return Ok(fail(a.json, exit::REJECTED, code, &msg));
+        }
+    };
+    let mut verdict = "valid";
+    let mut code = exit::VALID;
+    let mut live = serde_json::Value::Null;
+    let mut live_line = None;
+    if let Some(base) = &a.online {
+        let id = &verified.claims.certificate_id;
+        let outcome = fetch_status(base, id).and_then(|bytes| {
+            StatusResponse::verify(&bytes, &list, id, now).map_err(|e| e.to_string())
+        });
+        match outcome {
+            Ok(s) => {
+                let v = s.response.verdict(now);
+                live = serde_json::json!({"status": s.response.status, "reasons": s.response.reasons,
+                    "produced_at": s.response.produced_at, "next_update": s.response.next_update,
+                    "verdict": format!("{v:?}").to_lowercase()});
+                let (word, c) = match v {
+                    ClientVerdict::Valid => ("valid", exit::VALID),
+                    ClientVerdict::Attention => ("valid, action needed", exit::VALID),
+                    ClientVerdict::NotValid(_) => ("not valid", exit::NOT_VALID),
+                    _ => ("unknown", exit::UNKNOWN),
+                };
+                live_line = Some(format!(
+                    "Live status:    {:?} (signed at {}, current until {}) → {word}",
+                    s.response.status, s.response.produced_at, s.response.next_update
+                ));
+                if c != exit::VALID {
+                    verdict = if c == exit::NOT_VALID {
+                        "not_valid"
+                    } else {
+                        "unknown"
+                    };
+                    code = c;
+                }
+            }
+            Err(e) => {
+                // Fail closed: without a fresh, verified status we cannot say it still holds.
+                live = serde_json::json!({"verdict": "unknown", "error": e});
+                live_line = Some(format!(
+                    "Live status:    could not confirm the current status ({e})"
+                ));
+                verdict = "unknown";
+                code = exit::UNKNOWN;
+            }
+        }
+    }
+    if a.json {
+        let out = serde_json::json!({
+            "verdict": verdict,
+            "label": verified,
+            "trust_list_sequence": list.sequence,
+            "live": live,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        let mut out = std::io::stdout().lock();
+        for l in describe(&verified, now) {
+            writeln!(out, "{l}")?;
+        }
+        if let Some(l) = live_line {
+            writeln!(out, "{l}")?;
+        }
+        let words = match verdict {
+            "valid" => "VALID — the label's signature checks out against the trust list",
+            "not_valid" => "NOT VALID — the registry says this certificate no longer holds",
+            _ => "UNKNOWN — could not confirm the current status; do not treat it as valid",
+        };
+        writeln!(out, "Verdict:        {words}")?;
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// A minimal HTTP/1.1 GET (plain http only) for the signed status; no redirects.
+fn fetch_status(base: &str, id: &str) -> Result<Vec<u8>, String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let rest = base
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("--online needs an http:// URL, got {base}"))?;
+    let (hostport, prefix) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    let addr = if hostport.contains(':') {
+        hostport.to_owned()
+    } else {
+        format!("{hostport}:80")
+    };
+    let sock = addr
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {hostport}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("cannot resolve {hostport}"))?;
+    let timeout = Duration::from_secs(10);
+    let mut s = TcpStream::connect_timeout(&sock, timeout)
+        .map_err(|e| format!("cannot connect to {hostport}: {e}"))?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let req = format!(
+        "GET {prefix}/api/v1/certificates/{id}/status?signed=1 HTTP/1.1\r\nHost: {hostport}\r\n\
+         Accept: application/keurmerk-status+json\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut resp = Vec::new();
+    s.take(1 << 20)
+        .read_to_end(&mut resp)
+        .map_err(|e| format!("reading the response: {e}"))?;
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the response has no header end")?;
+    let head = String::from_utf8_lossy(&resp[..split]);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .ok_or("the response has no status line")?;
+    if status != "200" {
+        return Err(format!("the registry answered HTTP {status}"));
+    }
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return dechunk(&resp[split + 4..]);
+    }
+    Ok(resp[split + 4..].to_vec())
+}
+
+fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let eol = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("bad chunked body")?;
+        let size_text = String::from_utf8_lossy(&body[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| "bad chunk size")?;
+        body = &body[eol + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if body.len() < size + 2 {
+            return Err("truncated chunked body".into());
+        }
+        out.extend_from_slice(&body[..size]);
+        body = &body[size + 2..];
+    }
+}

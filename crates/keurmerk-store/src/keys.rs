@@ -1,0 +1,67 @@
+//! Public signing-key metadata and the signed statements of events (issue 3).
+//!
+//! Only public material is stored: private keys live in the key directory managed by the service
+//! layer and never reach the database.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::traits::Audit;
+use crate::Result;
+
+/// One signing key's public metadata (a row of `signing_keys`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Key id: 16 lowercase hex digits (first 8 bytes of SHA-256 of the public key).
+    pub key_id: String,
+    /// Owning organisation id (for the root key: the registry operator, or `registry`).
+    pub org_id: String,
+    /// Owning organisation's name, as verifiers show it.
+    pub org_name: String,
+    /// `national_authority`, `assessment_body`, `manufacturer` or `registry`.
+    pub role: String,
+    /// Standard base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
+    /// Scheme ids the key may sign for (`*` = any).
+    pub schemes: Vec<String>,
+    /// Level ids the key may sign for (`*` = any).
+    pub levels: Vec<String>,
+    /// Start of validity.
+    pub valid_from: DateTime<Utc>,
+    /// End of validity (exclusive); set to the rotation time when the key is rotated out.
+    pub valid_until: DateTime<Utc>,
+    /// Compromise time, when revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Whether this is the registry root key (signs the trust list and status responses).
+    pub root: bool,
+    /// When the record was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored signed statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStatement {
+    /// The event's sequence number.
+    pub event_seq: i64,
+    /// The signed statement bytes (JCS envelope, `docs/FORMATS.md` §4).
+    pub signed: Vec<u8>,
+}
+
+/// Signing keys and signed statements.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Adds a key; when `retire` names a key, its `valid_until` is set to `key.valid_from` in the
+    /// same transaction (rotation).
+    async fn insert_key(&self, key: &KeyRecord, retire: Option<&str>, audit: &Audit) -> Result<()>;
+    /// One key.
+    async fn signing_key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
+    /// All keys, including rotated-out and revoked ones, oldest first.
+    async fn signing_keys(&self) -> Result<Vec<KeyRecord>>;
+    /// Records a key's compromise time.
+    async fn revoke_key(&self, key_id: &str, at: DateTime<Utc>, audit: &Audit) -> Result<()>;
+    /// A certificate's signed statements, oldest first.
+    async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
+    /// The next trust list sequence number (1, 2, …).
+    async fn next_trust_list_sequence(&self) -> Result<u64>;
+}

@@ -1,0 +1,135 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{unique, write_audit, SqlStore};
+use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts};
+use crate::keys::{KeyRecord, KeyStore, StoredStatement};
+use crate::traits::Audit;
+use crate::{Result, StoreError};
+
+fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
+    Ok(KeyRecord {
+        key_id: get_str(row, "key_id")?,
+        org_id: get_str(row, "org_id")?,
+        org_name: get_str(row, "org_name")?,
+        role: get_str(row, "role")?,
+        public_key: get_str(row, "public_key")?,
+        schemes: get_json(row, "schemes")?,
+        levels: get_json(row, "levels")?,
+        valid_from: get_ts(row, "valid_from")?,
+        valid_until: get_ts(row, "valid_until")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+        root: get_i64(row, "is_root")? != 0,
+        created_at: get_ts(row, "created_at")?,
+    })
+}
+
+#[async_trait]
+impl KeyStore for SqlStore {
+    async fn insert_key(&self, k: &KeyRecord, retire: Option<&str>, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        if let Some(old) = retire {
+            let done = sqlx::query(
+                "UPDATE signing_keys SET valid_until = $1 WHERE key_id = $2 AND valid_until > $1",
+            )
+            .bind(ts(k.valid_from))
+            .bind(old.to_owned())
+            .execute(&mut *w.tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict {
+                    what: "signing key",
+                    id: old.to_owned(),
+                });
+            }
+        }
+        sqlx::query(
+            "INSERT INTO signing_keys (key_id, org_id, org_name, role, public_key, schemes, \
+             levels, valid_from, valid_until, revoked_at, is_root, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(k.key_id.clone())
+        .bind(k.org_id.clone())
+        .bind(k.org_name.clone())
+        .bind(k.role.clone())
+        .bind(k.public_key.clone())
+        .bind(json(&k.schemes)?)
+        .bind(json(&k.levels)?)
+        .bind(ts(k.valid_from))
+        .bind(ts(k.valid_until))
+        .bind(k.revoked_at.map(ts))
+        .bind(i64::from(k.root))
+        .bind(ts(k.created_at))
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique("signing key", &k.key_id))?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn signing_key(&self, key_id: &str) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query("SELECT * FROM signing_keys WHERE key_id = $1")
+            .bind(key_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<KeyRecord>> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY created_at, key_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn revoke_key(&self, key_id: &str, at: DateTime<Utc>, audit: &Audit) -> Result<()> {
+        let mut w = self.write().await?;
+        let done = sqlx::query("UPDATE signing_keys SET revoked_at = $1 WHERE key_id = $2")
+            .bind(ts(at))
+            .bind(key_id.to_owned())
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound {
+                what: "signing key",
+                id: key_id.to_owned(),
+            });
+        }
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>> {
+        let rows = sqlx::query(
+            "SELECT event_seq, signed FROM statements WHERE certificate_id = $1 ORDER BY event_seq",
+        )
+        .bind(certificate_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredStatement {
+                    event_seq: get_i64(r, "event_seq")?,
+                    signed: r.try_get::<Vec<u8>, _>("signed")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn next_trust_list_sequence(&self) -> Result<u64> {
+        let mut w = self.write().await?;
+        let value: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ('trust-list', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        )
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        u64::try_from(value).map_err(|e| StoreError::Corrupt {
+            what: "trust-list counter",
+            detail: e.to_string(),
+        })
+    }
+}
