@@ -131,3 +131,146 @@ pub(crate) async fn get_label_png(
     let png = keurmerk_label::render_png(&label.input, lang, 2.0).map_err(render_error)?;
     Ok(bytes("image/png", png))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use keurmerk_domain::scheme::Catalogue;
+    use keurmerk_service::{demo, Registry, Secrets, Signer, SystemClock};
+    use keurmerk_store::SqlStore;
+    use keurmerk_trust::{StatusResponse, TrustList};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::router;
+
+    const SCHEMES: [(&str, &str); 6] = [
+        ("eu-iot.toml", include_str!("../../../schemes/eu-iot.toml")),
+        ("eucc.toml", include_str!("../../../schemes/eucc.toml")),
+        (
+            "de-bsi-itsik.toml",
+            include_str!("../../../schemes/de-bsi-itsik.toml"),
+        ),
+        ("sg-cls.toml", include_str!("../../../schemes/sg-cls.toml")),
+        (
+            "fi-traficom.toml",
+            include_str!("../../../schemes/fi-traficom.toml"),
+        ),
+        (
+            "uk-psti.toml",
+            include_str!("../../../schemes/uk-psti.toml"),
+        ),
+    ];
+
+    async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
+            .await
+            .unwrap();
+        let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
+        let secrets = Secrets::memory();
+        demo::seed_with(
+            store.clone(),
+            catalogue.clone(),
+            chrono::Utc::now(),
+            secrets.clone(),
+        )
+        .await
+        .unwrap();
+        let registry = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
+            .with_signer(Signer::new(Arc::new(store), secrets));
+        let app = router(AppState {
+            registry: Arc::new(registry.clone()),
+        });
+        (app, registry, dir)
+    }
+
+    async fn get(
+        app: &axum::Router,
+        uri: &str,
+        accept: Option<&str>,
+    ) -> (StatusCode, String, Vec<u8>) {
+        let mut req = Request::get(uri);
+        if let Some(a) = accept {
+            req = req.header(header::ACCEPT, a);
+        }
+        let res = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        (status, ct, body)
+    }
+
+    #[tokio::test]
+    async fn trust_list_signed_status_and_labels() {
+        let (app, reg, _dir) = app().await;
+        let root = reg.root_signing_key(reg.now()).await.unwrap().public_key();
+
+        let (st, ct, body) = get(&app, "/api/v1/trust-list", None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(ct, "application/json");
+        let list = TrustList::verify(&body, &root).unwrap();
+        assert!(list.keys.len() >= 10);
+
+        // Plain JSON stays the default.
+        let (st, ct, body) = get(&app, "/api/v1/certificates/KM-2026-000001/status", None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(ct.starts_with("application/json"), "{ct}");
+        let plain: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(plain.get("status").is_some());
+
+        // Signed, by query or by Accept.
+        let now = chrono::Utc::now();
+        for (uri, accept) in [
+            ("/api/v1/certificates/KM-2026-000001/status?signed=1", None),
+            (
+                "/api/v1/certificates/KM-2026-000001/status",
+                Some(SIGNED_STATUS_MEDIA_TYPE),
+            ),
+        ] {
+            let (st, ct, body) = get(&app, uri, accept).await;
+            assert_eq!(st, StatusCode::OK);
+            assert_eq!(ct, SIGNED_STATUS_MEDIA_TYPE);
+            let v = StatusResponse::verify(&body, &list, "KM-2026-000001", now).unwrap();
+            assert_eq!(
+                v.response.next_update - v.response.produced_at,
+                chrono::Duration::hours(1)
+            );
+            assert_eq!(
+                v.response.verdict(now),
+                keurmerk_trust::ClientVerdict::Valid
+            );
+        }
+        let (st, _, _) = get(
+            &app,
+            "/api/v1/certificates/KM-2099-000001/status?signed=1",
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+
+        let (st, ct, body) = get(&app, "/c/KM-2026-000001/label.svg?lang=nl", None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(ct, "image/svg+xml");
+        assert!(String::from_utf8(body).unwrap().starts_with("<svg"));
+        let (st, ct, body) = get(&app, "/c/KM-2026-000001/label.png", None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(ct, "image/png");
+        assert_eq!(&body[1..4], b"PNG");
+        let (st, _, _) = get(&app, "/c/KM-2026-000001/label.svg?lang=xx", None).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+    }
+}
