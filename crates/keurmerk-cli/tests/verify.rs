@@ -206,3 +206,70 @@ fn demo_label_png_qr_verifies_offline_and_every_rejection_has_its_message() {
     let out = verify(dir, &[&url], 1);
     assert!(out.contains("REVOKED KEY"), "{out}");
 }
+
+#[test]
+fn online_status_is_checked_and_fails_closed_without_an_answer() {
+    let d = demo();
+    let dir = d.path();
+    let url = ok(
+        dir,
+        &[
+            "label",
+            "render",
+            "KM-2026-000001",
+            "--format",
+            "svg",
+            "-o",
+            "l.svg",
+        ],
+    );
+    let suspended = ok(
+        dir,
+        &[
+            "label",
+            "render",
+            "KM-2026-000003",
+            "--format",
+            "svg",
+            "-o",
+            "s.svg",
+        ],
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_keurmerk"))
+        .args(["--db", &db, "serve", "--addr", &addr])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let online = format!("http://{addr}");
+    let results = up.then(|| {
+        (
+            verify(dir, &[url.trim(), "--online", &online], 0),
+            verify(dir, &[suspended.trim(), "--online", &online], 3),
+        )
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (valid, not_valid) = results.expect("the server did not start");
+    assert!(valid.contains("Live status"), "{valid}");
+    assert!(not_valid.contains("NOT VALID"), "{not_valid}");
+    // No answer: fail closed.
+    let out = verify(dir, &[url.trim(), "--online", &online], 4);
+    assert!(out.contains("could not confirm"), "{out}");
+}
