@@ -395,9 +395,11 @@ impl<S: RegistryStore> Registry<S> {
         let statement = self
             .signed_statement(&event, a.scheme.as_str(), a.level.as_str())
             .await?;
-        self.store()
+        let appended = self
+            .store()
             .issue(&cert, &event, &statement, &audit)
             .await?;
+        self.logged(appended.queue_id).await?;
         Ok(cert)
     }
 }

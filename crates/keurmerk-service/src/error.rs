@@ -31,6 +31,10 @@ pub enum ServiceError {
     /// The record exists already or changed concurrently (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// The change is recorded but the transparency log did not take its entry in time, so it is
+    /// not acknowledged (HTTP 503); it stays queued and is logged when the log catches up.
+    #[error("transparency log unavailable: {0}")]
+    LogUnavailable(String),
     /// Stored events do not fold (data corruption; HTTP 500).
     #[error("stored history is inconsistent: {0}")]
     History(#[from] FoldError),

@@ -11,6 +11,7 @@ mod clock;
 pub mod demo;
 mod error;
 mod lifecycle;
+mod logwait;
 pub mod monitoring;
 mod orgs;
 mod products;
@@ -30,6 +31,7 @@ pub use assess::{NewAssessment, VerdictInput};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};
 pub use lifecycle::LifecycleRequest;
+pub use logwait::{LogWaitFuture, LogWaiter, LOG_WAIT_TIMEOUT};
 pub use orgs::NewOrganisation;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
@@ -46,6 +48,7 @@ pub struct Registry<S> {
     catalogue: Arc<Catalogue>,
     clock: Arc<dyn Clock>,
     signer: Option<signing::Signer>,
+    log_waiter: Option<Arc<dyn LogWaiter>>,
 }
 
 impl<S> std::fmt::Debug for Registry<S> {
@@ -78,6 +81,7 @@ impl<S: RegistryStore> Registry<S> {
             catalogue,
             clock,
             signer: None,
+            log_waiter: None,
         }
     }
 
@@ -86,6 +90,22 @@ impl<S: RegistryStore> Registry<S> {
     pub fn with_signer(mut self, signer: signing::Signer) -> Self {
         self.signer = Some(signer);
         self
+    }
+
+    /// The same registry, acknowledging each write that records a statement only once `waiter`
+    /// reports its transparency log entry committed (see [`LogWaiter`]). Without one, statements
+    /// stay queued until a sequencer (`keurmerk serve`) runs.
+    pub fn with_log_waiter(mut self, waiter: Arc<dyn LogWaiter>) -> Self {
+        self.log_waiter = Some(waiter);
+        self
+    }
+
+    /// Waits until the statement queued as `queue_id` is logged, if a log waiter is set.
+    async fn logged(&self, queue_id: i64) -> ServiceResult<()> {
+        if let Some(w) = &self.log_waiter {
+            logwait::wait_logged(w.as_ref(), queue_id, LOG_WAIT_TIMEOUT).await?;
+        }
+        Ok(())
     }
 
     /// The store.

@@ -69,7 +69,10 @@ impl<S: RegistryStore> Registry<S> {
                 .append(&event, view.state, last_seq, &statement, &audit)
                 .await
             {
-                Ok(_) => return Ok(view.state),
+                Ok(appended) => {
+                    self.logged(appended.queue_id).await?;
+                    return Ok(view.state);
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
