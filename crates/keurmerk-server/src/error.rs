@@ -14,6 +14,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Whether to ask for a bearer token (401).
+    challenge: bool,
 }
 
 #[derive(Serialize)]
@@ -34,7 +36,31 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            challenge: false,
         }
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            challenge: true,
+            ..Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        }
+    }
+
+    /// 400 naming what was wrong.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
@@ -49,7 +75,6 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Lifecycle(_) => (StatusCode::CONFLICT, "transition_denied"),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ServiceError::LogUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "log_unavailable"),
             _ => {
                 // Internal details go to the log, never to the client.
                 tracing::error!(error = %e, "internal error");
@@ -72,6 +97,13 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        if self.challenge {
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"keurmerk\""),
+            );
+        }
+        res
     }
 }

@@ -4,19 +4,28 @@
 //! Handlers are thin: they parse the request, call the service layer, and map the result through
 //! [`error::ApiError`], the one place where errors become status codes and the JSON envelope.
 
+pub mod api;
+pub mod auth;
 pub mod error;
+mod feed;
+pub mod json;
+pub mod openapi;
+pub mod ops;
+mod pages;
 mod status;
-pub mod trust;
 pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use keurmerk_service::Registry;
 use keurmerk_store::SqlStore;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Shared state of the handlers.
@@ -29,20 +38,97 @@ pub struct AppState {
 /// Largest request body accepted (SBOMs are uploaded elsewhere).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The application.
+/// Server settings that are not the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// API writes per token (or address) per minute.
+    pub writes_per_minute: u32,
+    /// Complaints per address per hour.
+    pub complaints_per_hour: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            writes_per_minute: 120,
+            complaints_per_hour: 10,
+        }
+    }
+}
+
+/// Every route of the route table: the API, the pages, feeds and operations. The OpenAPI
+/// document is generated from this list plus [`openapi::EXTERNAL`] (routes added below by hand).
+pub fn all_routes() -> Vec<api::Route> {
+    let mut r = api::routes();
+    r.extend(pages::routes());
+    r
+}
+
+/// The content security policy of every answer: no scripts at all, styles from our own file.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The application with default limits.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(get_healthz))
-        .route(
-            "/api/v1/certificates/{id}/status",
-            get(trust::get_certificate_status),
-        )
-        .route("/api/v1/trust-list", get(trust::get_trust_list))
-        .route("/c/{id}/label.svg", get(trust::get_label_svg))
-        .route("/c/{id}/label.png", get(trust::get_label_png))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+    router_with(state, Limits::default())
+}
+
+/// The application.
+pub fn router_with(state: AppState, limits: Limits) -> Router {
+    let rt = Arc::new(ops::Runtime::new(
+        limits.writes_per_minute,
+        limits.complaints_per_hour,
+    ));
+    let mut app = Router::new().route(
+        "/api/v1/certificates/{id}/status",
+        get(status::get_certificate_status),
+    );
+    for r in all_routes() {
+        app = app.route(r.path, r.handler);
+    }
+    app.fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            rt.clone(),
+            ops::middleware,
+        ))
+        .layer(Extension(rt))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn fallback(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {}", uri.path()),
+    )
+}
+
+async fn get_openapi() -> axum::Json<serde_json::Value> {
+    axum::Json(openapi::document(&all_routes()))
+}
+
+async fn get_metrics(Extension(rt): Extension<Arc<ops::Runtime>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        rt.metrics.render(),
+    )
 }
 
 async fn get_healthz(
@@ -57,9 +143,18 @@ async fn get_healthz(
 pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "keurmerk listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    serve_app(listener, router(state)).await
+}
+
+/// Serves an application on a bound listener (with client addresses, for rate limits) until
+/// Ctrl-C or SIGTERM.
+pub async fn serve_app(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

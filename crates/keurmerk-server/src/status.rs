@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -39,6 +41,15 @@ pub(crate) async fn get_certificate_status(
     let id = CertificateId::new(id)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
     let lang = pick_lang(&q, &headers)?;
-    let report = state.registry.status(&id).await?;
+    // The QR hot path: a status is cached for at most `ops::STATUS_TTL` and dropped on local writes.
+    let key = (Arc::as_ptr(&state.registry) as usize, id);
+    let report = match crate::ops::cached_status(&key) {
+        Some(r) => r,
+        None => {
+            let r = Arc::new(state.registry.status(&key.1).await?);
+            crate::ops::cache_status(key, r.clone());
+            r
+        }
+    };
     Ok(Json(StatusOut::new(&report, lang)))
 }

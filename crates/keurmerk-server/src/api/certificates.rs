@@ -1,0 +1,139 @@
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use chrono::NaiveDate;
+use keurmerk_domain::event::Event;
+use keurmerk_domain::ids::{CertificateId, OrgId, RecordId, SchemeId};
+use keurmerk_domain::lifecycle::Command;
+use keurmerk_domain::model::{Certificate, Product};
+use keurmerk_service::LifecycleRequest;
+use keurmerk_store::CertificateFilter;
+use serde::{Deserialize, Serialize};
+
+use super::{parse_id, Page, PageQuery};
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+use crate::status::{pick_lang, LangQuery};
+use crate::wire::StatusOut;
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CertificateQuery {
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    holder: Option<String>,
+    #[serde(default)]
+    scheme: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+pub(crate) async fn list_certificates(
+    State(state): State<AppState>,
+    Query(q): Query<CertificateQuery>,
+) -> Result<Json<Page<Certificate>>, ApiError> {
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let product: Option<RecordId> = q.product.as_deref().map(parse_id).transpose()?;
+    let holder: Option<OrgId> = q.holder.as_deref().map(parse_id).transpose()?;
+    let scheme: Option<SchemeId> = q.scheme.as_deref().map(parse_id).transpose()?;
+    let items = state
+        .registry
+        .certificates(&CertificateFilter {
+            product,
+            holder,
+            scheme,
+            limit: page.limit() + 1,
+            offset: page.offset(),
+        })
+        .await?;
+    Ok(Json(Page::new(items, page)))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CertificateOut {
+    certificate: Certificate,
+    product: Product,
+    status: StatusOut,
+    history: Vec<Event>,
+}
+
+pub(crate) async fn get_certificate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Json<CertificateOut>, ApiError> {
+    let id: CertificateId = parse_id(&id)?;
+    let lang = pick_lang(&q, &headers)?;
+    let d = state.registry.certificate_details(&id).await?;
+    Ok(Json(CertificateOut {
+        status: StatusOut::new(&d.status, lang),
+        certificate: d.certificate,
+        product: d.product,
+        history: d.events,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChangeIn {
+    reason: String,
+    #[serde(default)]
+    until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ChangeOut {
+    certificate: String,
+    state: &'static str,
+}
+
+async fn change(
+    state: AppState,
+    actor: keurmerk_service::Actor,
+    id: String,
+    command: Command,
+    body: ChangeIn,
+) -> Result<Json<ChangeOut>, ApiError> {
+    let id: CertificateId = parse_id(&id)?;
+    let new = state
+        .registry
+        .change_state(
+            &actor,
+            &id,
+            LifecycleRequest {
+                command,
+                reason: body.reason,
+                until: body.until,
+            },
+        )
+        .await?;
+    Ok(Json(ChangeOut {
+        certificate: id.to_string(),
+        state: new.as_str(),
+    }))
+}
+
+macro_rules! change_handler {
+    ($name:ident, $cmd:expr) => {
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            Authed(actor): Authed,
+            Path(id): Path<String>,
+            ApiJson(body): ApiJson<ChangeIn>,
+        ) -> Result<Json<ChangeOut>, ApiError> {
+            change(state, actor, id, $cmd, body).await
+        }
+    };
+}
+
+change_handler!(suspend_certificate, Command::Suspend);
+change_handler!(extend_suspension_certificate, Command::ExtendSuspension);
+change_handler!(reinstate_certificate, Command::Reinstate);
+change_handler!(withdraw_certificate, Command::Withdraw);

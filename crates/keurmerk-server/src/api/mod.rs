@@ -1,0 +1,211 @@
+//! The HTTP API under `/api/v1` and the table of every route.
+//!
+//! [`routes`] is the single list both the router and the OpenAPI document are built from, so a
+//! route cannot exist without being documented.
+
+mod certificates;
+mod orgs;
+mod products;
+mod tokens;
+
+use axum::http::Method;
+use axum::routing::MethodRouter;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A bearer token of an organisation with one of these roles (checked by the service).
+    Token(&'static str),
+}
+
+/// What a route answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Produces {
+    /// `application/json`.
+    Json,
+    /// `text/html`.
+    Html,
+    /// `application/atom+xml`.
+    Atom,
+    /// `text/plain`.
+    Text,
+    /// `text/css`.
+    Css,
+}
+
+/// One route.
+#[derive(Debug)]
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// axum path (`{id}` parameters).
+    pub path: &'static str,
+    /// operationId: the handler's name.
+    pub op: &'static str,
+    /// OpenAPI tag.
+    pub tag: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Media type of the answer.
+    pub produces: Produces,
+    /// Example JSON body for writes.
+    pub body: Option<&'static str>,
+    /// Query parameters.
+    pub query: &'static [&'static str],
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+macro_rules! route {
+    ($m:ident $path:literal, $h:path, $tag:literal, $access:expr, $produces:ident, $summary:literal $(, body = $body:expr)? $(, query = $q:expr)?) => {
+        $crate::api::Route {
+            method: ::axum::http::Method::$m,
+            path: $path,
+            op: stringify!($h).rsplit("::").next().unwrap_or(""),
+            tag: $tag,
+            summary: $summary,
+            access: $access,
+            produces: $crate::api::Produces::$produces,
+            body: route!(@body $($body)?),
+            query: route!(@query $($q)?),
+            handler: route!(@m $m, $h),
+        }
+    };
+    (@body) => { None };
+    (@body $b:expr) => { Some($b) };
+    (@query) => { &[] };
+    (@query $q:expr) => { $q };
+    (@m GET, $h:path) => { ::axum::routing::get($h) };
+    (@m POST, $h:path) => { ::axum::routing::post($h) };
+    (@m PUT, $h:path) => { ::axum::routing::put($h) };
+    (@m DELETE, $h:path) => { ::axum::routing::delete($h) };
+}
+pub(crate) use route;
+
+use Access::{Public, Token};
+
+const PAGE: &[&str] = &["limit", "offset"];
+
+/// Every API route.
+pub fn routes() -> Vec<Route> {
+    vec![
+        route!(GET "/api/v1/schemes", orgs::list_schemes, "schemes", Public, Json, "Schemes in the catalogue"),
+        route!(GET "/api/v1/schemes/{id}", orgs::get_scheme, "schemes", Public, Json, "One scheme with its levels and requirements"),
+        route!(GET "/api/v1/organisations", orgs::list_organisations, "organisations", Public, Json, "Organisations", query = PAGE),
+        route!(POST "/api/v1/organisations", orgs::create_organisation, "organisations", Token("registry_operator, national_authority"), Json, "Register an organisation",
+            body = r#"{"id":"nl-lab","name":"NL Lab B.V.","role":"assessment_body","member_state":"NL","contact":"info@lab.example"}"#),
+        route!(GET "/api/v1/organisations/{id}", orgs::get_organisation, "organisations", Public, Json, "One organisation with its authorisations"),
+        route!(POST "/api/v1/authorisations", orgs::create_authorisation, "organisations", Token("national_authority"), Json, "Authorise an assessment body for a scheme level",
+            body = r#"{"body":"nl-lab","scheme":"eu-iot","level":"substantial"}"#),
+        route!(DELETE "/api/v1/authorisations/{body}/{scheme}/{level}", orgs::delete_authorisation, "organisations", Token("national_authority"), Json, "Revoke an authorisation"),
+        route!(GET "/api/v1/products", products::list_products, "products", Public, Json, "Search products (name, model, manufacturer, GTIN, id)", query = &["q", "manufacturer", "limit", "offset"]),
+        route!(POST "/api/v1/products", products::create_product, "products", Token("manufacturer"), Json, "Register a product",
+            body = r#"{"name":"Smart Plug","model":"SP-1","category":"smart_plug","identifiers":{"gtin":"4006381333931"}}"#),
+        route!(GET "/api/v1/products/{id}", products::get_product, "products", Public, Json, "A product with versions, support, dependencies and certificates"),
+        route!(POST "/api/v1/products/{id}/versions", products::create_version, "products", Token("manufacturer"), Json, "Add a version",
+            body = r#"{"version":"1.2.0","released_on":"2026-01-15","security_update":true}"#),
+        route!(PUT "/api/v1/products/{id}/support", products::put_support, "products", Token("manufacturer"), Json, "Publish or extend the support period",
+            body = r#"{"support_until":"2030-12-31","update_policy":"automatic","vulnerability_contact":"security@maker.example"}"#),
+        route!(POST "/api/v1/products/{id}/dependencies", products::create_dependency, "products", Token("manufacturer"), Json, "Declare a dependency on a service",
+            body = r#"{"kind":"cloud","provider":"Maker Cloud","service":"Device API"}"#),
+        route!(POST "/api/v1/assessments", products::create_assessment, "assessments", Token("manufacturer, assessment_body"), Json, "Record an assessment (self-assessment or independent)",
+            body = r#"{"product":"PRD-000001","version":"VER-000001","scheme":"eu-iot","level":"basic","verdicts":{"5.1-1":{"verdict":"pass"}}}"#),
+        route!(GET "/api/v1/assessments/{id}", products::get_assessment, "assessments", Public, Json, "One assessment"),
+        route!(POST "/api/v1/assessments/{id}/approve", products::approve_assessment, "assessments", Token("national_authority"), Json, "Approve an assessment at a level that needs approval"),
+        route!(POST "/api/v1/assessments/{id}/certify", products::certify_assessment, "assessments", Token("manufacturer, assessment_body"), Json, "Issue a certificate or statement of conformity",
+            body = r#"{"valid_until":"2029-12-31"}"#),
+        route!(GET "/api/v1/certificates", certificates::list_certificates, "certificates", Public, Json, "Certificates", query = &["product", "holder", "scheme", "limit", "offset"]),
+        route!(GET "/api/v1/certificates/{id}", certificates::get_certificate, "certificates", Public, Json, "A certificate with its live status and history", query = &["lang"]),
+        route!(POST "/api/v1/certificates/{id}/suspend", certificates::suspend_certificate, "certificates", Token("issuer, national_authority"), Json, "Suspend a certificate",
+            body = r#"{"reason":"A critical vulnerability is not fixed","until":"2026-06-30"}"#),
+        route!(POST "/api/v1/certificates/{id}/extend-suspension", certificates::extend_suspension_certificate, "certificates", Token("national_authority"), Json, "Extend a running suspension",
+            body = r#"{"reason":"The fix is not yet available","until":"2026-09-30"}"#),
+        route!(POST "/api/v1/certificates/{id}/reinstate", certificates::reinstate_certificate, "certificates", Token("issuer, national_authority"), Json, "Lift a suspension",
+            body = r#"{"reason":"Fixed in version 1.2.1"}"#),
+        route!(POST "/api/v1/certificates/{id}/withdraw", certificates::withdraw_certificate, "certificates", Token("issuer, national_authority"), Json, "Withdraw a certificate for good",
+            body = r#"{"reason":"The product no longer meets the requirements"}"#),
+        route!(GET "/api/v1/audit", orgs::list_audit, "audit", Token("registry_operator, national_authority"), Json, "The audit trail of every write", query = &["limit", "before"]),
+        route!(GET "/api/v1/complaints", tokens::list_complaints, "complaints", Token("registry_operator, national_authority"), Json, "Complaints routed to the caller (all for the operator)", query = PAGE),
+        route!(GET "/api/v1/tokens", tokens::list_tokens, "tokens", Token("registry_operator"), Json, "API tokens (without secrets)"),
+        route!(POST "/api/v1/tokens", tokens::create_token, "tokens", Token("registry_operator"), Json, "Create an API token for an organisation; the secret is shown once",
+            body = r#"{"org":"acme-devices","name":"ci"}"#),
+        route!(DELETE "/api/v1/tokens/{id}", tokens::delete_token, "tokens", Token("registry_operator"), Json, "Revoke an API token"),
+        route!(GET "/api/v1/whoami", tokens::get_whoami, "tokens", Token("any"), Json, "The organisation a token acts as"),
+    ]
+}
+
+/// `?limit=&offset=`: at most 200 per page, 50 by default.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PageQuery {
+    /// Page size.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Items to skip.
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+/// Largest page.
+pub const MAX_LIMIT: i64 = 200;
+
+impl PageQuery {
+    pub(crate) fn limit(&self) -> i64 {
+        self.limit.unwrap_or(50).clamp(1, MAX_LIMIT)
+    }
+    pub(crate) fn offset(&self) -> i64 {
+        self.offset.unwrap_or(0).max(0)
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Page size asked for.
+    pub limit: i64,
+    /// Items skipped.
+    pub offset: i64,
+    /// Offset of the next page, when there may be one.
+    pub next_offset: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` fetched items (the extra one tells there is more).
+    pub(crate) fn new(mut items: Vec<T>, q: PageQuery) -> Self {
+        let (limit, offset) = (q.limit(), q.offset());
+        let more = items.len() as i64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        Self {
+            next_offset: more.then_some(offset + limit),
+            items,
+            limit,
+            offset,
+        }
+    }
+
+    /// Pages an in-memory list.
+    pub(crate) fn slice(all: Vec<T>, q: PageQuery) -> Self {
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(q.offset()).unwrap_or(0))
+            .take(usize::try_from(q.limit() + 1).unwrap_or(0))
+            .collect();
+        Self::new(items, q)
+    }
+}
+
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, crate::error::ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e: T::Err| crate::error::ApiError::bad_request(e.to_string()))
+}

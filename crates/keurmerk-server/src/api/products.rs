@@ -1,0 +1,162 @@
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use keurmerk_domain::ids::{OrgId, RecordId};
+use keurmerk_domain::model::{
+    Assessment, Certificate, Dependency, Product, ProductVersion, SupportCommitment,
+};
+use keurmerk_service::{NewAssessment, NewDependency, NewProduct, NewVersion, ProductDetails};
+use keurmerk_store::ProductFilter;
+use serde::Deserialize;
+
+use super::{parse_id, Page, PageQuery};
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::json::ApiJson;
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProductQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    manufacturer: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+pub(crate) async fn list_products(
+    State(state): State<AppState>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Json<Page<Product>>, ApiError> {
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let manufacturer: Option<OrgId> = q.manufacturer.as_deref().map(parse_id).transpose()?;
+    let items = state
+        .registry
+        .search_products(&ProductFilter {
+            manufacturer,
+            text: q.q.filter(|t| !t.trim().is_empty()),
+            limit: page.limit() + 1,
+            offset: page.offset(),
+        })
+        .await?;
+    Ok(Json(Page::new(items, page)))
+}
+
+pub(crate) async fn create_product(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(new): ApiJson<NewProduct>,
+) -> Result<(StatusCode, Json<Product>), ApiError> {
+    let p = state.registry.register_product(&actor, new).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+pub(crate) async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProductDetails>, ApiError> {
+    let id: RecordId = parse_id(&id)?;
+    Ok(Json(state.registry.product_details(&id).await?))
+}
+
+pub(crate) async fn create_version(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NewVersion>,
+) -> Result<(StatusCode, Json<ProductVersion>), ApiError> {
+    let v = state
+        .registry
+        .add_version(&actor, &parse_id(&id)?, new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+pub(crate) async fn put_support(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    ApiJson(s): ApiJson<SupportCommitment>,
+) -> Result<Json<SupportCommitment>, ApiError> {
+    state
+        .registry
+        .set_support(&actor, &parse_id(&id)?, s.clone())
+        .await?;
+    Ok(Json(s))
+}
+
+pub(crate) async fn create_dependency(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NewDependency>,
+) -> Result<(StatusCode, Json<Dependency>), ApiError> {
+    let d = state
+        .registry
+        .add_dependency(&actor, &parse_id(&id)?, new)
+        .await?;
+    Ok((StatusCode::CREATED, Json(d)))
+}
+
+pub(crate) async fn create_assessment(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    ApiJson(new): ApiJson<NewAssessment>,
+) -> Result<(StatusCode, Json<Assessment>), ApiError> {
+    let a = state.registry.record_assessment(&actor, new).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+pub(crate) async fn get_assessment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Assessment>, ApiError> {
+    Ok(Json(state.registry.assessment(&parse_id(&id)?).await?))
+}
+
+pub(crate) async fn approve_assessment(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<Assessment>, ApiError> {
+    Ok(Json(
+        state
+            .registry
+            .approve_assessment(&actor, &parse_id(&id)?)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CertifyIn {
+    #[serde(default)]
+    valid_until: Option<NaiveDate>,
+}
+
+pub(crate) async fn certify_assessment(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    raw: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Certificate>), ApiError> {
+    // The body is optional: an empty one takes the scheme's longest validity.
+    let body: CertifyIn = if raw.iter().all(u8::is_ascii_whitespace) {
+        CertifyIn::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+        })?
+    };
+    let c = state
+        .registry
+        .certify(&actor, &parse_id(&id)?, body.valid_until)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}

@@ -1,0 +1,295 @@
+//! Operations: Prometheus metrics (hand-rolled, see docs/adr/0006-metrics.md), rate limits,
+//! security headers, and the short-lived status cache of the QR hot path.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::status::StatusReport;
+
+use crate::error::ApiError;
+
+/// Latency buckets in seconds.
+const BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+];
+
+#[derive(Debug, Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// Request counters and latency histograms per (method, route, status).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<HashMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &Method, route: &str, status: StatusCode, secs: f64) {
+        let mut m = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = m
+            .entry((method.to_string(), route.to_owned(), status.as_u16()))
+            .or_default();
+        s.count += 1;
+        s.sum += secs;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        let m = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut keys: Vec<_> = m.keys().collect();
+        keys.sort();
+        let mut out = String::new();
+        out.push_str("# HELP keurmerk_http_requests_total HTTP requests answered.\n");
+        out.push_str("# TYPE keurmerk_http_requests_total counter\n");
+        for k in &keys {
+            let _ = writeln!(
+                out,
+                "keurmerk_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}",
+                k.0, k.1, k.2, m[*k].count
+            );
+        }
+        out.push_str("# HELP keurmerk_http_request_duration_seconds Time to answer.\n");
+        out.push_str("# TYPE keurmerk_http_request_duration_seconds histogram\n");
+        for k in &keys {
+            let s = &m[*k];
+            let labels = format!("method=\"{}\",route=\"{}\",status=\"{}\"", k.0, k.1, k.2);
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "keurmerk_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "keurmerk_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "keurmerk_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "keurmerk_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        out
+    }
+}
+
+/// A token bucket per key (API token id or client address).
+#[derive(Debug)]
+pub struct RateLimiter {
+    capacity: f64,
+    per_sec: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// `capacity` requests at once, refilled at `per_minute`.
+    pub fn new(capacity: u32, per_minute: u32) -> Self {
+        Self {
+            capacity: f64::from(capacity.max(1)),
+            per_sec: f64::from(per_minute.max(1)) / 60.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request from `key`'s bucket; `false` when it is empty.
+    pub fn check(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut b = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if b.len() > 100_000 {
+            // Forget full buckets so the table cannot grow without bound.
+            let (cap, rate) = (self.capacity, self.per_sec);
+            b.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * rate < cap);
+        }
+        let e = b.entry(key.to_owned()).or_insert((self.capacity, now));
+        e.0 = (e.0 + now.duration_since(e.1).as_secs_f64() * self.per_sec).min(self.capacity);
+        e.1 = now;
+        if e.0 >= 1.0 {
+            e.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// How long a cached status may be served. Status depends on time (expiry, deadlines) and on
+/// writes by other instances, so entries expire quickly; local writes clear the cache at once.
+pub const STATUS_TTL: Duration = Duration::from_secs(1);
+
+/// Process-wide state of the server that is not the registry.
+#[derive(Debug)]
+pub struct Runtime {
+    /// Request metrics.
+    pub metrics: Metrics,
+    /// Writes per API token / address.
+    pub writes: RateLimiter,
+    /// Complaints per address.
+    pub complaints: RateLimiter,
+    /// Key of the complaint form's CSRF tokens.
+    pub form_key: [u8; 32],
+}
+
+impl Runtime {
+    /// A runtime with the given limits and a random form key.
+    pub fn new(writes_per_minute: u32, complaints_per_hour: u32) -> Self {
+        let mut form_key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut form_key);
+        Self {
+            metrics: Metrics::default(),
+            writes: RateLimiter::new(writes_per_minute, writes_per_minute),
+            complaints: RateLimiter::new(
+                complaints_per_hour.clamp(1, 5),
+                complaints_per_hour.div_ceil(60).max(1),
+            ),
+            form_key,
+        }
+    }
+}
+
+/// The status cache: per registry (by address) and certificate. Process-wide because the status
+/// handler's signature is shared with the trust endpoints.
+type StatusKey = (usize, CertificateId);
+type StatusCache = Mutex<HashMap<StatusKey, (Instant, Arc<StatusReport>)>>;
+
+fn status_cache() -> &'static StatusCache {
+    static CACHE: std::sync::OnceLock<StatusCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// A cached status, if fresh.
+pub(crate) fn cached_status(key: &StatusKey) -> Option<Arc<StatusReport>> {
+    let c = status_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    c.get(key)
+        .filter(|(at, _)| at.elapsed() < STATUS_TTL)
+        .map(|(_, r)| r.clone())
+}
+
+/// Caches a status.
+pub(crate) fn cache_status(key: StatusKey, r: Arc<StatusReport>) {
+    let mut c = status_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if c.len() > 50_000 {
+        c.retain(|_, (at, _)| at.elapsed() < STATUS_TTL);
+    }
+    c.insert(key, (Instant::now(), r));
+}
+
+/// Forgets every cached status (after a write).
+pub(crate) fn invalidate_statuses() {
+    status_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+}
+
+pub(crate) fn client_key(req: &Request) -> String {
+    if let Some(h) = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        // The token id only: the secret never becomes a map key or a log line.
+        if let Some(id) = h
+            .strip_prefix("Bearer kmt_")
+            .and_then(|r| r.rsplit_once('_'))
+            .map(|(id, _)| id)
+        {
+            return format!("token:{id}");
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| format!("ip:{}", c.0.ip()))
+        .unwrap_or_else(|| "ip:unknown".into())
+}
+
+/// Counts and times every request, rate-limits writes, and clears the status cache after a
+/// successful write.
+pub(crate) async fn middleware(
+    State(rt): State<Arc<Runtime>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let api_write = write && route.starts_with("/api/");
+    let res = if api_write && !rt.writes.check(&client_key(&req)) {
+        let mut r = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many writes; slow down and retry in a minute",
+        )
+        .into_response();
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+        r
+    } else {
+        next.run(req).await
+    };
+    if write && res.status().is_success() {
+        invalidate_statuses();
+    }
+    rt.metrics
+        .observe(&method, &route, res.status(), start.elapsed().as_secs_f64());
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_empty_and_are_per_key() {
+        let l = RateLimiter::new(2, 1);
+        assert!(l.check("a"));
+        assert!(l.check("a"));
+        assert!(!l.check("a"));
+        assert!(l.check("b"));
+    }
+
+    #[test]
+    fn metrics_render_prometheus_text() {
+        let m = Metrics::default();
+        m.observe(&Method::GET, "/healthz", StatusCode::OK, 0.002);
+        let t = m.render();
+        assert!(t.contains(
+            "keurmerk_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ));
+        assert!(t.contains("le=\"0.0025\"} 1"));
+        assert!(t.contains("le=\"0.001\"} 0"));
+    }
+}

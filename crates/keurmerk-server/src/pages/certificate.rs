@@ -1,0 +1,401 @@
+//! The certificate page at the permanent URL `/c/{id}`: what a consumer sees after scanning the
+//! label's QR code.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use keurmerk_domain::event::{Event, EventKind};
+use keurmerk_domain::i18n::Lang;
+use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::model::{DependencyKind, IssuerKind, Organisation, Severity};
+use keurmerk_domain::status::{LabelStatus, StatusReport};
+use maud::{html, Markup};
+
+use super::{date, error_page, href, lang_of, layout, page, service_error_page, t, PageLang};
+use crate::AppState;
+
+pub(crate) async fn get_certificate_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PageLang>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(&q, &headers);
+    let here = format!("/c/{id}");
+    let Ok(id) = id.parse::<CertificateId>() else {
+        return error_page(l, StatusCode::NOT_FOUND, &here);
+    };
+    let d = match state.registry.certificate_details(&id).await {
+        Ok(d) => d,
+        Err(e) => return service_error_page(l, e, &here),
+    };
+    let org = |id: &keurmerk_domain::ids::OrgId| {
+        let id = id.clone();
+        let reg = state.registry.clone();
+        async move { reg.organisation(&id).await.ok() }
+    };
+    let maker = org(&d.product.manufacturer).await;
+    let issuer = org(&d.certificate.issuer).await;
+    let authority = match &d.certificate.authority {
+        Some(a) => org(a).await,
+        None => None,
+    };
+    let scheme = state.registry.catalogue().get(&d.certificate.scheme);
+    let level = scheme.and_then(|s| s.level(&d.certificate.level));
+    let r = &d.status;
+    let title = format!("{} {}", d.product.name, d.product.model);
+    let body = html! {
+        p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
+        h1 { (d.product.name) " " span.muted { (d.product.model) } }
+        p {
+            (t(l, "Made by", "Gemaakt door", "Hergestellt von", "Fabriqué par")) " "
+            a href=(href(&format!("/products/{}", d.product.id), l)) { (maker.as_ref().map_or(d.product.manufacturer.as_str(), |m| m.name.as_str())) }
+        }
+        (status_box(l, r))
+        (issuer_box(l, d.certificate.issuer_kind, issuer.as_ref(), authority.as_ref()))
+        section aria-labelledby="facts" {
+            h2 id="facts" { (t(l, "What you should know", "Wat u moet weten", "Was Sie wissen sollten", "Ce qu'il faut savoir")) }
+            dl {
+                dt { (t(l, "Scheme", "Keurmerkschema", "Schema", "Schéma")) }
+                dd {
+                    @if let Some(s) = scheme {
+                        a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " (s.title)
+                    } @else { (d.certificate.scheme) }
+                }
+                dt { (t(l, "Level", "Niveau", "Stufe", "Niveau")) }
+                dd {
+                    @if let Some(lv) = level {
+                        strong { (lv.name) } ". " (lv.description)
+                    } @else { (d.certificate.level) }
+                }
+                dt { (t(l, "Valid until", "Geldig tot", "Gültig bis", "Valable jusqu'au")) }
+                dd { (date(l, r.valid_until)) }
+                dt { (t(l, "Security updates until", "Beveiligingsupdates tot", "Sicherheitsupdates bis", "Mises à jour de sécurité jusqu'au")) }
+                dd {
+                    @match r.support_until {
+                        Some(s) => (date(l, s)),
+                        None => (t(l, "The maker has not said.", "De fabrikant heeft dit niet bekendgemaakt.", "Der Hersteller hat das nicht angegeben.", "Le fabricant ne l'a pas indiqué.")),
+                    }
+                }
+                dt { (t(l, "Latest security update", "Nieuwste beveiligingsupdate", "Neuestes Sicherheitsupdate", "Dernière mise à jour de sécurité")) }
+                dd {
+                    @match &r.latest_security_update {
+                        Some(v) => {
+                            (t(l, "Version", "Versie", "Version", "Version")) " " strong { (v.version) } " (" (date(l, v.released_on)) "). "
+                            (t(l, "Make sure your device has this version or a newer one.", "Zorg dat uw apparaat deze versie of een nieuwere heeft.", "Sorgen Sie dafür, dass Ihr Gerät diese oder eine neuere Version hat.", "Vérifiez que votre appareil a cette version ou une plus récente."))
+                        }
+                        None => (t(l, "None published yet.", "Nog geen gepubliceerd.", "Noch keines veröffentlicht.", "Aucune publiée pour l'instant.")),
+                    }
+                }
+                dt { (t(l, "Known security problems", "Bekende beveiligingsproblemen", "Bekannte Sicherheitsprobleme", "Problèmes de sécurité connus")) }
+                dd { (vulnerabilities(l, r)) }
+            }
+        }
+        section aria-labelledby="deps" {
+            h2 id="deps" { (t(l, "Services this product needs", "Diensten die dit product nodig heeft", "Dienste, die dieses Produkt braucht", "Services dont ce produit a besoin")) }
+            @if r.dependencies.is_empty() {
+                p { (t(l, "The maker lists no online services this product depends on.", "De fabrikant noemt geen onlinediensten waar dit product van afhangt.", "Der Hersteller nennt keine Online-Dienste, von denen dieses Produkt abhängt.", "Le fabricant n'indique aucun service en ligne dont ce produit dépend.")) }
+            } @else {
+                ul {
+                    @for dep in &r.dependencies {
+                        li {
+                            strong { (dep.service) } " (" (dependency_kind(l, dep.kind)) ", " (dep.provider) "): "
+                            @match &dep.certificate {
+                                Some(c) => {
+                                    @if dep.ok { (t(l, "has a valid label", "heeft een geldig label", "hat ein gültiges Kennzeichen", "a un label valide")) }
+                                    @else { (t(l, "its label is not valid now", "het label is nu niet geldig", "sein Kennzeichen ist derzeit nicht gültig", "son label n'est pas valide actuellement")) }
+                                    " – " a href=(href(&format!("/c/{c}"), l)) { (c) }
+                                }
+                                None => (t(l, "has no label", "heeft geen label", "hat kein Kennzeichen", "n'a pas de label")),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="history" {
+            h2 id="history" { (t(l, "History", "Geschiedenis", "Verlauf", "Historique")) }
+            ol {
+                @for e in d.events.iter().rev() {
+                    li { (date(l, e.at.date_naive())) ": " (event_words(l, e)) }
+                }
+            }
+        }
+        section aria-labelledby="verify" {
+            h2 id="verify" { (t(l, "Checking this page", "Deze pagina controleren", "Diese Seite prüfen", "Vérifier cette page")) }
+            p {
+                (t(l, "Every change to this label is recorded in a public, tamper-evident log. Machines can read the same status at",
+                   "Elke wijziging van dit label wordt vastgelegd in een openbaar logboek dat niet ongemerkt te veranderen is. Computers kunnen dezelfde status lezen op",
+                   "Jede Änderung dieses Kennzeichens wird in einem öffentlichen, fälschungssicheren Protokoll festgehalten. Maschinen lesen denselben Status unter",
+                   "Chaque changement de ce label est inscrit dans un journal public infalsifiable. Les machines peuvent lire le même statut à"))
+                " " a href=(format!("/api/v1/certificates/{id}/status?lang={}", l.tag())) { code { "/api/v1/certificates/" (id) "/status" } } "."
+            }
+        }
+        section aria-labelledby="complain" {
+            h2 id="complain" { (t(l, "Something wrong?", "Klopt er iets niet?", "Stimmt etwas nicht?", "Un problème ?")) }
+            p {
+                a href=(href(&format!("/c/{id}/complaint"), l)) {
+                    (t(l, "File a complaint with the national authority", "Dien een klacht in bij de nationale toezichthouder", "Beschwerde bei der nationalen Behörde einreichen", "Déposer une plainte auprès de l'autorité nationale"))
+                }
+            }
+        }
+    };
+    page(StatusCode::OK, l, layout(l, &title, &here, body))
+}
+
+fn status_box(l: Lang, r: &StatusReport) -> Markup {
+    let s: LabelStatus = r.status;
+    html! {
+        section class=(format!("status status-{}", s.as_str())) aria-labelledby="status" {
+            h2 id="status" { (t(l, "Status: ", "Status: ", "Status: ", "Statut : ")) (s.title(l)) }
+            p { (s.explanation(l)) }
+            @if !r.reasons.is_empty() {
+                ul {
+                    @for reason in &r.reasons { li { (reason.text(l)) } }
+                }
+            }
+            p.muted { (t(l, "Checked just now", "Zojuist gecontroleerd", "Gerade eben geprüft", "Vérifié à l'instant")) " (" (r.evaluated_at.format("%Y-%m-%d %H:%M UTC")) ")." }
+        }
+    }
+}
+
+fn issuer_box(
+    l: Lang,
+    kind: IssuerKind,
+    issuer: Option<&Organisation>,
+    authority: Option<&Organisation>,
+) -> Markup {
+    let third = kind == IssuerKind::ThirdParty;
+    let class = if third {
+        "issuer issuer-third_party"
+    } else {
+        "issuer issuer-self"
+    };
+    html! {
+        section class=(class) aria-labelledby="who" {
+            h2 id="who" {
+                span.badge {
+                    @if third { "✔ " (t(l, "Tested independently", "Onafhankelijk getest", "Unabhängig geprüft", "Testé de manière indépendante")) }
+                    @else { "✎ " (t(l, "Declared by the maker", "Verklaard door de fabrikant", "Vom Hersteller erklärt", "Déclaré par le fabricant")) }
+                }
+            }
+            @if third {
+                p {
+                    (t(l, "An independent testing body checked this product:", "Een onafhankelijke keuringsinstantie heeft dit product gecontroleerd:", "Eine unabhängige Prüfstelle hat dieses Produkt geprüft:", "Un organisme indépendant a contrôlé ce produit :"))
+                    " " strong { (issuer.map_or("?", |o| o.name.as_str())) }
+                    @if let Some(o) = issuer { " (" (o.member_state) ")" } "."
+                }
+            } @else {
+                p {
+                    (t(l, "The maker checked this product itself and declares that it meets the requirements. No independent body tested it.",
+                       "De fabrikant heeft dit product zelf gecontroleerd en verklaart dat het aan de eisen voldoet. Geen onafhankelijke instantie heeft het getest.",
+                       "Der Hersteller hat dieses Produkt selbst geprüft und erklärt, dass es die Anforderungen erfüllt. Keine unabhängige Stelle hat es geprüft.",
+                       "Le fabricant a contrôlé ce produit lui-même et déclare qu'il respecte les exigences. Aucun organisme indépendant ne l'a testé."))
+                }
+            }
+            @if let Some(a) = authority {
+                p {
+                    (t(l, "Supervised by the national authority", "Toezicht door de nationale toezichthouder", "Beaufsichtigt von der nationalen Behörde", "Sous le contrôle de l'autorité nationale"))
+                    " " strong { (a.name) } " (" (a.member_state) ")."
+                }
+            }
+        }
+    }
+}
+
+fn vulnerabilities(l: Lang, r: &StatusReport) -> Markup {
+    let total: usize = r.open_vulnerabilities.values().sum();
+    if total == 0 {
+        return html! { (t(l, "No known security problems are waiting for a fix.", "Er wachten geen bekende beveiligingsproblemen op een oplossing.", "Es warten keine bekannten Sicherheitsprobleme auf eine Behebung.", "Aucun problème de sécurité connu n'attend de correctif.")) };
+    }
+    html! {
+        (total) " " (t(l, "known security problem(s) are not fixed yet:", "bekend(e) beveiligingsproblem(en) nog niet opgelost:", "bekannte(s) Sicherheitsproblem(e) noch nicht behoben:", "problème(s) de sécurité connu(s) pas encore corrigé(s) :"))
+        " "
+        @for (i, (sev, n)) in r.open_vulnerabilities.iter().filter(|(_, n)| **n > 0).enumerate() {
+            @if i > 0 { ", " }
+            (n) " " (severity(l, *sev))
+        }
+        "."
+    }
+}
+
+fn severity(l: Lang, s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => t(l, "critical", "kritiek", "kritisch", "critique(s)"),
+        Severity::High => t(l, "serious", "ernstig", "schwerwiegend", "grave(s)"),
+        Severity::Medium => t(l, "moderate", "middelmatig", "mittel", "moyen(s)"),
+        Severity::Low => t(l, "minor", "klein", "gering", "mineur(s)"),
+        _ => t(
+            l,
+            "not rated",
+            "niet beoordeeld",
+            "nicht bewertet",
+            "non évalué(s)",
+        ),
+    }
+}
+
+fn dependency_kind(l: Lang, k: DependencyKind) -> &'static str {
+    match k {
+        DependencyKind::Cloud => t(
+            l,
+            "online service",
+            "onlinedienst",
+            "Online-Dienst",
+            "service en ligne",
+        ),
+        DependencyKind::Connectivity => t(
+            l,
+            "network connection",
+            "netwerkverbinding",
+            "Netzverbindung",
+            "connexion réseau",
+        ),
+        DependencyKind::MobileApp => t(
+            l,
+            "phone app",
+            "telefoon-app",
+            "Handy-App",
+            "application mobile",
+        ),
+        DependencyKind::Antivirus => t(
+            l,
+            "security service",
+            "beveiligingsdienst",
+            "Sicherheitsdienst",
+            "service de sécurité",
+        ),
+        _ => t(
+            l,
+            "other service",
+            "andere dienst",
+            "anderer Dienst",
+            "autre service",
+        ),
+    }
+}
+
+fn event_words(l: Lang, e: &Event) -> String {
+    let s = match &e.kind {
+        EventKind::Issued { .. } => t(
+            l,
+            "label issued",
+            "label uitgegeven",
+            "Kennzeichen erteilt",
+            "label délivré",
+        ),
+        EventKind::VersionCovered { version } => {
+            return format!(
+                "{} {}",
+                t(
+                    l,
+                    "security update covered: version",
+                    "beveiligingsupdate gedekt: versie",
+                    "Sicherheitsupdate abgedeckt: Version",
+                    "mise à jour de sécurité couverte : version"
+                ),
+                version.version
+            )
+        }
+        EventKind::Suspended { .. } => t(
+            l,
+            "label suspended",
+            "label geschorst",
+            "Kennzeichen ausgesetzt",
+            "label suspendu",
+        ),
+        EventKind::SuspensionExtended { .. } => t(
+            l,
+            "suspension extended",
+            "schorsing verlengd",
+            "Aussetzung verlängert",
+            "suspension prolongée",
+        ),
+        EventKind::Reinstated { .. } => t(
+            l,
+            "label valid again",
+            "label weer geldig",
+            "Kennzeichen wieder gültig",
+            "label à nouveau valide",
+        ),
+        EventKind::Withdrawn { .. } => t(
+            l,
+            "label withdrawn",
+            "label ingetrokken",
+            "Kennzeichen entzogen",
+            "label retiré",
+        ),
+        EventKind::Expired => t(
+            l,
+            "label expired",
+            "label verlopen",
+            "Kennzeichen abgelaufen",
+            "label expiré",
+        ),
+        EventKind::Superseded { .. } => t(
+            l,
+            "replaced by a newer label",
+            "vervangen door een nieuwer label",
+            "durch ein neueres Kennzeichen ersetzt",
+            "remplacé par un label plus récent",
+        ),
+        EventKind::MarkedLegacy => t(
+            l,
+            "scheme no longer issues labels",
+            "schema geeft geen labels meer uit",
+            "Schema vergibt keine Kennzeichen mehr",
+            "le schéma ne délivre plus de labels",
+        ),
+        EventKind::SupportChanged { support_until } => {
+            return format!(
+                "{} {}",
+                t(
+                    l,
+                    "security updates promised until",
+                    "beveiligingsupdates beloofd tot",
+                    "Sicherheitsupdates zugesagt bis",
+                    "mises à jour promises jusqu'au"
+                ),
+                date(l, *support_until)
+            )
+        }
+        EventKind::DependencyDeclared { .. } => t(
+            l,
+            "service dependency declared",
+            "afhankelijke dienst gemeld",
+            "abhängiger Dienst gemeldet",
+            "service dont il dépend déclaré",
+        ),
+        EventKind::DependencyStatusChanged { .. } => t(
+            l,
+            "status of a needed service changed",
+            "status van een benodigde dienst gewijzigd",
+            "Status eines benötigten Dienstes geändert",
+            "statut d'un service nécessaire modifié",
+        ),
+        EventKind::DependencyRemoved { .. } => t(
+            l,
+            "service dependency removed",
+            "afhankelijke dienst verwijderd",
+            "abhängiger Dienst entfernt",
+            "service retiré",
+        ),
+        EventKind::VulnerabilityMatched { .. } => t(
+            l,
+            "security problem found",
+            "beveiligingsprobleem gevonden",
+            "Sicherheitsproblem gefunden",
+            "problème de sécurité trouvé",
+        ),
+        EventKind::VulnerabilityResolved { .. } => t(
+            l,
+            "security problem fixed",
+            "beveiligingsprobleem opgelost",
+            "Sicherheitsproblem behoben",
+            "problème de sécurité corrigé",
+        ),
+        #[allow(unreachable_patterns)]
+        _ => e.kind.name(),
+    };
+    s.to_owned()
+}

@@ -1,0 +1,206 @@
+//! Home with search, the scheme pages, and "what does this label mean".
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use keurmerk_domain::ids::{CertificateId, SchemeId};
+use keurmerk_store::ProductFilter;
+use maud::html;
+use serde::Deserialize;
+
+use super::{error_page, href, lang_of, layout, page, t, PageLang};
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SearchQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+pub(crate) async fn get_home_page(
+    State(state): State<AppState>,
+    Query(q): Query<SearchQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(
+        &PageLang {
+            lang: q.lang.clone(),
+        },
+        &headers,
+    );
+    let text =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 200);
+    // A certificate id goes straight to its page.
+    let cert = text
+        .and_then(|s| s.to_ascii_uppercase().parse::<CertificateId>().ok())
+        .filter(|_| text.is_some_and(|s| s.to_ascii_uppercase().starts_with("KM-")));
+    let mut cert_found = None;
+    if let Some(c) = cert {
+        if state.registry.status(&c).await.is_ok() {
+            cert_found = Some(c);
+        }
+    }
+    let results = match text {
+        Some(s) => state
+            .registry
+            .search_products(&ProductFilter {
+                text: Some(s.to_owned()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let body = html! {
+        h1 { (t(l, "Check a cybersecurity label", "Controleer een cyberbeveiligingslabel", "Cybersicherheitskennzeichen prüfen", "Vérifier un label de cybersécurité")) }
+        p { (t(l, "Find out whether a connected product is still safe to use: is its label valid, does the maker still fix security problems, and who checked it.",
+               "Kijk of een verbonden product nog veilig te gebruiken is: is het label geldig, lost de fabrikant beveiligingsproblemen nog op, en wie heeft het gecontroleerd.",
+               "Finden Sie heraus, ob ein vernetztes Produkt noch sicher ist: Ist sein Kennzeichen gültig, behebt der Hersteller noch Sicherheitsprobleme, und wer hat es geprüft.",
+               "Vérifiez si un produit connecté est encore sûr : son label est-il valide, le fabricant corrige-t-il encore les problèmes de sécurité, et qui l'a contrôlé.")) }
+        form role="search" method="get" action="/" {
+            input type="hidden" name="lang" value=(l.tag());
+            label for="q" { (t(l, "Product name, model, maker or label number", "Productnaam, model, fabrikant of labelnummer", "Produktname, Modell, Hersteller oder Kennzeichennummer", "Nom du produit, modèle, fabricant ou numéro de label")) }
+            input type="search" id="q" name="q" value=(text.unwrap_or("")) maxlength="200";
+            button type="submit" { (t(l, "Search", "Zoeken", "Suchen", "Rechercher")) }
+        }
+        @if let Some(c) = &cert_found {
+            p { (t(l, "Label found:", "Label gevonden:", "Kennzeichen gefunden:", "Label trouvé :")) " " a href=(href(&format!("/c/{c}"), l)) { (c) } }
+        }
+        @if let Some(s) = text {
+            section aria-labelledby="results" {
+                h2 id="results" { (t(l, "Results for", "Resultaten voor", "Ergebnisse für", "Résultats pour")) " “" (s) "”" }
+                @if results.is_empty() && cert_found.is_none() {
+                    p { (t(l, "Nothing found. Check the spelling, or try the model number printed on the product.", "Niets gevonden. Controleer de spelling, of probeer het modelnummer op het product.", "Nichts gefunden. Prüfen Sie die Schreibweise oder versuchen Sie die Modellnummer auf dem Produkt.", "Aucun résultat. Vérifiez l'orthographe ou essayez le numéro de modèle imprimé sur le produit.")) }
+                } @else {
+                    ul {
+                        @for p in &results {
+                            li { a href=(href(&format!("/products/{}", p.id), l)) { (p.name) " " (p.model) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let title = t(l, "Search", "Zoeken", "Suchen", "Rechercher");
+    page(StatusCode::OK, l, layout(l, title, "/", body))
+}
+
+pub(crate) async fn get_schemes_page(
+    State(state): State<AppState>,
+    Query(q): Query<PageLang>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(&q, &headers);
+    let body = html! {
+        h1 { (t(l, "Schemes", "Keurmerkschema's", "Zertifizierungsschemata", "Schémas")) }
+        p { (t(l, "A scheme is the rulebook a label is checked against. Descriptions are in English.",
+               "Een schema is het regelboek waartegen een label wordt gecontroleerd. De beschrijvingen zijn in het Engels.",
+               "Ein Schema ist das Regelwerk, nach dem ein Kennzeichen geprüft wird. Die Beschreibungen sind auf Englisch.",
+               "Un schéma est le règlement au regard duquel un label est vérifié. Les descriptions sont en anglais.")) }
+        ul {
+            @for s in state.registry.catalogue().iter() {
+                li { a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " span lang="en" { (s.title) } }
+            }
+        }
+    };
+    let title = t(
+        l,
+        "Schemes",
+        "Keurmerkschema's",
+        "Zertifizierungsschemata",
+        "Schémas",
+    );
+    page(StatusCode::OK, l, layout(l, title, "/schemes", body))
+}
+
+pub(crate) async fn get_scheme_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PageLang>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(&q, &headers);
+    let here = format!("/schemes/{id}");
+    let Some(s) = id
+        .parse::<SchemeId>()
+        .ok()
+        .and_then(|id| state.registry.catalogue().get(&id))
+    else {
+        return error_page(l, StatusCode::NOT_FOUND, &here);
+    };
+    let body = html! {
+        h1 { (s.short_name) }
+        p lang="en" { strong { (s.title) } ". " (s.description) }
+        p { (t(l, "Owner:", "Eigenaar:", "Eigentümer:", "Propriétaire :")) " " (s.owner) }
+        @if s.third_party_only {
+            p { (t(l, "Only an independent testing body may issue labels under this scheme.", "Onder dit schema mag alleen een onafhankelijke keuringsinstantie labels uitgeven.", "Nach diesem Schema darf nur eine unabhängige Prüfstelle Kennzeichen vergeben.", "Seul un organisme indépendant peut délivrer des labels selon ce schéma.")) }
+        }
+        h2 { (t(l, "Levels", "Niveaus", "Stufen", "Niveaux")) }
+        @for lv in &s.levels {
+            h3 { (lv.name) }
+            p lang="en" { (lv.description) }
+            p {
+                @if lv.self_assessment {
+                    (t(l, "Who may give this label: the maker itself (self-declared) or an independent testing body.", "Wie dit label mag geven: de fabrikant zelf (eigen verklaring) of een onafhankelijke keuringsinstantie.", "Wer dieses Kennzeichen vergeben darf: der Hersteller selbst (Eigenerklärung) oder eine unabhängige Prüfstelle.", "Qui peut délivrer ce label : le fabricant lui-même (autodéclaration) ou un organisme indépendant."))
+                } @else {
+                    (t(l, "Who may give this label: only an independent testing body authorised by a national authority.", "Wie dit label mag geven: alleen een onafhankelijke keuringsinstantie die een nationale toezichthouder heeft aangewezen.", "Wer dieses Kennzeichen vergeben darf: nur eine von einer nationalen Behörde zugelassene unabhängige Prüfstelle.", "Qui peut délivrer ce label : uniquement un organisme indépendant agréé par une autorité nationale."))
+                }
+                @if lv.authority_approval {
+                    " " (t(l, "The national authority must also approve each label.", "De nationale toezichthouder moet elk label ook goedkeuren.", "Die nationale Behörde muss außerdem jedes Kennzeichen genehmigen.", "L'autorité nationale doit aussi approuver chaque label."))
+                }
+            }
+            details {
+                summary { (t(l, "Requirements checked at this level", "Eisen die op dit niveau worden gecontroleerd", "Auf dieser Stufe geprüfte Anforderungen", "Exigences vérifiées à ce niveau")) }
+                ul lang="en" {
+                    @for r in s.required_at(lv) { li { code { (r.id) } " " (r.title) } }
+                }
+            }
+        }
+    };
+    page(StatusCode::OK, l, layout(l, &s.short_name, &here, body))
+}
+
+pub(crate) async fn get_about_page(Query(q): Query<PageLang>, headers: HeaderMap) -> Response {
+    let l = lang_of(&q, &headers);
+    let title = t(
+        l,
+        "What does the label mean?",
+        "Wat betekent het label?",
+        "Was bedeutet das Kennzeichen?",
+        "Que signifie le label ?",
+    );
+    let body = html! {
+        h1 { (title) }
+        p { (t(l, "The cybersecurity label tells you that a connected product – a camera, a smart plug, a router, an app – was checked against security rules, and whether it still meets them today.",
+               "Het cyberbeveiligingslabel vertelt u dat een verbonden product – een camera, een slimme stekker, een router, een app – is gecontroleerd op beveiligingsregels, en of het daar vandaag nog aan voldoet.",
+               "Das Cybersicherheitskennzeichen sagt Ihnen, dass ein vernetztes Produkt – eine Kamera, eine smarte Steckdose, ein Router, eine App – nach Sicherheitsregeln geprüft wurde und ob es sie heute noch erfüllt.",
+               "Le label de cybersécurité vous indique qu'un produit connecté – caméra, prise connectée, routeur, application – a été contrôlé selon des règles de sécurité, et s'il les respecte encore aujourd'hui.")) }
+        h2 { (t(l, "Scan it: the status is live", "Scan het: de status is actueel", "Scannen Sie es: der Status ist aktuell", "Scannez-le : le statut est en direct")) }
+        p { (t(l, "The QR code on the label opens a page in this register. It shows whether the label is valid now, whether the maker still provides security updates, and whether known security problems are waiting for a fix. A label can be suspended or withdrawn after it was printed; the page always tells the truth of today.",
+               "De QR-code op het label opent een pagina in dit register. Die laat zien of het label nu geldig is, of de fabrikant nog beveiligingsupdates levert en of er bekende beveiligingsproblemen op een oplossing wachten. Een label kan na het drukken worden geschorst of ingetrokken; de pagina vertelt altijd hoe het vandaag is.",
+               "Der QR-Code auf dem Kennzeichen öffnet eine Seite in diesem Register. Sie zeigt, ob das Kennzeichen jetzt gültig ist, ob der Hersteller noch Sicherheitsupdates liefert und ob bekannte Sicherheitsprobleme auf eine Behebung warten. Ein Kennzeichen kann nach dem Druck ausgesetzt oder entzogen werden; die Seite zeigt immer den heutigen Stand.",
+               "Le code QR du label ouvre une page de ce registre. Elle montre si le label est valide maintenant, si le fabricant fournit encore des mises à jour de sécurité et si des problèmes connus attendent un correctif. Un label peut être suspendu ou retiré après son impression ; la page dit toujours ce qu'il en est aujourd'hui.")) }
+        h2 { (t(l, "Declared by the maker, or tested independently", "Verklaard door de fabrikant, of onafhankelijk getest", "Vom Hersteller erklärt oder unabhängig geprüft", "Déclaré par le fabricant ou testé de manière indépendante")) }
+        p { (t(l, "For simple products at the lowest level, the maker may check its own product and declare that it meets the rules. For higher levels, an independent testing body, supervised by a national authority, must test it. The page of every label says clearly which of the two it is.",
+               "Bij eenvoudige producten op het laagste niveau mag de fabrikant zijn eigen product controleren en verklaren dat het aan de regels voldoet. Voor hogere niveaus moet een onafhankelijke keuringsinstantie het testen, onder toezicht van een nationale toezichthouder. De pagina van elk label zegt duidelijk welke van de twee het is.",
+               "Bei einfachen Produkten auf der niedrigsten Stufe darf der Hersteller sein Produkt selbst prüfen und erklären, dass es die Regeln erfüllt. Für höhere Stufen muss eine unabhängige Prüfstelle unter Aufsicht einer nationalen Behörde es testen. Die Seite jedes Kennzeichens sagt klar, was davon zutrifft.",
+               "Pour les produits simples au niveau le plus bas, le fabricant peut contrôler son propre produit et déclarer qu'il respecte les règles. Pour les niveaux supérieurs, un organisme indépendant, contrôlé par une autorité nationale, doit le tester. La page de chaque label indique clairement de quel cas il s'agit.")) }
+        h2 { (t(l, "How is this different from the CE marking?", "Wat is het verschil met de CE-markering?", "Was ist der Unterschied zur CE-Kennzeichnung?", "Quelle différence avec le marquage CE ?")) }
+        p { (t(l, "The CE marking is the maker's own statement that a product may be sold in the EU because it meets the laws that apply to it. It is printed once and never changes, and you cannot look up its status. This label is about cybersecurity only, says who checked the product, and is live: you can see today whether it is still valid and until when the product gets security updates.",
+               "De CE-markering is de eigen verklaring van de fabrikant dat een product in de EU verkocht mag worden omdat het aan de geldende wetten voldoet. Ze wordt één keer gedrukt en verandert nooit, en u kunt de status niet opzoeken. Dit label gaat alleen over cyberbeveiliging, zegt wie het product heeft gecontroleerd en is actueel: u ziet vandaag of het nog geldig is en tot wanneer het product beveiligingsupdates krijgt.",
+               "Die CE-Kennzeichnung ist die eigene Erklärung des Herstellers, dass ein Produkt in der EU verkauft werden darf, weil es die geltenden Gesetze erfüllt. Sie wird einmal gedruckt, ändert sich nie, und ihr Status lässt sich nicht nachschlagen. Dieses Kennzeichen betrifft nur die Cybersicherheit, sagt, wer das Produkt geprüft hat, und ist aktuell: Sie sehen heute, ob es noch gültig ist und bis wann das Produkt Sicherheitsupdates erhält.",
+               "Le marquage CE est la déclaration du fabricant qu'un produit peut être vendu dans l'UE parce qu'il respecte les lois applicables. Il est imprimé une fois, ne change jamais et son statut ne peut pas être consulté. Ce label concerne uniquement la cybersécurité, indique qui a contrôlé le produit et est en direct : vous voyez aujourd'hui s'il est encore valide et jusqu'à quand le produit reçoit des mises à jour de sécurité.")) }
+        h2 { (t(l, "What the colours mean", "Wat de kleuren betekenen", "Was die Farben bedeuten", "Ce que signifient les couleurs")) }
+        ul {
+            li { strong { (t(l, "Valid", "Geldig", "Gültig", "Valide")) } " – " (t(l, "all is well.", "alles is in orde.", "alles in Ordnung.", "tout va bien.")) }
+            li { strong { (t(l, "Attention", "Let op", "Achtung", "Attention")) } " – " (t(l, "still valid, but something needs action, such as installing an update.", "nog geldig, maar er moet iets gebeuren, zoals een update installeren.", "noch gültig, aber etwas ist zu tun, etwa ein Update installieren.", "encore valide, mais une action est nécessaire, comme installer une mise à jour.")) }
+            li { strong { (t(l, "Suspended, withdrawn, expired", "Geschorst, ingetrokken, verlopen", "Ausgesetzt, entzogen, abgelaufen", "Suspendu, retiré, expiré")) } " – " (t(l, "do not rely on the label.", "vertrouw niet op het label.", "verlassen Sie sich nicht auf das Kennzeichen.", "ne vous fiez pas au label.")) }
+        }
+    };
+    page(StatusCode::OK, l, layout(l, title, "/about", body))
+}

@@ -1,0 +1,351 @@
+//! Every write endpoint × role: allowed, 401 without a token, 403 with a role that may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use axum::http::StatusCode;
+use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
+use keurmerk_domain::lifecycle::State;
+use keurmerk_store::{CertificateFilter, ProductFilter};
+use serde_json::{json, Value};
+use support::app;
+
+fn all_pass(
+    reg: &keurmerk_service::Registry<keurmerk_store::SqlStore>,
+    scheme: &str,
+    level: &str,
+) -> Value {
+    let s = reg
+        .catalogue()
+        .get(&SchemeId::new(scheme).unwrap())
+        .unwrap();
+    let l = s.level(&LevelId::new(level).unwrap()).unwrap();
+    let mut m = serde_json::Map::new();
+    for r in s.required_at(l) {
+        m.insert(r.id.clone(), json!({"verdict": "pass"}));
+    }
+    Value::Object(m)
+}
+
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    uri: String,
+    body: Option<Value>,
+    denied: &'static str,
+    allowed: Option<(&'static str, StatusCode)>,
+}
+
+#[tokio::test]
+async fn every_write_endpoint_by_role() {
+    let a = app().await;
+    let reg = &a.reg;
+    let hh_products = reg
+        .search_products(&ProductFilter {
+            manufacturer: Some(OrgId::new("holland-home").unwrap()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let product = hh_products[0].id.clone();
+    let version = reg.product_details(&product).await.unwrap().versions[0]
+        .id
+        .clone();
+    let certs = reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap();
+    let suspended = certs.iter().find(|c| c.state == State::Suspended).unwrap();
+    let authority = suspended.authority.clone().unwrap();
+    let valid = certs
+        .iter()
+        .find(|c| {
+            c.state == State::Active
+                && c.authority.as_ref() == Some(&authority)
+                && c.id != suspended.id
+        })
+        .unwrap();
+    // A self-assessment of holland-home to certify.
+    let asm = a
+        .call(
+            "POST",
+            "/api/v1/assessments",
+            Some(&a.token("holland-home").await),
+            Some(
+                json!({"product": product, "version": version, "scheme": "eu-iot", "level": "basic",
+                        "verdicts": all_pass(reg, "eu-iot", "basic")}),
+            ),
+        )
+        .await;
+    assert_eq!(asm.status, StatusCode::CREATED, "{}", asm.text);
+    let asm_id = asm.json()["id"].as_str().unwrap().to_owned();
+    let doomed_token = a
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            Some(&a.token("enisa").await),
+            Some(json!({"org": "brightcam"})),
+        )
+        .await;
+    let doomed = doomed_token.json()["id"].as_str().unwrap().to_owned();
+
+    let cases = vec![
+        Case {
+            name: "register organisation",
+            method: "POST",
+            uri: "/api/v1/organisations".into(),
+            body: Some(
+                json!({"id": "new-maker", "name": "New Maker", "role": "manufacturer", "member_state": "NL"}),
+            ),
+            denied: "holland-home",
+            allowed: Some(("enisa", StatusCode::CREATED)),
+        },
+        Case {
+            name: "authorise body",
+            method: "POST",
+            uri: "/api/v1/authorisations".into(),
+            body: Some(json!({"body": "delta-testlab", "scheme": "eucc", "level": "substantial"})),
+            denied: "delta-testlab",
+            allowed: Some(("nl-rdi", StatusCode::CREATED)),
+        },
+        Case {
+            name: "revoke authorisation",
+            method: "DELETE",
+            uri: "/api/v1/authorisations/delta-testlab/eucc/substantial".into(),
+            body: None,
+            denied: "holland-home",
+            allowed: Some(("nl-rdi", StatusCode::OK)),
+        },
+        Case {
+            name: "register product",
+            method: "POST",
+            uri: "/api/v1/products".into(),
+            body: Some(json!({"name": "Smart Plug", "model": "SP-1", "category": "smart_plug"})),
+            denied: "delta-testlab",
+            allowed: Some(("holland-home", StatusCode::CREATED)),
+        },
+        Case {
+            name: "add version",
+            method: "POST",
+            uri: format!("/api/v1/products/{product}/versions"),
+            body: Some(
+                json!({"version": "9.9.9", "released_on": "2026-01-01", "security_update": false}),
+            ),
+            denied: "brightcam",
+            allowed: Some(("holland-home", StatusCode::CREATED)),
+        },
+        Case {
+            name: "set support",
+            method: "PUT",
+            uri: format!("/api/v1/products/{product}/support"),
+            body: Some(
+                json!({"support_until": "2040-12-31", "update_policy": "automatic", "vulnerability_contact": "security@hh.example"}),
+            ),
+            denied: "nl-rdi",
+            allowed: Some(("holland-home", StatusCode::OK)),
+        },
+        Case {
+            name: "add dependency",
+            method: "POST",
+            uri: format!("/api/v1/products/{product}/dependencies"),
+            body: Some(
+                json!({"kind": "mobile_app", "provider": "Holland Home", "service": "HH App"}),
+            ),
+            denied: "enisa",
+            allowed: Some(("holland-home", StatusCode::CREATED)),
+        },
+        Case {
+            name: "record assessment",
+            method: "POST",
+            uri: "/api/v1/assessments".into(),
+            body: Some(
+                json!({"product": product, "version": version, "scheme": "eu-iot", "level": "basic", "verdicts": {}}),
+            ),
+            denied: "nl-rdi",
+            allowed: None,
+        },
+        Case {
+            name: "approve assessment",
+            method: "POST",
+            uri: format!("/api/v1/assessments/{asm_id}/approve"),
+            body: None,
+            denied: "holland-home",
+            allowed: None,
+        },
+        Case {
+            name: "certify",
+            method: "POST",
+            uri: format!("/api/v1/assessments/{asm_id}/certify"),
+            body: None,
+            denied: "delta-testlab",
+            allowed: Some(("holland-home", StatusCode::CREATED)),
+        },
+        Case {
+            name: "suspend",
+            method: "POST",
+            uri: format!("/api/v1/certificates/{}/suspend", valid.id),
+            body: Some(json!({"reason": "Checking a report"})),
+            denied: "brightcam",
+            allowed: Some((authority_str(&authority), StatusCode::OK)),
+        },
+        Case {
+            name: "extend suspension",
+            method: "POST",
+            uri: format!("/api/v1/certificates/{}/extend-suspension", suspended.id),
+            body: Some(
+                json!({"reason": "Still checking", "until": (chrono::Utc::now().date_naive() + chrono::Days::new(20)).to_string()}),
+            ),
+            denied: "brightcam",
+            allowed: None,
+        },
+        Case {
+            name: "reinstate",
+            method: "POST",
+            uri: format!("/api/v1/certificates/{}/reinstate", suspended.id),
+            body: Some(json!({"reason": "Fixed"})),
+            denied: "brightcam",
+            allowed: Some((authority_str(&authority), StatusCode::OK)),
+        },
+        Case {
+            name: "withdraw",
+            method: "POST",
+            uri: format!("/api/v1/certificates/{}/withdraw", valid.id),
+            body: Some(json!({"reason": "No longer meets the rules"})),
+            denied: "nordlock",
+            allowed: Some((authority_str(&authority), StatusCode::OK)),
+        },
+        Case {
+            name: "create token",
+            method: "POST",
+            uri: "/api/v1/tokens".into(),
+            body: Some(json!({"org": "holland-home"})),
+            denied: "nl-rdi",
+            allowed: Some(("enisa", StatusCode::CREATED)),
+        },
+        Case {
+            name: "revoke token",
+            method: "DELETE",
+            uri: format!("/api/v1/tokens/{doomed}"),
+            body: None,
+            denied: "holland-home",
+            allowed: Some(("enisa", StatusCode::OK)),
+        },
+    ];
+    for c in &cases {
+        let none = a.call(c.method, &c.uri, None, c.body.clone()).await;
+        assert_eq!(
+            none.status,
+            StatusCode::UNAUTHORIZED,
+            "{}: no token: {}",
+            c.name,
+            none.text
+        );
+        assert!(none.headers.contains_key("www-authenticate"), "{}", c.name);
+        assert_eq!(none.json()["error"]["code"], "unauthorized");
+        let bad = a.call(c.method, &c.uri, Some("kmt_TOK-000001_0000000000000000000000000000000000000000000000000000000000000000"), c.body.clone()).await;
+        assert_eq!(
+            bad.status,
+            StatusCode::UNAUTHORIZED,
+            "{}: wrong secret",
+            c.name
+        );
+        let denied = a
+            .call(
+                c.method,
+                &c.uri,
+                Some(&a.token(c.denied).await),
+                c.body.clone(),
+            )
+            .await;
+        assert_eq!(
+            denied.status,
+            StatusCode::FORBIDDEN,
+            "{} as {}: {}",
+            c.name,
+            c.denied,
+            denied.text
+        );
+        assert_eq!(denied.json()["error"]["code"], "forbidden");
+        if let Some((who, code)) = c.allowed {
+            let ok = a
+                .call(c.method, &c.uri, Some(&a.token(who).await), c.body.clone())
+                .await;
+            assert_eq!(ok.status, code, "{} as {who}: {}", c.name, ok.text);
+        }
+    }
+    // Reads for authorities and the operator only.
+    for (uri, allowed, denied) in [
+        ("/api/v1/audit", "nl-rdi", "holland-home"),
+        ("/api/v1/complaints", "nl-rdi", "brightcam"),
+        ("/api/v1/tokens", "enisa", "nl-rdi"),
+    ] {
+        assert_eq!(
+            a.get_as(uri, None).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+        assert_eq!(
+            a.get_as(uri, Some(&a.token(denied).await)).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+        assert_eq!(
+            a.get_as(uri, Some(&a.token(allowed).await)).await.status,
+            StatusCode::OK,
+            "{uri}"
+        );
+    }
+    // The audit trail records the API writes, attributed to the token's organisation.
+    let audit = a
+        .get_as("/api/v1/audit?limit=200", Some(&a.token("enisa").await))
+        .await
+        .json();
+    let items = audit["items"].as_array().unwrap();
+    assert!(items
+        .iter()
+        .any(|e| e["action"] == "product.register" && e["actor"] == "holland-home"));
+    assert!(items
+        .iter()
+        .any(|e| e["action"] == "token.revoke" && e["actor"] == "enisa"));
+}
+
+fn authority_str(a: &OrgId) -> &'static str {
+    match a.as_str() {
+        "nl-rdi" => "nl-rdi",
+        "de-bsi" => "de-bsi",
+        other => panic!("unexpected authority {other}"),
+    }
+}
+
+#[tokio::test]
+async fn revoked_tokens_stop_working() {
+    let a = app().await;
+    let op = a.token("enisa").await;
+    let created = a
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            Some(&op),
+            Some(json!({"org": "holland-home", "name": "ci"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let body = created.json();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(body.get("secret_sha256").is_none());
+    let who = a.get_as("/api/v1/whoami", Some(&secret)).await;
+    assert_eq!(who.json()["id"], "holland-home");
+    let id = body["id"].as_str().unwrap();
+    assert_eq!(
+        a.call("DELETE", &format!("/api/v1/tokens/{id}"), Some(&op), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let after = a.get_as("/api/v1/whoami", Some(&secret)).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // Listing never shows hashes.
+    let list = a.get_as("/api/v1/tokens", Some(&op)).await;
+    assert!(!list.text.contains("sha256"));
+}

@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use keurmerk_domain::ids::OrgId;
+use keurmerk_domain::scheme::Catalogue;
+use keurmerk_server::auth::Secret;
+use keurmerk_server::{router, AppState};
+use keurmerk_service::{demo, Registry, SystemClock, TokenAdmin};
+use keurmerk_store::SqlStore;
+use tower::ServiceExt;
+
+pub const SCHEMES: [(&str, &str); 6] = [
+    (
+        "eu-iot.toml",
+        include_str!("../../../../schemes/eu-iot.toml"),
+    ),
+    ("eucc.toml", include_str!("../../../../schemes/eucc.toml")),
+    (
+        "de-bsi-itsik.toml",
+        include_str!("../../../../schemes/de-bsi-itsik.toml"),
+    ),
+    (
+        "sg-cls.toml",
+        include_str!("../../../../schemes/sg-cls.toml"),
+    ),
+    (
+        "fi-traficom.toml",
+        include_str!("../../../../schemes/fi-traficom.toml"),
+    ),
+    (
+        "uk-psti.toml",
+        include_str!("../../../../schemes/uk-psti.toml"),
+    ),
+];
+
+pub struct App {
+    pub router: axum::Router,
+    pub reg: Registry<SqlStore>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
+        .await
+        .unwrap();
+    let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
+    demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let reg = Registry::new(store, catalogue, Arc::new(SystemClock));
+    App {
+        router: router(AppState {
+            registry: Arc::new(reg.clone()),
+        }),
+        reg,
+        _dir: dir,
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl App {
+    pub async fn token(&self, org: &str) -> String {
+        let s = Secret::generate();
+        let t = self
+            .reg
+            .create_token(
+                TokenAdmin::Local,
+                &OrgId::new(org).unwrap(),
+                "test",
+                s.sha256(),
+            )
+            .await
+            .unwrap();
+        s.bearer(&t.id)
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Answer {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_as(&self, uri: &str, token: Option<&str>) -> Answer {
+        let mut r = Request::get(uri);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        self.send(r.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Answer {
+        let mut r = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                r = r.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(r.body(body).unwrap()).await
+    }
+}
