@@ -75,6 +75,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Lifecycle(_) => (StatusCode::CONFLICT, "transition_denied"),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServiceError::LogUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "log_unavailable"),
             _ => {
                 // Internal details go to the log, never to the client.
                 tracing::error!(error = %e, "internal error");
