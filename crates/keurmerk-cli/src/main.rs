@@ -26,6 +26,22 @@ pub struct Cli {
     /// Load scheme files from this directory instead of the shipped catalogue.
     #[arg(long, global = true, env = "KEURMERK_SCHEMES")]
     pub schemes: Option<PathBuf>,
+    /// Directory of private signing keys (files mode 0600, directory 0700).
+    #[arg(
+        long = "keys",
+        global = true,
+        env = "KEURMERK_KEYS_DIR",
+        default_value = "keurmerk-keys"
+    )]
+    pub keys_dir: PathBuf,
+    /// Public base URL that label QR codes point to.
+    #[arg(
+        long,
+        global = true,
+        env = "KEURMERK_BASE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub base_url: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -68,6 +84,17 @@ pub enum Command {
     /// API tokens (create, revoke, list).
     #[command(subcommand)]
     Token(cmd::token::TokenCmd),
+    /// Signing keys of organisations and the registry root key.
+    #[command(subcommand)]
+    Keys(cmd::trust::KeysCmd),
+    /// The signed trust list.
+    #[command(subcommand)]
+    TrustList(cmd::trust::TrustListCmd),
+    /// Labels with their signed QR code.
+    #[command(subcommand)]
+    Label(cmd::trust::LabelCmd),
+    /// Verify a label (URL, token or file) offline against a cached trust list.
+    Verify(cmd::trust::VerifyArgs),
     /// Exact version semantics per ecosystem (offline).
     #[command(subcommand)]
     Version(cmd::vuln::VersionCmd),

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod ops;
 mod pages;
 mod status;
+pub mod trust;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -78,10 +79,14 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         limits.writes_per_minute,
         limits.complaints_per_hour,
     ));
-    let mut app = Router::new().route(
-        "/api/v1/certificates/{id}/status",
-        get(status::get_certificate_status),
-    );
+    let mut app = Router::new()
+        .route(
+            "/api/v1/certificates/{id}/status",
+            get(trust::get_certificate_status),
+        )
+        .route("/api/v1/trust-list", get(trust::get_trust_list))
+        .route("/c/{id}/label.svg", get(trust::get_label_svg))
+        .route("/c/{id}/label.png", get(trust::get_label_png));
     for r in all_routes() {
         app = app.route(r.path, r.handler);
     }

@@ -6,6 +6,7 @@ pub mod product;
 pub mod scheme;
 pub mod serve;
 pub mod token;
+pub mod trust;
 pub mod vuln;
 
 use std::process::ExitCode;
@@ -28,8 +29,13 @@ pub async fn open(cli: &Cli) -> Result<Ctx> {
     let store = SqlStore::connect(&cli.db)
         .await
         .with_context(|| format!("opening the database {}", redact(&cli.db)))?;
+    let signer = keurmerk_service::Signer::new(
+        Arc::new(store.clone()),
+        keurmerk_service::Secrets::dir(&cli.keys_dir),
+    )
+    .with_base_url(&cli.base_url);
     Ok(Ctx {
-        registry: Registry::new(store, catalogue, Arc::new(SystemClock)),
+        registry: Registry::new(store, catalogue, Arc::new(SystemClock)).with_signer(signer),
     })
 }
 
@@ -72,10 +78,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve::run(&cli, args).await,
         Command::Demo => {
             let ctx = open(&cli).await?;
-            let summary = keurmerk_service::demo::seed(
+            let summary = keurmerk_service::demo::seed_with(
                 ctx.registry.store().clone(),
                 Arc::new(crate::schemes::load(cli.schemes.as_deref())?),
                 chrono::Utc::now(),
+                keurmerk_service::Secrets::dir(&cli.keys_dir),
             )
             .await?;
             crate::output::demo_summary(&summary);
@@ -122,6 +129,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
         Command::Token(c) => token::run(&open(&cli).await?, c).await,
+        Command::Keys(c) => trust::keys(&open(&cli).await?, c).await,
+        Command::TrustList(c) => trust::trust_list(&open(&cli).await?, c).await,
+        Command::Label(c) => trust::label(&open(&cli).await?, c).await,
+        Command::Verify(a) => trust::verify(a).await,
         Command::Version(c) => vuln::version(c),
         Command::Scan(a) => vuln::scan(a),
         Command::Sbom(c) => monitor::sbom(&open(&cli).await?, c).await,

@@ -9,7 +9,7 @@ use keurmerk_domain::ids::OrgId;
 use keurmerk_domain::scheme::Catalogue;
 use keurmerk_server::auth::Secret;
 use keurmerk_server::{router, AppState};
-use keurmerk_service::{demo, Registry, SystemClock, TokenAdmin};
+use keurmerk_service::{demo, Registry, Secrets, Signer, SystemClock, TokenAdmin};
 use keurmerk_store::SqlStore;
 use tower::ServiceExt;
 
@@ -49,10 +49,17 @@ pub async fn app() -> App {
         .await
         .unwrap();
     let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
-    demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
-        .await
-        .unwrap();
-    let reg = Registry::new(store, catalogue, Arc::new(SystemClock));
+    let keys = dir.path().join("keys");
+    demo::seed_with(
+        store.clone(),
+        catalogue.clone(),
+        chrono::Utc::now(),
+        Secrets::dir(&keys),
+    )
+    .await
+    .unwrap();
+    let reg = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
+        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)));
     App {
         router: router(AppState {
             registry: Arc::new(reg.clone()),
