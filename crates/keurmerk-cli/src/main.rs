@@ -81,9 +81,6 @@ pub enum Command {
     Status(cmd::cert::StatusArgs),
     /// The audit trail (registry operator and national authorities).
     Audit(cmd::org::AuditArgs),
-    /// API tokens (create, revoke, list).
-    #[command(subcommand)]
-    Token(cmd::token::TokenCmd),
     /// Signing keys of organisations and the registry root key.
     #[command(subcommand)]
     Keys(cmd::trust::KeysCmd),
@@ -100,6 +97,9 @@ pub enum Command {
     Version(cmd::vuln::VersionCmd),
     /// Scan an SBOM against advisories, offline.
     Scan(cmd::vuln::ScanArgs),
+    /// The transparency log: its verifier key, and a monitor that verifies a log.
+    #[command(subcommand)]
+    Log(cmd::log::LogCmd),
     /// SBOMs of product versions.
     #[command(subcommand)]
     Sbom(cmd::monitor::SbomCmd),

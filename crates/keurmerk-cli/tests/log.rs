@@ -1,0 +1,291 @@
+//! The transparency log end to end through the real binary: `keurmerk serve --demo` sequences the
+//! demo's queued statements into the log, `keurmerk log verify` monitors it over HTTP, and every
+//! certificate has a tlog-proof receipt.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `keurmerk serve` child process, killed when dropped (also when a test fails).
+struct Server {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        // A free port: bind port 0, note it, release it.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join("server.log");
+        let stderr = std::fs::File::create(&log).unwrap();
+        let child = keurmerk(dir)
+            .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut s = Server { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = s.child.try_wait().unwrap() {
+                panic!("keurmerk serve exited with {status}:\n{}", s.stderr());
+            }
+            if matches!(get(port, "/healthz"), Some((200, _, _))) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server not healthy in time:\n{}",
+                s.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The binary with a clean environment, working in `dir` (so the log key and signing keys are
+/// created there).
+fn keurmerk(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keurmerk"));
+    c.current_dir(dir)
+        .args(["--db", &format!("sqlite:{}", dir.join("k.db").display())]);
+    for v in [
+        "KEURMERK_DATABASE_URL",
+        "KEURMERK_SCHEMES",
+        "KEURMERK_ADDR",
+        "KEURMERK_LOG_KEY",
+        "KEURMERK_LOG_ORIGIN",
+        "KEURMERK_LOG_VERIFIER_KEY",
+        "KEURMERK_KEYS_DIR",
+        "KEURMERK_BASE_URL",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    keurmerk(dir).args(args).output().unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A plain HTTP/1.1 GET: status, lower-cased headers, body. `None` if nothing listens yet.
+fn get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let mut body = raw[end + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Some((status, head, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&b[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+}
+
+/// The checkpoint's tree size (second line of the signed note).
+fn checkpoint_size(port: u16) -> u64 {
+    let (status, _, body) = get(port, "/log/checkpoint").unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn serve_logs_the_demo_and_the_monitor_verifies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Server::start(d);
+
+    // Every demo statement, as the registry records it: one per event.
+    let certs: serde_json::Value =
+        serde_json::from_str(&ok(d, &["certificate", "list", "--json"])).unwrap();
+    let ids: Vec<String> = certs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!ids.is_empty(), "the demo has certificates");
+    let mut events = 0u64;
+    for id in &ids {
+        let show: serde_json::Value =
+            serde_json::from_str(&ok(d, &["certificate", "show", id, "--json"])).unwrap();
+        events += show["events"].as_array().unwrap().len() as u64;
+    }
+
+    // The demo was queued before the sequencer started; the sequencer drains the queue.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while checkpoint_size(server.port) < events {
+        assert!(
+            Instant::now() < deadline,
+            "log has {} of {events} statements:\n{}",
+            checkpoint_size(server.port),
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(checkpoint_size(server.port), events, "no extra entries");
+
+    // The verifier key, from the key file `serve` created in the same directory.
+    let vkey = ok(d, &["log", "key"]).trim().to_owned();
+    assert!(vkey.starts_with("127.0.0.1/log+"), "{vkey}");
+
+    let state = d.join("monitor.json");
+    let state = state.to_str().unwrap();
+    let report = ok(
+        d,
+        &[
+            "log",
+            "verify",
+            &server.url(),
+            "--log-key-string",
+            &vkey,
+            "--state",
+            state,
+        ],
+    );
+    assert!(report.contains("log 127.0.0.1/log verified"), "{report}");
+    assert!(
+        report.contains(&format!("checkpoint: {events} entries")),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("entries checked: {events}\n")),
+        "{report}"
+    );
+    assert!(
+        report.contains("NOT checked"),
+        "says what it did not check: {report}"
+    );
+
+    // A second run from the state file checks consistency and finds nothing new.
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "log",
+            "verify",
+            &server.url(),
+            "--log-key-string",
+            &vkey,
+            "--state",
+            state,
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["report"]["previous_size"], events);
+    assert_eq!(json["report"]["entries_checked"], 0);
+
+    // Every certificate has a receipt.
+    for id in &ids {
+        let (status, head, body) =
+            get(server.port, &format!("/api/v1/certificates/{id}/receipt")).unwrap();
+        let body = String::from_utf8(body).unwrap();
+        assert_eq!(status, 200, "{id}: {body}");
+        assert!(head.contains("content-type: text/plain"), "{head}");
+        assert!(body.starts_with("c2sp.org/tlog-proof@v1"), "{body}");
+    }
+    let (status, _, _) = get(server.port, "/api/v1/certificates/KM-2000-999999/receipt").unwrap();
+    assert_eq!(status, 404);
+
+    // A wrong key is a failure that says what is wrong, with a non-zero exit.
+    let other = format!("127.0.0.1/log+00000000+AQ{}", "A".repeat(42));
+    let out = run(
+        d,
+        &["log", "verify", &server.url(), "--log-key-string", &other],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("LOG VERIFICATION FAILED"), "{err}");
+    drop(server);
+}
+
+#[test]
+fn log_key_is_created_once_and_printed_in_signed_note_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = run(
+        d,
+        &["log", "key", "--log-origin", "keurmerk.example.eu/log"],
+    );
+    assert!(first.status.success());
+    assert!(String::from_utf8_lossy(&first.stderr).contains("created the log key"));
+    let vkey = String::from_utf8(first.stdout).unwrap();
+    assert!(vkey.starts_with("keurmerk.example.eu/log+"), "{vkey}");
+    // The same key again, its origin taken from the file.
+    assert_eq!(ok(d, &["log", "key"]), vkey);
+    // A different configured origin is refused rather than silently renaming the log.
+    let out = run(d, &["log", "key", "--log-origin", "other.example/log"]);
+    assert!(!out.status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(d.join("keurmerk-log.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
