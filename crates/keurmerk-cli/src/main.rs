@@ -81,6 +81,9 @@ pub enum Command {
     Status(cmd::cert::StatusArgs),
     /// The audit trail (registry operator and national authorities).
     Audit(cmd::org::AuditArgs),
+    /// API tokens (create, revoke, list).
+    #[command(subcommand)]
+    Token(cmd::token::TokenCmd),
     /// Signing keys of organisations and the registry root key.
     #[command(subcommand)]
     Keys(cmd::trust::KeysCmd),
@@ -97,9 +100,6 @@ pub enum Command {
     Version(cmd::vuln::VersionCmd),
     /// Scan an SBOM against advisories, offline.
     Scan(cmd::vuln::ScanArgs),
-    /// The transparency log: its verifier key, and a monitor that verifies a log.
-    #[command(subcommand)]
-    Log(cmd::log::LogCmd),
     /// SBOMs of product versions.
     #[command(subcommand)]
     Sbom(cmd::monitor::SbomCmd),
@@ -110,6 +110,9 @@ pub enum Command {
     Vex(cmd::monitor::VexArgs),
     /// Open vulnerability findings of a product, with deadlines and CRA clocks.
     Findings(cmd::monitor::FindingsArgs),
+    /// The transparency log: its verifier key, and a monitor that verifies a log.
+    #[command(subcommand)]
+    Log(cmd::log::LogCmd),
 }
 
 fn main() -> ExitCode {

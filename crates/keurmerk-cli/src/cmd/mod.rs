@@ -6,6 +6,7 @@ pub mod org;
 pub mod product;
 pub mod scheme;
 pub mod serve;
+pub mod token;
 pub mod trust;
 pub mod vuln;
 
@@ -128,17 +129,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
+        Command::Token(c) => token::run(&open(&cli).await?, c).await,
         Command::Keys(c) => trust::keys(&open(&cli).await?, c).await,
         Command::TrustList(c) => trust::trust_list(&open(&cli).await?, c).await,
         Command::Label(c) => trust::label(&open(&cli).await?, c).await,
         Command::Verify(a) => trust::verify(a).await,
         Command::Version(c) => vuln::version(c),
         Command::Scan(a) => vuln::scan(a),
-        Command::Log(c) => log::run(&cli, c).await,
         Command::Sbom(c) => monitor::sbom(&open(&cli).await?, c).await,
         Command::Advisories(c) => monitor::advisories(&open(&cli).await?, c).await,
         Command::Vex(a) => monitor::vex(&open(&cli).await?, a).await,
         Command::Findings(a) => monitor::findings(&open(&cli).await?, a).await,
+        Command::Log(c) => log::run(&cli, c).await,
     }
 }
 

@@ -73,11 +73,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     let served = async {
         let listener = tokio::net::TcpListener::bind(args.addr).await?;
         tracing::info!(addr = %args.addr, "keurmerk listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        keurmerk_server::serve_app(listener, app).await
     }
     .await;
     sequencer_task.abort();
