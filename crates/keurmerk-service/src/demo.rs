@@ -30,11 +30,23 @@ pub struct DemoSummary {
     pub certificates: Vec<(CertificateId, String)>,
 }
 
-fn id(s: &str) -> ServiceResult<OrgId> {
-    OrgId::new(s).map_err(|e| ServiceError::Invalid {
-        field: "id".into(),
+fn invalid_id(field: &str) -> impl FnOnce(keurmerk_domain::ids::IdError) -> ServiceError + '_ {
+    move |e| ServiceError::Invalid {
+        field: field.into(),
         problem: e.to_string(),
-    })
+    }
+}
+
+fn id(s: &str) -> ServiceResult<OrgId> {
+    OrgId::new(s).map_err(invalid_id("id"))
+}
+
+fn scheme_id(s: &str) -> ServiceResult<SchemeId> {
+    SchemeId::new(s).map_err(invalid_id("scheme"))
+}
+
+fn level_id(s: &str) -> ServiceResult<LevelId> {
+    LevelId::new(s).map_err(invalid_id("level"))
 }
 
 struct Seeder<S> {
@@ -164,18 +176,12 @@ impl<S: RegistryStore + Clone> Seeder<S> {
         let s = self
             .reg
             .catalogue()
-            .get(&SchemeId::new(scheme).map_err(|e| ServiceError::Invalid {
-                field: "scheme".into(),
-                problem: e.to_string(),
-            })?)
+            .get(&scheme_id(scheme)?)
             .ok_or_else(|| ServiceError::Invalid {
                 field: "scheme".into(),
                 problem: scheme.into(),
             })?;
-        let level = LevelId::new(level).map_err(|e| ServiceError::Invalid {
-            field: "level".into(),
-            problem: e.to_string(),
-        })?;
+        let level = level_id(level)?;
         let l = s.level(&level).ok_or_else(|| ServiceError::Invalid {
             field: "level".into(),
             problem: level.to_string(),
@@ -215,14 +221,8 @@ impl<S: RegistryStore + Clone> Seeder<S> {
                 NewAssessment {
                     product: product.clone(),
                     version: version.clone(),
-                    scheme: SchemeId::new(scheme).map_err(|e| ServiceError::Invalid {
-                        field: "scheme".into(),
-                        problem: e.to_string(),
-                    })?,
-                    level: LevelId::new(level).map_err(|e| ServiceError::Invalid {
-                        field: "level".into(),
-                        problem: e.to_string(),
-                    })?,
+                    scheme: scheme_id(scheme)?,
+                    level: level_id(level)?,
                     verdicts: self.verdicts(scheme, level)?,
                     evidence: vec![format!(
                         "Evaluation report {}-{}",
@@ -389,18 +389,7 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
         .await?;
     for (level, who) in [("substantial", &rdi), ("high", &rdi)] {
         s.reg
-            .authorise(
-                who,
-                &deltalab.org,
-                &SchemeId::new("eu-iot").map_err(|e| ServiceError::Invalid {
-                    field: "scheme".into(),
-                    problem: e.to_string(),
-                })?,
-                &LevelId::new(level).map_err(|e| ServiceError::Invalid {
-                    field: "level".into(),
-                    problem: e.to_string(),
-                })?,
-            )
+            .authorise(who, &deltalab.org, &scheme_id("eu-iot")?, &level_id(level)?)
             .await?;
     }
     for (scheme, level) in [
@@ -409,18 +398,7 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
         ("eucc", "high"),
     ] {
         s.reg
-            .authorise(
-                &bsi,
-                &rhein.org,
-                &SchemeId::new(scheme).map_err(|e| ServiceError::Invalid {
-                    field: "scheme".into(),
-                    problem: e.to_string(),
-                })?,
-                &LevelId::new(level).map_err(|e| ServiceError::Invalid {
-                    field: "level".into(),
-                    problem: e.to_string(),
-                })?,
-            )
+            .authorise(&bsi, &rhein.org, &scheme_id(scheme)?, &level_id(level)?)
             .await?;
     }
 
