@@ -502,13 +502,13 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             else {
                 continue;
             };
+            // One read of the newest version's findings serves both directions below.
+            let latest_matches = self.store().matches(&latest.id).await?;
             let mut wanted: BTreeMap<String, VulnMatch> = BTreeMap::new();
-            for m in self
-                .store()
-                .matches(&latest.id)
-                .await?
-                .into_iter()
+            for m in latest_matches
+                .iter()
                 .filter(|m| m.closed_at.is_none())
+                .cloned()
             {
                 if vex_not_affected(&vex, &m.vulnerability, &latest.version).is_some() {
                     continue;
@@ -555,13 +555,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 }
                 let resolution = if let Some(j) = vex_not_affected(&vex, id, &latest.version) {
                     Resolution::NotAffected { justification: j }
-                } else if self
-                    .store()
-                    .matches(&latest.id)
-                    .await?
-                    .iter()
-                    .any(|m| &m.vulnerability == id)
-                {
+                } else if latest_matches.iter().any(|m| &m.vulnerability == id) {
                     // The finding on the newest version closed without a VEX decision: the
                     // advisory changed or was withdrawn.
                     Resolution::AdvisoryWithdrawn
