@@ -11,6 +11,7 @@
 //! - [`lifecycle`]: the certificate state machine as an explicit transition table.
 //! - [`event`]: the append-only event model and the fold that derives certificate state.
 //! - [`status`]: `evaluate(certificate, events, policy, now)` → the label status a consumer sees.
+//! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
 
 pub mod event;
@@ -20,6 +21,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod scheme;
 pub mod status;
+pub mod watch;
 
 pub use event::{CertificateView, Event, EventKind};
 pub use i18n::Lang;

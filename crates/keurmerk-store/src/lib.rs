@@ -18,6 +18,7 @@ pub mod keys;
 mod sql;
 pub mod traits;
 pub mod vuln;
+pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint};
 pub use keys::{KeyRecord, KeyStore, StoredStatement};
@@ -27,6 +28,7 @@ pub use traits::{
     OrgStore, ProductFilter, ProductStore, RegistryStore,
 };
 pub use vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
+pub use watch::{Attempt, AttemptOutcome, Delivery, WatchItem, WatchStore, Watchlist};
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,7 @@ mod keys;
 mod orgs;
 mod products;
 mod vuln;
+mod watch;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -83,6 +83,8 @@ contract!(
     certificate_events_append_only_with_optimistic_concurrency,
     every_write_is_audited,
     sequences_are_per_name,
+    watch_lists_queue_deliveries_with_the_event,
+    tokens_and_complaints_round_trip,
 );
 
 fn at(day: i64) -> chrono::DateTime<Utc> {
@@ -376,7 +378,8 @@ async fn assessments_round_trip(s: &SqlStore) {
     ));
 }
 
-async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore) {
+/// A product with a self-declared certificate, issued (event `seq`).
+async fn issued_certificate(s: &SqlStore) -> (Product, Certificate, Event, i64) {
     let p = seed(s).await;
     let v = ProductVersion {
         id: rid("VER-000001"),
@@ -447,6 +450,12 @@ async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore
         .await
         .unwrap()
         .seq;
+    (p, cert, issued, seq1)
+}
+
+async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore) {
+    let (p, cert, issued, seq1) = issued_certificate(s).await;
+    let id = cert.id.clone();
     assert!(matches!(
         s.issue(&cert, &issued, b"stmt-1", &audit("maker", "certify"))
             .await,
@@ -537,4 +546,279 @@ async fn sequences_are_per_name(s: &SqlStore) {
     assert_eq!(s.next_sequence("PRD").await.unwrap(), 1);
     assert_eq!(s.next_sequence("PRD").await.unwrap(), 2);
     assert_eq!(s.next_sequence("KM-2026").await.unwrap(), 1);
+}
+
+fn watchlist(id: &str, url: Option<&str>) -> Watchlist {
+    Watchlist {
+        id: rid(id),
+        name: format!("{id} name"),
+        key_sha256: "ab".repeat(32),
+        webhook_url: url.map(str::to_owned),
+        webhook_secret: url.map(|_| "whsec_0123456789abcdef0123456789abcdef".to_owned()),
+        created_at: at(0),
+    }
+}
+
+async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
+    use keurmerk_domain::watch::{DeliveryState, WatchKind};
+    let item = |kind, target: &str| WatchItem {
+        kind,
+        target: target.to_owned(),
+        added_at: at(0),
+    };
+    // By certificate, by product, by organisation without a webhook, and an unrelated one.
+    for (id, url, kind, target) in [
+        (
+            "WL-000001",
+            Some("https://a.example/h"),
+            WatchKind::Certificate,
+            "KM-2026-000001",
+        ),
+        (
+            "WL-000002",
+            Some("https://b.example/h"),
+            WatchKind::Product,
+            "PRD-000001",
+        ),
+        ("WL-000003", None, WatchKind::Organisation, "maker"),
+        (
+            "WL-000004",
+            Some("https://d.example/h"),
+            WatchKind::Certificate,
+            "KM-2026-000099",
+        ),
+    ] {
+        s.insert_watchlist(&watchlist(id, url)).await.unwrap();
+        assert!(s
+            .add_watch_item(&rid(id), &item(kind, target))
+            .await
+            .unwrap());
+        assert!(!s
+            .add_watch_item(&rid(id), &item(kind, target))
+            .await
+            .unwrap());
+    }
+    // The organisation list also follows the product: one delivery per list and event.
+    s.add_watch_item(&rid("WL-000002"), &item(WatchKind::Organisation, "maker"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.insert_watchlist(&watchlist("WL-000001", None)).await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    let got = s.watchlist(&rid("WL-000001")).await.unwrap().unwrap();
+    assert_eq!(got, watchlist("WL-000001", Some("https://a.example/h")));
+    assert!(
+        !format!("{got:?}").contains("whsec_"),
+        "the secret is redacted"
+    );
+
+    let (_, cert, _, seq1) = issued_certificate(s).await;
+    let suspend = Event {
+        seq: 0,
+        certificate: cert.id.clone(),
+        at: at(3),
+        actor: cert.holder.clone(),
+        role: ActorRole::Issuer,
+        kind: EventKind::Suspended {
+            reason: "recall".into(),
+            until: None,
+        },
+    };
+    let seq2 = s
+        .append(
+            &suspend,
+            State::Suspended,
+            seq1,
+            b"st",
+            &audit("maker", "suspend"),
+        )
+        .await
+        .unwrap()
+        .seq;
+    assert_eq!(
+        s.watched_certificates(&rid("WL-000003")).await.unwrap(),
+        vec![cert.id.clone()]
+    );
+    assert!(s
+        .watched_certificates(&rid("WL-000004"))
+        .await
+        .unwrap()
+        .is_empty());
+    let due = s.due_deliveries(at(10), 100).await.unwrap();
+    let mut pairs: Vec<(String, i64)> = due
+        .iter()
+        .map(|d| (d.watchlist.to_string(), d.event_seq))
+        .collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            ("WL-000001".to_owned(), seq1),
+            ("WL-000001".to_owned(), seq2),
+            ("WL-000002".to_owned(), seq1),
+            ("WL-000002".to_owned(), seq2),
+        ]
+    );
+    assert!(
+        s.due_deliveries(at(1), 100).await.unwrap().is_empty(),
+        "not due before the event"
+    );
+
+    // Claiming is exclusive; the payload is fixed once; attempts are logged.
+    let d = due[0].clone();
+    assert_eq!(d.state, DeliveryState::Pending);
+    let due_at = d.next_attempt_at.unwrap();
+    assert!(s.claim_delivery(d.id, due_at, at(11)).await.unwrap());
+    assert!(!s.claim_delivery(d.id, due_at, at(12)).await.unwrap());
+    assert_eq!(s.fix_payload(d.id, "{\"a\":1}").await.unwrap(), "{\"a\":1}");
+    assert_eq!(s.fix_payload(d.id, "{\"b\":2}").await.unwrap(), "{\"a\":1}");
+    let fail = |n: i64, state, next| AttemptOutcome {
+        attempt: Attempt {
+            attempt: n,
+            at: at(11),
+            status: Some(500),
+            error: Some("the receiver answered HTTP 500".into()),
+            duration_ms: 12,
+        },
+        state,
+        next_attempt_at: next,
+    };
+    s.record_attempt(d.id, &fail(1, DeliveryState::Pending, Some(at(12))))
+        .await
+        .unwrap();
+    assert!(!s.redeliver(d.id, at(12)).await.unwrap(), "still pending");
+    s.record_attempt(d.id, &fail(2, DeliveryState::Failed, None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.record_attempt(d.id, &fail(2, DeliveryState::Failed, None))
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    let failed = s.delivery(d.id).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.state, failed.attempts, failed.next_attempt_at),
+        (DeliveryState::Failed, 2, None)
+    );
+    assert_eq!(failed.payload.as_deref(), Some("{\"a\":1}"));
+    let log = s.attempts(d.id).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].attempt, log[0].status, log[0].duration_ms),
+        (1, Some(500), 12)
+    );
+    assert!(s.redeliver(d.id, at(13)).await.unwrap());
+    let again = s.delivery(d.id).await.unwrap().unwrap();
+    assert_eq!(
+        (again.state, again.round_start, again.next_attempt_at),
+        (DeliveryState::Pending, 2, Some(at(13)))
+    );
+    s.record_attempt(
+        d.id,
+        &AttemptOutcome {
+            attempt: Attempt {
+                attempt: 3,
+                at: at(13),
+                status: Some(204),
+                error: None,
+                duration_ms: 3,
+            },
+            state: DeliveryState::Delivered,
+            next_attempt_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    let done = s.delivery(d.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.state, done.delivered_at),
+        (DeliveryState::Delivered, Some(at(13)))
+    );
+
+    // Lists, webhook changes, removal.
+    let mine = s.deliveries(&d.watchlist, 10, 0).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert!(mine[0].id > mine[1].id, "newest first");
+    s.set_webhook(&rid("WL-000002"), None, None).await.unwrap();
+    assert_eq!(
+        s.watchlist(&rid("WL-000002"))
+            .await
+            .unwrap()
+            .unwrap()
+            .webhook_url,
+        None
+    );
+    assert!(matches!(
+        s.set_webhook(&rid("WL-000404"), None, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s
+        .remove_watch_item(&rid("WL-000002"), WatchKind::Organisation, "maker")
+        .await
+        .unwrap());
+    assert_eq!(s.watch_items(&rid("WL-000002")).await.unwrap().len(), 1);
+    s.delete_watchlist(&d.watchlist).await.unwrap();
+    assert!(s.watchlist(&d.watchlist).await.unwrap().is_none());
+    assert!(s.delivery(d.id).await.unwrap().is_none());
+    assert!(s.attempts(d.id).await.unwrap().is_empty());
+    assert!(matches!(
+        s.delete_watchlist(&d.watchlist).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+async fn tokens_and_complaints_round_trip(s: &SqlStore) {
+    let (_, cert, _, _) = issued_certificate(s).await;
+    let t = ApiToken {
+        id: rid("TOK-000001"),
+        org: OrgId::new("maker").unwrap(),
+        name: "ci".into(),
+        secret_sha256: "cd".repeat(32),
+        created_at: at(1),
+        revoked_at: None,
+    };
+    s.insert_token(&t, &audit("enisa", "token.create"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.insert_token(&t, &audit("enisa", "token.create")).await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert_eq!(s.token(&t.id).await.unwrap(), Some(t.clone()));
+    assert_eq!(s.tokens().await.unwrap(), vec![t.clone()]);
+    s.revoke_token(&t.id, at(2), &audit("enisa", "token.revoke"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.token(&t.id).await.unwrap().unwrap().revoked_at,
+        Some(at(2))
+    );
+    assert!(matches!(
+        s.revoke_token(&t.id, at(3), &audit("enisa", "token.revoke"))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s.max_event_seq().await.unwrap() > 0);
+    let c = |id: &str, authority: Option<&str>| Complaint {
+        id: rid(id),
+        certificate: cert.id.clone(),
+        authority: authority.map(|a| OrgId::new(a).unwrap()),
+        filed_at: at(4),
+        contact: None,
+        body: "The camera streams without a password.".into(),
+    };
+    s.insert_complaint(&c("CMP-000001", Some("nl-rdi")))
+        .await
+        .unwrap();
+    s.insert_complaint(&c("CMP-000002", Some("de-bsi")))
+        .await
+        .unwrap();
+    let rdi = OrgId::new("nl-rdi").unwrap();
+    assert_eq!(
+        s.complaints(Some(&rdi), 10, 0).await.unwrap(),
+        vec![c("CMP-000001", Some("nl-rdi"))]
+    );
+    assert_eq!(s.complaints(None, 10, 0).await.unwrap().len(), 2);
+    assert_eq!(s.complaints(None, 1, 1).await.unwrap().len(), 1);
 }

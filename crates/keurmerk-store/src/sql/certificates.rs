@@ -110,6 +110,7 @@ impl CertificateStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         let queue_id = enqueue(&mut w.tx, seq, log_entry, issued).await?;
+        super::watch::enqueue_deliveries(&mut w.tx, seq, &c.id, issued.at).await?;
         write_audit(&mut w.tx, audit).await?;
         w.commit().await?;
         Ok(Appended { seq, queue_id })
@@ -142,6 +143,7 @@ impl CertificateStore for SqlStore {
             });
         }
         let queue_id = enqueue(&mut w.tx, seq, log_entry, event).await?;
+        super::watch::enqueue_deliveries(&mut w.tx, seq, &event.certificate, event.at).await?;
         write_audit(&mut w.tx, audit).await?;
         w.commit().await?;
         Ok(Appended { seq, queue_id })
