@@ -7,7 +7,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use keurmerk_domain::ids::RecordId;
-use keurmerk_service::Actor;
+use keurmerk_service::{Actor, WatchGrant};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -16,6 +16,8 @@ use crate::error::ApiError;
 use crate::AppState;
 
 const PREFIX: &str = "kmt_";
+/// Prefix of watch-list management keys: `kmw_<WL-ID>_<64 hex digits>`.
+const WATCH_PREFIX: &str = "kmw_";
 
 /// A freshly generated token secret, shown once.
 pub struct Secret(String);
@@ -43,6 +45,16 @@ impl Secret {
     pub fn bearer(&self, id: &RecordId) -> String {
         format!("{PREFIX}{id}_{}", self.0)
     }
+
+    /// The management key of a watch-list.
+    pub fn watch_key(&self, id: &RecordId) -> String {
+        format!("{WATCH_PREFIX}{id}_{}", self.0)
+    }
+
+    /// As a webhook signing secret (`whsec_…`).
+    pub fn webhook_secret(&self) -> String {
+        format!("whsec_{}", self.0)
+    }
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -51,7 +63,11 @@ fn sha256_hex(s: &str) -> String {
 
 /// Splits a presented token into its id and secret.
 fn parse(token: &str) -> Option<(RecordId, &str)> {
-    let rest = token.strip_prefix(PREFIX)?;
+    parse_with(PREFIX, token)
+}
+
+fn parse_with<'t>(prefix: &str, token: &'t str) -> Option<(RecordId, &'t str)> {
+    let rest = token.strip_prefix(prefix)?;
     let (id, secret) = rest.rsplit_once('_')?;
     if secret.len() != 64 {
         return None;
@@ -110,6 +126,40 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
+fn bearer_of(parts: &Parts, what: &str) -> Result<String, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::unauthorized(format!("this needs {what}: Authorization: Bearer <key>"))
+        })?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <key>`"))
+}
+
+/// A caller holding a watch-list's management key (401 otherwise). Handlers still check that
+/// the key is for the watch-list named in the path ([`keurmerk_service::Registry::grant_for`]).
+#[derive(Debug, Clone)]
+pub struct WatchKey(pub WatchGrant);
+
+impl FromRequestParts<AppState> for WatchKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_of(parts, "the watch-list's key")?;
+        let Some((id, secret)) = parse_with(WATCH_PREFIX, &token) else {
+            return Err(ApiError::unauthorized(
+                "a watch-list key looks like kmw_<WL-ID>_<64 hex digits>",
+            ));
+        };
+        Ok(WatchKey(state.registry.watch_grant(&id, secret).await?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -126,5 +176,10 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
         assert!(parse("kmt_TOK-000001_short").is_none());
         assert!(parse("TOK-000001").is_none());
+        let wl = RecordId::new("WL-000001").unwrap();
+        let key = s.watch_key(&wl);
+        assert!(parse(&key).is_none(), "a watch key is not an API token");
+        assert_eq!(parse_with(WATCH_PREFIX, &key).unwrap().0, wl);
+        assert!(s.webhook_secret().starts_with("whsec_"));
     }
 }

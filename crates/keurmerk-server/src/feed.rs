@@ -35,7 +35,12 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn render(title: &str, self_path: &str, headers: &HeaderMap, events: &[Event]) -> Response {
+pub(crate) fn render(
+    title: &str,
+    self_path: &str,
+    headers: &HeaderMap,
+    events: &[Event],
+) -> Response {
     let base = base(headers);
     let updated = events
         .first()

@@ -14,6 +14,7 @@ pub mod ops;
 mod pages;
 mod status;
 pub mod trust;
+pub mod webhooks;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -61,6 +62,7 @@ impl Default for Limits {
 /// document is generated from this list plus [`openapi::EXTERNAL`] (routes added below by hand).
 pub fn all_routes() -> Vec<api::Route> {
     let mut r = api::routes();
+    r.extend(api::watch::routes());
     r.extend(pages::routes());
     r
 }

@@ -106,6 +106,20 @@ fn operation(r: &Route) -> Value {
             responses.insert("429".into(), error_response("Too many writes"));
         }
     }
+    if r.access == Access::WatchKey {
+        op.insert("security".into(), json!([{"watchKey": []}]));
+        responses.insert(
+            "401".into(),
+            error_response("Missing, unknown or wrong watch-list key"),
+        );
+        responses.insert(
+            "403".into(),
+            error_response("The key is for another watch-list"),
+        );
+        if r.method != axum::http::Method::GET {
+            responses.insert("429".into(), error_response("Too many writes"));
+        }
+    }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
 }
@@ -163,7 +177,10 @@ pub fn document(routes: &[Route]) -> Value {
         },
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "kmt_<TOKEN-ID>_<secret>"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "kmt_<TOKEN-ID>_<secret>"},
+                "watchKey": {"type": "http", "scheme": "bearer", "description": "A watch-list's management key: kmw_<WL-ID>_<secret>"}
+            },
             "schemas": {
                 "Error": {
                     "type": "object",

@@ -148,6 +148,9 @@ pub struct Runtime {
     pub writes: RateLimiter,
     /// Complaints per address.
     pub complaints: RateLimiter,
+    /// New watch-lists per address (anyone may create one): the complaints' hourly budget, up
+    /// to 10 at once.
+    pub new_watchlists: RateLimiter,
     /// Key of the complaint form's CSRF tokens.
     pub form_key: [u8; 32],
 }
@@ -162,6 +165,10 @@ impl Runtime {
             writes: RateLimiter::new(writes_per_minute, writes_per_minute),
             complaints: RateLimiter::new(
                 complaints_per_hour.clamp(1, 5),
+                complaints_per_hour.div_ceil(60).max(1),
+            ),
+            new_watchlists: RateLimiter::new(
+                complaints_per_hour.clamp(1, 10),
                 complaints_per_hour.div_ceil(60).max(1),
             ),
             form_key,
@@ -221,6 +228,13 @@ pub(crate) fn client_key(req: &Request) -> String {
             .map(|(id, _)| id)
         {
             return format!("token:{id}");
+        }
+        if let Some(id) = h
+            .strip_prefix("Bearer kmw_")
+            .and_then(|r| r.rsplit_once('_'))
+            .map(|(id, _)| id)
+        {
+            return format!("watch:{id}");
         }
     }
     req.extensions()

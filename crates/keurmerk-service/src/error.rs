@@ -6,6 +6,9 @@ use keurmerk_store::StoreError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServiceError {
+    /// The caller did not prove who they are: a missing, unknown or wrong key (HTTP 401).
+    #[error("not authenticated: {0}")]
+    Unauthenticated(String),
     /// The actor may not do this (HTTP 403).
     #[error("not allowed: {0}")]
     Forbidden(String),

@@ -7,6 +7,7 @@ mod certificates;
 mod orgs;
 mod products;
 mod tokens;
+pub mod watch;
 
 use axum::http::Method;
 use axum::routing::MethodRouter;
@@ -21,6 +22,8 @@ pub enum Access {
     Public,
     /// A bearer token of an organisation with one of these roles (checked by the service).
     Token(&'static str),
+    /// The management key of the watch-list named in the path (`kmw_…`).
+    WatchKey,
 }
 
 /// What a route answers with.
