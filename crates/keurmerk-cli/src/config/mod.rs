@@ -7,20 +7,24 @@
 //! file < env < flag, and every value, whatever its layer, goes through the same clap parser.
 //! [`SETTINGS`] is the one table of settings (TOML key, clap argument, environment variable);
 //! it drives the merge, `keurmerk config show`, the example file and the README table, so they
-//! cannot drift apart.
+//! cannot drift apart. `file` reads the TOML file; `serve` holds the settings of `keurmerk serve`.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::net::SocketAddr;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::parser::ValueSource;
-use clap::{Arg, ArgMatches, Args, Command, CommandFactory, FromArgMatches, ValueEnum};
+use clap::{Arg, ArgMatches, Command, CommandFactory, FromArgMatches, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 use crate::Cli;
+
+mod file;
+mod serve;
+
+pub use file::FileLayer;
+pub use serve::{ServeSettings, ServeSettingsArgs};
 
 /// The type of a setting's value, for TOML and JSON output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +162,13 @@ pub enum LogFormat {
     Json,
 }
 
+pub(crate) fn by_key(key: &str) -> Result<&'static Setting> {
+    SETTINGS
+        .iter()
+        .find(|s| s.key == key)
+        .with_context(|| format!("no setting `{key}` in the settings table"))
+}
+
 /// Settings of the webhook delivery worker, resolved from all layers. Nothing delivers
 /// webhooks yet; `keurmerk serve` resolves and holds these for the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -187,302 +198,6 @@ impl Default for WebhookSettings {
             allow_private_targets: false,
         }
     }
-}
-
-/// A boolean flag that also takes an explicit value: `--flag`, `--flag true`, `--flag false`.
-fn boolish() -> clap::builder::BoolishValueParser {
-    clap::builder::BoolishValueParser::new()
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct WebhookArgs {
-    /// Deliver webhooks.
-    #[arg(long = "webhooks-enabled", env = "KEURMERK_WEBHOOKS_ENABLED", value_name = "BOOL",
-        value_parser = boolish(), num_args = 0..=1, default_missing_value = "true",
-        default_value_t = WebhookSettings::default().enabled)]
-    pub webhooks_enabled: bool,
-    /// Deliveries of one event before it is given up.
-    #[arg(long, env = "KEURMERK_WEBHOOK_MAX_ATTEMPTS", value_name = "N",
-        default_value_t = WebhookSettings::default().max_attempts)]
-    pub webhook_max_attempts: u32,
-    /// First retry delay in seconds; doubled per attempt.
-    #[arg(long, env = "KEURMERK_WEBHOOK_BACKOFF_BASE_SECS", value_name = "SECS",
-        default_value_t = WebhookSettings::default().backoff_base_secs)]
-    pub webhook_backoff_base_secs: u64,
-    /// Largest retry delay in seconds.
-    #[arg(long, env = "KEURMERK_WEBHOOK_BACKOFF_MAX_SECS", value_name = "SECS",
-        default_value_t = WebhookSettings::default().backoff_max_secs)]
-    pub webhook_backoff_max_secs: u64,
-    /// Timeout of one delivery request in seconds.
-    #[arg(long, env = "KEURMERK_WEBHOOK_TIMEOUT_SECS", value_name = "SECS",
-        default_value_t = WebhookSettings::default().timeout_secs)]
-    pub webhook_timeout_secs: u64,
-    /// Allow webhook targets on loopback, private or link-local addresses.
-    #[arg(long, env = "KEURMERK_WEBHOOK_ALLOW_PRIVATE_TARGETS", value_name = "BOOL",
-        value_parser = boolish(), num_args = 0..=1, default_missing_value = "true",
-        default_value_t = WebhookSettings::default().allow_private_targets)]
-    pub webhook_allow_private_targets: bool,
-}
-
-/// The settings of `keurmerk serve`, also accepted by `keurmerk config show` so it can show
-/// what `serve` would use with the same flags.
-#[derive(Debug, Clone, Args)]
-pub struct ServeSettingsArgs {
-    /// Address to listen on.
-    #[arg(long, env = "KEURMERK_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
-    /// The transparency log's key.
-    #[command(flatten)]
-    pub log: crate::cmd::log::LogKeyArgs,
-    /// API writes per token (or client address) per minute.
-    #[arg(long, env = "KEURMERK_WRITES_PER_MINUTE", value_name = "N",
-        default_value_t = keurmerk_server::Limits::default().writes_per_minute)]
-    pub writes_per_minute: u32,
-    /// Complaints per client address per hour.
-    #[arg(long, env = "KEURMERK_COMPLAINTS_PER_HOUR", value_name = "N",
-        default_value_t = keurmerk_server::Limits::default().complaints_per_hour)]
-    pub complaints_per_hour: u32,
-    #[command(flatten)]
-    pub webhooks: WebhookArgs,
-}
-
-/// What `keurmerk serve` runs with, every value resolved from all layers and checked.
-#[derive(Debug, Clone)]
-pub struct ServeSettings {
-    pub addr: SocketAddr,
-    pub log: crate::cmd::log::LogKeyArgs,
-    pub limits: keurmerk_server::Limits,
-    /// For the webhook delivery worker (not wired yet).
-    pub webhooks: WebhookSettings,
-}
-
-impl ServeSettingsArgs {
-    /// The checked settings. Zero rates would silently become one in the rate limiter, and a
-    /// backoff whose base exceeds its maximum is a typo, so both are refused here, naming the
-    /// setting in all its spellings.
-    pub fn resolve(&self) -> Result<ServeSettings> {
-        let limits = keurmerk_server::Limits {
-            writes_per_minute: self.writes_per_minute,
-            complaints_per_hour: self.complaints_per_hour,
-        };
-        let w = &self.webhooks;
-        let webhooks = WebhookSettings {
-            enabled: w.webhooks_enabled,
-            max_attempts: w.webhook_max_attempts,
-            backoff_base_secs: w.webhook_backoff_base_secs,
-            backoff_max_secs: w.webhook_backoff_max_secs,
-            timeout_secs: w.webhook_timeout_secs,
-            allow_private_targets: w.webhook_allow_private_targets,
-        };
-        check_settings(&limits, &webhooks)?;
-        Ok(ServeSettings {
-            addr: self.addr,
-            log: self.log.clone(),
-            limits,
-            webhooks,
-        })
-    }
-}
-
-fn check_settings(limits: &keurmerk_server::Limits, w: &WebhookSettings) -> Result<()> {
-    let at_least_one = [
-        (
-            "serve.writes_per_minute",
-            u64::from(limits.writes_per_minute),
-        ),
-        (
-            "serve.complaints_per_hour",
-            u64::from(limits.complaints_per_hour),
-        ),
-        ("webhooks.max_attempts", u64::from(w.max_attempts)),
-        ("webhooks.timeout_secs", w.timeout_secs),
-    ];
-    for (key, value) in at_least_one {
-        if value == 0 {
-            bail!("{} must be at least 1, got 0", by_key(key)?.names());
-        }
-    }
-    if w.backoff_base_secs > w.backoff_max_secs {
-        bail!(
-            "{} ({}) must not exceed {} ({})",
-            by_key("webhooks.backoff_base_secs")?.names(),
-            w.backoff_base_secs,
-            by_key("webhooks.backoff_max_secs")?.names(),
-            w.backoff_max_secs
-        );
-    }
-    Ok(())
-}
-
-fn by_key(key: &str) -> Result<&'static Setting> {
-    SETTINGS
-        .iter()
-        .find(|s| s.key == key)
-        .with_context(|| format!("no setting `{key}` in the settings table"))
-}
-
-/// The configuration file as written: every key optional, unknown keys refused.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub database: Option<String>,
-    pub schemes: Option<PathBuf>,
-    pub keys_dir: Option<PathBuf>,
-    pub base_url: Option<String>,
-    #[serde(default)]
-    pub serve: FileServe,
-    #[serde(default)]
-    pub log: FileLog,
-    #[serde(default)]
-    pub webhooks: FileWebhooks,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileServe {
-    pub addr: Option<SocketAddr>,
-    pub log_key: Option<PathBuf>,
-    pub log_origin: Option<String>,
-    pub writes_per_minute: Option<u32>,
-    pub complaints_per_hour: Option<u32>,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileLog {
-    pub format: Option<LogFormat>,
-    pub filter: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileWebhooks {
-    pub enabled: Option<bool>,
-    pub max_attempts: Option<u32>,
-    pub backoff_base_secs: Option<u64>,
-    pub backoff_max_secs: Option<u64>,
-    pub timeout_secs: Option<u64>,
-    pub allow_private_targets: Option<bool>,
-}
-
-/// The values a configuration file sets, by dotted key, as the strings clap parses.
-#[derive(Debug, Default)]
-pub struct FileLayer {
-    values: Vec<(&'static str, String)>,
-}
-
-impl FileLayer {
-    /// Reads and checks `path`. Errors name the file and the key (and toml adds line and
-    /// column).
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the configuration file {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("configuration file {}", path.display()))
-    }
-
-    pub fn parse(text: &str) -> Result<Self> {
-        let file: FileConfig = match toml::from_str(text) {
-            Ok(f) => f,
-            Err(e) => match e.span().and_then(|span| key_at(text, &span)) {
-                Some(key) => bail!("key `{key}`: {e}"),
-                None => bail!("{e}"),
-            },
-        };
-        Self::from_file(&file)
-    }
-
-    /// The typed file, flattened to `key → string` through its JSON form, so that the typed
-    /// struct (which checked the types) and [`SETTINGS`] are the only places keys are listed.
-    pub fn from_file(file: &FileConfig) -> Result<Self> {
-        let json = serde_json::to_value(file).context("configuration to JSON")?;
-        let mut flat = Vec::new();
-        flatten("", &json, &mut flat);
-        let mut values = Vec::new();
-        for (key, value) in flat {
-            let setting = SETTINGS
-                .iter()
-                .find(|s| s.key == key)
-                .with_context(|| format!("key `{key}` is not in the settings table"))?;
-            match value {
-                serde_json::Value::Null => {}
-                serde_json::Value::String(s) => values.push((setting.key, s)),
-                serde_json::Value::Bool(b) => values.push((setting.key, b.to_string())),
-                serde_json::Value::Number(n) => values.push((setting.key, n.to_string())),
-                other => bail!("key `{key}`: unexpected value {other}"),
-            }
-        }
-        Ok(Self { values })
-    }
-
-    pub fn value(&self, key: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// `cmd` with the defaults of every argument this file sets replaced by the file's value,
-    /// in every subcommand that has the argument.
-    pub fn apply(&self, cmd: Command) -> Command {
-        SETTINGS.iter().fold(cmd, |cmd, s| match self.value(s.key) {
-            Some(v) => with_default(cmd, s, v),
-            None => cmd,
-        })
-    }
-}
-
-fn with_default(cmd: Command, s: &Setting, value: &str) -> Command {
-    cmd.mut_args(|a| {
-        if a.get_id() == s.arg && a.get_env() == Some(OsStr::new(s.env)) {
-            a.default_value(value.to_owned())
-        } else {
-            a
-        }
-    })
-    .mut_subcommands(|c| with_default(c, s, value))
-}
-
-/// Dotted keys of every leaf of a JSON object.
-fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, v, out);
-            }
-        }
-        other => out.push((prefix.to_owned(), other.clone())),
-    }
-}
-
-/// The dotted key whose name or value covers `span` (where toml located an error).
-fn key_at(text: &str, span: &Range<usize>) -> Option<String> {
-    let doc = toml::de::DeTable::parse(text).ok()?;
-    key_in(doc.get_ref(), span, "")
-}
-
-fn key_in(table: &toml::de::DeTable<'_>, span: &Range<usize>, prefix: &str) -> Option<String> {
-    let covers = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
-    for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.get_ref().to_string()
-        } else {
-            format!("{prefix}.{}", k.get_ref())
-        };
-        if let toml::de::DeValue::Table(inner) = v.get_ref() {
-            if let Some(found) = key_in(inner, span, &key) {
-                return Some(found);
-            }
-        }
-        if covers(k.span()) || covers(v.span()) {
-            return Some(key);
-        }
-    }
-    None
 }
 
 /// Where an effective value came from.
@@ -649,6 +364,7 @@ where
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::file::{flatten, FileConfig};
     use super::*;
 
     fn load_with(file: &str, args: &[&str]) -> Loaded {
@@ -828,20 +544,5 @@ mod tests {
         keys.sort();
         table.sort();
         assert_eq!(keys, table);
-    }
-
-    #[test]
-    fn file_errors_name_the_key() {
-        let e = FileLayer::parse("[serve]\nadr = \"127.0.0.1:1\"\n").unwrap_err();
-        assert!(format!("{e:#}").contains("key `serve.adr`"), "{e:#}");
-        let e = FileLayer::parse("[webhooks]\nmax_attempts = \"many\"\n").unwrap_err();
-        assert!(
-            format!("{e:#}").contains("key `webhooks.max_attempts`"),
-            "{e:#}"
-        );
-        let e = FileLayer::parse("[log]\nformat = \"xml\"\n").unwrap_err();
-        assert!(format!("{e:#}").contains("key `log.format`"), "{e:#}");
-        let e = FileLayer::parse("databse = \"x\"\n").unwrap_err();
-        assert!(format!("{e:#}").contains("key `databse`"), "{e:#}");
     }
 }
