@@ -2,6 +2,7 @@
 //! enforces who may do what; `--as ORG` names the acting organisation.
 
 mod cmd;
+mod config;
 mod output;
 mod schemes;
 
@@ -10,10 +11,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::{LoadError, LogFormat};
+
 /// The European cybersecurity label registry.
 #[derive(Debug, Parser)]
 #[command(name = "keurmerk", version, about, long_about = None)]
 pub struct Cli {
+    /// Configuration file (TOML; see `keurmerk config example`). Environment variables and
+    /// flags override what it sets.
+    #[arg(long, global = true, env = "KEURMERK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Database: `sqlite:PATH` (default `sqlite:keurmerk.db` in the current directory) or
     /// `postgres://user@host/db`.
     #[arg(
@@ -42,6 +49,23 @@ pub struct Cli {
         default_value = "http://127.0.0.1:8080"
     )]
     pub base_url: String,
+    /// Format of the log lines on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "KEURMERK_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+    /// Which log lines to write, as a tracing filter (`LEVEL` or `target=LEVEL,…`).
+    #[arg(
+        long,
+        global = true,
+        env = "KEURMERK_LOG",
+        default_value = "warn,keurmerk=info,keurmerk_server=info"
+    )]
+    pub log_filter: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -113,18 +137,28 @@ pub enum Command {
     /// The transparency log: its verifier key, and a monitor that verifies a log.
     #[command(subcommand)]
     Log(cmd::log::LogCmd),
+    /// The effective configuration, and an example configuration file.
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCmd),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEURMERK_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,keurmerk=info,keurmerk_server=info")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let loaded = match config::load(std::env::args_os()) {
+        Ok(l) => l,
+        Err(LoadError::Clap(e)) => e.exit(),
+        Err(LoadError::Config(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cli = loaded.cli;
+    if let Err(e) = init_logging(&cli, &loaded.effective) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    if let Some(file) = &loaded.effective.file {
+        tracing::debug!(file = %file.display(), "configuration file loaded");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -135,11 +169,32 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(cmd::run(cli)) {
+    match rt.block_on(cmd::run(cli, &loaded.effective)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to stderr, as text or one JSON object per line. An invalid filter is an error
+/// naming where it came from (it used to fall back to the default silently).
+fn init_logging(cli: &Cli, effective: &config::Effective) -> anyhow::Result<()> {
+    // The parse error's source repeats its message, so it is formatted once, not chained.
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_filter).map_err(|e| {
+        anyhow::anyhow!(
+            "invalid log filter `{}` (from {}): {e}",
+            cli.log_filter,
+            effective.origin("log.filter")
+        )
+    })?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().try_init(),
+    }
+    .map_err(|e| anyhow::anyhow!("starting the logger: {e}"))
 }

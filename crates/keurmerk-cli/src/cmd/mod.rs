@@ -1,5 +1,6 @@
 pub mod assess;
 pub mod cert;
+pub mod config;
 pub mod log;
 pub mod monitor;
 pub mod org;
@@ -74,7 +75,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .ok_or_else(|| format!("`{s}` is out of range"))
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitCode> {
     match &cli.command {
         Command::Serve(args) => serve::run(&cli, args).await,
         Command::Demo => {
@@ -141,6 +142,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Vex(a) => monitor::vex(&open(&cli).await?, a).await,
         Command::Findings(a) => monitor::findings(&open(&cli).await?, a).await,
         Command::Log(c) => log::run(&cli, c).await,
+        Command::Config(c) => config::run(effective, c),
     }
 }
 

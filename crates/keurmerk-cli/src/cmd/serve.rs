@@ -1,4 +1,3 @@
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -8,24 +7,36 @@ use keurmerk_server::AppState;
 use keurmerk_store::OrgStore;
 use keurmerk_transparency::{LogState, Sequencer, SequencerConfig};
 
+use crate::config::{LogFormat, ServeSettings, ServeSettingsArgs};
 use crate::Cli;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "KEURMERK_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
     /// Seed the demo registry first if the database is empty.
     #[arg(long)]
     pub demo: bool,
-    /// The transparency log's key.
+    /// Address, log key, limits and webhook settings (also settable in the config file).
     #[command(flatten)]
-    pub log: super::log::LogKeyArgs,
+    pub settings: ServeSettingsArgs,
 }
 
 pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
+    let settings = args.settings.resolve()?;
+    serve(cli, args.demo, settings).await
+}
+
+async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCode> {
+    let ServeSettings {
+        addr,
+        log,
+        limits,
+        webhooks,
+    } = settings;
+    // No webhook delivery worker exists yet; these are resolved and checked so that it can be
+    // started from here with them.
+    tracing::debug!(?webhooks, "webhook settings (no delivery worker yet)");
     let ctx = super::open(cli).await?;
-    if args.demo {
+    if demo {
         if ctx.registry.store().orgs().await?.is_empty() {
             let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
             let s = keurmerk_service::demo::seed_with(
@@ -46,7 +57,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     }
     // The transparency log: the sequencer drains `log_queue` (including anything queued while no
     // server ran, e.g. the demo just seeded) and every write waits for its entry to be logged.
-    let log_key = super::log::load_key(&args.log, args.addr)?;
+    let log_key = super::log::load_key(&log, addr)?;
     let store = ctx.registry.store().clone();
     let mut registry = ctx.registry;
     if let Ok(signer) = registry.signer() {
@@ -65,18 +76,21 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     let state = AppState {
         registry: Arc::new(registry),
     };
-    let app = keurmerk_server::router(state).merge(super::log::routes(LogState::new(&store)));
-    eprintln!(
-        "Keurmerk registry on http://{}/ (Ctrl-C to stop)",
-        args.addr
-    );
+    let app = keurmerk_server::router_with(state, limits)
+        .merge(super::log::routes(LogState::new(&store)));
     let served = async {
-        let listener = tokio::net::TcpListener::bind(args.addr).await?;
-        tracing::info!(addr = %args.addr, "keurmerk listening");
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        // The banner is for people at a terminal; with JSON logs stderr stays machine-readable
+        // and the `keurmerk listening` line carries the address.
+        if cli.log_format == LogFormat::Text {
+            eprintln!("Keurmerk registry on http://{bound}/ (Ctrl-C to stop)");
+        }
+        tracing::info!(addr = %bound, "keurmerk listening");
         keurmerk_server::serve_app(listener, app).await
     }
     .await;
     sequencer_task.abort();
-    served.with_context(|| format!("serving on {}", args.addr))?;
+    served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,425 @@
+//! Layered configuration through the real binary: a TOML file (`--config`), `KEURMERK_*`
+//! variables and flags, in that order of precedence; `keurmerk config show`; bad files; and
+//! JSON logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// `keurmerk` in `dir`, with no `KEURMERK_*` variable inherited from the test's environment.
+fn keurmerk(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keurmerk"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("KEURMERK_") {
+            c.env_remove(k);
+        }
+    }
+    c.current_dir(dir);
+    c
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(out: Output) -> String {
+    assert!(!out.status.success(), "should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn show(c: &mut Command) -> serde_json::Value {
+    serde_json::from_str(&ok(c.output().unwrap())).unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `key = value` as a TOML document, `value` already in TOML syntax.
+fn toml_doc(key: &str, value: &str) -> String {
+    match key.rsplit_once('.') {
+        Some((section, name)) => format!("[{section}]\n{name} = {value}\n"),
+        None => format!("{key} = {value}\n"),
+    }
+}
+
+/// Three values for a setting (file, env, flag), as the command line spells them; distinct
+/// where the type allows (the source is checked too).
+fn samples(key: &str, default: &serde_json::Value) -> [String; 3] {
+    match (key, default) {
+        ("serve.addr", _) => ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"].map(String::from),
+        ("log.format", _) => ["json", "text", "json"].map(String::from),
+        ("log.filter", _) => ["info", "debug", "warn"].map(String::from),
+        // Just above the default, so the webhook backoff stays base <= max.
+        (_, serde_json::Value::Number(n)) => {
+            let n = n.as_u64().unwrap();
+            [n + 1, n + 2, n + 3].map(|v| v.to_string())
+        }
+        (_, serde_json::Value::Bool(_)) => ["true", "false", "true"].map(String::from),
+        _ => ["from-file", "from-env", "from-flag"].map(String::from),
+    }
+}
+
+fn as_toml(default: &serde_json::Value, v: &str) -> String {
+    match default {
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => v.to_owned(),
+        _ => format!("\"{v}\""),
+    }
+}
+
+fn as_json(default: &serde_json::Value, v: &str) -> serde_json::Value {
+    match default {
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+            serde_json::from_str(v).unwrap()
+        }
+        _ => serde_json::Value::String(v.to_owned()),
+    }
+}
+
+/// Every setting `config show` lists has a `KEURMERK_*` variable and a flag that set it, and a
+/// file key that sets it; with all three layers the flag wins, without the flag the
+/// variable, and without both the file. Iterates over the settings table, so a setting added
+/// without a variable, flag or key fails here.
+#[test]
+fn every_setting_by_file_env_and_flag_in_that_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let defaults = show(keurmerk(d).args(["config", "show", "--json"]));
+    assert_eq!(defaults["config_file"], serde_json::Value::Null);
+    let settings = defaults["settings"].as_object().unwrap();
+    for key in [
+        "database",
+        "serve.addr",
+        "log.format",
+        "webhooks.max_attempts",
+    ] {
+        assert!(settings.contains_key(key), "{key} missing");
+    }
+    for (key, entry) in settings {
+        assert_eq!(entry["source"], "default", "{key}");
+        let env = entry["env"].as_str().unwrap();
+        let flag = entry["flag"].as_str().unwrap();
+        assert!(env.starts_with("KEURMERK_"), "{key}: {env}");
+        assert!(flag.starts_with("--"), "{key}: {flag}");
+        // Settings without a default (null) are strings.
+        let kind = &entry["value"];
+        let [file_v, env_v, flag_v] = samples(key, kind);
+        let file = write(d, "k.toml", &toml_doc(key, &as_toml(kind, &file_v)));
+        let file = file.to_str().unwrap();
+
+        let from_file = show(keurmerk(d).args(["--config", file, "config", "show", "--json"]));
+        assert_eq!(from_file["config_file"], file);
+        let e = &from_file["settings"][key];
+        assert_eq!(e["source"], "file", "{key}: {e}");
+        assert_eq!(e["value"], as_json(kind, &file_v), "{key}");
+
+        let from_env = show(
+            keurmerk(d)
+                .args(["--config", file, "config", "show", "--json"])
+                .env(env, &env_v),
+        );
+        let e = &from_env["settings"][key];
+        assert_eq!(e["source"], "env", "{key}: {e}");
+        assert_eq!(e["value"], as_json(kind, &env_v), "{key}");
+
+        let from_flag = show(
+            keurmerk(d)
+                .args(["--config", file, "config", "show", "--json", flag, &flag_v])
+                .env(env, &env_v),
+        );
+        let e = &from_flag["settings"][key];
+        assert_eq!(e["source"], "flag", "{key}: {e}");
+        assert_eq!(e["value"], as_json(kind, &flag_v), "{key}");
+    }
+}
+
+/// Which database a command really opens: the file's, then the variable's, then the flag's.
+#[test]
+fn database_from_file_env_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = |name: &str| format!("sqlite:{}", d.join(name).display());
+    let config = write(d, "k.toml", &format!("database = \"{}\"\n", db("file.db")));
+    let config = config.to_str().unwrap();
+    let exists = |name: &str| d.join(name).exists();
+
+    ok(keurmerk(d).args(["org", "list"]).output().unwrap());
+    assert!(
+        exists("keurmerk.db"),
+        "without a file: the built-in default"
+    );
+
+    ok(keurmerk(d)
+        .args(["org", "list"])
+        .env("KEURMERK_CONFIG", config)
+        .output()
+        .unwrap());
+    assert!(exists("file.db"));
+
+    ok(keurmerk(d)
+        .args(["--config", config, "org", "list"])
+        .env("KEURMERK_DATABASE_URL", db("env.db"))
+        .output()
+        .unwrap());
+    assert!(exists("env.db"));
+
+    ok(keurmerk(d)
+        .args(["--config", config, "org", "list", "--db", &db("flag.db")])
+        .env("KEURMERK_DATABASE_URL", db("env2.db"))
+        .output()
+        .unwrap());
+    assert!(exists("flag.db"));
+    assert!(!exists("env2.db"), "the flag beats the variable");
+}
+
+#[test]
+fn bad_files_fail_naming_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |text: &str| {
+        let f = write(d, "bad.toml", text);
+        let err = fails(
+            keurmerk(d)
+                .args(["--config", f.to_str().unwrap(), "config", "show"])
+                .output()
+                .unwrap(),
+        );
+        assert!(err.contains(f.to_str().unwrap()), "{err}");
+        err
+    };
+    let err = run("database = \"sqlite:x.db\"\n[serve]\nadr = \"127.0.0.1:1\"\n");
+    assert!(
+        err.contains("key `serve.adr`") && err.contains("line 3"),
+        "{err}"
+    );
+    let err = run("[webhooks]\nmax_attempts = \"many\"\n");
+    assert!(err.contains("key `webhooks.max_attempts`"), "{err}");
+    let err = run("[serve]\naddr = \"not an address\"\n");
+    assert!(err.contains("key `serve.addr`"), "{err}");
+    let err = run("[log]\nformat = \"xml\"\n");
+    assert!(err.contains("key `log.format`"), "{err}");
+    let err = run("keys_dir = [\n");
+    assert!(err.contains("TOML parse error"), "{err}");
+
+    let missing = d.join("missing.toml");
+    let err = fails(
+        keurmerk(d)
+            .args(["--config", missing.to_str().unwrap(), "org", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+    assert!(!d.join("keurmerk.db").exists(), "nothing opened");
+}
+
+#[test]
+fn nonsense_values_are_refused_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = write(
+        d,
+        "k.toml",
+        "[webhooks]\nbackoff_base_secs = 60\nbackoff_max_secs = 30\n",
+    );
+    let err = fails(
+        keurmerk(d)
+            .args(["--config", f.to_str().unwrap(), "config", "show"])
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("webhooks.backoff_base_secs"), "{err}");
+    let err = fails(
+        keurmerk(d)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("KEURMERK_WRITES_PER_MINUTE", "0")
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("KEURMERK_WRITES_PER_MINUTE"), "{err}");
+    let err = fails(
+        keurmerk(d)
+            .args(["config", "show"])
+            .env("KEURMERK_LOG_FORMAT", "xml")
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("xml") && err.contains("--log-format"), "{err}");
+    let err = fails(
+        keurmerk(d)
+            .args(["config", "show"])
+            .env("KEURMERK_LOG", "keurmerk=loud")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("invalid log filter") && err.contains("KEURMERK_LOG"),
+        "{err}"
+    );
+}
+
+/// `config show` prints TOML that is itself a valid configuration file giving the same values,
+/// says where each came from, and hides a database password.
+#[test]
+fn config_show_round_trips_and_redacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shown = ok(keurmerk(d)
+        .args(["config", "show", "--writes-per-minute", "30"])
+        .env("KEURMERK_WEBHOOK_MAX_ATTEMPTS", "3")
+        .output()
+        .unwrap());
+    assert!(
+        shown.contains("writes_per_minute = 30 # flag --writes-per-minute"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("max_attempts = 3 # env KEURMERK_WEBHOOK_MAX_ATTEMPTS"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("addr = \"127.0.0.1:8080\" # default"),
+        "{shown}"
+    );
+    assert!(shown.contains("# schemes is not set"), "{shown}");
+    let f = write(d, "shown.toml", &shown);
+    let again =
+        show(keurmerk(d).args(["--config", f.to_str().unwrap(), "config", "show", "--json"]));
+    let s = &again["settings"];
+    assert_eq!(s["serve.writes_per_minute"]["value"], 30);
+    assert_eq!(s["serve.writes_per_minute"]["source"], "file");
+    assert_eq!(s["webhooks.max_attempts"]["value"], 3);
+    assert_eq!(s["webhooks.enabled"]["value"], true);
+    assert_eq!(s["schemes"]["value"], serde_json::Value::Null);
+    assert_eq!(s["schemes"]["source"], "default");
+
+    let out = ok(keurmerk(d)
+        .args(["config", "show"])
+        .env(
+            "KEURMERK_DATABASE_URL",
+            "postgres://keurmerk:hunter2@db.example/keurmerk",
+        )
+        .output()
+        .unwrap());
+    assert!(!out.contains("hunter2"), "{out}");
+    assert!(
+        out.contains("postgres://keurmerk:***@db.example/keurmerk"),
+        "{out}"
+    );
+}
+
+/// The shipped example is what `config example` prints and loads as a configuration file.
+#[test]
+fn example_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/keurmerk.example.toml");
+    let printed = ok(keurmerk(dir.path())
+        .args(["config", "example"])
+        .output()
+        .unwrap());
+    assert_eq!(std::fs::read_to_string(&example).unwrap(), printed);
+    let shown = show(keurmerk(dir.path()).args([
+        "--config",
+        example.to_str().unwrap(),
+        "config",
+        "show",
+        "--json",
+    ]));
+    for (key, e) in shown["settings"].as_object().unwrap() {
+        if e["value"].is_null() {
+            assert_eq!(e["source"], "default", "{key}");
+        } else {
+            assert_eq!(e["source"], "file", "{key}");
+        }
+    }
+}
+
+fn assert_json_lines(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+            assert!(v["level"].is_string(), "{l}");
+            assert!(v["fields"].is_object(), "{l}");
+            v
+        })
+        .collect()
+}
+
+/// `keurmerk serve` with KEURMERK_LOG_FORMAT=json writes only JSON lines on stderr.
+#[test]
+fn serve_logs_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = keurmerk(dir.path())
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env("KEURMERK_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    // A generous guard so a hung server fails the test instead of blocking it.
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) {
+        let done = line.contains("keurmerk listening");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(text.contains("keurmerk listening"), "{text}");
+    let logs = assert_json_lines(&text);
+    let messages: Vec<&str> = logs
+        .iter()
+        .filter_map(|l| l["fields"]["message"].as_str())
+        .collect();
+    assert!(messages.contains(&"demo registry seeded"), "{messages:?}");
+    assert!(messages.contains(&"transparency log"), "{messages:?}");
+}
+
+/// `[log]` in the file is honoured: the logger is set up after the file is read.
+#[test]
+fn log_settings_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f = write(
+        d,
+        "k.toml",
+        "[log]\nformat = \"json\"\nfilter = \"keurmerk=debug\"\n",
+    );
+    let out = keurmerk(d)
+        .args(["--config", f.to_str().unwrap(), "config", "show"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    ok(out);
+    let logs = assert_json_lines(&stderr);
+    assert!(
+        logs.iter()
+            .any(|l| l["fields"]["message"] == "configuration file loaded"),
+        "{stderr}"
+    );
+}
