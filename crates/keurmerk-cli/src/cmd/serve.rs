@@ -32,9 +32,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         limits,
         webhooks,
     } = settings;
-    // No webhook delivery worker exists yet; these are resolved and checked so that it can be
-    // started from here with them.
-    tracing::debug!(?webhooks, "webhook settings (no delivery worker yet)");
+    let webhooks = webhook_config(&webhooks);
     let ctx = super::open(cli).await?;
     if demo {
         if ctx.registry.store().orgs().await?.is_empty() {
@@ -76,6 +74,8 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     let state = AppState {
         registry: Arc::new(registry),
     };
+    // Webhook deliveries of watch-lists: queued with each event, sent (and retried) from here.
+    let webhook_task = keurmerk_server::webhooks::spawn(state.clone(), webhooks);
     let app = keurmerk_server::router_with(state, limits)
         .merge(super::log::routes(LogState::new(&store)));
     let served = async {
@@ -91,6 +91,23 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     }
     .await;
     sequencer_task.abort();
+    webhook_task.abort();
     served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The delivery worker's settings from the resolved `[webhooks]` settings.
+fn webhook_config(w: &crate::config::WebhookSettings) -> keurmerk_server::webhooks::WebhookConfig {
+    use std::time::Duration;
+    keurmerk_server::webhooks::WebhookConfig {
+        enabled: w.enabled,
+        retry: keurmerk_domain::watch::RetryPolicy {
+            max_attempts: w.max_attempts,
+            base: Duration::from_secs(w.backoff_base_secs),
+            max: Duration::from_secs(w.backoff_max_secs),
+        },
+        timeout: Duration::from_secs(w.timeout_secs),
+        allow_private_targets: w.allow_private_targets,
+        ..keurmerk_server::webhooks::WebhookConfig::default()
+    }
 }

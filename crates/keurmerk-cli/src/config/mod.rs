@@ -169,8 +169,8 @@ pub(crate) fn by_key(key: &str) -> Result<&'static Setting> {
         .with_context(|| format!("no setting `{key}` in the settings table"))
 }
 
-/// Settings of the webhook delivery worker, resolved from all layers. Nothing delivers
-/// webhooks yet; `keurmerk serve` resolves and holds these for the worker.
+/// Settings of the webhook delivery worker (`keurmerk_server::webhooks`), resolved from all
+/// layers; `keurmerk serve` starts the worker with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct WebhookSettings {
     /// Whether webhooks are delivered at all.
