@@ -18,6 +18,7 @@ mod products;
 mod queries;
 mod signing;
 mod statement;
+mod verification;
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub use signing::{
     STATUS_VALIDITY_SECS, TRUST_LIST_VALIDITY_DAYS,
 };
 pub use statement::{statement_for, statement_kind, StatementCheck};
+pub use verification::{ClaimedSignature, SignatureReport};
 
 /// The registry's use cases over a store.
 #[derive(Clone)]
