@@ -7,6 +7,7 @@ mod certificate;
 mod complaint;
 mod info;
 mod product;
+mod verification;
 
 pub(crate) use certificate::get_certificate_page;
 pub(crate) use complaint::{get_complaint_form, post_complaint};
