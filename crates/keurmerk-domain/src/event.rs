@@ -12,6 +12,7 @@ use crate::model::{DependencyKind, IssuerKind, Severity};
 
 /// A version the certificate covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CoveredVersion {
     /// Version record id.
     pub id: RecordId,
@@ -25,6 +26,7 @@ pub struct CoveredVersion {
 
 /// A dependency as recorded on the certificate, with what is known of the service's certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DependencySnapshot {
     /// Dependency record id.
     pub id: RecordId,
@@ -44,6 +46,7 @@ pub struct DependencySnapshot {
 
 /// How a vulnerability match was closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "how", rename_all = "snake_case")]
 pub enum Resolution {
     /// A covered security update contains the fix.
@@ -62,6 +65,7 @@ pub enum Resolution {
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventKind {
@@ -213,6 +217,7 @@ impl EventKind {
 
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Event {
     /// Position in the registry-wide event sequence (assigned by the store).
     pub seq: i64,
@@ -263,6 +268,7 @@ pub enum FoldError {
 
 /// An open or closed vulnerability match, as folded from events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct VulnerabilityState {
     /// Advisory id.
     pub id: String,
@@ -282,6 +288,7 @@ pub struct VulnerabilityState {
 
 /// A running or past suspension.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Suspension {
     /// Since when.
     pub since: DateTime<Utc>,
@@ -295,6 +302,7 @@ pub struct Suspension {
 
 /// The certificate as derived from its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CertificateView {
     /// Identifier.
     pub id: CertificateId,

@@ -109,6 +109,33 @@ macro_rules! string_id {
                 id.0
             }
         }
+
+        // On the wire an id is a checked string; inlined, so API schemas stay readable.
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let pattern = if $allowed.starts_with("uppercase") {
+                    "^[A-Z0-9-]+$"
+                } else {
+                    "^[a-z0-9-]+$"
+                };
+                schemars::json_schema!({
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": $max,
+                    "pattern": pattern,
+                    "description": concat!("A ", $kind, ": ", $allowed, "."),
+                })
+            }
+        }
     };
 }
 

@@ -25,6 +25,7 @@ macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident, $kind:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vdoc])* $variant),+ }
 
@@ -157,6 +158,7 @@ text_enum!(
 
 /// An organisation in the registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Organisation {
     /// Identifier.
     pub id: OrgId,
@@ -174,6 +176,7 @@ pub struct Organisation {
 
 /// A national authority's authorisation of an assessment body for a scheme level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Authorisation {
     /// The assessment body.
     pub body: OrgId,
@@ -191,6 +194,7 @@ pub struct Authorisation {
 
 /// Identifiers that help people and scanners find a product.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductIdentifiers {
     /// GS1 GTIN (barcode number).
     pub gtin: Option<String>,
@@ -202,6 +206,7 @@ pub struct ProductIdentifiers {
 
 /// A product or service a manufacturer registers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Product {
     /// Identifier (`PRD-…`).
     pub id: RecordId,
@@ -221,6 +226,7 @@ pub struct Product {
 
 /// A firmware or software version of a product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductVersion {
     /// Identifier (`VER-…`).
     pub id: RecordId,
@@ -238,6 +244,7 @@ pub struct ProductVersion {
 
 /// The manufacturer's support commitment (CSA Art 55, EN 303 645 5.2-1 / 5.3-13).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SupportCommitment {
     /// Last day of security support.
     pub support_until: NaiveDate,
@@ -251,6 +258,7 @@ pub struct SupportCommitment {
 
 /// A product's dependency on a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Dependency {
     /// Identifier (`DEP-…`).
     pub id: RecordId,
@@ -268,6 +276,7 @@ pub struct Dependency {
 
 /// The assessor's finding for one requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Met.
@@ -293,6 +302,7 @@ pub enum Verdict {
 
 /// An assessment of a product version against a scheme level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Assessment {
     /// Identifier (`ASM-…`).
     pub id: RecordId,
@@ -322,6 +332,7 @@ pub struct Assessment {
 
 /// A certificate (third party) or statement of conformity (self-declared): one type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Certificate {
     /// Permanent identifier.
     pub id: CertificateId,

@@ -51,6 +51,7 @@ pub enum SchemeError {
 
 /// Whether a scheme still issues new certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SchemeStatus {
     /// The scheme issues new certificates.
@@ -61,6 +62,7 @@ pub enum SchemeStatus {
 
 /// Mandatory or recommended, as in the EN 303 645 status table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Obligation {
     /// Must be met (or, when conditional, marked not applicable with a justification).
@@ -71,6 +73,7 @@ pub enum Obligation {
 
 /// One requirement of a scheme's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     /// Requirement id, e.g. `5.1-1`.
@@ -90,6 +93,7 @@ pub struct Requirement {
 
 /// An assurance level a scheme offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Level {
     /// Level id, e.g. `basic`, `l3`.
@@ -119,6 +123,7 @@ pub struct Level {
 
 /// Remediation deadline per severity, in days from first detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemediationDays {
     /// Critical severity.
@@ -145,6 +150,7 @@ impl RemediationDays {
 
 /// How a scheme turns facts into label effects (SPEC §4, §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StatusPolicy {
     /// Longest validity of a certificate, in months.
@@ -176,6 +182,7 @@ fn default_support_warning_days() -> u32 {
 
 /// A recognition agreement: a level of this scheme is accepted as another scheme's level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recognition {
     /// This scheme's level.
@@ -190,6 +197,7 @@ pub struct Recognition {
 
 /// A certification scheme, loaded from a data file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scheme {
     /// Scheme id, e.g. `eu-iot`.

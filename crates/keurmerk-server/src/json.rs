@@ -22,6 +22,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON request body: an empty (or all-whitespace) body gives `T::default()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let raw = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| rejection(JsonRejection::BytesRejection(e)))?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        serde_json::from_slice(&raw)
+            .map(Self)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))
+    }
+}
+
 fn rejection(e: JsonRejection) -> ApiError {
     match e {
         // axum reports the path of the failing field (serde_path_to_error), e.g.

@@ -59,7 +59,8 @@ impl Default for Limits {
 }
 
 /// Every route of the route table: the API, the pages, feeds and operations. The OpenAPI
-/// document is generated from this list plus [`openapi::EXTERNAL`] (routes added below by hand).
+/// document is generated from this list plus [`openapi::EXTERNAL`] (routes added below by hand,
+/// and the transparency log's routes that `keurmerk serve` mounts).
 pub fn all_routes() -> Vec<api::Route> {
     let mut r = api::routes();
     r.extend(api::watch::routes());

@@ -1,11 +1,27 @@
-//! The OpenAPI 3.1 document, generated from the route table ([`crate::all_routes`]): every route
-//! the application serves from that table is in it.
+//! The OpenAPI 3.1 document, generated from the route table ([`crate::all_routes`]) plus the
+//! routes mounted by hand ([`EXTERNAL`]).
+//!
+//! Request and response bodies are JSON Schemas (2020-12, the dialect of OpenAPI 3.1) generated
+//! by `schemars` from the very types the handlers (de)serialise, read off each handler's
+//! signature (`api::schema`). Named types go to `components/schemas` and are referenced with
+//! `$ref`. Responses are described as they are serialised and requests as they are deserialised
+//! (a field with a default may be left out of a request); where the two differ for one type, the
+//! request variant is named `<Type>Input`.
 
 use std::collections::BTreeMap;
 
+use schemars::generate::SchemaSettings;
+use schemars::{Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
+use crate::api::schema::SchemaFn;
 use crate::api::{Access, Produces, Route};
+
+/// Where named schemas live in the document.
+const COMPONENTS: &str = "#/components/schemas/";
+
+/// Marks a request schema whose body may be empty (`OptionalJson`); removed from the document.
+pub(crate) const OPTIONAL_BODY: &str = "x-keurmerk-optional-body";
 
 fn media(p: Produces) -> &'static str {
     match p {
@@ -24,7 +40,92 @@ fn error_response(description: &str) -> Value {
     })
 }
 
-fn operation(r: &Route) -> Value {
+fn text_error(description: &str) -> Value {
+    json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}})
+}
+
+fn generator(serialize: bool) -> SchemaGenerator {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        s.meta_schema = None;
+    });
+    if serialize {
+        settings.for_serialize().into_generator()
+    } else {
+        settings.for_deserialize().into_generator()
+    }
+}
+
+/// Two generators: responses as serialised, requests as deserialised.
+struct Schemas {
+    response: SchemaGenerator,
+    request: SchemaGenerator,
+}
+
+impl Schemas {
+    fn response(&mut self, f: SchemaFn) -> Option<Value> {
+        f(&mut self.response).map(Schema::to_value)
+    }
+
+    fn request(&mut self, f: SchemaFn) -> Option<Value> {
+        f(&mut self.request).map(Schema::to_value)
+    }
+
+    /// The merged `components/schemas`, and the request names that had to be renamed.
+    fn finish(mut self) -> (Map<String, Value>, BTreeMap<String, String>) {
+        let mut all = self.response.take_definitions(true);
+        let requests = self.request.take_definitions(true);
+        // A request type differs from its response namesake, or refers to one that does: to a
+        // fixpoint, since renaming one type changes the types that refer to it.
+        let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+        loop {
+            let differing: Vec<String> = requests
+                .iter()
+                .filter(|(name, _)| !renamed.contains_key(*name))
+                .filter(|(name, def)| {
+                    let mut def = (*def).clone();
+                    rename_refs(&mut def, &renamed);
+                    all.get(*name).is_some_and(|d| *d != def)
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if differing.is_empty() {
+                break;
+            }
+            for name in differing {
+                let input = format!("{name}Input");
+                renamed.insert(name, input);
+            }
+        }
+        for (name, mut def) in requests {
+            rename_refs(&mut def, &renamed);
+            let name = renamed.get(&name).cloned().unwrap_or(name);
+            all.insert(name, def);
+        }
+        (all, renamed)
+    }
+}
+
+/// Points `$ref`s at renamed request schemas.
+fn rename_refs(v: &mut Value, renamed: &BTreeMap<String, String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref") {
+                if let Some(new) = r
+                    .strip_prefix(COMPONENTS)
+                    .and_then(|name| renamed.get(name))
+                {
+                    *r = format!("{COMPONENTS}{new}");
+                }
+            }
+            m.values_mut().for_each(|x| rename_refs(x, renamed));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rename_refs(x, renamed)),
+        _ => {}
+    }
+}
+
+fn operation(r: &Route, schemas: &mut Schemas) -> Value {
     let mut params: Vec<Value> = r
         .path
         .split('/')
@@ -34,14 +135,17 @@ fn operation(r: &Route) -> Value {
     for q in r.query {
         let schema = if matches!(*q, "limit" | "offset" | "before") {
             json!({"type": "integer", "minimum": 0})
+        } else if *q == "lang" {
+            json!({"type": "string", "enum": ["en", "nl", "de", "fr"]})
         } else {
             json!({"type": "string"})
         };
         params.push(json!({"name": q, "in": "query", "required": false, "schema": schema}));
     }
+    let request = schemas.request(r.request);
     let mut responses = Map::new();
     let ok = if r.method == axum::http::Method::POST
-        && r.body.is_some()
+        && request.is_some()
         && !r.path.ends_with("suspend")
         && !r.path.ends_with("reinstate")
         && !r.path.ends_with("withdraw")
@@ -51,15 +155,16 @@ fn operation(r: &Route) -> Value {
     } else {
         "200"
     };
-    let content = match r.produces {
-        Produces::Json => json!({"application/json": {"schema": {"type": "object"}}}),
-        p => json!({ media(p): {"schema": {"type": "string"}} }),
+    let content = match (r.produces, schemas.response(r.response)) {
+        (Produces::Json, Some(schema)) => json!({"application/json": {"schema": schema}}),
+        (Produces::Json, None) => json!({"application/json": {}}),
+        (p, _) => json!({ media(p): {"schema": {"type": "string"}} }),
     };
     responses.insert(
         ok.into(),
         json!({"description": "Success", "content": content}),
     );
-    if !r.query.is_empty() || r.path.contains('{') || r.body.is_some() {
+    if !r.query.is_empty() || r.path.contains('{') || request.is_some() {
         responses.insert(
             "400".into(),
             error_response("Malformed id, parameter or body"),
@@ -75,11 +180,19 @@ fn operation(r: &Route) -> Value {
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
-    if let Some(body) = r.body {
-        let example: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    if let Some(mut schema) = request {
+        let optional = schema
+            .as_object_mut()
+            .and_then(|m| m.remove(OPTIONAL_BODY))
+            .is_some();
+        let mut media = Map::new();
+        media.insert("schema".into(), schema);
+        if let Some(example) = r.body.and_then(|b| serde_json::from_str::<Value>(b).ok()) {
+            media.insert("example".into(), example);
+        }
         op.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}, "example": example}}}),
+            json!({"required": !optional, "content": {"application/json": media}}),
         );
         responses.insert("413".into(), error_response("Body larger than 1 MiB"));
         responses.insert(
@@ -124,74 +237,329 @@ fn operation(r: &Route) -> Value {
     Value::Object(op)
 }
 
-/// Routes registered by hand in `router_with` (the trust endpoints): method, path, operationId,
-/// tag, summary, media type.
-pub const EXTERNAL: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("get", "/api/v1/certificates/{id}/status", "get_certificate_status", "certificates",
-     "The live label status in plain language (`?lang=`); signed with `?signed=1` or `Accept: application/keurmerk-status+json`", "application/json"),
-    ("get", "/api/v1/trust-list", "get_trust_list", "trust", "The trust list signed by the registry root key", "application/json"),
-    ("get", "/c/{id}/label.svg", "get_label_svg", "trust", "The label as SVG (`?lang=`)", "image/svg+xml"),
-    ("get", "/c/{id}/label.png", "get_label_png", "trust", "The label as PNG (`?lang=`)", "image/png"),
+/// A route mounted outside the route table (in `router_with`, or by `keurmerk serve` for the
+/// transparency log), documented by hand.
+#[derive(Debug, Clone, Copy)]
+pub struct External {
+    /// `get`.
+    pub method: &'static str,
+    /// OpenAPI path.
+    pub path: &'static str,
+    /// operationId.
+    pub op: &'static str,
+    /// Tag.
+    pub tag: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Query parameters (`lang`, `signed`).
+    pub query: &'static [&'static str],
+    /// Media types of the success answer, with their schema.
+    pub content: fn(&mut SchemaGenerator) -> Vec<(&'static str, Value)>,
+    /// Whether errors are plain text (the log's routes) rather than the JSON envelope.
+    pub text_errors: bool,
+}
+
+fn status_content(g: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "application/json",
+            g.subschema_for::<crate::wire::StatusOut>().to_value(),
+        ),
+        (
+            crate::trust::SIGNED_STATUS_MEDIA_TYPE,
+            json!({"$ref": "#/components/schemas/SignedStatus"}),
+        ),
+    ]
+}
+
+fn trust_list_content(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![(
+        "application/json",
+        json!({"$ref": "#/components/schemas/SignedTrustList"}),
+    )]
+}
+
+fn svg(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![("image/svg+xml", json!({"type": "string"}))]
+}
+
+fn png(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![(
+        "image/png",
+        json!({"type": "string", "contentMediaType": "image/png"}),
+    )]
+}
+
+fn text(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![("text/plain", json!({"type": "string"}))]
+}
+
+fn tile(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![(
+        "application/octet-stream",
+        json!({"type": "string", "contentMediaType": "application/octet-stream"}),
+    )]
+}
+
+/// Routes registered outside the route table.
+pub const EXTERNAL: &[External] = &[
+    External {
+        method: "get",
+        path: "/api/v1/certificates/{id}/status",
+        op: "get_certificate_status",
+        tag: "certificates",
+        summary: "The live label status in plain language (`?lang=`); signed (docs/FORMATS.md §7) with `?signed=1` or `Accept: application/keurmerk-status+json`",
+        query: &["lang", "signed"],
+        content: status_content,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/api/v1/trust-list",
+        op: "get_trust_list",
+        tag: "trust",
+        summary: "The trust list signed by the registry root key (docs/FORMATS.md §5)",
+        query: &[],
+        content: trust_list_content,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/c/{id}/label.svg",
+        op: "get_label_svg",
+        tag: "trust",
+        summary: "The label as SVG (`?lang=`)",
+        query: &["lang"],
+        content: svg,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/c/{id}/label.png",
+        op: "get_label_png",
+        tag: "trust",
+        summary: "The label as PNG (`?lang=`)",
+        query: &["lang"],
+        content: png,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/api/v1/certificates/{id}/receipt",
+        op: "receipt",
+        tag: "log",
+        summary: "A C2SP tlog-proof receipt proving the certificate's newest logged statement is in the transparency log (served by `keurmerk serve`)",
+        query: &[],
+        content: text,
+        text_errors: true,
+    },
+    External {
+        method: "get",
+        path: "/log/checkpoint",
+        op: "get_checkpoint",
+        tag: "log",
+        summary: "The log's latest C2SP signed-note checkpoint, with any witness cosignatures (C2SP tlog-tiles; served by `keurmerk serve`)",
+        query: &[],
+        content: text,
+        text_errors: true,
+    },
+    External {
+        method: "get",
+        path: "/log/tile/{path}",
+        op: "get_tile",
+        tag: "log",
+        summary: "A C2SP tlog-tiles hash tile (`<L>/<N>[.p/<W>]`) or entry bundle (`entries/<N>[.p/<W>]`); `path` contains slashes (served by `keurmerk serve`)",
+        query: &[],
+        content: tile,
+        text_errors: true,
+    },
 ];
+
+fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
+    let mut params: Vec<Value> = e
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    for q in e.query {
+        let schema = match *q {
+            "lang" => json!({"type": "string", "enum": ["en", "nl", "de", "fr"]}),
+            _ => json!({"type": "string", "enum": ["1", "true"]}),
+        };
+        params.push(json!({"name": q, "in": "query", "required": false, "schema": schema}));
+    }
+    let mut content = Map::new();
+    for (media, schema) in (e.content)(g) {
+        content.insert(media.to_owned(), json!({ "schema": schema }));
+    }
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({"description": "Success", "content": content}),
+    );
+    if e.text_errors {
+        if e.path.contains('{') {
+            responses.insert("404".into(), text_error("Not in the log (yet)"));
+        }
+        responses.insert("503".into(), text_error("The log has no checkpoint yet"));
+    } else if e.path.contains('{') {
+        responses.insert("400".into(), error_response("Malformed id or parameter"));
+        responses.insert("404".into(), error_response("Not found"));
+    }
+    let mut op = json!({
+        "operationId": e.op, "summary": e.summary, "tags": [e.tag],
+        "responses": responses,
+    });
+    if !params.is_empty() {
+        op["parameters"] = Value::Array(params);
+    }
+    op
+}
+
+/// Hand-written schemas of the signed envelopes of `keurmerk-trust` (docs/FORMATS.md §3, §5,
+/// §7), which has no schema support of its own.
+fn trust_schemas() -> Map<String, Value> {
+    let time = json!({"type": "string", "format": "date-time"});
+    let b64 = json!({"type": "string", "contentEncoding": "base64"});
+    let key_id = json!({"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "First 8 bytes of SHA-256 of the public key, in hex"});
+    let mut m = Map::new();
+    m.insert("KeyInfo".into(), json!({
+        "type": "object",
+        "description": "A signing key's public metadata (docs/FORMATS.md §3)",
+        "additionalProperties": false,
+        "required": ["key_id", "public_key", "organisation_id", "organisation_name", "role", "schemes", "levels", "valid_from", "valid_until"],
+        "properties": {
+            "key_id": key_id, "public_key": b64,
+            "organisation_id": {"type": "string"}, "organisation_name": {"type": "string"},
+            "role": {"type": "string", "enum": ["national_authority", "assessment_body", "manufacturer", "registry", "log"]},
+            "schemes": {"type": "array", "items": {"type": "string"}},
+            "levels": {"type": "array", "items": {"type": "string"}},
+            "valid_from": time, "valid_until": time, "revoked_at": time
+        }
+    }));
+    m.insert("SignedTrustList".into(), json!({
+        "type": "object",
+        "description": "The trust list signed by the registry root key over `keurmerk-trust-list-v1\\n || JCS(trust_list)` (docs/FORMATS.md §5)",
+        "additionalProperties": false,
+        "required": ["keyid", "sig", "trust_list"],
+        "properties": {
+            "keyid": key_id, "sig": b64,
+            "trust_list": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["version", "sequence", "issued_at", "next_update", "log_verifier_key", "keys"],
+                "properties": {
+                    "version": {"const": 1},
+                    "sequence": {"type": "integer", "minimum": 0},
+                    "issued_at": time, "next_update": time,
+                    "log_verifier_key": {"type": "string"},
+                    "keys": {"type": "array", "items": {"$ref": "#/components/schemas/KeyInfo"}}
+                }
+            }
+        }
+    }));
+    m.insert("SignedStatus".into(), json!({
+        "type": "object",
+        "description": "A status response signed by the registry root key over `keurmerk-status-v1\\n || JCS(status)` (docs/FORMATS.md §7)",
+        "additionalProperties": false,
+        "required": ["keyid", "sig", "status"],
+        "properties": {
+            "keyid": key_id, "sig": b64,
+            "status": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["certificate_id", "status", "reasons", "produced_at", "next_update"],
+                "properties": {
+                    "certificate_id": {"type": "string"},
+                    "status": {"type": "string", "enum": ["valid", "attention", "suspended", "withdrawn", "expired", "support_ended", "unknown"]},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                    "produced_at": time, "next_update": time
+                }
+            }
+        }
+    }));
+    m.insert(
+        "Error".into(),
+        json!({
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+            }}
+        }),
+    );
+    m
+}
+
+/// The schema of this document itself, for the route that serves it.
+pub(crate) fn document_schema(_: &mut SchemaGenerator) -> Option<Schema> {
+    Schema::try_from(json!({
+        "type": "object",
+        "description": "An OpenAPI 3.1 document",
+        "required": ["openapi", "info", "paths", "components"],
+        "properties": {
+            "openapi": {"type": "string", "pattern": "^3\\.1\\."},
+            "info": {"type": "object", "required": ["title", "version"]},
+            "paths": {"type": "object"},
+            "components": {"type": "object"}
+        }
+    }))
+    .ok()
+}
 
 /// The document.
 pub fn document(routes: &[Route]) -> Value {
+    let mut schemas = Schemas {
+        response: generator(true),
+        request: generator(false),
+    };
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
-    for (method, path, op, tag, summary, media) in EXTERNAL {
-        let mut params = vec![
-            json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
-        ];
-        if !path.ends_with("trust-list") {
-            params.push(json!({"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["en", "nl", "de", "fr"]}}));
-        } else {
-            params.clear();
-        }
-        let mut op = json!({
-            "operationId": op, "summary": summary, "tags": [tag],
-            "responses": {
-                "200": {"description": "Success", "content": { *media: {"schema": {"type": if *media == "application/json" { "object" } else { "string" }}}}},
-                "404": error_response("Not found")
-            }
-        });
-        if !params.is_empty() {
-            op["parameters"] = Value::Array(params);
-        }
-        paths
-            .entry(path)
-            .or_default()
-            .insert((*method).to_owned(), op);
+    for e in EXTERNAL {
+        let op = external_operation(e, &mut schemas.response);
+        paths.entry(e.path).or_default().insert(e.method.into(), op);
     }
     for r in routes {
+        let op = operation(r, &mut schemas);
         paths
             .entry(r.path)
             .or_default()
-            .insert(r.method.as_str().to_ascii_lowercase(), operation(r));
+            .insert(r.method.as_str().to_ascii_lowercase(), op);
     }
+    let (mut components, renamed) = schemas.finish();
+    // Request bodies were generated with the request generator: point them at renamed types.
+    let mut doc_paths = json!(paths);
+    if !renamed.is_empty() {
+        if let Some(paths) = doc_paths.as_object_mut() {
+            for item in paths.values_mut().filter_map(Value::as_object_mut) {
+                for op in item.values_mut() {
+                    if let Some(body) = op.get_mut("requestBody") {
+                        rename_refs(body, &renamed);
+                    }
+                }
+            }
+        }
+    }
+    components.extend(trust_schemas());
+    let components: BTreeMap<String, Value> = components.into_iter().collect();
     json!({
         "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "Keurmerk registry API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The EU cybersecurity label registry. Writes need `Authorization: Bearer <token>`; a token acts as its organisation, whose role decides what it may do. Errors are `{\"error\":{\"code\",\"message\"}}`. Lists take `limit` (1-200, default 50) and `offset` and answer `{items, limit, offset, next_offset}`.",
+            "description": "The EU cybersecurity label registry. Writes need `Authorization: Bearer <token>`; a token acts as its organisation, whose role decides what it may do. Errors are `{\"error\":{\"code\",\"message\"}}`. Lists take `limit` (1-200, default 50) and `offset` and answer `{items, limit, offset, next_offset}`. The transparency log (`/log/…`, receipts) is served by `keurmerk serve`.",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}
         },
-        "paths": paths,
+        "paths": doc_paths,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "kmt_<TOKEN-ID>_<secret>"},
                 "watchKey": {"type": "http", "scheme": "bearer", "description": "A watch-list's management key: kmw_<WL-ID>_<secret>"}
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {"error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
-                    }}
-                }
-            }
+            "schemas": components
         }
     })
 }

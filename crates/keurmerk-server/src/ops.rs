@@ -243,11 +243,16 @@ pub(crate) fn client_key(req: &Request) -> String {
         .unwrap_or_else(|| "ip:unknown".into())
 }
 
+/// Who is calling, for rate limits: `token:<id>`, `watch:<id>` or `ip:<address>` (never a
+/// secret). Set on every request by the middleware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientKey(pub String);
+
 /// Counts and times every request, rate-limits writes, and clears the status cache after a
 /// successful write.
 pub(crate) async fn middleware(
     State(rt): State<Arc<Runtime>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let start = Instant::now();
@@ -259,7 +264,10 @@ pub(crate) async fn middleware(
         .unwrap_or_else(|| "unmatched".into());
     let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let api_write = write && route.starts_with("/api/");
-    let res = if api_write && !rt.writes.check(&client_key(&req)) {
+    let client = client_key(&req);
+    let limited = api_write && !rt.writes.check(&client);
+    req.extensions_mut().insert(ClientKey(client));
+    let res = if limited {
         let mut r = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

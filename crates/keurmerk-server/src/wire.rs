@@ -3,10 +3,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::status::StatusReport;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// A reason with its plain-language text.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ReasonOut {
     /// Stable machine-readable code.
     pub code: &'static str,
@@ -17,7 +18,7 @@ pub struct ReasonOut {
 }
 
 /// `GET /api/v1/certificates/{id}/status`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StatusOut {
     /// Certificate id.
     pub certificate: String,

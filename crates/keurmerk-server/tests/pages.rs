@@ -198,3 +198,172 @@ async fn metrics_count_requests() {
         "keurmerk_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
     ));
 }
+
+/// The text between the verification heading and the complaint section.
+fn verify_section(page: &str) -> &str {
+    let start = page.find("id=\"verify\"").expect("verification section");
+    let end = page[start..]
+        .find("id=\"complain\"")
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn certificate_page_shows_the_verified_signer_and_log_position() {
+    let a = app().await;
+    let id = cert(&a, |c| c.state == State::Suspended).await;
+    let cid = id.parse().unwrap();
+    let checks = a.reg.verify_statements(&cid).await.unwrap();
+    let latest = checks.last().unwrap().result.as_ref().unwrap();
+    let p = a.get(&format!("/c/{id}?lang=en")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let s = verify_section(&p.text);
+    assert!(s.contains("Signature valid"), "{s}");
+    assert!(s.contains(&latest.issuer.organisation_name), "{s}");
+    assert!(s.contains(&latest.statement.issuer.to_string()), "{s}");
+    assert!(s.contains("national authority"), "{s}");
+    assert!(s.contains(
+        &latest
+            .statement
+            .signed_at
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string()
+    ));
+    // No sequencer has run: the statement is still queued.
+    assert!(s.contains("Waiting to be logged."), "{s}");
+    for link in [
+        format!("href=\"/api/v1/certificates/{id}/receipt\""),
+        format!("href=\"/api/v1/certificates/{id}/status?signed=1\""),
+        "href=\"/api/v1/trust-list\"".to_owned(),
+    ] {
+        assert!(s.contains(&link), "{link}");
+    }
+    assert!(s.contains(&format!("keurmerk verify 'http://127.0.0.1:8080/c/{id}#…'")));
+    // Label/value pairs in a definition list under headings.
+    assert!(s.contains("<h3>") && s.contains("<dl>") && s.contains("<dt>"));
+
+    // Once the sequencer has logged the queue, the page gives the entry number.
+    let seq = keurmerk_transparency::Sequencer::new(
+        a.reg.store(),
+        keurmerk_transparency::LogKey::generate("example.test/log").unwrap(),
+        keurmerk_transparency::SequencerConfig::default(),
+    )
+    .await
+    .unwrap();
+    while seq.step().await.unwrap().is_some() {}
+    let index = keurmerk_transparency::LogState::new(a.reg.store())
+        .index_of_event(checks.last().unwrap().event_seq)
+        .await
+        .unwrap();
+    let p = a.get(&format!("/c/{id}?lang=en")).await;
+    let s = verify_section(&p.text);
+    assert!(s.contains(&format!("Yes, entry number {index}")), "{s}");
+    assert!(!s.contains("Waiting to be logged"));
+}
+
+#[tokio::test]
+async fn verification_section_in_four_languages() {
+    let a = app().await;
+    let id = cert(&a, |c| c.state == State::Active).await;
+    for (lang, heading, valid, waiting) in [
+        (
+            "en",
+            "Checking this label",
+            "Signature valid",
+            "Waiting to be logged.",
+        ),
+        (
+            "nl",
+            "Dit label controleren",
+            "Handtekening geldig",
+            "Wacht op opname in het logboek.",
+        ),
+        (
+            "de",
+            "Dieses Kennzeichen prüfen",
+            "Signatur gültig",
+            "Wartet auf Aufnahme ins Protokoll.",
+        ),
+        (
+            "fr",
+            "Vérifier ce label",
+            "Signature valide",
+            "En attente d'inscription au journal.",
+        ),
+    ] {
+        let p = a.get(&format!("/c/{id}?lang={lang}")).await;
+        assert_eq!(p.status, StatusCode::OK);
+        let s = verify_section(&p.text);
+        for text in [heading, valid, waiting, "keurmerk verify"] {
+            let escaped = text.replace('\'', "&#39;");
+            assert!(
+                s.contains(text) || s.contains(&escaped),
+                "{lang}: {text}\n{s}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_statement_is_not_called_valid() {
+    let a = app().await;
+    let id = cert(&a, |c| c.state == State::Active).await;
+    let cid = id.parse().unwrap();
+    let seq = a
+        .reg
+        .verify_statements(&cid)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .event_seq;
+    let pool = a.reg.store().pool();
+    let signed: Vec<u8> = sqlx::query_scalar("SELECT signed FROM statements WHERE event_seq = $1")
+        .bind(seq)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut env: serde_json::Value = serde_json::from_slice(&signed).unwrap();
+    env["statement"]["level"] = serde_json::json!("high");
+    sqlx::query("UPDATE statements SET signed = $1 WHERE event_seq = $2")
+        .bind(serde_json::to_vec(&env).unwrap())
+        .bind(seq)
+        .execute(pool)
+        .await
+        .unwrap();
+    for (lang, bad, good) in [
+        ("en", "Signature NOT valid", "Signature valid"),
+        ("nl", "Handtekening NIET geldig", "Handtekening geldig"),
+    ] {
+        let p = a.get(&format!("/c/{id}?lang={lang}")).await;
+        let s = verify_section(&p.text);
+        assert!(s.contains(bad), "{lang}: {s}");
+        assert!(!s.contains(good), "{lang}: {s}");
+        assert!(!s.contains("sig-valid"));
+    }
+    let s = a.get(&format!("/c/{id}?lang=en")).await.text;
+    assert!(verify_section(&s).contains("changed after it was signed"));
+    assert!(verify_section(&s).contains("Claims to be signed by"));
+}
+
+#[tokio::test]
+async fn a_statement_signed_after_its_key_was_compromised_is_not_called_valid() {
+    let a = app().await;
+    let id = cert(&a, |c| c.state == State::Active).await;
+    let cid = id.parse().unwrap();
+    let checks = a.reg.verify_statements(&cid).await.unwrap();
+    let latest = checks.last().unwrap().result.as_ref().unwrap();
+    a.reg
+        .revoke_key(
+            &latest.statement.issuer.to_string(),
+            latest.statement.signed_at - chrono::Duration::seconds(1),
+        )
+        .await
+        .unwrap();
+    let p = a.get(&format!("/c/{id}?lang=en")).await;
+    let s = verify_section(&p.text);
+    assert!(s.contains("Signature NOT valid"), "{s}");
+    assert!(s.contains("reported stolen or compromised"), "{s}");
+    assert!(s.contains("this key was reported compromised as of"), "{s}");
+    assert!(!s.contains("Signature valid"));
+}

@@ -19,6 +19,7 @@ pub type VerdictInput = BTreeMap<String, Verdict>;
 
 /// An assessment to record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewAssessment {
     /// Product.
     pub product: RecordId,

@@ -18,6 +18,7 @@ mod products;
 mod queries;
 mod signing;
 mod statement;
+mod verification;
 mod watch;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use signing::{
     STATUS_VALIDITY_SECS, TRUST_LIST_VALIDITY_DAYS,
 };
 pub use statement::{statement_for, statement_kind, StatementCheck};
+pub use verification::{ClaimedSignature, SignatureReport};
 pub use watch::{DeliveryLog, WatchGrant, WebhookRequest, MAX_WATCH_ITEMS, MIN_WEBHOOK_SECRET_LEN};
 
 /// The registry's use cases over a store.

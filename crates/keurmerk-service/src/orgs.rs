@@ -10,6 +10,7 @@ use crate::{Actor, Registry, ServiceError, ServiceResult};
 
 /// A new organisation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewOrganisation {
     /// Identifier (lowercase letters, digits, '-').
     pub id: OrgId,

@@ -16,6 +16,7 @@ use crate::{Actor, Registry, ServiceError, ServiceResult};
 
 /// A product to register.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewProduct {
     /// Name.
     pub name: String,
@@ -30,6 +31,7 @@ pub struct NewProduct {
 
 /// A version to add.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewVersion {
     /// Version string.
     pub version: String,
@@ -45,6 +47,7 @@ pub struct NewVersion {
 
 /// A dependency to declare.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewDependency {
     /// Kind of service.
     pub kind: DependencyKind,
@@ -59,6 +62,7 @@ pub struct NewDependency {
 
 /// A product with everything known about it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProductDetails {
     /// The product.
     pub product: Product,

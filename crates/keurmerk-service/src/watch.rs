@@ -70,6 +70,7 @@ impl std::fmt::Debug for WebhookRequest {
 }
 
 /// A delivery with its attempts: one line of the delivery log.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryLog {
     /// The delivery.

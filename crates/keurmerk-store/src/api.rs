@@ -10,6 +10,7 @@ use crate::Result;
 
 /// An API token. Only the SHA-256 of its secret is stored.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ApiToken {
     /// Identifier (`TOK-…`), not secret.
     pub id: RecordId,
@@ -41,6 +42,7 @@ impl std::fmt::Debug for ApiToken {
 
 /// A complaint about a certificate (Cybersecurity Act Art 63).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Complaint {
     /// Identifier (`CMP-…`).
     pub id: RecordId,

@@ -15,6 +15,7 @@ use crate::Result;
 
 /// An audit record written in the same transaction as the change it describes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Audit {
     /// When.
     pub at: DateTime<Utc>,
@@ -30,6 +31,7 @@ pub struct Audit {
 
 /// A stored audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AuditEntry {
     /// Sequence number.
     pub seq: i64,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 
 /// A watch-list.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Watchlist {
     /// Identifier (`WL-…`), not secret.
@@ -50,6 +51,7 @@ impl std::fmt::Debug for Watchlist {
 }
 
 /// One followed thing.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchItem {
     /// What it is.
@@ -61,6 +63,7 @@ pub struct WatchItem {
 }
 
 /// A webhook delivery: one certificate event for one watch-list.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     /// Identifier (a number, in queueing order).
@@ -88,6 +91,7 @@ pub struct Delivery {
 }
 
 /// One attempt to deliver.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     /// 1-based attempt number of the delivery.

@@ -8,6 +8,7 @@ use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::model::{Certificate, Product};
 use keurmerk_service::LifecycleRequest;
 use keurmerk_store::CertificateFilter;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{parse_id, Page, PageQuery};
@@ -56,7 +57,7 @@ pub(crate) async fn list_certificates(
     Ok(Json(Page::new(items, page)))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CertificateOut {
     certificate: Certificate,
     product: Product,
@@ -81,14 +82,14 @@ pub(crate) async fn get_certificate(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct ChangeIn {
     reason: String,
     #[serde(default)]
     until: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct ChangeOut {
     certificate: String,
     state: &'static str,

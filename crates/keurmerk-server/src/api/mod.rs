@@ -6,11 +6,13 @@
 mod certificates;
 mod orgs;
 mod products;
+pub mod schema;
 mod tokens;
 pub mod watch;
 
 use axum::http::Method;
 use axum::routing::MethodRouter;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -62,12 +64,19 @@ pub struct Route {
     pub body: Option<&'static str>,
     /// Query parameters.
     pub query: &'static [&'static str],
+    /// Schema of the JSON request body, read off the handler (`None` from it: no body).
+    pub request: schema::SchemaFn,
+    /// Schema of the JSON response body, read off the handler (`None` from it: not JSON).
+    pub response: schema::SchemaFn,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
 
+/// One row of the route table. For `Json` routes the request and response schemas are read off
+/// the handler's signature ([`schema`]); `response = f` overrides that for a handler whose body
+/// is untyped JSON.
 macro_rules! route {
-    ($m:ident $path:literal, $h:path, $tag:literal, $access:expr, $produces:ident, $summary:literal $(, body = $body:expr)? $(, query = $q:expr)?) => {
+    ($m:ident $path:literal, $h:path, $tag:literal, $access:expr, $produces:ident, $summary:literal $(, body = $body:expr)? $(, query = $q:expr)? $(, response = $resp:expr)?) => {
         $crate::api::Route {
             method: ::axum::http::Method::$m,
             path: $path,
@@ -78,6 +87,8 @@ macro_rules! route {
             produces: $crate::api::Produces::$produces,
             body: route!(@body $($body)?),
             query: route!(@query $($q)?),
+            request: route!(@request $produces, $h),
+            response: route!(@response $produces, $h $(, $resp)?),
             handler: route!(@m $m, $h),
         }
     };
@@ -85,6 +96,11 @@ macro_rules! route {
     (@body $b:expr) => { Some($b) };
     (@query) => { &[] };
     (@query $q:expr) => { $q };
+    (@request Json, $h:path) => { $crate::api::schema::request_of(&$h) };
+    (@request $other:ident, $h:path) => { $crate::api::schema::no_schema };
+    (@response $p:ident, $h:path, $resp:expr) => { $resp };
+    (@response Json, $h:path) => { $crate::api::schema::response_of(&$h) };
+    (@response $other:ident, $h:path) => { $crate::api::schema::no_schema };
     (@m GET, $h:path) => { ::axum::routing::get($h) };
     (@m POST, $h:path) => { ::axum::routing::post($h) };
     (@m PUT, $h:path) => { ::axum::routing::put($h) };
@@ -168,7 +184,8 @@ impl PageQuery {
 }
 
 /// A page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,

@@ -5,6 +5,7 @@ use keurmerk_domain::model::{Authorisation, Organisation};
 use keurmerk_domain::scheme::Scheme;
 use keurmerk_service::NewOrganisation;
 use keurmerk_store::{AuditEntry, OrgStore};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{parse_id, Page, PageQuery};
@@ -43,7 +44,7 @@ pub(crate) async fn list_organisations(
     Ok(Json(Page::slice(state.registry.organisations().await?, q)))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct OrganisationOut {
     #[serde(flatten)]
     organisation: Organisation,
@@ -77,7 +78,7 @@ pub(crate) async fn create_organisation(
     Ok((axum::http::StatusCode::CREATED, Json(org)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct AuthorisationIn {
     body: OrgId,
     scheme: SchemeId,
@@ -121,7 +122,7 @@ pub(crate) struct AuditQuery {
     before: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct AuditPage {
     items: Vec<AuditEntry>,
     /// Pass as `before` for the next (older) page.

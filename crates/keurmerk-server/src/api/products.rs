@@ -8,12 +8,13 @@ use keurmerk_domain::model::{
 };
 use keurmerk_service::{NewAssessment, NewDependency, NewProduct, NewVersion, ProductDetails};
 use keurmerk_store::ProductFilter;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{parse_id, Page, PageQuery};
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, OptionalJson};
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -134,8 +135,10 @@ pub(crate) async fn approve_assessment(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `POST /api/v1/assessments/{id}/certify`; the body may be empty.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub(crate) struct CertifyIn {
+    /// Last day of validity; the scheme's longest validity when absent.
     #[serde(default)]
     valid_until: Option<NaiveDate>,
 }
@@ -144,16 +147,8 @@ pub(crate) async fn certify_assessment(
     State(state): State<AppState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    raw: axum::body::Bytes,
+    OptionalJson(body): OptionalJson<CertifyIn>,
 ) -> Result<(StatusCode, Json<Certificate>), ApiError> {
-    // The body is optional: an empty one takes the scheme's longest validity.
-    let body: CertifyIn = if raw.iter().all(u8::is_ascii_whitespace) {
-        CertifyIn::default()
-    } else {
-        serde_json::from_slice(&raw).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
-        })?
-    };
     let c = state
         .registry
         .certify(&actor, &parse_id(&id)?, body.valid_until)

@@ -5,6 +5,7 @@ use keurmerk_domain::ids::OrgId;
 use keurmerk_domain::model::Organisation;
 use keurmerk_service::TokenAdmin;
 use keurmerk_store::{ApiToken, Complaint};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{parse_id, Page, PageQuery};
@@ -20,14 +21,14 @@ pub(crate) async fn list_tokens(
     Ok(Json(state.registry.tokens(TokenAdmin::Api(&actor)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct TokenIn {
     org: OrgId,
     #[serde(default)]
     name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TokenCreated {
     #[serde(flatten)]
     token: ApiToken,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -17,7 +17,7 @@ use super::{parse_id, Page, PageQuery, Route};
 use crate::auth::{Secret, WatchKey};
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use crate::ops::Runtime;
+use crate::ops::{ClientKey, Runtime};
 use crate::AppState;
 
 /// The watch-list routes.
@@ -41,14 +41,14 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ItemIn {
     kind: WatchKind,
     target: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WatchlistIn {
     name: String,
@@ -58,14 +58,14 @@ pub(crate) struct WatchlistIn {
     items: Vec<ItemIn>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct WatchlistOut {
     #[serde(flatten)]
     watchlist: Watchlist,
     items: Vec<WatchItem>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct WatchlistCreated {
     #[serde(flatten)]
     watchlist: WatchlistOut,
@@ -96,10 +96,9 @@ async fn view(state: &AppState, g: &WatchGrant) -> Result<WatchlistOut, ApiError
 pub(crate) async fn create_watchlist(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
-    req: Request,
+    Extension(ClientKey(client)): Extension<ClientKey>,
+    ApiJson(w): ApiJson<WatchlistIn>,
 ) -> Result<(StatusCode, Json<WatchlistCreated>), ApiError> {
-    let client = crate::ops::client_key(&req);
-    let ApiJson(w) = ApiJson::<WatchlistIn>::from_request(req, &state).await?;
     if !rt.new_watchlists.check(&client) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -157,15 +156,22 @@ pub(crate) async fn get_watchlist(
     Ok(Json(view(&state, g).await?))
 }
 
+/// What a deletion answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Deleted {
+    /// The deleted watch-list.
+    deleted: RecordId,
+}
+
 pub(crate) async fn delete_watchlist(
     State(state): State<AppState>,
     key: WatchKey,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let g = grant(&state, &key, &id)?.clone();
-    let id = g.id().clone();
+    let deleted = g.id().clone();
     state.registry.delete_watchlist(g).await?;
-    Ok(Json(serde_json::json!({"deleted": id})))
+    Ok(Json(Deleted { deleted }))
 }
 
 pub(crate) async fn create_watch_item(
@@ -197,13 +203,13 @@ pub(crate) async fn delete_watch_item(
     Ok(Json(view(&state, g).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookIn {
     url: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct WebhookOut {
     webhook_url: Option<String>,
     /// The new HMAC secret; shown once.

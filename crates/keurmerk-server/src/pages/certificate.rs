@@ -44,6 +44,7 @@ pub(crate) async fn get_certificate_page(
     let level = scheme.and_then(|s| s.level(&d.certificate.level));
     let r = &d.status;
     let title = format!("{} {}", d.product.name, d.product.model);
+    let verify = super::verification::verification_section(&state, &id, l).await;
     let body = html! {
         p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
         h1 { (d.product.name) " " span.muted { (d.product.model) } }
@@ -121,16 +122,7 @@ pub(crate) async fn get_certificate_page(
                 }
             }
         }
-        section aria-labelledby="verify" {
-            h2 id="verify" { (t(l, "Checking this page", "Deze pagina controleren", "Diese Seite prüfen", "Vérifier cette page")) }
-            p {
-                (t(l, "Every change to this label is recorded in a public, tamper-evident log. Machines can read the same status at",
-                   "Elke wijziging van dit label wordt vastgelegd in een openbaar logboek dat niet ongemerkt te veranderen is. Computers kunnen dezelfde status lezen op",
-                   "Jede Änderung dieses Kennzeichens wird in einem öffentlichen, fälschungssicheren Protokoll festgehalten. Maschinen lesen denselben Status unter",
-                   "Chaque changement de ce label est inscrit dans un journal public infalsifiable. Les machines peuvent lire le même statut à"))
-                " " a href=(format!("/api/v1/certificates/{id}/status?lang={}", l.tag())) { code { "/api/v1/certificates/" (id) "/status" } } "."
-            }
-        }
+        (verify)
         section aria-labelledby="complain" {
             h2 id="complain" { (t(l, "Something wrong?", "Klopt er iets niet?", "Stimmt etwas nicht?", "Un problème ?")) }
             p {

@@ -7,6 +7,7 @@ mod certificate;
 mod complaint;
 mod info;
 mod product;
+mod verification;
 
 pub(crate) use certificate::get_certificate_page;
 pub(crate) use complaint::{get_complaint_form, post_complaint};
@@ -308,6 +309,6 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/products/{id}/feed.atom", crate::feed::get_product_feed, "feeds", Public, Atom, "Status changes of a product's labels"),
         route!(GET "/healthz", crate::get_healthz, "operations", Public, Text, "Health: the database answers"),
         route!(GET "/metrics", crate::get_metrics, "operations", Public, Text, "Prometheus metrics"),
-        route!(GET "/api/openapi.json", crate::get_openapi, "operations", Public, Json, "This document"),
+        route!(GET "/api/openapi.json", crate::get_openapi, "operations", Public, Json, "This document", response = crate::openapi::document_schema),
     ]
 }
