@@ -235,4 +235,22 @@ impl<S: RegistryStore> Registry<S> {
         }
         Ok(expired)
     }
+
+    /// The registry's scheduled expiry run (`keurmerk serve` runs it at start and every hour):
+    /// [`Registry::expire_due`] acting as the registry operator organisation, so expiries reach
+    /// the feeds, webhooks and the log without anyone having to run a command.
+    pub async fn expire_due_scheduled(&self) -> ServiceResult<Vec<CertificateId>> {
+        let operator = self
+            .store()
+            .orgs()
+            .await?
+            .into_iter()
+            .find(|o| o.role == OrgRole::RegistryOperator)
+            .ok_or_else(|| {
+                ServiceError::Forbidden(
+                    "there is no registry operator organisation to record expiries".into(),
+                )
+            })?;
+        self.expire_due(&Actor::new(operator.id)).await
+    }
 }

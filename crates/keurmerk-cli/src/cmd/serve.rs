@@ -76,6 +76,8 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     };
     // Webhook deliveries of watch-lists: queued with each event, sent (and retried) from here.
     let webhook_task = keurmerk_server::webhooks::spawn(state.clone(), webhooks);
+    // Expiries are recorded by the registry itself (events, so feeds and webhooks report them).
+    let expiry_task = spawn_expiry(state.registry.clone());
     let app = keurmerk_server::router_with(state, limits)
         .merge(super::log::routes(LogState::new(&store)));
     let served = async {
@@ -92,6 +94,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     .await;
     sequencer_task.abort();
     webhook_task.abort();
+    expiry_task.abort();
     served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -110,4 +113,27 @@ fn webhook_config(w: &crate::config::WebhookSettings) -> keurmerk_server::webhoo
         allow_private_targets: w.allow_private_targets,
         ..keurmerk_server::webhooks::WebhookConfig::default()
     }
+}
+
+/// How often `serve` records the expiry of certificates past their validity.
+const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Records due expiries now and then every [`EXPIRY_INTERVAL`].
+fn spawn_expiry(
+    registry: Arc<keurmerk_service::Registry<keurmerk_store::SqlStore>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EXPIRY_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match registry.expire_due_scheduled().await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(count = ids.len(), "recorded expiries");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot record expiries"),
+            }
+        }
+    })
 }
