@@ -77,3 +77,35 @@ fn rejection(e: JsonRejection) -> ApiError {
         other => ApiError::new(other.status(), "bad_request", other.body_text()),
     }
 }
+
+/// A document uploaded as the request body as is (an SBOM or VEX file: JSON or XML), for the
+/// parsers of `keurmerk-vuln`, which name what is wrong. An empty body is refused here.
+#[derive(Debug, Clone, Default)]
+pub struct Document(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Document {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "invalid body: the document is empty",
+            )),
+            Ok(b) => Ok(Self(b)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the document is larger than {} MiB",
+                    crate::api::monitoring::MAX_DOCUMENT_BYTES / (1024 * 1024)
+                ),
+            )),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "cannot read the body: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}

@@ -63,6 +63,7 @@ impl Default for Limits {
 /// and the transparency log's routes that `keurmerk serve` mounts).
 pub fn all_routes() -> Vec<api::Route> {
     let mut r = api::routes();
+    r.extend(api::monitoring::routes());
     r.extend(api::watch::routes());
     r.extend(pages::routes());
     r

@@ -27,6 +27,23 @@ fn all_pass(
     Value::Object(m)
 }
 
+/// A small CycloneDX SBOM.
+fn sbom() -> Value {
+    json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+        {"type": "library", "name": "xz", "version": "5.6.0", "purl": "pkg:generic/xz@5.6.0"},
+        {"type": "library", "name": "zlib", "version": "1.3", "purl": "pkg:generic/zlib@1.3"}]})
+}
+
+/// An OpenVEX document with one statement.
+fn vex() -> Value {
+    json!({"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://hh.example/vex/1",
+           "author": "Holland Home", "timestamp": "2026-06-02T10:00:00Z", "version": 1,
+           "statements": [{"vulnerability": {"name": "CVE-2024-3094"},
+                           "products": [{"@id": "pkg:generic/holland-home/plug"}],
+                           "status": "not_affected",
+                           "justification": "vulnerable_code_not_present"}]})
+}
+
 struct Case {
     name: &'static str,
     method: &'static str,
@@ -214,6 +231,30 @@ async fn every_write_endpoint_by_role() {
             body: Some(json!({"reason": "No longer meets the rules"})),
             denied: "nordlock",
             allowed: Some((authority_str(&authority), StatusCode::OK)),
+        },
+        Case {
+            name: "attach SBOM",
+            method: "POST",
+            uri: format!("/api/v1/versions/{version}/sbom"),
+            body: Some(sbom()),
+            denied: "nl-rdi",
+            allowed: Some(("holland-home", StatusCode::CREATED)),
+        },
+        Case {
+            name: "publish VEX",
+            method: "POST",
+            uri: format!("/api/v1/products/{product}/vex"),
+            body: Some(vex()),
+            denied: "brightcam",
+            allowed: Some(("holland-home", StatusCode::CREATED)),
+        },
+        Case {
+            name: "mark exploited",
+            method: "POST",
+            uri: "/api/v1/vulnerabilities/CVE-2024-3094/exploited".into(),
+            body: None,
+            denied: "holland-home",
+            allowed: Some(("nl-rdi", StatusCode::OK)),
         },
         Case {
             name: "create token",

@@ -30,6 +30,7 @@ use crate::error::{invalid, not_found};
 use crate::{Actor, Registry, ServiceError, ServiceResult};
 
 /// What attaching an SBOM found.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SbomSummary {
     /// Components in the SBOM.
@@ -56,6 +57,7 @@ pub struct ImportSummary {
 }
 
 /// The EU Cyber Resilience Act reporting clocks for an actively exploited vulnerability.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CraClocks {
     /// Early warning to the CSIRT and ENISA: 24 hours after becoming aware.
@@ -67,6 +69,7 @@ pub struct CraClocks {
 }
 
 /// One open finding as the holder sees it.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingView {
     /// Product version.

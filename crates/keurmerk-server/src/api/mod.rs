@@ -4,6 +4,7 @@
 //! route cannot exist without being documented.
 
 mod certificates;
+pub mod monitoring;
 mod orgs;
 mod products;
 pub mod schema;

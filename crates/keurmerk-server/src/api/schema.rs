@@ -77,6 +77,19 @@ impl ArgSchema for HeaderMap {}
 impl ArgSchema for crate::auth::Authed {}
 impl ArgSchema for crate::auth::WatchKey {}
 
+impl ArgSchema for crate::json::Document {
+    fn request_schema(_g: &mut SchemaGenerator) -> Option<Schema> {
+        Some(schemars::json_schema!({
+            "description": "The document as is, checked by its parser (errors name what is wrong)",
+            "anyOf": [
+                {"type": "object", "minProperties": 1,
+                 "description": "JSON: CycloneDX 1.2-1.6 or SPDX 2.3 (SBOM); OpenVEX, CycloneDX VEX or CSAF VEX"},
+                {"type": "string", "description": "CycloneDX XML, sent as application/xml"}
+            ]
+        }))
+    }
+}
+
 /// A handler whose body schemas can be read off its signature.
 pub trait HandlerSchema<Args> {
     /// Response body schema.
