@@ -403,4 +403,23 @@ mod tests {
             assert!(is_public_address(a.parse().unwrap()), "{a}");
         }
     }
+
+    proptest::proptest! {
+        /// Untrusted headers and URLs: an answer, never a panic.
+        #[test]
+        fn parsers_never_panic(header in ".{0,200}", url in ".{0,300}", body in proptest::collection::vec(0u8.., 0..64)) {
+            let _ = verify("whsec_x", &header, &body, 0, 300);
+            let _ = check_webhook_url(&url);
+        }
+
+        /// Whatever the secret and body, a fresh signature verifies and a changed body does not.
+        #[test]
+        fn signatures_round_trip(secret in ".{1,80}", body in proptest::collection::vec(0u8.., 0..256), t in 0i64..4_000_000_000) {
+            let h = sign(&secret, t, &body);
+            proptest::prop_assert!(verify(&secret, &h, &body, t, 0).is_ok());
+            let mut other = body.clone();
+            other.push(b'x');
+            proptest::prop_assert_eq!(verify(&secret, &h, &other, t, 0), Err(WebhookError::Mismatch));
+        }
+    }
 }

@@ -136,7 +136,7 @@ async fn get_openapi() -> axum::Json<serde_json::Value> {
 async fn get_metrics(Extension(rt): Extension<Arc<ops::Runtime>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        rt.metrics.render(),
+        rt.metrics.render() + &webhooks::render_metrics(),
     )
 }
 

@@ -11,10 +11,14 @@
 //! ones ([`WebhookConfig::allow_private_targets`]); the connection is pinned to the checked
 //! address so a second DNS answer cannot redirect it, and redirects are not followed.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use keurmerk_domain::watch::{check_webhook_url, is_public_address, sign, RetryPolicy};
+use keurmerk_domain::watch::{
+    check_webhook_url, is_public_address, sign, DeliveryState, RetryPolicy,
+};
 use keurmerk_service::WebhookRequest;
 use rand::Rng;
 
@@ -52,6 +56,25 @@ impl Default for WebhookConfig {
 
 /// The `User-Agent` of deliveries.
 pub const USER_AGENT: &str = concat!("keurmerk-webhooks/", env!("CARGO_PKG_VERSION"));
+
+/// Attempts by outcome, for `/metrics`: delivered, retried later, failed for good.
+static OUTCOMES: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// The worker's counters in the Prometheus text format (appended to `/metrics`).
+pub fn render_metrics() -> String {
+    let mut out = String::from(
+        "# HELP keurmerk_webhook_attempts_total Webhook delivery attempts by outcome.\n\
+         # TYPE keurmerk_webhook_attempts_total counter\n",
+    );
+    for (i, outcome) in ["delivered", "retry", "failed"].iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "keurmerk_webhook_attempts_total{{outcome=\"{outcome}\"}} {}",
+            OUTCOMES[i].load(Ordering::Relaxed)
+        );
+    }
+    out
+}
 
 /// Resolves the target and picks an address it may be sent to.
 async fn resolve(url: &str, allow_private: bool) -> Result<(String, SocketAddr), String> {
@@ -164,6 +187,12 @@ async fn attempt(state: &AppState, cfg: &WebhookConfig, d: &keurmerk_store::Deli
         .await
     {
         Ok(outcome) => {
+            let i = match outcome {
+                DeliveryState::Delivered => 0,
+                DeliveryState::Pending => 1,
+                DeliveryState::Failed => 2,
+            };
+            OUTCOMES[i].fetch_add(1, Ordering::Relaxed);
             tracing::info!(delivery = d.id, watchlist = %d.watchlist, status, error = error.as_deref(),
                 outcome = %outcome, attempt = d.attempts + 1, "webhook attempt");
         }

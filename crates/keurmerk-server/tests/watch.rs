@@ -185,6 +185,19 @@ async fn a_status_change_is_delivered_signed_and_retried_until_accepted() {
     assert_eq!(seen.lock().unwrap().len(), 4);
     assert_eq!(seen.lock().unwrap()[3].1, got[0].1);
 
+    // The attempts are counted for Prometheus.
+    let metrics = a.get("/metrics").await.text;
+    let count = |outcome: &str| -> u64 {
+        let prefix = format!("keurmerk_webhook_attempts_total{{outcome=\"{outcome}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(count("delivered") >= 2 && count("retry") >= 2, "{metrics}");
+
     // The watch-list's own Atom feed has the suspension.
     let feed = a
         .get_as(&format!("/api/v1/watchlists/{id}/feed.atom"), Some(key))
