@@ -137,21 +137,26 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
         .env("KEURMERK_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
         .env("KEURMERK_WEBHOOK_BACKOFF_BASE_SECS", "1")
         .env("KEURMERK_WEBHOOK_BACKOFF_MAX_SECS", "1")
-        .env("KEURMERK_LOG", "warn,keurmerk_server=info")
+        .env("KEURMERK_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = server.stderr.take().unwrap();
     let (addr_tx, addr_rx) = mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log_w = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
             if let Some(rest) = line.split("Keurmerk registry on http://").nth(1) {
                 let _ = addr_tx.send(rest.split('/').next().unwrap().to_owned());
             }
+            log_w.lock().unwrap().push(line);
         }
     });
+    // The server's log, for failure messages.
+    let server_log = || log.lock().unwrap().join("\n");
     let addr = addr_rx.recv_timeout(Duration::from_secs(120)).unwrap();
 
     let (code, wl) = call(
@@ -162,7 +167,7 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
         &json!({"name": "Suppliers", "webhook_url": hook_url,
                 "items": [{"kind": "certificate", "target": cert["id"]}]}),
     );
-    assert_eq!(code, 201, "{wl}");
+    assert_eq!(code, 201, "{wl}\n{}", server_log());
     let secret = wl["webhook_secret"].as_str().unwrap().to_owned();
     let (code, body) = call(
         &addr,
@@ -174,7 +179,7 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
         Some(&token),
         &json!({"reason": "A critical vulnerability is not fixed"}),
     );
-    assert_eq!(code, 200, "{body}");
+    assert_eq!(code, 200, "{body}\n{}", server_log());
 
     let first = seen
         .recv_timeout(Duration::from_secs(60))

@@ -199,24 +199,23 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         target: &str,
     ) -> ServiceResult<bool> {
         let target = target.trim();
-        let exists = match kind {
+        let bad = |e: keurmerk_domain::IdError| invalid("target", e.to_string());
+        // The canonical form of the id is stored, so it compares equal to the certificate rows.
+        let (exists, target) = match kind {
             WatchKind::Certificate => {
-                let id: CertificateId = target
-                    .parse()
-                    .map_err(|e: keurmerk_domain::IdError| invalid("target", e.to_string()))?;
-                self.store().certificate(&id).await?.is_some()
+                let id: CertificateId = target.parse().map_err(bad)?;
+                (
+                    self.store().certificate(&id).await?.is_some(),
+                    id.to_string(),
+                )
             }
             WatchKind::Product => {
-                let id: RecordId = target
-                    .parse()
-                    .map_err(|e: keurmerk_domain::IdError| invalid("target", e.to_string()))?;
-                self.store().product(&id).await?.is_some()
+                let id: RecordId = target.parse().map_err(bad)?;
+                (self.store().product(&id).await?.is_some(), id.to_string())
             }
             WatchKind::Organisation => {
-                let id: OrgId = target
-                    .parse()
-                    .map_err(|e: keurmerk_domain::IdError| invalid("target", e.to_string()))?;
-                self.store().org(&id).await?.is_some()
+                let id: OrgId = target.parse().map_err(bad)?;
+                (self.store().org(&id).await?.is_some(), id.to_string())
             }
         };
         if !exists {
@@ -226,7 +225,7 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
                     WatchKind::Product => "product",
                     WatchKind::Organisation => "organisation",
                 },
-                target,
+                &target,
             ));
         }
         let items = self.store().watch_items(&g.id).await?;
@@ -241,7 +240,7 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         }
         let item = WatchItem {
             kind,
-            target: target.to_owned(),
+            target,
             added_at: self.now(),
         };
         Ok(self.store().add_watch_item(&g.id, &item).await?)

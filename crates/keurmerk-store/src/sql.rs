@@ -168,7 +168,13 @@ impl SqlStore {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        // On SQLite the transaction takes the database's write lock at once (waiting up to the
+        // busy timeout), so a write that reads first cannot fail with BUSY when another
+        // connection (the log sequencer, another process) commits between its read and its write.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _guard: guard })
     }
 

@@ -162,29 +162,20 @@ impl WatchStore for SqlStore {
 
     async fn add_watch_item(&self, id: &RecordId, item: &WatchItem) -> Result<bool> {
         let mut tx = self.write().await?;
-        let exists: Option<String> = sqlx::query_scalar(
-            "SELECT target FROM watch_items WHERE watchlist_id = $1 AND kind = $2 AND target = $3",
-        )
-        .bind(id.to_string())
-        .bind(item.kind.as_str())
-        .bind(item.target.clone())
-        .fetch_optional(&mut *tx.tx)
-        .await?;
-        if exists.is_some() {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO watch_items (watchlist_id, kind, target, added_at) VALUES ($1, $2, $3, $4)",
+        // Write first (no read-then-write upgrade); an item already there is left as it is.
+        let n = sqlx::query(
+            "INSERT INTO watch_items (watchlist_id, kind, target, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (watchlist_id, kind, target) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(item.kind.as_str())
         .bind(item.target.clone())
         .bind(ts(item.added_at))
         .execute(&mut *tx.tx)
-        .await
-        .map_err(unique("watch item", &item.target))?;
+        .await?
+        .rows_affected();
         tx.commit().await?;
-        Ok(true)
+        Ok(n == 1)
     }
 
     async fn remove_watch_item(
