@@ -154,7 +154,21 @@ pub struct Signer {
     secrets: Secrets,
     log_verifier_key: String,
     base_url: String,
+    published: Arc<std::sync::Mutex<Option<PublishedTrustList>>>,
 }
+
+/// The trust list this process last signed: reused while the keys are unchanged, so reading the
+/// trust list is not a write and its sequence number moves only when there is something new.
+struct PublishedTrustList {
+    /// The keys and log key it lists (canonical JSON).
+    content: Vec<u8>,
+    issued_at: chrono::DateTime<chrono::Utc>,
+    signed: Vec<u8>,
+}
+
+/// A trust list with unchanged keys is re-signed (fresh `issued_at`, `next_update` and sequence)
+/// after this long, well within its validity.
+pub const TRUST_LIST_REISSUE_SECS: i64 = 3600;
 
 /// Where labels point by default (`KEURMERK_BASE_URL`).
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
@@ -178,6 +192,7 @@ impl Signer {
             secrets,
             log_verifier_key: String::new(),
             base_url: DEFAULT_BASE_URL.to_owned(),
+            published: Arc::default(),
         }
     }
 
@@ -566,14 +581,46 @@ impl<S: RegistryStore> Registry<S> {
         })
     }
 
-    /// The trust list signed by the root key, with a fresh sequence number.
+    /// The trust list signed by the root key. A new one (with the next sequence number) is
+    /// signed when the keys or the log key changed, or [`TRUST_LIST_REISSUE_SECS`] after the last
+    /// one; otherwise the last one is served as it is.
     pub async fn signed_trust_list(&self) -> ServiceResult<Vec<u8>> {
         let now = self.now();
+        let signer = self.signer()?;
+        let current = self.trust_list(0).await?;
+        let content = serde_json::to_vec(&(&current.keys, &current.log_verifier_key))
+            .map_err(|e| invalid("trust list", e.to_string()))?;
+        {
+            let last = signer
+                .published
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(p) = last.as_ref().filter(|p| {
+                p.content == content
+                    && now >= p.issued_at
+                    && now < p.issued_at + Duration::seconds(TRUST_LIST_REISSUE_SECS)
+            }) {
+                return Ok(p.signed.clone());
+            }
+        }
         let root = self.root_signing_key(now).await?;
-        let seq = self.signer()?.keys.next_trust_list_sequence().await?;
-        let list = self.trust_list(seq).await?;
-        list.sign(&root)
-            .map_err(|e| invalid("trust list", e.to_string()))
+        let seq = signer.keys.next_trust_list_sequence().await?;
+        let list = TrustList {
+            sequence: seq,
+            ..current
+        };
+        let signed = list
+            .sign(&root)
+            .map_err(|e| invalid("trust list", e.to_string()))?;
+        *signer
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(PublishedTrustList {
+            content,
+            issued_at: now,
+            signed: signed.clone(),
+        });
+        Ok(signed)
     }
 }
 

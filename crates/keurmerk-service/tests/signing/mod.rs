@@ -202,8 +202,22 @@ async fn the_trust_list_lists_every_key_and_verifies_under_the_root_key() {
     let root = e.reg.root_signing_key(t0()).await.unwrap().public_key();
     let list = TrustList::verify(&signed, &root).unwrap();
     assert_eq!(list.keys.len(), 8, "7 organisations + root");
-    let again = TrustList::verify(&e.reg.signed_trust_list().await.unwrap(), &root).unwrap();
-    assert!(again.sequence > list.sequence);
+    // Reading it again is not a write: the same list while nothing changed.
+    assert_eq!(e.reg.signed_trust_list().await.unwrap(), signed);
+    // A key change gives a new list at once, with a higher sequence.
+    e.reg
+        .rotate_key(&keurmerk_domain::ids::OrgId::new("nl-lab").unwrap())
+        .await
+        .unwrap();
+    let rotated = TrustList::verify(&e.reg.signed_trust_list().await.unwrap(), &root).unwrap();
+    assert!(rotated.sequence > list.sequence);
+    assert_eq!(rotated.keys.len(), 9);
+    // Unchanged keys are re-signed after an hour (fresh validity, higher sequence).
+    e.clock
+        .set(t0() + Duration::seconds(keurmerk_service::TRUST_LIST_REISSUE_SECS + 1));
+    let later = TrustList::verify(&e.reg.signed_trust_list().await.unwrap(), &root).unwrap();
+    assert!(later.sequence > rotated.sequence);
+    assert!(later.issued_at > rotated.issued_at);
     assert!(TrustList::verify(
         &signed,
         &keurmerk_trust::SigningKey::generate().public_key()
