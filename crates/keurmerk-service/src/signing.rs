@@ -14,7 +14,7 @@ use keurmerk_domain::event::fold;
 use keurmerk_domain::ids::{CertificateId, OrgId};
 use keurmerk_domain::model::{IssuerKind, OrgRole};
 use keurmerk_domain::status::LabelStatus;
-use keurmerk_store::{Audit, KeyRecord, KeyStore, RegistryStore};
+use keurmerk_store::{Audit, KeyRecord, KeyStore, PublishedTrustList, RegistryStore};
 use keurmerk_trust::{
     CertStatus, KeyId, KeyInfo, PublicKey, Role, SigningKey, StatusResponse, TokenClaims,
     TrustList, WILDCARD,
@@ -154,16 +154,6 @@ pub struct Signer {
     secrets: Secrets,
     log_verifier_key: String,
     base_url: String,
-    published: Arc<std::sync::Mutex<Option<PublishedTrustList>>>,
-}
-
-/// The trust list this process last signed: reused while the keys are unchanged, so reading the
-/// trust list is not a write and its sequence number moves only when there is something new.
-struct PublishedTrustList {
-    /// The keys and log key it lists (canonical JSON).
-    content: Vec<u8>,
-    issued_at: chrono::DateTime<chrono::Utc>,
-    signed: Vec<u8>,
 }
 
 /// A trust list with unchanged keys is re-signed (fresh `issued_at`, `next_update` and sequence)
@@ -192,7 +182,6 @@ impl Signer {
             secrets,
             log_verifier_key: String::new(),
             base_url: DEFAULT_BASE_URL.to_owned(),
-            published: Arc::default(),
         }
     }
 
@@ -581,46 +570,49 @@ impl<S: RegistryStore> Registry<S> {
         })
     }
 
-    /// The trust list signed by the root key. A new one (with the next sequence number) is
-    /// signed when the keys or the log key changed, or [`TRUST_LIST_REISSUE_SECS`] after the last
-    /// one; otherwise the last one is served as it is.
+    /// The trust list signed by the root key. The published list (shared by every server
+    /// instance through the database) is served as it is while it lists the current keys and
+    /// log key and is younger than [`TRUST_LIST_REISSUE_SECS`]; otherwise a new one is signed with
+    /// the next sequence number and published. A list with a lower sequence than the published
+    /// one is never served, so a client alternating between instances never sees a rollback.
     pub async fn signed_trust_list(&self) -> ServiceResult<Vec<u8>> {
         let now = self.now();
         let signer = self.signer()?;
         let current = self.trust_list(0).await?;
         let content = serde_json::to_vec(&(&current.keys, &current.log_verifier_key))
             .map_err(|e| invalid("trust list", e.to_string()))?;
-        {
-            let last = signer
-                .published
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(p) = last.as_ref().filter(|p| {
-                p.content == content
-                    && now >= p.issued_at
-                    && now < p.issued_at + Duration::seconds(TRUST_LIST_REISSUE_SECS)
-            }) {
-                return Ok(p.signed.clone());
-            }
+        let content_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&content));
+        let published = signer.keys.published_trust_list().await?;
+        if let Some(p) = published.as_ref().filter(|p| {
+            p.content_sha256 == content_sha256
+                && now >= p.issued_at
+                && now < p.issued_at + Duration::seconds(TRUST_LIST_REISSUE_SECS)
+        }) {
+            return Ok(p.signed.clone());
         }
         let root = self.root_signing_key(now).await?;
-        let seq = signer.keys.next_trust_list_sequence().await?;
-        let list = TrustList {
-            sequence: seq,
+        let sequence = signer.keys.next_trust_list_sequence().await?;
+        let signed = TrustList {
+            sequence,
             ..current
-        };
-        let signed = list
-            .sign(&root)
-            .map_err(|e| invalid("trust list", e.to_string()))?;
-        *signer
-            .published
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(PublishedTrustList {
-            content,
+        }
+        .sign(&root)
+        .map_err(|e| invalid("trust list", e.to_string()))?;
+        let mine = PublishedTrustList {
+            sequence,
+            content_sha256,
             issued_at: now,
-            signed: signed.clone(),
-        });
-        Ok(signed)
+            signed,
+        };
+        if signer.keys.publish_trust_list(&mine).await? {
+            return Ok(mine.signed);
+        }
+        // Another instance published a newer list meanwhile: serve that one.
+        Ok(signer
+            .keys
+            .published_trust_list()
+            .await?
+            .map_or(mine.signed, |p| p.signed))
     }
 }
 

@@ -64,4 +64,22 @@ pub trait KeyStore: Send + Sync {
     async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
     /// The next trust list sequence number (1, 2, …).
     async fn next_trust_list_sequence(&self) -> Result<u64>;
+    /// The trust list last published (shared by every instance), if any.
+    async fn published_trust_list(&self) -> Result<Option<PublishedTrustList>>;
+    /// Publishes a signed trust list unless one with a higher or equal sequence is published
+    /// already; `false` then (the caller serves the published one: the list never goes back).
+    async fn publish_trust_list(&self, list: &PublishedTrustList) -> Result<bool>;
+}
+
+/// A signed trust list as published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedTrustList {
+    /// Its sequence number.
+    pub sequence: u64,
+    /// SHA-256 (hex) of what it lists (keys and log key), to tell whether it is still current.
+    pub content_sha256: String,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// The signed envelope, as served.
+    pub signed: Vec<u8>,
 }

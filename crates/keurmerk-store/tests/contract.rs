@@ -85,6 +85,7 @@ contract!(
     sequences_are_per_name,
     watch_lists_queue_deliveries_with_the_event,
     tokens_and_complaints_round_trip,
+    the_published_trust_list_never_goes_back,
 );
 
 fn at(day: i64) -> chrono::DateTime<Utc> {
@@ -821,4 +822,27 @@ async fn tokens_and_complaints_round_trip(s: &SqlStore) {
     );
     assert_eq!(s.complaints(None, 10, 0).await.unwrap().len(), 2);
     assert_eq!(s.complaints(None, 1, 1).await.unwrap().len(), 1);
+}
+
+async fn the_published_trust_list_never_goes_back(s: &SqlStore) {
+    assert_eq!(s.published_trust_list().await.unwrap(), None);
+    let list = |sequence: u64, content: &str| PublishedTrustList {
+        sequence,
+        content_sha256: content.to_owned(),
+        issued_at: at(sequence as i64),
+        signed: format!("signed-{sequence}").into_bytes(),
+    };
+    assert!(s.publish_trust_list(&list(2, "a")).await.unwrap());
+    assert!(
+        !s.publish_trust_list(&list(1, "b")).await.unwrap(),
+        "lower: refused"
+    );
+    assert!(
+        !s.publish_trust_list(&list(2, "b")).await.unwrap(),
+        "equal: refused"
+    );
+    assert_eq!(s.published_trust_list().await.unwrap(), Some(list(2, "a")));
+    assert!(s.publish_trust_list(&list(5, "c")).await.unwrap());
+    assert_eq!(s.published_trust_list().await.unwrap(), Some(list(5, "c")));
+    assert_eq!(s.next_trust_list_sequence().await.unwrap(), 1);
 }

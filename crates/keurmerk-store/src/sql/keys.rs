@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{unique, write_audit, SqlStore};
 use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts};
-use crate::keys::{KeyRecord, KeyStore, StoredStatement};
+use crate::keys::{KeyRecord, KeyStore, PublishedTrustList, StoredStatement};
 use crate::traits::Audit;
 use crate::{Result, StoreError};
 
@@ -131,5 +131,51 @@ impl KeyStore for SqlStore {
             what: "trust-list counter",
             detail: e.to_string(),
         })
+    }
+
+    async fn published_trust_list(&self) -> Result<Option<PublishedTrustList>> {
+        let row = sqlx::query("SELECT * FROM trust_lists WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref()
+            .map(|r| {
+                Ok(PublishedTrustList {
+                    sequence: u64::try_from(get_i64(r, "sequence")?).map_err(|e| {
+                        StoreError::Corrupt {
+                            what: "trust list sequence",
+                            detail: e.to_string(),
+                        }
+                    })?,
+                    content_sha256: get_str(r, "content_sha256")?,
+                    issued_at: get_ts(r, "issued_at")?,
+                    signed: r.try_get("signed")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn publish_trust_list(&self, list: &PublishedTrustList) -> Result<bool> {
+        let sequence = i64::try_from(list.sequence).map_err(|e| StoreError::Corrupt {
+            what: "trust list sequence",
+            detail: e.to_string(),
+        })?;
+        let mut w = self.write().await?;
+        let n = sqlx::query(
+            "INSERT INTO trust_lists (id, sequence, content_sha256, issued_at, signed) \
+             VALUES (1, $1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, \
+               content_sha256 = excluded.content_sha256, issued_at = excluded.issued_at, \
+               signed = excluded.signed \
+             WHERE trust_lists.sequence < excluded.sequence",
+        )
+        .bind(sequence)
+        .bind(list.content_sha256.clone())
+        .bind(ts(list.issued_at))
+        .bind(list.signed.clone())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
     }
 }
