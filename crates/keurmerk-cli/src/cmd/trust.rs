@@ -270,7 +270,8 @@ pub struct VerifyArgs {
     /// the trust list. Never taken from the trust list itself.
     #[arg(long, env = "KEURMERK_ROOT_KEY")]
     pub root_key: Option<String>,
-    /// Also fetch the signed live status from this registry (http://host:port).
+    /// Also fetch the signed live status from this registry (`https://registry.example` or
+    /// `http://host:port`, optionally with a path prefix); redirects are not followed.
     #[arg(long)]
     pub online: Option<String>,
     /// Machine-readable output.
@@ -457,7 +458,7 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     let mut live_line = None;
     if let Some(base) = &a.online {
         let id = &verified.claims.certificate_id;
-        let outcome = fetch_status(base, id).and_then(|bytes| {
+        let outcome = fetch_status(base, id).await.and_then(|bytes| {
             StatusResponse::verify(&bytes, &list, id, now).map_err(|e| e.to_string())
         });
         match outcome {
@@ -522,80 +523,48 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// A minimal HTTP/1.1 GET (plain http only) for the signed status; no redirects.
-fn fetch_status(base: &str, id: &str) -> Result<Vec<u8>, String> {
-    use std::net::{TcpStream, ToSocketAddrs};
-    use std::time::Duration;
-    let rest = base
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("--online needs an http:// URL, got {base}"))?;
-    let (hostport, prefix) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-        None => (rest, ""),
-    };
-    let addr = if hostport.contains(':') {
-        hostport.to_owned()
-    } else {
-        format!("{hostport}:80")
-    };
-    let sock = addr
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {hostport}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("cannot resolve {hostport}"))?;
-    let timeout = Duration::from_secs(10);
-    let mut s = TcpStream::connect_timeout(&sock, timeout)
-        .map_err(|e| format!("cannot connect to {hostport}: {e}"))?;
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    let req = format!(
-        "GET {prefix}/api/v1/certificates/{id}/status?signed=1 HTTP/1.1\r\nHost: {hostport}\r\n\
-         Accept: application/keurmerk-status+json\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
-    let mut resp = Vec::new();
-    s.take(1 << 20)
-        .read_to_end(&mut resp)
-        .map_err(|e| format!("reading the response: {e}"))?;
-    let split = resp
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("the response has no header end")?;
-    let head = String::from_utf8_lossy(&resp[..split]);
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .ok_or("the response has no status line")?;
-    if status != "200" {
-        return Err(format!("the registry answered HTTP {status}"));
-    }
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        return dechunk(&resp[split + 4..]);
-    }
-    Ok(resp[split + 4..].to_vec())
-}
+/// Largest signed status accepted.
+const MAX_STATUS_BYTES: usize = 1 << 20;
 
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let eol = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("bad chunked body")?;
-        let size_text = String::from_utf8_lossy(&body[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| "bad chunk size")?;
-        body = &body[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size + 2 {
-            return Err("truncated chunked body".into());
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
+/// GETs the signed status from the registry at `base` (`http://` or `https://`, with an optional
+/// path prefix): 10 s timeout, no redirects (a redirect is an answer we did not ask for), at most
+/// 1 MiB. What is returned is verified by the caller before anything in it is believed.
+async fn fetch_status(base: &str, id: &str) -> Result<Vec<u8>, String> {
+    let base = base.trim_end_matches('/');
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(format!(
+            "--online needs an http:// or https:// URL, got {base}"
+        ));
     }
+    let url = format!("{base}/api/v1/certificates/{id}/status?signed=1");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("keurmerk-verify/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let mut resp = client
+        .get(&url)
+        .header(reqwest::header::ACCEPT, "application/keurmerk-status+json")
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {base}: {e}"))?;
+    if resp.status() != reqwest::StatusCode::OK {
+        return Err(format!(
+            "the registry answered HTTP {}",
+            resp.status().as_u16()
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the response: {e}"))?
+    {
+        if body.len() + chunk.len() > MAX_STATUS_BYTES {
+            return Err("the response is larger than 1 MiB".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
