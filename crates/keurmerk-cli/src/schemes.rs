@@ -6,36 +6,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use keurmerk_domain::scheme::Catalogue;
 
-const SHIPPED: [(&str, &str); 6] = [
-    (
-        "schemes/eu-iot.toml",
-        include_str!("../../../schemes/eu-iot.toml"),
-    ),
-    (
-        "schemes/eucc.toml",
-        include_str!("../../../schemes/eucc.toml"),
-    ),
-    (
-        "schemes/de-bsi-itsik.toml",
-        include_str!("../../../schemes/de-bsi-itsik.toml"),
-    ),
-    (
-        "schemes/sg-cls.toml",
-        include_str!("../../../schemes/sg-cls.toml"),
-    ),
-    (
-        "schemes/fi-traficom.toml",
-        include_str!("../../../schemes/fi-traficom.toml"),
-    ),
-    (
-        "schemes/uk-psti.toml",
-        include_str!("../../../schemes/uk-psti.toml"),
-    ),
-];
-
 pub fn load(dir: Option<&Path>) -> Result<Catalogue> {
     let Some(dir) = dir else {
-        return Ok(Catalogue::from_files(SHIPPED)?);
+        return Ok(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED)?);
     };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)

@@ -400,7 +400,41 @@ pub struct Catalogue {
     schemes: BTreeMap<SchemeId, Scheme>,
 }
 
+/// The scheme files shipped in the repository's `schemes/` directory, compiled in:
+/// `(file name, TOML text)` pairs for [`Catalogue::from_files`]. Data, not I/O.
+pub const SHIPPED: [(&str, &str); 6] = [
+    (
+        "schemes/eu-iot.toml",
+        include_str!("../../../schemes/eu-iot.toml"),
+    ),
+    (
+        "schemes/eucc.toml",
+        include_str!("../../../schemes/eucc.toml"),
+    ),
+    (
+        "schemes/de-bsi-itsik.toml",
+        include_str!("../../../schemes/de-bsi-itsik.toml"),
+    ),
+    (
+        "schemes/sg-cls.toml",
+        include_str!("../../../schemes/sg-cls.toml"),
+    ),
+    (
+        "schemes/fi-traficom.toml",
+        include_str!("../../../schemes/fi-traficom.toml"),
+    ),
+    (
+        "schemes/uk-psti.toml",
+        include_str!("../../../schemes/uk-psti.toml"),
+    ),
+];
+
 impl Catalogue {
+    /// The shipped catalogue ([`SHIPPED`]), validated.
+    pub fn shipped() -> Result<Self, SchemeError> {
+        Self::from_files(SHIPPED)
+    }
+
     /// Loads schemes from `(file name, text)` pairs and validates them as a whole.
     pub fn from_files<'a>(
         files: impl IntoIterator<Item = (&'a str, &'a str)>,

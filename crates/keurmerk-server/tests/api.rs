@@ -11,30 +11,12 @@ use keurmerk_service::{demo, Registry, SystemClock};
 use keurmerk_store::{CertificateFilter, SqlStore};
 use tower::ServiceExt;
 
-const SCHEMES: [(&str, &str); 6] = [
-    ("eu-iot.toml", include_str!("../../../schemes/eu-iot.toml")),
-    ("eucc.toml", include_str!("../../../schemes/eucc.toml")),
-    (
-        "de-bsi-itsik.toml",
-        include_str!("../../../schemes/de-bsi-itsik.toml"),
-    ),
-    ("sg-cls.toml", include_str!("../../../schemes/sg-cls.toml")),
-    (
-        "fi-traficom.toml",
-        include_str!("../../../schemes/fi-traficom.toml"),
-    ),
-    (
-        "uk-psti.toml",
-        include_str!("../../../schemes/uk-psti.toml"),
-    ),
-];
-
 async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
         .await
         .unwrap();
-    let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
+    let catalogue = Arc::new(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED).unwrap());
     demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
         .await
         .unwrap();

@@ -13,24 +13,6 @@ use keurmerk_domain::scheme::Catalogue;
 use keurmerk_service::{demo, Registry, SystemClock};
 use keurmerk_store::{CertificateFilter, SqlStore};
 
-const SCHEMES: [(&str, &str); 6] = [
-    ("eu-iot.toml", include_str!("../../../schemes/eu-iot.toml")),
-    ("eucc.toml", include_str!("../../../schemes/eucc.toml")),
-    (
-        "de-bsi-itsik.toml",
-        include_str!("../../../schemes/de-bsi-itsik.toml"),
-    ),
-    ("sg-cls.toml", include_str!("../../../schemes/sg-cls.toml")),
-    (
-        "fi-traficom.toml",
-        include_str!("../../../schemes/fi-traficom.toml"),
-    ),
-    (
-        "uk-psti.toml",
-        include_str!("../../../schemes/uk-psti.toml"),
-    ),
-];
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,7 +33,8 @@ fn bench(c: &mut Criterion) {
             let store = SqlStore::connect_in_schema(&url, schema.as_deref())
                 .await
                 .unwrap();
-            let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
+            let catalogue =
+                Arc::new(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED).unwrap());
             demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
                 .await
                 .unwrap();

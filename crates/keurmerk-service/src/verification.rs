@@ -103,29 +103,11 @@ mod tests {
     use super::*;
     use crate::{demo, Secrets, Signer, SystemClock};
 
-    const SCHEMES: [(&str, &str); 6] = [
-        ("eu-iot.toml", include_str!("../../../schemes/eu-iot.toml")),
-        ("eucc.toml", include_str!("../../../schemes/eucc.toml")),
-        (
-            "de-bsi-itsik.toml",
-            include_str!("../../../schemes/de-bsi-itsik.toml"),
-        ),
-        ("sg-cls.toml", include_str!("../../../schemes/sg-cls.toml")),
-        (
-            "fi-traficom.toml",
-            include_str!("../../../schemes/fi-traficom.toml"),
-        ),
-        (
-            "uk-psti.toml",
-            include_str!("../../../schemes/uk-psti.toml"),
-        ),
-    ];
-
     async fn demo_registry(dir: &tempfile::TempDir) -> Registry<SqlStore> {
         let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
             .await
             .unwrap();
-        let catalogue = Arc::new(Catalogue::from_files(SCHEMES).unwrap());
+        let catalogue = Arc::new(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED).unwrap());
         let keys = dir.path().join("keys");
         demo::seed_with(
             store.clone(),

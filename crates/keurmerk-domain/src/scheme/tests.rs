@@ -1,31 +1,7 @@
 use super::*;
 
-const FILES: [(&str, &str); 6] = [
-    (
-        "eu-iot.toml",
-        include_str!("../../../../schemes/eu-iot.toml"),
-    ),
-    ("eucc.toml", include_str!("../../../../schemes/eucc.toml")),
-    (
-        "de-bsi-itsik.toml",
-        include_str!("../../../../schemes/de-bsi-itsik.toml"),
-    ),
-    (
-        "sg-cls.toml",
-        include_str!("../../../../schemes/sg-cls.toml"),
-    ),
-    (
-        "fi-traficom.toml",
-        include_str!("../../../../schemes/fi-traficom.toml"),
-    ),
-    (
-        "uk-psti.toml",
-        include_str!("../../../../schemes/uk-psti.toml"),
-    ),
-];
-
 fn catalogue() -> Catalogue {
-    Catalogue::from_files(FILES).unwrap()
+    Catalogue::from_files(super::SHIPPED).unwrap()
 }
 
 fn id(s: &str) -> SchemeId {

@@ -13,29 +13,7 @@ use keurmerk_service::{demo, Registry, Secrets, Signer, SystemClock, TokenAdmin}
 use keurmerk_store::SqlStore;
 use tower::ServiceExt;
 
-pub const SCHEMES: [(&str, &str); 6] = [
-    (
-        "eu-iot.toml",
-        include_str!("../../../../schemes/eu-iot.toml"),
-    ),
-    ("eucc.toml", include_str!("../../../../schemes/eucc.toml")),
-    (
-        "de-bsi-itsik.toml",
-        include_str!("../../../../schemes/de-bsi-itsik.toml"),
-    ),
-    (
-        "sg-cls.toml",
-        include_str!("../../../../schemes/sg-cls.toml"),
-    ),
-    (
-        "fi-traficom.toml",
-        include_str!("../../../../schemes/fi-traficom.toml"),
-    ),
-    (
-        "uk-psti.toml",
-        include_str!("../../../../schemes/uk-psti.toml"),
-    ),
-];
+pub use keurmerk_domain::scheme::SHIPPED as SCHEMES;
 
 pub struct App {
     pub router: axum::Router,

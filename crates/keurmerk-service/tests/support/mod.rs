@@ -7,29 +7,7 @@ use keurmerk_domain::scheme::Catalogue;
 use keurmerk_service::*;
 use keurmerk_store::{AuditStore, SqlStore};
 
-pub const SCHEMES: [(&str, &str); 6] = [
-    (
-        "eu-iot.toml",
-        include_str!("../../../../schemes/eu-iot.toml"),
-    ),
-    ("eucc.toml", include_str!("../../../../schemes/eucc.toml")),
-    (
-        "de-bsi-itsik.toml",
-        include_str!("../../../../schemes/de-bsi-itsik.toml"),
-    ),
-    (
-        "sg-cls.toml",
-        include_str!("../../../../schemes/sg-cls.toml"),
-    ),
-    (
-        "fi-traficom.toml",
-        include_str!("../../../../schemes/fi-traficom.toml"),
-    ),
-    (
-        "uk-psti.toml",
-        include_str!("../../../../schemes/uk-psti.toml"),
-    ),
-];
+pub use keurmerk_domain::scheme::SHIPPED as SCHEMES;
 
 pub fn catalogue() -> Arc<Catalogue> {
     Arc::new(Catalogue::from_files(SCHEMES).unwrap())
