@@ -3,23 +3,14 @@
 //! JSON logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::keurmerk;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-/// `keurmerk` in `dir`, with no `KEURMERK_*` variable inherited from the test's environment.
-fn keurmerk(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_keurmerk"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("KEURMERK_") {
-            c.env_remove(k);
-        }
-    }
-    c.current_dir(dir);
-    c
-}
 
 fn ok(out: Output) -> String {
     assert!(

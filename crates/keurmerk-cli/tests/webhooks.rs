@@ -2,25 +2,17 @@
 //! made over the API, and a delivery signed with the secret shown at creation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::keurmerk;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-
-fn keurmerk(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_keurmerk"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("KEURMERK_") {
-            c.env_remove(k);
-        }
-    }
-    c.current_dir(dir);
-    c
-}
 
 fn run(dir: &Path, args: &[&str]) -> String {
     let out = keurmerk(dir).args(args).output().unwrap();

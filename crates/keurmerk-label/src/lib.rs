@@ -42,7 +42,7 @@ use chrono::NaiveDate;
 
 pub use png::render_png;
 pub use svg::{render_svg, LABEL_HEIGHT, LABEL_WIDTH};
-pub use text::Lang;
+pub use text::{month_name, Lang};
 
 /// Highest star count drawn (Singapore CLS has levels 1–4).
 pub const MAX_STARS: u8 = 4;

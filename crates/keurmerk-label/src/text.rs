@@ -61,6 +61,12 @@ pub(crate) struct Texts {
     pub months: [&'static str; 12],
 }
 
+/// The name of a month (`1..=12`) in a language, as written in a date ("12 maart 2027").
+pub fn month_name(lang: Lang, month: u32) -> &'static str {
+    let i = usize::try_from(month.clamp(1, 12) - 1).unwrap_or(0);
+    texts(lang).months[i]
+}
+
 pub(crate) fn texts(lang: Lang) -> &'static Texts {
     match lang {
         Lang::En => &EN,

@@ -244,7 +244,7 @@ pub(crate) fn client_key(req: &Request) -> String {
 }
 
 /// Who is calling, for rate limits: `token:<id>`, `watch:<id>` or `ip:<address>` (never a
-/// secret). Set on every request by the middleware.
+/// secret). Set on every write request by the middleware.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientKey(pub String);
 
@@ -264,9 +264,16 @@ pub(crate) async fn middleware(
         .unwrap_or_else(|| "unmatched".into());
     let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let api_write = write && route.starts_with("/api/");
-    let client = client_key(&req);
-    let limited = api_write && !rt.writes.check(&client);
-    req.extensions_mut().insert(ClientKey(client));
+    // Only writes are rate-limited, so only they pay for working out who the client is (the
+    // status lookups of QR scans do not).
+    let limited = if write {
+        let client = client_key(&req);
+        let limited = api_write && !rt.writes.check(&client);
+        req.extensions_mut().insert(ClientKey(client));
+        limited
+    } else {
+        false
+    };
     let res = if limited {
         let mut r = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -22,7 +22,8 @@ pub enum TokenAdmin<'a> {
     Local,
 }
 
-fn is_sha256_hex(s: &str) -> bool {
+/// Whether `s` is a SHA-256 as stored: 64 lowercase hex digits.
+pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -148,25 +148,16 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         name: &str,
         bytes: &[u8],
     ) -> ServiceResult<SbomSummary> {
-        let me = self
-            .acting_as(actor, &[OrgRole::Manufacturer], "attach SBOMs")
+        // The role first, so a caller who may not attach SBOMs learns nothing about versions.
+        self.acting_as(actor, &[OrgRole::Manufacturer], "attach SBOMs")
             .await?;
         let v = self
             .store()
             .version(version)
             .await?
             .ok_or_else(|| not_found("version", version))?;
-        let p = self
-            .store()
-            .product(&v.product)
-            .await?
-            .ok_or_else(|| not_found("product", &v.product))?;
-        if p.manufacturer != me.id {
-            return Err(ServiceError::Forbidden(format!(
-                "{} belongs to {}, not {}",
-                p.id, p.manufacturer, me.id
-            )));
-        }
+        let p = self.own_product(actor, &v.product, "attach SBOMs").await?;
+        let me = p.manufacturer.clone();
         let sbom = keurmerk_vuln::sbom::parse_slice(name, bytes)
             .map_err(|e| invalid("sbom", e.to_string()))?;
         let mut components = Vec::new();
@@ -188,7 +179,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             });
         }
         let audit = self.audit(
-            &me.id,
+            &me,
             "sbom.attach",
             &v.id,
             json!({"name": name, "components": sbom.components.len()}),
@@ -326,20 +317,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         name: &str,
         bytes: &[u8],
     ) -> ServiceResult<usize> {
-        let me = self
-            .acting_as(actor, &[OrgRole::Manufacturer], "publish VEX statements")
-            .await?;
         let p = self
-            .store()
-            .product(product)
-            .await?
-            .ok_or_else(|| not_found("product", product))?;
-        if p.manufacturer != me.id {
-            return Err(ServiceError::Forbidden(format!(
-                "{} belongs to {}, not {}",
-                p.id, p.manufacturer, me.id
-            )));
-        }
+            .own_product(actor, product, "publish VEX statements")
+            .await?;
+        let me = p.manufacturer.clone();
         let statements =
             keurmerk_vuln::vex::parse(name, bytes).map_err(|e| invalid("vex", e.to_string()))?;
         if statements.is_empty() {
@@ -379,7 +360,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     published_at: self.now(),
                 };
                 let audit = self.audit(
-                    &me.id,
+                    &me,
                     "vex.publish",
                     &p.id,
                     json!({"vulnerability": id, "status": status}),

@@ -147,7 +147,8 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// Loads a product and requires the actor to be its manufacturer.
-    async fn own_product(
+    /// The actor's own product: a manufacturer acting on a product it makes.
+    pub(crate) async fn own_product(
         &self,
         actor: &Actor,
         product: &RecordId,

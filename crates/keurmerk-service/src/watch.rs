@@ -21,6 +21,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::api::is_sha256_hex;
 use crate::error::{invalid, not_found};
 use crate::orgs::check_text;
 use crate::{Registry, ServiceError, ServiceResult};
@@ -82,12 +83,6 @@ pub struct DeliveryLog {
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl<S: RegistryStore + WatchStore> Registry<S> {

@@ -222,68 +222,16 @@ pub(crate) fn service_error_page(
     error_page(l, status, here)
 }
 
-/// A date in the reader's language.
+/// A date in the reader's language (month names shared with the printed label).
 pub(crate) fn date(l: Lang, d: chrono::NaiveDate) -> String {
     use chrono::Datelike;
-    let months: [&str; 12] = match l {
-        Lang::En => [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ],
-        Lang::Nl => [
-            "januari",
-            "februari",
-            "maart",
-            "april",
-            "mei",
-            "juni",
-            "juli",
-            "augustus",
-            "september",
-            "oktober",
-            "november",
-            "december",
-        ],
-        Lang::De => [
-            "Januar",
-            "Februar",
-            "März",
-            "April",
-            "Mai",
-            "Juni",
-            "Juli",
-            "August",
-            "September",
-            "Oktober",
-            "November",
-            "Dezember",
-        ],
-        Lang::Fr => [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ],
-    };
-    let m = months[(d.month0() as usize).min(11)];
+    let label_lang = l.pick(
+        keurmerk_label::Lang::En,
+        keurmerk_label::Lang::Nl,
+        keurmerk_label::Lang::De,
+        keurmerk_label::Lang::Fr,
+    );
+    let m = keurmerk_label::month_name(label_lang, d.month());
     match l {
         Lang::De => format!("{}. {m} {}", d.day(), d.year()),
         _ => format!("{} {m} {}", d.day(), d.year()),
