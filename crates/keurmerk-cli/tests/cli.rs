@@ -411,3 +411,46 @@ fn bad_input_is_named_and_exits_non_zero() {
     let err = k.fails(&["--schemes", &dir.display().to_string(), "scheme", "check"]);
     assert!(err.contains("x.toml") && err.contains("titel"), "{err}");
 }
+
+/// Issue 10: an edit of a signed event's stored text, made directly in the database, is reported
+/// by `certificate verify` (non-zero, naming certificate and event) and turns the status unknown.
+#[test]
+fn certificate_verify_names_an_edited_event_and_the_status_turns_unknown() {
+    let k = Kit::new();
+    k.ok(&["demo"]);
+    assert!(k.run(&["certificate", "verify"]).status.success());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (seq, id): (i64, String) = rt.block_on(async {
+        let store = keurmerk_store::SqlStore::connect(&format!("sqlite:{}", k.path("k.db")))
+            .await
+            .unwrap();
+        let row: (i64, String) = sqlx::query_as(
+            "SELECT seq, certificate_id FROM events WHERE kind = 'suspended' ORDER BY seq LIMIT 1",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE events SET payload = REPLACE(payload, '\"reason\":\"', '\"reason\":\"Harmless: ') \
+             WHERE seq = $1",
+        )
+        .bind(row.0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        row
+    });
+    let out = k.run(&["certificate", "verify"]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("{id} event {seq}:")) && stdout.contains("differs"),
+        "{stdout}"
+    );
+    let j: serde_json::Value = serde_json::from_str(&k.ok(&["status", &id, "--json"])).unwrap();
+    assert_eq!(j["status"], "unknown", "{j}");
+    assert_eq!(j["reasons"][0]["code"], "integrity_problem", "{j}");
+    let shown = k.ok(&["certificate", "show", &id]);
+    assert!(!shown.contains("Harmless"), "{shown}");
+    assert!(shown.contains("Integrity problems"), "{shown}");
+}

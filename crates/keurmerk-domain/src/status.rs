@@ -30,6 +30,10 @@ text_enum!(
         Expired = "expired",
         /// The certificate was withdrawn.
         Withdrawn = "withdrawn",
+        /// The registry cannot vouch for the certificate's record: a stored event differs from
+        /// its signed statement, a statement does not verify, or it was signed with a key that
+        /// was compromised at the time. Do not rely on the label.
+        Unknown = "unknown",
     }
 );
 
@@ -130,6 +134,24 @@ pub enum Reason {
     },
     /// The scheme no longer issues labels; this one stays valid until it ends.
     SchemeLegacy,
+    /// The stored record of an event does not match what was signed (or cannot be verified):
+    /// the registry cannot vouch for the certificate.
+    IntegrityProblem {
+        /// The event's sequence number.
+        event: i64,
+        /// What is wrong, for operators (not shown to the public as is).
+        detail: String,
+    },
+    /// An event was signed with a key that had already been compromised; it must be re-signed
+    /// by its issuer before the label can be relied on again.
+    CompromisedKey {
+        /// The event's sequence number.
+        event: i64,
+        /// The compromised key's id.
+        key: String,
+        /// The compromise time recorded for the key.
+        since: DateTime<Utc>,
+    },
 }
 
 impl Reason {
@@ -148,6 +170,8 @@ impl Reason {
             Reason::DependencyNotValid { .. } => "dependency_not_valid",
             Reason::VulnerabilityOpen { .. } => "vulnerability_open",
             Reason::SchemeLegacy => "scheme_legacy",
+            Reason::IntegrityProblem { .. } => "integrity_problem",
+            Reason::CompromisedKey { .. } => "compromised_key",
         }
     }
 }
@@ -214,6 +238,17 @@ pub fn evaluate(
         });
     }
     Ok(evaluate_view(&view, policy, now))
+}
+
+/// The report for a certificate whose signed record cannot be relied on: status
+/// [`LabelStatus::Unknown`], `problems` first (each an [`Reason::IntegrityProblem`] or
+/// [`Reason::CompromisedKey`]), whatever the rest of the record says.
+pub fn distrusted(mut report: StatusReport, problems: Vec<Reason>) -> StatusReport {
+    report.status = LabelStatus::Unknown;
+    let mut reasons = problems;
+    reasons.append(&mut report.reasons);
+    report.reasons = reasons;
+    report
 }
 
 fn add_days(date: NaiveDate, days: u32) -> NaiveDate {

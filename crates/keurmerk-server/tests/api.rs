@@ -20,7 +20,10 @@ async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
     demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
         .await
         .unwrap();
-    let registry = Registry::new(store, catalogue, Arc::new(SystemClock));
+    // Reading verifies the signed record against the public keys in the database.
+    let registry = Registry::new(store.clone(), catalogue, Arc::new(SystemClock)).with_signer(
+        keurmerk_service::Signer::new(Arc::new(store), keurmerk_service::Secrets::memory()),
+    );
     (
         router(AppState {
             registry: Arc::new(registry.clone()),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::scheme::Catalogue;
-use keurmerk_service::{demo, Registry, SystemClock};
+use keurmerk_service::{demo, Registry, Secrets, Signer, SystemClock};
 use keurmerk_store::{CertificateFilter, SqlStore};
 
 fn bench(c: &mut Criterion) {
@@ -38,7 +38,9 @@ fn bench(c: &mut Criterion) {
             demo::seed(store.clone(), catalogue.clone(), chrono::Utc::now())
                 .await
                 .unwrap();
-            let reg = Registry::new(store, catalogue, Arc::new(SystemClock));
+            // Reading verifies the signed record against the public keys in the database.
+            let reg = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
+                .with_signer(Signer::new(Arc::new(store), Secrets::memory()));
             let id = reg
                 .certificates(&CertificateFilter::default())
                 .await

@@ -10,6 +10,7 @@ mod assess;
 mod clock;
 pub mod demo;
 mod error;
+mod integrity;
 mod lifecycle;
 mod logwait;
 pub mod monitoring;
@@ -32,6 +33,7 @@ pub use api::TokenAdmin;
 pub use assess::{NewAssessment, VerdictInput};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};
+pub use integrity::{Problem, ProblemKind, VerifiedHistory};
 pub use lifecycle::LifecycleRequest;
 pub use logwait::{LogWaitFuture, LogWaiter, LOG_WAIT_TIMEOUT};
 pub use orgs::NewOrganisation;
@@ -53,6 +55,7 @@ pub struct Registry<S> {
     clock: Arc<dyn Clock>,
     signer: Option<signing::Signer>,
     log_waiter: Option<Arc<dyn LogWaiter>>,
+    verified: Arc<integrity::VerifiedCache>,
 }
 
 impl<S> std::fmt::Debug for Registry<S> {
@@ -86,6 +89,7 @@ impl<S: RegistryStore> Registry<S> {
             clock,
             signer: None,
             log_waiter: None,
+            verified: Arc::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 use keurmerk_domain::event::{fold, CertificateView, Event};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::{Certificate, OrgRole, Product};
-use keurmerk_domain::status::{evaluate_view, StatusReport};
+use keurmerk_domain::status::{distrusted, evaluate_view, StatusReport};
 use keurmerk_store::{AuditEntry, CertificateFilter, RegistryStore};
 use serde::{Deserialize, Serialize};
 
@@ -17,10 +17,12 @@ pub struct CertificateDetails {
     pub product: Product,
     /// The view folded from the events.
     pub view: CertificateView,
-    /// The live label status.
+    /// The live label status (`unknown` when the signed record does not prove the events).
     pub status: StatusReport,
-    /// The events, oldest first.
+    /// The events proven by their signed statements, oldest first.
     pub events: Vec<Event>,
+    /// What the signed record does not prove (empty when intact).
+    pub integrity: Vec<crate::Problem>,
 }
 
 impl<S: RegistryStore> Registry<S> {
@@ -47,13 +49,31 @@ impl<S: RegistryStore> Registry<S> {
             .certificate(id)
             .await?
             .ok_or_else(|| not_found("certificate", id))?;
-        let events = self.store().events(id).await?;
-        let view = fold(&events)?;
+        // Only events proven by their signed statements are folded; with a problem, the status is
+        // `unknown` and the view shows what the record proves (its verified prefix).
+        let history = self.verified_history(id).await?;
+        let events = history.events().to_vec();
+        let view = if events.is_empty() {
+            // Not even the issue is proven: show the stored rows, under an `unknown` status.
+            fold(&self.store().events(id).await?)?
+        } else {
+            fold(&events)?
+        };
         let scheme = self
             .catalogue()
             .get(&certificate.scheme)
             .ok_or_else(|| invalid("scheme", format!("unknown scheme `{}`", certificate.scheme)))?;
-        let status = evaluate_view(&view, &scheme.policy, self.now());
+        let mut status = evaluate_view(&view, &scheme.policy, self.now());
+        if !history.is_intact() {
+            status = distrusted(
+                status,
+                history
+                    .problems()
+                    .iter()
+                    .map(crate::Problem::reason)
+                    .collect(),
+            );
+        }
         let product = self
             .store()
             .product(&certificate.product)
@@ -65,6 +85,7 @@ impl<S: RegistryStore> Registry<S> {
             view,
             status,
             events,
+            integrity: history.problems().to_vec(),
         })
     }
 

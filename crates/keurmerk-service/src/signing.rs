@@ -709,6 +709,8 @@ impl<S: RegistryStore> Registry<S> {
             LabelStatus::SupportEnded => CertStatus::SupportEnded,
             LabelStatus::Expired => CertStatus::Expired,
             LabelStatus::Withdrawn => CertStatus::Withdrawn,
+            // The signed record does not prove the events: nobody can say.
+            LabelStatus::Unknown => CertStatus::Unknown,
         };
         let response = StatusResponse {
             certificate_id: id.to_string(),

@@ -36,12 +36,16 @@ pub struct SignatureReport {
     /// The registry's record of the claimed issuer key, when there is one: its validity and
     /// revocation, also when the signature does not verify.
     pub key: Option<KeyRecord>,
+    /// What the certificate's signed record does not prove (any event, not only the newest):
+    /// when not empty, no signature of this certificate may be presented as confirming it.
+    pub integrity: Vec<crate::Problem>,
 }
 
 impl SignatureReport {
-    /// Whether the statement verified.
+    /// Whether the statement verified and the certificate's whole record is proven by its
+    /// signed statements.
     pub fn is_valid(&self) -> bool {
-        self.result.is_ok()
+        self.result.is_ok() && self.integrity.is_empty()
     }
 }
 
@@ -81,11 +85,13 @@ impl<S: RegistryStore> Registry<S> {
             Some(c) => keys.signing_key(&c.key_id).await?,
             None => None,
         };
+        let integrity = self.verified_history(id).await?.problems().to_vec();
         Ok(Some(SignatureReport {
             event_seq: stored.event_seq,
             result,
             claimed,
             key,
+            integrity,
         }))
     }
 }

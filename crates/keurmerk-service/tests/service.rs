@@ -6,6 +6,7 @@ mod support;
 
 mod authz;
 mod demo;
+mod integrity;
 mod monitoring;
 mod signing;
 mod workflow;

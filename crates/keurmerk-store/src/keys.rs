@@ -48,6 +48,15 @@ pub struct StoredStatement {
     pub signed: Vec<u8>,
 }
 
+/// Where one statement sits in the transparency log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogPosition {
+    /// The event the entry records (its own statement or a re-signature of it).
+    pub event_seq: i64,
+    /// The entry's index in the log.
+    pub log_index: u64,
+}
+
 /// Signing keys and signed statements.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
@@ -62,6 +71,28 @@ pub trait KeyStore: Send + Sync {
     async fn revoke_key(&self, key_id: &str, at: DateTime<Utc>, audit: &Audit) -> Result<()>;
     /// A certificate's signed statements, oldest first.
     async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
+    /// A certificate's re-signed statements (confirmations of events whose original statement
+    /// was signed with a compromised key), oldest first.
+    async fn resignatures(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
+    /// Stores re-signed statements of a certificate's events and queues each for the
+    /// transparency log, with the audit record, in one transaction. Returns the queue ids.
+    async fn insert_resignatures(
+        &self,
+        certificate_id: &str,
+        signed: &[StoredStatement],
+        at: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<Vec<i64>>;
+    /// The log positions of every entry recording an event of this certificate (statements and
+    /// re-signatures), in log order.
+    async fn log_positions(&self, certificate_id: &str) -> Result<Vec<LogPosition>>;
+    /// The statements of this certificate still waiting in the log queue, in queue order.
+    async fn queued_statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
+    /// An entry bundle of the log (`tile/entries/<idx>`, widest version), if written.
+    async fn log_bundle(&self, idx: u64) -> Result<Option<Vec<u8>>>;
+    /// Log entries whose event is no longer in the `events` table (a deleted row): the log
+    /// remembers what the database forgot.
+    async fn log_entries_without_event(&self) -> Result<Vec<LogPosition>>;
     /// The next trust list sequence number (1, 2, …).
     async fn next_trust_list_sequence(&self) -> Result<u64>;
     /// The trust list last published (shared by every instance), if any.

@@ -21,7 +21,7 @@ pub mod vuln;
 pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint};
-pub use keys::{KeyRecord, KeyStore, PublishedTrustList, StoredStatement};
+pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use sql::{Backend, SqlStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,

@@ -79,8 +79,21 @@ pub enum CertificateCmd {
         #[arg(long = "as")]
         as_org: String,
     },
-    /// Re-fold every certificate from its events and compare with the stored state.
+    /// Check every certificate: its stored state against the fold of its events, every event
+    /// against its signed statement (verified now), and every statement against the
+    /// transparency log. Exits non-zero naming each certificate and event that fails.
     Verify,
+    /// The issuer confirms again, with its current key, the events of a certificate that were
+    /// signed with a key after that key's recorded compromise (`keys revoke --compromised-at`);
+    /// until then the certificate's status is `unknown`.
+    Resign {
+        /// Acting organisation: the one whose events were signed with the compromised key (the
+        /// registry operator for the registry's own events).
+        #[arg(long = "as")]
+        as_org: String,
+        /// Certificate id.
+        id: CertificateId,
+    },
 }
 
 pub async fn certify(ctx: &Ctx, a: &CertifyArgs) -> Result<ExitCode> {
@@ -178,6 +191,12 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                         e.role
                     );
                 }
+                if !d.integrity.is_empty() {
+                    println!("\nIntegrity problems (do not rely on this label):");
+                    for p in &d.integrity {
+                        println!("  {p}");
+                    }
+                }
             }
         }
         CertificateCmd::ExpireDue { as_org } => {
@@ -187,14 +206,34 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                 println!("  {id}");
             }
         }
+        CertificateCmd::Resign { as_org, id } => {
+            let seqs = reg.resign(&actor(as_org)?, id).await?;
+            println!("{id}: re-signed {} event(s)", seqs.len());
+            for s in seqs {
+                println!("  event {s}");
+            }
+        }
         CertificateCmd::Verify => {
             let drifted = reg.verify_event_store().await?;
-            if drifted.is_empty() {
-                println!("every certificate's stored state matches its events");
+            let problems = reg.verify_all_integrity().await?;
+            for id in &drifted {
+                println!("{id}: stored state differs from its events");
+            }
+            for p in &problems {
+                println!("{p}");
+            }
+            if drifted.is_empty() && problems.is_empty() {
+                println!(
+                    "every certificate's stored state matches its events, every event matches \
+                     its signed statement, and every statement is logged or queued for the log"
+                );
             } else {
-                for id in &drifted {
-                    println!("{id}: stored state differs from its events");
-                }
+                eprintln!(
+                    "integrity check failed: {} certificate(s) drifted, {} problem(s) with the \
+                     signed record",
+                    drifted.len(),
+                    problems.len()
+                );
                 return Ok(ExitCode::FAILURE);
             }
         }

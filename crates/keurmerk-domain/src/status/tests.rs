@@ -407,3 +407,40 @@ fn wrong_certificate_is_refused() {
     let other = CertificateId::new("KM-2026-000777").unwrap();
     assert!(evaluate(&other, &[issued(far(), vec![])], &policy(), t(1)).is_err());
 }
+
+#[test]
+fn a_distrusted_record_is_unknown_whatever_it_says_and_explains_why_in_every_language() {
+    let clean = evaluate(&cert(), &[issued(far(), vec![])], &policy(), t(1)).unwrap();
+    assert_eq!(clean.status, LabelStatus::Valid);
+    let problems = vec![
+        Reason::IntegrityProblem {
+            event: 7,
+            detail: "the stored event differs from its signed statement".into(),
+        },
+        Reason::CompromisedKey {
+            event: 8,
+            key: "0123456789abcdef".into(),
+            since: t(0),
+        },
+    ];
+    let report = distrusted(clean.clone(), problems.clone());
+    assert_eq!(report.status, LabelStatus::Unknown);
+    assert!(
+        report.status > LabelStatus::Withdrawn,
+        "unknown is the worst status"
+    );
+    assert!(!report.status.is_in_force());
+    assert_eq!(report.reasons[..2], problems[..]);
+    assert_eq!(report.reasons.len(), clean.reasons.len() + 2);
+    for r in &problems {
+        let mut seen = std::collections::BTreeSet::new();
+        for lang in Lang::ALL {
+            assert!(seen.insert(r.text(lang)), "{} repeats a text", r.code());
+        }
+    }
+    let mut titles = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        assert!(titles.insert(LabelStatus::Unknown.title(lang)));
+        assert!(LabelStatus::Unknown.explanation(lang).len() > 20);
+    }
+}

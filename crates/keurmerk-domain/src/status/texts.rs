@@ -26,6 +26,12 @@ impl LabelStatus {
             ),
             LabelStatus::Expired => lang.pick("Expired", "Verlopen", "Abgelaufen", "Expiré"),
             LabelStatus::Withdrawn => lang.pick("Withdrawn", "Ingetrokken", "Entzogen", "Retiré"),
+            LabelStatus::Unknown => lang.pick(
+                "Integrity problem: do not rely on this label",
+                "Integriteitsprobleem: vertrouw niet op dit keurmerk",
+                "Integritätsproblem: verlassen Sie sich nicht auf dieses Siegel",
+                "Problème d'intégrité : ne vous fiez pas à ce label",
+            ),
         }
     }
 
@@ -67,6 +73,12 @@ impl LabelStatus {
                 "Het keurmerk is ingetrokken en niet meer geldig.",
                 "Das Siegel wurde entzogen und ist nicht mehr gültig.",
                 "Le label a été retiré et n'est plus valide.",
+            ),
+            LabelStatus::Unknown => lang.pick(
+                "The registry cannot confirm this label's record, so nobody can say whether it is valid. Do not rely on it until the problem is solved.",
+                "Het register kan de gegevens van dit keurmerk niet bevestigen, dus niemand kan zeggen of het geldig is. Vertrouw er niet op totdat het probleem is opgelost.",
+                "Das Register kann die Angaben zu diesem Siegel nicht bestätigen, daher kann niemand sagen, ob es gültig ist. Verlassen Sie sich nicht darauf, bis das Problem gelöst ist.",
+                "Le registre ne peut pas confirmer les données de ce label : personne ne peut dire s'il est valide. Ne vous y fiez pas tant que le problème n'est pas résolu.",
             ),
         }
     }
@@ -242,6 +254,18 @@ impl Reason {
                 "Dit keurmerk komt uit een regeling die geen nieuwe keurmerken meer uitgeeft. Het blijft geldig tot het afloopt.".to_owned(),
                 "Dieses Siegel stammt aus einem Programm, das keine neuen Siegel mehr vergibt. Es bleibt bis zu seinem Ablauf gültig.".to_owned(),
                 "Ce label provient d'un programme qui n'en délivre plus. Il reste valide jusqu'à son échéance.".to_owned(),
+            ),
+            Reason::IntegrityProblem { .. } => lang.pick(
+                "What the registry has stored for this label does not match what was signed. The registry has been told; until it is solved, this label proves nothing.".to_owned(),
+                "Wat het register over dit keurmerk heeft opgeslagen, klopt niet met wat is ondertekend. Het register weet het; tot het is opgelost, bewijst dit keurmerk niets.".to_owned(),
+                "Was das Register zu diesem Siegel gespeichert hat, stimmt nicht mit dem Unterschriebenen überein. Das Register weiß davon; bis es gelöst ist, beweist dieses Siegel nichts.".to_owned(),
+                "Ce que le registre a enregistré pour ce label ne correspond pas à ce qui a été signé. Le registre est prévenu ; tant que ce n'est pas résolu, ce label ne prouve rien.".to_owned(),
+            ),
+            Reason::CompromisedKey { .. } => lang.pick(
+                "A change to this label was signed with a key that had been stolen or leaked. The issuer must confirm it again before the label can be trusted.".to_owned(),
+                "Een wijziging van dit keurmerk is ondertekend met een sleutel die gestolen of uitgelekt was. De uitgever moet die opnieuw bevestigen voordat het keurmerk te vertrouwen is.".to_owned(),
+                "Eine Änderung an diesem Siegel wurde mit einem gestohlenen oder offengelegten Schlüssel unterschrieben. Der Aussteller muss sie erneut bestätigen, bevor man dem Siegel trauen kann.".to_owned(),
+                "Une modification de ce label a été signée avec une clé volée ou divulguée. L'émetteur doit la confirmer à nouveau avant qu'on puisse se fier au label.".to_owned(),
             ),
         }
     }

@@ -138,3 +138,25 @@ change_handler!(suspend_certificate, Command::Suspend);
 change_handler!(extend_suspension_certificate, Command::ExtendSuspension);
 change_handler!(reinstate_certificate, Command::Reinstate);
 change_handler!(withdraw_certificate, Command::Withdraw);
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ResignOut {
+    certificate: String,
+    /// Sequence numbers of the events confirmed again with a valid key.
+    resigned: Vec<i64>,
+}
+
+/// The organisation that acted confirms again its events signed with a key after that key's
+/// compromise (`Registry::resign`).
+pub(crate) async fn resign_certificate(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ResignOut>, ApiError> {
+    let id: CertificateId = parse_id(&id)?;
+    let resigned = state.registry.resign(&actor, &id).await?;
+    Ok(Json(ResignOut {
+        certificate: id.to_string(),
+        resigned,
+    }))
+}

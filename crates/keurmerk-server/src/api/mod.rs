@@ -151,6 +151,7 @@ pub fn routes() -> Vec<Route> {
             body = r#"{"reason":"Fixed in version 1.2.1"}"#),
         route!(POST "/api/v1/certificates/{id}/withdraw", certificates::withdraw_certificate, "certificates", Token("issuer, national_authority"), Json, "Withdraw a certificate for good",
             body = r#"{"reason":"The product no longer meets the requirements"}"#),
+        route!(POST "/api/v1/certificates/{id}/resign", certificates::resign_certificate, "certificates", Token("issuer, national_authority, registry_operator"), Json, "Confirm again, with a valid key, this organisation's events signed with a key after its compromise"),
         route!(GET "/api/v1/audit", orgs::list_audit, "audit", Token("registry_operator, national_authority"), Json, "The audit trail of every write", query = &["limit", "before"]),
         route!(GET "/api/v1/complaints", tokens::list_complaints, "complaints", Token("registry_operator, national_authority"), Json, "Complaints routed to the caller (all for the operator)", query = PAGE),
         route!(GET "/api/v1/tokens", tokens::list_tokens, "tokens", Token("registry_operator"), Json, "API tokens (without secrets)"),

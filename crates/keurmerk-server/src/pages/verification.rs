@@ -225,6 +225,11 @@ fn details(l: Lang, r: &SignatureReport, pos: &LogPosition) -> Markup {
             dt { (t(l, "Signature", "Handtekening", "Signatur", "Signature")) }
             dd {
                 @match &r.result {
+                    Ok(_) if !r.integrity.is_empty() => {
+                        strong.sig-invalid { "✘ " (t(l, "Integrity problem", "Integriteitsprobleem", "Integritätsproblem", "Problème d'intégrité")) }
+                        ": " (t(l, "what the register shows for this label does not match what was signed.", "wat het register voor dit label toont, klopt niet met wat is ondertekend.", "was das Register zu diesem Kennzeichen zeigt, stimmt nicht mit dem Unterschriebenen überein.", "ce que le registre affiche pour ce label ne correspond pas à ce qui a été signé.")) " "
+                        (t(l, "Do not rely on this label until the register has resolved this.", "Vertrouw niet op dit label totdat het register dit heeft opgelost.", "Verlassen Sie sich nicht auf dieses Kennzeichen, bis das Register dies geklärt hat.", "Ne vous fiez pas à ce label tant que le registre n'a pas résolu ce problème."))
+                    }
                     Ok(_) => {
                         strong.sig-valid { "✔ " (t(l, "Signature valid", "Handtekening geldig", "Signatur gültig", "Signature valide")) }
                         " – " (t(l, "checked just now against the keys the register publishes.", "zojuist gecontroleerd met de sleutels die het register publiceert.", "gerade eben mit den Schlüsseln geprüft, die das Register veröffentlicht.", "vérifiée à l'instant avec les clés publiées par le registre."))

@@ -25,11 +25,16 @@ async fn check(store: SqlStore) {
     assert!(count(OrgRole::AssessmentBody) >= 2);
     assert!(summary.products.len() >= 10);
 
+    // Reading needs only the public keys (in the database) to verify the signed record.
     let reg = keurmerk_service::Registry::new(
         store.clone(),
         catalogue(),
         std::sync::Arc::new(keurmerk_service::ManualClock::new(t0())),
-    );
+    )
+    .with_signer(keurmerk_service::Signer::new(
+        std::sync::Arc::new(store.clone()),
+        keurmerk_service::Secrets::memory(),
+    ));
     let certs = store
         .certificates(&CertificateFilter::default())
         .await
@@ -56,6 +61,8 @@ async fn check(store: SqlStore) {
             .count();
     }
     assert!(reg.verify_event_store().await.unwrap().is_empty());
+    let problems = reg.verify_all_integrity().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
     assert!(statuses[&LabelStatus::Suspended] >= 1, "{statuses:?}");
     assert!(statuses[&LabelStatus::Expired] >= 1, "{statuses:?}");
     assert!(statuses[&LabelStatus::Withdrawn] >= 1, "{statuses:?}");
@@ -69,7 +76,43 @@ async fn check(store: SqlStore) {
     assert!(certs.iter().any(|c| c.state == State::Expired));
 
     // Seeding twice is refused.
-    assert!(demo::seed(store, catalogue(), t0()).await.is_err());
+    assert!(demo::seed(store.clone(), catalogue(), t0()).await.is_err());
+
+    // An edit of a signed event's stored text, made directly in the database, is seen: by the
+    // full check (naming certificate and event) and by everyone reading the status.
+    let (seq, cert): (i64, String) = sqlx::query_as(
+        "SELECT seq, certificate_id FROM events WHERE kind = 'suspended' ORDER BY seq LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let id: keurmerk_domain::ids::CertificateId = cert.parse().unwrap();
+    assert_eq!(
+        reg.status(&id).await.unwrap().status,
+        LabelStatus::Suspended
+    );
+    sqlx::query(
+        "UPDATE events SET payload = REPLACE(payload, '\"reason\":\"', '\"reason\":\"Edited: ') \
+         WHERE seq = $1",
+    )
+    .bind(seq)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let problems = reg.verify_all_integrity().await.unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].certificate.as_ref(), Some(&id));
+    assert_eq!(problems[0].event, seq);
+    assert!(problems[0]
+        .to_string()
+        .contains("differs from its signed statement"));
+    let st = reg.status(&id).await.unwrap();
+    assert_eq!(st.status, LabelStatus::Unknown);
+    assert!(matches!(st.reasons[0], Reason::IntegrityProblem { event, .. } if event == seq));
+    // What is shown is only what the signed record proves: never the edited reason.
+    let details = reg.certificate_details(&id).await.unwrap();
+    assert!(details.events.iter().all(|e| e.seq < seq));
+    assert!(!format!("{:?}", details.status).contains("Edited"));
 }
 
 #[tokio::test]

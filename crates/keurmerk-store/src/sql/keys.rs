@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{unique, write_audit, SqlStore};
 use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts};
-use crate::keys::{KeyRecord, KeyStore, PublishedTrustList, StoredStatement};
+use crate::keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 use crate::traits::Audit;
 use crate::{Result, StoreError};
 
@@ -23,6 +23,24 @@ fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
         revoked_at: get_opt_ts(row, "revoked_at")?,
         root: get_i64(row, "is_root")? != 0,
         created_at: get_ts(row, "created_at")?,
+    })
+}
+
+fn stored_statement(r: &AnyRow) -> Result<StoredStatement> {
+    Ok(StoredStatement {
+        event_seq: get_i64(r, "event_seq")?,
+        signed: r.try_get::<Vec<u8>, _>("signed")?,
+    })
+}
+
+fn log_position(r: &AnyRow) -> Result<LogPosition> {
+    let index = get_i64(r, "log_index")?;
+    Ok(LogPosition {
+        event_seq: get_i64(r, "event_seq")?,
+        log_index: u64::try_from(index).map_err(|_| StoreError::Corrupt {
+            what: "log index",
+            detail: index.to_string(),
+        })?,
     })
 }
 
@@ -108,14 +126,100 @@ impl KeyStore for SqlStore {
         .bind(certificate_id.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredStatement {
-                    event_seq: get_i64(r, "event_seq")?,
-                    signed: r.try_get::<Vec<u8>, _>("signed")?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_statement).collect()
+    }
+
+    async fn resignatures(&self, certificate_id: &str) -> Result<Vec<StoredStatement>> {
+        let rows = sqlx::query(
+            "SELECT event_seq, signed FROM resignatures WHERE certificate_id = $1 ORDER BY id",
+        )
+        .bind(certificate_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_statement).collect()
+    }
+
+    async fn insert_resignatures(
+        &self,
+        certificate_id: &str,
+        signed: &[StoredStatement],
+        at: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<Vec<i64>> {
+        let mut w = self.write().await?;
+        let mut queued = Vec::with_capacity(signed.len());
+        for s in signed {
+            sqlx::query(
+                "INSERT INTO resignatures (event_seq, certificate_id, signed, at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(s.event_seq)
+            .bind(certificate_id.to_owned())
+            .bind(s.signed.clone())
+            .bind(ts(at))
+            .execute(&mut *w.tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO log_queue (event_seq, entry, queued_at) VALUES ($1, $2, $3) \
+                 RETURNING id",
+            )
+            .bind(s.event_seq)
+            .bind(s.signed.clone())
+            .bind(ts(at))
+            .fetch_one(&mut *w.tx)
+            .await?;
+            queued.push(id);
+        }
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await?;
+        Ok(queued)
+    }
+
+    async fn log_positions(&self, certificate_id: &str) -> Result<Vec<LogPosition>> {
+        let rows = sqlx::query(
+            "SELECT l.event_seq, l.log_index FROM log_entries l \
+             JOIN events e ON e.seq = l.event_seq WHERE e.certificate_id = $1 \
+             ORDER BY l.log_index",
+        )
+        .bind(certificate_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(log_position).collect()
+    }
+
+    async fn queued_statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>> {
+        let rows = sqlx::query(
+            "SELECT q.event_seq, q.entry AS signed FROM log_queue q \
+             JOIN events e ON e.seq = q.event_seq WHERE e.certificate_id = $1 ORDER BY q.id",
+        )
+        .bind(certificate_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_statement).collect()
+    }
+
+    async fn log_bundle(&self, idx: u64) -> Result<Option<Vec<u8>>> {
+        let idx = i64::try_from(idx).map_err(|_| StoreError::Corrupt {
+            what: "log bundle index",
+            detail: idx.to_string(),
+        })?;
+        let row = sqlx::query("SELECT data FROM log_bundles WHERE idx = $1")
+            .bind(idx)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(r.try_get::<Vec<u8>, _>("data")?))
+            .transpose()
+    }
+
+    async fn log_entries_without_event(&self) -> Result<Vec<LogPosition>> {
+        let rows = sqlx::query(
+            "SELECT l.event_seq, l.log_index FROM log_entries l \
+             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = l.event_seq) \
+             ORDER BY l.log_index",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(log_position).collect()
     }
 
     async fn next_trust_list_sequence(&self) -> Result<u64> {

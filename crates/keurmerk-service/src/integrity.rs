@@ -1,0 +1,607 @@
+//! The signed record is the source of truth (issue 10, SPEC §7).
+//!
+//! Every event row has a signed statement recording it (same transaction, `statements`), and that
+//! statement is in the transparency log. The `events` table is only an index of what was signed:
+//! a certificate's state and label status are folded from a [`VerifiedHistory`], which only
+//! [`Registry::verified_history`] builds, and only from events proven equal to statements whose
+//! signatures verify against the current trust list, signed by the organisation that acted (or
+//! the registry key for the registry's own events). Anything else is a [`Problem`]:
+//!
+//! - the row differs from its statement, the statement is missing, malformed, signed by a key
+//!   the trust list does not list or by another organisation, or for another certificate;
+//! - the statement was signed with a key after its recorded compromise time
+//!   ([`ProblemKind::CompromisedKey`]) and its issuer has not confirmed it again with a valid key
+//!   ([`Registry::resign`]);
+//! - (full check, [`Registry::verify_integrity`]) a statement that is neither in the log nor
+//!   waiting for it, or a log entry that differs from the statement it records.
+//!
+//! The status of a certificate with a problem is [`LabelStatus::Unknown`], whatever its events
+//! say, and only the verified prefix of its history is folded for display.
+//!
+//! Signature checks are cached by the SHA-256 of the trust list's keys and the statement bytes,
+//! so an unchanged statement is verified once per trust list, and any edit of either is checked
+//! again.
+//!
+//! [`LabelStatus::Unknown`]: keurmerk_domain::status::LabelStatus::Unknown
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use keurmerk_domain::event::{Event, EventKind};
+use keurmerk_domain::ids::{CertificateId, OrgId};
+use keurmerk_domain::lifecycle::ActorRole;
+use keurmerk_domain::model::OrgRole;
+use keurmerk_domain::status::Reason;
+use keurmerk_store::{Audit, CertificateFilter, RegistryStore, StoredStatement};
+use keurmerk_trust::{
+    sign_statement, verify_statement, Role, Statement, TrustError, TrustList, VerifiedStatement,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::error::invalid;
+use crate::{Actor, Registry, ServiceError, ServiceResult};
+
+/// What is wrong with one event's signed record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// The event has no signed statement.
+    StatementMissing,
+    /// The statement does not verify (bad signature, unknown key, malformed, out of scope…).
+    StatementInvalid {
+        /// Why, as the verifier says it.
+        error: String,
+    },
+    /// The statement verifies but records something else than the stored event.
+    EventDiffers {
+        /// Which part differs.
+        field: String,
+    },
+    /// The statement was signed by a key of another organisation than the one that acted.
+    WrongSigner {
+        /// The organisation whose key signed.
+        signer: String,
+    },
+    /// Signed with a key at or after its recorded compromise time, not yet confirmed again.
+    CompromisedKey {
+        /// The key.
+        key: String,
+        /// Its compromise time.
+        since: DateTime<Utc>,
+    },
+    /// A statement of this certificate records an event that is not in the database.
+    EventMissing,
+    /// The certificate row's last event is not its newest stored event.
+    SequenceMismatch {
+        /// `last_seq` of the certificate row.
+        recorded: i64,
+        /// The newest stored event.
+        newest: i64,
+    },
+    /// A statement is neither in the transparency log nor waiting for it.
+    NotLogged,
+    /// The log entry recording this event differs from every stored statement of it.
+    LogDiffers {
+        /// The entry's index in the log.
+        log_index: u64,
+    },
+}
+
+/// One integrity problem: which certificate, which event, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The certificate, when known (a log entry whose event row is gone names none).
+    pub certificate: Option<CertificateId>,
+    /// The event's sequence number.
+    pub event: i64,
+    /// What is wrong.
+    #[serde(flatten)]
+    pub kind: ProblemKind,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.certificate {
+            Some(c) => write!(f, "{c} event {}: ", self.event)?,
+            None => write!(f, "event {}: ", self.event)?,
+        }
+        match &self.kind {
+            ProblemKind::StatementMissing => f.write_str("has no signed statement"),
+            ProblemKind::StatementInvalid { error } => {
+                write!(f, "its signed statement does not verify: {error}")
+            }
+            ProblemKind::EventDiffers { field } => write!(
+                f,
+                "the stored event differs from its signed statement ({field})"
+            ),
+            ProblemKind::WrongSigner { signer } => write!(
+                f,
+                "its statement is signed by {signer}, not by the organisation that acted"
+            ),
+            ProblemKind::CompromisedKey { key, since } => write!(
+                f,
+                "signed with key {key} after its compromise ({since}); the issuer must re-sign it"
+            ),
+            ProblemKind::EventMissing => {
+                f.write_str("a signed statement records it, but the event is not in the database")
+            }
+            ProblemKind::SequenceMismatch { recorded, newest } => write!(
+                f,
+                "the certificate row says its last event is {recorded}, the newest stored is {newest}"
+            ),
+            ProblemKind::NotLogged => {
+                f.write_str("its statement is neither in the transparency log nor queued for it")
+            }
+            ProblemKind::LogDiffers { log_index } => write!(
+                f,
+                "log entry {log_index} differs from the stored statement of this event"
+            ),
+        }
+    }
+}
+
+impl Problem {
+    /// The reason a consumer is shown for it.
+    pub fn reason(&self) -> Reason {
+        match &self.kind {
+            ProblemKind::CompromisedKey { key, since } => Reason::CompromisedKey {
+                event: self.event,
+                key: key.clone(),
+                since: *since,
+            },
+            _ => Reason::IntegrityProblem {
+                event: self.event,
+                detail: self.to_string(),
+            },
+        }
+    }
+}
+
+/// A certificate's history as far as its signed record proves it: the longest prefix of events
+/// each equal to a verified statement, and every problem found. Only
+/// [`Registry::verified_history`] makes one, so only verified events reach the read side's fold.
+#[derive(Debug, Clone)]
+pub struct VerifiedHistory {
+    events: Vec<Event>,
+    problems: Vec<Problem>,
+}
+
+impl VerifiedHistory {
+    /// The verified events, oldest first (all of them when [`VerifiedHistory::problems`] is
+    /// empty).
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// What could not be verified.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Whether every event is proven by its signed statement.
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Cache of verified statements keyed by SHA-256(trust-list keys ‖ statement bytes).
+#[derive(Default)]
+pub(crate) struct VerifiedCache(Mutex<HashMap<[u8; 32], VerifiedStatement>>);
+
+/// Entries kept before the cache starts over (a few hundred bytes each).
+const CACHE_MAX: usize = 200_000;
+
+impl VerifiedCache {
+    fn verify(
+        &self,
+        list_digest: &[u8; 32],
+        list: &TrustList,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedStatement, TrustError> {
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(list_digest)
+            .chain_update(bytes)
+            .finalize()
+            .into();
+        if let Some(v) = self.lock().get(&key) {
+            return Ok(v.clone());
+        }
+        let v = verify_statement(bytes, list, now)?;
+        let mut m = self.lock();
+        if m.len() >= CACHE_MAX {
+            m.clear();
+        }
+        m.insert(key, v.clone());
+        Ok(v)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], VerifiedStatement>> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The statement payload recording an event (`docs/FORMATS.md` §4).
+#[derive(Deserialize)]
+struct Recorded {
+    actor: OrgId,
+    role: ActorRole,
+    event: EventKind,
+    #[serde(default)]
+    resigns: Option<Resigns>,
+}
+
+/// What a re-signature confirms.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Resigns {
+    event_seq: i64,
+    at: DateTime<Utc>,
+}
+
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// Compares a verified statement with the stored event; `Err` names the first differing part.
+fn compare(v: &VerifiedStatement, e: &Event) -> Result<Option<Resigns>, ProblemKind> {
+    let st = &v.statement;
+    let differs = |field: &str| ProblemKind::EventDiffers {
+        field: field.to_owned(),
+    };
+    let recorded: Recorded = serde_json::from_value(serde_json::Value::Object(st.payload.clone()))
+        .map_err(|err| ProblemKind::StatementInvalid {
+            error: format!("its payload is not an event record: {err}"),
+        })?;
+    if st.certificate_id != e.certificate.as_str() {
+        return Err(differs("certificate"));
+    }
+    if recorded.actor != e.actor {
+        return Err(differs("actor"));
+    }
+    if recorded.role != e.role {
+        return Err(differs("role"));
+    }
+    if recorded.event != e.kind {
+        return Err(differs("event"));
+    }
+    match &recorded.resigns {
+        None if micros(st.signed_at) != micros(e.at) => return Err(differs("time")),
+        Some(r) if r.event_seq != e.seq => return Err(differs("sequence number")),
+        Some(r) if micros(r.at) != micros(e.at) => return Err(differs("time")),
+        _ => {}
+    }
+    // Who signed: the acting organisation's key, or the registry's for its own events.
+    let signer_ok = if e.role == ActorRole::Registry {
+        v.issuer.role == Role::Registry
+    } else {
+        v.issuer.organisation_id == e.actor.as_str() && v.issuer.role != Role::Registry
+    };
+    if !signer_ok {
+        return Err(ProblemKind::WrongSigner {
+            signer: v.issuer.organisation_id.clone(),
+        });
+    }
+    Ok(recorded.resigns)
+}
+
+/// SHA-256 of what a trust list vouches for (its keys and log key), not of when it was issued.
+fn list_digest(list: &TrustList) -> ServiceResult<[u8; 32]> {
+    let content = serde_json::to_vec(&(&list.keys, &list.log_verifier_key))
+        .map_err(|e| invalid("trust list", e.to_string()))?;
+    Ok(Sha256::digest(&content).into())
+}
+
+impl<S: RegistryStore> Registry<S> {
+    /// A certificate's events as its signed statements prove them (see the module docs).
+    pub async fn verified_history(&self, id: &CertificateId) -> ServiceResult<VerifiedHistory> {
+        let (_, last_seq) = self
+            .store()
+            .certificate(id)
+            .await?
+            .ok_or_else(|| crate::error::not_found("certificate", id))?;
+        let events = self.store().events(id).await?;
+        let keys = self.signer()?.key_store();
+        let statements = keys.statements(id.as_str()).await?;
+        let resignatures = keys.resignatures(id.as_str()).await?;
+        let list = self.trust_list(0).await?;
+        let digest = list_digest(&list)?;
+        let now = self.now();
+        let verify = |bytes: &[u8]| self.verified.verify(&digest, &list, bytes, now);
+
+        let mut by_seq: HashMap<i64, &[u8]> = statements
+            .iter()
+            .map(|s| (s.event_seq, s.signed.as_slice()))
+            .collect();
+        let mut out = VerifiedHistory {
+            events: Vec::with_capacity(events.len()),
+            problems: Vec::new(),
+        };
+        let problem = |event: i64, kind: ProblemKind| Problem {
+            certificate: Some(id.clone()),
+            event,
+            kind,
+        };
+        let mut scope: Option<(String, String)> = None;
+        let mut intact = true;
+        for e in &events {
+            let Some(bytes) = by_seq.remove(&e.seq) else {
+                out.problems
+                    .push(problem(e.seq, ProblemKind::StatementMissing));
+                intact = false;
+                continue;
+            };
+            let checked = match verify(bytes) {
+                Ok(v) => check_scope(&v, &mut scope)
+                    .and_then(|()| compare(&v, e))
+                    .and_then(|resigns| match resigns {
+                        // A re-signature belongs in `resignatures`, not as the original.
+                        Some(_) => Err(ProblemKind::EventDiffers {
+                            field: "re-signature stored as the original".into(),
+                        }),
+                        None => Ok(()),
+                    }),
+                Err(TrustError::RevokedKey {
+                    key_id, revoked_at, ..
+                }) => {
+                    // Authentic but signed with a key that was already compromised: it stands
+                    // only if its issuer confirmed it again with a valid key.
+                    let confirmed = resignatures
+                        .iter()
+                        .filter(|r| r.event_seq == e.seq)
+                        .any(|r| {
+                            verify(&r.signed).is_ok_and(|v| {
+                                check_scope(&v, &mut scope.clone()).is_ok()
+                                    && matches!(compare(&v, e), Ok(Some(_)))
+                            })
+                        });
+                    if confirmed {
+                        Ok(())
+                    } else {
+                        Err(ProblemKind::CompromisedKey {
+                            key: key_id,
+                            since: revoked_at,
+                        })
+                    }
+                }
+                Err(err) => Err(ProblemKind::StatementInvalid {
+                    error: err.to_string(),
+                }),
+            };
+            match checked {
+                Ok(()) if intact => out.events.push(e.clone()),
+                Ok(()) => {}
+                Err(kind) => {
+                    out.problems.push(problem(e.seq, kind));
+                    intact = false;
+                }
+            }
+        }
+        let mut orphans: Vec<i64> = by_seq.into_keys().collect();
+        orphans.sort_unstable();
+        for seq in orphans {
+            out.problems.push(problem(seq, ProblemKind::EventMissing));
+        }
+        let newest = events.last().map_or(0, |e| e.seq);
+        if newest != last_seq {
+            out.problems.push(problem(
+                last_seq,
+                ProblemKind::SequenceMismatch {
+                    recorded: last_seq,
+                    newest,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The full integrity check of one certificate: [`Registry::verified_history`] plus the
+    /// transparency log — every stored statement (and re-signature) is in the log with the same
+    /// bytes or still queued for it, and every log entry recording one of its events equals one
+    /// of that event's stored statements.
+    pub async fn verify_integrity(&self, id: &CertificateId) -> ServiceResult<Vec<Problem>> {
+        let mut problems = self.verified_history(id).await?.problems;
+        let keys = self.signer()?.key_store();
+        let mut stored: Vec<StoredStatement> = keys.statements(id.as_str()).await?;
+        stored.extend(keys.resignatures(id.as_str()).await?);
+        let queued = keys.queued_statements(id.as_str()).await?;
+        let mut logged: Vec<(i64, u64, Vec<u8>)> = Vec::new();
+        let mut bundles: HashMap<u64, Option<Vec<u8>>> = HashMap::new();
+        for p in keys.log_positions(id.as_str()).await? {
+            let idx = p.log_index / 256;
+            if let std::collections::hash_map::Entry::Vacant(slot) = bundles.entry(idx) {
+                slot.insert(keys.log_bundle(idx).await?);
+            }
+            let entry = bundles
+                .get(&idx)
+                .and_then(Option::as_ref)
+                .and_then(|data| keurmerk_tlog::decode_entry_bundle(data).ok())
+                .and_then(|entries| {
+                    usize::try_from(p.log_index % 256)
+                        .ok()
+                        .and_then(|i| entries.get(i).map(|e| e.to_vec()))
+                });
+            match entry {
+                Some(bytes) => logged.push((p.event_seq, p.log_index, bytes)),
+                None => problems.push(Problem {
+                    certificate: Some(id.clone()),
+                    event: p.event_seq,
+                    kind: ProblemKind::LogDiffers {
+                        log_index: p.log_index,
+                    },
+                }),
+            }
+        }
+        for s in &stored {
+            let in_log = logged
+                .iter()
+                .any(|(seq, _, bytes)| *seq == s.event_seq && *bytes == s.signed);
+            let in_queue = queued
+                .iter()
+                .any(|q| q.event_seq == s.event_seq && q.signed == s.signed);
+            if !in_log && !in_queue {
+                problems.push(Problem {
+                    certificate: Some(id.clone()),
+                    event: s.event_seq,
+                    kind: ProblemKind::NotLogged,
+                });
+            }
+        }
+        for (seq, log_index, bytes) in &logged {
+            if !stored
+                .iter()
+                .any(|s| s.event_seq == *seq && s.signed == *bytes)
+            {
+                problems.push(Problem {
+                    certificate: Some(id.clone()),
+                    event: *seq,
+                    kind: ProblemKind::LogDiffers {
+                        log_index: *log_index,
+                    },
+                });
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Every integrity problem in the registry: [`Registry::verify_integrity`] for each
+    /// certificate, and log entries whose event row is gone.
+    pub async fn verify_all_integrity(&self) -> ServiceResult<Vec<Problem>> {
+        let mut problems = Vec::new();
+        for c in self
+            .store()
+            .certificates(&CertificateFilter::default())
+            .await?
+        {
+            problems.extend(self.verify_integrity(&c.id).await?);
+        }
+        for p in self
+            .signer()?
+            .key_store()
+            .log_entries_without_event()
+            .await?
+        {
+            problems.push(Problem {
+                certificate: None,
+                event: p.event_seq,
+                kind: ProblemKind::EventMissing,
+            });
+        }
+        Ok(problems)
+    }
+
+    /// The issuer confirms again, with its key valid now, every event of a certificate that it
+    /// recorded and whose statement was signed with a key after that key's compromise time (the
+    /// registry operator does so for the registry's own events). Each confirmation is a new
+    /// signed statement over the same event, stored and logged; the certificate's status stops
+    /// being `unknown` once nothing else is wrong. Only events whose stored row equals what the
+    /// compromised key signed can be confirmed; anything else stays an integrity problem.
+    /// Returns the confirmed events' sequence numbers.
+    pub async fn resign(&self, actor: &Actor, id: &CertificateId) -> ServiceResult<Vec<i64>> {
+        let me = self.acting(actor).await?;
+        let registry = me.role == OrgRole::RegistryOperator;
+        let history = self.verified_history(id).await?;
+        let events = self.store().events(id).await?;
+        let view = keurmerk_domain::event::fold(&events)?;
+        let now = self.now();
+        let mine: Vec<&Event> = history
+            .problems
+            .iter()
+            .filter(|p| matches!(p.kind, ProblemKind::CompromisedKey { .. }))
+            .filter_map(|p| events.iter().find(|e| e.seq == p.event))
+            .filter(|e| {
+                if e.role == ActorRole::Registry {
+                    registry
+                } else {
+                    e.actor == me.id
+                }
+            })
+            .collect();
+        if mine.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "{id} has no event of {} signed with a compromised key; nothing to re-sign",
+                me.id
+            )));
+        }
+        let mut signed = Vec::with_capacity(mine.len());
+        for e in &mine {
+            let (key, role) = if e.role == ActorRole::Registry {
+                (self.root_signing_key(now).await?, Role::Registry)
+            } else {
+                (
+                    self.org_signing_key(&me.id, now).await?,
+                    crate::signing::role_of(me.role),
+                )
+            };
+            let mut statement: Statement = crate::statement::statement_for(
+                e,
+                view.scheme.as_str(),
+                view.level.as_str(),
+                &key,
+                role,
+            )?;
+            statement.signed_at = now;
+            statement.payload.insert(
+                "resigns".into(),
+                json!(Resigns {
+                    event_seq: e.seq,
+                    at: e.at,
+                }),
+            );
+            let bytes = sign_statement(&statement, &key)
+                .map_err(|err| invalid("statement", err.to_string()))?;
+            let list = self.trust_list(0).await?;
+            let v = verify_statement(&bytes, &list, now).map_err(|err| {
+                ServiceError::Forbidden(format!("the re-signed statement would not verify: {err}"))
+            })?;
+            compare(&v, e).map_err(|kind| {
+                ServiceError::Forbidden(format!(
+                    "the re-signed statement would not match event {}: {kind:?}",
+                    e.seq
+                ))
+            })?;
+            signed.push(StoredStatement {
+                event_seq: e.seq,
+                signed: bytes,
+            });
+        }
+        let seqs: Vec<i64> = signed.iter().map(|s| s.event_seq).collect();
+        let audit = Audit {
+            at: now,
+            actor: me.id.clone(),
+            action: "certificate.resign".into(),
+            subject: id.to_string(),
+            detail: json!({ "events": seqs }),
+        };
+        let queued = self
+            .signer()?
+            .key_store()
+            .insert_resignatures(id.as_str(), &signed, now, &audit)
+            .await?;
+        for q in queued {
+            self.logged(q).await?;
+        }
+        Ok(seqs)
+    }
+}
+
+/// Every statement of a certificate names the same scheme and level as its first.
+fn check_scope(
+    v: &VerifiedStatement,
+    scope: &mut Option<(String, String)>,
+) -> Result<(), ProblemKind> {
+    let st = &v.statement;
+    match scope {
+        None => {
+            *scope = Some((st.scheme_id.clone(), st.level.clone()));
+            Ok(())
+        }
+        Some((scheme, level)) if *scheme == st.scheme_id && *level == st.level => Ok(()),
+        Some(_) => Err(ProblemKind::EventDiffers {
+            field: "scheme or level".into(),
+        }),
+    }
+}
