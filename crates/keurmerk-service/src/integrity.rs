@@ -304,9 +304,19 @@ impl<S: RegistryStore> Registry<S> {
             .await?
             .ok_or_else(|| crate::error::not_found("certificate", id))?;
         let events = self.store().events(id).await?;
+        self.verify_history(id, last_seq, events).await
+    }
+
+    /// [`Registry::verified_history`] of events the caller has read already, with the
+    /// certificate row's `last_seq`.
+    pub(crate) async fn verify_history(
+        &self,
+        id: &CertificateId,
+        last_seq: i64,
+        events: Vec<Event>,
+    ) -> ServiceResult<VerifiedHistory> {
         let keys = self.signer()?.key_store();
-        let statements = keys.statements(id.as_str()).await?;
-        let resignatures = keys.resignatures(id.as_str()).await?;
+        let (statements, resignatures) = keys.signed_record(id.as_str()).await?;
         let list = self.trust_list(0).await?;
         let digest = list_digest(&list)?;
         let now = self.now();

@@ -44,18 +44,19 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         id: &CertificateId,
     ) -> ServiceResult<CertificateDetails> {
-        let (certificate, _) = self
+        let (certificate, last_seq) = self
             .store()
             .certificate(id)
             .await?
             .ok_or_else(|| not_found("certificate", id))?;
         // Only events proven by their signed statements are folded; with a problem, the status is
         // `unknown` and the view shows what the record proves (its verified prefix).
-        let history = self.verified_history(id).await?;
+        let stored = self.store().events(id).await?;
+        let history = self.verify_history(id, last_seq, stored.clone()).await?;
         let events = history.events().to_vec();
         let view = if events.is_empty() {
             // Not even the issue is proven: show the stored rows, under an `unknown` status.
-            fold(&self.store().events(id).await?)?
+            fold(&stored)?
         } else {
             fold(&events)?
         };

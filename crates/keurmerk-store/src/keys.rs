@@ -71,6 +71,11 @@ pub trait KeyStore: Send + Sync {
     async fn revoke_key(&self, key_id: &str, at: DateTime<Utc>, audit: &Audit) -> Result<()>;
     /// A certificate's signed statements, oldest first.
     async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
+    /// A certificate's statements and re-signed statements, each oldest first, in one read.
+    async fn signed_record(
+        &self,
+        certificate_id: &str,
+    ) -> Result<(Vec<StoredStatement>, Vec<StoredStatement>)>;
     /// A certificate's re-signed statements (confirmations of events whose original statement
     /// was signed with a compromised key), oldest first.
     async fn resignatures(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;

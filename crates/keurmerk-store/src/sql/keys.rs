@@ -129,6 +129,31 @@ impl KeyStore for SqlStore {
         rows.iter().map(stored_statement).collect()
     }
 
+    async fn signed_record(
+        &self,
+        certificate_id: &str,
+    ) -> Result<(Vec<StoredStatement>, Vec<StoredStatement>)> {
+        let rows = sqlx::query(
+            "SELECT CAST(0 AS BIGINT) AS resigned, event_seq, event_seq AS ord, signed FROM statements \
+             WHERE certificate_id = $1 \
+             UNION ALL \
+             SELECT CAST(1 AS BIGINT) AS resigned, event_seq, id AS ord, signed FROM resignatures \
+             WHERE certificate_id = $1 ORDER BY resigned, ord",
+        )
+        .bind(certificate_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        let (mut statements, mut resignatures) = (Vec::new(), Vec::new());
+        for r in &rows {
+            if get_i64(r, "resigned")? == 0 {
+                statements.push(stored_statement(r)?);
+            } else {
+                resignatures.push(stored_statement(r)?);
+            }
+        }
+        Ok((statements, resignatures))
+    }
+
     async fn resignatures(&self, certificate_id: &str) -> Result<Vec<StoredStatement>> {
         let rows = sqlx::query(
             "SELECT event_seq, signed FROM resignatures WHERE certificate_id = $1 ORDER BY id",
