@@ -15,13 +15,18 @@ use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::lifecycle::{ActorRole, State};
 use keurmerk_store::{CertificateFilter, FollowUp, OutboxItem, RegistryStore};
 
-use crate::{Registry, ServiceResult};
+use crate::{Registry, ServiceError, ServiceResult};
 
-/// How long a claimed item is reserved for the worker that claimed it.
-pub const FOLLOW_UP_LEASE: Duration = Duration::from_secs(60);
+/// How long a claimed item is reserved for the worker that claimed it. Short, because an item
+/// claimed by a process that was killed waits this long before another worker takes it; a worker
+/// slower than this is harmless (see [`Registry::tell_dependents`]).
+pub const FOLLOW_UP_LEASE: Duration = Duration::from_secs(10);
 
 /// How many items one pass claims at a time.
 const BATCH: i64 = 32;
+
+/// How often one item re-reads a provider that keeps changing before leaving it to later items.
+const ROUNDS: usize = 5;
 
 fn retry_delay(attempts: i64) -> chrono::Duration {
     let exp = u32::try_from(attempts.clamp(1, 10)).unwrap_or(10);
@@ -97,28 +102,38 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// Brings every live certificate of every product that depends on `provider` in line with
-    /// `provider`'s *current* state (so items done late or out of order still converge).
+    /// `provider`'s *current* state (so items done late or out of order still converge). Should
+    /// the provider change meanwhile (another worker may then have told the dependents the newer
+    /// state before this one wrote an older one), it goes round again with the new state.
     async fn tell_dependents(&self, provider: &CertificateId, actor: &OrgId) -> ServiceResult<()> {
-        let Some((cert, _)) = self.store().certificate(provider).await? else {
-            return Ok(());
+        let mut state = match self.store().certificate(provider).await? {
+            Some((cert, _)) => cert.state,
+            None => return Ok(()),
         };
-        for dep in self.store().dependents(provider).await? {
-            let dependents = self
-                .store()
-                .certificates(&CertificateFilter {
-                    product: Some(dep.product.clone()),
-                    ..Default::default()
-                })
-                .await?;
-            for c in dependents
-                .into_iter()
-                .filter(|c| !c.state.is_terminal() && &c.id != provider)
-            {
-                self.tell_dependent(&c.id, &dep.id, cert.state, actor)
+        for _ in 0..ROUNDS {
+            for dep in self.store().dependents(provider).await? {
+                let dependents = self
+                    .store()
+                    .certificates(&CertificateFilter {
+                        product: Some(dep.product.clone()),
+                        ..Default::default()
+                    })
                     .await?;
+                for c in dependents
+                    .into_iter()
+                    .filter(|c| !c.state.is_terminal() && &c.id != provider)
+                {
+                    self.tell_dependent(&c.id, &dep.id, state, actor).await?;
+                }
+            }
+            match self.store().certificate(provider).await? {
+                Some((cert, _)) if cert.state != state => state = cert.state,
+                _ => return Ok(()),
             }
         }
-        Ok(())
+        Err(ServiceError::Conflict(format!(
+            "{provider} keeps changing; its dependents are told later"
+        )))
     }
 
     /// Records on `dependent` that its dependency `dep` is in `state`, unless its history says
@@ -130,33 +145,27 @@ impl<S: RegistryStore> Registry<S> {
         state: State,
         actor: &OrgId,
     ) -> ServiceResult<()> {
-        let written = self
-            .write_event(
-                dependent,
-                actor,
-                ActorRole::Registry,
-                "certificate.dependency_status",
-                |view| {
-                    let known = view.dependencies.get(dep).map(|d| d.certificate_state);
-                    Ok(match known {
-                        Some(s) if s != Some(state) && !view.state.is_terminal() => {
-                            Some(EventKind::DependencyStatusChanged {
-                                dependency: dep.clone(),
-                                state,
-                            })
-                        }
-                        _ => None,
-                    })
-                },
-            )
-            .await?;
-        if let Some(w) = written {
-            // Queued for the log either way; wait like any write so `serve` acknowledges logged
-            // state, but a slow log does not fail the work (the entry stays queued).
-            if let Err(e) = self.logged(w.appended.queue_id).await {
-                tracing::warn!(certificate = %dependent, error = %e, "dependency update not yet logged");
-            }
-        }
+        // The statement is queued for the log with the event; not waiting for it keeps the item
+        // well inside its lease.
+        self.write_event(
+            dependent,
+            actor,
+            ActorRole::Registry,
+            "certificate.dependency_status",
+            |view| {
+                let known = view.dependencies.get(dep).map(|d| d.certificate_state);
+                Ok(match known {
+                    Some(s) if s != Some(state) && !view.state.is_terminal() => {
+                        Some(EventKind::DependencyStatusChanged {
+                            dependency: dep.clone(),
+                            state,
+                        })
+                    }
+                    _ => None,
+                })
+            },
+        )
+        .await?;
         Ok(())
     }
 }
