@@ -154,7 +154,12 @@ pub const TRANSITIONS: &[Transition] = &[
     row(S::Active, C::Expire, R::Registry, S::Expired),
     row(S::Suspended, C::Expire, R::Registry, S::Expired),
     row(S::Legacy, C::Expire, R::Registry, S::Expired),
+    // A new certificate for the same product and scheme replaces a live one: recorded by its
+    // issuer, or by the registry when another organisation issued the new one.
     row(S::Active, C::Supersede, R::Issuer, S::Superseded),
+    row(S::Suspended, C::Supersede, R::Issuer, S::Superseded),
+    row(S::Active, C::Supersede, R::Registry, S::Superseded),
+    row(S::Suspended, C::Supersede, R::Registry, S::Superseded),
     row(S::Active, C::MarkLegacy, R::Registry, S::Legacy),
 ];
 
@@ -164,7 +169,7 @@ fn who_may(command: Command) -> &'static str {
         Command::ExtendSuspension => "the national authority",
         Command::Reinstate | Command::Withdraw => "the issuer or the national authority",
         Command::Expire | Command::MarkLegacy => "the registry",
-        Command::Supersede => "the issuer",
+        Command::Supersede => "the issuer or the registry",
     }
 }
 

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 mod feed;
+pub mod idempotency;
 pub mod json;
 pub mod openapi;
 pub mod ops;
@@ -95,6 +96,10 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         app = app.route(r.path, r.handler);
     }
     app.fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             rt.clone(),
             ops::middleware,

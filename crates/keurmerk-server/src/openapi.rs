@@ -142,6 +142,15 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
         };
         params.push(json!({"name": q, "in": "query", "required": false, "schema": schema}));
     }
+    let credentialed = matches!(r.access, Access::Token(_) | Access::WatchKey);
+    if credentialed && r.method != axum::http::Method::GET {
+        params.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Retry with the same key to get the first answer instead of writing again \
+                            (per credential; 1-255 visible ASCII characters)",
+            "schema": {"type": "string", "minLength": 1, "maxLength": crate::idempotency::MAX_KEY_LEN},
+        }));
+    }
     let request = schemas.request(r.request);
     let mut responses = Map::new();
     let ok = if r.method == axum::http::Method::POST

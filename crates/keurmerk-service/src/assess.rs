@@ -1,12 +1,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
-use keurmerk_domain::event::{Event, EventKind};
-use keurmerk_domain::ids::{CertificateId, LevelId, RecordId, SchemeId};
-use keurmerk_domain::lifecycle::{ActorRole, State};
+use keurmerk_domain::event::{apply, fold, Event, EventKind};
+use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
+use keurmerk_domain::lifecycle::{transition, ActorRole, Command, State};
 use keurmerk_domain::model::{Assessment, Certificate, IssuerKind, OrgRole, Verdict};
 use keurmerk_domain::scheme::{Obligation, Scheme, SchemeStatus};
-use keurmerk_store::RegistryStore;
+use keurmerk_store::{CertificateFilter, FollowUp, NewEvent, Numbering, RegistryStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -347,61 +347,192 @@ impl<S: RegistryStore> Registry<S> {
         for d in self.store().dependencies(&product.id).await? {
             dependencies.push(self.dependency_snapshot(&d).await?);
         }
-        let n = self
+        // One assessment gives one certificate.
+        let of_product = self
             .store()
-            .next_sequence(&format!("KM-{}", today.year()))
+            .certificates(&CertificateFilter {
+                product: Some(product.id.clone()),
+                ..Default::default()
+            })
             .await?;
-        let id = CertificateId::from_sequence(today.year(), n);
-        let cert = Certificate {
-            id: id.clone(),
-            product: product.id.clone(),
-            holder: product.manufacturer.clone(),
-            scheme: a.scheme.clone(),
-            level: a.level.clone(),
-            issuer: me.id.clone(),
-            issuer_kind: a.assessor_kind,
-            authority: authority.clone(),
-            assessment: a.id.clone(),
-            issued_at: now,
-            valid_until,
-            state: State::Active,
-        };
-        let event = Event {
-            seq: 0,
-            certificate: id.clone(),
-            at: now,
-            actor: me.id.clone(),
-            role: ActorRole::Issuer,
-            kind: EventKind::Issued {
+        if let Some(c) = of_product.iter().find(|c| c.assessment == a.id) {
+            return Err(one_certificate(&a.id, c.id.as_str()));
+        }
+        let counter = format!("KM-{}", today.year());
+        for attempt in 0..ISSUE_ATTEMPTS {
+            if attempt > 0 {
+                crate::lifecycle::backoff(attempt).await;
+            }
+            // The number is taken in the issuing transaction (only if it is still free), so a
+            // refused or failed certify never uses one up.
+            let n = self.store().current_sequence(&counter).await? + 1;
+            let id = CertificateId::from_sequence(today.year(), n);
+            let cert = Certificate {
+                id: id.clone(),
                 product: product.id.clone(),
                 holder: product.manufacturer.clone(),
                 scheme: a.scheme.clone(),
                 level: a.level.clone(),
                 issuer: me.id.clone(),
                 issuer_kind: a.assessor_kind,
-                authority,
+                authority: authority.clone(),
                 assessment: a.id.clone(),
+                issued_at: now,
                 valid_until,
-                support_until: support.map(|s| s.support_until),
-                versions: vec![covered(&version)],
-                dependencies,
-            },
-        };
-        let audit = self.audit(
-            &me.id,
-            "certificate.issue",
-            &id,
-            json!({"assessment": a.id, "issuer_kind": a.assessor_kind}),
-        );
-        let statement = self
-            .signed_statement(&event, a.scheme.as_str(), a.level.as_str())
-            .await?;
-        let appended = self
+                state: State::Active,
+            };
+            let event = Event {
+                seq: 0,
+                certificate: id.clone(),
+                at: now,
+                actor: me.id.clone(),
+                role: ActorRole::Issuer,
+                kind: EventKind::Issued {
+                    product: product.id.clone(),
+                    holder: product.manufacturer.clone(),
+                    scheme: a.scheme.clone(),
+                    level: a.level.clone(),
+                    issuer: me.id.clone(),
+                    issuer_kind: a.assessor_kind,
+                    authority: authority.clone(),
+                    assessment: a.id.clone(),
+                    valid_until,
+                    support_until: support.as_ref().map(|s| s.support_until),
+                    versions: vec![covered(&version)],
+                    dependencies: dependencies.clone(),
+                },
+            };
+            let replaced = self.supersessions(&cert, &me.id).await?;
+            let audit = self.audit(
+                &me.id,
+                "certificate.issue",
+                &id,
+                json!({
+                    "assessment": a.id,
+                    "issuer_kind": a.assessor_kind,
+                    "supersedes": replaced.iter().map(|r| r.event.certificate.to_string()).collect::<Vec<_>>(),
+                }),
+            );
+            let statement = self
+                .signed_statement(&event, a.scheme.as_str(), a.level.as_str())
+                .await?;
+            let also: Vec<NewEvent<'_>> = replaced.iter().map(Supersession::new_event).collect();
+            let numbering = Numbering {
+                counter: counter.clone(),
+                number: n,
+            };
+            match self
+                .store()
+                .issue_numbered(&cert, &event, &statement, &numbering, &also, &audit)
+                .await
+            {
+                Ok(appended) => {
+                    for r in &replaced {
+                        self.complete_follow_ups_of(&r.event.certificate).await;
+                    }
+                    for done in appended {
+                        self.logged(done.queue_id).await?;
+                    }
+                    return Ok(cert);
+                }
+                // The number was taken, or a replaced certificate changed: try again.
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::AlreadyExists { id, .. }) => {
+                    return Err(one_certificate(&a.id, &id))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(
+            "certificates are being issued too often; nothing was written, try again".into(),
+        ))
+    }
+
+    /// The supersession of every live certificate of the same product under the same scheme,
+    /// recorded by the new certificate's issuer (or by the registry when another organisation
+    /// issued the one it replaces).
+    async fn supersessions(
+        &self,
+        new: &Certificate,
+        actor: &OrgId,
+    ) -> ServiceResult<Vec<Supersession>> {
+        let live = self
             .store()
-            .issue(&cert, &event, &statement, &audit)
+            .certificates(&CertificateFilter {
+                product: Some(new.product.clone()),
+                scheme: Some(new.scheme.clone()),
+                ..Default::default()
+            })
             .await?;
-        self.logged(appended.queue_id).await?;
-        Ok(cert)
+        let mut out = Vec::new();
+        for old in live.into_iter().filter(|c| !c.state.is_terminal()) {
+            let (_, last_seq) = self
+                .store()
+                .certificate(&old.id)
+                .await?
+                .ok_or_else(|| not_found("certificate", &old.id))?;
+            let mut view = fold(&self.store().events(&old.id).await?)?;
+            let role = if &old.issuer == actor {
+                ActorRole::Issuer
+            } else {
+                ActorRole::Registry
+            };
+            transition(view.state, Command::Supersede, role)?;
+            let event = Event {
+                seq: last_seq + 1,
+                certificate: old.id.clone(),
+                at: new.issued_at,
+                actor: actor.clone(),
+                role,
+                kind: EventKind::Superseded { by: new.id.clone() },
+            };
+            apply(&mut view, &event)?;
+            let statement = self
+                .signed_statement(&event, view.scheme.as_str(), view.level.as_str())
+                .await?;
+            out.push(Supersession {
+                follow_ups: vec![FollowUp::Dependents {
+                    provider: old.id.clone(),
+                    actor: actor.clone(),
+                }],
+                event,
+                state: view.state,
+                last_seq,
+                statement,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// How often certify retries when the number it chose was taken meanwhile.
+const ISSUE_ATTEMPTS: u32 = 8;
+
+fn one_certificate(assessment: &RecordId, certificate: &str) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "{assessment} already gave certificate {certificate}; one assessment gives one \
+         certificate (nothing was written; record a new assessment to certify again)"
+    ))
+}
+
+/// A live certificate replaced by a new one, ready to be written with it.
+struct Supersession {
+    event: Event,
+    state: State,
+    last_seq: i64,
+    statement: Vec<u8>,
+    follow_ups: Vec<FollowUp>,
+}
+
+impl Supersession {
+    fn new_event(&self) -> NewEvent<'_> {
+        NewEvent {
+            event: &self.event,
+            new_state: self.state,
+            expected_last_seq: self.last_seq,
+            log_entry: &self.statement,
+            follow_ups: &self.follow_ups,
+        }
     }
 }
 

@@ -49,9 +49,9 @@ pub enum ServiceError {
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::AlreadyExists { .. } | StoreError::Conflict { .. } => {
-                ServiceError::Conflict(e.to_string())
-            }
+            StoreError::AlreadyExists { .. }
+            | StoreError::Conflict { .. }
+            | StoreError::IdempotencyKeyUsed => ServiceError::Conflict(e.to_string()),
             StoreError::NotFound { what, id } => ServiceError::NotFound { what, id },
             other => ServiceError::Store(other),
         }

@@ -15,6 +15,7 @@ mod lifecycle;
 mod logwait;
 pub mod monitoring;
 mod orgs;
+mod outbox;
 mod products;
 mod queries;
 mod signing;
@@ -37,6 +38,7 @@ pub use integrity::{Problem, ProblemKind, VerifiedHistory};
 pub use lifecycle::LifecycleRequest;
 pub use logwait::{LogWaitFuture, LogWaiter, LOG_WAIT_TIMEOUT};
 pub use orgs::NewOrganisation;
+pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
 pub use signing::{

@@ -1,9 +1,9 @@
 use chrono::{Days, NaiveDate};
-use keurmerk_domain::event::{apply, fold, Event, EventKind};
+use keurmerk_domain::event::{apply, fold, CertificateView, Event, EventKind};
 use keurmerk_domain::ids::{CertificateId, OrgId};
 use keurmerk_domain::lifecycle::{transition, ActorRole, Command, State};
 use keurmerk_domain::model::{Certificate, OrgRole};
-use keurmerk_store::{CertificateFilter, RegistryStore, StoreError};
+use keurmerk_store::{Appended, CertificateFilter, FollowUp, NewEvent, RegistryStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -22,12 +22,36 @@ pub struct LifecycleRequest {
     pub until: Option<NaiveDate>,
 }
 
-const ATTEMPTS: usize = 5;
+/// How often a write is retried when another writer appended to the certificate first.
+const ATTEMPTS: u32 = 8;
+
+/// A short, growing, jittered pause before retrying a write that lost a race, so writers that
+/// collide do not collide again in lockstep.
+pub(crate) async fn backoff(attempt: u32) {
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            % 20,
+    );
+    let ms = 5 * u64::from(attempt + 1) + jitter;
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+/// An event that was appended.
+pub(crate) struct Written {
+    pub state: State,
+    pub appended: Appended,
+    /// The state changed, so follow-up work (dependents) may be waiting in the outbox.
+    pub state_changed: bool,
+}
 
 impl<S: RegistryStore> Registry<S> {
     /// Appends one event to a certificate: folds its history, checks the transition table for
     /// lifecycle events, and writes with optimistic concurrency (retrying if another writer got
-    /// there first).
+    /// there first). A change of state records telling the dependents in the outbox in the same
+    /// transaction; they are told right after the commit (and by the worker, should that fail).
+    /// The error after a commit is never [`ServiceError::Conflict`]: only the log wait can fail.
     pub(crate) async fn append_event(
         &self,
         id: &CertificateId,
@@ -36,16 +60,48 @@ impl<S: RegistryStore> Registry<S> {
         kind: EventKind,
         action: &str,
     ) -> ServiceResult<State> {
-        for _ in 0..ATTEMPTS {
+        let written = self
+            .write_event(id, actor, role, action, |_| Ok(Some(kind.clone())))
+            .await?
+            .ok_or_else(|| ServiceError::Conflict(format!("{id}: nothing to write")))?;
+        if written.state_changed {
+            self.complete_follow_ups_of(id).await;
+        }
+        self.logged(written.appended.queue_id).await?;
+        Ok(written.state)
+    }
+
+    /// The retry loop under [`append_event`](Self::append_event): `decide` sees the folded
+    /// certificate on every attempt and returns the event to append, or `None` when there is
+    /// nothing to do (then nothing is written). Does not wait for the log.
+    pub(crate) async fn write_event<F>(
+        &self,
+        id: &CertificateId,
+        actor: &OrgId,
+        role: ActorRole,
+        action: &str,
+        mut decide: F,
+    ) -> ServiceResult<Option<Written>>
+    where
+        F: FnMut(&CertificateView) -> ServiceResult<Option<EventKind>>,
+    {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let (_, last_seq) = self
                 .store()
                 .certificate(id)
                 .await?
                 .ok_or_else(|| not_found("certificate", id))?;
             let mut view = fold(&self.store().events(id).await?)?;
+            let Some(kind) = decide(&view)? else {
+                return Ok(None);
+            };
             if let Some(cmd) = kind.command() {
                 transition(view.state, cmd, role)?;
             }
+            let before = view.state;
             let event = Event {
                 seq: last_seq + 1,
                 certificate: id.clone(),
@@ -64,21 +120,36 @@ impl<S: RegistryStore> Registry<S> {
             let statement = self
                 .signed_statement(&event, view.scheme.as_str(), view.level.as_str())
                 .await?;
-            match self
-                .store()
-                .append(&event, view.state, last_seq, &statement, &audit)
-                .await
-            {
+            let state_changed = view.state != before;
+            let follow_ups: Vec<FollowUp> = if state_changed {
+                vec![FollowUp::Dependents {
+                    provider: id.clone(),
+                    actor: actor.clone(),
+                }]
+            } else {
+                Vec::new()
+            };
+            let new = NewEvent {
+                event: &event,
+                new_state: view.state,
+                expected_last_seq: last_seq,
+                log_entry: &statement,
+                follow_ups: &follow_ups,
+            };
+            match self.store().append_event(&new, &audit).await {
                 Ok(appended) => {
-                    self.logged(appended.queue_id).await?;
-                    return Ok(view.state);
+                    return Ok(Some(Written {
+                        state: view.state,
+                        appended,
+                        state_changed,
+                    }))
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(ServiceError::Conflict(format!(
-            "{id} is changing too often; try again"
+            "{id} is changing too often; nothing was written, try again"
         )))
     }
 
@@ -167,43 +238,7 @@ impl<S: RegistryStore> Registry<S> {
             }
         };
         let action = format!("certificate.{}", req.command);
-        let state = self
-            .append_event(id, &actor.org, role, kind, &action)
-            .await?;
-        self.propagate(id, &actor.org, state).await?;
-        Ok(state)
-    }
-
-    /// Tells the certificates of products that depend on this (service) certificate.
-    async fn propagate(
-        &self,
-        id: &CertificateId,
-        actor: &OrgId,
-        state: State,
-    ) -> ServiceResult<()> {
-        for dep in self.store().dependents(id).await? {
-            let dependents = self
-                .store()
-                .certificates(&CertificateFilter {
-                    product: Some(dep.product.clone()),
-                    ..Default::default()
-                })
-                .await?;
-            for c in dependents.into_iter().filter(|c| !c.state.is_terminal()) {
-                self.append_event(
-                    &c.id,
-                    actor,
-                    ActorRole::Registry,
-                    EventKind::DependencyStatusChanged {
-                        dependency: dep.id.clone(),
-                        state,
-                    },
-                    "certificate.dependency_status",
-                )
-                .await?;
-            }
-        }
-        Ok(())
+        self.append_event(id, &actor.org, role, kind, &action).await
     }
 
     /// The registry operator records the expiry of every certificate past its validity.
@@ -220,16 +255,14 @@ impl<S: RegistryStore> Registry<S> {
             .await?
         {
             if !c.state.is_terminal() && c.valid_until < today {
-                let state = self
-                    .append_event(
-                        &c.id,
-                        &me.id,
-                        ActorRole::Registry,
-                        EventKind::Expired,
-                        "certificate.expire",
-                    )
-                    .await?;
-                self.propagate(&c.id, &me.id, state).await?;
+                self.append_event(
+                    &c.id,
+                    &me.id,
+                    ActorRole::Registry,
+                    EventKind::Expired,
+                    "certificate.expire",
+                )
+                .await?;
                 expired.push(c.id);
             }
         }

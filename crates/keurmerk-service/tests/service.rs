@@ -4,6 +4,7 @@
 
 mod support;
 
+mod atomic;
 mod authz;
 mod demo;
 mod integrity;

@@ -11,21 +11,27 @@
 //!   updated in the same transaction as each append, guarded by `last_seq` (optimistic
 //!   concurrency), so the cache can never drift from the events.
 //! - Every write method takes an [`Audit`] record and writes it in the same transaction.
+//! - Follow-up work of an event goes into the [`outbox`] in the event's transaction.
+//! - A certificate number is taken in the transaction that issues the certificate.
 
 pub mod api;
 mod codec;
+pub mod idempotency;
 pub mod keys;
+pub mod outbox;
 mod sql;
 pub mod traits;
 pub mod vuln;
 pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint};
+pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
+pub use outbox::{FollowUp, OutboxItem, OutboxStore};
 pub use sql::{Backend, SqlStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
-    OrgStore, ProductFilter, ProductStore, RegistryStore,
+    NewEvent, Numbering, OrgStore, ProductFilter, ProductStore, RegistryStore,
 };
 pub use vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
 pub use watch::{Attempt, AttemptOutcome, Delivery, WatchItem, WatchStore, Watchlist};
@@ -67,6 +73,9 @@ pub enum StoreError {
         /// Its id.
         id: String,
     },
+    /// Another request with the same `Idempotency-Key` committed first; nothing was written.
+    #[error("a request with this Idempotency-Key was already made")]
+    IdempotencyKeyUsed,
     /// A stored value cannot be decoded (the database was changed outside Keurmerk).
     #[error("stored {what} is corrupt: {detail}")]
     Corrupt {

@@ -16,8 +16,10 @@ use crate::{Result, StoreError};
 mod api;
 mod assessments;
 mod certificates;
+mod idempotency;
 mod keys;
 mod orgs;
+mod outbox;
 mod products;
 mod vuln;
 mod watch;
@@ -50,8 +52,17 @@ pub(crate) struct WriteTx<'a> {
 }
 
 impl WriteTx<'_> {
-    pub async fn commit(self) -> Result<()> {
+    /// Commits. Inside a request with an `Idempotency-Key` (see [`crate::idempotency`]) the
+    /// request's first committed transaction also records the key, so a retry cannot write again.
+    pub async fn commit(mut self) -> Result<()> {
+        let request = crate::idempotency::current().filter(|r| !r.recorded());
+        if let Some(r) = &request {
+            idempotency::record_key(&mut self.tx, r).await?;
+        }
         self.tx.commit().await?;
+        if let Some(r) = request {
+            r.mark_recorded();
+        }
         Ok(())
     }
 }

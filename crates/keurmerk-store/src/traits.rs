@@ -11,6 +11,7 @@ use keurmerk_domain::model::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::outbox::{FollowUp, OutboxStore};
 use crate::Result;
 
 /// An audit record written in the same transaction as the change it describes.
@@ -47,6 +48,32 @@ pub struct Appended {
     pub seq: i64,
     /// Its row in `log_queue`, until the sequencer moves it into the log.
     pub queue_id: i64,
+}
+
+/// An event to append to a certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent<'a> {
+    /// The event (its `seq` is assigned by the store).
+    pub event: &'a Event,
+    /// The certificate's state after it.
+    pub new_state: State,
+    /// The certificate's last event when the event was built (optimistic concurrency).
+    pub expected_last_seq: i64,
+    /// The signed statement recording it, queued for the transparency log.
+    pub log_entry: &'a [u8],
+    /// Follow-up work, stored in the outbox in the same transaction.
+    pub follow_ups: &'a [FollowUp],
+}
+
+/// The certificate number an issue takes, in its own transaction: the counter `counter` must
+/// still be at `number - 1`, else the issue fails with [`crate::StoreError::Conflict`] and
+/// nothing is written (so a refused or failed issue never uses up a number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    /// The counter (`KM-<year>`).
+    pub counter: String,
+    /// The number taken.
+    pub number: u64,
 }
 
 /// Which products to list.
@@ -97,6 +124,8 @@ pub trait OrgStore: Send + Sync {
 pub trait ProductStore: Send + Sync {
     /// The next id for a prefix (`PRD`, `VER`, `DEP`, `ASM`, or `KM-<year>`).
     async fn next_sequence(&self, name: &str) -> Result<u64>;
+    /// The last id given out for a prefix (0 if none), without taking one.
+    async fn current_sequence(&self, name: &str) -> Result<u64>;
     /// Registers a product.
     async fn insert_product(&self, p: &Product, audit: &Audit) -> Result<()>;
     /// One product.
@@ -149,9 +178,24 @@ pub trait CertificateStore: Send + Sync {
         log_entry: &[u8],
         audit: &Audit,
     ) -> Result<Appended>;
+    /// Issues a certificate like [`issue`](Self::issue), and in the same transaction takes its
+    /// number (see [`Numbering`]), refuses an assessment that already has a certificate
+    /// ([`crate::StoreError::AlreadyExists`]) and appends `also` (e.g. the supersession of the
+    /// certificates it replaces). Returns where the issue event landed, then each of `also`.
+    async fn issue_numbered(
+        &self,
+        cert: &Certificate,
+        issued: &Event,
+        log_entry: &[u8],
+        number: &Numbering,
+        also: &[NewEvent<'_>],
+        audit: &Audit,
+    ) -> Result<Vec<Appended>>;
     /// Appends an event and updates the cached state, if the certificate's last event is still
-    /// `expected_last_seq` (else [`crate::StoreError::Conflict`]), and queues `log_entry` for the
-    /// transparency log in the same transaction.
+    /// `expected_last_seq` (else [`crate::StoreError::Conflict`]), and queues the statement for
+    /// the transparency log and the follow-up work in the outbox in the same transaction.
+    async fn append_event(&self, e: &NewEvent<'_>, audit: &Audit) -> Result<Appended>;
+    /// [`append_event`](Self::append_event) without follow-up work.
     async fn append(
         &self,
         event: &Event,
@@ -159,7 +203,16 @@ pub trait CertificateStore: Send + Sync {
         expected_last_seq: i64,
         log_entry: &[u8],
         audit: &Audit,
-    ) -> Result<Appended>;
+    ) -> Result<Appended> {
+        let e = NewEvent {
+            event,
+            new_state,
+            expected_last_seq,
+            log_entry,
+            follow_ups: &[],
+        };
+        self.append_event(&e, audit).await
+    }
     /// One certificate (cached state) and its last event sequence number.
     async fn certificate(&self, id: &CertificateId) -> Result<Option<(Certificate, i64)>>;
     /// Certificates matching a filter, by id.
@@ -179,11 +232,12 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything the service layer needs.
 pub trait RegistryStore:
-    OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore
+    OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore + OutboxStore
 {
 }
 
-impl<T: OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore> RegistryStore
-    for T
+impl<
+        T: OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore + OutboxStore,
+    > RegistryStore for T
 {
 }

@@ -86,7 +86,18 @@ contract!(
     watch_lists_queue_deliveries_with_the_event,
     tokens_and_complaints_round_trip,
     the_published_trust_list_never_goes_back,
+    certificate_numbers_are_taken_when_the_issue_commits,
+    follow_ups_are_stored_with_their_event_and_claimed_once,
+    an_idempotency_key_is_recorded_with_the_first_write,
 );
+
+#[path = "contract/atomic.rs"]
+mod atomic;
+use atomic::{
+    an_idempotency_key_is_recorded_with_the_first_write,
+    certificate_numbers_are_taken_when_the_issue_commits,
+    follow_ups_are_stored_with_their_event_and_claimed_once,
+};
 
 fn at(day: i64) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap() + chrono::Duration::days(day)

@@ -78,6 +78,9 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     let webhook_task = keurmerk_server::webhooks::spawn(state.clone(), webhooks);
     // Expiries are recorded by the registry itself (events, so feeds and webhooks report them).
     let expiry_task = spawn_expiry(state.registry.clone());
+    // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
+    // right after each write, and here for anything a crash or another instance left behind.
+    let outbox_task = spawn_outbox_worker(state.registry.clone());
     let app = keurmerk_server::router_with(state, limits)
         .merge(super::log::routes(LogState::new(&store)));
     let served = async {
@@ -95,6 +98,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     sequencer_task.abort();
     webhook_task.abort();
     expiry_task.abort();
+    outbox_task.abort();
     served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -133,6 +137,27 @@ fn spawn_expiry(
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot record expiries"),
+            }
+        }
+    })
+}
+
+/// How often `serve` looks for follow-up work left in the outbox.
+const OUTBOX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Completes follow-up work waiting in the outbox now and then every [`OUTBOX_INTERVAL`].
+fn spawn_outbox_worker(
+    registry: Arc<keurmerk_service::Registry<keurmerk_store::SqlStore>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(OUTBOX_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match registry.complete_follow_ups().await {
+                Ok(n) if n > 0 => tracing::info!(count = n, "completed follow-up work"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot complete follow-up work"),
             }
         }
     })

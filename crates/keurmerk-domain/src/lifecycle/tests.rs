@@ -31,12 +31,15 @@ allowed!(registry_expires_active, Active, Expire, Registry => Expired);
 allowed!(registry_expires_suspended, Suspended, Expire, Registry => Expired);
 allowed!(registry_expires_legacy, Legacy, Expire, Registry => Expired);
 allowed!(issuer_supersedes, Active, Supersede, Issuer => Superseded);
+allowed!(issuer_supersedes_suspended, Suspended, Supersede, Issuer => Superseded);
+allowed!(registry_supersedes, Active, Supersede, Registry => Superseded);
+allowed!(registry_supersedes_suspended, Suspended, Supersede, Registry => Superseded);
 allowed!(registry_marks_legacy, Active, MarkLegacy, Registry => Legacy);
 
 #[test]
 fn every_row_has_a_named_test() {
-    // 17 `allowed!` tests above; adding a row without a test fails here.
-    assert_eq!(TRANSITIONS.len(), 17);
+    // 20 `allowed!` tests above; adding a row without a test fails here.
+    assert_eq!(TRANSITIONS.len(), 20);
 }
 
 #[test]
@@ -162,7 +165,11 @@ fn full_grid_matches_the_rules() {
                             State::Active | State::Suspended | State::Legacy,
                             Registry,
                         ) => Some(State::Expired),
-                        (Command::Supersede, State::Active, Issuer) => Some(State::Superseded),
+                        (
+                            Command::Supersede,
+                            State::Active | State::Suspended,
+                            Issuer | Registry,
+                        ) => Some(State::Superseded),
                         (Command::MarkLegacy, State::Active, Registry) => Some(State::Legacy),
                         _ => None,
                     }

@@ -8,7 +8,7 @@ use keurmerk_domain::event::{Event, EventKind};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::{DependencyKind, IssuerKind, Organisation, Severity};
-use keurmerk_domain::status::{LabelStatus, StatusReport};
+use keurmerk_domain::status::{LabelStatus, Reason, StatusReport};
 use maud::{html, Markup};
 
 use super::{date, error_page, href, lang_of, layout, page, service_error_page, t, PageLang};
@@ -118,7 +118,12 @@ pub(crate) async fn get_certificate_page(
             h2 id="history" { (t(l, "History", "Geschiedenis", "Verlauf", "Historique")) }
             ol {
                 @for e in d.events.iter().rev() {
-                    li { (date(l, e.at.date_naive())) ": " (event_words(l, e)) }
+                    li {
+                        (date(l, e.at.date_naive())) ": " (event_words(l, e))
+                        @if let EventKind::Superseded { by } = &e.kind {
+                            " – " a href=(href(&format!("/c/{by}"), l)) { (by) }
+                        }
+                    }
                 }
             }
         }
@@ -144,6 +149,14 @@ fn status_box(l: Lang, r: &StatusReport) -> Markup {
             @if !r.reasons.is_empty() {
                 ul {
                     @for reason in &r.reasons { li { (reason.text(l)) } }
+                }
+            }
+            @for reason in &r.reasons {
+                @if let Reason::Superseded { by } = reason {
+                    p.superseded {
+                        (t(l, "Look at the label that replaces it:", "Bekijk het label dat dit vervangt:", "Sehen Sie sich das Kennzeichen an, das es ersetzt:", "Consultez le label qui le remplace :"))
+                        " " a href=(href(&format!("/c/{by}"), l)) rel="successor-version" { (by) }
+                    }
                 }
             }
             p.muted { (t(l, "Checked just now", "Zojuist gecontroleerd", "Gerade eben geprüft", "Vérifié à l'instant")) " (" (r.evaluated_at.format("%Y-%m-%d %H:%M UTC")) ")." }

@@ -1,14 +1,13 @@
 use async_trait::async_trait;
 use keurmerk_domain::event::{Event, EventKind};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::model::Certificate;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use super::{unique, write_audit, SqlStore};
 use crate::codec::{date, get_date, get_i64, get_json, get_opt_parse, get_parse, get_ts, json, ts};
-use crate::traits::{Appended, Audit, CertificateFilter, CertificateStore};
+use crate::traits::{Appended, Audit, CertificateFilter, CertificateStore, NewEvent, Numbering};
 use crate::{Result, StoreError};
 
 fn certificate_from_row(row: &AnyRow) -> Result<Certificate> {
@@ -73,6 +72,97 @@ async fn insert_event(tx: &mut Transaction<'static, Any>, e: &Event) -> Result<i
     Ok(seq)
 }
 
+/// Appends one event inside a transaction (see [`CertificateStore::append_event`]).
+async fn append_in(tx: &mut Transaction<'static, Any>, e: &NewEvent<'_>) -> Result<Appended> {
+    let event = e.event;
+    let seq = insert_event(tx, event).await?;
+    let done = sqlx::query(
+        "UPDATE certificates SET state = $1, last_seq = $2 WHERE id = $3 AND last_seq = $4",
+    )
+    .bind(e.new_state.as_str())
+    .bind(seq)
+    .bind(event.certificate.to_string())
+    .bind(e.expected_last_seq)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        // Dropping the transaction rolls the event back.
+        return Err(StoreError::Conflict {
+            what: "certificate",
+            id: event.certificate.to_string(),
+        });
+    }
+    let queue_id = enqueue(tx, seq, e.log_entry, event).await?;
+    super::watch::enqueue_deliveries(tx, seq, &event.certificate, event.at).await?;
+    for work in e.follow_ups {
+        super::outbox::enqueue(tx, work, event.at).await?;
+    }
+    Ok(Appended { seq, queue_id })
+}
+
+/// Takes certificate number `n.number` if the counter is still at the number before it.
+async fn take_number(tx: &mut Transaction<'static, Any>, n: &Numbering) -> Result<()> {
+    let number = i64::try_from(n.number).map_err(|_| StoreError::Corrupt {
+        what: "certificate number",
+        detail: n.number.to_string(),
+    })?;
+    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+        .bind(n.counter.clone())
+        .execute(&mut **tx)
+        .await?;
+    let done = sqlx::query("UPDATE counters SET value = $1 WHERE name = $2 AND value = $3")
+        .bind(number)
+        .bind(n.counter.clone())
+        .bind(number - 1)
+        .execute(&mut **tx)
+        .await?;
+    // Moved on from the number before; else someone took it meanwhile.
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict {
+            what: "certificate number",
+            id: format!("{}-{:06}", n.counter, n.number),
+        });
+    }
+    Ok(())
+}
+
+async fn insert_certificate(
+    tx: &mut Transaction<'static, Any>,
+    c: &Certificate,
+    issued: &Event,
+    log_entry: &[u8],
+) -> Result<Appended> {
+    sqlx::query(
+        "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, issuer_id, \
+             issuer_kind, authority_id, assessment_id, issued_at, valid_until, state, last_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
+    )
+    .bind(c.id.to_string())
+    .bind(c.product.to_string())
+    .bind(c.holder.to_string())
+    .bind(c.scheme.to_string())
+    .bind(c.level.to_string())
+    .bind(c.issuer.to_string())
+    .bind(c.issuer_kind.as_str())
+    .bind(c.authority.as_ref().map(ToString::to_string))
+    .bind(c.assessment.to_string())
+    .bind(ts(c.issued_at))
+    .bind(date(c.valid_until))
+    .bind(c.state.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(unique("certificate", c.id.as_str()))?;
+    let seq = insert_event(tx, issued).await?;
+    sqlx::query("UPDATE certificates SET last_seq = $1 WHERE id = $2")
+        .bind(seq)
+        .bind(c.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let queue_id = enqueue(tx, seq, log_entry, issued).await?;
+    super::watch::enqueue_deliveries(tx, seq, &c.id, issued.at).await?;
+    Ok(Appended { seq, queue_id })
+}
+
 #[async_trait]
 impl CertificateStore for SqlStore {
     async fn issue(
@@ -83,70 +173,51 @@ impl CertificateStore for SqlStore {
         audit: &Audit,
     ) -> Result<Appended> {
         let mut w = self.write().await?;
-        sqlx::query(
-            "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, issuer_id, \
-             issuer_kind, authority_id, assessment_id, issued_at, valid_until, state, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
-        )
-        .bind(c.id.to_string())
-        .bind(c.product.to_string())
-        .bind(c.holder.to_string())
-        .bind(c.scheme.to_string())
-        .bind(c.level.to_string())
-        .bind(c.issuer.to_string())
-        .bind(c.issuer_kind.as_str())
-        .bind(c.authority.as_ref().map(ToString::to_string))
-        .bind(c.assessment.to_string())
-        .bind(ts(c.issued_at))
-        .bind(date(c.valid_until))
-        .bind(c.state.as_str())
-        .execute(&mut *w.tx)
-        .await
-        .map_err(unique("certificate", c.id.as_str()))?;
-        let seq = insert_event(&mut w.tx, issued).await?;
-        sqlx::query("UPDATE certificates SET last_seq = $1 WHERE id = $2")
-            .bind(seq)
-            .bind(c.id.to_string())
-            .execute(&mut *w.tx)
-            .await?;
-        let queue_id = enqueue(&mut w.tx, seq, log_entry, issued).await?;
-        super::watch::enqueue_deliveries(&mut w.tx, seq, &c.id, issued.at).await?;
+        let appended = insert_certificate(&mut w.tx, c, issued, log_entry).await?;
         write_audit(&mut w.tx, audit).await?;
         w.commit().await?;
-        Ok(Appended { seq, queue_id })
+        Ok(appended)
     }
 
-    async fn append(
+    async fn issue_numbered(
         &self,
-        event: &Event,
-        new_state: State,
-        expected_last_seq: i64,
+        c: &Certificate,
+        issued: &Event,
         log_entry: &[u8],
+        number: &Numbering,
+        also: &[NewEvent<'_>],
         audit: &Audit,
-    ) -> Result<Appended> {
+    ) -> Result<Vec<Appended>> {
         let mut w = self.write().await?;
-        let seq = insert_event(&mut w.tx, event).await?;
-        let done = sqlx::query(
-            "UPDATE certificates SET state = $1, last_seq = $2 WHERE id = $3 AND last_seq = $4",
-        )
-        .bind(new_state.as_str())
-        .bind(seq)
-        .bind(event.certificate.to_string())
-        .bind(expected_last_seq)
-        .execute(&mut *w.tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            // Dropping the transaction rolls the event back.
-            return Err(StoreError::Conflict {
-                what: "certificate",
-                id: event.certificate.to_string(),
+        // The number first: on PostgreSQL the counter row's lock also serialises concurrent
+        // issues, so the assessment check below sees any certificate committed before it.
+        take_number(&mut w.tx, number).await?;
+        let used: Option<String> =
+            sqlx::query_scalar("SELECT id FROM certificates WHERE assessment_id = $1 LIMIT 1")
+                .bind(c.assessment.to_string())
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        if let Some(existing) = used {
+            return Err(StoreError::AlreadyExists {
+                what: "certificate on this assessment",
+                id: existing,
             });
         }
-        let queue_id = enqueue(&mut w.tx, seq, log_entry, event).await?;
-        super::watch::enqueue_deliveries(&mut w.tx, seq, &event.certificate, event.at).await?;
+        let mut appended = vec![insert_certificate(&mut w.tx, c, issued, log_entry).await?];
+        for e in also {
+            appended.push(append_in(&mut w.tx, e).await?);
+        }
         write_audit(&mut w.tx, audit).await?;
         w.commit().await?;
-        Ok(Appended { seq, queue_id })
+        Ok(appended)
+    }
+
+    async fn append_event(&self, e: &NewEvent<'_>, audit: &Audit) -> Result<Appended> {
+        let mut w = self.write().await?;
+        let appended = append_in(&mut w.tx, e).await?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await?;
+        Ok(appended)
     }
 
     async fn certificate(&self, id: &CertificateId) -> Result<Option<(Certificate, i64)>> {

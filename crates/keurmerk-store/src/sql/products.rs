@@ -65,6 +65,14 @@ impl ProductStore for SqlStore {
         Ok(u64::try_from(value).unwrap_or(0))
     }
 
+    async fn current_sequence(&self, name: &str) -> Result<u64> {
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(value.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
+    }
+
     async fn insert_product(&self, p: &Product, audit: &Audit) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query(
