@@ -38,7 +38,7 @@ pub use orgs::NewOrganisation;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
 pub use signing::{
-    key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
+    cert_status, key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
     STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS, TRUST_LIST_VALIDITY_DAYS,
 };
 pub use statement::{statement_for, statement_kind, StatementCheck};

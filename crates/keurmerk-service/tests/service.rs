@@ -7,5 +7,6 @@ mod support;
 mod authz;
 mod demo;
 mod monitoring;
+mod scope;
 mod signing;
 mod workflow;
