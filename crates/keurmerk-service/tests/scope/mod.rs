@@ -406,3 +406,29 @@ async fn the_demo_trust_list_has_no_wildcard() {
         assert_eq!(st.response.check_label(&v), Ok(()), "{id}");
     }
 }
+
+/// The scope is dated by the authorisation: granting it again (while active, or after a
+/// revocation) must not move its start past what the body already signed.
+#[tokio::test]
+async fn a_regrant_keeps_what_the_body_signed_verifying() {
+    let e = keyed_world().await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let id = issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let lab = OrgId::new("nl-lab").unwrap();
+    let (s, l) = (scheme("eu-iot"), level("substantial"));
+    e.clock.set(t0() + Duration::days(1));
+    e.reg.authorise(&a("nl-rdi"), &lab, &s, &l).await.unwrap();
+    e.clock.set(t0() + Duration::days(2));
+    e.reg
+        .revoke_authorisation(&a("nl-rdi"), &lab, &s, &l)
+        .await
+        .unwrap();
+    e.clock.set(t0() + Duration::days(3));
+    let again = e.reg.authorise(&a("nl-rdi"), &lab, &s, &l).await.unwrap();
+    assert_eq!(again.granted_at, t0());
+    let checks = e.reg.verify_statements(&id).await.unwrap();
+    assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");
+    let list = e.reg.trust_list(1).await.unwrap();
+    let label = e.reg.label(&id).await.unwrap();
+    assert!(verify_label_input(&label.url, &list, t0() + Duration::days(3)).is_ok());
+}
