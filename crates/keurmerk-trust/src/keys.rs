@@ -234,10 +234,11 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// Whether the grant covers `act` on `scheme`/`level` for an instant `at`.
+    /// Whether the grant is for one of `acts` on `scheme`/`level` (dates aside).
     fn covers(&self, acts: &[Act], scheme: &str, level: &str) -> bool {
         acts.contains(&self.act) && self.scheme == scheme && self.levels.iter().any(|l| l == level)
     }
+    /// Held at the instant `at`.
     fn holds_at(&self, at: DateTime<Utc>) -> bool {
         self.valid_from <= at && self.valid_until.is_none_or(|u| at < u)
     }
