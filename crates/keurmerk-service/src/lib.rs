@@ -16,6 +16,7 @@ pub mod monitoring;
 mod orgs;
 mod products;
 mod queries;
+mod scope;
 mod signing;
 mod statement;
 mod verification;

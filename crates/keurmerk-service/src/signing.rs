@@ -16,8 +16,8 @@ use keurmerk_domain::model::{IssuerKind, OrgRole};
 use keurmerk_domain::status::LabelStatus;
 use keurmerk_store::{Audit, KeyRecord, KeyStore, PublishedTrustList, RegistryStore};
 use keurmerk_trust::{
-    Act, CertStatus, Grant, KeyId, KeyInfo, PublicKey, Role, SigningKey, StatusResponse,
-    TokenClaims, TrustList, TRUST_LIST_VERSION,
+    CertStatus, KeyId, KeyInfo, PublicKey, Role, SigningKey, StatusResponse, TokenClaims,
+    TrustList, TRUST_LIST_VERSION,
 };
 use serde_json::json;
 
@@ -241,7 +241,7 @@ fn role_str(role: Role) -> String {
     }
 }
 
-fn corrupt_key(k: &KeyRecord, e: impl std::fmt::Display) -> ServiceError {
+pub(crate) fn corrupt_key(k: &KeyRecord, e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Store(keurmerk_store::StoreError::Corrupt {
         what: "signing key",
         detail: format!("{}: {e}", k.key_id),
@@ -265,28 +265,6 @@ pub fn key_info(k: &KeyRecord) -> ServiceResult<KeyInfo> {
         valid_until: k.valid_until,
         revoked_at: k.revoked_at,
     })
-}
-
-/// An assessment body's grants: one per authorisation, current or past, from `granted_at` until
-/// `revoked_at`; authorisations of one scheme with the same dates share a grant.
-fn authorisation_grants(auths: &[keurmerk_domain::model::Authorisation]) -> Vec<Grant> {
-    let mut grants: Vec<Grant> = Vec::new();
-    for a in auths {
-        let (scheme, level) = (a.scheme.to_string(), a.level.to_string());
-        match grants.iter_mut().find(|g| {
-            g.scheme == scheme && g.valid_from == a.granted_at && g.valid_until == a.revoked_at
-        }) {
-            Some(g) => g.levels.push(level),
-            None => grants.push(Grant {
-                act: Act::Issue,
-                scheme,
-                levels: vec![level],
-                valid_from: a.granted_at,
-                valid_until: a.revoked_at,
-            }),
-        }
-    }
-    grants
 }
 
 /// The signed status of a label status: the one place the registry's statuses map to the wire.
@@ -487,76 +465,6 @@ impl<S: RegistryStore> Registry<S> {
             .into_iter()
             .zip(records.iter().map(|k| k.root))
             .collect())
-    }
-
-    /// Trust-list metadata of `records`, each with the scope its organisation has according to
-    /// the registry's data now (docs/FORMATS.md §3): an assessment body exactly its current and
-    /// past authorisations, a manufacturer the self-assessable levels of each scheme (and holder
-    /// acts on any level), a national authority supervision of every level and its member state,
-    /// the registry its own acts. Never a wildcard.
-    pub(crate) async fn scoped_keys(&self, records: &[KeyRecord]) -> ServiceResult<Vec<KeyInfo>> {
-        let orgs = self.store().orgs().await?;
-        let mut bodies: HashMap<String, Vec<Grant>> = HashMap::new();
-        let mut out = Vec::with_capacity(records.len());
-        for k in records {
-            let mut info = key_info(k)?;
-            let every_level = |act: Act| self.catalogue_grants(act, k.valid_from, |_| true);
-            info.scope = match info.role {
-                Role::AssessmentBody => {
-                    if !bodies.contains_key(&k.org_id) {
-                        let org = OrgId::new(&k.org_id).map_err(|e| corrupt_key(k, e))?;
-                        let grants =
-                            authorisation_grants(&self.store().authorisations(&org).await?);
-                        bodies.insert(k.org_id.clone(), grants);
-                    }
-                    bodies.get(&k.org_id).cloned().unwrap_or_default()
-                }
-                Role::Manufacturer => {
-                    let mut g =
-                        self.catalogue_grants(Act::Issue, k.valid_from, |l| l.self_assessment);
-                    g.extend(every_level(Act::Maintain));
-                    g
-                }
-                Role::NationalAuthority => {
-                    info.member_state = orgs
-                        .iter()
-                        .find(|o| o.id.as_str() == k.org_id)
-                        .map(|o| o.member_state.clone());
-                    every_level(Act::Supervise)
-                }
-                Role::Registry => every_level(Act::Registry),
-                _ => Vec::new(),
-            };
-            out.push(info);
-        }
-        Ok(out)
-    }
-
-    /// One grant of `act` per scheme of the catalogue, for its levels that pass `keep`.
-    fn catalogue_grants(
-        &self,
-        act: Act,
-        from: DateTime<Utc>,
-        keep: impl Fn(&keurmerk_domain::scheme::Level) -> bool,
-    ) -> Vec<Grant> {
-        self.catalogue()
-            .iter()
-            .filter_map(|s| {
-                let levels: Vec<String> = s
-                    .levels
-                    .iter()
-                    .filter(|l| keep(l))
-                    .map(|l| l.id.to_string())
-                    .collect();
-                (!levels.is_empty()).then(|| Grant {
-                    act,
-                    scheme: s.id.to_string(),
-                    levels,
-                    valid_from: from,
-                    valid_until: None,
-                })
-            })
-            .collect()
     }
 
     async fn current_record(
