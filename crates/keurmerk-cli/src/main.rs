@@ -117,7 +117,9 @@ pub enum Command {
     /// Labels with their signed QR code.
     #[command(subcommand)]
     Label(cmd::trust::LabelCmd),
-    /// Verify a label (URL, token or file) offline against a cached trust list.
+    /// Verify a label (URL, token or file): offline "authentic", online "valid"; see --help for
+    /// the exit codes.
+    #[command(long_about = cmd::trust::VERIFY_ABOUT)]
     Verify(cmd::trust::VerifyArgs),
     /// Exact version semantics per ecosystem (offline).
     #[command(subcommand)]

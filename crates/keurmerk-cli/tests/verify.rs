@@ -1,5 +1,7 @@
 //! Issue 3 end to end through the binary: `keurmerk demo`, render a label as PNG, decode its QR
 //! code, verify it offline; and every rejection case with its own message and a non-zero exit.
+//! Issue 10: offline says "authentic", never "valid"; forged claims outside a key's scope exit 5;
+//! claims that disagree with the registry's signed status exit 6 online.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -82,9 +84,11 @@ fn demo_label_png_qr_verifies_offline_and_every_rejection_has_its_message() {
     assert!(url.starts_with("http://127.0.0.1:8080/c/KM-2026-000001#"));
     assert!(url.len() <= 300);
 
-    // Valid, offline, with the default trust list and pinned root key files.
+    // Authentic, offline, with the default trust list and pinned root key files: never "valid".
     let out = verify(dir, &[&url], 0);
-    assert!(out.contains("VALID"), "{out}");
+    assert!(out.contains("AUTHENTIC — issued by "), "{out}");
+    assert!(out.contains("live status not checked"), "{out}");
+    assert!(!out.contains("VALID"), "{out}");
     assert!(out.contains("an independent assessment body"), "{out}");
     let out = verify(dir, &[&url, "--trust-list", "keurmerk-trust-list.json"], 0);
     assert!(out.contains("KM-2026-000001"));
@@ -268,8 +272,175 @@ fn online_status_is_checked_and_fails_closed_without_an_answer() {
     server.wait().unwrap();
     let (valid, not_valid) = results.expect("the server did not start");
     assert!(valid.contains("Live status"), "{valid}");
+    assert!(valid.contains("Verdict:        VALID"), "{valid}");
     assert!(not_valid.contains("NOT VALID"), "{not_valid}");
     // No answer: fail closed.
     let out = verify(dir, &[url.trim(), "--online", &online], 4);
     assert!(out.contains("could not confirm"), "{out}");
+}
+
+/// The key file of a key id in the demo's key directory.
+fn secret(dir: &Path, key_id: &str) -> keurmerk_trust::SigningKey {
+    let text =
+        std::fs::read_to_string(dir.join("keurmerk-keys").join(format!("{key_id}.key"))).unwrap();
+    keurmerk_trust::SigningKey::from_seed_hex(&text).unwrap()
+}
+
+fn claims_of(label: &serde_json::Value) -> keurmerk_trust::TokenClaims {
+    serde_json::from_value(label["claims"].clone()).unwrap()
+}
+
+#[test]
+fn offline_never_says_valid_even_for_the_suspended_demo_certificate() {
+    let d = demo();
+    let dir = d.path();
+    // KM-2026-000003 is the demo's suspended certificate.
+    let url = ok(
+        dir,
+        &[
+            "label",
+            "render",
+            "KM-2026-000003",
+            "--format",
+            "svg",
+            "-o",
+            "s.svg",
+        ],
+    );
+    let out = verify(dir, &[url.trim()], 0);
+    assert!(out.contains("AUTHENTIC"), "{out}");
+    assert!(out.contains("live status not checked"), "{out}");
+    assert!(!out.contains("VALID"), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_str(&verify(dir, &[url.trim(), "--json"], 0)).unwrap();
+    assert_eq!(json["verdict"], "authentic");
+    // The exported trust list has no wildcard scope.
+    let list = std::fs::read_to_string(dir.join("keurmerk-trust-list.json")).unwrap();
+    assert!(!list.contains("\"*\""), "{list}");
+    // The exit codes are documented in the help.
+    let help = ok(dir, &["verify", "--help"]);
+    for line in [
+        "0  offline: authentic",
+        "5  out of scope",
+        "6  --online: the label's claims disagree",
+    ] {
+        assert!(help.contains(line), "{line}: {help}");
+    }
+}
+
+#[test]
+fn a_manufacturer_key_forging_eucc_high_is_out_of_scope() {
+    let d = demo();
+    let dir = d.path();
+    let keys: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["keys", "list", "--json"])).unwrap();
+    let maker = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["key"])
+        .find(|k| k["role"] == "manufacturer" && k.get("revoked_at").is_none())
+        .expect("a manufacturer key");
+    let key = secret(dir, maker["key_id"].as_str().unwrap());
+    // A real certificate id, and claims no manufacturer may make.
+    let real = ok(
+        dir,
+        &[
+            "label",
+            "render",
+            "KM-2026-000001",
+            "--format",
+            "svg",
+            "-o",
+            "l.svg",
+        ],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&verify(dir, &[real.trim(), "--json"], 0)).unwrap();
+    let mut c = claims_of(&json["label"]);
+    c.scheme_id = "eucc".into();
+    c.level = "high".into();
+    for kind in [
+        keurmerk_trust::IssuerKind::SelfDeclared,
+        keurmerk_trust::IssuerKind::ThirdParty,
+    ] {
+        c.issuer_kind = kind;
+        let forged = keurmerk_trust::label_url("http://127.0.0.1:8080", &c, &key).unwrap();
+        let out = verify(dir, &[&forged], 5);
+        assert!(out.contains("OUT OF SCOPE"), "{kind:?}: {out}");
+        assert!(out.contains("eucc/high"), "{out}");
+        let json: serde_json::Value =
+            serde_json::from_str(&verify(dir, &[&forged, "--json"], 5)).unwrap();
+        assert_eq!(json["reason"], "out_of_scope");
+        // Online too: the offline check comes first, whatever the registry would answer.
+        let out = verify(dir, &[&forged, "--online", "http://127.0.0.1:9"], 5);
+        assert!(out.contains("OUT OF SCOPE"), "{out}");
+    }
+}
+
+#[test]
+fn a_token_that_disagrees_with_the_signed_status_is_rejected_online() {
+    let d = demo();
+    let dir = d.path();
+    let real = ok(
+        dir,
+        &[
+            "label",
+            "render",
+            "KM-2026-000001",
+            "--format",
+            "svg",
+            "-o",
+            "l.svg",
+        ],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&verify(dir, &[real.trim(), "--json"], 0)).unwrap();
+    // Signed with the issuing body's own key, which is in scope for these claims: only the
+    // product differs from what the registry recorded.
+    let key = secret(dir, json["label"]["issuer"]["key_id"].as_str().unwrap());
+    let mut c = claims_of(&json["label"]);
+    c.product_name = "Some Other Camera".into();
+    let forged = keurmerk_trust::label_url("http://127.0.0.1:8080", &c, &key).unwrap();
+    let out = verify(dir, &[&forged], 0);
+    assert!(out.contains("AUTHENTIC"), "offline it is authentic: {out}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_keurmerk"))
+        .args(["--db", &db, "serve", "--addr", &addr])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let online = format!("http://{addr}");
+    let results = up.then(|| {
+        (
+            verify(dir, &[&forged, "--online", &online], 6),
+            verify(dir, &[&forged, "--online", &online, "--json"], 6),
+            verify(dir, &[real.trim(), "--online", &online], 0),
+        )
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (text, json, real) = results.expect("the server did not start");
+    assert!(text.contains("CLAIMS MISMATCH"), "{text}");
+    assert!(text.contains("product_name"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["reason"], "claims_mismatch");
+    assert!(real.contains("VALID"), "{real}");
 }

@@ -11,7 +11,7 @@ fn png_qr_code_decodes_to_the_label_url_and_its_token_verifies() {
     let root = trust::SigningKey::from_seed(&[1; 32]);
     let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap();
     let list = trust::TrustList {
-        version: 1,
+        version: trust::TRUST_LIST_VERSION,
         sequence: 1,
         issued_at: at(2026, 1, 1),
         next_update: at(2027, 1, 1),
@@ -22,8 +22,14 @@ fn png_qr_code_decodes_to_the_label_url_and_its_token_verifies() {
             organisation_id: "cab-1".into(),
             organisation_name: "TÜV Example".into(),
             role: trust::Role::AssessmentBody,
-            schemes: vec!["sg-cls".into()],
-            levels: vec!["3".into()],
+            member_state: None,
+            scope: vec![trust::Grant {
+                act: trust::Act::Issue,
+                scheme: "sg-cls".into(),
+                levels: vec!["3".into()],
+                valid_from: at(2025, 1, 1),
+                valid_until: None,
+            }],
             valid_from: at(2025, 1, 1),
             valid_until: at(2030, 1, 1),
             revoked_at: None,

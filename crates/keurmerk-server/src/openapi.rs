@@ -437,14 +437,26 @@ fn trust_schemas() -> Map<String, Value> {
         "type": "object",
         "description": "A signing key's public metadata (docs/FORMATS.md §3)",
         "additionalProperties": false,
-        "required": ["key_id", "public_key", "organisation_id", "organisation_name", "role", "schemes", "levels", "valid_from", "valid_until"],
+        "required": ["key_id", "public_key", "organisation_id", "organisation_name", "role", "scope", "valid_from", "valid_until"],
         "properties": {
             "key_id": key_id, "public_key": b64,
             "organisation_id": {"type": "string"}, "organisation_name": {"type": "string"},
             "role": {"type": "string", "enum": ["national_authority", "assessment_body", "manufacturer", "registry", "log"]},
-            "schemes": {"type": "array", "items": {"type": "string"}},
-            "levels": {"type": "array", "items": {"type": "string"}},
+            "member_state": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "scope": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
             "valid_from": time, "valid_until": time, "revoked_at": time
+        }
+    }));
+    m.insert("Grant".into(), json!({
+        "type": "object",
+        "description": "What a key may sign: `act` for `levels` of `scheme` on signatures dated in [valid_from, valid_until); no wildcards (docs/FORMATS.md §3)",
+        "additionalProperties": false,
+        "required": ["act", "scheme", "levels", "valid_from"],
+        "properties": {
+            "act": {"type": "string", "enum": ["issue", "maintain", "supervise", "registry"]},
+            "scheme": {"type": "string"},
+            "levels": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "valid_from": time, "valid_until": time
         }
     }));
     m.insert("SignedTrustList".into(), json!({
@@ -459,7 +471,7 @@ fn trust_schemas() -> Map<String, Value> {
                 "additionalProperties": false,
                 "required": ["version", "sequence", "issued_at", "next_update", "log_verifier_key", "keys"],
                 "properties": {
-                    "version": {"const": 1},
+                    "version": {"const": 2},
                     "sequence": {"type": "integer", "minimum": 0},
                     "issued_at": time, "next_update": time,
                     "log_verifier_key": {"type": "string"},
@@ -478,9 +490,17 @@ fn trust_schemas() -> Map<String, Value> {
             "status": {
                 "type": "object",
                 "additionalProperties": false,
-                "required": ["certificate_id", "status", "reasons", "produced_at", "next_update"],
+                "required": ["certificate_id", "product_id", "product_name", "model_designation", "scheme_id", "level", "issuer_org_id", "issuer_kind", "issued_on", "valid_until", "support_until", "status", "reasons", "produced_at", "next_update"],
                 "properties": {
                     "certificate_id": {"type": "string"},
+                    "product_id": {"type": "string"},
+                    "product_name": {"type": "string"}, "model_designation": {"type": "string"},
+                    "scheme_id": {"type": "string"}, "level": {"type": "string"},
+                    "issuer_org_id": {"type": "string"},
+                    "issuer_kind": {"type": "string", "enum": ["third_party", "self"]},
+                    "issued_on": {"type": "string", "format": "date"},
+                    "valid_until": {"type": "string", "format": "date"},
+                    "support_until": {"type": "string", "format": "date"},
                     "status": {"type": "string", "enum": ["valid", "attention", "suspended", "withdrawn", "expired", "support_ended", "unknown"]},
                     "reasons": {"type": "array", "items": {"type": "string"}},
                     "produced_at": time, "next_update": time

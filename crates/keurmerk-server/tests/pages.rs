@@ -218,7 +218,11 @@ async fn certificate_page_shows_the_verified_signer_and_log_position() {
     let p = a.get(&format!("/c/{id}?lang=en")).await;
     assert_eq!(p.status, StatusCode::OK);
     let s = verify_section(&p.text);
-    assert!(s.contains("Signature valid"), "{s}");
+    // Authentic, but the certificate is suspended: no green tick, and never "valid".
+    assert!(s.contains("Signature authentic"), "{s}");
+    assert!(s.contains("sig-neutral") && !s.contains("sig-valid"), "{s}");
+    assert!(!s.contains("Signature valid"), "{s}");
+    assert!(s.contains("it does not say the label is valid"), "{s}");
     assert!(s.contains(&latest.issuer.organisation_name), "{s}");
     assert!(s.contains(&latest.statement.issuer.to_string()), "{s}");
     assert!(s.contains("national authority"), "{s}");
@@ -269,31 +273,33 @@ async fn verification_section_in_four_languages() {
         (
             "en",
             "Checking this label",
-            "Signature valid",
+            "Signature authentic",
             "Waiting to be logged.",
         ),
         (
             "nl",
             "Dit label controleren",
-            "Handtekening geldig",
+            "Handtekening echt",
             "Wacht op opname in het logboek.",
         ),
         (
             "de",
             "Dieses Kennzeichen prüfen",
-            "Signatur gültig",
+            "Signatur echt",
             "Wartet auf Aufnahme ins Protokoll.",
         ),
         (
             "fr",
             "Vérifier ce label",
-            "Signature valide",
+            "Signature authentique",
             "En attente d'inscription au journal.",
         ),
     ] {
         let p = a.get(&format!("/c/{id}?lang={lang}")).await;
         assert_eq!(p.status, StatusCode::OK);
         let s = verify_section(&p.text);
+        // An active certificate with a valid status: the tick may be green.
+        assert!(s.contains("sig-valid"), "{lang}: {s}");
         for text in [heading, valid, waiting, "keurmerk verify"] {
             let escaped = text.replace('\'', "&#39;");
             assert!(
@@ -332,8 +338,10 @@ async fn a_tampered_statement_is_not_called_valid() {
         .await
         .unwrap();
     for (lang, bad, good) in [
-        ("en", "Signature NOT valid", "Signature valid"),
-        ("nl", "Handtekening NIET geldig", "Handtekening geldig"),
+        ("en", "Signature NOT authentic", "Signature authentic"),
+        ("nl", "Handtekening NIET echt", "Handtekening echt"),
+        ("de", "Signatur NICHT echt", "Signatur echt"),
+        ("fr", "Signature NON authentique", "Signature authentique"),
     ] {
         let p = a.get(&format!("/c/{id}?lang={lang}")).await;
         let s = verify_section(&p.text);
@@ -362,8 +370,8 @@ async fn a_statement_signed_after_its_key_was_compromised_is_not_called_valid() 
         .unwrap();
     let p = a.get(&format!("/c/{id}?lang=en")).await;
     let s = verify_section(&p.text);
-    assert!(s.contains("Signature NOT valid"), "{s}");
+    assert!(s.contains("Signature NOT authentic"), "{s}");
     assert!(s.contains("reported stolen or compromised"), "{s}");
     assert!(s.contains("this key was reported compromised as of"), "{s}");
-    assert!(!s.contains("Signature valid"));
+    assert!(!s.contains("Signature authentic"));
 }

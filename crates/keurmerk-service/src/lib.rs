@@ -18,6 +18,7 @@ mod orgs;
 mod outbox;
 mod products;
 mod queries;
+mod scope;
 mod signing;
 mod statement;
 mod verification;
@@ -42,7 +43,7 @@ pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
 pub use signing::{
-    key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
+    cert_status, key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
     STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS, TRUST_LIST_VALIDITY_DAYS,
 };
 pub use statement::{statement_for, statement_kind, StatementCheck};

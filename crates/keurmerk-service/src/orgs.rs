@@ -177,12 +177,23 @@ impl<S: RegistryStore> Registry<S> {
                 format!("scheme {scheme} has no level `{level}`"),
             ));
         }
+        // The trust list scopes the body's key by `granted_at`..`revoked_at` (one row per body,
+        // scheme and level): a re-grant keeps the first `granted_at`, so what the body signed
+        // under the earlier grant keeps verifying. (A revoked-then-regranted interval thus
+        // covers the gap too; keeping every interval needs a history table.)
+        let first_granted = self
+            .store()
+            .authorisations(&cab.id)
+            .await?
+            .into_iter()
+            .find(|a| &a.scheme == scheme && &a.level == level)
+            .map(|a| a.granted_at);
         let a = Authorisation {
             body: cab.id.clone(),
             scheme: scheme.clone(),
             level: level.clone(),
             granted_by: me.id.clone(),
-            granted_at: self.now(),
+            granted_at: first_granted.unwrap_or_else(|| self.now()),
             revoked_at: None,
         };
         let audit = self.audit(

@@ -17,7 +17,7 @@ use keurmerk_domain::status::LabelStatus;
 use keurmerk_store::{Audit, KeyRecord, KeyStore, PublishedTrustList, RegistryStore};
 use keurmerk_trust::{
     CertStatus, KeyId, KeyInfo, PublicKey, Role, SigningKey, StatusResponse, TokenClaims,
-    TrustList, WILDCARD,
+    TrustList, TRUST_LIST_VERSION,
 };
 use serde_json::json;
 
@@ -213,28 +213,15 @@ impl Signer {
     }
 }
 
-/// What a new key may sign for.
-#[derive(Debug, Clone)]
+/// The validity of a new key. What the key may sign is not chosen here: the registry computes
+/// its scope from its data (authorisations, the scheme catalogue) every time it builds the trust
+/// list ([`Registry::trust_list`]), so a change of authorisation changes the published scope.
+#[derive(Debug, Clone, Default)]
 pub struct KeyScope {
-    /// Scheme ids (`*` = any).
-    pub schemes: Vec<String>,
-    /// Level ids (`*` = any).
-    pub levels: Vec<String>,
     /// Start of validity (default: now).
     pub valid_from: Option<DateTime<Utc>>,
     /// End of validity (default: [`DEFAULT_KEY_VALIDITY_DAYS`] after `valid_from`).
     pub valid_until: Option<DateTime<Utc>>,
-}
-
-impl Default for KeyScope {
-    fn default() -> Self {
-        Self {
-            schemes: vec![WILDCARD.into()],
-            levels: vec![WILDCARD.into()],
-            valid_from: None,
-            valid_until: None,
-        }
-    }
 }
 
 /// The trust-list role of an organisation's keys.
@@ -254,14 +241,15 @@ fn role_str(role: Role) -> String {
     }
 }
 
-fn corrupt_key(k: &KeyRecord, e: impl std::fmt::Display) -> ServiceError {
+pub(crate) fn corrupt_key(k: &KeyRecord, e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Store(keurmerk_store::StoreError::Corrupt {
         what: "signing key",
         detail: format!("{}: {e}", k.key_id),
     })
 }
 
-/// Converts a stored record into trust-list metadata.
+/// Converts a stored record into trust-list metadata, without its scope (which
+/// [`Registry::trust_list`] computes from the registry's data).
 pub fn key_info(k: &KeyRecord) -> ServiceResult<KeyInfo> {
     let public_key = PublicKey::from_base64(&k.public_key).map_err(|e| corrupt_key(k, e))?;
     let role: Role = serde_json::from_value(json!(k.role)).map_err(|e| corrupt_key(k, e))?;
@@ -271,12 +259,26 @@ pub fn key_info(k: &KeyRecord) -> ServiceResult<KeyInfo> {
         organisation_id: k.org_id.clone(),
         organisation_name: k.org_name.clone(),
         role,
-        schemes: k.schemes.clone(),
-        levels: k.levels.clone(),
+        member_state: None,
+        scope: Vec::new(),
         valid_from: k.valid_from,
         valid_until: k.valid_until,
         revoked_at: k.revoked_at,
     })
+}
+
+/// The signed status of a label status: the one place the registry's statuses map to the wire.
+pub fn cert_status(s: LabelStatus) -> CertStatus {
+    match s {
+        LabelStatus::Valid => CertStatus::Valid,
+        LabelStatus::Attention => CertStatus::Attention,
+        LabelStatus::Suspended => CertStatus::Suspended,
+        LabelStatus::SupportEnded => CertStatus::SupportEnded,
+        LabelStatus::Expired => CertStatus::Expired,
+        LabelStatus::Withdrawn => CertStatus::Withdrawn,
+        // The signed record does not prove the events: nobody can say.
+        LabelStatus::Unknown => CertStatus::Unknown,
+    }
 }
 
 /// Whether a key may sign something dated `at`.
@@ -351,12 +353,6 @@ impl<S: RegistryStore> Registry<S> {
         if valid_until <= valid_from {
             return Err(invalid("valid_until", "must be after valid_from"));
         }
-        if scope.schemes.is_empty() || scope.levels.is_empty() {
-            return Err(invalid(
-                "scope",
-                "a key needs at least one scheme and one level (`*` = any)",
-            ));
-        }
         let key = SigningKey::generate();
         let record = KeyRecord {
             key_id: key.key_id().to_string(),
@@ -364,8 +360,9 @@ impl<S: RegistryStore> Registry<S> {
             org_name: org_name.to_owned(),
             role: role_str(role),
             public_key: key.public_key().to_base64(),
-            schemes: scope.schemes,
-            levels: scope.levels,
+            // Legacy columns: the scope is computed when the trust list is built, never stored.
+            schemes: Vec::new(),
+            levels: Vec::new(),
             valid_from,
             valid_until,
             revoked_at: None,
@@ -401,8 +398,6 @@ impl<S: RegistryStore> Registry<S> {
         let role: Role =
             serde_json::from_value(json!(old.role)).map_err(|e| corrupt_key(&old, e))?;
         let scope = KeyScope {
-            schemes: old.schemes.clone(),
-            levels: old.levels.clone(),
             valid_from: Some(now),
             valid_until: None,
         };
@@ -464,16 +459,14 @@ impl<S: RegistryStore> Registry<S> {
         key_info(&k)
     }
 
-    /// Every key, including rotated-out and revoked ones.
+    /// Every key, including rotated-out and revoked ones, with its current scope.
     pub async fn keys(&self) -> ServiceResult<Vec<(KeyInfo, bool)>> {
-        let signer = self.signer()?;
-        signer
-            .keys
-            .signing_keys()
-            .await?
-            .iter()
-            .map(|k| Ok((key_info(k)?, k.root)))
-            .collect()
+        let records = self.signer()?.keys.signing_keys().await?;
+        let infos = self.scoped_keys(&records).await?;
+        Ok(infos
+            .into_iter()
+            .zip(records.iter().map(|k| k.root))
+            .collect())
     }
 
     async fn current_record(
@@ -549,19 +542,25 @@ impl<S: RegistryStore> Registry<S> {
         self.secret_of(&k).await
     }
 
-    /// The current trust list (unsigned): every key in the database.
+    /// The current trust list (unsigned): every key in the database, each with the scope computed
+    /// from the registry's data now ([`Registry::keys`]).
     pub async fn trust_list(&self, sequence: u64) -> ServiceResult<TrustList> {
         let signer = self.signer()?;
+        let records = signer.keys.signing_keys().await?;
+        self.trust_list_of(&records, sequence).await
+    }
+
+    /// An unsigned trust list of `records` only (scoped as in [`Registry::trust_list`]).
+    pub(crate) async fn trust_list_of(
+        &self,
+        records: &[KeyRecord],
+        sequence: u64,
+    ) -> ServiceResult<TrustList> {
+        let signer = self.signer()?;
         let now = self.now();
-        let keys = signer
-            .keys
-            .signing_keys()
-            .await?
-            .iter()
-            .map(key_info)
-            .collect::<ServiceResult<Vec<_>>>()?;
+        let keys = self.scoped_keys(records).await?;
         Ok(TrustList {
-            version: 1,
+            version: TRUST_LIST_VERSION,
             sequence,
             issued_at: now,
             next_update: now + Duration::days(TRUST_LIST_VALIDITY_DAYS),
@@ -571,8 +570,9 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// The trust list signed by the root key. The published list (shared by every server
-    /// instance through the database) is served as it is while it lists the current keys and
-    /// log key and is younger than [`TRUST_LIST_REISSUE_SECS`]; otherwise a new one is signed with
+    /// instance through the database) is served as it is while it lists the current keys, their
+    /// scopes (so granting or revoking an authorisation re-issues it) and the log key and is
+    /// younger than [`TRUST_LIST_REISSUE_SECS`]; otherwise a new one is signed with
     /// the next sequence number and published. A list with a lower sequence than the published
     /// one is never served, so a client alternating between instances never sees a rollback.
     pub async fn signed_trust_list(&self) -> ServiceResult<Vec<u8>> {
@@ -628,10 +628,9 @@ pub struct Label {
 }
 
 impl<S: RegistryStore> Registry<S> {
-    /// The label of a certificate, its token signed by the issuer's key that was valid when the
-    /// certificate was issued.
-    pub async fn label(&self, id: &CertificateId) -> ServiceResult<Label> {
-        let base = self.signer()?.base_url.clone();
+    /// What a certificate's label claims, computed from the registry's records: the claims of
+    /// its token (and of its signed status), with the product id and the issuing organisation.
+    async fn recorded_claims(&self, id: &CertificateId) -> ServiceResult<RecordedClaims> {
         let (cert, _) = self
             .store()
             .certificate(id)
@@ -643,6 +642,34 @@ impl<S: RegistryStore> Registry<S> {
             .product(&cert.product)
             .await?
             .ok_or_else(|| crate::error::not_found("product", &cert.product))?;
+        let support_until = view.support_until.unwrap_or(cert.valid_until);
+        let claims = TokenClaims {
+            certificate_id: cert.id.to_string(),
+            product_name: product.name.clone(),
+            model_designation: product.model.clone(),
+            scheme_id: cert.scheme.to_string(),
+            level: cert.level.to_string(),
+            issuer_kind: if cert.issuer_kind == IssuerKind::ThirdParty {
+                keurmerk_trust::IssuerKind::ThirdParty
+            } else {
+                keurmerk_trust::IssuerKind::SelfDeclared
+            },
+            issued_on: cert.issued_at.date_naive(),
+            valid_until: cert.valid_until,
+            support_until,
+        };
+        Ok(RecordedClaims {
+            claims,
+            product_id: product.id.to_string(),
+            cert,
+        })
+    }
+
+    /// The label of a certificate, its token signed by the issuer's key that was valid when the
+    /// certificate was issued.
+    pub async fn label(&self, id: &CertificateId) -> ServiceResult<Label> {
+        let base = self.signer()?.base_url.clone();
+        let RecordedClaims { claims, cert, .. } = self.recorded_claims(id).await?;
         let issuer = self
             .store()
             .org(&cert.issuer)
@@ -658,23 +685,7 @@ impl<S: RegistryStore> Registry<S> {
                 format!("scheme {} has no level `{}`", cert.scheme, cert.level),
             )
         })?;
-        let support_until = view.support_until.unwrap_or(cert.valid_until);
         let third_party = cert.issuer_kind == IssuerKind::ThirdParty;
-        let claims = TokenClaims {
-            certificate_id: cert.id.to_string(),
-            product_name: product.name.clone(),
-            model_designation: product.model.clone(),
-            scheme_id: cert.scheme.to_string(),
-            level: cert.level.to_string(),
-            issuer_kind: if third_party {
-                keurmerk_trust::IssuerKind::ThirdParty
-            } else {
-                keurmerk_trust::IssuerKind::SelfDeclared
-            },
-            issued_on: cert.issued_at.date_naive(),
-            valid_until: cert.valid_until,
-            support_until,
-        };
         let key = self.org_key_for_day(&cert.issuer, cert.issued_at).await?;
         let url = keurmerk_trust::label_url(&base, &claims, &key)
             .map_err(|e| invalid("label", e.to_string()))?;
@@ -690,7 +701,7 @@ impl<S: RegistryStore> Registry<S> {
                 keurmerk_label::IssuerKind::SelfDeclared
             },
             issuer_name: issuer.name,
-            support_until,
+            support_until: claims.support_until,
             certificate_id: cert.id.to_string(),
             qr_url: url.clone(),
         };
@@ -698,23 +709,29 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// The live status of a certificate as a signed response (`docs/FORMATS.md` §7), signed by
-    /// the registry root key, current for [`STATUS_VALIDITY_SECS`].
+    /// the registry root key, current for [`STATUS_VALIDITY_SECS`]. It carries the same claims as
+    /// the certificate's label token, so a token that disagrees with them is rejected online.
     pub async fn signed_status(&self, id: &CertificateId) -> ServiceResult<Vec<u8>> {
         let report = self.status(id).await?;
+        let RecordedClaims {
+            claims,
+            product_id,
+            cert,
+        } = self.recorded_claims(id).await?;
         let now = self.now();
-        let status = match report.status {
-            LabelStatus::Valid => CertStatus::Valid,
-            LabelStatus::Attention => CertStatus::Attention,
-            LabelStatus::Suspended => CertStatus::Suspended,
-            LabelStatus::SupportEnded => CertStatus::SupportEnded,
-            LabelStatus::Expired => CertStatus::Expired,
-            LabelStatus::Withdrawn => CertStatus::Withdrawn,
-            // The signed record does not prove the events: nobody can say.
-            LabelStatus::Unknown => CertStatus::Unknown,
-        };
         let response = StatusResponse {
             certificate_id: id.to_string(),
-            status,
+            product_id,
+            product_name: claims.product_name,
+            model_designation: claims.model_designation,
+            scheme_id: claims.scheme_id,
+            level: claims.level,
+            issuer_org_id: cert.issuer.to_string(),
+            issuer_kind: claims.issuer_kind,
+            issued_on: claims.issued_on,
+            valid_until: claims.valid_until,
+            support_until: claims.support_until,
+            status: cert_status(report.status),
             reasons: report.reasons.iter().map(|r| r.code().to_owned()).collect(),
             produced_at: now,
             next_update: now + Duration::seconds(STATUS_VALIDITY_SECS),
@@ -724,6 +741,13 @@ impl<S: RegistryStore> Registry<S> {
             .sign(&root)
             .map_err(|e| invalid("status response", e.to_string()))
     }
+}
+
+/// A certificate with what its label claims.
+struct RecordedClaims {
+    claims: TokenClaims,
+    product_id: String,
+    cert: keurmerk_domain::model::Certificate,
 }
 
 fn no_key(org: &OrgId, at: DateTime<Utc>) -> ServiceError {

@@ -112,8 +112,15 @@ impl<S: RegistryStore> Registry<S> {
         };
         let statement = statement_for(event, scheme, level, &key, role)?;
         let bytes = sign_statement(&statement, &key).map_err(trust)?;
-        // Never queue a statement a verifier would reject (wrong role, scheme or level).
-        let list = self.trust_list(0).await?;
+        // Never queue a statement a verifier would reject (wrong role, or outside the scope the
+        // registry's data gives the key now: the trust list built next says the same).
+        let record = self
+            .signer()?
+            .key_store()
+            .signing_key(&key.key_id().to_string())
+            .await?
+            .ok_or_else(|| crate::error::not_found("signing key", key.key_id()))?;
+        let list = self.trust_list_of(&[record], 0).await?;
         verify_statement(&bytes, &list, event.at).map_err(|e| {
             ServiceError::Forbidden(format!(
                 "the statement for this {} would not verify: {e}",

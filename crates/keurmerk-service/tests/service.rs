@@ -9,5 +9,6 @@ mod authz;
 mod demo;
 mod integrity;
 mod monitoring;
+mod scope;
 mod signing;
 mod workflow;

@@ -12,7 +12,7 @@ fn bench(c: &mut Criterion) {
     let key = SigningKey::from_seed(&[3; 32]);
     let root = SigningKey::from_seed(&[1; 32]);
     let list = TrustList {
-        version: 1,
+        version: TRUST_LIST_VERSION,
         sequence: 1,
         issued_at: at(2026, 1, 1),
         next_update: at(2027, 1, 1),
@@ -23,8 +23,14 @@ fn bench(c: &mut Criterion) {
             organisation_id: "cab".into(),
             organisation_name: "CAB".into(),
             role: Role::AssessmentBody,
-            schemes: vec!["*".into()],
-            levels: vec!["*".into()],
+            member_state: None,
+            scope: vec![Grant {
+                act: Act::Issue,
+                scheme: "eu-iot-baseline".into(),
+                levels: vec!["basic".into(), "substantial".into()],
+                valid_from: at(2025, 1, 1),
+                valid_until: None,
+            }],
             valid_from: at(2025, 1, 1),
             valid_until: at(2030, 1, 1),
             revoked_at: None,

@@ -42,13 +42,39 @@ pub enum TrustError {
         /// The signing time claimed by the object.
         signed_at: DateTime<Utc>,
     },
-    /// The key's role, schemes or levels do not allow it to sign this object.
+    /// The key may not sign this kind of object at all (kept for callers that check a role
+    /// outside a claim; scope checks give [`TrustError::OutOfScope`]).
     #[error("key {key_id} is not authorised: {detail}")]
     NotAuthorised {
         /// The key id.
         key_id: String,
-        /// Which role, scheme or level was missing.
+        /// Which role was missing.
         detail: String,
+    },
+    /// The claim (issuer kind, scheme, level, signing date) falls outside what the signing key's
+    /// organisation may sign according to the trust list: a forgery, or a signature made before
+    /// an authorisation was granted or after it was revoked.
+    #[error("key {key_id} may not sign {what} for {claim}: {detail}")]
+    OutOfScope {
+        /// The key id.
+        key_id: String,
+        /// What was signed (`a third-party certified label`, `a suspended statement`, …).
+        what: String,
+        /// The claim outside the scope: `<scheme>/<level> signed <date or instant>`.
+        claim: String,
+        /// Why: the role, or the grants that do not cover it.
+        detail: String,
+    },
+    /// The label's signed claims disagree with the registry's signed status for the same
+    /// certificate (e.g. a forged level on a real certificate id).
+    #[error("the label says {field} is {label:?}, the registry's signed record says {registry:?}")]
+    ClaimsMismatch {
+        /// The claim that differs (`level`, `product_name`, …).
+        field: &'static str,
+        /// What the label's token says.
+        label: String,
+        /// What the registry's signed status says.
+        registry: String,
     },
     /// The Ed25519 signature does not match the signed bytes: the object was altered (tampered)
     /// or forged.

@@ -2,16 +2,13 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ed25519_dalek::Signer as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
 use crate::TrustError;
-
-/// In [`KeyInfo::schemes`] and [`KeyInfo::levels`], this entry means "any".
-pub const WILDCARD: &str = "*";
 
 /// A short, stable key id: the first 8 bytes of SHA-256 over the raw 32-byte Ed25519 public key,
 /// written as 16 lowercase hex digits (e.g. `3f1c0a9be2d47c10`). Tokens carry the 8 raw bytes.
@@ -196,6 +193,77 @@ pub enum Role {
     Log,
 }
 
+/// The kind of act a [`Grant`] allows. Which acts each statement kind needs is
+/// [`crate::StatementKind::acts`]; a label token needs [`Act::Issue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Act {
+    /// Issue certificates (an assessment body, for its authorisations) or statements of
+    /// conformity (a manufacturer, for self-assessable levels), label tokens for them, and
+    /// maintain what was issued (versions covered, suspend, reinstate, withdraw, status changes).
+    Issue,
+    /// A holder's acts on its own certificates of any level: versions covered and monitoring
+    /// events. Never issuance.
+    Maintain,
+    /// A national authority's supervisory acts: suspend, reinstate, withdraw, status changes.
+    /// Never issuance.
+    Supervise,
+    /// The registry's own acts: expiry, monitoring and propagation statements, status responses.
+    Registry,
+}
+
+/// One entry of a key's scope: the key may perform `act` for `levels` of `scheme` on signatures
+/// dated in `[valid_from, valid_until)`. Schemes and levels are explicit ids: there is no
+/// wildcard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// What the key may do.
+    pub act: Act,
+    /// The scheme id.
+    pub scheme: String,
+    /// The level ids of that scheme (at least one).
+    pub levels: Vec<String>,
+    /// Start of the grant (for an assessment body: when the authority authorised it).
+    pub valid_from: DateTime<Utc>,
+    /// End of the grant, exclusive (for an assessment body: when the authorisation was revoked);
+    /// absent while the grant holds (the key's own validity still applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl Grant {
+    /// Whether the grant is for one of `acts` on `scheme`/`level` (dates aside).
+    fn covers(&self, acts: &[Act], scheme: &str, level: &str) -> bool {
+        acts.contains(&self.act) && self.scheme == scheme && self.levels.iter().any(|l| l == level)
+    }
+    /// Held at the instant `at`.
+    fn holds_at(&self, at: DateTime<Utc>) -> bool {
+        self.valid_from <= at && self.valid_until.is_none_or(|u| at < u)
+    }
+    /// Held at some moment of `day` (tokens carry day precision).
+    fn holds_on(&self, day: NaiveDate) -> bool {
+        let start = day.and_time(NaiveTime::MIN).and_utc();
+        let next = day.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, |d| {
+            d.and_time(NaiveTime::MIN).and_utc()
+        });
+        self.valid_from < next && self.valid_until.is_none_or(|u| u > start)
+    }
+    fn describe(&self) -> String {
+        let until = self
+            .valid_until
+            .map_or_else(|| "on".to_owned(), |u| format!("until {u}"));
+        format!(
+            "{:?} {}/{} from {} {until}",
+            self.act,
+            self.scheme,
+            self.levels.join(","),
+            self.valid_from
+        )
+    }
+}
+
 /// Metadata the trust list publishes for every key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,10 +278,12 @@ pub struct KeyInfo {
     pub organisation_name: String,
     /// What the key may sign.
     pub role: Role,
-    /// Scheme ids the key may sign for; `"*"` means any.
-    pub schemes: Vec<String>,
-    /// Assurance level ids the key may sign for; `"*"` means any.
-    pub levels: Vec<String>,
+    /// The member state (ISO 3166-1 alpha-2) of a national authority; absent for other roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_state: Option<String>,
+    /// Exactly what the key may sign, with dates: computed by the registry from its data
+    /// (authorisations, the scheme catalogue) every time the trust list is built.
+    pub scope: Vec<Grant>,
     /// Start of validity: signatures dated earlier are rejected.
     pub valid_from: DateTime<Utc>,
     /// End of validity (exclusive): signatures dated at or after it are rejected. After rotation
@@ -223,6 +293,24 @@ pub struct KeyInfo {
     /// signatures dated before it stay valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What is being signed, for [`KeyInfo::check_scope`]: the object's words for error messages,
+/// the roles that may sign it and the acts that allow it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Claim<'a> {
+    pub what: &'a str,
+    pub roles: &'a [Role],
+    pub acts: &'a [Act],
+    pub scheme: &'a str,
+    pub level: &'a str,
+}
+
+/// When the claim was signed: an instant (statements, status responses) or a day (tokens).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SignedWhen {
+    At(DateTime<Utc>),
+    On(NaiveDate),
 }
 
 impl KeyInfo {
@@ -247,35 +335,76 @@ impl KeyInfo {
         Ok(())
     }
 
-    /// Check role, scheme and level against what the key is authorised for.
-    pub fn check_authorised(
-        &self,
-        roles: &[Role],
-        scheme: &str,
-        level: &str,
-    ) -> Result<(), TrustError> {
-        let deny = |detail: String| TrustError::NotAuthorised {
+    /// Check that the key's role may sign the claim and that one of its grants covers the
+    /// claim's act, scheme and level at the signing date; else [`TrustError::OutOfScope`].
+    pub(crate) fn check_scope(&self, claim: Claim<'_>, when: SignedWhen) -> Result<(), TrustError> {
+        let signed = match when {
+            SignedWhen::At(t) => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            SignedWhen::On(d) => d.to_string(),
+        };
+        let deny = |detail: String| TrustError::OutOfScope {
             key_id: self.key_id.to_string(),
+            what: claim.what.to_owned(),
+            claim: format!("{}/{} signed {signed}", claim.scheme, claim.level),
             detail,
         };
-        if !roles.contains(&self.role) {
+        if !claim.roles.contains(&self.role) {
             return Err(deny(format!(
-                "role {:?} may not sign this (needs one of {roles:?})",
-                self.role
+                "the key belongs to a {} (needs {})",
+                role_name(self.role),
+                claim
+                    .roles
+                    .iter()
+                    .map(|r| role_name(*r))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )));
         }
-        // The registry signs on behalf of every scheme; other roles are scoped.
-        if self.role == Role::Registry {
-            return Ok(());
+        let matching: Vec<&Grant> = self
+            .scope
+            .iter()
+            .filter(|g| g.covers(claim.acts, claim.scheme, claim.level))
+            .collect();
+        if matching.is_empty() {
+            return Err(deny(format!(
+                "no grant covers it (the key's grants: {})",
+                if self.scope.is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.scope
+                        .iter()
+                        .map(Grant::describe)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+            )));
         }
-        let allows = |list: &[String], v: &str| list.iter().any(|s| s == WILDCARD || s == v);
-        if !allows(&self.schemes, scheme) {
-            return Err(deny(format!("scheme {scheme:?} not in {:?}", self.schemes)));
-        }
-        if !allows(&self.levels, level) {
-            return Err(deny(format!("level {level:?} not in {:?}", self.levels)));
+        let held = matching.iter().any(|g| match when {
+            SignedWhen::At(t) => g.holds_at(t),
+            SignedWhen::On(d) => g.holds_on(d),
+        });
+        if !held {
+            return Err(deny(format!(
+                "signed outside the grant's dates ({})",
+                matching
+                    .iter()
+                    .map(|g| g.describe())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
         }
         Ok(())
+    }
+}
+
+/// The role's words in messages.
+pub(crate) fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::NationalAuthority => "national authority",
+        Role::AssessmentBody => "assessment body",
+        Role::Manufacturer => "manufacturer",
+        Role::Registry => "registry",
+        Role::Log => "transparency log",
     }
 }
 

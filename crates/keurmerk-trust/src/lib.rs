@@ -22,7 +22,7 @@
 //! let root = SigningKey::generate();
 //! let lab = SigningKey::generate();
 //! let list = TrustList {
-//!     version: 1,
+//!     version: TRUST_LIST_VERSION,
 //!     sequence: 1,
 //!     issued_at: at(2026, 1, 1),
 //!     next_update: at(2026, 2, 1),
@@ -33,8 +33,15 @@
 //!         organisation_id: "cab-7".into(),
 //!         organisation_name: "Example Test Lab".into(),
 //!         role: Role::AssessmentBody,
-//!         schemes: vec!["eu-iot-baseline".into()],
-//!         levels: vec![WILDCARD.into()],
+//!         member_state: None,
+//!         // What the registry computed from the body's authorisations.
+//!         scope: vec![Grant {
+//!             act: Act::Issue,
+//!             scheme: "eu-iot-baseline".into(),
+//!             levels: vec!["substantial".into()],
+//!             valid_from: at(2025, 6, 1),
+//!             valid_until: None,
+//!         }],
 //!         valid_from: at(2025, 1, 1),
 //!         valid_until: at(2030, 1, 1),
 //!         revoked_at: None,
@@ -75,7 +82,7 @@ mod url;
 
 pub use canonical::canonical_json;
 pub use error::TrustError;
-pub use keys::{KeyId, KeyInfo, PublicKey, Role, SigningKey, WILDCARD};
+pub use keys::{Act, Grant, KeyId, KeyInfo, PublicKey, Role, SigningKey};
 pub use statement::{
     sign_statement, verify_statement, SignatureEntry, SignedStatement, Statement, StatementKind,
     VerifiedStatement, STATEMENT_DOMAIN,
@@ -85,7 +92,7 @@ pub use token::{
     issue_token, issue_token_within, label_url, verify_token, IssuerKind, TokenClaims,
     VerifiedLabel, DEFAULT_TOKEN_MAX_CHARS, TOKEN_DOMAIN, TOKEN_VERSION,
 };
-pub use trustlist::{TrustList, TRUST_LIST_DOMAIN};
+pub use trustlist::{TrustList, TRUST_LIST_DOMAIN, TRUST_LIST_VERSION};
 pub use url::{parse_label_input, verify_label_input, LabelInput, MAX_LABEL_URL_BYTES};
 
 /// Errors from token verification; the same enum as every other error of this crate.

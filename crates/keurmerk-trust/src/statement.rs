@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{canonical_json, signing_input};
-use crate::keys::{KeyId, KeyInfo, Role, SigningKey};
+use crate::keys::{Act, Claim, KeyId, KeyInfo, Role, SignedWhen, SigningKey};
 use crate::trustlist::{decode_sig, TrustList};
 use crate::TrustError;
 
@@ -42,8 +42,8 @@ pub enum StatementKind {
 }
 
 impl StatementKind {
-    /// Roles whose keys may sign this kind (scheme and level are checked as well, except for the
-    /// registry). This table is part of the format, see `docs/FORMATS.md`.
+    /// Roles whose keys may sign this kind (the key's scope is checked as well, see
+    /// [`StatementKind::acts`]). This table is part of the format, see `docs/FORMATS.md`.
     pub fn allowed_roles(self) -> &'static [Role] {
         use Role::*;
         match self {
@@ -55,6 +55,36 @@ impl StatementKind {
             Self::Expired => &[Registry],
             Self::StatusChanged => &[Registry, NationalAuthority, AssessmentBody],
             Self::MonitoringEvent => &[Registry, Manufacturer],
+        }
+    }
+
+    /// Acts of which one must be granted, for the statement's scheme and level at `signed_at`,
+    /// by the issuer key's scope. This table is part of the format, see `docs/FORMATS.md`.
+    pub fn acts(self) -> &'static [Act] {
+        use Act::*;
+        match self {
+            Self::CertificateIssued | Self::StatementOfConformity => &[Issue],
+            Self::VersionCovered => &[Issue, Maintain],
+            Self::Suspended | Self::Reinstated | Self::Withdrawn | Self::StatusChanged => {
+                &[Issue, Supervise, Registry]
+            }
+            Self::Expired => &[Registry],
+            Self::MonitoringEvent => &[Registry, Maintain],
+        }
+    }
+
+    /// The kind's name as in JSON (`certificate_issued`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CertificateIssued => "certificate_issued",
+            Self::StatementOfConformity => "statement_of_conformity",
+            Self::VersionCovered => "version_covered",
+            Self::Suspended => "suspended",
+            Self::Reinstated => "reinstated",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+            Self::StatusChanged => "status_changed",
+            Self::MonitoringEvent => "monitoring_event",
         }
     }
 }
@@ -137,8 +167,9 @@ pub fn sign_statement(statement: &Statement, key: &SigningKey) -> Result<Vec<u8>
 /// ([`TrustError::UnknownKey`]); every signature verifies ([`TrustError::BadSignature`]); the issuer
 /// signed; `signed_at` is not in the future ([`TrustError::FromTheFuture`]); the issuer key was
 /// not compromised before `signed_at` ([`TrustError::RevokedKey`]) and was valid then
-/// ([`TrustError::KeyNotValidAt`]); its role, scheme and level allow this statement
-/// ([`TrustError::NotAuthorised`]).
+/// ([`TrustError::KeyNotValidAt`]); its role and scope (a grant of one of the kind's acts for the
+/// statement's scheme and level, holding at `signed_at`) allow this statement
+/// ([`TrustError::OutOfScope`]).
 pub fn verify_statement(
     bytes: &[u8],
     trust: &TrustList,
@@ -193,10 +224,16 @@ pub fn verify_statement(
         .key(&statement.issuer)
         .ok_or_else(|| TrustError::UnknownKey(statement.issuer.to_string()))?;
     issuer.check_signed_at(statement.signed_at)?;
-    issuer.check_authorised(
-        statement.kind.allowed_roles(),
-        &statement.scheme_id,
-        &statement.level,
+    let what = format!("a {} statement", statement.kind.name());
+    issuer.check_scope(
+        Claim {
+            what: &what,
+            roles: statement.kind.allowed_roles(),
+            acts: statement.kind.acts(),
+            scheme: &statement.scheme_id,
+            level: &statement.level,
+        },
+        SignedWhen::At(statement.signed_at),
     )?;
     Ok(VerifiedStatement {
         issuer: issuer.clone(),

@@ -2,11 +2,12 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::{canonical_json, signing_input};
-use crate::keys::{KeyId, KeyInfo, Role, SigningKey};
+use crate::keys::{Act, Claim, KeyId, KeyInfo, Role, SignedWhen, SigningKey};
+use crate::token::{IssuerKind, VerifiedLabel};
 use crate::trustlist::{decode_sig, TrustList};
 use crate::TrustError;
 
@@ -34,12 +35,34 @@ pub enum CertStatus {
     Unknown,
 }
 
-/// The live-status response the registry signs.
+/// The live-status response the registry signs. Besides the status it carries what the
+/// registry records the certificate to be — every claim a label token makes — so a token that
+/// disagrees with the registry is caught online ([`StatusResponse::check_label`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusResponse {
     /// Certificate asked about.
     pub certificate_id: String,
+    /// The certified product's id in the registry.
+    pub product_id: String,
+    /// The product name (in full; a token may carry it truncated).
+    pub product_name: String,
+    /// The model designation (in full; a token may carry it truncated).
+    pub model_designation: String,
+    /// The certificate's scheme id.
+    pub scheme_id: String,
+    /// The certificate's level id.
+    pub level: String,
+    /// The issuing organisation's id (a token's signing key must belong to it).
+    pub issuer_org_id: String,
+    /// Self-declared or third-party.
+    pub issuer_kind: IssuerKind,
+    /// Day the certificate was issued.
+    pub issued_on: NaiveDate,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+    /// Last day of the support commitment as the registry has it now.
+    pub support_until: NaiveDate,
     /// Its status at `produced_at`.
     pub status: CertStatus,
     /// Machine-readable reason codes (e.g. `vulnerability_overdue`), texts live elsewhere.
@@ -95,8 +118,10 @@ impl StatusResponse {
     }
 
     /// Verify a signed response for certificate `expected_id` at time `now`. The signer must be a
-    /// `registry` key valid (and not compromised) at `produced_at`. A stale response still verifies
-    /// (it is authentic); apply [`StatusResponse::verdict`] to decide what it means.
+    /// `registry` key valid (and not compromised) at `produced_at` whose scope grants the
+    /// `registry` act for the response's scheme and level then ([`TrustError::OutOfScope`]). A
+    /// stale response still verifies (it is authentic); apply [`StatusResponse::verdict`] to
+    /// decide what it means, and [`StatusResponse::check_label`] to compare it with a label.
     pub fn verify(
         bytes: &[u8],
         trust: &TrustList,
@@ -123,7 +148,16 @@ impl StatusResponse {
             });
         }
         signer.check_signed_at(response.produced_at)?;
-        signer.check_authorised(&[Role::Registry], "", "")?;
+        signer.check_scope(
+            Claim {
+                what: "a status response",
+                roles: &[Role::Registry],
+                acts: &[Act::Registry],
+                scheme: &response.scheme_id,
+                level: &response.level,
+            },
+            SignedWhen::At(response.produced_at),
+        )?;
         if response.certificate_id != expected_id {
             return Err(TrustError::CertificateIdMismatch {
                 expected: expected_id.to_owned(),
@@ -136,6 +170,91 @@ impl StatusResponse {
         })
     }
 
+    /// Check that a verified label token says what the registry's signed record says
+    /// ([`TrustError::ClaimsMismatch`] naming the first claim that differs). Compared exactly:
+    /// certificate id, scheme, level, issuer kind, issue day, last valid day, and the issuing
+    /// organisation (the token's key must belong to `issuer_org_id`). Names: equal, or, when the
+    /// token marks a name as truncated, a prefix of the registry's. Support: the token may claim
+    /// an earlier end of support than the registry has now (support was extended since the label
+    /// was printed), never a later one.
+    pub fn check_label(&self, label: &VerifiedLabel) -> Result<(), TrustError> {
+        let c = &label.claims;
+        let differ = |field: &'static str, label: String, registry: String| {
+            Err(TrustError::ClaimsMismatch {
+                field,
+                label,
+                registry,
+            })
+        };
+        let exact: [(&'static str, String, String); 7] = [
+            (
+                "certificate_id",
+                c.certificate_id.clone(),
+                self.certificate_id.clone(),
+            ),
+            ("scheme_id", c.scheme_id.clone(), self.scheme_id.clone()),
+            ("level", c.level.clone(), self.level.clone()),
+            (
+                "issuer_kind",
+                issuer_kind_name(c.issuer_kind).to_owned(),
+                issuer_kind_name(self.issuer_kind).to_owned(),
+            ),
+            (
+                "issuer_org_id",
+                label.issuer.organisation_id.clone(),
+                self.issuer_org_id.clone(),
+            ),
+            (
+                "issued_on",
+                c.issued_on.to_string(),
+                self.issued_on.to_string(),
+            ),
+            (
+                "valid_until",
+                c.valid_until.to_string(),
+                self.valid_until.to_string(),
+            ),
+        ];
+        for (field, l, r) in exact {
+            if l != r {
+                return differ(field, l, r);
+            }
+        }
+        let name_ok = |token: &str, full: &str, truncated: bool| {
+            token == full || (truncated && full.starts_with(token))
+        };
+        if !name_ok(
+            &c.product_name,
+            &self.product_name,
+            label.product_name_truncated,
+        ) {
+            return differ(
+                "product_name",
+                c.product_name.clone(),
+                self.product_name.clone(),
+            );
+        }
+        if !name_ok(
+            &c.model_designation,
+            &self.model_designation,
+            label.model_designation_truncated,
+        ) {
+            return differ(
+                "model_designation",
+                c.model_designation.clone(),
+                self.model_designation.clone(),
+            );
+        }
+        if c.support_until > self.support_until {
+            return differ(
+                "support_until",
+                c.support_until.to_string(),
+                self.support_until.to_string(),
+            );
+        }
+        Ok(())
+    }
+
     /// The fail-closed rule: past `next_update` the answer is [`ClientVerdict::Unknown`].
     pub fn verdict(&self, now: DateTime<Utc>) -> ClientVerdict {
         if now > self.next_update {
@@ -146,5 +265,12 @@ impl StatusResponse {
             CertStatus::Attention => ClientVerdict::Attention,
             other => ClientVerdict::NotValid(other),
         }
+    }
+}
+
+fn issuer_kind_name(k: IssuerKind) -> &'static str {
+    match k {
+        IssuerKind::SelfDeclared => "self",
+        IssuerKind::ThirdParty => "third_party",
     }
 }

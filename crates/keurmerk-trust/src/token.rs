@@ -5,7 +5,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{KeyId, KeyInfo, Role, SigningKey};
+use crate::keys::{Act, Claim, KeyId, KeyInfo, Role, SignedWhen, SigningKey};
 use crate::trustlist::TrustList;
 use crate::TrustError;
 
@@ -332,7 +332,9 @@ fn decode(raw: &[u8]) -> Result<Decoded<'_>, TrustError> {
 /// Errors, in the order checked: [`TrustError::Malformed`] (not base64url, bad layout),
 /// [`TrustError::UnknownKey`], [`TrustError::BadSignature`] (tampered), [`TrustError::FromTheFuture`],
 /// [`TrustError::RevokedKey`] (compromised on or before the issue day), [`TrustError::KeyNotValidAt`],
-/// [`TrustError::NotAuthorised`] (role vs issuer kind, scheme, level),
+/// [`TrustError::OutOfScope`] (a third-party claim needs an assessment body's key, a
+/// self-declaration a manufacturer's; one of its `issue` grants must cover the scheme and level
+/// on the issue day),
 /// [`TrustError::CertificateExpired`] (`now`'s UTC date is after `valid_until`).
 pub fn verify_token(
     token: &str,
@@ -393,11 +395,20 @@ pub fn verify_token(
             signed_at: day_start,
         });
     }
-    let roles: &[Role] = match c.issuer_kind {
-        IssuerKind::SelfDeclared => &[Role::Manufacturer],
-        IssuerKind::ThirdParty => &[Role::AssessmentBody, Role::NationalAuthority],
+    let (what, roles): (&str, &[Role]) = match c.issuer_kind {
+        IssuerKind::SelfDeclared => ("a self-declared label", &[Role::Manufacturer]),
+        IssuerKind::ThirdParty => ("a third-party certified label", &[Role::AssessmentBody]),
     };
-    info.check_authorised(roles, &c.scheme_id, &c.level)?;
+    info.check_scope(
+        Claim {
+            what,
+            roles,
+            acts: &[Act::Issue],
+            scheme: &c.scheme_id,
+            level: &c.level,
+        },
+        SignedWhen::On(c.issued_on),
+    )?;
     if now.date_naive() > c.valid_until {
         return Err(TrustError::CertificateExpired {
             certificate_id: c.certificate_id.clone(),

@@ -10,6 +10,11 @@ use crate::canonical::{canonical_json, signing_input};
 use crate::keys::{KeyId, KeyInfo, PublicKey, SigningKey};
 use crate::TrustError;
 
+/// The trust-list format version this crate reads and writes. Version 2 replaced the keys'
+/// `schemes`/`levels` lists (with their `"*"` wildcard) by an explicit, dated `scope`; lists of
+/// version 1 are rejected.
+pub const TRUST_LIST_VERSION: u32 = 2;
+
 /// Domain-separation prefix of trust-list signatures.
 pub const TRUST_LIST_DOMAIN: &[u8] = b"keurmerk-trust-list-v1\n";
 
@@ -17,7 +22,7 @@ pub const TRUST_LIST_DOMAIN: &[u8] = b"keurmerk-trust-list-v1\n";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustList {
-    /// Format version, always 1.
+    /// Format version, always [`TRUST_LIST_VERSION`].
     pub version: u32,
     /// Monotonic sequence number; a verifier should refuse to replace a cached list with one
     /// whose sequence is lower (rollback).
@@ -107,10 +112,13 @@ impl TrustList {
     }
 
     fn check(&self) -> Result<(), TrustError> {
-        if self.version != 1 {
+        if self.version != TRUST_LIST_VERSION {
             return Err(TrustError::malformed(
                 "trust list",
-                format!("unsupported version {}", self.version),
+                format!(
+                    "unsupported version {} (expected {TRUST_LIST_VERSION})",
+                    self.version
+                ),
             ));
         }
         let mut seen = HashSet::new();
@@ -120,6 +128,18 @@ impl TrustList {
                     "trust list",
                     format!("key id {} does not match its public key", k.key_id),
                 ));
+            }
+            for g in &k.scope {
+                // A wildcard would make the scope meaningless; "*" is not an id of any scheme.
+                if g.levels.is_empty() || g.levels.iter().chain([&g.scheme]).any(|v| v == "*") {
+                    return Err(TrustError::malformed(
+                        "trust list",
+                        format!(
+                            "key {}: a grant needs explicit scheme and level ids, got {}/{:?}",
+                            k.key_id, g.scheme, g.levels
+                        ),
+                    ));
+                }
             }
             if !seen.insert(k.key_id) {
                 return Err(TrustError::malformed(

@@ -58,12 +58,6 @@ pub struct WhoArgs {
 pub struct CreateArgs {
     #[command(flatten)]
     pub who: WhoArgs,
-    /// Scheme ids the key may sign for, comma-separated (default: any).
-    #[arg(long = "scheme-ids", value_delimiter = ',', default_value = "*")]
-    pub scheme_ids: Vec<String>,
-    /// Level ids the key may sign for, comma-separated (default: any).
-    #[arg(long = "level-ids", value_delimiter = ',', default_value = "*")]
-    pub level_ids: Vec<String>,
     /// End of validity (RFC 3339; default three years from now).
     #[arg(long)]
     pub valid_until: Option<DateTime<Utc>>,
@@ -73,9 +67,9 @@ pub async fn keys(ctx: &Ctx, c: &KeysCmd) -> Result<ExitCode> {
     let reg = &ctx.registry;
     match c {
         KeysCmd::Create(a) => {
+            // What the key may sign is computed from the registry's data whenever the trust list
+            // is built (authorisations, the scheme catalogue), never chosen here.
             let scope = KeyScope {
-                schemes: a.scheme_ids.clone(),
-                levels: a.level_ids.clone(),
                 valid_from: None,
                 valid_until: a.valid_until,
             };
@@ -259,6 +253,23 @@ pub async fn label(ctx: &Ctx, c: &LabelCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `keurmerk verify`: what it proves and its exit codes (kept in step with [`exit`]).
+pub const VERIFY_ABOUT: &str =
+    "Verify a label offline against the cached trust list; with --online, also its live status.
+
+Offline the verdict is AUTHENTIC at best: who issued what, for which product, and when — the live
+status is not checked. Only --online, with a fresh signed status that agrees with the label, says
+VALID.
+
+Exit status:
+  0  offline: authentic; --online: valid (or valid, action needed)
+  1  rejected: malformed, tampered, unknown key, revoked key, key not valid, expired, wrong id
+  2  trust list missing, root key missing, or trust list signature failing
+  3  --online: the fresh signed status says the label is not valid
+  4  --online: the live status could not be confirmed (fail closed)
+  5  out of scope: the signing key may not sign this claim (issuer kind, scheme, level or date)
+  6  --online: the label's claims disagree with the registry's signed record";
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// A label URL (`…/c/ID#TOKEN`), a bare token, or a file holding either.
@@ -279,10 +290,11 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-/// Exit codes of `keurmerk verify`.
+/// Exit codes of `keurmerk verify` (documented in [`VERIFY_ABOUT`], the README and
+/// docs/FORMATS.md §8).
 pub mod exit {
-    /// The label is valid.
-    pub const VALID: u8 = 0;
+    /// Offline: the label is authentic (live status not checked). Online: it is valid.
+    pub const OK: u8 = 0;
     /// The label was rejected (tampered, unknown or revoked key, expired, …).
     pub const REJECTED: u8 = 1;
     /// The trust list is missing, unreadable or its signature fails.
@@ -291,6 +303,11 @@ pub mod exit {
     pub const NOT_VALID: u8 = 3;
     /// Online: the live status could not be confirmed (fail closed).
     pub const UNKNOWN: u8 = 4;
+    /// The claim is outside the signing key's scope (a forgery, or signed outside an
+    /// authorisation's dates).
+    pub const OUT_OF_SCOPE: u8 = 5;
+    /// Online: the label's claims disagree with the registry's signed record.
+    pub const CLAIMS_MISMATCH: u8 = 6;
 }
 
 fn rejection(e: &TrustError) -> (&'static str, String) {
@@ -319,6 +336,20 @@ fn rejection(e: &TrustError) -> (&'static str, String) {
         TrustError::NotAuthorised { .. } => (
             "not_authorised",
             format!("NOT AUTHORISED: the signer may not issue this label ({e})"),
+        ),
+        TrustError::OutOfScope { .. } => (
+            "out_of_scope",
+            format!(
+                "OUT OF SCOPE: the signing key's organisation may not issue this label — a forgery, \
+                 or signed outside its authorisation ({e})"
+            ),
+        ),
+        TrustError::ClaimsMismatch { .. } => (
+            "claims_mismatch",
+            format!(
+                "CLAIMS MISMATCH: the label disagrees with the registry's signed record — do not \
+                 rely on it ({e})"
+            ),
         ),
         TrustError::CertificateExpired { .. } => ("expired", format!("EXPIRED: {e}")),
         TrustError::CertificateIdMismatch { .. } => (
@@ -433,7 +464,7 @@ fn fail(json: bool, code: u8, reason: &str, message: &str) -> ExitCode {
             serde_json::json!({"verdict": "rejected", "reason": reason, "message": message})
         );
     } else {
-        eprintln!("NOT VALID — {message}");
+        eprintln!("REJECTED — {message}");
     }
     ExitCode::from(code)
 }
@@ -449,11 +480,16 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         Ok(v) => v,
         Err(e) => {
             let (code, msg) = rejection(&e);
-            return Ok(fail(a.json, exit::REJECTED, code, &msg));
+            let exit = match e {
+                TrustError::OutOfScope { .. } => exit::OUT_OF_SCOPE,
+                _ => exit::REJECTED,
+            };
+            return Ok(fail(a.json, exit, code, &msg));
         }
     };
-    let mut verdict = "valid";
-    let mut code = exit::VALID;
+    // Offline the most that can be said is "authentic": the live status is unknown.
+    let mut verdict = "authentic";
+    let mut code = exit::OK;
     let mut live = serde_json::Value::Null;
     let mut live_line = None;
     if let Some(base) = &a.online {
@@ -463,28 +499,27 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         });
         match outcome {
             Ok(s) => {
+                // The signed answer must be about this label: the same claims, or it is rejected.
+                if let Err(e) = s.response.check_label(&verified) {
+                    let (reason, msg) = rejection(&e);
+                    return Ok(fail(a.json, exit::CLAIMS_MISMATCH, reason, &msg));
+                }
                 let v = s.response.verdict(now);
                 live = serde_json::json!({"status": s.response.status, "reasons": s.response.reasons,
                     "produced_at": s.response.produced_at, "next_update": s.response.next_update,
                     "verdict": format!("{v:?}").to_lowercase()});
-                let (word, c) = match v {
-                    ClientVerdict::Valid => ("valid", exit::VALID),
-                    ClientVerdict::Attention => ("valid, action needed", exit::VALID),
-                    ClientVerdict::NotValid(_) => ("not valid", exit::NOT_VALID),
-                    _ => ("unknown", exit::UNKNOWN),
+                let (word, c, name) = match v {
+                    ClientVerdict::Valid => ("valid", exit::OK, "valid"),
+                    ClientVerdict::Attention => ("valid, action needed", exit::OK, "valid"),
+                    ClientVerdict::NotValid(_) => ("not valid", exit::NOT_VALID, "not_valid"),
+                    _ => ("unknown", exit::UNKNOWN, "unknown"),
                 };
                 live_line = Some(format!(
                     "Live status:    {:?} (signed at {}, current until {}) → {word}",
                     s.response.status, s.response.produced_at, s.response.next_update
                 ));
-                if c != exit::VALID {
-                    verdict = if c == exit::NOT_VALID {
-                        "not_valid"
-                    } else {
-                        "unknown"
-                    };
-                    code = c;
-                }
+                verdict = name;
+                code = c;
             }
             Err(e) => {
                 // Fail closed: without a fresh, verified status we cannot say it still holds.
@@ -513,10 +548,18 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         if let Some(l) = live_line {
             writeln!(out, "{l}")?;
         }
+        let c = &verified.claims;
         let words = match verdict {
-            "valid" => "VALID — the label's signature checks out against the trust list",
-            "not_valid" => "NOT VALID — the registry says this certificate no longer holds",
-            _ => "UNKNOWN — could not confirm the current status; do not treat it as valid",
+            "authentic" => format!(
+                "AUTHENTIC — issued by {} for {} ({}) on {}; live status not checked \
+                 (use --online to check it)",
+                verified.issuer.organisation_name, c.product_name, c.model_designation, c.issued_on
+            ),
+            "valid" => {
+                "VALID — authentic, and the registry's fresh signed status says it holds".into()
+            }
+            "not_valid" => "NOT VALID — the registry says this certificate no longer holds".into(),
+            _ => "UNKNOWN — could not confirm the current status; do not treat it as valid".into(),
         };
         writeln!(out, "Verdict:        {words}")?;
     }

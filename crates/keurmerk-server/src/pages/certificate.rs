@@ -44,7 +44,13 @@ pub(crate) async fn get_certificate_page(
     let level = scheme.and_then(|s| s.level(&d.certificate.level));
     let r = &d.status;
     let title = format!("{} {}", d.product.name, d.product.model);
-    let verify = super::verification::verification_section(&state, &id, l).await;
+    // Authentic is not valid: the signature's tick is green only under a valid status.
+    let status_valid = matches!(
+        r.status,
+        keurmerk_domain::status::LabelStatus::Valid
+            | keurmerk_domain::status::LabelStatus::Attention
+    );
+    let verify = super::verification::verification_section(&state, &id, l, status_valid).await;
     let body = html! {
         p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
         h1 { (d.product.name) " " span.muted { (d.product.model) } }

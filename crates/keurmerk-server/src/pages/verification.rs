@@ -2,8 +2,10 @@
 //! whether that signature checks out against the registry's key records right now, and where it
 //! stands in the public transparency log.
 //!
-//! The signature is verified on every rendering ([`Registry::latest_signature`]); the page never
-//! says "valid" without that check having passed, and says plainly why when it did not.
+//! The signature is verified on every rendering ([`Registry::latest_signature`]); the page calls it
+//! "authentic" only when that check passed, and says plainly why when it did not. Authentic is not
+//! valid: the tick is green only when the label's status is valid too, and neutral otherwise, so a
+//! green tick never sits under a suspended or withdrawn status.
 //!
 //! [`Registry::latest_signature`]: keurmerk_service::Registry::latest_signature
 
@@ -104,6 +106,13 @@ fn failure_words(l: Lang, e: &TrustError) -> &'static str {
             "der Schlüssel war zum Zeitpunkt der Unterschrift nicht gültig.",
             "la clé n'était pas valable au moment de la signature.",
         ),
+        TrustError::OutOfScope { .. } => t(
+            l,
+            "the signer's organisation was not authorised to sign this (scheme, level or date).",
+            "de organisatie van de ondertekenaar mocht dit niet ondertekenen (schema, niveau of datum).",
+            "die Organisation des Unterzeichners durfte dies nicht unterschreiben (Schema, Stufe oder Datum).",
+            "l'organisation du signataire n'était pas autorisée à signer ceci (schéma, niveau ou date).",
+        ),
         TrustError::NotAuthorised { .. } => t(
             l,
             "the signing key is not allowed to sign this kind of statement.",
@@ -129,7 +138,15 @@ fn failure_words(l: Lang, e: &TrustError) -> &'static str {
 }
 
 /// The section, with the signature verified now.
-pub(super) async fn verification_section(state: &AppState, id: &CertificateId, l: Lang) -> Markup {
+///
+/// `status_valid`: whether the label's status is valid now (valid or attention); only then is the
+/// authenticity tick green.
+pub(super) async fn verification_section(
+    state: &AppState,
+    id: &CertificateId,
+    l: Lang,
+    status_valid: bool,
+) -> Markup {
     // `Err`: the check itself could not run; `Ok(None)`: no statement is stored.
     let report = state.registry.latest_signature(id).await;
     if let Err(e) = &report {
@@ -150,7 +167,7 @@ pub(super) async fn verification_section(state: &AppState, id: &CertificateId, l
             }
             h3 { (t(l, "Latest signed statement", "Laatste ondertekende verklaring", "Letzte unterschriebene Erklärung", "Dernière déclaration signée")) }
             @match (&report, &log) {
-                (Ok(Some(r)), Some(pos)) => (details(l, r, pos)),
+                (Ok(Some(r)), Some(pos)) => (details(l, r, pos, status_valid)),
                 (Ok(None), _) => p.sig-unknown {
                     strong { (t(l, "No signed statement.", "Geen ondertekende verklaring.", "Keine unterschriebene Erklärung.", "Aucune déclaration signée.")) }
                     " "
@@ -202,7 +219,7 @@ fn base_url(state: &AppState) -> String {
         .unwrap_or_default()
 }
 
-fn details(l: Lang, r: &SignatureReport, pos: &LogPosition) -> Markup {
+fn details(l: Lang, r: &SignatureReport, pos: &LogPosition, status_valid: bool) -> Markup {
     // Names and times come from the verified statement when it verifies; otherwise only from
     // what the envelope claims, and the page says so.
     let (org, role, key_id, signed_at) = match &r.result {
@@ -231,11 +248,17 @@ fn details(l: Lang, r: &SignatureReport, pos: &LogPosition) -> Markup {
                         (t(l, "Do not rely on this label until the register has resolved this.", "Vertrouw niet op dit label totdat het register dit heeft opgelost.", "Verlassen Sie sich nicht auf dieses Kennzeichen, bis das Register dies geklärt hat.", "Ne vous fiez pas à ce label tant que le registre n'a pas résolu ce problème."))
                     }
                     Ok(_) => {
-                        strong.sig-valid { "✔ " (t(l, "Signature valid", "Handtekening geldig", "Signatur gültig", "Signature valide")) }
+                        strong class=(if status_valid { "sig-valid" } else { "sig-neutral" }) {
+                            "✔ " (t(l, "Signature authentic", "Handtekening echt", "Signatur echt", "Signature authentique"))
+                        }
                         " – " (t(l, "checked just now against the keys the register publishes.", "zojuist gecontroleerd met de sleutels die het register publiceert.", "gerade eben mit den Schlüsseln geprüft, die das Register veröffentlicht.", "vérifiée à l'instant avec les clés publiées par le registre."))
+                        " " (t(l, "It shows who made the latest change and that nothing was altered since; it does not say the label is valid – the status at the top of this page does.",
+                               "Dit toont wie de laatste wijziging deed en dat er sindsdien niets is veranderd; het zegt niet dat het label geldig is – dat zegt de status bovenaan deze pagina.",
+                               "Das zeigt, wer die letzte Änderung vorgenommen hat und dass seitdem nichts verändert wurde; es sagt nicht, dass das Kennzeichen gültig ist – das sagt der Status oben auf dieser Seite.",
+                               "Cela montre qui a fait la dernière modification et que rien n'a été changé depuis ; cela ne dit pas que le label est valide – c'est le statut en haut de cette page qui le dit."))
                     }
                     Err(e) => {
-                        strong.sig-invalid { "✘ " (t(l, "Signature NOT valid", "Handtekening NIET geldig", "Signatur NICHT gültig", "Signature NON valide")) }
+                        strong.sig-invalid { "✘ " (t(l, "Signature NOT authentic", "Handtekening NIET echt", "Signatur NICHT echt", "Signature NON authentique")) }
                         ": " (failure_words(l, e)) " "
                         (t(l, "Do not rely on this label until the register has resolved this.", "Vertrouw niet op dit label totdat het register dit heeft opgelost.", "Verlassen Sie sich nicht auf dieses Kennzeichen, bis das Register dies geklärt hat.", "Ne vous fiez pas à ce label tant que le registre n'a pas résolu ce problème."))
                     }

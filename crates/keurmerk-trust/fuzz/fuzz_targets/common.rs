@@ -25,8 +25,14 @@ pub fn list() -> &'static TrustList {
                     organisation_id: format!("org-{seed}"),
                     organisation_name: format!("Org {seed}"),
                     role,
-                    schemes: vec!["*".into()],
-                    levels: vec!["*".into()],
+                    member_state: None,
+                    scope: vec![Grant {
+                        act: Act::Issue,
+                        scheme: "eu-iot-baseline".into(),
+                        levels: vec!["basic".into(), "substantial".into()],
+                        valid_from: at(2025),
+                        valid_until: None,
+                    }],
                     valid_from: at(2025),
                     valid_until: at(2030),
                     revoked_at: None,
@@ -34,7 +40,7 @@ pub fn list() -> &'static TrustList {
             })
             .collect();
         TrustList {
-            version: 1,
+            version: TRUST_LIST_VERSION,
             sequence: 1,
             issued_at: at(2026),
             next_update: at(2027),

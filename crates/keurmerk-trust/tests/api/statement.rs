@@ -109,43 +109,92 @@ fn rotated_key_verifies_what_it_signed_while_valid() {
     ));
 }
 
+fn out_of_scope(r: Result<VerifiedStatement, TrustError>) -> bool {
+    matches!(r, Err(TrustError::OutOfScope { .. }))
+}
+
 #[test]
-fn not_authorised_role_scheme_level() {
+fn out_of_scope_role_scheme_level() {
     let f = fx();
     let by_maker = stmt(&f.maker, StatementKind::CertificateIssued, at(2026, 2, 1));
-    assert!(matches!(
-        check(&f.maker, &by_maker),
-        Err(TrustError::NotAuthorised { .. })
-    ));
+    assert!(out_of_scope(check(&f.maker, &by_maker)));
     let mut other_scheme = stmt(&f.cab, StatementKind::CertificateIssued, at(2026, 2, 1));
-    other_scheme.scheme_id = "eucc".into();
-    assert!(matches!(
-        check(&f.cab, &other_scheme),
-        Err(TrustError::NotAuthorised { .. })
-    ));
-    let mut high = stmt(&f.cab, StatementKind::CertificateIssued, at(2026, 2, 1));
-    high.level = "high".into();
-    assert!(matches!(
-        check(&f.cab, &high),
-        Err(TrustError::NotAuthorised { .. })
-    ));
+    other_scheme.scheme_id = "de-it-sik".into();
+    assert!(out_of_scope(check(&f.cab, &other_scheme)));
+    let mut unknown_level = stmt(&f.cab, StatementKind::CertificateIssued, at(2026, 2, 1));
+    unknown_level.level = "extreme".into();
+    assert!(out_of_scope(check(&f.cab, &unknown_level)));
     let expired_by_cab = stmt(&f.cab, StatementKind::Expired, at(2026, 2, 1));
-    assert!(matches!(
-        check(&f.cab, &expired_by_cab),
-        Err(TrustError::NotAuthorised { .. })
-    ));
-    // The registry signs for every scheme.
-    let mut by_registry = stmt(&f.registry, StatementKind::Expired, at(2026, 2, 1));
-    by_registry.scheme_id = "anything".into();
+    assert!(out_of_scope(check(&f.cab, &expired_by_cab)));
+    // The registry signs its own acts for the schemes of its catalogue, not for any string.
+    let by_registry = stmt(&f.registry, StatementKind::Expired, at(2026, 2, 1));
     assert!(check(&f.registry, &by_registry).is_ok());
+    let mut elsewhere = by_registry.clone();
+    elsewhere.scheme_id = "anything".into();
+    assert!(out_of_scope(check(&f.registry, &elsewhere)));
+    // A manufacturer self-declares only the levels its scheme lets it self-assess.
     let soc = stmt(
         &f.maker,
         StatementKind::StatementOfConformity,
         at(2026, 2, 1),
     );
     assert!(
-        matches!(check(&f.maker, &soc), Err(TrustError::NotAuthorised { .. })),
-        "level substantial not allowed"
+        out_of_scope(check(&f.maker, &soc)),
+        "substantial is not self-assessable"
+    );
+    let mut basic = soc.clone();
+    basic.level = "basic".into();
+    assert!(check(&f.maker, &basic).is_ok());
+    // …but maintains its certificates of any level (holder acts), never issues them.
+    let mut covered = stmt(&f.maker, StatementKind::VersionCovered, at(2026, 2, 1));
+    covered.scheme_id = "eucc".into();
+    covered.level = "high".into();
+    assert!(check(&f.maker, &covered).is_ok());
+}
+
+#[test]
+fn body_signs_only_within_its_authorisations_dates() {
+    let f = fx();
+    // eucc/substantial granted on 2026-03-01 (12:00): before it, out of scope; after, fine.
+    let mut eucc = stmt(&f.cab, StatementKind::CertificateIssued, at(2026, 2, 28));
+    eucc.scheme_id = "eucc".into();
+    let err = check(&f.cab, &eucc).unwrap_err();
+    assert!(
+        matches!(&err, TrustError::OutOfScope { detail, .. } if detail.contains("outside the grant")),
+        "{err:?}"
+    );
+    eucc.signed_at = at(2026, 3, 2);
+    assert!(check(&f.cab, &eucc).is_ok());
+    // eu-iot-baseline/high revoked on 2026-01-15: what was signed before still verifies.
+    let mut high = stmt(&f.cab, StatementKind::CertificateIssued, at(2026, 1, 10));
+    high.level = "high".into();
+    assert!(check(&f.cab, &high).is_ok());
+    high.signed_at = at(2026, 1, 20);
+    assert!(out_of_scope(check(&f.cab, &high)));
+    high.kind = StatementKind::Suspended;
+    assert!(out_of_scope(check(&f.cab, &high)), "no longer authorised");
+}
+
+#[test]
+fn authority_supervises_but_never_issues() {
+    let f = fx();
+    let mut susp = stmt(&f.authority, StatementKind::Suspended, at(2026, 2, 1));
+    susp.scheme_id = "eucc".into();
+    susp.level = "high".into();
+    assert!(check(&f.authority, &susp).is_ok());
+    let issued = stmt(
+        &f.authority,
+        StatementKind::CertificateIssued,
+        at(2026, 2, 1),
+    );
+    assert!(out_of_scope(check(&f.authority, &issued)));
+    assert_eq!(
+        f.list
+            .key(&f.authority.key_id())
+            .unwrap()
+            .member_state
+            .as_deref(),
+        Some("NL")
     );
 }
 

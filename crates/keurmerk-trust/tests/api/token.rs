@@ -136,7 +136,7 @@ fn revoked_key() {
 }
 
 #[test]
-fn key_not_valid_and_not_authorised() {
+fn key_not_valid_and_out_of_scope() {
     let f = fx();
     let t = issue_token(&claims(), &f.old).unwrap();
     assert!(matches!(
@@ -147,14 +147,71 @@ fn key_not_valid_and_not_authorised() {
     let t = issue_token(&claims(), &f.maker).unwrap();
     assert!(matches!(
         verify_token(&t, &f.list, now()),
-        Err(TrustError::NotAuthorised { .. })
+        Err(TrustError::OutOfScope { .. })
     ));
-    // …but can self-declare at a level it is allowed to.
+    // …nor can a national authority (supervision only).
+    let t = issue_token(&claims(), &f.authority).unwrap();
+    assert!(matches!(
+        verify_token(&t, &f.list, now()),
+        Err(TrustError::OutOfScope { .. })
+    ));
+    // …but a manufacturer can self-declare at a level it may self-assess.
     let mut c = claims();
     c.issuer_kind = IssuerKind::SelfDeclared;
     c.level = "basic".into();
     let v = verify_token(&issue_token(&c, &f.maker).unwrap(), &f.list, now()).unwrap();
     assert_eq!(v.claims.issuer_kind, IssuerKind::SelfDeclared);
+    // An assessment body's key cannot sign a self-declaration.
+    assert!(matches!(
+        verify_token(&issue_token(&c, &f.cab).unwrap(), &f.list, now()),
+        Err(TrustError::OutOfScope { .. })
+    ));
+}
+
+/// The forgery of issue 10: a manufacturer's key "self-declaring" EUCC high, which no scheme lets
+/// a manufacturer self-assess. A wildcard scope accepted it.
+#[test]
+fn manufacturer_forging_eucc_high_is_out_of_scope() {
+    let f = fx();
+    let mut c = claims();
+    c.scheme_id = "eucc".into();
+    c.level = "high".into();
+    for kind in [IssuerKind::SelfDeclared, IssuerKind::ThirdParty] {
+        c.issuer_kind = kind;
+        let err = verify_token(&issue_token(&c, &f.maker).unwrap(), &f.list, now()).unwrap_err();
+        match err {
+            TrustError::OutOfScope { claim, .. } => {
+                assert!(claim.starts_with("eucc/high signed 2026-02-01"), "{claim}")
+            }
+            other => panic!("{kind:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn body_token_outside_authorisation_or_its_dates() {
+    let f = fx();
+    let verify = |c: &TokenClaims| verify_token(&issue_token(c, &f.cab).unwrap(), &f.list, now());
+    let out =
+        |r: Result<VerifiedLabel, TrustError>| matches!(r, Err(TrustError::OutOfScope { .. }));
+    let mut c = claims();
+    // Never authorised for eucc/high.
+    c.scheme_id = "eucc".into();
+    c.level = "high".into();
+    assert!(out(verify(&c)));
+    // eucc/substantial: granted 2026-03-01.
+    c.level = "substantial".into();
+    c.issued_on = day(2026, 2, 28);
+    assert!(out(verify(&c)), "signed before the grant");
+    c.issued_on = day(2026, 3, 1);
+    assert!(verify(&c).is_ok(), "the grant's day counts");
+    // eu-iot-baseline/high: revoked 2026-01-15.
+    let mut c = claims();
+    c.level = "high".into();
+    c.issued_on = day(2026, 1, 10);
+    assert!(verify(&c).is_ok(), "issued while authorised");
+    c.issued_on = day(2026, 1, 16);
+    assert!(out(verify(&c)), "issued after the revocation");
 }
 
 #[test]
@@ -263,13 +320,8 @@ fn worked_example() {
         String::from_utf8(f.signed_list.clone()).unwrap()
     );
     println!("root public key (b64): {}", f.root.public_key().to_base64());
-    let st = StatusResponse {
-        certificate_id: "KM-2026-000123".into(),
-        status: CertStatus::Valid,
-        reasons: vec![],
-        produced_at: at(2026, 6, 1),
-        next_update: at(2026, 6, 2),
-    };
+    println!("forged level url: {}", crate::formats::forged_level_url(&f));
+    let st = crate::formats::example_status();
     println!(
         "status: {}",
         String::from_utf8(st.sign(&f.registry).unwrap()).unwrap()

@@ -84,3 +84,28 @@ fn rollback_is_rejected() {
         }
     );
 }
+
+#[test]
+fn wildcard_scope_and_version_1_are_rejected() {
+    let f = fx();
+    for (scheme, level) in [("*", "basic"), ("eu-iot-baseline", "*")] {
+        let mut list = f.list.clone();
+        list.keys[1].scope[0].scheme = scheme.into();
+        list.keys[1].scope[0].levels = vec![level.into()];
+        assert!(
+            matches!(list.sign(&f.root), Err(TrustError::Malformed { .. })),
+            "{scheme}/{level}"
+        );
+    }
+    let mut empty = f.list.clone();
+    empty.keys[1].scope[0].levels.clear();
+    assert!(matches!(
+        empty.sign(&f.root),
+        Err(TrustError::Malformed { .. })
+    ));
+    // A version 1 list (keys with `schemes`/`levels`) is not read as version 2.
+    let v1 = String::from_utf8(f.signed_list.clone())
+        .unwrap()
+        .replace("\"version\":2", "\"version\":1");
+    assert!(TrustList::verify(v1.as_bytes(), &f.root.public_key()).is_err());
+}
