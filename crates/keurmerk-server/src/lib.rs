@@ -10,6 +10,7 @@ pub mod error;
 mod feed;
 pub mod idempotency;
 pub mod json;
+pub mod listen;
 pub mod openapi;
 pub mod ops;
 mod pages;
@@ -17,6 +18,8 @@ mod status;
 pub mod trust;
 pub mod webhooks;
 pub mod wire;
+
+pub use listen::ServeLimits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,7 +96,13 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .route("/c/{id}/label.svg", get(trust::get_label_svg))
         .route("/c/{id}/label.png", get(trust::get_label_png));
     for r in all_routes() {
-        app = app.route(r.path, r.handler);
+        let max = r.max_body;
+        app = app.route(
+            r.path,
+            r.handler.layer(axum::middleware::from_fn(move |req, next| {
+                listen::content_length_guard(max, req, next)
+            })),
+        );
     }
     app.fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
@@ -160,15 +169,19 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
     serve_app(listener, router(state)).await
 }
 
-/// Serves an application on a bound listener (with client addresses, for rate limits) until
-/// Ctrl-C or SIGTERM.
+/// Serves an application on a bound listener (with client addresses, for rate limits) within
+/// the default [`ServeLimits`] until Ctrl-C or SIGTERM.
 pub async fn serve_app(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    serve_app_with(listener, app, ServeLimits::default()).await
+}
+
+/// [`serve_app`] within `limits` (timeouts, connections, shutdown deadline; see [`listen`]).
+pub async fn serve_app_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    listen::serve_bounded(listener, app, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -30,6 +30,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         addr,
         log,
         limits,
+        listen,
         webhooks,
     } = settings;
     let webhooks = webhook_config(&webhooks);
@@ -92,7 +93,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
             eprintln!("Keurmerk registry on http://{bound}/ (Ctrl-C to stop)");
         }
         tracing::info!(addr = %bound, "keurmerk listening");
-        keurmerk_server::serve_app(listener, app).await
+        keurmerk_server::serve_app_with(listener, app, listen).await
     }
     .await;
     sequencer_task.abort();

@@ -36,6 +36,10 @@ pub struct FileServe {
     pub log_origin: Option<String>,
     pub writes_per_minute: Option<u32>,
     pub complaints_per_hour: Option<u32>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub body_read_timeout_secs: Option<u64>,
+    pub max_connections: Option<u64>,
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]

@@ -89,6 +89,30 @@ pub const SETTINGS: &[Setting] = &[
         "KEURMERK_COMPLAINTS_PER_HOUR",
         Kind::U32,
     ),
+    setting(
+        "serve.header_read_timeout_secs",
+        "header_read_timeout_secs",
+        "KEURMERK_HEADER_READ_TIMEOUT_SECS",
+        Kind::U64,
+    ),
+    setting(
+        "serve.body_read_timeout_secs",
+        "body_read_timeout_secs",
+        "KEURMERK_BODY_READ_TIMEOUT_SECS",
+        Kind::U64,
+    ),
+    setting(
+        "serve.max_connections",
+        "max_connections",
+        "KEURMERK_MAX_CONNECTIONS",
+        Kind::U64,
+    ),
+    setting(
+        "serve.shutdown_grace_secs",
+        "shutdown_grace_secs",
+        "KEURMERK_SHUTDOWN_GRACE_SECS",
+        Kind::U64,
+    ),
     setting("log.format", "log_format", "KEURMERK_LOG_FORMAT", Kind::Str),
     setting("log.filter", "log_filter", "KEURMERK_LOG", Kind::Str),
     setting(

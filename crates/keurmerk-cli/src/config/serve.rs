@@ -61,6 +61,23 @@ pub struct ServeSettingsArgs {
     #[arg(long, env = "KEURMERK_COMPLAINTS_PER_HOUR", value_name = "N",
         default_value_t = keurmerk_server::Limits::default().complaints_per_hour)]
     pub complaints_per_hour: u32,
+    /// Seconds a client has to send a request's header, from connecting or from the previous
+    /// response (so also the idle keep-alive timeout).
+    #[arg(long, env = "KEURMERK_HEADER_READ_TIMEOUT_SECS", value_name = "SECS",
+        default_value_t = keurmerk_server::ServeLimits::default().header_read_timeout.as_secs())]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "KEURMERK_BODY_READ_TIMEOUT_SECS", value_name = "SECS",
+        default_value_t = keurmerk_server::ServeLimits::default().body_read_timeout.as_secs())]
+    pub body_read_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, env = "KEURMERK_MAX_CONNECTIONS", value_name = "N",
+        default_value_t = keurmerk_server::ServeLimits::default().max_connections as u64)]
+    pub max_connections: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "KEURMERK_SHUTDOWN_GRACE_SECS", value_name = "SECS",
+        default_value_t = keurmerk_server::ServeLimits::default().shutdown_grace.as_secs())]
+    pub shutdown_grace_secs: u64,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 }
@@ -71,6 +88,8 @@ pub struct ServeSettings {
     pub addr: SocketAddr,
     pub log: crate::cmd::log::LogKeyArgs,
     pub limits: keurmerk_server::Limits,
+    /// The listener's bounds.
+    pub listen: keurmerk_server::ServeLimits,
     /// For the webhook delivery worker (not wired yet).
     pub webhooks: WebhookSettings,
 }
@@ -94,10 +113,31 @@ impl ServeSettingsArgs {
             allow_private_targets: w.webhook_allow_private_targets,
         };
         check_settings(&limits, &webhooks)?;
+        for (key, value) in [
+            (
+                "serve.header_read_timeout_secs",
+                self.header_read_timeout_secs,
+            ),
+            ("serve.body_read_timeout_secs", self.body_read_timeout_secs),
+            ("serve.max_connections", self.max_connections),
+            ("serve.shutdown_grace_secs", self.shutdown_grace_secs),
+        ] {
+            if value == 0 {
+                bail!("{} must be at least 1, got 0", by_key(key)?.names());
+            }
+        }
+        let secs = std::time::Duration::from_secs;
+        let listen = keurmerk_server::ServeLimits {
+            header_read_timeout: secs(self.header_read_timeout_secs),
+            body_read_timeout: secs(self.body_read_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            shutdown_grace: secs(self.shutdown_grace_secs),
+        };
         Ok(ServeSettings {
             addr: self.addr,
             log: self.log.clone(),
             limits,
+            listen,
             webhooks,
         })
     }

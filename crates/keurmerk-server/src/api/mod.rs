@@ -71,6 +71,8 @@ pub struct Route {
     pub response: schema::SchemaFn,
     /// The handler.
     pub handler: MethodRouter<AppState>,
+    /// Largest request body accepted; a larger `Content-Length` is refused before reading.
+    pub max_body: usize,
 }
 
 /// One row of the route table. For `Json` routes the request and response schemas are read off
@@ -91,6 +93,7 @@ macro_rules! route {
             request: route!(@request $produces, $h),
             response: route!(@response $produces, $h $(, $resp)?),
             handler: route!(@m $m, $h),
+            max_body: $crate::MAX_BODY_BYTES,
         }
     };
     (@body) => { None };

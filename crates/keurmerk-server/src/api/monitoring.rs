@@ -24,6 +24,7 @@ pub fn routes() -> Vec<Route> {
     use super::Access::Token;
     let large = |r: Route| Route {
         handler: r.handler.layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES)),
+        max_body: MAX_DOCUMENT_BYTES,
         ..r
     };
     vec![
