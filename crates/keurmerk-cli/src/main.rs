@@ -1,6 +1,9 @@
 //! `keurmerk`: the registry's command line. Every workflow goes through the service layer, which
 //! enforces who may do what; `--as ORG` names the acting organisation.
 
+// First, so that its `println!`, `print!` and `eprintln!` replace std's in every module after it.
+#[macro_use]
+mod stdout;
 mod cmd;
 mod config;
 mod output;
@@ -173,6 +176,10 @@ fn main() -> ExitCode {
     };
     match rt.block_on(cmd::run(cli, &loaded.effective)) {
         Ok(code) => code,
+        // Output written with `?` rather than `println!` (e.g. through a locked stdout).
+        Err(e) if stdout::is_broken_pipe(&e) => {
+            ExitCode::from(u8::try_from(stdout::BROKEN_PIPE_EXIT).unwrap_or(1))
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -238,6 +238,23 @@ fn serve_logs_the_demo_and_the_monitor_verifies_it() {
     assert_eq!(json["report"]["previous_size"], events);
     assert_eq!(json["report"]["entries_checked"], 0);
 
+    // Into a pipe whose reader is gone (`| head -1`): a quiet end, no panic (issue 14).
+    let mut child = keurmerk(d)
+        .args(["log", "verify", &server.url(), "--log-key-string", &vkey])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        matches!(out.status.code(), Some(0 | 141)),
+        "{:?}: {err}",
+        out.status
+    );
+
     // Every certificate has a receipt.
     for id in &ids {
         let (status, head, body) =

@@ -184,3 +184,80 @@ fn proton_bridge_against_the_go_database() {
     assert!(!ids.contains(&"GO-2023-1495"));
     assert_eq!(j["advisory_errors"], 0);
 }
+
+#[test]
+fn scan_and_import_fail_closed_on_input_they_cannot_read() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("bom.json"), SBOM).unwrap();
+    std::fs::write(d.path().join("garbled.json"), &OSV[..OSV.len() / 2]).unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "--sbom", "bom.json", "--advisories", "garbled.json"];
+        args.extend_from_slice(extra);
+        run(d.path(), &args)
+    };
+    for extra in [&[][..], &["--json"]] {
+        let out = scan(extra);
+        let (so, se) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(!out.status.success(), "{extra:?}: {so}");
+        assert!(!so.contains("No known vulnerabilities"), "{so}");
+        assert!(
+            se.contains("0 loaded, 1 could not be read") && se.contains("garbled.json"),
+            "{se}"
+        );
+    }
+    // Explicitly partial: a result, marked incomplete in text and JSON.
+    let out = scan(&["--allow-partial"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("INCOMPLETE: 1 could not be read"),
+        "{text}"
+    );
+    assert!(!text.contains("No known vulnerabilities found."), "{text}");
+    let j: serde_json::Value =
+        serde_json::from_slice(&scan(&["--allow-partial", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (j["complete"].as_bool(), j["advisory_errors"].as_u64()),
+        (Some(false), Some(1))
+    );
+
+    // A truncated archive of real advisories: what was read is not reported as a clean result.
+    let go = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/advisories/go-vulndb-osv.tar.gz");
+    if go.exists() {
+        let bytes = std::fs::read(&go).unwrap();
+        std::fs::write(d.path().join("cut.tar.gz"), &bytes[..bytes.len() / 2]).unwrap();
+        let out = run(
+            d.path(),
+            &["scan", "--sbom", "bom.json", "--advisories", "cut.tar.gz"],
+        );
+        let se = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            se.contains("reading stopped before the end of cut.tar.gz"),
+            "{se}"
+        );
+    }
+
+    // The registry import stores nothing from an incomplete input unless told to.
+    stdout(d.path(), &["demo"]);
+    let import = |extra: &[&str]| {
+        let mut args = vec!["advisories", "import", "--as", "enisa", "garbled.json"];
+        args.extend_from_slice(extra);
+        run(d.path(), &args)
+    };
+    let out = import(&[]);
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        se.contains("0 advisories read, 1 could not be read")
+            && se.contains("nothing was imported"),
+        "{se}"
+    );
+    let out = import(&["--allow-partial"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("INCOMPLETE"));
+}

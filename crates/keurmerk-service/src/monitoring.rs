@@ -41,6 +41,29 @@ pub struct SbomSummary {
     pub findings: usize,
 }
 
+/// Why an import was refused: the counts, whether the input stopped early, and the first problems.
+fn incomplete_import(path: &Path, s: &ImportSummary) -> String {
+    const SHOWN: usize = 10;
+    let mut msg = format!(
+        "{}: {} advisories read, {} could not be read",
+        path.display(),
+        s.read,
+        s.errors.len()
+    );
+    if s.stopped_early {
+        msg.push_str(", and reading stopped before the end of the input, so an unknown number more were not read");
+    }
+    msg.push_str("; nothing was imported");
+    for e in s.errors.iter().take(SHOWN) {
+        msg.push_str("\n  ");
+        msg.push_str(e);
+    }
+    if s.errors.len() > SHOWN {
+        msg.push_str(&format!("\n  … and {} more", s.errors.len() - SHOWN));
+    }
+    msg
+}
+
 /// What an advisory import did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {
@@ -52,6 +75,9 @@ pub struct ImportSummary {
     pub unchanged: usize,
     /// Documents that could not be read, each naming its entry.
     pub errors: Vec<String>,
+    /// Reading stopped before the end of the input (a truncated archive, a size limit): an unknown
+    /// number of further documents were not read.
+    pub stopped_early: bool,
     /// Product versions re-matched.
     pub versions_rematched: usize,
 }
@@ -213,10 +239,15 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
     /// The registry operator or a national authority imports advisories (OSV JSON/YAML, CSAF) from
     /// a directory, a `.tar.gz` or a file. Only new or modified advisories are stored, and only
     /// the components they can touch are re-matched. `progress` is called per document read.
+    ///
+    /// Fails closed: when any document cannot be read (or the input stops early), nothing is stored
+    /// and the error names the counts and the problems — unless `allow_partial`, when the readable
+    /// advisories are stored and the summary lists what was not read.
     pub async fn import_advisories(
         &self,
         actor: &Actor,
         path: &Path,
+        allow_partial: bool,
         progress: &(dyn Fn(usize) + Sync),
     ) -> ServiceResult<ImportSummary> {
         self.acting_as(
@@ -240,7 +271,11 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         summary
             .errors
             .extend(walked.read_errors.iter().map(ToString::to_string));
+        summary.stopped_early = walked.stopped_early;
         summary.read = docs.len();
+        if !allow_partial && (!summary.errors.is_empty() || summary.stopped_early) {
+            return Err(invalid("path", incomplete_import(path, &summary)));
+        }
         let mut touched = BTreeSet::new();
         for (name, bytes, doc) in docs {
             let Some((id, modified)) = doc_identity(&doc) else {

@@ -475,6 +475,121 @@ fn source_reads_directories_archives_and_reports_bad_entries() {
     assert!(source::load_all(Path::new("/nonexistent/x")).is_err());
 }
 
+/// A `.tar.gz` of `(name, bytes)` entries; `stated` overrides an entry's header size (a bomb's header).
+fn tar_gz(path: &Path, entries: &[(&str, &[u8], Option<u64>)]) {
+    let f = std::fs::File::create(path).unwrap();
+    let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    let mut tar = tar::Builder::new(gz);
+    for (name, bytes, stated) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_path(name).unwrap();
+        if let Some(size) = stated {
+            // Write the header by hand: `append` would insist on the stated amount of data.
+            h.set_size(*size);
+            h.set_cksum();
+            tar.get_mut().write_all(h.as_bytes()).unwrap();
+            tar.get_mut().write_all(bytes).unwrap();
+            continue;
+        }
+        h.set_cksum();
+        tar.append(&h, *bytes).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
+}
+
+#[test]
+fn source_reports_incomplete_input_and_bounds_what_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(fixture("advisories/GO-2022-0956.json")).unwrap();
+    let names: Vec<String> = (0..40).map(|i| format!("osv/GO-{i}.json")).collect();
+    let entries: Vec<(&str, &[u8], Option<u64>)> = names
+        .iter()
+        .map(|n| (n.as_str(), &good[..], None))
+        .collect();
+    let tgz = dir.path().join("adv.tar.gz");
+    tar_gz(&tgz, &entries);
+    let (_, report) = source::load_all(&tgz).unwrap();
+    assert!(report.is_complete() && report.loaded == 40);
+
+    // Truncated: what was read is delivered, but the report says the input was not read to its end.
+    let bytes = std::fs::read(&tgz).unwrap();
+    let cut = dir.path().join("cut.tar.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (docs, report) = source::load_all(&cut).unwrap();
+    assert!(!docs.is_empty() && docs.len() < 40);
+    assert!(report.stopped_early && !report.is_complete());
+    assert_eq!(report.errors[0].kind, ParseErrorKind::Truncated);
+
+    // A bomb's header states 1 GiB: rejected by the default 64 MiB limit without inflating it.
+    let bomb = dir.path().join("bomb.tar.gz");
+    tar_gz(&bomb, &[("osv/GO-bomb.json", &[b' '; 512], Some(1 << 30))]);
+    let (docs, report) = source::load_all(&bomb).unwrap();
+    assert!(docs.is_empty() && report.stopped_early);
+    let e = &report.errors[0];
+    assert_eq!(e.kind, ParseErrorKind::LimitExceeded);
+    assert!(
+        e.to_string().contains("bomb.tar.gz:osv/GO-bomb.json") && e.to_string().contains("64 MiB"),
+        "{e}"
+    );
+
+    // The size limit holds for what is read, and for the archive's decompressed total.
+    let small = source::Limits {
+        max_document_bytes: 1024,
+        ..source::Limits::DEFAULT
+    };
+    let report = source::load_within(&tgz, &small, |_, _| {}).unwrap();
+    assert!(report.stopped_early && report.loaded == 0);
+    assert!(
+        report.errors[0].to_string().contains("1024 bytes"),
+        "{}",
+        report.errors[0]
+    );
+    let total = source::Limits {
+        max_total_bytes: 10 * 1024 * 4,
+        ..source::Limits::DEFAULT
+    };
+    let report = source::load_within(&tgz, &total, |_, _| {}).unwrap();
+    assert!(report.stopped_early && report.loaded > 0 && report.loaded < 40);
+    assert_eq!(report.errors[0].kind, ParseErrorKind::LimitExceeded);
+    let file = source::read_bounded("big.json", &[b' '; 2048][..], 1024).unwrap_err();
+    assert_eq!(file.kind, ParseErrorKind::LimitExceeded);
+
+    // Nesting beyond 128 levels is refused before parsing, also in fields nobody reads.
+    let deep_json = format!(
+        r#"{{"id": "X", "modified": "2023-01-01T00:00:00Z", "x": {}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let e = source::parse_advisory("deep.json", deep_json.as_bytes()).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::LimitExceeded, "{e}");
+    let deep_yaml = format!(
+        "id: X\nmodified: 2023-01-01T00:00:00Z\nx: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let e = source::parse_advisory("deep.yaml", deep_yaml.as_bytes()).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::LimitExceeded, "{e}");
+    assert!(
+        e.to_string().starts_with("deep.yaml (line 3") && e.to_string().contains("128"),
+        "{e}"
+    );
+    let block = format!(
+        "id: X\nmodified: 2023-01-01T00:00:00Z\nx:\n{}y\n",
+        "- ".repeat(100_000)
+    );
+    let e = source::parse_advisory("block.yaml", block.as_bytes()).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::LimitExceeded, "{e}");
+    let xml = format!(
+        r#"<bom xmlns="http://cyclonedx.org/schema/bom/1.4">{}{}</bom>"#,
+        "<x>".repeat(1000),
+        "</x>".repeat(1000)
+    );
+    let e = sbom::parse_slice("deep.xml", xml.as_bytes()).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::LimitExceeded, "{e}");
+}
+
 #[test]
 fn every_shared_advisory_parses() {
     let data = std::env::var_os("KEURMERK_SHARED_DATA").map_or_else(

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use keurmerk_domain::ids::RecordId;
+use keurmerk_vuln::source;
 
 use super::{actor, Ctx};
 
@@ -37,6 +38,10 @@ pub enum AdvisoriesCmd {
         as_org: String,
         /// Directory, .tar.gz or file.
         path: PathBuf,
+        /// Store the advisories that could be read even if others could not (the default refuses
+        /// the whole import); the summary is then marked incomplete.
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Mark a vulnerability (OSV id or CVE) as actively exploited: starts the CRA clocks.
     MarkExploited {
@@ -80,7 +85,7 @@ pub async fn sbom(ctx: &Ctx, cmd: &SbomCmd) -> Result<ExitCode> {
         version,
         file,
     } = cmd;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = source::read_document(file, &source::Limits::DEFAULT)?;
     let s = ctx
         .registry
         .attach_sbom(
@@ -99,7 +104,11 @@ pub async fn sbom(ctx: &Ctx, cmd: &SbomCmd) -> Result<ExitCode> {
 
 pub async fn advisories(ctx: &Ctx, cmd: &AdvisoriesCmd) -> Result<ExitCode> {
     match cmd {
-        AdvisoriesCmd::Import { as_org, path } => {
+        AdvisoriesCmd::Import {
+            as_org,
+            path,
+            allow_partial,
+        } => {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("{spinner} reading advisories: {pos} ({per_sec})")
@@ -109,11 +118,25 @@ pub async fn advisories(ctx: &Ctx, cmd: &AdvisoriesCmd) -> Result<ExitCode> {
             let progress = |n: usize| bar.set_position(u64::try_from(n).unwrap_or(u64::MAX));
             let s = ctx
                 .registry
-                .import_advisories(&actor(as_org)?, path, &progress)
-                .await?;
+                .import_advisories(&actor(as_org)?, path, *allow_partial, &progress)
+                .await;
             bar.finish_and_clear();
+            let s = s.context(
+                "refusing an incomplete import (--allow-partial stores what could be read)",
+            )?;
             for e in &s.errors {
                 eprintln!("warning: {e}");
+            }
+            if !s.errors.is_empty() || s.stopped_early {
+                println!(
+                    "INCOMPLETE: {} advisories could not be read{}; the registry lacks them",
+                    s.errors.len(),
+                    if s.stopped_early {
+                        ", and reading stopped before the end of the input"
+                    } else {
+                        ""
+                    }
+                );
             }
             println!(
                 "{} read, {} new or modified, {} unchanged, {} could not be read; {} product version(s) re-matched",
@@ -133,7 +156,7 @@ pub async fn advisories(ctx: &Ctx, cmd: &AdvisoriesCmd) -> Result<ExitCode> {
 }
 
 pub async fn vex(ctx: &Ctx, a: &VexArgs) -> Result<ExitCode> {
-    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let bytes = source::read_document(&a.file, &source::Limits::DEFAULT)?;
     let n = ctx
         .registry
         .publish_vex(

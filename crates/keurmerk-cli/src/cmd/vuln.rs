@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use keurmerk_vuln::matching::{scan_report, AdvisoryIndex};
@@ -47,6 +47,10 @@ pub struct ScanArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+    /// Report a result even if some advisories could not be read; it is marked incomplete. Without
+    /// this flag such a scan fails and reports no result.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 pub fn version(cmd: &VersionCmd) -> Result<ExitCode> {
@@ -71,12 +75,13 @@ pub fn version(cmd: &VersionCmd) -> Result<ExitCode> {
 }
 
 pub fn scan(a: &ScanArgs) -> Result<ExitCode> {
-    let bytes = std::fs::read(&a.sbom).with_context(|| format!("reading {}", a.sbom.display()))?;
+    let limits = source::Limits::DEFAULT;
+    let bytes = source::read_document(&a.sbom, &limits)?;
     let name = a.sbom.display().to_string();
     let bom = sbom::parse_slice(&name, &bytes)?;
     let mut statements = Vec::new();
     for path in &a.vex {
-        let b = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let b = source::read_document(path, &limits)?;
         statements.extend(vex::parse(&path.display().to_string(), &b)?);
     }
 
@@ -95,19 +100,41 @@ pub fn scan(a: &ScanArgs) -> Result<ExitCode> {
     for e in &report.errors {
         eprintln!("warning: advisory not loaded: {e}");
     }
+    let complete = report.is_complete();
+    let unread = if report.stopped_early {
+        format!(
+            "{} could not be read, and reading stopped before the end of {} (an unknown number more were not read)",
+            report.errors.len(),
+            a.advisories.display()
+        )
+    } else {
+        format!("{} could not be read", report.errors.len())
+    };
+    if !complete && !a.allow_partial {
+        anyhow::bail!(
+            "the advisories could not be read completely: {} loaded, {unread}; no result is reported \
+             from incomplete input (--allow-partial reports one marked incomplete)",
+            report.loaded
+        );
+    }
 
     let result = scan_report(&bom, &index, &statements);
     if a.json {
         crate::output::json(&serde_json::json!({
             "sbom": name,
+            "complete": complete,
             "advisories_loaded": report.loaded,
             "advisory_errors": report.errors.len(),
+            "advisories_stopped_early": report.stopped_early,
             "components_checked": result.checked,
             "findings": result.findings,
             "not_checked": result.not_checked,
             "issues": result.issues,
         }))?;
     } else {
+        if !complete {
+            println!("INCOMPLETE: {unread}; findings may be missing.");
+        }
         println!(
             "{} advisories loaded ({} could not be read); {} of {} components checked",
             report.loaded,
@@ -115,8 +142,12 @@ pub fn scan(a: &ScanArgs) -> Result<ExitCode> {
             result.checked,
             bom.components.len()
         );
-        if result.findings.is_empty() {
+        if result.findings.is_empty() && complete {
             println!("No known vulnerabilities found.");
+        } else if result.findings.is_empty() {
+            println!(
+                "No known vulnerabilities found in the advisories that could be read (incomplete)."
+            );
         }
         for f in &result.findings {
             let fixed = if f.fixed_versions.is_empty() {

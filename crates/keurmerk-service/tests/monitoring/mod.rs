@@ -72,7 +72,7 @@ impl Setup {
         std::fs::write(&path, text).unwrap();
         self.e
             .reg
-            .import_advisories(&a("enisa"), &path, &|_| {})
+            .import_advisories(&a("enisa"), &path, false, &|_| {})
             .await
             .unwrap()
     }
@@ -400,13 +400,68 @@ async fn monitoring_is_authorised_and_validated() {
     assert!(msg.contains("bom.json"), "{msg}");
     let path = s.dir.path().join("x.json");
     std::fs::write(&path, "{}").unwrap();
-    forbidden(s.e.reg.import_advisories(&a("maker"), &path, &|_| {}).await);
+    forbidden(
+        s.e.reg
+            .import_advisories(&a("maker"), &path, false, &|_| {})
+            .await,
+    );
     forbidden(s.e.reg.findings(&a("other-maker"), &s.product).await);
     assert!(s.e.reg.findings(&a("nl-rdi"), &s.product).await.is_ok());
     let bad =
         s.e.reg
-            .import_advisories(&a("enisa"), &path, &|_| {})
+            .import_advisories(&a("enisa"), &path, true, &|_| {})
             .await
             .unwrap();
     assert_eq!((bad.read, bad.errors.len()), (0, 1));
+}
+
+#[tokio::test]
+async fn an_import_that_cannot_be_read_completely_stores_nothing() {
+    let s = setup().await;
+    s.e.reg
+        .attach_sbom(
+            &a("maker"),
+            &s.version,
+            "bom.json",
+            sbom("v1.4.0").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let dir = s.dir.path().join("feed");
+    std::fs::create_dir(&dir).unwrap();
+    let good = osv("1.6.0", "2023-06-12T18:45:41Z", None);
+    std::fs::write(dir.join("GO-2020-0001.json"), &good).unwrap();
+    std::fs::write(dir.join("GO-2020-0002.json"), &good[..good.len() / 2]).unwrap();
+    let enisa = a("enisa");
+    let import = |allow_partial| {
+        s.e.reg
+            .import_advisories(&enisa, &dir, allow_partial, &|_| {})
+    };
+    let msg = invalid(import(false).await, "path");
+    assert!(
+        msg.contains("1 advisories read, 1 could not be read")
+            && msg.contains("nothing was imported")
+            && msg.contains("GO-2020-0002.json"),
+        "{msg}"
+    );
+    assert!(s
+        .e
+        .reg
+        .findings(&a("maker"), &s.product)
+        .await
+        .unwrap()
+        .is_empty());
+    // Explicitly partial: what could be read is stored, and the summary says what was not.
+    let partial = import(true).await.unwrap();
+    assert_eq!(
+        (partial.read, partial.changed, partial.errors.len()),
+        (1, 1, 1)
+    );
+    assert!(!s
+        .e
+        .reg
+        .findings(&a("maker"), &s.product)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -135,8 +135,10 @@ pub fn parse<R: Read>(name: &str, reader: R) -> Result<Sbom, ParseError> {
     }
 }
 
-/// Parse an SBOM held in memory (format detected as in [`parse`]).
+/// Parse an SBOM held in memory (format detected as in [`parse`]). JSON nested deeper than
+/// [`Limits::DEFAULT`](crate::source::Limits) allows is rejected before parsing.
 pub fn parse_slice(name: &str, bytes: &[u8]) -> Result<Sbom, ParseError> {
+    crate::source::check_json_depth(name, bytes, crate::source::Limits::DEFAULT.max_depth)?;
     parse(name, bytes)
 }
 

@@ -104,7 +104,18 @@ pub(super) fn parse<R: BufRead>(name: &str, reader: R) -> Result<Sbom, ParseErro
         };
         let at = Position::ByteOffset(pos);
         match ev {
-            Event::Start(e) => p.start(&res, &e, at)?,
+            Event::Start(e) => {
+                p.start(&res, &e, at)?;
+                let max = crate::source::Limits::DEFAULT.max_depth;
+                if p.stack.len() > max {
+                    return Err(ParseError::new(
+                        name,
+                        ParseErrorKind::LimitExceeded,
+                        format!("nesting deeper than the limit of {max} levels"),
+                    )
+                    .at(at));
+                }
+            }
             Event::Empty(e) => {
                 p.start(&res, &e, at)?;
                 p.end(at)?;

@@ -40,6 +40,8 @@ pub enum ParseErrorKind {
     UnknownFormat,
     /// Reading the input failed.
     Io,
+    /// The input is larger or nested deeper than a [`Limits`](super::Limits) bound allows.
+    LimitExceeded,
 }
 
 /// A document could not be parsed. Names the input (as the caller named it), the field (a path such as

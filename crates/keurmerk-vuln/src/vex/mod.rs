@@ -213,6 +213,7 @@ impl VexStatement {
 
 /// Parse a VEX document of any supported format (OpenVEX, CycloneDX, CSAF), detected by content.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<VexStatement>, ParseError> {
+    crate::source::check_json_depth(name, bytes, crate::source::Limits::DEFAULT.max_depth)?;
     match sniff(bytes) {
         Some(VexFormat::OpenVex) => openvex::parse(name, bytes),
         Some(VexFormat::CycloneDx) => cyclonedx::parse(name, bytes),
