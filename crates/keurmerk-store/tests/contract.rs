@@ -243,10 +243,10 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         notes: Some("fix".into()),
         ..v1.clone()
     };
-    s.insert_version(&v2, &audit("maker", "version.add"))
+    s.insert_version(&v2, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
-    s.insert_version(&v1, &audit("maker", "version.add"))
+    s.insert_version(&v1, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -258,7 +258,8 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         ..v1.clone()
     };
     assert!(matches!(
-        s.insert_version(&dup, &audit("maker", "version.add")).await,
+        s.insert_version(&dup, &audit("maker", "version.add"), &[])
+            .await,
         Err(StoreError::AlreadyExists { .. })
     ));
 
@@ -268,14 +269,14 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         vulnerability_contact: "https://maker.example/security".into(),
         disclosure_policy_url: None,
     };
-    s.set_support(&p.id, &sc, &audit("maker", "support.set"))
+    s.set_support(&p.id, &sc, &audit("maker", "support.set"), &[])
         .await
         .unwrap();
     let sc2 = SupportCommitment {
         support_until: NaiveDate::from_ymd_opt(2032, 6, 30).unwrap(),
         ..sc
     };
-    s.set_support(&p.id, &sc2, &audit("maker", "support.set"))
+    s.set_support(&p.id, &sc2, &audit("maker", "support.set"), &[])
         .await
         .unwrap();
     assert_eq!(s.support(&p.id).await.unwrap(), Some(sc2));
@@ -289,7 +290,7 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         service: "Nimbus IoT Cloud".into(),
         certificate: Some(cert.clone()),
     };
-    s.insert_dependency(&d, &audit("maker", "dependency.add"))
+    s.insert_dependency(&d, &audit("maker", "dependency.add"), &[])
         .await
         .unwrap();
     assert_eq!(s.dependencies(&p.id).await.unwrap(), vec![d.clone()]);
@@ -335,7 +336,7 @@ async fn assessments_round_trip(s: &SqlStore) {
         security_update: false,
         notes: None,
     };
-    s.insert_version(&v, &audit("maker", "version.add"))
+    s.insert_version(&v, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
     let mut a = Assessment {
@@ -401,7 +402,7 @@ async fn issued_certificate(s: &SqlStore) -> (Product, Certificate, Event, i64) 
         security_update: false,
         notes: None,
     };
-    s.insert_version(&v, &audit("maker", "version.add"))
+    s.insert_version(&v, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
     let a = Assessment {

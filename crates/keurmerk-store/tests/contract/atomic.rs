@@ -146,6 +146,7 @@ pub(super) async fn follow_ups_are_stored_with_their_event_and_claimed_once(s: &
             certificate: Some(cert.id.clone()),
         },
         &audit("maker", "dependency.add"),
+        &[],
     )
     .await
     .unwrap();
