@@ -88,6 +88,7 @@ contract!(
     the_published_trust_list_never_goes_back,
     certificate_numbers_are_taken_when_the_issue_commits,
     follow_ups_are_stored_with_their_event_and_claimed_once,
+    product_writes_store_their_follow_ups_in_their_transaction,
     an_idempotency_key_is_recorded_with_the_first_write,
 );
 
@@ -97,6 +98,7 @@ use atomic::{
     an_idempotency_key_is_recorded_with_the_first_write,
     certificate_numbers_are_taken_when_the_issue_commits,
     follow_ups_are_stored_with_their_event_and_claimed_once,
+    product_writes_store_their_follow_ups_in_their_transaction,
 };
 
 fn at(day: i64) -> chrono::DateTime<Utc> {
