@@ -7,13 +7,21 @@
 //! idempotent: a dependent whose view already has the provider's current state gets no event,
 //! so doing an item twice (a lease that ran out, a crash before the item was deleted) never
 //! appends two events.
+//!
+//! The product writes (a security-update version, the support period, a dependency) store the
+//! live certificates' events as follow-up work with the product record
+//! ([`Registry::complete_product_follow_up`]); completing it skips a certificate whose view
+//! already shows the change, so it too never appends two events for one change.
 
 use std::time::Duration;
 
 use keurmerk_domain::event::EventKind;
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::lifecycle::{ActorRole, State};
+use keurmerk_domain::model::Certificate;
 use keurmerk_store::{CertificateFilter, FollowUp, OutboxItem, RegistryStore};
+
+use crate::products::covered;
 
 use crate::{Registry, ServiceError, ServiceResult};
 
@@ -41,7 +49,7 @@ impl<S: RegistryStore> Registry<S> {
     /// Completes the waiting follow-up work of `subject` (a certificate just changed), logging
     /// failures: the work stays in the outbox and the worker completes it later.
     pub(crate) async fn complete_follow_ups_of(&self, subject: &CertificateId) {
-        if let Err(e) = self.drain(Some(subject)).await {
+        if let Err(e) = self.drain(Some(subject.as_str()), &mut Vec::new()).await {
             tracing::warn!(certificate = %subject, error = %e,
                 "follow-up work left for the outbox worker");
         }
@@ -51,7 +59,25 @@ impl<S: RegistryStore> Registry<S> {
     /// items were completed. An item that fails stays in the outbox with its error and is tried
     /// again later, after a growing delay.
     pub async fn complete_follow_ups(&self) -> ServiceResult<usize> {
-        self.drain(None).await
+        self.drain(None, &mut Vec::new()).await
+    }
+
+    /// Completes the follow-up work a product write just committed with its record (the live
+    /// certificates' events), then waits until their statements are logged (if a log waiter is
+    /// set), like any certificate write. Failing to complete it is only logged: the write has
+    /// committed and the worker completes the work later, so after the commit this fails only
+    /// with `LogUnavailable`.
+    pub(crate) async fn complete_product_follow_up(&self, work: &FollowUp) -> ServiceResult<()> {
+        let subject = work.subject();
+        let mut queued = Vec::new();
+        if let Err(e) = self.drain(Some(&subject), &mut queued).await {
+            tracing::warn!(subject = %subject, error = %e,
+                "follow-up work left for the outbox worker");
+        }
+        for queue_id in queued {
+            self.logged(queue_id).await?;
+        }
+        Ok(())
     }
 
     /// How many follow-up items wait in the outbox.
@@ -59,20 +85,21 @@ impl<S: RegistryStore> Registry<S> {
         Ok(self.store().pending_follow_ups().await?)
     }
 
-    async fn drain(&self, subject: Option<&CertificateId>) -> ServiceResult<usize> {
-        let subject = subject.map(ToString::to_string);
+    /// Claims and completes items (only `subject`'s if given); the log queue ids of the
+    /// statements it appends go to `queued`.
+    async fn drain(&self, subject: Option<&str>, queued: &mut Vec<i64>) -> ServiceResult<usize> {
         let mut done = 0;
         loop {
             let now = self.now();
             let items = self
                 .store()
-                .claim_follow_ups(subject.as_deref(), now, now + lease(), BATCH)
+                .claim_follow_ups(subject, now, now + lease(), BATCH)
                 .await?;
             if items.is_empty() {
                 return Ok(done);
             }
             for item in items {
-                match self.complete(&item).await {
+                match self.complete(&item, queued).await {
                     Ok(()) => {
                         self.store().finish_follow_up(item.id).await?;
                         done += 1;
@@ -90,9 +117,18 @@ impl<S: RegistryStore> Registry<S> {
         }
     }
 
-    async fn complete(&self, item: &OutboxItem) -> ServiceResult<()> {
+    async fn complete(&self, item: &OutboxItem, queued: &mut Vec<i64>) -> ServiceResult<()> {
         match &item.work {
             FollowUp::Dependents { provider, actor } => self.tell_dependents(provider, actor).await,
+            FollowUp::VersionCovered { version, actor } => {
+                self.cover_version(version, actor, queued).await
+            }
+            FollowUp::SupportChanged { product, actor } => {
+                self.tell_support(product, actor, queued).await
+            }
+            FollowUp::DependencyDeclared { dependency, actor } => {
+                self.declare_dependency(dependency, actor, queued).await
+            }
             // `FollowUp` is non-exhaustive: work this version does not know stays queued.
             other => Err(crate::error::invalid(
                 "follow_up",
@@ -166,6 +202,148 @@ impl<S: RegistryStore> Registry<S> {
             },
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// The manufacturer's role on one of its product's certificates (as when it writes one itself).
+fn maker_role(c: &Certificate, actor: &OrgId) -> ActorRole {
+    if &c.issuer == actor {
+        ActorRole::Issuer
+    } else {
+        ActorRole::Holder
+    }
+}
+
+impl<S: RegistryStore> Registry<S> {
+    /// Appends to a live certificate of a product the event `decide` returns (signed by `actor`
+    /// like any of its writes), unless `decide` finds the view shows the change already.
+    async fn write_product_event<F>(
+        &self,
+        c: &Certificate,
+        actor: &OrgId,
+        action: &str,
+        mut decide: F,
+        queued: &mut Vec<i64>,
+    ) -> ServiceResult<()>
+    where
+        F: FnMut(&keurmerk_domain::event::CertificateView) -> Option<EventKind>,
+    {
+        let written = self
+            .write_event(&c.id, actor, maker_role(c, actor), action, |view| {
+                Ok(if view.state.is_terminal() {
+                    None
+                } else {
+                    decide(view)
+                })
+            })
+            .await?;
+        // These events change no state; should one ever, its own follow-up work is in the
+        // outbox with it and the worker completes it.
+        if let Some(w) = written {
+            queued.push(w.appended.queue_id);
+        }
+        Ok(())
+    }
+
+    /// Every live certificate of the version's product covers the (security-update) version.
+    async fn cover_version(
+        &self,
+        version: &RecordId,
+        actor: &OrgId,
+        queued: &mut Vec<i64>,
+    ) -> ServiceResult<()> {
+        let Some(v) = self.store().version(version).await? else {
+            return Ok(());
+        };
+        let version = covered(&v);
+        for c in self.live_certificates(&v.product).await? {
+            self.write_product_event(
+                &c,
+                actor,
+                "certificate.cover_version",
+                |view| {
+                    (!view.versions.iter().any(|x| x.id == version.id)).then(|| {
+                        EventKind::VersionCovered {
+                            version: version.clone(),
+                        }
+                    })
+                },
+                queued,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Every live certificate of the product shows its current support period.
+    async fn tell_support(
+        &self,
+        product: &RecordId,
+        actor: &OrgId,
+        queued: &mut Vec<i64>,
+    ) -> ServiceResult<()> {
+        let Some(support) = self.store().support(product).await? else {
+            return Ok(());
+        };
+        let until = support.support_until;
+        for c in self.live_certificates(product).await? {
+            self.write_product_event(
+                &c,
+                actor,
+                "certificate.support_changed",
+                |view| {
+                    (view.support_until != Some(until)).then_some(EventKind::SupportChanged {
+                        support_until: until,
+                    })
+                },
+                queued,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Every live certificate of the dependency's product records the dependency, with what is
+    /// known of its service's certificate now.
+    async fn declare_dependency(
+        &self,
+        dependency: &RecordId,
+        actor: &OrgId,
+        queued: &mut Vec<i64>,
+    ) -> ServiceResult<()> {
+        let Some(d) = self.store().dependency(dependency).await? else {
+            return Ok(());
+        };
+        let snapshot = self.dependency_snapshot(&d).await?;
+        let live = self.live_certificates(&d.product).await?;
+        for c in &live {
+            self.write_product_event(
+                c,
+                actor,
+                "certificate.dependency",
+                |view| {
+                    (!view.dependencies.contains_key(&d.id)).then(|| {
+                        EventKind::DependencyDeclared {
+                            dependency: snapshot.clone(),
+                        }
+                    })
+                },
+                queued,
+            )
+            .await?;
+        }
+        // Should the service's certificate have changed since the snapshot, its own follow-up
+        // work may have run before the declaration was there to update: tell it now.
+        if let Some(provider) = &d.certificate {
+            if let Some((pc, _)) = self.store().certificate(provider).await? {
+                if Some(pc.state) != snapshot.certificate_state {
+                    for c in live.iter().filter(|c| &c.id != provider) {
+                        self.tell_dependent(&c.id, &d.id, pc.state, actor).await?;
+                    }
+                }
+            }
+        }
         Ok(())
     }
 }

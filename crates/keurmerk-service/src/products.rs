@@ -1,12 +1,11 @@
 use chrono::NaiveDate;
-use keurmerk_domain::event::{CoveredVersion, DependencySnapshot, EventKind};
+use keurmerk_domain::event::{CoveredVersion, DependencySnapshot};
 use keurmerk_domain::ids::{CertificateId, RecordId};
-use keurmerk_domain::lifecycle::ActorRole;
 use keurmerk_domain::model::{
     Category, Certificate, Dependency, DependencyKind, OrgRole, Product, ProductIdentifiers,
     ProductVersion, SupportCommitment,
 };
-use keurmerk_store::{CertificateFilter, ProductFilter, RegistryStore};
+use keurmerk_store::{CertificateFilter, FollowUp, ProductFilter, RegistryStore};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -172,7 +171,10 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// The product's certificates that can still change.
-    async fn live_certificates(&self, product: &RecordId) -> ServiceResult<Vec<Certificate>> {
+    pub(crate) async fn live_certificates(
+        &self,
+        product: &RecordId,
+    ) -> ServiceResult<Vec<Certificate>> {
         let all = self
             .store()
             .certificates(&CertificateFilter {
@@ -213,25 +215,17 @@ impl<S: RegistryStore> Registry<S> {
             &v.id,
             json!({"product": p.id, "version": v.version}),
         );
-        self.store().insert_version(&v, &audit).await?;
-        if v.security_update {
-            for c in self.live_certificates(&p.id).await? {
-                let role = if c.issuer == actor.org {
-                    ActorRole::Issuer
-                } else {
-                    ActorRole::Holder
-                };
-                self.append_event(
-                    &c.id,
-                    &actor.org,
-                    role,
-                    EventKind::VersionCovered {
-                        version: covered(&v),
-                    },
-                    "certificate.cover_version",
-                )
-                .await?;
-            }
+        // The live certificates' events are follow-up work stored with the version, so a crash
+        // after the commit delays them but never loses them.
+        let work = v.security_update.then(|| FollowUp::VersionCovered {
+            version: v.id.clone(),
+            actor: actor.org.clone(),
+        });
+        self.store()
+            .insert_version(&v, &audit, work.as_slice())
+            .await?;
+        if let Some(work) = &work {
+            self.complete_product_follow_up(work).await?;
         }
         Ok(v)
     }
@@ -270,24 +264,14 @@ impl<S: RegistryStore> Registry<S> {
             &p.id,
             json!({"support_until": s.support_until}),
         );
-        self.store().set_support(&p.id, &s, &audit).await?;
-        for c in self.live_certificates(&p.id).await? {
-            let role = if c.issuer == actor.org {
-                ActorRole::Issuer
-            } else {
-                ActorRole::Holder
-            };
-            self.append_event(
-                &c.id,
-                &actor.org,
-                role,
-                EventKind::SupportChanged {
-                    support_until: s.support_until,
-                },
-                "certificate.support_changed",
-            )
+        let work = FollowUp::SupportChanged {
+            product: p.id.clone(),
+            actor: actor.org.clone(),
+        };
+        self.store()
+            .set_support(&p.id, &s, &audit, std::slice::from_ref(&work))
             .await?;
-        }
+        self.complete_product_follow_up(&work).await?;
         Ok(())
     }
 
@@ -326,25 +310,14 @@ impl<S: RegistryStore> Registry<S> {
             &d.id,
             json!({"product": p.id, "service": d.service}),
         );
-        self.store().insert_dependency(&d, &audit).await?;
-        let snapshot = self.dependency_snapshot(&d).await?;
-        for c in self.live_certificates(&p.id).await? {
-            let role = if c.issuer == actor.org {
-                ActorRole::Issuer
-            } else {
-                ActorRole::Holder
-            };
-            self.append_event(
-                &c.id,
-                &actor.org,
-                role,
-                EventKind::DependencyDeclared {
-                    dependency: snapshot.clone(),
-                },
-                "certificate.dependency",
-            )
+        let work = FollowUp::DependencyDeclared {
+            dependency: d.id.clone(),
+            actor: actor.org.clone(),
+        };
+        self.store()
+            .insert_dependency(&d, &audit, std::slice::from_ref(&work))
             .await?;
-        }
+        self.complete_product_follow_up(&work).await?;
         Ok(d)
     }
 

@@ -1,7 +1,9 @@
 //! Follow-up work of a write, recorded in the write's transaction (an outbox).
 //!
 //! [`crate::CertificateStore::append`] and [`crate::CertificateStore::issue`] take the
-//! [`FollowUp`]s an event causes and store them in the same transaction as the event, so a crash
+//! [`FollowUp`]s an event causes and store them in the same transaction as the event (and the
+//! product writes, [`crate::ProductStore::insert_version`], [`crate::ProductStore::set_support`]
+//! and [`crate::ProductStore::insert_dependency`], those of the product record), so a crash
 //! after the commit can delay them but never lose them. A worker (in-process right after the
 //! write, and `keurmerk serve` in the background on every instance) claims an item with a lease
 //! ([`OutboxStore::claim_follow_up`] is exclusive and only hands out the oldest item of a
@@ -10,7 +12,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keurmerk_domain::ids::{CertificateId, OrgId};
+use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 
 use crate::Result;
 
@@ -26,13 +28,61 @@ pub enum FollowUp {
         /// Who caused it (recorded as the actor of the dependents' events).
         actor: OrgId,
     },
+    /// Record that the product's live certificates cover this (security-update) version.
+    VersionCovered {
+        /// The version.
+        version: RecordId,
+        /// The manufacturer that added it (the actor of the certificates' events).
+        actor: OrgId,
+    },
+    /// Tell the product's live certificates its current support period.
+    SupportChanged {
+        /// The product.
+        product: RecordId,
+        /// The manufacturer that set it.
+        actor: OrgId,
+    },
+    /// Record the dependency on the product's live certificates.
+    DependencyDeclared {
+        /// The dependency.
+        dependency: RecordId,
+        /// The manufacturer that declared it.
+        actor: OrgId,
+    },
 }
 
 impl FollowUp {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             FollowUp::Dependents { .. } => "dependents",
+            FollowUp::VersionCovered { .. } => "version_covered",
+            FollowUp::SupportChanged { .. } => "support_changed",
+            FollowUp::DependencyDeclared { .. } => "dependency_declared",
         }
+    }
+
+    /// What the work is about: one subject's items are completed in order (see
+    /// [`OutboxStore::claim_follow_ups`]).
+    pub fn subject(&self) -> String {
+        match self {
+            FollowUp::Dependents { provider, .. } => provider.to_string(),
+            FollowUp::VersionCovered { version, .. } => version.to_string(),
+            FollowUp::SupportChanged { product, .. } => product.to_string(),
+            FollowUp::DependencyDeclared { dependency, .. } => dependency.to_string(),
+        }
+    }
+
+    fn actor(&self) -> &OrgId {
+        match self {
+            FollowUp::Dependents { actor, .. }
+            | FollowUp::VersionCovered { actor, .. }
+            | FollowUp::SupportChanged { actor, .. }
+            | FollowUp::DependencyDeclared { actor, .. } => actor,
+        }
+    }
+
+    pub(crate) fn actor_id(&self) -> String {
+        self.actor().to_string()
     }
 }
 

@@ -132,23 +132,36 @@ pub trait ProductStore: Send + Sync {
     async fn product(&self, id: &RecordId) -> Result<Option<Product>>;
     /// Products matching a filter, by id.
     async fn products(&self, filter: &ProductFilter) -> Result<Vec<Product>>;
-    /// Adds a version.
-    async fn insert_version(&self, v: &ProductVersion, audit: &Audit) -> Result<()>;
+    /// Adds a version, with the follow-up work it causes (in the same transaction).
+    async fn insert_version(
+        &self,
+        v: &ProductVersion,
+        audit: &Audit,
+        follow_ups: &[FollowUp],
+    ) -> Result<()>;
     /// One version.
     async fn version(&self, id: &RecordId) -> Result<Option<ProductVersion>>;
     /// A product's versions, oldest release first.
     async fn versions(&self, product: &RecordId) -> Result<Vec<ProductVersion>>;
-    /// Sets the support commitment.
+    /// Sets the support commitment, with the follow-up work it causes (in the same transaction).
     async fn set_support(
         &self,
         product: &RecordId,
         s: &SupportCommitment,
         audit: &Audit,
+        follow_ups: &[FollowUp],
     ) -> Result<()>;
     /// The support commitment.
     async fn support(&self, product: &RecordId) -> Result<Option<SupportCommitment>>;
-    /// Adds a dependency.
-    async fn insert_dependency(&self, d: &Dependency, audit: &Audit) -> Result<()>;
+    /// Adds a dependency, with the follow-up work it causes (in the same transaction).
+    async fn insert_dependency(
+        &self,
+        d: &Dependency,
+        audit: &Audit,
+        follow_ups: &[FollowUp],
+    ) -> Result<()>;
+    /// One dependency.
+    async fn dependency(&self, id: &RecordId) -> Result<Option<Dependency>>;
     /// A product's dependencies.
     async fn dependencies(&self, product: &RecordId) -> Result<Vec<Dependency>>;
     /// Dependencies on a given service certificate.

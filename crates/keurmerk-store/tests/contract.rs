@@ -88,6 +88,7 @@ contract!(
     the_published_trust_list_never_goes_back,
     certificate_numbers_are_taken_when_the_issue_commits,
     follow_ups_are_stored_with_their_event_and_claimed_once,
+    product_writes_store_their_follow_ups_in_their_transaction,
     an_idempotency_key_is_recorded_with_the_first_write,
 );
 
@@ -97,6 +98,7 @@ use atomic::{
     an_idempotency_key_is_recorded_with_the_first_write,
     certificate_numbers_are_taken_when_the_issue_commits,
     follow_ups_are_stored_with_their_event_and_claimed_once,
+    product_writes_store_their_follow_ups_in_their_transaction,
 };
 
 fn at(day: i64) -> chrono::DateTime<Utc> {
@@ -243,10 +245,10 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         notes: Some("fix".into()),
         ..v1.clone()
     };
-    s.insert_version(&v2, &audit("maker", "version.add"))
+    s.insert_version(&v2, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
-    s.insert_version(&v1, &audit("maker", "version.add"))
+    s.insert_version(&v1, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -258,7 +260,8 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         ..v1.clone()
     };
     assert!(matches!(
-        s.insert_version(&dup, &audit("maker", "version.add")).await,
+        s.insert_version(&dup, &audit("maker", "version.add"), &[])
+            .await,
         Err(StoreError::AlreadyExists { .. })
     ));
 
@@ -268,14 +271,14 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         vulnerability_contact: "https://maker.example/security".into(),
         disclosure_policy_url: None,
     };
-    s.set_support(&p.id, &sc, &audit("maker", "support.set"))
+    s.set_support(&p.id, &sc, &audit("maker", "support.set"), &[])
         .await
         .unwrap();
     let sc2 = SupportCommitment {
         support_until: NaiveDate::from_ymd_opt(2032, 6, 30).unwrap(),
         ..sc
     };
-    s.set_support(&p.id, &sc2, &audit("maker", "support.set"))
+    s.set_support(&p.id, &sc2, &audit("maker", "support.set"), &[])
         .await
         .unwrap();
     assert_eq!(s.support(&p.id).await.unwrap(), Some(sc2));
@@ -289,7 +292,7 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         service: "Nimbus IoT Cloud".into(),
         certificate: Some(cert.clone()),
     };
-    s.insert_dependency(&d, &audit("maker", "dependency.add"))
+    s.insert_dependency(&d, &audit("maker", "dependency.add"), &[])
         .await
         .unwrap();
     assert_eq!(s.dependencies(&p.id).await.unwrap(), vec![d.clone()]);
@@ -335,7 +338,7 @@ async fn assessments_round_trip(s: &SqlStore) {
         security_update: false,
         notes: None,
     };
-    s.insert_version(&v, &audit("maker", "version.add"))
+    s.insert_version(&v, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
     let mut a = Assessment {
@@ -401,7 +404,7 @@ async fn issued_certificate(s: &SqlStore) -> (Product, Certificate, Event, i64) 
         security_update: false,
         notes: None,
     };
-    s.insert_version(&v, &audit("maker", "version.add"))
+    s.insert_version(&v, &audit("maker", "version.add"), &[])
         .await
         .unwrap();
     let a = Assessment {

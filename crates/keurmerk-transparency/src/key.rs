@@ -142,7 +142,11 @@ mod tests {
         let debug = format!("{a:?}");
         assert!(debug.contains("redacted"));
         assert!(!debug.contains(skey.trim()));
-        assert!(!debug.contains(skey.trim().rsplit('+').next().unwrap()));
+        // `PRIVATE+KEY+<name>+<hash>+<base64>`: the key data is everything after the fourth `+`
+        // (standard base64 may itself contain `+`, so splitting from the right is flaky).
+        let secret = skey.trim().splitn(5, '+').nth(4).unwrap();
+        assert!(secret.len() > 40, "{secret}");
+        assert!(!debug.contains(secret));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

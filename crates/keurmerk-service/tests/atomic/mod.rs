@@ -1,13 +1,16 @@
 //! All-or-nothing writes: one assessment gives one certificate, a new certificate supersedes the
-//! live one, numbers are taken only when the issue commits, and follow-up work (dependents)
-//! survives a crash between the provider's commit and the dependents' update.
+//! live one, numbers are taken only when the issue commits, and follow-up work (dependents; the
+//! live certificates' events of a product write) survives a crash between the commit and the
+//! certificates' update.
+
+use std::sync::Arc;
 
 use keurmerk_domain::event::EventKind;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::lifecycle::{ActorRole, Command, State};
-use keurmerk_domain::model::DependencyKind;
+use keurmerk_domain::model::{DependencyKind, SupportCommitment, UpdatePolicy};
 use keurmerk_service::*;
-use keurmerk_store::{CertificateStore, FollowUp, NewEvent, OutboxStore};
+use keurmerk_store::{CertificateStore, FollowUp, NewEvent, OutboxStore, SqlStore};
 
 use crate::support::*;
 
@@ -312,4 +315,240 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
         .unwrap()
         .is_empty());
     assert!(e.reg.verify_event_store().await.unwrap().is_empty());
+}
+
+/// Makes the database refuse every event (as if the process died right after a product write
+/// committed, before any certificate event), or lifts that again.
+async fn refuse_events(store: &SqlStore, postgres: bool, on: bool) {
+    let statements: &[&str] = match (postgres, on) {
+        (false, true) => &["CREATE TRIGGER no_events BEFORE INSERT ON events \
+             BEGIN SELECT RAISE(ABORT, 'simulated crash'); END"],
+        (false, false) => &["DROP TRIGGER no_events"],
+        (true, true) => &[
+            "CREATE FUNCTION no_events() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'simulated crash'; END $$",
+            "CREATE TRIGGER no_events BEFORE INSERT ON events \
+             FOR EACH ROW EXECUTE FUNCTION no_events()",
+        ],
+        (true, false) => &["DROP TRIGGER no_events ON events"],
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+}
+
+type OutboxRow = (String, String, String, String);
+
+async fn outbox_rows(store: &SqlStore) -> Vec<OutboxRow> {
+    sqlx::query_as("SELECT kind, subject, actor_id, created_at FROM outbox ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+async fn events_of(reg: &Registry<SqlStore>, c: &CertificateId) -> Vec<EventKind> {
+    let d = reg.certificate_details(c).await.unwrap();
+    d.events.into_iter().map(|e| e.kind).collect()
+}
+
+/// A security-update version, a support period and a dependency commit while no certificate
+/// event can be written: the client is told they were written (they were), the live
+/// certificates' events wait in the outbox, and the worker gives every live certificate exactly
+/// one event per change, signed and queued for the log, and none when done again.
+async fn product_work_left_by_a_crash_is_completed_once(
+    store: SqlStore,
+    clock: Arc<ManualClock>,
+    postgres: bool,
+) {
+    let reg = Registry::new(store.clone(), catalogue(), clock.clone())
+        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()));
+    world(&reg).await;
+    let (svc, sv) = product(&reg, "other-maker").await;
+    let svc_cert = issued(&reg, "de-lab", &svc, &sv, "eucc", "substantial").await;
+    let (p, v) = product(&reg, "maker").await;
+    let old = issued(&reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let own = issued(&reg, "maker", &p, &v, "eu-iot", "basic").await;
+    let lab = issued(&reg, "de-lab", &p, &v, "eucc", "substantial").await;
+    let live = [own.clone(), lab.clone()];
+    let mut before = std::collections::BTreeMap::new();
+    for c in [&old, &own, &lab, &svc_cert] {
+        before.insert(c.clone(), events_of(&reg, c).await);
+    }
+    let queued = log_queue_len_of(&store).await;
+
+    refuse_events(&store, postgres, true).await;
+    let version = reg
+        .add_version(
+            &a("maker"),
+            &p,
+            NewVersion {
+                version: "1.0.1".into(),
+                released_on: t0().date_naive(),
+                security_update: true,
+                notes: None,
+            },
+        )
+        .await
+        .expect("the version committed, so the client is told so");
+    let until = (t0() + chrono::Duration::days(900)).date_naive();
+    reg.set_support(
+        &a("maker"),
+        &p,
+        SupportCommitment {
+            support_until: until,
+            update_policy: UpdatePolicy::Automatic,
+            vulnerability_contact: "security@maker.example".into(),
+            disclosure_policy_url: None,
+        },
+    )
+    .await
+    .expect("the support period committed");
+    let dep = reg
+        .add_dependency(
+            &a("maker"),
+            &p,
+            NewDependency {
+                kind: DependencyKind::Cloud,
+                provider: "Other".into(),
+                service: "Other Cloud".into(),
+                certificate: Some(svc_cert.clone()),
+            },
+        )
+        .await
+        .expect("the dependency committed");
+    for (c, events) in &before {
+        assert_eq!(
+            &events_of(&reg, c).await,
+            events,
+            "{c}: no event got through"
+        );
+    }
+    assert_eq!(
+        reg.pending_follow_ups().await.unwrap(),
+        3,
+        "the work is kept"
+    );
+
+    // After the restart (and past the retry delay of the failed attempts), any instance's worker
+    // completes it.
+    refuse_events(&store, postgres, false).await;
+    clock.set(t0() + chrono::Duration::hours(1));
+    let left = outbox_rows(&store).await;
+    assert_eq!(reg.complete_follow_ups().await.unwrap(), 3);
+    assert_eq!(reg.pending_follow_ups().await.unwrap(), 0);
+    for c in &live {
+        let d = reg.certificate_details(c).await.unwrap();
+        let new: Vec<_> = d.events[before[c].len()..].to_vec();
+        let kinds: Vec<_> = new.iter().map(|e| e.kind.clone()).collect();
+        assert_eq!(kinds.len(), 3, "{c}: one event per change: {kinds:?}");
+        assert!(
+            matches!(&kinds[0], EventKind::VersionCovered { version: cv } if cv.id == version.id)
+        );
+        assert_eq!(
+            kinds[1],
+            EventKind::SupportChanged {
+                support_until: until
+            }
+        );
+        assert!(
+            matches!(&kinds[2], EventKind::DependencyDeclared { dependency: s }
+            if s.id == dep.id && s.certificate_state == Some(State::Active))
+        );
+        let role = if c == &own {
+            ActorRole::Issuer
+        } else {
+            ActorRole::Holder
+        };
+        for e in &new {
+            assert_eq!(e.actor.as_str(), "maker");
+            assert_eq!(e.role, role);
+        }
+        assert_eq!(d.view.support_until, Some(until));
+        assert!(d.view.versions.iter().any(|cv| cv.id == version.id));
+        assert!(d.view.dependencies.contains_key(&dep.id));
+        // Signed like any event.
+        let checks = reg.verify_statements(c).await.unwrap();
+        assert_eq!(checks.len(), d.events.len());
+        assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");
+    }
+    // The superseded certificate and the service's are left alone.
+    for c in [&old, &svc_cert] {
+        assert_eq!(&events_of(&reg, c).await, &before[c], "{c}");
+    }
+    // Queued for the log with the events.
+    assert_eq!(log_queue_len_of(&store).await, queued + 6);
+
+    // Done twice (a worker died after writing the events but before deleting the items): no
+    // second event.
+    for (kind, subject, actor, created_at) in &left {
+        sqlx::query(
+            "INSERT INTO outbox (kind, subject, actor_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(kind)
+        .bind(subject)
+        .bind(actor)
+        .bind(created_at)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    let after: Vec<_> = {
+        let mut v = Vec::new();
+        for c in &live {
+            v.push(events_of(&reg, c).await);
+        }
+        v
+    };
+    assert_eq!(reg.complete_follow_ups().await.unwrap(), 3);
+    for (c, events) in live.iter().zip(&after) {
+        assert_eq!(
+            &events_of(&reg, c).await,
+            events,
+            "{c}: done twice, written once"
+        );
+    }
+    assert_eq!(log_queue_len_of(&store).await, queued + 6);
+    assert_eq!(reg.pending_follow_ups().await.unwrap(), 0);
+    assert!(reg.verify_event_store().await.unwrap().is_empty());
+}
+
+async fn log_queue_len_of(store: &SqlStore) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM log_queue")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn product_work_left_by_a_crash_is_completed_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    product_work_left_by_a_crash_is_completed_once(store, Arc::new(ManualClock::new(t0())), false)
+        .await;
+}
+
+#[tokio::test]
+async fn product_work_left_by_a_crash_is_completed_once_on_postgres() {
+    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        eprintln!(
+            "skipped: KEURMERK_TEST_POSTGRES is not set, so this is not tested on PostgreSQL"
+        );
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let store = SqlStore::connect_in_schema(&url, Some(&schema))
+        .await
+        .unwrap();
+    product_work_left_by_a_crash_is_completed_once(
+        store.clone(),
+        Arc::new(ManualClock::new(t0())),
+        true,
+    )
+    .await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(store.pool())
+        .await
+        .unwrap();
 }

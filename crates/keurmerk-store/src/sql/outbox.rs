@@ -29,6 +29,19 @@ pub(super) async fn enqueue(
             .execute(&mut **tx)
             .await?;
         }
+        FollowUp::VersionCovered { .. }
+        | FollowUp::SupportChanged { .. }
+        | FollowUp::DependencyDeclared { .. } => {
+            sqlx::query(
+                "INSERT INTO outbox (kind, subject, actor_id, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(work.kind())
+            .bind(work.subject())
+            .bind(work.actor_id())
+            .bind(ts(at))
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -38,6 +51,18 @@ fn item_from_row(row: &AnyRow) -> Result<OutboxItem> {
     let work = match kind.as_str() {
         "dependents" => FollowUp::Dependents {
             provider: get_parse(row, "subject")?,
+            actor: get_parse(row, "actor_id")?,
+        },
+        "version_covered" => FollowUp::VersionCovered {
+            version: get_parse(row, "subject")?,
+            actor: get_parse(row, "actor_id")?,
+        },
+        "support_changed" => FollowUp::SupportChanged {
+            product: get_parse(row, "subject")?,
+            actor: get_parse(row, "actor_id")?,
+        },
+        "dependency_declared" => FollowUp::DependencyDeclared {
+            dependency: get_parse(row, "subject")?,
             actor: get_parse(row, "actor_id")?,
         },
         other => {

@@ -9,6 +9,7 @@ use super::{unique, write_audit, SqlStore};
 use crate::codec::{
     date, get_date, get_i64, get_opt, get_opt_parse, get_parse, get_str, get_ts, ts,
 };
+use crate::outbox::FollowUp;
 use crate::traits::{Audit, ProductFilter, ProductStore};
 use crate::Result;
 
@@ -124,7 +125,12 @@ impl ProductStore for SqlStore {
         rows.iter().map(product_from_row).collect()
     }
 
-    async fn insert_version(&self, v: &ProductVersion, audit: &Audit) -> Result<()> {
+    async fn insert_version(
+        &self,
+        v: &ProductVersion,
+        audit: &Audit,
+        follow_ups: &[FollowUp],
+    ) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query(
             "INSERT INTO product_versions (id, product_id, version, released_on, security_update, notes) \
@@ -140,6 +146,9 @@ impl ProductStore for SqlStore {
         .await
         .map_err(unique("product version", &v.version))?;
         write_audit(&mut w.tx, audit).await?;
+        for work in follow_ups {
+            super::outbox::enqueue(&mut w.tx, work, audit.at).await?;
+        }
         w.commit().await
     }
 
@@ -166,6 +175,7 @@ impl ProductStore for SqlStore {
         product: &RecordId,
         s: &SupportCommitment,
         audit: &Audit,
+        follow_ups: &[FollowUp],
     ) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query(
@@ -182,6 +192,9 @@ impl ProductStore for SqlStore {
         .execute(&mut *w.tx)
         .await?;
         write_audit(&mut w.tx, audit).await?;
+        for work in follow_ups {
+            super::outbox::enqueue(&mut w.tx, work, audit.at).await?;
+        }
         w.commit().await
     }
 
@@ -202,7 +215,12 @@ impl ProductStore for SqlStore {
             .transpose()
     }
 
-    async fn insert_dependency(&self, d: &Dependency, audit: &Audit) -> Result<()> {
+    async fn insert_dependency(
+        &self,
+        d: &Dependency,
+        audit: &Audit,
+        follow_ups: &[FollowUp],
+    ) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query(
             "INSERT INTO dependencies (id, product_id, kind, provider, service, certificate_id) \
@@ -218,7 +236,18 @@ impl ProductStore for SqlStore {
         .await
         .map_err(unique("dependency", d.id.as_str()))?;
         write_audit(&mut w.tx, audit).await?;
+        for work in follow_ups {
+            super::outbox::enqueue(&mut w.tx, work, audit.at).await?;
+        }
         w.commit().await
+    }
+
+    async fn dependency(&self, id: &RecordId) -> Result<Option<Dependency>> {
+        let row = sqlx::query("SELECT * FROM dependencies WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(dependency_from_row).transpose()
     }
 
     async fn dependencies(&self, product: &RecordId) -> Result<Vec<Dependency>> {

@@ -146,6 +146,7 @@ pub(super) async fn follow_ups_are_stored_with_their_event_and_claimed_once(s: &
             certificate: Some(cert.id.clone()),
         },
         &audit("maker", "dependency.add"),
+        &[],
     )
     .await
     .unwrap();
@@ -278,4 +279,110 @@ pub(super) async fn an_idempotency_key_is_recorded_with_the_first_write(s: &SqlS
         .await
         .unwrap()
         .is_none());
+}
+
+pub(super) async fn product_writes_store_their_follow_ups_in_their_transaction(s: &SqlStore) {
+    let p = seed(s).await;
+    let maker = p.manufacturer.clone();
+    let v = ProductVersion {
+        id: rid("VER-000001"),
+        product: p.id.clone(),
+        version: "1.0.1".into(),
+        released_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        security_update: true,
+        notes: None,
+    };
+    let covered = FollowUp::VersionCovered {
+        version: v.id.clone(),
+        actor: maker.clone(),
+    };
+    s.insert_version(
+        &v,
+        &audit("maker", "version.add"),
+        std::slice::from_ref(&covered),
+    )
+    .await
+    .unwrap();
+    // A refused write (the same version again) stores no work: it rolls back with the record.
+    let dup = ProductVersion {
+        id: rid("VER-000002"),
+        ..v.clone()
+    };
+    let again = FollowUp::VersionCovered {
+        version: dup.id.clone(),
+        actor: maker.clone(),
+    };
+    assert!(s
+        .insert_version(&dup, &audit("maker", "version.add"), &[again])
+        .await
+        .is_err());
+    let support = FollowUp::SupportChanged {
+        product: p.id.clone(),
+        actor: maker.clone(),
+    };
+    s.set_support(
+        &p.id,
+        &SupportCommitment {
+            support_until: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+            update_policy: UpdatePolicy::Automatic,
+            vulnerability_contact: "security@example.org".into(),
+            disclosure_policy_url: None,
+        },
+        &audit("maker", "support.set"),
+        std::slice::from_ref(&support),
+    )
+    .await
+    .unwrap();
+    let d = Dependency {
+        id: rid("DEP-000001"),
+        product: p.id.clone(),
+        kind: DependencyKind::Cloud,
+        provider: "P".into(),
+        service: "S".into(),
+        certificate: None,
+    };
+    let declared = FollowUp::DependencyDeclared {
+        dependency: d.id.clone(),
+        actor: maker.clone(),
+    };
+    s.insert_dependency(
+        &d,
+        &audit("maker", "dependency.add"),
+        std::slice::from_ref(&declared),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.dependency(&d.id).await.unwrap(), Some(d.clone()));
+    assert_eq!(s.dependency(&rid("DEP-000009")).await.unwrap(), None);
+    assert_eq!(s.pending_follow_ups().await.unwrap(), 3);
+    // Each item comes back as it was stored (its subject is the version, product or dependency).
+    let claimed = s.claim_follow_ups(None, at(10), at(11), 10).await.unwrap();
+    let work: Vec<_> = claimed.iter().map(|i| i.work.clone()).collect();
+    assert_eq!(work, vec![covered, support.clone(), declared]);
+    for item in &claimed {
+        s.finish_follow_up(item.id).await.unwrap();
+    }
+    // One product's support items are handed out in order, one at a time.
+    for _ in 0..2 {
+        s.set_support(
+            &p.id,
+            &SupportCommitment {
+                support_until: NaiveDate::from_ymd_opt(2031, 1, 1).unwrap(),
+                update_policy: UpdatePolicy::Automatic,
+                vulnerability_contact: "security@example.org".into(),
+                disclosure_policy_url: None,
+            },
+            &audit("maker", "support.set"),
+            std::slice::from_ref(&support),
+        )
+        .await
+        .unwrap();
+    }
+    let subject = p.id.to_string();
+    let first = s
+        .claim_follow_ups(Some(&subject), at(12), at(13), 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].work, support);
 }
