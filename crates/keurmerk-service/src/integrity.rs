@@ -288,13 +288,6 @@ fn compare(v: &VerifiedStatement, e: &Event) -> Result<Option<Resigns>, ProblemK
     Ok(recorded.resigns)
 }
 
-/// SHA-256 of what a trust list vouches for (its keys and log key), not of when it was issued.
-fn list_digest(list: &TrustList) -> ServiceResult<[u8; 32]> {
-    let content = serde_json::to_vec(&(&list.keys, &list.log_verifier_key))
-        .map_err(|e| invalid("trust list", e.to_string()))?;
-    Ok(Sha256::digest(&content).into())
-}
-
 impl<S: RegistryStore> Registry<S> {
     /// A certificate's events as its signed statements prove them (see the module docs).
     pub async fn verified_history(&self, id: &CertificateId) -> ServiceResult<VerifiedHistory> {
@@ -318,7 +311,7 @@ impl<S: RegistryStore> Registry<S> {
         let keys = self.signer()?.key_store();
         let (statements, resignatures) = keys.signed_record(id.as_str()).await?;
         let list = self.trust_list(0).await?;
-        let digest = list_digest(&list)?;
+        let digest = crate::signing::content_digest(&list)?;
         let now = self.now();
         let verify = |bytes: &[u8]| self.verified.verify(&digest, &list, bytes, now);
 
@@ -415,8 +408,8 @@ impl<S: RegistryStore> Registry<S> {
     pub async fn verify_integrity(&self, id: &CertificateId) -> ServiceResult<Vec<Problem>> {
         let mut problems = self.verified_history(id).await?.problems;
         let keys = self.signer()?.key_store();
-        let mut stored: Vec<StoredStatement> = keys.statements(id.as_str()).await?;
-        stored.extend(keys.resignatures(id.as_str()).await?);
+        let (mut stored, resignatures) = keys.signed_record(id.as_str()).await?;
+        stored.extend(resignatures);
         let queued = keys.queued_statements(id.as_str()).await?;
         let mut logged: Vec<(i64, u64, Vec<u8>)> = Vec::new();
         let mut bundles: HashMap<u64, Option<Vec<u8>>> = HashMap::new();
@@ -536,6 +529,7 @@ impl<S: RegistryStore> Registry<S> {
                 me.id
             )));
         }
+        let list = self.trust_list(0).await?;
         let mut signed = Vec::with_capacity(mine.len());
         for e in &mine {
             let (key, role) = if e.role == ActorRole::Registry {
@@ -563,7 +557,6 @@ impl<S: RegistryStore> Registry<S> {
             );
             let bytes = sign_statement(&statement, &key)
                 .map_err(|err| invalid("statement", err.to_string()))?;
-            let list = self.trust_list(0).await?;
             let v = verify_statement(&bytes, &list, now).map_err(|err| {
                 ServiceError::Forbidden(format!("the re-signed statement would not verify: {err}"))
             })?;

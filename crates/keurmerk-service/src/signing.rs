@@ -281,6 +281,15 @@ pub fn cert_status(s: LabelStatus) -> CertStatus {
     }
 }
 
+/// SHA-256 of what a trust list vouches for (its keys with their scopes, and the log key), not of
+/// when it was issued: whether a published list is still current, and the key of the
+/// verified-statement cache.
+pub(crate) fn content_digest(list: &TrustList) -> ServiceResult<[u8; 32]> {
+    let content = serde_json::to_vec(&(&list.keys, &list.log_verifier_key))
+        .map_err(|e| invalid("trust list", e.to_string()))?;
+    Ok(<sha2::Sha256 as sha2::Digest>::digest(&content).into())
+}
+
 /// Whether a key may sign something dated `at`.
 fn usable_at(k: &KeyRecord, at: DateTime<Utc>) -> bool {
     k.valid_from <= at && at < k.valid_until && k.revoked_at.is_none_or(|r| at < r)
@@ -579,9 +588,7 @@ impl<S: RegistryStore> Registry<S> {
         let now = self.now();
         let signer = self.signer()?;
         let current = self.trust_list(0).await?;
-        let content = serde_json::to_vec(&(&current.keys, &current.log_verifier_key))
-            .map_err(|e| invalid("trust list", e.to_string()))?;
-        let content_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&content));
+        let content_sha256 = hex::encode(content_digest(&current)?);
         let published = signer.keys.published_trust_list().await?;
         if let Some(p) = published.as_ref().filter(|p| {
             p.content_sha256 == content_sha256
