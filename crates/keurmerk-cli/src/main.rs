@@ -152,13 +152,13 @@ fn main() -> ExitCode {
         Ok(l) => l,
         Err(LoadError::Clap(e)) => e.exit(),
         Err(LoadError::Config(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             return ExitCode::FAILURE;
         }
     };
     let cli = loaded.cli;
     if let Err(e) = init_logging(&cli, &loaded.effective) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_text(&e));
         return ExitCode::FAILURE;
     }
     if let Some(file) = &loaded.effective.file {
@@ -181,10 +181,28 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(stdout::BROKEN_PIPE_EXIT).unwrap_or(1))
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each said once: a cause whose text the line already
+/// holds (a wrapper that prints its source, e.g. "cannot suspend …: cannot suspend …") is left
+/// out.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Logs go to stderr, as text or one JSON object per line. An invalid filter is an error
@@ -198,8 +216,13 @@ fn init_logging(cli: &Cli, effective: &config::Effective) -> anyhow::Result<()> 
             effective.origin("log.filter")
         )
     })?;
+    // Colour only on a terminal: logs written to a file or a collector stay plain text.
+    // `NO_COLOR` (https://no-color.org) turns it off on a terminal too.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => logs.try_init(),

@@ -296,9 +296,23 @@ fn every_roles_workflow() {
             "complaint under review"
         ])
         .contains("suspended"));
-    assert!(k
-        .fails(&["suspend", "--as", "lab", cert, "--reason", "again"])
-        .contains("cannot suspend"));
+    // Said once: the error is not followed by its own cause repeating it.
+    let again = k.fails(&["suspend", "--as", "lab", cert, "--reason", "again"]);
+    assert_eq!(again.matches("cannot suspend").count(), 1, "{again}");
+    // A withdrawal has no end date: `--until` is refused, not accepted and ignored.
+    let before = k.audit_len();
+    let until = k.fails(&[
+        "withdraw",
+        "--as",
+        "nl-rdi",
+        cert,
+        "--reason",
+        "recall",
+        "--until",
+        "2099-01-31",
+    ]);
+    assert!(until.contains("only a suspension"), "{until}");
+    assert_eq!(k.audit_len(), before);
     k.ok(&[
         "reinstate",
         "--as",
@@ -326,6 +340,17 @@ fn every_roles_workflow() {
     assert!(k
         .fails(&["audit", "--as", "maker"])
         .contains("only a registry_operator or national_authority"));
+    // Every write names the credential: the command line's operating-system user.
+    let trail: Vec<serde_json::Value> =
+        serde_json::from_str(&k.ok(&["audit", "--as", "enisa", "--limit", "1000", "--json"]))
+            .unwrap();
+    assert!(!trail.is_empty());
+    for r in &trail {
+        let c = r["credential"].as_str().unwrap();
+        assert!(c.starts_with("cli:") && c.len() > 4, "{r}");
+    }
+    let text = k.ok(&["audit", "--as", "enisa", "--limit", "3"]);
+    assert!(text.contains(" cli:"), "{text}");
 }
 
 #[test]
@@ -398,6 +423,22 @@ fn bad_input_is_named_and_exits_non_zero() {
             "basic"
         ])
         .contains("unknown scheme"));
+    // A member state must be an EU/EEA state or a jurisdiction a scheme names.
+    let zz = k.fails(&[
+        "org",
+        "create",
+        "--as",
+        "enisa",
+        "--id",
+        "zz-maker",
+        "--name",
+        "x",
+        "--role",
+        "manufacturer",
+        "--member-state",
+        "ZZ",
+    ]);
+    assert!(zz.contains("`ZZ` is not an EU or EEA member state"), "{zz}");
     assert_eq!(k.audit_len(), before);
 
     // A broken scheme file is named with its key.

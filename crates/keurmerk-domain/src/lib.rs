@@ -17,6 +17,7 @@
 pub mod event;
 pub mod i18n;
 pub mod ids;
+pub mod jurisdiction;
 pub mod lifecycle;
 pub mod model;
 pub mod scheme;

@@ -214,6 +214,11 @@ pub struct Scheme {
     pub description: String,
     /// Active or legacy.
     pub status: SchemeStatus,
+    /// Where the scheme applies: `EU` for the whole Union, else ISO 3166-1 alpha-2 codes
+    /// (`GB`, `SG`, `DE`, …). Organisations may be established in these (besides the EU and
+    /// EEA states); see [`crate::jurisdiction`].
+    #[serde(default)]
+    pub jurisdictions: Vec<String>,
     /// Whether this is the common baseline catalogue that others map onto.
     #[serde(default)]
     pub baseline: bool,
@@ -255,6 +260,16 @@ impl Scheme {
         ] {
             if value.trim().is_empty() {
                 return Err(invalid(key.into(), "must not be empty".into()));
+            }
+        }
+        for (i, j) in self.jurisdictions.iter().enumerate() {
+            if j != crate::jurisdiction::EU
+                && (j.len() != 2 || !j.chars().all(|c| c.is_ascii_uppercase()))
+            {
+                return Err(invalid(
+                    format!("jurisdictions[{i}]"),
+                    format!("`{j}` is neither `EU` nor a two-letter upper-case country code"),
+                ));
             }
         }
         if self.levels.is_empty() {

@@ -92,7 +92,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Actor>
         tracing::info!(token = %id, "rejected API token");
         return Ok(None);
     }
-    Ok(Some(Actor::new(stored.org)))
+    Ok(Some(Actor::token(stored.org, stored.id)))
 }
 
 /// An authenticated caller (401 otherwise).

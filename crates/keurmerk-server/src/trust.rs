@@ -165,7 +165,8 @@ mod tests {
         .await
         .unwrap();
         let registry = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
-            .with_signer(Signer::new(Arc::new(store), secrets));
+            .with_signer(Signer::new(Arc::new(store), secrets))
+            .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
         let app = router(AppState {
             registry: Arc::new(registry.clone()),
         });

@@ -21,9 +21,12 @@ async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
         .await
         .unwrap();
     // Reading verifies the signed record against the public keys in the database.
-    let registry = Registry::new(store.clone(), catalogue, Arc::new(SystemClock)).with_signer(
-        keurmerk_service::Signer::new(Arc::new(store), keurmerk_service::Secrets::memory()),
-    );
+    let registry = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
+        .with_signer(keurmerk_service::Signer::new(
+            Arc::new(store),
+            keurmerk_service::Secrets::memory(),
+        ))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     (
         router(AppState {
             registry: Arc::new(registry.clone()),

@@ -160,7 +160,7 @@ async fn self_declared(a: &App) -> Certificate {
 async fn a_superseded_certificate_links_to_its_replacement() {
     let a = app().await;
     let old = self_declared(&a).await;
-    let maker = Actor::new(old.holder.clone());
+    let maker = Actor::cli(old.holder.clone(), "test");
     let scheme = a
         .reg
         .catalogue()

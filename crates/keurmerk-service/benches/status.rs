@@ -40,7 +40,8 @@ fn bench(c: &mut Criterion) {
                 .unwrap();
             // Reading verifies the signed record against the public keys in the database.
             let reg = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
-                .with_signer(Signer::new(Arc::new(store), Secrets::memory()));
+                .with_signer(Signer::new(Arc::new(store), Secrets::memory()))
+                .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
             let id = reg
                 .certificates(&CertificateFilter::default())
                 .await

@@ -62,8 +62,11 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             revoked_at: None,
         };
         let by = match &admin {
-            TokenAdmin::Api(a) => a.org.clone(),
-            TokenAdmin::Local => org.id.clone(),
+            TokenAdmin::Api(a) => (*a).clone(),
+            TokenAdmin::Local => Actor {
+                org: org.id.clone(),
+                credential: self.local_credential()?,
+            },
         };
         let audit = self.audit(
             &by,
@@ -91,8 +94,11 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             return Err(ServiceError::Conflict(format!("{id} is already revoked")));
         }
         let by = match &admin {
-            TokenAdmin::Api(a) => a.org.clone(),
-            TokenAdmin::Local => t.org.clone(),
+            TokenAdmin::Api(a) => (*a).clone(),
+            TokenAdmin::Local => Actor {
+                org: t.org.clone(),
+                credential: self.local_credential()?,
+            },
         };
         let now = self.now();
         let audit = self.audit(&by, "token.revoke", id, json!({"org": t.org}));

@@ -188,7 +188,7 @@ impl<S: RegistryStore> Registry<S> {
             approved_by: None,
         };
         let audit = self.audit(
-            &me.id,
+            actor,
             "assessment.record",
             &a.id,
             json!({"product": a.product, "scheme": a.scheme, "level": a.level, "passed": passed}),
@@ -237,7 +237,7 @@ impl<S: RegistryStore> Registry<S> {
                 "a failed assessment cannot be approved",
             ));
         }
-        let audit = self.audit(&me.id, "assessment.approve", &a.id, json!({}));
+        let audit = self.audit(actor, "assessment.approve", &a.id, json!({}));
         self.store()
             .approve_assessment(&a.id, &me.id, &audit)
             .await?;
@@ -404,7 +404,7 @@ impl<S: RegistryStore> Registry<S> {
             };
             let replaced = self.supersessions(&cert, &me.id).await?;
             let audit = self.audit(
-                &me.id,
+                actor,
                 "certificate.issue",
                 &id,
                 json!({

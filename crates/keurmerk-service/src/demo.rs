@@ -85,7 +85,7 @@ impl<S: RegistryStore + Clone> Seeder<S> {
             None => self.reg.bootstrap_operator(new).await?,
             Some(by) => {
                 self.reg
-                    .create_organisation(&Actor::new(id(by)?), new)
+                    .create_organisation(&Actor::system(id(by)?, "demo"), new)
                     .await?
             }
         };
@@ -108,7 +108,7 @@ impl<S: RegistryStore + Clone> Seeder<S> {
                 })
                 .await?;
         }
-        Ok(Actor::new(id(oid)?))
+        Ok(Actor::system(id(oid)?, "demo"))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -273,7 +273,9 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
     }
     let clock = Arc::new(ManualClock::new(now));
     let signer = crate::Signer::new(Arc::new(store.clone()), secrets);
-    let reg = Registry::new(store, catalogue, clock.clone()).with_signer(signer);
+    let reg = Registry::new(store, catalogue, clock.clone())
+        .with_signer(signer)
+        .with_local_credential(crate::Credential::System("demo".into()));
     let mut s = Seeder {
         reg,
         clock,

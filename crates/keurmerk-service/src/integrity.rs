@@ -310,10 +310,45 @@ impl<S: RegistryStore> Registry<S> {
     ) -> ServiceResult<VerifiedHistory> {
         let keys = self.signer()?.key_store();
         let (statements, resignatures) = keys.signed_record(id.as_str()).await?;
-        let list = self.trust_list(0).await?;
-        let digest = crate::signing::content_digest(&list)?;
+        let (list, digest, fresh) = self.trust_for_reads(true).await?;
+        let out = self.verify_against(
+            id,
+            last_seq,
+            &events,
+            &statements,
+            &resignatures,
+            &list,
+            &digest,
+        );
+        if out.problems.is_empty() || fresh {
+            return Ok(out);
+        }
+        // A problem with a reused list: verify again with a fresh one before saying so.
+        let (list, digest, _) = self.trust_for_reads(false).await?;
+        Ok(self.verify_against(
+            id,
+            last_seq,
+            &events,
+            &statements,
+            &resignatures,
+            &list,
+            &digest,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn verify_against(
+        &self,
+        id: &CertificateId,
+        last_seq: i64,
+        events: &[Event],
+        statements: &[keurmerk_store::StoredStatement],
+        resignatures: &[keurmerk_store::StoredStatement],
+        list: &TrustList,
+        digest: &[u8; 32],
+    ) -> VerifiedHistory {
         let now = self.now();
-        let verify = |bytes: &[u8]| self.verified.verify(&digest, &list, bytes, now);
+        let verify = |bytes: &[u8]| self.verified.verify(digest, list, bytes, now);
 
         let mut by_seq: HashMap<i64, &[u8]> = statements
             .iter()
@@ -330,7 +365,7 @@ impl<S: RegistryStore> Registry<S> {
         };
         let mut scope: Option<(String, String)> = None;
         let mut intact = true;
-        for e in &events {
+        for e in events {
             let Some(bytes) = by_seq.remove(&e.seq) else {
                 out.problems
                     .push(problem(e.seq, ProblemKind::StatementMissing));
@@ -398,7 +433,7 @@ impl<S: RegistryStore> Registry<S> {
                 },
             ));
         }
-        Ok(out)
+        out
     }
 
     /// The full integrity check of one certificate: [`Registry::verified_history`] plus the
@@ -574,7 +609,8 @@ impl<S: RegistryStore> Registry<S> {
         let seqs: Vec<i64> = signed.iter().map(|s| s.event_seq).collect();
         let audit = Audit {
             at: now,
-            actor: me.id.clone(),
+            actor: Some(me.id.clone()),
+            credential: actor.credential.clone(),
             action: "certificate.resign".into(),
             subject: id.to_string(),
             detail: json!({ "events": seqs }),

@@ -21,14 +21,16 @@ mod queries;
 mod scope;
 mod signing;
 mod statement;
+mod trustcache;
 mod verification;
 mod watch;
 
 use std::sync::Arc;
 
-use keurmerk_domain::ids::OrgId;
+use keurmerk_domain::ids::{OrgId, RecordId};
 use keurmerk_domain::model::{OrgRole, Organisation};
 use keurmerk_domain::scheme::Catalogue;
+pub use keurmerk_store::Credential;
 use keurmerk_store::{Audit, RegistryStore};
 
 pub use api::TokenAdmin;
@@ -59,6 +61,10 @@ pub struct Registry<S> {
     signer: Option<signing::Signer>,
     log_waiter: Option<Arc<dyn LogWaiter>>,
     verified: Arc<integrity::VerifiedCache>,
+    trust_cache: Arc<trustcache::TrustCache>,
+    /// Who administers the registry with local access to its database (the command line's
+    /// operating-system user): the credential of key, token and bootstrap records.
+    local: Option<Credential>,
 }
 
 impl<S> std::fmt::Debug for Registry<S> {
@@ -69,17 +75,41 @@ impl<S> std::fmt::Debug for Registry<S> {
     }
 }
 
-/// Who is acting: an organisation, as authenticated by the caller (API token, CLI `--as`).
+/// Who is acting: an organisation, as authenticated by the caller, and the credential it
+/// presented (an API token's id, the operating-system user running the CLI with `--as`, or the
+/// registry's own task). Every write's audit record names both; there is no actor without a
+/// credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// The acting organisation.
     pub org: OrgId,
+    /// The credential it acts with.
+    pub credential: Credential,
 }
 
 impl Actor {
-    /// Acting as this organisation.
-    pub fn new(org: OrgId) -> Self {
-        Self { org }
+    /// Acting as `org` with an API token.
+    pub fn token(org: OrgId, token: RecordId) -> Self {
+        Self {
+            org,
+            credential: Credential::ApiToken(token),
+        }
+    }
+
+    /// Acting as `org` from the command line, run by the operating-system user `os_user`.
+    pub fn cli(org: OrgId, os_user: &str) -> Self {
+        Self {
+            org,
+            credential: Credential::cli_user(os_user),
+        }
+    }
+
+    /// The registry itself (`org` is the registry operator) doing `task`.
+    pub fn system(org: OrgId, task: &str) -> Self {
+        Self {
+            org,
+            credential: Credential::System(task.to_owned()),
+        }
     }
 }
 
@@ -93,7 +123,28 @@ impl<S: RegistryStore> Registry<S> {
             signer: None,
             log_waiter: None,
             verified: Arc::default(),
+            trust_cache: Arc::default(),
+            local: None,
         }
+    }
+
+    /// The same registry, administered locally with `credential` (the command line sets the
+    /// operating-system user running it). Without one, local administration (signing keys,
+    /// tokens created without the API, the bootstrap) is refused: no write goes unattributed.
+    pub fn with_local_credential(mut self, credential: Credential) -> Self {
+        self.local = Some(credential);
+        self
+    }
+
+    /// The credential of local administration, or a refusal.
+    pub(crate) fn local_credential(&self) -> ServiceResult<Credential> {
+        self.local.clone().ok_or_else(|| {
+            ServiceError::Forbidden(
+                "local administration needs the operator's credential (the command line's \
+                 operating-system user); none is set"
+                    .into(),
+            )
+        })
     }
 
     /// The same registry, signing with `signer` (without one, every write that records a
@@ -165,14 +216,15 @@ impl<S: RegistryStore> Registry<S> {
 
     fn audit(
         &self,
-        actor: &OrgId,
+        actor: &Actor,
         action: &str,
         subject: impl ToString,
         detail: serde_json::Value,
     ) -> Audit {
         Audit {
             at: self.now(),
-            actor: actor.clone(),
+            actor: Some(actor.org.clone()),
+            credential: actor.credential.clone(),
             action: action.to_owned(),
             subject: subject.to_string(),
             detail,

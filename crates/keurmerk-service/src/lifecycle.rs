@@ -1,6 +1,6 @@
 use chrono::{Days, NaiveDate};
 use keurmerk_domain::event::{apply, fold, CertificateView, Event, EventKind};
-use keurmerk_domain::ids::{CertificateId, OrgId};
+use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::lifecycle::{transition, ActorRole, Command, State};
 use keurmerk_domain::model::{Certificate, OrgRole};
 use keurmerk_store::{Appended, CertificateFilter, FollowUp, NewEvent, RegistryStore, StoreError};
@@ -55,7 +55,7 @@ impl<S: RegistryStore> Registry<S> {
     pub(crate) async fn append_event(
         &self,
         id: &CertificateId,
-        actor: &OrgId,
+        actor: &Actor,
         role: ActorRole,
         kind: EventKind,
         action: &str,
@@ -77,7 +77,7 @@ impl<S: RegistryStore> Registry<S> {
     pub(crate) async fn write_event<F>(
         &self,
         id: &CertificateId,
-        actor: &OrgId,
+        actor: &Actor,
         role: ActorRole,
         action: &str,
         mut decide: F,
@@ -106,7 +106,7 @@ impl<S: RegistryStore> Registry<S> {
                 seq: last_seq + 1,
                 certificate: id.clone(),
                 at: self.now(),
-                actor: actor.clone(),
+                actor: actor.org.clone(),
                 role,
                 kind: kind.clone(),
             };
@@ -124,7 +124,7 @@ impl<S: RegistryStore> Registry<S> {
             let follow_ups: Vec<FollowUp> = if state_changed {
                 vec![FollowUp::Dependents {
                     provider: id.clone(),
-                    actor: actor.clone(),
+                    actor: actor.org.clone(),
                 }]
             } else {
                 Vec::new()
@@ -185,6 +185,18 @@ impl<S: RegistryStore> Registry<S> {
             .ok_or_else(|| invalid("scheme", format!("unknown scheme `{}`", cert.scheme)))?;
         let reason = req.reason.trim().to_owned();
         let today = self.now().date_naive();
+        if req.until.is_some()
+            && !matches!(req.command, Command::Suspend | Command::ExtendSuspension)
+        {
+            // Accepting and ignoring it would let the caller believe the change ends by itself.
+            return Err(invalid(
+                "until",
+                format!(
+                    "only a suspension or its extension has an end date; `{}` takes none",
+                    req.command
+                ),
+            ));
+        }
         let kind = match req.command {
             Command::Suspend | Command::ExtendSuspension | Command::Withdraw => {
                 crate::orgs::check_text("reason", &reason, 1000)?;
@@ -238,14 +250,13 @@ impl<S: RegistryStore> Registry<S> {
             }
         };
         let action = format!("certificate.{}", req.command);
-        self.append_event(id, &actor.org, role, kind, &action).await
+        self.append_event(id, actor, role, kind, &action).await
     }
 
     /// The registry operator records the expiry of every certificate past its validity.
     /// Returns the certificates it expired.
     pub async fn expire_due(&self, actor: &Actor) -> ServiceResult<Vec<CertificateId>> {
-        let me = self
-            .acting_as(actor, &[OrgRole::RegistryOperator], "record expiries")
+        self.acting_as(actor, &[OrgRole::RegistryOperator], "record expiries")
             .await?;
         let today = self.now().date_naive();
         let mut expired = Vec::new();
@@ -257,7 +268,7 @@ impl<S: RegistryStore> Registry<S> {
             if !c.state.is_terminal() && c.valid_until < today {
                 self.append_event(
                     &c.id,
-                    &me.id,
+                    actor,
                     ActorRole::Registry,
                     EventKind::Expired,
                     "certificate.expire",
@@ -284,6 +295,6 @@ impl<S: RegistryStore> Registry<S> {
                     "there is no registry operator organisation to record expiries".into(),
                 )
             })?;
-        self.expire_due(&Actor::new(operator.id)).await
+        self.expire_due(&Actor::system(operator.id, "expiry")).await
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use keurmerk_domain::event::{fold, EventKind, Resolution};
-use keurmerk_domain::ids::{OrgId, RecordId};
+use keurmerk_domain::ids::RecordId;
 use keurmerk_domain::lifecycle::ActorRole;
 use keurmerk_domain::model::{OrgRole, Severity};
 use keurmerk_store::{
@@ -183,7 +183,6 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             .await?
             .ok_or_else(|| not_found("version", version))?;
         let p = self.own_product(actor, &v.product, "attach SBOMs").await?;
-        let me = p.manufacturer.clone();
         let sbom = keurmerk_vuln::sbom::parse_slice(name, bytes)
             .map_err(|e| invalid("sbom", e.to_string()))?;
         let mut components = Vec::new();
@@ -205,7 +204,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             });
         }
         let audit = self.audit(
-            &me,
+            actor,
             "sbom.attach",
             &v.id,
             json!({"name": name, "components": sbom.components.len()}),
@@ -287,18 +286,26 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .iter()
                 .map(ToString::to_string)
                 .collect();
+            let audit = self.audit(
+                actor,
+                "advisory.import",
+                &id,
+                json!({"source": name, "modified": modified}),
+            );
             let adv = StoredAdvisory {
                 id,
                 source_name: name,
                 modified,
                 document: bytes,
             };
-            let changed = self.store().upsert_advisory(&adv, &keys).await?;
-            if changed.is_empty() {
-                summary.unchanged += 1;
-            } else {
+            // Counted by whether the advisory itself was stored, not by whether it touches a
+            // component (a CSAF document for products nobody registered is still new).
+            let upserted = self.store().upsert_advisory(&adv, &keys, &audit).await?;
+            if upserted.stored {
                 summary.changed += 1;
-                touched.extend(changed);
+                touched.extend(upserted.touched);
+            } else {
+                summary.unchanged += 1;
             }
         }
         let keys: Vec<String> = touched.into_iter().collect();
@@ -316,16 +323,15 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
     /// actively exploited (e.g. from a KEV list); the holders' CRA clocks start and the labels of
     /// affected products say so.
     pub async fn mark_exploited(&self, actor: &Actor, vulnerability: &str) -> ServiceResult<()> {
-        let me = self
-            .acting_as(
-                actor,
-                &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
-                "mark vulnerabilities as exploited",
-            )
-            .await?;
+        self.acting_as(
+            actor,
+            &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+            "mark vulnerabilities as exploited",
+        )
+        .await?;
         crate::orgs::check_text("vulnerability", vulnerability, 200)?;
         let audit = self.audit(
-            &me.id,
+            actor,
             "vulnerability.mark_exploited",
             vulnerability,
             json!({}),
@@ -355,7 +361,6 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         let p = self
             .own_product(actor, product, "publish VEX statements")
             .await?;
-        let me = p.manufacturer.clone();
         let statements =
             keurmerk_vuln::vex::parse(name, bytes).map_err(|e| invalid("vex", e.to_string()))?;
         if statements.is_empty() {
@@ -395,7 +400,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     published_at: self.now(),
                 };
                 let audit = self.audit(
-                    &me,
+                    actor,
                     "vex.publish",
                     &p.id,
                     json!({"vulnerability": id, "status": status}),
@@ -485,13 +490,13 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         Ok(())
     }
 
-    async fn registry_actor(&self) -> ServiceResult<OrgId> {
+    async fn registry_actor(&self) -> ServiceResult<Actor> {
         self.store()
             .orgs()
             .await?
             .into_iter()
             .find(|o| o.role == OrgRole::RegistryOperator)
-            .map(|o| o.id)
+            .map(|o| Actor::system(o.id, "monitoring"))
             .ok_or_else(|| {
                 ServiceError::Forbidden(
                     "the registry has no operator to record monitoring events".into(),

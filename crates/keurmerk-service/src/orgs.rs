@@ -57,7 +57,11 @@ impl<S: RegistryStore> Registry<S> {
                 "the registry already has an operator".into(),
             ));
         }
-        self.insert_org(&new.id.clone(), new).await
+        let by = Actor {
+            org: new.id.clone(),
+            credential: self.local_credential()?,
+        };
+        self.insert_org(&by, new).await
     }
 
     /// Registers an organisation. The registry operator may register anyone; a national
@@ -75,7 +79,11 @@ impl<S: RegistryStore> Registry<S> {
             )
             .await?;
         if me.role == OrgRole::NationalAuthority
-            && (new.role != OrgRole::AssessmentBody || new.member_state != me.member_state)
+            && (new.role != OrgRole::AssessmentBody
+                || !new
+                    .member_state
+                    .trim()
+                    .eq_ignore_ascii_case(&me.member_state))
         {
             return Err(ServiceError::Forbidden(format!(
                 "a national authority may only register assessment bodies in {}",
@@ -87,18 +95,14 @@ impl<S: RegistryStore> Registry<S> {
                 "there is only one registry operator".into(),
             ));
         }
-        self.insert_org(&me.id, new).await
+        self.insert_org(actor, new).await
     }
 
-    async fn insert_org(&self, actor: &OrgId, new: NewOrganisation) -> ServiceResult<Organisation> {
+    async fn insert_org(&self, actor: &Actor, new: NewOrganisation) -> ServiceResult<Organisation> {
         check_text("name", &new.name, 200)?;
-        let ms = new.member_state.trim().to_ascii_uppercase();
-        if ms.len() != 2 || !ms.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(invalid(
-                "member_state",
-                format!("`{}` is not a two-letter country code", new.member_state),
-            ));
-        }
+        let ms =
+            keurmerk_domain::jurisdiction::check_member_state(self.catalogue(), &new.member_state)
+                .map_err(|e| invalid("member_state", e.to_string()))?;
         if let Some(c) = &new.contact {
             check_text("contact", c, 300)?;
         }
@@ -117,6 +121,7 @@ impl<S: RegistryStore> Registry<S> {
             json!({"role": org.role, "name": org.name}),
         );
         self.store().insert_org(&org, &audit).await?;
+        self.trust_changed();
         Ok(org)
     }
 
@@ -197,12 +202,13 @@ impl<S: RegistryStore> Registry<S> {
             revoked_at: None,
         };
         let audit = self.audit(
-            &me.id,
+            actor,
             "authorisation.grant",
             &cab.id,
             json!({"scheme": scheme, "level": level}),
         );
         self.store().upsert_authorisation(&a, &audit).await?;
+        self.trust_changed();
         Ok(a)
     }
 
@@ -236,12 +242,13 @@ impl<S: RegistryStore> Registry<S> {
         }
         a.revoked_at = Some(self.now());
         let audit = self.audit(
-            &me.id,
+            actor,
             "authorisation.revoke",
             body,
             json!({"scheme": scheme, "level": level}),
         );
         self.store().upsert_authorisation(&a, &audit).await?;
+        self.trust_changed();
         Ok(a)
     }
 

@@ -23,7 +23,7 @@ use keurmerk_store::{CertificateFilter, FollowUp, OutboxItem, RegistryStore};
 
 use crate::products::covered;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Actor, Registry, ServiceError, ServiceResult};
 
 /// How long a claimed item is reserved for the worker that claimed it. Short, because an item
 /// claimed by a process that was killed waits this long before another worker takes it; a worker
@@ -185,7 +185,7 @@ impl<S: RegistryStore> Registry<S> {
         // well inside its lease.
         self.write_event(
             dependent,
-            actor,
+            &Actor::system(actor.clone(), "follow-up"),
             ActorRole::Registry,
             "certificate.dependency_status",
             |view| {
@@ -230,13 +230,19 @@ impl<S: RegistryStore> Registry<S> {
         F: FnMut(&keurmerk_domain::event::CertificateView) -> Option<EventKind>,
     {
         let written = self
-            .write_event(&c.id, actor, maker_role(c, actor), action, |view| {
-                Ok(if view.state.is_terminal() {
-                    None
-                } else {
-                    decide(view)
-                })
-            })
+            .write_event(
+                &c.id,
+                &Actor::system(actor.clone(), "follow-up"),
+                maker_role(c, actor),
+                action,
+                |view| {
+                    Ok(if view.state.is_terminal() {
+                        None
+                    } else {
+                        decide(view)
+                    })
+                },
+            )
             .await?;
         // These events change no state; should one ever, its own follow-up work is in the
         // outbox with it and the worker completes it.

@@ -136,7 +136,7 @@ impl<S: RegistryStore> Registry<S> {
             created_at: self.now(),
         };
         let audit = self.audit(
-            &me.id,
+            actor,
             "product.register",
             &p.id,
             json!({"name": p.name, "model": p.model}),
@@ -210,7 +210,7 @@ impl<S: RegistryStore> Registry<S> {
             notes: new.notes,
         };
         let audit = self.audit(
-            &actor.org,
+            actor,
             "version.add",
             &v.id,
             json!({"product": p.id, "version": v.version}),
@@ -259,7 +259,7 @@ impl<S: RegistryStore> Registry<S> {
             }
         }
         let audit = self.audit(
-            &actor.org,
+            actor,
             "support.set",
             &p.id,
             json!({"support_until": s.support_until}),
@@ -305,7 +305,7 @@ impl<S: RegistryStore> Registry<S> {
             certificate: new.certificate,
         };
         let audit = self.audit(
-            &actor.org,
+            actor,
             "dependency.add",
             &d.id,
             json!({"product": p.id, "service": d.service}),

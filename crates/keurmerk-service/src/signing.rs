@@ -354,6 +354,8 @@ impl<S: RegistryStore> Registry<S> {
         retire: Option<&str>,
     ) -> ServiceResult<KeyInfo> {
         let signer = self.signer()?;
+        // Refused before anything is written: no key without the operator who made it.
+        let credential = self.local_credential()?;
         let now = self.now();
         let valid_from = scope.valid_from.unwrap_or(now);
         let valid_until = scope
@@ -382,7 +384,8 @@ impl<S: RegistryStore> Registry<S> {
         signer.secrets.save(&key)?;
         let audit = Audit {
             at: now,
-            actor: org.clone(),
+            actor: Some(org.clone()),
+            credential,
             action: if retire.is_some() {
                 "key.rotate"
             } else {
@@ -393,6 +396,7 @@ impl<S: RegistryStore> Registry<S> {
             detail: json!({"role": record.role, "root": root, "retired": retire}),
         };
         signer.keys.insert_key(&record, retire, &audit).await?;
+        self.trust_changed();
         key_info(&record)
     }
 
@@ -457,12 +461,14 @@ impl<S: RegistryStore> Registry<S> {
         }
         let audit = Audit {
             at: self.now(),
-            actor: OrgId::new(&k.org_id).map_err(|e| corrupt_key(&k, e))?,
+            actor: Some(OrgId::new(&k.org_id).map_err(|e| corrupt_key(&k, e))?),
+            credential: self.local_credential()?,
             action: "key.revoke".into(),
             subject: key_id.to_owned(),
             detail: json!({"compromised_at": at}),
         };
         signer.keys.revoke_key(key_id, at, &audit).await?;
+        self.trust_changed();
         let mut k = k;
         k.revoked_at = Some(at);
         key_info(&k)

@@ -78,8 +78,12 @@ impl<S: RegistryStore> Registry<S> {
         let Some(stored) = keys.statements(id.as_str()).await?.pop() else {
             return Ok(None);
         };
-        let list = self.trust_list(0).await?;
-        let result = verify_statement(&stored.signed, &list, self.now());
+        let (list, _, fresh) = self.trust_for_reads(true).await?;
+        let mut result = verify_statement(&stored.signed, &list, self.now());
+        if result.is_err() && !fresh {
+            let (list, _, _) = self.trust_for_reads(false).await?;
+            result = verify_statement(&stored.signed, &list, self.now());
+        }
         let claimed = claims(&stored.signed);
         let key = match &claimed {
             Some(c) => keys.signing_key(&c.key_id).await?,
@@ -125,6 +129,7 @@ mod tests {
         .unwrap();
         Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
             .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
+            .with_local_credential(crate::Credential::Cli("test".into()))
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 mod support;
 
 mod atomic;
+mod attribution;
 mod authz;
 mod demo;
 mod integrity;

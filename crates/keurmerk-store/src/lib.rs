@@ -31,9 +31,10 @@ pub use outbox::{FollowUp, OutboxItem, OutboxStore};
 pub use sql::{Backend, SqlStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
-    NewEvent, Numbering, OrgStore, ProductFilter, ProductStore, RegistryStore,
+    Credential, CredentialError, NewEvent, Numbering, OrgStore, ProductFilter, ProductStore,
+    RegistryStore,
 };
-pub use vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
+pub use vuln::{StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore};
 pub use watch::{Attempt, AttemptOutcome, Delivery, WatchItem, WatchStore, Watchlist};
 
 /// Storage errors.

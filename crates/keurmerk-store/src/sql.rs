@@ -198,10 +198,13 @@ impl SqlStore {
 /// Writes an audit record inside a transaction.
 pub(crate) async fn write_audit(tx: &mut Transaction<'static, Any>, audit: &Audit) -> Result<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO audit_log (at, actor_id, credential, action, subject, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(ts(audit.at))
-    .bind(audit.actor.as_str().to_owned())
+    // No organisation (an anonymous visitor) is stored as the empty string: never an org id.
+    .bind(audit.actor.as_ref().map_or("", |o| o.as_str()).to_owned())
+    .bind(audit.credential.to_string())
     .bind(audit.action.clone())
     .bind(audit.subject.clone())
     .bind(json(&audit.detail)?)

@@ -14,14 +14,127 @@ use serde::{Deserialize, Serialize};
 use crate::outbox::{FollowUp, OutboxStore};
 use crate::Result;
 
+/// The credential a write was made with: who, beyond the organisation, did it. Never a secret.
+///
+/// Stored and shown as one string: `token:TOK-000001` (an API token, by id), `cli:alice` (the
+/// command line, run by the operating-system user `alice` with direct database access),
+/// `system:expiry` (the registry itself, by task), `watch-key:WL-000001` (a watch-list's
+/// management key), `public` (an anonymous visitor, e.g. the complaint form) and `unrecorded`
+/// (records older than credentials).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// An API token, by id.
+    ApiToken(RecordId),
+    /// The command line, run by this operating-system user.
+    Cli(String),
+    /// The registry itself, doing this task.
+    System(String),
+    /// A watch-list's management key.
+    WatchKey(RecordId),
+    /// An anonymous member of the public.
+    Public,
+    /// Not recorded: audit records written before credentials were (migration 0010).
+    Unrecorded,
+}
+
+impl std::fmt::Display for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ApiToken(id) => write!(f, "token:{id}"),
+            Self::Cli(user) => write!(f, "cli:{user}"),
+            Self::System(task) => write!(f, "system:{task}"),
+            Self::WatchKey(id) => write!(f, "watch-key:{id}"),
+            Self::Public => f.write_str("public"),
+            Self::Unrecorded => f.write_str("unrecorded"),
+        }
+    }
+}
+
+/// A stored credential that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a credential (token:ID, cli:USER, system:TASK, watch-key:ID, public or unrecorded)")]
+pub struct CredentialError(String);
+
+/// What a user or task name in a credential may hold: printable, no spaces, at most 64 bytes.
+fn credential_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic())
+}
+
+impl std::str::FromStr for Credential {
+    type Err = CredentialError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let bad = || CredentialError(s.chars().take(80).collect());
+        match s {
+            "public" => return Ok(Self::Public),
+            "unrecorded" => return Ok(Self::Unrecorded),
+            _ => {}
+        }
+        let (kind, rest) = s.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "token" => RecordId::new(rest).map(Self::ApiToken).map_err(|_| bad()),
+            "watch-key" => RecordId::new(rest).map(Self::WatchKey).map_err(|_| bad()),
+            "cli" if credential_name(rest) => Ok(Self::Cli(rest.to_owned())),
+            "system" if credential_name(rest) => Ok(Self::System(rest.to_owned())),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Credential {
+    /// The command line's credential: the operating-system user running it (from the password
+    /// database, not the environment), reduced to characters a credential may hold.
+    pub fn cli_user(name: &str) -> Self {
+        let clean: String = name
+            .chars()
+            .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+            .take(64)
+            .collect();
+        Self::Cli(if clean.is_empty() {
+            "unknown".into()
+        } else {
+            clean
+        })
+    }
+}
+
+impl Serialize for Credential {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Credential {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Credential {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Credential".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^(public|unrecorded|token:[A-Z0-9-]+|watch-key:[A-Z0-9-]+|cli:[!-~]{1,64}|system:[!-~]{1,64})$",
+            "description": "The credential a write was made with (never a secret)."
+        })
+    }
+}
+
 /// An audit record written in the same transaction as the change it describes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Audit {
     /// When.
     pub at: DateTime<Utc>,
-    /// Which organisation acted.
-    pub actor: OrgId,
+    /// Which organisation acted; none for an anonymous member of the public.
+    pub actor: Option<OrgId>,
+    /// With which credential.
+    pub credential: Credential,
     /// What it did (e.g. `product.register`).
     pub action: String,
     /// The record it did it to.

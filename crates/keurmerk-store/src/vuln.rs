@@ -23,6 +23,15 @@ pub struct StoredComponent {
     pub version: String,
 }
 
+/// What [`VulnStore::upsert_advisory`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upserted {
+    /// The advisory was new or modified, and stored.
+    pub stored: bool,
+    /// The package keys it touched before and after (components to re-match).
+    pub touched: Vec<String>,
+}
+
 /// A stored advisory document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAdvisory {
@@ -97,9 +106,15 @@ pub trait VulnStore: Send + Sync {
     async fn components(&self, version: &RecordId) -> Result<Vec<StoredComponent>>;
     /// Every component with one of these package keys.
     async fn components_with_keys(&self, keys: &[String]) -> Result<Vec<StoredComponent>>;
-    /// Stores an advisory unless the same `modified` is stored already. Returns the package keys
-    /// it touched before and after (empty when unchanged).
-    async fn upsert_advisory(&self, adv: &StoredAdvisory, keys: &[String]) -> Result<Vec<String>>;
+    /// Stores an advisory unless the same `modified` is stored already, with its audit record in
+    /// the same transaction (only when stored). Returns whether it was stored and the package keys
+    /// it touched before and after.
+    async fn upsert_advisory(
+        &self,
+        adv: &StoredAdvisory,
+        keys: &[String],
+        audit: &crate::Audit,
+    ) -> Result<Upserted>;
     /// Advisories with one of these package keys.
     async fn advisories_with_keys(&self, keys: &[String]) -> Result<Vec<StoredAdvisory>>;
     /// One advisory.

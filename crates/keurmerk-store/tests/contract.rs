@@ -108,7 +108,8 @@ fn at(day: i64) -> chrono::DateTime<Utc> {
 fn audit(actor: &str, action: &str) -> Audit {
     Audit {
         at: at(0),
-        actor: OrgId::new(actor).unwrap(),
+        actor: Some(OrgId::new(actor).unwrap()),
+        credential: Credential::ApiToken(RecordId::new("TOK-000001").unwrap()),
         action: action.into(),
         subject: "x".into(),
         detail: serde_json::json!({"k": "v"}),
@@ -555,6 +556,47 @@ async fn every_write_is_audited(s: &SqlStore) {
     assert_eq!(trail[0].audit.detail, serde_json::json!({"k": "v"}));
     let older = s.audit(10, Some(trail[0].seq)).await.unwrap();
     assert_eq!(older.len(), 2);
+    // Every credential kind, and no organisation (the public), round-trip through the column.
+    for (i, (credential, actor)) in [
+        (
+            Credential::ApiToken(RecordId::new("TOK-000009").unwrap()),
+            Some("maker"),
+        ),
+        (Credential::Cli("alice".into()), Some("maker")),
+        (Credential::System("expiry".into()), Some("maker")),
+        (
+            Credential::WatchKey(RecordId::new("WL-000003").unwrap()),
+            None,
+        ),
+        (Credential::Public, None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut a = audit("maker", "credential.test");
+        a.actor = actor.map(|o| OrgId::new(o).unwrap());
+        a.credential = credential;
+        s.insert_org(&org(&format!("o-{i}"), OrgRole::Manufacturer), &a)
+            .await
+            .unwrap();
+        let back = s.audit(1, None).await.unwrap().remove(0).audit;
+        assert_eq!(back, a);
+        assert_eq!(
+            back.credential.to_string().parse::<Credential>().unwrap(),
+            a.credential
+        );
+    }
+    for bad in [
+        "",
+        "token:",
+        "token:lower",
+        "cli:",
+        "cli:two words",
+        "root",
+        "system:x\ny",
+    ] {
+        assert!(bad.parse::<Credential>().is_err(), "{bad:?}");
+    }
 }
 
 async fn sequences_are_per_name(s: &SqlStore) {

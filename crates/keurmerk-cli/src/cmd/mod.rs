@@ -37,7 +37,9 @@ pub async fn open(cli: &Cli) -> Result<Ctx> {
     )
     .with_base_url(&cli.base_url);
     Ok(Ctx {
-        registry: Registry::new(store, catalogue, Arc::new(SystemClock)).with_signer(signer),
+        registry: Registry::new(store, catalogue, Arc::new(SystemClock))
+            .with_signer(signer)
+            .with_local_credential(keurmerk_service::Credential::cli_user(&os_user())),
     })
 }
 
@@ -55,10 +57,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The command line acting `--as` an organisation: attributed to the operating-system user
+/// running it (who has direct access to the database).
 pub fn actor(org: &str) -> Result<Actor> {
-    Ok(Actor::new(
+    Ok(Actor::cli(
         OrgId::new(org).with_context(|| format!("--as {org}"))?,
+        &os_user(),
     ))
+}
+
+/// The operating-system user running the command line, from the password database (not the
+/// environment, which the caller controls); its uid when it has no name there.
+pub fn os_user() -> String {
+    whoami::fallible::username().unwrap_or_else(|_| "unknown".into())
 }
 
 /// `YYYY-MM-DD`, or `YYYY-MM` meaning the last day of that month (support periods are published

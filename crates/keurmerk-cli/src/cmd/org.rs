@@ -165,10 +165,11 @@ pub async fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<ExitCode> {
     } else {
         for e in trail {
             println!(
-                "{:>6} {} {:<16} {:<28} {}",
+                "{:>6} {} {:<16} {:<22} {:<28} {}",
                 e.seq,
                 e.audit.at.format("%Y-%m-%d %H:%M:%S"),
-                e.audit.actor,
+                e.audit.actor.as_ref().map_or("(public)", |o| o.as_str()),
+                e.audit.credential.to_string(),
                 e.audit.action,
                 e.audit.subject
             );

@@ -37,7 +37,8 @@ pub async fn app() -> App {
     .await
     .unwrap();
     let reg = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
-        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)));
+        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     App {
         router: router(AppState {
             registry: Arc::new(reg.clone()),

@@ -256,7 +256,8 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
     };
     let audit = keurmerk_store::Audit {
         at: t0(),
-        actor: suspend.actor.clone(),
+        actor: Some(suspend.actor.clone()),
+        credential: keurmerk_store::Credential::Cli("test".into()),
         action: "certificate.suspend".into(),
         subject: svc.to_string(),
         detail: serde_json::json!({}),
@@ -361,7 +362,8 @@ async fn product_work_left_by_a_crash_is_completed_once(
     postgres: bool,
 ) {
     let reg = Registry::new(store.clone(), catalogue(), clock.clone())
-        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()));
+        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     world(&reg).await;
     let (svc, sv) = product(&reg, "other-maker").await;
     let svc_cert = issued(&reg, "de-lab", &svc, &sv, "eucc", "substantial").await;

@@ -34,7 +34,8 @@ async fn check(store: SqlStore) {
     .with_signer(keurmerk_service::Signer::new(
         std::sync::Arc::new(store.clone()),
         keurmerk_service::Secrets::memory(),
-    ));
+    ))
+    .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     let certs = store
         .certificates(&CertificateFilter::default())
         .await

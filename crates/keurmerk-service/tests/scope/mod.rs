@@ -368,7 +368,8 @@ async fn the_demo_trust_list_has_no_wildcard() {
         .await
         .unwrap();
     let reg = Registry::new(store.clone(), catalogue(), Arc::new(ManualClock::new(t0())))
-        .with_signer(Signer::new(Arc::new(store.clone()), secrets));
+        .with_signer(Signer::new(Arc::new(store.clone()), secrets))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     let signed = reg.signed_trust_list().await.unwrap();
     no_wildcard(&signed);
     let list = TrustList::verify(

@@ -77,7 +77,8 @@ async fn an_organisation_without_a_key_cannot_write_and_nothing_is_written() {
         .unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
     let reg = Registry::new(store.clone(), catalogue(), clock.clone())
-        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()));
+        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     world(&reg).await;
     // A new lab, authorised, but without a signing key.
     reg.create_organisation(
@@ -235,7 +236,8 @@ async fn key_files_are_private() {
     let signer = Signer::new(Arc::new(store.clone()), Secrets::dir(&keys));
     assert!(!format!("{signer:?}").contains("SigningKey"));
     let reg = Registry::new(store.clone(), catalogue(), Arc::new(ManualClock::new(t0())))
-        .with_signer(signer);
+        .with_signer(signer)
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     let k = reg.create_root_key(KeyScope::default()).await.unwrap();
     #[cfg(unix)]
     {
@@ -260,7 +262,8 @@ async fn the_demo_is_fully_signed() {
         .await
         .unwrap();
     let reg = Registry::new(store.clone(), catalogue(), Arc::new(ManualClock::new(t0())))
-        .with_signer(Signer::new(Arc::new(store.clone()), secrets));
+        .with_signer(Signer::new(Arc::new(store.clone()), secrets))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     let certs = store
         .certificates(&CertificateFilter::default())
         .await

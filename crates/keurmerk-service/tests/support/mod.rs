@@ -31,14 +31,15 @@ pub async fn env() -> Env {
     let clock = Arc::new(ManualClock::new(t0()));
     Env {
         reg: Registry::new(store.clone(), catalogue(), clock.clone())
-            .with_signer(Signer::new(Arc::new(store), Secrets::memory())),
+            .with_signer(Signer::new(Arc::new(store), Secrets::memory()))
+            .with_local_credential(keurmerk_service::Credential::Cli("test".into())),
         clock,
         _dir: dir,
     }
 }
 
 pub fn a(s: &str) -> Actor {
-    Actor::new(OrgId::new(s).unwrap())
+    Actor::cli(OrgId::new(s).unwrap(), "test")
 }
 pub fn scheme(s: &str) -> SchemeId {
     SchemeId::new(s).unwrap()

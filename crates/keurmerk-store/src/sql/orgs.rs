@@ -111,7 +111,11 @@ impl AuditStore for SqlStore {
                     seq: crate::codec::get_i64(row, "seq")?,
                     audit: Audit {
                         at: get_ts(row, "at")?,
-                        actor: get_parse(row, "actor_id")?,
+                        actor: match get_str(row, "actor_id")?.as_str() {
+                            "" => None,
+                            _ => Some(get_parse(row, "actor_id")?),
+                        },
+                        credential: get_parse(row, "credential")?,
                         action: get_str(row, "action")?,
                         subject: get_str(row, "subject")?,
                         detail: crate::codec::get_json(row, "detail")?,

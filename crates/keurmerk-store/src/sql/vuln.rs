@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::{write_audit, SqlStore};
 use crate::codec::{get_i64, get_json, get_opt, get_opt_ts, get_parse, get_str, get_ts, json, ts};
 use crate::traits::Audit;
-use crate::vuln::{StoredAdvisory, StoredComponent, VexDecision, VulnMatch, VulnStore};
+use crate::vuln::{StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore};
 use crate::{Result, StoreError};
 
 /// Keys are bound one query per chunk to stay under both backends' parameter limits.
@@ -127,7 +127,12 @@ impl VulnStore for SqlStore {
         Ok(out)
     }
 
-    async fn upsert_advisory(&self, adv: &StoredAdvisory, keys: &[String]) -> Result<Vec<String>> {
+    async fn upsert_advisory(
+        &self,
+        adv: &StoredAdvisory,
+        keys: &[String],
+        audit: &Audit,
+    ) -> Result<Upserted> {
         let mut w = self.write().await?;
         let old: Option<String> =
             sqlx::query_scalar("SELECT modified FROM advisories WHERE id = $1")
@@ -135,7 +140,7 @@ impl VulnStore for SqlStore {
                 .fetch_optional(&mut *w.tx)
                 .await?;
         if old.as_deref() == Some(adv.modified.as_str()) {
-            return Ok(Vec::new());
+            return Ok(Upserted::default());
         }
         let mut touched: Vec<String> =
             sqlx::query_scalar("SELECT pkg_key FROM advisory_keys WHERE advisory_id = $1")
@@ -155,9 +160,10 @@ impl VulnStore for SqlStore {
         .bind(adv.source_name.clone())
         .bind(adv.modified.clone())
         .bind(adv.document.clone())
-        .bind(ts(Utc::now()))
+        .bind(ts(audit.at))
         .execute(&mut *w.tx)
         .await?;
+        write_audit(&mut w.tx, audit).await?;
         for k in keys {
             sqlx::query("INSERT INTO advisory_keys (advisory_id, pkg_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(adv.id.clone())
@@ -169,7 +175,10 @@ impl VulnStore for SqlStore {
         w.commit().await?;
         touched.sort();
         touched.dedup();
-        Ok(touched)
+        Ok(Upserted {
+            stored: true,
+            touched,
+        })
     }
 
     async fn advisories_with_keys(&self, keys: &[String]) -> Result<Vec<StoredAdvisory>> {
@@ -207,7 +216,7 @@ impl VulnStore for SqlStore {
         )
         .bind(vulnerability.to_owned())
         .bind(ts(audit.at))
-        .bind(audit.actor.to_string())
+        .bind(audit.actor.as_ref().map_or(String::new(), ToString::to_string))
         .execute(&mut *w.tx)
         .await?;
         write_audit(&mut w.tx, audit).await?;
