@@ -194,10 +194,27 @@ impl SqlStore {
     }
 }
 
+/// Checks a SQLite file without changing it: its header, then `PRAGMA integrity_check`.
+pub async fn check_sqlite_file(path: &Path) -> Result<(), BackupError> {
+    sqlx::any::install_default_drivers();
+    integrity_checked(path).await?.close().await;
+    Ok(())
+}
+
 async fn open_sqlite_read_only(path: &Path) -> Result<SqlStore, BackupError> {
+    let pool = integrity_checked(path).await?;
+    if let Err(e) = check_migrations(&pool, Backend::Sqlite).await {
+        pool.close().await;
+        return Err(e);
+    }
+    Ok(SqlStore::from_pool(pool, Backend::Sqlite))
+}
+
+/// A read-only pool over a SQLite file that has the header and passes `PRAGMA integrity_check`.
+async fn integrity_checked(path: &Path) -> Result<AnyPool, BackupError> {
     check_sqlite_header(path)?;
-    let options = AnyConnectOptions::from_str(&sqlite_url(path, "mode=ro"))
-        .map_err(StoreError::Database)?;
+    let options =
+        AnyConnectOptions::from_str(&sqlite_url(path, "mode=ro")).map_err(StoreError::Database)?;
     let pool = AnyPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(10))
@@ -226,11 +243,7 @@ async fn open_sqlite_read_only(path: &Path) -> Result<SqlStore, BackupError> {
             problems,
         });
     }
-    if let Err(e) = check_migrations(&pool, Backend::Sqlite).await {
-        pool.close().await;
-        return Err(e);
-    }
-    Ok(SqlStore::from_pool(pool, Backend::Sqlite))
+    Ok(pool)
 }
 
 /// SQLite's "not a database" (26) and "malformed" (11) as the errors they mean.
@@ -302,7 +315,10 @@ mod tests {
             "sqlite:///tmp/a%3Fb%23c%25d.db?mode=ro"
         );
         assert_eq!(sqlite_path("sqlite:k.db"), Some(PathBuf::from("k.db")));
-        assert_eq!(sqlite_path("sqlite:///t/k.db"), Some(PathBuf::from("/t/k.db")));
+        assert_eq!(
+            sqlite_path("sqlite:///t/k.db"),
+            Some(PathBuf::from("/t/k.db"))
+        );
         assert_eq!(sqlite_path("k.db"), Some(PathBuf::from("k.db")));
         assert_eq!(sqlite_path("postgres://u@h/d"), None);
     }

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args};
-use keurmerk_store::backup::{check_sqlite_header, sqlite_path};
+use keurmerk_store::backup::{check_sqlite_file, sqlite_path};
 use keurmerk_store::SqlStore;
 use keurmerk_transparency::LogState;
 
@@ -182,7 +182,8 @@ pub async fn restore(cli: &Cli, a: &RestoreArgs) -> Result<ExitCode> {
     let Some(source) = sqlite_path(&a.source) else {
         bail!("a PostgreSQL database is restored with pg_restore, not keurmerk restore --to");
     };
-    check_sqlite_header(&source)?;
+    // Refused here with a clear error: a damaged file would fail later, deep in opening a pool.
+    check_sqlite_file(&source).await?;
     if target.exists() && !a.force {
         bail!(
             "{} exists; pass --force to replace it (it is kept as {}.replaced-<time>)",
@@ -236,11 +237,7 @@ pub async fn restore(cli: &Cli, a: &RestoreArgs) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     sync_file(scratch.path())?;
-    let kept = if a.force {
-        move_aside(&target)?
-    } else {
-        None
-    };
+    let kept = if a.force { move_aside(&target)? } else { None };
     scratch.persist(&target, a.force)?;
     if let Some(k) = kept {
         println!("the database it replaces is kept as {}", k.display());
@@ -265,10 +262,7 @@ impl Scratch {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let path = target.with_file_name(format!(
-            ".{name}.{}-{nanos}.partial",
-            std::process::id()
-        ));
+        let path = target.with_file_name(format!(".{name}.{}-{nanos}.partial", std::process::id()));
         Ok(Scratch {
             path,
             persisted: false,
@@ -295,8 +289,9 @@ impl Scratch {
                 Ok(m) if m.len() > 0 && f.to_string_lossy().ends_with("-wal") => {
                     bail!("{} still holds changes after closing the copy", f.display())
                 }
-                Ok(_) => std::fs::remove_file(&f)
-                    .with_context(|| format!("removing {}", f.display()))?,
+                Ok(_) => {
+                    std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?
+                }
                 Err(_) => {}
             }
         }
@@ -309,8 +304,7 @@ impl Scratch {
         if replace {
             std::fs::rename(&self.path, target)
         } else {
-            std::fs::hard_link(&self.path, target)
-                .and_then(|()| std::fs::remove_file(&self.path))
+            std::fs::hard_link(&self.path, target).and_then(|()| std::fs::remove_file(&self.path))
         }
         .with_context(|| format!("moving the copy to {}", target.display()))?;
         self.persisted = true;

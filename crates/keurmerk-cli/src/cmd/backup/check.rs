@@ -38,7 +38,11 @@ pub struct LogVerifierArgs {
     pub log_key: PathBuf,
     /// The log's verifier key (signed-note form, as `keurmerk log key` prints it), instead of
     /// reading --log-key.
-    #[arg(long = "log-key-string", env = "KEURMERK_LOG_VERIFIER_KEY", value_name = "KEY")]
+    #[arg(
+        long = "log-key-string",
+        env = "KEURMERK_LOG_VERIFIER_KEY",
+        value_name = "KEY"
+    )]
     pub log_key_string: Option<String>,
 }
 
@@ -244,8 +248,8 @@ async fn extends_checkpoint(
     let origin = verifier.name().to_owned();
     let mut verifiers = Verifiers::new();
     verifiers.push(verifier);
-    let (cp, _) = keurmerk_tlog::open_checkpoint(p.note.as_bytes(), &origin, &verifiers)
-        .map_err(|e| {
+    let (cp, _) =
+        keurmerk_tlog::open_checkpoint(p.note.as_bytes(), &origin, &verifiers).map_err(|e| {
             format!(
                 "the checkpoint of {} is not a checkpoint of this log signed by its key \
                  ({origin}): {e}",
