@@ -332,37 +332,50 @@ impl ServedLog {
 }
 
 /// A scratch monitor state file (the format `keurmerk log verify --state` keeps) holding a
-/// published checkpoint, so the monitor checks the copy against it; removed when dropped.
-struct StateFile(PathBuf);
+/// published checkpoint, so the monitor checks the copy against it. It lives in a directory of
+/// its own (mode 0700, created anew: nothing in the shared temporary directory is followed or
+/// overwritten, also not the monitor's `.tmp` file beside it); removed when dropped.
+struct StateFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
 
 impl StateFile {
     fn write(origin: &str, cp: &keurmerk_tlog::Checkpoint, note: &str) -> Result<StateFile> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "keurmerk-check-{}-{nanos}.json",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("keurmerk-check-{}-{nanos}", std::process::id()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        let state = StateFile {
+            path: dir.join("state.json"),
+            dir,
+        };
         let json = serde_json::json!({
             "origin": origin,
             "size": cp.size,
             "root": cp.root.to_base64(),
             "checkpoint": note,
         });
-        std::fs::write(&path, serde_json::to_vec(&json)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(StateFile(path))
+        std::fs::write(&state.path, serde_json::to_vec(&json)?)
+            .with_context(|| format!("writing {}", state.path.display()))?;
+        Ok(state)
     }
 
     fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl Drop for StateFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
