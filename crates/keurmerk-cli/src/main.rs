@@ -145,6 +145,12 @@ pub enum Command {
     /// The effective configuration, and an example configuration file.
     #[command(subcommand)]
     Config(cmd::config::ConfigCmd),
+    /// Back up a running SQLite registry to a file, online, and check the copy (PostgreSQL:
+    /// prints the pg_dump procedure).
+    Backup(cmd::backup::BackupArgs),
+    /// Check a copy of the registry (its log against the newest published checkpoint, and its
+    /// integrity), and restore a SQLite copy.
+    Restore(cmd::backup::RestoreArgs),
 }
 
 fn main() -> ExitCode {

@@ -15,6 +15,7 @@
 //! - A certificate number is taken in the transaction that issues the certificate.
 
 pub mod api;
+pub mod backup;
 mod codec;
 pub mod idempotency;
 pub mod keys;

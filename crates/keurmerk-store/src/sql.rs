@@ -24,8 +24,8 @@ mod products;
 mod vuln;
 mod watch;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl WriteTx<'_> {
     }
 }
 
-fn normalise_url(url: &str) -> Result<(String, Backend)> {
+pub(crate) fn normalise_url(url: &str) -> Result<(String, Backend)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((url.to_owned(), Backend::Postgres));
     }
@@ -161,6 +161,15 @@ impl SqlStore {
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
+    }
+
+    /// A store over an open pool that is not migrated (see [`crate::backup`]).
+    pub(crate) fn from_pool(pool: AnyPool, backend: Backend) -> Self {
+        Self {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        }
     }
 
     /// Which database this is.

@@ -1,4 +1,5 @@
 pub mod assess;
+pub mod backup;
 pub mod cert;
 pub mod config;
 pub mod log;
@@ -154,6 +155,8 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
         Command::Findings(a) => monitor::findings(&open(&cli).await?, a).await,
         Command::Log(c) => log::run(&cli, c).await,
         Command::Config(c) => config::run(effective, c),
+        Command::Backup(a) => backup::backup(&cli, a).await,
+        Command::Restore(a) => backup::restore(&cli, a).await,
     }
 }
 
