@@ -215,8 +215,8 @@ pub struct Scheme {
     /// Active or legacy.
     pub status: SchemeStatus,
     /// Where the scheme applies: `EU` for the whole Union, else ISO 3166-1 alpha-2 codes
-    /// (`GB`, `SG`, `DE`, …). Organisations may be established in these (besides the EU and
-    /// EEA states); see [`crate::jurisdiction`].
+    /// (`GB`, `SG`, `DE`, …). Organisations may be established in these besides the EU and
+    /// EEA states.
     #[serde(default)]
     pub jurisdictions: Vec<String>,
     /// Whether this is the common baseline catalogue that others map onto.
