@@ -23,6 +23,7 @@ mod signing;
 mod statement;
 mod verification;
 mod watch;
+mod webhook_confirm;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub use signing::{
 pub use statement::{statement_for, statement_kind, StatementCheck};
 pub use verification::{ClaimedSignature, SignatureReport};
 pub use watch::{DeliveryLog, WatchGrant, WebhookRequest, MAX_WATCH_ITEMS, MIN_WEBHOOK_SECRET_LEN};
+pub use webhook_confirm::{resolve_webhook_target, ResolvedTarget, VerifyRequest, WebhookTargets};
 
 /// The registry's use cases over a store.
 #[derive(Clone)]
@@ -59,6 +61,7 @@ pub struct Registry<S> {
     signer: Option<signing::Signer>,
     log_waiter: Option<Arc<dyn LogWaiter>>,
     verified: Arc<integrity::VerifiedCache>,
+    webhook_targets: WebhookTargets,
 }
 
 impl<S> std::fmt::Debug for Registry<S> {
@@ -93,6 +96,7 @@ impl<S: RegistryStore> Registry<S> {
             signer: None,
             log_waiter: None,
             verified: Arc::default(),
+            webhook_targets: WebhookTargets::default(),
         }
     }
 
@@ -108,6 +112,13 @@ impl<S: RegistryStore> Registry<S> {
     /// stay queued until a sequencer (`keurmerk serve`) runs.
     pub fn with_log_waiter(mut self, waiter: Arc<dyn LogWaiter>) -> Self {
         self.log_waiter = Some(waiter);
+        self
+    }
+
+    /// The same registry, accepting webhook targets by `targets` (default: public addresses
+    /// only), at registration and, through [`resolve_webhook_target`], at delivery.
+    pub fn with_webhook_targets(mut self, targets: WebhookTargets) -> Self {
+        self.webhook_targets = targets;
         self
     }
 
