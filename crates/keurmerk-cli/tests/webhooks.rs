@@ -256,7 +256,11 @@ fn serve_refuses_local_webhook_targets_at_registration_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, addr) = serve(dir.path(), &[]);
     let mut answers = Vec::new();
-    for url in ["http://127.0.0.1:9/hook", "http://169.254.169.254/", "http://localhost/h"] {
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/",
+        "http://localhost/h",
+    ] {
         answers.push((
             url,
             call(

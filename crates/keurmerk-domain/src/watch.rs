@@ -646,7 +646,10 @@ mod tests {
             "{e}"
         );
         let e = pick_address("::1", &[sa("[::1]:80")], false).unwrap_err();
-        assert!(e.to_string().starts_with("`::1` is a loopback address"), "{e}");
+        assert!(
+            e.to_string().starts_with("`::1` is a loopback address"),
+            "{e}"
+        );
         // The operator's setting lets private targets through; no address is never enough.
         assert_eq!(pick_address("mixed.example", &mixed, true), Ok(public));
         assert!(matches!(
@@ -676,7 +679,10 @@ mod tests {
                 "differs",
             ),
             (
-                format!(r#"{{"challenge":"{c}","pad":"{}"}}"#, "x".repeat(MAX_ECHO_LEN)),
+                format!(
+                    r#"{{"challenge":"{c}","pad":"{}"}}"#,
+                    "x".repeat(MAX_ECHO_LEN)
+                ),
                 "too long",
             ),
         ] {

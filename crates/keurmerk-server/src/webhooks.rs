@@ -163,9 +163,7 @@ async fn post(
                 error: None,
             }
         }
-        Err(e) if e.is_timeout() => {
-            Answer::failed(format!("no answer within {:?}", cfg.timeout))
-        }
+        Err(e) if e.is_timeout() => Answer::failed(format!("no answer within {:?}", cfg.timeout)),
         Err(e) if e.is_connect() => Answer::failed(format!("cannot connect to {addr}: {e}")),
         Err(e) => Answer::failed(format!("request failed: {e}")),
     }
@@ -189,7 +187,15 @@ async fn send_challenge(req: &VerifyRequest, cfg: &WebhookConfig) -> Result<(), 
         ("Keurmerk-Watchlist", req.watchlist.to_string()),
     ];
     // One byte more than an echo may have, so an overlong answer is seen as such.
-    let a = post(&req.url, &req.secret, &req.body, &headers, cfg, MAX_ECHO_LEN + 1).await;
+    let a = post(
+        &req.url,
+        &req.secret,
+        &req.body,
+        &headers,
+        cfg,
+        MAX_ECHO_LEN + 1,
+    )
+    .await;
     if let Some(e) = a.error {
         return Err(e);
     }

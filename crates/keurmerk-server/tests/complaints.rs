@@ -182,7 +182,10 @@ async fn form_tokens_across_instances(e: Env) {
     ] {
         let (status, text) = post(&a, &x, &token, headers).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{headers:?}: {text}");
-        assert!(text.contains("sent from another website"), "{headers:?}: {text}");
+        assert!(
+            text.contains("sent from another website"),
+            "{headers:?}: {text}"
+        );
     }
     assert_eq!(e.complaints().await, 2);
     // The same token from this registry's own pages (its public origin) is accepted.
@@ -190,7 +193,10 @@ async fn form_tokens_across_instances(e: Env) {
         &a,
         &x,
         &token,
-        &[("origin", DEFAULT_BASE_URL), ("sec-fetch-site", "same-origin")],
+        &[
+            ("origin", DEFAULT_BASE_URL),
+            ("sec-fetch-site", "same-origin"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{text}");
@@ -201,7 +207,12 @@ async fn form_tokens_across_instances(e: Env) {
     assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
     assert!(text.contains("The form has expired"), "{text}");
     // So is a forged one.
-    let forged = format!("{}.{}.{}", e.now.timestamp(), "0".repeat(32), "0".repeat(64));
+    let forged = format!(
+        "{}.{}.{}",
+        e.now.timestamp(),
+        "0".repeat(32),
+        "0".repeat(64)
+    );
     let (status, _) = post(&a, &x, &forged, &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 

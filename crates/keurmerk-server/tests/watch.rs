@@ -13,8 +13,8 @@ use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::model::Certificate;
 use keurmerk_domain::watch::{verify, RetryPolicy};
 use keurmerk_server::webhooks::{deliver_due, verify_due, WebhookConfig};
-use keurmerk_service::WebhookTargets;
 use keurmerk_server::AppState;
+use keurmerk_service::WebhookTargets;
 use keurmerk_store::CertificateFilter;
 use serde_json::{json, Value};
 use support::{app, App};
@@ -401,7 +401,11 @@ async fn every_denied_path_is_answered() {
             format!("/api/v1/watchlists/{id1}/webhook"),
             Some(json!({"url": "https://hooks.example.com/x"})),
         ),
-        ("POST", format!("/api/v1/watchlists/{id1}/webhook/verify"), None),
+        (
+            "POST",
+            format!("/api/v1/watchlists/{id1}/webhook/verify"),
+            None,
+        ),
         ("GET", format!("/api/v1/watchlists/{id1}/deliveries"), None),
         (
             "GET",
@@ -596,7 +600,10 @@ async fn targets_that_are_not_public_are_refused_at_registration() {
         },
     );
     let refused = [
-        ("http://127.0.0.1:9/hook", "`127.0.0.1` is a loopback address"),
+        (
+            "http://127.0.0.1:9/hook",
+            "`127.0.0.1` is a loopback address",
+        ),
         ("http://[::1]:9/hook", "`::1` is a loopback address"),
         ("https://10.0.0.1/hook", "`10.0.0.1` is a private address"),
         (
@@ -604,11 +611,17 @@ async fn targets_that_are_not_public_are_refused_at_registration() {
             "`169.254.169.254` is a link-local address",
         ),
         ("https://[fc00::1]/hook", "`fc00::1` is a private address"),
-        ("http://224.0.0.1/hook", "`224.0.0.1` is a multicast address"),
+        (
+            "http://224.0.0.1/hook",
+            "`224.0.0.1` is a multicast address",
+        ),
         ("http://localhost:9/hook", "`localhost` resolves to "),
     ];
     let plain = create(&a, json!({"name": "Plain"})).await;
-    let (pid, pkey) = (plain["id"].as_str().unwrap(), plain["key"].as_str().unwrap());
+    let (pid, pkey) = (
+        plain["id"].as_str().unwrap(),
+        plain["key"].as_str().unwrap(),
+    );
     for (url, want) in refused {
         let r = a
             .call(
@@ -618,9 +631,17 @@ async fn targets_that_are_not_public_are_refused_at_registration() {
                 Some(json!({"name": "SSRF", "webhook_url": url})),
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{url}: {}",
+            r.text
+        );
         let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
-        assert!(message.starts_with("invalid webhook_url: "), "{url}: {message}");
+        assert!(
+            message.starts_with("invalid webhook_url: "),
+            "{url}: {message}"
+        );
         assert!(message.contains(want), "{url}: {message}");
         assert!(message.contains("not a public one"), "{url}: {message}");
         // Setting it on an existing watch-list is refused the same way and changes nothing.
@@ -632,7 +653,12 @@ async fn targets_that_are_not_public_are_refused_at_registration() {
                 Some(json!({"url": url})),
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{url}: {}",
+            r.text
+        );
         assert!(r.text.contains(want), "{url}: {}", r.text);
         // The service refuses it too, whoever calls it.
         let e = a
@@ -751,22 +777,40 @@ async fn only_a_target_that_echoes_the_challenge_gets_events() {
                 .clone()
         }
     };
-    let gv = state_of(g["id"].as_str().unwrap().into(), g["key"].as_str().unwrap().into()).await;
+    let gv = state_of(
+        g["id"].as_str().unwrap().into(),
+        g["key"].as_str().unwrap().into(),
+    )
+    .await;
     assert_eq!(gv["state"], "confirmed", "{gv}");
     assert!(gv["confirmed_at"].is_string());
     let mv = state_of(mid.into(), mkey.into()).await;
     assert_eq!(mv["state"], "pending", "{mv}");
-    assert!(mv["last_error"].as_str().unwrap().contains("not JSON"), "{mv}");
+    assert!(
+        mv["last_error"].as_str().unwrap().contains("not JSON"),
+        "{mv}"
+    );
 
     // The confirmed receiver gets the held event; the mute one gets nothing.
     assert_eq!(deliver_due(&st, &cfg, 10).await, 1);
     assert_eq!(good.seen.lock().unwrap().len(), 1);
-    assert_eq!(good.seen.lock().unwrap()[0].0["keurmerk-event"], "suspended");
+    assert_eq!(
+        good.seen.lock().unwrap()[0].0["keurmerk-event"],
+        "suspended"
+    );
     // The second (last) handshake attempt fails too: the webhook is reported `failed`.
     assert_eq!(verify_due(&st, &cfg, 10).await, 1);
     let mv = state_of(mid.into(), mkey.into()).await;
-    assert_eq!((mv["state"].as_str(), mv["attempts"].as_i64()), (Some("failed"), Some(2)), "{mv}");
-    assert_eq!(verify_due(&st, &cfg, 10).await, 0, "a failed handshake is not retried");
+    assert_eq!(
+        (mv["state"].as_str(), mv["attempts"].as_i64()),
+        (Some("failed"), Some(2)),
+        "{mv}"
+    );
+    assert_eq!(
+        verify_due(&st, &cfg, 10).await,
+        0,
+        "a failed handshake is not retried"
+    );
     // Another event: still nothing for the mute receiver, whose deliveries stay pending.
     let authority = cert.authority.clone().unwrap();
     let r = a
@@ -780,7 +824,10 @@ async fn only_a_target_that_echoes_the_challenge_gets_events() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(deliver_due(&st, &cfg, 10).await, 1);
     assert_eq!(good.seen.lock().unwrap().len(), 2);
-    assert!(mute.seen.lock().unwrap().is_empty(), "never an event before the echo");
+    assert!(
+        mute.seen.lock().unwrap().is_empty(),
+        "never an event before the echo"
+    );
     assert_eq!(mute.challenges.lock().unwrap().len(), 2);
     let held = a
         .get_as(&format!("/api/v1/watchlists/{mid}/deliveries"), Some(mkey))
@@ -788,7 +835,9 @@ async fn only_a_target_that_echoes_the_challenge_gets_events() {
         .json();
     let held = held["items"].as_array().unwrap();
     assert_eq!(held.len(), 2);
-    assert!(held.iter().all(|d| d["state"] == "pending" && d["attempts"] == 0));
+    assert!(held
+        .iter()
+        .all(|d| d["state"] == "pending" && d["attempts"] == 0));
 
     // The owner fixes the receiver and asks for a re-verification: it confirms, and the held
     // deliveries go out.
@@ -805,7 +854,10 @@ async fn only_a_target_that_echoes_the_challenge_gets_events() {
     assert_eq!(r.json()["state"], "pending");
     assert_eq!(r.json()["attempts"], 0);
     assert_eq!(verify_due(&st, &cfg, 10).await, 1);
-    assert_eq!(state_of(mid.into(), mkey.into()).await["state"], "confirmed");
+    assert_eq!(
+        state_of(mid.into(), mkey.into()).await["state"],
+        "confirmed"
+    );
     assert_eq!(deliver_due(&st, &cfg, 10).await, 2);
     let kinds: Vec<String> = mute
         .seen
@@ -834,7 +886,10 @@ async fn only_a_target_that_echoes_the_challenge_gets_events() {
     let r = a
         .call(
             "POST",
-            &format!("/api/v1/watchlists/{}/webhook/verify", plain["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/watchlists/{}/webhook/verify",
+                plain["id"].as_str().unwrap()
+            ),
             Some(plain["key"].as_str().unwrap()),
             None,
         )

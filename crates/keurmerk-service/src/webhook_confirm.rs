@@ -63,8 +63,7 @@ pub async fn resolve_webhook_target(
         reason,
     };
     let lookup = tokio::net::lookup_host((t.host.as_str(), t.port));
-    let addrs: Vec<SocketAddr> = match tokio::time::timeout(targets.resolve_timeout, lookup).await
-    {
+    let addrs: Vec<SocketAddr> = match tokio::time::timeout(targets.resolve_timeout, lookup).await {
         Err(_) => {
             return Err(unresolvable(format!(
                 "no answer within {} s",
@@ -117,7 +116,10 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
     }
 
     /// The handshake state of the watch-list's webhook (`None` without a webhook).
-    pub async fn webhook_status(&self, g: &WatchGrant) -> ServiceResult<Option<WebhookVerification>> {
+    pub async fn webhook_status(
+        &self,
+        g: &WatchGrant,
+    ) -> ServiceResult<Option<WebhookVerification>> {
         Ok(self.store().webhook_verification(g.id()).await?)
     }
 

@@ -143,8 +143,14 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
         .await
         .unwrap();
     s.insert_watchlist(&list("WL-000002", None)).await.unwrap();
-    assert_eq!(s.webhook_verification(&rid("WL-000002")).await.unwrap(), None);
-    assert_eq!(s.webhook_verification(&rid("WL-000404")).await.unwrap(), None);
+    assert_eq!(
+        s.webhook_verification(&rid("WL-000002")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.webhook_verification(&rid("WL-000404")).await.unwrap(),
+        None
+    );
     let v = s
         .webhook_verification(&rid("WL-000001"))
         .await
@@ -157,7 +163,11 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
     queue(s, "WL-000001", 7).await;
     // Held: not due, and not claimable even with the right due time.
     assert!(s.due_deliveries(at(10), 10).await.unwrap().is_empty());
-    let d = s.deliveries(&rid("WL-000001"), 10, 0).await.unwrap().remove(0);
+    let d = s
+        .deliveries(&rid("WL-000001"), 10, 0)
+        .await
+        .unwrap()
+        .remove(0);
     assert!(!s.claim_delivery(d.id, at(1), at(20)).await.unwrap());
 
     // The handshake is due at once; a claim is exclusive.
@@ -172,7 +182,10 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
         .claim_verification(&rid("WL-000001"), None, at(31), "c2")
         .await
         .unwrap());
-    assert!(s.due_verifications(at(2), 10).await.unwrap().is_empty(), "leased");
+    assert!(
+        s.due_verifications(at(2), 10).await.unwrap().is_empty(),
+        "leased"
+    );
     // A failed attempt: pending, due again later.
     assert!(s
         .record_verification(
@@ -186,10 +199,12 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
     let due = s.due_verifications(at(5), 10).await.unwrap();
     assert_eq!(due[0].next_attempt_at, Some(at(5)));
     assert_eq!(due[0].last_error.as_deref(), Some("no echo"));
-    assert!(!s
-        .claim_verification(&rid("WL-000001"), Some(at(4)), at(30), "c3")
-        .await
-        .unwrap(), "found at another due time: someone else claimed it");
+    assert!(
+        !s.claim_verification(&rid("WL-000001"), Some(at(4)), at(30), "c3")
+            .await
+            .unwrap(),
+        "found at another due time: someone else claimed it"
+    );
     assert!(s
         .claim_verification(&rid("WL-000001"), Some(at(5)), at(30), "c3")
         .await
@@ -208,7 +223,13 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (v.state, v.attempts, v.next_attempt_at, v.confirmed_at, v.last_error),
+        (
+            v.state,
+            v.attempts,
+            v.next_attempt_at,
+            v.confirmed_at,
+            v.last_error
+        ),
         (WebhookState::Confirmed, 2, None, Some(at(3)), None)
     );
     // Confirmed: the held delivery is due and can be claimed.
@@ -229,11 +250,17 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((v.state, v.attempts, v.confirmed_at), (WebhookState::Pending, 0, None));
+    assert_eq!(
+        (v.state, v.attempts, v.confirmed_at),
+        (WebhookState::Pending, 0, None)
+    );
     assert!(s.due_deliveries(at(10), 10).await.unwrap().is_empty());
     // Removing the webhook removes its state; re-verifying needs a webhook.
     s.set_webhook(&rid("WL-000001"), None, None).await.unwrap();
-    assert_eq!(s.webhook_verification(&rid("WL-000001")).await.unwrap(), None);
+    assert_eq!(
+        s.webhook_verification(&rid("WL-000001")).await.unwrap(),
+        None
+    );
     assert!(!s.reverify_webhook(&rid("WL-000001")).await.unwrap());
     assert!(!s.reverify_webhook(&rid("WL-000002")).await.unwrap());
 }
@@ -294,7 +321,12 @@ async fn handshake_answers_count_only_for_the_webhook_they_were_sent_to(db: &Db)
     assert!(s.reverify_webhook(&rid("WL-000001")).await.unwrap());
     let due = s.due_verifications(at(100), 10).await.unwrap();
     assert_eq!(
-        (due.len(), due[0].state, due[0].attempts, due[0].last_error.clone()),
+        (
+            due.len(),
+            due[0].state,
+            due[0].attempts,
+            due[0].last_error.clone()
+        ),
         (1, WebhookState::Pending, 0, None)
     );
 }

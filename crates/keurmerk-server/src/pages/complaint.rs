@@ -115,9 +115,12 @@ fn origin_of(url: &str) -> Option<String> {
 /// Absent headers are not a refusal: the form token still has to be valid.
 pub(crate) fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> Result<(), String> {
     let header = |name: &str| {
-        headers
-            .get(name)
-            .map(|v| v.to_str().unwrap_or("<not text>").trim().to_ascii_lowercase())
+        headers.get(name).map(|v| {
+            v.to_str()
+                .unwrap_or("<not text>")
+                .trim()
+                .to_ascii_lowercase()
+        })
     };
     if let Some(site) = header("sec-fetch-site") {
         if site != "same-origin" && site != "none" {
@@ -384,7 +387,10 @@ mod tests {
         assert_eq!(got.expires_at.timestamp(), 1000 + FORM_TTL_SECS);
         assert!(check_form_token(&key, &b, &tok, 1000 + 60).is_none());
         assert!(check_form_token(&key, &a, &tok, 1000 + FORM_TTL_SECS + 1).is_none());
-        assert!(check_form_token(&key, &a, &tok, 999).is_none(), "from the future");
+        assert!(
+            check_form_token(&key, &a, &tok, 999).is_none(),
+            "from the future"
+        );
         assert!(check_form_token(&[8u8; 32], &a, &tok, 1000).is_none());
         // Another nonce under the same signature is a forgery.
         let swapped = tok.replace(nonce, "fedcba9876543210fedcba9876543210");
@@ -402,7 +408,10 @@ mod tests {
             assert!(check_form_token(&key, &a, bad, 1000).is_none(), "{bad}");
         }
         // Two fresh tokens differ (each has its own nonce).
-        assert_ne!(new_form_token(&key, &a, 1000), new_form_token(&key, &a, 1000));
+        assert_ne!(
+            new_form_token(&key, &a, 1000),
+            new_form_token(&key, &a, 1000)
+        );
     }
 
     #[test]
@@ -420,27 +429,47 @@ mod tests {
             h(&[("host", "registry.internal:8080")]),
             h(&[("origin", "https://registry.example")]),
             h(&[("origin", "https://REGISTRY.example:443")]),
-            h(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]),
+            h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+            ]),
             h(&[("sec-fetch-site", "same-origin")]),
             h(&[("sec-fetch-site", "none")]),
-            h(&[("sec-fetch-site", "same-origin"), ("origin", "https://registry.example")]),
+            h(&[
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "https://registry.example"),
+            ]),
         ] {
             assert_eq!(same_origin(&ok, base), Ok(()), "{ok:?}");
         }
         for bad in [
             h(&[("origin", "https://evil.example")]),
-            h(&[("origin", "https://evil.example"), ("host", "registry.example")]),
+            h(&[
+                ("origin", "https://evil.example"),
+                ("host", "registry.example"),
+            ]),
             h(&[("origin", "null")]),
             h(&[("origin", "https://registry.example.evil.example")]),
             h(&[("origin", "http://registry.example:8443")]),
             h(&[("sec-fetch-site", "cross-site")]),
             h(&[("sec-fetch-site", "same-site")]),
-            h(&[("sec-fetch-site", "cross-site"), ("origin", "https://registry.example")]),
+            h(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://registry.example"),
+            ]),
         ] {
             assert!(same_origin(&bad, base).is_err(), "{bad:?}");
         }
         // Without a base URL the request's own host still counts.
-        assert!(same_origin(&h(&[("origin", "http://a.example"), ("host", "a.example")]), None).is_ok());
-        assert!(same_origin(&h(&[("origin", "http://b.example"), ("host", "a.example")]), None).is_err());
+        assert!(same_origin(
+            &h(&[("origin", "http://a.example"), ("host", "a.example")]),
+            None
+        )
+        .is_ok());
+        assert!(same_origin(
+            &h(&[("origin", "http://b.example"), ("host", "a.example")]),
+            None
+        )
+        .is_err());
     }
 }

@@ -6,9 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{unique, SqlStore};
-use crate::codec::{
-    get_i64, get_opt, get_opt_parse, get_opt_ts, get_parse, get_str, get_ts, ts,
-};
+use crate::codec::{get_i64, get_opt, get_opt_parse, get_opt_ts, get_parse, get_str, get_ts, ts};
 use crate::watch::{
     Attempt, AttemptOutcome, Delivery, VerificationOutcome, WatchItem, WatchStore, Watchlist,
     WebhookVerification,
