@@ -1,5 +1,7 @@
-//! `keurmerk serve` delivers watch-list webhooks: a real server, a real receiver, a status change
-//! made over the API, and a delivery signed with the secret shown at creation.
+//! `keurmerk serve` delivers watch-list webhooks: a real server, a real receiver that answers the
+//! confirmation handshake, a status change made over the API, and a delivery signed with the
+//! secret shown at creation. Without `webhooks.allow_private_targets` a local target is refused
+//! at registration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -100,19 +102,34 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
         .trim()
         .to_owned();
 
-    // The receiver: answers 500 once, then 204.
+    // The receiver: echoes the handshake's challenge; answers the first delivery 500, then 204.
     let hook = TcpListener::bind("127.0.0.1:0").unwrap();
     let hook_url = format!("http://{}/hook", hook.local_addr().unwrap());
     let (seen_tx, seen) = mpsc::channel();
+    let (challenge_tx, challenges) = mpsc::channel();
     std::thread::spawn(move || {
-        for (n, stream) in hook.incoming().enumerate() {
+        let mut deliveries = 0;
+        for stream in hook.incoming() {
             let mut stream = stream.unwrap();
             let req = read_request(&mut stream);
-            let status = if n == 0 {
+            if header(&req.0, "keurmerk-event") == "webhook.verify" {
+                let v: Value = serde_json::from_str(&req.1).unwrap();
+                let echo = json!({"challenge": v["challenge"]}).to_string();
+                write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{echo}",
+                    echo.len()
+                )
+                .unwrap();
+                let _ = challenge_tx.send(req);
+                continue;
+            }
+            let status = if deliveries == 0 {
                 "500 Internal Server Error"
             } else {
                 "204 No Content"
             };
+            deliveries += 1;
             write!(
                 stream,
                 "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -161,6 +178,18 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
     );
     assert_eq!(code, 201, "{wl}\n{}", server_log());
     let secret = wl["webhook_secret"].as_str().unwrap().to_owned();
+    // The handshake comes first, signed with the same secret.
+    let (head, body) = challenges
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the handshake");
+    keurmerk_domain::watch::verify(
+        &secret,
+        header(&head, "keurmerk-signature"),
+        body.as_bytes(),
+        chrono::Utc::now().timestamp(),
+        300,
+    )
+    .unwrap();
     let (code, body) = call(
         &addr,
         "POST",
@@ -196,4 +225,67 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
     let payload: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(payload["certificate"]["id"], cert["id"]);
     assert_eq!(payload["certificate"]["status"], "suspended");
+}
+
+/// Start `keurmerk serve` on a free port with extra environment; the child and its address.
+fn serve(dir: &Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let mut cmd = keurmerk(dir);
+    cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut server = cmd.spawn().unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let (addr_tx, addr_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("Keurmerk registry on http://").nth(1) {
+                let _ = addr_tx.send(rest.split('/').next().unwrap().to_owned());
+            }
+        }
+    });
+    let addr = addr_rx.recv_timeout(Duration::from_secs(120)).unwrap();
+    (server, addr)
+}
+
+#[test]
+fn serve_refuses_local_webhook_targets_at_registration_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = serve(dir.path(), &[]);
+    let mut answers = Vec::new();
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/",
+        "http://localhost/h",
+    ] {
+        answers.push((
+            url,
+            call(
+                &addr,
+                "POST",
+                "/api/v1/watchlists",
+                None,
+                &json!({"name": "Local", "webhook_url": url}),
+            ),
+        ));
+    }
+    let (code, public) = call(
+        &addr,
+        "POST",
+        "/api/v1/watchlists",
+        None,
+        &json!({"name": "Public", "webhook_url": "https://93.184.216.34/hook"}),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    for (url, (code, body)) in answers {
+        assert_eq!(code, 422, "{url}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("not a public one"), "{url}: {message}");
+    }
+    assert_eq!(code, 201, "{public}");
+    assert_eq!(public["webhook_verification"]["state"], "pending");
 }

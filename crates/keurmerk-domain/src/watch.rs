@@ -2,15 +2,19 @@
 //!
 //! - [`WatchKind`]: what a watch-list item follows (a certificate, a product, an organisation).
 //! - [`check_webhook_url`]: which webhook targets are acceptable at all.
-//! - [`is_public_address`]: whether a resolved address may be called (no requests into the
-//!   registry's own network unless the operator allows it).
+//! - [`is_public_address`] / [`non_public`]: whether a resolved address may be called (no
+//!   requests into the registry's own network unless the operator allows it), and
+//!   [`pick_address`]: the one rule applied to a target's resolved addresses, at registration
+//!   and at every delivery, so the two cannot diverge.
+//! - [`WebhookState`], [`verify_body`] and [`check_echo`]: the confirmation handshake, in which
+//!   the target echoes a challenge before any event is sent to it.
 //! - [`sign`] / [`verify`]: the `Keurmerk-Signature` header, an HMAC-SHA256 over the timestamp and
 //!   the exact body, so receivers can check a delivery came from the registry and is fresh.
 //! - [`backoff`]: the wait before the next attempt after a failed delivery.
 //!
 //! The wire format is documented in `docs/FORMATS.md` ("Webhooks").
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -43,6 +47,24 @@ crate::model::text_enum!(
     }
 );
 
+crate::model::text_enum!(
+    /// Where a webhook's confirmation handshake stands. Events are sent only to a `confirmed`
+    /// webhook; deliveries for a `pending` or `failed` one are held (kept, not sent).
+    WebhookState, "webhook state" {
+        /// The challenge has not been echoed yet (attempts continue with backoff).
+        Pending = "pending",
+        /// The target echoed the challenge: events are delivered.
+        Confirmed = "confirmed",
+        /// Every attempt of the handshake failed; the owner may ask for a re-verification.
+        Failed = "failed",
+    }
+);
+
+/// The `Keurmerk-Event` of the confirmation handshake's request.
+pub const VERIFY_EVENT: &str = "webhook.verify";
+/// Most bytes of a handshake answer that are read.
+pub const MAX_ECHO_LEN: usize = 64 * 1024;
+
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Keurmerk-Signature";
 /// The signature scheme's version tag in the header.
@@ -65,6 +87,93 @@ pub enum WebhookError {
     /// The timestamp is outside the tolerance (a replay or a skewed clock).
     #[error("the signature's timestamp is {0} s away from now, more than the tolerance")]
     Stale(i64),
+    /// The target's host name does not resolve (or not in time).
+    #[error("cannot resolve `{host}`: {reason}")]
+    Unresolvable {
+        /// The host name.
+        host: String,
+        /// Why (the resolver's answer, or the timeout).
+        reason: String,
+    },
+    /// The target resolves to an address that is not public while private targets are not
+    /// allowed.
+    #[error("{}", not_public_message(.host, .addr, .class))]
+    NotPublic {
+        /// The host as given (a name or an address literal).
+        host: String,
+        /// The offending address.
+        addr: IpAddr,
+        /// What kind of address it is.
+        class: NonPublic,
+    },
+    /// The handshake answer did not echo the challenge.
+    #[error("the answer does not echo the challenge: {0}")]
+    NoEcho(String),
+}
+
+fn not_public_message(host: &str, addr: &IpAddr, class: &NonPublic) -> String {
+    let what = format!(
+        "{} {class} address, not a public one (webhook targets must be public addresses unless \
+         the operator allows private targets)",
+        if class.starts_with_vowel() { "an" } else { "a" }
+    );
+    if host.parse::<IpAddr>().is_ok() {
+        format!("`{addr}` is {what}")
+    } else {
+        format!("`{host}` resolves to `{addr}`, {what}")
+    }
+}
+
+/// Why an address is not on the public internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NonPublic {
+    /// `127.0.0.0/8`, `::1`.
+    Loopback,
+    /// RFC 1918 (`10/8`, `172.16/12`, `192.168/16`) or unique local `fc00::/7`.
+    Private,
+    /// `169.254.0.0/16` (where cloud metadata services answer), `fe80::/10`.
+    LinkLocal,
+    /// Multicast (`224.0.0.0/4`, `ff00::/8`).
+    Multicast,
+    /// `0.0.0.0/8`, `::`.
+    Unspecified,
+    /// `255.255.255.255`.
+    Broadcast,
+    /// The shared address space of carrier-grade NAT, `100.64.0.0/10`.
+    Shared,
+    /// Documentation ranges (`192.0.2/24`, `198.51.100/24`, `203.0.113/24`, `2001:db8::/32`).
+    Documentation,
+    /// Benchmarking, `198.18.0.0/15`.
+    Benchmarking,
+    /// Reserved for future use, `240.0.0.0/4`.
+    Reserved,
+    /// NAT64 `64:ff9b::/96`, which reaches IPv4 addresses through a translator.
+    Nat64,
+}
+
+impl NonPublic {
+    fn starts_with_vowel(self) -> bool {
+        self == NonPublic::Unspecified
+    }
+}
+
+impl std::fmt::Display for NonPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NonPublic::Loopback => "loopback",
+            NonPublic::Private => "private",
+            NonPublic::LinkLocal => "link-local",
+            NonPublic::Multicast => "multicast",
+            NonPublic::Unspecified => "unspecified",
+            NonPublic::Broadcast => "broadcast",
+            NonPublic::Shared => "shared (carrier-grade NAT)",
+            NonPublic::Documentation => "documentation",
+            NonPublic::Benchmarking => "benchmarking",
+            NonPublic::Reserved => "reserved",
+            NonPublic::Nat64 => "NAT64",
+        })
+    }
 }
 
 /// A webhook target that passed [`check_webhook_url`]: scheme, host and port split out.
@@ -126,37 +235,124 @@ pub fn check_webhook_url(raw: &str) -> Result<WebhookTarget, WebhookError> {
 
 /// Whether an address is on the public internet: not loopback, private (RFC 1918, unique local
 /// `fc00::/7`), link-local, shared (CGNAT `100.64.0.0/10`), unspecified, multicast, broadcast,
-/// documentation or benchmarking ranges. Webhooks go only to public addresses unless the operator
-/// allows private targets, so a watch-list cannot make the registry call into its own network.
+/// documentation, benchmarking or reserved ranges. Webhooks go only to public addresses unless
+/// the operator allows private targets, so a watch-list cannot make the registry call into its
+/// own network.
 pub fn is_public_address(ip: IpAddr) -> bool {
+    non_public(ip).is_none()
+}
+
+/// Why an address is not public, or `None` when it is. IPv4-mapped IPv6 addresses
+/// (`::ffff:a.b.c.d`) are judged as the IPv4 address they carry.
+pub fn non_public(ip: IpAddr) -> Option<NonPublic> {
     match ip {
         IpAddr::V4(a) => {
             let o = a.octets();
-            !(a.is_loopback()
-                || a.is_private()
-                || a.is_link_local()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || a.is_broadcast()
-                || a.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 198 && (18..20).contains(&o[1]))
-                || o[0] >= 240)
+            Some(if a.is_loopback() {
+                NonPublic::Loopback
+            } else if a.is_private() {
+                NonPublic::Private
+            } else if a.is_link_local() {
+                NonPublic::LinkLocal
+            } else if a.is_unspecified() || o[0] == 0 {
+                NonPublic::Unspecified
+            } else if a.is_multicast() {
+                NonPublic::Multicast
+            } else if a.is_broadcast() {
+                NonPublic::Broadcast
+            } else if a.is_documentation() {
+                NonPublic::Documentation
+            } else if o[0] == 100 && (64..128).contains(&o[1]) {
+                NonPublic::Shared
+            } else if o[0] == 198 && (18..20).contains(&o[1]) {
+                NonPublic::Benchmarking
+            } else if o[0] >= 240 {
+                NonPublic::Reserved
+            } else {
+                return None;
+            })
         }
         IpAddr::V6(a) => {
             if let Some(v4) = a.to_ipv4_mapped() {
-                return is_public_address(IpAddr::V4(v4));
+                return non_public(IpAddr::V4(v4));
             }
             let s = a.segments();
-            !(a.is_loopback()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0] == 0x0064 && s[1] == 0xff9b))
+            Some(if a.is_loopback() {
+                NonPublic::Loopback
+            } else if a.is_unspecified() {
+                NonPublic::Unspecified
+            } else if a.is_multicast() {
+                NonPublic::Multicast
+            } else if (s[0] & 0xfe00) == 0xfc00 {
+                NonPublic::Private
+            } else if (s[0] & 0xffc0) == 0xfe80 {
+                NonPublic::LinkLocal
+            } else if s[0] == 0x2001 && s[1] == 0x0db8 {
+                NonPublic::Documentation
+            } else if s[0] == 0x0064 && s[1] == 0xff9b {
+                NonPublic::Nat64
+            } else {
+                return None;
+            })
         }
+    }
+}
+
+/// The one rule for a webhook target's resolved addresses, applied at registration and before
+/// every request (handshake and deliveries): there must be an address, and unless
+/// `allow_private`, every address must be public (a name that resolves to one public and one
+/// private address is refused, since either may be used). Returns the address to pin the
+/// connection to, so a second DNS answer cannot redirect it.
+pub fn pick_address(
+    host: &str,
+    addrs: &[SocketAddr],
+    allow_private: bool,
+) -> Result<SocketAddr, WebhookError> {
+    let first = addrs.first().ok_or_else(|| WebhookError::Unresolvable {
+        host: host.to_owned(),
+        reason: "the name has no address".into(),
+    })?;
+    if !allow_private {
+        if let Some((a, class)) = addrs
+            .iter()
+            .find_map(|a| non_public(a.ip()).map(|c| (a.ip(), c)))
+        {
+            return Err(WebhookError::NotPublic {
+                host: host.to_owned(),
+                addr: a,
+                class,
+            });
+        }
+    }
+    Ok(*first)
+}
+
+/// The body of the handshake request (`Keurmerk-Event: webhook.verify`), signed like a delivery:
+/// `{"type":"webhook.verify","watchlist":"WL-…","challenge":"<64 hex digits>"}`.
+pub fn verify_body(watchlist: &str, challenge: &str) -> String {
+    serde_json::json!({
+        "type": VERIFY_EVENT,
+        "watchlist": watchlist,
+        "challenge": challenge,
+    })
+    .to_string()
+}
+
+/// Checks a handshake answer's body: a JSON object whose `challenge` member is the challenge
+/// sent (other members are ignored). Anything else is refused, naming what was wrong.
+pub fn check_echo(challenge: &str, body: &[u8]) -> Result<(), WebhookError> {
+    let no = |why: &str| Err(WebhookError::NoEcho(why.to_owned()));
+    if body.len() > MAX_ECHO_LEN {
+        return no("the answer is too long");
+    }
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return no("the answer is not JSON (expected {\"challenge\": \"…\"})");
+    };
+    match v.get("challenge") {
+        Some(serde_json::Value::String(c)) if c == challenge => Ok(()),
+        Some(serde_json::Value::String(_)) => no("the `challenge` differs from the one sent"),
+        Some(_) => no("`challenge` is not a string"),
+        None => no("the answer has no `challenge` member (expected {\"challenge\": \"…\"})"),
     }
 }
 
@@ -404,12 +600,104 @@ mod tests {
         }
     }
 
+    #[test]
+    fn non_public_addresses_are_named_by_class() {
+        for (a, class) in [
+            ("127.0.0.1", NonPublic::Loopback),
+            ("::1", NonPublic::Loopback),
+            ("::ffff:127.0.0.1", NonPublic::Loopback),
+            ("10.0.0.1", NonPublic::Private),
+            ("fc00::1", NonPublic::Private),
+            ("169.254.169.254", NonPublic::LinkLocal),
+            ("fe80::1", NonPublic::LinkLocal),
+            ("224.0.0.1", NonPublic::Multicast),
+            ("ff02::1", NonPublic::Multicast),
+            ("0.0.0.0", NonPublic::Unspecified),
+            ("::", NonPublic::Unspecified),
+            ("255.255.255.255", NonPublic::Broadcast),
+            ("100.64.0.1", NonPublic::Shared),
+            ("203.0.113.9", NonPublic::Documentation),
+            ("198.18.0.1", NonPublic::Benchmarking),
+            ("240.0.0.1", NonPublic::Reserved),
+            ("64:ff9b::a00:1", NonPublic::Nat64),
+        ] {
+            assert_eq!(non_public(a.parse().unwrap()), Some(class), "{a}");
+        }
+        assert_eq!(non_public("93.184.216.34".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn the_address_rule_refuses_any_non_public_answer_and_names_it() {
+        let sa = |s: &str| -> SocketAddr { s.parse().unwrap() };
+        let public = sa("93.184.216.34:443");
+        assert_eq!(pick_address("example.com", &[public], false), Ok(public));
+        // One private answer among public ones is enough to refuse: either may be used.
+        let mixed = [public, sa("10.0.0.1:443")];
+        let e = pick_address("mixed.example", &mixed, false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`mixed.example` resolves to `10.0.0.1`, a private address, not a public one \
+             (webhook targets must be public addresses unless the operator allows private targets)"
+        );
+        let e = pick_address("0.0.0.0", &[sa("0.0.0.0:80")], false).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("`0.0.0.0` is an unspecified address"),
+            "{e}"
+        );
+        let e = pick_address("::1", &[sa("[::1]:80")], false).unwrap_err();
+        assert!(
+            e.to_string().starts_with("`::1` is a loopback address"),
+            "{e}"
+        );
+        // The operator's setting lets private targets through; no address is never enough.
+        assert_eq!(pick_address("mixed.example", &mixed, true), Ok(public));
+        assert!(matches!(
+            pick_address("none.example", &[], true),
+            Err(WebhookError::Unresolvable { .. })
+        ));
+    }
+
+    #[test]
+    fn the_handshake_answer_must_echo_the_challenge() {
+        let c = "ab".repeat(32);
+        let body: serde_json::Value = serde_json::from_str(&verify_body("WL-000001", &c)).unwrap();
+        assert_eq!(body["type"], VERIFY_EVENT);
+        assert_eq!(body["challenge"], c.as_str());
+        assert_eq!(body["watchlist"], "WL-000001");
+        check_echo(&c, format!(r#"{{"challenge":"{c}"}}"#).as_bytes()).unwrap();
+        // Echoing the whole request also answers it.
+        check_echo(&c, verify_body("WL-000001", &c).as_bytes()).unwrap();
+        for (answer, want) in [
+            (String::new(), "not JSON"),
+            ("ok".to_owned(), "not JSON"),
+            (c.clone(), "not JSON"),
+            ("{}".to_owned(), "no `challenge`"),
+            (r#"{"challenge":1}"#.to_owned(), "not a string"),
+            (
+                format!(r#"{{"challenge":"{}"}}"#, "cd".repeat(32)),
+                "differs",
+            ),
+            (
+                format!(
+                    r#"{{"challenge":"{c}","pad":"{}"}}"#,
+                    "x".repeat(MAX_ECHO_LEN)
+                ),
+                "too long",
+            ),
+        ] {
+            let e = check_echo(&c, answer.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains(want), "{answer:.40}: {e}");
+        }
+    }
+
     proptest::proptest! {
         /// Untrusted headers and URLs: an answer, never a panic.
         #[test]
         fn parsers_never_panic(header in ".{0,200}", url in ".{0,300}", body in proptest::collection::vec(0u8.., 0..64)) {
             let _ = verify("whsec_x", &header, &body, 0, 300);
             let _ = check_webhook_url(&url);
+            let _ = check_echo("c", &body);
         }
 
         /// Whatever the secret and body, a fresh signature verifies and a changed body does not.

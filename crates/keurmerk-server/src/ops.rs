@@ -152,14 +152,43 @@ pub struct Runtime {
     /// to 10 at once.
     pub new_watchlists: RateLimiter,
     /// Key of the complaint form's CSRF tokens.
-    pub form_key: [u8; 32],
+    pub form_key: FormKey,
+}
+
+/// The key that signs the complaint form's tokens. Every instance on one database uses the same
+/// one (a form served by one instance is accepted by another, and after a restart): it is stored
+/// in the database by whichever instance needs it first, and read once per process. `Debug`
+/// never shows it, and it is never logged.
+#[derive(Default)]
+pub struct FormKey(tokio::sync::OnceCell<String>);
+
+impl std::fmt::Debug for FormKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FormKey(<redacted>)")
+    }
+}
+
+impl FormKey {
+    /// The shared key, from the database (created there, from 32 random bytes, if absent).
+    pub(crate) async fn get(
+        &self,
+        registry: &keurmerk_service::Registry<keurmerk_store::SqlStore>,
+    ) -> Result<&[u8], keurmerk_service::ServiceError> {
+        let key = self
+            .0
+            .get_or_try_init(|| async {
+                let mut candidate = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut candidate);
+                registry.complaint_form_key(&hex::encode(candidate)).await
+            })
+            .await?;
+        Ok(key.as_bytes())
+    }
 }
 
 impl Runtime {
-    /// A runtime with the given limits and a random form key.
+    /// A runtime with the given limits; the form key is read from the database on first use.
     pub fn new(writes_per_minute: u32, complaints_per_hour: u32) -> Self {
-        let mut form_key = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut form_key);
         Self {
             metrics: Metrics::default(),
             writes: RateLimiter::new(writes_per_minute, writes_per_minute),
@@ -171,7 +200,7 @@ impl Runtime {
                 complaints_per_hour.clamp(1, 10),
                 complaints_per_hour.div_ceil(60).max(1),
             ),
-            form_key,
+            form_key: FormKey::default(),
         }
     }
 }

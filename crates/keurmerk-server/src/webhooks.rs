@@ -7,19 +7,24 @@
 //! leaves the lease to expire, and the delivery is attempted again ("at least once": receivers
 //! de-duplicate by the `Keurmerk-Delivery` header).
 //!
-//! Targets are resolved here and must be public addresses unless the operator allows private
-//! ones ([`WebhookConfig::allow_private_targets`]); the connection is pinned to the checked
-//! address so a second DNS answer cannot redirect it, and redirects are not followed.
+//! Before any event, a new webhook must pass the confirmation handshake: [`verify_due`] posts a
+//! signed challenge (`Keurmerk-Event: webhook.verify`) and the webhook is confirmed when the
+//! answer echoes it; deliveries of unconfirmed webhooks stay queued and are not claimed.
+//!
+//! Every request (handshake or delivery) resolves its target again with
+//! `keurmerk_service::resolve_webhook_target`, the rule registration applied: public addresses
+//! only unless the operator allows private ones ([`WebhookConfig::allow_private_targets`]), since
+//! DNS may answer otherwise now. The connection is pinned to the checked address so a second DNS
+//! answer cannot redirect it, and redirects are not followed.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use keurmerk_domain::watch::{
-    check_webhook_url, is_public_address, sign, DeliveryState, RetryPolicy,
+    check_echo, sign, DeliveryState, RetryPolicy, MAX_ECHO_LEN, VERIFY_EVENT,
 };
-use keurmerk_service::WebhookRequest;
+use keurmerk_service::{resolve_webhook_target, VerifyRequest, WebhookRequest, WebhookTargets};
 use rand::Rng;
 
 use crate::AppState;
@@ -76,36 +81,44 @@ pub fn render_metrics() -> String {
     out
 }
 
-/// Resolves the target and picks an address it may be sent to.
-async fn resolve(url: &str, allow_private: bool) -> Result<(String, SocketAddr), String> {
-    let target = check_webhook_url(url).map_err(|e| e.to_string())?;
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(format!("{} has no address", target.host));
-    }
-    if !allow_private {
-        if let Some(a) = addrs.iter().find(|a| !is_public_address(a.ip())) {
-            return Err(format!(
-                "{} resolves to {}, which is not a public address (private targets are not allowed)",
-                target.host,
-                a.ip()
-            ));
-        }
-    }
-    Ok((target.host, addrs[0]))
+/// What came back from one request: the HTTP status and (for the handshake) the start of the
+/// body, or what went wrong.
+struct Answer {
+    status: Option<u16>,
+    body: Vec<u8>,
+    error: Option<String>,
 }
 
-/// Sends one request; the HTTP status if the receiver answered, or what went wrong.
-async fn send(req: &WebhookRequest, cfg: &WebhookConfig) -> (Option<u16>, Option<String>) {
-    let (host, addr) = match resolve(&req.url, cfg.allow_private_targets).await {
-        Ok(x) => x,
-        Err(e) => return (None, Some(e)),
+impl Answer {
+    fn failed(error: String) -> Self {
+        Self {
+            status: None,
+            body: Vec::new(),
+            error: Some(error),
+        }
+    }
+}
+
+/// Posts a signed body to a webhook target: resolved under the address rule, pinned to the
+/// checked address, no redirects. Reads up to `read_body` bytes of the answer.
+async fn post(
+    url: &str,
+    secret: &str,
+    body: &str,
+    headers: &[(&str, String)],
+    cfg: &WebhookConfig,
+    read_body: usize,
+) -> Answer {
+    let targets = WebhookTargets {
+        allow_private: cfg.allow_private_targets,
+        resolve_timeout: cfg.timeout,
+    };
+    let target = match resolve_webhook_target(url, &targets).await {
+        Ok(t) => t,
+        Err(e) => return Answer::failed(e.to_string()),
     };
     let client = match reqwest::Client::builder()
-        .resolve(&host, addr)
+        .resolve(&target.host, target.addr)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(cfg.timeout)
         .connect_timeout(cfg.timeout)
@@ -113,26 +126,143 @@ async fn send(req: &WebhookRequest, cfg: &WebhookConfig) -> (Option<u16>, Option
         .build()
     {
         Ok(c) => c,
-        Err(e) => return (None, Some(format!("cannot build the HTTP client: {e}"))),
+        Err(e) => return Answer::failed(format!("cannot build the HTTP client: {e}")),
     };
     let now = chrono::Utc::now().timestamp();
-    let signature = sign(&req.secret, now, req.body.as_bytes());
-    let sent = client
-        .post(&req.url)
+    let mut req = client
+        .post(&target.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(keurmerk_domain::watch::SIGNATURE_HEADER, signature)
-        .header("Keurmerk-Delivery", req.delivery.id.to_string())
-        .header("Keurmerk-Event", req.event.as_str())
-        .header("Keurmerk-Watchlist", req.delivery.watchlist.to_string())
-        .body(req.body.clone())
-        .send()
-        .await;
-    match sent {
-        Ok(r) => (Some(r.status().as_u16()), None),
-        Err(e) if e.is_timeout() => (None, Some(format!("no answer within {:?}", cfg.timeout))),
-        Err(e) if e.is_connect() => (None, Some(format!("cannot connect to {addr}: {e}"))),
-        Err(e) => (None, Some(format!("request failed: {e}"))),
+        .header(
+            keurmerk_domain::watch::SIGNATURE_HEADER,
+            sign(secret, now, body.as_bytes()),
+        );
+    for (name, value) in headers {
+        req = req.header(*name, value);
     }
+    let addr = target.addr;
+    match req.body(body.to_owned()).send().await {
+        Ok(mut r) => {
+            let status = Some(r.status().as_u16());
+            let mut got = Vec::new();
+            while got.len() < read_body {
+                match r.chunk().await {
+                    Ok(Some(c)) => got.extend_from_slice(&c),
+                    Ok(None) => break,
+                    Err(e) => {
+                        return Answer {
+                            status,
+                            body: got,
+                            error: Some(format!("cannot read the answer: {e}")),
+                        }
+                    }
+                }
+            }
+            Answer {
+                status,
+                body: got,
+                error: None,
+            }
+        }
+        Err(e) if e.is_timeout() => Answer::failed(format!("no answer within {:?}", cfg.timeout)),
+        Err(e) if e.is_connect() => Answer::failed(format!("cannot connect to {addr}: {e}")),
+        Err(e) => Answer::failed(format!("request failed: {e}")),
+    }
+}
+
+/// Sends one delivery; the HTTP status if the receiver answered, or what went wrong.
+async fn send(req: &WebhookRequest, cfg: &WebhookConfig) -> (Option<u16>, Option<String>) {
+    let headers = [
+        ("Keurmerk-Delivery", req.delivery.id.to_string()),
+        ("Keurmerk-Event", req.event.clone()),
+        ("Keurmerk-Watchlist", req.delivery.watchlist.to_string()),
+    ];
+    let a = post(&req.url, &req.secret, &req.body, &headers, cfg, 0).await;
+    (a.status, a.error)
+}
+
+/// Sends one handshake request; `Ok` when the answer is a 2xx echoing the challenge.
+async fn send_challenge(req: &VerifyRequest, cfg: &WebhookConfig) -> Result<(), String> {
+    let headers = [
+        ("Keurmerk-Event", VERIFY_EVENT.to_owned()),
+        ("Keurmerk-Watchlist", req.watchlist.to_string()),
+    ];
+    // One byte more than an echo may have, so an overlong answer is seen as such.
+    let a = post(
+        &req.url,
+        &req.secret,
+        &req.body,
+        &headers,
+        cfg,
+        MAX_ECHO_LEN + 1,
+    )
+    .await;
+    if let Some(e) = a.error {
+        return Err(e);
+    }
+    match a.status {
+        Some(s) if (200..300).contains(&s) => {
+            check_echo(&req.challenge, &a.body).map_err(|e| e.to_string())
+        }
+        Some(s) => Err(format!("the receiver answered HTTP {s}")),
+        None => Err("no answer".into()),
+    }
+}
+
+/// One handshake pass: claims and attempts up to `limit` due handshakes. Returns how many were
+/// attempted.
+pub async fn verify_due(state: &AppState, cfg: &WebhookConfig, limit: i64) -> usize {
+    let due = match state.registry.due_webhook_verifications(limit).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read due webhook handshakes");
+            return 0;
+        }
+    };
+    let mut attempted = 0;
+    for chunk in due.chunks(cfg.concurrency.max(1)) {
+        let mut set = tokio::task::JoinSet::new();
+        for v in chunk {
+            let (state, cfg, v) = (state.clone(), cfg.clone(), v.clone());
+            set.spawn(async move { verify_one(&state, &cfg, &v).await });
+        }
+        while let Some(r) = set.join_next().await {
+            attempted += usize::from(matches!(r, Ok(true)));
+        }
+    }
+    attempted
+}
+
+/// Claims and attempts one handshake; `false` if another worker had it.
+async fn verify_one(
+    state: &AppState,
+    cfg: &WebhookConfig,
+    v: &keurmerk_store::WebhookVerification,
+) -> bool {
+    let lease = cfg.timeout * 3 + Duration::from_secs(30);
+    let mut challenge = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut challenge);
+    let req = match state
+        .registry
+        .claim_webhook_verification(v, lease, hex::encode(challenge))
+        .await
+    {
+        Ok(Some(r)) => r,
+        Ok(None) => return false,
+        Err(e) => {
+            tracing::warn!(watchlist = %v.watchlist, error = %e, "cannot prepare a webhook handshake");
+            return false;
+        }
+    };
+    let result = send_challenge(&req, cfg).await;
+    let jitter: f64 = rand::thread_rng().gen();
+    if let Err(e) = state
+        .registry
+        .record_webhook_verification(&req, result, &cfg.retry, jitter)
+        .await
+    {
+        tracing::warn!(watchlist = %v.watchlist, error = %e, "cannot record a webhook handshake");
+    }
+    true
 }
 
 /// One pass: claims and attempts up to `limit` due deliveries. Returns how many were attempted.
@@ -213,6 +343,8 @@ pub fn spawn(state: AppState, cfg: WebhookConfig) -> tokio::task::JoinHandle<()>
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // Handshakes first, so a webhook confirmed now gets its held deliveries in this pass.
+            while verify_due(&state, &cfg, 64).await >= 64 {}
             // Drain: keep going while full batches come back.
             while deliver_due(&state, &cfg, 64).await >= 64 {}
         }

@@ -6,12 +6,15 @@
 
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::model::OrgRole;
-use keurmerk_store::{ApiStore, ApiToken, Complaint, RegistryStore};
+use keurmerk_store::{ApiStore, ApiToken, Complaint, FormNonce, RegistryStore};
 use serde_json::json;
 
 use crate::error::{invalid, not_found};
 use crate::orgs::check_text;
 use crate::{Actor, Registry, ServiceError, ServiceResult};
+
+/// The name of the complaint form's key among the shared keys.
+const COMPLAINT_FORM_KEY: &str = "complaint_form";
 
 /// Who manages tokens: the registry operator over the API, or whoever holds the database (CLI).
 #[derive(Debug, Clone)]
@@ -119,12 +122,15 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
     }
 
     /// The public files a complaint about a certificate; it goes to the certificate's national
-    /// authority.
+    /// authority. With the nonce of a single-use form token (`form`), the nonce is consumed in
+    /// the complaint's own transaction: a token used before is a [`ServiceError::Conflict`] and
+    /// stores nothing.
     pub async fn file_complaint(
         &self,
         certificate: &CertificateId,
         contact: Option<String>,
         body: &str,
+        form: Option<&FormNonce>,
     ) -> ServiceResult<Complaint> {
         let (cert, _) = self
             .store()
@@ -145,8 +151,30 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             contact: contact.map(|c| c.trim().to_owned()),
             body: body.trim().to_owned(),
         };
-        self.store().insert_complaint(&c).await?;
+        match form {
+            Some(nonce) => self
+                .store()
+                .insert_complaint_once(&c, nonce)
+                .await
+                .map_err(|e| match e {
+                    keurmerk_store::StoreError::AlreadyExists { .. } => ServiceError::Conflict(
+                        "this complaint form was sent already; each form is accepted once".into(),
+                    ),
+                    other => other.into(),
+                })?,
+            None => self.store().insert_complaint(&c).await?,
+        }
         Ok(c)
+    }
+
+    /// The key that signs complaint form tokens, shared by every instance on this database:
+    /// the stored one, or `candidate` (which the caller draws at random) if none is stored yet.
+    /// It is a secret: never log it.
+    pub async fn complaint_form_key(&self, candidate: &str) -> ServiceResult<String> {
+        Ok(self
+            .store()
+            .shared_key(COMPLAINT_FORM_KEY, candidate, self.now())
+            .await?)
     }
 
     /// Complaints: a national authority reads those routed to it, the registry operator all.

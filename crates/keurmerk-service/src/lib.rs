@@ -24,6 +24,7 @@ mod statement;
 mod trustcache;
 mod verification;
 mod watch;
+mod webhook_confirm;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ pub use signing::{
 pub use statement::{statement_for, statement_kind, StatementCheck};
 pub use verification::{ClaimedSignature, SignatureReport};
 pub use watch::{DeliveryLog, WatchGrant, WebhookRequest, MAX_WATCH_ITEMS, MIN_WEBHOOK_SECRET_LEN};
+pub use webhook_confirm::{resolve_webhook_target, ResolvedTarget, VerifyRequest, WebhookTargets};
 
 /// The registry's use cases over a store.
 #[derive(Clone)]
@@ -65,6 +67,7 @@ pub struct Registry<S> {
     /// Who administers the registry with local access to its database (the command line's
     /// operating-system user): the credential of key, token and bootstrap records.
     local: Option<Credential>,
+    webhook_targets: WebhookTargets,
 }
 
 impl<S> std::fmt::Debug for Registry<S> {
@@ -125,6 +128,7 @@ impl<S: RegistryStore> Registry<S> {
             verified: Arc::default(),
             trust_cache: Arc::default(),
             local: None,
+            webhook_targets: WebhookTargets::default(),
         }
     }
 
@@ -159,6 +163,13 @@ impl<S: RegistryStore> Registry<S> {
     /// stay queued until a sequencer (`keurmerk serve`) runs.
     pub fn with_log_waiter(mut self, waiter: Arc<dyn LogWaiter>) -> Self {
         self.log_waiter = Some(waiter);
+        self
+    }
+
+    /// The same registry, accepting webhook targets by `targets` (default: public addresses
+    /// only), at registration and, through [`resolve_webhook_target`], at delivery.
+    pub fn with_webhook_targets(mut self, targets: WebhookTargets) -> Self {
+        self.webhook_targets = targets;
         self
     }
 

@@ -7,12 +7,17 @@
 //! needs no account: [`Registry::watch_grant`] checks a presented key and every operation on a
 //! watch-list takes the resulting [`WatchGrant`], so no operation can reach another watch-list.
 //! As with API tokens, callers generate secrets and pass only what must be stored.
+//!
+//! A webhook target is checked when it is set: its host must resolve, and to public addresses
+//! only unless the operator allows private targets (`crate::webhook_confirm`, the same rule the
+//! delivery worker applies before every request). It then gets events only once it has echoed
+//! the handshake's challenge.
 
 use std::time::Duration;
 
 use keurmerk_domain::event::Event;
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
-use keurmerk_domain::watch::{check_webhook_url, DeliveryState, RetryPolicy, WatchKind};
+use keurmerk_domain::watch::{DeliveryState, RetryPolicy, WatchKind, WebhookState};
 use keurmerk_store::{
     Attempt, AttemptOutcome, Delivery, RegistryStore, WatchItem, WatchStore, Watchlist,
 };
@@ -86,7 +91,9 @@ fn sha256_hex(s: &str) -> String {
 }
 
 impl<S: RegistryStore + WatchStore> Registry<S> {
-    fn check_webhook(
+    /// Checks a webhook's URL and secret, and resolves its target under the address rule (the
+    /// one deliveries follow), so a target the registry would never call is refused now.
+    async fn check_webhook(
         &self,
         url: Option<&str>,
         secret: Option<&str>,
@@ -94,14 +101,15 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         match (url, secret) {
             (None, _) => Ok(None),
             (Some(u), Some(s)) => {
-                let target =
-                    check_webhook_url(u).map_err(|e| invalid("webhook_url", e.to_string()))?;
                 if s.chars().count() < MIN_WEBHOOK_SECRET_LEN {
                     return Err(invalid(
                         "webhook_secret",
                         format!("must be at least {MIN_WEBHOOK_SECRET_LEN} characters"),
                     ));
                 }
+                let target = crate::resolve_webhook_target(u, self.webhook_targets())
+                    .await
+                    .map_err(|e| invalid("webhook_url", e.to_string()))?;
                 Ok(Some(target.url))
             }
             (Some(_), None) => Err(invalid(
@@ -125,7 +133,9 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         if !is_sha256_hex(&key_sha256) {
             return Err(invalid("key_sha256", "must be 64 lowercase hex digits"));
         }
-        let url = self.check_webhook(webhook_url, webhook_secret.as_deref())?;
+        let url = self
+            .check_webhook(webhook_url, webhook_secret.as_deref())
+            .await?;
         let n = self.store().next_sequence("WL").await?;
         let w = Watchlist {
             id: RecordId::from_sequence("WL", n),
@@ -256,14 +266,14 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
     }
 
     /// Sets, replaces (with a new secret) or removes the webhook. Pending deliveries go to the
-    /// new URL, signed with the new secret.
+    /// new URL, signed with the new secret, once it has been confirmed by the handshake.
     pub async fn set_webhook(
         &self,
         g: &WatchGrant,
         url: Option<&str>,
         secret: Option<String>,
     ) -> ServiceResult<()> {
-        let url = self.check_webhook(url, secret.as_deref())?;
+        let url = self.check_webhook(url, secret.as_deref()).await?;
         let secret = url.as_ref().and(secret);
         Ok(self
             .store()
@@ -330,7 +340,8 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
 
     // --- the delivery worker's side ---------------------------------------------------------
 
-    /// Pending deliveries that are due now, oldest first.
+    /// Pending deliveries that are due now, oldest first (held ones of unconfirmed webhooks
+    /// excluded).
     pub async fn due_webhooks(&self, limit: i64) -> ServiceResult<Vec<Delivery>> {
         Ok(self.store().due_deliveries(self.now(), limit).await?)
     }
@@ -351,7 +362,17 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         if !self.store().claim_delivery(d.id, due, lease_until).await? {
             return Ok(None);
         }
+        // The store claims only deliveries of confirmed webhooks; one changed since (a new URL
+        // being verified) is left to its lease and sent once the new target is confirmed.
+        let confirmed = self
+            .store()
+            .webhook_verification(&d.watchlist)
+            .await?
+            .is_some_and(|v| v.state == WebhookState::Confirmed);
         let w = self.store().watchlist(&d.watchlist).await?;
+        if w.as_ref().is_some_and(|w| w.webhook_url.is_some()) && !confirmed {
+            return Ok(None);
+        }
         let (url, secret) = match w.and_then(|w| w.webhook_url.zip(w.webhook_secret)) {
             Some(pair) => pair,
             None => {

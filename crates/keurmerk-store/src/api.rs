@@ -1,4 +1,5 @@
-//! Records of the HTTP API: API tokens and complaints from the public.
+//! Records of the HTTP API: API tokens, complaints from the public with the single-use nonces of
+//! the complaint form, and keys shared by every server instance.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -58,6 +59,16 @@ pub struct Complaint {
     pub body: String,
 }
 
+/// A used complaint form token's nonce: stored with the complaint, so the token is accepted
+/// once. Kept until `expires_at` (when the token would be refused anyway), then pruned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormNonce {
+    /// The token's random nonce.
+    pub nonce: String,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Tokens and complaints.
 #[async_trait]
 pub trait ApiStore: Send + Sync {
@@ -80,4 +91,11 @@ pub trait ApiStore: Send + Sync {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Complaint>>;
+    /// Stores a complaint and consumes the form nonce in one transaction, pruning nonces expired
+    /// before `c.filed_at`. A nonce used before is [`crate::StoreError::AlreadyExists`] and
+    /// nothing is stored.
+    async fn insert_complaint_once(&self, c: &Complaint, nonce: &FormNonce) -> Result<()>;
+    /// The shared key named `name`: stored as `candidate` if there is none yet (insert if absent,
+    /// then read, so instances starting at once agree on one key).
+    async fn shared_key(&self, name: &str, candidate: &str, at: DateTime<Utc>) -> Result<String>;
 }

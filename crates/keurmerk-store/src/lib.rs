@@ -25,7 +25,7 @@ pub mod traits;
 pub mod vuln;
 pub mod watch;
 
-pub use api::{ApiStore, ApiToken, Complaint};
+pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use outbox::{FollowUp, OutboxItem, OutboxStore};
@@ -36,7 +36,10 @@ pub use traits::{
     RegistryStore,
 };
 pub use vuln::{StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore};
-pub use watch::{Attempt, AttemptOutcome, Delivery, WatchItem, WatchStore, Watchlist};
+pub use watch::{
+    Attempt, AttemptOutcome, Delivery, VerificationOutcome, WatchItem, WatchStore, Watchlist,
+    WebhookVerification,
+};
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]

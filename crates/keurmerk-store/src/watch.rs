@@ -5,11 +5,15 @@
 //! with a webhook that follows the certificate, its product or one of its organisations. A
 //! worker claims due deliveries ([`WatchStore::claim_delivery`] is exclusive across server
 //! instances), sends them and records each attempt.
+//!
+//! A webhook gets events only once confirmed ([`WebhookVerification`]): its target must echo a
+//! challenge first. Deliveries of an unconfirmed webhook are queued as always but not due
+//! ([`WatchStore::due_deliveries`] and [`WatchStore::claim_delivery`] skip them) until it is.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::{CertificateId, RecordId};
-use keurmerk_domain::watch::{DeliveryState, WatchKind};
+use keurmerk_domain::watch::{DeliveryState, WatchKind, WebhookState};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -48,6 +52,41 @@ impl std::fmt::Debug for Watchlist {
             .field("created_at", &self.created_at)
             .finish()
     }
+}
+
+/// Where a watch-list's webhook stands in the confirmation handshake.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookVerification {
+    /// The watch-list.
+    #[serde(skip)]
+    pub watchlist: RecordId,
+    /// `pending` until the target echoes the challenge, then `confirmed`; `failed` when every
+    /// attempt of the handshake failed (a re-verification starts again).
+    pub state: WebhookState,
+    /// Handshake attempts made since the webhook was set (or re-verification was asked for).
+    pub attempts: i64,
+    /// When the next attempt is due (pending only; absent: at once).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the target echoed the challenge.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// The result of one handshake attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationOutcome {
+    /// The new state.
+    pub state: WebhookState,
+    /// Attempts made, this one included.
+    pub attempts: i64,
+    /// When to try again (pending only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it was confirmed (confirmed only).
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// What went wrong (not confirmed only).
+    pub error: Option<String>,
 }
 
 /// One followed thing.
@@ -124,7 +163,8 @@ pub trait WatchStore: Send + Sync {
     async fn insert_watchlist(&self, w: &Watchlist) -> Result<()>;
     /// One watch-list.
     async fn watchlist(&self, id: &RecordId) -> Result<Option<Watchlist>>;
-    /// Sets or clears the webhook (URL and secret together).
+    /// Sets or clears the webhook (URL and secret together). A new webhook is `pending` (its
+    /// handshake due at once) and its deliveries are held until it is confirmed.
     async fn set_webhook(
         &self,
         id: &RecordId,
@@ -148,10 +188,10 @@ pub trait WatchStore: Send + Sync {
     async fn delivery(&self, id: i64) -> Result<Option<Delivery>>;
     /// The attempts of a delivery, in order.
     async fn attempts(&self, delivery: i64) -> Result<Vec<Attempt>>;
-    /// Pending deliveries due at `now`, oldest first.
+    /// Pending deliveries due at `now` whose watch-list's webhook is confirmed, oldest first.
     async fn due_deliveries(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Delivery>>;
     /// Claims a due delivery until `lease_until` by moving its due time; `false` if another
-    /// worker claimed it first (its due time is no longer `due`).
+    /// worker claimed it first (its due time is no longer `due`) or its webhook is not confirmed.
     async fn claim_delivery(
         &self,
         id: i64,
@@ -166,4 +206,33 @@ pub trait WatchStore: Send + Sync {
     /// Starts a new round of attempts for a delivered or failed delivery, due at `now`;
     /// `false` if it is pending already.
     async fn redeliver(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+    /// The handshake state of a watch-list's webhook; `None` without a webhook.
+    async fn webhook_verification(&self, id: &RecordId) -> Result<Option<WebhookVerification>>;
+    /// Pending webhooks whose next handshake attempt is due at `now`, oldest first.
+    async fn due_verifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<WebhookVerification>>;
+    /// Claims a due handshake until `lease_until` and records the challenge about to be sent;
+    /// `false` if another worker claimed it first or the webhook changed (`due` is the
+    /// `next_attempt_at` it was found with).
+    async fn claim_verification(
+        &self,
+        id: &RecordId,
+        due: Option<DateTime<Utc>>,
+        lease_until: DateTime<Utc>,
+        challenge: &str,
+    ) -> Result<bool>;
+    /// Records a handshake attempt for the webhook `challenge` was sent to; `false` (nothing
+    /// recorded) if the webhook was changed or removed meanwhile.
+    async fn record_verification(
+        &self,
+        id: &RecordId,
+        challenge: &str,
+        outcome: &VerificationOutcome,
+    ) -> Result<bool>;
+    /// Starts the handshake again (pending, due now, attempts from zero); `false` without a
+    /// webhook.
+    async fn reverify_webhook(&self, id: &RecordId) -> Result<bool>;
 }

@@ -616,6 +616,26 @@ fn watchlist(id: &str, url: Option<&str>) -> Watchlist {
     }
 }
 
+/// Passes a webhook's handshake (see `tests/webhook_confirm.rs` for the handshake itself).
+async fn confirm_webhook(s: &SqlStore, id: &str) {
+    use keurmerk_domain::watch::WebhookState;
+    assert!(s
+        .claim_verification(&rid(id), None, at(5), "challenge")
+        .await
+        .unwrap());
+    let confirmed = VerificationOutcome {
+        state: WebhookState::Confirmed,
+        attempts: 1,
+        next_attempt_at: None,
+        confirmed_at: Some(at(5)),
+        error: None,
+    };
+    assert!(s
+        .record_verification(&rid(id), "challenge", &confirmed)
+        .await
+        .unwrap());
+}
+
 async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
     use keurmerk_domain::watch::{DeliveryState, WatchKind};
     let item = |kind, target: &str| WatchItem {
@@ -702,6 +722,11 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
         .await
         .unwrap()
         .is_empty());
+    // Deliveries of webhooks that have not passed the handshake are held.
+    assert!(s.due_deliveries(at(10), 100).await.unwrap().is_empty());
+    for id in ["WL-000001", "WL-000002", "WL-000004"] {
+        confirm_webhook(s, id).await;
+    }
     let due = s.due_deliveries(at(10), 100).await.unwrap();
     let mut pairs: Vec<(String, i64)> = due
         .iter()

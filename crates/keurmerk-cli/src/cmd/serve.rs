@@ -58,7 +58,13 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     // server ran, e.g. the demo just seeded) and every write waits for its entry to be logged.
     let log_key = super::log::load_key(&log, addr)?;
     let store = ctx.registry.store().clone();
-    let mut registry = ctx.registry;
+    // Registration checks webhook targets by the rule deliveries follow, under the same setting.
+    let mut registry = ctx
+        .registry
+        .with_webhook_targets(keurmerk_service::WebhookTargets {
+            allow_private: webhooks.allow_private_targets,
+            resolve_timeout: webhooks.timeout,
+        });
     if let Ok(signer) = registry.signer() {
         let signer = signer
             .clone()

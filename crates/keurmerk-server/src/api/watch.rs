@@ -10,7 +10,7 @@ use axum::{Extension, Json};
 use keurmerk_domain::ids::RecordId;
 use keurmerk_domain::watch::WatchKind;
 use keurmerk_service::{DeliveryLog, WatchGrant};
-use keurmerk_store::{Delivery, WatchItem, Watchlist};
+use keurmerk_store::{Delivery, WatchItem, Watchlist, WebhookVerification};
 use serde::{Deserialize, Serialize};
 
 use super::{parse_id, Page, PageQuery, Route};
@@ -34,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         route!(DELETE "/api/v1/watchlists/{id}/items/{kind}/{target}", delete_watch_item, "watchlists", Key, Json, "Stop following something"),
         route!(PUT "/api/v1/watchlists/{id}/webhook", put_webhook, "watchlists", Key, Json, "Set or change the webhook (a new secret is shown once) or remove it with null",
             body = r#"{"url":"https://hooks.example.com/keurmerk"}"#),
+        route!(POST "/api/v1/watchlists/{id}/webhook/verify", verify_webhook, "watchlists", Key, Json, "Start the webhook's confirmation handshake again (events are held until the target echoes the challenge)"),
         route!(GET "/api/v1/watchlists/{id}/deliveries", list_deliveries, "watchlists", Key, Json, "The webhook delivery log, newest first", query = &["limit", "offset"]),
         route!(GET "/api/v1/watchlists/{id}/deliveries/{delivery}", get_delivery, "watchlists", Key, Json, "One delivery with every attempt"),
         route!(POST "/api/v1/watchlists/{id}/deliveries/{delivery}/redeliver", redeliver, "watchlists", Key, Json, "Send a delivered or failed delivery again"),
@@ -62,6 +63,9 @@ pub(crate) struct WatchlistIn {
 pub(crate) struct WatchlistOut {
     #[serde(flatten)]
     watchlist: Watchlist,
+    /// The webhook's confirmation handshake (absent without a webhook): events are sent only
+    /// once it is `confirmed`.
+    webhook_verification: Option<WebhookVerification>,
     items: Vec<WatchItem>,
 }
 
@@ -90,7 +94,12 @@ fn grant<'g>(state: &AppState, key: &'g WatchKey, id: &str) -> Result<&'g WatchG
 
 async fn view(state: &AppState, g: &WatchGrant) -> Result<WatchlistOut, ApiError> {
     let (watchlist, items) = state.registry.watchlist(g).await?;
-    Ok(WatchlistOut { watchlist, items })
+    let webhook_verification = state.registry.webhook_status(g).await?;
+    Ok(WatchlistOut {
+        watchlist,
+        webhook_verification,
+        items,
+    })
 }
 
 pub(crate) async fn create_watchlist(
@@ -241,6 +250,15 @@ pub(crate) async fn put_webhook(
         webhook_url: list.webhook_url,
         webhook_secret: secret,
     }))
+}
+
+pub(crate) async fn verify_webhook(
+    State(state): State<AppState>,
+    key: WatchKey,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookVerification>, ApiError> {
+    let g = grant(&state, &key, &id)?;
+    Ok(Json(state.registry.reverify_webhook(g).await?))
 }
 
 pub(crate) async fn list_deliveries(

@@ -1,6 +1,17 @@
-//! The complaint form (Cybersecurity Act Art 63). CSRF protection by a signed form token:
-//! HMAC-SHA256 over the certificate id and the time the form was served, checked on submit
-//! (valid for two hours). Complaints are rate-limited per client address.
+//! The complaint form (Cybersecurity Act Art 63), protected against cross-site posts three ways:
+//!
+//! - A signed form token: HMAC-SHA256 over the certificate id, the time the form was served and
+//!   a random nonce (`<issued>.<nonce>.<mac>`), valid for two hours. The key is shared by every
+//!   instance through the database ([`crate::ops::FormKey`]), so a form served by one instance is
+//!   accepted by another and after a restart.
+//! - Single use: the nonce is stored in the transaction that stores the complaint, so a token is
+//!   accepted once; a replay gets a refusal page.
+//! - `Sec-Fetch-Site` / `Origin`: a post another site makes the browser send is refused (403).
+//!   "Same origin" is the origin of the registry's public base URL (`base_url`, which is what
+//!   clients behind a proxy see) or of the request's own `Host`. Without either header (old
+//!   browsers, scripts) the token alone decides.
+//!
+//! Complaints are also rate-limited per client address.
 
 use std::sync::Arc;
 
@@ -11,6 +22,7 @@ use axum::{Extension, Form};
 use hmac::{Hmac, Mac};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
+use keurmerk_store::FormNonce;
 use maud::{html, Markup};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -20,40 +32,119 @@ use crate::ops::Runtime;
 use crate::AppState;
 
 const FORM_TTL_SECS: i64 = 2 * 3600;
+/// Random bytes of a token's nonce (hex-encoded in the token).
+const NONCE_BYTES: usize = 16;
+/// Longest token looked at (a genuine one is about 110 characters).
+const MAX_TOKEN_LEN: usize = 256;
 
-fn mac(key: &[u8; 32], cert: &CertificateId, issued: i64) -> String {
+fn mac(key: &[u8], cert: &CertificateId, issued: i64, nonce: &str) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut m = match Hmac::<Sha256>::new_from_slice(key) {
         Ok(m) => m,
         Err(_) => return String::new(),
     };
-    m.update(format!("complaint\n{cert}\n{issued}").as_bytes());
+    m.update(format!("complaint\n{cert}\n{issued}\n{nonce}").as_bytes());
     hex::encode(m.finalize().into_bytes())
 }
 
-/// A form token for a certificate, issued at `now` (unix seconds).
-pub(crate) fn form_token(key: &[u8; 32], cert: &CertificateId, now: i64) -> String {
-    format!("{now}.{}", mac(key, cert, now))
+/// A form token for a certificate, issued at `now` (unix seconds) with `nonce`.
+pub(crate) fn form_token(key: &[u8], cert: &CertificateId, now: i64, nonce: &str) -> String {
+    format!("{now}.{nonce}.{}", mac(key, cert, now, nonce))
 }
 
-/// Whether a presented form token is genuine and fresh.
+/// A form token with a fresh random nonce.
+fn new_form_token(key: &[u8], cert: &CertificateId, now: i64) -> String {
+    let mut nonce = [0u8; NONCE_BYTES];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+    form_token(key, cert, now, &hex::encode(nonce))
+}
+
+/// Whether a presented form token is genuine, for this certificate and fresh: its nonce (to be
+/// consumed with the complaint) if so.
 pub(crate) fn check_form_token(
-    key: &[u8; 32],
+    key: &[u8],
     cert: &CertificateId,
     token: &str,
     now: i64,
-) -> bool {
-    let Some((ts, sig)) = token.split_once('.') else {
-        return false;
-    };
-    let Ok(issued) = ts.parse::<i64>() else {
-        return false;
-    };
-    if !(0..=FORM_TTL_SECS).contains(&(now - issued)) {
-        return false;
+) -> Option<FormNonce> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
     }
-    let expected = mac(key, cert, issued);
-    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), sig.as_bytes()).into()
+    let mut parts = token.split('.');
+    let (Some(ts), Some(nonce), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let issued = ts.parse::<i64>().ok()?;
+    let nonce_ok = nonce.len() == 2 * NONCE_BYTES
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !nonce_ok || !(0..=FORM_TTL_SECS).contains(&(now.saturating_sub(issued))) {
+        return None;
+    }
+    let expected = mac(key, cert, issued, nonce);
+    let genuine: bool = subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), sig.as_bytes()).into();
+    let expires_at = chrono::DateTime::from_timestamp(issued.checked_add(FORM_TTL_SECS)?, 0)?;
+    genuine.then(|| FormNonce {
+        nonce: nonce.to_owned(),
+        expires_at,
+    })
+}
+
+/// `scheme://host[:port]` of a URL, lowercase, without the scheme's default port.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let (scheme, mut authority) = (scheme.to_ascii_lowercase(), authority.to_ascii_lowercase());
+    for (s, port) in [("http", ":80"), ("https", ":443")] {
+        if scheme == s && authority.ends_with(port) {
+            authority.truncate(authority.len() - port.len());
+        }
+    }
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// Whether a post came from a page of this registry, as far as the browser says:
+/// `Sec-Fetch-Site` must be `same-origin` (or `none`: typed or bookmarked by the user), and
+/// `Origin` must be the registry's public origin (`base_url`) or the request's own `Host`.
+/// Absent headers are not a refusal: the form token still has to be valid.
+pub(crate) fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> Result<(), String> {
+    let header = |name: &str| {
+        headers.get(name).map(|v| {
+            v.to_str()
+                .unwrap_or("<not text>")
+                .trim()
+                .to_ascii_lowercase()
+        })
+    };
+    if let Some(site) = header("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return Err(format!("Sec-Fetch-Site is `{site}`"));
+        }
+    }
+    let Some(origin) = header("origin") else {
+        return Ok(());
+    };
+    let Some(got) = origin_of(&origin) else {
+        return Err(format!("Origin `{origin}` is not this registry"));
+    };
+    let ours = base_url.and_then(origin_of);
+    let host = header("host");
+    let host_matches = host.is_some_and(|h| {
+        ["http", "https"]
+            .iter()
+            .any(|s| origin_of(&format!("{s}://{h}")).as_deref() == Some(got.as_str()))
+    });
+    if ours.as_deref() == Some(got.as_str()) || host_matches {
+        Ok(())
+    } else {
+        Err(format!("Origin `{origin}` is not this registry"))
+    }
 }
 
 fn form(
@@ -98,7 +189,11 @@ pub(crate) async fn get_complaint_form(
     if let Err(e) = state.registry.status(&id).await {
         return service_error_page(l, e, &here);
     }
-    let token = form_token(&rt.form_key, &id, state.registry.now().timestamp());
+    let key = match rt.form_key.get(&state.registry).await {
+        Ok(k) => k,
+        Err(e) => return service_error_page(l, e, &here),
+    };
+    let token = new_form_token(key, &id, state.registry.now().timestamp());
     let title = t(l, "Complaint", "Klacht", "Beschwerde", "Plainte");
     page(
         StatusCode::OK,
@@ -151,8 +246,30 @@ pub(crate) async fn post_complaint(
     };
     let now = state.registry.now().timestamp();
     let title = t(l, "Complaint", "Klacht", "Beschwerde", "Plainte");
-    if !check_form_token(&rt.form_key, &id, &f.csrf, now) {
-        let token = form_token(&rt.form_key, &id, now);
+    let base_url = state.registry.signer().ok().map(|s| s.base_url());
+    if let Err(why) = same_origin(&headers, base_url) {
+        tracing::info!(certificate = %id, reason = %why, "cross-site complaint post refused");
+        let body = html! {
+            h1 { (title) }
+            p role="alert" { strong { (t(l,
+                "This form was sent from another website, so it was not accepted.",
+                "Dit formulier is vanaf een andere website verstuurd en daarom niet aangenomen.",
+                "Dieses Formular wurde von einer anderen Website gesendet und daher nicht angenommen.",
+                "Ce formulaire a été envoyé depuis un autre site et n'a donc pas été accepté.")) } }
+            p { a href=(href(&here, l)) { (t(l,
+                "Open the complaint form on this site",
+                "Open het klachtformulier op deze site",
+                "Beschwerdeformular auf dieser Website öffnen",
+                "Ouvrir le formulaire de plainte sur ce site")) } }
+        };
+        return page(StatusCode::FORBIDDEN, l, layout(l, title, &here, body));
+    }
+    let key = match rt.form_key.get(&state.registry).await {
+        Ok(k) => k,
+        Err(e) => return service_error_page(l, e, &here),
+    };
+    let Some(nonce) = check_form_token(key, &id, &f.csrf, now) else {
+        let token = new_form_token(key, &id, now);
         let msg = t(
             l,
             "The form has expired. Please send it again.",
@@ -170,9 +287,9 @@ pub(crate) async fn post_complaint(
                 form(l, &id, &token, Some(msg), &f.contact, &f.body),
             ),
         );
-    }
+    };
     if !rt.complaints.check(&client) {
-        let token = form_token(&rt.form_key, &id, now);
+        let token = new_form_token(key, &id, now);
         let msg = t(
             l,
             "Too many complaints from your connection. Please try again later.",
@@ -193,7 +310,7 @@ pub(crate) async fn post_complaint(
     }
     match state
         .registry
-        .file_complaint(&id, Some(f.contact.clone()), &f.body)
+        .file_complaint(&id, Some(f.contact.clone()), &f.body, Some(&nonce))
         .await
     {
         Ok(c) => {
@@ -214,8 +331,29 @@ pub(crate) async fn post_complaint(
             };
             page(StatusCode::CREATED, l, layout(l, title, &here, body))
         }
+        Err(keurmerk_service::ServiceError::Conflict(_)) => {
+            // The token was used before (a resubmission or a replay): nothing was stored now.
+            let token = new_form_token(key, &id, now);
+            let msg = t(
+                l,
+                "This form was sent already, and each form is accepted once. To send another complaint, use this new form.",
+                "Dit formulier is al verstuurd; elk formulier wordt één keer aangenomen. Gebruik dit nieuwe formulier voor een andere klacht.",
+                "Dieses Formular wurde bereits gesendet; jedes Formular wird nur einmal angenommen. Für eine weitere Beschwerde nutzen Sie dieses neue Formular.",
+                "Ce formulaire a déjà été envoyé ; chaque formulaire n'est accepté qu'une fois. Pour une autre plainte, utilisez ce nouveau formulaire.",
+            );
+            page(
+                StatusCode::CONFLICT,
+                l,
+                layout(
+                    l,
+                    title,
+                    &here,
+                    form(l, &id, &token, Some(msg), &f.contact, &f.body),
+                ),
+            )
+        }
         Err(keurmerk_service::ServiceError::Invalid { problem, field }) => {
-            let token = form_token(&rt.form_key, &id, now);
+            let token = new_form_token(key, &id, now);
             let msg = format!("{field}: {problem}");
             page(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -238,15 +376,100 @@ mod tests {
     use super::*;
 
     #[test]
-    fn form_tokens_are_bound_to_certificate_and_time() {
+    fn form_tokens_are_bound_to_certificate_time_and_key() {
         let key = [7u8; 32];
         let a = CertificateId::new("KM-2026-000001").unwrap();
         let b = CertificateId::new("KM-2026-000002").unwrap();
-        let tok = form_token(&key, &a, 1000);
-        assert!(check_form_token(&key, &a, &tok, 1000 + 60));
-        assert!(!check_form_token(&key, &b, &tok, 1000 + 60));
-        assert!(!check_form_token(&key, &a, &tok, 1000 + FORM_TTL_SECS + 1));
-        assert!(!check_form_token(&[8u8; 32], &a, &tok, 1000));
-        assert!(!check_form_token(&key, &a, "garbage", 1000));
+        let nonce = "0123456789abcdef0123456789abcdef";
+        let tok = form_token(&key, &a, 1000, nonce);
+        let got = check_form_token(&key, &a, &tok, 1000 + 60).unwrap();
+        assert_eq!(got.nonce, nonce);
+        assert_eq!(got.expires_at.timestamp(), 1000 + FORM_TTL_SECS);
+        assert!(check_form_token(&key, &b, &tok, 1000 + 60).is_none());
+        assert!(check_form_token(&key, &a, &tok, 1000 + FORM_TTL_SECS + 1).is_none());
+        assert!(
+            check_form_token(&key, &a, &tok, 999).is_none(),
+            "from the future"
+        );
+        assert!(check_form_token(&[8u8; 32], &a, &tok, 1000).is_none());
+        // Another nonce under the same signature is a forgery.
+        let swapped = tok.replace(nonce, "fedcba9876543210fedcba9876543210");
+        assert!(check_form_token(&key, &a, &swapped, 1000).is_none());
+        for bad in [
+            "garbage",
+            "1000.deadbeef",
+            "1000..x",
+            "x.y.z",
+            &format!("{tok}.more"),
+            &format!("1000.{}.{}", "0".repeat(32), "a".repeat(300)),
+            &format!("{}.{nonce}.00", i64::MAX),
+            &format!("{}.{nonce}.00", i64::MIN),
+        ] {
+            assert!(check_form_token(&key, &a, bad, 1000).is_none(), "{bad}");
+        }
+        // Two fresh tokens differ (each has its own nonce).
+        assert_ne!(
+            new_form_token(&key, &a, 1000),
+            new_form_token(&key, &a, 1000)
+        );
+    }
+
+    #[test]
+    fn cross_site_posts_are_told_apart_from_same_origin_ones() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, v.parse().unwrap());
+            }
+            m
+        };
+        let base = Some("https://registry.example/");
+        for ok in [
+            h(&[]),
+            h(&[("host", "registry.internal:8080")]),
+            h(&[("origin", "https://registry.example")]),
+            h(&[("origin", "https://REGISTRY.example:443")]),
+            h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+            h(&[("sec-fetch-site", "same-origin")]),
+            h(&[("sec-fetch-site", "none")]),
+            h(&[
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "https://registry.example"),
+            ]),
+        ] {
+            assert_eq!(same_origin(&ok, base), Ok(()), "{ok:?}");
+        }
+        for bad in [
+            h(&[("origin", "https://evil.example")]),
+            h(&[
+                ("origin", "https://evil.example"),
+                ("host", "registry.example"),
+            ]),
+            h(&[("origin", "null")]),
+            h(&[("origin", "https://registry.example.evil.example")]),
+            h(&[("origin", "http://registry.example:8443")]),
+            h(&[("sec-fetch-site", "cross-site")]),
+            h(&[("sec-fetch-site", "same-site")]),
+            h(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://registry.example"),
+            ]),
+        ] {
+            assert!(same_origin(&bad, base).is_err(), "{bad:?}");
+        }
+        // Without a base URL the request's own host still counts.
+        assert!(same_origin(
+            &h(&[("origin", "http://a.example"), ("host", "a.example")]),
+            None
+        )
+        .is_ok());
+        assert!(same_origin(
+            &h(&[("origin", "http://b.example"), ("host", "a.example")]),
+            None
+        )
+        .is_err());
     }
 }

@@ -2,9 +2,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::{OrgId, RecordId};
 use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 
 use super::{unique, write_audit, SqlStore};
-use crate::api::{ApiStore, ApiToken, Complaint};
+use crate::api::{ApiStore, ApiToken, Complaint, FormNonce};
 use crate::codec::{get_opt, get_opt_parse, get_opt_ts, get_parse, get_str, get_ts, ts};
 use crate::traits::Audit;
 use crate::{Result, StoreError};
@@ -96,20 +97,54 @@ impl ApiStore for SqlStore {
 
     async fn insert_complaint(&self, c: &Complaint) -> Result<()> {
         let mut w = self.write().await?;
-        sqlx::query(
-            "INSERT INTO complaints (id, certificate_id, authority_id, filed_at, contact, body) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(c.id.to_string())
-        .bind(c.certificate.to_string())
-        .bind(c.authority.as_ref().map(ToString::to_string))
-        .bind(ts(c.filed_at))
-        .bind(c.contact.clone())
-        .bind(c.body.clone())
-        .execute(&mut *w.tx)
-        .await
-        .map_err(unique("complaint", c.id.as_str()))?;
+        insert_complaint(&mut w.tx, c).await?;
         w.commit().await
+    }
+
+    async fn insert_complaint_once(&self, c: &Complaint, nonce: &FormNonce) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query("DELETE FROM complaint_form_nonces WHERE expires_at < $1")
+            .bind(ts(c.filed_at))
+            .execute(&mut *w.tx)
+            .await?;
+        // Insert-if-absent rather than a unique violation, which would abort a PostgreSQL
+        // transaction; no row inserted means the token was used before.
+        let n = sqlx::query(
+            "INSERT INTO complaint_form_nonces (nonce, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(nonce.nonce.clone())
+        .bind(ts(nonce.expires_at))
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::AlreadyExists {
+                what: "complaint form token",
+                id: nonce.nonce.clone(),
+            });
+        }
+        insert_complaint(&mut w.tx, c).await?;
+        w.commit().await
+    }
+
+    async fn shared_key(&self, name: &str, candidate: &str, at: DateTime<Utc>) -> Result<String> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO shared_keys (name, secret, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .bind(candidate.to_owned())
+        .bind(ts(at))
+        .execute(&mut *w.tx)
+        .await?;
+        let stored: String = sqlx::query_scalar("SELECT secret FROM shared_keys WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(stored)
     }
 
     async fn complaints(
@@ -141,4 +176,21 @@ impl ApiStore for SqlStore {
             };
         rows.iter().map(complaint_from_row).collect()
     }
+}
+
+async fn insert_complaint(tx: &mut Transaction<'static, Any>, c: &Complaint) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO complaints (id, certificate_id, authority_id, filed_at, contact, body) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(c.id.to_string())
+    .bind(c.certificate.to_string())
+    .bind(c.authority.as_ref().map(ToString::to_string))
+    .bind(ts(c.filed_at))
+    .bind(c.contact.clone())
+    .bind(c.body.clone())
+    .execute(&mut **tx)
+    .await
+    .map_err(unique("complaint", c.id.as_str()))?;
+    Ok(())
 }

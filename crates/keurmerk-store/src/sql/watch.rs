@@ -1,13 +1,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::{CertificateId, RecordId};
-use keurmerk_domain::watch::{DeliveryState, WatchKind};
+use keurmerk_domain::watch::{DeliveryState, WatchKind, WebhookState};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{unique, SqlStore};
-use crate::codec::{get_i64, get_opt, get_opt_ts, get_parse, get_str, get_ts, ts};
-use crate::watch::{Attempt, AttemptOutcome, Delivery, WatchItem, WatchStore, Watchlist};
+use crate::codec::{get_i64, get_opt, get_opt_parse, get_opt_ts, get_parse, get_str, get_ts, ts};
+use crate::watch::{
+    Attempt, AttemptOutcome, Delivery, VerificationOutcome, WatchItem, WatchStore, Watchlist,
+    WebhookVerification,
+};
 use crate::{Result, StoreError};
 
 /// Queues one delivery per watch-list with a webhook that follows the certificate of event
@@ -51,6 +54,23 @@ fn watchlist_from_row(row: &AnyRow) -> Result<Watchlist> {
     })
 }
 
+fn verification_from_row(row: &AnyRow) -> Result<Option<WebhookVerification>> {
+    let Some(state) = get_opt_parse::<WebhookState>(row, "webhook_state")? else {
+        return Ok(None);
+    };
+    Ok(Some(WebhookVerification {
+        watchlist: get_parse(row, "id")?,
+        state,
+        attempts: get_i64(row, "webhook_verify_attempts")?,
+        next_attempt_at: match state {
+            WebhookState::Pending => get_opt_ts(row, "webhook_verify_at")?,
+            _ => None,
+        },
+        confirmed_at: get_opt_ts(row, "webhook_confirmed_at")?,
+        last_error: get_opt(row, "webhook_verify_error")?,
+    }))
+}
+
 fn delivery_from_row(row: &AnyRow) -> Result<Delivery> {
     Ok(Delivery {
         id: get_i64(row, "id")?,
@@ -82,8 +102,9 @@ impl WatchStore for SqlStore {
     async fn insert_watchlist(&self, w: &Watchlist) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO watchlists (id, name, key_sha256, webhook_url, webhook_secret, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO watchlists \
+               (id, name, key_sha256, webhook_url, webhook_secret, created_at, webhook_state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(w.id.to_string())
         .bind(w.name.clone())
@@ -91,6 +112,11 @@ impl WatchStore for SqlStore {
         .bind(w.webhook_url.clone())
         .bind(w.webhook_secret.clone())
         .bind(ts(w.created_at))
+        .bind(
+            w.webhook_url
+                .as_ref()
+                .map(|_| WebhookState::Pending.as_str()),
+        )
         .execute(&mut *tx.tx)
         .await
         .map_err(unique("watch-list", w.id.as_str()))?;
@@ -112,11 +138,16 @@ impl WatchStore for SqlStore {
         secret: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.write().await?;
+        // A new webhook (or a new secret) must be confirmed again: pending, due at once.
         let n = sqlx::query(
-            "UPDATE watchlists SET webhook_url = $1, webhook_secret = $2 WHERE id = $3",
+            "UPDATE watchlists SET webhook_url = $1, webhook_secret = $2, webhook_state = $3, \
+               webhook_verify_attempts = 0, webhook_verify_at = NULL, webhook_challenge = NULL, \
+               webhook_verify_error = NULL, webhook_confirmed_at = NULL \
+             WHERE id = $4",
         )
         .bind(url.map(str::to_owned))
         .bind(secret.map(str::to_owned))
+        .bind(url.map(|_| WebhookState::Pending.as_str()))
         .bind(id.to_string())
         .execute(&mut *tx.tx)
         .await?
@@ -264,8 +295,10 @@ impl WatchStore for SqlStore {
 
     async fn due_deliveries(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Delivery>> {
         let rows = sqlx::query(
-            "SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2",
+            "SELECT d.* FROM webhook_deliveries d JOIN watchlists w ON w.id = d.watchlist_id \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+               AND w.webhook_state = 'confirmed' \
+             ORDER BY d.next_attempt_at, d.id LIMIT $2",
         )
         .bind(ts(now))
         .bind(limit)
@@ -283,7 +316,10 @@ impl WatchStore for SqlStore {
         let mut tx = self.write().await?;
         let n = sqlx::query(
             "UPDATE webhook_deliveries SET next_attempt_at = $1 \
-             WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
+             WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3 \
+               AND EXISTS (SELECT 1 FROM watchlists w \
+                           WHERE w.id = webhook_deliveries.watchlist_id \
+                             AND w.webhook_state = 'confirmed')",
         )
         .bind(ts(lease_until))
         .bind(id)
@@ -360,6 +396,111 @@ impl WatchStore for SqlStore {
         )
         .bind(ts(now))
         .bind(id)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn webhook_verification(&self, id: &RecordId) -> Result<Option<WebhookVerification>> {
+        let row = sqlx::query("SELECT * FROM watchlists WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => verification_from_row(&r)?,
+            None => None,
+        })
+    }
+
+    async fn due_verifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<WebhookVerification>> {
+        let rows = sqlx::query(
+            "SELECT * FROM watchlists WHERE webhook_state = 'pending' \
+               AND (webhook_verify_at IS NULL OR webhook_verify_at <= $1) \
+             ORDER BY COALESCE(webhook_verify_at, ''), id LIMIT $2",
+        )
+        .bind(ts(now))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.extend(verification_from_row(r)?);
+        }
+        Ok(out)
+    }
+
+    async fn claim_verification(
+        &self,
+        id: &RecordId,
+        due: Option<DateTime<Utc>>,
+        lease_until: DateTime<Utc>,
+        challenge: &str,
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
+        // The row must still be due at the time it was found: NULL (due at once) or `due`.
+        let sql = if due.is_some() {
+            "UPDATE watchlists SET webhook_verify_at = $1, webhook_challenge = $2 \
+             WHERE id = $3 AND webhook_state = 'pending' AND webhook_url IS NOT NULL \
+               AND webhook_verify_at = $4"
+        } else {
+            "UPDATE watchlists SET webhook_verify_at = $1, webhook_challenge = $2 \
+             WHERE id = $3 AND webhook_state = 'pending' AND webhook_url IS NOT NULL \
+               AND webhook_verify_at IS NULL"
+        };
+        let mut q = sqlx::query(sql)
+            .bind(ts(lease_until))
+            .bind(challenge.to_owned())
+            .bind(id.to_string());
+        if let Some(due) = due {
+            q = q.bind(ts(due));
+        }
+        let n = q.execute(&mut *tx.tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn record_verification(
+        &self,
+        id: &RecordId,
+        challenge: &str,
+        o: &VerificationOutcome,
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE watchlists SET webhook_state = $1, webhook_verify_attempts = $2, \
+               webhook_verify_at = $3, webhook_confirmed_at = $4, webhook_verify_error = $5, \
+               webhook_challenge = NULL \
+             WHERE id = $6 AND webhook_challenge = $7 AND webhook_state = 'pending'",
+        )
+        .bind(o.state.as_str())
+        .bind(o.attempts)
+        .bind(o.next_attempt_at.map(ts))
+        .bind(o.confirmed_at.map(ts))
+        .bind(o.error.clone())
+        .bind(id.to_string())
+        .bind(challenge.to_owned())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn reverify_webhook(&self, id: &RecordId) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE watchlists SET webhook_state = 'pending', webhook_verify_attempts = 0, \
+               webhook_verify_at = NULL, webhook_challenge = NULL, webhook_verify_error = NULL, \
+               webhook_confirmed_at = NULL \
+             WHERE id = $1 AND webhook_url IS NOT NULL",
+        )
+        .bind(id.to_string())
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
