@@ -131,6 +131,8 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // Outermost but for tracing, so every rejection under /api/ leaves in the envelope.
+        .layer(axum::middleware::from_fn(error::envelope_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
