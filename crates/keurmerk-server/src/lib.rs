@@ -104,12 +104,14 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             })),
         );
     }
-    app.fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::middleware,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
+    // Idempotency keys are for requests a route takes: a method the route does not have is
+    // answered 405 (with `Allow`) before any key is looked up, and so is an unknown route.
+    app.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::middleware,
+    ))
+    .fallback(fallback)
+    .layer(axum::middleware::from_fn_with_state(
             rt.clone(),
             ops::middleware,
         ))

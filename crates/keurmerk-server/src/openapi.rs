@@ -270,7 +270,19 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
         "400".into(),
         error("Malformed request: id, parameter, header or body (named in the message)"),
     );
-    if r.path.contains('{') {
+    if !api {
+        // A query string the page cannot read at all (a parameter given twice) is refused by
+        // the framework's extractor in plain text, before the page is rendered.
+        responses.insert(
+            "400".into(),
+            json!({"description": "Malformed request", "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}}
+            }}),
+        );
+    }
+    // Not found: the path's resource, or one a write refers to (a product, version, scheme).
+    if r.path.contains('{') || has_body || (credentialed && write) {
         responses.insert("404".into(), error("Not found"));
     }
     let mut op = Map::new();

@@ -379,3 +379,34 @@ async fn limits_are_bounded_not_clamped() {
         .clone();
     assert_eq!(limit["maximum"], keurmerk_server::api::MAX_LIMIT);
 }
+
+/// A method the route does not have is `405` with `Allow`, even with an Idempotency-Key that
+/// the same credential used for another request (the key is never looked up).
+#[tokio::test]
+async fn an_undeclared_method_is_405_before_any_idempotency_key() {
+    let a = app().await;
+    let maker = a.token("holland-home").await;
+    let body = json!({"name": "Plug", "model": "P-1", "category": "smart_plug"});
+    let send = |method: &str, key: &str| {
+        Request::builder()
+            .method(method)
+            .uri("/api/v1/products")
+            .header("authorization", format!("Bearer {maker}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let created = a.send(send("POST", "k-1")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    for method in ["PUT", "PATCH", "DELETE"] {
+        let res = a.send(send(method, "k-1")).await;
+        assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method}: {}", res.text);
+        assert!(res.headers.get("allow").is_some(), "{method}");
+        assert_eq!(res.json()["error"]["code"], "method_not_allowed", "{method}");
+    }
+    // The key still answers its own request.
+    let again = a.send(send("POST", "k-1")).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+}
