@@ -106,7 +106,10 @@ fn is_xml_type(t: &str) -> bool {
         || (t.starts_with("application/") && t.ends_with("+xml"))
 }
 
-async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
     axum::body::Bytes::from_request(req, state)
         .await
         .map_err(|e| rejection(JsonRejection::BytesRejection(e)))

@@ -102,9 +102,11 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         let max = r.max_body;
         app = app.route(
             r.path,
-            r.handler.route_layer(idempotent.clone()).layer(axum::middleware::from_fn(
-                move |req, next| listen::content_length_guard(max, req, next),
-            )),
+            r.handler
+                .route_layer(idempotent.clone())
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    listen::content_length_guard(max, req, next)
+                })),
         );
     }
     app.fallback(fallback)

@@ -167,7 +167,7 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
                 "type": "string",
                 "pattern": "^(entries|[0-9]|[1-5][0-9]|6[0-3])/(x(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(x[0-9]{3}/){0,4})?[0-9]{3}(\\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$",
                 "description": "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` (C2SP tlog-tiles)",
-            }))
+            }));
         }
         _ => return None,
     };
@@ -200,7 +200,11 @@ const LANGS: [&str; 4] = ["en", "nl", "de", "fr"];
 
 /// Operations whose success answer has a second status besides the one of their return type.
 const ALSO_SUCCEEDS: &[(&str, &str, &str)] = &[
-    ("create_watch_item", "200", "Already followed: nothing changed"),
+    (
+        "create_watch_item",
+        "200",
+        "Already followed: nothing changed",
+    ),
     ("post_complaint", "201", "Complaint filed"),
 ];
 
@@ -382,7 +386,10 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
         );
     }
     if write {
-        responses.insert("429".into(), error("Too many writes; retry after `Retry-After` seconds"));
+        responses.insert(
+            "429".into(),
+            error("Too many writes; retry after `Retry-After` seconds"),
+        );
     }
     if r.op == "post_complaint" {
         // The page's form (`pages::complaint::ComplaintForm`), posted by browsers.
@@ -399,12 +406,21 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
                 }
             }}}}),
         );
-        responses.insert("403".into(), error("The form is stale or was sent from another site"));
+        responses.insert(
+            "403".into(),
+            error("The form is stale or was sent from another site"),
+        );
         responses.insert(
             "413".into(),
-            error_response(&format!("Form larger than {} MiB", r.max_body / (1024 * 1024))),
+            error_response(&format!(
+                "Form larger than {} MiB",
+                r.max_body / (1024 * 1024)
+            )),
         );
-        responses.insert("422".into(), error("A field of the form is missing or too long"));
+        responses.insert(
+            "422".into(),
+            error("A field of the form is missing or too long"),
+        );
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)

@@ -18,7 +18,9 @@ pub fn parse_support_until(s: &str) -> Result<NaiveDate, String> {
             _ => c.is_ascii_digit(),
         });
     if !well_formed {
-        return Err(format!("`{s}` is not a date (YYYY-MM-DD, or YYYY-MM for the month's last day)"));
+        return Err(format!(
+            "`{s}` is not a date (YYYY-MM-DD, or YYYY-MM for the month's last day)"
+        ));
     }
     if s.len() == 10 {
         return NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -32,8 +34,7 @@ pub fn parse_support_until(s: &str) -> Result<NaiveDate, String> {
 }
 
 /// What [`parse_support_until`] accepts, for the OpenAPI document.
-pub const SUPPORT_UNTIL_PATTERN: &str =
-    "^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$";
+pub const SUPPORT_UNTIL_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$";
 
 /// A support end date read by [`parse_support_until`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,8 +163,21 @@ mod tests {
         assert_eq!(parse_support_until("2031-12").unwrap(), day("2031-12-31"));
         assert_eq!(parse_support_until("2028-02").unwrap(), day("2028-02-29"));
         assert_eq!(parse_support_until("2027-02").unwrap(), day("2027-02-28"));
-        assert_eq!(parse_support_until("2030-06-15").unwrap(), day("2030-06-15"));
-        for bad in ["2031", "2031-13", "2031-00", "2031-02-30", "31-12-2031", "2031-1", "", "2031-12-31T00:00:00Z", "+2031-12"] {
+        assert_eq!(
+            parse_support_until("2030-06-15").unwrap(),
+            day("2030-06-15")
+        );
+        for bad in [
+            "2031",
+            "2031-13",
+            "2031-00",
+            "2031-02-30",
+            "31-12-2031",
+            "2031-1",
+            "",
+            "2031-12-31T00:00:00Z",
+            "+2031-12",
+        ] {
             assert!(parse_support_until(bad).is_err(), "{bad}");
         }
     }

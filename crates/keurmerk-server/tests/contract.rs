@@ -174,22 +174,41 @@ async fn every_malformed_request_gets_the_envelope_with_a_documented_status() {
             problems.push(format!("content-type {ct:?}"));
         }
         if code.is_empty() || message.is_empty() || body.as_object().map(|o| o.len()) != Some(1) {
-            problems.push(format!("not the envelope: {}", res.text.chars().take(200).collect::<String>()));
+            problems.push(format!(
+                "not the envelope: {}",
+                res.text.chars().take(200).collect::<String>()
+            ));
         }
         if let Some((path, method)) = c.op {
             let responses = &doc["paths"][path][method]["responses"];
-            assert!(responses.is_object(), "{}: {method} {path} is not in the document", c.what);
+            assert!(
+                responses.is_object(),
+                "{}: {method} {path} is not in the document",
+                c.what
+            );
             if !responses[res.status.as_str()].is_object() {
-                problems.push(format!("{} is not documented for {method} {path}", res.status));
+                problems.push(format!(
+                    "{} is not documented for {method} {path}",
+                    res.status
+                ));
             } else if !responses[res.status.as_str()]["content"]["application/json"].is_object() {
-                problems.push(format!("{} of {method} {path} is not documented as JSON", res.status));
+                problems.push(format!(
+                    "{} of {method} {path} is not documented as JSON",
+                    res.status
+                ));
             }
         }
         if c.status == S::METHOD_NOT_ALLOWED && res.headers.get("allow").is_none() {
             problems.push("405 without Allow".into());
         }
         if !problems.is_empty() {
-            failures.push(format!("{} ({} {}): {}", c.what, c.method, c.uri.chars().take(90).collect::<String>(), problems.join("; ")));
+            failures.push(format!(
+                "{} ({} {}): {}",
+                c.what,
+                c.method,
+                c.uri.chars().take(90).collect::<String>(),
+                problems.join("; ")
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
@@ -208,7 +227,10 @@ async fn the_document_states_id_patterns_bounds_and_media_types() {
                 if p["in"] == "path" {
                     seen += 1;
                     assert!(
-                        s.get("pattern").is_some() || s.get("enum").is_some() || s.get("$ref").is_some() || s["type"] == "integer",
+                        s.get("pattern").is_some()
+                            || s.get("enum").is_some()
+                            || s.get("$ref").is_some()
+                            || s["type"] == "integer",
                         "{method} {path}: path parameter {name} has no pattern: {s}"
                     );
                 }
@@ -237,22 +259,36 @@ async fn the_document_states_id_patterns_bounds_and_media_types() {
         }
     }
     assert!(seen > 30, "{seen}");
-    let id = |path: &str, method: &str| doc["paths"][path][method]["parameters"][0]["schema"].clone();
-    assert_eq!(id("/api/v1/certificates/{id}", "get")["pattern"], "^[A-Z0-9-]+$");
+    let id =
+        |path: &str, method: &str| doc["paths"][path][method]["parameters"][0]["schema"].clone();
+    assert_eq!(
+        id("/api/v1/certificates/{id}", "get")["pattern"],
+        "^[A-Z0-9-]+$"
+    );
     assert_eq!(id("/api/v1/certificates/{id}", "get")["maxLength"], 40);
     assert_eq!(id("/api/v1/schemes/{id}", "get")["pattern"], "^[a-z0-9-]+$");
     assert_eq!(id("/api/v1/organisations/{id}", "get")["maxLength"], 64);
-    assert_eq!(id("/api/v1/products/{id}", "get")["pattern"], "^[A-Z0-9-]+$");
+    assert_eq!(
+        id("/api/v1/products/{id}", "get")["pattern"],
+        "^[A-Z0-9-]+$"
+    );
     // The SBOM upload takes the media types the server takes.
     let sbom = &doc["paths"]["/api/v1/versions/{id}/sbom"]["post"]["requestBody"]["content"];
-    assert!(sbom["application/json"].is_object() && sbom["application/xml"].is_object(), "{sbom}");
+    assert!(
+        sbom["application/json"].is_object() && sbom["application/xml"].is_object(),
+        "{sbom}"
+    );
     // Writes that take no body say so: at most `{}`.
     let none = &doc["paths"]["/api/v1/vulnerabilities/{id}/exploited"]["post"]["requestBody"];
     assert_eq!(none["required"], false, "{none}");
     // Creating answers 201, acting on something 200, as the handlers do.
     assert!(doc["paths"]["/api/v1/products"]["post"]["responses"]["201"].is_object());
-    assert!(doc["paths"]["/api/v1/assessments/{id}/approve"]["post"]["responses"]["200"].is_object());
-    assert!(doc["paths"]["/api/v1/certificates/{id}/suspend"]["post"]["responses"]["200"].is_object());
+    assert!(
+        doc["paths"]["/api/v1/assessments/{id}/approve"]["post"]["responses"]["200"].is_object()
+    );
+    assert!(
+        doc["paths"]["/api/v1/certificates/{id}/suspend"]["post"]["responses"]["200"].is_object()
+    );
 }
 
 /// `issuer_kind` is spelled `self_declared` / `third_party` everywhere the API and the CLI show
@@ -265,7 +301,10 @@ async fn one_spelling_of_issuer_kind() {
     let mut kinds = std::collections::BTreeSet::new();
     for c in certs["items"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
-        let status = a.get(&format!("/api/v1/certificates/{id}/status")).await.json();
+        let status = a
+            .get(&format!("/api/v1/certificates/{id}/status"))
+            .await
+            .json();
         let details = a.get(&format!("/api/v1/certificates/{id}")).await.json();
         assert_eq!(status["issuer_kind"], c["issuer_kind"], "{id}");
         assert_eq!(details["status"]["issuer_kind"], c["issuer_kind"], "{id}");
@@ -283,7 +322,11 @@ async fn one_spelling_of_issuer_kind() {
         .filter(|s| expected.contains(*s) || *s == "self")
         .map(str::to_owned)
         .collect();
-    assert_eq!(documented, expected, "{}", doc["components"]["schemas"]["IssuerKind"]);
+    assert_eq!(
+        documented, expected,
+        "{}",
+        doc["components"]["schemas"]["IssuerKind"]
+    );
 }
 
 /// `support_until` takes `YYYY-MM` (the month's last day) as the CLI's `--until` does.
@@ -304,7 +347,11 @@ async fn support_until_takes_a_month_as_the_cli_does() {
         .unwrap()
         .to_owned();
     // A support period can be extended, never shortened: later dates each time.
-    for (given, day) in [("2040-06-15", "2040-06-15"), ("2040-12", "2040-12-31"), ("2044-02", "2044-02-29")] {
+    for (given, day) in [
+        ("2040-06-15", "2040-06-15"),
+        ("2040-12", "2040-12-31"),
+        ("2044-02", "2044-02-29"),
+    ] {
         let res = a
             .call(
                 "PUT",
@@ -316,7 +363,9 @@ async fn support_until_takes_a_month_as_the_cli_does() {
         assert_eq!(res.status, StatusCode::OK, "{given}: {}", res.text);
         assert_eq!(res.json()["support_until"], day, "{given}");
         assert_eq!(
-            keurmerk_server::wire::parse_support_until(given).unwrap().to_string(),
+            keurmerk_server::wire::parse_support_until(given)
+                .unwrap()
+                .to_string(),
             day
         );
         let shown = a.get(&format!("/api/v1/products/{product}")).await.json();
@@ -333,7 +382,10 @@ async fn signed_takes_strict_booleans() {
     for v in ["true", "1"] {
         let res = a.get(&uri(v)).await;
         assert_eq!(res.status, StatusCode::OK);
-        assert_eq!(res.headers["content-type"], "application/keurmerk-status+json");
+        assert_eq!(
+            res.headers["content-type"],
+            "application/keurmerk-status+json"
+        );
     }
     for v in ["false", "0"] {
         let res = a.get(&uri(v)).await;
@@ -343,7 +395,14 @@ async fn signed_takes_strict_booleans() {
     for v in ["yes", "TRUE", "2", "on"] {
         let res = a.get(&uri(v)).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{v}");
-        assert!(res.json()["error"]["message"].as_str().unwrap().contains("signed"), "{}", res.text);
+        assert!(
+            res.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("signed"),
+            "{}",
+            res.text
+        );
     }
     let res = a
         .send(
@@ -366,7 +425,14 @@ async fn limits_are_bounded_not_clamped() {
     assert_eq!(max.status, StatusCode::OK);
     let over = a.get("/api/v1/products?limit=201").await;
     assert_eq!(over.status, StatusCode::BAD_REQUEST);
-    assert!(over.json()["error"]["message"].as_str().unwrap().contains("`limit`"), "{}", over.text);
+    assert!(
+        over.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`limit`"),
+        "{}",
+        over.text
+    );
     let minus = a.get("/api/v1/products?limit=-1").await;
     assert_eq!(minus.status, StatusCode::BAD_REQUEST, "{}", minus.text);
     let doc: Value = a.get("/api/openapi.json").await.json();
@@ -401,9 +467,18 @@ async fn an_undeclared_method_is_405_before_any_idempotency_key() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     for method in ["PUT", "PATCH", "DELETE"] {
         let res = a.send(send(method, "k-1")).await;
-        assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method}: {}", res.text);
+        assert_eq!(
+            res.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method}: {}",
+            res.text
+        );
         assert!(res.headers.get("allow").is_some(), "{method}");
-        assert_eq!(res.json()["error"]["code"], "method_not_allowed", "{method}");
+        assert_eq!(
+            res.json()["error"]["code"],
+            "method_not_allowed",
+            "{method}"
+        );
     }
     // The key still answers its own request.
     let again = a.send(send("POST", "k-1")).await;

@@ -256,10 +256,23 @@ mod tests {
     /// `--until 2031-12` means the month's last day, as the API reads `"support_until": "2031-12"`.
     #[test]
     fn set_support_takes_a_month_or_a_day() {
-        for (given, day) in [("2031-12", "2031-12-31"), ("2028-02", "2028-02-29"), ("2030-06-15", "2030-06-15")] {
+        for (given, day) in [
+            ("2031-12", "2031-12-31"),
+            ("2028-02", "2028-02-29"),
+            ("2030-06-15", "2030-06-15"),
+        ] {
             let cli = Cli::try_parse_from([
-                "keurmerk", "product", "set-support", "--as", "maker", "--product", "PRD-000001",
-                "--until", given, "--contact", "security@maker.example",
+                "keurmerk",
+                "product",
+                "set-support",
+                "--as",
+                "maker",
+                "--product",
+                "PRD-000001",
+                "--until",
+                given,
+                "--contact",
+                "security@maker.example",
             ])
             .unwrap();
             let shown = format!("{:?}", cli.command);
@@ -268,8 +281,17 @@ mod tests {
         for bad in ["2031-13", "2031", "2031-02-30"] {
             assert!(
                 Cli::try_parse_from([
-                    "keurmerk", "product", "set-support", "--as", "maker", "--product",
-                    "PRD-000001", "--until", bad, "--contact", "x@y.example",
+                    "keurmerk",
+                    "product",
+                    "set-support",
+                    "--as",
+                    "maker",
+                    "--product",
+                    "PRD-000001",
+                    "--until",
+                    bad,
+                    "--contact",
+                    "x@y.example",
                 ])
                 .is_err(),
                 "{bad}"
