@@ -67,7 +67,11 @@ pub fn product(d: &ProductDetails) {
     for c in &d.certificates {
         println!(
             "  {:<15} {} {} {} {}",
-            c.id, c.scheme, c.level, c.issuer_kind, c.state
+            c.id,
+            c.scheme,
+            c.level,
+            keurmerk_server::wire::issuer_kind_name(c.issuer_kind),
+            c.state
         );
     }
 }

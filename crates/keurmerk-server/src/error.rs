@@ -1,7 +1,9 @@
 //! The one mapping from errors to HTTP status codes, and the JSON error envelope:
 //! `{"error": {"code": "...", "message": "..."}}`.
 
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keurmerk_domain::lifecycle::Denial;
@@ -62,6 +64,91 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// An error for a status with the code clients read for it and `message`.
+    pub fn for_status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, code_of(status), message)
+    }
+}
+
+/// The envelope's `code` for a status that was not answered by [`ApiError`] itself.
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
+/// Whether a response already carries a JSON body (the envelope, or a handler's JSON).
+fn is_json(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|t| {
+            t.eq_ignore_ascii_case("application/json")
+                || (t.starts_with("application/") && t.ends_with("+json"))
+        })
+}
+
+/// Largest body of a foreign rejection that is quoted as the envelope's message.
+const MAX_QUOTED: usize = 512;
+
+/// Every error under `/api/` in the envelope: a rejection made outside this crate's extractors
+/// (the router's 405 with its `Allow` header, a layer's 408 or 413, …) is rewritten here with its
+/// status and headers kept. Server errors are never quoted: their details are internal.
+pub async fn envelope_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) || is_json(&res) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let message = if status.is_server_error() {
+        "internal error".to_owned()
+    } else {
+        let text = axum::body::to_bytes(body, MAX_QUOTED)
+            .await
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .unwrap_or_default();
+        if text.is_empty() {
+            status
+                .canonical_reason()
+                .unwrap_or("request refused")
+                .to_lowercase()
+        } else {
+            text
+        }
+    };
+    let body = ApiError::for_status(status, message)
+        .into_response()
+        .into_body();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, body)
 }
 
 impl From<ServiceError> for ApiError {
@@ -102,8 +189,8 @@ impl IntoResponse for ApiError {
         let mut res = (self.status, Json(body)).into_response();
         if self.challenge {
             res.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"keurmerk\""),
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keurmerk\""),
             );
         }
         res

@@ -95,20 +95,21 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .route("/api/v1/trust-list", get(trust::get_trust_list))
         .route("/c/{id}/label.svg", get(trust::get_label_svg))
         .route("/c/{id}/label.png", get(trust::get_label_png));
+    // Idempotency keys are for the methods a route has (`route_layer`): another method is
+    // answered 405 with `Allow` before any key is looked up, and so is an unknown route.
+    let idempotent = axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware);
     for r in all_routes() {
         let max = r.max_body;
         app = app.route(
             r.path,
-            r.handler.layer(axum::middleware::from_fn(move |req, next| {
-                listen::content_length_guard(max, req, next)
-            })),
+            r.handler
+                .route_layer(idempotent.clone())
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    listen::content_length_guard(max, req, next)
+                })),
         );
     }
     app.fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::middleware,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             rt.clone(),
             ops::middleware,
@@ -131,6 +132,8 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // Outermost but for tracing, so every rejection under /api/ leaves in the envelope.
+        .layer(axum::middleware::from_fn(error::envelope_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

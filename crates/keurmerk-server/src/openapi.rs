@@ -125,62 +125,169 @@ fn rename_refs(v: &mut Value, renamed: &BTreeMap<String, String>) {
     }
 }
 
+/// The schema of a path parameter, from the parser that reads it (`keurmerk_domain::ids` and the
+/// handlers); `None` for a parameter this table does not know (a test fails on it).
+pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Option<Value> {
+    use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
+    let before = path
+        .split('/')
+        .take_while(|seg| *seg != format!("{{{name}}}"))
+        .last()
+        .unwrap_or("");
+    let schema = match (name, before) {
+        ("id", "certificates" | "c") => g.subschema_for::<CertificateId>(),
+        ("id", "products" | "versions" | "assessments" | "tokens" | "watchlists") => {
+            g.subschema_for::<RecordId>()
+        }
+        ("id", "organisations" | "org") | ("body", _) => g.subschema_for::<OrgId>(),
+        ("id", "schemes") | ("scheme", _) => g.subschema_for::<SchemeId>(),
+        ("level", _) => g.subschema_for::<LevelId>(),
+        ("id", "vulnerabilities") => {
+            return Some(json!({
+                "type": "string",
+                "pattern": crate::api::monitoring::VULNERABILITY_ID_PATTERN,
+                "description": "An OSV id or CVE, e.g. CVE-2024-3094 or GHSA-xxxx-xxxx-xxxx",
+            }))
+        }
+        ("kind", _) => g.subschema_for::<keurmerk_domain::watch::WatchKind>(),
+        ("target", _) => {
+            return Some(json!({
+                "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$",
+                "description": "The certificate, product or organisation id followed",
+            }))
+        }
+        ("delivery", _) => {
+            return Some(json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}))
+        }
+        ("path", "tile") => {
+            // The canonical encoding `keurmerk_tlog::tile::parse_tile_path` accepts: level
+            // 0-63 without leading zeros, groups of three digits with `x` on all but the last
+            // and no leading zero group (indexes below 10^18), a partial width of 1-255.
+            return Some(json!({
+                "type": "string",
+                "pattern": "^(entries|[0-9]|[1-5][0-9]|6[0-3])/(x(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(x[0-9]{3}/){0,4})?[0-9]{3}(\\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$",
+                "description": "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` (C2SP tlog-tiles)",
+            }));
+        }
+        _ => return None,
+    };
+    Some(schema.to_value())
+}
+
+/// The schema of a query parameter of the API (pages read `lang` leniently: see below).
+pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Value {
+    use crate::api::{MAX_LIMIT, MAX_OFFSET};
+    use keurmerk_domain::ids::{OrgId, RecordId, SchemeId};
+    match name {
+        "limit" if op == "list_audit" => json!({
+            "type": "integer", "minimum": 1, "maximum": crate::api::orgs::MAX_AUDIT_LIMIT, "default": 100
+        }),
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
+        "offset" => json!({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
+        "before" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX,
+                           "description": "`next_before` of the previous page"}),
+        "lang" => json!({"type": "string", "enum": LANGS}),
+        "signed" => json!({"type": "string", "enum": ["true", "false", "1", "0"],
+                           "description": "`true` or `1`: the signed status (docs/FORMATS.md §7)"}),
+        "product" => g.subschema_for::<RecordId>().to_value(),
+        "holder" | "manufacturer" => g.subschema_for::<OrgId>().to_value(),
+        "scheme" => g.subschema_for::<SchemeId>().to_value(),
+        _ => json!({"type": "string"}),
+    }
+}
+
+const LANGS: [&str; 4] = ["en", "nl", "de", "fr"];
+
+/// Operations whose success answer has a second status besides the one of their return type.
+const ALSO_SUCCEEDS: &[(&str, &str, &str)] = &[
+    (
+        "create_watch_item",
+        "200",
+        "Already followed: nothing changed",
+    ),
+    ("post_complaint", "201", "Complaint filed"),
+];
+
 fn operation(r: &Route, schemas: &mut Schemas) -> Value {
     let mut params: Vec<Value> = r
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| {
+            let schema = path_param(r.path, name, &mut schemas.response)
+                .unwrap_or_else(|| json!({"type": "string"}));
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
         .collect();
+    // Pages answer errors as HTML pages; everything else in the JSON envelope.
+    let api = r.produces != Produces::Html;
     for q in r.query {
-        let schema = if matches!(*q, "limit" | "offset" | "before") {
-            json!({"type": "integer", "minimum": 0})
+        let schema = if api {
+            query_param(r.op, q, &mut schemas.response)
         } else if *q == "lang" {
-            json!({"type": "string", "enum": ["en", "nl", "de", "fr"]})
+            json!({"type": "string", "description": "en, nl, de or fr; another value is ignored"})
         } else {
             json!({"type": "string"})
         };
         params.push(json!({"name": q, "in": "query", "required": false, "schema": schema}));
     }
     let credentialed = matches!(r.access, Access::Token(_) | Access::WatchKey);
-    if credentialed && r.method != axum::http::Method::GET {
+    let write = r.method != axum::http::Method::GET;
+    if credentialed && write {
         params.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Retry with the same key to get the first answer instead of writing again \
                             (per credential; 1-255 visible ASCII characters)",
-            "schema": {"type": "string", "minLength": 1, "maxLength": crate::idempotency::MAX_KEY_LEN},
+            "schema": {"type": "string", "minLength": 1, "maxLength": crate::idempotency::MAX_KEY_LEN,
+                       "pattern": "^[!-~]+$"},
         }));
     }
     let request = schemas.request(r.request);
+    let has_body = request.is_some();
     let mut responses = Map::new();
-    let ok = if r.method == axum::http::Method::POST
-        && request.is_some()
-        && !r.path.ends_with("suspend")
-        && !r.path.ends_with("reinstate")
-        && !r.path.ends_with("withdraw")
-        && !r.path.ends_with("extend-suspension")
-    {
-        "201"
-    } else {
-        "200"
-    };
     let content = match (r.produces, schemas.response(r.response)) {
         (Produces::Json, Some(schema)) => json!({"application/json": {"schema": schema}}),
         (Produces::Json, None) => json!({"application/json": {}}),
         (p, _) => json!({ media(p): {"schema": {"type": "string"}} }),
     };
     responses.insert(
-        ok.into(),
-        json!({"description": "Success", "content": content}),
+        r.success.to_string(),
+        json!({"description": "Success", "content": content.clone()}),
     );
-    if !r.query.is_empty() || r.path.contains('{') || request.is_some() {
+    for (op, code, description) in ALSO_SUCCEEDS {
+        if *op == r.op {
+            responses.insert(
+                (*code).into(),
+                json!({"description": description, "content": content}),
+            );
+        }
+    }
+    let error = |description: &str| {
+        if api {
+            error_response(description)
+        } else {
+            json!({"description": description, "content": {"text/html": {"schema": {"type": "string"}}}})
+        }
+    };
+    // Every request can be malformed: a Content-Length that is not a number, a parameter, an id.
+    responses.insert(
+        "400".into(),
+        error("Malformed request: id, parameter, header or body (named in the message)"),
+    );
+    if !api {
+        // A query string the page cannot read at all (a parameter given twice) is refused by
+        // the framework's extractor in plain text, before the page is rendered.
         responses.insert(
             "400".into(),
-            error_response("Malformed id, parameter or body"),
+            json!({"description": "Malformed request", "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}}
+            }}),
         );
     }
-    if r.path.contains('{') {
-        responses.insert("404".into(), error_response("Not found"));
+    // Not found: the path's resource, or one a write refers to (a product, version, scheme).
+    if r.path.contains('{') || has_body || (credentialed && write) {
+        responses.insert("404".into(), error("Not found"));
     }
     let mut op = Map::new();
     op.insert("operationId".into(), json!(r.op));
@@ -194,19 +301,55 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             .as_object_mut()
             .and_then(|m| m.remove(OPTIONAL_BODY))
             .is_some();
-        let mut media = Map::new();
-        media.insert("schema".into(), schema);
-        if let Some(example) = r.body.and_then(|b| serde_json::from_str::<Value>(b).ok()) {
-            media.insert("example".into(), example);
+        let mut content = Map::new();
+        if r.op == "attach_sbom" || r.op == "publish_vex" {
+            // `Document`: the JSON alternative as JSON, the XML one (CycloneDX) as XML.
+            let alternatives = schema["anyOf"].as_array().cloned().unwrap_or_default();
+            let pick = |t: &str| {
+                alternatives
+                    .iter()
+                    .find(|a| a["type"] == t)
+                    .cloned()
+                    .unwrap_or_else(|| json!({"type": t}))
+            };
+            let mut media = Map::new();
+            media.insert("schema".into(), pick("object"));
+            if let Some(example) = r.body.and_then(|b| serde_json::from_str::<Value>(b).ok()) {
+                media.insert("example".into(), example);
+            }
+            content.insert("application/json".into(), Value::Object(media));
+            content.insert("application/xml".into(), json!({"schema": pick("string")}));
+        } else {
+            let mut media = Map::new();
+            media.insert("schema".into(), schema);
+            if let Some(example) = r.body.and_then(|b| serde_json::from_str::<Value>(b).ok()) {
+                media.insert("example".into(), example);
+            }
+            content.insert("application/json".into(), Value::Object(media));
         }
         op.insert(
             "requestBody".into(),
-            json!({"required": !optional, "content": {"application/json": media}}),
+            json!({"required": !optional, "content": content}),
         );
-        responses.insert("413".into(), error_response("Body larger than 1 MiB"));
+        responses.insert(
+            "413".into(),
+            error_response(&format!(
+                "Body larger than {} MiB",
+                r.max_body / (1024 * 1024)
+            )),
+        );
+        responses.insert(
+            "415".into(),
+            error_response("The body's Content-Type is not one of the request's media types"),
+        );
+    }
+    if has_body || (credentialed && write) {
         responses.insert(
             "422".into(),
-            error_response("Invalid field (named in the message)"),
+            error_response(
+                "Well-formed but refused: a field (named in the message) breaks a rule the \
+                 schema cannot state, such as a requirement id of another scheme level",
+            ),
         );
     }
     if let Access::Token(roles) = r.access {
@@ -220,12 +363,15 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             "403".into(),
             error_response("The token's organisation may not do this"),
         );
-        if r.method != axum::http::Method::GET {
+        if write {
             responses.insert(
                 "409".into(),
-                error_response("Conflict or lifecycle transition refused"),
+                error_response("Conflict or lifecycle transition refused; nothing was written"),
             );
-            responses.insert("429".into(), error_response("Too many writes"));
+            responses.insert(
+                "503".into(),
+                error_response("The transparency log did not confirm the write in time"),
+            );
         }
     }
     if r.access == Access::WatchKey {
@@ -238,9 +384,43 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             "403".into(),
             error_response("The key is for another watch-list"),
         );
-        if r.method != axum::http::Method::GET {
-            responses.insert("429".into(), error_response("Too many writes"));
-        }
+    }
+    if write {
+        responses.insert(
+            "429".into(),
+            error("Too many writes; retry after `Retry-After` seconds"),
+        );
+    }
+    if r.op == "post_complaint" {
+        // The page's form (`pages::complaint::ComplaintForm`), posted by browsers.
+        op.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object",
+                "required": ["csrf", "body"],
+                "properties": {
+                    "csrf": {"type": "string", "description": "The token of the form page"},
+                    "lang": {"type": "string"},
+                    "body": {"type": "string", "description": "The complaint"},
+                    "contact": {"type": "string", "description": "How to reach the complainant (optional)"}
+                }
+            }}}}),
+        );
+        responses.insert(
+            "403".into(),
+            error("The form is stale or was sent from another site"),
+        );
+        responses.insert(
+            "413".into(),
+            error_response(&format!(
+                "Form larger than {} MiB",
+                r.max_body / (1024 * 1024)
+            )),
+        );
+        responses.insert(
+            "422".into(),
+            error("A field of the form is missing or too long"),
+        );
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
@@ -317,7 +497,7 @@ pub const EXTERNAL: &[External] = &[
         path: "/api/v1/certificates/{id}/status",
         op: "get_certificate_status",
         tag: "certificates",
-        summary: "The live label status in plain language (`?lang=`); signed (docs/FORMATS.md §7) with `?signed=1` or `Accept: application/keurmerk-status+json`",
+        summary: "The live label status in plain language (`?lang=`); signed (docs/FORMATS.md §7) with `?signed=true` (or `1`) or `Accept: application/keurmerk-status+json`",
         query: &["lang", "signed"],
         content: status_content,
         text_errors: false,
@@ -360,7 +540,7 @@ pub const EXTERNAL: &[External] = &[
         summary: "A C2SP tlog-proof receipt proving the certificate's newest logged statement is in the transparency log (served by `keurmerk serve`)",
         query: &[],
         content: text,
-        text_errors: true,
+        text_errors: false,
     },
     External {
         method: "get",
@@ -389,13 +569,13 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| {
+            let schema = path_param(e.path, name, g).unwrap_or_else(|| json!({"type": "string"}));
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
         .collect();
     for q in e.query {
-        let schema = match *q {
-            "lang" => json!({"type": "string", "enum": ["en", "nl", "de", "fr"]}),
-            _ => json!({"type": "string", "enum": ["1", "true"]}),
-        };
+        let schema = query_param(e.op, q, g);
         params.push(json!({"name": q, "in": "query", "required": false, "schema": schema}));
     }
     let mut content = Map::new();
@@ -407,14 +587,21 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
         "200".into(),
         json!({"description": "Success", "content": content}),
     );
-    if e.text_errors {
-        if e.path.contains('{') {
-            responses.insert("404".into(), text_error("Not in the log (yet)"));
+    let error = |description: &str| {
+        if e.text_errors {
+            text_error(description)
+        } else {
+            error_response(description)
         }
-        responses.insert("503".into(), text_error("The log has no checkpoint yet"));
-    } else if e.path.contains('{') {
-        responses.insert("400".into(), error_response("Malformed id or parameter"));
-        responses.insert("404".into(), error_response("Not found"));
+    };
+    if !e.query.is_empty() || e.path.contains('{') {
+        responses.insert("400".into(), error("Malformed id or parameter"));
+    }
+    if e.path.contains('{') {
+        responses.insert("404".into(), error("Not found (or not in the log yet)"));
+    }
+    if e.tag == "log" {
+        responses.insert("503".into(), error("The log has no checkpoint yet"));
     }
     let mut op = json!({
         "operationId": e.op, "summary": e.summary, "tags": [e.tag],
@@ -497,7 +684,8 @@ fn trust_schemas() -> Map<String, Value> {
                     "product_name": {"type": "string"}, "model_designation": {"type": "string"},
                     "scheme_id": {"type": "string"}, "level": {"type": "string"},
                     "issuer_org_id": {"type": "string"},
-                    "issuer_kind": {"type": "string", "enum": ["third_party", "self"]},
+                    "issuer_kind": {"type": "string", "enum": ["third_party", "self"],
+                                    "description": "The signed format's compact spelling (docs/FORMATS.md §7): `self` is the API's `self_declared`"},
                     "issued_on": {"type": "string", "format": "date"},
                     "valid_until": {"type": "string", "format": "date"},
                     "support_until": {"type": "string", "format": "date"},
@@ -512,11 +700,18 @@ fn trust_schemas() -> Map<String, Value> {
         "Error".into(),
         json!({
             "type": "object",
+            "description": "Every error of the API (and of feeds, labels and receipts)",
+            "additionalProperties": false,
             "required": ["error"],
             "properties": {"error": {
                 "type": "object",
+                "additionalProperties": false,
                 "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+                "properties": {
+                    "code": {"type": "string", "pattern": "^[a-z_]+$",
+                             "description": "Stable: bad_request, unauthorized, forbidden, not_found, method_not_allowed, conflict, transition_denied, payload_too_large, unsupported_media_type, invalid, idempotency_key_reused, rate_limited, log_unavailable, internal, …"},
+                    "message": {"type": "string", "description": "What was wrong and where, in English"}
+                }
             }}
         }),
     );
@@ -579,7 +774,7 @@ pub fn document(routes: &[Route]) -> Value {
         "info": {
             "title": "Keurmerk registry API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The EU cybersecurity label registry. Writes need `Authorization: Bearer <token>`; a token acts as its organisation, whose role decides what it may do. Errors are `{\"error\":{\"code\",\"message\"}}`. Lists take `limit` (1-200, default 50) and `offset` and answer `{items, limit, offset, next_offset}`. The transparency log (`/log/…`, receipts) is served by `keurmerk serve`.",
+            "description": "The EU cybersecurity label registry. Writes need `Authorization: Bearer <token>`; a token acts as its organisation, whose role decides what it may do. Every error, including a rejected query string, path, media type, method or unknown `/api` route, is `{\"error\":{\"code\",\"message\"}}` with the status listed for the operation. Lists take `limit` (1-200, default 50; out of range is `400`, not clamped) and `offset` and answer `{items, limit, offset, next_offset}`. `422` means well-formed but refused by a rule the schema cannot state; the message names the field. The transparency log (`/log/…`, receipts) is served by `keurmerk serve`.",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}
         },
         "paths": doc_paths,

@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use keurmerk_domain::i18n::Lang;
@@ -11,9 +10,10 @@ use crate::error::ApiError;
 use crate::wire::StatusOut;
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct LangQuery {
-    lang: Option<String>,
+    #[serde(default)]
+    pub(crate) lang: Option<String>,
 }
 
 /// `?lang=` first, then `Accept-Language`, then English.
@@ -33,9 +33,9 @@ pub(crate) fn pick_lang(q: &LangQuery, headers: &HeaderMap) -> Result<Lang, ApiE
 }
 
 pub(crate) async fn get_certificate_status(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    state: AppState,
+    id: String,
+    q: LangQuery,
     headers: HeaderMap,
 ) -> Result<Json<StatusOut>, ApiError> {
     let id = CertificateId::new(id)

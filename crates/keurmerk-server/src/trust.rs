@@ -7,13 +7,14 @@
 //!   `Accept: application/keurmerk-status+json`.
 //! - `GET /c/{id}/label.svg`, `GET /c/{id}/label.png` (`?lang=en|nl|de|fr`).
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keurmerk_domain::ids::CertificateId;
 use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::json::{ApiPath, ApiQuery};
 use crate::AppState;
 
 /// Media type of the signed status response.
@@ -40,17 +41,31 @@ pub(crate) async fn get_trust_list(State(state): State<AppState>) -> Result<Resp
     Ok(bytes("application/json", signed))
 }
 
+/// `?lang=&signed=` of the status endpoint.
 #[derive(Debug, Deserialize)]
-pub(crate) struct SignedQuery {
-    signed: Option<String>,
+pub(crate) struct StatusQuery {
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default, deserialize_with = "signed_param")]
+    signed: Option<bool>,
 }
 
-fn wants_signed(q: &SignedQuery, headers: &HeaderMap) -> bool {
-    if q.signed
-        .as_deref()
-        .is_some_and(|v| matches!(v, "1" | "true" | "yes"))
-    {
-        return true;
+/// `?signed=`: `true`/`1` or `false`/`0`, nothing else (a typo must not silently give the
+/// unsigned answer to a client that wants a signature).
+fn signed_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "true" | "1" => Ok(Some(true)),
+        "false" | "0" => Ok(Some(false)),
+        other => Err(serde::de::Error::custom(format!(
+            "`signed` must be true, false, 1 or 0, not `{}`",
+            other.chars().take(32).collect::<String>()
+        ))),
+    }
+}
+
+fn wants_signed(q: &StatusQuery, headers: &HeaderMap) -> bool {
+    if let Some(signed) = q.signed {
+        return signed;
     }
     headers
         .get_all(header::ACCEPT)
@@ -62,26 +77,27 @@ fn wants_signed(q: &SignedQuery, headers: &HeaderMap) -> bool {
 
 /// The status endpoint: signed when asked for, else the plain JSON of `status.rs`.
 pub(crate) async fn get_certificate_status(
-    state: State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<SignedQuery>,
-    uri: Uri,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if wants_signed(&q, &headers) {
+        // The signed status has no language; a bad `lang` is still a bad request.
+        crate::status::pick_lang(&crate::status::LangQuery { lang: q.lang }, &headers)?;
         let id = cert_id(id)?;
         let signed = state.registry.signed_status(&id).await?;
         return Ok(bytes(SIGNED_STATUS_MEDIA_TYPE, signed));
     }
-    let lang = Query::try_from_uri(&uri)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
-    crate::status::get_certificate_status(state, Path(id), lang, headers)
+    let lang = crate::status::LangQuery { lang: q.lang };
+    crate::status::get_certificate_status(state, id, lang, headers)
         .await
         .map(IntoResponse::into_response)
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct LabelQuery {
+    #[serde(default)]
     lang: Option<String>,
 }
 
@@ -112,8 +128,8 @@ fn render_error(e: impl std::fmt::Display) -> ApiError {
 
 pub(crate) async fn get_label_svg(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LabelQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LabelQuery>,
 ) -> Result<Response, ApiError> {
     let lang = label_lang(&q)?;
     let label = state.registry.label(&cert_id(id)?).await?;
@@ -123,8 +139,8 @@ pub(crate) async fn get_label_svg(
 
 pub(crate) async fn get_label_png(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LabelQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LabelQuery>,
 ) -> Result<Response, ApiError> {
     let lang = label_lang(&q)?;
     let label = state.registry.label(&cert_id(id)?).await?;

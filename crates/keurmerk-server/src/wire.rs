@@ -2,9 +2,80 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use keurmerk_domain::i18n::Lang;
+use keurmerk_domain::model::IssuerKind;
 use keurmerk_domain::status::StatusReport;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// A support end date as manufacturers state it: a day (`YYYY-MM-DD`), or a month (`YYYY-MM`)
+/// meaning its *last* day — "security updates until December 2031" ends on 2031-12-31. The API's
+/// `PUT /api/v1/products/{id}/support` and the CLI's `product set-support --until` both read it
+/// with this function, so they agree.
+pub fn parse_support_until(s: &str) -> Result<NaiveDate, String> {
+    let well_formed = matches!(s.len(), 7 | 10)
+        && s.char_indices().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            _ => c.is_ascii_digit(),
+        });
+    if !well_formed {
+        return Err(format!(
+            "`{s}` is not a date (YYYY-MM-DD, or YYYY-MM for the month's last day)"
+        ));
+    }
+    if s.len() == 10 {
+        return NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| format!("`{s}` is not a day of the calendar"));
+    }
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .ok()
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .ok_or_else(|| format!("`{s}` is not a month of the calendar"))
+}
+
+/// What [`parse_support_until`] accepts, for the OpenAPI document.
+pub const SUPPORT_UNTIL_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$";
+
+/// A support end date read by [`parse_support_until`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SupportUntil(pub NaiveDate);
+
+impl<'de> Deserialize<'de> for SupportUntil {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_support_until(&s)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for SupportUntil {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SupportUntil".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": SUPPORT_UNTIL_PATTERN,
+            "description": "Last day of security support: YYYY-MM-DD, or YYYY-MM meaning the last day of that month (as the CLI's `--until`)",
+        })
+    }
+}
+
+/// The API's (and the CLI's) spelling of an issuer kind: `self_declared` or `third_party`, as
+/// `Certificate.issuer_kind` is serialised. The signed status and label token formats of
+/// `keurmerk-trust` (docs/FORMATS.md) keep their own compact `self`.
+pub fn issuer_kind_name(k: IssuerKind) -> &'static str {
+    match k {
+        IssuerKind::SelfDeclared => "self_declared",
+        IssuerKind::ThirdParty => "third_party",
+    }
+}
 
 /// A reason with its plain-language text.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -30,8 +101,9 @@ pub struct StatusOut {
     pub explanation: &'static str,
     /// Language of the texts.
     pub lang: &'static str,
-    /// `self` (declared by the manufacturer) or `third_party` (tested by an independent body).
-    pub issuer_kind: &'static str,
+    /// `self_declared` (declared by the manufacturer) or `third_party` (tested by an
+    /// independent body).
+    pub issuer_kind: IssuerKind,
     /// Reasons, most important first.
     pub reasons: Vec<ReasonOut>,
     /// Last day of validity.
@@ -57,7 +129,7 @@ impl StatusOut {
             title: r.status.title(lang),
             explanation: r.status.explanation(lang),
             lang: lang.tag(),
-            issuer_kind: r.issuer_kind.as_str(),
+            issuer_kind: r.issuer_kind,
             reasons: r
                 .reasons
                 .iter()
@@ -73,6 +145,50 @@ impl StatusOut {
             open_vulnerabilities: serde_json::to_value(&r.open_vulnerabilities).unwrap_or_default(),
             dependencies: serde_json::to_value(&r.dependencies).unwrap_or_default(),
             evaluated_at: r.evaluated_at,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn support_until_reads_days_and_months() {
+        assert_eq!(parse_support_until("2031-12").unwrap(), day("2031-12-31"));
+        assert_eq!(parse_support_until("2028-02").unwrap(), day("2028-02-29"));
+        assert_eq!(parse_support_until("2027-02").unwrap(), day("2027-02-28"));
+        assert_eq!(
+            parse_support_until("2030-06-15").unwrap(),
+            day("2030-06-15")
+        );
+        for bad in [
+            "2031",
+            "2031-13",
+            "2031-00",
+            "2031-02-30",
+            "31-12-2031",
+            "2031-1",
+            "",
+            "2031-12-31T00:00:00Z",
+            "+2031-12",
+        ] {
+            assert!(parse_support_until(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_api_spells_issuer_kinds_as_serde_does() {
+        for k in IssuerKind::ALL {
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::json!(issuer_kind_name(*k))
+            );
         }
     }
 }

@@ -168,7 +168,13 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                     let st = reg.status(&c.id).await?;
                     println!(
                         "{:<15} {:<11} {:<13} {:<12} {:<11} {:<14} {}",
-                        c.id, c.product, c.scheme, c.level, c.issuer_kind, st.status, c.issuer
+                        c.id,
+                        c.product,
+                        c.scheme,
+                        c.level,
+                        keurmerk_server::wire::issuer_kind_name(c.issuer_kind),
+                        st.status,
+                        c.issuer
                     );
                 }
             }

@@ -85,8 +85,9 @@ pub enum ProductCmd {
         /// Product id.
         #[arg(long)]
         product: RecordId,
-        /// Last month (YYYY-MM) or day (YYYY-MM-DD) of security updates.
-        #[arg(long, value_parser = parse_date)]
+        /// Last day of security updates: YYYY-MM-DD, or YYYY-MM meaning that month's last day
+        /// (read as `PUT /api/v1/products/{id}/support` reads `support_until`).
+        #[arg(long, value_parser = keurmerk_server::wire::parse_support_until)]
         until: NaiveDate,
         /// automatic or user_initiated.
         #[arg(long, default_value = "automatic")]
@@ -243,4 +244,58 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use clap::Parser;
+
+    use crate::Cli;
+
+    /// `--until 2031-12` means the month's last day, as the API reads `"support_until": "2031-12"`.
+    #[test]
+    fn set_support_takes_a_month_or_a_day() {
+        for (given, day) in [
+            ("2031-12", "2031-12-31"),
+            ("2028-02", "2028-02-29"),
+            ("2030-06-15", "2030-06-15"),
+        ] {
+            let cli = Cli::try_parse_from([
+                "keurmerk",
+                "product",
+                "set-support",
+                "--as",
+                "maker",
+                "--product",
+                "PRD-000001",
+                "--until",
+                given,
+                "--contact",
+                "security@maker.example",
+            ])
+            .unwrap();
+            let shown = format!("{:?}", cli.command);
+            assert!(shown.contains(&format!("until: {day}")), "{given}: {shown}");
+        }
+        for bad in ["2031-13", "2031", "2031-02-30"] {
+            assert!(
+                Cli::try_parse_from([
+                    "keurmerk",
+                    "product",
+                    "set-support",
+                    "--as",
+                    "maker",
+                    "--product",
+                    "PRD-000001",
+                    "--until",
+                    bad,
+                    "--contact",
+                    "x@y.example",
+                ])
+                .is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -88,8 +88,12 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
     // right after each write, and here for anything a crash or another instance left behind.
     let outbox_task = spawn_outbox_worker(state.registry.clone());
+    // The log's receipt route lives under /api/ too: its rejections get the API's envelope.
     let app = keurmerk_server::router_with(state, limits)
-        .merge(super::log::routes(LogState::new(&store)));
+        .merge(super::log::routes(LogState::new(&store)))
+        .layer(axum::middleware::from_fn(
+            keurmerk_server::error::envelope_errors,
+        ));
     let served = async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr().unwrap_or(addr);

@@ -1,4 +1,4 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use chrono::NaiveDate;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{parse_id, Page, PageQuery};
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery, NoBody};
 use crate::status::{pick_lang, LangQuery};
 use crate::wire::StatusOut;
 use crate::AppState;
@@ -27,15 +27,15 @@ pub(crate) struct CertificateQuery {
     holder: Option<String>,
     #[serde(default)]
     scheme: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::limit_param")]
     limit: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::offset_param")]
     offset: Option<i64>,
 }
 
 pub(crate) async fn list_certificates(
     State(state): State<AppState>,
-    Query(q): Query<CertificateQuery>,
+    ApiQuery(q): ApiQuery<CertificateQuery>,
 ) -> Result<Json<Page<Certificate>>, ApiError> {
     let page = PageQuery {
         limit: q.limit,
@@ -67,8 +67,8 @@ pub(crate) struct CertificateOut {
 
 pub(crate) async fn get_certificate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Json<CertificateOut>, ApiError> {
     let id: CertificateId = parse_id(&id)?;
@@ -126,7 +126,7 @@ macro_rules! change_handler {
         pub(crate) async fn $name(
             State(state): State<AppState>,
             Authed(actor): Authed,
-            Path(id): Path<String>,
+            ApiPath(id): ApiPath<String>,
             ApiJson(body): ApiJson<ChangeIn>,
         ) -> Result<Json<ChangeOut>, ApiError> {
             change(state, actor, id, $cmd, body).await
@@ -151,7 +151,8 @@ pub(crate) struct ResignOut {
 pub(crate) async fn resign_certificate(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
+    _: NoBody,
 ) -> Result<Json<ResignOut>, ApiError> {
     let id: CertificateId = parse_id(&id)?;
     let resigned = state.registry.resign(&actor, &id).await?;

@@ -5,7 +5,7 @@
 
 mod certificates;
 pub mod monitoring;
-mod orgs;
+pub(crate) mod orgs;
 mod products;
 pub mod schema;
 mod tokens;
@@ -73,6 +73,8 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
     /// Largest request body accepted; a larger `Content-Length` is refused before reading.
     pub max_body: usize,
+    /// Status of a success, read off the handler (`201` for `(StatusCode, Json<_>)`).
+    pub success: u16,
 }
 
 /// One row of the route table. For `Json` routes the request and response schemas are read off
@@ -94,8 +96,11 @@ macro_rules! route {
             response: route!(@response $produces, $h $(, $resp)?),
             handler: route!(@m $m, $h),
             max_body: $crate::MAX_BODY_BYTES,
+            success: route!(@success $produces, $h),
         }
     };
+    (@success Json, $h:path) => { $crate::api::schema::success_of(&$h) };
+    (@success $other:ident, $h:path) => { 200 };
     (@body) => { None };
     (@body $b:expr) => { Some($b) };
     (@query) => { &[] };
@@ -165,26 +170,56 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `?limit=&offset=`: at most 200 per page, 50 by default.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// `?limit=&offset=`: 1 to [`MAX_LIMIT`] per page (50 by default), offset 0 to [`MAX_OFFSET`].
+/// A value out of range, not a number or given twice is refused (`400`), never clamped.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
 pub struct PageQuery {
     /// Page size.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "limit_param")]
     pub limit: Option<i64>,
     /// Items to skip.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "offset_param")]
     pub offset: Option<i64>,
 }
 
 /// Largest page.
 pub const MAX_LIMIT: i64 = 200;
 
+/// Largest offset (far beyond any registry; keeps `offset + limit` from overflowing).
+pub const MAX_OFFSET: i64 = 1_000_000_000;
+
+/// Parses an integer query parameter within `min..=max`, naming it when it is not.
+pub(crate) fn int_param<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    name: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, D::Error> {
+    let raw = String::deserialize(d)?;
+    match raw.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{name}` must be an integer from {min} to {max}, not `{raw}`"
+        ))),
+    }
+}
+
+pub(crate) fn limit_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    int_param(d, "limit", 1, MAX_LIMIT)
+}
+
+pub(crate) fn offset_param<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
+    int_param(d, "offset", 0, MAX_OFFSET)
+}
+
 impl PageQuery {
     pub(crate) fn limit(&self) -> i64 {
         self.limit.unwrap_or(50).clamp(1, MAX_LIMIT)
     }
     pub(crate) fn offset(&self) -> i64 {
-        self.offset.unwrap_or(0).max(0)
+        self.offset.unwrap_or(0).clamp(0, MAX_OFFSET)
     }
 }
 

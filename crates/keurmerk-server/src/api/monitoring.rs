@@ -2,7 +2,7 @@
 //! and reads its findings; authorities and the operator mark vulnerabilities actively exploited.
 //! Advisory feeds are imported by the operator on the server (`keurmerk advisories import`).
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::Json;
 use keurmerk_domain::ids::RecordId;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{parse_id, Route};
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::json::Document;
+use crate::json::{ApiPath, Document, NoBody};
 use crate::AppState;
 
 /// Largest SBOM or VEX document accepted.
@@ -48,7 +48,7 @@ pub fn routes() -> Vec<Route> {
 pub(crate) async fn attach_sbom(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Document(body): Document,
 ) -> Result<(StatusCode, Json<SbomSummary>), ApiError> {
     let version: RecordId = parse_id(&id)?;
@@ -69,7 +69,7 @@ pub(crate) struct VexOut {
 pub(crate) async fn publish_vex(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Document(body): Document,
 ) -> Result<(StatusCode, Json<VexOut>), ApiError> {
     let product: RecordId = parse_id(&id)?;
@@ -83,7 +83,7 @@ pub(crate) async fn publish_vex(
 pub(crate) async fn list_findings(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<FindingView>>, ApiError> {
     let product: RecordId = parse_id(&id)?;
     Ok(Json(state.registry.findings(&actor, &product).await?))
@@ -98,11 +98,32 @@ pub(crate) struct ExploitedOut {
     exploited: bool,
 }
 
+/// What a vulnerability id in a path looks like (`CVE-2024-3094`, `GHSA-…`, `PYSEC-…`,
+/// `RUSTSEC-…`, `GO-…`): the OpenAPI document states the same.
+pub const VULNERABILITY_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$";
+
+fn vulnerability_id(s: &str) -> Result<&str, ApiError> {
+    let mut chars = s.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+        && s.len() <= 200;
+    if ok {
+        Ok(s)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "`{}` is not a vulnerability id (letters, digits, '.', '_', ':' and '-'; at most 200)",
+            s.chars().take(64).collect::<String>()
+        )))
+    }
+}
+
 pub(crate) async fn mark_exploited(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
+    _: NoBody,
 ) -> Result<Json<ExploitedOut>, ApiError> {
+    vulnerability_id(&id)?;
     state.registry.mark_exploited(&actor, &id).await?;
     Ok(Json(ExploitedOut {
         vulnerability: id,

@@ -1,4 +1,4 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
 use keurmerk_domain::model::{Authorisation, Organisation};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{parse_id, Page, PageQuery};
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
 pub(crate) async fn list_schemes(State(state): State<AppState>) -> Json<Vec<Scheme>> {
@@ -20,7 +20,7 @@ pub(crate) async fn list_schemes(State(state): State<AppState>) -> Json<Vec<Sche
 
 pub(crate) async fn get_scheme(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Scheme>, ApiError> {
     let id: SchemeId = parse_id(&id)?;
     state
@@ -39,7 +39,7 @@ pub(crate) async fn get_scheme(
 
 pub(crate) async fn list_organisations(
     State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Organisation>>, ApiError> {
     Ok(Json(Page::slice(state.registry.organisations().await?, q)))
 }
@@ -53,7 +53,7 @@ pub(crate) struct OrganisationOut {
 
 pub(crate) async fn get_organisation(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrganisationOut>, ApiError> {
     let id: OrgId = parse_id(&id)?;
     let organisation = state.registry.organisation(&id).await?;
@@ -100,7 +100,7 @@ pub(crate) async fn create_authorisation(
 pub(crate) async fn delete_authorisation(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path((body, scheme, level)): Path<(String, String, String)>,
+    ApiPath((body, scheme, level)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Authorisation>, ApiError> {
     let a = state
         .registry
@@ -114,12 +114,23 @@ pub(crate) async fn delete_authorisation(
     Ok(Json(a))
 }
 
+/// Largest page of the audit trail.
+pub const MAX_AUDIT_LIMIT: i64 = 1000;
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct AuditQuery {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "audit_limit")]
     limit: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "before")]
     before: Option<i64>,
+}
+
+fn audit_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    super::int_param(d, "limit", 1, MAX_AUDIT_LIMIT)
+}
+
+fn before<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    super::int_param(d, "before", 1, i64::MAX)
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -132,9 +143,9 @@ pub(crate) struct AuditPage {
 pub(crate) async fn list_audit(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_AUDIT_LIMIT);
     let items = state.registry.audit_trail(&actor, limit, q.before).await?;
     let next_before = (items.len() as i64 == limit)
         .then(|| items.last().map(|e| e.seq))

@@ -1,10 +1,10 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use keurmerk_domain::ids::{OrgId, RecordId};
 use keurmerk_domain::model::{
-    Assessment, Certificate, Dependency, Product, ProductVersion, SupportCommitment,
+    Assessment, Certificate, Dependency, Product, ProductVersion, SupportCommitment, UpdatePolicy,
 };
 use keurmerk_service::{NewAssessment, NewDependency, NewProduct, NewVersion, ProductDetails};
 use keurmerk_store::ProductFilter;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{parse_id, Page, PageQuery};
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::json::{ApiJson, OptionalJson};
+use crate::json::{ApiJson, ApiPath, ApiQuery, NoBody, OptionalJson};
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -23,15 +23,15 @@ pub(crate) struct ProductQuery {
     q: Option<String>,
     #[serde(default)]
     manufacturer: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::limit_param")]
     limit: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::offset_param")]
     offset: Option<i64>,
 }
 
 pub(crate) async fn list_products(
     State(state): State<AppState>,
-    Query(q): Query<ProductQuery>,
+    ApiQuery(q): ApiQuery<ProductQuery>,
 ) -> Result<Json<Page<Product>>, ApiError> {
     let page = PageQuery {
         limit: q.limit,
@@ -61,7 +61,7 @@ pub(crate) async fn create_product(
 
 pub(crate) async fn get_product(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ProductDetails>, ApiError> {
     let id: RecordId = parse_id(&id)?;
     Ok(Json(state.registry.product_details(&id).await?))
@@ -70,7 +70,7 @@ pub(crate) async fn get_product(
 pub(crate) async fn create_version(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(new): ApiJson<NewVersion>,
 ) -> Result<(StatusCode, Json<ProductVersion>), ApiError> {
     let v = state
@@ -80,12 +80,29 @@ pub(crate) async fn create_version(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+/// `PUT /api/v1/products/{id}/support`: [`SupportCommitment`] with the end date as a day or a
+/// month ([`crate::wire::parse_support_until`]).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct SupportIn {
+    support_until: crate::wire::SupportUntil,
+    update_policy: UpdatePolicy,
+    vulnerability_contact: String,
+    #[serde(default)]
+    disclosure_policy_url: Option<String>,
+}
+
 pub(crate) async fn put_support(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiJson(s): ApiJson<SupportCommitment>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(s): ApiJson<SupportIn>,
 ) -> Result<Json<SupportCommitment>, ApiError> {
+    let s = SupportCommitment {
+        support_until: s.support_until.0,
+        update_policy: s.update_policy,
+        vulnerability_contact: s.vulnerability_contact,
+        disclosure_policy_url: s.disclosure_policy_url,
+    };
     state
         .registry
         .set_support(&actor, &parse_id(&id)?, s.clone())
@@ -96,7 +113,7 @@ pub(crate) async fn put_support(
 pub(crate) async fn create_dependency(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(new): ApiJson<NewDependency>,
 ) -> Result<(StatusCode, Json<Dependency>), ApiError> {
     let d = state
@@ -117,7 +134,7 @@ pub(crate) async fn create_assessment(
 
 pub(crate) async fn get_assessment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Assessment>, ApiError> {
     Ok(Json(state.registry.assessment(&parse_id(&id)?).await?))
 }
@@ -125,7 +142,8 @@ pub(crate) async fn get_assessment(
 pub(crate) async fn approve_assessment(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
+    _: NoBody,
 ) -> Result<Json<Assessment>, ApiError> {
     Ok(Json(
         state
@@ -146,7 +164,7 @@ pub(crate) struct CertifyIn {
 pub(crate) async fn certify_assessment(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     OptionalJson(body): OptionalJson<CertifyIn>,
 ) -> Result<(StatusCode, Json<Certificate>), ApiError> {
     let c = state

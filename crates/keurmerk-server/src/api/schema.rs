@@ -20,6 +20,11 @@ pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
 pub trait ResponseSchema {
     /// The body's schema.
     fn response_schema(g: &mut SchemaGenerator) -> Option<Schema>;
+
+    /// The status of a success.
+    fn success_status() -> u16 {
+        200
+    }
 }
 
 impl<T: JsonSchema> ResponseSchema for Json<T> {
@@ -28,15 +33,25 @@ impl<T: JsonSchema> ResponseSchema for Json<T> {
     }
 }
 
+/// Handlers answer `(StatusCode::CREATED, Json(..))` when they create something (a second
+/// success status is listed in `openapi::ALSO_SUCCEEDS`).
 impl<T: ResponseSchema> ResponseSchema for (StatusCode, T) {
     fn response_schema(g: &mut SchemaGenerator) -> Option<Schema> {
         T::response_schema(g)
+    }
+
+    fn success_status() -> u16 {
+        201
     }
 }
 
 impl<T: ResponseSchema, E> ResponseSchema for Result<T, E> {
     fn response_schema(g: &mut SchemaGenerator) -> Option<Schema> {
         T::response_schema(g)
+    }
+
+    fn success_status() -> u16 {
+        T::success_status()
     }
 }
 
@@ -68,9 +83,19 @@ impl<T: JsonSchema> ArgSchema for Json<T> {
     }
 }
 
+impl ArgSchema for crate::json::NoBody {
+    fn request_schema(g: &mut SchemaGenerator) -> Option<Schema> {
+        let mut s = g.subschema_for::<crate::json::Empty>();
+        s.insert(crate::openapi::OPTIONAL_BODY.into(), true.into());
+        Some(s)
+    }
+}
+
 impl<T> ArgSchema for State<T> {}
 impl<T> ArgSchema for Path<T> {}
 impl<T> ArgSchema for Query<T> {}
+impl<T> ArgSchema for crate::json::ApiPath<T> {}
+impl<T> ArgSchema for crate::json::ApiQuery<T> {}
 impl<T> ArgSchema for Extension<T> {}
 impl<T> ArgSchema for ConnectInfo<T> {}
 impl ArgSchema for HeaderMap {}
@@ -96,6 +121,8 @@ pub trait HandlerSchema<Args> {
     fn response(g: &mut SchemaGenerator) -> Option<Schema>;
     /// Request body schema.
     fn request(g: &mut SchemaGenerator) -> Option<Schema>;
+    /// Status of a success.
+    fn success() -> u16;
 }
 
 macro_rules! handler_schema {
@@ -109,6 +136,10 @@ macro_rules! handler_schema {
         {
             fn response(g: &mut SchemaGenerator) -> Option<Schema> {
                 R::response_schema(g)
+            }
+
+            fn success() -> u16 {
+                R::success_status()
             }
 
             #[allow(unused_variables, unused_mut)]
@@ -141,6 +172,11 @@ pub fn response_of<H: HandlerSchema<Args>, Args>(_handler: &H) -> SchemaFn {
 /// The request schema function of a JSON handler (`None` from it when it takes no body).
 pub fn request_of<H: HandlerSchema<Args>, Args>(_handler: &H) -> SchemaFn {
     H::request
+}
+
+/// The success status of a JSON handler.
+pub fn success_of<H: HandlerSchema<Args>, Args>(_handler: &H) -> u16 {
+    H::success()
 }
 
 /// For routes that answer something other than JSON.

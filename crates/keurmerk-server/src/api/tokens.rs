@@ -1,4 +1,4 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use keurmerk_domain::ids::OrgId;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{parse_id, Page, PageQuery};
 use crate::auth::{Authed, Secret};
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
 pub(crate) async fn list_tokens(
@@ -63,7 +63,7 @@ pub(crate) async fn create_token(
 pub(crate) async fn delete_token(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ApiToken>, ApiError> {
     Ok(Json(
         state
@@ -83,7 +83,7 @@ pub(crate) async fn get_whoami(
 pub(crate) async fn list_complaints(
     State(state): State<AppState>,
     Authed(actor): Authed,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Complaint>>, ApiError> {
     let items = state
         .registry

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{parse_id, Page, PageQuery, Route};
 use crate::auth::{Secret, WatchKey};
 use crate::error::ApiError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery, NoBody};
 use crate::ops::{ClientKey, Runtime};
 use crate::AppState;
 
@@ -159,7 +159,7 @@ pub(crate) async fn create_watchlist(
 pub(crate) async fn get_watchlist(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WatchlistOut>, ApiError> {
     let g = grant(&state, &key, &id)?;
     Ok(Json(view(&state, g).await?))
@@ -175,7 +175,7 @@ pub(crate) struct Deleted {
 pub(crate) async fn delete_watchlist(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Deleted>, ApiError> {
     let g = grant(&state, &key, &id)?.clone();
     let deleted = g.id().clone();
@@ -186,7 +186,7 @@ pub(crate) async fn delete_watchlist(
 pub(crate) async fn create_watch_item(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(item): ApiJson<ItemIn>,
 ) -> Result<(StatusCode, Json<WatchlistOut>), ApiError> {
     let g = grant(&state, &key, &id)?;
@@ -202,7 +202,7 @@ pub(crate) async fn create_watch_item(
 pub(crate) async fn delete_watch_item(
     State(state): State<AppState>,
     key: WatchKey,
-    Path((id, kind, target)): Path<(String, String, String)>,
+    ApiPath((id, kind, target)): ApiPath<(String, String, String)>,
 ) -> Result<Json<WatchlistOut>, ApiError> {
     let g = grant(&state, &key, &id)?;
     let kind: WatchKind = kind
@@ -236,7 +236,7 @@ impl std::fmt::Debug for WebhookOut {
 pub(crate) async fn put_webhook(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(w): ApiJson<WebhookIn>,
 ) -> Result<Json<WebhookOut>, ApiError> {
     let g = grant(&state, &key, &id)?;
@@ -264,8 +264,8 @@ pub(crate) async fn verify_webhook(
 pub(crate) async fn list_deliveries(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Delivery>>, ApiError> {
     let g = grant(&state, &key, &id)?;
     let items = state
@@ -285,7 +285,7 @@ fn delivery_id(s: &str) -> Result<i64, ApiError> {
 pub(crate) async fn get_delivery(
     State(state): State<AppState>,
     key: WatchKey,
-    Path((id, delivery)): Path<(String, String)>,
+    ApiPath((id, delivery)): ApiPath<(String, String)>,
 ) -> Result<Json<DeliveryLog>, ApiError> {
     let g = grant(&state, &key, &id)?;
     Ok(Json(
@@ -299,7 +299,8 @@ pub(crate) async fn get_delivery(
 pub(crate) async fn redeliver(
     State(state): State<AppState>,
     key: WatchKey,
-    Path((id, delivery)): Path<(String, String)>,
+    ApiPath((id, delivery)): ApiPath<(String, String)>,
+    _: NoBody,
 ) -> Result<Json<Delivery>, ApiError> {
     let g = grant(&state, &key, &id)?;
     Ok(Json(
@@ -310,7 +311,7 @@ pub(crate) async fn redeliver(
 pub(crate) async fn get_watch_feed(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let g = grant(&state, &key, &id)?;
