@@ -6,7 +6,7 @@
 
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::model::OrgRole;
-use keurmerk_store::{ApiStore, ApiToken, Complaint, FormNonce, RegistryStore};
+use keurmerk_store::{ApiStore, ApiToken, Audit, Complaint, Credential, FormNonce, RegistryStore};
 use serde_json::json;
 
 use crate::error::{invalid, not_found};
@@ -151,10 +151,19 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             contact: contact.map(|c| c.trim().to_owned()),
             body: body.trim().to_owned(),
         };
+        // The public files it: no organisation, and no personal data (contact, text) in the trail.
+        let audit = Audit {
+            at: c.filed_at,
+            actor: None,
+            credential: Credential::Public,
+            action: "complaint.file".into(),
+            subject: c.id.to_string(),
+            detail: json!({"certificate": c.certificate, "authority": c.authority}),
+        };
         match form {
             Some(nonce) => self
                 .store()
-                .insert_complaint_once(&c, nonce)
+                .insert_complaint_once(&c, nonce, &audit)
                 .await
                 .map_err(|e| match e {
                     keurmerk_store::StoreError::AlreadyExists { .. } => ServiceError::Conflict(
@@ -162,7 +171,7 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
                     ),
                     other => other.into(),
                 })?,
-            None => self.store().insert_complaint(&c).await?,
+            None => self.store().insert_complaint(&c, &audit).await?,
         }
         Ok(c)
     }

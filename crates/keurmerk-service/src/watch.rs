@@ -19,7 +19,8 @@ use keurmerk_domain::event::Event;
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::watch::{DeliveryState, RetryPolicy, WatchKind, WebhookState};
 use keurmerk_store::{
-    Attempt, AttemptOutcome, Delivery, RegistryStore, WatchItem, WatchStore, Watchlist,
+    Attempt, AttemptOutcome, Audit, Credential, Delivery, RegistryStore, WatchItem, WatchStore,
+    Watchlist,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -119,6 +120,23 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         }
     }
 
+    /// The audit record of a change made with a watch-list's management key (no organisation).
+    pub(crate) fn watch_audit(
+        &self,
+        g: &WatchGrant,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Audit {
+        Audit {
+            at: self.now(),
+            actor: None,
+            credential: Credential::WatchKey(g.id.clone()),
+            action: action.into(),
+            subject: g.id.to_string(),
+            detail,
+        }
+    }
+
     /// Creates a watch-list. `key_sha256` is the SHA-256 of the management key the caller
     /// generated and hands out once; `webhook_secret` signs deliveries and is required with a
     /// `webhook_url`. The creator gets the grant to fill it.
@@ -145,7 +163,17 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
             webhook_url: url,
             created_at: self.now(),
         };
-        self.store().insert_watchlist(&w).await?;
+        // Anyone may create one: no organisation, the public's credential. Never the key or
+        // the secret in the trail.
+        let audit = Audit {
+            at: w.created_at,
+            actor: None,
+            credential: Credential::Public,
+            action: "watchlist.create".into(),
+            subject: w.id.to_string(),
+            detail: serde_json::json!({"webhook_url": w.webhook_url}),
+        };
+        self.store().insert_watchlist(&w, &audit).await?;
         tracing::info!(watchlist = %w.id, webhook = w.webhook_url.is_some(), "watch-list created");
         let grant = WatchGrant { id: w.id.clone() };
         Ok((w, grant))
@@ -248,7 +276,12 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
             target,
             added_at: self.now(),
         };
-        Ok(self.store().add_watch_item(&g.id, &item).await?)
+        let audit = self.watch_audit(
+            g,
+            "watchlist.watch",
+            serde_json::json!({"kind": kind.as_str(), "target": item.target}),
+        );
+        Ok(self.store().add_watch_item(&g.id, &item, &audit).await?)
     }
 
     /// Stops following something.
@@ -258,7 +291,16 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         kind: WatchKind,
         target: &str,
     ) -> ServiceResult<()> {
-        if self.store().remove_watch_item(&g.id, kind, target).await? {
+        let audit = self.watch_audit(
+            g,
+            "watchlist.unwatch",
+            serde_json::json!({"kind": kind.as_str(), "target": target}),
+        );
+        if self
+            .store()
+            .remove_watch_item(&g.id, kind, target, &audit)
+            .await?
+        {
             Ok(())
         } else {
             Err(not_found("watch item", format!("{kind}/{target}")))
@@ -275,15 +317,21 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
     ) -> ServiceResult<()> {
         let url = self.check_webhook(url, secret.as_deref()).await?;
         let secret = url.as_ref().and(secret);
+        let audit = self.watch_audit(
+            g,
+            "watchlist.set_webhook",
+            serde_json::json!({"webhook_url": url}),
+        );
         Ok(self
             .store()
-            .set_webhook(&g.id, url.as_deref(), secret.as_deref())
+            .set_webhook(&g.id, url.as_deref(), secret.as_deref(), &audit)
             .await?)
     }
 
     /// Deletes the watch-list with its items and delivery log.
     pub async fn delete_watchlist(&self, g: WatchGrant) -> ServiceResult<()> {
-        self.store().delete_watchlist(&g.id).await?;
+        let audit = self.watch_audit(&g, "watchlist.delete", serde_json::json!({}));
+        self.store().delete_watchlist(&g.id, &audit).await?;
         tracing::info!(watchlist = %g.id, "watch-list deleted");
         Ok(())
     }
@@ -319,7 +367,12 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
     /// Sends a delivered or failed delivery again (a new round of attempts, due now).
     pub async fn redeliver(&self, g: &WatchGrant, id: i64) -> ServiceResult<Delivery> {
         self.own_delivery(g, id).await?;
-        if !self.store().redeliver(id, self.now()).await? {
+        let audit = self.watch_audit(
+            g,
+            "watchlist.redeliver",
+            serde_json::json!({"delivery": id}),
+        );
+        if !self.store().redeliver(id, self.now(), &audit).await? {
             return Err(ServiceError::Conflict(format!(
                 "delivery {id} is still pending"
             )));

@@ -126,7 +126,8 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
     /// Starts the handshake again, due at once: after fixing a receiver whose handshake failed,
     /// or to check a confirmed one again (its deliveries are held until it answers).
     pub async fn reverify_webhook(&self, g: &WatchGrant) -> ServiceResult<WebhookVerification> {
-        if !self.store().reverify_webhook(g.id()).await? {
+        let audit = self.watch_audit(g, "watchlist.reverify_webhook", serde_json::json!({}));
+        if !self.store().reverify_webhook(g.id(), &audit).await? {
             return Err(ServiceError::Conflict(format!(
                 "{} has no webhook to verify",
                 g.id()

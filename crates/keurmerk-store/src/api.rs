@@ -82,8 +82,8 @@ pub trait ApiStore: Send + Sync {
     async fn revoke_token(&self, id: &RecordId, at: DateTime<Utc>, audit: &Audit) -> Result<()>;
     /// The highest event sequence number (0 when there are none), for feeds of the newest events.
     async fn max_event_seq(&self) -> Result<i64>;
-    /// Stores a complaint.
-    async fn insert_complaint(&self, c: &Complaint) -> Result<()>;
+    /// Stores a complaint with its audit record.
+    async fn insert_complaint(&self, c: &Complaint, audit: &Audit) -> Result<()>;
     /// Complaints routed to an authority (all when `None`), newest first.
     async fn complaints(
         &self,
@@ -94,7 +94,12 @@ pub trait ApiStore: Send + Sync {
     /// Stores a complaint and consumes the form nonce in one transaction, pruning nonces expired
     /// before `c.filed_at`. A nonce used before is [`crate::StoreError::AlreadyExists`] and
     /// nothing is stored.
-    async fn insert_complaint_once(&self, c: &Complaint, nonce: &FormNonce) -> Result<()>;
+    async fn insert_complaint_once(
+        &self,
+        c: &Complaint,
+        nonce: &FormNonce,
+        audit: &Audit,
+    ) -> Result<()>;
     /// The shared key named `name`: stored as `candidate` if there is none yet (insert if absent,
     /// then read, so instances starting at once agree on one key).
     async fn shared_key(&self, name: &str, candidate: &str, at: DateTime<Utc>) -> Result<String>;

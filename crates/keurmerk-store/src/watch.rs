@@ -16,6 +16,7 @@ use keurmerk_domain::ids::{CertificateId, RecordId};
 use keurmerk_domain::watch::{DeliveryState, WatchKind, WebhookState};
 use serde::{Deserialize, Serialize};
 
+use crate::traits::Audit;
 use crate::Result;
 
 /// A watch-list.
@@ -160,7 +161,7 @@ pub struct AttemptOutcome {
 #[async_trait]
 pub trait WatchStore: Send + Sync {
     /// Stores a new watch-list.
-    async fn insert_watchlist(&self, w: &Watchlist) -> Result<()>;
+    async fn insert_watchlist(&self, w: &Watchlist, audit: &Audit) -> Result<()>;
     /// One watch-list.
     async fn watchlist(&self, id: &RecordId) -> Result<Option<Watchlist>>;
     /// Sets or clears the webhook (URL and secret together). A new webhook is `pending` (its
@@ -170,14 +171,20 @@ pub trait WatchStore: Send + Sync {
         id: &RecordId,
         url: Option<&str>,
         secret: Option<&str>,
+        audit: &Audit,
     ) -> Result<()>;
     /// Deletes a watch-list with its items, deliveries and attempts.
-    async fn delete_watchlist(&self, id: &RecordId) -> Result<()>;
+    async fn delete_watchlist(&self, id: &RecordId, audit: &Audit) -> Result<()>;
     /// Adds an item; `false` if it was there already.
-    async fn add_watch_item(&self, id: &RecordId, item: &WatchItem) -> Result<bool>;
+    async fn add_watch_item(&self, id: &RecordId, item: &WatchItem, audit: &Audit) -> Result<bool>;
     /// Removes an item; `false` if it was not there.
-    async fn remove_watch_item(&self, id: &RecordId, kind: WatchKind, target: &str)
-        -> Result<bool>;
+    async fn remove_watch_item(
+        &self,
+        id: &RecordId,
+        kind: WatchKind,
+        target: &str,
+        audit: &Audit,
+    ) -> Result<bool>;
     /// The items of a watch-list, in the order they were added.
     async fn watch_items(&self, id: &RecordId) -> Result<Vec<WatchItem>>;
     /// The certificates a watch-list follows (directly, by product or by organisation).
@@ -205,7 +212,7 @@ pub trait WatchStore: Send + Sync {
     async fn record_attempt(&self, id: i64, outcome: &AttemptOutcome) -> Result<()>;
     /// Starts a new round of attempts for a delivered or failed delivery, due at `now`;
     /// `false` if it is pending already.
-    async fn redeliver(&self, id: i64, now: DateTime<Utc>) -> Result<bool>;
+    async fn redeliver(&self, id: i64, now: DateTime<Utc>, audit: &Audit) -> Result<bool>;
     /// The handshake state of a watch-list's webhook; `None` without a webhook.
     async fn webhook_verification(&self, id: &RecordId) -> Result<Option<WebhookVerification>>;
     /// Pending webhooks whose next handshake attempt is due at `now`, oldest first.
@@ -234,5 +241,5 @@ pub trait WatchStore: Send + Sync {
     ) -> Result<bool>;
     /// Starts the handshake again (pending, due now, attempts from zero); `false` without a
     /// webhook.
-    async fn reverify_webhook(&self, id: &RecordId) -> Result<bool>;
+    async fn reverify_webhook(&self, id: &RecordId, audit: &Audit) -> Result<bool>;
 }

@@ -665,22 +665,29 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
             "KM-2026-000099",
         ),
     ] {
-        s.insert_watchlist(&watchlist(id, url)).await.unwrap();
+        s.insert_watchlist(&watchlist(id, url), &audit("maker", "watch"))
+            .await
+            .unwrap();
         assert!(s
-            .add_watch_item(&rid(id), &item(kind, target))
+            .add_watch_item(&rid(id), &item(kind, target), &audit("maker", "watch"))
             .await
             .unwrap());
         assert!(!s
-            .add_watch_item(&rid(id), &item(kind, target))
+            .add_watch_item(&rid(id), &item(kind, target), &audit("maker", "watch"))
             .await
             .unwrap());
     }
     // The organisation list also follows the product: one delivery per list and event.
-    s.add_watch_item(&rid("WL-000002"), &item(WatchKind::Organisation, "maker"))
-        .await
-        .unwrap();
+    s.add_watch_item(
+        &rid("WL-000002"),
+        &item(WatchKind::Organisation, "maker"),
+        &audit("maker", "watch"),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        s.insert_watchlist(&watchlist("WL-000001", None)).await,
+        s.insert_watchlist(&watchlist("WL-000001", None), &audit("maker", "watch"))
+            .await,
         Err(StoreError::AlreadyExists { .. })
     ));
     let got = s.watchlist(&rid("WL-000001")).await.unwrap().unwrap();
@@ -769,7 +776,12 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
     s.record_attempt(d.id, &fail(1, DeliveryState::Pending, Some(at(12))))
         .await
         .unwrap();
-    assert!(!s.redeliver(d.id, at(12)).await.unwrap(), "still pending");
+    assert!(
+        !s.redeliver(d.id, at(12), &audit("maker", "watch"))
+            .await
+            .unwrap(),
+        "still pending"
+    );
     s.record_attempt(d.id, &fail(2, DeliveryState::Failed, None))
         .await
         .unwrap();
@@ -790,7 +802,10 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
         (log[0].attempt, log[0].status, log[0].duration_ms),
         (1, Some(500), 12)
     );
-    assert!(s.redeliver(d.id, at(13)).await.unwrap());
+    assert!(s
+        .redeliver(d.id, at(13), &audit("maker", "watch"))
+        .await
+        .unwrap());
     let again = s.delivery(d.id).await.unwrap().unwrap();
     assert_eq!(
         (again.state, again.round_start, again.next_attempt_at),
@@ -822,7 +837,9 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
     let mine = s.deliveries(&d.watchlist, 10, 0).await.unwrap();
     assert_eq!(mine.len(), 2);
     assert!(mine[0].id > mine[1].id, "newest first");
-    s.set_webhook(&rid("WL-000002"), None, None).await.unwrap();
+    s.set_webhook(&rid("WL-000002"), None, None, &audit("maker", "watch"))
+        .await
+        .unwrap();
     assert_eq!(
         s.watchlist(&rid("WL-000002"))
             .await
@@ -832,20 +849,29 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
         None
     );
     assert!(matches!(
-        s.set_webhook(&rid("WL-000404"), None, None).await,
+        s.set_webhook(&rid("WL-000404"), None, None, &audit("maker", "watch"))
+            .await,
         Err(StoreError::NotFound { .. })
     ));
     assert!(s
-        .remove_watch_item(&rid("WL-000002"), WatchKind::Organisation, "maker")
+        .remove_watch_item(
+            &rid("WL-000002"),
+            WatchKind::Organisation,
+            "maker",
+            &audit("maker", "watch")
+        )
         .await
         .unwrap());
     assert_eq!(s.watch_items(&rid("WL-000002")).await.unwrap().len(), 1);
-    s.delete_watchlist(&d.watchlist).await.unwrap();
+    s.delete_watchlist(&d.watchlist, &audit("maker", "watch"))
+        .await
+        .unwrap();
     assert!(s.watchlist(&d.watchlist).await.unwrap().is_none());
     assert!(s.delivery(d.id).await.unwrap().is_none());
     assert!(s.attempts(d.id).await.unwrap().is_empty());
     assert!(matches!(
-        s.delete_watchlist(&d.watchlist).await,
+        s.delete_watchlist(&d.watchlist, &audit("maker", "watch"))
+            .await,
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -890,12 +916,18 @@ async fn tokens_and_complaints_round_trip(s: &SqlStore) {
         contact: None,
         body: "The camera streams without a password.".into(),
     };
-    s.insert_complaint(&c("CMP-000001", Some("nl-rdi")))
-        .await
-        .unwrap();
-    s.insert_complaint(&c("CMP-000002", Some("de-bsi")))
-        .await
-        .unwrap();
+    s.insert_complaint(
+        &c("CMP-000001", Some("nl-rdi")),
+        &audit("nl-rdi", "complaint.file"),
+    )
+    .await
+    .unwrap();
+    s.insert_complaint(
+        &c("CMP-000002", Some("de-bsi")),
+        &audit("nl-rdi", "complaint.file"),
+    )
+    .await
+    .unwrap();
     let rdi = OrgId::new("nl-rdi").unwrap();
     assert_eq!(
         s.complaints(Some(&rdi), 10, 0).await.unwrap(),

@@ -9,6 +9,18 @@ use keurmerk_domain::ids::RecordId;
 use keurmerk_domain::watch::WebhookState;
 use keurmerk_store::*;
 
+/// A watch-list change made with its key.
+fn watch_audit() -> Audit {
+    Audit {
+        at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap(),
+        actor: None,
+        credential: Credential::WatchKey(RecordId::new("WL-000001").unwrap()),
+        action: "watchlist.test".into(),
+        subject: "WL-000001".into(),
+        detail: serde_json::json!({}),
+    }
+}
+
 struct Db {
     store: SqlStore,
     url: String,
@@ -139,10 +151,15 @@ fn outcome(state: WebhookState, attempts: i64, next: Option<i64>) -> Verificatio
 
 async fn deliveries_wait_for_the_handshake(db: &Db) {
     let s = &db.store;
-    s.insert_watchlist(&list("WL-000001", Some("https://a.example/h")))
+    s.insert_watchlist(
+        &list("WL-000001", Some("https://a.example/h")),
+        &watch_audit(),
+    )
+    .await
+    .unwrap();
+    s.insert_watchlist(&list("WL-000002", None), &watch_audit())
         .await
         .unwrap();
-    s.insert_watchlist(&list("WL-000002", None)).await.unwrap();
     assert_eq!(
         s.webhook_verification(&rid("WL-000002")).await.unwrap(),
         None
@@ -242,6 +259,7 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
         &rid("WL-000001"),
         Some("https://b.example/h"),
         Some("whsec_ffffffffffffffffffffffffffffffff"),
+        &watch_audit(),
     )
     .await
     .unwrap();
@@ -256,20 +274,31 @@ async fn deliveries_wait_for_the_handshake(db: &Db) {
     );
     assert!(s.due_deliveries(at(10), 10).await.unwrap().is_empty());
     // Removing the webhook removes its state; re-verifying needs a webhook.
-    s.set_webhook(&rid("WL-000001"), None, None).await.unwrap();
+    s.set_webhook(&rid("WL-000001"), None, None, &watch_audit())
+        .await
+        .unwrap();
     assert_eq!(
         s.webhook_verification(&rid("WL-000001")).await.unwrap(),
         None
     );
-    assert!(!s.reverify_webhook(&rid("WL-000001")).await.unwrap());
-    assert!(!s.reverify_webhook(&rid("WL-000002")).await.unwrap());
+    assert!(!s
+        .reverify_webhook(&rid("WL-000001"), &watch_audit())
+        .await
+        .unwrap());
+    assert!(!s
+        .reverify_webhook(&rid("WL-000002"), &watch_audit())
+        .await
+        .unwrap());
 }
 
 async fn handshake_answers_count_only_for_the_webhook_they_were_sent_to(db: &Db) {
     let s = &db.store;
-    s.insert_watchlist(&list("WL-000001", Some("https://a.example/h")))
-        .await
-        .unwrap();
+    s.insert_watchlist(
+        &list("WL-000001", Some("https://a.example/h")),
+        &watch_audit(),
+    )
+    .await
+    .unwrap();
     assert!(s
         .claim_verification(&rid("WL-000001"), None, at(30), "old")
         .await
@@ -279,6 +308,7 @@ async fn handshake_answers_count_only_for_the_webhook_they_were_sent_to(db: &Db)
         &rid("WL-000001"),
         Some("https://b.example/h"),
         Some("whsec_ffffffffffffffffffffffffffffffff"),
+        &watch_audit(),
     )
     .await
     .unwrap();
@@ -318,7 +348,10 @@ async fn handshake_answers_count_only_for_the_webhook_they_were_sent_to(db: &Db)
         .unwrap()
         .unwrap();
     assert_eq!((v.state, v.next_attempt_at), (WebhookState::Failed, None));
-    assert!(s.reverify_webhook(&rid("WL-000001")).await.unwrap());
+    assert!(s
+        .reverify_webhook(&rid("WL-000001"), &watch_audit())
+        .await
+        .unwrap());
     let due = s.due_verifications(at(100), 10).await.unwrap();
     assert_eq!(
         (

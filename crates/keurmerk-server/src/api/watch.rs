@@ -255,7 +255,8 @@ pub(crate) async fn put_webhook(
 pub(crate) async fn verify_webhook(
     State(state): State<AppState>,
     key: WatchKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
+    _: NoBody,
 ) -> Result<Json<WebhookVerification>, ApiError> {
     let g = grant(&state, &key, &id)?;
     Ok(Json(state.registry.reverify_webhook(g).await?))

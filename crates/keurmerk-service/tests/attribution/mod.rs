@@ -201,3 +201,82 @@ async fn advisory_imports_are_audited_and_counted_by_what_was_stored() {
         "nothing stored, nothing audited"
     );
 }
+
+#[tokio::test]
+async fn complaints_and_watch_lists_are_audited_without_personal_data() {
+    let e = env().await;
+    world(&e.reg).await;
+    keys_for_all(&e.reg).await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let cert = issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let c = e
+        .reg
+        .file_complaint(
+            &cert,
+            Some("someone@example.org".into()),
+            "The camera streams without a password.",
+            None,
+        )
+        .await
+        .unwrap();
+    let rec = last_audit(&e.reg).await;
+    assert_eq!(rec.audit.action, "complaint.file");
+    assert_eq!(rec.audit.subject, c.id.to_string());
+    assert_eq!(rec.audit.actor, None);
+    assert_eq!(rec.audit.credential, Credential::Public);
+    let text = serde_json::to_string(&rec).unwrap();
+    assert!(
+        !text.contains("someone@example.org") && !text.contains("password"),
+        "{text}"
+    );
+
+    let key = "a".repeat(64);
+    let (w, grant) = e
+        .reg
+        .create_watchlist("Plant 3", None, key, None)
+        .await
+        .unwrap();
+    let rec = last_audit(&e.reg).await;
+    assert_eq!(
+        (rec.audit.action.as_str(), rec.audit.credential.clone()),
+        ("watchlist.create", Credential::Public)
+    );
+    assert!(e
+        .reg
+        .watch(
+            &grant,
+            keurmerk_domain::watch::WatchKind::Certificate,
+            cert.as_str()
+        )
+        .await
+        .unwrap());
+    let rec = last_audit(&e.reg).await;
+    assert_eq!(rec.audit.action, "watchlist.watch");
+    assert_eq!(rec.audit.subject, w.id.to_string());
+    assert_eq!(rec.audit.actor, None);
+    assert_eq!(rec.audit.credential, Credential::WatchKey(w.id.clone()));
+    // Following it again changes nothing and records nothing.
+    let n = audit_len(&e.reg).await;
+    assert!(!e
+        .reg
+        .watch(
+            &grant,
+            keurmerk_domain::watch::WatchKind::Certificate,
+            cert.as_str()
+        )
+        .await
+        .unwrap());
+    assert_eq!(audit_len(&e.reg).await, n);
+    e.reg
+        .unwatch(
+            &grant,
+            keurmerk_domain::watch::WatchKind::Certificate,
+            cert.as_str(),
+        )
+        .await
+        .unwrap();
+    e.reg.delete_watchlist(grant).await.unwrap();
+    let trail = e.reg.store().audit(2, None).await.unwrap();
+    let actions: Vec<_> = trail.iter().map(|r| r.audit.action.as_str()).collect();
+    assert_eq!(actions, ["watchlist.delete", "watchlist.unwatch"]);
+}

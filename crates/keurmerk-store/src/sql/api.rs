@@ -95,13 +95,19 @@ impl ApiStore for SqlStore {
         Ok(v.unwrap_or(0))
     }
 
-    async fn insert_complaint(&self, c: &Complaint) -> Result<()> {
+    async fn insert_complaint(&self, c: &Complaint, audit: &Audit) -> Result<()> {
         let mut w = self.write().await?;
         insert_complaint(&mut w.tx, c).await?;
+        write_audit(&mut w.tx, audit).await?;
         w.commit().await
     }
 
-    async fn insert_complaint_once(&self, c: &Complaint, nonce: &FormNonce) -> Result<()> {
+    async fn insert_complaint_once(
+        &self,
+        c: &Complaint,
+        nonce: &FormNonce,
+        audit: &Audit,
+    ) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query("DELETE FROM complaint_form_nonces WHERE expires_at < $1")
             .bind(ts(c.filed_at))
@@ -125,6 +131,7 @@ impl ApiStore for SqlStore {
             });
         }
         insert_complaint(&mut w.tx, c).await?;
+        write_audit(&mut w.tx, audit).await?;
         w.commit().await
     }
 

@@ -5,8 +5,9 @@ use keurmerk_domain::watch::{DeliveryState, WatchKind, WebhookState};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{unique, SqlStore};
+use super::{unique, write_audit, SqlStore};
 use crate::codec::{get_i64, get_opt, get_opt_parse, get_opt_ts, get_parse, get_str, get_ts, ts};
+use crate::traits::Audit;
 use crate::watch::{
     Attempt, AttemptOutcome, Delivery, VerificationOutcome, WatchItem, WatchStore, Watchlist,
     WebhookVerification,
@@ -99,7 +100,7 @@ fn attempt_from_row(row: &AnyRow) -> Result<Attempt> {
 
 #[async_trait]
 impl WatchStore for SqlStore {
-    async fn insert_watchlist(&self, w: &Watchlist) -> Result<()> {
+    async fn insert_watchlist(&self, w: &Watchlist, audit: &Audit) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO watchlists \
@@ -120,6 +121,7 @@ impl WatchStore for SqlStore {
         .execute(&mut *tx.tx)
         .await
         .map_err(unique("watch-list", w.id.as_str()))?;
+        write_audit(&mut tx.tx, audit).await?;
         tx.commit().await
     }
 
@@ -136,6 +138,7 @@ impl WatchStore for SqlStore {
         id: &RecordId,
         url: Option<&str>,
         secret: Option<&str>,
+        audit: &Audit,
     ) -> Result<()> {
         let mut tx = self.write().await?;
         // A new webhook (or a new secret) must be confirmed again: pending, due at once.
@@ -158,10 +161,11 @@ impl WatchStore for SqlStore {
                 id: id.to_string(),
             });
         }
+        write_audit(&mut tx.tx, audit).await?;
         tx.commit().await
     }
 
-    async fn delete_watchlist(&self, id: &RecordId) -> Result<()> {
+    async fn delete_watchlist(&self, id: &RecordId, audit: &Audit) -> Result<()> {
         let mut tx = self.write().await?;
         let id = id.to_string();
         sqlx::query(
@@ -188,10 +192,11 @@ impl WatchStore for SqlStore {
                 id,
             });
         }
+        write_audit(&mut tx.tx, audit).await?;
         tx.commit().await
     }
 
-    async fn add_watch_item(&self, id: &RecordId, item: &WatchItem) -> Result<bool> {
+    async fn add_watch_item(&self, id: &RecordId, item: &WatchItem, audit: &Audit) -> Result<bool> {
         let mut tx = self.write().await?;
         // Write first (no read-then-write upgrade); an item already there is left as it is.
         let n = sqlx::query(
@@ -205,6 +210,9 @@ impl WatchStore for SqlStore {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        if n > 0 {
+            write_audit(&mut tx.tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(n == 1)
     }
@@ -214,6 +222,7 @@ impl WatchStore for SqlStore {
         id: &RecordId,
         kind: WatchKind,
         target: &str,
+        audit: &Audit,
     ) -> Result<bool> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
@@ -225,6 +234,9 @@ impl WatchStore for SqlStore {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        if n > 0 {
+            write_audit(&mut tx.tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -388,7 +400,7 @@ impl WatchStore for SqlStore {
         tx.commit().await
     }
 
-    async fn redeliver(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    async fn redeliver(&self, id: i64, now: DateTime<Utc>, audit: &Audit) -> Result<bool> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, \
@@ -399,6 +411,9 @@ impl WatchStore for SqlStore {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        if n == 1 {
+            write_audit(&mut tx.tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(n == 1)
     }
@@ -492,7 +507,7 @@ impl WatchStore for SqlStore {
         Ok(n == 1)
     }
 
-    async fn reverify_webhook(&self, id: &RecordId) -> Result<bool> {
+    async fn reverify_webhook(&self, id: &RecordId, audit: &Audit) -> Result<bool> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
             "UPDATE watchlists SET webhook_state = 'pending', webhook_verify_attempts = 0, \
@@ -504,6 +519,9 @@ impl WatchStore for SqlStore {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        if n == 1 {
+            write_audit(&mut tx.tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(n == 1)
     }
