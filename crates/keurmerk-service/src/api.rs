@@ -41,6 +41,15 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
         Ok(())
     }
 
+    /// Who a token change is attributed to: the API caller, or with local access the token's
+    /// organisation acting with the operator's credential.
+    fn token_admin_actor(&self, admin: &TokenAdmin<'_>, org: &OrgId) -> ServiceResult<Actor> {
+        match admin {
+            TokenAdmin::Api(a) => Ok((*a).clone()),
+            TokenAdmin::Local => self.local_actor(org),
+        }
+    }
+
     /// Creates an API token for an organisation. The token acts with the organisation's role.
     pub async fn create_token(
         &self,
@@ -64,13 +73,7 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             created_at: self.now(),
             revoked_at: None,
         };
-        let by = match &admin {
-            TokenAdmin::Api(a) => (*a).clone(),
-            TokenAdmin::Local => Actor {
-                org: org.id.clone(),
-                credential: self.local_credential()?,
-            },
-        };
+        let by = self.token_admin_actor(&admin, &org.id)?;
         let audit = self.audit(
             &by,
             "token.create",
@@ -96,13 +99,7 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
         if t.revoked_at.is_some() {
             return Err(ServiceError::Conflict(format!("{id} is already revoked")));
         }
-        let by = match &admin {
-            TokenAdmin::Api(a) => (*a).clone(),
-            TokenAdmin::Local => Actor {
-                org: t.org.clone(),
-                credential: self.local_credential()?,
-            },
-        };
+        let by = self.token_admin_actor(&admin, &t.org)?;
         let now = self.now();
         let audit = self.audit(&by, "token.revoke", id, json!({"org": t.org}));
         self.store().revoke_token(id, now, &audit).await?;

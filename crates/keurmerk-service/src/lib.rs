@@ -140,6 +140,14 @@ impl<S: RegistryStore> Registry<S> {
         self
     }
 
+    /// `org` acting through local administration (the operator's credential), or a refusal.
+    pub(crate) fn local_actor(&self, org: &OrgId) -> ServiceResult<Actor> {
+        Ok(Actor {
+            org: org.clone(),
+            credential: self.local_credential()?,
+        })
+    }
+
     /// The credential of local administration, or a refusal.
     pub(crate) fn local_credential(&self) -> ServiceResult<Credential> {
         self.local.clone().ok_or_else(|| {

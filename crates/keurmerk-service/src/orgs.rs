@@ -57,10 +57,7 @@ impl<S: RegistryStore> Registry<S> {
                 "the registry already has an operator".into(),
             ));
         }
-        let by = Actor {
-            org: new.id.clone(),
-            credential: self.local_credential()?,
-        };
+        let by = self.local_actor(&new.id)?;
         self.insert_org(&by, new).await
     }
 
