@@ -346,6 +346,8 @@ pub struct CertificateView {
     pub superseded_by: Option<CertificateId>,
     /// Number of events folded.
     pub event_count: usize,
+    /// When the newest folded event happened (an HTTP `Last-Modified` ingredient).
+    pub last_event_at: DateTime<Utc>,
 }
 
 impl CertificateView {
@@ -401,6 +403,7 @@ pub fn fold(events: &[Event]) -> Result<CertificateView, FoldError> {
             vulnerabilities: BTreeMap::new(),
             superseded_by: None,
             event_count: 1,
+            last_event_at: first.at,
         },
         _ => return Err(FoldError::IssuedOutOfPlace { seq: first.seq }),
     };
@@ -505,6 +508,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
         }
     }
     view.event_count += 1;
+    view.last_event_at = view.last_event_at.max(event.at);
     Ok(())
 }
 

@@ -220,6 +220,9 @@ pub struct StatusReport {
     pub open_vulnerabilities: BTreeMap<Severity, usize>,
     /// Dependencies and their status.
     pub dependencies: Vec<DependencyStatus>,
+    /// When the newest event of the certificate happened. Between events the status changes only
+    /// at the start of a UTC day (every time rule is a date), which HTTP caching relies on.
+    pub last_event_at: DateTime<Utc>,
 }
 
 /// Evaluates a certificate's label status from its events (oldest first).
@@ -427,6 +430,7 @@ pub fn evaluate_view(
         latest_security_update: view.latest_security_update().cloned(),
         open_vulnerabilities: open_counts,
         dependencies,
+        last_event_at: view.last_event_at,
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+mod caching;
 pub mod error;
 mod feed;
 pub mod idempotency;

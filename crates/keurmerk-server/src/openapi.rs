@@ -490,6 +490,9 @@ fn tile(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
     )]
 }
 
+/// Operations answering conditional requests (`crate::caching`).
+const CONDITIONAL: &[&str] = &["get_certificate_status"];
+
 /// Routes registered outside the route table.
 pub const EXTERNAL: &[External] = &[
     External {
@@ -587,6 +590,28 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
         "200".into(),
         json!({"description": "Success", "content": content}),
     );
+    if CONDITIONAL.contains(&e.op) {
+        // HTTP caching (crate::caching): validators on every answer, 304 for a held one.
+        let headers = json!({
+            "ETag": {"description": "Weak; changes whenever the answer would say something else",
+                     "schema": {"type": "string"}},
+            "Last-Modified": {"description": "Absent when the status cannot be relied on",
+                              "schema": {"type": "string"}},
+            "Cache-Control": {"description": "`public, max-age=60` (a signed answer: never beyond its `next_update`)",
+                              "schema": {"type": "string"}},
+        });
+        responses["200"]["headers"] = headers.clone();
+        responses.insert(
+            "304".into(),
+            json!({"description": "Not modified: the `If-None-Match` tag (or, without one, the \
+                                   `If-Modified-Since` date) still describes the answer",
+                   "headers": headers}),
+        );
+        for name in ["If-None-Match", "If-Modified-Since"] {
+            params.push(json!({"name": name, "in": "header", "required": false,
+                               "schema": {"type": "string"}}));
+        }
+    }
     let error = |description: &str| {
         if e.text_errors {
             text_error(description)

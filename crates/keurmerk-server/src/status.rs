@@ -1,11 +1,13 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
 use serde::Deserialize;
 
+use crate::caching::{Representation, Validators};
 use crate::error::ApiError;
 use crate::wire::StatusOut;
 use crate::AppState;
@@ -37,7 +39,7 @@ pub(crate) async fn get_certificate_status(
     id: String,
     q: LangQuery,
     headers: HeaderMap,
-) -> Result<Json<StatusOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = CertificateId::new(id)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
     let lang = pick_lang(&q, &headers)?;
@@ -51,5 +53,13 @@ pub(crate) async fn get_certificate_status(
             r
         }
     };
-    Ok(Json(StatusOut::new(&report, lang)))
+    let validators = Validators::new(
+        &report,
+        Representation::Plain(lang.tag()),
+        state.registry.now(),
+    );
+    if validators.not_modified(&headers) {
+        return Ok(validators.not_modified_response());
+    }
+    Ok(validators.apply(Json(StatusOut::new(&report, lang)).into_response()))
 }

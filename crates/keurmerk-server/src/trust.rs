@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use keurmerk_domain::ids::CertificateId;
 use serde::Deserialize;
 
+use crate::caching::{Representation, Validators};
 use crate::error::ApiError;
 use crate::json::{ApiPath, ApiQuery};
 use crate::AppState;
@@ -86,13 +87,19 @@ pub(crate) async fn get_certificate_status(
         // The signed status has no language; a bad `lang` is still a bad request.
         crate::status::pick_lang(&crate::status::LangQuery { lang: q.lang }, &headers)?;
         let id = cert_id(id)?;
-        let signed = state.registry.signed_status(&id).await?;
-        return Ok(bytes(SIGNED_STATUS_MEDIA_TYPE, signed));
+        let (signed, report, next_update) = state.registry.signed_status_report(&id).await?;
+        let validators = Validators::new(
+            &report,
+            Representation::Signed { next_update },
+            state.registry.now(),
+        );
+        if validators.not_modified(&headers) {
+            return Ok(validators.not_modified_response());
+        }
+        return Ok(validators.apply(bytes(SIGNED_STATUS_MEDIA_TYPE, signed)));
     }
     let lang = crate::status::LangQuery { lang: q.lang };
-    crate::status::get_certificate_status(state, id, lang, headers)
-        .await
-        .map(IntoResponse::into_response)
+    crate::status::get_certificate_status(state, id, lang, headers).await
 }
 
 #[derive(Debug, Deserialize)]

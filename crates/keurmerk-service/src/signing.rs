@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use keurmerk_domain::event::fold;
 use keurmerk_domain::ids::{CertificateId, OrgId};
 use keurmerk_domain::model::{IssuerKind, OrgRole};
-use keurmerk_domain::status::LabelStatus;
+use keurmerk_domain::status::{LabelStatus, StatusReport};
 use keurmerk_store::{Audit, KeyRecord, KeyStore, PublishedTrustList, RegistryStore};
 use keurmerk_trust::{
     CertStatus, KeyId, KeyInfo, PublicKey, Role, SigningKey, StatusResponse, TokenClaims,
@@ -725,6 +725,15 @@ impl<S: RegistryStore> Registry<S> {
     /// the registry root key, current for [`STATUS_VALIDITY_SECS`]. It carries the same claims as
     /// the certificate's label token, so a token that disagrees with them is rejected online.
     pub async fn signed_status(&self, id: &CertificateId) -> ServiceResult<Vec<u8>> {
+        Ok(self.signed_status_report(id).await?.0)
+    }
+
+    /// [`Self::signed_status`] with the report it was made from and its `next_update` (for
+    /// HTTP validators).
+    pub async fn signed_status_report(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<(Vec<u8>, StatusReport, DateTime<Utc>)> {
         let report = self.status(id).await?;
         let RecordedClaims {
             claims,
@@ -750,9 +759,10 @@ impl<S: RegistryStore> Registry<S> {
             next_update: now + Duration::seconds(STATUS_VALIDITY_SECS),
         };
         let root = self.root_signing_key(now).await?;
-        response
+        let signed = response
             .sign(&root)
-            .map_err(|e| invalid("status response", e.to_string()))
+            .map_err(|e| invalid("status response", e.to_string()))?;
+        Ok((signed, report, response.next_update))
     }
 }
 
