@@ -90,7 +90,12 @@ contract!(
     follow_ups_are_stored_with_their_event_and_claimed_once,
     product_writes_store_their_follow_ups_in_their_transaction,
     an_idempotency_key_is_recorded_with_the_first_write,
+    labels_are_found_by_every_field_and_filtered,
 );
+
+#[path = "contract/search.rs"]
+mod search;
+use search::labels_are_found_by_every_field_and_filtered;
 
 #[path = "contract/atomic.rs"]
 mod atomic;

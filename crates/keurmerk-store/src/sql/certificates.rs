@@ -10,7 +10,7 @@ use crate::codec::{date, get_date, get_i64, get_json, get_opt_parse, get_parse, 
 use crate::traits::{Appended, Audit, CertificateFilter, CertificateStore, NewEvent, Numbering};
 use crate::{Result, StoreError};
 
-fn certificate_from_row(row: &AnyRow) -> Result<Certificate> {
+pub(super) fn certificate_from_row(row: &AnyRow) -> Result<Certificate> {
     Ok(Certificate {
         id: get_parse(row, "id")?,
         product: get_parse(row, "product_id")?,

@@ -1,0 +1,146 @@
+//! Full-text search over labels (certificates with their product and manufacturer), with filters,
+//! as a retailer or a consumer searches: by words of the product's name, model, manufacturer,
+//! category (in en/nl/de/fr), GTIN or certificate id, narrowed by scheme, level, lifecycle state,
+//! category and manufacturer.
+//!
+//! The index is SQLite FTS5 or PostgreSQL full text (migration 0016); its documents are written
+//! by a trigger in each certificate's insert transaction from columns that never change, so the
+//! index cannot drift from the rows it describes.
+
+use async_trait::async_trait;
+use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
+use keurmerk_domain::lifecycle::State;
+use keurmerk_domain::model::{Category, Certificate};
+
+use crate::Result;
+
+/// Longest query text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most words a query may have.
+pub const MAX_QUERY_TERMS: usize = 8;
+
+/// Why a query text cannot be searched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// Longer than [`MAX_QUERY_CHARS`].
+    #[error("the search text is too long ({chars} characters; at most {MAX_QUERY_CHARS})")]
+    TooLong {
+        /// Its length.
+        chars: usize,
+    },
+    /// More than [`MAX_QUERY_TERMS`] words.
+    #[error("the search text has too many words ({terms}; at most {MAX_QUERY_TERMS})")]
+    TooManyTerms {
+        /// How many.
+        terms: usize,
+    },
+}
+
+/// The words of a query: split at every character that is not a letter or digit, lower-cased.
+/// Each word matches as a prefix ("cam" finds "camera"). No words (only punctuation, or
+/// nothing): `Ok(vec![])`, which searches nothing by text.
+pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
+    let chars = text.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(QueryError::TooLong { chars });
+    }
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if terms.len() > MAX_QUERY_TERMS {
+        return Err(QueryError::TooManyTerms { terms: terms.len() });
+    }
+    Ok(terms)
+}
+
+/// What to search for. Every `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct LabelSearch {
+    /// Words (from [`query_terms`]); all must match, each as a prefix. Empty: no text condition.
+    pub terms: Vec<String>,
+    /// Only these schemes (`Some(vec![])` finds nothing).
+    pub schemes: Option<Vec<SchemeId>>,
+    /// Only this level.
+    pub level: Option<LevelId>,
+    /// Only these lifecycle states (`Some(vec![])` finds nothing).
+    pub states: Option<Vec<State>>,
+    /// Only this category.
+    pub category: Option<Category>,
+    /// Only this manufacturer's products.
+    pub manufacturer: Option<OrgId>,
+    /// At most this many (1 or more).
+    pub limit: i64,
+    /// Skip this many.
+    pub offset: i64,
+}
+
+/// One label found: the certificate with what a result list shows of its product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelHit {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// The product's name.
+    pub product_name: String,
+    /// Its model designation.
+    pub model: String,
+    /// Its category.
+    pub category: Category,
+    /// Its manufacturer.
+    pub manufacturer: OrgId,
+    /// The manufacturer's name.
+    pub manufacturer_name: String,
+}
+
+/// Label search.
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    /// Labels matching `search`, newest first.
+    async fn search_labels(&self, search: &LabelSearch) -> Result<Vec<LabelHit>>;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn words_are_split_lowered_and_bounded() {
+        assert_eq!(
+            query_terms("  Acme SmartCam-4K, KM-2026-000123 ").unwrap(),
+            ["acme", "smartcam", "4k", "km", "2026", "000123"]
+        );
+        assert_eq!(
+            query_terms("Überwachungs—Kamera").unwrap(),
+            ["überwachungs", "kamera"]
+        );
+        assert!(query_terms("%_*\"'").unwrap().is_empty());
+        assert!(query_terms("").unwrap().is_empty());
+        let long = "a".repeat(MAX_QUERY_CHARS + 1);
+        assert_eq!(
+            query_terms(&long),
+            Err(QueryError::TooLong {
+                chars: MAX_QUERY_CHARS + 1
+            })
+        );
+        assert!(query_terms(&"é".repeat(MAX_QUERY_CHARS)).is_ok());
+        assert_eq!(
+            query_terms("a b c d e f g h i"),
+            Err(QueryError::TooManyTerms { terms: 9 })
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn terms_are_safe_in_both_query_languages(text in "\\PC{0,200}") {
+            if let Ok(terms) = query_terms(&text) {
+                for t in terms {
+                    proptest::prop_assert!(!t.is_empty());
+                    proptest::prop_assert!(t.chars().all(char::is_alphanumeric));
+                }
+            }
+        }
+    }
+}

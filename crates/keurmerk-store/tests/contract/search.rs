@@ -1,0 +1,144 @@
+//! Label search (migration 0016): the index is written with the certificate, matches words of
+//! every searched field as prefixes, in any case, and every filter narrows it.
+
+use super::*;
+use keurmerk_store::search::query_terms;
+
+fn words(text: &str) -> LabelSearch {
+    LabelSearch {
+        terms: query_terms(text).unwrap(),
+        limit: 50,
+        ..LabelSearch::default()
+    }
+}
+
+async fn found(s: &SqlStore, search: &LabelSearch) -> Vec<String> {
+    s.search_labels(search)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.certificate.id.to_string())
+        .collect()
+}
+
+pub(crate) async fn labels_are_found_by_every_field_and_filtered(s: &SqlStore) {
+    let (p, cert, _, _) = issued_certificate(s).await;
+    let one = vec![cert.id.to_string()];
+    let hit = s.search_labels(&words("cosy")).await.unwrap();
+    assert_eq!(hit.len(), 1);
+    assert_eq!(hit[0].certificate, cert);
+    assert_eq!(hit[0].product_name, p.name);
+    assert_eq!(hit[0].model, "CC-200");
+    assert_eq!(hit[0].category, Category::Camera);
+    assert_eq!(hit[0].manufacturer_name, "maker name");
+
+    // Name, prefix, model, manufacturer, GTIN, certificate id (any case), category words in
+    // four languages.
+    for q in [
+        "Cosy Cam",
+        "COSY",
+        "co",
+        "cc-200",
+        "cc 200",
+        "maker",
+        "08712345678906",
+        "km-2026-000001",
+        "KM-2026-000001",
+        "camera",
+        "Kamera",
+        "caméra",
+        "camera cosy maker",
+    ] {
+        assert_eq!(found(s, &words(q)).await, one, "{q}");
+    }
+    for q in ["router", "cosy router", "km-2026-000002", "lab"] {
+        assert!(found(s, &words(q)).await.is_empty(), "{q}");
+    }
+    // Words that look like query syntax are only words.
+    for q in [
+        "\" OR 1=1 --",
+        "cosy*) OR (x",
+        "NEAR(cosy cam)",
+        "cosy & !cam | :*",
+    ] {
+        let r = s.search_labels(&words(q)).await;
+        assert!(r.is_ok(), "{q}: {r:?}");
+    }
+
+    // Filters, alone and with words; no words at all lists every label.
+    let all = LabelSearch {
+        limit: 50,
+        ..LabelSearch::default()
+    };
+    assert_eq!(found(s, &all).await, one);
+    let with = |f: &dyn Fn(&mut LabelSearch)| {
+        let mut x = words("cosy");
+        f(&mut x);
+        x
+    };
+    let eu_iot = SchemeId::new("eu-iot").unwrap();
+    let eucc = SchemeId::new("eucc").unwrap();
+    assert_eq!(
+        found(s, &with(&|x| x.schemes = Some(vec![eu_iot.clone()]))).await,
+        one
+    );
+    assert!(found(s, &with(&|x| x.schemes = Some(vec![eucc.clone()])))
+        .await
+        .is_empty());
+    assert!(found(s, &with(&|x| x.schemes = Some(vec![])))
+        .await
+        .is_empty());
+    assert_eq!(
+        found(
+            s,
+            &with(&|x| x.schemes = Some(vec![eucc.clone(), eu_iot.clone()]))
+        )
+        .await,
+        one
+    );
+    assert_eq!(
+        found(
+            s,
+            &with(&|x| x.level = Some(LevelId::new("basic").unwrap()))
+        )
+        .await,
+        one
+    );
+    assert!(
+        found(s, &with(&|x| x.level = Some(LevelId::new("high").unwrap())))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        found(s, &with(&|x| x.states = Some(vec![State::Active]))).await,
+        one
+    );
+    assert!(found(
+        s,
+        &with(&|x| x.states = Some(vec![State::Withdrawn, State::Expired]))
+    )
+    .await
+    .is_empty());
+    assert_eq!(
+        found(s, &with(&|x| x.category = Some(Category::Camera))).await,
+        one
+    );
+    assert!(found(s, &with(&|x| x.category = Some(Category::Router)))
+        .await
+        .is_empty());
+    assert_eq!(
+        found(
+            s,
+            &with(&|x| x.manufacturer = Some(OrgId::new("maker").unwrap()))
+        )
+        .await,
+        one
+    );
+    assert!(found(
+        s,
+        &with(&|x| x.manufacturer = Some(OrgId::new("lab").unwrap()))
+    )
+    .await
+    .is_empty());
+    assert!(found(s, &with(&|x| x.offset = 1)).await.is_empty());
+}
