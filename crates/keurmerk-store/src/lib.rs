@@ -20,6 +20,7 @@ mod codec;
 pub mod idempotency;
 pub mod keys;
 pub mod outbox;
+pub mod schedule;
 mod sql;
 pub mod traits;
 pub mod vuln;
@@ -29,6 +30,7 @@ pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use outbox::{FollowUp, OutboxItem, OutboxStore};
+pub use schedule::ScheduleStore;
 pub use sql::{Backend, SqlStore};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,

@@ -487,6 +487,7 @@ async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore
         kind: EventKind::Suspended {
             reason: "firmware recall".into(),
             until: None,
+            scheduled: None,
         },
     };
     let appended = s
@@ -707,6 +708,7 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
         kind: EventKind::Suspended {
             reason: "recall".into(),
             until: None,
+            scheduled: None,
         },
     };
     let seq2 = s

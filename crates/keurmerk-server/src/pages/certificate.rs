@@ -336,7 +336,7 @@ fn event_words(l: Lang, e: &Event) -> String {
             "Kennzeichen entzogen",
             "label retiré",
         ),
-        EventKind::Expired => t(
+        EventKind::Expired { .. } => t(
             l,
             "label expired",
             "label verlopen",
@@ -404,6 +404,26 @@ fn event_words(l: Lang, e: &Event) -> String {
             "beveiligingsprobleem opgelost",
             "Sicherheitsproblem behoben",
             "problème de sécurité corrigé",
+        ),
+        EventKind::SupportEnded { on, .. } => {
+            return format!(
+                "{} {}",
+                t(
+                    l,
+                    "security updates ended after",
+                    "beveiligingsupdates gestopt na",
+                    "Sicherheitsupdates beendet nach dem",
+                    "mises à jour de sécurité arrêtées après le"
+                ),
+                date(l, *on)
+            )
+        }
+        EventKind::IssuerAuthorisationRevoked { .. } => t(
+            l,
+            "the testing organisation lost its permission to test for this label",
+            "de testende organisatie mag niet meer testen voor dit label",
+            "die prüfende Stelle darf nicht mehr für dieses Kennzeichen prüfen",
+            "l'organisme de test n'a plus le droit de tester pour ce label",
         ),
         #[allow(unreachable_patterns)]
         _ => e.kind.name(),
