@@ -37,9 +37,6 @@ use crate::{Actor, Registry, ServiceError, ServiceResult};
 /// The lease every scheduler instance competes for.
 pub const SCHEDULER_LEASE: &str = "policy";
 
-/// How many certificates a pass reads at a time.
-const BATCH: i64 = 500;
-
 /// One action a pass recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledAction {
@@ -66,6 +63,8 @@ pub struct PassReport {
     pub examined: usize,
     /// The actions recorded, in order.
     pub recorded: Vec<ScheduledAction>,
+    /// Certificates it could not act on, and why (they stay due for the next pass).
+    pub failed: Vec<(CertificateId, String)>,
 }
 
 /// What will happen to a certificate if nobody acts.
@@ -169,21 +168,17 @@ impl<S: RegistryStore> Registry<S> {
             ..PassReport::default()
         };
         let mut revocations = Revocations::new();
-        let mut after: Option<CertificateId> = None;
-        loop {
-            let batch = self
-                .store()
-                .due_certificates(now, after.as_ref(), BATCH)
-                .await?;
-            let Some(last) = batch.last().cloned() else {
-                break;
-            };
-            for id in &batch {
-                report.examined += 1;
-                self.act_on(id, &actor, now, &mut revocations, &mut report.recorded)
-                    .await?;
+        for id in self.store().due_certificates(now).await? {
+            report.examined += 1;
+            // One certificate that cannot be acted on (say, a history that does not fold) must
+            // not hold up the others: nothing is written for it, it stays due, and it is named.
+            if let Err(e) = self
+                .act_on(&id, &actor, now, &mut revocations, &mut report.recorded)
+                .await
+            {
+                tracing::warn!(certificate = %id, error = %e, "scheduler cannot act on a certificate");
+                report.failed.push((id, e.to_string()));
             }
-            after = Some(last);
         }
         Ok(report)
     }

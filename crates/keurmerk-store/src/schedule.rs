@@ -12,13 +12,9 @@ use crate::Result;
 #[async_trait]
 pub trait ScheduleStore: Send + Sync {
     /// Certificates that are not withdrawn, expired or superseded and whose next due time is
-    /// unknown or not after `now`, by id after `after`, at most `limit`.
-    async fn due_certificates(
-        &self,
-        now: DateTime<Utc>,
-        after: Option<&CertificateId>,
-        limit: i64,
-    ) -> Result<Vec<CertificateId>>;
+    /// unknown or not after `now`, by id. Reads only those rows (through the `next_due` index),
+    /// not the registry.
+    async fn due_certificates(&self, now: DateTime<Utc>) -> Result<Vec<CertificateId>>;
     /// Records when the scheduler's next action on a certificate is due (`None`: never), if its
     /// last event is still `last_seq`; `false` when an event was appended meanwhile (the append
     /// cleared the due time, so the next pass computes it again).

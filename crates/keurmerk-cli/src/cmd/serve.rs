@@ -171,6 +171,7 @@ fn spawn_scheduler(
                     tracing::info!(
                         examined = r.examined,
                         recorded = r.recorded.len(),
+                        failed = r.failed.len(),
                         "scheduler pass"
                     );
                 }

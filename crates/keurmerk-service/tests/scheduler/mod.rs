@@ -119,7 +119,7 @@ async fn support(
 
 async fn pass(reg: &Registry<SqlStore>) -> PassReport {
     let r = reg.scheduler_pass("test-instance", LEASE).await.unwrap();
-    assert!(r.ran);
+    assert!(r.ran && r.failed.is_empty(), "{r:?}");
     r
 }
 
