@@ -125,7 +125,7 @@ fn bench(c: &mut Criterion) {
                     .await
                     .unwrap();
             for n in [1, 2, 50_000, COPIES] {
-                let id = CertificateId::new(&format!("KM-2099-{n:06}")).unwrap();
+                let id = CertificateId::new(format!("KM-2099-{n:06}")).unwrap();
                 let f = reg
                     .forecast(&id, Some(chrono::NaiveDate::MAX))
                     .await
