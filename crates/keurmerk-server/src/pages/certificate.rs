@@ -125,7 +125,14 @@ pub(crate) async fn get_certificate_page(
             ol {
                 @for e in d.events.iter().rev() {
                     li {
-                        (date(l, e.at.date_naive())) ": " (event_words(l, e))
+                        // A scheduled event took effect when it became due (its `at` is when
+                        // it was recorded, later after downtime).
+                        (date(l, e.kind.scheduled().map_or(e.at, |s| s.due_at).date_naive())) ": " (event_words(l, e))
+                        @if let Some(s) = e.kind.scheduled() {
+                            @if s.due_at.date_naive() != e.at.date_naive() {
+                                " (" (t(l, "recorded", "vastgelegd", "erfasst", "enregistré")) " " (date(l, e.at.date_naive())) ")"
+                            }
+                        }
                         @if let EventKind::Superseded { by } = &e.kind {
                             " – " a href=(href(&format!("/c/{by}"), l)) { (by) }
                         }

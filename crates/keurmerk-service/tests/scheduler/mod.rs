@@ -169,6 +169,28 @@ async fn expiry_and_support_end(db: Db) {
     db.clock.set(midnight(support_end) + Duration::hours(23));
     assert!(pass(&reg).await.recorded.is_empty());
 
+    // Someone follows the certificate with a webhook.
+    let reg = reg.with_webhook_targets(WebhookTargets {
+        allow_private: true,
+        resolve_timeout: StdDuration::from_secs(2),
+    });
+    let (_, grant) = reg
+        .create_watchlist(
+            "Plant 3",
+            Some("http://127.0.0.1:9/hook"),
+            "a".repeat(64),
+            Some("s".repeat(32)),
+        )
+        .await
+        .unwrap();
+    reg.watch(
+        &grant,
+        keurmerk_domain::watch::WatchKind::Certificate,
+        cert.as_str(),
+    )
+    .await
+    .unwrap();
+
     // The server was stopped for years: both are recorded at once, each effective when due.
     let now = midnight(valid_until) + Duration::days(200);
     db.clock.set(now);
@@ -245,6 +267,22 @@ async fn expiry_and_support_end(db: Db) {
         .map(|e| e.seq)
         .collect();
     assert!(seqs.iter().all(|s| feed.contains(s)));
+    let delivered: Vec<i64> = reg
+        .deliveries(&grant, 100, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.event_seq)
+        .collect();
+    assert!(seqs.iter().all(|s| delivered.contains(s)), "{delivered:?}");
+    let watched: Vec<i64> = reg
+        .watch_events(&grant, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
+    assert!(seqs.iter().all(|s| watched.contains(s)), "{watched:?}");
     let trail = reg.store().audit(10_000, None).await.unwrap();
     let mine: Vec<_> = trail
         .iter()
