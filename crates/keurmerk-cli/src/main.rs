@@ -106,6 +106,9 @@ pub enum Command {
     Certificate(cmd::cert::CertificateCmd),
     /// The live label status of a certificate, in plain language.
     Status(cmd::cert::StatusArgs),
+    /// What the scheme's policy will do to a certificate and when, if nobody acts (writes
+    /// nothing).
+    Forecast(cmd::cert::ForecastArgs),
     /// The audit trail (registry operator and national authorities).
     Audit(cmd::org::AuditArgs),
     /// API tokens (create, revoke, list).

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use crate::lifecycle::{transition, ActorRole, Command, Denial, State};
 use crate::model::{DependencyKind, IssuerKind, Severity};
+use crate::schedule::Scheduled;
 
 /// A version the certificate covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +108,9 @@ pub enum EventKind {
         reason: String,
         /// Until when, if set.
         until: Option<NaiveDate>,
+        /// Set when the scheduler recorded it under a scheme rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled: Option<Scheduled>,
     },
     /// A suspension was extended by the national authority.
     SuspensionExtended {
@@ -124,9 +128,17 @@ pub enum EventKind {
     Withdrawn {
         /// Why.
         reason: String,
+        /// Set when the scheduler recorded it under a scheme rule.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled: Option<Scheduled>,
     },
-    /// The validity period ended.
-    Expired,
+    /// The validity period ended (or, where the scheme's labels are valid only while the product
+    /// is supported, the support period; or a suspension lapsed under the scheme's policy).
+    Expired {
+        /// Set when the scheduler recorded it under a scheme rule (absent on older events).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled: Option<Scheduled>,
+    },
     /// Replaced by a newer certificate.
     Superseded {
         /// The replacement.
@@ -176,6 +188,22 @@ pub enum EventKind {
         /// How.
         resolution: Resolution,
     },
+    /// The support period ended (recorded by the scheduler where the label stays valid without
+    /// support; where it does not, the scheduler records [`EventKind::Expired`] instead).
+    SupportEnded {
+        /// The last day of support.
+        on: NaiveDate,
+        /// The rule and when it became due.
+        scheduled: Scheduled,
+    },
+    /// The assessment body that issued the certificate lost its authorisation for the scheme
+    /// level after the certificate was issued: the certificate stands, with this on record.
+    IssuerAuthorisationRevoked {
+        /// When the authorisation was revoked.
+        revoked_at: DateTime<Utc>,
+        /// The rule and when it became due.
+        scheduled: Scheduled,
+    },
 }
 
 impl EventKind {
@@ -188,7 +216,7 @@ impl EventKind {
             EventKind::SuspensionExtended { .. } => "suspension_extended",
             EventKind::Reinstated { .. } => "reinstated",
             EventKind::Withdrawn { .. } => "withdrawn",
-            EventKind::Expired => "expired",
+            EventKind::Expired { .. } => "expired",
             EventKind::Superseded { .. } => "superseded",
             EventKind::MarkedLegacy => "marked_legacy",
             EventKind::SupportChanged { .. } => "support_changed",
@@ -197,6 +225,20 @@ impl EventKind {
             EventKind::DependencyRemoved { .. } => "dependency_removed",
             EventKind::VulnerabilityMatched { .. } => "vulnerability_matched",
             EventKind::VulnerabilityResolved { .. } => "vulnerability_resolved",
+            EventKind::SupportEnded { .. } => "support_ended",
+            EventKind::IssuerAuthorisationRevoked { .. } => "issuer_authorisation_revoked",
+        }
+    }
+
+    /// The scheduler's rule and due time, when the scheduler recorded this event.
+    pub fn scheduled(&self) -> Option<&Scheduled> {
+        match self {
+            EventKind::Suspended { scheduled, .. }
+            | EventKind::Withdrawn { scheduled, .. }
+            | EventKind::Expired { scheduled } => scheduled.as_ref(),
+            EventKind::SupportEnded { scheduled, .. }
+            | EventKind::IssuerAuthorisationRevoked { scheduled, .. } => Some(scheduled),
+            _ => None,
         }
     }
 
@@ -207,7 +249,7 @@ impl EventKind {
             EventKind::SuspensionExtended { .. } => Some(Command::ExtendSuspension),
             EventKind::Reinstated { .. } => Some(Command::Reinstate),
             EventKind::Withdrawn { .. } => Some(Command::Withdraw),
-            EventKind::Expired => Some(Command::Expire),
+            EventKind::Expired { .. } => Some(Command::Expire),
             EventKind::Superseded { .. } => Some(Command::Supersede),
             EventKind::MarkedLegacy => Some(Command::MarkLegacy),
             _ => None,
@@ -348,6 +390,13 @@ pub struct CertificateView {
     pub event_count: usize,
     /// When the newest folded event happened (an HTTP `Last-Modified` ingredient).
     pub last_event_at: DateTime<Utc>,
+    /// The last day of support the scheduler recorded as ended ([`EventKind::SupportEnded`]).
+    #[serde(default)]
+    pub support_end_recorded: Option<NaiveDate>,
+    /// The issuer's authorisation revocation the scheduler recorded
+    /// ([`EventKind::IssuerAuthorisationRevoked`]).
+    #[serde(default)]
+    pub issuer_revocation_recorded: Option<DateTime<Utc>>,
 }
 
 impl CertificateView {
@@ -404,6 +453,8 @@ pub fn fold(events: &[Event]) -> Result<CertificateView, FoldError> {
             superseded_by: None,
             event_count: 1,
             last_event_at: first.at,
+            support_end_recorded: None,
+            issuer_revocation_recorded: None,
         },
         _ => return Err(FoldError::IssuedOutOfPlace { seq: first.seq }),
     };
@@ -422,6 +473,9 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             expected: view.id.clone(),
         });
     }
+    // A scheduled event takes effect when it became due, which is before it was recorded when
+    // the scheduler caught up after downtime (see `schedule`).
+    let effective = event.kind.scheduled().map_or(event.at, |s| s.due_at);
     if let Some(command) = event.kind.command() {
         let to =
             transition(view.state, command, event.role).map_err(|denial| FoldError::Denied {
@@ -429,7 +483,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
                 denial,
             })?;
         if to != view.state {
-            view.state_since = event.at;
+            view.state_since = effective;
         }
         view.state = to;
     }
@@ -439,9 +493,9 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             view.versions.retain(|v| v.id != version.id);
             view.versions.push(version.clone());
         }
-        EventKind::Suspended { reason, until } => {
+        EventKind::Suspended { reason, until, .. } => {
             view.suspension = Some(Suspension {
-                since: event.at,
+                since: effective,
                 reason: reason.clone(),
                 until: *until,
                 by: event.actor.clone(),
@@ -454,12 +508,16 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             }
         }
         EventKind::Reinstated { .. } => view.suspension = None,
-        EventKind::Withdrawn { reason } => {
+        EventKind::Withdrawn { reason, .. } => {
             view.suspension = None;
-            view.withdrawn = Some((event.at, reason.clone()));
+            view.withdrawn = Some((effective, reason.clone()));
         }
         EventKind::Superseded { by } => view.superseded_by = Some(by.clone()),
-        EventKind::Expired | EventKind::MarkedLegacy => {}
+        EventKind::Expired { .. } | EventKind::MarkedLegacy => {}
+        EventKind::SupportEnded { on, .. } => view.support_end_recorded = Some(*on),
+        EventKind::IssuerAuthorisationRevoked { revoked_at, .. } => {
+            view.issuer_revocation_recorded = Some(*revoked_at);
+        }
         EventKind::SupportChanged { support_until } => view.support_until = Some(*support_until),
         EventKind::DependencyDeclared { dependency } => {
             view.dependencies

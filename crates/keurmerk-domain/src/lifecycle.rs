@@ -65,10 +65,22 @@ text_enum!(
         NationalAuthority = "national_authority",
         /// The registry itself: the operator, or the status policy acting automatically.
         Registry = "registry",
+        /// The registry's scheduler applying the scheme's policy when a date passes
+        /// (`keurmerk_domain::schedule`). No person or organisation ever acts in this role: the
+        /// service resolves people to the other roles, and only the scheduler's pass uses it.
+        Scheduler = "scheduler",
         /// Anyone else.
         Other = "other",
     }
 );
+
+impl ActorRole {
+    /// The registry itself (the operator or its policy, or the scheduler): its events are signed
+    /// with the registry's root key, never an organisation's.
+    pub fn is_registry(self) -> bool {
+        matches!(self, ActorRole::Registry | ActorRole::Scheduler)
+    }
+}
 
 /// Why a transition is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -161,14 +173,29 @@ pub const TRANSITIONS: &[Transition] = &[
     row(S::Active, C::Supersede, R::Registry, S::Superseded),
     row(S::Suspended, C::Supersede, R::Registry, S::Superseded),
     row(S::Active, C::MarkLegacy, R::Registry, S::Legacy),
+    // The scheduler applies the scheme's policy on time (SPEC §4, issue 12): it suspends for an
+    // overdue vulnerability, withdraws at the end of a suspension that was not lifted (EUCC) or
+    // for a certificate issued after its assessment body lost the authorisation, and records
+    // expiry (validity or, where labels are valid only while supported, support).
+    row(S::Active, C::Suspend, R::Scheduler, S::Suspended),
+    row(S::Active, C::Withdraw, R::Scheduler, S::Withdrawn),
+    row(S::Suspended, C::Withdraw, R::Scheduler, S::Withdrawn),
+    row(S::Legacy, C::Withdraw, R::Scheduler, S::Withdrawn),
+    row(S::Active, C::Expire, R::Scheduler, S::Expired),
+    row(S::Suspended, C::Expire, R::Scheduler, S::Expired),
+    row(S::Legacy, C::Expire, R::Scheduler, S::Expired),
 ];
 
 fn who_may(command: Command) -> &'static str {
     match command {
         Command::Suspend => "the issuer, the national authority or the registry's status policy",
         Command::ExtendSuspension => "the national authority",
-        Command::Reinstate | Command::Withdraw => "the issuer or the national authority",
-        Command::Expire | Command::MarkLegacy => "the registry",
+        Command::Reinstate => "the issuer or the national authority",
+        Command::Withdraw => {
+            "the issuer, the national authority or the registry's scheduler under the scheme's policy"
+        }
+        Command::Expire => "the registry",
+        Command::MarkLegacy => "the registry",
         Command::Supersede => "the issuer or the registry",
     }
 }

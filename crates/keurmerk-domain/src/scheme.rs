@@ -174,6 +174,24 @@ pub struct StatusPolicy {
     /// An unremediable vulnerability leads to withdrawal (EUCC).
     #[serde(default)]
     pub withdraw_when_unremediable: bool,
+    /// What the scheduler records when a suspension's end date passes and nobody lifted it
+    /// (default `withdraw`, the EUCC rule).
+    #[serde(default)]
+    pub when_suspension_ends: SuspensionEnd,
+}
+
+/// What happens to a certificate whose suspension period ended without the suspension being
+/// lifted (by the issuer or the national authority) or extended (by the authority).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SuspensionEnd {
+    /// Withdrawn with the reason "not remedied within the suspension period" (EUCC
+    /// Implementing Regulation (EU) 2024/482, Art 30(1)).
+    #[default]
+    Withdraw,
+    /// The certificate lapses: recorded as expired, not as a sanction.
+    Lapse,
 }
 
 fn default_support_warning_days() -> u32 {

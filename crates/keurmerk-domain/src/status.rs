@@ -134,6 +134,12 @@ pub enum Reason {
     },
     /// The scheme no longer issues labels; this one stays valid until it ends.
     SchemeLegacy,
+    /// The assessment body that issued the certificate lost its authorisation for the scheme
+    /// after the certificate was issued (the certificate itself stands).
+    IssuerAuthorisationRevoked {
+        /// When the authorisation was revoked.
+        on: NaiveDate,
+    },
     /// The stored record of an event does not match what was signed (or cannot be verified):
     /// the registry cannot vouch for the certificate.
     IntegrityProblem {
@@ -170,6 +176,7 @@ impl Reason {
             Reason::DependencyNotValid { .. } => "dependency_not_valid",
             Reason::VulnerabilityOpen { .. } => "vulnerability_open",
             Reason::SchemeLegacy => "scheme_legacy",
+            Reason::IssuerAuthorisationRevoked { .. } => "issuer_authorisation_revoked",
             Reason::IntegrityProblem { .. } => "integrity_problem",
             Reason::CompromisedKey { .. } => "compromised_key",
         }
@@ -316,6 +323,13 @@ pub fn evaluate_view(
             on: view.valid_until,
         });
         worsen(LabelStatus::Expired, &mut status);
+    }
+
+    if let (false, Some(revoked)) = (view.state.is_terminal(), view.issuer_revocation_recorded) {
+        // On record by the scheduler; the label stands, so the status does not worsen.
+        reasons.push(Reason::IssuerAuthorisationRevoked {
+            on: revoked.date_naive(),
+        });
     }
 
     // Vulnerabilities against the scheme's deadlines.

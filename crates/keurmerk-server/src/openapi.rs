@@ -187,6 +187,7 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
         "before" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX,
                            "description": "`next_before` of the previous page"}),
         "lang" => json!({"type": "string", "enum": LANGS}),
+        "until" => json!({"type": "string", "format": "date"}),
         "signed" => json!({"type": "string", "enum": ["true", "false", "1", "0"],
                            "description": "`true` or `1`: the signed status (docs/FORMATS.md §7)"}),
         "product" => g.subschema_for::<RecordId>().to_value(),

@@ -8,7 +8,7 @@ use http_body_util::BodyExt;
 use keurmerk_domain::scheme::Catalogue;
 use keurmerk_server::{router, AppState};
 use keurmerk_service::{demo, Registry, SystemClock};
-use keurmerk_store::{CertificateFilter, SqlStore};
+use keurmerk_store::{CertificateFilter, CertificateStore, SqlStore};
 use tower::ServiceExt;
 
 async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
@@ -98,6 +98,61 @@ async fn status_of_a_suspended_certificate_in_dutch() {
     )
     .await;
     assert_eq!(en["lang"], "en");
+}
+
+/// `GET /api/v1/certificates/{id}/forecast` (issue 12): what the policy will do and when, writing
+/// nothing; a bad date or id is refused in the envelope.
+#[tokio::test]
+async fn forecast_of_a_suspended_certificate() {
+    let (app, reg, _d) = app().await;
+    let suspended = reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.state == keurmerk_domain::lifecycle::State::Suspended)
+        .unwrap();
+    let events = reg.store().events(&suspended.id).await.unwrap().len();
+    let (code, body) = get(
+        &app,
+        &format!("/api/v1/certificates/{}/forecast", suspended.id),
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "suspended");
+    assert_eq!(body["actions"][0]["rule"], "suspension_ended");
+    assert_eq!(body["actions"][0]["event"]["type"], "withdrawn");
+    assert_eq!(
+        body["actions"][0]["event"]["reason"],
+        "not remedied within the suspension period"
+    );
+    let (code, body) = get(
+        &app,
+        &format!(
+            "/api/v1/certificates/{}/forecast?until=2000-01-01",
+            suspended.id
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(body["actions"], serde_json::json!([]));
+    let (code, body) = get(
+        &app,
+        &format!("/api/v1/certificates/{}/forecast?until=soon", suspended.id),
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    let (code, _) = get(&app, "/api/v1/certificates/KM-2020-999999/forecast", None).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reg.store().events(&suspended.id).await.unwrap().len(),
+        events,
+        "nothing written"
+    );
 }
 
 #[tokio::test]

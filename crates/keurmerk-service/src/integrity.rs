@@ -275,7 +275,7 @@ fn compare(v: &VerifiedStatement, e: &Event) -> Result<Option<Resigns>, ProblemK
         _ => {}
     }
     // Who signed: the acting organisation's key, or the registry's for its own events.
-    let signer_ok = if e.role == ActorRole::Registry {
+    let signer_ok = if e.role.is_registry() {
         v.issuer.role == Role::Registry
     } else {
         v.issuer.organisation_id == e.actor.as_str() && v.issuer.role != Role::Registry
@@ -551,7 +551,7 @@ impl<S: RegistryStore> Registry<S> {
             .filter(|p| matches!(p.kind, ProblemKind::CompromisedKey { .. }))
             .filter_map(|p| events.iter().find(|e| e.seq == p.event))
             .filter(|e| {
-                if e.role == ActorRole::Registry {
+                if e.role.is_registry() {
                     registry
                 } else {
                     e.actor == me.id
@@ -567,7 +567,7 @@ impl<S: RegistryStore> Registry<S> {
         let list = self.trust_list(0).await?;
         let mut signed = Vec::with_capacity(mine.len());
         for e in &mine {
-            let (key, role) = if e.role == ActorRole::Registry {
+            let (key, role) = if e.role.is_registry() {
                 (self.root_signing_key(now).await?, Role::Registry)
             } else {
                 (

@@ -18,6 +18,7 @@ mod orgs;
 mod outbox;
 mod products;
 mod queries;
+mod scheduler;
 mod scope;
 mod signing;
 mod statement;
@@ -45,6 +46,7 @@ pub use orgs::NewOrganisation;
 pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
+pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
 pub use signing::{
     cert_status, key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
     STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS, TRUST_LIST_VALIDITY_DAYS,

@@ -216,6 +216,7 @@ impl<S: RegistryStore> Registry<S> {
                         EventKind::Suspended {
                             reason,
                             until: Some(until),
+                            scheduled: None,
                         }
                     }
                     Command::ExtendSuspension => {
@@ -238,7 +239,10 @@ impl<S: RegistryStore> Registry<S> {
                         }
                         EventKind::SuspensionExtended { until, reason }
                     }
-                    _ => EventKind::Withdrawn { reason },
+                    _ => EventKind::Withdrawn {
+                        reason,
+                        scheduled: None,
+                    },
                 }
             }
             Command::Reinstate => EventKind::Reinstated { note: reason },
@@ -270,7 +274,7 @@ impl<S: RegistryStore> Registry<S> {
                     &c.id,
                     actor,
                     ActorRole::Registry,
-                    EventKind::Expired,
+                    EventKind::Expired { scheduled: None },
                     "certificate.expire",
                 )
                 .await?;

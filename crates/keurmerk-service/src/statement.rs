@@ -3,7 +3,6 @@
 //! to the `statements` table; a write whose statement cannot be signed is refused.
 
 use keurmerk_domain::event::{Event, EventKind};
-use keurmerk_domain::lifecycle::ActorRole;
 use keurmerk_domain::model::IssuerKind;
 use keurmerk_store::RegistryStore;
 use keurmerk_trust::{
@@ -29,7 +28,7 @@ pub fn statement_kind(kind: &EventKind, signer_role: Role) -> StatementKind {
         }
         EventKind::Reinstated { .. } => StatementKind::Reinstated,
         EventKind::Withdrawn { .. } => StatementKind::Withdrawn,
-        EventKind::Expired => StatementKind::Expired,
+        EventKind::Expired { .. } => StatementKind::Expired,
         // Everything else is a change of circumstances: monitoring when the registry or the
         // manufacturer reports it, a status change when an authority or body does.
         _ => match signer_role {
@@ -97,7 +96,7 @@ impl<S: RegistryStore> Registry<S> {
         scheme: &str,
         level: &str,
     ) -> ServiceResult<Vec<u8>> {
-        let (key, role) = if event.role == ActorRole::Registry {
+        let (key, role) = if event.role.is_registry() {
             (self.root_signing_key(event.at).await?, Role::Registry)
         } else {
             let org = self

@@ -20,6 +20,7 @@ mod codec;
 pub mod idempotency;
 pub mod keys;
 pub mod outbox;
+pub mod schedule;
 pub mod search;
 mod sql;
 pub mod traits;
@@ -30,6 +31,7 @@ pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use outbox::{FollowUp, OutboxItem, OutboxStore};
+pub use schedule::ScheduleStore;
 pub use search::{LabelHit, LabelSearch, SearchStore};
 pub use sql::{Backend, SqlStore};
 pub use traits::{

@@ -21,6 +21,7 @@ mod keys;
 mod orgs;
 mod outbox;
 mod products;
+mod schedule;
 mod search;
 mod vuln;
 mod watch;

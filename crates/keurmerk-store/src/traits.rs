@@ -358,12 +358,24 @@ pub trait AuditStore: Send + Sync {
 
 /// Everything the service layer needs.
 pub trait RegistryStore:
-    OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore + OutboxStore
+    OrgStore
+    + ProductStore
+    + AssessmentStore
+    + CertificateStore
+    + AuditStore
+    + OutboxStore
+    + crate::schedule::ScheduleStore
 {
 }
 
 impl<
-        T: OrgStore + ProductStore + AssessmentStore + CertificateStore + AuditStore + OutboxStore,
+        T: OrgStore
+            + ProductStore
+            + AssessmentStore
+            + CertificateStore
+            + AuditStore
+            + OutboxStore
+            + crate::schedule::ScheduleStore,
     > RegistryStore for T
 {
 }

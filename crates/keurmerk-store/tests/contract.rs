@@ -91,6 +91,7 @@ contract!(
     product_writes_store_their_follow_ups_in_their_transaction,
     an_idempotency_key_is_recorded_with_the_first_write,
     labels_are_found_by_every_field_and_filtered,
+    scheduler_due_times_and_lease,
 );
 
 #[path = "contract/search.rs"]
@@ -492,6 +493,7 @@ async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore
         kind: EventKind::Suspended {
             reason: "firmware recall".into(),
             until: None,
+            scheduled: None,
         },
     };
     let appended = s
@@ -712,6 +714,7 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
         kind: EventKind::Suspended {
             reason: "recall".into(),
             until: None,
+            scheduled: None,
         },
     };
     let seq2 = s
@@ -963,4 +966,99 @@ async fn the_published_trust_list_never_goes_back(s: &SqlStore) {
     assert!(s.publish_trust_list(&list(5, "c")).await.unwrap());
     assert_eq!(s.published_trust_list().await.unwrap(), Some(list(5, "c")));
     assert_eq!(s.next_trust_list_sequence().await.unwrap(), 1);
+}
+
+/// Migration 0012: the due time is unknown after issue and after every append, is set only for
+/// the history it was computed from, and the due query reads what is due; the lease is held by
+/// one holder at a time until it runs out or is released.
+async fn scheduler_due_times_and_lease(s: &SqlStore) {
+    let (p, cert, _, seq1) = issued_certificate(s).await;
+    let id = cert.id.clone();
+    assert_eq!(
+        s.due_certificates(at(0)).await.unwrap(),
+        vec![id.clone()],
+        "unknown: due"
+    );
+    assert!(s.set_next_due(&id, Some(at(100)), seq1).await.unwrap());
+    assert!(s.due_certificates(at(99)).await.unwrap().is_empty());
+    assert_eq!(s.due_certificates(at(100)).await.unwrap(), vec![id.clone()]);
+    // Never: not due whenever.
+    assert!(s.set_next_due(&id, None, seq1).await.unwrap());
+    assert!(s.due_certificates(at(100_000)).await.unwrap().is_empty());
+    // An append clears it in its transaction; a due time computed before it is not stored.
+    let e = Event {
+        seq: 0,
+        certificate: id.clone(),
+        at: at(3),
+        actor: p.manufacturer.clone(),
+        role: ActorRole::Issuer,
+        kind: EventKind::VersionCovered {
+            version: keurmerk_domain::event::CoveredVersion {
+                id: rid("VER-000001"),
+                version: "1".into(),
+                released_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                security_update: false,
+            },
+        },
+    };
+    let seq2 = s
+        .append(&e, State::Active, seq1, b"stmt-2", &audit("maker", "cover"))
+        .await
+        .unwrap()
+        .seq;
+    assert_eq!(s.due_certificates(at(0)).await.unwrap(), vec![id.clone()]);
+    assert!(
+        !s.set_next_due(&id, Some(at(100)), seq1).await.unwrap(),
+        "stale"
+    );
+    assert_eq!(s.due_certificates(at(0)).await.unwrap(), vec![id.clone()]);
+    assert!(s.set_next_due(&id, Some(at(100)), seq2).await.unwrap());
+    // An authorisation change of the issuer clears it too.
+    s.upsert_authorisation(
+        &Authorisation {
+            body: p.manufacturer.clone(),
+            scheme: SchemeId::new("eu-iot").unwrap(),
+            level: LevelId::new("basic").unwrap(),
+            granted_by: OrgId::new("maker").unwrap(),
+            granted_at: at(0),
+            revoked_at: Some(at(5)),
+        },
+        &audit("maker", "authorisation.revoke"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.due_certificates(at(0)).await.unwrap(), vec![id.clone()]);
+    assert!(s.set_next_due(&id, Some(at(100)), seq2).await.unwrap());
+    assert_eq!(s.clear_next_due().await.unwrap(), 1);
+    assert_eq!(s.due_certificates(at(0)).await.unwrap(), vec![id.clone()]);
+
+    // The lease.
+    assert!(s.take_lease("policy", "a", at(0), at(1)).await.unwrap());
+    assert!(!s.take_lease("policy", "b", at(0), at(1)).await.unwrap());
+    assert!(
+        s.take_lease("policy", "a", at(0), at(2)).await.unwrap(),
+        "renewed"
+    );
+    assert!(!s.take_lease("policy", "b", at(1), at(3)).await.unwrap());
+    assert!(
+        s.take_lease("policy", "b", at(3), at(4)).await.unwrap(),
+        "ran out"
+    );
+    s.release_lease("policy", "a").await.unwrap();
+    assert!(
+        !s.take_lease("policy", "a", at(3), at(4)).await.unwrap(),
+        "not a's to release"
+    );
+    s.release_lease("policy", "b").await.unwrap();
+    assert!(
+        s.take_lease("policy", "a", at(3), at(4)).await.unwrap(),
+        "released"
+    );
+    assert_eq!(s.scheduler_value("policy").await.unwrap(), None);
+    s.set_scheduler_value("policy", "x").await.unwrap();
+    s.set_scheduler_value("policy", "y").await.unwrap();
+    assert_eq!(
+        s.scheduler_value("policy").await.unwrap().as_deref(),
+        Some("y")
+    );
 }

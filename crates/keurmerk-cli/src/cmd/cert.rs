@@ -51,6 +51,18 @@ pub struct StatusArgs {
     lang: Lang,
 }
 
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Certificate id.
+    id: CertificateId,
+    /// Look up to and including this day (YYYY-MM-DD; default: the day after its validity ends).
+    #[arg(long, value_name = "DATE")]
+    until: Option<chrono::NaiveDate>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CertificateCmd {
     /// List certificates.
@@ -142,6 +154,57 @@ pub async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<ExitCode> {
     } else {
         let issuer = ctx.registry.organisation(&d.certificate.issuer).await?;
         crate::output::status(&d, &issuer, a.lang);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keurmerk forecast`: what the policy scheduler will record for a certificate, and when.
+pub async fn forecast(ctx: &Ctx, a: &ForecastArgs) -> Result<ExitCode> {
+    let f = ctx.registry.forecast(&a.id, a.until).await?;
+    if a.json {
+        crate::output::json(&f)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}: {} now; what the scheme's policy does until {} if nobody acts:",
+        f.certificate, f.state, f.until
+    );
+    if f.actions.is_empty() {
+        println!("  nothing");
+    }
+    for item in &f.actions {
+        let what = match &item.event {
+            keurmerk_domain::event::EventKind::Suspended { reason, until, .. } => match until {
+                Some(u) => format!("suspended until {u}: {reason}"),
+                None => format!("suspended: {reason}"),
+            },
+            keurmerk_domain::event::EventKind::Withdrawn { reason, .. } => {
+                format!("withdrawn: {reason}")
+            }
+            keurmerk_domain::event::EventKind::Expired { .. } => "expired".to_owned(),
+            keurmerk_domain::event::EventKind::SupportEnded { on, .. } => {
+                format!("support ended on {on} (put on record)")
+            }
+            keurmerk_domain::event::EventKind::IssuerAuthorisationRevoked {
+                revoked_at, ..
+            } => {
+                format!(
+                    "the assessment body's authorisation revoked on {} (put on record)",
+                    revoked_at.date_naive()
+                )
+            }
+            other => other.name().replace('_', " "),
+        };
+        println!(
+            "  {}  {what}  [rule {}{}]",
+            item.due_at.format("%Y-%m-%d %H:%M UTC"),
+            item.rule,
+            if item.overdue {
+                "; due already, recorded by the next scheduler pass"
+            } else {
+                ""
+            }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -142,6 +142,7 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
         }
         Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
+        Command::Forecast(a) => cert::forecast(&open(&cli).await?, a).await,
         Command::Token(c) => token::run(&open(&cli).await?, c).await,
         Command::Keys(c) => trust::keys(&open(&cli).await?, c).await,
         Command::TrustList(c) => trust::trust_list(&open(&cli).await?, c).await,

@@ -32,6 +32,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         limits,
         listen,
         webhooks,
+        scheduler_interval,
     } = settings;
     let webhooks = webhook_config(&webhooks);
     let ctx = super::open(cli).await?;
@@ -83,8 +84,13 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     };
     // Webhook deliveries of watch-lists: queued with each event, sent (and retried) from here.
     let webhook_task = keurmerk_server::webhooks::spawn(state.clone(), webhooks);
-    // Expiries are recorded by the registry itself (events, so feeds and webhooks report them).
-    let expiry_task = spawn_expiry(state.registry.clone());
+    // The policy scheduler records what the scheme policies make due (expiry, end of support,
+    // suspension for an overdue vulnerability, withdrawal when a suspension ends, revoked
+    // assessment bodies) as events, so feeds and webhooks report them. One instance acts.
+    let holder = scheduler_holder();
+    let scheduler_task =
+        spawn_scheduler(state.registry.clone(), holder.clone(), scheduler_interval);
+    let scheduler_registry = state.registry.clone();
     // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
     // right after each write, and here for anything a crash or another instance left behind.
     let outbox_task = spawn_outbox_worker(state.registry.clone());
@@ -108,8 +114,12 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     .await;
     sequencer_task.abort();
     webhook_task.abort();
-    expiry_task.abort();
+    scheduler_task.abort();
     outbox_task.abort();
+    // Another instance takes over at once instead of when the lease runs out.
+    if let Err(e) = scheduler_registry.release_scheduler(&holder).await {
+        tracing::warn!(error = %e, "cannot release the scheduler lease");
+    }
     served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -130,24 +140,42 @@ fn webhook_config(w: &crate::config::WebhookSettings) -> keurmerk_server::webhoo
     }
 }
 
-/// How often `serve` records the expiry of certificates past their validity.
-const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// This process's name in the scheduler lease: host, process id and start time, so two
+/// instances (even on one host) never share it.
+fn scheduler_holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{host}/{}/{started}", std::process::id())
+}
 
-/// Records due expiries now and then every [`EXPIRY_INTERVAL`].
-fn spawn_expiry(
+/// Runs a scheduler pass now and then every `interval`, while holding the scheduler lease
+/// (kept for two intervals and a minute, so a stopped holder is replaced within that).
+fn spawn_scheduler(
     registry: Arc<keurmerk_service::Registry<keurmerk_store::SqlStore>>,
+    holder: String,
+    interval: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
+    let lease = interval.saturating_mul(2) + std::time::Duration::from_secs(60);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(EXPIRY_INTERVAL);
+        let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match registry.expire_due_scheduled().await {
-                Ok(ids) if !ids.is_empty() => {
-                    tracing::info!(count = ids.len(), "recorded expiries");
+            match registry.scheduler_pass(&holder, lease).await {
+                Ok(r) if !r.ran => {
+                    tracing::debug!("another instance holds the scheduler lease");
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot record expiries"),
+                Ok(r) => {
+                    tracing::info!(
+                        examined = r.examined,
+                        recorded = r.recorded.len(),
+                        failed = r.failed.len(),
+                        "scheduler pass"
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
             }
         }
     })

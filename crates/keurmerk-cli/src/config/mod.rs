@@ -113,6 +113,12 @@ pub const SETTINGS: &[Setting] = &[
         "KEURMERK_SHUTDOWN_GRACE_SECS",
         Kind::U64,
     ),
+    setting(
+        "serve.scheduler_interval_secs",
+        "scheduler_interval_secs",
+        "KEURMERK_SCHEDULER_INTERVAL_SECS",
+        Kind::U64,
+    ),
     setting("log.format", "log_format", "KEURMERK_LOG_FORMAT", Kind::Str),
     setting("log.filter", "log_filter", "KEURMERK_LOG", Kind::Str),
     setting(

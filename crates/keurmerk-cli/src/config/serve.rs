@@ -78,9 +78,17 @@ pub struct ServeSettingsArgs {
     #[arg(long, env = "KEURMERK_SHUTDOWN_GRACE_SECS", value_name = "SECS",
         default_value_t = keurmerk_server::ServeLimits::default().shutdown_grace.as_secs())]
     pub shutdown_grace_secs: u64,
+    /// Seconds between two passes of the policy scheduler (it also runs once at start).
+    #[arg(long, env = "KEURMERK_SCHEDULER_INTERVAL_SECS", value_name = "SECS",
+        default_value_t = DEFAULT_SCHEDULER_INTERVAL_SECS)]
+    pub scheduler_interval_secs: u64,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 }
+
+/// How often the policy scheduler runs by default: suspensions, withdrawals and expiries are
+/// date-based, so an hour is soon enough, and a pass with nothing due is cheap.
+pub const DEFAULT_SCHEDULER_INTERVAL_SECS: u64 = 3600;
 
 /// What `keurmerk serve` runs with, every value resolved from all layers and checked.
 #[derive(Debug, Clone)]
@@ -92,6 +100,8 @@ pub struct ServeSettings {
     pub listen: keurmerk_server::ServeLimits,
     /// For the webhook delivery worker (not wired yet).
     pub webhooks: WebhookSettings,
+    /// Time between two scheduler passes.
+    pub scheduler_interval: std::time::Duration,
 }
 
 impl ServeSettingsArgs {
@@ -121,6 +131,10 @@ impl ServeSettingsArgs {
             ("serve.body_read_timeout_secs", self.body_read_timeout_secs),
             ("serve.max_connections", self.max_connections),
             ("serve.shutdown_grace_secs", self.shutdown_grace_secs),
+            (
+                "serve.scheduler_interval_secs",
+                self.scheduler_interval_secs,
+            ),
         ] {
             if value == 0 {
                 bail!("{} must be at least 1, got 0", by_key(key)?.names());
@@ -139,6 +153,7 @@ impl ServeSettingsArgs {
             limits,
             listen,
             webhooks,
+            scheduler_interval: secs(self.scheduler_interval_secs),
         })
     }
 }

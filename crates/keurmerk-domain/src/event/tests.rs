@@ -61,6 +61,7 @@ fn fold_follows_the_lifecycle() {
             EventKind::Suspended {
                 reason: "r".into(),
                 until: None,
+                scheduled: None,
             },
         ),
         ev(
@@ -87,7 +88,10 @@ fn fold_rejects_a_history_the_table_forbids() {
             5,
             "maker",
             ActorRole::Holder,
-            EventKind::Withdrawn { reason: "r".into() },
+            EventKind::Withdrawn {
+                reason: "r".into(),
+                scheduled: None,
+            },
         ),
     ];
     assert!(matches!(
@@ -99,7 +103,13 @@ fn fold_rejects_a_history_the_table_forbids() {
 #[test]
 fn fold_requires_issued_first_and_once() {
     assert_eq!(fold(&[]), Err(FoldError::Empty));
-    let e = ev(1, 0, "lab", ActorRole::Issuer, EventKind::Expired);
+    let e = ev(
+        1,
+        0,
+        "lab",
+        ActorRole::Issuer,
+        EventKind::Expired { scheduled: None },
+    );
     assert_eq!(fold(&[e]), Err(FoldError::IssuedOutOfPlace { seq: 1 }));
     let mut second = issued(None, vec![]);
     second.seq = 2;
@@ -111,7 +121,13 @@ fn fold_requires_issued_first_and_once() {
 
 #[test]
 fn fold_rejects_foreign_events() {
-    let mut other = ev(2, 1, "lab", ActorRole::Issuer, EventKind::Expired);
+    let mut other = ev(
+        2,
+        1,
+        "lab",
+        ActorRole::Issuer,
+        EventKind::Expired { scheduled: None },
+    );
     other.certificate = CertificateId::new("KM-2026-000099").unwrap();
     assert!(matches!(
         fold(&[issued(None, vec![]), other]),

@@ -35,11 +35,18 @@ allowed!(issuer_supersedes_suspended, Suspended, Supersede, Issuer => Superseded
 allowed!(registry_supersedes, Active, Supersede, Registry => Superseded);
 allowed!(registry_supersedes_suspended, Suspended, Supersede, Registry => Superseded);
 allowed!(registry_marks_legacy, Active, MarkLegacy, Registry => Legacy);
+allowed!(scheduler_suspends_overdue, Active, Suspend, Scheduler => Suspended);
+allowed!(scheduler_withdraws_active, Active, Withdraw, Scheduler => Withdrawn);
+allowed!(scheduler_withdraws_unremedied, Suspended, Withdraw, Scheduler => Withdrawn);
+allowed!(scheduler_withdraws_legacy, Legacy, Withdraw, Scheduler => Withdrawn);
+allowed!(scheduler_expires_active, Active, Expire, Scheduler => Expired);
+allowed!(scheduler_expires_suspended, Suspended, Expire, Scheduler => Expired);
+allowed!(scheduler_expires_legacy, Legacy, Expire, Scheduler => Expired);
 
 #[test]
 fn every_row_has_a_named_test() {
-    // 20 `allowed!` tests above; adding a row without a test fails here.
-    assert_eq!(TRANSITIONS.len(), 20);
+    // 27 `allowed!` tests above; adding a row without a test fails here.
+    assert_eq!(TRANSITIONS.len(), 27);
 }
 
 #[test]
@@ -147,7 +154,7 @@ fn full_grid_matches_the_rules() {
                         (
                             Command::Suspend,
                             State::Active,
-                            Issuer | NationalAuthority | Registry,
+                            Issuer | NationalAuthority | Registry | Scheduler,
                         ) => Some(State::Suspended),
                         (Command::ExtendSuspension, State::Suspended, NationalAuthority) => {
                             Some(State::Suspended)
@@ -158,12 +165,12 @@ fn full_grid_matches_the_rules() {
                         (
                             Command::Withdraw,
                             State::Active | State::Suspended | State::Legacy,
-                            Issuer | NationalAuthority,
+                            Issuer | NationalAuthority | Scheduler,
                         ) => Some(State::Withdrawn),
                         (
                             Command::Expire,
                             State::Active | State::Suspended | State::Legacy,
-                            Registry,
+                            Registry | Scheduler,
                         ) => Some(State::Expired),
                         (
                             Command::Supersede,
@@ -188,6 +195,23 @@ fn denials_read_as_sentences() {
     let e = transition(State::Active, Command::Withdraw, ActorRole::Holder).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "only the issuer or the national authority may withdraw this certificate, not the holder"
+        "only the issuer, the national authority or the registry's scheduler under the scheme's policy may withdraw this certificate, not the holder"
     );
+}
+
+#[test]
+fn the_scheduler_never_reinstates_extends_or_supersedes() {
+    for &state in State::ALL {
+        for cmd in [
+            Command::Reinstate,
+            Command::ExtendSuspension,
+            Command::Supersede,
+            Command::MarkLegacy,
+        ] {
+            assert!(
+                transition(state, cmd, ActorRole::Scheduler).is_err(),
+                "{state} {cmd}"
+            );
+        }
+    }
 }

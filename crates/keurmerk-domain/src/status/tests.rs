@@ -8,7 +8,7 @@ use crate::event::{DependencySnapshot, EventKind, Resolution};
 use crate::i18n::Lang;
 use crate::ids::RecordId;
 use crate::lifecycle::ActorRole;
-use crate::scheme::RemediationDays;
+use crate::scheme::{RemediationDays, SuspensionEnd};
 
 fn policy() -> StatusPolicy {
     StatusPolicy {
@@ -25,6 +25,7 @@ fn policy() -> StatusPolicy {
         support_warning_days: 90,
         valid_only_while_supported: false,
         withdraw_when_unremediable: true,
+        when_suspension_ends: SuspensionEnd::Withdraw,
     }
 }
 
@@ -93,6 +94,7 @@ fn cases() -> Vec<Case> {
                     R::Issuer,
                     EventKind::Withdrawn {
                         reason: "fraud".into(),
+                        scheduled: None,
                     },
                 ),
             ],
@@ -104,7 +106,13 @@ fn cases() -> Vec<Case> {
             name: "expired by event",
             events: vec![
                 issued(far(), vec![]),
-                ev(2, 3, "registry", R::Registry, EventKind::Expired),
+                ev(
+                    2,
+                    3,
+                    "registry",
+                    R::Registry,
+                    EventKind::Expired { scheduled: None },
+                ),
             ],
             now_day: 10,
             status: LabelStatus::Expired,
@@ -148,6 +156,7 @@ fn cases() -> Vec<Case> {
                     EventKind::Suspended {
                         reason: "complaint".into(),
                         until: Some(date(2026, 2, 14)),
+                        scheduled: None,
                     },
                 ),
             ],
@@ -316,7 +325,10 @@ fn cases() -> Vec<Case> {
                     3,
                     "lab",
                     R::Issuer,
-                    EventKind::Withdrawn { reason: "x".into() },
+                    EventKind::Withdrawn {
+                        reason: "x".into(),
+                        scheduled: None,
+                    },
                 ),
             ],
             now_day: 40,

@@ -255,6 +255,12 @@ impl Reason {
                 "Dieses Siegel stammt aus einem Programm, das keine neuen Siegel mehr vergibt. Es bleibt bis zu seinem Ablauf gültig.".to_owned(),
                 "Ce label provient d'un programme qui n'en délivre plus. Il reste valide jusqu'à son échéance.".to_owned(),
             ),
+            Reason::IssuerAuthorisationRevoked { on } => lang.pick(
+                format!("The organisation that tested this product lost its permission to test for this label on {on}, after it tested this product. The label stays valid."),
+                format!("De organisatie die dit product testte, mag sinds {on} niet meer testen voor dit keurmerk. Dat was na de test van dit product; het keurmerk blijft geldig."),
+                format!("Die Stelle, die dieses Produkt geprüft hat, darf seit dem {on} nicht mehr für dieses Siegel prüfen. Das war nach der Prüfung dieses Produkts; das Siegel bleibt gültig."),
+                format!("L'organisme qui a testé ce produit n'a plus le droit de tester pour ce label depuis le {on}, après avoir testé ce produit. Le label reste valide."),
+            ),
             Reason::IntegrityProblem { .. } => lang.pick(
                 "What the registry has stored for this label does not match what was signed. The registry has been told; until it is solved, this label proves nothing.".to_owned(),
                 "Wat het register over dit keurmerk heeft opgeslagen, klopt niet met wat is ondertekend. Het register weet het; tot het is opgelost, bewijst dit keurmerk niets.".to_owned(),

@@ -82,6 +82,32 @@ pub(crate) async fn get_certificate(
     }))
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct ForecastQuery {
+    #[serde(default)]
+    until: Option<String>,
+}
+
+/// `GET /api/v1/certificates/{id}/forecast`: what the scheme's policy will do to the certificate
+/// and when, if nobody acts (`Registry::forecast`); writes nothing.
+pub(crate) async fn get_forecast(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ForecastQuery>,
+) -> Result<Json<keurmerk_service::Forecast>, ApiError> {
+    let id: CertificateId = parse_id(&id)?;
+    let until = q
+        .until
+        .as_deref()
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request(format!("until: `{s}` is not a date (YYYY-MM-DD)"))
+            })
+        })
+        .transpose()?;
+    Ok(Json(state.registry.forecast(&id, until).await?))
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct ChangeIn {
     reason: String,

@@ -151,6 +151,7 @@ pub fn routes() -> Vec<Route> {
             body = r#"{"valid_until":"2029-12-31"}"#),
         route!(GET "/api/v1/certificates", certificates::list_certificates, "certificates", Public, Json, "Certificates", query = &["product", "holder", "scheme", "limit", "offset"]),
         route!(GET "/api/v1/certificates/{id}", certificates::get_certificate, "certificates", Public, Json, "A certificate with its live status and history", query = &["lang"]),
+        route!(GET "/api/v1/certificates/{id}/forecast", certificates::get_forecast, "certificates", Public, Json, "What the scheme's policy will do to the certificate and when, if nobody acts (`?until=YYYY-MM-DD`, default the day after its validity); writes nothing", query = &["until"]),
         route!(POST "/api/v1/certificates/{id}/suspend", certificates::suspend_certificate, "certificates", Token("issuer, national_authority"), Json, "Suspend a certificate",
             body = r#"{"reason":"A critical vulnerability is not fixed","until":"2026-06-30"}"#),
         route!(POST "/api/v1/certificates/{id}/extend-suspension", certificates::extend_suspension_certificate, "certificates", Token("national_authority"), Json, "Extend a running suspension",

@@ -125,7 +125,14 @@ pub(crate) async fn get_certificate_page(
             ol {
                 @for e in d.events.iter().rev() {
                     li {
-                        (date(l, e.at.date_naive())) ": " (event_words(l, e))
+                        // A scheduled event took effect when it became due (its `at` is when
+                        // it was recorded, later after downtime).
+                        (date(l, e.kind.scheduled().map_or(e.at, |s| s.due_at).date_naive())) ": " (event_words(l, e))
+                        @if let Some(s) = e.kind.scheduled() {
+                            @if s.due_at.date_naive() != e.at.date_naive() {
+                                " (" (t(l, "recorded", "vastgelegd", "erfasst", "enregistré")) " " (date(l, e.at.date_naive())) ")"
+                            }
+                        }
                         @if let EventKind::Superseded { by } = &e.kind {
                             " – " a href=(href(&format!("/c/{by}"), l)) { (by) }
                         }
@@ -336,7 +343,7 @@ fn event_words(l: Lang, e: &Event) -> String {
             "Kennzeichen entzogen",
             "label retiré",
         ),
-        EventKind::Expired => t(
+        EventKind::Expired { .. } => t(
             l,
             "label expired",
             "label verlopen",
@@ -404,6 +411,26 @@ fn event_words(l: Lang, e: &Event) -> String {
             "beveiligingsprobleem opgelost",
             "Sicherheitsproblem behoben",
             "problème de sécurité corrigé",
+        ),
+        EventKind::SupportEnded { on, .. } => {
+            return format!(
+                "{} {}",
+                t(
+                    l,
+                    "security updates ended after",
+                    "beveiligingsupdates gestopt na",
+                    "Sicherheitsupdates beendet nach dem",
+                    "mises à jour de sécurité arrêtées après le"
+                ),
+                date(l, *on)
+            )
+        }
+        EventKind::IssuerAuthorisationRevoked { .. } => t(
+            l,
+            "the testing organisation lost its permission to test for this label",
+            "de testende organisatie mag niet meer testen voor dit label",
+            "die prüfende Stelle darf nicht mehr für dieses Kennzeichen prüfen",
+            "l'organisme de test n'a plus le droit de tester pour ce label",
         ),
         #[allow(unreachable_patterns)]
         _ => e.kind.name(),

@@ -241,6 +241,7 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
         kind: EventKind::Suspended {
             reason: "crash test".into(),
             until: None,
+            scheduled: None,
         },
     };
     let work = [FollowUp::Dependents {

@@ -77,7 +77,8 @@ async fn append_in(tx: &mut Transaction<'static, Any>, e: &NewEvent<'_>) -> Resu
     let event = e.event;
     let seq = insert_event(tx, event).await?;
     let done = sqlx::query(
-        "UPDATE certificates SET state = $1, last_seq = $2 WHERE id = $3 AND last_seq = $4",
+        "UPDATE certificates SET state = $1, last_seq = $2, next_due = NULL \
+         WHERE id = $3 AND last_seq = $4",
     )
     .bind(e.new_state.as_str())
     .bind(seq)

@@ -82,6 +82,16 @@ impl OrgStore for SqlStore {
         .bind(a.revoked_at.map(ts))
         .execute(&mut *w.tx)
         .await?;
+        // What the scheduler does to the body's certificates depends on the authorisation.
+        sqlx::query(
+            "UPDATE certificates SET next_due = NULL \
+             WHERE issuer_id = $1 AND scheme_id = $2 AND level_id = $3",
+        )
+        .bind(a.body.to_string())
+        .bind(a.scheme.to_string())
+        .bind(a.level.to_string())
+        .execute(&mut *w.tx)
+        .await?;
         write_audit(&mut w.tx, audit).await?;
         w.commit().await
     }

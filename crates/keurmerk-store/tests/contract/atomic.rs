@@ -14,6 +14,7 @@ fn suspension(cert: &Certificate, day: i64) -> Event {
         kind: EventKind::Suspended {
             reason: "recall".into(),
             until: None,
+            scheduled: None,
         },
     }
 }
