@@ -10,6 +10,7 @@
 //! - [`model`]: organisations, products, versions, dependencies, assessments, certificates.
 //! - [`lifecycle`]: the certificate state machine as an explicit transition table.
 //! - [`event`]: the append-only event model and the fold that derives certificate state.
+//! - [`recognition`]: recognition reports and market access from the arrangements and mappings.
 //! - [`status`]: `evaluate(certificate, events, policy, now)` → the label status a consumer sees.
 //! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
@@ -20,6 +21,7 @@ pub mod ids;
 pub mod jurisdiction;
 pub mod lifecycle;
 pub mod model;
+pub mod recognition;
 pub mod scheme;
 pub mod status;
 pub mod watch;

@@ -18,6 +18,7 @@ mod orgs;
 mod outbox;
 mod products;
 mod queries;
+mod recognition;
 mod scope;
 mod signing;
 mod statement;

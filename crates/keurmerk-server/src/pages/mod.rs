@@ -7,6 +7,7 @@ mod certificate;
 mod complaint;
 mod info;
 mod product;
+mod recognition;
 mod verification;
 
 pub(crate) use certificate::get_certificate_page;
