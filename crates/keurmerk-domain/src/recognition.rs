@@ -42,7 +42,14 @@ impl Provisions {
         self.0.count_ones()
     }
     fn bits(self) -> impl Iterator<Item = usize> {
-        (0..128).filter(move |b| self.0 & (1u128 << b) != 0)
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                b
+            })
+        })
     }
 }
 
@@ -78,6 +85,21 @@ pub struct RecognitionIndex<'c> {
     covers: BTreeMap<&'c SchemeId, BTreeMap<&'c str, Provisions>>,
     targets: Vec<TargetInfo<'c>>,
     grants: Vec<Grant<'c>>,
+    /// Per scheme and level: what every other target level needs besides coverage.
+    pairs: BTreeMap<&'c SchemeId, BTreeMap<&'c LevelId, Vec<PairInfo<'c>>>>,
+}
+
+/// What a source scheme level and a target level have in common regardless of date, category
+/// and verdicts: the grants between them, and why none applies when there is none.
+#[derive(Debug, Clone)]
+struct PairInfo<'c> {
+    /// Index into `targets`.
+    target: usize,
+    /// Indices into `grants` for exactly this pair.
+    direct: Vec<usize>,
+    /// Without direct grants: arrangements between the schemes in the other direction only, or
+    /// for other levels.
+    diagnostics: Vec<Why<'c>>,
 }
 
 /// The facts of one certificate a report is computed from.
@@ -184,7 +206,7 @@ pub enum Why<'c> {
     /// The target needs requirements that have no baseline counterpart.
     NotMappable {
         /// The target's requirement ids.
-        requirements: Vec<&'c str>,
+        requirements: &'c [&'c str],
     },
 }
 
@@ -276,14 +298,75 @@ impl<'c> RecognitionIndex<'c> {
             }
             covers.insert(&scheme.id, map);
         }
-        Ok(Self {
+        let mut index = Self {
             catalogue,
             baseline_ids,
             mandatory,
             covers,
             targets,
             grants: catalogue.grants(),
-        })
+            pairs: BTreeMap::new(),
+        };
+        let mut pairs: BTreeMap<&SchemeId, BTreeMap<&LevelId, Vec<PairInfo<'c>>>> = BTreeMap::new();
+        for scheme in catalogue.iter() {
+            for level in &scheme.levels {
+                pairs
+                    .entry(&scheme.id)
+                    .or_default()
+                    .insert(&level.id, index.pair_infos(&scheme.id, &level.id));
+            }
+        }
+        index.pairs = pairs;
+        Ok(index)
+    }
+
+    /// The pair information of a source scheme level against every other scheme's levels.
+    fn pair_infos(&self, scheme: &SchemeId, level: &LevelId) -> Vec<PairInfo<'c>> {
+        self.targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| &t.scheme.id != scheme)
+            .map(|(i, t)| {
+                let direct: Vec<usize> = self
+                    .grants
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| {
+                        g.source == scheme
+                            && &g.source_level == level
+                            && g.target == &t.scheme.id
+                            && g.target_level == t.level.id
+                    })
+                    .map(|(n, _)| n)
+                    .collect();
+                let mut diagnostics = Vec::new();
+                if direct.is_empty() {
+                    let forward = self
+                        .grants
+                        .iter()
+                        .any(|h| h.source == scheme && h.target == &t.scheme.id);
+                    let mut seen = BTreeSet::new();
+                    for g in &self.grants {
+                        let a = g.arrangement;
+                        if g.source == &t.scheme.id && g.target == scheme {
+                            if !forward && seen.insert(a.id.as_str()) {
+                                diagnostics.push(Why::WrongDirection { id: &a.id });
+                            }
+                        } else if g.source == scheme
+                            && g.target == &t.scheme.id
+                            && seen.insert(a.id.as_str())
+                        {
+                            diagnostics.push(Why::OtherLevels { id: &a.id });
+                        }
+                    }
+                }
+                PairInfo {
+                    target: i,
+                    direct,
+                    diagnostics,
+                }
+            })
+            .collect()
     }
 
     /// The catalogue this index was built from.
@@ -311,13 +394,28 @@ impl<'c> RecognitionIndex<'c> {
     }
 
     /// The recognition report of a certificate on a date.
-    pub fn report(&self, cert: &CertificateFacts<'_>, at: NaiveDate) -> RecognitionReport<'c> {
+    pub fn report<'s>(
+        &'s self,
+        cert: &CertificateFacts<'_>,
+        at: NaiveDate,
+    ) -> RecognitionReport<'s> {
         let covered = self.coverage(cert.scheme, cert.verdicts);
-        let targets = self
-            .targets
+        let known = self
+            .pairs
+            .get(cert.scheme)
+            .and_then(|levels| levels.get(cert.level));
+        // A level the catalogue does not know gets no grants, computed the same way.
+        let computed;
+        let pairs = match known {
+            Some(p) => p,
+            None => {
+                computed = self.pair_infos(cert.scheme, cert.level);
+                &computed
+            }
+        };
+        let targets = pairs
             .iter()
-            .filter(|t| &t.scheme.id != cert.scheme)
-            .map(|t| self.target(cert, covered, t, at))
+            .map(|p| self.target(cert, covered, p, at))
             .collect();
         RecognitionReport {
             certificate: cert.id.to_owned(),
@@ -328,22 +426,16 @@ impl<'c> RecognitionIndex<'c> {
         }
     }
 
-    fn target(
-        &self,
+    fn target<'s>(
+        &'s self,
         cert: &CertificateFacts<'_>,
         covered: Provisions,
-        t: &TargetInfo<'c>,
+        p: &PairInfo<'c>,
         at: NaiveDate,
-    ) -> TargetReport<'c> {
+    ) -> TargetReport<'s> {
+        let t = &self.targets[p.target];
         let mut reasons = Vec::new();
-        let pair = |g: &&Grant<'c>| g.target == &t.scheme.id && g.target_level == t.level.id;
-        let direct: Vec<&Grant<'c>> = self
-            .grants
-            .iter()
-            .filter(|g| g.source == cert.scheme && &g.source_level == cert.level)
-            .filter(pair)
-            .collect();
-        for g in &direct {
+        for g in p.direct.iter().map(|n| &self.grants[*n]) {
             let a = g.arrangement;
             if !a.in_force(at) {
                 if at < a.from {
@@ -375,26 +467,7 @@ impl<'c> RecognitionIndex<'c> {
                 };
             }
         }
-        if direct.is_empty() {
-            let mut seen = BTreeSet::new();
-            for g in &self.grants {
-                let a = g.arrangement;
-                if g.source == &t.scheme.id && g.target == cert.scheme {
-                    let forward = self
-                        .grants
-                        .iter()
-                        .any(|h| h.source == cert.scheme && h.target == &t.scheme.id);
-                    if !forward && seen.insert(a.id.as_str()) {
-                        reasons.push(Why::WrongDirection { id: &a.id });
-                    }
-                } else if g.source == cert.scheme
-                    && g.target == &t.scheme.id
-                    && seen.insert(a.id.as_str())
-                {
-                    reasons.push(Why::OtherLevels { id: &a.id });
-                }
-            }
-        }
+        reasons.extend(p.diagnostics.iter().cloned());
         let missing = t.required.minus(covered);
         let (outcome, basis) = if missing == Provisions::default() && t.unmapped.is_empty() {
             reasons.push(Why::Coverage);
@@ -407,7 +480,7 @@ impl<'c> RecognitionIndex<'c> {
             }
             if !t.unmapped.is_empty() {
                 reasons.push(Why::NotMappable {
-                    requirements: t.unmapped.clone(),
+                    requirements: &t.unmapped,
                 });
             }
             (Outcome::NotAccepted, None)

@@ -231,3 +231,58 @@ async fn market_access_through_the_api() {
         assert!(r.json()["error"]["code"].is_string(), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn the_makers_market_access_page_in_four_languages() {
+    let a = app().await;
+    let psti = cert_of(&a, "uk-psti").await;
+    let pid = psti.product;
+    for (lang, heading, plan, met) in [
+        (
+            "en",
+            "Where this product may be sold",
+            "The fewest requirements still to check",
+            "Met by the label",
+        ),
+        (
+            "nl",
+            "Waar dit product verkocht mag worden",
+            "De minste eisen die nog gecontroleerd moeten worden",
+            "Voldaan door het label",
+        ),
+        (
+            "de",
+            "Wo dieses Produkt verkauft werden darf",
+            "Die wenigsten noch zu prüfenden Anforderungen",
+            "Erfüllt durch das Kennzeichen",
+        ),
+        (
+            "fr",
+            "Où ce produit peut être vendu",
+            "Le moins d&#39;exigences encore à contrôler",
+            "Respecté grâce au label",
+        ),
+    ] {
+        let p = a
+            .get(&format!(
+                "/products/{pid}/market-access?lang={lang}&markets=EU,UK"
+            ))
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{lang}");
+        let text = p.text.replace("&#39;", "'");
+        for want in [heading, plan, met] {
+            assert!(text.contains(&want.replace("&#39;", "'")), "{lang}: {want}");
+        }
+        assert!(p.text.contains("eu-red-en18031/conformity"), "{lang}");
+        assert!(!p.text.contains("<script"));
+    }
+    // The certificate page links to it.
+    let c = a.get(&format!("/c/{}", psti.id)).await;
+    assert!(c.text.contains(&format!("/products/{pid}/market-access")));
+    for bad in ["markets=ZZ", "at=2026-02-30"] {
+        let p = a.get(&format!("/products/{pid}/market-access?{bad}")).await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let p = a.get("/products/PRD-999999/market-access").await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}

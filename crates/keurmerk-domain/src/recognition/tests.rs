@@ -735,7 +735,8 @@ proptest! {
             prop_assert_eq!(grant, t.outcome == Outcome::Accepted);
         }
         // Deterministic: the same inputs give the same report, also through a new index.
-        let again = RecognitionIndex::new(&c).unwrap().report(&cert, at);
+        let fresh = RecognitionIndex::new(&c).unwrap();
+        let again = fresh.report(&cert, at);
         prop_assert_eq!(&r, &again);
         prop_assert_eq!(r.to_json(Lang::De), again.to_json(Lang::De));
     }

@@ -52,7 +52,7 @@ pub(crate) async fn get_certificate_page(
     );
     let verify = super::verification::verification_section(&state, &id, l, status_valid).await;
     let accepted =
-        super::recognition::recognition_section(&state, &id, scheme, d.product.category, l).await;
+        super::recognition::recognition_section(&state, &id, scheme, &d.product, l).await;
     let body = html! {
         p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
         h1 { (d.product.name) " " span.muted { (d.product.model) } }

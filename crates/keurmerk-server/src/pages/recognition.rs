@@ -5,13 +5,13 @@
 
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::model::Category;
+use keurmerk_domain::model::{Category, Product};
 use keurmerk_domain::recognition::texts::legal_words;
 use keurmerk_domain::recognition::{legal_position, Outcome, RecognitionJson, TargetJson};
 use keurmerk_domain::scheme::{Catalogue, LegalKind, Scheme};
 use maud::{html, Markup};
 
-use super::{date, t};
+use super::{date, href, t};
 use crate::AppState;
 
 /// The section, or a short notice when the report cannot be computed (never a guess).
@@ -19,9 +19,10 @@ pub(crate) async fn recognition_section(
     state: &AppState,
     id: &CertificateId,
     scheme: Option<&Scheme>,
-    category: Category,
+    product: &Product,
     l: Lang,
 ) -> Markup {
+    let category = product.category;
     let today = state.registry.day_or_today(None);
     let report = state.registry.recognition(id, None, l).await;
     html! {
@@ -33,6 +34,11 @@ pub(crate) async fn recognition_section(
                 Ok(r) => { (targets(l, state.registry.catalogue(), r)) }
                 Err(_) => p { (t(l, "The registry cannot work out right now where this label is accepted.", "Het register kan nu niet nagaan waar dit label wordt geaccepteerd.", "Das Register kann gerade nicht ermitteln, wo dieses Kennzeichen anerkannt wird.", "Le registre ne peut pas déterminer pour l'instant où ce label est reconnu.")) },
             }
+            p {
+                a href=(href(&format!("/products/{}/market-access", product.id), l)) {
+                    (t(l, "Where this product may be sold, and what it still needs", "Waar dit product verkocht mag worden, en wat het nog nodig heeft", "Wo dieses Produkt verkauft werden darf und was ihm noch fehlt", "Où ce produit peut être vendu, et ce qu'il lui manque"))
+                }
+            }
             p.muted {
                 a href=(format!("/api/v1/certificates/{id}/recognition?lang={}", l.tag())) {
                     (t(l, "The full comparison with every other label (JSON)", "De volledige vergelijking met elk ander label (JSON)", "Der vollständige Vergleich mit jedem anderen Kennzeichen (JSON)", "La comparaison complète avec chaque autre label (JSON)"))
@@ -42,26 +48,58 @@ pub(crate) async fn recognition_section(
     }
 }
 
+/// "In the European Union", "In Singapore", … (the code itself for a place without a name).
 fn place(l: Lang, j: &str) -> String {
-    match j {
-        "EU" => t(
+    let named = match j {
+        "EU" => Some(t(
             l,
-            "the European Union",
-            "de Europese Unie",
-            "der Europäischen Union",
-            "l'Union européenne",
-        )
-        .to_owned(),
-        "GB" => t(
+            "In the European Union",
+            "In de Europese Unie",
+            "In der Europäischen Union",
+            "Dans l'Union européenne",
+        )),
+        "GB" => Some(t(
             l,
-            "the United Kingdom",
-            "het Verenigd Koninkrijk",
-            "dem Vereinigten Königreich",
-            "le Royaume-Uni",
-        )
-        .to_owned(),
-        other => other.to_owned(),
-    }
+            "In the United Kingdom",
+            "In het Verenigd Koninkrijk",
+            "Im Vereinigten Königreich",
+            "Au Royaume-Uni",
+        )),
+        "DE" => Some(t(
+            l,
+            "In Germany",
+            "In Duitsland",
+            "In Deutschland",
+            "En Allemagne",
+        )),
+        "FI" => Some(t(
+            l,
+            "In Finland",
+            "In Finland",
+            "In Finnland",
+            "En Finlande",
+        )),
+        "SG" => Some(t(
+            l,
+            "In Singapore",
+            "In Singapore",
+            "In Singapur",
+            "À Singapour",
+        )),
+        "KR" => Some(t(
+            l,
+            "In South Korea",
+            "In Zuid-Korea",
+            "In Südkorea",
+            "En Corée du Sud",
+        )),
+        "JP" => Some(t(l, "In Japan", "In Japan", "In Japan", "Au Japon")),
+        _ => None,
+    };
+    named.map_or_else(
+        || format!("{} {j}", t(l, "In", "In", "In", "Pour")),
+        str::to_owned,
+    )
 }
 
 /// Voluntary or a legal requirement where the label applies, the next change, and who
@@ -76,7 +114,7 @@ pub(crate) fn legal_lines(
         ul.legal {
             @for p in legal_position(scheme, category, today) {
                 li {
-                    strong { (t(l, "In", "In", "In", "En/Au")) " " (place(l, p.jurisdiction)) ": " }
+                    strong { (place(l, p.jurisdiction)) ": " }
                     @match p.now {
                         Some(k) => { (legal_words(l, k)) "." }
                         None => { (t(l, "no legal requirement for this kind of product; the label is a choice of the maker.", "geen wettelijke eis voor dit soort product; het label is een keuze van de fabrikant.", "keine gesetzliche Pflicht für diese Art von Produkt; das Kennzeichen ist eine Wahl des Herstellers.", "aucune obligation légale pour ce type de produit ; le label est un choix du fabricant.")) }
