@@ -39,7 +39,17 @@ fn target<'a>(r: &'a RecognitionReport<'_>, scheme: &str, level: &str) -> &'a Ta
 
 /// The shipped arrangements, as published (FACTS-schemes.md): source, level, target, level,
 /// kind, first day, excluded categories.
-const PUBLISHED: &[(&str, &str, &str, &str, RecognitionKind, &str, &[Category])] = &[
+type Published = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    RecognitionKind,
+    &'static str,
+    &'static [Category],
+);
+
+const PUBLISHED: &[Published] = &[
     (
         "fi-traficom",
         "labelled",
