@@ -109,6 +109,12 @@ pub enum Command {
     /// What the scheme's policy will do to a certificate and when, if nobody acts (writes
     /// nothing).
     Forecast(cmd::cert::ForecastArgs),
+    /// Where a certificate is accepted: baseline coverage and, for every other scheme level,
+    /// accepted by agreement, meets the requirements, or not accepted (and why).
+    Recognition(cmd::recognition::RecognitionArgs),
+    /// What a product needs to be sold in chosen markets: mandatory regimes, voluntary labels,
+    /// and the smallest set of provisions still to assess.
+    MarketAccess(cmd::recognition::MarketAccessArgs),
     /// The audit trail (registry operator and national authorities).
     Audit(cmd::org::AuditArgs),
     /// API tokens (create, revoke, list).

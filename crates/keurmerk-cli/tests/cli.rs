@@ -495,3 +495,75 @@ fn certificate_verify_names_an_edited_event_and_the_status_turns_unknown() {
     assert!(!shown.contains("Harmless"), "{shown}");
     assert!(shown.contains("Integrity problems"), "{shown}");
 }
+
+#[test]
+fn recognition_and_market_access_on_the_demo() {
+    let k = Kit::new();
+    k.ok(&["demo"]);
+    let certs: serde_json::Value =
+        serde_json::from_str(&k.ok(&["certificate", "list", "--json"])).unwrap();
+    let of = |scheme: &str| {
+        certs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["scheme"] == scheme)
+            .unwrap()
+            .clone()
+    };
+    // The legacy Finnish label, recognised as CLS Level 3, in the documented JSON shape.
+    let fi = of("fi-traficom");
+    let id = fi["id"].as_str().unwrap();
+    let j: serde_json::Value = serde_json::from_str(&k.ok(&[
+        "recognition",
+        id,
+        "--json",
+        "--at",
+        "2026-12-01",
+        "--lang",
+        "de",
+    ]))
+    .unwrap();
+    assert_eq!(j["certificate"], id);
+    assert_eq!(j["at"], "2026-12-01");
+    let l3 = j["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["scheme"] == "sg-cls" && t["level"] == "l3")
+        .unwrap();
+    assert_eq!(l3["outcome"], "accepted");
+    assert_eq!(l3["kind"], "mutual_recognition");
+    assert!(l3["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("anerkannt"));
+    // Plain text, in French; before the arrangement (October 2021) it was not in force.
+    let text = k.ok(&["recognition", id, "--at", "2021-09-30", "--lang", "fr"]);
+    assert!(text.contains("sg-cls/l3"), "{text}");
+    assert!(text.contains("seulement à partir du 2021-10-01"), "{text}");
+    // Market access of the UK PSTI thermostat.
+    let psti = of("uk-psti");
+    let product = psti["product"].as_str().unwrap();
+    let m: serde_json::Value = serde_json::from_str(&k.ok(&[
+        "market-access",
+        product,
+        "--markets",
+        "EU,DE,NL,FR,UK,SG,FI,KR,JP",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(m["markets"].as_array().unwrap().len(), 9);
+    assert_eq!(m["markets"][4]["market"], "GB");
+    assert_eq!(m["markets"][4]["mandatory"][0]["satisfied"], "directly");
+    let text = k.ok(&["market-access", product, "--markets", "EU,UK"]);
+    assert!(text.contains("Plan: assess"), "{text}");
+    assert!(text.contains("eu-red-en18031/conformity"), "{text}");
+    // Bad input: a clear error and a non-zero exit.
+    let e = k.fails(&["market-access", product, "--markets", "EU,ZZ"]);
+    assert!(e.contains("ZZ"), "{e}");
+    let e = k.fails(&["recognition", id, "--at", "2026-02-30"]);
+    assert!(e.contains("2026-02-30"), "{e}");
+    let e = k.fails(&["recognition", "KM-2026-999999"]);
+    assert!(e.contains("not found"), "{e}");
+}

@@ -11,6 +11,7 @@
 //! - [`lifecycle`]: the certificate state machine as an explicit transition table.
 //! - [`event`]: the append-only event model and the fold that derives certificate state.
 //! - [`schedule`]: what the scheme's policy makes happen to a certificate, and when.
+//! - [`recognition`]: recognition reports and market access from the arrangements and mappings.
 //! - [`status`]: `evaluate(certificate, events, policy, now)` → the label status a consumer sees.
 //! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
@@ -22,6 +23,7 @@ pub mod jurisdiction;
 pub mod lifecycle;
 pub mod model;
 pub mod schedule;
+pub mod recognition;
 pub mod scheme;
 pub mod status;
 pub mod watch;

@@ -145,6 +145,10 @@ text_enum!(
         SmartSpeaker = "smart_speaker",
         /// Thermostat or heating control.
         Thermostat = "thermostat",
+        /// Fire, smoke, gas or water alarm or detector.
+        Alarm = "alarm",
+        /// General-purpose computer (desktop, laptop, tablet).
+        Computer = "computer",
         /// A hosted (cloud) service.
         CloudService = "cloud_service",
         /// A connectivity service.

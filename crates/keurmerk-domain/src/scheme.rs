@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDate;
+
 use crate::ids::{LevelId, SchemeId};
-use crate::model::Severity;
+use crate::model::{Category, Severity};
 
 /// Why a scheme file or the catalogue as a whole is invalid. Every variant names the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,18 +200,172 @@ fn default_support_warning_days() -> u32 {
     90
 }
 
-/// A recognition agreement: a level of this scheme is accepted as another scheme's level.
+/// What a recognition arrangement gives a certificate of the source level in the target scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RecognitionKind {
+    /// The target accepts the source label as its own level.
+    MutualRecognition,
+    /// The source label counts as meeting the target's (legal) requirements.
+    DeemedCompliance,
+    /// The source label lets the holder apply to the target with less to show; the target's
+    /// own decision still follows.
+    SimplifiedApplication,
+}
+
+impl RecognitionKind {
+    /// The stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MutualRecognition => "mutual_recognition",
+            Self::DeemedCompliance => "deemed_compliance",
+            Self::SimplifiedApplication => "simplified_application",
+        }
+    }
+}
+
+/// Whether an arrangement works one way (source → target) or both ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Only certificates of this scheme are accepted by the other scheme.
+    OneWay,
+    /// Also the other scheme's `as_level` (and above, with `and_above`) is accepted as this
+    /// scheme's `level`.
+    Mutual,
+}
+
+/// A recognition arrangement, written in the file of its source scheme: certificates of this
+/// scheme at `level` (or above, with `and_above`) are accepted as `scheme`/`as_level`, of the
+/// given kind, from `from` (inclusive) until `until` (exclusive), except for products in
+/// `excluded_categories`. A `mutual` arrangement also works the other way round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recognition {
-    /// This scheme's level.
+    /// Stable id of the arrangement, unique in the catalogue, e.g. `sg-de-2022`.
+    pub id: String,
+    /// What it gives.
+    pub kind: RecognitionKind,
+    /// One way or mutual.
+    pub direction: Direction,
+    /// This scheme's (lowest) level.
     pub level: LevelId,
+    /// Whether this scheme's higher levels are covered too (and, for mutual arrangements, the
+    /// other scheme's levels above `as_level`).
+    #[serde(default)]
+    pub and_above: bool,
     /// The other scheme.
     pub scheme: SchemeId,
     /// The other scheme's level it is recognised as.
     pub as_level: LevelId,
-    /// Where the agreement comes from.
+    /// First day the arrangement applies.
+    pub from: NaiveDate,
+    /// First day it no longer applies, if it ends.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// Product categories the arrangement does not cover.
+    #[serde(default)]
+    pub excluded_categories: Vec<Category>,
+    /// Where the arrangement is published.
+    pub source: String,
+}
+
+impl Recognition {
+    /// Whether the arrangement applies on `date`.
+    pub fn in_force(&self, date: NaiveDate) -> bool {
+        self.from <= date && self.until.is_none_or(|u| date < u)
+    }
+}
+
+/// Who supervises a scheme in one of its jurisdictions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Supervision {
+    /// `EU` or an ISO 3166-1 alpha-2 code; one of the scheme's jurisdictions.
+    pub jurisdiction: String,
+    /// The supervising body, in words.
+    pub body: String,
+    /// Where that is stated.
+    pub source: String,
+}
+
+/// Whether a scheme is a choice or a legal requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LegalKind {
+    /// The maker may choose to get the label.
+    Voluntary,
+    /// Only the duty to report actively exploited vulnerabilities applies (the CRA from
+    /// 2026-09-11); the product requirements do not apply yet.
+    Reporting,
+    /// Products of the categories may only be sold if they comply.
+    Mandatory,
+}
+
+impl LegalKind {
+    /// The stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Voluntary => "voluntary",
+            Self::Reporting => "reporting",
+            Self::Mandatory => "mandatory",
+        }
+    }
+}
+
+/// The legal status of a scheme in one jurisdiction for some product categories, from a date.
+/// The status on a date is that of the entry with the latest `from` not after the date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LegalStatus {
+    /// `EU` or an ISO 3166-1 alpha-2 code; one of the scheme's jurisdictions.
+    pub jurisdiction: String,
+    /// Voluntary, reporting only, or mandatory.
+    pub status: LegalKind,
+    /// First day this status holds. Absent: since the scheme exists.
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// Product categories it applies to. Absent: every category.
+    #[serde(default)]
+    pub categories: Option<Vec<Category>>,
+    /// Where the legal status is stated.
+    pub source: String,
+}
+
+impl LegalStatus {
+    /// Whether the entry concerns a product category.
+    pub fn covers(&self, category: Category) -> bool {
+        self.categories
+            .as_ref()
+            .is_none_or(|c| c.contains(&category))
+    }
+}
+
+/// How completely a scheme's requirements are mapped onto the baseline (EN 303 645).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MappingCoverage {
+    /// Every requirement that corresponds to a baseline provision says so.
+    Full,
+    /// Only some requirements are mapped, or only approximately (see the note).
+    Partial,
+}
+
+/// The mapping of a scheme's requirements onto the baseline: how complete, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Full or partial.
+    pub coverage: MappingCoverage,
+    /// Where the mapping comes from and what it leaves out.
     pub source: String,
 }
 
@@ -249,9 +405,19 @@ pub struct Scheme {
     pub policy: StatusPolicy,
     /// The requirement catalogue.
     pub requirements: Vec<Requirement>,
-    /// Recognition agreements with other schemes.
+    /// Recognition arrangements whose source is this scheme.
     #[serde(default)]
     pub recognitions: Vec<Recognition>,
+    /// The supervising body per jurisdiction (one entry for each jurisdiction).
+    #[serde(default)]
+    pub supervision: Vec<Supervision>,
+    /// Legal status per jurisdiction and product category, with dates (at least one entry for
+    /// each jurisdiction).
+    #[serde(default)]
+    pub legal_status: Vec<LegalStatus>,
+    /// How the requirements map onto the baseline (required for every non-baseline scheme).
+    #[serde(default)]
+    pub mapping: Option<Mapping>,
 }
 
 impl Scheme {
@@ -391,8 +557,163 @@ impl Scheme {
                     format!("unknown level `{}`", r.level),
                 ));
             }
+            if r.scheme == self.id {
+                return Err(invalid(
+                    format!("recognitions[{i}].scheme"),
+                    "an arrangement is between two different schemes".into(),
+                ));
+            }
+            if r.id.trim().is_empty() || r.source.trim().is_empty() {
+                return Err(invalid(
+                    format!("recognitions[{i}]"),
+                    "id and source must not be empty".into(),
+                ));
+            }
+            if let Some(until) = r.until {
+                if until <= r.from {
+                    return Err(invalid(
+                        format!("recognitions[{i}].until"),
+                        format!("ends ({until}) on or before it starts ({})", r.from),
+                    ));
+                }
+            }
+            let mut seen = BTreeSet::new();
+            for (j, c) in r.excluded_categories.iter().enumerate() {
+                if !seen.insert(*c) {
+                    return Err(invalid(
+                        format!("recognitions[{i}].excluded_categories[{j}]"),
+                        format!("`{c}` is listed twice"),
+                    ));
+                }
+            }
+        }
+        let in_jurisdictions = |key: String, j: &str| {
+            if self.jurisdictions.iter().any(|x| x == j) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    key,
+                    format!("`{j}` is not one of the scheme's jurisdictions"),
+                ))
+            }
+        };
+        let mut supervised = BTreeSet::new();
+        for (i, sv) in self.supervision.iter().enumerate() {
+            in_jurisdictions(format!("supervision[{i}].jurisdiction"), &sv.jurisdiction)?;
+            if sv.body.trim().is_empty() || sv.source.trim().is_empty() {
+                return Err(invalid(
+                    format!("supervision[{i}]"),
+                    "body and source must not be empty".into(),
+                ));
+            }
+            if !supervised.insert(sv.jurisdiction.as_str()) {
+                return Err(invalid(
+                    format!("supervision[{i}].jurisdiction"),
+                    format!("`{}` has two supervising bodies", sv.jurisdiction),
+                ));
+            }
+        }
+        for (i, ls) in self.legal_status.iter().enumerate() {
+            in_jurisdictions(format!("legal_status[{i}].jurisdiction"), &ls.jurisdiction)?;
+            if ls.source.trim().is_empty() {
+                return Err(invalid(
+                    format!("legal_status[{i}].source"),
+                    "must not be empty".into(),
+                ));
+            }
+            if ls.categories.as_ref().is_some_and(Vec::is_empty) {
+                return Err(invalid(
+                    format!("legal_status[{i}].categories"),
+                    "an empty list covers nothing; leave the key out to cover every category"
+                        .into(),
+                ));
+            }
+            // Two entries for the same jurisdiction, a shared category and the same start date
+            // contradict each other: which one holds that day?
+            for (k, other) in self.legal_status[..i].iter().enumerate() {
+                let shared = Category::ALL
+                    .iter()
+                    .any(|c| ls.covers(*c) && other.covers(*c));
+                if other.jurisdiction == ls.jurisdiction && other.from == ls.from && shared {
+                    return Err(invalid(
+                        format!("legal_status[{i}]"),
+                        format!(
+                            "contradicts legal_status[{k}]: same jurisdiction, start date and \
+                             product category"
+                        ),
+                    ));
+                }
+            }
+        }
+        for j in &self.jurisdictions {
+            if !supervised.contains(j.as_str()) {
+                return Err(invalid(
+                    "supervision".into(),
+                    format!("no supervising body for jurisdiction `{j}`"),
+                ));
+            }
+            if !self.legal_status.iter().any(|ls| &ls.jurisdiction == j) {
+                return Err(invalid(
+                    "legal_status".into(),
+                    format!("no legal status for jurisdiction `{j}`"),
+                ));
+            }
+        }
+        if !self.baseline && self.mapping.is_none() {
+            return Err(invalid(
+                "mapping".into(),
+                "a scheme other than the baseline must say how its requirements map onto the \
+                 baseline (coverage and source)"
+                    .into(),
+            ));
         }
         Ok(())
+    }
+
+    /// The scheme's legal status in a jurisdiction for a product category on a date: the entry
+    /// with the latest start not after the date. `None` when the scheme says nothing for it
+    /// (e.g. a category a mandatory regime does not cover, before any entry starts).
+    pub fn legal_status_at(
+        &self,
+        jurisdiction: &str,
+        category: Category,
+        date: NaiveDate,
+    ) -> Option<&LegalStatus> {
+        self.legal_status
+            .iter()
+            .filter(|ls| ls.jurisdiction == jurisdiction && ls.covers(category))
+            .filter(|ls| ls.from.is_none_or(|f| f <= date))
+            .max_by_key(|ls| ls.from)
+    }
+
+    /// The next change of legal status after `date` in a jurisdiction for a category, if any.
+    pub fn next_legal_change(
+        &self,
+        jurisdiction: &str,
+        category: Category,
+        date: NaiveDate,
+    ) -> Option<&LegalStatus> {
+        self.legal_status
+            .iter()
+            .filter(|ls| ls.jurisdiction == jurisdiction && ls.covers(category))
+            .filter(|ls| ls.from.is_some_and(|f| f > date))
+            .min_by_key(|ls| ls.from)
+    }
+
+    /// Who supervises the scheme in a jurisdiction.
+    pub fn supervisor(&self, jurisdiction: &str) -> Option<&Supervision> {
+        self.supervision
+            .iter()
+            .find(|s| s.jurisdiction == jurisdiction)
+    }
+
+    /// Whether the scheme applies where an organisation is established: its jurisdictions name
+    /// the member state, or the scheme is EU-wide and the state is an EU or EEA member.
+    pub fn applies_in(&self, member_state: &str) -> bool {
+        self.jurisdictions.iter().any(|j| {
+            j == member_state
+                || (j == crate::jurisdiction::EU && crate::jurisdiction::is_eu_or_eea(member_state))
+        })
     }
 
     /// The level with this id.
@@ -427,6 +748,28 @@ impl Scheme {
     }
 }
 
+/// One concrete grant of an arrangement: `source`/`source_level` is accepted as
+/// `target`/`target_level` under `arrangement` (see [`Catalogue::grants`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant<'a> {
+    /// The arrangement.
+    pub arrangement: &'a Recognition,
+    /// The scheme whose file defines the arrangement.
+    pub owner: &'a SchemeId,
+    /// The arrangement's index in its file's `recognitions`.
+    pub index: usize,
+    /// The scheme of the accepted certificate.
+    pub source: &'a SchemeId,
+    /// Its level.
+    pub source_level: LevelId,
+    /// The scheme that accepts it.
+    pub target: &'a SchemeId,
+    /// As which level.
+    pub target_level: LevelId,
+    /// Whether this is the other-way direction of a mutual arrangement.
+    pub reverse: bool,
+}
+
 /// All schemes, validated together (mappings and recognitions must refer to things that exist).
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
@@ -435,7 +778,7 @@ pub struct Catalogue {
 
 /// The scheme files shipped in the repository's `schemes/` directory, compiled in:
 /// `(file name, TOML text)` pairs for [`Catalogue::from_files`]. Data, not I/O.
-pub const SHIPPED: [(&str, &str); 6] = [
+pub const SHIPPED: [(&str, &str); 10] = [
     (
         "schemes/eu-iot.toml",
         include_str!("../../../schemes/eu-iot.toml"),
@@ -459,6 +802,22 @@ pub const SHIPPED: [(&str, &str); 6] = [
     (
         "schemes/uk-psti.toml",
         include_str!("../../../schemes/uk-psti.toml"),
+    ),
+    (
+        "schemes/eu-red-en18031.toml",
+        include_str!("../../../schemes/eu-red-en18031.toml"),
+    ),
+    (
+        "schemes/eu-cra.toml",
+        include_str!("../../../schemes/eu-cra.toml"),
+    ),
+    (
+        "schemes/kr-kisa-iot.toml",
+        include_str!("../../../schemes/kr-kisa-iot.toml"),
+    ),
+    (
+        "schemes/jp-jc-star.toml",
+        include_str!("../../../schemes/jp-jc-star.toml"),
     ),
 ];
 
@@ -492,6 +851,13 @@ impl Catalogue {
                 found: baselines.len(),
             });
         }
+        if baselines[0].requirements.len() > 128 {
+            return Err(SchemeError::Invalid {
+                file: origin.get(&baselines[0].id).cloned().unwrap_or_default(),
+                key: "requirements".into(),
+                problem: "the baseline may have at most 128 provisions".into(),
+            });
+        }
         let baseline_ids: BTreeSet<&str> = baselines[0]
             .requirements
             .iter()
@@ -523,7 +889,105 @@ impl Catalogue {
                 }
             }
         }
-        Ok(Self { schemes })
+        let catalogue = Self { schemes };
+        catalogue.check_arrangements(&origin)?;
+        Ok(catalogue)
+    }
+
+    /// Arrangement ids are unique, and no two arrangements grant the same source level the same
+    /// target level on the same day (overlapping or contradictory entries).
+    fn check_arrangements(&self, origin: &BTreeMap<SchemeId, String>) -> Result<(), SchemeError> {
+        let mut ids: BTreeMap<&str, &SchemeId> = BTreeMap::new();
+        let grants = self.grants();
+        for scheme in self.schemes.values() {
+            let file = origin.get(&scheme.id).cloned().unwrap_or_default();
+            for (i, rec) in scheme.recognitions.iter().enumerate() {
+                if let Some(other) = ids.insert(rec.id.as_str(), &scheme.id) {
+                    return Err(SchemeError::Invalid {
+                        file,
+                        key: format!("recognitions[{i}].id"),
+                        problem: format!("arrangement `{}` is also defined by `{other}`", rec.id),
+                    });
+                }
+            }
+        }
+        for (n, g) in grants.iter().enumerate() {
+            for h in &grants[..n] {
+                let same_pair = g.source == h.source
+                    && g.source_level == h.source_level
+                    && g.target == h.target
+                    && g.target_level == h.target_level;
+                let overlap = g.arrangement.from < h.arrangement.until.unwrap_or(NaiveDate::MAX)
+                    && h.arrangement.from < g.arrangement.until.unwrap_or(NaiveDate::MAX);
+                if same_pair && overlap {
+                    let owner = g.owner;
+                    return Err(SchemeError::Invalid {
+                        file: origin.get(owner).cloned().unwrap_or_default(),
+                        key: format!("recognitions[{}]", g.index),
+                        problem: format!(
+                            "arrangement `{}` overlaps `{}`: both accept {}/{} as {}/{} on the \
+                             same days",
+                            g.arrangement.id,
+                            h.arrangement.id,
+                            g.source,
+                            g.source_level,
+                            g.target,
+                            g.target_level
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every concrete grant of every arrangement: which level of which scheme is accepted as
+    /// which level of which other scheme, expanded over `and_above` and both directions of
+    /// mutual arrangements. Ordered by the catalogue's scheme order, then file order.
+    pub fn grants(&self) -> Vec<Grant<'_>> {
+        let mut out = Vec::new();
+        for scheme in self.schemes.values() {
+            for (index, rec) in scheme.recognitions.iter().enumerate() {
+                let Some(other) = self.schemes.get(&rec.scheme) else {
+                    continue;
+                };
+                let levels_from = |s: &'_ Scheme, min: &LevelId| -> Vec<LevelId> {
+                    let rank = s.level(min).map_or(u8::MAX, |l| l.rank);
+                    s.levels
+                        .iter()
+                        .filter(|l| &l.id == min || (rec.and_above && l.rank >= rank))
+                        .map(|l| l.id.clone())
+                        .collect()
+                };
+                for level in levels_from(scheme, &rec.level) {
+                    out.push(Grant {
+                        arrangement: rec,
+                        owner: &scheme.id,
+                        index,
+                        source: &scheme.id,
+                        source_level: level,
+                        target: &other.id,
+                        target_level: rec.as_level.clone(),
+                        reverse: false,
+                    });
+                }
+                if rec.direction == Direction::Mutual {
+                    for level in levels_from(other, &rec.as_level) {
+                        out.push(Grant {
+                            arrangement: rec,
+                            owner: &scheme.id,
+                            index,
+                            source: &other.id,
+                            source_level: level,
+                            target: &scheme.id,
+                            target_level: rec.level.clone(),
+                            reverse: true,
+                        });
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The scheme with this id.
@@ -534,6 +998,16 @@ impl Catalogue {
     /// All schemes, ordered by id.
     pub fn iter(&self) -> impl Iterator<Item = &Scheme> {
         self.schemes.values()
+    }
+
+    /// The catalogue with one scheme's status changed, e.g. as it was before the scheme became
+    /// legacy (to replay history, such as a label issued while the scheme still issued). `None`
+    /// for an unknown scheme. Cross-references do not depend on the status, so the result is as
+    /// valid as `self`.
+    pub fn with_status(&self, id: &SchemeId, status: SchemeStatus) -> Option<Self> {
+        let mut schemes = self.schemes.clone();
+        schemes.get_mut(id)?.status = status;
+        Some(Self { schemes })
     }
 
     /// The baseline scheme.

@@ -277,14 +277,23 @@ impl<S: RegistryStore> Registry<S> {
                         scheme.id, level.id
                     )));
                 }
-                self.store()
-                    .orgs()
-                    .await?
-                    .into_iter()
-                    .find(|o| {
-                        o.role == OrgRole::NationalAuthority && o.member_state == me.member_state
-                    })
-                    .map(|o| o.id)
+                // Supervision follows the scheme's jurisdiction: the maker's national authority
+                // supervises only where the scheme applies in the maker's member state (a UK
+                // PSTI statement or a Singapore CLS label is not supervised by an EU member
+                // state; the scheme's own supervisor is named from the scheme data).
+                if scheme.applies_in(&me.member_state) {
+                    self.store()
+                        .orgs()
+                        .await?
+                        .into_iter()
+                        .find(|o| {
+                            o.role == OrgRole::NationalAuthority
+                                && o.member_state == me.member_state
+                        })
+                        .map(|o| o.id)
+                } else {
+                    None
+                }
             }
             (OrgRole::AssessmentBody, IssuerKind::ThirdParty) => {
                 let auth = self

@@ -10,7 +10,7 @@ use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::model::{
     Category, DependencyKind, OrgRole, ProductIdentifiers, SupportCommitment, UpdatePolicy, Verdict,
 };
-use keurmerk_domain::scheme::Catalogue;
+use keurmerk_domain::scheme::{Catalogue, SchemeStatus};
 use keurmerk_store::{KeyStore, RegistryStore};
 use serde::Serialize;
 
@@ -793,6 +793,155 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
         "smart speaker, self-declared (Singapore CLS, 1 star)",
     )
     .await?;
+
+    // Recognition and market access (issue 11): a label an arrangement excludes by product
+    // category, a declaration under a law whose legal status changes on a coming date, a
+    // Japanese label accepted in Singapore for a simplified application (from 2026-06-01), and
+    // a legacy Finnish label recognised as CLS Level 3.
+    s.at(190);
+    let (alarm, v) = s
+        .product(
+            &bc,
+            "BrightCam Smoke Alarm",
+            "BC-SMOKE-1",
+            Category::Alarm,
+            None,
+            None,
+            1500,
+            &[("1.1.0", 195, false)],
+        )
+        .await?;
+    s.certify(
+        &bc,
+        None,
+        &alarm,
+        &v[0],
+        "de-bsi-itsik",
+        "declared",
+        None,
+        "smoke alarm, self-declared (BSI IT-SiK): alarms are excluded from the Singapore arrangement",
+    )
+    .await?;
+    let (mesh, v) = s
+        .product(
+            &hh,
+            "HH Mesh Router",
+            "HHR-MESH",
+            Category::Router,
+            None,
+            None,
+            1900,
+            &[("1.0.4", 195, false)],
+        )
+        .await?;
+    s.certify(
+        &hh,
+        None,
+        &mesh,
+        &v[0],
+        "eu-cra",
+        "conformity",
+        None,
+        "router, EU declaration of conformity under the Cyber Resilience Act (mandatory from 2027-12-11)",
+    )
+    .await?;
+    let sakura = s
+        .org(
+            Some("enisa"),
+            "sakura-devices",
+            "Sakura Devices K.K.",
+            OrgRole::Manufacturer,
+            "JP",
+            "security@sakura.example.jp",
+        )
+        .await?;
+    let (sensor, v) = s
+        .product(
+            &sakura,
+            "Sakura Smart Plug",
+            "SK-PLUG-1",
+            Category::SmartPlug,
+            None,
+            None,
+            1200,
+            &[("2.0", 195, false)],
+        )
+        .await?;
+    s.certify(
+        &sakura,
+        None,
+        &sensor,
+        &v[0],
+        "jp-jc-star",
+        "star1",
+        None,
+        "smart plug, self-declared (JC-STAR ★1): simplified CLS Level 1 application from 2026-06-01",
+    )
+    .await?;
+    // The Finnish label is legacy: it was issued while Traficom still issued labels, so it is
+    // replayed under the catalogue as it was then (the scheme active), and read under today's.
+    let traficom = s
+        .org(
+            Some("enisa"),
+            "fi-traficom-ncsc",
+            "Finnish Transport and Communications Agency Traficom (NCSC-FI)",
+            OrgRole::NationalAuthority,
+            "FI",
+            "ncsc@traficom.example.fi",
+        )
+        .await?;
+    let nordlab = s
+        .org(
+            Some("fi-traficom-ncsc"),
+            "nordic-testlab",
+            "Nordic Test Lab Oy",
+            OrgRole::AssessmentBody,
+            "FI",
+            "labels@nordiclab.example.fi",
+        )
+        .await?;
+    let current = s.reg.catalogue.clone();
+    let then = current
+        .with_status(&scheme_id("fi-traficom")?, SchemeStatus::Active)
+        .ok_or_else(|| ServiceError::Invalid {
+            field: "scheme".into(),
+            problem: "fi-traficom".into(),
+        })?;
+    s.reg.catalogue = Arc::new(then);
+    s.reg
+        .authorise(
+            &traficom,
+            &nordlab.org,
+            &scheme_id("fi-traficom")?,
+            &level_id("labelled")?,
+        )
+        .await?;
+    let (hub, v) = s
+        .product(
+            &nl,
+            "NordLock Door Hub",
+            "NL-DH1",
+            Category::SmartLock,
+            None,
+            None,
+            1000,
+            &[("3.0.1", 195, false)],
+        )
+        .await?;
+    let finnish = s
+        .certify(
+            &nordlab,
+            None,
+            &hub,
+            &v[0],
+            "fi-traficom",
+            "labelled",
+            None,
+            "smart lock hub, Finnish label (legacy scheme), recognised as CLS Level 3",
+        )
+        .await;
+    s.reg.catalogue = current;
+    finnish?;
 
     // Events since: a suspension, a withdrawal, expiries.
     s.at(20);

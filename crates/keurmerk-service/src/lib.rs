@@ -19,6 +19,7 @@ mod outbox;
 mod products;
 mod queries;
 mod scheduler;
+mod recognition;
 mod scope;
 mod signing;
 mod statement;

@@ -6,6 +6,7 @@ pub mod log;
 pub mod monitor;
 pub mod org;
 pub mod product;
+pub mod recognition;
 pub mod scheme;
 pub mod serve;
 pub mod token;
@@ -143,6 +144,8 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
         Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
         Command::Forecast(a) => cert::forecast(&open(&cli).await?, a).await,
+        Command::Recognition(a) => recognition::recognition(&open(&cli).await?, a).await,
+        Command::MarketAccess(a) => recognition::market_access(&open(&cli).await?, a).await,
         Command::Token(c) => token::run(&open(&cli).await?, c).await,
         Command::Keys(c) => trust::keys(&open(&cli).await?, c).await,
         Command::TrustList(c) => trust::trust_list(&open(&cli).await?, c).await,

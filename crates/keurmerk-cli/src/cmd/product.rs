@@ -25,8 +25,8 @@ pub enum ProductCmd {
         /// Model designation, as printed on the device.
         #[arg(long)]
         model: String,
-        /// camera, router, smart_plug, baby_monitor, smart_lock, smart_speaker, thermostat,
-        /// cloud_service, connectivity_service, mobile_app or other.
+        /// camera, router, smart_plug, baby_monitor, smart_lock, smart_speaker, thermostat, alarm,
+        /// computer, cloud_service, connectivity_service, mobile_app or other.
         #[arg(long)]
         category: Category,
         /// GTIN (barcode number).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Category;
 
 fn catalogue() -> Catalogue {
     Catalogue::from_files(super::SHIPPED).unwrap()
@@ -15,7 +16,7 @@ fn lvl(s: &str) -> LevelId {
 #[test]
 fn shipped_catalogue_loads() {
     let c = catalogue();
-    assert_eq!(c.iter().count(), 6);
+    assert_eq!(c.iter().count(), 10);
     assert_eq!(c.baseline().unwrap().id.as_str(), "eu-iot");
 }
 
@@ -208,13 +209,10 @@ fn invalid_values_name_the_key() {
 #[test]
 fn catalogue_checks_cross_references() {
     let base = minimal("");
-    let other = minimal("")
-        .replace("id = \"x-test\"", "id = \"y-test\"")
-        .replace("baseline = true", "")
-        .replace(
-            "obligation = \"mandatory\"",
-            "obligation = \"mandatory\"\nmaps_to = [\"zz\"]",
-        );
+    let other = other_scheme("", "").replace(
+        "obligation = \"mandatory\"",
+        "obligation = \"mandatory\"\nmaps_to = [\"zz\"]",
+    );
     let e =
         Catalogue::from_files([("a.toml", base.as_str()), ("b.toml", other.as_str())]).unwrap_err();
     assert!(
@@ -226,16 +224,294 @@ fn catalogue_checks_cross_references() {
         Catalogue::from_files([("a.toml", base.as_str()), ("c.toml", base.as_str())]).unwrap_err();
     assert!(matches!(dup, SchemeError::Duplicate { .. }), "{dup}");
 
-    let none = minimal("").replace("baseline = true", "");
+    let none = other_scheme("", "");
     let e = Catalogue::from_files([("a.toml", none.as_str())]).unwrap_err();
     assert_eq!(e, SchemeError::Baseline { found: 0 });
 
-    let rec = minimal("[[recognitions]]\nlevel = \"basic\"\nscheme = \"nope\"\nas_level = \"x\"\nsource = \"s\"\n");
-    // recognitions must come after top-level keys; put it at the end instead
-    let rec = rec.replace(
-        "[[recognitions]]\nlevel = \"basic\"\nscheme = \"nope\"\nas_level = \"x\"\nsource = \"s\"\n",
-        "",
-    ) + "\n[[recognitions]]\nlevel = \"basic\"\nscheme = \"nope\"\nas_level = \"x\"\nsource = \"s\"\n";
+    let rec = minimal("") + &arrangement("a1", "nope", "x", "2025-01-01", "");
     let e = Catalogue::from_files([("r.toml", rec.as_str())]).unwrap_err();
+    assert!(e.to_string().contains("r.toml"), "{e}");
     assert!(e.to_string().contains("recognitions[0]"), "{e}");
+}
+
+/// A recognition arrangement from `x-test/basic` to `scheme/level`, appended to a file.
+fn arrangement(id: &str, scheme: &str, level: &str, from: &str, extra: &str) -> String {
+    format!(
+        "\n[[recognitions]]\nid = \"{id}\"\nkind = \"mutual_recognition\"\ndirection = \"mutual\"\n\
+         level = \"basic\"\nscheme = \"{scheme}\"\nas_level = \"{level}\"\nfrom = \"{from}\"\n\
+         source = \"test\"\n{extra}"
+    )
+}
+
+/// A second, non-baseline scheme `y-test` with one level `basic`.
+fn other_scheme(extra_top: &str, tail: &str) -> String {
+    minimal(&format!(
+        "{extra_top}\n[mapping]\ncoverage = \"partial\"\nsource = \"test\"\n"
+    ))
+    .replace("id = \"x-test\"", "id = \"y-test\"")
+    .replace("baseline = true", "")
+        + tail
+}
+
+fn invalid_at(files: &[(&str, &str)]) -> (String, String, String) {
+    match Catalogue::from_files(files.iter().copied()) {
+        Err(SchemeError::Invalid { file, key, problem }) => (file, key, problem),
+        other => panic!("expected an invalid key, got {other:?}"),
+    }
+}
+
+#[test]
+fn arrangements_are_validated_naming_file_and_key() {
+    let y = other_scheme("", "");
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            minimal("")
+                + &arrangement(
+                    "a1",
+                    "y-test",
+                    "basic",
+                    "2025-01-01",
+                    "until = \"2025-01-01\"\n",
+                ),
+            "a.toml",
+            "recognitions[0].until",
+            "on or before",
+        ),
+        (
+            minimal("") + &arrangement("a1", "x-test", "basic", "2025-01-01", ""),
+            "a.toml",
+            "recognitions[0].scheme",
+            "two different schemes",
+        ),
+        (
+            minimal("") + &arrangement("a1", "y-test", "gold", "2025-01-01", ""),
+            "a.toml",
+            "recognitions[0]",
+            "unknown scheme level `y-test/gold`",
+        ),
+        (
+            minimal("")
+                + &arrangement(
+                    "a1",
+                    "y-test",
+                    "basic",
+                    "2025-01-01",
+                    "excluded_categories = [\"smart_lock\", \"smart_lock\"]\n",
+                ),
+            "a.toml",
+            "recognitions[0].excluded_categories[1]",
+            "twice",
+        ),
+        (
+            minimal("")
+                + &arrangement(
+                    "a1",
+                    "y-test",
+                    "basic",
+                    "2025-01-01",
+                    "until = \"2026-01-01\"\n",
+                )
+                + &arrangement("a2", "y-test", "basic", "2025-06-01", ""),
+            "a.toml",
+            "recognitions[1]",
+            "overlaps",
+        ),
+        (
+            minimal("")
+                + &arrangement("a1", "y-test", "basic", "2025-01-01", "")
+                + &arrangement("a1", "y-test", "basic", "2030-01-01", ""),
+            "a.toml",
+            "recognitions[1].id",
+            "also defined",
+        ),
+    ];
+    for (x, file, key, problem) in &cases {
+        let (f, k, p) = invalid_at(&[("a.toml", x.as_str()), ("b.toml", y.as_str())]);
+        assert_eq!((f.as_str(), k.as_str()), (*file, *key), "{p}");
+        assert!(p.contains(problem), "{key}: {p}");
+    }
+    // Consecutive arrangements for the same pair are fine; so is the other direction in the
+    // other file when the first is one-way.
+    let ok = minimal("")
+        + &arrangement(
+            "a1",
+            "y-test",
+            "basic",
+            "2025-01-01",
+            "until = \"2026-01-01\"\n",
+        )
+        + &arrangement("a2", "y-test", "basic", "2026-01-01", "");
+    Catalogue::from_files([("a.toml", ok.as_str()), ("b.toml", y.as_str())]).unwrap();
+    // A mutual arrangement and the same direction written in the other file overlap.
+    let x = minimal("") + &arrangement("a1", "y-test", "basic", "2025-01-01", "");
+    let y2 = other_scheme("", "") + &arrangement("b1", "x-test", "basic", "2025-01-01", "");
+    let (f, k, p) = invalid_at(&[("a.toml", x.as_str()), ("b.toml", y2.as_str())]);
+    assert!(
+        k.starts_with("recognitions[0]") && p.contains("overlaps"),
+        "{f} {k} {p}"
+    );
+    // An unknown kind or category is a syntax error naming the key.
+    let bad = minimal("")
+        + &arrangement("a1", "y-test", "basic", "2025-01-01", "")
+            .replace("mutual_recognition", "handshake");
+    let e = Scheme::from_toml("a.toml", &bad).unwrap_err();
+    assert!(
+        e.to_string().starts_with("a.toml:") && e.to_string().contains("handshake"),
+        "{e}"
+    );
+    let bad = minimal("")
+        + &arrangement(
+            "a1",
+            "y-test",
+            "basic",
+            "2025-01-01",
+            "excluded_categories = [\"toaster\"]\n",
+        );
+    let e = Scheme::from_toml("a.toml", &bad).unwrap_err();
+    assert!(e.to_string().contains("toaster"), "{e}");
+    let bad = minimal("") + &arrangement("a1", "y-test", "basic", "2025-13-01", "");
+    let e = Scheme::from_toml("a.toml", &bad).unwrap_err();
+    assert!(e.to_string().starts_with("a.toml:"), "{e}");
+}
+
+#[test]
+fn jurisdictions_need_supervision_and_legal_status() {
+    let sup = "\n[[supervision]]\njurisdiction = \"GB\"\nbody = \"OPSS\"\nsource = \"s\"\n";
+    let legal = "\n[[legal_status]]\njurisdiction = \"GB\"\nstatus = \"mandatory\"\nfrom = \"2024-04-29\"\nsource = \"s\"\n";
+    let j = "jurisdictions = [\"GB\"]";
+    let ok = other_scheme(j, &format!("{sup}{legal}"));
+    Scheme::from_toml("y.toml", &ok).unwrap();
+    let cases = [
+        (
+            other_scheme(j, legal),
+            "supervision",
+            "no supervising body for jurisdiction `GB`",
+        ),
+        (
+            other_scheme(j, sup),
+            "legal_status",
+            "no legal status for jurisdiction `GB`",
+        ),
+        (
+            other_scheme(j, &format!("{sup}{sup}{legal}")),
+            "supervision[1].jurisdiction",
+            "two supervising bodies",
+        ),
+        (
+            other_scheme(j, &format!("{}{legal}", sup.replace("GB", "SG"))),
+            "supervision[0].jurisdiction",
+            "not one of the scheme's jurisdictions",
+        ),
+        (
+            other_scheme(
+                j,
+                &format!("{sup}{legal}{}", legal.replace("mandatory", "voluntary")),
+            ),
+            "legal_status[1]",
+            "contradicts legal_status[0]",
+        ),
+        (
+            other_scheme(
+                j,
+                &format!(
+                    "{sup}{}",
+                    legal.replace("source", "categories = []\nsource")
+                ),
+            ),
+            "legal_status[0].categories",
+            "covers nothing",
+        ),
+        (
+            minimal("").replace("baseline = true", ""),
+            "mapping",
+            "map onto the baseline",
+        ),
+    ];
+    for (text, key, problem) in cases {
+        match Scheme::from_toml("y.toml", &text) {
+            Err(SchemeError::Invalid {
+                key: k,
+                file,
+                problem: p,
+            }) => {
+                assert_eq!((file.as_str(), k.as_str()), ("y.toml", key), "{p}");
+                assert!(p.contains(problem), "{key}: {p}");
+            }
+            other => panic!("expected invalid {key}, got {other:?}"),
+        }
+    }
+    // Legal status by category and date.
+    let s = Scheme::from_toml("y.toml", &ok).unwrap();
+    let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+    assert!(s
+        .legal_status_at("GB", Category::Camera, day("2024-04-28"))
+        .is_none());
+    assert_eq!(
+        s.legal_status_at("GB", Category::Camera, day("2024-04-29"))
+            .map(|l| l.status),
+        Some(LegalKind::Mandatory)
+    );
+    assert_eq!(
+        s.next_legal_change("GB", Category::Camera, day("2024-04-28"))
+            .and_then(|l| l.from),
+        Some(day("2024-04-29"))
+    );
+    assert_eq!(s.supervisor("GB").map(|s| s.body.as_str()), Some("OPSS"));
+    assert!(s.applies_in("GB") && !s.applies_in("NL"));
+}
+
+#[test]
+fn shipped_schemes_state_supervision_legal_status_and_mapping() {
+    let c = catalogue();
+    for s in c.iter() {
+        for j in &s.jurisdictions {
+            assert!(s.supervisor(j).is_some(), "{} {j}", s.id);
+            assert!(
+                s.legal_status.iter().any(|l| &l.jurisdiction == j),
+                "{} {j}",
+                s.id
+            );
+        }
+        assert!(s.baseline || s.mapping.is_some(), "{}", s.id);
+    }
+    let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+    // Supervision follows the scheme's jurisdiction: PSTI is supervised in the UK.
+    let uk = c.get(&id("uk-psti")).unwrap();
+    assert_eq!(uk.jurisdictions, ["GB"]);
+    assert!(uk.supervisor("GB").unwrap().body.contains("OPSS"));
+    assert!(c
+        .get(&id("sg-cls"))
+        .unwrap()
+        .supervisor("SG")
+        .unwrap()
+        .body
+        .contains("Singapore"));
+    // The CRA dates.
+    let cra = c.get(&id("eu-cra")).unwrap();
+    let at = |d: &str| {
+        cra.legal_status_at("EU", Category::Router, day(d))
+            .map(|l| l.status)
+    };
+    assert_eq!(at("2026-09-10"), Some(LegalKind::Voluntary));
+    assert_eq!(at("2026-09-11"), Some(LegalKind::Reporting));
+    assert_eq!(at("2027-12-10"), Some(LegalKind::Reporting));
+    assert_eq!(at("2027-12-11"), Some(LegalKind::Mandatory));
+    let kr = c.get(&id("kr-kisa-iot")).unwrap();
+    let levels: Vec<_> = kr.levels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(levels, ["Lite", "Basic", "Standard"]);
+    let jp = c.get(&id("jp-jc-star")).unwrap();
+    let stars: Vec<_> = jp
+        .levels
+        .iter()
+        .map(|l| (l.stars, l.self_assessment))
+        .collect();
+    assert_eq!(
+        stars,
+        [
+            (Some(1), true),
+            (Some(2), false),
+            (Some(3), false),
+            (Some(4), false)
+        ]
+    );
 }

@@ -187,3 +187,41 @@ pub(crate) async fn resign_certificate(
         resigned,
     }))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RecognitionQuery {
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    at: Option<String>,
+}
+
+/// `?at=YYYY-MM-DD`, refused (400) when it is not a calendar date.
+pub(crate) fn parse_at(at: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    at.map(|s| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            ApiError::bad_request(format!(
+                "`at` must be a date YYYY-MM-DD, got `{}`",
+                s.chars().take(20).collect::<String>()
+            ))
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn get_certificate_recognition(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RecognitionQuery>,
+    headers: HeaderMap,
+) -> Result<Json<keurmerk_domain::recognition::RecognitionJson>, ApiError> {
+    let id: CertificateId = parse_id(&id)?;
+    let lang = pick_lang(
+        &LangQuery {
+            lang: q.lang.clone(),
+        },
+        &headers,
+    )?;
+    let at = parse_at(q.at.as_deref())?;
+    Ok(Json(state.registry.recognition(&id, at, lang).await?))
+}

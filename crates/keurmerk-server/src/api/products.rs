@@ -173,3 +173,42 @@ pub(crate) async fn certify_assessment(
         .await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MarketAccessQuery {
+    #[serde(default)]
+    markets: Option<String>,
+    #[serde(default)]
+    at: Option<String>,
+}
+
+/// Every market the catalogue knows (`EU` and every scheme jurisdiction), comma-separated.
+pub(crate) fn all_markets(catalogue: &keurmerk_domain::scheme::Catalogue) -> String {
+    let mut all = vec!["EU".to_owned()];
+    for s in catalogue.iter() {
+        for j in &s.jurisdictions {
+            if !all.contains(j) {
+                all.push(j.clone());
+            }
+        }
+    }
+    all.join(",")
+}
+
+pub(crate) async fn get_market_access(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<MarketAccessQuery>,
+) -> Result<Json<keurmerk_domain::recognition::MarketAccessJson>, ApiError> {
+    let id: RecordId = parse_id(&id)?;
+    let at = super::certificates::parse_at(q.at.as_deref())?;
+    let markets = match q.markets {
+        Some(m) => m,
+        None => all_markets(state.registry.catalogue()),
+    };
+    // A market list the catalogue cannot read is a malformed parameter (400), checked before
+    // the product is looked up.
+    keurmerk_domain::recognition::parse_markets(state.registry.catalogue(), &markets)
+        .map_err(|e| ApiError::bad_request(format!("markets: {e}")))?;
+    Ok(Json(state.registry.market_access(&id, &markets, at).await?))
+}

@@ -51,6 +51,8 @@ pub(crate) async fn get_certificate_page(
             | keurmerk_domain::status::LabelStatus::Attention
     );
     let verify = super::verification::verification_section(&state, &id, l, status_valid).await;
+    let accepted =
+        super::recognition::recognition_section(&state, &id, scheme, &d.product, l).await;
     let body = html! {
         p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
         h1 { (d.product.name) " " span.muted { (d.product.model) } }
@@ -98,6 +100,7 @@ pub(crate) async fn get_certificate_page(
                 dd { (vulnerabilities(l, r)) }
             }
         }
+        (accepted)
         section aria-labelledby="deps" {
             h2 id="deps" { (t(l, "Services this product needs", "Diensten die dit product nodig heeft", "Dienste, die dieses Produkt braucht", "Services dont ce produit a besoin")) }
             @if r.dependencies.is_empty() {

@@ -6,12 +6,15 @@
 mod certificate;
 mod complaint;
 mod info;
+mod market;
 mod product;
+mod recognition;
 mod verification;
 
 pub(crate) use certificate::get_certificate_page;
 pub(crate) use complaint::{get_complaint_form, post_complaint};
 pub(crate) use info::{get_about_page, get_home_page, get_scheme_page, get_schemes_page};
+pub(crate) use market::get_market_access_page;
 pub(crate) use product::get_product_page;
 
 use axum::http::{header, HeaderMap, StatusCode};
@@ -248,6 +251,7 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/c/{id}/complaint", get_complaint_form, "pages", Public, Html, "Complaint form for a certificate", query = &["lang"]),
         route!(POST "/c/{id}/complaint", post_complaint, "pages", Public, Html, "File a complaint (form post with CSRF token)"),
         route!(GET "/products/{id}", get_product_page, "pages", Public, Html, "Product page", query = &["lang"]),
+        route!(GET "/products/{id}/market-access", get_market_access_page, "pages", Public, Html, "Where the product may be sold: legal requirements per market, voluntary labels, what is still to check", query = &["lang", "markets", "at"]),
         route!(GET "/schemes", get_schemes_page, "pages", Public, Html, "Schemes", query = &["lang"]),
         route!(GET "/schemes/{id}", get_scheme_page, "pages", Public, Html, "One scheme: requirements, levels, who may certify", query = &["lang"]),
         route!(GET "/about", get_about_page, "pages", Public, Html, "What does the label mean (and how it differs from the CE marking)", query = &["lang"]),

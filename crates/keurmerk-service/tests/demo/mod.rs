@@ -21,7 +21,7 @@ async fn check(store: SqlStore) {
             .count()
     };
     assert!(count(OrgRole::Manufacturer) >= 3);
-    assert_eq!(count(OrgRole::NationalAuthority), 2);
+    assert_eq!(count(OrgRole::NationalAuthority), 3);
     assert!(count(OrgRole::AssessmentBody) >= 2);
     assert!(summary.products.len() >= 10);
 
@@ -79,6 +79,8 @@ async fn check(store: SqlStore) {
     // Seeding twice is refused.
     assert!(demo::seed(store.clone(), catalogue(), t0()).await.is_err());
 
+    recognition_outcomes(&reg, &certs).await;
+
     // An edit of a signed event's stored text, made directly in the database, is seen: by the
     // full check (naming certificate and event) and by everyone reading the status.
     let (seq, cert): (i64, String) = sqlx::query_as(
@@ -114,6 +116,140 @@ async fn check(store: SqlStore) {
     let details = reg.certificate_details(&id).await.unwrap();
     assert!(details.events.iter().all(|e| e.seq < seq));
     assert!(!format!("{:?}", details.status).contains("Edited"));
+}
+
+/// The demo shows every recognition outcome (issue 11), through the service the API, CLI and
+/// pages use; the demo's "today" is `t0()` (2026-06-01).
+async fn recognition_outcomes(
+    reg: &keurmerk_service::Registry<SqlStore>,
+    certs: &[keurmerk_domain::model::Certificate],
+) {
+    use keurmerk_domain::i18n::Lang;
+    use keurmerk_domain::recognition::{Outcome, RecognitionJson, Satisfaction};
+    use keurmerk_domain::scheme::RecognitionKind;
+    let of = |scheme: &str, level: &str| {
+        certs
+            .iter()
+            .filter(|c| c.scheme.as_str() == scheme && c.level.as_str() == level)
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let target = |r: &RecognitionJson, scheme: &str, level: &str| {
+        r.targets
+            .iter()
+            .find(|t| t.scheme == scheme && t.level == level)
+            .cloned()
+            .unwrap()
+    };
+    let day = |d: &str| Some(d.parse::<chrono::NaiveDate>().unwrap());
+    // Accepted by agreement: the CLS level 2 smart plug as the German IT-SiK.
+    let plug = &of("sg-cls", "l2")[0];
+    let r = reg.recognition(plug, None, Lang::En).await.unwrap();
+    assert_eq!(r.at, t0().date_naive());
+    let t = target(&r, "de-bsi-itsik", "declared");
+    assert_eq!(t.outcome, Outcome::Accepted);
+    assert_eq!(t.kind, Some(RecognitionKind::MutualRecognition));
+    // Deemed compliance: the CLS level 1 speaker under UK PSTI.
+    let speaker = &of("sg-cls", "l1")[0];
+    let r = reg.recognition(speaker, None, Lang::Nl).await.unwrap();
+    let t = target(&r, "uk-psti", "compliant");
+    assert_eq!(t.kind, Some(RecognitionKind::DeemedCompliance));
+    assert!(t.reasons[0].text.contains("geldt als"), "{:?}", t.reasons);
+    // Meets by coverage: an EU IoT substantial certificate against UK PSTI.
+    let eu = &of("eu-iot", "substantial")[0];
+    let r = reg.recognition(eu, None, Lang::En).await.unwrap();
+    let t = target(&r, "uk-psti", "compliant");
+    assert_eq!(t.outcome, Outcome::MeetsRequirements);
+    assert!(r.baseline.missing_mandatory.is_empty(), "{:?}", r.baseline);
+    // Excluded category: the IT-SiK smoke alarm is not accepted as CLS level 2.
+    let mut alarm = None;
+    for id in of("de-bsi-itsik", "declared") {
+        let d = reg.certificate_details(&id).await.unwrap();
+        if d.product.category == keurmerk_domain::model::Category::Alarm {
+            alarm = Some(id);
+        }
+    }
+    let alarm = alarm.expect("the demo's smoke alarm");
+    let r = reg.recognition(&alarm, None, Lang::De).await.unwrap();
+    let t = target(&r, "sg-cls", "l2");
+    // Not by agreement; its checks still cover level 2, so CSA's own procedure would apply.
+    assert_eq!(t.outcome, Outcome::MeetsRequirements);
+    assert!(
+        t.reasons.iter().any(|w| w.code == "excluded_category"),
+        "{:?}",
+        t.reasons
+    );
+    // Not yet in force: JC-STAR ★1 for a simplified CLS level 1 application, from 2026-06-01.
+    let jp = &of("jp-jc-star", "star1")[0];
+    let before = reg
+        .recognition(jp, day("2026-05-31"), Lang::Fr)
+        .await
+        .unwrap();
+    let t = target(&before, "sg-cls", "l1");
+    assert_ne!(t.outcome, Outcome::Accepted);
+    assert!(
+        t.reasons.iter().any(|w| w.code == "not_yet_in_force"),
+        "{:?}",
+        t.reasons
+    );
+    let on = reg
+        .recognition(jp, day("2026-06-01"), Lang::Fr)
+        .await
+        .unwrap();
+    assert_eq!(
+        target(&on, "sg-cls", "l1").kind,
+        Some(RecognitionKind::SimplifiedApplication)
+    );
+    // Transition: the legacy Finnish label is recognised as CLS level 3, with its source.
+    let fi = &of("fi-traficom", "labelled")[0];
+    let r = reg.recognition(fi, None, Lang::En).await.unwrap();
+    let t = target(&r, "sg-cls", "l3");
+    assert_eq!(t.outcome, Outcome::Accepted);
+    assert!(
+        t.reasons[0].text.contains("Singapore and Finland"),
+        "{:?}",
+        t.reasons
+    );
+    // Supervision follows the scheme's jurisdiction: no EU authority for a UK PSTI statement
+    // or a Singapore label declared by a Dutch or Finnish maker; the Dutch authority for an
+    // EU declaration.
+    for c in certs {
+        match c.scheme.as_str() {
+            "uk-psti" | "sg-cls" | "jp-jc-star" => assert_eq!(c.authority, None, "{}", c.id),
+            "eu-cra" => assert_eq!(c.authority.as_ref().map(|a| a.as_str()), Some("nl-rdi")),
+            "fi-traficom" => {
+                assert_eq!(
+                    c.authority.as_ref().map(|a| a.as_str()),
+                    Some("fi-traficom-ncsc")
+                )
+            }
+            _ => {}
+        }
+    }
+    // Market access of the PSTI thermostat: met directly in the UK; in the EU the radio rules
+    // are missing and the plan says what to assess.
+    let psti = certs
+        .iter()
+        .find(|c| c.scheme.as_str() == "uk-psti")
+        .unwrap();
+    let m = reg
+        .market_access(&psti.product, "EU,UK,SG", None)
+        .await
+        .unwrap();
+    assert_eq!(m.markets[1].market, "GB");
+    assert_eq!(m.markets[1].mandatory[0].satisfied, Satisfaction::Directly);
+    let red = m.markets[0]
+        .mandatory
+        .iter()
+        .find(|r| r.scheme == "eu-red-en18031")
+        .unwrap();
+    assert_eq!(red.satisfied, Satisfaction::NotSatisfied);
+    assert_eq!(m.plan.regimes, ["eu-red-en18031/conformity"]);
+    assert_eq!(m.plan.provisions, red.missing);
+    assert!(reg
+        .market_access(&psti.product, "EU,ZZ", None)
+        .await
+        .is_err());
 }
 
 #[tokio::test]

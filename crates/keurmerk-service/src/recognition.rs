@@ -1,0 +1,108 @@
+//! Recognition reports and market access: public reads computed by the pure
+//! `keurmerk_domain::recognition` module from the certificate's assessment and the catalogue.
+
+use chrono::NaiveDate;
+use keurmerk_domain::i18n::Lang;
+use keurmerk_domain::ids::{CertificateId, RecordId};
+use keurmerk_domain::model::Assessment;
+use keurmerk_domain::recognition::{
+    parse_markets, CertificateFacts, MarketAccessJson, RecognitionIndex, RecognitionJson,
+};
+use keurmerk_store::{CertificateFilter, RegistryStore};
+
+use crate::error::{invalid, not_found};
+use crate::{Registry, ServiceResult};
+
+impl<S: RegistryStore> Registry<S> {
+    fn recognition_index(&self) -> ServiceResult<RecognitionIndex<'_>> {
+        RecognitionIndex::new(self.catalogue())
+            // A validated catalogue has one baseline of at most 128 provisions, so this does
+            // not happen; were it to, the question is refused rather than answered wrongly.
+            .map_err(|e| invalid("catalogue", e.to_string()))
+    }
+
+    /// The date a question is asked for: the given day, or today by the service clock.
+    pub fn day_or_today(&self, at: Option<NaiveDate>) -> NaiveDate {
+        at.unwrap_or_else(|| self.now().date_naive())
+    }
+
+    /// The recognition report of a certificate on a date (default: today), reasons in `lang`.
+    /// Computed from the assessment the certificate rests on, whatever the label's status (the
+    /// status is on the certificate itself).
+    pub async fn recognition(
+        &self,
+        id: &CertificateId,
+        at: Option<NaiveDate>,
+        lang: Lang,
+    ) -> ServiceResult<RecognitionJson> {
+        let (cert, _) = self
+            .store()
+            .certificate(id)
+            .await?
+            .ok_or_else(|| not_found("certificate", id))?;
+        let product = self
+            .store()
+            .product(&cert.product)
+            .await?
+            .ok_or_else(|| not_found("product", &cert.product))?;
+        let assessment = self.assessment(&cert.assessment).await?;
+        let index = self.recognition_index()?;
+        let id_text = cert.id.to_string();
+        let facts = CertificateFacts {
+            id: &id_text,
+            scheme: &cert.scheme,
+            level: &cert.level,
+            category: product.category,
+            verdicts: &assessment.verdicts,
+        };
+        Ok(index.report(&facts, self.day_or_today(at)).to_json(lang))
+    }
+
+    /// Market access of a product for comma-separated markets (`EU,DE,UK,SG`) on a date
+    /// (default: today), from its certificates whose label is valid now and still valid on the
+    /// date.
+    pub async fn market_access(
+        &self,
+        product: &RecordId,
+        markets: &str,
+        at: Option<NaiveDate>,
+    ) -> ServiceResult<MarketAccessJson> {
+        let markets = parse_markets(self.catalogue(), markets)
+            .map_err(|e| invalid("markets", e.to_string()))?;
+        let p = self
+            .store()
+            .product(product)
+            .await?
+            .ok_or_else(|| not_found("product", product))?;
+        let at = self.day_or_today(at);
+        let mut held: Vec<(String, keurmerk_domain::model::Certificate, Assessment)> = Vec::new();
+        for c in self
+            .store()
+            .certificates(&CertificateFilter {
+                product: Some(p.id.clone()),
+                limit: 0,
+                ..Default::default()
+            })
+            .await?
+        {
+            let d = self.certificate_details(&c.id).await?;
+            if !d.status.status.is_in_force() || d.status.valid_until < at {
+                continue;
+            }
+            let a = self.assessment(&c.assessment).await?;
+            held.push((c.id.to_string(), c, a));
+        }
+        let facts: Vec<CertificateFacts<'_>> = held
+            .iter()
+            .map(|(id, c, a)| CertificateFacts {
+                id,
+                scheme: &c.scheme,
+                level: &c.level,
+                category: p.category,
+                verdicts: &a.verdicts,
+            })
+            .collect();
+        let index = self.recognition_index()?;
+        Ok(index.market_access(p.id.as_str(), p.category, &facts, &markets, at))
+    }
+}
