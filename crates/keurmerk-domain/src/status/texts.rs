@@ -135,6 +135,60 @@ fn state_word(s: State, lang: Lang) -> &'static str {
 }
 
 impl Reason {
+    /// The free text an organisation wrote (the reason of a suspension or withdrawal), which is
+    /// not translated: pages show it apart, marked with its language.
+    pub fn free_text(&self) -> Option<&str> {
+        match self {
+            Reason::Withdrawn { reason, .. } | Reason::Suspended { reason, .. }
+                if !reason.trim().is_empty() =>
+            {
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+
+    /// The reason in plain words without the organisation's free text ([`Reason::free_text`]),
+    /// which goes after "Reason:" ([`reason_word`]).
+    pub fn headline(&self, lang: Lang) -> String {
+        match self {
+            Reason::Withdrawn { on, .. } => lang.pick(
+                format!("The label was withdrawn on {on}."),
+                format!("Het keurmerk is op {on} ingetrokken."),
+                format!("Das Siegel wurde am {on} entzogen."),
+                format!("Le label a été retiré le {on}."),
+            ),
+            Reason::Suspended { since, until, .. } => {
+                let base = lang.pick(
+                    format!("The label has been suspended since {since}."),
+                    format!("Het keurmerk is geschorst sinds {since}."),
+                    format!("Das Siegel ist seit {since} ausgesetzt."),
+                    format!("Le label est suspendu depuis le {since}."),
+                );
+                match until {
+                    Some(u) => format!(
+                        "{base} {}",
+                        lang.pick(
+                            format!("The suspension lasts until {u} at the latest."),
+                            format!("De schorsing duurt uiterlijk tot {u}."),
+                            format!("Die Aussetzung dauert höchstens bis {u}."),
+                            format!("La suspension dure au plus tard jusqu'au {u}."),
+                        )
+                    ),
+                    None => base,
+                }
+            }
+            other => other.text(lang),
+        }
+    }
+}
+
+/// "Reason:" before an organisation's free text.
+pub fn reason_word(lang: Lang) -> &'static str {
+    lang.pick("Reason:", "Reden:", "Grund:", "Motif :")
+}
+
+impl Reason {
     /// The reason in plain words.
     pub fn text(&self, lang: Lang) -> String {
         match self {
