@@ -10,6 +10,7 @@ use crate::model::{text_enum, Severity, UnknownValue};
 
 text_enum!(
     /// How a scheme's label looks (`label_design` in the scheme file).
+    #[derive(Default)]
     LabelDesign, "label design" {
         /// An EU scheme: the blue shield, assurance level by name.
         Eu = "eu",
@@ -19,16 +20,11 @@ text_enum!(
         Statement = "statement",
         /// A manufacturer declaration published by an authority (BSI IT security label).
         Declaration = "declaration",
-        /// Any other national label.
+        /// Any other national label (the default).
+        #[default]
         Plain = "plain",
     }
 );
-
-impl Default for LabelDesign {
-    fn default() -> Self {
-        LabelDesign::Plain
-    }
-}
 
 /// Why a scheme file or the catalogue as a whole is invalid. Every variant names the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
