@@ -51,7 +51,7 @@ pub use svg::{render_svg, LABEL_HEIGHT, LABEL_WIDTH};
 pub const PRINT_WIDTH_MM: f32 = 40.0;
 
 /// The smallest width, in millimetres, at which the label may be printed: at this width the QR
-/// code (a module of about 0.27 mm for the longest label URL the registry issues) still
+/// code (a module of about 0.22 mm for the longest label URL the registry issues) still
 /// decodes from a 300 dpi print. Tested by rendering at this size and 300 dpi and decoding the
 /// image with zbar (`tests/print_size.rs`). Documented in `docs/FORMATS.md`.
 pub const MIN_PRINT_WIDTH_MM: f32 = 30.0;
