@@ -423,6 +423,15 @@ async fn facts_under_a_red_status_agree_with_it() {
         nl.text
     );
     assert!(nl.text.contains("Wat u moet doen als u dit product hebt"));
+    // The status box writes dates in words, like the rest of the page ("op 21 november 2026").
+    let at = nl.text.find("Het keurmerk is op ").unwrap() + "Het keurmerk is op ".len();
+    let when: String = nl.text[at..].chars().take_while(|c| *c != '<').collect();
+    assert!(
+        when.split(' ')
+            .nth(1)
+            .is_some_and(|m| m.chars().all(char::is_alphabetic)),
+        "{when}"
+    );
 
     let suspended = cert(&a, |c| c.state == State::Suspended).await;
     let p = a.get(&format!("/c/{suspended}?lang=en")).await;

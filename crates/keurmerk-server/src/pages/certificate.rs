@@ -170,7 +170,7 @@ fn status_box(l: Lang, r: &StatusReport) -> Markup {
                 ul {
                     @for reason in &r.reasons {
                         li {
-                            (reason.headline(l))
+                            (reason.headline_dated(l, &|d| date(l, d)))
                             @if let Some(free) = reason.free_text() {
                                 // Written by the organisation, in English: not translated.
                                 " " (reason_word(l)) " " span lang="en" { (free) }
