@@ -8,7 +8,25 @@ use serde::{Deserialize, Serialize};
 use chrono::NaiveDate;
 
 use crate::ids::{LevelId, SchemeId};
-use crate::model::{Category, Severity};
+use crate::model::{text_enum, Category, Severity, UnknownValue};
+
+text_enum!(
+    /// How a scheme's label looks (`label_design` in the scheme file).
+    #[derive(Default)]
+    LabelDesign, "label design" {
+        /// An EU scheme: the blue shield, assurance level by name.
+        Eu = "eu",
+        /// A star rating (Singapore CLS).
+        Stars = "stars",
+        /// A statement of compliance (UK PSTI).
+        Statement = "statement",
+        /// A manufacturer declaration published by an authority (BSI IT security label).
+        Declaration = "declaration",
+        /// Any other national label (the default).
+        #[default]
+        Plain = "plain",
+    }
+);
 
 /// Why a scheme file or the catalogue as a whole is invalid. Every variant names the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -393,6 +411,9 @@ pub struct Scheme {
     /// EEA states.
     #[serde(default)]
     pub jurisdictions: Vec<String>,
+    /// How its label looks (default `plain`).
+    #[serde(default)]
+    pub label_design: LabelDesign,
     /// Whether this is the common baseline catalogue that others map onto.
     #[serde(default)]
     pub baseline: bool,

@@ -13,7 +13,11 @@ use crate::lifecycle::State;
 use crate::model::{text_enum, DependencyKind, IssuerKind, Severity, UnknownValue};
 use crate::scheme::StatusPolicy;
 
+mod facts;
 mod texts;
+
+pub use facts::{advice_heading, Advice, Findings, StatusFacts, Validity};
+pub use texts::reason_word;
 
 text_enum!(
     /// The label status, from best to worst.

@@ -22,6 +22,9 @@ fn bench(c: &mut Criterion) {
             "https://keurmerk.example.eu/c/KM-2026-000123#{}",
             "A".repeat(250)
         ),
+        product_name: "Acme SmartCam Pro SC-4000".into(),
+        design: Design::Eu,
+        not_valid: None,
     };
     let mut g = c.benchmark_group("label");
     g.throughput(Throughput::Elements(1));

@@ -7,9 +7,15 @@ use keurmerk_label::*;
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
-    for (kind, stars, tag) in [
-        (IssuerKind::ThirdParty, Some(3), "tested"),
-        (IssuerKind::SelfDeclared, None, "self"),
+    for (kind, stars, tag, not_valid) in [
+        (IssuerKind::ThirdParty, Some(3), "tested", None),
+        (IssuerKind::SelfDeclared, None, "self", None),
+        (
+            IssuerKind::ThirdParty,
+            Some(3),
+            "withdrawn",
+            Some("withdrawn"),
+        ),
     ] {
         let input = LabelInput {
             scheme_id: "sg-cls".into(),
@@ -26,6 +32,9 @@ fn main() {
             support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
             certificate_id: "KM-2026-000123".into(),
             qr_url: "https://keurmerk.example.eu/c/KM-2026-000123#AQG2LoZ_ovM6".into(),
+            product_name: "Acme SmartCam Pro SC-4000".into(),
+            design: Design::Stars,
+            not_valid: not_valid.map(str::to_owned),
         };
         for lang in Lang::ALL {
             let base = format!("{dir}/label-{tag}-{}", lang.code());

@@ -16,6 +16,9 @@ fn main() {
             "https://keurmerk.example.eu/c/KM-2026-000123#{}",
             "A".repeat(250)
         ),
+        product_name: "Acme SmartCam Pro SC-4000".into(),
+        design: Design::Eu,
+        not_valid: None,
     };
     let t = std::time::Instant::now();
     for _ in 0..2000 {

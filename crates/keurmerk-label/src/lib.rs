@@ -23,6 +23,9 @@
 //!     support_until: chrono::NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
 //!     certificate_id: "KM-2026-000123".into(),
 //!     qr_url: "https://keurmerk.example.eu/c/KM-2026-000123#AQG2".into(),
+//!     product_name: "Acme SmartCam Pro".into(),
+//!     design: Design::Stars,
+//!     not_valid: None,
 //! };
 //! let lang: Lang = "nl".parse()?;
 //! let svg = render_svg(&input, lang)?;
@@ -42,6 +45,38 @@ use chrono::NaiveDate;
 
 pub use png::render_png;
 pub use svg::{render_svg, LABEL_HEIGHT, LABEL_WIDTH};
+
+/// Width of the label as printed by default, in millimetres (the SVG's `width`; the height
+/// follows the 400 × 700 aspect ratio).
+pub const PRINT_WIDTH_MM: f32 = 40.0;
+
+/// The smallest width, in millimetres, at which the label may be printed: at this width the QR
+/// code (a module of about 0.22 mm for the longest label URL the registry issues) still
+/// decodes from a 300 dpi print. Tested by rendering at this size and 300 dpi and decoding the
+/// image with zbar (`tests/print_size.rs`). Documented in `docs/FORMATS.md`.
+pub const MIN_PRINT_WIDTH_MM: f32 = 30.0;
+
+/// The PNG `scale` (for [`render_png`]) that gives a label `width_mm` wide at `dpi`.
+pub fn scale_for_print(width_mm: f32, dpi: f32) -> f32 {
+    width_mm / 25.4 * dpi / LABEL_WIDTH
+}
+
+/// How the label looks, following its scheme's own mark (set per scheme in the scheme file,
+/// `label_design`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Design {
+    /// An EU scheme: blue header with the shield, assurance level by name.
+    Eu,
+    /// A star-rated scheme (Singapore CLS): red header, the level drawn as stars.
+    Stars,
+    /// A statement of compliance (UK PSTI): green header, document mark, no rating.
+    Statement,
+    /// A manufacturer declaration published by an authority (German BSI IT security label):
+    /// dark header, declaration mark.
+    Declaration,
+    /// Any other national label: slate header with the shield.
+    Plain,
+}
 pub use text::{month_name, Lang};
 
 /// Highest star count drawn (Singapore CLS has levels 1–4).
@@ -97,6 +132,13 @@ pub struct LabelInput {
     pub certificate_id: String,
     /// The URL encoded in the QR code (`{base}/c/{id}#{token}`).
     pub qr_url: String,
+    /// Product name and model, printed on the label.
+    pub product_name: String,
+    /// The scheme's design.
+    pub design: Design,
+    /// When the certificate is not valid: why, in the label's language (e.g. "withdrawn").
+    /// The label then carries a large "NOT VALID — <reason>" band over its claims.
+    pub not_valid: Option<String>,
 }
 
 #[cfg(test)]

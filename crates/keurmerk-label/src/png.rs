@@ -29,7 +29,8 @@ pub(crate) fn parse_tree(svg: &str) -> Result<usvg::Tree, LabelError> {
     usvg::Tree::from_str(svg, &opt).map_err(|e| LabelError::Render(e.to_string()))
 }
 
-/// Render the label as PNG at `scale` (1.0 = 400 × 660 px; 0.1..=16).
+/// Render the label as PNG at `scale` (1.0 = 400 × 700 px; 0.1..=16). For a print of a given
+/// size and resolution use [`crate::scale_for_print`].
 pub fn render_png(input: &LabelInput, lang: Lang, scale: f32) -> Result<Vec<u8>, LabelError> {
     if !scale.is_finite() || !(0.1..=16.0).contains(&scale) {
         return Err(LabelError::Scale(scale.to_string()));
@@ -41,9 +42,11 @@ pub fn render_png(input: &LabelInput, lang: Lang, scale: f32) -> Result<Vec<u8>,
     );
     let mut pixmap =
         tiny_skia::Pixmap::new(w, h).ok_or_else(|| LabelError::Scale(scale.to_string()))?;
+    // The SVG states its size in millimetres; draw its viewBox onto the requested pixels.
+    let k = scale * LABEL_WIDTH / tree.size().width();
     resvg::render(
         &tree,
-        tiny_skia::Transform::from_scale(scale, scale),
+        tiny_skia::Transform::from_scale(k, k),
         &mut pixmap.as_mut(),
     );
     pixmap

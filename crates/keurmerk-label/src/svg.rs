@@ -4,18 +4,19 @@ use chrono::Datelike;
 
 use crate::fit::{fit, ASCENT, LINE_HEIGHT};
 use crate::text::{fill, texts, Lang};
-use crate::{IssuerKind, LabelError, LabelInput, MAX_STARS};
+use crate::{Design, IssuerKind, LabelError, LabelInput, MAX_STARS, PRINT_WIDTH_MM};
 
 /// Label width in SVG user units (CSS px at scale 1).
 pub const LABEL_WIDTH: f32 = 400.0;
 /// Label height in SVG user units.
-pub const LABEL_HEIGHT: f32 = 660.0;
+pub const LABEL_HEIGHT: f32 = 700.0;
 const MARGIN: f32 = 16.0;
-const QR_TOP: f32 = 366.0;
+const QR_TOP: f32 = 390.0;
 const QR_SIZE: f32 = 230.0;
 const FONT: &str = "DejaVu Sans";
 
 const BLUE: &str = "#003399";
+const NOT_VALID_FILL: &str = "#b00020";
 const INK: &str = "#1a1a1a";
 const MUTED: &str = "#4d4d4d";
 const TESTED_FILL: &str = "#14532d";
@@ -107,8 +108,41 @@ pub(crate) fn layout(input: &LabelInput, lang: Lang) -> Vec<Line> {
     let t = texts(lang);
     let mut out = Vec::with_capacity(16);
     let inner = LABEL_WIDTH - 2.0 * MARGIN;
-    slot(72.0, 14.0, 312.0, (13.0, 10.0, 1), false, "#ffffff").place(t.title, &mut out);
+    let title = match input.design {
+        Design::Statement => t.statement_title,
+        Design::Declaration => t.declaration_title,
+        Design::Eu | Design::Stars | Design::Plain => t.title,
+    };
+    slot(72.0, 14.0, 312.0, (13.0, 10.0, 1), false, "#ffffff").place(title, &mut out);
     slot(72.0, 34.0, 312.0, (20.0, 11.0, 2), true, "#ffffff").place(&input.scheme_name, &mut out);
+
+    let product = format!("{}: {}", t.product, input.product_name);
+    slot(MARGIN, 332.0, inner, (15.0, 8.0, 1), true, INK).place(&product, &mut out);
+    let cert = format!("{}: {}", t.certificate, input.certificate_id);
+    slot(MARGIN, 356.0, inner, (13.0, 8.0, 1), false, INK).place(&cert, &mut out);
+    let caption = Slot {
+        centred: true,
+        ..slot(
+            LABEL_WIDTH / 2.0,
+            QR_TOP + QR_SIZE + 6.0,
+            inner,
+            (13.0, 9.0, 2),
+            false,
+            MUTED,
+        )
+    };
+    caption.place(t.scan, &mut out);
+
+    if let Some(reason) = &input.not_valid {
+        // Nothing the label claims is drawn under the band: only "NOT VALID" and why.
+        let band = |top, size| Slot {
+            centred: true,
+            ..slot(LABEL_WIDTH / 2.0, top, inner - 16.0, size, true, "#ffffff")
+        };
+        band(140.0, (44.0, 18.0, 1)).place(t.not_valid, &mut out);
+        band(206.0, (24.0, 11.0, 2)).place(&format!("— {reason}"), &mut out);
+        return out;
+    }
 
     let level_w = if input.stars.is_some() { 220.0 } else { inner };
     slot(MARGIN, 106.0, level_w, (13.0, 10.0, 1), false, MUTED).place(t.level, &mut out);
@@ -138,22 +172,7 @@ pub(crate) fn layout(input: &LabelInput, lang: Lang) -> Vec<Line> {
         .unwrap_or("");
     let date = format!("{month} {}", input.support_until.year());
     slot(MARGIN, 282.0, inner, (13.0, 10.0, 1), false, MUTED).place(t.updates_until, &mut out);
-    slot(MARGIN, 300.0, inner, (20.0, 11.0, 1), true, INK).place(&date, &mut out);
-    let cert = format!("{}: {}", t.certificate, input.certificate_id);
-    slot(MARGIN, 334.0, inner, (13.0, 8.0, 1), false, INK).place(&cert, &mut out);
-
-    let caption = Slot {
-        centred: true,
-        ..slot(
-            LABEL_WIDTH / 2.0,
-            QR_TOP + QR_SIZE + 6.0,
-            inner,
-            (13.0, 9.0, 2),
-            false,
-            MUTED,
-        )
-    };
-    caption.place(t.scan, &mut out);
+    slot(MARGIN, 298.0, inner, (20.0, 11.0, 1), true, INK).place(&date, &mut out);
     out
 }
 
@@ -175,7 +194,45 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-/// Render the label as a standalone SVG document (400 × 660 user units).
+/// The header colour of a design.
+fn header_colour(d: Design) -> &'static str {
+    match d {
+        Design::Eu => BLUE,
+        Design::Stars => "#a50021",
+        Design::Statement => "#0b5345",
+        Design::Declaration => "#1f2937",
+        Design::Plain => "#334155",
+    }
+}
+
+/// The mark in the header's left corner, drawn in white on the header colour.
+fn mark(d: Design, colour: &str) -> String {
+    match d {
+        // A shield with a check mark.
+        Design::Eu | Design::Plain => format!(
+            r##"<path d="M38,14L60,22V46C60,62 50,72 38,78C26,72 16,62 16,46V22Z" fill="#ffffff"/><path d="M27,46L35,54L50,36" fill="none" stroke="{colour}" stroke-width="5" stroke-linecap="round" stroke-linejoin="round"/>"##
+        ),
+        // A large star.
+        Design::Stars => {
+            let pts: Vec<String> = STAR
+                .iter()
+                .map(|(x, y)| format!("{:.2},{:.2}", 38.0 + x * 28.0, 48.0 + y * 28.0))
+                .collect();
+            format!(r##"<polygon points="{}" fill="#ffffff"/>"##, pts.join(" "))
+        }
+        // A document with lines: a statement.
+        Design::Statement => format!(
+            r##"<path d="M20,16H48L58,26V78H20Z" fill="#ffffff"/><path d="M27,36H51M27,46H51M27,56H51M27,66H42" stroke="{colour}" stroke-width="3"/>"##
+        ),
+        // A round seal with a check mark: a declaration published by the authority.
+        Design::Declaration => format!(
+            r##"<circle cx="38" cy="47" r="24" fill="#ffffff"/><circle cx="38" cy="47" r="18" fill="none" stroke="{colour}" stroke-width="2"/><path d="M29,47L36,54L48,40" fill="none" stroke="{colour}" stroke-width="4" stroke-linecap="round" stroke-linejoin="round"/>"##
+        ),
+    }
+}
+
+/// Render the label as a standalone SVG document (400 × 700 user units, printed
+/// [`PRINT_WIDTH_MM`] wide: `width`/`height` are in millimetres).
 ///
 /// Fails only when the QR URL is too long to encode ([`LabelError::Qr`]).
 pub fn render_svg(input: &LabelInput, lang: Lang) -> Result<String, LabelError> {
@@ -183,25 +240,34 @@ pub fn render_svg(input: &LabelInput, lang: Lang) -> Result<String, LabelError> 
     let qr = qr_path(&input.qr_url)?;
     let mut s = String::with_capacity(12_000);
     let title = summary(input, lang);
+    let head = header_colour(input.design);
     s.push_str(&format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-labelledby="title" lang="{lang}" data-scheme="{scheme}" data-level="{level}"><title id="title">{title}</title>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{wmm}mm" height="{hmm}mm" viewBox="0 0 {w} {h}" role="img" aria-labelledby="title" lang="{lang}" data-scheme="{scheme}" data-level="{level}" data-valid="{valid}"><title id="title">{title}</title>"##,
+        wmm = PRINT_WIDTH_MM,
+        hmm = PRINT_WIDTH_MM * LABEL_HEIGHT / LABEL_WIDTH,
         w = LABEL_WIDTH,
         h = LABEL_HEIGHT,
+        valid = input.not_valid.is_none(),
         lang = lang.code(),
         scheme = escape(&input.scheme_id),
         level = escape(&input.level_id),
         title = escape(&title),
     ));
-    s.push_str(&format!(r##"<rect x="0" y="0" width="400" height="660" rx="14" fill="#ffffff"/><path d="M0,14a14,14 0 0 1 14,-14h372a14,14 0 0 1 14,14v82h-400z" fill="{BLUE}"/>"##));
-    // Scheme mark: a shield with a check mark.
-    s.push_str(&format!(r##"<path d="M38,14L60,22V46C60,62 50,72 38,78C26,72 16,62 16,46V22Z" fill="#ffffff"/><path d="M27,46L35,54L50,36" fill="none" stroke="{BLUE}" stroke-width="5" stroke-linecap="round" stroke-linejoin="round"/>"##));
-    s.push_str(
-        r##"<path d="M16,172H384M16,276H384M16,356H384" stroke="#c8cdd8" stroke-width="1"/>"##,
-    );
-    if let Some(n) = input.stars {
-        s.push_str(&stars(n, t.stars_of));
+    s.push_str(&format!(r##"<rect x="0" y="0" width="400" height="700" rx="14" fill="#ffffff"/><path d="M0,14a14,14 0 0 1 14,-14h372a14,14 0 0 1 14,14v82h-400z" fill="{head}"/>"##));
+    s.push_str(&mark(input.design, head));
+    s.push_str(r##"<path d="M16,326H384M16,380H384" stroke="#c8cdd8" stroke-width="1"/>"##);
+    if input.not_valid.is_some() {
+        // The band covers every claim of the label (level, who vouches, update period).
+        s.push_str(&format!(
+            r##"<rect x="16" y="104" width="368" height="212" rx="10" fill="{NOT_VALID_FILL}"/>"##
+        ));
+    } else {
+        s.push_str(r##"<path d="M16,172H384M16,276H384" stroke="#c8cdd8" stroke-width="1"/>"##);
+        if let Some(n) = input.stars {
+            s.push_str(&stars(n, t.stars_of));
+        }
+        s.push_str(&issuer_band(input.issuer_kind));
     }
-    s.push_str(&issuer_band(input.issuer_kind));
     s.push_str(&format!(
         r##"<g transform="translate({x:.2},{y:.2}) scale({k:.4})" shape-rendering="crispEdges"><path d="{d}" fill="#000000"/></g>"##,
         x = (LABEL_WIDTH - QR_SIZE) / 2.0,
@@ -221,12 +287,24 @@ pub fn render_svg(input: &LabelInput, lang: Lang) -> Result<String, LabelError> 
             escape(&l.text)
         ));
     }
-    s.push_str(&format!(r##"<rect x="1" y="1" width="398" height="658" rx="13" fill="none" stroke="{BLUE}" stroke-width="2"/></svg>"##));
+    s.push_str(&format!(r##"<rect x="1" y="1" width="398" height="698" rx="13" fill="none" stroke="{head}" stroke-width="2"/></svg>"##));
     Ok(s)
 }
 
 fn summary(input: &LabelInput, lang: Lang) -> String {
     let t = texts(lang);
+    if let Some(reason) = &input.not_valid {
+        return format!(
+            "{} — {reason}. {}: {}. {}: {}. {}: {}.",
+            t.not_valid,
+            t.title,
+            input.scheme_name,
+            t.product,
+            input.product_name,
+            t.certificate,
+            input.certificate_id
+        );
+    }
     let who = match input.issuer_kind {
         IssuerKind::ThirdParty => format!(
             "{}. {}",
@@ -245,9 +323,11 @@ fn summary(input: &LabelInput, lang: Lang) -> String {
         .copied()
         .unwrap_or("");
     format!(
-        "{}: {}. {}: {}{stars}. {who}. {}: {month} {}. {}: {}.",
+        "{}: {}. {}: {}. {}: {}{stars}. {who}. {}: {month} {}. {}: {}.",
         t.title,
         input.scheme_name,
+        t.product,
+        input.product_name,
         t.level,
         input.level_name,
         t.updates_until,

@@ -18,6 +18,9 @@ pub(crate) fn sample(kind: IssuerKind, stars: Option<u8>) -> LabelInput {
         issuer_name: "TÜV Example Prüflabor GmbH".into(),
         support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
         certificate_id: "KM-2026-000123".into(),
+        product_name: "Acme SmartCam Pro 4K SC-4000-EU".into(),
+        design: Design::Eu,
+        not_valid: None,
         qr_url: "https://keurmerk.example.eu/c/KM-2026-000123#AQG2LoZ_ovM6_oWgAd6lAbyvAQ5LTS0yMDI2LTAwMDEyMw9ldS1pb3QtYmFzZWxpbmULc3Vic3RhbnRpYWwpQWNtZSBTbWFydENhbSBQcm8gNEsgT3V0ZG9vciBTZWN1cml0eSBDYW0SU0MtNDAwMC1FVS9CIHJldi4yRjNgtLpuIvV4ITh0pQhCmK0Z1nEPLWRY6me2uoM9gFmWPib_IJlOIVNQVhIKqpFr8mNTmQ9wKwm7uMoTqnm1AQ".into(),
     }
 }
@@ -29,16 +32,40 @@ fn long(kind: IssuerKind, stars: Option<u8>) -> LabelInput {
         issuer_name: "Laboratoire d’évaluation de la sécurité des technologies de l’information WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW".into(),
         certificate_id: "KM-2026-000123-EXTRA-LONG-IDENTIFIER-WITH-MANY-PARTS-0000000000".into(),
         support_until: NaiveDate::from_ymd_opt(2031, 9, 30).unwrap(),
+        product_name: "Überwachungskamera für Außenbereiche mit Nachtsicht und Zwei-Wege-Audio WWWWWWWWWWWWWWWWWWWWWW".into(),
         ..sample(kind, stars)
     }
 }
 
+const DESIGNS: [Design; 5] = [
+    Design::Eu,
+    Design::Stars,
+    Design::Statement,
+    Design::Declaration,
+    Design::Plain,
+];
+
 fn all_inputs() -> Vec<LabelInput> {
     let mut v = Vec::new();
-    for kind in [IssuerKind::ThirdParty, IssuerKind::SelfDeclared] {
-        for stars in [None, Some(1), Some(4), Some(9)] {
-            v.push(sample(kind, stars));
-            v.push(long(kind, stars));
+    for (i, kind) in [IssuerKind::ThirdParty, IssuerKind::SelfDeclared]
+        .into_iter()
+        .enumerate()
+    {
+        for (j, stars) in [None, Some(1), Some(4), Some(9)].into_iter().enumerate() {
+            let design = DESIGNS[(i + j) % DESIGNS.len()];
+            v.push(LabelInput {
+                design,
+                ..sample(kind, stars)
+            });
+            v.push(LabelInput {
+                design,
+                ..long(kind, stars)
+            });
+            v.push(LabelInput {
+                design,
+                not_valid: Some("no more security updates, replaced by a newer label with a very long explanation".into()),
+                ..long(kind, stars)
+            });
         }
     }
     v
@@ -103,11 +130,21 @@ fn svg_is_valid_and_rendered_text_stays_inside_the_label() {
             let tree = parse_tree(&svg).unwrap();
             let mut boxes = Vec::new();
             text_boxes(tree.root(), &mut boxes);
+            let least = if input.not_valid.is_some() { 5 } else { 10 };
             assert!(
-                boxes.len() >= 9,
+                boxes.len() >= least,
                 "text must be shaped with the embedded font ({lang:?})"
             );
+            // The SVG's size is in millimetres: back to viewBox units.
+            let k = LABEL_WIDTH / tree.size().width();
             for b in boxes {
+                let b = resvg::usvg::Rect::from_ltrb(
+                    b.left() * k,
+                    b.top() * k,
+                    b.right() * k,
+                    b.bottom() * k,
+                )
+                .unwrap();
                 assert!(
                     b.left() >= 15.0 && b.right() <= LABEL_WIDTH - 15.0,
                     "{lang:?}: {b:?}"
@@ -184,6 +221,83 @@ fn deterministic_and_errors() {
         render_svg(&huge, Lang::En),
         Err(LabelError::Qr(_))
     ));
+}
+
+#[test]
+fn a_label_that_is_not_valid_says_so_and_hides_its_claims() {
+    for lang in Lang::ALL {
+        let input = LabelInput {
+            not_valid: Some("withdrawn".into()),
+            ..sample(IssuerKind::ThirdParty, Some(3))
+        };
+        let svg = render_svg(&input, lang).unwrap();
+        let word = crate::text::texts(lang).not_valid;
+        assert!(svg.contains(&format!(">{word}<")), "{lang:?}");
+        assert!(svg.contains(">— withdrawn<"), "{lang:?}");
+        assert!(svg.contains(&format!("<title id=\"title\">{word} — withdrawn.")));
+        assert!(svg.contains("data-valid=\"false\""));
+        // No claim remains: no issuer band, no stars, no "tested by", no support date.
+        assert!(!svg.contains("Example Prüflabor"), "{lang:?}");
+        assert!(!svg.contains("<polygon") && !svg.contains("#14532d"));
+        assert!(!svg.contains("2031"));
+        // The product stays named and the QR stays scannable.
+        assert!(svg.contains("Acme SmartCam Pro 4K"));
+        assert!(svg.contains("shape-rendering=\"crispEdges\""));
+    }
+    let valid = render_svg(&sample(IssuerKind::ThirdParty, None), Lang::En).unwrap();
+    assert!(valid.contains("data-valid=\"true\"") && !valid.contains("NOT VALID"));
+}
+
+#[test]
+fn design_follows_the_scheme() {
+    let svgs: Vec<String> = DESIGNS
+        .iter()
+        .map(|d| {
+            render_svg(
+                &LabelInput {
+                    design: *d,
+                    ..sample(IssuerKind::ThirdParty, None)
+                },
+                Lang::En,
+            )
+            .unwrap()
+        })
+        .collect();
+    let headers: std::collections::BTreeSet<&str> = svgs
+        .iter()
+        .map(|s| {
+            let i = s.find("v82h-400z\" fill=\"").unwrap() + 17;
+            &s[i..i + 7]
+        })
+        .collect();
+    assert_eq!(
+        headers.len(),
+        DESIGNS.len(),
+        "each design has its own header colour"
+    );
+    assert!(svgs[2].contains(">Statement of compliance<"));
+    assert!(svgs[3].contains(">IT security label<"));
+    assert!(svgs[0].contains(">Cybersecurity label<"));
+    let de = render_svg(
+        &LabelInput {
+            design: Design::Declaration,
+            ..sample(IssuerKind::SelfDeclared, None)
+        },
+        Lang::De,
+    )
+    .unwrap();
+    assert!(de.contains(">IT-Sicherheitskennzeichen<"));
+}
+
+#[test]
+fn svg_carries_its_printed_size_in_millimetres() {
+    let svg = render_svg(&sample(IssuerKind::ThirdParty, None), Lang::En).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40mm\" height=\"70mm\" viewBox=\"0 0 400 700\""));
+    let png = render_png(&sample(IssuerKind::ThirdParty, None), Lang::En, 1.0).unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (400, 700));
+    let k = scale_for_print(MIN_PRINT_WIDTH_MM, 300.0);
+    assert!((k * LABEL_WIDTH - 354.33).abs() < 0.01);
 }
 
 mod props {

@@ -58,6 +58,10 @@ pub(crate) struct Texts {
     pub certificate: &'static str,
     pub scan: &'static str,
     pub stars_of: &'static str,
+    pub statement_title: &'static str,
+    pub declaration_title: &'static str,
+    pub not_valid: &'static str,
+    pub product: &'static str,
     pub months: [&'static str; 12],
 }
 
@@ -87,6 +91,10 @@ static EN: Texts = Texts {
     certificate: "Certificate",
     scan: "Scan to see if this label is still valid",
     stars_of: "{} of {} stars",
+    statement_title: "Statement of compliance",
+    declaration_title: "IT security label",
+    not_valid: "NOT VALID",
+    product: "Product",
     months: [
         "January",
         "February",
@@ -114,6 +122,10 @@ static NL: Texts = Texts {
     certificate: "Certificaat",
     scan: "Scan om te zien of dit label nog geldig is",
     stars_of: "{} van {} sterren",
+    statement_title: "Verklaring van overeenstemming",
+    declaration_title: "IT-beveiligingslabel",
+    not_valid: "NIET GELDIG",
+    product: "Product",
     months: [
         "januari",
         "februari",
@@ -141,6 +153,10 @@ static DE: Texts = Texts {
     certificate: "Zertifikat",
     scan: "Scannen Sie, um zu sehen, ob dieses Label noch gilt",
     stars_of: "{} von {} Sternen",
+    statement_title: "Konformitätserklärung",
+    declaration_title: "IT-Sicherheitskennzeichen",
+    not_valid: "NICHT GÜLTIG",
+    product: "Produkt",
     months: [
         "Januar",
         "Februar",
@@ -168,6 +184,10 @@ static FR: Texts = Texts {
     certificate: "Certificat",
     scan: "Scannez pour savoir si ce label est toujours valable",
     stars_of: "{} étoiles sur {}",
+    statement_title: "Déclaration de conformité",
+    declaration_title: "Label de sécurité informatique",
+    not_valid: "NON VALIDE",
+    product: "Produit",
     months: [
         "janvier",
         "février",

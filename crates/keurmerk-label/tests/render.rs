@@ -59,11 +59,14 @@ fn png_qr_code_decodes_to_the_label_url_and_its_token_verifies() {
         support_until: claims.support_until,
         certificate_id: claims.certificate_id.clone(),
         qr_url: url.clone(),
+        product_name: "Acme SmartCam Pro 4K Outdoor Security Cam SC-4000-EU/B rev.2".into(),
+        design: Design::Stars,
+        not_valid: None,
     };
     for lang in Lang::ALL {
         let png = render_png(&input, lang, 2.0).unwrap();
         let img = image::load_from_memory(&png).unwrap().to_luma8();
-        assert_eq!((img.width(), img.height()), (800, 1320));
+        assert_eq!((img.width(), img.height()), (800, 1400));
         let mut prepared = rqrr::PreparedImage::prepare(img);
         let grids = prepared.detect_grids();
         assert_eq!(grids.len(), 1, "{lang:?}");

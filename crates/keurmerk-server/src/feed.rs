@@ -1,16 +1,24 @@
 //! Atom feeds of status changes: everything (`/feed.atom`), per organisation
 //! (`/org/{id}/feed.atom`: certificates it holds or issued) and per product.
+//!
+//! Written for people: each entry is titled "<product>: <what happened, in words>" in the feed's
+//! language (`?lang=`, then `Accept-Language`, then English), with a plain-text sentence as
+//! content; no event codes, no JSON.
 
-use axum::extract::{Path, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keurmerk_domain::event::Event;
-use keurmerk_domain::ids::{OrgId, RecordId};
+use keurmerk_domain::i18n::Lang;
+use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::model::Certificate;
-use keurmerk_store::{ApiStore, CertificateFilter, CertificateStore};
+use keurmerk_store::{ApiStore, CertificateFilter, CertificateStore, ProductStore};
 
 use crate::api::parse_id;
 use crate::error::ApiError;
+use crate::pages::{date, event_words, lang_of, t, PageLang};
 use crate::AppState;
 
 /// Entries per feed.
@@ -35,11 +43,41 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// "Name model" of the product of each certificate in `events`.
+pub(crate) async fn product_names(
+    state: &AppState,
+    events: &[Event],
+) -> Result<BTreeMap<CertificateId, String>, ApiError> {
+    let store = state.registry.store();
+    let mut names = BTreeMap::new();
+    for e in events {
+        if names.contains_key(&e.certificate) {
+            continue;
+        }
+        let err = keurmerk_service::ServiceError::from;
+        let name = match store.certificate(&e.certificate).await.map_err(err)? {
+            Some((c, _)) => store
+                .product(&c.product)
+                .await
+                .map_err(err)?
+                .map(|p| format!("{} {}", p.name, p.model)),
+            None => None,
+        };
+        names.insert(
+            e.certificate.clone(),
+            name.unwrap_or_else(|| e.certificate.to_string()),
+        );
+    }
+    Ok(names)
+}
+
 pub(crate) fn render(
+    l: Lang,
     title: &str,
     self_path: &str,
     headers: &HeaderMap,
     events: &[Event],
+    names: &BTreeMap<CertificateId, String>,
 ) -> Response {
     let base = base(headers);
     let updated = events
@@ -47,7 +85,7 @@ pub(crate) fn render(
         .map(|e| e.at)
         .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
     let mut out = String::new();
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    out.push_str(&format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", l.tag()));
     out.push_str(&format!("  <title>{}</title>\n", esc(title)));
     out.push_str(&format!("  <id>{base}{}</id>\n", esc(self_path)));
     out.push_str(&format!(
@@ -57,19 +95,32 @@ pub(crate) fn render(
     out.push_str(&format!("  <updated>{}</updated>\n", updated.to_rfc3339()));
     out.push_str("  <author><name>Keurmerk registry</name></author>\n");
     for e in events {
-        let url = format!("{base}/c/{}", e.certificate);
+        let url = format!("{base}/c/{}?lang={}", e.certificate, l.tag());
+        let product = names
+            .get(&e.certificate)
+            .map_or(e.certificate.as_str(), String::as_str);
+        let words = event_words(l, e);
         out.push_str("  <entry>\n");
         out.push_str(&format!(
             "    <title>{}: {}</title>\n",
-            esc(e.certificate.as_str()),
-            esc(e.kind.name())
+            esc(product),
+            esc(&words)
         ));
-        out.push_str(&format!("    <id>{url}#event-{}</id>\n", e.seq));
-        out.push_str(&format!("    <link href=\"{url}\"/>\n"));
+        out.push_str(&format!(
+            "    <id>{base}/c/{}#event-{}</id>\n",
+            e.certificate, e.seq
+        ));
+        out.push_str(&format!("    <link href=\"{}\"/>\n", esc(&url)));
         out.push_str(&format!("    <updated>{}</updated>\n", e.at.to_rfc3339()));
+        let sentence = format!(
+            "{}: {words}. {} {}.",
+            date(l, e.at.date_naive()),
+            t(l, "Label", "Keurmerk", "Siegel", "Label"),
+            e.certificate
+        );
         out.push_str(&format!(
             "    <content type=\"text\">{}</content>\n",
-            esc(&serde_json::to_string(&e.kind).unwrap_or_default())
+            esc(&sentence)
         ));
         out.push_str("  </entry>\n");
     }
@@ -100,10 +151,22 @@ async fn events_of(state: &AppState, certs: &[Certificate]) -> Result<Vec<Event>
     Ok(all)
 }
 
+fn feed_title(l: Lang) -> &'static str {
+    t(
+        l,
+        "Keurmerk: label status changes",
+        "Keurmerk: statuswijzigingen van keurmerken",
+        "Keurmerk: Statusänderungen der Siegel",
+        "Keurmerk : changements de statut des labels",
+    )
+}
+
 pub(crate) async fn get_feed(
     State(state): State<AppState>,
+    Query(q): Query<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let l = lang_of(&q, &headers);
     let store = state.registry.store();
     let max = store
         .max_event_seq()
@@ -114,19 +177,24 @@ pub(crate) async fn get_feed(
         .await
         .map_err(keurmerk_service::ServiceError::from)?;
     events.reverse();
+    let names = product_names(&state, &events).await?;
     Ok(render(
-        "Keurmerk: label status changes",
+        l,
+        feed_title(l),
         "/feed.atom",
         &headers,
         &events,
+        &names,
     ))
 }
 
 pub(crate) async fn get_org_feed(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let l = lang_of(&q, &headers);
     let id: OrgId = parse_id(&id)?;
     let org = state.registry.organisation(&id).await?;
     let certs: Vec<Certificate> = state
@@ -137,26 +205,34 @@ pub(crate) async fn get_org_feed(
         .filter(|c| c.holder == id || c.issuer == id || c.authority.as_ref() == Some(&id))
         .collect();
     let events = events_of(&state, &certs).await?;
+    let names = product_names(&state, &events).await?;
     Ok(render(
+        l,
         &format!("Keurmerk: {}", org.name),
         &format!("/org/{id}/feed.atom"),
         &headers,
         &events,
+        &names,
     ))
 }
 
 pub(crate) async fn get_product_feed(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let l = lang_of(&q, &headers);
     let id: RecordId = parse_id(&id)?;
     let d = state.registry.product_details(&id).await?;
     let events = events_of(&state, &d.certificates).await?;
+    let names = product_names(&state, &events).await?;
     Ok(render(
+        l,
         &format!("Keurmerk: {} {}", d.product.name, d.product.model),
         &format!("/products/{id}/feed.atom"),
         &headers,
         &events,
+        &names,
     ))
 }

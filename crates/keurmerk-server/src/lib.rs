@@ -139,12 +139,31 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .with_state(state)
 }
 
-async fn fallback(uri: axum::http::Uri) -> error::ApiError {
-    error::ApiError::new(
-        axum::http::StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no route for {}", uri.path()),
-    )
+/// Unknown paths: the JSON envelope under `/api/`, a friendly HTML page everywhere else (a
+/// person typed or followed it).
+async fn fallback(
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return error::ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route for {path}"),
+        )
+        .into_response();
+    }
+    let q = pages::PageLang {
+        lang: uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("lang="))
+                .map(str::to_owned)
+        }),
+    };
+    let l = pages::lang_of(&q, &headers);
+    pages::error_page(l, axum::http::StatusCode::NOT_FOUND, "/")
 }
 
 async fn get_openapi() -> axum::Json<serde_json::Value> {

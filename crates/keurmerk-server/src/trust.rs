@@ -140,7 +140,7 @@ pub(crate) async fn get_label_svg(
 ) -> Result<Response, ApiError> {
     let lang = label_lang(&q)?;
     let label = state.registry.label(&cert_id(id)?).await?;
-    let svg = keurmerk_label::render_svg(&label.input, lang).map_err(render_error)?;
+    let svg = keurmerk_label::render_svg(&label.input_in(lang), lang).map_err(render_error)?;
     Ok(bytes("image/svg+xml", svg.into_bytes()))
 }
 
@@ -151,7 +151,7 @@ pub(crate) async fn get_label_png(
 ) -> Result<Response, ApiError> {
     let lang = label_lang(&q)?;
     let label = state.registry.label(&cert_id(id)?).await?;
-    let png = keurmerk_label::render_png(&label.input, lang, 2.0).map_err(render_error)?;
+    let png = keurmerk_label::render_png(&label.input_in(lang), lang, 2.0).map_err(render_error)?;
     Ok(bytes("image/png", png))
 }
 

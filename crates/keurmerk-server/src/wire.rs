@@ -88,6 +88,86 @@ pub struct ReasonOut {
     pub details: serde_json::Value,
 }
 
+/// The one date line that fits the status.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ValidityOut {
+    /// `valid_until`, `suspended_since`, `withdrawn_on`, `expired_on`, `replaced_by` or
+    /// `unconfirmed`.
+    pub kind: &'static str,
+    /// The line's label in the requested language ("Withdrawn on").
+    pub label: &'static str,
+    /// Its date, when it has one.
+    pub date: Option<NaiveDate>,
+    /// The replacing certificate, for `replaced_by`.
+    pub replaced_by: Option<String>,
+    /// A sentence after the date, in the requested language.
+    pub note: Option<&'static str>,
+}
+
+/// A piece of advice for the product's owner.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AdviceOut {
+    /// Stable code (`stop_using`, `return`, `update`, `change_default_password`, …).
+    pub code: &'static str,
+    /// Plain words in the requested language.
+    pub text: &'static str,
+}
+
+/// The facts shown under a status, consistent with it (the same ones the page and the label
+/// show): the date line, the known-problems line, whether positive marks are muted, and owner
+/// advice.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FactsOut {
+    /// The date line.
+    pub validity: ValidityOut,
+    /// The known-problems line in the requested language.
+    pub findings: String,
+    /// True when "tested independently" and "signature valid" must not be shown as
+    /// reassurance (the status is not in force).
+    pub positive_marks_muted: bool,
+    /// What the owner should do, most important first.
+    pub advice: Vec<AdviceOut>,
+}
+
+impl FactsOut {
+    /// The facts of a report in a language.
+    pub fn new(r: &StatusReport, lang: Lang) -> Self {
+        use keurmerk_domain::status::{StatusFacts, Validity};
+        let f = StatusFacts::of(r);
+        let kind = match &f.validity {
+            Validity::ValidUntil { .. } => "valid_until",
+            Validity::SuspendedSince { .. } => "suspended_since",
+            Validity::WithdrawnOn { .. } => "withdrawn_on",
+            Validity::ExpiredOn { .. } => "expired_on",
+            Validity::ReplacedBy { .. } => "replaced_by",
+            Validity::Unconfirmed => "unconfirmed",
+        };
+        let replaced_by = match &f.validity {
+            Validity::ReplacedBy { by } => Some(by.to_string()),
+            _ => None,
+        };
+        Self {
+            validity: ValidityOut {
+                kind,
+                label: f.validity.label(lang),
+                date: f.validity.date(),
+                replaced_by,
+                note: f.validity.note(lang),
+            },
+            findings: f.findings.text(lang),
+            positive_marks_muted: f.positive_marks_muted,
+            advice: f
+                .advice
+                .iter()
+                .map(|a| AdviceOut {
+                    code: a.as_str(),
+                    text: a.text(lang),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `GET /api/v1/certificates/{id}/status`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StatusOut {
@@ -118,6 +198,8 @@ pub struct StatusOut {
     pub dependencies: serde_json::Value,
     /// When this was evaluated.
     pub evaluated_at: DateTime<Utc>,
+    /// What to show under the status, consistent with it.
+    pub facts: FactsOut,
 }
 
 impl StatusOut {
@@ -145,6 +227,7 @@ impl StatusOut {
             open_vulnerabilities: serde_json::to_value(&r.open_vulnerabilities).unwrap_or_default(),
             dependencies: serde_json::to_value(&r.dependencies).unwrap_or_default(),
             evaluated_at: r.evaluated_at,
+            facts: FactsOut::new(r, lang),
         }
     }
 }

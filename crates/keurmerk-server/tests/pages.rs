@@ -29,11 +29,12 @@ async fn cert(
 async fn certificate_page_in_four_languages() {
     let a = app().await;
     let id = cert(&a, |c| c.state == State::Suspended).await;
+    // Under a suspension the independent test is a muted fact, not a green tick.
     for (lang, status, tested) in [
-        ("en", "Suspended", "Tested independently"),
-        ("nl", "Geschorst", "Onafhankelijk getest"),
-        ("de", "Ausgesetzt", "Unabhängig geprüft"),
-        ("fr", "Suspendu", "Testé de manière indépendante"),
+        ("en", "Suspended", "Was tested independently"),
+        ("nl", "Geschorst", "Is onafhankelijk getest"),
+        ("de", "Ausgesetzt", "Wurde unabhängig geprüft"),
+        ("fr", "Suspendu", "A été testé de manière indépendante"),
     ] {
         let p = a.get(&format!("/c/{id}?lang={lang}")).await;
         assert_eq!(p.status, StatusCode::OK);
@@ -43,6 +44,10 @@ async fn certificate_page_in_four_languages() {
         );
         assert!(p.text.contains(status), "{lang}: {status}");
         assert!(p.text.contains(tested), "{lang}: {tested}");
+        assert!(
+            p.text.contains("issuer-muted") && !p.text.contains("✔"),
+            "{lang}"
+        );
         for landmark in ["<header>", "<nav ", "<main ", "<footer>", "class=\"skip\""] {
             assert!(p.text.contains(landmark), "{lang}: {landmark}");
         }
@@ -179,8 +184,29 @@ async fn atom_feeds() {
         .starts_with("application/atom+xml"));
     assert!(all
         .text
-        .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
-    assert!(all.text.contains("suspended"));
+        .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">"));
+    // Entries read as "<product>: <what happened>" in words, with a plain sentence, no JSON.
+    assert!(
+        all.text
+            .contains("<title>BrightCam Baby Monitor BC-BABY-1: label suspended</title>"),
+        "{}",
+        all.text
+    );
+    assert!(
+        all.text.contains(": label suspended</title>"),
+        "{}",
+        all.text
+    );
+    assert!(!all.text.contains("{&quot;") && !all.text.contains("suspended\","));
+    let nl = a.get("/feed.atom?lang=nl").await;
+    assert!(
+        nl.text.contains("xml:lang=\"nl\"") && nl.text.contains(": label geschorst</title>"),
+        "{}",
+        nl.text
+    );
+    assert!(nl
+        .text
+        .contains("<title>Keurmerk: statuswijzigingen van keurmerken</title>"));
     let org = a.get("/org/holland-home/feed.atom").await;
     assert!(org.text.contains("<entry>"));
     assert_eq!(
@@ -374,4 +400,145 @@ async fn a_statement_signed_after_its_key_was_compromised_is_not_called_valid() 
     assert!(s.contains("reported stolen or compromised"), "{s}");
     assert!(s.contains("this key was reported compromised as of"), "{s}");
     assert!(!s.contains("Signature authentic"));
+}
+
+/// The facts under a red status never contradict it (issue 13 item 3), on the page and in the
+/// API, and every status has advice for the owner.
+#[tokio::test]
+async fn facts_under_a_red_status_agree_with_it() {
+    let a = app().await;
+    let withdrawn = cert(&a, |c| c.state == State::Withdrawn).await;
+    let p = a.get(&format!("/c/{withdrawn}?lang=en")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.text.contains("<dt>Withdrawn on</dt>"), "{}", p.text);
+    assert!(!p.text.contains("Valid until"), "{}", p.text);
+    assert!(p.text.contains("data-advice=\"stop_using\""));
+    assert!(p.text.contains("data-advice=\"return\""));
+    // The organisation's free-text reason is marked as English on a Dutch page.
+    let nl = a.get(&format!("/c/{withdrawn}?lang=nl")).await;
+    assert!(
+        nl.text
+            .contains("Reden: <span lang=\"en\">The product was taken off the market"),
+        "{}",
+        nl.text
+    );
+    assert!(nl.text.contains("Wat u moet doen als u dit product hebt"));
+    // The status box writes dates in words, like the rest of the page ("op 21 november 2026").
+    let at = nl.text.find("Het keurmerk is op ").unwrap() + "Het keurmerk is op ".len();
+    let when: String = nl.text[at..].chars().take_while(|c| *c != '<').collect();
+    assert!(
+        when.split(' ')
+            .nth(1)
+            .is_some_and(|m| m.chars().all(char::is_alphabetic)),
+        "{when}"
+    );
+
+    let suspended = cert(&a, |c| c.state == State::Suspended).await;
+    let p = a.get(&format!("/c/{suspended}?lang=en")).await;
+    assert!(p.text.contains("<dt>Suspended since</dt>"), "{}", p.text);
+    assert!(
+        !p.text.contains("No known security problems are waiting"),
+        "{}",
+        p.text
+    );
+    assert!(!p.text.contains("Valid until"));
+    assert!(p.text.contains("data-advice=\"do_not_buy\""));
+
+    let expired = cert(&a, |c| c.state == State::Expired).await;
+    let p = a.get(&format!("/c/{expired}?lang=de")).await;
+    assert!(
+        p.text.contains("<dt>Abgelaufen nach dem</dt>"),
+        "{}",
+        p.text
+    );
+    assert!(!p.text.contains("Gültig bis"), "{}", p.text);
+
+    let status = a
+        .get(&format!("/api/v1/certificates/{withdrawn}/status?lang=fr"))
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&status.text).unwrap();
+    assert_eq!(v["facts"]["validity"]["kind"], "withdrawn_on");
+    assert_eq!(v["facts"]["validity"]["label"], "Retiré le");
+    assert_eq!(v["facts"]["positive_marks_muted"], true);
+    assert_eq!(v["facts"]["advice"][1]["code"], "stop_using");
+    assert_eq!(
+        v["facts"]["advice"][1]["text"],
+        "Cessez d'utiliser le produit."
+    );
+}
+
+/// A label of a certificate that is not valid carries the "NOT VALID" band in the requested
+/// language and none of its claims; a valid one does not.
+#[tokio::test]
+async fn labels_of_dead_certificates_say_not_valid() {
+    let a = app().await;
+    let withdrawn = cert(&a, |c| c.state == State::Withdrawn).await;
+    for (lang, word, reason) in [
+        ("en", "NOT VALID", "withdrawn"),
+        ("nl", "NIET GELDIG", "ingetrokken"),
+        ("de", "NICHT GÜLTIG", "entzogen"),
+        ("fr", "NON VALIDE", "retiré"),
+    ] {
+        let svg = a
+            .get(&format!("/c/{withdrawn}/label.svg?lang={lang}"))
+            .await;
+        assert_eq!(svg.status, StatusCode::OK);
+        assert!(
+            svg.text.contains(&format!(">{word}<")),
+            "{lang}: {}",
+            svg.text
+        );
+        assert!(svg.text.contains(&format!(">— {reason}<")), "{lang}");
+        assert!(svg.text.contains("data-valid=\"false\""));
+    }
+    let png = a.get(&format!("/c/{withdrawn}/label.png")).await;
+    assert_eq!(png.status, StatusCode::OK);
+    let valid = cert(&a, |c| {
+        c.state == State::Active && c.issuer_kind == IssuerKind::ThirdParty
+    })
+    .await;
+    let status = a.get(&format!("/api/v1/certificates/{valid}/status")).await;
+    let v: serde_json::Value = serde_json::from_str(&status.text).unwrap();
+    let svg = a.get(&format!("/c/{valid}/label.svg")).await;
+    if v["status"] == "valid" || v["status"] == "attention" {
+        assert!(svg.text.contains("data-valid=\"true\"") && !svg.text.contains("NOT VALID"));
+    } else {
+        assert!(svg.text.contains("data-valid=\"false\""));
+    }
+    assert!(svg.text.contains("width=\"40mm\""));
+}
+
+#[tokio::test]
+async fn lower_case_ids_unknown_paths_and_long_queries() {
+    let a = app().await;
+    let id = cert(&a, |c| c.state == State::Suspended).await;
+    let p = a.get(&format!("/c/{}?lang=nl", id.to_lowercase())).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.text.contains(&id));
+    let p = a.get(&format!("/c/{}/complaint", id.to_lowercase())).await;
+    assert_eq!(p.status, StatusCode::OK);
+
+    let p = a.get("/no/such/page?lang=de").await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(p.text.contains("<html lang=\"de\">") && p.text.contains("Nicht gefunden"));
+    let api = a.get("/api/v1/no-such-thing").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("json"));
+
+    let long = "a".repeat(201);
+    let p = a.get(&format!("/?q={long}&lang=fr")).await;
+    assert!(
+        p.text.contains("Votre recherche est trop longue"),
+        "{}",
+        p.text
+    );
+    let ok = a.get(&format!("/?q={}&lang=fr", "a".repeat(200))).await;
+    assert!(!ok.text.contains("trop longue"));
 }

@@ -258,7 +258,17 @@ async fn a_status_change_is_delivered_signed_and_retried_until_accepted() {
         .get_as(&format!("/api/v1/watchlists/{id}/feed.atom"), Some(key))
         .await;
     assert_eq!(feed.status, StatusCode::OK);
-    assert!(feed.text.contains(&format!("{}: suspended", cert.id)));
+    // Titled "<product>: <what happened>" in words, the certificate named in the sentence.
+    assert!(
+        feed.text.contains(": label suspended</title>"),
+        "{}",
+        feed.text
+    );
+    assert!(
+        feed.text.contains(&format!("Label {}.", cert.id)),
+        "{}",
+        feed.text
+    );
 }
 
 #[tokio::test]

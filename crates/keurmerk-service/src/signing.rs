@@ -636,8 +636,40 @@ pub struct Label {
     pub url: String,
     /// The signed claims.
     pub claims: TokenClaims,
-    /// Input for `keurmerk_label::render_svg` / `render_png`.
+    /// Input for `keurmerk_label::render_svg` / `render_png`, without a "not valid" band; use
+    /// [`Label::input_in`], which adds it from [`Label::facts`].
     pub input: keurmerk_label::LabelInput,
+    /// The facts of the certificate's current status (the one place they come from).
+    pub facts: keurmerk_domain::status::StatusFacts,
+}
+
+impl Label {
+    /// What to render in `lang`: when the certificate is not valid, the label carries a
+    /// "NOT VALID — <reason>" band in that language instead of its claims.
+    pub fn input_in(&self, lang: keurmerk_label::Lang) -> keurmerk_label::LabelInput {
+        let l = match lang {
+            keurmerk_label::Lang::En => keurmerk_domain::i18n::Lang::En,
+            keurmerk_label::Lang::Nl => keurmerk_domain::i18n::Lang::Nl,
+            keurmerk_label::Lang::De => keurmerk_domain::i18n::Lang::De,
+            keurmerk_label::Lang::Fr => keurmerk_domain::i18n::Lang::Fr,
+        };
+        keurmerk_label::LabelInput {
+            not_valid: self.facts.not_valid_reason(l).map(str::to_owned),
+            ..self.input.clone()
+        }
+    }
+}
+
+/// The label design of a scheme's `label_design`.
+fn design(d: keurmerk_domain::scheme::LabelDesign) -> keurmerk_label::Design {
+    use keurmerk_domain::scheme::LabelDesign as D;
+    match d {
+        D::Eu => keurmerk_label::Design::Eu,
+        D::Stars => keurmerk_label::Design::Stars,
+        D::Statement => keurmerk_label::Design::Statement,
+        D::Declaration => keurmerk_label::Design::Declaration,
+        D::Plain => keurmerk_label::Design::Plain,
+    }
 }
 
 impl<S: RegistryStore> Registry<S> {
@@ -717,8 +749,17 @@ impl<S: RegistryStore> Registry<S> {
             support_until: claims.support_until,
             certificate_id: cert.id.to_string(),
             qr_url: url.clone(),
+            product_name: format!("{} {}", claims.product_name, claims.model_designation),
+            design: design(scheme.label_design),
+            not_valid: None,
         };
-        Ok(Label { url, claims, input })
+        let facts = keurmerk_domain::status::StatusFacts::of(&self.status(id).await?);
+        Ok(Label {
+            url,
+            claims,
+            input,
+            facts,
+        })
     }
 
     /// The live status of a certificate as a signed response (`docs/FORMATS.md` §7), signed by

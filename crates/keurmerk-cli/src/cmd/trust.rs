@@ -241,10 +241,10 @@ pub async fn label(ctx: &Ctx, c: &LabelCmd) -> Result<ExitCode> {
         LabelLang::Fr => keurmerk_label::Lang::Fr,
     };
     let bytes = match a.format {
-        Format::Svg => keurmerk_label::render_svg(&label.input, lang)
+        Format::Svg => keurmerk_label::render_svg(&label.input_in(lang), lang)
             .context("rendering the label SVG")?
             .into_bytes(),
-        Format::Png => keurmerk_label::render_png(&label.input, lang, 2.0)
+        Format::Png => keurmerk_label::render_png(&label.input_in(lang), lang, 2.0)
             .context("rendering the label PNG")?,
     };
     std::fs::write(&a.output, bytes).with_context(|| format!("writing {}", a.output.display()))?;

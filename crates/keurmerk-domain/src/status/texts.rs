@@ -1,6 +1,8 @@
 //! Plain-language texts for label statuses and reasons, in every supported language.
 //! Written for someone standing in a shop with a phone: short, concrete, no jargon.
 
+use chrono::NaiveDate;
+
 use super::{LabelStatus, Reason};
 use crate::i18n::Lang;
 use crate::lifecycle::State;
@@ -135,21 +137,99 @@ fn state_word(s: State, lang: Lang) -> &'static str {
 }
 
 impl Reason {
+    /// The free text an organisation wrote (the reason of a suspension or withdrawal), which is
+    /// not translated: pages show it apart, marked with its language.
+    pub fn free_text(&self) -> Option<&str> {
+        match self {
+            Reason::Withdrawn { reason, .. } | Reason::Suspended { reason, .. }
+                if !reason.trim().is_empty() =>
+            {
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+
+    /// The reason in plain words without the organisation's free text ([`Reason::free_text`]),
+    /// which goes after "Reason:" ([`reason_word`]).
+    pub fn headline(&self, lang: Lang) -> String {
+        self.headline_dated(lang, &iso)
+    }
+
+    /// [`Reason::headline`] with dates written by `day` (pages write them out in words).
+    pub fn headline_dated(&self, lang: Lang, day: &dyn Fn(NaiveDate) -> String) -> String {
+        match self {
+            Reason::Withdrawn { on, .. } => {
+                let on = day(*on);
+                lang.pick(
+                    format!("The label was withdrawn on {on}."),
+                    format!("Het keurmerk is op {on} ingetrokken."),
+                    format!("Das Siegel wurde am {on} entzogen."),
+                    format!("Le label a été retiré le {on}."),
+                )
+            }
+            Reason::Suspended { since, until, .. } => {
+                let since = day(*since);
+                let base = lang.pick(
+                    format!("The label has been suspended since {since}."),
+                    format!("Het keurmerk is geschorst sinds {since}."),
+                    format!("Das Siegel ist seit {since} ausgesetzt."),
+                    format!("Le label est suspendu depuis le {since}."),
+                );
+                match until.map(day) {
+                    Some(u) => format!(
+                        "{base} {}",
+                        lang.pick(
+                            format!("The suspension lasts until {u} at the latest."),
+                            format!("De schorsing duurt uiterlijk tot {u}."),
+                            format!("Die Aussetzung dauert höchstens bis {u}."),
+                            format!("La suspension dure au plus tard jusqu'au {u}."),
+                        )
+                    ),
+                    None => base,
+                }
+            }
+            other => other.text_dated(lang, day),
+        }
+    }
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.to_string()
+}
+
+/// "Reason:" before an organisation's free text.
+pub fn reason_word(lang: Lang) -> &'static str {
+    lang.pick("Reason:", "Reden:", "Grund:", "Motif :")
+}
+
+impl Reason {
     /// The reason in plain words.
     pub fn text(&self, lang: Lang) -> String {
+        self.text_dated(lang, &iso)
+    }
+
+    /// [`Reason::text`] with dates written by `day`.
+    pub fn text_dated(&self, lang: Lang, day: &dyn Fn(NaiveDate) -> String) -> String {
         match self {
-            Reason::Withdrawn { on, reason } => lang.pick(
+            Reason::Withdrawn { on, reason } => {
+                let on = day(*on);
+                lang.pick(
                 format!("The label was withdrawn on {on}. Reason: {reason}"),
                 format!("Het keurmerk is op {on} ingetrokken. Reden: {reason}"),
                 format!("Das Siegel wurde am {on} entzogen. Grund: {reason}"),
                 format!("Le label a été retiré le {on}. Motif : {reason}"),
-            ),
-            Reason::Expired { on } => lang.pick(
+            )
+            }
+            Reason::Expired { on } => {
+                let on = day(*on);
+                lang.pick(
                 format!("The label was valid until {on}."),
                 format!("Het keurmerk was geldig tot {on}."),
                 format!("Das Siegel war bis {on} gültig."),
                 format!("Le label était valide jusqu'au {on}."),
-            ),
+            )
+            }
             Reason::Superseded { by } => lang.pick(
                 format!("This label has been replaced by label {by}."),
                 format!("Dit keurmerk is vervangen door keurmerk {by}."),
@@ -157,13 +237,14 @@ impl Reason {
                 format!("Ce label a été remplacé par le label {by}."),
             ),
             Reason::Suspended { since, reason, until } => {
+                let since = day(*since);
                 let base = lang.pick(
                     format!("The label has been suspended since {since}. Reason: {reason}"),
                     format!("Het keurmerk is geschorst sinds {since}. Reden: {reason}"),
                     format!("Das Siegel ist seit {since} ausgesetzt. Grund: {reason}"),
                     format!("Le label est suspendu depuis le {since}. Motif : {reason}"),
                 );
-                match until {
+                match until.map(day) {
                     Some(u) => format!(
                         "{base} {}",
                         lang.pick(
@@ -183,6 +264,7 @@ impl Reason {
                 ..
             } => {
                 let sev = severity_word(*severity, lang);
+                let deadline = day(*deadline);
                 lang.pick(
                     format!("A {sev} security problem ({vulnerability}) should have been fixed by {deadline}, but the maker has not fixed it."),
                     format!("Een {sev} beveiligingsprobleem ({vulnerability}) had uiterlijk {deadline} opgelost moeten zijn, maar de fabrikant heeft het niet opgelost."),
@@ -190,18 +272,24 @@ impl Reason {
                     format!("Un problème de sécurité {sev} ({vulnerability}) aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
                 )
             }
-            Reason::SupportEnded { on } => lang.pick(
+            Reason::SupportEnded { on } => {
+                let on = day(*on);
+                lang.pick(
                 format!("Security updates ended on {on}. The maker no longer fixes security problems."),
                 format!("Beveiligingsupdates zijn gestopt op {on}. De fabrikant lost geen beveiligingsproblemen meer op."),
                 format!("Sicherheitsupdates endeten am {on}. Der Hersteller behebt keine Sicherheitsprobleme mehr."),
                 format!("Les mises à jour de sécurité ont pris fin le {on}. Le fabricant ne corrige plus les problèmes de sécurité."),
-            ),
-            Reason::SupportEnding { on, days_left } => lang.pick(
+            )
+            }
+            Reason::SupportEnding { on, days_left } => {
+                let on = day(*on);
+                lang.pick(
                 format!("Security updates stop on {on}, in {days_left} days. After that, new security problems will not be fixed."),
                 format!("Beveiligingsupdates stoppen op {on}, over {days_left} dagen. Daarna worden nieuwe beveiligingsproblemen niet meer opgelost."),
                 format!("Sicherheitsupdates enden am {on}, in {days_left} Tagen. Danach werden neue Sicherheitsprobleme nicht mehr behoben."),
                 format!("Les mises à jour de sécurité s'arrêtent le {on}, dans {days_left} jours. Ensuite, les nouveaux problèmes de sécurité ne seront plus corrigés."),
-            ),
+            )
+            }
             Reason::NoSupportPeriod => lang.pick(
                 "The maker has not said how long this product will get security updates.".to_owned(),
                 "De fabrikant heeft niet gezegd hoe lang dit product beveiligingsupdates krijgt.".to_owned(),
@@ -229,6 +317,7 @@ impl Reason {
             }
             Reason::VulnerabilityOpen { vulnerability, severity, deadline, exploited } => {
                 let sev = severity_word(*severity, lang);
+                let deadline = day(*deadline);
                 let base = lang.pick(
                     format!("A {sev} security problem ({vulnerability}) is known. The maker must fix it by {deadline}."),
                     format!("Er is een {sev} beveiligingsprobleem ({vulnerability}) bekend. De fabrikant moet het uiterlijk {deadline} oplossen."),

@@ -321,10 +321,15 @@ pub(crate) async fn get_watch_feed(
         .registry
         .watch_events(g, usize::try_from(crate::feed::FEED_LEN).unwrap_or(50))
         .await?;
+    // The feed's language follows Accept-Language (this API route takes no `?lang=`).
+    let l = crate::pages::lang_of(&crate::pages::PageLang::default(), &headers);
+    let names = crate::feed::product_names(&state, &events).await?;
     Ok(crate::feed::render(
+        l,
         &format!("Keurmerk: {}", list.name),
         &format!("/api/v1/watchlists/{}/feed.atom", list.id),
         &headers,
         &events,
+        &names,
     ))
 }

@@ -8,7 +8,9 @@ use keurmerk_domain::event::{Event, EventKind};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::{DependencyKind, IssuerKind, Organisation, Severity};
-use keurmerk_domain::status::{LabelStatus, Reason, StatusReport};
+use keurmerk_domain::status::{
+    advice_heading, reason_word, Findings, LabelStatus, Reason, StatusFacts, StatusReport, Validity,
+};
 use maud::{html, Markup};
 
 use super::{date, error_page, href, lang_of, layout, page, service_error_page, t, PageLang};
@@ -21,8 +23,9 @@ pub(crate) async fn get_certificate_page(
     headers: HeaderMap,
 ) -> Response {
     let l = lang_of(&q, &headers);
-    let here = format!("/c/{id}");
-    let Ok(id) = id.parse::<CertificateId>() else {
+    let here = format!("/c/{}", id.to_ascii_uppercase());
+    // Ids are upper case; a hand-typed lower-case id finds the same certificate.
+    let Ok(id) = id.to_ascii_uppercase().parse::<CertificateId>() else {
         return error_page(l, StatusCode::NOT_FOUND, &here);
     };
     let d = match state.registry.certificate_details(&id).await {
@@ -44,13 +47,12 @@ pub(crate) async fn get_certificate_page(
     let level = scheme.and_then(|s| s.level(&d.certificate.level));
     let r = &d.status;
     let title = format!("{} {}", d.product.name, d.product.model);
+    // Every fact under the status comes from one place, so none can contradict it.
+    let facts = StatusFacts::of(r);
     // Authentic is not valid: the signature's tick is green only under a valid status.
-    let status_valid = matches!(
-        r.status,
-        keurmerk_domain::status::LabelStatus::Valid
-            | keurmerk_domain::status::LabelStatus::Attention
-    );
-    let verify = super::verification::verification_section(&state, &id, l, status_valid).await;
+    let verify =
+        super::verification::verification_section(&state, &id, l, !facts.positive_marks_muted)
+            .await;
     let accepted =
         super::recognition::recognition_section(&state, &id, scheme, &d.product, l).await;
     let body = html! {
@@ -61,24 +63,33 @@ pub(crate) async fn get_certificate_page(
             a href=(href(&format!("/products/{}", d.product.id), l)) { (maker.as_ref().map_or(d.product.manufacturer.as_str(), |m| m.name.as_str())) }
         }
         (status_box(l, r))
-        (issuer_box(l, d.certificate.issuer_kind, issuer.as_ref(), authority.as_ref()))
+        (advice_box(l, &facts))
+        (issuer_box(l, d.certificate.issuer_kind, issuer.as_ref(), authority.as_ref(), facts.positive_marks_muted))
         section aria-labelledby="facts" {
             h2 id="facts" { (t(l, "What you should know", "Wat u moet weten", "Was Sie wissen sollten", "Ce qu'il faut savoir")) }
             dl {
                 dt { (t(l, "Scheme", "Keurmerkschema", "Schema", "Schéma")) }
                 dd {
                     @if let Some(s) = scheme {
-                        a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " (s.title)
+                        a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " span lang="en" { (s.title) }
                     } @else { (d.certificate.scheme) }
                 }
                 dt { (t(l, "Level", "Niveau", "Stufe", "Niveau")) }
                 dd {
                     @if let Some(lv) = level {
-                        strong { (lv.name) } ". " (lv.description)
+                        span lang="en" { strong { (lv.name) } ". " (lv.description) }
                     } @else { (d.certificate.level) }
                 }
-                dt { (t(l, "Valid until", "Geldig tot", "Gültig bis", "Valable jusqu'au")) }
-                dd { (date(l, r.valid_until)) }
+                dt { (facts.validity.label(l)) }
+                dd {
+                    @if let Some(day) = facts.validity.date() { (date(l, day)) }
+                    @if let Validity::ReplacedBy { by } = &facts.validity {
+                        a href=(href(&format!("/c/{by}"), l)) { (by) }
+                    }
+                    @if let Some(note) = facts.validity.note(l) {
+                        @if facts.validity.date().is_some() { ". " } (note)
+                    }
+                }
                 dt { (t(l, "Security updates until", "Beveiligingsupdates tot", "Sicherheitsupdates bis", "Mises à jour de sécurité jusqu'au")) }
                 dd {
                     @match r.support_until {
@@ -97,7 +108,10 @@ pub(crate) async fn get_certificate_page(
                     }
                 }
                 dt { (t(l, "Known security problems", "Bekende beveiligingsproblemen", "Bekannte Sicherheitsprobleme", "Problèmes de sécurité connus")) }
-                dd { (vulnerabilities(l, r)) }
+                dd {
+                    @if let Findings::Open { .. } = facts.findings { (vulnerabilities(l, r)) }
+                    @else { (facts.findings.text(l)) }
+                }
             }
         }
         (accepted)
@@ -164,7 +178,15 @@ fn status_box(l: Lang, r: &StatusReport) -> Markup {
             p { (s.explanation(l)) }
             @if !r.reasons.is_empty() {
                 ul {
-                    @for reason in &r.reasons { li { (reason.text(l)) } }
+                    @for reason in &r.reasons {
+                        li {
+                            (reason.headline_dated(l, &|d| date(l, d)))
+                            @if let Some(free) = reason.free_text() {
+                                // Written by the organisation, in English: not translated.
+                                " " (reason_word(l)) " " span lang="en" { (free) }
+                            }
+                        }
+                    }
                 }
             }
             @for reason in &r.reasons {
@@ -180,25 +202,43 @@ fn status_box(l: Lang, r: &StatusReport) -> Markup {
     }
 }
 
+/// What the owner should do under this status.
+fn advice_box(l: Lang, facts: &StatusFacts) -> Markup {
+    html! {
+        section.advice aria-labelledby="advice" {
+            h2 id="advice" { (advice_heading(l)) }
+            ul {
+                @for a in &facts.advice { li data-advice=(a.as_str()) { (a.text(l)) } }
+            }
+        }
+    }
+}
+
 fn issuer_box(
     l: Lang,
     kind: IssuerKind,
     issuer: Option<&Organisation>,
     authority: Option<&Organisation>,
+    muted: bool,
 ) -> Markup {
     let third = kind == IssuerKind::ThirdParty;
-    let class = if third {
-        "issuer issuer-third_party"
-    } else {
-        "issuer issuer-self"
+    let class = match (third, muted) {
+        // Under a red status the positive mark is not a green tick: it says nothing about now.
+        (true, true) => "issuer issuer-muted",
+        (true, false) => "issuer issuer-third_party",
+        (false, _) => "issuer issuer-self",
     };
     html! {
         section class=(class) aria-labelledby="who" {
             h2 id="who" {
                 span.badge {
-                    @if third { "✔ " (t(l, "Tested independently", "Onafhankelijk getest", "Unabhängig geprüft", "Testé de manière indépendante")) }
+                    @if third && muted { (t(l, "Was tested independently", "Is onafhankelijk getest", "Wurde unabhängig geprüft", "A été testé de manière indépendante")) }
+                    @else if third { "✔ " (t(l, "Tested independently", "Onafhankelijk getest", "Unabhängig geprüft", "Testé de manière indépendante")) }
                     @else { "✎ " (t(l, "Declared by the maker", "Verklaard door de fabrikant", "Vom Hersteller erklärt", "Déclaré par le fabricant")) }
                 }
+            }
+            @if third && muted {
+                p.muted { (t(l, "That test does not make the label valid now: see the status above.", "Die test maakt het keurmerk nu niet geldig: zie de status hierboven.", "Diese Prüfung macht das Siegel jetzt nicht gültig: siehe Status oben.", "Ce test ne rend pas le label valide aujourd'hui : voir le statut ci-dessus.")) }
             }
             @if third {
                 p {
@@ -296,7 +336,7 @@ fn dependency_kind(l: Lang, k: DependencyKind) -> &'static str {
     }
 }
 
-fn event_words(l: Lang, e: &Event) -> String {
+pub(crate) fn event_words(l: Lang, e: &Event) -> String {
     let s = match &e.kind {
         EventKind::Issued { .. } => t(
             l,

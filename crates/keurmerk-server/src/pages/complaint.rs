@@ -182,8 +182,9 @@ pub(crate) async fn get_complaint_form(
     headers: HeaderMap,
 ) -> Response {
     let l = lang_of(&q, &headers);
-    let here = format!("/c/{id}/complaint");
-    let Ok(id) = id.parse::<CertificateId>() else {
+    let here = format!("/c/{}/complaint", id.to_ascii_uppercase());
+    // Ids are upper case; a hand-typed lower-case id finds the same certificate.
+    let Ok(id) = id.to_ascii_uppercase().parse::<CertificateId>() else {
         return error_page(l, StatusCode::NOT_FOUND, &here);
     };
     if let Err(e) = state.registry.status(&id).await {
@@ -240,8 +241,9 @@ pub(crate) async fn post_complaint(
         },
         &headers,
     );
-    let here = format!("/c/{id}/complaint");
-    let Ok(id) = id.parse::<CertificateId>() else {
+    let here = format!("/c/{}/complaint", id.to_ascii_uppercase());
+    // Ids are upper case; a hand-typed lower-case id finds the same certificate.
+    let Ok(id) = id.to_ascii_uppercase().parse::<CertificateId>() else {
         return error_page(l, StatusCode::NOT_FOUND, &here);
     };
     let now = state.registry.now().timestamp();

@@ -19,6 +19,9 @@ pub(crate) struct SearchQuery {
     lang: Option<String>,
 }
 
+/// The longest search query, in characters (the search box's `maxlength`).
+const MAX_QUERY_CHARS: usize = 200;
+
 pub(crate) async fn get_home_page(
     State(state): State<AppState>,
     Query(q): Query<SearchQuery>,
@@ -33,7 +36,11 @@ pub(crate) async fn get_home_page(
     let text =
         q.q.as_deref()
             .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 200);
+            .filter(|s| !s.is_empty() && s.chars().count() <= MAX_QUERY_CHARS);
+    // A longer query is not searched, and the page says so instead of silently showing home.
+    let too_long =
+        q.q.as_deref()
+            .is_some_and(|s| s.trim().chars().count() > MAX_QUERY_CHARS);
     // A certificate id goes straight to its page.
     let cert = text
         .and_then(|s| s.to_ascii_uppercase().parse::<CertificateId>().ok())
@@ -67,6 +74,14 @@ pub(crate) async fn get_home_page(
             label for="q" { (t(l, "Product name, model, maker or label number", "Productnaam, model, fabrikant of labelnummer", "Produktname, Modell, Hersteller oder Kennzeichennummer", "Nom du produit, modèle, fabricant ou numéro de label")) }
             input type="search" id="q" name="q" value=(text.unwrap_or("")) maxlength="200";
             button type="submit" { (t(l, "Search", "Zoeken", "Suchen", "Rechercher")) }
+        }
+        @if too_long {
+            p.notice role="alert" {
+                (t(l, "Your search is too long, so nothing was searched. Use at most 200 characters: a product name, a model number or a label number is enough.",
+                   "Uw zoekopdracht is te lang, daarom is er niet gezocht. Gebruik hoogstens 200 tekens: een productnaam, een modelnummer of een labelnummer is genoeg.",
+                   "Ihre Suche ist zu lang, deshalb wurde nicht gesucht. Verwenden Sie höchstens 200 Zeichen: Ein Produktname, eine Modellnummer oder eine Kennzeichennummer genügt.",
+                   "Votre recherche est trop longue : rien n'a été cherché. Utilisez au plus 200 caractères : un nom de produit, un numéro de modèle ou un numéro de label suffit."))
+            }
         }
         @if let Some(c) = &cert_found {
             p { (t(l, "Label found:", "Label gevonden:", "Kennzeichen gefunden:", "Label trouvé :")) " " a href=(href(&format!("/c/{c}"), l)) { (c) } }

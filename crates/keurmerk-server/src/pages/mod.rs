@@ -11,7 +11,7 @@ mod product;
 mod recognition;
 mod verification;
 
-pub(crate) use certificate::get_certificate_page;
+pub(crate) use certificate::{event_words, get_certificate_page};
 pub(crate) use complaint::{get_complaint_form, post_complaint};
 pub(crate) use info::{get_about_page, get_home_page, get_scheme_page, get_schemes_page};
 pub(crate) use market::get_market_access_page;
@@ -256,9 +256,9 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/schemes/{id}", get_scheme_page, "pages", Public, Html, "One scheme: requirements, levels, who may certify", query = &["lang"]),
         route!(GET "/about", get_about_page, "pages", Public, Html, "What does the label mean (and how it differs from the CE marking)", query = &["lang"]),
         route!(GET "/static/style.css", get_style, "pages", Public, Css, "Stylesheet"),
-        route!(GET "/feed.atom", crate::feed::get_feed, "feeds", Public, Atom, "Status changes of every label"),
-        route!(GET "/org/{id}/feed.atom", crate::feed::get_org_feed, "feeds", Public, Atom, "Status changes of an organisation's labels"),
-        route!(GET "/products/{id}/feed.atom", crate::feed::get_product_feed, "feeds", Public, Atom, "Status changes of a product's labels"),
+        route!(GET "/feed.atom", crate::feed::get_feed, "feeds", Public, Atom, "Status changes of every label", query = &["lang"]),
+        route!(GET "/org/{id}/feed.atom", crate::feed::get_org_feed, "feeds", Public, Atom, "Status changes of an organisation's labels", query = &["lang"]),
+        route!(GET "/products/{id}/feed.atom", crate::feed::get_product_feed, "feeds", Public, Atom, "Status changes of a product's labels", query = &["lang"]),
         route!(GET "/healthz", crate::get_healthz, "operations", Public, Text, "Health: the database answers"),
         route!(GET "/metrics", crate::get_metrics, "operations", Public, Text, "Prometheus metrics"),
         route!(GET "/api/openapi.json", crate::get_openapi, "operations", Public, Json, "This document", response = crate::openapi::document_schema),

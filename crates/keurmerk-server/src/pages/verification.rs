@@ -248,8 +248,10 @@ fn details(l: Lang, r: &SignatureReport, pos: &LogPosition, status_valid: bool) 
                         (t(l, "Do not rely on this label until the register has resolved this.", "Vertrouw niet op dit label totdat het register dit heeft opgelost.", "Verlassen Sie sich nicht auf dieses Kennzeichen, bis das Register dies geklärt hat.", "Ne vous fiez pas à ce label tant que le registre n'a pas résolu ce problème."))
                     }
                     Ok(_) => {
+                        // Under a status that is not in force the mark is muted: no tick, no green.
                         strong class=(if status_valid { "sig-valid" } else { "sig-neutral" }) {
-                            "✔ " (t(l, "Signature authentic", "Handtekening echt", "Signatur echt", "Signature authentique"))
+                            @if status_valid { "✔ " }
+                            (t(l, "Signature authentic", "Handtekening echt", "Signatur echt", "Signature authentique"))
                         }
                         " – " (t(l, "checked just now against the keys the register publishes.", "zojuist gecontroleerd met de sleutels die het register publiceert.", "gerade eben mit den Schlüsseln geprüft, die das Register veröffentlicht.", "vérifiée à l'instant avec les clés publiées par le registre."))
                         " " (t(l, "It shows who made the latest change and that nothing was altered since; it does not say the label is valid – the status at the top of this page does.",
