@@ -190,8 +190,15 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
         "until" => json!({"type": "string", "format": "date"}),
         "at" => json!({"type": "string", "format": "date",
                        "description": "The day to answer for, YYYY-MM-DD (default: today)"}),
-        "markets" => json!({"type": "string", "pattern": "^[A-Za-z]{2}(,[A-Za-z]{2}){0,39}$",
-                            "description": "Comma-separated markets: EU, UK (read as GB) or country codes, e.g. EU,DE,UK,SG (default: every market the schemes name); an unknown code is 400"}),
+        "markets" => {
+            let codes = keurmerk_domain::scheme::Catalogue::shipped()
+                .map(|c| crate::api::products::market_codes(&c))
+                .unwrap_or_default()
+                .join("|");
+            json!({"type": "string",
+                   "pattern": format!("^({codes})(,({codes})){{0,{}}}$", keurmerk_domain::recognition::MAX_MARKETS - 1),
+                   "description": "Comma-separated markets: EU, UK (read as GB), an EU or EEA state or a scheme's jurisdiction, e.g. EU,DE,UK,SG (default: every market the schemes name)"})
+        }
         "signed" => json!({"type": "string", "enum": ["true", "false", "1", "0"],
                            "description": "`true` or `1`: the signed status (docs/FORMATS.md §7)"}),
         "product" => g.subschema_for::<RecordId>().to_value(),

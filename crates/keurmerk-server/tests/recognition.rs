@@ -215,6 +215,21 @@ async fn market_access_through_the_api() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            format!("/api/v1/products/{}/market-access?markets=eu", psti.product),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!(
+                "/api/v1/products/{}/market-access?markets=EU,%20DE",
+                psti.product
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/v1/products/{}/market-access?markets=", psti.product),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             format!(
                 "/api/v1/products/{}/market-access?at=yesterday",
                 psti.product
@@ -279,9 +294,14 @@ async fn the_makers_market_access_page_in_four_languages() {
     // The certificate page links to it.
     let c = a.get(&format!("/c/{}", psti.id)).await;
     assert!(c.text.contains(&format!("/products/{pid}/market-access")));
-    for bad in ["markets=ZZ", "at=2026-02-30"] {
+    // What the page cannot read is said, not refused (as for `?lang=`).
+    for (bad, notice) in [
+        ("markets=ZZ", "Markets not understood"),
+        ("at=2026-02-30", "The date was not understood"),
+    ] {
         let p = a.get(&format!("/products/{pid}/market-access?{bad}")).await;
-        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(p.status, StatusCode::OK, "{bad}");
+        assert!(p.text.contains(notice), "{bad}");
     }
     let p = a.get("/products/PRD-999999/market-access").await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);

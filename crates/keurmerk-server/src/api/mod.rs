@@ -6,7 +6,7 @@
 mod certificates;
 pub mod monitoring;
 pub(crate) mod orgs;
-mod products;
+pub(crate) mod products;
 pub mod schema;
 mod tokens;
 pub mod watch;

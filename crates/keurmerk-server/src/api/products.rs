@@ -195,6 +195,20 @@ pub(crate) fn all_markets(catalogue: &keurmerk_domain::scheme::Catalogue) -> Str
     all.join(",")
 }
 
+/// Every market code `?markets=` takes, exactly as written there (upper case): `EU`, `UK`, the
+/// EU and EEA states and every scheme jurisdiction. The OpenAPI document's pattern is built
+/// from the same list (for the shipped catalogue).
+pub(crate) fn market_codes(catalogue: &keurmerk_domain::scheme::Catalogue) -> Vec<String> {
+    let mut codes: Vec<String> = ["EU", "UK"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(keurmerk_domain::jurisdiction::accepted(catalogue))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
 pub(crate) async fn get_market_access(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -206,8 +220,21 @@ pub(crate) async fn get_market_access(
         Some(m) => m,
         None => all_markets(state.registry.catalogue()),
     };
-    // A market list the catalogue cannot read is a malformed parameter (400), checked before
-    // the product is looked up.
+    // The API reads the list strictly, as its documented pattern says (the CLI is lenient):
+    // known upper-case codes separated by single commas, at most 40. Anything else is a
+    // malformed parameter (400), checked before the product is looked up.
+    let codes = market_codes(state.registry.catalogue());
+    let parts: Vec<&str> = markets.split(',').collect();
+    if parts.len() > keurmerk_domain::recognition::MAX_MARKETS
+        || !parts.iter().all(|p| codes.iter().any(|c| c == p))
+    {
+        return Err(ApiError::bad_request(format!(
+            "markets: `{}` is not a comma-separated list of at most {} market codes ({})",
+            markets.chars().take(60).collect::<String>(),
+            keurmerk_domain::recognition::MAX_MARKETS,
+            codes.join(", ")
+        )));
+    }
     keurmerk_domain::recognition::parse_markets(state.registry.catalogue(), &markets)
         .map_err(|e| ApiError::bad_request(format!("markets: {e}")))?;
     Ok(Json(state.registry.market_access(&id, &markets, at).await?))

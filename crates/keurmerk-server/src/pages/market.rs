@@ -43,21 +43,49 @@ pub(crate) async fn get_market_access_page(
     let Ok(id) = id.parse::<RecordId>() else {
         return error_page(l, StatusCode::NOT_FOUND, &here);
     };
-    let markets = q
+    // Like `?lang=`, what the page cannot read is not an error: it says so and shows the
+    // default markets or today instead.
+    let mut notices = Vec::new();
+    let asked = q
         .markets
         .clone()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_MARKETS.to_owned());
+    let markets = match parse_markets(state.registry.catalogue(), &asked) {
+        Ok(_) => asked,
+        Err(e) => {
+            notices.push(format!(
+                "{} {e}",
+                t(
+                    l,
+                    "Markets not understood, the usual ones are shown:",
+                    "Markten niet begrepen, de gebruikelijke worden getoond:",
+                    "Märkte nicht verstanden, die üblichen werden gezeigt:",
+                    "Marchés non compris, les marchés habituels sont affichés :"
+                )
+            ));
+            DEFAULT_MARKETS.to_owned()
+        }
+    };
     let at = match q.at.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) => Some(d),
-            Err(_) => return error_page(l, StatusCode::BAD_REQUEST, &here),
+            Err(_) => {
+                notices.push(
+                    t(
+                        l,
+                        "The date was not understood (YYYY-MM-DD); today is shown.",
+                        "De datum is niet begrepen (JJJJ-MM-DD); vandaag wordt getoond.",
+                        "Das Datum wurde nicht verstanden (JJJJ-MM-TT); heute wird gezeigt.",
+                        "La date n'a pas été comprise (AAAA-MM-JJ) ; aujourd'hui est affiché.",
+                    )
+                    .to_owned(),
+                );
+                None
+            }
         },
     };
-    if parse_markets(state.registry.catalogue(), &markets).is_err() {
-        return error_page(l, StatusCode::BAD_REQUEST, &here);
-    }
     let m = match state.registry.market_access(&id, &markets, at).await {
         Ok(m) => m,
         Err(e) => return service_error_page(l, e, &here),
@@ -81,6 +109,7 @@ pub(crate) async fn get_market_access_page(
     let body = html! {
         p.muted { a href=(href(&format!("/products/{id}"), l)) { (d.product.name) " " (d.product.model) } }
         h1 { (t(l, "Where this product may be sold", "Waar dit product verkocht mag worden", "Wo dieses Produkt verkauft werden darf", "Où ce produit peut être vendu")) }
+        @for n in &notices { p.notice role="status" { (n) } }
         form method="get" action=(here) {
             input type="hidden" name="lang" value=(l.tag());
             label for="markets" { (t(l, "Markets (comma-separated)", "Markten (gescheiden door komma's)", "Märkte (durch Kommas getrennt)", "Marchés (séparés par des virgules)")) }
