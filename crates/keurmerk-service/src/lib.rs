@@ -11,6 +11,7 @@ mod clock;
 pub mod demo;
 mod error;
 mod integrity;
+pub mod kev;
 mod lifecycle;
 mod logwait;
 pub mod monitoring;

@@ -16,8 +16,8 @@ use keurmerk_domain::ids::RecordId;
 use keurmerk_domain::lifecycle::ActorRole;
 use keurmerk_domain::model::{OrgRole, Severity};
 use keurmerk_store::{
-    CertificateFilter, RegistryStore, StoredAdvisory, StoredComponent, VexDecision, VulnMatch,
-    VulnStore,
+    AdvisoryAlias, CertificateFilter, RegistryStore, StoredAdvisory, StoredComponent, VexDecision,
+    VulnMatch, VulnStore,
 };
 use keurmerk_vuln::matching::AdvisoryIndex;
 use keurmerk_vuln::purl::PackageKey;
@@ -102,6 +102,8 @@ pub struct FindingView {
     pub version: String,
     /// Vulnerability id.
     pub vulnerability: String,
+    /// Its other ids (CVE, GHSA, GO, EUVD, …): one vulnerability.
+    pub aliases: Vec<String>,
     /// Severity bucket.
     pub severity: Severity,
     /// Component purl.
@@ -131,7 +133,9 @@ fn severity_of(bucket: Option<keurmerk_vuln::osv::SeverityBucket>) -> Severity {
         Some(B::High) => Severity::High,
         Some(B::Medium) => Severity::Medium,
         Some(B::Low) => Severity::Low,
-        _ => Severity::None,
+        Some(B::None) => Severity::None,
+        // No advisory gave a score: not known yet, which the scheme's policy never reads as low.
+        None => Severity::Unknown,
     }
 }
 
@@ -151,6 +155,36 @@ fn justification_text(j: &Justification) -> String {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| format!("{other:?}")),
     }
+}
+
+/// Every id the document gives each of its vulnerabilities (the vulnerability's own id included).
+fn doc_aliases(doc: &AdvisoryDoc) -> Vec<AdvisoryAlias> {
+    fn add(out: &mut Vec<AdvisoryAlias>, vulnerability: &str, aliases: &[String]) {
+        for alias in std::iter::once(vulnerability).chain(aliases.iter().map(String::as_str)) {
+            out.push(AdvisoryAlias {
+                vulnerability: vulnerability.to_owned(),
+                alias: alias.to_owned(),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    match doc {
+        AdvisoryDoc::Osv(o) => add(&mut out, &o.id, &o.aliases),
+        AdvisoryDoc::Csaf(c) => {
+            for a in c.advisories() {
+                add(&mut out, &a.id, &a.aliases);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A finding's ids: its own and its aliases.
+fn match_ids(m: &VulnMatch) -> Vec<String> {
+    std::iter::once(m.vulnerability.clone())
+        .chain(m.aliases.iter().cloned())
+        .collect()
 }
 
 fn doc_identity(doc: &AdvisoryDoc) -> Option<(String, String)> {
@@ -257,11 +291,23 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         .await?;
         let mut docs = Vec::new();
         let mut summary = ImportSummary::default();
+        let mut euvd = Vec::new();
         let walked = source::for_each_document(path, |name, bytes| {
+            if keurmerk_vuln::euvd::looks_like_euvd(bytes) {
+                // An EUVD record joins ids (EUVD, CVE, GHSA…) into one vulnerability.
+                match keurmerk_vuln::euvd::parse(name, bytes) {
+                    Ok(r) => {
+                        euvd.push((name.to_owned(), bytes.to_vec(), r));
+                        progress(docs.len() + euvd.len());
+                    }
+                    Err(e) => summary.errors.push(e.to_string()),
+                }
+                return;
+            }
             match source::parse_advisory(name, bytes) {
                 Ok(doc) => {
                     docs.push((name.to_owned(), bytes.to_vec(), doc));
-                    progress(docs.len());
+                    progress(docs.len() + euvd.len());
                 }
                 Err(e) => summary.errors.push(e.to_string()),
             }
@@ -271,11 +317,42 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             .errors
             .extend(walked.read_errors.iter().map(ToString::to_string));
         summary.stopped_early = walked.stopped_early;
-        summary.read = docs.len();
+        summary.read = docs.len() + euvd.len();
         if !allow_partial && (!summary.errors.is_empty() || summary.stopped_early) {
             return Err(invalid("path", incomplete_import(path, &summary)));
         }
         let mut touched = BTreeSet::new();
+        for (name, bytes, r) in euvd {
+            let aliases: Vec<AdvisoryAlias> = std::iter::once(&r.id)
+                .chain(r.aliases.iter())
+                .map(|a| AdvisoryAlias {
+                    vulnerability: r.id.clone(),
+                    alias: a.clone(),
+                })
+                .collect();
+            let audit = self.audit(
+                actor,
+                "advisory.import",
+                &r.id,
+                json!({"source": name, "modified": r.updated, "kind": "euvd"}),
+            );
+            let adv = StoredAdvisory {
+                id: r.id.clone(),
+                source_name: name,
+                modified: r.updated.clone(),
+                document: bytes,
+            };
+            if self
+                .store()
+                .upsert_advisory(&adv, &[], &aliases, &audit)
+                .await?
+                .stored
+            {
+                summary.changed += 1;
+            } else {
+                summary.unchanged += 1;
+            }
+        }
         for (name, bytes, doc) in docs {
             let Some((id, modified)) = doc_identity(&doc) else {
                 continue;
@@ -286,6 +363,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .iter()
                 .map(ToString::to_string)
                 .collect();
+            let aliases = doc_aliases(&doc);
             let audit = self.audit(
                 actor,
                 "advisory.import",
@@ -300,7 +378,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             };
             // Counted by whether the advisory itself was stored, not by whether it touches a
             // component (a CSAF document for products nobody registered is still new).
-            let upserted = self.store().upsert_advisory(&adv, &keys, &audit).await?;
+            let upserted = self
+                .store()
+                .upsert_advisory(&adv, &keys, &aliases, &audit)
+                .await?;
             if upserted.stored {
                 summary.changed += 1;
                 touched.extend(upserted.touched);
@@ -319,10 +400,79 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         Ok(summary)
     }
 
-    /// A national authority or the registry operator marks a vulnerability (OSV id or CVE) as
-    /// actively exploited (e.g. from a KEV list); the holders' CRA clocks start and the labels of
-    /// affected products say so.
+    /// Every id of the vulnerability known under `id` (any alias: CVE, GHSA, GO, PYSEC, EUVD…),
+    /// `id` first as written. Empty when no stored advisory knows the id.
+    pub async fn vulnerability_ids(&self, id: &str) -> ServiceResult<Vec<String>> {
+        let id = id.trim();
+        // Closure over the advisories: GO-2022-1059 lists CVE-2022-32149, which an EUVD record
+        // lists too, so the EUVD id is the GO record's id as well. Bounded: ids of one
+        // vulnerability are few; a web of more is cut off rather than followed without end.
+        const MAX_IDS: usize = 64;
+        let mut ids: Vec<String> = Vec::new();
+        let mut frontier = vec![id.to_owned()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for x in &frontier {
+                for y in self.store().vulnerability_ids(x).await? {
+                    if ids.len() < MAX_IDS
+                        && !ids.iter().any(|z| keurmerk_vuln::identity::same_id(z, &y))
+                    {
+                        ids.push(y.clone());
+                        next.push(y);
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        if ids.is_empty() && self.store().advisory(id).await?.is_some() {
+            // An advisory stored before aliases were indexed: known under its own id.
+            ids.push(id.to_owned());
+        }
+        // The id asked for first, spelled as the advisory spells it.
+        if let Some(i) = ids
+            .iter()
+            .position(|x| keurmerk_vuln::identity::same_id(x, id))
+        {
+            let first = ids.remove(i);
+            ids.insert(0, first);
+        }
+        Ok(ids)
+    }
+
+    /// Every id of a finding's vulnerability: its own, the aliases matching gave it, and what
+    /// the stored advisories add ([`Self::vulnerability_ids`]).
+    async fn finding_ids(&self, m: &VulnMatch) -> ServiceResult<Vec<String>> {
+        let mut ids = match_ids(m);
+        for x in self.vulnerability_ids(&m.vulnerability).await? {
+            if !ids.iter().any(|y| keurmerk_vuln::identity::same_id(y, &x)) {
+                ids.push(x);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// A national authority or the registry operator marks a vulnerability as actively exploited
+    /// (by any of its ids: OSV id, CVE, GHSA, EUVD…); the holders' CRA clocks start and the
+    /// labels of affected products say so. An id no stored advisory knows is refused, so a typo
+    /// cannot mark nothing and look done.
     pub async fn mark_exploited(&self, actor: &Actor, vulnerability: &str) -> ServiceResult<()> {
+        self.mark_exploited_since(actor, vulnerability, None, "manual")
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Self::mark_exploited`], known to be exploited since `since` (e.g. the KEV catalogue's
+    /// `dateAdded`), recording `source` in the audit trail. Returns whether the mark is new.
+    pub async fn mark_exploited_since(
+        &self,
+        actor: &Actor,
+        vulnerability: &str,
+        since: Option<DateTime<Utc>>,
+        source: &str,
+    ) -> ServiceResult<bool> {
         self.acting_as(
             actor,
             &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
@@ -330,23 +480,29 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         )
         .await?;
         crate::orgs::check_text("vulnerability", vulnerability, 200)?;
+        let ids = self.vulnerability_ids(vulnerability).await?;
+        let Some(id) = ids.first().cloned() else {
+            return Err(not_found("vulnerability", vulnerability.trim()));
+        };
         let audit = self.audit(
             actor,
             "vulnerability.mark_exploited",
-            vulnerability,
-            json!({}),
+            &id,
+            json!({"aliases": &ids[1..], "since": since, "source": source}),
         );
-        self.store().mark_exploited(vulnerability, &audit).await?;
+        let new = self.store().mark_exploited(&id, since, &audit).await?;
         let mut products = BTreeSet::new();
-        for v in self.store().versions_with_open(vulnerability).await? {
-            if let Some(pv) = self.store().version(&v).await? {
-                products.insert(pv.product);
+        for x in &ids {
+            for v in self.store().versions_with_open(x).await? {
+                if let Some(pv) = self.store().version(&v).await? {
+                    products.insert(pv.product);
+                }
             }
         }
         for p in products {
             self.apply_findings(&p).await?;
         }
-        Ok(())
+        Ok(new)
     }
 
     /// The holder publishes VEX statements (OpenVEX, CycloneDX VEX, CSAF VEX) for its product.
@@ -472,6 +628,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                         version_id: c.version_id.clone(),
                         advisory_id: f.advisory_id.clone(),
                         vulnerability: f.advisory_id.clone(),
+                        aliases: f.aliases.clone(),
                         pkg_key: c.pkg_key.clone(),
                         purl: c.purl.clone(),
                         installed: c.version.clone(),
@@ -528,20 +685,37 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             };
             // One read of the newest version's findings serves both directions below.
             let latest_matches = self.store().matches(&latest.id).await?;
-            let mut wanted: BTreeMap<String, VulnMatch> = BTreeMap::new();
+            // Keyed by the id the certificate already shows the vulnerability under, if it shows
+            // it under any of the finding's ids, so a finding that another advisory now names
+            // first stays one vulnerability on the certificate.
+            let open_on_view = |m: &VulnMatch| -> String {
+                match_ids(m)
+                    .into_iter()
+                    .find_map(|x| {
+                        view.vulnerabilities
+                            .iter()
+                            .find(|(id, v)| {
+                                v.resolution.is_none() && keurmerk_vuln::identity::same_id(id, &x)
+                            })
+                            .map(|(id, _)| id.clone())
+                    })
+                    .unwrap_or_else(|| m.vulnerability.clone())
+            };
+            let mut wanted: BTreeMap<String, (VulnMatch, Vec<String>)> = BTreeMap::new();
             for m in latest_matches
                 .iter()
                 .filter(|m| m.closed_at.is_none())
                 .cloned()
             {
-                if vex_not_affected(&vex, &m.vulnerability, &latest.version).is_some() {
+                let ids = self.finding_ids(&m).await?;
+                if vex_not_affected(&vex, &ids, &latest.version).is_some() {
                     continue;
                 }
-                wanted.entry(m.vulnerability.clone()).or_insert(m);
+                wanted.entry(open_on_view(&m)).or_insert((m, ids));
             }
-            for (id, m) in &wanted {
-                let severity: Severity = m.severity.parse().unwrap_or(Severity::None);
-                let exploited = self.store().is_exploited(id).await?;
+            for (id, (m, ids)) in &wanted {
+                let severity: Severity = m.severity.parse().unwrap_or(Severity::Unknown);
+                let exploited = self.store().exploited_since(ids).await?.is_some();
                 let fixed_in = m.fixed.first().cloned();
                 let current = view
                     .vulnerabilities
@@ -577,9 +751,27 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 if wanted.contains_key(id) {
                     continue;
                 }
-                let resolution = if let Some(j) = vex_not_affected(&vex, id, &latest.version) {
+                let ids = match latest_matches.iter().find(|m| {
+                    match_ids(m)
+                        .iter()
+                        .any(|x| keurmerk_vuln::identity::same_id(x, id))
+                }) {
+                    Some(m) => self.finding_ids(m).await?,
+                    None => {
+                        let mut ids = self.vulnerability_ids(id).await?;
+                        if ids.is_empty() {
+                            ids.push(id.clone());
+                        }
+                        ids
+                    }
+                };
+                let resolution = if let Some(j) = vex_not_affected(&vex, &ids, &latest.version) {
                     Resolution::NotAffected { justification: j }
-                } else if latest_matches.iter().any(|m| &m.vulnerability == id) {
+                } else if latest_matches.iter().any(|m| {
+                    match_ids(m)
+                        .iter()
+                        .any(|x| keurmerk_vuln::identity::same_id(x, id))
+                }) {
                     // The finding on the newest version closed without a VEX decision: the
                     // advisory changed or was withdrawn.
                     Resolution::AdvisoryWithdrawn
@@ -640,16 +832,8 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         let policies: Vec<_> = certs
             .iter()
             .filter(|c| !c.state.is_terminal())
-            .filter_map(|c| {
-                self.catalogue()
-                    .get(&c.scheme)
-                    .map(|s| s.policy.remediation_days)
-            })
-            .chain(
-                self.catalogue()
-                    .baseline()
-                    .map(|b| b.policy.remediation_days),
-            )
+            .filter_map(|c| self.catalogue().get(&c.scheme).map(|s| s.policy.clone()))
+            .chain(self.catalogue().baseline().map(|b| b.policy.clone()))
             .collect();
         let vex = self.store().vex_decisions(product).await?;
         let today = self.now().date_naive();
@@ -662,10 +846,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .into_iter()
                 .filter(|m| m.closed_at.is_none())
             {
-                let severity: Severity = m.severity.parse().unwrap_or(Severity::None);
+                let severity: Severity = m.severity.parse().unwrap_or(Severity::Unknown);
                 let days = policies
                     .iter()
-                    .map(|p| p.for_severity(severity))
+                    .map(|p| p.remediation_days_for(severity))
                     .min()
                     .unwrap_or(90);
                 let deadline = m
@@ -673,13 +857,14 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     .date_naive()
                     .checked_add_days(Days::new(days.into()))
                     .unwrap_or(NaiveDate::MAX);
-                let exploited = self.store().is_exploited(&m.vulnerability).await?;
-                let id = m.vulnerability.clone();
+                let ids = self.finding_ids(&m).await?;
+                let exploited = self.store().exploited_since(&ids).await?.is_some();
                 out.push(FindingView {
                     version: v.version.clone(),
-                    vex: vex_not_affected(&vex, &id, &v.version)
+                    vex: vex_not_affected(&vex, &ids, &v.version)
                         .map(|j| format!("not_affected: {j}")),
-                    vulnerability: id,
+                    vulnerability: m.vulnerability.clone(),
+                    aliases: m.aliases.clone(),
                     severity,
                     component: m.purl.clone(),
                     installed: m.installed.clone(),
@@ -706,10 +891,17 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
     }
 }
 
-/// The justification of a `not_affected` decision that covers `version`, if any.
-fn vex_not_affected(vex: &[VexDecision], vulnerability: &str, version: &str) -> Option<String> {
+/// The justification of a `not_affected` decision about the vulnerability with these `ids` (any
+/// of them: a decision naming CVE-2022-32149 covers GO-2022-1059, which lists it) that covers
+/// `version`, if any.
+fn vex_not_affected(vex: &[VexDecision], ids: &[String], version: &str) -> Option<String> {
     vex.iter()
-        .filter(|d| d.vulnerability == vulnerability && d.status == "not_affected")
+        .filter(|d| {
+            d.status == "not_affected"
+                && ids
+                    .iter()
+                    .any(|x| keurmerk_vuln::identity::same_id(x, &d.vulnerability))
+        })
         .find(|d| {
             d.versions == "*"
                 || d.versions == format!("={version}")

@@ -90,7 +90,13 @@ contract!(
     follow_ups_are_stored_with_their_event_and_claimed_once,
     product_writes_store_their_follow_ups_in_their_transaction,
     an_idempotency_key_is_recorded_with_the_first_write,
+    aliases_find_a_vulnerability_by_any_id,
+    exploited_marks_keep_their_first_date,
 );
+
+#[path = "contract/vuln.rs"]
+mod vuln;
+use vuln::{aliases_find_a_vulnerability_by_any_id, exploited_marks_keep_their_first_date};
 
 #[path = "contract/atomic.rs"]
 mod atomic;

@@ -90,7 +90,43 @@ fn severity_word(s: Severity, lang: Lang) -> &'static str {
         Severity::High => lang.pick("serious", "ernstig", "schwerwiegendes", "grave"),
         Severity::Medium => lang.pick("moderate", "matig", "mittleres", "modéré"),
         Severity::Low | Severity::None => lang.pick("minor", "klein", "geringes", "mineur"),
+        // Not shown as a word: `problem` and `unknown_note` say it in a sentence.
+        Severity::Unknown => lang.pick("unknown", "onbekend", "unbekanntes", "inconnu"),
     }
+}
+
+/// A security problem's description: "A serious security problem (X)"; for an unknown severity
+/// "A security problem (X)", and [`unknown_note`] follows the sentence.
+fn problem(severity: Severity, vulnerability: &str, lang: Lang) -> String {
+    if severity == Severity::Unknown {
+        return lang.pick(
+            format!("A security problem ({vulnerability})"),
+            format!("Een beveiligingsprobleem ({vulnerability})"),
+            format!("Ein Sicherheitsproblem ({vulnerability})"),
+            format!("Un problème de sécurité ({vulnerability})"),
+        );
+    }
+    let sev = severity_word(severity, lang);
+    lang.pick(
+        format!("A {sev} security problem ({vulnerability})"),
+        format!("Een {sev} beveiligingsprobleem ({vulnerability})"),
+        format!("Ein {sev} Sicherheitsproblem ({vulnerability})"),
+        format!("Un problème de sécurité {sev} ({vulnerability})"),
+    )
+}
+
+/// Appended when the severity is not known yet: never leave the reader thinking it is minor.
+fn unknown_note(severity: Severity, text: String, lang: Lang) -> String {
+    if severity != Severity::Unknown {
+        return text;
+    }
+    let note = lang.pick(
+        "How serious it is, is not known yet; until then it is not treated as minor.",
+        "Hoe ernstig het is, is nog niet bekend; tot dan wordt het niet als klein behandeld.",
+        "Wie schwer es ist, ist noch nicht bekannt; bis dahin gilt es nicht als gering.",
+        "Sa gravité n'est pas encore connue ; d'ici là, il n'est pas traité comme mineur.",
+    );
+    format!("{text} {note}")
 }
 
 fn kind_word(k: DependencyKind, lang: Lang) -> &'static str {
@@ -182,13 +218,14 @@ impl Reason {
                 deadline,
                 ..
             } => {
-                let sev = severity_word(*severity, lang);
-                lang.pick(
-                    format!("A {sev} security problem ({vulnerability}) should have been fixed by {deadline}, but the maker has not fixed it."),
-                    format!("Een {sev} beveiligingsprobleem ({vulnerability}) had uiterlijk {deadline} opgelost moeten zijn, maar de fabrikant heeft het niet opgelost."),
-                    format!("Ein {sev} Sicherheitsproblem ({vulnerability}) hätte bis {deadline} behoben sein müssen, aber der Hersteller hat es nicht behoben."),
-                    format!("Un problème de sécurité {sev} ({vulnerability}) aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
-                )
+                let p = problem(*severity, vulnerability, lang);
+                let text = lang.pick(
+                    format!("{p} should have been fixed by {deadline}, but the maker has not fixed it."),
+                    format!("{p} had uiterlijk {deadline} opgelost moeten zijn, maar de fabrikant heeft het niet opgelost."),
+                    format!("{p} hätte bis {deadline} behoben sein müssen, aber der Hersteller hat es nicht behoben."),
+                    format!("{p} aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
+                );
+                unknown_note(*severity, text, lang)
             }
             Reason::SupportEnded { on } => lang.pick(
                 format!("Security updates ended on {on}. The maker no longer fixes security problems."),
@@ -228,13 +265,14 @@ impl Reason {
                 )
             }
             Reason::VulnerabilityOpen { vulnerability, severity, deadline, exploited } => {
-                let sev = severity_word(*severity, lang);
+                let p = problem(*severity, vulnerability, lang);
                 let base = lang.pick(
-                    format!("A {sev} security problem ({vulnerability}) is known. The maker must fix it by {deadline}."),
-                    format!("Er is een {sev} beveiligingsprobleem ({vulnerability}) bekend. De fabrikant moet het uiterlijk {deadline} oplossen."),
-                    format!("Ein {sev} Sicherheitsproblem ({vulnerability}) ist bekannt. Der Hersteller muss es bis {deadline} beheben."),
-                    format!("Un problème de sécurité {sev} ({vulnerability}) est connu. Le fabricant doit le corriger avant le {deadline}."),
+                    format!("{p} is known. The maker must fix it by {deadline}."),
+                    format!("{p} is bekend. De fabrikant moet het uiterlijk {deadline} oplossen."),
+                    format!("{p} ist bekannt. Der Hersteller muss es bis {deadline} beheben."),
+                    format!("{p} est connu. Le fabricant doit le corriger avant le {deadline}."),
                 );
+                let base = unknown_note(*severity, base, lang);
                 if *exploited {
                     format!(
                         "{base} {}",
@@ -248,6 +286,32 @@ impl Reason {
                 } else {
                     base
                 }
+            }
+            Reason::NotMonitored { versions } => {
+                let base = lang.pick(
+                    "Not monitored: the maker has published no software list".to_owned(),
+                    "Niet bewaakt: de fabrikant heeft geen softwarelijst gepubliceerd".to_owned(),
+                    "Nicht überwacht: Der Hersteller hat keine Softwareliste veröffentlicht".to_owned(),
+                    "Non surveillé : le fabricant n'a publié aucune liste des logiciels".to_owned(),
+                );
+                let which = if versions.is_empty() {
+                    String::new()
+                } else {
+                    let list = versions.join(", ");
+                    lang.pick(
+                        format!(" for version {list}"),
+                        format!(" voor versie {list}"),
+                        format!(" für Version {list}"),
+                        format!(" pour la version {list}"),
+                    )
+                };
+                let after = lang.pick(
+                    ". Nobody can check it for known security problems, so no news is not good news.",
+                    ". Niemand kan die controleren op bekende beveiligingsproblemen, dus geen nieuws is geen goed nieuws.",
+                    ". Niemand kann sie auf bekannte Sicherheitsprobleme prüfen; keine Meldung heißt also nicht, dass alles in Ordnung ist.",
+                    ". Personne ne peut y rechercher les problèmes de sécurité connus : l'absence de nouvelles n'est donc pas une bonne nouvelle.",
+                );
+                format!("{base}{which}{after}")
             }
             Reason::SchemeLegacy => lang.pick(
                 "This label comes from a scheme that no longer issues new labels. It stays valid until it ends.".to_owned(),

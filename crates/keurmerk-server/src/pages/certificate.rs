@@ -216,6 +216,14 @@ fn issuer_box(
 
 fn vulnerabilities(l: Lang, r: &StatusReport) -> Markup {
     let total: usize = r.open_vulnerabilities.values().sum();
+    // Without a software list nothing is checked: never say "no known problems" then.
+    let not_monitored = r
+        .reasons
+        .iter()
+        .find(|x| matches!(x, Reason::NotMonitored { .. }));
+    if let (0, Some(reason)) = (total, not_monitored) {
+        return html! { (reason.text(l)) };
+    }
     if total == 0 {
         return html! { (t(l, "No known security problems are waiting for a fix.", "Er wachten geen bekende beveiligingsproblemen op een oplossing.", "Es warten keine bekannten Sicherheitsprobleme auf eine Behebung.", "Aucun problème de sécurité connu n'attend de correctif.")) };
     }
@@ -236,6 +244,13 @@ fn severity(l: Lang, s: Severity) -> &'static str {
         Severity::High => t(l, "serious", "ernstig", "schwerwiegend", "grave(s)"),
         Severity::Medium => t(l, "moderate", "middelmatig", "mittel", "moyen(s)"),
         Severity::Low => t(l, "minor", "klein", "gering", "mineur(s)"),
+        Severity::Unknown => t(
+            l,
+            "severity not known yet",
+            "ernst nog niet bekend",
+            "Schwere noch nicht bekannt",
+            "gravité pas encore connue",
+        ),
         _ => t(
             l,
             "not rated",
