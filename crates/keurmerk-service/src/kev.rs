@@ -62,7 +62,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             entries: catalogue.entries.len(),
             ..KevSummary::default()
         };
-        let mut products = BTreeSet::new();
+        let mut all_ids = BTreeSet::new();
         for e in &catalogue.entries {
             let since = day_start(e.date_added)
                 .ok_or_else(|| invalid("kev", format!("{name}: {}: date out of range", e.cve)))?;
@@ -92,18 +92,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             } else {
                 summary.already_marked += 1;
             }
-            for x in &ids {
-                for v in self.store().versions_with_open(x).await? {
-                    if let Some(pv) = self.store().version(&v).await? {
-                        products.insert(pv.product);
-                    }
-                }
-            }
+            all_ids.extend(ids);
         }
-        summary.products_updated = products.len();
-        for p in products {
-            self.apply_findings(&p).await?;
-        }
+        let ids: Vec<String> = all_ids.into_iter().collect();
+        summary.products_updated = self.reapply(&ids).await?;
         tracing::info!(
             version = %summary.catalogue_version,
             entries = summary.entries,

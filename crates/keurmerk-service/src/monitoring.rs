@@ -342,16 +342,31 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 modified: r.updated.clone(),
                 document: bytes,
             };
-            if self
+            if !self
                 .store()
                 .upsert_advisory(&adv, &[], &aliases, &audit)
                 .await?
                 .stored
             {
-                summary.changed += 1;
-            } else {
                 summary.unchanged += 1;
+                continue;
             }
+            summary.changed += 1;
+            if let Some(bucket) = r.severity() {
+                let severity = severity_of(Some(bucket));
+                let audit = self.audit(
+                    actor,
+                    "vulnerability.set_severity",
+                    &r.id,
+                    json!({"severity": severity, "source": "euvd", "base_score": r.base_score}),
+                );
+                self.store()
+                    .set_severity(&r.id, "euvd", severity.as_str(), None, &audit)
+                    .await?;
+            }
+            // New ids (and a score) for findings that may already be open.
+            let ids = self.vulnerability_ids(&r.id).await?;
+            summary.versions_rematched += self.reapply(&ids).await?;
         }
         for (name, bytes, doc) in docs {
             let Some((id, modified)) = doc_identity(&doc) else {
@@ -454,6 +469,87 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         Ok(ids)
     }
 
+    /// Brings the certificates of every product with an open finding for one of `ids` up to date.
+    pub(crate) async fn reapply(&self, ids: &[String]) -> ServiceResult<usize> {
+        let mut products = BTreeSet::new();
+        for x in ids {
+            for v in self.store().versions_with_open(x).await? {
+                if let Some(pv) = self.store().version(&v).await? {
+                    products.insert(pv.product);
+                }
+            }
+        }
+        let n = products.len();
+        for p in products {
+            self.apply_findings(&p).await?;
+        }
+        Ok(n)
+    }
+
+    /// The severity a finding counts with: an operator's assessment first, then the advisories'
+    /// own (merged over aliases by matching), then an EUVD record's base score for one of its ids;
+    /// [`Severity::Unknown`] while none of them gives one.
+    async fn effective_severity(&self, m: &VulnMatch, ids: &[String]) -> ServiceResult<Severity> {
+        let own: Severity = m.severity.parse().unwrap_or(Severity::Unknown);
+        let recorded = self.store().severities(ids).await?;
+        let from = |source: &str| {
+            recorded
+                .iter()
+                .filter(|(s, _)| s == source)
+                .filter_map(|(_, v)| v.parse::<Severity>().ok())
+                .find(|v| *v != Severity::Unknown)
+        };
+        Ok(match (from("operator"), own, from("euvd")) {
+            (Some(op), _, _) => op,
+            (None, Severity::Unknown, Some(euvd)) => euvd,
+            (None, own, _) => own,
+        })
+    }
+
+    /// The registry operator or a national authority assesses the severity of a vulnerability
+    /// (any of its ids), with a reason: it counts with that severity from now on, whatever its
+    /// advisories say, on every label it affects. Ids no stored advisory knows are refused.
+    pub async fn set_severity(
+        &self,
+        actor: &Actor,
+        vulnerability: &str,
+        severity: Severity,
+        reason: &str,
+    ) -> ServiceResult<()> {
+        self.acting_as(
+            actor,
+            &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+            "assess the severity of vulnerabilities",
+        )
+        .await?;
+        crate::orgs::check_text("vulnerability", vulnerability, 200)?;
+        crate::orgs::check_text("reason", reason, 500)?;
+        if reason.trim().is_empty() {
+            return Err(invalid("reason", "say why the severity is what it is"));
+        }
+        if severity == Severity::Unknown {
+            return Err(invalid(
+                "severity",
+                "give a severity: critical, high, medium, low or none",
+            ));
+        }
+        let ids = self.vulnerability_ids(vulnerability).await?;
+        let Some(id) = ids.first().cloned() else {
+            return Err(not_found("vulnerability", vulnerability.trim()));
+        };
+        let audit = self.audit(
+            actor,
+            "vulnerability.set_severity",
+            &id,
+            json!({"aliases": &ids[1..], "severity": severity, "reason": reason}),
+        );
+        self.store()
+            .set_severity(&id, "operator", severity.as_str(), Some(reason), &audit)
+            .await?;
+        self.reapply(&ids).await?;
+        Ok(())
+    }
+
     /// A national authority or the registry operator marks a vulnerability as actively exploited
     /// (by any of its ids: OSV id, CVE, GHSA, EUVD…); the holders' CRA clocks start and the
     /// labels of affected products say so. An id no stored advisory knows is refused, so a typo
@@ -491,17 +587,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             json!({"aliases": &ids[1..], "since": since, "source": source}),
         );
         let new = self.store().mark_exploited(&id, since, &audit).await?;
-        let mut products = BTreeSet::new();
-        for x in &ids {
-            for v in self.store().versions_with_open(x).await? {
-                if let Some(pv) = self.store().version(&v).await? {
-                    products.insert(pv.product);
-                }
-            }
-        }
-        for p in products {
-            self.apply_findings(&p).await?;
-        }
+        self.reapply(&ids).await?;
         Ok(new)
     }
 
@@ -714,7 +800,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 wanted.entry(open_on_view(&m)).or_insert((m, ids));
             }
             for (id, (m, ids)) in &wanted {
-                let severity: Severity = m.severity.parse().unwrap_or(Severity::Unknown);
+                let severity = self.effective_severity(m, ids).await?;
                 let exploited = self.store().exploited_since(ids).await?.is_some();
                 let fixed_in = m.fixed.first().cloned();
                 let current = view
@@ -846,7 +932,8 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .into_iter()
                 .filter(|m| m.closed_at.is_none())
             {
-                let severity: Severity = m.severity.parse().unwrap_or(Severity::Unknown);
+                let ids = self.finding_ids(&m).await?;
+                let severity = self.effective_severity(&m, &ids).await?;
                 let days = policies
                     .iter()
                     .map(|p| p.remediation_days_for(severity))
@@ -857,7 +944,6 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     .date_naive()
                     .checked_add_days(Days::new(days.into()))
                     .unwrap_or(NaiveDate::MAX);
-                let ids = self.finding_ids(&m).await?;
                 let exploited = self.store().exploited_since(&ids).await?.is_some();
                 out.push(FindingView {
                     version: v.version.clone(),

@@ -154,6 +154,18 @@ pub trait VulnStore: Send + Sync {
     /// The earliest time any of `ids` (one vulnerability's ids) is known to be exploited since:
     /// the mark's `exploited_since`, else when it was marked. `None` when none is marked.
     async fn exploited_since(&self, ids: &[String]) -> Result<Option<DateTime<Utc>>>;
+    /// Records a severity for a vulnerability from `source` (`euvd`, `operator`), replacing that
+    /// source's earlier one, with its audit record in the same transaction.
+    async fn set_severity(
+        &self,
+        vulnerability: &str,
+        source: &str,
+        severity: &str,
+        reason: Option<&str>,
+        audit: &Audit,
+    ) -> Result<()>;
+    /// The severities recorded for any of `ids` (one vulnerability's ids), as `(source, severity)`.
+    async fn severities(&self, ids: &[String]) -> Result<Vec<(String, String)>>;
     /// Product versions with an open finding for this vulnerability.
     async fn versions_with_open(&self, vulnerability: &str) -> Result<Vec<RecordId>>;
     /// Replaces a version's findings for the given package keys (all keys when `None`) by

@@ -92,11 +92,15 @@ contract!(
     an_idempotency_key_is_recorded_with_the_first_write,
     aliases_find_a_vulnerability_by_any_id,
     exploited_marks_keep_their_first_date,
+    severities_are_kept_per_source,
 );
 
 #[path = "contract/vuln.rs"]
 mod vuln;
-use vuln::{aliases_find_a_vulnerability_by_any_id, exploited_marks_keep_their_first_date};
+use vuln::{
+    aliases_find_a_vulnerability_by_any_id, exploited_marks_keep_their_first_date,
+    severities_are_kept_per_source,
+};
 
 #[path = "contract/atomic.rs"]
 mod atomic;

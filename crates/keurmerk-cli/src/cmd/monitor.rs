@@ -53,6 +53,20 @@ pub enum AdvisoriesCmd {
         /// known_exploited_vulnerabilities.json
         file: PathBuf,
     },
+    /// Assess a vulnerability's severity (by any of its ids), e.g. one its advisories leave
+    /// unscored: it counts with that severity on every label it affects. Needs a reason.
+    SetSeverity {
+        /// Acting registry operator or national authority.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Vulnerability id (any alias).
+        id: String,
+        /// critical, high, medium, low or none.
+        severity: keurmerk_domain::model::Severity,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
     /// Mark a vulnerability as actively exploited, by any of its ids (OSV id, CVE, GHSA, EUVD…):
     /// starts the CRA clocks. An id no imported advisory knows is refused.
     MarkExploited {
@@ -164,6 +178,17 @@ pub async fn advisories(ctx: &Ctx, cmd: &AdvisoriesCmd) -> Result<ExitCode> {
                 "KEV catalogue {}: {} entries, {} newly marked as exploited, {} marked before; {} known to the registry's advisories; {} product(s) updated",
                 s.catalogue_version, s.entries, s.marked, s.already_marked, s.known, s.products_updated
             );
+        }
+        AdvisoriesCmd::SetSeverity {
+            as_org,
+            id,
+            severity,
+            reason,
+        } => {
+            ctx.registry
+                .set_severity(&actor(as_org)?, id, *severity, reason)
+                .await?;
+            println!("{id} counts as {severity} from now on");
         }
         AdvisoriesCmd::MarkExploited { as_org, id } => {
             ctx.registry.mark_exploited(&actor(as_org)?, id).await?;

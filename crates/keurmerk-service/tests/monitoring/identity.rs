@@ -311,3 +311,85 @@ async fn an_euvd_id_is_one_more_alias() {
     let f = s.e.reg.findings(&a("maker"), &s.product).await.unwrap();
     assert!(f[0].vex.is_some(), "{f:?}");
 }
+
+#[tokio::test]
+async fn an_unknown_severity_takes_one_that_arrives_from_an_alias_or_an_operator() {
+    use keurmerk_domain::model::Severity;
+    let s = setup().await;
+    go_1059_found(&s).await;
+    let severity = |f: &[monitoring::FindingView]| f[0].severity;
+    let f = s.e.reg.findings(&a("maker"), &s.product).await.unwrap();
+    assert_eq!(severity(&f), Severity::Unknown);
+    let text = s.e.reg.status(&s.cert).await.unwrap().reasons[0].text(keurmerk_domain::Lang::En);
+    assert!(text.contains("not known yet"), "{text}");
+
+    // An EUVD record for its CVE brings a base score (7.5: high).
+    let path = s.dir.path().join("EUVD-2022-99999.json");
+    std::fs::write(
+        &path,
+        r#"{"id": "EUVD-2022-99999", "enisaUuid": "00000000-0000-0000-0000-000000000000",
+           "dateUpdated": "Jun 18, 2025, 10:54:40 AM", "baseScore": 7.5, "aliases": "CVE-2022-32149\n"}"#,
+    )
+    .unwrap();
+    s.e.reg
+        .import_advisories(&a("enisa"), &path, false, &|_| {})
+        .await
+        .unwrap();
+    let f = s.e.reg.findings(&a("maker"), &s.product).await.unwrap();
+    assert_eq!(severity(&f), Severity::High);
+    assert!(s.kinds().await.iter().any(|k| matches!(
+        k,
+        keurmerk_domain::event::EventKind::VulnerabilityMatched {
+            severity: Severity::High,
+            ..
+        }
+    )));
+
+    // An operator's assessment wins, is refused to others, needs a reason and a known id.
+    forbidden(
+        s.e.reg
+            .set_severity(&a("maker"), "CVE-2022-32149", Severity::Low, "mine")
+            .await,
+    );
+    invalid(
+        s.e.reg
+            .set_severity(&a("nl-rdi"), "CVE-2022-32149", Severity::Low, " ")
+            .await,
+        "reason",
+    );
+    invalid(
+        s.e.reg
+            .set_severity(&a("nl-rdi"), "CVE-2022-32149", Severity::Unknown, "why")
+            .await,
+        "severity",
+    );
+    assert!(matches!(
+        s.e.reg
+            .set_severity(&a("nl-rdi"), "CVE-0000-NOPE", Severity::Low, "why")
+            .await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    s.e.reg
+        .set_severity(
+            &a("nl-rdi"),
+            "ghsa-69ch-w2m2-3vjp",
+            Severity::Critical,
+            "trivially reachable in this product class",
+        )
+        .await
+        .unwrap();
+    let f = s.e.reg.findings(&a("maker"), &s.product).await.unwrap();
+    assert_eq!(severity(&f), Severity::Critical);
+    let st = s.e.reg.status(&s.cert).await.unwrap();
+    assert!(
+        st.reasons.iter().any(|r| matches!(
+            r,
+            Reason::VulnerabilityOpen {
+                severity: Severity::Critical,
+                ..
+            }
+        )),
+        "{:?}",
+        st.reasons
+    );
+}

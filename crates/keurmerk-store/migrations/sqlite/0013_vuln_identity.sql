@@ -18,3 +18,16 @@ ALTER TABLE vuln_matches ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';
 -- When the vulnerability became known to be exploited (KEV `dateAdded`), if the mark says so;
 -- otherwise marked_at stands for it.
 ALTER TABLE exploited_vulnerabilities ADD COLUMN exploited_since TEXT;
+
+-- A severity for a vulnerability whose advisories give none (or that an operator re-assesses):
+-- from an ENISA EUVD record's base score (source 'euvd') or set by the registry operator or a
+-- national authority (source 'operator', which takes precedence). Keyed by the id as written.
+CREATE TABLE vulnerability_severities (
+    vulnerability TEXT NOT NULL,
+    source TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (vulnerability, source)
+);

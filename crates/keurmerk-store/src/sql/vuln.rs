@@ -265,6 +265,51 @@ impl VulnStore for SqlStore {
         Ok(true)
     }
 
+    async fn set_severity(
+        &self,
+        vulnerability: &str,
+        source: &str,
+        severity: &str,
+        reason: Option<&str>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO vulnerability_severities (vulnerability, source, severity, set_at, set_by, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vulnerability, source) DO UPDATE SET \
+             severity = excluded.severity, set_at = excluded.set_at, set_by = excluded.set_by, reason = excluded.reason",
+        )
+        .bind(vulnerability.to_owned())
+        .bind(source.to_owned())
+        .bind(severity.to_owned())
+        .bind(ts(audit.at))
+        .bind(audit.actor.as_ref().map_or(String::new(), ToString::to_string))
+        .bind(reason.map(str::to_owned))
+        .execute(&mut *w.tx)
+        .await?;
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
+    async fn severities(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT source, severity FROM vulnerability_severities WHERE vulnerability IN ({}) \
+                 ORDER BY set_at DESC, vulnerability",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push((get_str(&row, "source")?, get_str(&row, "severity")?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn exploited_since(&self, ids: &[String]) -> Result<Option<DateTime<Utc>>> {
         let mut earliest: Option<DateTime<Utc>> = None;
         for chunk in ids.chunks(CHUNK) {

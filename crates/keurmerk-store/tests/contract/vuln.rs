@@ -164,3 +164,52 @@ pub(super) async fn exploited_marks_keep_their_first_date(s: &SqlStore) {
         .count();
     assert_eq!(marks, 2);
 }
+
+pub(super) async fn severities_are_kept_per_source(s: &SqlStore) {
+    let ids = vec!["GO-2022-1059".to_owned(), "CVE-2022-32149".to_owned()];
+    assert!(s.severities(&ids).await.unwrap().is_empty());
+    s.set_severity(
+        "EUVD-1",
+        "euvd",
+        "high",
+        None,
+        &audit("enisa", "vulnerability.set_severity"),
+    )
+    .await
+    .unwrap();
+    s.set_severity(
+        "CVE-2022-32149",
+        "operator",
+        "low",
+        Some("first look"),
+        &audit("enisa", "vulnerability.set_severity"),
+    )
+    .await
+    .unwrap();
+    // The same source again replaces its severity.
+    s.set_severity(
+        "CVE-2022-32149",
+        "operator",
+        "critical",
+        Some("reachable"),
+        &audit("nl-rdi", "vulnerability.set_severity"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.severities(&ids).await.unwrap(),
+        vec![("operator".to_owned(), "critical".to_owned())]
+    );
+    assert_eq!(
+        s.severities(&["EUVD-1".to_owned()]).await.unwrap(),
+        vec![("euvd".to_owned(), "high".to_owned())]
+    );
+    let audited = s
+        .audit(100, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.audit.action == "vulnerability.set_severity")
+        .count();
+    assert_eq!(audited, 3);
+}
