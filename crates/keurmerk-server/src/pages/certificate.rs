@@ -43,6 +43,24 @@ pub(crate) async fn get_certificate_page(
     let scheme = state.registry.catalogue().get(&d.certificate.scheme);
     let level = scheme.and_then(|s| s.level(&d.certificate.level));
     let r = &d.status;
+    // Every other id of each vulnerability the label names (GO-2022-1059 is CVE-2022-32149), so
+    // a reader who knows it by another name finds it.
+    let mut aliases = std::collections::BTreeMap::new();
+    for reason in &r.reasons {
+        if let Reason::VulnerabilityOpen { vulnerability, .. }
+        | Reason::VulnerabilityOverdue { vulnerability, .. } = reason
+        {
+            let others: Vec<String> = state
+                .registry
+                .vulnerability_ids(vulnerability)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|x| !x.eq_ignore_ascii_case(vulnerability))
+                .collect();
+            aliases.insert(vulnerability.clone(), others);
+        }
+    }
     let title = format!("{} {}", d.product.name, d.product.model);
     // Authentic is not valid: the signature's tick is green only under a valid status.
     let status_valid = matches!(
@@ -58,7 +76,7 @@ pub(crate) async fn get_certificate_page(
             (t(l, "Made by", "Gemaakt door", "Hergestellt von", "Fabriqué par")) " "
             a href=(href(&format!("/products/{}", d.product.id), l)) { (maker.as_ref().map_or(d.product.manufacturer.as_str(), |m| m.name.as_str())) }
         }
-        (status_box(l, r))
+        (status_box(l, r, &aliases))
         (issuer_box(l, d.certificate.issuer_kind, issuer.as_ref(), authority.as_ref()))
         section aria-labelledby="facts" {
             h2 id="facts" { (t(l, "What you should know", "Wat u moet weten", "Was Sie wissen sollten", "Ce qu'il faut savoir")) }
@@ -146,7 +164,30 @@ pub(crate) async fn get_certificate_page(
     page(StatusCode::OK, l, layout(l, &title, &here, body))
 }
 
-fn status_box(l: Lang, r: &StatusReport) -> Markup {
+fn status_box(
+    l: Lang,
+    r: &StatusReport,
+    aliases: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Markup {
+    let also = |reason: &Reason| -> Option<String> {
+        let (Reason::VulnerabilityOpen { vulnerability, .. }
+        | Reason::VulnerabilityOverdue { vulnerability, .. }) = reason
+        else {
+            return None;
+        };
+        let others = aliases.get(vulnerability).filter(|o| !o.is_empty())?;
+        Some(format!(
+            "{} {}.",
+            t(
+                l,
+                "Also known as",
+                "Ook bekend als",
+                "Auch bekannt als",
+                "Aussi connu sous"
+            ),
+            others.join(", ")
+        ))
+    };
     let s: LabelStatus = r.status;
     html! {
         section class=(format!("status status-{}", s.as_str())) aria-labelledby="status" {
@@ -154,7 +195,12 @@ fn status_box(l: Lang, r: &StatusReport) -> Markup {
             p { (s.explanation(l)) }
             @if !r.reasons.is_empty() {
                 ul {
-                    @for reason in &r.reasons { li { (reason.text(l)) } }
+                    @for reason in &r.reasons {
+                        li {
+                            (reason.text(l))
+                            @if let Some(a) = also(reason) { " " (a) }
+                        }
+                    }
                 }
             }
             @for reason in &r.reasons {
