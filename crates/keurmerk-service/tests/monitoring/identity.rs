@@ -393,3 +393,52 @@ async fn an_unknown_severity_takes_one_that_arrives_from_an_alias_or_an_operator
         st.reasons
     );
 }
+
+#[tokio::test]
+async fn a_second_advisory_of_the_same_vulnerability_joins_its_finding() {
+    use chrono::Duration;
+    use keurmerk_domain::model::Severity;
+    let s = setup().await;
+    go_1059_found(&s).await;
+    let before = s.e.reg.findings(&a("maker"), &s.product).await.unwrap();
+    // Ten days later a GHSA record of the same CVE arrives, with a score (written for this test
+    // in the form GitHub publishes; the shared data has no GHSA database).
+    s.e.clock.set(t0() + Duration::days(10));
+    let ghsa = s.dir.path().join("GHSA-69ch-w2m2-3vjp.json");
+    std::fs::write(
+        &ghsa,
+        r#"{"schema_version": "1.4.0", "id": "GHSA-69ch-w2m2-3vjp", "modified": "2023-11-08T04:09:42Z",
+           "aliases": ["CVE-2022-32149"], "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+           "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"},
+             "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.8"}]}]}]}"#,
+    )
+    .unwrap();
+    s.e.reg
+        .import_advisories(&a("enisa"), &ghsa, false, &|_| {})
+        .await
+        .unwrap();
+    let after = s.e.reg.findings(&a("maker"), &s.product).await.unwrap();
+    assert_eq!(after.len(), 1, "one vulnerability, one finding: {after:?}");
+    assert_eq!(after[0].vulnerability, "GHSA-69ch-w2m2-3vjp");
+    assert!(after[0].aliases.iter().any(|x| x == "GO-2022-1059"));
+    assert_eq!(after[0].severity, Severity::High);
+    // It was first seen when the GO record found it: the deadline does not start again.
+    assert_eq!(after[0].first_seen, before[0].first_seen);
+    assert_eq!(after[0].deadline, before[0].deadline);
+    // The label keeps the id it showed, with the score that arrived, and nothing was "resolved".
+    let st = s.e.reg.status(&s.cert).await.unwrap();
+    assert!(
+        st.reasons.iter().any(|r| matches!(
+            r,
+            Reason::VulnerabilityOpen { vulnerability, severity: Severity::High, .. }
+                if vulnerability == "GO-2022-1059"
+        )),
+        "{:?}",
+        st.reasons
+    );
+    assert!(!s
+        .kinds()
+        .await
+        .iter()
+        .any(|k| matches!(k, EventKind::VulnerabilityResolved { .. })));
+}

@@ -426,6 +426,27 @@ impl VulnStore for SqlStore {
                     .await?;
                 }
                 None => {
+                    // The same vulnerability found before under another of its ids (another
+                    // advisory now names it first): it was seen when it was first seen.
+                    let ids = |v: &VulnMatch| -> Vec<String> {
+                        std::iter::once(&v.vulnerability)
+                            .chain(v.aliases.iter())
+                            .map(|x| x.trim().to_ascii_uppercase())
+                            .collect()
+                    };
+                    let mine = ids(m);
+                    let first_seen = existing
+                        .values()
+                        .map(|(_, old)| old)
+                        .filter(|old| {
+                            old.closed_at.is_none()
+                                && old.pkg_key == m.pkg_key
+                                && old.installed == m.installed
+                                && ids(old).iter().any(|x| mine.contains(x))
+                        })
+                        .map(|old| old.first_seen)
+                        .min()
+                        .map_or(m.first_seen, |t| t.min(m.first_seen));
                     sqlx::query(
                         "INSERT INTO vuln_matches (version_id, advisory_id, vulnerability, pkg_key, purl, installed, severity, fixed, first_seen, closed_at, aliases) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)",
@@ -438,7 +459,7 @@ impl VulnStore for SqlStore {
                     .bind(k.2.clone())
                     .bind(m.severity.clone())
                     .bind(json(&m.fixed)?)
-                    .bind(ts(m.first_seen))
+                    .bind(ts(first_seen))
                     .bind(json(&m.aliases)?)
                     .execute(&mut *w.tx)
                     .await?;
