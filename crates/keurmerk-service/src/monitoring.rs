@@ -293,6 +293,12 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         let mut summary = ImportSummary::default();
         let mut euvd = Vec::new();
         let walked = source::for_each_document(path, |name, bytes| {
+            if keurmerk_vuln::kev::looks_like_kev(bytes) {
+                summary.errors.push(format!(
+                    "{name}: this is the CISA Known Exploited Vulnerabilities catalogue, not an advisory; import it with `keurmerk advisories import-kev`"
+                ));
+                return;
+            }
             if keurmerk_vuln::euvd::looks_like_euvd(bytes) {
                 // An EUVD record joins ids (EUVD, CVE, GHSA…) into one vulnerability.
                 match keurmerk_vuln::euvd::parse(name, bytes) {

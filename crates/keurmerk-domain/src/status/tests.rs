@@ -553,6 +553,11 @@ fn a_version_without_a_software_list_is_not_monitored_and_never_reads_as_clean()
     let r = evaluate_monitored(&view, &lenient, &none, t(1));
     assert_eq!(r.status, LabelStatus::Valid);
     assert_eq!(r.reasons[0].code(), "not_monitored");
+    // ...and its explanation does not claim there are no known problems.
+    for lang in Lang::ALL {
+        assert_ne!(r.explanation(lang), LabelStatus::Valid.explanation(lang));
+    }
+    assert!(!r.explanation(Lang::En).contains("no known"));
 
     // Only 1.0 has a list: 1.1 is named.
     let some = Monitoring::of(&view, &[RecordId::new("VER-000001").unwrap()]);
@@ -570,6 +575,10 @@ fn a_version_without_a_software_list_is_not_monitored_and_never_reads_as_clean()
     let r = evaluate_monitored(&view, &policy(), &all, t(1));
     assert_eq!(r, evaluate_view(&view, &policy(), t(1)));
     assert_eq!(r.status, LabelStatus::Valid);
+    assert_eq!(
+        r.explanation(Lang::En),
+        LabelStatus::Valid.explanation(Lang::En)
+    );
 
     // A worse status is not made better.
     let overdue = [

@@ -1,7 +1,7 @@
 //! Plain-language texts for label statuses and reasons, in every supported language.
 //! Written for someone standing in a shop with a phone: short, concrete, no jargon.
 
-use super::{LabelStatus, Reason};
+use super::{LabelStatus, Reason, StatusReport};
 use crate::i18n::Lang;
 use crate::lifecycle::State;
 use crate::model::{DependencyKind, Severity};
@@ -81,6 +81,26 @@ impl LabelStatus {
                 "Le registre ne peut pas confirmer les données de ce label : personne ne peut dire s'il est valide. Ne vous y fiez pas tant que le problème n'est pas résolu.",
             ),
         }
+    }
+}
+
+impl StatusReport {
+    /// One sentence saying what this status means, as [`LabelStatus::explanation`] — except that
+    /// a valid label whose software is not monitored never claims "no known unfixed problems".
+    pub fn explanation(&self, lang: Lang) -> &'static str {
+        let not_monitored = self
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Reason::NotMonitored { .. }));
+        if self.status == LabelStatus::Valid && not_monitored {
+            return lang.pick(
+                "This product meets the security requirements of its label and gets security updates. Whether it has known security problems cannot be checked: read the point below.",
+                "Dit product voldoet aan de beveiligingseisen van zijn keurmerk en krijgt beveiligingsupdates. Of het bekende beveiligingsproblemen heeft, kan niet worden gecontroleerd: lees het punt hieronder.",
+                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Siegels und erhält Sicherheitsupdates. Ob es bekannte Sicherheitsprobleme hat, lässt sich nicht prüfen: Lesen Sie den Punkt unten.",
+                "Ce produit respecte les exigences de sécurité de son label et reçoit des mises à jour de sécurité. On ne peut pas vérifier s'il a des problèmes de sécurité connus : lisez le point ci-dessous.",
+            );
+        }
+        self.status.explanation(lang)
     }
 }
 

@@ -192,7 +192,7 @@ fn status_box(
     html! {
         section class=(format!("status status-{}", s.as_str())) aria-labelledby="status" {
             h2 id="status" { (t(l, "Status: ", "Status: ", "Status: ", "Statut : ")) (s.title(l)) }
-            p { (s.explanation(l)) }
+            p { (r.explanation(l)) }
             @if !r.reasons.is_empty() {
                 ul {
                     @for reason in &r.reasons {

@@ -187,6 +187,14 @@ async fn the_kev_catalogue_marks_vulnerabilities_exploited_with_its_dates() {
     );
 
     forbidden(s.e.reg.import_kev(&a("maker"), &fixture(KEV)).await);
+    // The advisory import recognises the catalogue and says which command takes it.
+    let msg = invalid(
+        s.e.reg
+            .import_advisories(&a("enisa"), &fixture(KEV), false, &|_| {})
+            .await,
+        "path",
+    );
+    assert!(msg.contains("import-kev"), "{msg}");
 
     // A truncated catalogue marks nothing.
     let truncated = s.dir.path().join("kev.json");
