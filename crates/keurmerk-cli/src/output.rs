@@ -85,7 +85,7 @@ pub fn status(d: &CertificateDetails, issuer: &Organisation, lang: Lang) {
     println!(
         "{}: {}",
         st.status.title(lang).to_uppercase(),
-        st.status.explanation(lang)
+        st.explanation(lang)
     );
     let who = match d.certificate.issuer_kind {
         IssuerKind::SelfDeclared => lang.pick(

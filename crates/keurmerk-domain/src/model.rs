@@ -97,8 +97,11 @@ text_enum!(
         Medium = "medium",
         /// CVSS 0.1–3.9.
         Low = "low",
-        /// No score.
+        /// Scored 0.0: no impact.
         None = "none",
+        /// No advisory has given a severity yet. Never read as low: the scheme's policy
+        /// (`unknown_severity_as`) says which class it counts as until a severity arrives.
+        Unknown = "unknown",
     }
 );
 

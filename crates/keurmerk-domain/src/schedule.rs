@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{apply, CertificateView, Event, EventKind};
 use crate::lifecycle::{ActorRole, State};
-use crate::model::{text_enum, IssuerKind, UnknownValue};
+use crate::model::{text_enum, IssuerKind, Severity, UnknownValue};
 use crate::scheme::{StatusPolicy, SuspensionEnd};
 
 text_enum!(
@@ -100,15 +100,22 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
     }
     let policy = ctx.policy;
 
-    // Expiry.
-    let at = day_after(view.valid_until);
-    out.push(Action {
-        rule: Rule::Expiry,
-        due_at: at,
-        kind: EventKind::Expired {
-            scheduled: scheduled(Rule::Expiry, at),
-        },
-    });
+    // Expiry; where labels are valid only while supported and support ends first or on the
+    // same day (validity is capped at the end of support), the end of support is the cause.
+    let support_ends_it = policy.valid_only_while_supported
+        && view
+            .support_until
+            .is_some_and(|end| end <= view.valid_until);
+    if !support_ends_it {
+        let at = day_after(view.valid_until);
+        out.push(Action {
+            rule: Rule::Expiry,
+            due_at: at,
+            kind: EventKind::Expired {
+                scheduled: scheduled(Rule::Expiry, at),
+            },
+        });
+    }
 
     // Support ended.
     if let Some(end) = view.support_until {
@@ -142,14 +149,14 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
             .vulnerabilities
             .values()
             .filter(|v| v.resolution.is_none())
-            .filter(|v| policy.suspend_when_overdue.contains(&v.severity))
+            // An unscored vulnerability counts as the policy's `unknown_severity_as`, as in
+            // `status::evaluate`, so the scheduler acts exactly when the status says overdue.
+            .filter(|v| policy.suspends_when_overdue(v.severity))
             .map(|v| {
                 let deadline = v
                     .first_seen
                     .date_naive()
-                    .checked_add_days(Days::new(
-                        policy.remediation_days.for_severity(v.severity).into(),
-                    ))
+                    .checked_add_days(Days::new(policy.remediation_days_for(v.severity).into()))
                     .unwrap_or(NaiveDate::MAX);
                 (day_after(deadline), deadline, v)
             })
@@ -165,11 +172,19 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
                 rule: Rule::VulnerabilityOverdue,
                 due_at: at,
                 kind: EventKind::Suspended {
-                    reason: format!(
-                        "the {} security problem {} was not fixed by {deadline}, the scheme's deadline",
-                        v.severity.as_str(),
-                        v.id
-                    ),
+                    reason: if v.severity == Severity::Unknown {
+                        format!(
+                            "the security problem {} (severity not known yet, counted as {}) was not fixed by {deadline}, the scheme's deadline",
+                            v.id,
+                            policy.class_of(v.severity).as_str()
+                        )
+                    } else {
+                        format!(
+                            "the {} security problem {} was not fixed by {deadline}, the scheme's deadline",
+                            v.severity.as_str(),
+                            v.id
+                        )
+                    },
                     until: Some(until),
                     scheduled: scheduled(Rule::VulnerabilityOverdue, at),
                 },

@@ -157,14 +157,38 @@ pub struct RemediationDays {
 }
 
 impl RemediationDays {
-    /// The deadline in days for a severity.
+    /// The deadline in days for a severity. An unknown severity gets the `high` deadline here;
+    /// a scheme's own class for it is applied by [`StatusPolicy::class_of`] first.
     pub fn for_severity(&self, severity: Severity) -> u32 {
         match severity {
             Severity::Critical => self.critical,
-            Severity::High => self.high,
+            Severity::High | Severity::Unknown => self.high,
             Severity::Medium => self.medium,
             Severity::Low | Severity::None => self.low,
         }
+    }
+}
+
+impl StatusPolicy {
+    /// The class a severity counts as under this policy: itself, except
+    /// [`Severity::Unknown`], which counts as the policy's `unknown_severity_as` (default
+    /// `high`) until a severity arrives — an unscored vulnerability is never treated as minor.
+    pub fn class_of(&self, severity: Severity) -> Severity {
+        match severity {
+            Severity::Unknown => self.unknown_severity_as,
+            other => other,
+        }
+    }
+
+    /// Days to remedy a vulnerability of this severity (after [`Self::class_of`]).
+    pub fn remediation_days_for(&self, severity: Severity) -> u32 {
+        self.remediation_days.for_severity(self.class_of(severity))
+    }
+
+    /// Whether an overdue vulnerability of this severity suspends the label (after
+    /// [`Self::class_of`]).
+    pub fn suspends_when_overdue(&self, severity: Severity) -> bool {
+        self.suspend_when_overdue.contains(&self.class_of(severity))
     }
 }
 
@@ -198,6 +222,15 @@ pub struct StatusPolicy {
     /// (default `withdraw`, the EUCC rule).
     #[serde(default)]
     pub when_suspension_ends: SuspensionEnd,
+    /// The class a vulnerability whose severity is not known yet counts as (its deadline and
+    /// whether it suspends when overdue): `critical`, `high`, `medium` or `low`; default `high`.
+    #[serde(default = "default_unknown_severity_as")]
+    pub unknown_severity_as: Severity,
+    /// A certificate with a covered version for which the maker has published no software list
+    /// (SBOM) asks for attention (the label says "not monitored" either way). Default `true`:
+    /// a scheme that does not say is read the strict way.
+    #[serde(default = "default_true")]
+    pub attention_when_not_monitored: bool,
 }
 
 /// What happens to a certificate whose suspension period ended without the suspension being
@@ -212,6 +245,10 @@ pub enum SuspensionEnd {
     Withdraw,
     /// The certificate lapses: recorded as expired, not as a sanction.
     Lapse,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_support_warning_days() -> u32 {
@@ -253,6 +290,10 @@ pub enum Direction {
     /// Also the other scheme's `as_level` (and above, with `and_above`) is accepted as this
     /// scheme's `level`.
     Mutual,
+}
+
+fn default_unknown_severity_as() -> Severity {
+    Severity::High
 }
 
 /// A recognition arrangement, written in the file of its source scheme: certificates of this
@@ -561,6 +602,12 @@ impl Scheme {
             return Err(invalid(
                 "policy.remediation_days".into(),
                 "deadlines must be positive and not shorter for lower severities".into(),
+            ));
+        }
+        if matches!(p.unknown_severity_as, Severity::Unknown | Severity::None) {
+            return Err(invalid(
+                "policy.unknown_severity_as".into(),
+                "must be critical, high, medium or low".into(),
             ));
         }
         if let Some(total) = p.max_suspension_total_days {

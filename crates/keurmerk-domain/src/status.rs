@@ -136,6 +136,13 @@ pub enum Reason {
         /// Known to be actively exploited.
         exploited: bool,
     },
+    /// The maker has published no software list (SBOM) for these covered versions, so the
+    /// registry cannot check them for known vulnerabilities: the absence of findings says nothing.
+    NotMonitored {
+        /// The covered versions without a software list (empty: the certificate covers no
+        /// version at all).
+        versions: Vec<String>,
+    },
     /// The scheme no longer issues labels; this one stays valid until it ends.
     SchemeLegacy,
     /// The assessment body that issued the certificate lost its authorisation for the scheme
@@ -179,6 +186,7 @@ impl Reason {
             Reason::DependencyUncertified { .. } => "dependency_uncertified",
             Reason::DependencyNotValid { .. } => "dependency_not_valid",
             Reason::VulnerabilityOpen { .. } => "vulnerability_open",
+            Reason::NotMonitored { .. } => "not_monitored",
             Reason::SchemeLegacy => "scheme_legacy",
             Reason::IssuerAuthorisationRevoked { .. } => "issuer_authorisation_revoked",
             Reason::IntegrityProblem { .. } => "integrity_problem",
@@ -270,7 +278,63 @@ fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// Evaluates an already-folded view.
+/// What the registry can monitor of a certificate's covered versions: which have a software
+/// list (SBOM). Made only from the covered versions and the set of versions with a list, so a
+/// caller cannot say "monitored" without having looked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitoring {
+    /// Covered versions without a software list, oldest release first.
+    without_software_list: Vec<String>,
+    /// The certificate covers at least one version.
+    covers_any: bool,
+}
+
+impl Monitoring {
+    /// The monitoring of `view`'s covered versions, given the ids of the versions that have a
+    /// software list.
+    pub fn of(view: &CertificateView, with_software_list: &[RecordId]) -> Self {
+        let mut versions: Vec<&CoveredVersion> = view.versions.iter().collect();
+        versions.sort_by(|a, b| (a.released_on, &a.id).cmp(&(b.released_on, &b.id)));
+        Monitoring {
+            without_software_list: versions
+                .into_iter()
+                .filter(|v| !with_software_list.contains(&v.id))
+                .map(|v| v.version.clone())
+                .collect(),
+            covers_any: !view.versions.is_empty(),
+        }
+    }
+
+    /// Whether every covered version (at least one) can be monitored.
+    pub fn is_complete(&self) -> bool {
+        self.covers_any && self.without_software_list.is_empty()
+    }
+}
+
+/// [`evaluate_view`] with what the registry can monitor: a live certificate with a covered
+/// version that has no software list gets [`Reason::NotMonitored`] — it never reads as "no known
+/// problems" — and, when the scheme's policy says so (`attention_when_not_monitored`), the
+/// status `attention`. This is the status the registry publishes.
+pub fn evaluate_monitored(
+    view: &CertificateView,
+    policy: &StatusPolicy,
+    monitoring: &Monitoring,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    let mut report = evaluate_view(view, policy, now);
+    if view.state.is_terminal() || monitoring.is_complete() {
+        return report;
+    }
+    report.reasons.push(Reason::NotMonitored {
+        versions: monitoring.without_software_list.clone(),
+    });
+    if policy.attention_when_not_monitored && report.status < LabelStatus::Attention {
+        report.status = LabelStatus::Attention;
+    }
+    report
+}
+
+/// Evaluates an already-folded view (without monitoring facts: see [`evaluate_monitored`]).
 pub fn evaluate_view(
     view: &CertificateView,
     policy: &StatusPolicy,
@@ -343,15 +407,18 @@ pub fn evaluate_view(
         .values()
         .filter(|v| v.resolution.is_none())
         .collect();
-    open.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.id.cmp(&b.id)));
+    // Most severe first; an unknown severity sorts as the class the policy gives it.
+    open.sort_by(|a, b| {
+        (policy.class_of(a.severity), &a.id).cmp(&(policy.class_of(b.severity), &b.id))
+    });
     for v in open {
         *open_counts.entry(v.severity).or_insert(0) += 1;
         let deadline = add_days(
             v.first_seen.date_naive(),
-            policy.remediation_days.for_severity(v.severity),
+            policy.remediation_days_for(v.severity),
         );
         if today > deadline {
-            let suspends = policy.suspend_when_overdue.contains(&v.severity);
+            let suspends = policy.suspends_when_overdue(v.severity);
             reasons.push(Reason::VulnerabilityOverdue {
                 vulnerability: v.id.clone(),
                 severity: v.severity,

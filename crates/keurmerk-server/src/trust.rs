@@ -255,9 +255,11 @@ mod tests {
                 v.response.next_update - v.response.produced_at,
                 chrono::Duration::hours(1)
             );
+            // The demo certificate's maker has published no software list: in force, but not
+            // monitored, which its scheme asks attention for.
             assert_eq!(
                 v.response.verdict(now),
-                keurmerk_trust::ClientVerdict::Valid
+                keurmerk_trust::ClientVerdict::Attention
             );
         }
         let (st, _, _) = get(

@@ -209,7 +209,7 @@ impl StatusOut {
             certificate: r.certificate.to_string(),
             status: r.status.as_str(),
             title: r.status.title(lang),
-            explanation: r.status.explanation(lang),
+            explanation: r.explanation(lang),
             lang: lang.tag(),
             issuer_kind: r.issuer_kind,
             reasons: r

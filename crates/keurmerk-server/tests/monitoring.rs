@@ -133,8 +133,20 @@ async fn the_holder_uploads_sboms_and_vex_and_reads_findings() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.text.contains("vex"), "{}", r.text);
 
-    // Marking exploited: an authority may, and the mark is audited.
+    // Marking exploited: an id no advisory names is refused (so a typo cannot look done)...
     let rdi = a.token("nl-rdi").await;
+    let r = a
+        .call(
+            "POST",
+            "/api/v1/vulnerabilities/CVE-2024-3094/exploited",
+            Some(&rdi),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "not_found");
+    // ...a known one an authority may mark, and the mark is audited.
+    a.known_vulnerability("CVE-2024-3094").await;
     let r = a
         .call(
             "POST",

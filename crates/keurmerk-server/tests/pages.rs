@@ -542,3 +542,76 @@ async fn lower_case_ids_unknown_paths_and_long_queries() {
     let ok = a.get(&format!("/?q={}&lang=fr", "a".repeat(200))).await;
     assert!(!ok.text.contains("trop longue"));
 }
+
+#[tokio::test]
+async fn a_vulnerability_shows_its_other_ids_and_an_unlisted_version_is_not_monitored() {
+    use keurmerk_domain::ids::OrgId;
+    use keurmerk_service::Actor;
+    let a = app().await;
+    let c = a
+        .reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.state == State::Active && c.scheme.as_str() == "eu-iot")
+        .unwrap();
+    // The demo's maker has published no software list: the page never says "no known problems".
+    let p = a.get(&format!("/c/{}?lang=en", c.id)).await;
+    assert!(
+        p.text
+            .contains("Not monitored: the maker has published no software list"),
+        "{}",
+        p.text
+    );
+    assert!(!p.text.contains("No known security problems"));
+
+    // A software list with golang.org/x/text 0.3.5 and the real GO-2022-1059 (no score).
+    let version = a
+        .reg
+        .certificate_details(&c.id)
+        .await
+        .unwrap()
+        .view
+        .versions[0]
+        .id
+        .clone();
+    let maker = Actor::cli(c.holder.clone(), "test");
+    a.reg
+        .attach_sbom(
+            &maker,
+            &version,
+            "bom.json",
+            br#"{"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1, "components": [
+            {"type": "library", "name": "golang.org/x/text", "version": "v0.3.5", "purl": "pkg:golang/golang.org/x/text@v0.3.5"}]}"#,
+        )
+        .await
+        .unwrap();
+    let advisory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../keurmerk-vuln/tests/fixtures/identity/GO-2022-1059.json");
+    a.reg
+        .import_advisories(
+            &Actor::cli(OrgId::new("enisa").unwrap(), "test"),
+            &advisory,
+            false,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    for (lang, also, unknown) in [
+        ("en", "Also known as", "not known yet"),
+        ("nl", "Ook bekend als", "nog niet bekend"),
+        ("de", "Auch bekannt als", "noch nicht bekannt"),
+        ("fr", "Aussi connu sous", "pas encore connue"),
+    ] {
+        let p = a.get(&format!("/c/{}?lang={lang}", c.id)).await;
+        assert!(p.text.contains("GO-2022-1059"), "{lang}");
+        assert!(
+            p.text
+                .contains(&format!("{also} CVE-2022-32149, GHSA-69ch-w2m2-3vjp.")),
+            "{lang}: {}",
+            p.text
+        );
+        assert!(p.text.contains(unknown), "{lang}");
+    }
+}

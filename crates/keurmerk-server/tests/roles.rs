@@ -56,6 +56,8 @@ struct Case {
 #[tokio::test]
 async fn every_write_endpoint_by_role() {
     let a = app().await;
+    // `mark exploited` needs an id an imported advisory names.
+    a.known_vulnerability("CVE-2024-3094").await;
     let reg = &a.reg;
     let hh_products = reg
         .search_products(&ProductFilter {

@@ -330,14 +330,44 @@ impl<S: RegistryStore> Registry<S> {
         }
         let now = self.now();
         let today = now.date_naive();
-        let max = add_months(today, scheme.policy.max_validity_months);
+        let support = self.store().support(&a.product).await?;
+        let mut max = add_months(today, scheme.policy.max_validity_months);
+        if scheme.policy.valid_only_while_supported {
+            // The scheme's labels are valid only while the product gets security updates: no
+            // label for a product whose support has ended (or was never stated), and none that
+            // outlives its support.
+            let Some(s) = &support else {
+                return Err(invalid(
+                    "support",
+                    format!(
+                        "{} labels are valid only while the product is supported, and the maker has not stated how long {} is supported",
+                        scheme.id, a.product
+                    ),
+                ));
+            };
+            if s.support_until < today {
+                return Err(invalid(
+                    "support",
+                    format!(
+                        "support for {} ended on {}; {} labels are valid only while the product is supported",
+                        a.product, s.support_until, scheme.id
+                    ),
+                ));
+            }
+            max = max.min(s.support_until);
+        }
         let valid_until = valid_until.unwrap_or(max);
         if valid_until <= today || valid_until > max {
             return Err(invalid(
                 "valid_until",
                 format!(
-                    "must be after {today} and at most {} months ahead ({max})",
-                    scheme.policy.max_validity_months
+                    "must be after {today} and at most {} months ahead ({max}){}",
+                    scheme.policy.max_validity_months,
+                    if scheme.policy.valid_only_while_supported {
+                        ", and not after the end of support"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
@@ -351,7 +381,6 @@ impl<S: RegistryStore> Registry<S> {
             .version(&a.version)
             .await?
             .ok_or_else(|| not_found("version", &a.version))?;
-        let support = self.store().support(&product.id).await?;
         let mut dependencies = Vec::new();
         for d in self.store().dependencies(&product.id).await? {
             dependencies.push(self.dependency_snapshot(&d).await?);

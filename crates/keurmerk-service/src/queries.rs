@@ -1,7 +1,7 @@
 use keurmerk_domain::event::{fold, CertificateView, Event};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::{Certificate, OrgRole, Product};
-use keurmerk_domain::status::{distrusted, evaluate_view, StatusReport};
+use keurmerk_domain::status::{distrusted, evaluate_monitored, Monitoring, StatusReport};
 use keurmerk_store::{AuditEntry, CertificateFilter, RegistryStore};
 use serde::{Deserialize, Serialize};
 
@@ -64,7 +64,14 @@ impl<S: RegistryStore> Registry<S> {
             .catalogue()
             .get(&certificate.scheme)
             .ok_or_else(|| invalid("scheme", format!("unknown scheme `{}`", certificate.scheme)))?;
-        let mut status = evaluate_view(&view, &scheme.policy, self.now());
+        // What the registry can monitor: a covered version without a software list is never
+        // shown as free of known problems.
+        let with_sbom = self
+            .store()
+            .versions_with_sbom(&certificate.product)
+            .await?;
+        let monitoring = Monitoring::of(&view, &with_sbom);
+        let mut status = evaluate_monitored(&view, &scheme.policy, &monitoring, self.now());
         if !history.is_intact() {
             status = distrusted(
                 status,

@@ -39,7 +39,9 @@ pub use traits::{
     Credential, CredentialError, NewEvent, Numbering, OrgStore, ProductFilter, ProductStore,
     RegistryStore,
 };
-pub use vuln::{StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore};
+pub use vuln::{
+    AdvisoryAlias, StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore,
+};
 pub use watch::{
     Attempt, AttemptOutcome, Delivery, VerificationOutcome, WatchItem, WatchStore, Watchlist,
     WebhookVerification,

@@ -256,6 +256,9 @@ pub trait ProductStore: Send + Sync {
     async fn version(&self, id: &RecordId) -> Result<Option<ProductVersion>>;
     /// A product's versions, oldest release first.
     async fn versions(&self, product: &RecordId) -> Result<Vec<ProductVersion>>;
+    /// Which of a product's versions have a software list (SBOM) attached: what the registry
+    /// can monitor for known vulnerabilities.
+    async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>>;
     /// Sets the support commitment, with the follow-up work it causes (in the same transaction).
     async fn set_support(
         &self,

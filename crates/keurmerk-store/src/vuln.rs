@@ -54,6 +54,9 @@ pub struct VulnMatch {
     pub advisory_id: String,
     /// The vulnerability id shown to people (OSV id or CVE).
     pub vulnerability: String,
+    /// Its other ids (CVE, GHSA, GO, …), as matching merged them.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Package key.
     pub pkg_key: String,
     /// Component purl.
@@ -68,6 +71,15 @@ pub struct VulnMatch {
     pub first_seen: DateTime<Utc>,
     /// When it stopped matching (advisory changed or withdrawn), if it did.
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One id an advisory document gives one of its vulnerabilities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryAlias {
+    /// The id the document gives the vulnerability (OSV id; a CSAF vulnerability's CVE).
+    pub vulnerability: String,
+    /// One of its ids (the vulnerability's own id included).
+    pub alias: String,
 }
 
 /// A holder's VEX decision.
@@ -109,20 +121,51 @@ pub trait VulnStore: Send + Sync {
     /// Stores an advisory unless the same `modified` is stored already, with its audit record in
     /// the same transaction (only when stored). Returns whether it was stored and the package keys
     /// it touched before and after.
+    ///
+    /// `aliases` are every id the document gives each of its vulnerabilities; they are stored
+    /// with a new or modified advisory, and also for an unchanged one that has none stored yet
+    /// (an advisory imported before aliases were indexed gets them on its next import).
     async fn upsert_advisory(
         &self,
         adv: &StoredAdvisory,
         keys: &[String],
+        aliases: &[AdvisoryAlias],
         audit: &crate::Audit,
     ) -> Result<Upserted>;
+    /// Every id of the vulnerability known under `id` (compared without regard to case): the ids
+    /// of each stored advisory's vulnerability that lists `id` among its ids. Empty when no stored
+    /// advisory knows the id.
+    async fn vulnerability_ids(&self, id: &str) -> Result<Vec<String>>;
     /// Advisories with one of these package keys.
     async fn advisories_with_keys(&self, keys: &[String]) -> Result<Vec<StoredAdvisory>>;
     /// One advisory.
     async fn advisory(&self, id: &str) -> Result<Option<StoredAdvisory>>;
-    /// Marks a vulnerability (OSV id or CVE) as actively exploited.
-    async fn mark_exploited(&self, vulnerability: &str, audit: &Audit) -> Result<()>;
+    /// Marks a vulnerability (OSV id or CVE) as actively exploited, known to be since `since`
+    /// (e.g. KEV's `dateAdded`) when given. Returns whether the mark is new (a vulnerability
+    /// marked already keeps its first mark; no audit record is written then).
+    async fn mark_exploited(
+        &self,
+        vulnerability: &str,
+        since: Option<DateTime<Utc>>,
+        audit: &Audit,
+    ) -> Result<bool>;
     /// Whether a vulnerability is marked as actively exploited.
     async fn is_exploited(&self, vulnerability: &str) -> Result<bool>;
+    /// The earliest time any of `ids` (one vulnerability's ids) is known to be exploited since:
+    /// the mark's `exploited_since`, else when it was marked. `None` when none is marked.
+    async fn exploited_since(&self, ids: &[String]) -> Result<Option<DateTime<Utc>>>;
+    /// Records a severity for a vulnerability from `source` (`euvd`, `operator`), replacing that
+    /// source's earlier one, with its audit record in the same transaction.
+    async fn set_severity(
+        &self,
+        vulnerability: &str,
+        source: &str,
+        severity: &str,
+        reason: Option<&str>,
+        audit: &Audit,
+    ) -> Result<()>;
+    /// The severities recorded for any of `ids` (one vulnerability's ids), as `(source, severity)`.
+    async fn severities(&self, ids: &[String]) -> Result<Vec<(String, String)>>;
     /// Product versions with an open finding for this vulnerability.
     async fn versions_with_open(&self, vulnerability: &str) -> Result<Vec<RecordId>>;
     /// Replaces a version's findings for the given package keys (all keys when `None`) by

@@ -92,11 +92,21 @@ contract!(
     an_idempotency_key_is_recorded_with_the_first_write,
     labels_are_found_by_every_field_and_filtered,
     scheduler_due_times_and_lease,
+    aliases_find_a_vulnerability_by_any_id,
+    exploited_marks_keep_their_first_date,
+    severities_are_kept_per_source,
 );
 
 #[path = "contract/search.rs"]
 mod search;
 use search::labels_are_found_by_every_field_and_filtered;
+
+#[path = "contract/vuln.rs"]
+mod vuln;
+use vuln::{
+    aliases_find_a_vulnerability_by_any_id, exploited_marks_keep_their_first_date,
+    severities_are_kept_per_source,
+};
 
 #[path = "contract/atomic.rs"]
 mod atomic;

@@ -5,6 +5,9 @@
 //! I/O helpers (in [`source`]) read files or archives a caller names.
 
 pub mod csaf;
+pub mod euvd;
+pub mod identity;
+pub mod kev;
 pub mod matching;
 pub mod osv;
 pub mod purl;

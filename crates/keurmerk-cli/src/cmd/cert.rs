@@ -141,7 +141,7 @@ pub async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<ExitCode> {
             "certificate": d.certificate.id,
             "status": d.status.status,
             "title": d.status.status.title(a.lang),
-            "explanation": d.status.status.explanation(a.lang),
+            "explanation": d.status.explanation(a.lang),
             "lang": a.lang.tag(),
             "issuer_kind": d.certificate.issuer_kind,
             "issuer": d.certificate.issuer,

@@ -43,7 +43,32 @@ pub enum AdvisoriesCmd {
         #[arg(long)]
         allow_partial: bool,
     },
-    /// Mark a vulnerability (OSV id or CVE) as actively exploited: starts the CRA clocks.
+    /// Import the CISA Known Exploited Vulnerabilities catalogue (its JSON feed): every entry
+    /// marks its vulnerability (by any alias) as actively exploited since the date CISA added it.
+    /// A catalogue that cannot be read completely marks nothing.
+    ImportKev {
+        /// Acting registry operator or national authority.
+        #[arg(long = "as")]
+        as_org: String,
+        /// known_exploited_vulnerabilities.json
+        file: PathBuf,
+    },
+    /// Assess a vulnerability's severity (by any of its ids), e.g. one its advisories leave
+    /// unscored: it counts with that severity on every label it affects. Needs a reason.
+    SetSeverity {
+        /// Acting registry operator or national authority.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Vulnerability id (any alias).
+        id: String,
+        /// critical, high, medium, low or none.
+        severity: keurmerk_domain::model::Severity,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Mark a vulnerability as actively exploited, by any of its ids (OSV id, CVE, GHSA, EUVD…):
+    /// starts the CRA clocks. An id no imported advisory knows is refused.
     MarkExploited {
         /// Acting registry operator or national authority.
         #[arg(long = "as")]
@@ -147,6 +172,24 @@ pub async fn advisories(ctx: &Ctx, cmd: &AdvisoriesCmd) -> Result<ExitCode> {
                 s.versions_rematched
             );
         }
+        AdvisoriesCmd::ImportKev { as_org, file } => {
+            let s = ctx.registry.import_kev(&actor(as_org)?, file).await?;
+            println!(
+                "KEV catalogue {}: {} entries, {} newly marked as exploited, {} marked before; {} known to the registry's advisories; {} product(s) updated",
+                s.catalogue_version, s.entries, s.marked, s.already_marked, s.known, s.products_updated
+            );
+        }
+        AdvisoriesCmd::SetSeverity {
+            as_org,
+            id,
+            severity,
+            reason,
+        } => {
+            ctx.registry
+                .set_severity(&actor(as_org)?, id, *severity, reason)
+                .await?;
+            println!("{id} counts as {severity} from now on");
+        }
         AdvisoriesCmd::MarkExploited { as_org, id } => {
             ctx.registry.mark_exploited(&actor(as_org)?, id).await?;
             println!("{id} is marked as actively exploited");
@@ -193,8 +236,13 @@ pub async fn findings(ctx: &Ctx, a: &FindingsArgs) -> Result<ExitCode> {
         } else {
             format!("fix by {}", x.deadline)
         };
+        let aliases = if x.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", x.aliases.join(", "))
+        };
         println!(
-            "{} [{}] {} {} in version {} — {due}; fixed in {fixed}",
+            "{}{aliases} [{}] {} {} in version {} — {due}; fixed in {fixed}",
             x.vulnerability, x.severity, x.component, x.installed, x.version
         );
         if let Some(v) = &x.vex {

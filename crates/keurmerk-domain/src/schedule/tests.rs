@@ -24,6 +24,8 @@ fn policy() -> StatusPolicy {
         valid_only_while_supported: false,
         withdraw_when_unremediable: true,
         when_suspension_ends: SuspensionEnd::Withdraw,
+        unknown_severity_as: Severity::High,
+        attention_when_not_monitored: true,
     }
 }
 

@@ -233,6 +233,9 @@ pub enum Findings {
     NoneOpen,
     /// None recorded, but the label is not valid: the page must not read as reassurance.
     NoneRecordedButNotValid,
+    /// None recorded, but a covered version has no software list (SBOM), so nobody can know:
+    /// never "no known security problems".
+    NotMonitored,
 }
 
 impl Findings {
@@ -259,6 +262,14 @@ impl Findings {
                     "Hier is niets vastgelegd, maar het keurmerk is niet geldig: lees de reden bij de status hierboven.",
                     "Hier ist nichts erfasst, aber das Siegel ist nicht gültig: Lesen Sie den Grund oben beim Status.",
                     "Rien n'est enregistré ici, mais le label n'est pas valide : lisez le motif sous le statut ci-dessus.",
+                )
+                .to_owned(),
+            Findings::NotMonitored => lang
+                .pick(
+                    "Unknown: the maker has published no software list, so nobody can check this product for known security problems.",
+                    "Onbekend: de fabrikant heeft geen softwarelijst gepubliceerd, dus niemand kan dit product controleren op bekende beveiligingsproblemen.",
+                    "Unbekannt: Der Hersteller hat keine Softwareliste veröffentlicht, daher kann niemand dieses Produkt auf bekannte Sicherheitsprobleme prüfen.",
+                    "Inconnu : le fabricant n'a publié aucune liste de logiciels, donc personne ne peut vérifier si ce produit a des problèmes de sécurité connus.",
                 )
                 .to_owned(),
         }
@@ -326,8 +337,14 @@ impl StatusFacts {
         };
 
         let open: usize = r.open_vulnerabilities.values().sum();
+        let not_monitored = r
+            .reasons
+            .iter()
+            .any(|x| matches!(x, Reason::NotMonitored { .. }));
         let findings = if open > 0 {
             Findings::Open { count: open }
+        } else if not_monitored {
+            Findings::NotMonitored
         } else if r.status.is_in_force() {
             Findings::NoneOpen
         } else {
@@ -685,5 +702,30 @@ mod tests {
         let texts: std::collections::BTreeSet<_> =
             Lang::ALL.iter().map(|l| advice_heading(*l)).collect();
         assert_eq!(texts.len(), 4);
+    }
+
+    #[test]
+    fn no_software_list_is_never_no_known_problems() {
+        for status in [LabelStatus::Valid, LabelStatus::Attention] {
+            let r = report(
+                status,
+                vec![Reason::NotMonitored {
+                    versions: vec!["1.0".into()],
+                }],
+                0,
+            );
+            let f = StatusFacts::of(&r);
+            assert_eq!(f.findings, Findings::NotMonitored);
+            for lang in [Lang::En, Lang::Nl, Lang::De, Lang::Fr] {
+                assert_ne!(f.findings.text(lang), Findings::NoneOpen.text(lang));
+            }
+        }
+        // Open findings are still counted first.
+        let r = report(
+            LabelStatus::Attention,
+            vec![Reason::NotMonitored { versions: vec![] }],
+            2,
+        );
+        assert_eq!(StatusFacts::of(&r).findings, Findings::Open { count: 2 });
     }
 }

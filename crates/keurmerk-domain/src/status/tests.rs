@@ -26,6 +26,8 @@ fn policy() -> StatusPolicy {
         valid_only_while_supported: false,
         withdraw_when_unremediable: true,
         when_suspension_ends: SuspensionEnd::Withdraw,
+        unknown_severity_as: Severity::High,
+        attention_when_not_monitored: true,
     }
 }
 
@@ -294,6 +296,13 @@ fn cases() -> Vec<Case> {
             codes: &["vulnerability_overdue"],
         },
         Case {
+            name: "unknown severity gets the high deadline, not the low one",
+            events: vec![issued(far(), vec![]), vuln(2, 1, "GO-3", Severity::Unknown)],
+            now_day: 70,
+            status: LabelStatus::Attention,
+            codes: &["vulnerability_overdue"],
+        },
+        Case {
             name: "resolved vulnerability no longer counts",
             events: vec![
                 issued(far(), vec![]),
@@ -455,4 +464,141 @@ fn a_distrusted_record_is_unknown_whatever_it_says_and_explains_why_in_every_lan
         assert!(titles.insert(LabelStatus::Unknown.title(lang)));
         assert!(LabelStatus::Unknown.explanation(lang).len() > 20);
     }
+}
+
+#[test]
+fn an_unknown_severity_counts_as_the_policy_class_and_says_it_is_not_known() {
+    let events = [
+        issued(far(), vec![]),
+        vuln(2, 0, "GO-2022-1059", Severity::Unknown),
+    ];
+    // Default class: high (60 days here), never the 180 days of a minor problem.
+    let report = evaluate(&cert(), &events, &policy(), t(1)).unwrap();
+    match &report.reasons[0] {
+        Reason::VulnerabilityOpen {
+            deadline, severity, ..
+        } => {
+            assert_eq!(*severity, Severity::Unknown);
+            assert_eq!(*deadline, date(2026, 3, 2));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(report.open_vulnerabilities[&Severity::Unknown], 1);
+    let en = report.reasons[0].text(Lang::En);
+    assert!(
+        en.contains("not known yet") && !en.contains("minor problem"),
+        "{en}"
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        let text = report.reasons[0].text(lang);
+        assert!(text.contains("GO-2022-1059"), "{text}");
+        assert!(seen.insert(text), "every language has its own text");
+    }
+
+    // A scheme that counts unknown as critical: 30 days, and overdue it suspends.
+    let strict = StatusPolicy {
+        unknown_severity_as: Severity::Critical,
+        ..policy()
+    };
+    let report = evaluate(&cert(), &events, &strict, t(31)).unwrap();
+    assert_eq!(report.status, LabelStatus::Suspended);
+    match &report.reasons[0] {
+        Reason::VulnerabilityOverdue {
+            suspends, deadline, ..
+        } => {
+            assert!(*suspends);
+            assert_eq!(*deadline, date(2026, 1, 31));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Once a severity arrives it counts as itself.
+    assert_eq!(strict.class_of(Severity::Low), Severity::Low);
+    assert_eq!(strict.class_of(Severity::Unknown), Severity::Critical);
+}
+
+#[test]
+fn a_version_without_a_software_list_is_not_monitored_and_never_reads_as_clean() {
+    let covered = |id: &str, version: &str, day: u32| CoveredVersion {
+        id: RecordId::new(id).unwrap(),
+        version: version.into(),
+        released_on: t(day).date_naive(),
+        security_update: false,
+    };
+    let mut view = crate::event::fold(&[issued(far(), vec![])]).unwrap();
+    // Covering no version at all: nothing can be monitored either.
+    let r = evaluate_monitored(&view, &policy(), &Monitoring::of(&view, &[]), t(1));
+    assert_eq!(r.reasons, vec![Reason::NotMonitored { versions: vec![] }]);
+    view.versions = vec![
+        covered("VER-000002", "1.1", 1),
+        covered("VER-000001", "1.0", 0),
+    ];
+    let ids: Vec<RecordId> = view.versions.iter().map(|v| v.id.clone()).collect();
+    let names = vec!["1.0".to_owned(), "1.1".to_owned()];
+
+    // No software list: the reason names the versions, and the strict policy asks for attention.
+    let none = Monitoring::of(&view, &[]);
+    assert!(!none.is_complete());
+    let r = evaluate_monitored(&view, &policy(), &none, t(1));
+    assert_eq!(r.status, LabelStatus::Attention);
+    assert_eq!(
+        r.reasons,
+        vec![Reason::NotMonitored {
+            versions: names.clone()
+        }]
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        let text = r.reasons[0].text(lang);
+        assert!(text.contains(&names[0]), "{text}");
+        assert!(seen.insert(text));
+    }
+    assert!(r.reasons[0]
+        .text(Lang::En)
+        .starts_with("Not monitored: the maker has published no software list"));
+
+    // A scheme that does not ask for one: still says so, but the label stays valid.
+    let lenient = StatusPolicy {
+        attention_when_not_monitored: false,
+        ..policy()
+    };
+    let r = evaluate_monitored(&view, &lenient, &none, t(1));
+    assert_eq!(r.status, LabelStatus::Valid);
+    assert_eq!(r.reasons[0].code(), "not_monitored");
+    // ...and its explanation does not claim there are no known problems.
+    for lang in Lang::ALL {
+        assert_ne!(r.explanation(lang), LabelStatus::Valid.explanation(lang));
+    }
+    assert!(!r.explanation(Lang::En).contains("no known"));
+
+    // Only 1.0 has a list: 1.1 is named.
+    let some = Monitoring::of(&view, &[RecordId::new("VER-000001").unwrap()]);
+    let r = evaluate_monitored(&view, &policy(), &some, t(1));
+    assert_eq!(
+        r.reasons,
+        vec![Reason::NotMonitored {
+            versions: vec!["1.1".into()]
+        }]
+    );
+
+    // Every covered version has a list: nothing to say.
+    let all = Monitoring::of(&view, &ids);
+    assert!(all.is_complete());
+    let r = evaluate_monitored(&view, &policy(), &all, t(1));
+    assert_eq!(r, evaluate_view(&view, &policy(), t(1)));
+    assert_eq!(r.status, LabelStatus::Valid);
+    assert_eq!(
+        r.explanation(Lang::En),
+        LabelStatus::Valid.explanation(Lang::En)
+    );
+
+    // A worse status is not made better.
+    let overdue = [
+        issued(far(), vec![]),
+        vuln(2, 1, "GO-1", Severity::Critical),
+    ];
+    let mut view = crate::event::fold(&overdue).unwrap();
+    view.versions = vec![covered("VER-000001", "1.0", 0)];
+    let r = evaluate_monitored(&view, &policy(), &Monitoring::of(&view, &[]), t(40));
+    assert_eq!(r.status, LabelStatus::Suspended);
 }

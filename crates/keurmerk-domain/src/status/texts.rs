@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::{LabelStatus, Reason};
+use super::{LabelStatus, Reason, StatusReport};
 use crate::i18n::Lang;
 use crate::lifecycle::State;
 use crate::model::{DependencyKind, Severity};
@@ -86,13 +86,69 @@ impl LabelStatus {
     }
 }
 
+impl StatusReport {
+    /// One sentence saying what this status means, as [`LabelStatus::explanation`] — except that
+    /// a valid label whose software is not monitored never claims "no known unfixed problems".
+    pub fn explanation(&self, lang: Lang) -> &'static str {
+        let not_monitored = self
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Reason::NotMonitored { .. }));
+        if self.status == LabelStatus::Valid && not_monitored {
+            return lang.pick(
+                "This product meets the security requirements of its label and gets security updates. Whether it has known security problems cannot be checked: read the point below.",
+                "Dit product voldoet aan de beveiligingseisen van zijn keurmerk en krijgt beveiligingsupdates. Of het bekende beveiligingsproblemen heeft, kan niet worden gecontroleerd: lees het punt hieronder.",
+                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Siegels und erhält Sicherheitsupdates. Ob es bekannte Sicherheitsprobleme hat, lässt sich nicht prüfen: Lesen Sie den Punkt unten.",
+                "Ce produit respecte les exigences de sécurité de son label et reçoit des mises à jour de sécurité. On ne peut pas vérifier s'il a des problèmes de sécurité connus : lisez le point ci-dessous.",
+            );
+        }
+        self.status.explanation(lang)
+    }
+}
+
 fn severity_word(s: Severity, lang: Lang) -> &'static str {
     match s {
         Severity::Critical => lang.pick("critical", "kritiek", "kritisches", "critique"),
         Severity::High => lang.pick("serious", "ernstig", "schwerwiegendes", "grave"),
         Severity::Medium => lang.pick("moderate", "matig", "mittleres", "modéré"),
         Severity::Low | Severity::None => lang.pick("minor", "klein", "geringes", "mineur"),
+        // Not shown as a word: `problem` and `unknown_note` say it in a sentence.
+        Severity::Unknown => lang.pick("unknown", "onbekend", "unbekanntes", "inconnu"),
     }
+}
+
+/// A security problem's description: "A serious security problem (X)"; for an unknown severity
+/// "A security problem (X)", and [`unknown_note`] follows the sentence.
+fn problem(severity: Severity, vulnerability: &str, lang: Lang) -> String {
+    if severity == Severity::Unknown {
+        return lang.pick(
+            format!("A security problem ({vulnerability})"),
+            format!("Een beveiligingsprobleem ({vulnerability})"),
+            format!("Ein Sicherheitsproblem ({vulnerability})"),
+            format!("Un problème de sécurité ({vulnerability})"),
+        );
+    }
+    let sev = severity_word(severity, lang);
+    lang.pick(
+        format!("A {sev} security problem ({vulnerability})"),
+        format!("Een {sev} beveiligingsprobleem ({vulnerability})"),
+        format!("Ein {sev} Sicherheitsproblem ({vulnerability})"),
+        format!("Un problème de sécurité {sev} ({vulnerability})"),
+    )
+}
+
+/// Appended when the severity is not known yet: never leave the reader thinking it is minor.
+fn unknown_note(severity: Severity, text: String, lang: Lang) -> String {
+    if severity != Severity::Unknown {
+        return text;
+    }
+    let note = lang.pick(
+        "How serious it is, is not known yet; until then it is not treated as minor.",
+        "Hoe ernstig het is, is nog niet bekend; tot dan wordt het niet als klein behandeld.",
+        "Wie schwer es ist, ist noch nicht bekannt; bis dahin gilt es nicht als gering.",
+        "Sa gravité n'est pas encore connue ; d'ici là, il n'est pas traité comme mineur.",
+    );
+    format!("{text} {note}")
 }
 
 fn kind_word(k: DependencyKind, lang: Lang) -> &'static str {
@@ -263,14 +319,15 @@ impl Reason {
                 deadline,
                 ..
             } => {
-                let sev = severity_word(*severity, lang);
                 let deadline = day(*deadline);
-                lang.pick(
-                    format!("A {sev} security problem ({vulnerability}) should have been fixed by {deadline}, but the maker has not fixed it."),
-                    format!("Een {sev} beveiligingsprobleem ({vulnerability}) had uiterlijk {deadline} opgelost moeten zijn, maar de fabrikant heeft het niet opgelost."),
-                    format!("Ein {sev} Sicherheitsproblem ({vulnerability}) hätte bis {deadline} behoben sein müssen, aber der Hersteller hat es nicht behoben."),
-                    format!("Un problème de sécurité {sev} ({vulnerability}) aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
-                )
+                let p = problem(*severity, vulnerability, lang);
+                let text = lang.pick(
+                    format!("{p} should have been fixed by {deadline}, but the maker has not fixed it."),
+                    format!("{p} had uiterlijk {deadline} opgelost moeten zijn, maar de fabrikant heeft het niet opgelost."),
+                    format!("{p} hätte bis {deadline} behoben sein müssen, aber der Hersteller hat es nicht behoben."),
+                    format!("{p} aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
+                );
+                unknown_note(*severity, text, lang)
             }
             Reason::SupportEnded { on } => {
                 let on = day(*on);
@@ -316,14 +373,15 @@ impl Reason {
                 )
             }
             Reason::VulnerabilityOpen { vulnerability, severity, deadline, exploited } => {
-                let sev = severity_word(*severity, lang);
+                let p = problem(*severity, vulnerability, lang);
                 let deadline = day(*deadline);
                 let base = lang.pick(
-                    format!("A {sev} security problem ({vulnerability}) is known. The maker must fix it by {deadline}."),
-                    format!("Er is een {sev} beveiligingsprobleem ({vulnerability}) bekend. De fabrikant moet het uiterlijk {deadline} oplossen."),
-                    format!("Ein {sev} Sicherheitsproblem ({vulnerability}) ist bekannt. Der Hersteller muss es bis {deadline} beheben."),
-                    format!("Un problème de sécurité {sev} ({vulnerability}) est connu. Le fabricant doit le corriger avant le {deadline}."),
+                    format!("{p} is known. The maker must fix it by {deadline}."),
+                    format!("{p} is bekend. De fabrikant moet het uiterlijk {deadline} oplossen."),
+                    format!("{p} ist bekannt. Der Hersteller muss es bis {deadline} beheben."),
+                    format!("{p} est connu. Le fabricant doit le corriger avant le {deadline}."),
                 );
+                let base = unknown_note(*severity, base, lang);
                 if *exploited {
                     format!(
                         "{base} {}",
@@ -337,6 +395,32 @@ impl Reason {
                 } else {
                     base
                 }
+            }
+            Reason::NotMonitored { versions } => {
+                let base = lang.pick(
+                    "Not monitored: the maker has published no software list".to_owned(),
+                    "Niet bewaakt: de fabrikant heeft geen softwarelijst gepubliceerd".to_owned(),
+                    "Nicht überwacht: Der Hersteller hat keine Softwareliste veröffentlicht".to_owned(),
+                    "Non surveillé : le fabricant n'a publié aucune liste des logiciels".to_owned(),
+                );
+                let which = if versions.is_empty() {
+                    String::new()
+                } else {
+                    let list = versions.join(", ");
+                    lang.pick(
+                        format!(" for version {list}"),
+                        format!(" voor versie {list}"),
+                        format!(" für Version {list}"),
+                        format!(" pour la version {list}"),
+                    )
+                };
+                let after = lang.pick(
+                    ". Nobody can check it for known security problems, so no news is not good news.",
+                    ". Niemand kan die controleren op bekende beveiligingsproblemen, dus geen nieuws is geen goed nieuws.",
+                    ". Niemand kann sie auf bekannte Sicherheitsprobleme prüfen; keine Meldung heißt also nicht, dass alles in Ordnung ist.",
+                    ". Personne ne peut y rechercher les problèmes de sécurité connus : l'absence de nouvelles n'est donc pas une bonne nouvelle.",
+                );
+                format!("{base}{which}{after}")
             }
             Reason::SchemeLegacy => lang.pick(
                 "This label comes from a scheme that no longer issues new labels. It stays valid until it ends.".to_owned(),

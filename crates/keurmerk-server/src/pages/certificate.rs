@@ -46,6 +46,24 @@ pub(crate) async fn get_certificate_page(
     let scheme = state.registry.catalogue().get(&d.certificate.scheme);
     let level = scheme.and_then(|s| s.level(&d.certificate.level));
     let r = &d.status;
+    // Every other id of each vulnerability the label names (GO-2022-1059 is CVE-2022-32149), so
+    // a reader who knows it by another name finds it.
+    let mut aliases = std::collections::BTreeMap::new();
+    for reason in &r.reasons {
+        if let Reason::VulnerabilityOpen { vulnerability, .. }
+        | Reason::VulnerabilityOverdue { vulnerability, .. } = reason
+        {
+            let others: Vec<String> = state
+                .registry
+                .vulnerability_ids(vulnerability)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|x| !x.eq_ignore_ascii_case(vulnerability))
+                .collect();
+            aliases.insert(vulnerability.clone(), others);
+        }
+    }
     let title = format!("{} {}", d.product.name, d.product.model);
     // Every fact under the status comes from one place, so none can contradict it.
     let facts = StatusFacts::of(r);
@@ -62,7 +80,7 @@ pub(crate) async fn get_certificate_page(
             (t(l, "Made by", "Gemaakt door", "Hergestellt von", "Fabriqué par")) " "
             a href=(href(&format!("/products/{}", d.product.id), l)) { (maker.as_ref().map_or(d.product.manufacturer.as_str(), |m| m.name.as_str())) }
         }
-        (status_box(l, r))
+        (status_box(l, r, &aliases))
         (advice_box(l, &facts))
         (issuer_box(l, d.certificate.issuer_kind, issuer.as_ref(), authority.as_ref(), facts.positive_marks_muted))
         section aria-labelledby="facts" {
@@ -170,12 +188,35 @@ pub(crate) async fn get_certificate_page(
     page(StatusCode::OK, l, layout(l, &title, &here, body))
 }
 
-fn status_box(l: Lang, r: &StatusReport) -> Markup {
+fn status_box(
+    l: Lang,
+    r: &StatusReport,
+    aliases: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Markup {
+    let also = |reason: &Reason| -> Option<String> {
+        let (Reason::VulnerabilityOpen { vulnerability, .. }
+        | Reason::VulnerabilityOverdue { vulnerability, .. }) = reason
+        else {
+            return None;
+        };
+        let others = aliases.get(vulnerability).filter(|o| !o.is_empty())?;
+        Some(format!(
+            "{} {}.",
+            t(
+                l,
+                "Also known as",
+                "Ook bekend als",
+                "Auch bekannt als",
+                "Aussi connu sous"
+            ),
+            others.join(", ")
+        ))
+    };
     let s: LabelStatus = r.status;
     html! {
         section class=(format!("status status-{}", s.as_str())) aria-labelledby="status" {
             h2 id="status" { (t(l, "Status: ", "Status: ", "Status: ", "Statut : ")) (s.title(l)) }
-            p { (s.explanation(l)) }
+            p { (r.explanation(l)) }
             @if !r.reasons.is_empty() {
                 ul {
                     @for reason in &r.reasons {
@@ -185,6 +226,7 @@ fn status_box(l: Lang, r: &StatusReport) -> Markup {
                                 // Written by the organisation, in English: not translated.
                                 " " (reason_word(l)) " " span lang="en" { (free) }
                             }
+                            @if let Some(a) = also(reason) { " " (a) }
                         }
                     }
                 }
@@ -266,6 +308,14 @@ fn issuer_box(
 
 fn vulnerabilities(l: Lang, r: &StatusReport) -> Markup {
     let total: usize = r.open_vulnerabilities.values().sum();
+    // Without a software list nothing is checked: never say "no known problems" then.
+    let not_monitored = r
+        .reasons
+        .iter()
+        .find(|x| matches!(x, Reason::NotMonitored { .. }));
+    if let (0, Some(reason)) = (total, not_monitored) {
+        return html! { (reason.text(l)) };
+    }
     if total == 0 {
         return html! { (t(l, "No known security problems are waiting for a fix.", "Er wachten geen bekende beveiligingsproblemen op een oplossing.", "Es warten keine bekannten Sicherheitsprobleme auf eine Behebung.", "Aucun problème de sécurité connu n'attend de correctif.")) };
     }
@@ -286,6 +336,13 @@ fn severity(l: Lang, s: Severity) -> &'static str {
         Severity::High => t(l, "serious", "ernstig", "schwerwiegend", "grave(s)"),
         Severity::Medium => t(l, "moderate", "middelmatig", "mittel", "moyen(s)"),
         Severity::Low => t(l, "minor", "klein", "gering", "mineur(s)"),
+        Severity::Unknown => t(
+            l,
+            "severity not known yet",
+            "ernst nog niet bekend",
+            "Schwere noch nicht bekannt",
+            "gravité pas encore connue",
+        ),
         _ => t(
             l,
             "not rated",

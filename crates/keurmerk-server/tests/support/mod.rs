@@ -18,7 +18,7 @@ pub use keurmerk_domain::scheme::SHIPPED as SCHEMES;
 pub struct App {
     pub router: axum::Router,
     pub reg: Registry<SqlStore>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 pub async fn app() -> App {
@@ -44,7 +44,26 @@ pub async fn app() -> App {
             registry: Arc::new(reg.clone()),
         }),
         reg,
-        _dir: dir,
+        dir,
+    }
+}
+
+impl App {
+    /// Imports a minimal OSV record naming `id` (as the registry operator), so the registry knows
+    /// the vulnerability: `mark-exploited` refuses ids no advisory names.
+    #[allow(dead_code)]
+    pub async fn known_vulnerability(&self, id: &str) {
+        let path = self.dir.path().join(format!("{id}.json"));
+        std::fs::write(
+            &path,
+            format!(r#"{{"schema_version": "1.3.1", "id": "{id}", "modified": "2024-04-01T00:00:00Z", "affected": []}}"#),
+        )
+        .unwrap();
+        let operator = keurmerk_service::Actor::cli(OrgId::new("enisa").unwrap(), "test");
+        self.reg
+            .import_advisories(&operator, &path, false, &|_| {})
+            .await
+            .unwrap();
     }
 }
 

@@ -9,6 +9,8 @@ use keurmerk_store::CertificateStore;
 
 use crate::support::*;
 
+mod identity;
+
 fn osv(fixed: &str, modified: &str, severity: Option<&str>) -> String {
     let sev = severity.map_or(String::new(), |v| {
         format!(r#""severity": [{{"type": "CVSS_V3", "score": "{v}"}}],"#)

@@ -44,6 +44,22 @@ async fn self_declared_then_third_party_with_dependency_propagation() {
         .await
         .unwrap();
     let cert = issued(&e.reg, "maker", &p, &v, "eu-iot", "basic").await;
+    // No software list yet: not monitored, which the EU baseline asks attention for.
+    let st = e.reg.status(&cert).await.unwrap();
+    assert_eq!(st.status, LabelStatus::Attention);
+    assert_eq!(
+        st.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+        vec!["not_monitored"]
+    );
+    e.reg
+        .attach_sbom(
+            &a("maker"),
+            &v,
+            "bom.json",
+            br#"{"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1, "components": []}"#,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         e.reg.status(&cert).await.unwrap().status,
         LabelStatus::Valid
@@ -285,4 +301,53 @@ async fn bad_input_is_named_and_writes_nothing() {
         e.reg.change_state(&a("maker"), &cert, no_reason).await,
         "reason",
     );
+}
+
+#[tokio::test]
+async fn a_label_valid_only_while_supported_respects_the_support_period() {
+    let e = env().await;
+    world(&e.reg).await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let certify = |valid_until: Option<chrono::NaiveDate>| {
+        let reg = e.reg.clone();
+        let (p, v) = (p.clone(), v.clone());
+        async move {
+            let asm = reg
+                .record_assessment(&a("maker"), assessment(&reg, &p, &v, "sg-cls", "l1"))
+                .await
+                .unwrap();
+            reg.certify(&a("maker"), &asm.id, valid_until).await
+        }
+    };
+    // Singapore CLS labels are valid only while the device gets updates: without a stated
+    // support period there is nothing to be valid against.
+    let msg = invalid(certify(None).await, "support");
+    assert!(msg.contains("not stated how long"), "{msg}");
+    let support = |until: chrono::NaiveDate| SupportCommitment {
+        support_until: until,
+        update_policy: UpdatePolicy::Automatic,
+        vulnerability_contact: "security@maker.example".into(),
+        disclosure_policy_url: None,
+    };
+    let end = (t0() + Duration::days(200)).date_naive();
+    e.reg
+        .set_support(&a("maker"), &p, support(end))
+        .await
+        .unwrap();
+    // The validity is capped at the end of support (the scheme would allow three years).
+    let c = certify(None).await.unwrap();
+    assert_eq!(c.valid_until, end);
+    // A validity past the end of support is refused, naming why.
+    let msg = invalid(certify(Some(end + Duration::days(1))).await, "valid_until");
+    assert!(msg.contains("end of support"), "{msg}");
+
+    // Under a scheme without that rule the support period does not cap validity.
+    let eu = issued(&e.reg, "maker", &p, &v, "eu-iot", "basic").await;
+    let d = e.reg.certificate_details(&eu).await.unwrap();
+    assert!(d.certificate.valid_until > end);
+
+    // Once support has ended, no label is issued.
+    e.clock.set(t0() + Duration::days(201));
+    let msg = invalid(certify(None).await, "support");
+    assert!(msg.contains(&format!("ended on {end}")), "{msg}");
 }

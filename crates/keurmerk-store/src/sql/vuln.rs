@@ -9,7 +9,9 @@ use sqlx::Row;
 use super::{write_audit, SqlStore};
 use crate::codec::{get_i64, get_json, get_opt, get_opt_ts, get_parse, get_str, get_ts, json, ts};
 use crate::traits::Audit;
-use crate::vuln::{StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore};
+use crate::vuln::{
+    AdvisoryAlias, StoredAdvisory, StoredComponent, Upserted, VexDecision, VulnMatch, VulnStore,
+};
 use crate::{Result, StoreError};
 
 /// Keys are bound one query per chunk to stay under both backends' parameter limits.
@@ -46,6 +48,7 @@ fn vuln_match(row: &AnyRow) -> Result<VulnMatch> {
         version_id: get_parse(row, "version_id")?,
         advisory_id: get_str(row, "advisory_id")?,
         vulnerability: get_str(row, "vulnerability")?,
+        aliases: get_json(row, "aliases")?,
         pkg_key: get_str(row, "pkg_key")?,
         purl: get_str(row, "purl")?,
         installed: get_str(row, "installed")?,
@@ -131,6 +134,7 @@ impl VulnStore for SqlStore {
         &self,
         adv: &StoredAdvisory,
         keys: &[String],
+        aliases: &[AdvisoryAlias],
         audit: &Audit,
     ) -> Result<Upserted> {
         let mut w = self.write().await?;
@@ -140,8 +144,23 @@ impl VulnStore for SqlStore {
                 .fetch_optional(&mut *w.tx)
                 .await?;
         if old.as_deref() == Some(adv.modified.as_str()) {
+            // Unchanged; an advisory stored before aliases were indexed gets them now.
+            let have: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM vulnerability_aliases WHERE advisory_id = $1",
+            )
+            .bind(adv.id.clone())
+            .fetch_one(&mut *w.tx)
+            .await?;
+            if have == 0 && !aliases.is_empty() {
+                insert_aliases(&mut w.tx, &adv.id, aliases).await?;
+                w.commit().await?;
+            }
             return Ok(Upserted::default());
         }
+        sqlx::query("DELETE FROM vulnerability_aliases WHERE advisory_id = $1")
+            .bind(adv.id.clone())
+            .execute(&mut *w.tx)
+            .await?;
         let mut touched: Vec<String> =
             sqlx::query_scalar("SELECT pkg_key FROM advisory_keys WHERE advisory_id = $1")
                 .bind(adv.id.clone())
@@ -164,6 +183,7 @@ impl VulnStore for SqlStore {
         .execute(&mut *w.tx)
         .await?;
         write_audit(&mut w.tx, audit).await?;
+        insert_aliases(&mut w.tx, &adv.id, aliases).await?;
         for k in keys {
             sqlx::query("INSERT INTO advisory_keys (advisory_id, pkg_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(adv.id.clone())
@@ -208,19 +228,108 @@ impl VulnStore for SqlStore {
         row.as_ref().map(advisory).transpose()
     }
 
-    async fn mark_exploited(&self, vulnerability: &str, audit: &Audit) -> Result<()> {
+    async fn vulnerability_ids(&self, id: &str) -> Result<Vec<String>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT b.alias FROM vulnerability_aliases a JOIN vulnerability_aliases b \
+             ON a.advisory_id = b.advisory_id AND a.vulnerability = b.vulnerability \
+             WHERE a.alias_key = $1 ORDER BY b.alias",
+        )
+        .bind(keurmerk_vuln_key(id))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
+    async fn mark_exploited(
+        &self,
+        vulnerability: &str,
+        since: Option<DateTime<Utc>>,
+        audit: &Audit,
+    ) -> Result<bool> {
         let mut w = self.write().await?;
-        sqlx::query(
-            "INSERT INTO exploited_vulnerabilities (vulnerability, marked_at, marked_by) VALUES ($1, $2, $3) \
-             ON CONFLICT (vulnerability) DO NOTHING",
+        let done = sqlx::query(
+            "INSERT INTO exploited_vulnerabilities (vulnerability, marked_at, marked_by, exploited_since) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (vulnerability) DO NOTHING",
         )
         .bind(vulnerability.to_owned())
         .bind(ts(audit.at))
         .bind(audit.actor.as_ref().map_or(String::new(), ToString::to_string))
+        .bind(since.map(ts))
+        .execute(&mut *w.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_severity(
+        &self,
+        vulnerability: &str,
+        source: &str,
+        severity: &str,
+        reason: Option<&str>,
+        audit: &Audit,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO vulnerability_severities (vulnerability, source, severity, set_at, set_by, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vulnerability, source) DO UPDATE SET \
+             severity = excluded.severity, set_at = excluded.set_at, set_by = excluded.set_by, reason = excluded.reason",
+        )
+        .bind(vulnerability.to_owned())
+        .bind(source.to_owned())
+        .bind(severity.to_owned())
+        .bind(ts(audit.at))
+        .bind(audit.actor.as_ref().map_or(String::new(), ToString::to_string))
+        .bind(reason.map(str::to_owned))
         .execute(&mut *w.tx)
         .await?;
         write_audit(&mut w.tx, audit).await?;
         w.commit().await
+    }
+
+    async fn severities(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT source, severity FROM vulnerability_severities WHERE vulnerability IN ({}) \
+                 ORDER BY set_at DESC, vulnerability",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push((get_str(&row, "source")?, get_str(&row, "severity")?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn exploited_since(&self, ids: &[String]) -> Result<Option<DateTime<Utc>>> {
+        let mut earliest: Option<DateTime<Utc>> = None;
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT * FROM exploited_vulnerabilities WHERE vulnerability IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let at = match get_opt_ts(&row, "exploited_since")? {
+                    Some(t) => t,
+                    None => get_ts(&row, "marked_at")?,
+                };
+                earliest = Some(earliest.map_or(at, |e| e.min(at)));
+            }
+        }
+        Ok(earliest)
     }
 
     async fn is_exploited(&self, vulnerability: &str) -> Result<bool> {
@@ -284,7 +393,7 @@ impl VulnStore for SqlStore {
             match existing.get(&k) {
                 Some((_, old)) if old.closed_at.is_none() => {
                     sqlx::query(
-                        "UPDATE vuln_matches SET vulnerability = $1, severity = $2, fixed = $3, purl = $4 \
+                        "UPDATE vuln_matches SET vulnerability = $1, severity = $2, fixed = $3, purl = $4, aliases = $9 \
                          WHERE version_id = $5 AND advisory_id = $6 AND pkg_key = $7 AND installed = $8",
                     )
                     .bind(m.vulnerability.clone())
@@ -295,12 +404,13 @@ impl VulnStore for SqlStore {
                     .bind(k.0.clone())
                     .bind(k.1.clone())
                     .bind(k.2.clone())
+                    .bind(json(&m.aliases)?)
                     .execute(&mut *w.tx)
                     .await?;
                 }
                 Some(_) => {
                     sqlx::query(
-                        "UPDATE vuln_matches SET closed_at = NULL, first_seen = $1, vulnerability = $2, severity = $3, fixed = $4 \
+                        "UPDATE vuln_matches SET closed_at = NULL, first_seen = $1, vulnerability = $2, severity = $3, fixed = $4, aliases = $9 \
                          WHERE version_id = $5 AND advisory_id = $6 AND pkg_key = $7 AND installed = $8",
                     )
                     .bind(ts(now))
@@ -311,13 +421,35 @@ impl VulnStore for SqlStore {
                     .bind(k.0.clone())
                     .bind(k.1.clone())
                     .bind(k.2.clone())
+                    .bind(json(&m.aliases)?)
                     .execute(&mut *w.tx)
                     .await?;
                 }
                 None => {
+                    // The same vulnerability found before under another of its ids (another
+                    // advisory now names it first): it was seen when it was first seen.
+                    let ids = |v: &VulnMatch| -> Vec<String> {
+                        std::iter::once(&v.vulnerability)
+                            .chain(v.aliases.iter())
+                            .map(|x| x.trim().to_ascii_uppercase())
+                            .collect()
+                    };
+                    let mine = ids(m);
+                    let first_seen = existing
+                        .values()
+                        .map(|(_, old)| old)
+                        .filter(|old| {
+                            old.closed_at.is_none()
+                                && old.pkg_key == m.pkg_key
+                                && old.installed == m.installed
+                                && ids(old).iter().any(|x| mine.contains(x))
+                        })
+                        .map(|old| old.first_seen)
+                        .min()
+                        .map_or(m.first_seen, |t| t.min(m.first_seen));
                     sqlx::query(
-                        "INSERT INTO vuln_matches (version_id, advisory_id, vulnerability, pkg_key, purl, installed, severity, fixed, first_seen, closed_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+                        "INSERT INTO vuln_matches (version_id, advisory_id, vulnerability, pkg_key, purl, installed, severity, fixed, first_seen, closed_at, aliases) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)",
                     )
                     .bind(version.to_string())
                     .bind(k.0.clone())
@@ -327,7 +459,8 @@ impl VulnStore for SqlStore {
                     .bind(k.2.clone())
                     .bind(m.severity.clone())
                     .bind(json(&m.fixed)?)
-                    .bind(ts(m.first_seen))
+                    .bind(ts(first_seen))
+                    .bind(json(&m.aliases)?)
                     .execute(&mut *w.tx)
                     .await?;
                 }
@@ -401,4 +534,30 @@ impl VulnStore for SqlStore {
             })
             .collect()
     }
+}
+
+/// The comparison key of a vulnerability id (as `keurmerk_vuln::identity::key`): trimmed and
+/// ASCII upper-case. Repeated here because the store does not depend on the vulnerability crate.
+fn keurmerk_vuln_key(id: &str) -> String {
+    id.trim().to_ascii_uppercase()
+}
+
+async fn insert_aliases(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    advisory: &str,
+    aliases: &[AdvisoryAlias],
+) -> Result<()> {
+    for a in aliases {
+        sqlx::query(
+            "INSERT INTO vulnerability_aliases (advisory_id, vulnerability, alias_key, alias) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(advisory.to_owned())
+        .bind(a.vulnerability.clone())
+        .bind(keurmerk_vuln_key(&a.alias))
+        .bind(a.alias.trim().to_owned())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

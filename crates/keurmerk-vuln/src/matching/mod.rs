@@ -453,11 +453,12 @@ impl AdvisoryIndex {
         self.by_id.get(advisory_id).copied()
     }
 
-    /// Findings for one package version.
+    /// Findings for one package version, one per vulnerability: advisories that name one
+    /// another (aliases) give one finding ([`crate::identity::merge_findings`]).
     pub fn match_version(&self, key: &PackageKey, version: &str) -> Vec<Finding> {
         let mut findings = Vec::new();
         self.evaluate(key, version, None, &mut findings, &mut Vec::new());
-        findings
+        crate::identity::merge_findings(findings)
     }
 
     /// Findings for a purl with a version (none when the purl has no version).

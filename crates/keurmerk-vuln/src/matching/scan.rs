@@ -109,6 +109,11 @@ pub fn scan_report(sbom: &Sbom, index: &AdvisoryIndex, vex: &[VexStatement]) -> 
             &mut report.findings,
             &mut report.issues,
         );
+        // One vulnerability published by several advisories (GO, GHSA, CVE…) is one finding.
+        let found = report.findings.split_off(start);
+        report
+            .findings
+            .extend(crate::identity::merge_findings(found));
         for f in &mut report.findings[start..] {
             f.bom_ref = c.bom_ref.clone();
             f.purl = c.purl_raw.clone();

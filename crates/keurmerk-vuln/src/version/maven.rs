@@ -337,6 +337,20 @@ mod tests {
         }
     }
 
+    /// Issue 12 asked for `2-1` < `2.0.a` < `2.0.0.a`. That is how Maven up to 3.8 ordered them;
+    /// Maven 3.9 and 4 (MNG-7644, `ComparableVersionTest.testMng7644` and `VERSIONS_NUMBER`:
+    /// "2.0", "2.0.a", "2-1", …) read `.X` after zeros as `-X`: `2.0.a` = `2.0.0.a` = `2-a` <
+    /// `2-1`. Maven 3.9 resolves what advisories describe, so its order stands here.
+    #[test]
+    fn qualifiers_after_zero_segments_follow_maven_3_9() {
+        assert!(p("2.0.a") < p("2-1"));
+        assert!(p("2.0.0.a") < p("2-1"));
+        assert_eq!(p("2.0.a"), p("2.0.0.a"));
+        assert_eq!(p("2.0.a"), p("2-a"));
+        assert!(p("2.0") < p("2.0.a"));
+        assert!(p("2-1") < p("2.0.2"));
+    }
+
     #[test]
     fn brief_examples_and_mng_7644() {
         assert!(p("1.0-alpha") < p("1.0-SNAPSHOT"));

@@ -6,6 +6,10 @@
 //! (`vulnerability_matched` / `vulnerability_resolved`) for the live certificates whose newest
 //! covered version is affected, and the scheme's status policy turns those into deadlines and label
 //! effects (`keurmerk_domain::status`).
+//!
+//! `identity` holds what makes one vulnerability one under all its ids (CVE, GHSA, GO, EUVD…):
+//! lookup by any alias, the severity a finding counts with, operators' severities and exploited
+//! marks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -16,8 +20,8 @@ use keurmerk_domain::ids::RecordId;
 use keurmerk_domain::lifecycle::ActorRole;
 use keurmerk_domain::model::{OrgRole, Severity};
 use keurmerk_store::{
-    CertificateFilter, RegistryStore, StoredAdvisory, StoredComponent, VexDecision, VulnMatch,
-    VulnStore,
+    AdvisoryAlias, CertificateFilter, RegistryStore, StoredAdvisory, StoredComponent, VexDecision,
+    VulnMatch, VulnStore,
 };
 use keurmerk_vuln::matching::AdvisoryIndex;
 use keurmerk_vuln::purl::PackageKey;
@@ -28,6 +32,9 @@ use serde_json::json;
 
 use crate::error::{invalid, not_found};
 use crate::{Actor, Registry, ServiceError, ServiceResult};
+
+mod identity;
+use identity::match_ids;
 
 /// What attaching an SBOM found.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -102,6 +109,8 @@ pub struct FindingView {
     pub version: String,
     /// Vulnerability id.
     pub vulnerability: String,
+    /// Its other ids (CVE, GHSA, GO, EUVD, …): one vulnerability.
+    pub aliases: Vec<String>,
     /// Severity bucket.
     pub severity: Severity,
     /// Component purl.
@@ -131,7 +140,9 @@ fn severity_of(bucket: Option<keurmerk_vuln::osv::SeverityBucket>) -> Severity {
         Some(B::High) => Severity::High,
         Some(B::Medium) => Severity::Medium,
         Some(B::Low) => Severity::Low,
-        _ => Severity::None,
+        Some(B::None) => Severity::None,
+        // No advisory gave a score: not known yet, which the scheme's policy never reads as low.
+        None => Severity::Unknown,
     }
 }
 
@@ -151,6 +162,29 @@ fn justification_text(j: &Justification) -> String {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| format!("{other:?}")),
     }
+}
+
+/// Every id the document gives each of its vulnerabilities (the vulnerability's own id included).
+fn doc_aliases(doc: &AdvisoryDoc) -> Vec<AdvisoryAlias> {
+    fn add(out: &mut Vec<AdvisoryAlias>, vulnerability: &str, aliases: &[String]) {
+        for alias in std::iter::once(vulnerability).chain(aliases.iter().map(String::as_str)) {
+            out.push(AdvisoryAlias {
+                vulnerability: vulnerability.to_owned(),
+                alias: alias.to_owned(),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    match doc {
+        AdvisoryDoc::Osv(o) => add(&mut out, &o.id, &o.aliases),
+        AdvisoryDoc::Csaf(c) => {
+            for a in c.advisories() {
+                add(&mut out, &a.id, &a.aliases);
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 fn doc_identity(doc: &AdvisoryDoc) -> Option<(String, String)> {
@@ -257,11 +291,29 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         .await?;
         let mut docs = Vec::new();
         let mut summary = ImportSummary::default();
+        let mut euvd = Vec::new();
         let walked = source::for_each_document(path, |name, bytes| {
+            if keurmerk_vuln::kev::looks_like_kev(bytes) {
+                summary.errors.push(format!(
+                    "{name}: this is the CISA Known Exploited Vulnerabilities catalogue, not an advisory; import it with `keurmerk advisories import-kev`"
+                ));
+                return;
+            }
+            if keurmerk_vuln::euvd::looks_like_euvd(bytes) {
+                // An EUVD record joins ids (EUVD, CVE, GHSA…) into one vulnerability.
+                match keurmerk_vuln::euvd::parse(name, bytes) {
+                    Ok(r) => {
+                        euvd.push((name.to_owned(), bytes.to_vec(), r));
+                        progress(docs.len() + euvd.len());
+                    }
+                    Err(e) => summary.errors.push(e.to_string()),
+                }
+                return;
+            }
             match source::parse_advisory(name, bytes) {
                 Ok(doc) => {
                     docs.push((name.to_owned(), bytes.to_vec(), doc));
-                    progress(docs.len());
+                    progress(docs.len() + euvd.len());
                 }
                 Err(e) => summary.errors.push(e.to_string()),
             }
@@ -271,11 +323,57 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             .errors
             .extend(walked.read_errors.iter().map(ToString::to_string));
         summary.stopped_early = walked.stopped_early;
-        summary.read = docs.len();
+        summary.read = docs.len() + euvd.len();
         if !allow_partial && (!summary.errors.is_empty() || summary.stopped_early) {
             return Err(invalid("path", incomplete_import(path, &summary)));
         }
         let mut touched = BTreeSet::new();
+        for (name, bytes, r) in euvd {
+            let aliases: Vec<AdvisoryAlias> = std::iter::once(&r.id)
+                .chain(r.aliases.iter())
+                .map(|a| AdvisoryAlias {
+                    vulnerability: r.id.clone(),
+                    alias: a.clone(),
+                })
+                .collect();
+            let audit = self.audit(
+                actor,
+                "advisory.import",
+                &r.id,
+                json!({"source": name, "modified": r.updated, "kind": "euvd"}),
+            );
+            let adv = StoredAdvisory {
+                id: r.id.clone(),
+                source_name: name,
+                modified: r.updated.clone(),
+                document: bytes,
+            };
+            if !self
+                .store()
+                .upsert_advisory(&adv, &[], &aliases, &audit)
+                .await?
+                .stored
+            {
+                summary.unchanged += 1;
+                continue;
+            }
+            summary.changed += 1;
+            if let Some(bucket) = r.severity() {
+                let severity = severity_of(Some(bucket));
+                let audit = self.audit(
+                    actor,
+                    "vulnerability.set_severity",
+                    &r.id,
+                    json!({"severity": severity, "source": "euvd", "base_score": r.base_score}),
+                );
+                self.store()
+                    .set_severity(&r.id, "euvd", severity.as_str(), None, &audit)
+                    .await?;
+            }
+            // New ids (and a score) for findings that may already be open.
+            let ids = self.vulnerability_ids(&r.id).await?;
+            summary.versions_rematched += self.reapply(&ids).await?;
+        }
         for (name, bytes, doc) in docs {
             let Some((id, modified)) = doc_identity(&doc) else {
                 continue;
@@ -286,6 +384,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .iter()
                 .map(ToString::to_string)
                 .collect();
+            let aliases = doc_aliases(&doc);
             let audit = self.audit(
                 actor,
                 "advisory.import",
@@ -300,7 +399,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             };
             // Counted by whether the advisory itself was stored, not by whether it touches a
             // component (a CSAF document for products nobody registered is still new).
-            let upserted = self.store().upsert_advisory(&adv, &keys, &audit).await?;
+            let upserted = self
+                .store()
+                .upsert_advisory(&adv, &keys, &aliases, &audit)
+                .await?;
             if upserted.stored {
                 summary.changed += 1;
                 touched.extend(upserted.touched);
@@ -317,36 +419,6 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             "advisories imported"
         );
         Ok(summary)
-    }
-
-    /// A national authority or the registry operator marks a vulnerability (OSV id or CVE) as
-    /// actively exploited (e.g. from a KEV list); the holders' CRA clocks start and the labels of
-    /// affected products say so.
-    pub async fn mark_exploited(&self, actor: &Actor, vulnerability: &str) -> ServiceResult<()> {
-        self.acting_as(
-            actor,
-            &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
-            "mark vulnerabilities as exploited",
-        )
-        .await?;
-        crate::orgs::check_text("vulnerability", vulnerability, 200)?;
-        let audit = self.audit(
-            actor,
-            "vulnerability.mark_exploited",
-            vulnerability,
-            json!({}),
-        );
-        self.store().mark_exploited(vulnerability, &audit).await?;
-        let mut products = BTreeSet::new();
-        for v in self.store().versions_with_open(vulnerability).await? {
-            if let Some(pv) = self.store().version(&v).await? {
-                products.insert(pv.product);
-            }
-        }
-        for p in products {
-            self.apply_findings(&p).await?;
-        }
-        Ok(())
     }
 
     /// The holder publishes VEX statements (OpenVEX, CycloneDX VEX, CSAF VEX) for its product.
@@ -472,6 +544,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                         version_id: c.version_id.clone(),
                         advisory_id: f.advisory_id.clone(),
                         vulnerability: f.advisory_id.clone(),
+                        aliases: f.aliases.clone(),
                         pkg_key: c.pkg_key.clone(),
                         purl: c.purl.clone(),
                         installed: c.version.clone(),
@@ -528,20 +601,37 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             };
             // One read of the newest version's findings serves both directions below.
             let latest_matches = self.store().matches(&latest.id).await?;
-            let mut wanted: BTreeMap<String, VulnMatch> = BTreeMap::new();
+            // Keyed by the id the certificate already shows the vulnerability under, if it shows
+            // it under any of the finding's ids, so a finding that another advisory now names
+            // first stays one vulnerability on the certificate.
+            let open_on_view = |m: &VulnMatch| -> String {
+                match_ids(m)
+                    .into_iter()
+                    .find_map(|x| {
+                        view.vulnerabilities
+                            .iter()
+                            .find(|(id, v)| {
+                                v.resolution.is_none() && keurmerk_vuln::identity::same_id(id, &x)
+                            })
+                            .map(|(id, _)| id.clone())
+                    })
+                    .unwrap_or_else(|| m.vulnerability.clone())
+            };
+            let mut wanted: BTreeMap<String, (VulnMatch, Vec<String>)> = BTreeMap::new();
             for m in latest_matches
                 .iter()
                 .filter(|m| m.closed_at.is_none())
                 .cloned()
             {
-                if vex_not_affected(&vex, &m.vulnerability, &latest.version).is_some() {
+                let ids = self.finding_ids(&m).await?;
+                if vex_not_affected(&vex, &ids, &latest.version).is_some() {
                     continue;
                 }
-                wanted.entry(m.vulnerability.clone()).or_insert(m);
+                wanted.entry(open_on_view(&m)).or_insert((m, ids));
             }
-            for (id, m) in &wanted {
-                let severity: Severity = m.severity.parse().unwrap_or(Severity::None);
-                let exploited = self.store().is_exploited(id).await?;
+            for (id, (m, ids)) in &wanted {
+                let severity = self.effective_severity(m, ids).await?;
+                let exploited = self.store().exploited_since(ids).await?.is_some();
                 let fixed_in = m.fixed.first().cloned();
                 let current = view
                     .vulnerabilities
@@ -577,9 +667,27 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 if wanted.contains_key(id) {
                     continue;
                 }
-                let resolution = if let Some(j) = vex_not_affected(&vex, id, &latest.version) {
+                let ids = match latest_matches.iter().find(|m| {
+                    match_ids(m)
+                        .iter()
+                        .any(|x| keurmerk_vuln::identity::same_id(x, id))
+                }) {
+                    Some(m) => self.finding_ids(m).await?,
+                    None => {
+                        let mut ids = self.vulnerability_ids(id).await?;
+                        if ids.is_empty() {
+                            ids.push(id.clone());
+                        }
+                        ids
+                    }
+                };
+                let resolution = if let Some(j) = vex_not_affected(&vex, &ids, &latest.version) {
                     Resolution::NotAffected { justification: j }
-                } else if latest_matches.iter().any(|m| &m.vulnerability == id) {
+                } else if latest_matches.iter().any(|m| {
+                    match_ids(m)
+                        .iter()
+                        .any(|x| keurmerk_vuln::identity::same_id(x, id))
+                }) {
                     // The finding on the newest version closed without a VEX decision: the
                     // advisory changed or was withdrawn.
                     Resolution::AdvisoryWithdrawn
@@ -640,16 +748,8 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         let policies: Vec<_> = certs
             .iter()
             .filter(|c| !c.state.is_terminal())
-            .filter_map(|c| {
-                self.catalogue()
-                    .get(&c.scheme)
-                    .map(|s| s.policy.remediation_days)
-            })
-            .chain(
-                self.catalogue()
-                    .baseline()
-                    .map(|b| b.policy.remediation_days),
-            )
+            .filter_map(|c| self.catalogue().get(&c.scheme).map(|s| s.policy.clone()))
+            .chain(self.catalogue().baseline().map(|b| b.policy.clone()))
             .collect();
         let vex = self.store().vex_decisions(product).await?;
         let today = self.now().date_naive();
@@ -662,10 +762,11 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .into_iter()
                 .filter(|m| m.closed_at.is_none())
             {
-                let severity: Severity = m.severity.parse().unwrap_or(Severity::None);
+                let ids = self.finding_ids(&m).await?;
+                let severity = self.effective_severity(&m, &ids).await?;
                 let days = policies
                     .iter()
-                    .map(|p| p.for_severity(severity))
+                    .map(|p| p.remediation_days_for(severity))
                     .min()
                     .unwrap_or(90);
                 let deadline = m
@@ -673,13 +774,13 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     .date_naive()
                     .checked_add_days(Days::new(days.into()))
                     .unwrap_or(NaiveDate::MAX);
-                let exploited = self.store().is_exploited(&m.vulnerability).await?;
-                let id = m.vulnerability.clone();
+                let exploited = self.store().exploited_since(&ids).await?.is_some();
                 out.push(FindingView {
                     version: v.version.clone(),
-                    vex: vex_not_affected(&vex, &id, &v.version)
+                    vex: vex_not_affected(&vex, &ids, &v.version)
                         .map(|j| format!("not_affected: {j}")),
-                    vulnerability: id,
+                    vulnerability: m.vulnerability.clone(),
+                    aliases: m.aliases.clone(),
                     severity,
                     component: m.purl.clone(),
                     installed: m.installed.clone(),
@@ -706,10 +807,17 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
     }
 }
 
-/// The justification of a `not_affected` decision that covers `version`, if any.
-fn vex_not_affected(vex: &[VexDecision], vulnerability: &str, version: &str) -> Option<String> {
+/// The justification of a `not_affected` decision about the vulnerability with these `ids` (any
+/// of them: a decision naming CVE-2022-32149 covers GO-2022-1059, which lists it) that covers
+/// `version`, if any.
+fn vex_not_affected(vex: &[VexDecision], ids: &[String], version: &str) -> Option<String> {
     vex.iter()
-        .filter(|d| d.vulnerability == vulnerability && d.status == "not_affected")
+        .filter(|d| {
+            d.status == "not_affected"
+                && ids
+                    .iter()
+                    .any(|x| keurmerk_vuln::identity::same_id(x, &d.vulnerability))
+        })
         .find(|d| {
             d.versions == "*"
                 || d.versions == format!("={version}")
