@@ -13,12 +13,12 @@
 //!   keeps revalidating never holds a signed answer older than that window (far from its
 //!   `next_update`).
 //! - `Last-Modified` is the later of the certificate's newest event and the start of the current
-//!   UTC day (between events a status changes only at a day's start: every time rule is a date),
-//!   and for a signed answer also the start of its window. A status that cannot be relied on
-//!   (`unknown`: the signed record did not verify) has no `Last-Modified`, so a date alone never
-//!   turns it into a 304.
-//! - `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2); a match answers 304 with
-//!   the validators and no body.
+//!   UTC day (every time rule is a date), and for a signed answer also the start of its window.
+//!   It is informational: a status can also change without a certificate event (a software list
+//!   published ends "not monitored"; a key found compromised makes it `unknown`), so a date can
+//!   never prove that an answer is unchanged. `If-Modified-Since` is therefore ignored (RFC 9110
+//!   lets a server do so) and only `If-None-Match` is answered with a 304 (validators, no body).
+//!   An `unknown` status has no `Last-Modified`.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -106,31 +106,17 @@ impl Validators {
         &self.etag
     }
 
-    /// Whether the request's conditions say the client already holds this answer.
+    /// Whether the request's `If-None-Match` names this answer (weak comparison). A date
+    /// (`If-Modified-Since`) never does: see the module documentation.
     pub(crate) fn not_modified(&self, headers: &HeaderMap) -> bool {
-        let inm: Vec<&str> = headers
+        let ours = opaque(&self.etag);
+        headers
             .get_all(header::IF_NONE_MATCH)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .collect();
-        if !inm.is_empty() {
-            // Weak comparison: `W/` prefixes do not count.
-            let ours = opaque(&self.etag);
-            return inm
-                .iter()
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .any(|t| t == "*" || opaque(t) == ours);
-        }
-        let Some(lm) = self.last_modified else {
-            return false;
-        };
-        headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .map(DateTime::<Utc>::from)
-            .is_some_and(|since| lm <= since)
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .any(|t| t == "*" || opaque(t) == ours)
     }
 
     /// Adds `ETag`, `Last-Modified`, `Cache-Control` and `Vary` to a response.
@@ -266,21 +252,18 @@ mod tests {
         )])));
         assert!(v.not_modified(&headers(&[(header::IF_NONE_MATCH, "*")])));
         assert!(!v.not_modified(&headers(&[(header::IF_NONE_MATCH, "\"other\"")])));
-        // A non-matching tag wins over a date that would match.
+        // A non-matching tag is not helped by a date that would match.
         assert!(!v.not_modified(&headers(&[
             (header::IF_NONE_MATCH, "\"other\""),
             (header::IF_MODIFIED_SINCE, "Tue, 01 Dec 2026 09:00:00 GMT"),
         ])));
-        // Last-Modified is 08:00 (the event, after the day's start).
-        assert!(v.not_modified(&headers(&[(
-            header::IF_MODIFIED_SINCE,
-            "Tue, 01 Dec 2026 08:00:00 GMT"
-        )])));
+        // Last-Modified is 08:00 (the event, after the day's start), but a date alone never
+        // proves the answer unchanged.
+        assert_eq!(v.last_modified, Some(at(8, 0, 0)));
         assert!(!v.not_modified(&headers(&[(
             header::IF_MODIFIED_SINCE,
-            "Tue, 01 Dec 2026 07:59:59 GMT"
+            "Tue, 01 Dec 2026 09:00:00 GMT"
         )])));
-        assert!(!v.not_modified(&headers(&[(header::IF_MODIFIED_SINCE, "yesterday")])));
         assert!(!v.not_modified(&HeaderMap::new()));
     }
 
@@ -296,17 +279,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unreliable_status_is_never_unmodified_by_date() {
+    fn an_unreliable_status_has_no_date() {
         let v = Validators::new(
             &report(LabelStatus::Unknown, at(8, 0, 0)),
             Representation::Plain("en"),
             at(9, 0, 0),
         );
         assert_eq!(v.last_modified, None);
-        assert!(!v.not_modified(&headers(&[(
-            header::IF_MODIFIED_SINCE,
-            "Tue, 01 Dec 2026 09:00:00 GMT"
-        )])));
     }
 
     #[test]

@@ -182,7 +182,26 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
         "limit" if op == "list_audit" => json!({
             "type": "integer", "minimum": 1, "maximum": crate::api::orgs::MAX_AUDIT_LIMIT, "default": 100
         }),
+        "limit" if op == "search_labels" => json!({
+            "type": "integer", "minimum": 1, "maximum": keurmerk_service::MAX_SEARCH_LIMIT,
+            "default": crate::api::labels::DEFAULT_SEARCH_LIMIT
+        }),
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
+        "q" if op == "search_labels" => json!({
+            "type": "string", "maxLength": keurmerk_store::search::MAX_QUERY_CHARS,
+            "description": "Words; each matches as a prefix; all must match (at most 8 words)"
+        }),
+        "state" => g
+            .subschema_for::<keurmerk_domain::lifecycle::State>()
+            .to_value(),
+        "category" => g
+            .subschema_for::<keurmerk_domain::model::Category>()
+            .to_value(),
+        "level" => g
+            .subschema_for::<keurmerk_domain::ids::LevelId>()
+            .to_value(),
+        "member_state" => json!({"type": "string", "pattern": "^[A-Z]{2}$",
+                                 "description": "ISO 3166-1 alpha-2 code, e.g. NL; only labels of schemes that apply there"}),
         "offset" => json!({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}),
         "before" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX,
                            "description": "`next_before` of the previous page"}),
@@ -607,7 +626,7 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
         let headers = json!({
             "ETag": {"description": "Weak; changes whenever the answer would say something else",
                      "schema": {"type": "string"}},
-            "Last-Modified": {"description": "Absent when the status cannot be relied on",
+            "Last-Modified": {"description": "When the record last changed (informational); absent when the status cannot be relied on",
                               "schema": {"type": "string"}},
             "Cache-Control": {"description": "`public, max-age=60` (a signed answer: never beyond its `next_update`)",
                               "schema": {"type": "string"}},
@@ -615,14 +634,14 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
         responses["200"]["headers"] = headers.clone();
         responses.insert(
             "304".into(),
-            json!({"description": "Not modified: the `If-None-Match` tag (or, without one, the \
-                                   `If-Modified-Since` date) still describes the answer",
+            json!({"description": "Not modified: the `If-None-Match` tag still describes the answer \
+                                   (`If-Modified-Since` is ignored: a status can change without an event)",
                    "headers": headers}),
         );
-        for name in ["If-None-Match", "If-Modified-Since"] {
-            params.push(json!({"name": name, "in": "header", "required": false,
-                               "schema": {"type": "string"}}));
-        }
+        params.push(
+            json!({"name": "If-None-Match", "in": "header", "required": false,
+                           "schema": {"type": "string"}}),
+        );
     }
     let error = |description: &str| {
         if e.text_errors {

@@ -70,8 +70,9 @@ async fn plain_status_is_revalidated_until_it_changes() {
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.text.is_empty());
     assert_eq!(header(&again, "etag"), etag);
+    // A date never proves an answer unchanged (a status can change without an event).
     let by_date = get_with(&a, &uri, &[("if-modified-since", &last_modified)]).await;
-    assert_eq!(by_date.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(by_date.status, StatusCode::OK);
 
     // Another language is another answer.
     let en = get_with(
@@ -89,9 +90,6 @@ async fn plain_status_is_revalidated_until_it_changes() {
     assert_eq!(after.status, StatusCode::OK, "{}", after.text);
     assert_eq!(after.json()["status"], "suspended");
     assert_ne!(header(&after, "etag"), etag);
-    let after = get_with(&a, &uri, &[("if-modified-since", &last_modified)]).await;
-    assert_eq!(after.status, StatusCode::OK, "{}", after.text);
-    assert_eq!(after.json()["status"], "suspended");
 }
 
 #[tokio::test]

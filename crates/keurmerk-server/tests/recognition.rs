@@ -306,3 +306,35 @@ async fn the_makers_market_access_page_in_four_languages() {
     let p = a.get("/products/PRD-999999/market-access").await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
 }
+
+/// "Not yet in force" on the certificate page, in four languages: the JC-STAR ★1 label is a
+/// simplified CLS Level 1 application only from 2026-06-01 (`?at=` the day before and the day of).
+#[tokio::test]
+async fn not_yet_in_force_on_the_page_the_day_before() {
+    let a = app().await;
+    let jc = a
+        .reg
+        .certificates(&keurmerk_store::CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.scheme.as_str() == "jp-jc-star")
+        .expect("the demo has a JC-STAR label");
+    for (lang, words) in [
+        ("en", "only from"),
+        ("nl", "pas vanaf"),
+        ("de", "erst ab"),
+        ("fr", "seulement à partir du"),
+    ] {
+        let before = a
+            .get(&format!("/c/{}?lang={lang}&at=2026-05-31", jc.id))
+            .await;
+        assert_eq!(before.status, axum::http::StatusCode::OK);
+        let html = before.text.replace("&nbsp;", " ");
+        assert!(html.contains(words), "{lang}: {}", before.text);
+        let on = a
+            .get(&format!("/c/{}?lang={lang}&at=2026-06-01", jc.id))
+            .await;
+        assert!(!on.text.contains(words), "{lang}");
+    }
+}

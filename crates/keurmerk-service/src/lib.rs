@@ -22,6 +22,7 @@ mod queries;
 mod recognition;
 mod scheduler;
 mod scope;
+mod search;
 mod signing;
 mod statement;
 mod trustcache;
@@ -49,6 +50,7 @@ pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::CertificateDetails;
 pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
+pub use search::{LabelPage, LabelQuery, LabelResult, MAX_SEARCH_LIMIT};
 pub use signing::{
     cert_status, key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
     STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS, TRUST_LIST_VALIDITY_DAYS,

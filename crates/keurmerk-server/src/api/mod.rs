@@ -4,6 +4,7 @@
 //! route cannot exist without being documented.
 
 mod certificates;
+pub(crate) mod labels;
 pub mod monitoring;
 pub(crate) mod orgs;
 pub(crate) mod products;
@@ -133,6 +134,7 @@ pub fn routes() -> Vec<Route> {
         route!(POST "/api/v1/authorisations", orgs::create_authorisation, "organisations", Token("national_authority"), Json, "Authorise an assessment body for a scheme level",
             body = r#"{"body":"nl-lab","scheme":"eu-iot","level":"substantial"}"#),
         route!(DELETE "/api/v1/authorisations/{body}/{scheme}/{level}", orgs::delete_authorisation, "organisations", Token("national_authority"), Json, "Revoke an authorisation"),
+        route!(GET "/api/v1/labels", labels::search_labels, "labels", Public, Json, "Search and browse labels, newest first, each with its live status: words (prefixes, any case) of the product's name, model, manufacturer, category (en/nl/de/fr) or GTIN or the certificate id; filters by scheme, level, lifecycle state, category, manufacturer and member state", query = &["q", "scheme", "level", "state", "category", "manufacturer", "member_state", "limit", "offset"]),
         route!(GET "/api/v1/products", products::list_products, "products", Public, Json, "Search products (name, model, manufacturer, GTIN, id)", query = &["q", "manufacturer", "limit", "offset"]),
         route!(POST "/api/v1/products", products::create_product, "products", Token("manufacturer"), Json, "Register a product",
             body = r#"{"name":"Smart Plug","model":"SP-1","category":"smart_plug","identifiers":{"gtin":"4006381333931"}}"#),
@@ -245,6 +247,18 @@ impl<T> Page<T> {
     pub(crate) fn new(mut items: Vec<T>, q: PageQuery) -> Self {
         let (limit, offset) = (q.limit(), q.offset());
         let more = items.len() as i64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        Self {
+            next_offset: more.then_some(offset + limit),
+            items,
+            limit,
+            offset,
+        }
+    }
+
+    /// A page of at most `limit` items, with `more` saying whether there are more after them.
+    pub(crate) fn with_more(mut items: Vec<T>, q: PageQuery, more: bool) -> Self {
+        let (limit, offset) = (q.limit(), q.offset());
         items.truncate(usize::try_from(limit).unwrap_or(0));
         Self {
             next_offset: more.then_some(offset + limit),

@@ -16,13 +16,32 @@ use maud::{html, Markup};
 use super::{date, error_page, href, lang_of, layout, page, service_error_page, t, PageLang};
 use crate::AppState;
 
+/// The certificate page's query: `?lang=` and `?at=`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct CertificatePageQuery {
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    at: Option<String>,
+}
+
 pub(crate) async fn get_certificate_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<PageLang>,
+    Query(q): Query<CertificatePageQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let l = lang_of(&q, &headers);
+    let l = lang_of(
+        &PageLang {
+            lang: q.lang.clone(),
+        },
+        &headers,
+    );
+    // `?at=YYYY-MM-DD`: where the label is accepted on another day (an arrangement not yet in
+    // force, a legal change ahead); anything else is today, like an unreadable `?lang=`.
+    let at =
+        q.at.as_deref()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok());
     let here = format!("/c/{}", id.to_ascii_uppercase());
     // Ids are upper case; a hand-typed lower-case id finds the same certificate.
     let Ok(id) = id.to_ascii_uppercase().parse::<CertificateId>() else {
@@ -72,7 +91,7 @@ pub(crate) async fn get_certificate_page(
         super::verification::verification_section(&state, &id, l, !facts.positive_marks_muted)
             .await;
     let accepted =
-        super::recognition::recognition_section(&state, &id, scheme, &d.product, l).await;
+        super::recognition::recognition_section(&state, &id, scheme, &d.product, l, at).await;
     let body = html! {
         p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
         h1 { (d.product.name) " " span.muted { (d.product.model) } }

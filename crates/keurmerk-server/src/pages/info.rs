@@ -3,8 +3,13 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, SchemeId};
-use keurmerk_store::ProductFilter;
+use keurmerk_domain::jurisdiction::{accepted, check_member_state};
+use keurmerk_domain::lifecycle::State as Lifecycle;
+use keurmerk_domain::model::Category;
+use keurmerk_domain::recognition::texts::category_words;
+use keurmerk_service::{LabelPage, LabelQuery};
 use maud::html;
 use serde::Deserialize;
 
@@ -17,10 +22,56 @@ pub(crate) struct SearchQuery {
     q: Option<String>,
     #[serde(default)]
     lang: Option<String>,
+    #[serde(default)]
+    scheme: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    member_state: Option<String>,
 }
 
 /// The longest search query, in characters (the search box's `maxlength`).
-const MAX_QUERY_CHARS: usize = 200;
+const MAX_QUERY_CHARS: usize = keurmerk_store::search::MAX_QUERY_CHARS;
+
+/// Labels listed on one page of results.
+const RESULTS_PER_PAGE: i64 = 20;
+
+/// A filter value from the page's query: empty means "any"; a value the page cannot read is
+/// ignored and reported, like an unknown `?lang=`.
+fn filter<T: std::str::FromStr>(raw: Option<&str>, unreadable: &mut bool) -> Option<T> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    let v = raw.parse().ok();
+    *unreadable |= v.is_none();
+    v
+}
+
+fn state_words(l: Lang, s: Lifecycle) -> &'static str {
+    match s {
+        Lifecycle::Active => t(l, "in force", "van kracht", "gültig", "en vigueur"),
+        Lifecycle::Suspended => t(l, "suspended", "geschorst", "ausgesetzt", "suspendu"),
+        Lifecycle::Withdrawn => t(l, "withdrawn", "ingetrokken", "zurückgezogen", "retiré"),
+        Lifecycle::Expired => t(l, "expired", "verlopen", "abgelaufen", "expiré"),
+        Lifecycle::Superseded => t(l, "replaced", "vervangen", "ersetzt", "remplacé"),
+        Lifecycle::Legacy => t(
+            l,
+            "old scheme",
+            "oud schema",
+            "altes Schema",
+            "ancien schéma",
+        ),
+    }
+}
+
+const STATES: [Lifecycle; 6] = [
+    Lifecycle::Active,
+    Lifecycle::Suspended,
+    Lifecycle::Withdrawn,
+    Lifecycle::Expired,
+    Lifecycle::Superseded,
+    Lifecycle::Legacy,
+];
 
 pub(crate) async fn get_home_page(
     State(state): State<AppState>,
@@ -51,18 +102,54 @@ pub(crate) async fn get_home_page(
             cert_found = Some(c);
         }
     }
-    let results = match text {
-        Some(s) => state
+    let mut unreadable = false;
+    let scheme: Option<SchemeId> = filter(q.scheme.as_deref(), &mut unreadable);
+    let lifecycle: Option<Lifecycle> = filter(q.state.as_deref(), &mut unreadable);
+    let category: Option<Category> = filter(q.category.as_deref(), &mut unreadable);
+    let member_state = q
+        .member_state
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|raw| {
+            let ok = check_member_state(state.registry.catalogue(), raw).ok();
+            unreadable |= ok.is_none();
+            ok
+        });
+    let scheme = scheme.filter(|s| {
+        let known = state.registry.catalogue().get(s).is_some();
+        unreadable |= !known;
+        known
+    });
+    let filtered =
+        scheme.is_some() || lifecycle.is_some() || category.is_some() || member_state.is_some();
+    let searched = text.is_some() || filtered;
+    let found = if searched {
+        state
             .registry
-            .search_products(&ProductFilter {
-                text: Some(s.to_owned()),
-                limit: 50,
-                ..Default::default()
+            .search_labels(&LabelQuery {
+                text: text.map(str::to_owned),
+                scheme: scheme.clone(),
+                state: lifecycle,
+                category,
+                member_state: member_state.clone(),
+                limit: RESULTS_PER_PAGE,
+                ..LabelQuery::default()
             })
             .await
-            .unwrap_or_default(),
-        None => Vec::new(),
+    } else {
+        Ok(LabelPage {
+            items: Vec::new(),
+            more: false,
+        })
     };
+    // A search that fails says so; it never reads as "nothing found".
+    let (results, more, failed) = match found {
+        Ok(p) => (p.items, p.more, false),
+        Err(_) => (Vec::new(), false, true),
+    };
+    let catalogue = state.registry.catalogue();
+    let member_states: Vec<String> = accepted(catalogue).into_iter().collect();
     let body = html! {
         h1 { (t(l, "Check a cybersecurity label", "Controleer een cyberbeveiligingslabel", "Cybersicherheitskennzeichen prüfen", "Vérifier un label de cybersécurité")) }
         p { (t(l, "Find out whether a connected product is still safe to use: is its label valid, does the maker still fix security problems, and who checked it.",
@@ -72,8 +159,49 @@ pub(crate) async fn get_home_page(
         form role="search" method="get" action="/" {
             input type="hidden" name="lang" value=(l.tag());
             label for="q" { (t(l, "Product name, model, maker or label number", "Productnaam, model, fabrikant of labelnummer", "Produktname, Modell, Hersteller oder Kennzeichennummer", "Nom du produit, modèle, fabricant ou numéro de label")) }
-            input type="search" id="q" name="q" value=(text.unwrap_or("")) maxlength="200";
+            input type="search" id="q" name="q" value=(text.unwrap_or("")) maxlength=(MAX_QUERY_CHARS);
+            details open[filtered] {
+                summary { (t(l, "Narrow down", "Verfijnen", "Eingrenzen", "Affiner")) }
+                div.filters {
+                    label for="f-scheme" { (t(l, "Scheme", "Schema", "Schema", "Schéma")) }
+                    select id="f-scheme" name="scheme" {
+                        option value="" { (t(l, "any", "alle", "alle", "tous")) }
+                        @for sc in catalogue.iter() {
+                            option value=(sc.id) selected[scheme.as_ref() == Some(&sc.id)] { (sc.short_name) }
+                        }
+                    }
+                    label for="f-category" { (t(l, "Kind of product", "Soort product", "Produktart", "Type de produit")) }
+                    select id="f-category" name="category" {
+                        option value="" { (t(l, "any", "alle", "alle", "tous")) }
+                        @for c in Category::ALL {
+                            option value=(c.as_str()) selected[category == Some(*c)] { (category_words(l, *c)) }
+                        }
+                    }
+                    label for="f-state" { (t(l, "Label", "Label", "Kennzeichen", "Label")) }
+                    select id="f-state" name="state" {
+                        option value="" { (t(l, "any", "alle", "alle", "tous")) }
+                        @for st in STATES {
+                            option value=(st.as_str()) selected[lifecycle == Some(st)] { (state_words(l, st)) }
+                        }
+                    }
+                    label for="f-ms" { (t(l, "Sold in (country code)", "Verkocht in (landcode)", "Verkauft in (Ländercode)", "Vendu en (code pays)")) }
+                    select id="f-ms" name="member_state" {
+                        option value="" { (t(l, "any", "alle", "alle", "tous")) }
+                        @for ms in &member_states {
+                            option value=(ms) selected[member_state.as_ref() == Some(ms)] { (ms) }
+                        }
+                    }
+                }
+            }
             button type="submit" { (t(l, "Search", "Zoeken", "Suchen", "Rechercher")) }
+        }
+        @if unreadable {
+            p.notice role="status" {
+                (t(l, "A filter in the address could not be read and was left out.",
+                   "Een filter in het adres kon niet worden gelezen en is weggelaten.",
+                   "Ein Filter in der Adresse konnte nicht gelesen werden und wurde weggelassen.",
+                   "Un filtre de l'adresse n'a pas pu être lu et a été ignoré."))
+            }
         }
         @if too_long {
             p.notice role="alert" {
@@ -86,16 +214,46 @@ pub(crate) async fn get_home_page(
         @if let Some(c) = &cert_found {
             p { (t(l, "Label found:", "Label gevonden:", "Kennzeichen gefunden:", "Label trouvé :")) " " a href=(href(&format!("/c/{c}"), l)) { (c) } }
         }
-        @if let Some(s) = text {
+        @if searched {
             section aria-labelledby="results" {
-                h2 id="results" { (t(l, "Results for", "Resultaten voor", "Ergebnisse für", "Résultats pour")) " “" (s) "”" }
-                @if results.is_empty() && cert_found.is_none() {
+                h2 id="results" {
+                    @if let Some(s) = text {
+                        (t(l, "Results for", "Resultaten voor", "Ergebnisse für", "Résultats pour")) " “" (s) "”"
+                    } @else {
+                        (t(l, "Labels", "Labels", "Kennzeichen", "Labels"))
+                    }
+                }
+                @if failed {
+                    p.notice role="alert" { (t(l, "The search could not be done. Please try again later.", "Er kon niet worden gezocht. Probeer het later opnieuw.", "Die Suche konnte nicht ausgeführt werden. Bitte versuchen Sie es später erneut.", "La recherche n'a pas pu être faite. Veuillez réessayer plus tard.")) }
+                } @else if results.is_empty() && cert_found.is_none() {
                     p { (t(l, "Nothing found. Check the spelling, or try the model number printed on the product.", "Niets gevonden. Controleer de spelling, of probeer het modelnummer op het product.", "Nichts gefunden. Prüfen Sie die Schreibweise oder versuchen Sie die Modellnummer auf dem Produkt.", "Aucun résultat. Vérifiez l'orthographe ou essayez le numéro de modèle imprimé sur le produit.")) }
                 } @else {
-                    ul {
-                        @for p in &results {
-                            li { a href=(href(&format!("/products/{}", p.id), l)) { (p.name) " " (p.model) } }
+                    ul.results {
+                        @for r in &results {
+                            @let c = &r.hit.certificate;
+                            @let sc = catalogue.get(&c.scheme);
+                            li data-status=(r.status.status.as_str()) {
+                                a href=(href(&format!("/c/{}", c.id), l)) {
+                                    span lang="en" { (r.hit.product_name) " " (r.hit.model) }
+                                }
+                                br;
+                                strong.status { (r.status.status.title(l)) }
+                                " · "
+                                @if let Some(sc) = sc {
+                                    (sc.short_name) " "
+                                    @if let Some(level) = sc.level(&c.level) { span lang="en" { (level.name) } }
+                                } @else { (c.scheme) " " (c.level) }
+                                " · "
+                                (category_words(l, r.hit.category))
+                                " · "
+                                span lang="en" { (r.hit.manufacturer_name) }
+                                " · "
+                                a href=(href(&format!("/c/{}/label.svg", c.id), l)) { (t(l, "label", "label", "Kennzeichen", "label")) " " (c.id) }
+                            }
                         }
+                    }
+                    @if more {
+                        p { (t(l, "There are more: add a word or a filter to narrow the list.", "Er zijn er meer: voeg een woord of filter toe om de lijst te verkleinen.", "Es gibt weitere: Fügen Sie ein Wort oder einen Filter hinzu, um die Liste einzugrenzen.", "Il y en a d'autres : ajoutez un mot ou un filtre pour réduire la liste.")) }
                     }
                 }
             }

@@ -246,8 +246,8 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
     use crate::api::route;
     use crate::api::Access::Public;
     vec![
-        route!(GET "/", get_home_page, "pages", Public, Html, "Home page with search", query = &["q", "lang"]),
-        route!(GET "/c/{id}", get_certificate_page, "pages", Public, Html, "Certificate page: the QR landing page", query = &["lang"]),
+        route!(GET "/", get_home_page, "pages", Public, Html, "Home page: search and browse labels (words; scheme, state, category and member-state filters)", query = &["q", "lang", "scheme", "state", "category", "member_state"]),
+        route!(GET "/c/{id}", get_certificate_page, "pages", Public, Html, "Certificate page: the QR landing page (`?at=YYYY-MM-DD`: where the label is accepted on that day)", query = &["lang", "at"]),
         route!(GET "/c/{id}/complaint", get_complaint_form, "pages", Public, Html, "Complaint form for a certificate", query = &["lang"]),
         route!(POST "/c/{id}/complaint", post_complaint, "pages", Public, Html, "File a complaint (form post with CSRF token)"),
         route!(GET "/products/{id}", get_product_page, "pages", Public, Html, "Product page", query = &["lang"]),

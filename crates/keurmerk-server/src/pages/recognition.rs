@@ -3,6 +3,7 @@
 //! the label is worth under other schemes (recognised by agreement, meets the requirements,
 //! or why not), from the pure recognition report.
 
+use chrono::NaiveDate;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::{Category, Product};
@@ -21,13 +22,17 @@ pub(crate) async fn recognition_section(
     scheme: Option<&Scheme>,
     product: &Product,
     l: Lang,
+    at: Option<NaiveDate>,
 ) -> Markup {
     let category = product.category;
-    let today = state.registry.day_or_today(None);
-    let report = state.registry.recognition(id, None, l).await;
+    let today = state.registry.day_or_today(at);
+    let report = state.registry.recognition(id, at, l).await;
     html! {
         section aria-labelledby="accepted" {
-            h2 id="accepted" { (t(l, "Where this label is accepted", "Waar dit label wordt geaccepteerd", "Wo dieses Kennzeichen anerkannt wird", "Où ce label est reconnu")) }
+            h2 id="accepted" {
+                (t(l, "Where this label is accepted", "Waar dit label wordt geaccepteerd", "Wo dieses Kennzeichen anerkannt wird", "Où ce label est reconnu"))
+                @if at.is_some() { " (" (t(l, "on", "op", "am", "le")) " " (date(l, today)) ")" }
+            }
             @if let Some(s) = scheme { (legal_lines(l, s, category, today)) }
             p { (ce_words(l)) }
             @match &report {

@@ -22,6 +22,8 @@ INSERT INTO category_words (category, words) VALUES
     ('cloud_service', 'cloud service online dienst clouddienst dienst cloud-dienst service en ligne'),
     ('connectivity_service', 'connectivity service internet verbinding konnektivität connectivité'),
     ('mobile_app', 'mobile app application smartphone telefoon handy appli'),
+    ('alarm', 'alarm smoke fire gas water detector rookmelder brandmelder gasmelder watermelder rauchmelder wassermelder détecteur fumée incendie'),
+    ('computer', 'computer pc laptop rechner ordinateur'),
     ('other', 'other overig sonstiges autre');
 
 CREATE VIRTUAL TABLE certificate_fts USING fts5(
