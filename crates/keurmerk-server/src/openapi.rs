@@ -229,6 +229,9 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
 
 const LANGS: [&str; 4] = ["en", "nl", "de", "fr"];
 
+/// Read operations that refuse a well-formed query with `422` (`keurmerk_service::search`).
+const SEARCHES: &[&str] = &["search_labels"];
+
 /// Operations whose success answer has a second status besides the one of their return type.
 const ALSO_SUCCEEDS: &[(&str, &str, &str)] = &[
     (
@@ -372,6 +375,15 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
         responses.insert(
             "415".into(),
             error_response("The body's Content-Type is not one of the request's media types"),
+        );
+    }
+    if SEARCHES.contains(&r.op) {
+        responses.insert(
+            "422".into(),
+            error_response(
+                "Well-formed but refused (named in the message): a search text of more than 8 \
+                 words, a scheme, level or member state the registry does not know",
+            ),
         );
     }
     if has_body || (credentialed && write) {
