@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keurmerk_domain::event::Event;
@@ -18,6 +18,7 @@ use keurmerk_store::{ApiStore, CertificateFilter, CertificateStore, ProductStore
 
 use crate::api::parse_id;
 use crate::error::ApiError;
+use crate::json::ApiQuery;
 use crate::pages::{date, event_words, lang_of, t, PageLang};
 use crate::AppState;
 
@@ -163,7 +164,7 @@ fn feed_title(l: Lang) -> &'static str {
 
 pub(crate) async fn get_feed(
     State(state): State<AppState>,
-    Query(q): Query<PageLang>,
+    ApiQuery(q): ApiQuery<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = lang_of(&q, &headers);
@@ -191,7 +192,7 @@ pub(crate) async fn get_feed(
 pub(crate) async fn get_org_feed(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<PageLang>,
+    ApiQuery(q): ApiQuery<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = lang_of(&q, &headers);
@@ -219,7 +220,7 @@ pub(crate) async fn get_org_feed(
 pub(crate) async fn get_product_feed(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<PageLang>,
+    ApiQuery(q): ApiQuery<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = lang_of(&q, &headers);

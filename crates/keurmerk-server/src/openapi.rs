@@ -256,7 +256,9 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
     // Pages answer errors as HTML pages; everything else in the JSON envelope.
     let api = r.produces != Produces::Html;
     for q in r.query {
-        let schema = if api {
+        // Feeds, like pages, read `lang` leniently (an unknown one gives English).
+        let lenient = !api || r.produces == Produces::Atom;
+        let schema = if !lenient {
             query_param(r.op, q, &mut schemas.response)
         } else if *q == "lang" {
             json!({"type": "string", "description": "en, nl, de or fr; another value is ignored"})
