@@ -6,21 +6,7 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use keurmerk_domain::lifecycle::State;
-use keurmerk_domain::model::Certificate;
-use keurmerk_store::CertificateFilter;
-use serde_json::json;
-use support::{app, Answer, App};
-
-async fn active_certificate(a: &App) -> Certificate {
-    a.reg
-        .certificates(&CertificateFilter::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.state == State::Active && c.authority.is_some())
-        .unwrap()
-}
+use support::{active_certificate, app, suspend, Answer, App};
 
 async fn get_with(a: &App, uri: &str, headers: &[(&str, &str)]) -> Answer {
     let mut r = Request::get(uri);
@@ -36,19 +22,6 @@ fn header<'a>(r: &'a Answer, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} header"))
         .to_str()
         .unwrap()
-}
-
-async fn suspend(a: &App, c: &Certificate) {
-    let authority = c.authority.as_ref().unwrap().as_str().to_owned();
-    let r = a
-        .call(
-            "POST",
-            &format!("/api/v1/certificates/{}/suspend", c.id),
-            Some(&a.token(&authority).await),
-            Some(json!({"reason": "A critical vulnerability is not fixed"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 #[tokio::test]

@@ -9,15 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
-use keurmerk_domain::lifecycle::State;
-use keurmerk_domain::model::Certificate;
 use keurmerk_domain::watch::{verify, RetryPolicy};
 use keurmerk_server::webhooks::{deliver_due, verify_due, WebhookConfig};
 use keurmerk_server::AppState;
 use keurmerk_service::WebhookTargets;
-use keurmerk_store::CertificateFilter;
 use serde_json::{json, Value};
-use support::{app, App};
+use support::{active_certificate, app, suspend, App};
 
 /// What the receiver saw: headers and body of each request.
 type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
@@ -108,33 +105,10 @@ fn state(a: &App) -> AppState {
     }
 }
 
-async fn active_certificate(a: &App) -> Certificate {
-    a.reg
-        .certificates(&CertificateFilter::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.state == State::Active && c.authority.is_some())
-        .unwrap()
-}
-
 async fn create(a: &App, body: Value) -> Value {
     let r = a.call("POST", "/api/v1/watchlists", None, Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()
-}
-
-async fn suspend(a: &App, c: &Certificate) {
-    let authority = c.authority.as_ref().unwrap().as_str().to_owned();
-    let r = a
-        .call(
-            "POST",
-            &format!("/api/v1/certificates/{}/suspend", c.id),
-            Some(&a.token(&authority).await),
-            Some(json!({"reason": "A critical vulnerability is not fixed"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 #[tokio::test]

@@ -244,16 +244,9 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` fetched items (the extra one tells there is more).
-    pub(crate) fn new(mut items: Vec<T>, q: PageQuery) -> Self {
-        let (limit, offset) = (q.limit(), q.offset());
-        let more = items.len() as i64 > limit;
-        items.truncate(usize::try_from(limit).unwrap_or(0));
-        Self {
-            next_offset: more.then_some(offset + limit),
-            items,
-            limit,
-            offset,
-        }
+    pub(crate) fn new(items: Vec<T>, q: PageQuery) -> Self {
+        let more = items.len() as i64 > q.limit();
+        Self::with_more(items, q, more)
     }
 
     /// A page of at most `limit` items, with `more` saying whether there are more after them.

@@ -141,3 +141,28 @@ impl App {
         self.send(r.body(body).unwrap()).await
     }
 }
+
+/// An active certificate of the demo with a supervising authority.
+pub async fn active_certificate(a: &App) -> keurmerk_domain::model::Certificate {
+    a.reg
+        .certificates(&keurmerk_store::CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.state == keurmerk_domain::lifecycle::State::Active && c.authority.is_some())
+        .unwrap()
+}
+
+/// Suspends a certificate through the API as its supervising authority.
+pub async fn suspend(a: &App, c: &keurmerk_domain::model::Certificate) {
+    let authority = c.authority.as_ref().unwrap().as_str().to_owned();
+    let r = a
+        .call(
+            "POST",
+            &format!("/api/v1/certificates/{}/suspend", c.id),
+            Some(&a.token(&authority).await),
+            Some(serde_json::json!({"reason": "A critical vulnerability is not fixed"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
