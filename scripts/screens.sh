@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates docs/screens/: full-page screenshots of the English certificate page of the demo
-# registry in every status, at 390 px (phone) and 1280 px (desktop), taken by the browser test
+# registry in every status, at 320 px (small phone), 390 px (phone) and 1280 px (desktop), taken by the browser test
 # (crates/keurmerk-server/tests/browser.rs) in headless Chromium. Needs chromium, chromedriver and
 # axe-core (npm install in .ci/axe), as CI does.
 set -euo pipefail

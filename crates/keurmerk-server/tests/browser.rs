@@ -4,7 +4,7 @@
 //!
 //! Every public page type — home, search, schemes, one scheme, about, the HTML 404, and for a
 //! certificate in each status its certificate page, complaint form and product page — in en, nl,
-//! de and fr, at 390 px and 1280 px wide, must have:
+//! de and fr, at 320 px, 390 px and 1280 px wide, must have:
 //! - no horizontal overflow (`scrollWidth <= innerWidth`);
 //! - `<html lang>` equal to the language asked for;
 //! - no axe-core violations (axe-core from npm, installed by `.ci/run` into `.ci/axe`, or the
@@ -33,7 +33,7 @@ mod support;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const LANGS: [&str; 4] = ["en", "nl", "de", "fr"];
-const WIDTHS: [u32; 2] = [390, 1280];
+const WIDTHS: [u32; 3] = [320, 390, 1280];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
