@@ -520,4 +520,4 @@ pub fn evaluate_view(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -132,6 +132,10 @@ async fn the_home_page_lists_labels_with_status_scheme_and_a_label_link() {
     let p = a.get("/?state=withdrawn&lang=de").await;
     assert!(p.text.contains("data-status=\"withdrawn\""), "{}", p.text);
     assert!(!p.text.contains("data-status=\"valid\""));
+    // Too many words: nothing searched, and the page says why (not "try again later").
+    let p = a.get("/?q=a+b+c+d+e+f+g+h+i&lang=en").await;
+    assert!(p.text.contains("too many words"), "{}", p.text);
+    assert!(!p.text.contains("could not be done"));
     // A filter the page cannot read is left out and said so.
     let p = a.get("/?state=lost&q=camera&lang=en").await;
     assert!(p.text.contains("could not be read"));

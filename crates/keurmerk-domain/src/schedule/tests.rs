@@ -6,28 +6,7 @@ use crate::event::tests::{cert, ev, issued, t};
 use crate::event::{fold, Event, Resolution};
 use crate::ids::OrgId;
 use crate::model::Severity;
-use crate::scheme::RemediationDays;
-
-fn policy() -> StatusPolicy {
-    StatusPolicy {
-        max_validity_months: 36,
-        remediation_days: RemediationDays {
-            critical: 30,
-            high: 60,
-            medium: 90,
-            low: 180,
-        },
-        suspend_when_overdue: vec![Severity::Critical],
-        max_suspension_days: 42,
-        max_suspension_total_days: None,
-        support_warning_days: 90,
-        valid_only_while_supported: false,
-        withdraw_when_unremediable: true,
-        when_suspension_ends: SuspensionEnd::Withdraw,
-        unknown_severity_as: Severity::High,
-        attention_when_not_monitored: true,
-    }
-}
+use crate::status::tests::policy;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()

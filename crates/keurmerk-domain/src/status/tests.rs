@@ -10,7 +10,8 @@ use crate::ids::RecordId;
 use crate::lifecycle::ActorRole;
 use crate::scheme::{RemediationDays, SuspensionEnd};
 
-fn policy() -> StatusPolicy {
+/// The policy the status and schedule tests share (EUCC-like: critical suspends, withdraw).
+pub(crate) fn policy() -> StatusPolicy {
     StatusPolicy {
         max_validity_months: 36,
         remediation_days: RemediationDays {

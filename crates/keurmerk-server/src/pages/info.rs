@@ -10,6 +10,7 @@ use keurmerk_domain::lifecycle::State as Lifecycle;
 use keurmerk_domain::model::Category;
 use keurmerk_domain::recognition::texts::category_words;
 use keurmerk_service::{LabelPage, LabelQuery};
+use keurmerk_store::search::{query_terms, QueryError};
 use maud::html;
 use serde::Deserialize;
 
@@ -84,14 +85,13 @@ pub(crate) async fn get_home_page(
         },
         &headers,
     );
-    let text =
-        q.q.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.chars().count() <= MAX_QUERY_CHARS);
-    // A longer query is not searched, and the page says so instead of silently showing home.
-    let too_long =
-        q.q.as_deref()
-            .is_some_and(|s| s.trim().chars().count() > MAX_QUERY_CHARS);
+    // A query the search refuses (too long, too many words) is not searched, and the page says
+    // why instead of silently showing home; the rule is the store's own (`query_terms`).
+    let raw = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let refused = raw.and_then(|s| query_terms(s).err());
+    let text = raw.filter(|_| refused.is_none());
+    let too_long = matches!(refused, Some(QueryError::TooLong { .. }));
+    let too_many_words = matches!(refused, Some(QueryError::TooManyTerms { .. }));
     // A certificate id goes straight to its page.
     let cert = text
         .and_then(|s| s.to_ascii_uppercase().parse::<CertificateId>().ok())
@@ -146,7 +146,10 @@ pub(crate) async fn get_home_page(
     // A search that fails says so; it never reads as "nothing found".
     let (results, more, failed) = match found {
         Ok(p) => (p.items, p.more, false),
-        Err(_) => (Vec::new(), false, true),
+        Err(e) => {
+            tracing::warn!(error = %e, "label search failed");
+            (Vec::new(), false, true)
+        }
     };
     let catalogue = state.registry.catalogue();
     let member_states: Vec<String> = accepted(catalogue).into_iter().collect();
@@ -209,6 +212,14 @@ pub(crate) async fn get_home_page(
                    "Uw zoekopdracht is te lang, daarom is er niet gezocht. Gebruik hoogstens 200 tekens: een productnaam, een modelnummer of een labelnummer is genoeg.",
                    "Ihre Suche ist zu lang, deshalb wurde nicht gesucht. Verwenden Sie höchstens 200 Zeichen: Ein Produktname, eine Modellnummer oder eine Kennzeichennummer genügt.",
                    "Votre recherche est trop longue : rien n'a été cherché. Utilisez au plus 200 caractères : un nom de produit, un numéro de modèle ou un numéro de label suffit."))
+            }
+        }
+        @if too_many_words {
+            p.notice role="alert" {
+                (t(l, "Your search has too many words, so nothing was searched. Use at most 8: a product name, a model number or a label number is enough.",
+                   "Uw zoekopdracht heeft te veel woorden, daarom is er niet gezocht. Gebruik hoogstens 8: een productnaam, een modelnummer of een labelnummer is genoeg.",
+                   "Ihre Suche hat zu viele Wörter, deshalb wurde nicht gesucht. Verwenden Sie höchstens 8: Ein Produktname, eine Modellnummer oder eine Kennzeichennummer genügt.",
+                   "Votre recherche a trop de mots : rien n'a été cherché. Utilisez-en au plus 8 : un nom de produit, un numéro de modèle ou un numéro de label suffit."))
             }
         }
         @if let Some(c) = &cert_found {
