@@ -132,6 +132,34 @@ text_enum!(
 );
 
 text_enum!(
+    /// How the product's password is set up, as the maker declares it (the US Cyber Trust Mark's
+    /// "default password" fact). EN 303 645 5.1-1 forbids one password shared by every unit.
+    PasswordSetup, "password setup" {
+        /// The product has no password to set (nothing to log in to).
+        NoPassword = "none",
+        /// Each unit has its own password (printed on it); changing it is still advised.
+        UniquePerDevice = "unique_per_device",
+        /// The owner chooses the password when setting the product up; there is no default.
+        SetOnFirstUse = "set_on_first_use",
+    }
+);
+
+/// What the maker says about setting the product up safely, shown to owners with the label
+/// (the Cyber Trust Mark's setup facts): the password and how updates reach the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct Setup {
+    /// How updates reach the device.
+    pub update_policy: UpdatePolicy,
+    /// How the password is set up; `None`: the maker has not said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordSetup>,
+    /// Where owners get updates and instructions (an https URL); `None`: not said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates_url: Option<String>,
+}
+
+text_enum!(
     /// The product category, used for search and plain-language pages.
     Category, "product category" {
         /// Security or baby camera.
@@ -261,6 +289,23 @@ pub struct SupportCommitment {
     pub vulnerability_contact: String,
     /// The published coordinated-disclosure policy.
     pub disclosure_policy_url: Option<String>,
+    /// How the password is set up (shown to owners as setup advice); `None`: not said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordSetup>,
+    /// Where owners get updates and instructions (an https URL); `None`: not said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates_url: Option<String>,
+}
+
+impl SupportCommitment {
+    /// The setup facts owners are shown.
+    pub fn setup(&self) -> Setup {
+        Setup {
+            update_policy: self.update_policy,
+            password: self.password,
+            updates_url: self.updates_url.clone(),
+        }
+    }
 }
 
 /// A product's dependency on a service.

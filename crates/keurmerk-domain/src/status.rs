@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{fold, CertificateView, CoveredVersion, Event, FoldError};
 use crate::ids::{CertificateId, RecordId};
 use crate::lifecycle::State;
-use crate::model::{text_enum, DependencyKind, IssuerKind, Severity, UnknownValue};
+use crate::model::{text_enum, DependencyKind, IssuerKind, Setup, Severity, UnknownValue};
 use crate::scheme::StatusPolicy;
 
 mod facts;
@@ -242,6 +242,11 @@ pub struct StatusReport {
     /// When the newest event of the certificate happened. Between events the status changes only
     /// at the start of a UTC day (every time rule is a date), which HTTP caching relies on.
     pub last_event_at: DateTime<Utc>,
+    /// What the maker says about setting the product up (password, updates), which tailors the
+    /// owner advice; `None` when the maker has published no support commitment. Not part of
+    /// the fold: the service adds it from the product's support commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<Setup>,
 }
 
 /// Evaluates a certificate's label status from its events (oldest first).
@@ -516,6 +521,7 @@ pub fn evaluate_view(
         open_vulnerabilities: open_counts,
         dependencies,
         last_event_at: view.last_event_at,
+        setup: None,
     }
 }
 

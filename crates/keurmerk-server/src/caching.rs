@@ -176,6 +176,7 @@ mod tests {
             open_vulnerabilities: BTreeMap::new(),
             dependencies: Vec::new(),
             last_event_at,
+            setup: None,
         }
     }
 

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::model::{
-    Category, DependencyKind, OrgRole, ProductIdentifiers, SupportCommitment, UpdatePolicy, Verdict,
+    Category, DependencyKind, OrgRole, PasswordSetup, ProductIdentifiers, SupportCommitment,
+    UpdatePolicy, Verdict,
 };
 use keurmerk_domain::scheme::{Catalogue, SchemeStatus};
 use keurmerk_store::{KeyStore, RegistryStore};
@@ -165,6 +166,10 @@ impl<S: RegistryStore + Clone> Seeder<S> {
                     update_policy: UpdatePolicy::Automatic,
                     vulnerability_contact: "security@example.eu".into(),
                     disclosure_policy_url: Some("https://example.eu/security/disclosure".into()),
+                    // Every demo product's owner is told what the maker said (US Cyber Trust
+                    // Mark style): a password chosen at first use, and where updates are.
+                    password: Some(PasswordSetup::SetOnFirstUse),
+                    updates_url: Some("https://example.eu/support/updates".into()),
                 },
             )
             .await?;
@@ -942,6 +947,34 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
         .await;
     s.reg.catalogue = current;
     finnish?;
+
+    // A smart plug certified 15 months ago whose maker stopped security updates two weeks ago:
+    // the label is still in its validity period, but the scheme does not end labels with
+    // support, so its status is "support ended".
+    s.at(450);
+    let (plug, v) = s
+        .product(
+            &hh,
+            "HH Smart Plug Mini",
+            "HHP-M1",
+            Category::SmartPlug,
+            Some("8712345000028"),
+            None,
+            -14,
+            &[("1.4.2", 470, false)],
+        )
+        .await?;
+    s.certify(
+        &deltalab,
+        None,
+        &plug,
+        &v[0],
+        "eu-iot",
+        "substantial",
+        None,
+        "smart plug: support ended, no more security updates",
+    )
+    .await?;
 
     // Events since: a suspension, a withdrawal, expiries.
     s.at(20);

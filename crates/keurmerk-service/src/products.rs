@@ -116,6 +116,26 @@ fn check_identifiers(ids: &ProductIdentifiers) -> ServiceResult<()> {
     Ok(())
 }
 
+/// Where owners get updates: shown as a link on public pages, so only an absolute https URL with
+/// a host, no spaces or control characters, at most 500 characters.
+fn check_updates_url(u: &str) -> ServiceResult<()> {
+    check_text("updates_url", u, 500)?;
+    let Some(rest) = u.strip_prefix("https://") else {
+        return Err(invalid("updates_url", "must be an https:// URL"));
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') {
+        return Err(invalid(
+            "updates_url",
+            "must name a host (and no user name or password)",
+        ));
+    }
+    if u.chars().any(char::is_whitespace) {
+        return Err(invalid("updates_url", "must not contain spaces"));
+    }
+    Ok(())
+}
+
 impl<S: RegistryStore> Registry<S> {
     /// A manufacturer registers a product.
     pub async fn register_product(&self, actor: &Actor, new: NewProduct) -> ServiceResult<Product> {
@@ -247,6 +267,9 @@ impl<S: RegistryStore> Registry<S> {
                 return Err(invalid("disclosure_policy_url", "must be an http(s) URL"));
             }
         }
+        if let Some(u) = &s.updates_url {
+            check_updates_url(u)?;
+        }
         if let Some(old) = self.store().support(&p.id).await? {
             if s.support_until < old.support_until {
                 return Err(invalid(
@@ -262,7 +285,12 @@ impl<S: RegistryStore> Registry<S> {
             actor,
             "support.set",
             &p.id,
-            json!({"support_until": s.support_until}),
+            json!({
+                "support_until": s.support_until,
+                "update_policy": s.update_policy,
+                "password": s.password,
+                "updates_url": s.updates_url,
+            }),
         );
         let work = FollowUp::SupportChanged {
             product: p.id.clone(),

@@ -87,6 +87,13 @@ impl<S: RegistryStore> Registry<S> {
             .product(&certificate.product)
             .await?
             .ok_or_else(|| not_found("product", &certificate.product))?;
+        // The maker's setup facts fit the owner advice (no "change the default password" for a
+        // product without one).
+        status.setup = self
+            .store()
+            .support(&certificate.product)
+            .await?
+            .map(|s| s.setup());
         Ok(CertificateDetails {
             certificate,
             product,

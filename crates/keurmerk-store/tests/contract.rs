@@ -287,12 +287,18 @@ async fn products_versions_support_dependencies(s: &SqlStore) {
         update_policy: UpdatePolicy::Automatic,
         vulnerability_contact: "https://maker.example/security".into(),
         disclosure_policy_url: None,
+        password: None,
+        updates_url: None,
     };
     s.set_support(&p.id, &sc, &audit("maker", "support.set"), &[])
         .await
         .unwrap();
+    assert_eq!(s.support(&p.id).await.unwrap(), Some(sc.clone()));
+    // The setup facts round-trip and can be changed with the period.
     let sc2 = SupportCommitment {
         support_until: NaiveDate::from_ymd_opt(2032, 6, 30).unwrap(),
+        password: Some(PasswordSetup::SetOnFirstUse),
+        updates_url: Some("https://maker.example/updates".into()),
         ..sc
     };
     s.set_support(&p.id, &sc2, &audit("maker", "support.set"), &[])

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use keurmerk_domain::ids::{CertificateId, RecordId};
 use keurmerk_domain::model::{
-    Category, DependencyKind, ProductIdentifiers, SupportCommitment, UpdatePolicy,
+    Category, DependencyKind, PasswordSetup, ProductIdentifiers, SupportCommitment, UpdatePolicy,
 };
 use keurmerk_service::{NewDependency, NewProduct, NewVersion};
 use keurmerk_store::ProductFilter;
@@ -98,6 +98,13 @@ pub enum ProductCmd {
         /// Coordinated disclosure policy URL.
         #[arg(long)]
         policy_url: Option<String>,
+        /// How the password is set up: none, unique_per_device or set_on_first_use (shown to
+        /// owners as setup advice).
+        #[arg(long)]
+        password: Option<PasswordSetup>,
+        /// Where owners get updates and instructions (https URL).
+        #[arg(long)]
+        updates_url: Option<String>,
     },
     /// Declare a dependency on a service (cloud, connectivity, app, antivirus).
     AddDependency {
@@ -206,6 +213,8 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
             update_policy,
             contact,
             policy_url,
+            password,
+            updates_url,
         } => {
             reg.set_support(
                 &actor(as_org)?,
@@ -215,6 +224,8 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
                     update_policy: *update_policy,
                     vulnerability_contact: contact.clone(),
                     disclosure_policy_url: policy_url.clone(),
+                    password: *password,
+                    updates_url: updates_url.clone(),
                 },
             )
             .await?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{LabelStatus, Reason, StatusReport};
 use crate::i18n::Lang;
 use crate::ids::CertificateId;
-use crate::model::{text_enum, Severity, UnknownValue};
+use crate::model::{text_enum, PasswordSetup, Setup, Severity, UnknownValue, UpdatePolicy};
 
 /// The one date line that fits the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +143,12 @@ text_enum!(
         ChangeDefaultPassword = "change_default_password",
         /// Turn on automatic updates.
         TurnOnAutomaticUpdates = "turn_on_automatic_updates",
+        /// The product updates itself: leave it connected so fixes arrive (the maker said updates
+        /// are automatic, so "turn them on" would be wrong).
+        KeepUpdatesOn = "keep_updates_on",
+        /// The product does not update itself: look for updates and install them (the maker said
+        /// the owner starts updates).
+        InstallUpdatesYourself = "install_updates_yourself",
         /// Plan to replace it: no more security fixes.
         Replace = "replace",
         /// Look at this page again later.
@@ -197,6 +203,18 @@ impl Advice {
                 "Zet automatische updates aan in de instellingen of de app van het product.",
                 "Schalten Sie automatische Updates in den Einstellungen oder der App des Produkts ein.",
                 "Activez les mises à jour automatiques dans les réglages ou l'application du produit.",
+            ),
+            Advice::KeepUpdatesOn => lang.pick(
+                "This product installs security updates by itself: keep it connected so they arrive.",
+                "Dit product installeert beveiligingsupdates zelf: houd het verbonden zodat ze aankomen.",
+                "Dieses Produkt installiert Sicherheitsupdates selbst: Lassen Sie es verbunden, damit sie ankommen.",
+                "Ce produit installe lui-même les mises à jour de sécurité : laissez-le connecté pour qu'elles arrivent.",
+            ),
+            Advice::InstallUpdatesYourself => lang.pick(
+                "This product does not update itself: look for updates regularly and install them.",
+                "Dit product werkt zichzelf niet bij: zoek regelmatig naar updates en installeer ze.",
+                "Dieses Produkt aktualisiert sich nicht selbst: Suchen Sie regelmäßig nach Updates und installieren Sie sie.",
+                "Ce produit ne se met pas à jour tout seul : cherchez régulièrement les mises à jour et installez-les.",
             ),
             Advice::Replace => lang.pick(
                 "New security problems will not be fixed: plan to replace the product.",
@@ -298,8 +316,31 @@ fn push(v: &mut Vec<Advice>, a: Advice) {
     }
 }
 
+/// Fits the general advice to what the maker declared: no "change the default password" for a
+/// product without one, and the update advice that matches how updates reach it. Advice the
+/// maker has not spoken to stays general; the list never becomes empty (a valid product's
+/// advice always keeps an update line).
+fn tailor(advice: &mut Vec<Advice>, setup: &Setup) {
+    if matches!(
+        setup.password,
+        Some(PasswordSetup::NoPassword | PasswordSetup::SetOnFirstUse)
+    ) {
+        advice.retain(|a| *a != Advice::ChangeDefaultPassword);
+    }
+    let instead = match setup.update_policy {
+        UpdatePolicy::Automatic => Advice::KeepUpdatesOn,
+        UpdatePolicy::UserInitiated => Advice::InstallUpdatesYourself,
+    };
+    for a in advice.iter_mut() {
+        if *a == Advice::TurnOnAutomaticUpdates {
+            *a = instead;
+        }
+    }
+}
+
 impl StatusFacts {
-    /// Derives the facts from a status report. Pure.
+    /// Derives the facts from a status report, with the advice fitted to the maker's setup facts
+    /// when the report carries them. Pure.
     pub fn of(r: &StatusReport) -> Self {
         let withdrawn_on = r.reasons.iter().find_map(|x| match x {
             Reason::Withdrawn { on, .. } => Some(*on),
@@ -418,6 +459,9 @@ impl StatusFacts {
                 push(&mut advice, Advice::CheckAgain);
             }
         }
+        if let Some(setup) = &r.setup {
+            tailor(&mut advice, setup);
+        }
         StatusFacts {
             status: r.status,
             validity,
@@ -505,6 +549,7 @@ mod tests {
             open_vulnerabilities,
             dependencies: vec![],
             last_event_at: Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap(),
+            setup: None,
         }
     }
 
@@ -727,5 +772,89 @@ mod tests {
             2,
         );
         assert_eq!(StatusFacts::of(&r).findings, Findings::Open { count: 2 });
+    }
+
+    fn setup(update_policy: UpdatePolicy, password: Option<PasswordSetup>) -> Setup {
+        Setup {
+            update_policy,
+            password,
+            updates_url: None,
+        }
+    }
+
+    /// The maker's setup facts change exactly the password and update lines, under every
+    /// status, and never empty the advice.
+    #[test]
+    fn setup_facts_fit_the_advice_to_the_product() {
+        let all = [
+            LabelStatus::Valid,
+            LabelStatus::Attention,
+            LabelStatus::Suspended,
+            LabelStatus::Withdrawn,
+            LabelStatus::Expired,
+            LabelStatus::SupportEnded,
+            LabelStatus::Unknown,
+        ];
+        let passwords = [
+            None,
+            Some(PasswordSetup::NoPassword),
+            Some(PasswordSetup::UniquePerDevice),
+            Some(PasswordSetup::SetOnFirstUse),
+        ];
+        for status in all {
+            let general = StatusFacts::of(&report(status, vec![], 1)).advice;
+            for policy in [UpdatePolicy::Automatic, UpdatePolicy::UserInitiated] {
+                for password in passwords {
+                    let mut r = report(status, vec![], 1);
+                    r.setup = Some(setup(policy, password));
+                    let fitted = StatusFacts::of(&r).advice;
+                    assert!(!fitted.is_empty(), "{status:?}");
+                    assert!(!fitted.contains(&Advice::TurnOnAutomaticUpdates));
+                    let no_default = matches!(
+                        password,
+                        Some(PasswordSetup::NoPassword | PasswordSetup::SetOnFirstUse)
+                    );
+                    assert_eq!(
+                        fitted.contains(&Advice::ChangeDefaultPassword),
+                        general.contains(&Advice::ChangeDefaultPassword) && !no_default,
+                        "{status:?} {password:?}"
+                    );
+                    let update_line = match policy {
+                        UpdatePolicy::Automatic => Advice::KeepUpdatesOn,
+                        UpdatePolicy::UserInitiated => Advice::InstallUpdatesYourself,
+                    };
+                    assert_eq!(
+                        fitted.contains(&update_line),
+                        general.contains(&Advice::TurnOnAutomaticUpdates),
+                        "{status:?} {policy:?}"
+                    );
+                    // Everything else is the general advice, in the same order.
+                    let rest = |v: &[Advice]| -> Vec<Advice> {
+                        v.iter()
+                            .copied()
+                            .filter(|a| {
+                                !matches!(
+                                    a,
+                                    Advice::ChangeDefaultPassword
+                                        | Advice::TurnOnAutomaticUpdates
+                                        | Advice::KeepUpdatesOn
+                                        | Advice::InstallUpdatesYourself
+                                )
+                            })
+                            .collect()
+                    };
+                    assert_eq!(rest(&fitted), rest(&general));
+                }
+            }
+        }
+        // Without setup facts the advice stays general.
+        let r = report(LabelStatus::Valid, vec![], 0);
+        assert_eq!(
+            StatusFacts::of(&r).advice,
+            vec![
+                Advice::ChangeDefaultPassword,
+                Advice::TurnOnAutomaticUpdates
+            ]
+        );
     }
 }

@@ -4,7 +4,8 @@ use axum::Json;
 use chrono::NaiveDate;
 use keurmerk_domain::ids::{OrgId, RecordId};
 use keurmerk_domain::model::{
-    Assessment, Certificate, Dependency, Product, ProductVersion, SupportCommitment, UpdatePolicy,
+    Assessment, Certificate, Dependency, PasswordSetup, Product, ProductVersion, SupportCommitment,
+    UpdatePolicy,
 };
 use keurmerk_service::{NewAssessment, NewDependency, NewProduct, NewVersion, ProductDetails};
 use keurmerk_store::ProductFilter;
@@ -89,6 +90,13 @@ pub(crate) struct SupportIn {
     vulnerability_contact: String,
     #[serde(default)]
     disclosure_policy_url: Option<String>,
+    /// How the password is set up (`none`, `unique_per_device`, `set_on_first_use`); shown to
+    /// owners as setup advice. Omitted: not said.
+    #[serde(default)]
+    password: Option<PasswordSetup>,
+    /// Where owners get updates and instructions (https). Omitted: not said.
+    #[serde(default)]
+    updates_url: Option<String>,
 }
 
 pub(crate) async fn put_support(
@@ -102,6 +110,8 @@ pub(crate) async fn put_support(
         update_policy: s.update_policy,
         vulnerability_contact: s.vulnerability_contact,
         disclosure_policy_url: s.disclosure_policy_url,
+        password: s.password,
+        updates_url: s.updates_url,
     };
     state
         .registry

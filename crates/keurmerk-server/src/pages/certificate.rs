@@ -7,7 +7,9 @@ use axum::response::Response;
 use keurmerk_domain::event::{Event, EventKind};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::model::{DependencyKind, IssuerKind, Organisation, Severity};
+use keurmerk_domain::model::{
+    DependencyKind, IssuerKind, Organisation, PasswordSetup, Setup, Severity, UpdatePolicy,
+};
 use keurmerk_domain::status::{
     advice_heading, reason_word, Findings, LabelStatus, Reason, StatusFacts, StatusReport, Validity,
 };
@@ -134,6 +136,7 @@ pub(crate) async fn get_certificate_page(
                         None => (t(l, "The maker has not said.", "De fabrikant heeft dit niet bekendgemaakt.", "Der Hersteller hat das nicht angegeben.", "Le fabricant ne l'a pas indiqué.")),
                     }
                 }
+                @if let Some(setup) = &r.setup { (setup_rows(l, setup)) }
                 dt { (t(l, "Latest security update", "Nieuwste beveiligingsupdate", "Neuestes Sicherheitsupdate", "Dernière mise à jour de sécurité")) }
                 dd {
                     @match &r.latest_security_update {
@@ -264,6 +267,70 @@ fn status_box(
 }
 
 /// What the owner should do under this status.
+/// What the maker said about setting the product up (the Cyber Trust Mark's facts): how updates
+/// arrive, the password, where to get updates.
+fn setup_rows(l: Lang, setup: &Setup) -> Markup {
+    let updates = match setup.update_policy {
+        UpdatePolicy::Automatic => t(
+            l,
+            "Installed automatically.",
+            "Worden automatisch geïnstalleerd.",
+            "Werden automatisch installiert.",
+            "Installées automatiquement.",
+        ),
+        UpdatePolicy::UserInitiated => t(
+            l,
+            "You start them yourself.",
+            "U start ze zelf.",
+            "Sie starten sie selbst.",
+            "Vous les lancez vous-même.",
+        ),
+    };
+    let password = match setup.password {
+        Some(PasswordSetup::NoPassword) => t(
+            l,
+            "The product has no password.",
+            "Het product heeft geen wachtwoord.",
+            "Das Produkt hat kein Passwort.",
+            "Le produit n'a pas de mot de passe.",
+        ),
+        Some(PasswordSetup::UniquePerDevice) => t(
+            l,
+            "Each unit has its own password, on the device or its box. Change it to one of your own.",
+            "Elk exemplaar heeft een eigen wachtwoord, op het apparaat of de doos. Vervang het door een eigen wachtwoord.",
+            "Jedes Gerät hat ein eigenes Passwort, auf dem Gerät oder der Verpackung. Ersetzen Sie es durch ein eigenes.",
+            "Chaque appareil a son propre mot de passe, sur l'appareil ou sa boîte. Remplacez-le par le vôtre.",
+        ),
+        Some(PasswordSetup::SetOnFirstUse) => t(
+            l,
+            "There is no default password: you choose one when you set the product up.",
+            "Er is geen standaardwachtwoord: u kiest er een bij het instellen van het product.",
+            "Es gibt kein Standardpasswort: Sie wählen eines bei der Einrichtung des Produkts.",
+            "Il n'y a pas de mot de passe par défaut : vous en choisissez un lors de l'installation du produit.",
+        ),
+        None => t(
+            l,
+            "The maker has not said.",
+            "De fabrikant heeft dit niet bekendgemaakt.",
+            "Der Hersteller hat das nicht angegeben.",
+            "Le fabricant ne l'a pas indiqué.",
+        ),
+    };
+    html! {
+        dt { (t(l, "Security updates", "Beveiligingsupdates", "Sicherheitsupdates", "Mises à jour de sécurité")) }
+        dd data-setup="updates" {
+            (updates)
+            @if let Some(u) = &setup.updates_url {
+                " " a href=(u) rel="noopener noreferrer external" {
+                    (t(l, "Where to get updates", "Waar u updates vindt", "Wo Sie Updates erhalten", "Où trouver les mises à jour"))
+                }
+            }
+        }
+        dt { (t(l, "Password", "Wachtwoord", "Passwort", "Mot de passe")) }
+        dd data-setup="password" { (password) }
+    }
+}
+
 fn advice_box(l: Lang, facts: &StatusFacts) -> Markup {
     html! {
         section.advice aria-labelledby="advice" {

@@ -402,6 +402,8 @@ async fn product_work_left_by_a_crash_is_completed_once(
             update_policy: UpdatePolicy::Automatic,
             vulnerability_contact: "security@maker.example".into(),
             disclosure_policy_url: None,
+            password: None,
+            updates_url: None,
         },
     )
     .await

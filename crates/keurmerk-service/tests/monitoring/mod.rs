@@ -54,6 +54,8 @@ async fn setup() -> Setup {
                 update_policy: keurmerk_domain::model::UpdatePolicy::Automatic,
                 vulnerability_contact: "security@maker.example".into(),
                 disclosure_policy_url: None,
+                password: None,
+                updates_url: None,
             },
         )
         .await

@@ -111,6 +111,8 @@ async fn support(
             update_policy: UpdatePolicy::Automatic,
             vulnerability_contact: "security@maker.example".into(),
             disclosure_policy_url: None,
+            password: None,
+            updates_url: None,
         },
     )
     .await

@@ -26,6 +26,8 @@ async fn self_declared_then_third_party_with_dependency_propagation() {
                 update_policy: UpdatePolicy::Automatic,
                 vulnerability_contact: "security@maker.example".into(),
                 disclosure_policy_url: None,
+                password: None,
+                updates_url: None,
             },
         )
         .await
@@ -277,6 +279,8 @@ async fn bad_input_is_named_and_writes_nothing() {
         update_policy: UpdatePolicy::UserInitiated,
         vulnerability_contact: "c".into(),
         disclosure_policy_url: None,
+        password: None,
+        updates_url: None,
     };
     e.reg.set_support(&a("maker"), &p, sc(500)).await.unwrap();
     invalid(
@@ -328,6 +332,8 @@ async fn a_label_valid_only_while_supported_respects_the_support_period() {
         update_policy: UpdatePolicy::Automatic,
         vulnerability_contact: "security@maker.example".into(),
         disclosure_policy_url: None,
+        password: None,
+        updates_url: None,
     };
     let end = (t0() + Duration::days(200)).date_naive();
     e.reg

@@ -197,16 +197,19 @@ impl ProductStore for SqlStore {
     ) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query(
-            "INSERT INTO support_commitments (product_id, support_until, update_policy, vulnerability_contact, disclosure_policy_url) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (product_id) DO UPDATE SET \
+            "INSERT INTO support_commitments (product_id, support_until, update_policy, vulnerability_contact, disclosure_policy_url, password_setup, updates_url) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (product_id) DO UPDATE SET \
              support_until = excluded.support_until, update_policy = excluded.update_policy, \
-             vulnerability_contact = excluded.vulnerability_contact, disclosure_policy_url = excluded.disclosure_policy_url",
+             vulnerability_contact = excluded.vulnerability_contact, disclosure_policy_url = excluded.disclosure_policy_url, \
+             password_setup = excluded.password_setup, updates_url = excluded.updates_url",
         )
         .bind(product.to_string())
         .bind(date(s.support_until))
         .bind(s.update_policy.as_str())
         .bind(s.vulnerability_contact.clone())
         .bind(s.disclosure_policy_url.clone())
+        .bind(s.password.map(|p| p.as_str()))
+        .bind(s.updates_url.clone())
         .execute(&mut *w.tx)
         .await?;
         write_audit(&mut w.tx, audit).await?;
@@ -228,6 +231,8 @@ impl ProductStore for SqlStore {
                     update_policy: get_parse(row, "update_policy")?,
                     vulnerability_contact: get_str(row, "vulnerability_contact")?,
                     disclosure_policy_url: get_opt(row, "disclosure_policy_url")?,
+                    password: get_opt_parse(row, "password_setup")?,
+                    updates_url: get_opt(row, "updates_url")?,
                 })
             })
             .transpose()
