@@ -1,5 +1,6 @@
-//! Atom feeds of status changes: everything (`/feed.atom`), per organisation
-//! (`/org/{id}/feed.atom`: certificates it holds or issued) and per product.
+//! Feeds of status changes: everything (`/feed.atom`), per organisation
+//! (`/org/{id}/feed.atom`: certificates it holds or issued) and per product, each also as an
+//! HTML page for browsers (the same path without `.atom`) built from the same entries.
 //!
 //! Written for people: each entry is titled "<product>: <what happened, in words>" in the feed's
 //! language (`?lang=`, then `Accept-Language`, then English), with a plain-text sentence as
@@ -10,16 +11,21 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use keurmerk_domain::event::Event;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::model::Certificate;
+use keurmerk_service::ServiceError;
 use keurmerk_store::{ApiStore, CertificateFilter, CertificateStore, ProductStore};
+use maud::html;
 
 use crate::api::parse_id;
 use crate::error::ApiError;
 use crate::json::ApiQuery;
-use crate::pages::{date, event_words, lang_of, t, PageLang};
+use crate::pages::{
+    date, error_page, event_words, href, lang_of, layout, page, service_error_page, t, PageLang,
+};
 use crate::AppState;
 
 /// Entries per feed.
@@ -45,22 +51,20 @@ fn base(headers: &HeaderMap) -> String {
 }
 
 /// "Name model" of the product of each certificate in `events`.
-pub(crate) async fn product_names(
+async fn product_names(
     state: &AppState,
     events: &[Event],
-) -> Result<BTreeMap<CertificateId, String>, ApiError> {
+) -> Result<BTreeMap<CertificateId, String>, ServiceError> {
     let store = state.registry.store();
     let mut names = BTreeMap::new();
     for e in events {
         if names.contains_key(&e.certificate) {
             continue;
         }
-        let err = keurmerk_service::ServiceError::from;
-        let name = match store.certificate(&e.certificate).await.map_err(err)? {
+        let name = match store.certificate(&e.certificate).await? {
             Some((c, _)) => store
                 .product(&c.product)
-                .await
-                .map_err(err)?
+                .await?
                 .map(|p| format!("{} {}", p.name, p.model)),
             None => None,
         };
@@ -72,80 +76,184 @@ pub(crate) async fn product_names(
     Ok(names)
 }
 
-pub(crate) fn render(
-    l: Lang,
-    title: &str,
-    self_path: &str,
-    headers: &HeaderMap,
-    events: &[Event],
-    names: &BTreeMap<CertificateId, String>,
-) -> Response {
-    let base = base(headers);
-    let updated = events
-        .first()
-        .map(|e| e.at)
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
-    let mut out = String::new();
-    out.push_str(&format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", l.tag()));
-    out.push_str(&format!("  <title>{}</title>\n", esc(title)));
-    out.push_str(&format!("  <id>{base}{}</id>\n", esc(self_path)));
-    out.push_str(&format!(
-        "  <link rel=\"self\" href=\"{base}{}\"/>\n",
-        esc(self_path)
-    ));
-    out.push_str(&format!("  <updated>{}</updated>\n", updated.to_rfc3339()));
-    out.push_str("  <author><name>Keurmerk registry</name></author>\n");
-    for e in events {
-        let url = format!("{base}/c/{}?lang={}", e.certificate, l.tag());
-        let product = names
-            .get(&e.certificate)
-            .map_or(e.certificate.as_str(), String::as_str);
-        let words = event_words(l, e);
-        out.push_str("  <entry>\n");
-        out.push_str(&format!(
-            "    <title>{}: {}</title>\n",
-            esc(product),
-            esc(&words)
-        ));
-        out.push_str(&format!(
-            "    <id>{base}/c/{}#event-{}</id>\n",
-            e.certificate, e.seq
-        ));
-        out.push_str(&format!("    <link href=\"{}\"/>\n", esc(&url)));
-        out.push_str(&format!("    <updated>{}</updated>\n", e.at.to_rfc3339()));
-        let sentence = format!(
-            "{}: {words}. {} {}.",
+/// One entry: a status change in words.
+struct Entry {
+    certificate: CertificateId,
+    seq: i64,
+    at: DateTime<Utc>,
+    /// "Name model" of the product.
+    product: String,
+    /// What happened, in the feed's language.
+    words: String,
+}
+
+/// A feed in one language: what the Atom document and the HTML page both show.
+struct Feed {
+    lang: Lang,
+    title: String,
+    /// The feed's path without `.atom` (the HTML page); the Atom document is at `{path}.atom`.
+    path: String,
+    /// Whether `path` is an HTML page (not for a watch-list's feed, which needs its key).
+    has_page: bool,
+    /// Newest first.
+    entries: Vec<Entry>,
+}
+
+impl Feed {
+    async fn new(
+        state: &AppState,
+        lang: Lang,
+        title: String,
+        path: String,
+        events: Vec<Event>,
+    ) -> Result<Self, ServiceError> {
+        let names = product_names(state, &events).await?;
+        let entries = events
+            .into_iter()
+            .map(|e| Entry {
+                product: names
+                    .get(&e.certificate)
+                    .cloned()
+                    .unwrap_or_else(|| e.certificate.to_string()),
+                words: event_words(lang, &e),
+                certificate: e.certificate,
+                seq: e.seq,
+                at: e.at,
+            })
+            .collect();
+        Ok(Self {
+            lang,
+            title,
+            path,
+            has_page: true,
+            entries,
+        })
+    }
+
+    /// The sentence an entry's content and the HTML page's line say.
+    fn sentence(&self, e: &Entry) -> String {
+        let l = self.lang;
+        format!(
+            "{}: {}. {} {}.",
             date(l, e.at.date_naive()),
+            e.words,
             t(l, "Label", "Keurmerk", "Siegel", "Label"),
             e.certificate
-        );
-        out.push_str(&format!(
-            "    <content type=\"text\">{}</content>\n",
-            esc(&sentence)
-        ));
-        out.push_str("  </entry>\n");
+        )
     }
-    out.push_str("</feed>\n");
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        out,
+
+    /// The Atom document.
+    fn atom(&self, headers: &HeaderMap) -> Response {
+        let l = self.lang;
+        let base = base(headers);
+        let self_path = format!("{}.atom", self.path);
+        let updated = self
+            .entries
+            .first()
+            .map_or(DateTime::<Utc>::UNIX_EPOCH, |e| e.at);
+        let mut out = String::new();
+        out.push_str(&format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", l.tag()));
+        out.push_str(&format!("  <title>{}</title>\n", esc(&self.title)));
+        out.push_str(&format!("  <id>{base}{}</id>\n", esc(&self_path)));
+        out.push_str(&format!(
+            "  <link rel=\"self\" href=\"{base}{}\"/>\n",
+            esc(&self_path)
+        ));
+        if self.has_page {
+            out.push_str(&format!(
+                "  <link rel=\"alternate\" type=\"text/html\" href=\"{base}{}\"/>\n",
+                esc(&href(&self.path, l))
+            ));
+        }
+        out.push_str(&format!("  <updated>{}</updated>\n", updated.to_rfc3339()));
+        out.push_str("  <author><name>Keurmerk registry</name></author>\n");
+        for e in &self.entries {
+            let url = format!("{base}/c/{}?lang={}", e.certificate, l.tag());
+            out.push_str("  <entry>\n");
+            out.push_str(&format!(
+                "    <title>{}: {}</title>\n",
+                esc(&e.product),
+                esc(&e.words)
+            ));
+            out.push_str(&format!(
+                "    <id>{base}/c/{}#event-{}</id>\n",
+                e.certificate, e.seq
+            ));
+            out.push_str(&format!("    <link href=\"{}\"/>\n", esc(&url)));
+            out.push_str(&format!("    <updated>{}</updated>\n", e.at.to_rfc3339()));
+            out.push_str(&format!(
+                "    <content type=\"text\">{}</content>\n",
+                esc(&self.sentence(e))
+            ));
+            out.push_str("  </entry>\n");
+        }
+        out.push_str("</feed>\n");
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+            out,
+        )
+            .into_response()
+    }
+
+    /// The HTML page: the same entries, each linking to its label's page, and the Atom link.
+    fn html(&self) -> Response {
+        let l = self.lang;
+        let atom = format!("{}.atom?lang={}", self.path, l.tag());
+        let body = html! {
+            h1 { (self.title) }
+            p {
+                (t(l, "The newest status changes first. To be told of new ones, add this address to a feed reader:",
+                   "De nieuwste statuswijzigingen eerst. Wilt u nieuwe zien, voeg dit adres dan toe aan een feedlezer:",
+                   "Die neuesten Statusänderungen zuerst. Um neue zu sehen, fügen Sie diese Adresse einem Feedreader hinzu:",
+                   "Les changements de statut les plus récents d'abord. Pour suivre les nouveaux, ajoutez cette adresse à un lecteur de flux :"))
+                " " a href=(atom) type="application/atom+xml" { (t(l, "Atom feed", "Atom-feed", "Atom-Feed", "Flux Atom")) }
+            }
+            @if self.entries.is_empty() {
+                p { (t(l, "No status changes yet.", "Nog geen statuswijzigingen.", "Noch keine Statusänderungen.", "Aucun changement de statut pour l'instant.")) }
+            } @else {
+                ol.feed {
+                    @for e in &self.entries {
+                        li data-seq=(e.seq) {
+                            time datetime=(e.at.to_rfc3339()) { (date(l, e.at.date_naive())) }
+                            " · "
+                            a href=(href(&format!("/c/{}", e.certificate), l)) { (e.product) }
+                            ": " (e.words)
+                        }
+                    }
+                }
+            }
+        };
+        page(StatusCode::OK, l, layout(l, &self.title, &self.path, body))
+    }
+}
+
+/// A watch-list's Atom feed (`path` ends in `.atom`; it has no HTML page: it needs its key).
+pub(crate) async fn watch_feed(
+    state: &AppState,
+    l: Lang,
+    title: String,
+    path: &str,
+    events: Vec<Event>,
+    headers: &HeaderMap,
+) -> Result<Response, ServiceError> {
+    let mut f = Feed::new(
+        state,
+        l,
+        title,
+        path.trim_end_matches(".atom").to_owned(),
+        events,
     )
-        .into_response()
+    .await?;
+    f.has_page = false;
+    Ok(f.atom(headers))
 }
 
 /// The newest events of some certificates, newest first.
-async fn events_of(state: &AppState, certs: &[Certificate]) -> Result<Vec<Event>, ApiError> {
+async fn events_of(state: &AppState, certs: &[Certificate]) -> Result<Vec<Event>, ServiceError> {
     let mut all = Vec::new();
     for c in certs {
-        all.extend(
-            state
-                .registry
-                .store()
-                .events(&c.id)
-                .await
-                .map_err(keurmerk_service::ServiceError::from)?,
-        );
+        all.extend(state.registry.store().events(&c.id).await?);
     }
     all.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.cmp(&a.seq)));
     all.truncate(usize::try_from(FEED_LEN).unwrap_or(50));
@@ -162,31 +270,59 @@ fn feed_title(l: Lang) -> &'static str {
     )
 }
 
+/// Every label's newest status changes.
+async fn everything(state: &AppState, l: Lang) -> Result<Feed, ServiceError> {
+    let store = state.registry.store();
+    let max = store.max_event_seq().await?;
+    let mut events = store
+        .events_after((max - FEED_LEN).max(0), FEED_LEN)
+        .await?;
+    events.reverse();
+    Feed::new(state, l, feed_title(l).to_owned(), "/feed".into(), events).await
+}
+
+/// The status changes of the labels an organisation holds, issued or supervises.
+async fn of_org(state: &AppState, l: Lang, id: &OrgId) -> Result<Feed, ServiceError> {
+    let org = state.registry.organisation(id).await?;
+    let certs: Vec<Certificate> = state
+        .registry
+        .certificates(&CertificateFilter::default())
+        .await?
+        .into_iter()
+        .filter(|c| &c.holder == id || &c.issuer == id || c.authority.as_ref() == Some(id))
+        .collect();
+    let events = events_of(state, &certs).await?;
+    Feed::new(
+        state,
+        l,
+        format!("Keurmerk: {}", org.name),
+        format!("/org/{id}/feed"),
+        events,
+    )
+    .await
+}
+
+/// The status changes of a product's labels.
+async fn of_product(state: &AppState, l: Lang, id: &RecordId) -> Result<Feed, ServiceError> {
+    let d = state.registry.product_details(id).await?;
+    let events = events_of(state, &d.certificates).await?;
+    Feed::new(
+        state,
+        l,
+        format!("Keurmerk: {} {}", d.product.name, d.product.model),
+        format!("/products/{id}/feed"),
+        events,
+    )
+    .await
+}
+
 pub(crate) async fn get_feed(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageLang>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = lang_of(&q, &headers);
-    let store = state.registry.store();
-    let max = store
-        .max_event_seq()
-        .await
-        .map_err(keurmerk_service::ServiceError::from)?;
-    let mut events = store
-        .events_after((max - FEED_LEN).max(0), FEED_LEN)
-        .await
-        .map_err(keurmerk_service::ServiceError::from)?;
-    events.reverse();
-    let names = product_names(&state, &events).await?;
-    Ok(render(
-        l,
-        feed_title(l),
-        "/feed.atom",
-        &headers,
-        &events,
-        &names,
-    ))
+    Ok(everything(&state, l).await?.atom(&headers))
 }
 
 pub(crate) async fn get_org_feed(
@@ -197,24 +333,7 @@ pub(crate) async fn get_org_feed(
 ) -> Result<Response, ApiError> {
     let l = lang_of(&q, &headers);
     let id: OrgId = parse_id(&id)?;
-    let org = state.registry.organisation(&id).await?;
-    let certs: Vec<Certificate> = state
-        .registry
-        .certificates(&CertificateFilter::default())
-        .await?
-        .into_iter()
-        .filter(|c| c.holder == id || c.issuer == id || c.authority.as_ref() == Some(&id))
-        .collect();
-    let events = events_of(&state, &certs).await?;
-    let names = product_names(&state, &events).await?;
-    Ok(render(
-        l,
-        &format!("Keurmerk: {}", org.name),
-        &format!("/org/{id}/feed.atom"),
-        &headers,
-        &events,
-        &names,
-    ))
+    Ok(of_org(&state, l, &id).await?.atom(&headers))
 }
 
 pub(crate) async fn get_product_feed(
@@ -225,15 +344,54 @@ pub(crate) async fn get_product_feed(
 ) -> Result<Response, ApiError> {
     let l = lang_of(&q, &headers);
     let id: RecordId = parse_id(&id)?;
-    let d = state.registry.product_details(&id).await?;
-    let events = events_of(&state, &d.certificates).await?;
-    let names = product_names(&state, &events).await?;
-    Ok(render(
-        l,
-        &format!("Keurmerk: {} {}", d.product.name, d.product.model),
-        &format!("/products/{id}/feed.atom"),
-        &headers,
-        &events,
-        &names,
-    ))
+    Ok(of_product(&state, l, &id).await?.atom(&headers))
+}
+
+/// `GET /feed`: the HTML page of every label's status changes.
+pub(crate) async fn get_feed_page(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageLang>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(&q, &headers);
+    match everything(&state, l).await {
+        Ok(f) => f.html(),
+        Err(e) => service_error_page(l, e, "/feed"),
+    }
+}
+
+/// `GET /org/{id}/feed`: an organisation's feed as a page.
+pub(crate) async fn get_org_feed_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageLang>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(&q, &headers);
+    let here = format!("/org/{id}/feed");
+    let Ok(id) = id.parse::<OrgId>() else {
+        return error_page(l, StatusCode::NOT_FOUND, &here);
+    };
+    match of_org(&state, l, &id).await {
+        Ok(f) => f.html(),
+        Err(e) => service_error_page(l, e, &here),
+    }
+}
+
+/// `GET /products/{id}/feed`: a product's feed as a page.
+pub(crate) async fn get_product_feed_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageLang>,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang_of(&q, &headers);
+    let here = format!("/products/{id}/feed");
+    let Ok(id) = id.to_ascii_uppercase().parse::<RecordId>() else {
+        return error_page(l, StatusCode::NOT_FOUND, &here);
+    };
+    match of_product(&state, l, &id).await {
+        Ok(f) => f.html(),
+        Err(e) => service_error_page(l, e, &here),
+    }
 }

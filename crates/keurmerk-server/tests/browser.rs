@@ -316,7 +316,50 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
             .entry(status)
             .or_insert_with(|| (id.to_owned(), c["product"].as_str().unwrap().to_owned()));
     }
-    for needed in ["valid", "attention", "suspended", "withdrawn", "expired"] {
+    // "Cannot be confirmed": the demo has no such certificate (it needs a database edit), so
+    // one more valid certificate gets its stored validity date edited, which its signed
+    // statement no longer proves.
+    let spare = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .find(|id| by_status.values().all(|(other, _)| other != id))
+        .expect("a second certificate");
+    let edited = sqlx::query(
+        "UPDATE events SET payload = REPLACE(payload, '\"valid_until\":\"2', '\"valid_until\":\"3') \
+         WHERE certificate_id = $1 AND kind = 'issued'",
+    )
+    .bind(&spare)
+    .execute(app.reg.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(edited.rows_affected(), 1);
+    // The status answer is kept for a second per process (`status.rs`): ask after it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let s = app
+        .get(&format!("/api/v1/certificates/{spare}/status"))
+        .await
+        .json();
+    assert_eq!(s["status"], "unknown", "{s}");
+    let product = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == spare.as_str())
+        .unwrap()["product"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    by_status.insert("unknown".into(), (spare, product));
+    for needed in [
+        "valid",
+        "attention",
+        "suspended",
+        "withdrawn",
+        "expired",
+        "support_ended",
+    ] {
         assert!(
             by_status.contains_key(needed),
             "the demo has no {needed} certificate"
@@ -331,11 +374,17 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
         "/schemes/sg-cls".to_owned(),
         "/about".to_owned(),
         "/no/such/page".to_owned(),
+        "/feed".to_owned(),
+        "/org/holland-home/feed".to_owned(),
     ];
     for (id, product) in by_status.values() {
         paths.push(format!("/c/{id}"));
         paths.push(format!("/c/{id}/complaint"));
         paths.push(format!("/products/{product}"));
+    }
+    if let Some((_, product)) = by_status.get("suspended") {
+        paths.push(format!("/products/{product}/feed"));
+        paths.push(format!("/products/{product}/market-access"));
     }
 
     let port = free_port();

@@ -6,7 +6,8 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use keurmerk_domain::lifecycle::State;
-use keurmerk_domain::model::IssuerKind;
+use keurmerk_domain::model::{IssuerKind, PasswordSetup, SupportCommitment, UpdatePolicy};
+use keurmerk_service::Actor;
 use keurmerk_store::CertificateFilter;
 use support::app;
 
@@ -546,7 +547,6 @@ async fn lower_case_ids_unknown_paths_and_long_queries() {
 #[tokio::test]
 async fn a_vulnerability_shows_its_other_ids_and_an_unlisted_version_is_not_monitored() {
     use keurmerk_domain::ids::OrgId;
-    use keurmerk_service::Actor;
     let a = app().await;
     let c = a
         .reg
@@ -613,5 +613,232 @@ async fn a_vulnerability_shows_its_other_ids_and_an_unlisted_version_is_not_moni
             p.text
         );
         assert!(p.text.contains(unknown), "{lang}");
+    }
+}
+
+/// The owner advice fits the maker's setup facts on the page and in the API (issue 13 item 3):
+/// the demo makers said the password is chosen at first use and updates install themselves, so
+/// nobody is told to change a default password or turn on automatic updates; a maker who says
+/// otherwise changes the advice.
+#[tokio::test]
+async fn setup_facts_fit_the_owner_advice_on_the_page_and_in_the_api() {
+    let a = app().await;
+    let c = support::active_certificate(&a).await;
+    let codes = |s: &serde_json::Value| -> Vec<String> {
+        s["facts"]["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let s = a
+        .get(&format!("/api/v1/certificates/{}/status", c.id))
+        .await
+        .json();
+    let got = codes(&s);
+    assert!(got.contains(&"keep_updates_on".to_owned()), "{got:?}");
+    assert!(
+        !got.contains(&"change_default_password".to_owned()),
+        "{got:?}"
+    );
+    assert!(
+        !got.contains(&"turn_on_automatic_updates".to_owned()),
+        "{got:?}"
+    );
+    for (lang, no_default, updates) in [
+        (
+            "en",
+            "There is no default password",
+            "Installed automatically.",
+        ),
+        (
+            "nl",
+            "Er is geen standaardwachtwoord",
+            "Worden automatisch geïnstalleerd.",
+        ),
+        (
+            "de",
+            "Es gibt kein Standardpasswort",
+            "Werden automatisch installiert.",
+        ),
+        (
+            "fr",
+            "Il n'y a pas de mot de passe par défaut",
+            "Installées automatiquement.",
+        ),
+    ] {
+        let p = a.get(&format!("/c/{}?lang={lang}", c.id)).await;
+        let text = p.text.replace("&#39;", "'");
+        assert!(text.contains(no_default), "{lang}");
+        assert!(text.contains(updates), "{lang}");
+        assert!(
+            p.text
+                .contains("href=\"https://example.eu/support/updates\""),
+            "{lang}"
+        );
+    }
+
+    // The maker now says each unit has its own password and the owner starts updates.
+    let maker = Actor::cli(c.holder.clone(), "test");
+    let old = a
+        .reg
+        .product_details(&c.product)
+        .await
+        .unwrap()
+        .support
+        .unwrap();
+    a.reg
+        .set_support(
+            &maker,
+            &c.product,
+            SupportCommitment {
+                update_policy: UpdatePolicy::UserInitiated,
+                password: Some(PasswordSetup::UniquePerDevice),
+                ..old.clone()
+            },
+        )
+        .await
+        .unwrap();
+    // The status answer is kept for a second per process.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let s = a
+        .get(&format!("/api/v1/certificates/{}/status", c.id))
+        .await
+        .json();
+    let got = codes(&s);
+    assert!(
+        got.contains(&"install_updates_yourself".to_owned()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"change_default_password".to_owned()),
+        "{got:?}"
+    );
+    let p = a.get(&format!("/c/{}?lang=en", c.id)).await;
+    assert!(p.text.contains("Each unit has its own password"));
+    assert!(p.text.contains("You start them yourself."));
+
+    // Refused: a link that is not a plain https URL, and anyone but the maker.
+    for (url, why) in [
+        ("http://example.eu/updates", "https://"),
+        ("javascript:alert(1)", "https://"),
+        ("https://", "host"),
+        ("https://user:secret@example.eu/", "host"),
+        ("https://example.eu/a b", "spaces"),
+    ] {
+        let e = a
+            .reg
+            .set_support(
+                &maker,
+                &c.product,
+                SupportCommitment {
+                    updates_url: Some(url.into()),
+                    ..old.clone()
+                },
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("updates_url") && e.contains(why), "{url}: {e}");
+    }
+    let e = a
+        .reg
+        .set_support(
+            &Actor::cli(c.authority.clone().unwrap(), "test"),
+            &c.product,
+            old.clone(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, keurmerk_service::ServiceError::Forbidden(_)),
+        "{e:?}"
+    );
+}
+
+/// Every public feed is also a page: the same entries, newest first, each linking to its label,
+/// in the page's language, with the Atom address to subscribe to (issue 13 item 7).
+#[tokio::test]
+async fn feed_pages_show_the_atom_entries_in_the_language() {
+    let a = app().await;
+    let c = cert(&a, |c| c.state == State::Suspended).await;
+    let product = a
+        .reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id.as_str() == c)
+        .unwrap()
+        .product;
+    for path in [
+        "/feed".to_owned(),
+        "/org/holland-home/feed".to_owned(),
+        format!("/products/{product}/feed"),
+    ] {
+        for (lang, words) in [
+            ("en", "Status changes"),
+            ("nl", "statuswijzigingen"),
+            ("de", "Statusänderungen"),
+            ("fr", "changements de statut"),
+        ] {
+            let atom = a.get(&format!("{path}.atom?lang={lang}")).await;
+            assert_eq!(atom.status, StatusCode::OK, "{path}.atom");
+            assert!(
+                atom.text.contains(&format!(
+                    "<link rel=\"alternate\" type=\"text/html\" href=\"http://localhost{path}?lang={lang}\"/>"
+                )),
+                "{path}: {}",
+                atom.text
+            );
+            let page = a.get(&format!("{path}?lang={lang}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            assert!(
+                page.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{path}"
+            );
+            assert!(
+                page.text.contains(&format!("<html lang=\"{lang}\"")),
+                "{path}"
+            );
+            assert!(page
+                .text
+                .contains(&format!("href=\"{path}.atom?lang={lang}\"")));
+            assert!(
+                page.text.to_lowercase().contains(&words.to_lowercase()),
+                "{path} {lang}"
+            );
+            // The same entries, in the same order.
+            let seqs_atom: Vec<&str> = atom
+                .text
+                .split("#event-")
+                .skip(1)
+                .map(|s| s.split('<').next().unwrap())
+                .collect();
+            let seqs_page: Vec<&str> = page
+                .text
+                .split("data-seq=\"")
+                .skip(1)
+                .map(|s| s.split('"').next().unwrap())
+                .collect();
+            assert!(!seqs_page.is_empty(), "{path}: no entries");
+            assert_eq!(seqs_atom, seqs_page, "{path} {lang}");
+        }
+    }
+    // The product feed names the suspension, linking to the label's page.
+    let page = a.get(&format!("/products/{product}/feed?lang=en")).await;
+    assert!(page.text.contains(&format!("href=\"/c/{c}?lang=en\"")));
+    for bad in [
+        "/org/no%20such/feed",
+        "/org/nobody/feed",
+        "/products/PRD-NOPE/feed",
+    ] {
+        let p = a.get(&format!("{bad}?lang=de")).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{bad}");
+        assert!(p.text.contains("<html lang=\"de\""), "{bad}: an HTML page");
     }
 }

@@ -323,13 +323,13 @@ pub(crate) async fn get_watch_feed(
         .await?;
     // The feed's language follows Accept-Language (this API route takes no `?lang=`).
     let l = crate::pages::lang_of(&crate::pages::PageLang::default(), &headers);
-    let names = crate::feed::product_names(&state, &events).await?;
-    Ok(crate::feed::render(
+    Ok(crate::feed::watch_feed(
+        &state,
         l,
-        &format!("Keurmerk: {}", list.name),
+        format!("Keurmerk: {}", list.name),
         &format!("/api/v1/watchlists/{}/feed.atom", list.id),
+        events,
         &headers,
-        &events,
-        &names,
-    ))
+    )
+    .await?)
 }

@@ -130,7 +130,7 @@ pub(crate) fn layout(l: Lang, title: &str, here: &str, body: Markup) -> Markup {
                            "Keurmerk ist das öffentliche Register der Cybersicherheitskennzeichen nach dem EU-Rechtsakt zur Cybersicherheit.",
                            "Keurmerk est le registre public des labels de cybersécurité au titre du règlement européen sur la cybersécurité."))
                         " "
-                        a href="/feed.atom" { (t(l, "Follow status changes (Atom)", "Volg statuswijzigingen (Atom)", "Statusänderungen folgen (Atom)", "Suivre les changements (Atom)")) }
+                        a href=(href("/feed", l)) { (t(l, "Status changes", "Statuswijzigingen", "Statusänderungen", "Changements de statut")) }
                         " · "
                         a href="/api/openapi.json" { "API" }
                     }
@@ -256,6 +256,9 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/schemes/{id}", get_scheme_page, "pages", Public, Html, "One scheme: requirements, levels, who may certify", query = &["lang"]),
         route!(GET "/about", get_about_page, "pages", Public, Html, "What does the label mean (and how it differs from the CE marking)", query = &["lang"]),
         route!(GET "/static/style.css", get_style, "pages", Public, Css, "Stylesheet"),
+        route!(GET "/feed", crate::feed::get_feed_page, "pages", Public, Html, "Status changes of every label, as a page (the Atom feed is `/feed.atom`)", query = &["lang"]),
+        route!(GET "/org/{id}/feed", crate::feed::get_org_feed_page, "pages", Public, Html, "Status changes of an organisation's labels, as a page", query = &["lang"]),
+        route!(GET "/products/{id}/feed", crate::feed::get_product_feed_page, "pages", Public, Html, "Status changes of a product's labels, as a page", query = &["lang"]),
         route!(GET "/feed.atom", crate::feed::get_feed, "feeds", Public, Atom, "Status changes of every label", query = &["lang"]),
         route!(GET "/org/{id}/feed.atom", crate::feed::get_org_feed, "feeds", Public, Atom, "Status changes of an organisation's labels", query = &["lang"]),
         route!(GET "/products/{id}/feed.atom", crate::feed::get_product_feed, "feeds", Public, Atom, "Status changes of a product's labels", query = &["lang"]),

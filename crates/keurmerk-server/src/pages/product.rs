@@ -96,7 +96,11 @@ pub(crate) async fn get_product_page(
                 }
             }
         }
-        p { a href=(format!("/products/{}/feed.atom", d.product.id)) { (t(l, "Follow this product (Atom)", "Volg dit product (Atom)", "Diesem Produkt folgen (Atom)", "Suivre ce produit (Atom)")) } }
+        p {
+            a href=(href(&format!("/products/{}/feed", d.product.id), l)) { (t(l, "Status changes of this product", "Statuswijzigingen van dit product", "Statusänderungen dieses Produkts", "Changements de statut de ce produit")) }
+            " · "
+            a href=(format!("/products/{}/feed.atom?lang={}", d.product.id, l.tag())) type="application/atom+xml" { (t(l, "Follow this product (Atom)", "Volg dit product (Atom)", "Diesem Produkt folgen (Atom)", "Suivre ce produit (Atom)")) }
+        }
     };
     page(StatusCode::OK, l, layout(l, &title, &here, body))
 }
