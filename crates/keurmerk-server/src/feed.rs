@@ -116,7 +116,7 @@ pub(crate) fn render(
         let sentence = format!(
             "{}: {words}. {} {}.",
             date(l, e.at.date_naive()),
-            t(l, "Label", "Keurmerk", "Siegel", "Label"),
+            t(l, "Label", "Label", "Kennzeichen", "Label"),
             e.certificate
         );
         out.push_str(&format!(
@@ -156,8 +156,8 @@ fn feed_title(l: Lang) -> &'static str {
     t(
         l,
         "Keurmerk: label status changes",
-        "Keurmerk: statuswijzigingen van keurmerken",
-        "Keurmerk: Statusänderungen der Siegel",
+        "Keurmerk: statuswijzigingen van labels",
+        "Keurmerk: Statusänderungen der Kennzeichen",
         "Keurmerk : changements de statut des labels",
     )
 }
