@@ -218,7 +218,9 @@ impl<S: RegistryStore> Registry<S> {
         if coded {
             transition(cert.state, req.command, role)?;
         }
-        if !coded && (req.reason_code.is_some() || req.reason_lang.is_some()) {
+        if req.command == Command::Reinstate
+            && (req.reason_code.is_some() || req.reason_lang.is_some())
+        {
             return Err(invalid(
                 "reason_code",
                 format!("`{}` takes no reason code or language", req.command),

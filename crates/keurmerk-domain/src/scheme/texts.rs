@@ -38,6 +38,7 @@ pub struct SchemeTexts {
     pub description: String,
     /// Every level's name and description, by level id.
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(with = "BTreeMap<String, LevelTexts>"))]
     pub levels: BTreeMap<LevelId, LevelTexts>,
     /// Requirement titles by requirement id (optional, one by one).
     #[serde(default)]
