@@ -966,8 +966,9 @@ impl Catalogue {
                 }
             }
         }
-        let catalogue = Self { schemes };
+        let mut catalogue = Self { schemes };
         catalogue.check_arrangements(&origin)?;
+        catalogue.share_baseline_titles();
         Ok(catalogue)
     }
 

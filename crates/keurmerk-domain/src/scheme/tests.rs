@@ -529,6 +529,13 @@ fn every_shipped_scheme_speaks_four_languages() {
                 assert!(!s.level_name_in(&l.id, lang).trim().is_empty());
                 assert!(!s.level_description_in(&l.id, lang).trim().is_empty());
             }
+            // Every requirement title the scheme page shows is translated (in the file, or
+            // shared with the baseline).
+            for r in &s.requirements {
+                let (title, in_lang) = s.requirement_title(r, lang);
+                assert_eq!(in_lang, lang, "{} {} {lang}", s.id, r.id);
+                assert!(!title.trim().is_empty());
+            }
         }
         // Translated, not copied: the title and description differ from the English.
         for lang in [Lang::Nl, Lang::De, Lang::Fr] {
@@ -625,4 +632,33 @@ fn requirement_titles_fall_back_to_english_and_say_so() {
     assert_eq!(s.requirement_title(r, Lang::Nl), ("R een", Lang::Nl));
     assert_eq!(s.requirement_title(r, Lang::De), ("R one", Lang::En));
     assert_eq!(s.requirement_title(r, Lang::En), ("R one", Lang::En));
+}
+
+#[test]
+fn schemes_built_on_the_baseline_share_its_translated_titles() {
+    let c = catalogue();
+    let base = c.baseline().unwrap();
+    for r in &base.requirements {
+        for lang in [Lang::Nl, Lang::De, Lang::Fr] {
+            assert_eq!(base.requirement_title(r, lang).1, lang, "{} {lang}", r.id);
+        }
+    }
+    let sg = c.get(&id("sg-cls")).unwrap();
+    let r = sg.requirement("5.1-1").unwrap();
+    assert_eq!(
+        sg.requirement_title(r, Lang::De),
+        (
+            "Passwörter je Gerät eindeutig oder vom Nutzer festgelegt",
+            Lang::De
+        )
+    );
+    // A requirement of the scheme's own is translated in its file.
+    let own = sg.requirement("sg-binary-analysis").unwrap();
+    assert_eq!(
+        sg.requirement_title(own, Lang::Nl),
+        (
+            "Analyse van de software door een erkend laboratorium",
+            Lang::Nl
+        )
+    );
 }

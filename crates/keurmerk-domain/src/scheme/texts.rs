@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Requirement, Scheme, SchemeError};
+use super::{Catalogue, Requirement, Scheme, SchemeError};
 use crate::i18n::Lang;
 use crate::ids::LevelId;
 
@@ -187,6 +187,38 @@ impl Scheme {
         match self.texts_in(lang).and_then(|t| t.requirements.get(&r.id)) {
             Some(t) => (t, lang),
             None => (&r.title, Lang::En),
+        }
+    }
+}
+
+impl Catalogue {
+    /// A requirement a scheme takes over from the baseline word for word (same id, same English
+    /// title) reads in the baseline's translation where the scheme file gives none, so the
+    /// schemes built on EN 303 645 need not repeat its titles.
+    pub(super) fn share_baseline_titles(&mut self) {
+        let Some(base) = self.baseline().cloned() else {
+            return;
+        };
+        for scheme in self.schemes.values_mut().filter(|s| !s.baseline) {
+            let shared: Vec<String> = scheme
+                .requirements
+                .iter()
+                .filter(|r| base.requirement(&r.id).is_some_and(|b| b.title == r.title))
+                .map(|r| r.id.clone())
+                .collect();
+            for (lang, texts) in scheme.texts.iter_mut() {
+                let Some(from) = base.texts.get(lang) else {
+                    continue;
+                };
+                for id in &shared {
+                    if let Some(t) = from.requirements.get(id) {
+                        texts
+                            .requirements
+                            .entry(id.clone())
+                            .or_insert_with(|| t.clone());
+                    }
+                }
+            }
         }
     }
 }
