@@ -4,6 +4,8 @@
 //! fr)` call in the workspace's sources, every shipped scheme's texts, every reason code's text.
 //! The rejected variants are read from the glossary itself, so document and check cannot drift.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use keurmerk_domain::i18n::Lang;
