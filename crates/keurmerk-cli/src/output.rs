@@ -76,7 +76,12 @@ pub fn product(d: &ProductDetails) {
     }
 }
 
-pub fn status(d: &CertificateDetails, issuer: &Organisation, lang: Lang) {
+pub fn status(
+    d: &CertificateDetails,
+    issuer: &Organisation,
+    scheme: Option<&keurmerk_domain::Scheme>,
+    lang: Lang,
+) {
     let st = &d.status;
     println!(
         "{}  {} ({})",
@@ -102,10 +107,27 @@ pub fn status(d: &CertificateDetails, issuer: &Organisation, lang: Lang) {
         ),
     };
     println!("{who}");
+    // The scheme's and level's names in the reader's language (the scheme file's texts).
+    let (scheme_name, level_name) = match scheme {
+        Some(s) => (
+            format!("{} – {}", s.short_name, s.title_in(lang)),
+            s.level_name_in(&d.certificate.level, lang).to_owned(),
+        ),
+        None => (
+            d.certificate.scheme.to_string(),
+            d.certificate.level.to_string(),
+        ),
+    };
     println!(
-        "Scheme {} level {}; valid until {}",
-        d.certificate.scheme, d.certificate.level, st.valid_until
+        "{} {scheme_name}; {} {level_name}",
+        lang.pick("Scheme:", "Schema:", "Schema:", "Schéma :"),
+        lang.pick("level", "niveau", "Stufe", "niveau"),
     );
+    // The one date line the status allows (never "valid until" under a withdrawal).
+    let facts = keurmerk_domain::status::StatusFacts::of(st);
+    if let Some(day) = facts.validity.date() {
+        println!("{} {day}", facts.validity.label(lang));
+    }
     if let Some(s) = st.support_until {
         println!(
             "{} {s}",

@@ -243,7 +243,11 @@ impl Stream {
                         (
                             format!("/api/v1/certificates/{cloud}/{verb}"),
                             format!("Bearer {issuer}"),
-                            json!({"reason": reason}),
+                            if suspended {
+                                json!({"reason": reason})
+                            } else {
+                                json!({"reason_code": "other", "reason": reason})
+                            },
                             Write::Toggle(reason),
                         )
                     } else {

@@ -292,10 +292,38 @@ fn every_roles_workflow() {
             "--as",
             "nl-rdi",
             cert,
+            "--reason-code",
+            "complaint_upheld",
             "--reason",
-            "complaint under review"
+            "klacht wordt onderzocht",
+            "--reason-lang",
+            "nl"
         ])
         .contains("suspended"));
+    // The reason reads in the reader's language; the free text stays as written.
+    let nl = k.ok(&["status", cert, "--lang", "nl"]);
+    assert!(
+        nl.contains("Een klacht over het product is gegrond verklaard.")
+            && nl.contains("klacht wordt onderzocht"),
+        "{nl}"
+    );
+    let de: serde_json::Value =
+        serde_json::from_str(&k.ok(&["status", cert, "--lang", "de", "--json"])).unwrap();
+    assert_eq!(
+        de["reasons"][0]["details"]["reason_code"],
+        "complaint_upheld"
+    );
+    assert_eq!(de["reasons"][0]["details"]["reason_lang"], "nl");
+    // An unknown or missing code is refused naming the allowed ones, and nothing is written.
+    let before = k.audit_len();
+    let unknown = k.fails(&["withdraw", "--as", "nl-rdi", cert, "--reason-code", "lost"]);
+    assert!(
+        unknown.contains("`lost`") && unknown.contains("not_remedied"),
+        "{unknown}"
+    );
+    let missing = k.fails(&["withdraw", "--as", "nl-rdi", cert, "--reason", "gone"]);
+    assert!(missing.contains("reason code is required"), "{missing}");
+    assert_eq!(k.audit_len(), before);
     // Said once: the error is not followed by its own cause repeating it.
     let again = k.fails(&["suspend", "--as", "lab", cert, "--reason", "again"]);
     assert_eq!(again.matches("cannot suspend").count(), 1, "{again}");
@@ -326,6 +354,8 @@ fn every_roles_workflow() {
         "--as",
         "lab",
         cert,
+        "--reason-code",
+        "holder_request",
         "--reason",
         "product discontinued",
     ]);

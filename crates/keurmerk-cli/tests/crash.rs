@@ -311,7 +311,11 @@ fn crash_run(dir: &Path, db: &str) {
                         &path,
                         &issuer,
                         &key,
-                        &json!({"reason": reason}),
+                        &if suspended {
+                            json!({"reason": reason})
+                        } else {
+                            json!({"reason_code": "other", "reason": reason})
+                        },
                         &mut tries,
                     );
                     // A write that committed is never answered "conflict": its retry gets the

@@ -198,7 +198,7 @@ fn serve_delivers_a_signed_webhook_for_a_suspension_made_over_the_api() {
             cert["id"].as_str().unwrap()
         ),
         Some(&token),
-        &json!({"reason": "A critical vulnerability is not fixed"}),
+        &json!({"reason_code": "vulnerability_not_fixed", "reason": "A critical vulnerability is not fixed"}),
     );
     assert_eq!(code, 200, "{body}\n{}", server_log());
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use crate::lifecycle::{transition, ActorRole, Command, Denial, State};
 use crate::model::{DependencyKind, IssuerKind, Severity};
+use crate::reason::{ReasonCode, TextLang};
 use crate::schedule::Scheduled;
 
 /// A version the certificate covers.
@@ -104,10 +105,16 @@ pub enum EventKind {
     },
     /// Suspended.
     Suspended {
-        /// Why, in the actor's words.
+        /// Why, in the actor's words (may be empty when `reason_code` says it all).
         reason: String,
         /// Until when, if set.
         until: Option<NaiveDate>,
+        /// Why, from the catalogue (absent on events written before reason codes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_code: Option<ReasonCode>,
+        /// The language `reason` is written in (absent: English).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_lang: Option<TextLang>,
         /// Set when the scheduler recorded it under a scheme rule.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scheduled: Option<Scheduled>,
@@ -116,8 +123,14 @@ pub enum EventKind {
     SuspensionExtended {
         /// New end.
         until: NaiveDate,
-        /// Why.
+        /// Why, in the actor's words.
         reason: String,
+        /// Why, from the catalogue (absent on events written before reason codes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_code: Option<ReasonCode>,
+        /// The language `reason` is written in (absent: English).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_lang: Option<TextLang>,
     },
     /// The suspension was lifted.
     Reinstated {
@@ -126,8 +139,14 @@ pub enum EventKind {
     },
     /// Withdrawn for good.
     Withdrawn {
-        /// Why.
+        /// Why, in the actor's words.
         reason: String,
+        /// Why, from the catalogue (absent on events written before reason codes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_code: Option<ReasonCode>,
+        /// The language `reason` is written in (absent: English).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_lang: Option<TextLang>,
         /// Set when the scheduler recorded it under a scheme rule.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scheduled: Option<Scheduled>,
@@ -242,6 +261,41 @@ impl EventKind {
         }
     }
 
+    /// The reason of a suspension, extension or withdrawal: its code (for events written before
+    /// reason codes, the one the scheduler rule implies, else [`ReasonCode::Other`]), the free
+    /// text and its language (absent: English).
+    pub fn stated_reason(&self) -> Option<StatedReason> {
+        let (reason, code, lang, scheduled) = match self {
+            EventKind::Suspended {
+                reason,
+                reason_code,
+                reason_lang,
+                scheduled,
+                ..
+            }
+            | EventKind::Withdrawn {
+                reason,
+                reason_code,
+                reason_lang,
+                scheduled,
+            } => (reason, reason_code, reason_lang, scheduled.as_ref()),
+            EventKind::SuspensionExtended {
+                reason,
+                reason_code,
+                reason_lang,
+                ..
+            } => (reason, reason_code, reason_lang, None),
+            _ => return None,
+        };
+        Some(StatedReason {
+            code: code.unwrap_or_else(|| {
+                scheduled.map_or(ReasonCode::Other, |s| ReasonCode::for_rule(s.rule))
+            }),
+            text: reason.clone(),
+            lang: lang.clone().unwrap_or_else(TextLang::en),
+        })
+    }
+
     /// The lifecycle command this event records, if it changes the state.
     pub fn command(&self) -> Option<Command> {
         match self {
@@ -328,6 +382,30 @@ pub struct VulnerabilityState {
     pub resolution: Option<Resolution>,
 }
 
+/// Why a certificate was suspended or withdrawn: a code from the catalogue (read in the
+/// visitor's language) and the organisation's own words, in the language it wrote them in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct StatedReason {
+    /// The code.
+    pub code: ReasonCode,
+    /// The free text (may be empty).
+    pub text: String,
+    /// The language of `text`.
+    pub lang: TextLang,
+}
+
+impl StatedReason {
+    /// `other`, no text, English.
+    pub fn other() -> Self {
+        StatedReason {
+            code: ReasonCode::Other,
+            text: String::new(),
+            lang: TextLang::en(),
+        }
+    }
+}
+
 /// A running or past suspension.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -340,6 +418,16 @@ pub struct Suspension {
     pub until: Option<NaiveDate>,
     /// Who suspended it.
     pub by: OrgId,
+    /// The reason's code (cached views written before reason codes read as `other`).
+    #[serde(default = "other_code")]
+    pub reason_code: ReasonCode,
+    /// The language of `reason` (cached views written before: English).
+    #[serde(default = "TextLang::en")]
+    pub reason_lang: TextLang,
+}
+
+fn other_code() -> ReasonCode {
+    ReasonCode::Other
 }
 
 /// The certificate as derived from its events.
@@ -376,6 +464,10 @@ pub struct CertificateView {
     pub suspension: Option<Suspension>,
     /// Withdrawal time and reason.
     pub withdrawn: Option<(DateTime<Utc>, String)>,
+    /// The withdrawal's reason code and the language of its free text (absent in cached views
+    /// written before reason codes: `other`, English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_code: Option<(ReasonCode, TextLang)>,
     /// When the state last changed.
     pub state_since: DateTime<Utc>,
     /// Covered versions, oldest first.
@@ -443,6 +535,7 @@ pub fn fold(events: &[Event]) -> Result<CertificateView, FoldError> {
             state: State::Active,
             suspension: None,
             withdrawn: None,
+            withdrawal_code: None,
             state_since: first.at,
             versions: versions.clone(),
             dependencies: dependencies
@@ -493,24 +586,41 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             view.versions.retain(|v| v.id != version.id);
             view.versions.push(version.clone());
         }
-        EventKind::Suspended { reason, until, .. } => {
+        EventKind::Suspended { until, .. } => {
+            let why = event
+                .kind
+                .stated_reason()
+                .unwrap_or_else(StatedReason::other);
             view.suspension = Some(Suspension {
                 since: effective,
-                reason: reason.clone(),
+                reason: why.text,
                 until: *until,
                 by: event.actor.clone(),
+                reason_code: why.code,
+                reason_lang: why.lang,
             });
         }
-        EventKind::SuspensionExtended { until, reason } => {
+        EventKind::SuspensionExtended { until, .. } => {
+            let why = event
+                .kind
+                .stated_reason()
+                .unwrap_or_else(StatedReason::other);
             if let Some(s) = view.suspension.as_mut() {
                 s.until = Some(*until);
-                s.reason = reason.clone();
+                s.reason = why.text;
+                s.reason_code = why.code;
+                s.reason_lang = why.lang;
             }
         }
         EventKind::Reinstated { .. } => view.suspension = None,
-        EventKind::Withdrawn { reason, .. } => {
+        EventKind::Withdrawn { .. } => {
+            let why = event
+                .kind
+                .stated_reason()
+                .unwrap_or_else(StatedReason::other);
             view.suspension = None;
-            view.withdrawn = Some((effective, reason.clone()));
+            view.withdrawn = Some((effective, why.text));
+            view.withdrawal_code = Some((why.code, why.lang));
         }
         EventKind::Superseded { by } => view.superseded_by = Some(by.clone()),
         EventKind::Expired { .. } | EventKind::MarkedLegacy => {}

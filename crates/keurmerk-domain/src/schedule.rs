@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{apply, CertificateView, Event, EventKind};
 use crate::lifecycle::{ActorRole, State};
 use crate::model::{text_enum, IssuerKind, Severity, UnknownValue};
+use crate::reason::ReasonCode;
 use crate::scheme::{StatusPolicy, SuspensionEnd};
 
 text_enum!(
@@ -186,6 +187,8 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
                         )
                     },
                     until: Some(until),
+                    reason_code: Some(ReasonCode::VulnerabilityNotFixed),
+                    reason_lang: None,
                     scheduled: scheduled(Rule::VulnerabilityOverdue, at),
                 },
             });
@@ -203,6 +206,8 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
                 kind: match policy.when_suspension_ends {
                     SuspensionEnd::Withdraw => EventKind::Withdrawn {
                         reason: NOT_REMEDIED.to_owned(),
+                        reason_code: Some(ReasonCode::NotRemedied),
+                        reason_lang: None,
                         scheduled: s,
                     },
                     SuspensionEnd::Lapse => EventKind::Expired { scheduled: s },
@@ -224,6 +229,8 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
                             "issued after the assessment body's authorisation for this scheme was revoked on {}",
                             revoked.date_naive()
                         ),
+                        reason_code: Some(ReasonCode::IssuerAuthorisationRevoked),
+                        reason_lang: None,
                         scheduled: scheduled(Rule::IssuerAuthorisationRevoked, at),
                     },
                 });

@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
+use crate::i18n::Lang;
 use crate::ids::{LevelId, SchemeId};
 use crate::model::{text_enum, Category, Severity, UnknownValue};
+
+mod texts;
+pub use texts::{LevelTexts, SchemeTexts};
 
 text_enum!(
     /// How a scheme's label looks (`label_design` in the scheme file).
@@ -480,6 +484,10 @@ pub struct Scheme {
     /// How the requirements map onto the baseline (required for every non-baseline scheme).
     #[serde(default)]
     pub mapping: Option<Mapping>,
+    /// The public words in Dutch, German and French (`[texts.nl]`…; English is the base
+    /// above). Every one is required ([`texts`](self::texts)).
+    #[serde(default)]
+    pub texts: BTreeMap<Lang, SchemeTexts>,
 }
 
 impl Scheme {
@@ -490,6 +498,7 @@ impl Scheme {
             message: e.to_string().trim_end().to_owned(),
         })?;
         scheme.validate(file)?;
+        scheme.validate_texts(file)?;
         Ok(scheme)
     }
 
@@ -957,8 +966,9 @@ impl Catalogue {
                 }
             }
         }
-        let catalogue = Self { schemes };
+        let mut catalogue = Self { schemes };
         catalogue.check_arrangements(&origin)?;
+        catalogue.share_baseline_titles();
         Ok(catalogue)
     }
 

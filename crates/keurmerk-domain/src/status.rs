@@ -11,6 +11,7 @@ use crate::event::{fold, CertificateView, CoveredVersion, Event, FoldError};
 use crate::ids::{CertificateId, RecordId};
 use crate::lifecycle::State;
 use crate::model::{text_enum, DependencyKind, IssuerKind, Setup, Severity, UnknownValue};
+use crate::reason::{ReasonCode, TextLang};
 use crate::scheme::StatusPolicy;
 
 mod facts;
@@ -18,6 +19,10 @@ mod texts;
 
 pub use facts::{advice_heading, Advice, Findings, StatusFacts, Validity};
 pub use texts::reason_word;
+
+fn other_code() -> ReasonCode {
+    ReasonCode::Other
+}
 
 text_enum!(
     /// The label status, from best to worst.
@@ -58,8 +63,14 @@ pub enum Reason {
     Withdrawn {
         /// When.
         on: NaiveDate,
-        /// Why.
+        /// Why, in the organisation's words (not translated; may be empty).
         reason: String,
+        /// Why, from the catalogue (read in the visitor's language).
+        #[serde(default = "other_code")]
+        reason_code: ReasonCode,
+        /// The language `reason` is written in.
+        #[serde(default = "TextLang::en")]
+        reason_lang: TextLang,
     },
     /// Validity ended.
     Expired {
@@ -75,10 +86,16 @@ pub enum Reason {
     Suspended {
         /// Since when.
         since: NaiveDate,
-        /// Why.
+        /// Why, in the organisation's words (not translated; may be empty).
         reason: String,
         /// Until when, if set.
         until: Option<NaiveDate>,
+        /// Why, from the catalogue (read in the visitor's language).
+        #[serde(default = "other_code")]
+        reason_code: ReasonCode,
+        /// The language `reason` is written in.
+        #[serde(default = "TextLang::en")]
+        reason_lang: TextLang,
     },
     /// A vulnerability was not fixed before the scheme's deadline.
     VulnerabilityOverdue {
@@ -360,9 +377,15 @@ pub fn evaluate_view(
                 .withdrawn
                 .clone()
                 .unwrap_or((view.state_since, String::new()));
+            let (reason_code, reason_lang) = view
+                .withdrawal_code
+                .clone()
+                .unwrap_or((ReasonCode::Other, TextLang::en()));
             reasons.push(Reason::Withdrawn {
                 on: at.date_naive(),
                 reason,
+                reason_code,
+                reason_lang,
             });
             worsen(LabelStatus::Withdrawn, &mut status);
         }
@@ -384,6 +407,8 @@ pub fn evaluate_view(
                     since: s.since.date_naive(),
                     reason: s.reason.clone(),
                     until: s.until,
+                    reason_code: s.reason_code,
+                    reason_lang: s.reason_lang.clone(),
                 });
             }
             worsen(LabelStatus::Suspended, &mut status);

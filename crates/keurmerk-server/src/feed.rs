@@ -137,7 +137,7 @@ impl Feed {
             "{}: {}. {} {}.",
             date(l, e.at.date_naive()),
             e.words,
-            t(l, "Label", "Keurmerk", "Siegel", "Label"),
+            t(l, "Label", "Label", "Kennzeichen", "Label"),
             e.certificate
         )
     }
@@ -264,8 +264,8 @@ fn feed_title(l: Lang) -> &'static str {
     t(
         l,
         "Keurmerk: label status changes",
-        "Keurmerk: statuswijzigingen van keurmerken",
-        "Keurmerk: Statusänderungen der Siegel",
+        "Keurmerk: statuswijzigingen van labels",
+        "Keurmerk: Statusänderungen der Kennzeichen",
         "Keurmerk : changements de statut des labels",
     )
 }

@@ -64,7 +64,14 @@ async fn a_retried_write_gets_the_first_answer_and_writes_once() {
     let suspend = format!("/api/v1/certificates/{cloud}/suspend");
     let before = events(&a, &cloud).await;
 
-    let first = post(&a, &suspend, &lab, Some("k-1"), json!({"reason": "audit"})).await;
+    let first = post(
+        &a,
+        &suspend,
+        &lab,
+        Some("k-1"),
+        json!({"reason_code": "other", "reason": "audit"}),
+    )
+    .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
     assert_eq!(first.json()["state"], "suspended");
     assert!(first.headers.get("idempotent-replayed").is_none());
@@ -72,7 +79,14 @@ async fn a_retried_write_gets_the_first_answer_and_writes_once() {
 
     // The retry (say the answer was lost) gets the same answer and writes nothing.
     for _ in 0..2 {
-        let again = post(&a, &suspend, &lab, Some("k-1"), json!({"reason": "audit"})).await;
+        let again = post(
+            &a,
+            &suspend,
+            &lab,
+            Some("k-1"),
+            json!({"reason_code": "other", "reason": "audit"}),
+        )
+        .await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.text);
         assert_eq!(again.json(), first.json());
         assert_eq!(again.headers["idempotent-replayed"], "true");
@@ -80,7 +94,14 @@ async fn a_retried_write_gets_the_first_answer_and_writes_once() {
     assert_eq!(events(&a, &cloud).await, before + 1);
 
     // The key with another request: refused, nothing written.
-    let other = post(&a, &suspend, &lab, Some("k-1"), json!({"reason": "other"})).await;
+    let other = post(
+        &a,
+        &suspend,
+        &lab,
+        Some("k-1"),
+        json!({"reason_code": "other", "reason": "other"}),
+    )
+    .await;
     assert_eq!(
         other.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -108,7 +129,14 @@ async fn a_retried_write_gets_the_first_answer_and_writes_once() {
     // Keys are per credential: another token's `k-1` is its own request (here refused by the
     // lifecycle, so it records nothing and may be retried).
     let lab2 = a.token("rhein-pruef").await;
-    let denied = post(&a, &suspend, &lab2, Some("k-1"), json!({"reason": "audit"})).await;
+    let denied = post(
+        &a,
+        &suspend,
+        &lab2,
+        Some("k-1"),
+        json!({"reason_code": "other", "reason": "audit"}),
+    )
+    .await;
     assert_eq!(denied.status, StatusCode::CONFLICT, "{}", denied.text);
     assert!(denied.headers.get("idempotent-replayed").is_none());
     let ok = post(
@@ -132,7 +160,7 @@ async fn a_retried_write_gets_the_first_answer_and_writes_once() {
         &suspend,
         &lab,
         Some("has space"),
-        json!({"reason": "x"}),
+        json!({"reason_code": "other", "reason": "x"}),
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);

@@ -207,7 +207,7 @@ async fn atom_feeds() {
     );
     assert!(nl
         .text
-        .contains("<title>Keurmerk: statuswijzigingen van keurmerken</title>"));
+        .contains("<title>Keurmerk: statuswijzigingen van labels</title>"));
     let org = a.get("/org/holland-home/feed.atom").await;
     assert!(org.text.contains("<entry>"));
     assert_eq!(
@@ -415,17 +415,31 @@ async fn facts_under_a_red_status_agree_with_it() {
     assert!(!p.text.contains("Valid until"), "{}", p.text);
     assert!(p.text.contains("data-advice=\"stop_using\""));
     assert!(p.text.contains("data-advice=\"return\""));
-    // The organisation's free-text reason is marked as English on a Dutch page.
+    // The reason reads in the visitor's language (its code); the organisation's own words are
+    // shown as written, marked with the language they were written in (Dutch, in the demo).
     let nl = a.get(&format!("/c/{withdrawn}?lang=nl")).await;
     assert!(
-        nl.text
-            .contains("Reden: <span lang=\"en\">The product was taken off the market"),
+        nl.text.contains("Reden: Het product is teruggeroepen."),
         "{}",
         nl.text
     );
+    assert!(
+        nl.text
+            .contains("<q lang=\"nl\">Het product is na een terugroepactie"),
+        "{}",
+        nl.text
+    );
+    let de = a.get(&format!("/c/{withdrawn}?lang=de")).await;
+    assert!(
+        de.text.contains("Grund: Das Produkt wurde zurückgerufen."),
+        "{}",
+        de.text
+    );
+    assert!(de.text.contains("<q lang=\"nl\">Het product is na"));
+    assert!(!de.text.contains("Siegel"));
     assert!(nl.text.contains("Wat u moet doen als u dit product hebt"));
     // The status box writes dates in words, like the rest of the page ("op 21 november 2026").
-    let at = nl.text.find("Het keurmerk is op ").unwrap() + "Het keurmerk is op ".len();
+    let at = nl.text.find("Het label is op ").unwrap() + "Het label is op ".len();
     let when: String = nl.text[at..].chars().take_while(|c| *c != '<').collect();
     assert!(
         when.split(' ')

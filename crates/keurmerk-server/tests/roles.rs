@@ -6,7 +6,7 @@ mod support;
 use axum::http::StatusCode;
 use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
 use keurmerk_domain::lifecycle::State;
-use keurmerk_store::{CertificateFilter, ProductFilter};
+use keurmerk_store::{CertificateFilter, CertificateStore, ProductFilter};
 use serde_json::{json, Value};
 use support::app;
 
@@ -204,7 +204,7 @@ async fn every_write_endpoint_by_role() {
             name: "suspend",
             method: "POST",
             uri: format!("/api/v1/certificates/{}/suspend", valid.id),
-            body: Some(json!({"reason": "Checking a report"})),
+            body: Some(json!({"reason_code": "complaint_upheld", "reason": "Checking a report"})),
             denied: "brightcam",
             allowed: Some((authority_str(&authority), StatusCode::OK)),
         },
@@ -213,7 +213,7 @@ async fn every_write_endpoint_by_role() {
             method: "POST",
             uri: format!("/api/v1/certificates/{}/extend-suspension", suspended.id),
             body: Some(
-                json!({"reason": "Still checking", "until": (chrono::Utc::now().date_naive() + chrono::Days::new(20)).to_string()}),
+                json!({"reason_code": "remedy_in_progress", "reason": "Still checking", "until": (chrono::Utc::now().date_naive() + chrono::Days::new(20)).to_string()}),
             ),
             denied: "brightcam",
             allowed: None,
@@ -230,7 +230,9 @@ async fn every_write_endpoint_by_role() {
             name: "withdraw",
             method: "POST",
             uri: format!("/api/v1/certificates/{}/withdraw", valid.id),
-            body: Some(json!({"reason": "No longer meets the rules"})),
+            body: Some(
+                json!({"reason_code": "non_conformity", "reason": "No longer meets the rules"}),
+            ),
             denied: "nordlock",
             allowed: Some((authority_str(&authority), StatusCode::OK)),
         },
@@ -391,4 +393,85 @@ async fn revoked_tokens_stop_working() {
     // Listing never shows hashes.
     let list = a.get_as("/api/v1/tokens", Some(&op)).await;
     assert!(!list.text.contains("sha256"));
+}
+
+/// Issue 13: a suspension needs a reason code from the catalogue; an unknown or unfitting one is
+/// a 422 in the JSON envelope naming the allowed codes, and nothing is written. A caller who may
+/// not suspend gets 403 whatever the body says. The page then reads the reason in the visitor's
+/// language and marks the free text with the language it was written in.
+#[tokio::test]
+async fn reason_codes_are_checked_and_read_in_the_visitors_language() {
+    let a = app().await;
+    let c = support::active_certificate(&a).await;
+    let uri = format!("/api/v1/certificates/{}/suspend", c.id);
+    let authority = a.token(c.authority.as_ref().unwrap().as_str()).await;
+    let holder = a.token(c.holder.as_str()).await;
+    let events = |a: &support::App| {
+        let id = c.id.clone();
+        let reg = a.reg.clone();
+        async move { reg.store().events(&id).await.unwrap().len() }
+    };
+    let before = events(&a).await;
+    for body in [
+        json!({"reason": "no code"}),
+        json!({"reason_code": "lost"}),
+        json!({"reason_code": "not_remedied"}),
+        json!({"reason_code": 7}),
+        json!({"reason_code": "recall", "reason_lang": "english please"}),
+    ] {
+        let r = a
+            .call("POST", &uri, Some(&authority), Some(body.clone()))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.text
+        );
+        assert!(r.json()["error"]["message"].is_string(), "{}", r.text);
+        if body["reason_code"].is_string() && body["reason_lang"].is_null() {
+            assert!(r.text.contains("under_investigation"), "{body}: {}", r.text);
+        }
+    }
+    let r = a
+        .call(
+            "POST",
+            &uri,
+            Some(&holder),
+            Some(json!({"reason_code": "lost"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(events(&a).await, before);
+
+    let r = a
+        .call(
+            "POST",
+            &uri,
+            Some(&authority),
+            Some(json!({"reason_code": "under_investigation", "reason": "Eine Meldung liegt vor", "reason_lang": "de-AT"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let nl = a.get(&format!("/c/{}?lang=nl", c.id)).await;
+    assert!(
+        nl.text
+            .contains("Reden: Een melding over het product wordt onderzocht."),
+        "{}",
+        nl.text
+    );
+    assert!(
+        nl.text
+            .contains("<q lang=\"de-AT\">Eine Meldung liegt vor</q>"),
+        "{}",
+        nl.text
+    );
+    let api = a
+        .get(&format!("/api/v1/certificates/{}?lang=fr", c.id))
+        .await;
+    assert!(
+        api.text.contains("\"reason_code\":\"under_investigation\""),
+        "{}",
+        api.text
+    );
 }

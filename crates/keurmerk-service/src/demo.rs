@@ -11,6 +11,7 @@ use keurmerk_domain::model::{
     Category, DependencyKind, OrgRole, PasswordSetup, ProductIdentifiers, SupportCommitment,
     UpdatePolicy, Verdict,
 };
+use keurmerk_domain::reason::ReasonCode;
 use keurmerk_domain::scheme::{Catalogue, SchemeStatus};
 use keurmerk_store::{KeyStore, RegistryStore};
 use serde::Serialize;
@@ -984,6 +985,8 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
             command: Command::Suspend,
             reason: "Strangers could watch the video stream without a password. The maker must fix this first.".into(),
             until: None,
+            reason_code: Some(ReasonCode::NonConformity.as_str().into()),
+            reason_lang: Some("en".into()),
         })
         .await?;
     s.at(10);
@@ -993,8 +996,10 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
             &withdrawn,
             LifecycleRequest {
                 command: Command::Withdraw,
-                reason: "The product was taken off the market after a hardware recall.".into(),
+                reason: "Het product is na een terugroepactie wegens een hardwarefout van de markt gehaald.".into(),
                 until: None,
+                reason_code: Some(ReasonCode::Recall.as_str().into()),
+                reason_lang: Some("nl".into()),
             },
         )
         .await?;

@@ -3,6 +3,7 @@ use keurmerk_domain::event::{apply, fold, CertificateView, Event, EventKind};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::lifecycle::{transition, ActorRole, Command, State};
 use keurmerk_domain::model::{Certificate, OrgRole};
+use keurmerk_domain::reason::{ReasonCode, ReasonError, TextLang};
 use keurmerk_store::{Appended, CertificateFilter, FollowUp, NewEvent, RegistryStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,11 +16,22 @@ use crate::{Actor, Registry, ServiceError, ServiceResult};
 pub struct LifecycleRequest {
     /// Suspend, extend_suspension, reinstate or withdraw.
     pub command: Command,
-    /// Why, in words the public will read.
+    /// Why, in the organisation's own words (optional with a reason code, except `other`; the
+    /// note of a reinstatement). Shown untranslated, marked with `reason_lang`.
+    #[serde(default)]
     pub reason: String,
     /// For suspensions: until when (default: the scheme's longest suspension).
     #[serde(default)]
     pub until: Option<NaiveDate>,
+    /// Why, from the reason-code catalogue (`keurmerk_domain::reason::ReasonCode`): required to
+    /// suspend, extend or withdraw, refused otherwise. Text, checked here, so an unknown code is
+    /// refused naming the allowed ones.
+    #[serde(default)]
+    pub reason_code: Option<String>,
+    /// The language `reason` is written in (a BCP 47 tag; default `en`, the register's working
+    /// language, as organisations carry no language of their own).
+    #[serde(default)]
+    pub reason_lang: Option<String>,
 }
 
 /// How often a write is retried when another writer appended to the certificate first.
@@ -197,9 +209,52 @@ impl<S: RegistryStore> Registry<S> {
                 ),
             ));
         }
+        // Who may is decided before the reason is looked at: a caller who may not make this
+        // change is told so, not what its request lacks (the append checks it again, atomically).
+        let coded = matches!(
+            req.command,
+            Command::Suspend | Command::ExtendSuspension | Command::Withdraw
+        );
+        if coded {
+            transition(cert.state, req.command, role)?;
+        }
+        if req.command == Command::Reinstate
+            && (req.reason_code.is_some() || req.reason_lang.is_some())
+        {
+            return Err(invalid(
+                "reason_code",
+                format!("`{}` takes no reason code or language", req.command),
+            ));
+        }
         let kind = match req.command {
             Command::Suspend | Command::ExtendSuspension | Command::Withdraw => {
-                crate::orgs::check_text("reason", &reason, 1000)?;
+                let code = req.reason_code.as_deref().ok_or_else(|| {
+                    invalid(
+                        "reason_code",
+                        format!(
+                            "a reason code is required; allowed: {}",
+                            ReasonCode::allowed_text(req.command)
+                        ),
+                    )
+                })?;
+                let reason_code = Some(
+                    ReasonCode::check(code, req.command, Some(&reason)).map_err(|e| match e {
+                        ReasonError::TextTooLong(_)
+                        | ReasonError::TextControl
+                        | ReasonError::OtherNeedsText => invalid("reason", e.to_string()),
+                        e => invalid("reason_code", e.to_string()),
+                    })?,
+                );
+                let reason_lang = match req.reason_lang.as_deref() {
+                    None => None,
+                    Some(tag) => Some(
+                        tag.trim()
+                            .parse::<TextLang>()
+                            .map_err(|e| invalid("reason_lang", e.to_string()))?,
+                    ),
+                };
+                // No free text: no language to record.
+                let reason_lang = reason_lang.filter(|_| !reason.is_empty());
                 match req.command {
                     Command::Suspend => {
                         let max = today + Days::new(scheme.policy.max_suspension_days.into());
@@ -216,6 +271,8 @@ impl<S: RegistryStore> Registry<S> {
                         EventKind::Suspended {
                             reason,
                             until: Some(until),
+                            reason_code,
+                            reason_lang,
                             scheduled: None,
                         }
                     }
@@ -237,10 +294,17 @@ impl<S: RegistryStore> Registry<S> {
                                 scheme.id
                             )));
                         }
-                        EventKind::SuspensionExtended { until, reason }
+                        EventKind::SuspensionExtended {
+                            until,
+                            reason,
+                            reason_code,
+                            reason_lang,
+                        }
                     }
                     _ => EventKind::Withdrawn {
                         reason,
+                        reason_code,
+                        reason_lang,
                         scheduled: None,
                     },
                 }

@@ -641,6 +641,9 @@ pub struct Label {
     pub input: keurmerk_label::LabelInput,
     /// The facts of the certificate's current status (the one place they come from).
     pub facts: keurmerk_domain::status::StatusFacts,
+    /// The scheme's title and the level's name in each language, in the order of
+    /// [`keurmerk_domain::i18n::Lang::ALL`] (from the scheme file's texts).
+    pub names: [(String, String); 4],
 }
 
 impl Label {
@@ -653,8 +656,15 @@ impl Label {
             keurmerk_label::Lang::De => keurmerk_domain::i18n::Lang::De,
             keurmerk_label::Lang::Fr => keurmerk_domain::i18n::Lang::Fr,
         };
+        let i = keurmerk_domain::i18n::Lang::ALL
+            .iter()
+            .position(|x| *x == l)
+            .unwrap_or(0);
+        let (scheme_name, level_name) = self.names[i].clone();
         keurmerk_label::LabelInput {
             not_valid: self.facts.not_valid_reason(l).map(str::to_owned),
+            scheme_name,
+            level_name,
             ..self.input.clone()
         }
     }
@@ -754,11 +764,18 @@ impl<S: RegistryStore> Registry<S> {
             not_valid: None,
         };
         let facts = keurmerk_domain::status::StatusFacts::of(&self.status(id).await?);
+        let names = keurmerk_domain::i18n::Lang::ALL.map(|l| {
+            (
+                scheme.title_in(l).to_owned(),
+                scheme.level_name_in(&level.id, l).to_owned(),
+            )
+        });
         Ok(Label {
             url,
             claims,
             input,
             facts,
+            names,
         })
     }
 

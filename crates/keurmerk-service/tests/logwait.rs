@@ -39,6 +39,8 @@ fn suspend() -> LifecycleRequest {
         command: Command::Suspend,
         reason: "lab report under review".into(),
         until: None,
+        reason_code: Some("under_investigation".into()),
+        reason_lang: None,
     }
 }
 

@@ -510,6 +510,8 @@ async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore
             reason: "firmware recall".into(),
             until: None,
             scheduled: None,
+            reason_code: None,
+            reason_lang: None,
         },
     };
     let appended = s
@@ -731,6 +733,8 @@ async fn watch_lists_queue_deliveries_with_the_event(s: &SqlStore) {
             reason: "recall".into(),
             until: None,
             scheduled: None,
+            reason_code: None,
+            reason_lang: None,
         },
     };
     let seq2 = s

@@ -31,9 +31,18 @@ pub struct ChangeArgs {
     as_org: String,
     /// Certificate id.
     id: CertificateId,
-    /// Why, in words the public will read.
+    /// Why, from the catalogue (required to suspend, extend or withdraw): vulnerability_not_fixed,
+    /// recall, under_investigation (suspend, extend), complaint_upheld, non_conformity, false_information, issuer_authorisation_revoked,
+    /// holder_request, support_ended (withdraw), not_remedied (withdraw), remedy_in_progress
+    /// (extend), other (needs --reason). The public reads it in their own language.
+    #[arg(long, value_name = "CODE")]
+    reason_code: Option<String>,
+    /// Optional: why, in your own words (shown untranslated; for a reinstatement, its note).
     #[arg(long)]
-    reason: String,
+    reason: Option<String>,
+    /// The language --reason is written in, e.g. nl or de (default: en).
+    #[arg(long, value_name = "LANG")]
+    reason_lang: Option<String>,
     /// For suspensions: until when.
     #[arg(long, value_parser = parse_date)]
     until: Option<NaiveDate>,
@@ -125,8 +134,10 @@ pub async fn change(ctx: &Ctx, command: Command, a: &ChangeArgs) -> Result<ExitC
             &a.id,
             LifecycleRequest {
                 command,
-                reason: a.reason.clone(),
+                reason: a.reason.clone().unwrap_or_default(),
                 until: a.until,
+                reason_code: a.reason_code.clone(),
+                reason_lang: a.reason_lang.clone(),
             },
         )
         .await?;
@@ -153,7 +164,12 @@ pub async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<ExitCode> {
         }))?;
     } else {
         let issuer = ctx.registry.organisation(&d.certificate.issuer).await?;
-        crate::output::status(&d, &issuer, a.lang);
+        crate::output::status(
+            &d,
+            &issuer,
+            ctx.registry.catalogue().get(&d.certificate.scheme),
+            a.lang,
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -248,7 +264,12 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                 crate::output::json(&d)?;
             } else {
                 let issuer = reg.organisation(&d.certificate.issuer).await?;
-                crate::output::status(&d, &issuer, Lang::En);
+                crate::output::status(
+                    &d,
+                    &issuer,
+                    ctx.registry.catalogue().get(&d.certificate.scheme),
+                    Lang::En,
+                );
                 println!("\nHistory:");
                 for e in &d.events {
                     println!(

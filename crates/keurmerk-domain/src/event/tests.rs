@@ -62,6 +62,8 @@ fn fold_follows_the_lifecycle() {
                 reason: "r".into(),
                 until: None,
                 scheduled: None,
+                reason_code: None,
+                reason_lang: None,
             },
         ),
         ev(
@@ -91,6 +93,8 @@ fn fold_rejects_a_history_the_table_forbids() {
             EventKind::Withdrawn {
                 reason: "r".into(),
                 scheduled: None,
+                reason_code: None,
+                reason_lang: None,
             },
         ),
     ];
@@ -192,4 +196,99 @@ fn roles_are_resolved_relative_to_the_certificate() {
         role_of(&org("x"), &lab, &maker, Some(&nca), false),
         ActorRole::Other
     );
+}
+
+/// Events signed before reason codes existed read back unchanged and serialize byte for byte as
+/// they were signed, so their signatures still verify; they fold with code `other` (or the
+/// code their scheduler rule implies) and English free text.
+#[test]
+fn events_without_a_reason_code_keep_their_bytes_and_fold_as_other() {
+    use crate::reason::{ReasonCode, TextLang};
+    use crate::schedule::Rule;
+    for old in [
+        r#"{"type":"suspended","reason":"no password on the stream","until":"2026-03-01"}"#,
+        r#"{"type":"suspension_extended","until":"2026-04-01","reason":"more time"}"#,
+        r#"{"type":"withdrawn","reason":"recall"}"#,
+        r#"{"type":"withdrawn","reason":"not remedied within the suspension period","scheduled":{"rule":"suspension_ended","due_at":"2026-03-02T00:00:00Z"}}"#,
+    ] {
+        let kind: EventKind = serde_json::from_str(old).unwrap();
+        assert_eq!(serde_json::to_string(&kind).unwrap(), old);
+        let why = kind.stated_reason().unwrap();
+        assert_eq!(why.lang, TextLang::en());
+        let expected = if kind.scheduled().is_some() {
+            ReasonCode::for_rule(Rule::SuspensionEnded)
+        } else {
+            ReasonCode::Other
+        };
+        assert_eq!(why.code, expected, "{old}");
+    }
+}
+
+#[test]
+fn reason_code_and_language_are_recorded_and_folded() {
+    use crate::reason::{ReasonCode, TextLang};
+    let suspended = EventKind::Suspended {
+        reason: "Het wachtwoord ontbreekt".into(),
+        until: None,
+        reason_code: Some(ReasonCode::NonConformity),
+        reason_lang: Some("nl".parse().unwrap()),
+        scheduled: None,
+    };
+    let json = serde_json::to_string(&suspended).unwrap();
+    assert!(json.contains(r#""reason_code":"non_conformity""#), "{json}");
+    assert!(json.contains(r#""reason_lang":"nl""#), "{json}");
+    assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), suspended);
+    // A stored language that is not a language tag does not read back.
+    let bad = json.replace(r#""reason_lang":"nl""#, r#""reason_lang":"<b>""#);
+    assert!(serde_json::from_str::<EventKind>(&bad).is_err());
+    let bad = json.replace("non_conformity", "lost");
+    assert!(serde_json::from_str::<EventKind>(&bad).is_err());
+
+    let mut events = vec![
+        issued(None, vec![]),
+        ev(2, 5, "nl-rdi", ActorRole::NationalAuthority, suspended),
+    ];
+    let view = fold(&events).unwrap();
+    let s = view.suspension.as_ref().unwrap();
+    assert_eq!(s.reason_code, ReasonCode::NonConformity);
+    assert_eq!(s.reason_lang.as_str(), "nl");
+    events.push(ev(
+        3,
+        6,
+        "nl-rdi",
+        ActorRole::NationalAuthority,
+        EventKind::SuspensionExtended {
+            until: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            reason: String::new(),
+            reason_code: Some(ReasonCode::RemedyInProgress),
+            reason_lang: None,
+        },
+    ));
+    events.push(ev(
+        4,
+        7,
+        "nl-rdi",
+        ActorRole::NationalAuthority,
+        EventKind::Withdrawn {
+            reason: "Rappel du produit".into(),
+            reason_code: Some(ReasonCode::Recall),
+            reason_lang: Some("fr".parse().unwrap()),
+            scheduled: None,
+        },
+    ));
+    let view = fold(&events[..3]).unwrap();
+    let s = view.suspension.as_ref().unwrap();
+    assert_eq!(s.reason_code, ReasonCode::RemedyInProgress);
+    assert_eq!(s.reason_lang, TextLang::en());
+    let view = fold(&events).unwrap();
+    assert_eq!(view.withdrawn.as_ref().unwrap().1, "Rappel du produit");
+    assert_eq!(
+        view.withdrawal_code,
+        Some((ReasonCode::Recall, "fr".parse().unwrap()))
+    );
+    // A cached view written before reason codes still reads (as `other`, English).
+    let mut cached = serde_json::to_value(&view).unwrap();
+    cached.as_object_mut().unwrap().remove("withdrawal_code");
+    let back: CertificateView = serde_json::from_value(cached).unwrap();
+    assert_eq!(back.withdrawal_code, None);
 }

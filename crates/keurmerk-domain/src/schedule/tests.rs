@@ -140,9 +140,18 @@ fn overdue_critical_suspends_then_withdraws_when_not_remedied() {
         ]
     );
     match &d[0].kind {
-        EventKind::Suspended { until, reason, .. } => {
+        EventKind::Suspended {
+            until,
+            reason,
+            reason_code,
+            ..
+        } => {
             assert_eq!(*until, Some(date(2026, 3, 25)), "42 days");
             assert!(reason.contains("GHSA-aaaa") && reason.contains("2026-02-10"));
+            assert_eq!(
+                *reason_code,
+                Some(crate::reason::ReasonCode::VulnerabilityNotFixed)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -151,6 +160,10 @@ fn overdue_critical_suspends_then_withdraws_when_not_remedied() {
     assert_eq!(view.state, State::Withdrawn);
     let (on, reason) = view.withdrawn.clone().unwrap();
     assert_eq!((on, reason.as_str()), (midnight(2026, 3, 26), NOT_REMEDIED));
+    assert_eq!(
+        view.withdrawal_code.as_ref().map(|c| c.0),
+        Some(crate::reason::ReasonCode::NotRemedied)
+    );
     assert!(due(&view, &ctx(&p), now).is_empty());
 }
 
@@ -197,6 +210,8 @@ fn fixed_lifted_or_extended_suspensions_are_left_alone() {
             reason: "recall".into(),
             until: Some(date(2026, 2, 1)),
             scheduled: None,
+            reason_code: None,
+            reason_lang: None,
         },
     ));
     events.push(ev(
@@ -207,6 +222,8 @@ fn fixed_lifted_or_extended_suspensions_are_left_alone() {
         EventKind::SuspensionExtended {
             until: date(2026, 5, 1),
             reason: "more time".into(),
+            reason_code: None,
+            reason_lang: None,
         },
     ));
     let view = fold(&events).unwrap();
@@ -243,7 +260,9 @@ fn revoked_issuer_withdraws_later_certificates_and_notes_earlier_ones() {
     let d = due(&view, &before, t(3));
     assert_eq!(rules(&d), vec![(Rule::IssuerAuthorisationRevoked, t(0))]);
     assert!(
-        matches!(&d[0].kind, EventKind::Withdrawn { reason, .. } if reason.contains("revoked"))
+        matches!(&d[0].kind, EventKind::Withdrawn { reason, reason_code, .. }
+            if reason.contains("revoked")
+                && *reason_code == Some(crate::reason::ReasonCode::IssuerAuthorisationRevoked))
     );
     // Revoked after: on record once, the certificate stands.
     let after = Context {
@@ -284,7 +303,9 @@ fn old_events_serialise_as_before() {
         back,
         EventKind::Withdrawn {
             reason: "x".into(),
-            scheduled: None
+            scheduled: None,
+            reason_code: None,
+            reason_lang: None,
         }
     );
 }

@@ -119,6 +119,9 @@ owner = "Us"
 description = "d"
 status = "active"
 baseline = true
+texts.nl = {{ title = "Toets", description = "b", levels = {{ basic = {{ name = "Basis", description = "b" }} }} }}
+texts.de = {{ title = "Prüfung", description = "b", levels = {{ basic = {{ name = "Niedrig", description = "b" }} }} }}
+texts.fr = {{ title = "Essai", description = "b", levels = {{ basic = {{ name = "Élémentaire", description = "b" }} }} }}
 {extra}
 [[levels]]
 id = "basic"
@@ -513,5 +516,149 @@ fn shipped_schemes_state_supervision_legal_status_and_mapping() {
             (Some(3), false),
             (Some(4), false)
         ]
+    );
+}
+
+#[test]
+fn every_shipped_scheme_speaks_four_languages() {
+    for s in catalogue().iter() {
+        for lang in Lang::ALL {
+            assert!(!s.title_in(lang).trim().is_empty(), "{} {lang}", s.id);
+            assert!(!s.description_in(lang).trim().is_empty(), "{} {lang}", s.id);
+            for l in &s.levels {
+                assert!(!s.level_name_in(&l.id, lang).trim().is_empty());
+                assert!(!s.level_description_in(&l.id, lang).trim().is_empty());
+            }
+            // Every requirement title the scheme page shows is translated (in the file, or
+            // shared with the baseline).
+            for r in &s.requirements {
+                let (title, in_lang) = s.requirement_title(r, lang);
+                assert_eq!(in_lang, lang, "{} {} {lang}", s.id, r.id);
+                assert!(!title.trim().is_empty());
+            }
+        }
+        // Translated, not copied: the title and description differ from the English.
+        for lang in [Lang::Nl, Lang::De, Lang::Fr] {
+            assert_ne!(s.description_in(lang), s.description, "{} {lang}", s.id);
+            for l in &s.levels {
+                assert_ne!(
+                    s.level_description_in(&l.id, lang),
+                    l.description,
+                    "{} {} {lang}",
+                    s.id,
+                    l.id
+                );
+            }
+        }
+    }
+    let c = catalogue();
+    let eucc = c.get(&id("eucc")).unwrap();
+    assert_eq!(eucc.level_name_in(&lvl("high"), Lang::De), "Hoch");
+    assert_eq!(eucc.level_name_in(&lvl("high"), Lang::En), "High");
+    assert_eq!(
+        c.get(&id("de-bsi-itsik")).unwrap().title_in(Lang::De),
+        "IT-Sicherheitskennzeichen des BSI"
+    );
+}
+
+#[test]
+fn a_missing_language_or_level_text_is_named_with_file_and_key() {
+    let cases = [
+        (
+            minimal("")
+                .lines()
+                .filter(|l| !l.starts_with("texts.de"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "texts.de",
+        ),
+        (
+            minimal("").replace("title = \"Essai\", ", "title = \"  \", "),
+            "texts.fr.title",
+        ),
+        (
+            minimal("").replace(
+                "levels = { basic = { name = \"Basis\", description = \"b\" } }",
+                "levels = {}",
+            ),
+            "texts.nl.levels.basic",
+        ),
+        (
+            minimal("").replace("{ name = \"Niedrig\", description = \"b\" }", "{ name = \"\", description = \"b\" }"),
+            "texts.de.levels.basic.name",
+        ),
+        (
+            minimal("").replace(
+                "levels = { basic = { name = \"Basis\", description = \"b\" } }",
+                "levels = { basic = { name = \"Basis\", description = \"b\" }, top = { name = \"Top\", description = \"t\" } }",
+            ),
+            "texts.nl.levels.top",
+        ),
+        (
+            minimal("").replace(
+                "texts.nl = {",
+                "texts.nl = { requirements = { \"r9\" = \"Negen\" }, ",
+            ),
+            "texts.nl.requirements.\"r9\"",
+        ),
+        (
+            minimal("texts.en = { title = \"T\", description = \"d\" }"),
+            "texts.en",
+        ),
+    ];
+    for (text, key) in cases {
+        match Scheme::from_toml("t.toml", &text) {
+            Err(SchemeError::Invalid { key: k, file, .. }) => {
+                assert_eq!(k, key);
+                assert_eq!(file, "t.toml");
+            }
+            other => panic!("expected invalid {key}, got {other:?}"),
+        }
+    }
+    // A language that is not one of ours is a syntax error naming file and line.
+    let e = Scheme::from_toml("t.toml", &minimal("").replace("texts.de = ", "texts.es = "))
+        .unwrap_err();
+    assert!(e.to_string().starts_with("t.toml:"), "{e}");
+}
+
+#[test]
+fn requirement_titles_fall_back_to_english_and_say_so() {
+    let text = minimal("").replace(
+        "texts.nl = {",
+        "texts.nl = { requirements = { \"r1\" = \"R een\" }, ",
+    );
+    let s = Scheme::from_toml("t.toml", &text).unwrap();
+    let r = s.requirement("r1").unwrap();
+    assert_eq!(s.requirement_title(r, Lang::Nl), ("R een", Lang::Nl));
+    assert_eq!(s.requirement_title(r, Lang::De), ("R one", Lang::En));
+    assert_eq!(s.requirement_title(r, Lang::En), ("R one", Lang::En));
+}
+
+#[test]
+fn schemes_built_on_the_baseline_share_its_translated_titles() {
+    let c = catalogue();
+    let base = c.baseline().unwrap();
+    for r in &base.requirements {
+        for lang in [Lang::Nl, Lang::De, Lang::Fr] {
+            assert_eq!(base.requirement_title(r, lang).1, lang, "{} {lang}", r.id);
+        }
+    }
+    let sg = c.get(&id("sg-cls")).unwrap();
+    let r = sg.requirement("5.1-1").unwrap();
+    assert_eq!(
+        sg.requirement_title(r, Lang::De),
+        (
+            "Passwörter je Gerät eindeutig oder vom Nutzer festgelegt",
+            Lang::De
+        )
+    );
+    // A requirement of the scheme's own is translated in its file.
+    let own = sg.requirement("sg-binary-analysis").unwrap();
+    assert_eq!(
+        sg.requirement_title(own, Lang::Nl),
+        (
+            "Analyse van de software door een erkend laboratorium",
+            Lang::Nl
+        )
     );
 }

@@ -112,14 +112,14 @@ impl Validity {
             )),
             Validity::ExpiredOn { .. } => Some(lang.pick(
                 "The label is no longer valid.",
-                "Het keurmerk is niet meer geldig.",
-                "Das Siegel ist nicht mehr gültig.",
+                "Het label is niet meer geldig.",
+                "Das Kennzeichen ist nicht mehr gültig.",
                 "Le label n'est plus valide.",
             )),
             Validity::Unconfirmed => Some(lang.pick(
                 "The registry cannot confirm any date for this label.",
-                "Het register kan geen enkele datum van dit keurmerk bevestigen.",
-                "Das Register kann kein Datum dieses Siegels bestätigen.",
+                "Het register kan geen enkele datum van dit label bevestigen.",
+                "Das Register kann kein Datum dieses Kennzeichens bestätigen.",
                 "Le registre ne peut confirmer aucune date de ce label.",
             )),
         }
@@ -164,8 +164,8 @@ impl Advice {
         match self {
             Advice::DoNotBuy => lang.pick(
                 "If you have not bought it yet: choose a product with a valid label.",
-                "Hebt u het nog niet gekocht? Kies dan een product met een geldig keurmerk.",
-                "Wenn Sie es noch nicht gekauft haben: Wählen Sie ein Produkt mit gültigem Siegel.",
+                "Hebt u het nog niet gekocht? Kies dan een product met een geldig label.",
+                "Wenn Sie es noch nicht gekauft haben: Wählen Sie ein Produkt mit gültigem Kennzeichen.",
                 "Si vous ne l'avez pas encore acheté : choisissez un produit dont le label est valide.",
             ),
             Advice::StopUsing => lang.pick(
@@ -224,14 +224,14 @@ impl Advice {
             ),
             Advice::CheckAgain => lang.pick(
                 "Look at this page again later to see whether the label is valid again.",
-                "Kijk later nog eens op deze pagina of het keurmerk weer geldig is.",
-                "Sehen Sie später wieder auf dieser Seite nach, ob das Siegel wieder gültig ist.",
+                "Kijk later nog eens op deze pagina of het label weer geldig is.",
+                "Sehen Sie später wieder auf dieser Seite nach, ob das Kennzeichen wieder gültig ist.",
                 "Revenez plus tard sur cette page pour voir si le label est de nouveau valide.",
             ),
             Advice::DoNotRely => lang.pick(
                 "Do not rely on this label until the registry has solved the problem.",
-                "Vertrouw niet op dit keurmerk totdat het register het probleem heeft opgelost.",
-                "Verlassen Sie sich nicht auf dieses Siegel, bis das Register das Problem gelöst hat.",
+                "Vertrouw niet op dit label totdat het register het probleem heeft opgelost.",
+                "Verlassen Sie sich nicht auf dieses Kennzeichen, bis das Register das Problem gelöst hat.",
                 "Ne vous fiez pas à ce label tant que le registre n'a pas résolu le problème.",
             ),
         }
@@ -277,8 +277,8 @@ impl Findings {
             Findings::NoneRecordedButNotValid => lang
                 .pick(
                     "None recorded here, but the label is not valid: read the reason under the status above.",
-                    "Hier is niets vastgelegd, maar het keurmerk is niet geldig: lees de reden bij de status hierboven.",
-                    "Hier ist nichts erfasst, aber das Siegel ist nicht gültig: Lesen Sie den Grund oben beim Status.",
+                    "Hier is niets vastgelegd, maar het label is niet geldig: lees de reden bij de status hierboven.",
+                    "Hier ist nichts erfasst, aber das Kennzeichen ist nicht gültig: Lesen Sie den Grund oben beim Status.",
                     "Rien n'est enregistré ici, mais le label n'est pas valide : lisez le motif sous le statut ci-dessus.",
                 )
                 .to_owned(),
@@ -526,6 +526,7 @@ mod tests {
     use super::*;
     use crate::lifecycle::State;
     use crate::model::IssuerKind;
+    use crate::reason::{ReasonCode, TextLang};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -569,11 +570,15 @@ mod tests {
         let withdrawn = Reason::Withdrawn {
             on: d(2026, 11, 20),
             reason: "recall".into(),
+            reason_code: ReasonCode::Other,
+            reason_lang: TextLang::en(),
         };
         let suspended = Reason::Suspended {
             since: d(2026, 11, 10),
             reason: "no password on the video stream".into(),
             until: None,
+            reason_code: ReasonCode::Other,
+            reason_lang: TextLang::en(),
         };
         let rows: Vec<(StatusReport, Validity, Findings, bool, Advice)> = vec![
             (
@@ -690,6 +695,8 @@ mod tests {
             vec![Reason::Withdrawn {
                 on: d(2026, 11, 20),
                 reason: "recall".into(),
+                reason_code: ReasonCode::Other,
+                reason_lang: TextLang::en(),
             }],
             0,
         );
@@ -726,6 +733,8 @@ mod tests {
                     since: d(2026, 11, 10),
                     reason: "x".into(),
                     until: None,
+                    reason_code: ReasonCode::Other,
+                    reason_lang: TextLang::en(),
                 }],
                 open,
             );

@@ -98,6 +98,8 @@ fn cases() -> Vec<Case> {
                     EventKind::Withdrawn {
                         reason: "fraud".into(),
                         scheduled: None,
+                        reason_code: None,
+                        reason_lang: None,
                     },
                 ),
             ],
@@ -160,6 +162,8 @@ fn cases() -> Vec<Case> {
                         reason: "complaint".into(),
                         until: Some(date(2026, 2, 14)),
                         scheduled: None,
+                        reason_code: None,
+                        reason_lang: None,
                     },
                 ),
             ],
@@ -338,6 +342,8 @@ fn cases() -> Vec<Case> {
                     EventKind::Withdrawn {
                         reason: "x".into(),
                         scheduled: None,
+                        reason_code: None,
+                        reason_lang: None,
                     },
                 ),
             ],

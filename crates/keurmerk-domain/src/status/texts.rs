@@ -7,6 +7,7 @@ use super::{LabelStatus, Reason, StatusReport};
 use crate::i18n::Lang;
 use crate::lifecycle::State;
 use crate::model::{DependencyKind, Severity};
+use crate::reason::{ReasonCode, TextLang};
 
 impl LabelStatus {
     /// Short status name.
@@ -30,8 +31,8 @@ impl LabelStatus {
             LabelStatus::Withdrawn => lang.pick("Withdrawn", "Ingetrokken", "Entzogen", "Retiré"),
             LabelStatus::Unknown => lang.pick(
                 "Integrity problem: do not rely on this label",
-                "Integriteitsprobleem: vertrouw niet op dit keurmerk",
-                "Integritätsproblem: verlassen Sie sich nicht auf dieses Siegel",
+                "Integriteitsprobleem: vertrouw niet op dit label",
+                "Integritätsproblem: verlassen Sie sich nicht auf dieses Kennzeichen",
                 "Problème d'intégrité : ne vous fiez pas à ce label",
             ),
         }
@@ -42,20 +43,20 @@ impl LabelStatus {
         match self {
             LabelStatus::Valid => lang.pick(
                 "This product meets the security requirements of its label, gets security updates and has no known unfixed problems.",
-                "Dit product voldoet aan de beveiligingseisen van zijn keurmerk, krijgt beveiligingsupdates en heeft geen bekende openstaande problemen.",
-                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Siegels, erhält Sicherheitsupdates und hat keine bekannten offenen Probleme.",
+                "Dit product voldoet aan de beveiligingseisen van zijn label, krijgt beveiligingsupdates en heeft geen bekende openstaande problemen.",
+                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Kennzeichens, erhält Sicherheitsupdates und hat keine bekannten offenen Probleme.",
                 "Ce produit respecte les exigences de sécurité de son label, reçoit des mises à jour de sécurité et n'a aucun problème connu non corrigé.",
             ),
             LabelStatus::Attention => lang.pick(
                 "The label is still valid, but something needs action. Read the points below.",
-                "Het keurmerk is nog geldig, maar er moet iets gebeuren. Lees de punten hieronder.",
-                "Das Siegel ist noch gültig, aber etwas muss getan werden. Lesen Sie die Punkte unten.",
+                "Het label is nog geldig, maar er moet iets gebeuren. Lees de punten hieronder.",
+                "Das Kennzeichen ist noch gültig, aber etwas muss getan werden. Lesen Sie die Punkte unten.",
                 "Le label est toujours valide, mais une action est nécessaire. Lisez les points ci-dessous.",
             ),
             LabelStatus::Suspended => lang.pick(
                 "The label is temporarily not valid. Until the problem is solved, do not rely on it.",
-                "Het keurmerk is tijdelijk niet geldig. Vertrouw er niet op totdat het probleem is opgelost.",
-                "Das Siegel ist vorübergehend nicht gültig. Verlassen Sie sich nicht darauf, bis das Problem gelöst ist.",
+                "Het label is tijdelijk niet geldig. Vertrouw er niet op totdat het probleem is opgelost.",
+                "Das Kennzeichen ist vorübergehend nicht gültig. Verlassen Sie sich nicht darauf, bis das Problem gelöst ist.",
                 "Le label n'est temporairement pas valide. Ne vous y fiez pas tant que le problème n'est pas résolu.",
             ),
             LabelStatus::SupportEnded => lang.pick(
@@ -66,20 +67,20 @@ impl LabelStatus {
             ),
             LabelStatus::Expired => lang.pick(
                 "The label is no longer valid: its period has ended.",
-                "Het keurmerk is niet meer geldig: de looptijd is voorbij.",
-                "Das Siegel ist nicht mehr gültig: seine Laufzeit ist abgelaufen.",
+                "Het label is niet meer geldig: de looptijd is voorbij.",
+                "Das Kennzeichen ist nicht mehr gültig: seine Laufzeit ist abgelaufen.",
                 "Le label n'est plus valide : sa durée est écoulée.",
             ),
             LabelStatus::Withdrawn => lang.pick(
                 "The label has been withdrawn and is no longer valid.",
-                "Het keurmerk is ingetrokken en niet meer geldig.",
-                "Das Siegel wurde entzogen und ist nicht mehr gültig.",
+                "Het label is ingetrokken en niet meer geldig.",
+                "Das Kennzeichen wurde entzogen und ist nicht mehr gültig.",
                 "Le label a été retiré et n'est plus valide.",
             ),
             LabelStatus::Unknown => lang.pick(
                 "The registry cannot confirm this label's record, so nobody can say whether it is valid. Do not rely on it until the problem is solved.",
-                "Het register kan de gegevens van dit keurmerk niet bevestigen, dus niemand kan zeggen of het geldig is. Vertrouw er niet op totdat het probleem is opgelost.",
-                "Das Register kann die Angaben zu diesem Siegel nicht bestätigen, daher kann niemand sagen, ob es gültig ist. Verlassen Sie sich nicht darauf, bis das Problem gelöst ist.",
+                "Het register kan de gegevens van dit label niet bevestigen, dus niemand kan zeggen of het geldig is. Vertrouw er niet op totdat het probleem is opgelost.",
+                "Das Register kann die Angaben zu diesem Kennzeichen nicht bestätigen, daher kann niemand sagen, ob es gültig ist. Verlassen Sie sich nicht darauf, bis das Problem gelöst ist.",
                 "Le registre ne peut pas confirmer les données de ce label : personne ne peut dire s'il est valide. Ne vous y fiez pas tant que le problème n'est pas résolu.",
             ),
         }
@@ -97,8 +98,8 @@ impl StatusReport {
         if self.status == LabelStatus::Valid && not_monitored {
             return lang.pick(
                 "This product meets the security requirements of its label and gets security updates. Whether it has known security problems cannot be checked: read the point below.",
-                "Dit product voldoet aan de beveiligingseisen van zijn keurmerk en krijgt beveiligingsupdates. Of het bekende beveiligingsproblemen heeft, kan niet worden gecontroleerd: lees het punt hieronder.",
-                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Siegels und erhält Sicherheitsupdates. Ob es bekannte Sicherheitsprobleme hat, lässt sich nicht prüfen: Lesen Sie den Punkt unten.",
+                "Dit product voldoet aan de beveiligingseisen van zijn label en krijgt beveiligingsupdates. Of het bekende beveiligingsproblemen heeft, kan niet worden gecontroleerd: lees het punt hieronder.",
+                "Dieses Produkt erfüllt die Sicherheitsanforderungen seines Kennzeichens und erhält Sicherheitsupdates. Ob es bekannte Sicherheitsprobleme hat, lässt sich nicht prüfen: Lesen Sie den Punkt unten.",
                 "Ce produit respecte les exigences de sécurité de son label et reçoit des mises à jour de sécurité. On ne peut pas vérifier s'il a des problèmes de sécurité connus : lisez le point ci-dessous.",
             );
         }
@@ -196,13 +197,42 @@ impl Reason {
     /// The free text an organisation wrote (the reason of a suspension or withdrawal), which is
     /// not translated: pages show it apart, marked with its language.
     pub fn free_text(&self) -> Option<&str> {
+        self.free_text_lang().map(|(t, _)| t)
+    }
+
+    /// [`Reason::free_text`] with the language it was written in (for a `lang` attribute).
+    pub fn free_text_lang(&self) -> Option<(&str, &TextLang)> {
         match self {
-            Reason::Withdrawn { reason, .. } | Reason::Suspended { reason, .. }
-                if !reason.trim().is_empty() =>
-            {
-                Some(reason)
+            Reason::Withdrawn {
+                reason,
+                reason_lang,
+                ..
+            }
+            | Reason::Suspended {
+                reason,
+                reason_lang,
+                ..
+            } if !reason.trim().is_empty() => Some((reason, reason_lang)),
+            _ => None,
+        }
+    }
+
+    /// The catalogue's reason code of a suspension or withdrawal.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        match self {
+            Reason::Withdrawn { reason_code, .. } | Reason::Suspended { reason_code, .. } => {
+                Some(*reason_code)
             }
             _ => None,
+        }
+    }
+
+    /// "Reason: <the code's text>" in `lang`, for a suspension or withdrawal (`None` for others,
+    /// and for `other`, whose meaning is in the free text).
+    pub fn code_sentence(&self, lang: Lang) -> Option<String> {
+        match self.reason_code()? {
+            ReasonCode::Other => None,
+            code => Some(format!("{} {}", reason_word(lang), code.text(lang))),
         }
     }
 
@@ -217,21 +247,23 @@ impl Reason {
         match self {
             Reason::Withdrawn { on, .. } => {
                 let on = day(*on);
-                lang.pick(
+                let base = lang.pick(
                     format!("The label was withdrawn on {on}."),
-                    format!("Het keurmerk is op {on} ingetrokken."),
-                    format!("Das Siegel wurde am {on} entzogen."),
+                    format!("Het label is op {on} ingetrokken."),
+                    format!("Das Kennzeichen wurde am {on} entzogen."),
                     format!("Le label a été retiré le {on}."),
-                )
+                );
+                self.with_code(base, lang)
             }
             Reason::Suspended { since, until, .. } => {
                 let since = day(*since);
                 let base = lang.pick(
                     format!("The label has been suspended since {since}."),
-                    format!("Het keurmerk is geschorst sinds {since}."),
-                    format!("Das Siegel ist seit {since} ausgesetzt."),
+                    format!("Het label is geschorst sinds {since}."),
+                    format!("Das Kennzeichen ist seit {since} ausgesetzt."),
                     format!("Le label est suspendu depuis le {since}."),
                 );
+                let base = self.with_code(base, lang);
                 match until.map(day) {
                     Some(u) => format!(
                         "{base} {}",
@@ -247,6 +279,31 @@ impl Reason {
             }
             other => other.text_dated(lang, day),
         }
+    }
+}
+
+impl Reason {
+    /// `base` followed by the reason code's sentence, without the free text.
+    fn with_code(&self, base: String, lang: Lang) -> String {
+        match self.code_sentence(lang) {
+            Some(code) => format!("{base} {code}"),
+            None => base,
+        }
+    }
+
+    /// `base` followed by the reason code's sentence and the organisation's free text (quoted,
+    /// untranslated), for plain-text uses (CLI, feeds); pages mark the free text's language.
+    fn with_why(&self, base: String, lang: Lang) -> String {
+        let mut out = base;
+        match (self.code_sentence(lang), self.free_text()) {
+            (Some(code), Some(free)) => out.push_str(&format!(" {code} \u{201c}{free}\u{201d}")),
+            (Some(code), None) => out.push_str(&format!(" {code}")),
+            (None, Some(free)) => {
+                out.push_str(&format!(" {} \u{201c}{free}\u{201d}", reason_word(lang)));
+            }
+            (None, None) => {}
+        }
+        out
     }
 }
 
@@ -268,38 +325,40 @@ impl Reason {
     /// [`Reason::text`] with dates written by `day`.
     pub fn text_dated(&self, lang: Lang, day: &dyn Fn(NaiveDate) -> String) -> String {
         match self {
-            Reason::Withdrawn { on, reason } => {
+            Reason::Withdrawn { on, .. } => {
                 let on = day(*on);
-                lang.pick(
-                format!("The label was withdrawn on {on}. Reason: {reason}"),
-                format!("Het keurmerk is op {on} ingetrokken. Reden: {reason}"),
-                format!("Das Siegel wurde am {on} entzogen. Grund: {reason}"),
-                format!("Le label a été retiré le {on}. Motif : {reason}"),
-            )
+                let base = lang.pick(
+                    format!("The label was withdrawn on {on}."),
+                    format!("Het label is op {on} ingetrokken."),
+                    format!("Das Kennzeichen wurde am {on} entzogen."),
+                    format!("Le label a été retiré le {on}."),
+                );
+                self.with_why(base, lang)
             }
             Reason::Expired { on } => {
                 let on = day(*on);
                 lang.pick(
                 format!("The label was valid until {on}."),
-                format!("Het keurmerk was geldig tot {on}."),
-                format!("Das Siegel war bis {on} gültig."),
+                format!("Het label was geldig tot {on}."),
+                format!("Das Kennzeichen war bis {on} gültig."),
                 format!("Le label était valide jusqu'au {on}."),
             )
             }
             Reason::Superseded { by } => lang.pick(
                 format!("This label has been replaced by label {by}."),
-                format!("Dit keurmerk is vervangen door keurmerk {by}."),
-                format!("Dieses Siegel wurde durch Siegel {by} ersetzt."),
+                format!("Dit label is vervangen door label {by}."),
+                format!("Dieses Kennzeichen wurde durch Kennzeichen {by} ersetzt."),
                 format!("Ce label a été remplacé par le label {by}."),
             ),
-            Reason::Suspended { since, reason, until } => {
+            Reason::Suspended { since, until, .. } => {
                 let since = day(*since);
                 let base = lang.pick(
-                    format!("The label has been suspended since {since}. Reason: {reason}"),
-                    format!("Het keurmerk is geschorst sinds {since}. Reden: {reason}"),
-                    format!("Das Siegel ist seit {since} ausgesetzt. Grund: {reason}"),
-                    format!("Le label est suspendu depuis le {since}. Motif : {reason}"),
+                    format!("The label has been suspended since {since}."),
+                    format!("Het label is geschorst sinds {since}."),
+                    format!("Das Kennzeichen ist seit {since} ausgesetzt."),
+                    format!("Le label est suspendu depuis le {since}."),
                 );
+                let base = self.with_why(base, lang);
                 match until.map(day) {
                     Some(u) => format!(
                         "{base} {}",
@@ -357,7 +416,7 @@ impl Reason {
                 let k = kind_word(*kind, lang);
                 lang.pick(
                     format!("The product needs the {k} \"{service}\" from {provider}, which has no security label."),
-                    format!("Het product gebruikt de {k} \"{service}\" van {provider}, die geen beveiligingskeurmerk heeft."),
+                    format!("Het product gebruikt de {k} \"{service}\" van {provider}, die geen beveiligingslabel heeft."),
                     format!("Das Produkt ist angewiesen auf: {k} „{service}“ von {provider}. Dieser Dienst hat kein Sicherheitssiegel."),
                     format!("Le produit dépend de : {k} « {service} » de {provider}. Ce service n'a pas de label de sécurité."),
                 )
@@ -367,7 +426,7 @@ impl Reason {
                 let s = state_word(*state, lang);
                 lang.pick(
                     format!("The product needs the {k} \"{service}\" from {provider}, whose security label is {s}."),
-                    format!("Het product gebruikt de {k} \"{service}\" van {provider}, waarvan het beveiligingskeurmerk {s} is."),
+                    format!("Het product gebruikt de {k} \"{service}\" van {provider}, waarvan het beveiligingslabel {s} is."),
                     format!("Das Produkt ist angewiesen auf: {k} „{service}“ von {provider}. Das Sicherheitssiegel dieses Dienstes ist {s}."),
                     format!("Le produit dépend de : {k} « {service} » de {provider}. Le label de sécurité de ce service est {s}."),
                 )
@@ -424,26 +483,26 @@ impl Reason {
             }
             Reason::SchemeLegacy => lang.pick(
                 "This label comes from a scheme that no longer issues new labels. It stays valid until it ends.".to_owned(),
-                "Dit keurmerk komt uit een regeling die geen nieuwe keurmerken meer uitgeeft. Het blijft geldig tot het afloopt.".to_owned(),
-                "Dieses Siegel stammt aus einem Programm, das keine neuen Siegel mehr vergibt. Es bleibt bis zu seinem Ablauf gültig.".to_owned(),
+                "Dit label komt uit een regeling die geen nieuwe labels meer uitgeeft. Het blijft geldig tot het afloopt.".to_owned(),
+                "Dieses Kennzeichen stammt aus einem Programm, das keine neuen Kennzeichen mehr vergibt. Es bleibt bis zu seinem Ablauf gültig.".to_owned(),
                 "Ce label provient d'un programme qui n'en délivre plus. Il reste valide jusqu'à son échéance.".to_owned(),
             ),
             Reason::IssuerAuthorisationRevoked { on } => lang.pick(
                 format!("The organisation that tested this product lost its permission to test for this label on {on}, after it tested this product. The label stays valid."),
-                format!("De organisatie die dit product testte, mag sinds {on} niet meer testen voor dit keurmerk. Dat was na de test van dit product; het keurmerk blijft geldig."),
-                format!("Die Stelle, die dieses Produkt geprüft hat, darf seit dem {on} nicht mehr für dieses Siegel prüfen. Das war nach der Prüfung dieses Produkts; das Siegel bleibt gültig."),
+                format!("De organisatie die dit product testte, mag sinds {on} niet meer testen voor dit label. Dat was na de test van dit product; het label blijft geldig."),
+                format!("Die Stelle, die dieses Produkt geprüft hat, darf seit dem {on} nicht mehr für dieses Kennzeichen prüfen. Das war nach der Prüfung dieses Produkts; das Kennzeichen bleibt gültig."),
                 format!("L'organisme qui a testé ce produit n'a plus le droit de tester pour ce label depuis le {on}, après avoir testé ce produit. Le label reste valide."),
             ),
             Reason::IntegrityProblem { .. } => lang.pick(
                 "What the registry has stored for this label does not match what was signed. The registry has been told; until it is solved, this label proves nothing.".to_owned(),
-                "Wat het register over dit keurmerk heeft opgeslagen, klopt niet met wat is ondertekend. Het register weet het; tot het is opgelost, bewijst dit keurmerk niets.".to_owned(),
-                "Was das Register zu diesem Siegel gespeichert hat, stimmt nicht mit dem Unterschriebenen überein. Das Register weiß davon; bis es gelöst ist, beweist dieses Siegel nichts.".to_owned(),
+                "Wat het register over dit label heeft opgeslagen, klopt niet met wat is ondertekend. Het register weet het; tot het is opgelost, bewijst dit label niets.".to_owned(),
+                "Was das Register zu diesem Kennzeichen gespeichert hat, stimmt nicht mit dem Unterschriebenen überein. Das Register weiß davon; bis es gelöst ist, beweist dieses Kennzeichen nichts.".to_owned(),
                 "Ce que le registre a enregistré pour ce label ne correspond pas à ce qui a été signé. Le registre est prévenu ; tant que ce n'est pas résolu, ce label ne prouve rien.".to_owned(),
             ),
             Reason::CompromisedKey { .. } => lang.pick(
                 "A change to this label was signed with a key that had been stolen or leaked. The issuer must confirm it again before the label can be trusted.".to_owned(),
-                "Een wijziging van dit keurmerk is ondertekend met een sleutel die gestolen of uitgelekt was. De uitgever moet die opnieuw bevestigen voordat het keurmerk te vertrouwen is.".to_owned(),
-                "Eine Änderung an diesem Siegel wurde mit einem gestohlenen oder offengelegten Schlüssel unterschrieben. Der Aussteller muss sie erneut bestätigen, bevor man dem Siegel trauen kann.".to_owned(),
+                "Een wijziging van dit label is ondertekend met een sleutel die gestolen of uitgelekt was. De uitgever moet die opnieuw bevestigen voordat het label te vertrouwen is.".to_owned(),
+                "Eine Änderung an diesem Kennzeichen wurde mit einem gestohlenen oder offengelegten Schlüssel unterschrieben. Der Aussteller muss sie erneut bestätigen, bevor man dem Kennzeichen trauen kann.".to_owned(),
                 "Une modification de ce label a été signée avec une clé volée ou divulguée. L'émetteur doit la confirmer à nouveau avant qu'on puisse se fier au label.".to_owned(),
             ),
         }

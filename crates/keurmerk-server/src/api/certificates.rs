@@ -110,9 +110,24 @@ pub(crate) async fn get_forecast(
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct ChangeIn {
+    /// Why, in the organisation's own words: optional with a reason code (required with
+    /// `other`); for a reinstatement, its note. Shown untranslated, marked with `reason_lang`.
+    #[serde(default)]
     reason: String,
     #[serde(default)]
     until: Option<NaiveDate>,
+    /// Why, from the catalogue: required to suspend, extend a suspension or withdraw; refused
+    /// on reinstatement. One of vulnerability_not_fixed, recall, under_investigation (suspend and
+    /// extend only), complaint_upheld,
+    /// non_conformity, false_information, issuer_authorisation_revoked, holder_request,
+    /// support_ended (withdraw only), not_remedied (withdraw only), remedy_in_progress (extend
+    /// only), other (needs `reason`). An unknown or unfitting code is refused with 422 naming
+    /// the allowed codes.
+    #[serde(default)]
+    reason_code: Option<String>,
+    /// The language `reason` is written in, a BCP 47 tag such as `nl` or `de-AT` (default `en`).
+    #[serde(default)]
+    reason_lang: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -138,6 +153,8 @@ async fn change(
                 command,
                 reason: body.reason,
                 until: body.until,
+                reason_code: body.reason_code,
+                reason_lang: body.reason_lang,
             },
         )
         .await?;

@@ -110,13 +110,13 @@ pub(crate) async fn get_certificate_page(
                 dt { (t(l, "Scheme", "Keurmerkschema", "Schema", "Schéma")) }
                 dd {
                     @if let Some(s) = scheme {
-                        a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " span lang="en" { (s.title) }
+                        a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " (s.title_in(l))
                     } @else { (d.certificate.scheme) }
                 }
                 dt { (t(l, "Level", "Niveau", "Stufe", "Niveau")) }
                 dd {
-                    @if let Some(lv) = level {
-                        span lang="en" { strong { (lv.name) } ". " (lv.description) }
+                    @if let (Some(s), Some(lv)) = (scheme, level) {
+                        strong { (s.level_name_in(&lv.id, l)) } ". " (s.level_description_in(&lv.id, l))
                     } @else { (d.certificate.level) }
                 }
                 dt { (facts.validity.label(l)) }
@@ -244,9 +244,14 @@ fn status_box(
                     @for reason in &r.reasons {
                         li {
                             (reason.headline_dated(l, &|d| date(l, d)))
-                            @if let Some(free) = reason.free_text() {
-                                // Written by the organisation, in English: not translated.
-                                " " (reason_word(l)) " " span lang="en" { (free) }
+                            @if let Some((free, free_lang)) = reason.free_text_lang() {
+                                // Written by the organisation, not translated: marked with the
+                                // language it was written in.
+                                @if reason.code_sentence(l).is_some() {
+                                    " " q lang=(free_lang.as_str()) { (free) }
+                                } @else {
+                                    " " (reason_word(l)) " " q lang=(free_lang.as_str()) { (free) }
+                                }
                             }
                             @if let Some(a) = also(reason) { " " (a) }
                         }
@@ -366,7 +371,7 @@ fn issuer_box(
                 }
             }
             @if third && muted {
-                p.muted { (t(l, "That test does not make the label valid now: see the status above.", "Die test maakt het keurmerk nu niet geldig: zie de status hierboven.", "Diese Prüfung macht das Siegel jetzt nicht gültig: siehe Status oben.", "Ce test ne rend pas le label valide aujourd'hui : voir le statut ci-dessus.")) }
+                p.muted { (t(l, "That test does not make the label valid now: see the status above.", "Die test maakt het label nu niet geldig: zie de status hierboven.", "Diese Prüfung macht das Kennzeichen jetzt nicht gültig: siehe Status oben.", "Ce test ne rend pas le label valide aujourd'hui : voir le statut ci-dessus.")) }
             }
             @if third {
                 p {

@@ -52,7 +52,7 @@ fn state_words(l: Lang, s: Lifecycle) -> &'static str {
     match s {
         Lifecycle::Active => t(l, "in force", "van kracht", "gültig", "en vigueur"),
         Lifecycle::Suspended => t(l, "suspended", "geschorst", "ausgesetzt", "suspendu"),
-        Lifecycle::Withdrawn => t(l, "withdrawn", "ingetrokken", "zurückgezogen", "retiré"),
+        Lifecycle::Withdrawn => t(l, "withdrawn", "ingetrokken", "entzogen", "retiré"),
         Lifecycle::Expired => t(l, "expired", "verlopen", "abgelaufen", "expiré"),
         Lifecycle::Superseded => t(l, "replaced", "vervangen", "ersetzt", "remplacé"),
         Lifecycle::Legacy => t(
@@ -252,7 +252,7 @@ pub(crate) async fn get_home_page(
                                 " · "
                                 @if let Some(sc) = sc {
                                     (sc.short_name) " "
-                                    @if let Some(level) = sc.level(&c.level) { span lang="en" { (level.name) } }
+                                    @if sc.level(&c.level).is_some() { (sc.level_name_in(&c.level, l)) }
                                 } @else { (c.scheme) " " (c.level) }
                                 " · "
                                 (category_words(l, r.hit.category))
@@ -282,13 +282,13 @@ pub(crate) async fn get_schemes_page(
     let l = lang_of(&q, &headers);
     let body = html! {
         h1 { (t(l, "Schemes", "Keurmerkschema's", "Zertifizierungsschemata", "Schémas")) }
-        p { (t(l, "A scheme is the rulebook a label is checked against. Descriptions are in English.",
-               "Een schema is het regelboek waartegen een label wordt gecontroleerd. De beschrijvingen zijn in het Engels.",
-               "Ein Schema ist das Regelwerk, nach dem ein Kennzeichen geprüft wird. Die Beschreibungen sind auf Englisch.",
-               "Un schéma est le règlement au regard duquel un label est vérifié. Les descriptions sont en anglais.")) }
+        p { (t(l, "A scheme is the rulebook a label is checked against.",
+               "Een schema is het regelboek waartegen een label wordt gecontroleerd.",
+               "Ein Schema ist das Regelwerk, nach dem ein Kennzeichen geprüft wird.",
+               "Un schéma est le règlement au regard duquel un label est vérifié.")) }
         ul {
             @for s in state.registry.catalogue().iter() {
-                li { a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " span lang="en" { (s.title) } }
+                li { a href=(href(&format!("/schemes/{}", s.id), l)) { (s.short_name) } " – " (s.title_in(l)) }
             }
         }
     };
@@ -319,15 +319,15 @@ pub(crate) async fn get_scheme_page(
     };
     let body = html! {
         h1 { (s.short_name) }
-        p lang="en" { strong { (s.title) } ". " (s.description) }
+        p { strong { (s.title_in(l)) } ". " (s.description_in(l)) }
         p { (t(l, "Owner:", "Eigenaar:", "Eigentümer:", "Propriétaire :")) " " (s.owner) }
         @if s.third_party_only {
             p { (t(l, "Only an independent testing body may issue labels under this scheme.", "Onder dit schema mag alleen een onafhankelijke keuringsinstantie labels uitgeven.", "Nach diesem Schema darf nur eine unabhängige Prüfstelle Kennzeichen vergeben.", "Seul un organisme indépendant peut délivrer des labels selon ce schéma.")) }
         }
         h2 { (t(l, "Levels", "Niveaus", "Stufen", "Niveaux")) }
         @for lv in &s.levels {
-            h3 { (lv.name) }
-            p lang="en" { (lv.description) }
+            h3 { (s.level_name_in(&lv.id, l)) }
+            p { (s.level_description_in(&lv.id, l)) }
             p {
                 @if lv.self_assessment {
                     (t(l, "Who may give this label: the maker itself (self-declared) or an independent testing body.", "Wie dit label mag geven: de fabrikant zelf (eigen verklaring) of een onafhankelijke keuringsinstantie.", "Wer dieses Kennzeichen vergeben darf: der Hersteller selbst (Eigenerklärung) oder eine unabhängige Prüfstelle.", "Qui peut délivrer ce label : le fabricant lui-même (autodéclaration) ou un organisme indépendant."))
@@ -340,8 +340,15 @@ pub(crate) async fn get_scheme_page(
             }
             details {
                 summary { (t(l, "Requirements checked at this level", "Eisen die op dit niveau worden gecontroleerd", "Auf dieser Stufe geprüfte Anforderungen", "Exigences vérifiées à ce niveau")) }
-                ul lang="en" {
-                    @for r in s.required_at(lv) { li { code { (r.id) } " " (r.title) } }
+                ul {
+                    @for r in s.required_at(lv) {
+                        @let (title, title_lang) = s.requirement_title(r, l);
+                        li {
+                            code { (r.id) } " "
+                            // A title without a translation is shown in English, marked so.
+                            @if title_lang == l { (title) } @else { span lang=(title_lang.tag()) { (title) } }
+                        }
+                    }
                 }
             }
         }

@@ -161,7 +161,7 @@ pub async fn suspend(a: &App, c: &keurmerk_domain::model::Certificate) {
             "POST",
             &format!("/api/v1/certificates/{}/suspend", c.id),
             Some(&a.token(&authority).await),
-            Some(serde_json::json!({"reason": "A critical vulnerability is not fixed"})),
+            Some(serde_json::json!({"reason_code": "vulnerability_not_fixed", "reason": "A critical vulnerability is not fixed"})),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

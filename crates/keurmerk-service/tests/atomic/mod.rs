@@ -121,6 +121,8 @@ async fn a_new_certificate_supersedes_the_live_one_of_the_same_scheme() {
                 command: Command::Suspend,
                 reason: "recall".into(),
                 until: None,
+                reason_code: Some("other".into()),
+                reason_lang: None,
             },
         )
         .await
@@ -216,6 +218,8 @@ async fn dependents_are_told_in_the_write_and_the_outbox_is_left_empty() {
                     command,
                     reason: "patch".into(),
                     until: None,
+                    reason_code: (command != Command::Reinstate).then(|| "other".into()),
+                    reason_lang: None,
                 },
             )
             .await
@@ -242,6 +246,8 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
             reason: "crash test".into(),
             until: None,
             scheduled: None,
+            reason_code: None,
+            reason_lang: None,
         },
     };
     let work = [FollowUp::Dependents {
@@ -289,6 +295,8 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
         kind: EventKind::SuspensionExtended {
             until: t0().date_naive() + chrono::Duration::days(10),
             reason: "still".into(),
+            reason_code: None,
+            reason_lang: None,
         },
         ..suspend.clone()
     };

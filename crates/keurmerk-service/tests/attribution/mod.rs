@@ -140,6 +140,8 @@ async fn a_change_without_an_end_refuses_an_end_date() {
                         command,
                         reason: "recall".into(),
                         until,
+                        reason_code: (command != Command::Reinstate).then(|| "other".into()),
+                        reason_lang: None,
                     },
                 )
                 .await,
@@ -157,6 +159,8 @@ async fn a_change_without_an_end_refuses_an_end_date() {
                 command: Command::Suspend,
                 reason: "complaint".into(),
                 until,
+                reason_code: Some("other".into()),
+                reason_lang: None,
             },
         )
         .await

@@ -311,6 +311,8 @@ async fn only_issuer_or_authority_suspends_or_withdraws() {
         command: c,
         reason: "a reason".into(),
         until: None,
+        reason_code: (c != Command::Reinstate).then(|| "other".into()),
+        reason_lang: None,
     };
     for who in ["maker", "other-maker", "de-bsi", "de-lab", "enisa"] {
         for c in [Command::Suspend, Command::Withdraw] {
@@ -374,6 +376,8 @@ async fn self_declared_statements_are_suspended_by_the_maker_or_its_authority() 
         command: Command::Suspend,
         reason: "r".into(),
         until: None,
+        reason_code: Some("other".into()),
+        reason_lang: None,
     };
     let r = e.reg.change_state(&a("de-bsi"), &cert, req.clone()).await;
     assert!(

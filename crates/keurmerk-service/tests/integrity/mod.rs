@@ -26,6 +26,8 @@ async fn suspended_certificate() -> (Env, CertificateId) {
                 command: Command::Suspend,
                 reason: "default password on every unit".into(),
                 until: None,
+                reason_code: Some("other".into()),
+                reason_lang: None,
             },
         )
         .await

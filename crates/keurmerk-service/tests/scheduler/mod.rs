@@ -458,6 +458,8 @@ async fn lifted_suspensions_are_left_alone(db: Db) {
             command: keurmerk_domain::lifecycle::Command::Reinstate,
             reason: "we are on it".into(),
             until: None,
+            reason_code: None,
+            reason_lang: None,
         },
     )
     .await
@@ -481,6 +483,8 @@ async fn lifted_suspensions_are_left_alone(db: Db) {
             command: keurmerk_domain::lifecycle::Command::ExtendSuspension,
             reason: "the fix is in certification".into(),
             until: Some(new_end),
+            reason_code: Some("remedy_in_progress".into()),
+            reason_lang: None,
         },
     )
     .await

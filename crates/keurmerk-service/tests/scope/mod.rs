@@ -324,6 +324,8 @@ async fn out_of_scope_signing_is_refused_before_anything_is_written() {
                     command: Command::Suspend,
                     reason: "found a flaw".into(),
                     until: None,
+                    reason_code: Some("other".into()),
+                    reason_lang: None,
                 },
             )
             .await,
@@ -349,6 +351,8 @@ async fn out_of_scope_signing_is_refused_before_anything_is_written() {
                 command: Command::Suspend,
                 reason: "found a flaw".into(),
                 until: None,
+                reason_code: Some("other".into()),
+                reason_lang: None,
             },
         )
         .await

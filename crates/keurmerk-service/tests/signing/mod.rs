@@ -43,6 +43,8 @@ async fn certify_signs_the_issued_statement_with_the_issuers_key() {
                 command: Command::Suspend,
                 reason: "critical vulnerability unpatched".into(),
                 until: None,
+                reason_code: Some("other".into()),
+                reason_lang: None,
             },
         )
         .await
@@ -157,6 +159,8 @@ async fn a_revoked_key_cannot_sign_a_suspension() {
                     command: Command::Suspend,
                     reason: "x".into(),
                     until: None,
+                    reason_code: Some("other".into()),
+                    reason_lang: None,
                 },
             )
             .await,

@@ -76,6 +76,8 @@ async fn self_declared_then_third_party_with_dependency_propagation() {
                 command: Command::Suspend,
                 reason: "patch overdue".into(),
                 until: None,
+                reason_code: Some("other".into()),
+                reason_lang: None,
             },
         )
         .await
@@ -94,6 +96,8 @@ async fn self_declared_then_third_party_with_dependency_propagation() {
                 command: Command::Reinstate,
                 reason: "patched".into(),
                 until: None,
+                reason_code: None,
+                reason_lang: None,
             },
         )
         .await
@@ -294,12 +298,16 @@ async fn bad_input_is_named_and_writes_nothing() {
         command: Command::Suspend,
         reason: "r".into(),
         until: Some((t0() + Duration::days(43)).date_naive()),
+        reason_code: Some("other".into()),
+        reason_lang: None,
     };
     invalid(e.reg.change_state(&a("maker"), &cert, long).await, "until");
     let no_reason = LifecycleRequest {
         command: Command::Withdraw,
         reason: "".into(),
         until: None,
+        reason_code: Some("other".into()),
+        reason_lang: None,
     };
     invalid(
         e.reg.change_state(&a("maker"), &cert, no_reason).await,

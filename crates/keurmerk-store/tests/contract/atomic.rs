@@ -15,6 +15,8 @@ fn suspension(cert: &Certificate, day: i64) -> Event {
             reason: "recall".into(),
             until: None,
             scheduled: None,
+            reason_code: None,
+            reason_lang: None,
         },
     }
 }
