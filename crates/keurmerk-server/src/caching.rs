@@ -176,6 +176,8 @@ mod tests {
             open_vulnerabilities: BTreeMap::new(),
             dependencies: Vec::new(),
             last_event_at,
+            covered_versions: Vec::new(),
+            version: None,
         }
     }
 

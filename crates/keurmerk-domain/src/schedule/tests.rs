@@ -40,6 +40,7 @@ fn critical(seq: i64, day: u32) -> Event {
             component: "pkg:cargo/x@1.0.0".into(),
             exploited: true,
             fixed_in: None,
+            versions: vec![],
         },
     )
 }

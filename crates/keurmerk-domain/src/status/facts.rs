@@ -505,6 +505,8 @@ mod tests {
             open_vulnerabilities,
             dependencies: vec![],
             last_event_at: Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap(),
+            covered_versions: Vec::new(),
+            version: None,
         }
     }
 
@@ -514,6 +516,7 @@ mod tests {
             severity: Severity::Critical,
             deadline: d(2026, 11, 1),
             suspends: true,
+            versions: vec!["1.0".into()],
         }
     }
 
@@ -546,6 +549,7 @@ mod tests {
                         severity: Severity::High,
                         deadline: d(2027, 1, 1),
                         exploited: true,
+                        versions: vec![],
                     }],
                     1,
                 ),
