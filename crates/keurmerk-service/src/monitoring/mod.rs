@@ -755,11 +755,18 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                         ids
                     }
                 };
+                let on_latest = per_version.last().is_some_and(|(_, ms)| {
+                    ms.iter().any(|m| {
+                        match_ids(m)
+                            .iter()
+                            .any(|x| keurmerk_vuln::identity::same_id(x, id))
+                    })
+                });
                 let resolution = if let Some(j) = vex_not_affected(&vex, &ids, &latest.version) {
                     Resolution::NotAffected { justification: j }
-                } else if seen.is_some() {
-                    // A covered version's finding closed without a VEX decision: the advisory
-                    // changed or was withdrawn.
+                } else if on_latest {
+                    // The newest covered version's finding closed without a VEX decision: the
+                    // advisory changed or was withdrawn.
                     Resolution::AdvisoryWithdrawn
                 } else {
                     // No covered version carries the vulnerability: it is fixed.
