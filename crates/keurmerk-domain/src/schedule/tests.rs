@@ -331,3 +331,26 @@ proptest! {
         prop_assert_eq!(stepped_kinds, once_kinds);
     }
 }
+
+#[test]
+fn an_overdue_problem_in_an_old_covered_version_suspends_naming_the_version() {
+    let p = policy();
+    let mut events = base();
+    let mut m = critical(2, 10);
+    if let EventKind::VulnerabilityMatched { versions, .. } = &mut m.kind {
+        *versions = vec!["1.0".into()];
+    }
+    events.push(m);
+    let d = due(&fold(&events).unwrap(), &ctx(&p), midnight(2026, 2, 12));
+    assert_eq!(
+        rules(&d),
+        vec![(Rule::VulnerabilityOverdue, midnight(2026, 2, 11))]
+    );
+    match &d[0].kind {
+        EventKind::Suspended { reason, .. } => assert!(
+            reason.contains("GHSA-aaaa in version 1.0 was not fixed"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
