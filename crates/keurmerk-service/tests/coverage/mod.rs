@@ -433,3 +433,31 @@ async fn version_status_refuses_an_unreadable_version_and_an_unknown_certificate
     assert!(st.version.unwrap().covered);
     assert_ne!(st.status, LabelStatus::Unknown);
 }
+
+#[tokio::test]
+async fn two_decisions_at_once_record_one() {
+    let l = lab().await;
+    let v = l.version("2.0", 5).await;
+    l.declare("maker", &v, ChangeClass::SecurityFunctionChange)
+        .await
+        .unwrap();
+    let before = l.events().await;
+    // The issuer's two instances confirm and refuse at the same moment: each decision is taken
+    // again on the freshly folded certificate inside the append's concurrency guard, so exactly
+    // one is recorded and the other is told why not.
+    let issuer = a("nl-lab");
+    let (a1, a2) = tokio::join!(
+        l.e.reg.confirm_version(&issuer, &l.cert, &v),
+        l.e.reg
+            .refuse_version(&issuer, &l.cert, &v, "Not tested yet.")
+    );
+    assert!(a1.is_ok() != a2.is_ok(), "{a1:?} / {a2:?}");
+    let loser = if a1.is_ok() {
+        a2.map(|_| ())
+    } else {
+        a1.map(|_| ())
+    };
+    conflict(loser);
+    assert_eq!(l.events().await, before + 1);
+    assert!(l.e.reg.verify_event_store().await.unwrap().is_empty());
+}
