@@ -785,3 +785,90 @@ fn a_version_the_label_does_not_cover_is_said_so() {
     let r = evaluate_version(&view, &policy(), &ids, "2.0", t(10));
     assert_eq!(r.status, LabelStatus::Suspended);
 }
+
+mod version_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Up to four covered versions (released on days 0, 5, 10, 15), up to three findings each
+    /// carried by a subset of them, any subset with a software list.
+    fn case() -> impl Strategy<Value = (Vec<u8>, Vec<bool>, u32)> {
+        (
+            proptest::collection::vec(0u8..16, 0..4),
+            proptest::collection::vec(any::<bool>(), 4),
+            0u32..80,
+        )
+    }
+
+    fn build(carriers: &[u8], lists: &[bool]) -> (CertificateView, Vec<RecordId>) {
+        let mut events = vec![issued(far(), vec![])];
+        for (i, mask) in carriers.iter().enumerate() {
+            let versions: Vec<String> = (0..4)
+                .filter(|b| mask & (1 << b) != 0)
+                .map(|b| format!("1.{b}"))
+                .collect();
+            events.push(ev(
+                i64::try_from(i).unwrap() + 2,
+                1,
+                "registry",
+                ActorRole::Registry,
+                EventKind::VulnerabilityMatched {
+                    vulnerability: format!("GO-{i}"),
+                    severity: Severity::Critical,
+                    component: "pkg:golang/x@1".into(),
+                    exploited: false,
+                    fixed_in: None,
+                    versions,
+                },
+            ));
+        }
+        let mut view = crate::event::fold(&events).unwrap();
+        view.versions = (0..4u32)
+            .map(|b| covered_version(&format!("VER-00000{b}"), &format!("1.{b}"), b * 5))
+            .collect();
+        let ids = view
+            .versions
+            .iter()
+            .zip(lists)
+            .filter(|(_, l)| **l)
+            .map(|(v, _)| v.id.clone())
+            .collect();
+        (view, ids)
+    }
+
+    proptest! {
+        #[test]
+        fn a_version_answer_never_hides_its_problems((carriers, lists, day) in case()) {
+            let (view, ids) = build(&carriers, &lists);
+            for asked in 0..4u32 {
+                let name = format!("1.{asked}");
+                let r = evaluate_version(&view, &policy(), &ids, &name, t(day));
+                let answer = r.version.clone().unwrap();
+                let carried: Vec<String> = view
+                    .vulnerabilities
+                    .values()
+                    .filter(|v| v.versions.contains(&name) || v.versions.is_empty())
+                    .map(|v| v.id.clone())
+                    .collect();
+                prop_assert_eq!(&answer.open_vulnerabilities, &carried);
+                if !carried.is_empty() {
+                    prop_assert_ne!(r.status, LabelStatus::Valid);
+                }
+                if let Some(x) = &answer.install {
+                    // Newer, with a software list, carrying none of the problems.
+                    let n = view.versions.iter().find(|v| &v.version == x).unwrap();
+                    prop_assert!(n.released_on > t(asked * 5).date_naive());
+                    prop_assert!(ids.contains(&n.id));
+                    for v in view.vulnerabilities.values().filter(|v| carried.contains(&v.id)) {
+                        prop_assert!(!v.versions.contains(x));
+                    }
+                    prop_assert_eq!(r.reasons[0].code(), "install_update");
+                }
+                // The label as a whole is never better than the answer for a covered version.
+                let label = evaluate_monitored(&view, &policy(), &Monitoring::of(&view, &ids), t(day));
+                prop_assert!(label.status >= r.status || !ids.contains(&view.versions[asked as usize].id));
+            }
+        }
+    }
+}
