@@ -139,6 +139,30 @@ pub fn status(
             )
         );
     }
+    if !st.covered_versions.is_empty() {
+        println!(
+            "{} {}",
+            lang.pick(
+                "Covered versions:",
+                "Gedekte versies:",
+                "Abgedeckte Versionen:",
+                "Versions couvertes :"
+            ),
+            st.covered_versions.join(", ")
+        );
+    }
+    if let Some(v) = &st.version {
+        println!(
+            "{} {}",
+            lang.pick(
+                "Answer for version",
+                "Antwoord voor versie",
+                "Antwort für Version",
+                "Réponse pour la version"
+            ),
+            v.version
+        );
+    }
     for r in &st.reasons {
         println!("  - {}", r.text(lang));
     }

@@ -97,6 +97,34 @@ fn demo_then_status_in_every_language() {
 }
 
 #[test]
+fn status_for_the_version_on_the_device() {
+    let k = Kit::new();
+    k.ok(&["demo"]);
+    let products: serde_json::Value =
+        serde_json::from_str(&k.ok(&["product", "list", "--search", "BC-DB1", "--json"])).unwrap();
+    let pid = products[0]["id"].as_str().unwrap().to_owned();
+    let show: serde_json::Value =
+        serde_json::from_str(&k.ok(&["product", "show", &pid, "--json"])).unwrap();
+    let cert = show["certificates"][0]["id"].as_str().unwrap().to_owned();
+    let label: serde_json::Value =
+        serde_json::from_str(&k.ok(&["status", &cert, "--json"])).unwrap();
+    assert_ne!(label["status"], "valid", "{label}");
+    assert_eq!(label["covered_versions"], serde_json::json!(["1.0", "1.1"]));
+    let old: serde_json::Value =
+        serde_json::from_str(&k.ok(&["status", &cert, "--version", "1.0", "--json"])).unwrap();
+    assert_eq!(old["reasons"][0]["code"], "install_update", "{old}");
+    assert_eq!(old["version"]["install"], "1.1");
+    let new: serde_json::Value =
+        serde_json::from_str(&k.ok(&["status", &cert, "--version", "1.1", "--json"])).unwrap();
+    assert_eq!(new["status"], "valid", "{new}");
+    let human = k.ok(&["status", &cert, "--version", "1.0", "--lang", "de"]);
+    assert!(human.contains("Installieren Sie das Update 1.1"), "{human}");
+    assert!(k
+        .fails(&["status", &cert, "--version", " "])
+        .contains("version"));
+}
+
+#[test]
 fn every_roles_workflow() {
     let k = Kit::new();
     k.ok(&[

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use crate::lifecycle::{transition, ActorRole, Command, Denial, State};
-use crate::model::{DependencyKind, IssuerKind, Severity};
+use crate::model::{ChangeClass, DependencyKind, IssuerKind, Severity};
 use crate::reason::{ReasonCode, TextLang};
 use crate::schedule::Scheduled;
 
@@ -199,6 +199,10 @@ pub enum EventKind {
         exploited: bool,
         /// First fixed version, if known.
         fixed_in: Option<String>,
+        /// The covered versions whose software list carries it (empty on events recorded
+        /// before findings were kept per version: then it is not known which).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        versions: Vec<String>,
     },
     /// A match was closed.
     VulnerabilityResolved {
@@ -223,6 +227,32 @@ pub enum EventKind {
         /// The rule and when it became due.
         scheduled: Scheduled,
     },
+    /// The holder declared a new version under the scheme's patch-management rule: a signed
+    /// impact statement classifying the change, with the version's software list.
+    VersionChangeDeclared {
+        /// The version.
+        version: CoveredVersion,
+        /// How the holder classifies the change.
+        class: ChangeClass,
+        /// The holder's impact statement, in its words.
+        impact: String,
+        /// SHA-256 (hex) of the software list the registry holds for the version.
+        sbom_sha256: String,
+        /// Whether the rule covers the class at once (otherwise the issuer must confirm).
+        covered: bool,
+    },
+    /// The issuer confirmed a declared version: it is covered.
+    VersionConfirmed {
+        /// The version record.
+        version: RecordId,
+    },
+    /// The issuer refused a declared version: it is not covered.
+    VersionRefused {
+        /// The version record.
+        version: RecordId,
+        /// Why, in the issuer's words.
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -246,6 +276,9 @@ impl EventKind {
             EventKind::VulnerabilityResolved { .. } => "vulnerability_resolved",
             EventKind::SupportEnded { .. } => "support_ended",
             EventKind::IssuerAuthorisationRevoked { .. } => "issuer_authorisation_revoked",
+            EventKind::VersionChangeDeclared { .. } => "version_change_declared",
+            EventKind::VersionConfirmed { .. } => "version_confirmed",
+            EventKind::VersionRefused { .. } => "version_refused",
         }
     }
 
@@ -360,6 +393,15 @@ pub enum FoldError {
         /// Why the table refuses it.
         denial: Denial,
     },
+    /// A coverage event the coverage rule forbids (a version covered by someone other than the
+    /// issuer, a confirmation of a version nobody declared…).
+    #[error("event {seq}: {detail}")]
+    Coverage {
+        /// The event's sequence number.
+        seq: i64,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// An open or closed vulnerability match, as folded from events.
@@ -376,6 +418,9 @@ pub struct VulnerabilityState {
     pub exploited: bool,
     /// First fixed version.
     pub fixed_in: Option<String>,
+    /// The covered versions that carry it (empty: not known which, so read as every one).
+    #[serde(default)]
+    pub versions: Vec<String>,
     /// When first seen.
     pub first_seen: DateTime<Utc>,
     /// How it was closed, if it was.
@@ -404,6 +449,18 @@ impl StatedReason {
             lang: TextLang::en(),
         }
     }
+}
+
+/// A version the holder declared under the patch-management rule, waiting for the issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct PendingVersion {
+    /// The version.
+    pub version: CoveredVersion,
+    /// The holder's classification.
+    pub class: ChangeClass,
+    /// When declared.
+    pub declared_at: DateTime<Utc>,
 }
 
 /// A running or past suspension.
@@ -489,6 +546,9 @@ pub struct CertificateView {
     /// ([`EventKind::IssuerAuthorisationRevoked`]).
     #[serde(default)]
     pub issuer_revocation_recorded: Option<DateTime<Utc>>,
+    /// Versions the holder declared that wait for the issuer's confirmation.
+    #[serde(default)]
+    pub pending_versions: Vec<PendingVersion>,
 }
 
 impl CertificateView {
@@ -548,6 +608,7 @@ pub fn fold(events: &[Event]) -> Result<CertificateView, FoldError> {
             last_event_at: first.at,
             support_end_recorded: None,
             issuer_revocation_recorded: None,
+            pending_versions: Vec::new(),
         },
         _ => return Err(FoldError::IssuedOutOfPlace { seq: first.seq }),
     };
@@ -582,9 +643,56 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
     }
     match &event.kind {
         EventKind::Issued { .. } => return Err(FoldError::IssuedOutOfPlace { seq: event.seq }),
+        // The coverage invariant: a version is covered by the issuer (for a self-declared
+        // certificate the holder is the issuer), or by the holder under the patch-management
+        // rule, which the declaration records.
         EventKind::VersionCovered { version } => {
-            view.versions.retain(|v| v.id != version.id);
-            view.versions.push(version.clone());
+            if event.role != ActorRole::Issuer {
+                return Err(coverage(event, "only the issuer covers a version"));
+            }
+            cover(view, version);
+        }
+        EventKind::VersionChangeDeclared {
+            version,
+            covered,
+            class,
+            ..
+        } => {
+            if !matches!(event.role, ActorRole::Holder | ActorRole::Issuer) {
+                return Err(coverage(event, "only the holder declares a version change"));
+            }
+            if view.versions.iter().any(|v| v.id == version.id) {
+                return Err(coverage(event, "the version is covered already"));
+            }
+            view.pending_versions.retain(|p| p.version.id != version.id);
+            if *covered {
+                cover(view, version);
+            } else {
+                view.pending_versions.push(PendingVersion {
+                    version: version.clone(),
+                    class: *class,
+                    declared_at: event.at,
+                });
+            }
+        }
+        EventKind::VersionConfirmed { version } | EventKind::VersionRefused { version, .. } => {
+            if event.role != ActorRole::Issuer {
+                return Err(coverage(
+                    event,
+                    "only the issuer confirms or refuses a version",
+                ));
+            }
+            let Some(i) = view
+                .pending_versions
+                .iter()
+                .position(|p| &p.version.id == version)
+            else {
+                return Err(coverage(event, "no declared version waits for the issuer"));
+            };
+            let pending = view.pending_versions.remove(i);
+            if matches!(event.kind, EventKind::VersionConfirmed { .. }) {
+                cover(view, &pending.version);
+            }
         }
         EventKind::Suspended { until, .. } => {
             let why = event
@@ -647,6 +755,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             component,
             exploited,
             fixed_in,
+            versions,
         } => {
             let first_seen = view
                 .vulnerabilities
@@ -661,6 +770,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
                     component: component.clone(),
                     exploited: *exploited,
                     fixed_in: fixed_in.clone(),
+                    versions: versions.clone(),
                     first_seen,
                     resolution: None,
                 },
@@ -678,6 +788,18 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
     view.event_count += 1;
     view.last_event_at = view.last_event_at.max(event.at);
     Ok(())
+}
+
+fn coverage(event: &Event, detail: &str) -> FoldError {
+    FoldError::Coverage {
+        seq: event.seq,
+        detail: detail.to_owned(),
+    }
+}
+
+fn cover(view: &mut CertificateView, version: &CoveredVersion) {
+    view.versions.retain(|v| v.id != version.id);
+    view.versions.push(version.clone());
 }
 
 /// The role of `actor` relative to a certificate, given what the service layer knows of it.

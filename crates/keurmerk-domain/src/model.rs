@@ -106,6 +106,20 @@ text_enum!(
 );
 
 text_enum!(
+    /// How the holder classifies a new version under a scheme's patch-management rule (as
+    /// EUCC's patch management procedure): what the change does to the security functions the
+    /// certificate's issuer assessed.
+    ChangeClass, "change class" {
+        /// A security patch that fixes known vulnerabilities and changes no security function.
+        SecurityPatch = "security_patch",
+        /// No change to any security function (features, bug fixes elsewhere).
+        NoSecurityFunctionChange = "no_security_function_change",
+        /// A change to a security function the issuer assessed.
+        SecurityFunctionChange = "security_function_change",
+    }
+);
+
+text_enum!(
     /// What kind of service a product depends on.
     DependencyKind, "dependency kind" {
         /// Cloud backend.

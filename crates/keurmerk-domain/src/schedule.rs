@@ -169,19 +169,25 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
                 .date_naive()
                 .checked_add_days(Days::new(policy.max_suspension_days.into()))
                 .unwrap_or(NaiveDate::MAX);
+            // The covered versions that carry it, when known (issue 12: the reason names them).
+            let in_versions = if v.versions.is_empty() {
+                String::new()
+            } else {
+                format!(" in version {}", v.versions.join(", "))
+            };
             out.push(Action {
                 rule: Rule::VulnerabilityOverdue,
                 due_at: at,
                 kind: EventKind::Suspended {
                     reason: if v.severity == Severity::Unknown {
                         format!(
-                            "the security problem {} (severity not known yet, counted as {}) was not fixed by {deadline}, the scheme's deadline",
+                            "the security problem {}{in_versions} (severity not known yet, counted as {}) was not fixed by {deadline}, the scheme's deadline",
                             v.id,
                             policy.class_of(v.severity).as_str()
                         )
                     } else {
                         format!(
-                            "the {} security problem {} was not fixed by {deadline}, the scheme's deadline",
+                            "the {} security problem {}{in_versions} was not fixed by {deadline}, the scheme's deadline",
                             v.severity.as_str(),
                             v.id
                         )

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::i18n::Lang;
 use crate::ids::{LevelId, SchemeId};
-use crate::model::{text_enum, Category, Severity, UnknownValue};
+use crate::model::{text_enum, Category, ChangeClass, Severity, UnknownValue};
 
 mod texts;
 pub use texts::{LevelTexts, SchemeTexts};
@@ -235,6 +235,47 @@ pub struct StatusPolicy {
     /// a scheme that does not say is read the strict way.
     #[serde(default = "default_true")]
     pub attention_when_not_monitored: bool,
+    /// The patch-management rule under which the holder of a certificate another body issued may
+    /// add versions (absent: only the issuer covers versions).
+    #[serde(default)]
+    pub patch_management: Option<PatchManagement>,
+}
+
+/// Which classes of change the holder may cover with a signed impact statement and a software
+/// list: at once, or only once the issuer confirms. A class in neither list is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PatchManagement {
+    /// Covered as soon as the holder declares them.
+    #[serde(default)]
+    pub covered_at_once: Vec<ChangeClass>,
+    /// Covered only when the issuer confirms.
+    #[serde(default)]
+    pub needs_confirmation: Vec<ChangeClass>,
+}
+
+/// What the patch-management rule says about a declared change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeRule {
+    /// Covered at once.
+    CoveredAtOnce,
+    /// Covered once the issuer confirms.
+    NeedsConfirmation,
+    /// The holder may not cover it (no rule, or the class is not in it).
+    Refused,
+}
+
+impl StatusPolicy {
+    /// What the scheme's patch-management rule says about a change of `class` declared by the
+    /// holder of a certificate another body issued.
+    pub fn change_rule(&self, class: ChangeClass) -> ChangeRule {
+        match &self.patch_management {
+            Some(p) if p.covered_at_once.contains(&class) => ChangeRule::CoveredAtOnce,
+            Some(p) if p.needs_confirmation.contains(&class) => ChangeRule::NeedsConfirmation,
+            _ => ChangeRule::Refused,
+        }
+    }
 }
 
 /// What happens to a certificate whose suspension period ended without the suspension being
@@ -618,6 +659,18 @@ impl Scheme {
                 "policy.unknown_severity_as".into(),
                 "must be critical, high, medium or low".into(),
             ));
+        }
+        if let Some(pm) = &p.patch_management {
+            if let Some(c) = pm
+                .covered_at_once
+                .iter()
+                .find(|c| pm.needs_confirmation.contains(c))
+            {
+                return Err(invalid(
+                    "policy.patch_management".into(),
+                    format!("`{c}` is both covered at once and in need of confirmation"),
+                ));
+            }
         }
         if let Some(total) = p.max_suspension_total_days {
             if total < p.max_suspension_days {

@@ -107,6 +107,9 @@ pub enum Reason {
         deadline: NaiveDate,
         /// Whether the scheme suspends the label for it.
         suspends: bool,
+        /// The covered versions that carry it (empty: not known which).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        versions: Vec<String>,
     },
     /// Security support has ended.
     SupportEnded {
@@ -152,6 +155,24 @@ pub enum Reason {
         deadline: NaiveDate,
         /// Known to be actively exploited.
         exploited: bool,
+        /// The covered versions that carry it (empty: not known which).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        versions: Vec<String>,
+    },
+    /// The version asked about has known security problems that a newer covered version fixes:
+    /// install that update.
+    InstallUpdate {
+        /// The covered version to install.
+        version: String,
+        /// The problems it fixes.
+        vulnerabilities: Vec<String>,
+    },
+    /// The version asked about is not covered by the certificate.
+    VersionNotCovered {
+        /// The version asked about.
+        version: String,
+        /// The holder declared it and the issuer has not decided yet.
+        pending: bool,
     },
     /// The maker has published no software list (SBOM) for these covered versions, so the
     /// registry cannot check them for known vulnerabilities: the absence of findings says nothing.
@@ -204,6 +225,8 @@ impl Reason {
             Reason::DependencyNotValid { .. } => "dependency_not_valid",
             Reason::VulnerabilityOpen { .. } => "vulnerability_open",
             Reason::NotMonitored { .. } => "not_monitored",
+            Reason::InstallUpdate { .. } => "install_update",
+            Reason::VersionNotCovered { .. } => "version_not_covered",
             Reason::SchemeLegacy => "scheme_legacy",
             Reason::IssuerAuthorisationRevoked { .. } => "issuer_authorisation_revoked",
             Reason::IntegrityProblem { .. } => "integrity_problem",
@@ -264,6 +287,25 @@ pub struct StatusReport {
     /// the fold: the service adds it from the product's support commitment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<Setup>,
+    /// The covered versions, oldest release first.
+    #[serde(default)]
+    pub covered_versions: Vec<String>,
+    /// Set when the status was asked for one version ([`evaluate_version`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionAnswer>,
+}
+
+/// The answer for the version on someone's device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionAnswer {
+    /// The version asked about.
+    pub version: String,
+    /// Whether the certificate covers it.
+    pub covered: bool,
+    /// Open security problems in that version.
+    pub open_vulnerabilities: Vec<String>,
+    /// The newer covered version that fixes them all, to install.
+    pub install: Option<String>,
 }
 
 /// Evaluates a certificate's label status from its events (oldest first).
@@ -315,10 +357,8 @@ impl Monitoring {
     /// The monitoring of `view`'s covered versions, given the ids of the versions that have a
     /// software list.
     pub fn of(view: &CertificateView, with_software_list: &[RecordId]) -> Self {
-        let mut versions: Vec<&CoveredVersion> = view.versions.iter().collect();
-        versions.sort_by(|a, b| (a.released_on, &a.id).cmp(&(b.released_on, &b.id)));
         Monitoring {
-            without_software_list: versions
+            without_software_list: by_release(view)
                 .into_iter()
                 .filter(|v| !with_software_list.contains(&v.id))
                 .map(|v| v.version.clone())
@@ -454,6 +494,7 @@ pub fn evaluate_view(
                 severity: v.severity,
                 deadline,
                 suspends,
+                versions: v.versions.clone(),
             });
             worsen(
                 if suspends {
@@ -469,6 +510,7 @@ pub fn evaluate_view(
                 severity: v.severity,
                 deadline,
                 exploited: v.exploited,
+                versions: v.versions.clone(),
             });
             worsen(LabelStatus::Attention, &mut status);
         }
@@ -547,7 +589,99 @@ pub fn evaluate_view(
         dependencies,
         last_event_at: view.last_event_at,
         setup: None,
+        covered_versions: view_versions(view),
+        version: None,
     }
+}
+
+fn by_release(view: &CertificateView) -> Vec<&CoveredVersion> {
+    let mut versions: Vec<&CoveredVersion> = view.versions.iter().collect();
+    versions.sort_by(|a, b| (a.released_on, &a.id).cmp(&(b.released_on, &b.id)));
+    versions
+}
+
+/// The published status ([`evaluate_monitored`]) for the device that runs `version`: whether the
+/// certificate covers it, the open findings its software list carries (a finding recorded
+/// without versions counts for every version: not known is not absent), and the newer covered
+/// version that fixes them all ([`Reason::InstallUpdate`], first) — only a version with a
+/// software list can be said to fix anything. A version the certificate does not cover gets
+/// [`Reason::VersionNotCovered`] first and at least `attention`.
+pub fn evaluate_version(
+    view: &CertificateView,
+    policy: &StatusPolicy,
+    with_software_list: &[RecordId],
+    version: &str,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    let covered = view.versions.iter().find(|v| v.version == version);
+    let carries = |v: &crate::event::VulnerabilityState, name: &str| {
+        v.versions.is_empty() || v.versions.iter().any(|x| x == name)
+    };
+    let mut scoped = view.clone();
+    scoped
+        .vulnerabilities
+        .retain(|_, v| v.resolution.is_some() || carries(v, version));
+    scoped.versions = covered.into_iter().cloned().collect();
+    let monitoring = Monitoring::of(&scoped, with_software_list);
+    let mut report = evaluate_monitored(&scoped, policy, &monitoring, now);
+    report.covered_versions = view_versions(view);
+    let open: Vec<&crate::event::VulnerabilityState> = scoped
+        .vulnerabilities
+        .values()
+        .filter(|v| v.resolution.is_none())
+        .collect();
+    let mut install = None;
+    match covered {
+        None => {
+            let pending = view
+                .pending_versions
+                .iter()
+                .any(|p| p.version.version == version);
+            report.reasons.insert(
+                0,
+                Reason::VersionNotCovered {
+                    version: version.to_owned(),
+                    pending,
+                },
+            );
+            if report.status < LabelStatus::Attention {
+                report.status = LabelStatus::Attention;
+            }
+        }
+        Some(c) if !open.is_empty() => {
+            install = by_release(view)
+                .into_iter()
+                .rev()
+                .filter(|n| (n.released_on, &n.id) > (c.released_on, &c.id))
+                .filter(|n| with_software_list.contains(&n.id))
+                .find(|n| open.iter().all(|v| !carries(v, &n.version)))
+                .map(|n| n.version.clone());
+            if let Some(x) = &install {
+                report.reasons.insert(
+                    0,
+                    Reason::InstallUpdate {
+                        version: x.clone(),
+                        vulnerabilities: open.iter().map(|v| v.id.clone()).collect(),
+                    },
+                );
+            }
+        }
+        Some(_) => {}
+    }
+    report.version = Some(VersionAnswer {
+        version: version.to_owned(),
+        covered: covered.is_some(),
+        open_vulnerabilities: open.iter().map(|v| v.id.clone()).collect(),
+        install,
+    });
+    report
+}
+
+fn view_versions(view: &CertificateView) -> Vec<String> {
+    by_release(view)
+        .into_iter()
+        .map(|v| v.version.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -177,6 +177,8 @@ mod tests {
             dependencies: Vec::new(),
             last_event_at,
             setup: None,
+            covered_versions: Vec::new(),
+            version: None,
         }
     }
 

@@ -142,6 +142,7 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
         ("id", "organisations" | "org") | ("body", _) => g.subschema_for::<OrgId>(),
         ("id", "schemes") | ("scheme", _) => g.subschema_for::<SchemeId>(),
         ("level", _) => g.subschema_for::<LevelId>(),
+        ("version", _) => g.subschema_for::<RecordId>(),
         ("id", "vulnerabilities") => {
             return Some(json!({
                 "type": "string",
@@ -218,6 +219,8 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
                    "pattern": format!("^({codes})(,({codes})){{0,{}}}$", keurmerk_domain::recognition::MAX_MARKETS - 1),
                    "description": "Comma-separated markets: EU, UK (read as GB), an EU or EEA state or a scheme's jurisdiction, e.g. EU,DE,UK,SG (default: every market the schemes name)"})
         }
+        "version" if op == "get_certificate_status" => json!({"type": "string",
+            "description": "The version on the device (as the maker names it): the answer is for that version — covered or not, its open security problems, the covered update that fixes them. 1 to 100 characters without control characters, else 422; not with the signed status (422)"}),
         "signed" => json!({"type": "string", "enum": ["true", "false", "1", "0"],
                            "description": "`true` or `1`: the signed status (docs/FORMATS.md §7)"}),
         "product" => g.subschema_for::<RecordId>().to_value(),
@@ -545,8 +548,8 @@ pub const EXTERNAL: &[External] = &[
         path: "/api/v1/certificates/{id}/status",
         op: "get_certificate_status",
         tag: "certificates",
-        summary: "The live label status in plain language (`?lang=`); signed (docs/FORMATS.md §7) with `?signed=true` (or `1`) or `Accept: application/keurmerk-status+json`",
-        query: &["lang", "signed"],
+        summary: "The live label status in plain language (`?lang=`), or for one version on a device (`?version=`); signed (docs/FORMATS.md §7) with `?signed=true` (or `1`) or `Accept: application/keurmerk-status+json`",
+        query: &["lang", "signed", "version"],
         content: status_content,
         text_errors: false,
     },
@@ -672,6 +675,12 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
     }
     if e.tag == "log" {
         responses.insert("503".into(), error("The log has no checkpoint yet"));
+    }
+    if e.query.contains(&"version") {
+        responses.insert(
+            "422".into(),
+            error("Well-formed but refused: an empty, too long or control-character `version`, or `version` with the signed status"),
+        );
     }
     let mut op = json!({
         "operationId": e.op, "summary": e.summary, "tags": [e.tag],

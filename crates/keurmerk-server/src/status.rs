@@ -38,11 +38,25 @@ pub(crate) async fn get_certificate_status(
     state: AppState,
     id: String,
     q: LangQuery,
+    version: Option<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = CertificateId::new(id)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
     let lang = pick_lang(&q, &headers)?;
+    if let Some(v) = version {
+        // Per version: not cached (the QR hot path is the label's own status).
+        let report = state.registry.version_status(&id, &v).await?;
+        let validators = Validators::new(
+            &report,
+            Representation::Plain(lang.tag()),
+            state.registry.now(),
+        );
+        if validators.not_modified(&headers) {
+            return Ok(validators.not_modified_response());
+        }
+        return Ok(validators.apply(Json(StatusOut::new(&report, lang)).into_response()));
+    }
     // The QR hot path: a status is cached for at most `ops::STATUS_TTL` and dropped on local writes.
     let key = (Arc::as_ptr(&state.registry) as usize, id);
     let report = match crate::ops::cached_status(&key) {

@@ -49,6 +49,9 @@ pub(crate) struct StatusQuery {
     lang: Option<String>,
     #[serde(default, deserialize_with = "signed_param")]
     signed: Option<bool>,
+    /// The version on the device: the plain answer is for that version.
+    #[serde(default)]
+    version: Option<String>,
 }
 
 /// `?signed=`: `true`/`1` or `false`/`0`, nothing else (a typo must not silently give the
@@ -84,6 +87,16 @@ pub(crate) async fn get_certificate_status(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if wants_signed(&q, &headers) {
+        if q.version.is_some() {
+            // The signed status binds the label, not one version: never sign a partial answer.
+            return Err(keurmerk_service::ServiceError::Invalid {
+                field: "version".into(),
+                problem:
+                    "the signed status is for the whole label; ask for a version without `signed`"
+                        .into(),
+            }
+            .into());
+        }
         // The signed status has no language; a bad `lang` is still a bad request.
         crate::status::pick_lang(&crate::status::LangQuery { lang: q.lang }, &headers)?;
         let id = cert_id(id)?;
@@ -99,7 +112,7 @@ pub(crate) async fn get_certificate_status(
         return Ok(validators.apply(bytes(SIGNED_STATUS_MEDIA_TYPE, signed)));
     }
     let lang = crate::status::LangQuery { lang: q.lang };
-    crate::status::get_certificate_status(state, id, lang, headers).await
+    crate::status::get_certificate_status(state, id, lang, q.version, headers).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -200,6 +200,24 @@ pub struct StatusOut {
     pub evaluated_at: DateTime<Utc>,
     /// What to show under the status, consistent with it.
     pub facts: FactsOut,
+    /// The covered versions, oldest release first.
+    pub covered_versions: Vec<String>,
+    /// The answer for the version asked about (`?version=`), when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionOut>,
+}
+
+/// The answer for one version (`?version=`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionOut {
+    /// The version asked about.
+    pub version: String,
+    /// Whether the certificate covers it.
+    pub covered: bool,
+    /// Open security problems in that version.
+    pub open_vulnerabilities: Vec<String>,
+    /// The newer covered version that fixes them all: install it.
+    pub install: Option<String>,
 }
 
 impl StatusOut {
@@ -228,6 +246,13 @@ impl StatusOut {
             dependencies: serde_json::to_value(&r.dependencies).unwrap_or_default(),
             evaluated_at: r.evaluated_at,
             facts: FactsOut::new(r, lang),
+            covered_versions: r.covered_versions.clone(),
+            version: r.version.as_ref().map(|v| VersionOut {
+                version: v.version.clone(),
+                covered: v.covered,
+                open_vulnerabilities: v.open_vulnerabilities.clone(),
+                install: v.install.clone(),
+            }),
         }
     }
 }

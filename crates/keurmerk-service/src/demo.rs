@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::model::{
-    Category, DependencyKind, OrgRole, PasswordSetup, ProductIdentifiers, SupportCommitment,
-    UpdatePolicy, Verdict,
+    Category, ChangeClass, DependencyKind, OrgRole, PasswordSetup, ProductIdentifiers,
+    SupportCommitment, UpdatePolicy, Verdict,
 };
 use keurmerk_domain::reason::ReasonCode;
 use keurmerk_domain::scheme::{Catalogue, SchemeStatus};
-use keurmerk_store::{KeyStore, RegistryStore};
+use keurmerk_store::{KeyStore, RegistryStore, VulnStore};
 use serde::Serialize;
 
 use crate::{
@@ -58,7 +58,7 @@ struct Seeder<S> {
     summary: DemoSummary,
 }
 
-impl<S: RegistryStore + Clone> Seeder<S> {
+impl<S: RegistryStore + VulnStore + Clone> Seeder<S> {
     fn at(&self, days_ago: i64) {
         self.clock.set(self.now - Duration::days(days_ago));
     }
@@ -256,7 +256,7 @@ impl<S: RegistryStore + Clone> Seeder<S> {
 /// Seeds the demo registry into an empty store, with signing keys held in memory only (so labels
 /// cannot be issued after this returns; use [`seed_with`] and a key directory for that).
 /// Refuses a store that already has organisations.
-pub async fn seed<S: RegistryStore + KeyStore + Clone + 'static>(
+pub async fn seed<S: RegistryStore + VulnStore + KeyStore + Clone + 'static>(
     store: S,
     catalogue: Arc<Catalogue>,
     now: DateTime<Utc>,
@@ -266,7 +266,7 @@ pub async fn seed<S: RegistryStore + KeyStore + Clone + 'static>(
 
 /// Seeds the demo registry, creating a signing key for every organisation and the registry root
 /// key, with the private keys in `secrets`. Refuses a store that already has organisations.
-pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
+pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static>(
     store: S,
     catalogue: Arc<Catalogue>,
     now: DateTime<Utc>,
@@ -1003,7 +1003,104 @@ pub async fn seed_with<S: RegistryStore + KeyStore + Clone + 'static>(
             },
         )
         .await?;
+    versions_demo(&mut s, &enisa, &rdi, &rhein, &bc).await?;
     s.at(0);
     s.reg.expire_due(&enisa).await?;
     Ok(s.summary)
+}
+
+/// The demo's exploited critical problem: an excerpt of the OSV record of Log4Shell
+/// (GHSA-jfh8-c2jp-5v3q, CVE-2021-44228; osv.dev, CC-BY 4.0), its first range only.
+const LOG4SHELL: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-jfh8-c2jp-5v3q", "modified": "2024-06-27T20:19:59Z",
+  "published": "2021-12-10T00:40:56Z", "aliases": ["CVE-2021-44228"],
+  "summary": "Remote code injection in Log4j",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
+  "affected": [{"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.13.0"}, {"fixed": "2.15.0"}]}]}]}"#;
+
+fn doorbell_sbom(log4j: &str) -> String {
+    format!(
+        r#"{{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+        {{"type": "library", "name": "log4j-core", "group": "org.apache.logging.log4j", "version": "{log4j}",
+          "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@{log4j}"}}]}}"#
+    )
+}
+
+/// A doorbell whose version 1.0, still supported and in customers' hands, carries an exploited
+/// critical problem that version 1.1 fixes: the label is not green, `?version=1.0` says
+/// "install 1.1" and `?version=1.1` is fine. Version 1.1 comes in under the scheme's
+/// patch-management rule (a security patch, covered at once on the holder's impact statement).
+async fn versions_demo<S: RegistryStore + VulnStore + Clone>(
+    s: &mut Seeder<S>,
+    enisa: &Actor,
+    rdi: &Actor,
+    rhein: &Actor,
+    bc: &Actor,
+) -> ServiceResult<()> {
+    s.at(9);
+    let (bell, v) = s
+        .product(
+            bc,
+            "BrightCam Video Doorbell",
+            "BC-DB1",
+            Category::Camera,
+            None,
+            None,
+            1500,
+            &[("1.0", 200, false)],
+        )
+        .await?;
+    let cert = s
+        .certify(
+            rhein,
+            None,
+            &bell,
+            &v[0],
+            "eu-iot",
+            "substantial",
+            None,
+            "video doorbell, tested: version 1.0 has an exploited critical problem, 1.1 fixes it",
+        )
+        .await?;
+    s.at(8);
+    s.reg
+        .attach_sbom(
+            bc,
+            &v[0],
+            "doorbell-1.0.cdx.json",
+            doorbell_sbom("2.14.1").as_bytes(),
+        )
+        .await?;
+    s.reg
+        .import_advisory_document(enisa, "GHSA-jfh8-c2jp-5v3q.json", LOG4SHELL.as_bytes())
+        .await?;
+    s.reg.mark_exploited(rdi, "CVE-2021-44228").await?;
+    s.at(3);
+    let fixed = s
+        .reg
+        .add_version(
+            bc,
+            &bell,
+            NewVersion {
+                version: "1.1".into(),
+                released_on: s.date(-3),
+                security_update: true,
+                notes: Some("Fixes security problems. Install it.".into()),
+            },
+        )
+        .await?;
+    s.reg
+        .declare_version_change(
+            bc,
+            &cert,
+            crate::VersionChange {
+                version: fixed.id,
+                class: ChangeClass::SecurityPatch,
+                impact: "Updates log4j-core from 2.14.1 to 2.17.1 to fix CVE-2021-44228. No security function changes.".into(),
+                sbom_name: "doorbell-1.1.cdx.json".into(),
+                sbom: doorbell_sbom("2.17.1").into_bytes(),
+            },
+        )
+        .await?;
+    Ok(())
 }

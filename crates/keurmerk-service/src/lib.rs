@@ -8,6 +8,7 @@
 mod api;
 mod assess;
 mod clock;
+mod coverage;
 pub mod demo;
 mod error;
 mod integrity;
@@ -41,6 +42,7 @@ use keurmerk_store::{Audit, RegistryStore};
 pub use api::TokenAdmin;
 pub use assess::{NewAssessment, VerdictInput};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use coverage::{ChangeOutcome, VersionChange};
 pub use error::{ServiceError, ServiceResult};
 pub use integrity::{Problem, ProblemKind, VerifiedHistory};
 pub use lifecycle::LifecycleRequest;
@@ -48,7 +50,7 @@ pub use logwait::{LogWaitFuture, LogWaiter, LOG_WAIT_TIMEOUT};
 pub use orgs::NewOrganisation;
 pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
-pub use queries::CertificateDetails;
+pub use queries::{check_version_query, CertificateDetails};
 pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
 pub use search::{LabelPage, LabelQuery, LabelResult, MAX_SEARCH_LIMIT};
 pub use signing::{

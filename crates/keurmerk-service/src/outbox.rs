@@ -252,7 +252,10 @@ impl<S: RegistryStore> Registry<S> {
         Ok(())
     }
 
-    /// Every live certificate of the version's product covers the (security-update) version.
+    /// Every live certificate of the version's product that the manufacturer issued itself
+    /// covers the (security-update) version. A certificate another body issued covers exactly
+    /// what its issuer covered: the holder adds versions to it only under the scheme's
+    /// patch-management rule (`Registry::declare_version_change`).
     async fn cover_version(
         &self,
         version: &RecordId,
@@ -263,7 +266,12 @@ impl<S: RegistryStore> Registry<S> {
             return Ok(());
         };
         let version = covered(&v);
-        for c in self.live_certificates(&v.product).await? {
+        for c in self
+            .live_certificates(&v.product)
+            .await?
+            .into_iter()
+            .filter(|c| &c.issuer == actor)
+        {
             self.write_product_event(
                 &c,
                 actor,

@@ -206,7 +206,9 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// The manufacturer adds a version. A security update is covered at once by the product's
-    /// live certificates (the maker's updates keep the label current).
+    /// live certificates the manufacturer issued itself (the maker's updates keep its own
+    /// statements current); certificates another body issued cover it only under the scheme's
+    /// patch-management rule (`Registry::declare_version_change`).
     pub async fn add_version(
         &self,
         actor: &Actor,

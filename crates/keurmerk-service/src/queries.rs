@@ -1,7 +1,9 @@
 use keurmerk_domain::event::{fold, CertificateView, Event};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::{Certificate, OrgRole, Product};
-use keurmerk_domain::status::{distrusted, evaluate_monitored, Monitoring, StatusReport};
+use keurmerk_domain::status::{
+    distrusted, evaluate_monitored, evaluate_version, Monitoring, StatusReport,
+};
 use keurmerk_store::{AuditEntry, CertificateFilter, RegistryStore};
 use serde::{Deserialize, Serialize};
 
@@ -39,11 +41,37 @@ impl<S: RegistryStore> Registry<S> {
         Ok(self.certificate_details(id).await?.status)
     }
 
+    /// The label status for the device that runs `version` (see
+    /// [`keurmerk_domain::status::evaluate_version`]).
+    pub async fn version_status(
+        &self,
+        id: &CertificateId,
+        version: &str,
+    ) -> ServiceResult<StatusReport> {
+        Ok(self
+            .certificate_details_for(id, Some(version))
+            .await?
+            .status)
+    }
+
     /// Everything about a certificate.
     pub async fn certificate_details(
         &self,
         id: &CertificateId,
     ) -> ServiceResult<CertificateDetails> {
+        self.certificate_details_for(id, None).await
+    }
+
+    /// Everything about a certificate, with the status for the device that runs `version` when
+    /// one is given.
+    pub async fn certificate_details_for(
+        &self,
+        id: &CertificateId,
+        version: Option<&str>,
+    ) -> ServiceResult<CertificateDetails> {
+        if let Some(v) = version {
+            check_version_query(v)?;
+        }
         let (certificate, last_seq) = self
             .store()
             .certificate(id)
@@ -70,8 +98,13 @@ impl<S: RegistryStore> Registry<S> {
             .store()
             .versions_with_sbom(&certificate.product)
             .await?;
-        let monitoring = Monitoring::of(&view, &with_sbom);
-        let mut status = evaluate_monitored(&view, &scheme.policy, &monitoring, self.now());
+        let mut status = match version {
+            Some(v) => evaluate_version(&view, &scheme.policy, &with_sbom, v.trim(), self.now()),
+            None => {
+                let monitoring = Monitoring::of(&view, &with_sbom);
+                evaluate_monitored(&view, &scheme.policy, &monitoring, self.now())
+            }
+        };
         if !history.is_intact() {
             status = distrusted(
                 status,
@@ -137,4 +170,19 @@ impl<S: RegistryStore> Registry<S> {
         }
         Ok(drifted)
     }
+}
+
+/// A version asked about: 1 to 100 characters, no control characters.
+pub fn check_version_query(v: &str) -> ServiceResult<()> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Err(invalid("version", "must not be empty"));
+    }
+    if t.chars().count() > 100 {
+        return Err(invalid("version", "must be at most 100 characters"));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(invalid("version", "must not contain control characters"));
+    }
+    Ok(())
 }

@@ -58,6 +58,10 @@ pub struct StatusArgs {
     /// en, nl, de or fr.
     #[arg(long, default_value = "en")]
     lang: Lang,
+    /// The version on the device: the answer is for that version (covered or not, its open
+    /// security problems, the covered update that fixes them).
+    #[arg(long, value_name = "V")]
+    version: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -146,7 +150,10 @@ pub async fn change(ctx: &Ctx, command: Command, a: &ChangeArgs) -> Result<ExitC
 }
 
 pub async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<ExitCode> {
-    let d = ctx.registry.certificate_details(&a.id).await?;
+    let d = ctx
+        .registry
+        .certificate_details_for(&a.id, a.version.as_deref())
+        .await?;
     if a.json {
         crate::output::json(&serde_json::json!({
             "certificate": d.certificate.id,
@@ -161,6 +168,8 @@ pub async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<ExitCode> {
             "support_until": d.status.support_until,
             "open_vulnerabilities": d.status.open_vulnerabilities,
             "dependencies": d.status.dependencies,
+            "covered_versions": d.status.covered_versions,
+            "version": d.status.version,
         }))?;
     } else {
         let issuer = ctx.registry.organisation(&d.certificate.issuer).await?;

@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use keurmerk_domain::ids::{CertificateId, RecordId};
 use keurmerk_domain::model::{
-    Category, DependencyKind, PasswordSetup, ProductIdentifiers, SupportCommitment, UpdatePolicy,
+    Category, ChangeClass, DependencyKind, PasswordSetup, ProductIdentifiers, SupportCommitment,
+    UpdatePolicy,
 };
-use keurmerk_service::{NewDependency, NewProduct, NewVersion};
+use keurmerk_service::{NewDependency, NewProduct, NewVersion, VersionChange};
 use keurmerk_store::ProductFilter;
 
 use super::{actor, parse_date, Ctx};
@@ -76,6 +77,56 @@ pub enum ProductCmd {
         /// Release notes.
         #[arg(long)]
         notes: Option<String>,
+    },
+    /// The holder declares a version for a certificate under the scheme's patch-management rule:
+    /// an impact statement classifying the change and the version's software list. The rule
+    /// covers it at once or leaves it to the issuer to confirm.
+    DeclareVersion {
+        /// Acting manufacturer (the certificate's holder).
+        #[arg(long = "as")]
+        as_org: String,
+        /// Certificate id.
+        #[arg(long)]
+        certificate: CertificateId,
+        /// Version record id (`VER-…`).
+        #[arg(long)]
+        version: RecordId,
+        /// security_patch, no_security_function_change or security_function_change.
+        #[arg(long)]
+        class: ChangeClass,
+        /// The impact statement: what changed and why the class fits.
+        #[arg(long)]
+        impact: String,
+        /// The version's software list (CycloneDX or SPDX).
+        #[arg(long)]
+        sbom: std::path::PathBuf,
+    },
+    /// The issuer confirms a declared version: the certificate covers it.
+    ConfirmVersion {
+        /// Acting issuer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Certificate id.
+        #[arg(long)]
+        certificate: CertificateId,
+        /// Version record id.
+        #[arg(long)]
+        version: RecordId,
+    },
+    /// The issuer refuses a declared version: the certificate does not cover it.
+    RefuseVersion {
+        /// Acting issuer.
+        #[arg(long = "as")]
+        as_org: String,
+        /// Certificate id.
+        #[arg(long)]
+        certificate: CertificateId,
+        /// Version record id.
+        #[arg(long)]
+        version: RecordId,
+        /// Why.
+        #[arg(long)]
+        reason: String,
     },
     /// Publish or extend the support period.
     SetSupport {
@@ -205,6 +256,63 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
                 )
                 .await?;
             println!("{}", v.id);
+        }
+        ProductCmd::DeclareVersion {
+            as_org,
+            certificate,
+            version,
+            class,
+            impact,
+            sbom,
+        } => {
+            let bytes = std::fs::read(sbom)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", sbom.display()))?;
+            let name = sbom
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "sbom.json".to_owned());
+            let out = reg
+                .declare_version_change(
+                    &actor(as_org)?,
+                    certificate,
+                    VersionChange {
+                        version: version.clone(),
+                        class: *class,
+                        impact: impact.clone(),
+                        sbom_name: name,
+                        sbom: bytes,
+                    },
+                )
+                .await?;
+            if out.covered {
+                println!("{} now covers {}", out.certificate, out.version);
+            } else {
+                println!(
+                    "{} waits for the issuer of {} to confirm or refuse it",
+                    out.version, out.certificate
+                );
+            }
+        }
+        ProductCmd::ConfirmVersion {
+            as_org,
+            certificate,
+            version,
+        } => {
+            let out = reg
+                .confirm_version(&actor(as_org)?, certificate, version)
+                .await?;
+            println!("{} now covers {}", out.certificate, out.version);
+        }
+        ProductCmd::RefuseVersion {
+            as_org,
+            certificate,
+            version,
+            reason,
+        } => {
+            let out = reg
+                .refuse_version(&actor(as_org)?, certificate, version, reason)
+                .await?;
+            println!("{} does not cover {}", out.certificate, out.version);
         }
         ProductCmd::SetSupport {
             as_org,

@@ -153,6 +153,7 @@ fn vulnerability_first_seen_survives_rematching() {
                 component: "pkg:golang/x@1".into(),
                 exploited: false,
                 fixed_in: Some("1.1".into()),
+                versions: vec![],
             },
         )
     };
@@ -291,4 +292,158 @@ fn reason_code_and_language_are_recorded_and_folded() {
     cached.as_object_mut().unwrap().remove("withdrawal_code");
     let back: CertificateView = serde_json::from_value(cached).unwrap();
     assert_eq!(back.withdrawal_code, None);
+}
+
+fn version(id: &str, v: &str) -> CoveredVersion {
+    CoveredVersion {
+        id: RecordId::new(id).unwrap(),
+        version: v.into(),
+        released_on: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+        security_update: true,
+    }
+}
+
+fn declared(seq: i64, id: &str, covered: bool) -> Event {
+    ev(
+        seq,
+        2,
+        "maker",
+        ActorRole::Holder,
+        EventKind::VersionChangeDeclared {
+            version: version(id, "1.1"),
+            class: ChangeClass::SecurityPatch,
+            impact: "Fixes CVE-2021-44228.".into(),
+            sbom_sha256: "00".repeat(32),
+            covered,
+        },
+    )
+}
+
+fn decided(seq: i64, id: &str, role: ActorRole, confirm: bool) -> Event {
+    let version = RecordId::new(id).unwrap();
+    ev(
+        seq,
+        3,
+        "lab",
+        role,
+        if confirm {
+            EventKind::VersionConfirmed { version }
+        } else {
+            EventKind::VersionRefused {
+                version,
+                reason: "changes the login".into(),
+            }
+        },
+    )
+}
+
+fn coverage_error(events: &[Event]) -> i64 {
+    match fold(events) {
+        Err(FoldError::Coverage { seq, .. }) => seq,
+        other => panic!("expected a coverage error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_certificate_covers_exactly_what_its_issuer_covered() {
+    // The issuer covers a version.
+    let by_issuer = ev(
+        2,
+        2,
+        "lab",
+        ActorRole::Issuer,
+        EventKind::VersionCovered {
+            version: version("VER-000002", "1.1"),
+        },
+    );
+    let v = fold(&[issued(None, vec![]), by_issuer.clone()]).unwrap();
+    assert_eq!(v.versions.len(), 1);
+    // The holder of a certificate another body issued cannot.
+    let mut by_holder = by_issuer;
+    by_holder.role = ActorRole::Holder;
+    by_holder.actor = org("maker");
+    assert_eq!(coverage_error(&[issued(None, vec![]), by_holder]), 2);
+
+    // Under the rule, covered at once.
+    let v = fold(&[issued(None, vec![]), declared(2, "VER-000002", true)]).unwrap();
+    assert_eq!(v.versions[0].version, "1.1");
+    assert!(v.pending_versions.is_empty());
+
+    // Waiting for the issuer: not covered until confirmed.
+    let v = fold(&[issued(None, vec![]), declared(2, "VER-000002", false)]).unwrap();
+    assert!(v.versions.is_empty());
+    assert_eq!(v.pending_versions.len(), 1);
+    let v = fold(&[
+        issued(None, vec![]),
+        declared(2, "VER-000002", false),
+        decided(3, "VER-000002", ActorRole::Issuer, true),
+    ])
+    .unwrap();
+    assert_eq!(v.versions.len(), 1);
+    assert!(v.pending_versions.is_empty());
+    // Refused: not covered.
+    let v = fold(&[
+        issued(None, vec![]),
+        declared(2, "VER-000002", false),
+        decided(3, "VER-000002", ActorRole::Issuer, false),
+    ])
+    .unwrap();
+    assert!(v.versions.is_empty() && v.pending_versions.is_empty());
+}
+
+#[test]
+fn the_fold_refuses_every_coverage_step_out_of_place() {
+    let base = || vec![issued(None, vec![]), declared(2, "VER-000002", false)];
+    // Confirmed by someone other than the issuer (the holder, the authority).
+    for role in [
+        ActorRole::Holder,
+        ActorRole::NationalAuthority,
+        ActorRole::Registry,
+    ] {
+        let mut e = base();
+        e.push(decided(3, "VER-000002", role, true));
+        assert_eq!(coverage_error(&e), 3, "{role}");
+    }
+    // Confirmed twice; refused then confirmed; a version nobody declared.
+    let mut e = base();
+    e.push(decided(3, "VER-000002", ActorRole::Issuer, true));
+    e.push(decided(4, "VER-000002", ActorRole::Issuer, true));
+    assert_eq!(coverage_error(&e), 4);
+    let mut e = base();
+    e.push(decided(3, "VER-000002", ActorRole::Issuer, false));
+    e.push(decided(4, "VER-000002", ActorRole::Issuer, true));
+    assert_eq!(coverage_error(&e), 4);
+    let mut e = base();
+    e.push(decided(3, "VER-000009", ActorRole::Issuer, true));
+    assert_eq!(coverage_error(&e), 3);
+    // Declared by someone other than the holder; declared when covered already.
+    let mut d = declared(2, "VER-000002", true);
+    d.role = ActorRole::NationalAuthority;
+    assert_eq!(coverage_error(&[issued(None, vec![]), d]), 2);
+    let e = vec![
+        issued(None, vec![]),
+        declared(2, "VER-000002", true),
+        declared(3, "VER-000002", true),
+    ];
+    assert_eq!(coverage_error(&e), 3);
+}
+
+#[test]
+fn coverage_events_round_trip_and_old_findings_read_without_versions() {
+    for e in [
+        declared(2, "VER-000002", false),
+        decided(3, "VER-000002", ActorRole::Issuer, true),
+        decided(3, "VER-000002", ActorRole::Issuer, false),
+    ] {
+        let json = serde_json::to_string(&e.kind).unwrap();
+        assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), e.kind);
+    }
+    // A finding recorded before versions were kept: no `versions` key, read as empty, and
+    // written back without one (its signed statement still verifies).
+    let old = r#"{"type":"vulnerability_matched","vulnerability":"GO-1","severity":"high","component":"pkg:golang/x@1","exploited":false,"fixed_in":null}"#;
+    let kind: EventKind = serde_json::from_str(old).unwrap();
+    assert!(
+        matches!(&kind, EventKind::VulnerabilityMatched { versions, .. } if versions.is_empty())
+    );
+    assert_eq!(serde_json::to_string(&kind).unwrap(), old);
 }

@@ -40,6 +40,7 @@ fn critical(seq: i64, day: u32) -> Event {
             component: "pkg:cargo/x@1.0.0".into(),
             exploited: true,
             fixed_in: None,
+            versions: vec![],
         },
     )
 }
@@ -349,5 +350,28 @@ proptest! {
         let stepped_kinds: Vec<_> = stepped[events.len()..].iter().map(|e| e.kind.clone()).collect();
         let once_kinds: Vec<_> = once.into_iter().map(|a| a.kind).collect();
         prop_assert_eq!(stepped_kinds, once_kinds);
+    }
+}
+
+#[test]
+fn an_overdue_problem_in_an_old_covered_version_suspends_naming_the_version() {
+    let p = policy();
+    let mut events = base();
+    let mut m = critical(2, 10);
+    if let EventKind::VulnerabilityMatched { versions, .. } = &mut m.kind {
+        *versions = vec!["1.0".into()];
+    }
+    events.push(m);
+    let d = due(&fold(&events).unwrap(), &ctx(&p), midnight(2026, 2, 12));
+    assert_eq!(
+        rules(&d),
+        vec![(Rule::VulnerabilityOverdue, midnight(2026, 2, 11))]
+    );
+    match &d[0].kind {
+        EventKind::Suspended { reason, .. } => assert!(
+            reason.contains("GHSA-aaaa in version 1.0 was not fixed"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
     }
 }

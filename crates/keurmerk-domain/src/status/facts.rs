@@ -551,6 +551,8 @@ mod tests {
             dependencies: vec![],
             last_event_at: Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap(),
             setup: None,
+            covered_versions: Vec::new(),
+            version: None,
         }
     }
 
@@ -560,6 +562,7 @@ mod tests {
             severity: Severity::Critical,
             deadline: d(2026, 11, 1),
             suspends: true,
+            versions: vec!["1.0".into()],
         }
     }
 
@@ -596,6 +599,7 @@ mod tests {
                         severity: Severity::High,
                         deadline: d(2027, 1, 1),
                         exploited: true,
+                        versions: vec![],
                     }],
                     1,
                 ),

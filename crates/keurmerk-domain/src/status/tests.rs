@@ -28,6 +28,7 @@ pub(crate) fn policy() -> StatusPolicy {
         withdraw_when_unremediable: true,
         when_suspension_ends: SuspensionEnd::Withdraw,
         unknown_severity_as: Severity::High,
+        patch_management: None,
         attention_when_not_monitored: true,
     }
 }
@@ -64,6 +65,7 @@ fn vuln(seq: i64, day: u32, id: &str, severity: Severity) -> crate::event::Event
             component: "pkg:golang/example.com/x@1.0.0".into(),
             exploited: false,
             fixed_in: Some("1.0.1".into()),
+            versions: vec![],
         },
     )
 }
@@ -608,4 +610,271 @@ fn a_version_without_a_software_list_is_not_monitored_and_never_reads_as_clean()
     view.versions = vec![covered("VER-000001", "1.0", 0)];
     let r = evaluate_monitored(&view, &policy(), &Monitoring::of(&view, &[]), t(40));
     assert_eq!(r.status, LabelStatus::Suspended);
+}
+
+fn covered_version(id: &str, version: &str, day: u32) -> CoveredVersion {
+    CoveredVersion {
+        id: RecordId::new(id).unwrap(),
+        version: version.into(),
+        released_on: t(day).date_naive(),
+        security_update: true,
+    }
+}
+
+/// Versions 1.0 and 1.1 covered, an exploited critical problem in 1.0 only (1.1 fixes it),
+/// both with a software list.
+fn two_versions(found_day: u32) -> (CertificateView, Vec<RecordId>) {
+    let events = [
+        issued(far(), vec![]),
+        ev(
+            2,
+            found_day,
+            "registry",
+            ActorRole::Registry,
+            EventKind::VulnerabilityMatched {
+                vulnerability: "GHSA-jfh8-c2jp-5v3q".into(),
+                severity: Severity::Critical,
+                component: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1".into(),
+                exploited: true,
+                fixed_in: Some("2.15.0".into()),
+                versions: vec!["1.0".into()],
+            },
+        ),
+    ];
+    let mut view = crate::event::fold(&events).unwrap();
+    view.versions = vec![
+        covered_version("VER-000001", "1.0", 0),
+        covered_version("VER-000002", "1.1", 5),
+    ];
+    let ids = view.versions.iter().map(|v| v.id.clone()).collect();
+    (view, ids)
+}
+
+#[test]
+fn an_old_version_with_an_open_problem_keeps_the_label_from_green_and_names_the_version() {
+    let (view, ids) = two_versions(1);
+    let all = Monitoring::of(&view, &ids);
+    // Inside the deadline: attention, the reason names 1.0.
+    let r = evaluate_monitored(&view, &policy(), &all, t(10));
+    assert_eq!(r.status, LabelStatus::Attention);
+    assert!(
+        matches!(&r.reasons[0], Reason::VulnerabilityOpen { versions, exploited: true, .. } if versions == &["1.0"])
+    );
+    assert_eq!(r.covered_versions, vec!["1.0", "1.1"]);
+    // Past it: overdue, the scheme suspends for critical, and the reason names the version in
+    // every language.
+    let r = evaluate_monitored(&view, &policy(), &all, t(40));
+    assert_eq!(r.status, LabelStatus::Suspended);
+    match &r.reasons[0] {
+        Reason::VulnerabilityOverdue { versions, .. } => assert_eq!(versions, &["1.0"]),
+        other => panic!("{other:?}"),
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        let text = r.reasons[0].text(lang);
+        assert!(text.contains("1.0"), "{text}");
+        assert!(seen.insert(text));
+    }
+}
+
+#[test]
+fn the_answer_for_a_version_says_which_update_to_install() {
+    let (view, ids) = two_versions(1);
+    // 1.0: the problem is open there; 1.1 fixes it.
+    let r = evaluate_version(&view, &policy(), &ids, "1.0", t(10));
+    assert_eq!(r.status, LabelStatus::Attention);
+    assert_eq!(
+        r.reasons[0],
+        Reason::InstallUpdate {
+            version: "1.1".into(),
+            vulnerabilities: vec!["GHSA-jfh8-c2jp-5v3q".into()],
+        }
+    );
+    let answer = r.version.clone().unwrap();
+    assert!(answer.covered);
+    assert_eq!(answer.install.as_deref(), Some("1.1"));
+    assert_eq!(answer.open_vulnerabilities, vec!["GHSA-jfh8-c2jp-5v3q"]);
+    let mut seen = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        let text = r.reasons[0].text(lang);
+        assert!(text.contains("1.1"), "{text}");
+        assert!(seen.insert(text));
+    }
+    // 1.1: fine.
+    let r = evaluate_version(&view, &policy(), &ids, "1.1", t(10));
+    assert_eq!(r.status, LabelStatus::Valid, "{:?}", r.reasons);
+    assert!(r.reasons.is_empty());
+    let answer = r.version.unwrap();
+    assert!(answer.covered && answer.install.is_none() && answer.open_vulnerabilities.is_empty());
+    // Overdue: 1.0 is suspended with the update to install first; 1.1 still fine.
+    let r = evaluate_version(&view, &policy(), &ids, "1.0", t(40));
+    assert_eq!(r.status, LabelStatus::Suspended);
+    assert_eq!(r.reasons[0].code(), "install_update");
+    assert_eq!(r.reasons[1].code(), "vulnerability_overdue");
+    assert_eq!(
+        evaluate_version(&view, &policy(), &ids, "1.1", t(40)).status,
+        LabelStatus::Valid
+    );
+}
+
+#[test]
+fn an_update_without_a_software_list_is_never_said_to_fix_anything() {
+    let (view, ids) = two_versions(1);
+    // 1.1 has no software list: nobody knows it fixes the problem, and it is not monitored.
+    let only_old = [ids[0].clone()];
+    let r = evaluate_version(&view, &policy(), &only_old, "1.0", t(10));
+    assert!(r.version.unwrap().install.is_none());
+    assert!(r.reasons.iter().all(|x| x.code() != "install_update"));
+    let r = evaluate_version(&view, &policy(), &only_old, "1.1", t(10));
+    assert_eq!(r.status, LabelStatus::Attention);
+    assert_eq!(
+        r.reasons,
+        vec![Reason::NotMonitored {
+            versions: vec!["1.1".into()]
+        }]
+    );
+}
+
+#[test]
+fn a_finding_recorded_without_versions_counts_for_every_version() {
+    // Recorded before findings were kept per version: not known is not absent.
+    let events = [issued(far(), vec![]), vuln(2, 1, "GO-1", Severity::High)];
+    let mut view = crate::event::fold(&events).unwrap();
+    view.versions = vec![
+        covered_version("VER-000001", "1.0", 0),
+        covered_version("VER-000002", "1.1", 5),
+    ];
+    let ids: Vec<RecordId> = view.versions.iter().map(|v| v.id.clone()).collect();
+    for v in ["1.0", "1.1"] {
+        let r = evaluate_version(&view, &policy(), &ids, v, t(10));
+        assert_eq!(r.status, LabelStatus::Attention, "{v}");
+        assert_eq!(r.version.unwrap().open_vulnerabilities, vec!["GO-1"]);
+        assert!(r.reasons.iter().all(|x| x.code() != "install_update"));
+    }
+}
+
+#[test]
+fn a_version_the_label_does_not_cover_is_said_so() {
+    let (mut view, ids) = two_versions(1);
+    let r = evaluate_version(&view, &policy(), &ids, "2.0", t(10));
+    assert_eq!(r.status, LabelStatus::Attention);
+    assert_eq!(
+        r.reasons[0],
+        Reason::VersionNotCovered {
+            version: "2.0".into(),
+            pending: false
+        }
+    );
+    assert!(!r.version.unwrap().covered);
+    // Waiting for the issuer: said too.
+    view.pending_versions.push(crate::event::PendingVersion {
+        version: covered_version("VER-000003", "2.0", 9),
+        class: crate::model::ChangeClass::SecurityFunctionChange,
+        declared_at: t(9),
+    });
+    let r = evaluate_version(&view, &policy(), &ids, "2.0", t(10));
+    assert_eq!(
+        r.reasons[0],
+        Reason::VersionNotCovered {
+            version: "2.0".into(),
+            pending: true
+        }
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for lang in Lang::ALL {
+        let text = r.reasons[0].text(lang);
+        assert!(text.contains("2.0"), "{text}");
+        assert!(seen.insert(text));
+    }
+    // A status worse than attention stays as it is.
+    view.state = State::Suspended;
+    let r = evaluate_version(&view, &policy(), &ids, "2.0", t(10));
+    assert_eq!(r.status, LabelStatus::Suspended);
+}
+
+mod version_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Up to four covered versions (released on days 0, 5, 10, 15), up to three findings each
+    /// carried by a subset of them, any subset with a software list.
+    fn case() -> impl Strategy<Value = (Vec<u8>, Vec<bool>, u32)> {
+        (
+            proptest::collection::vec(0u8..16, 0..4),
+            proptest::collection::vec(any::<bool>(), 4),
+            0u32..80,
+        )
+    }
+
+    fn build(carriers: &[u8], lists: &[bool]) -> (CertificateView, Vec<RecordId>) {
+        let mut events = vec![issued(far(), vec![])];
+        for (i, mask) in carriers.iter().enumerate() {
+            let versions: Vec<String> = (0..4)
+                .filter(|b| mask & (1 << b) != 0)
+                .map(|b| format!("1.{b}"))
+                .collect();
+            events.push(ev(
+                i64::try_from(i).unwrap() + 2,
+                1,
+                "registry",
+                ActorRole::Registry,
+                EventKind::VulnerabilityMatched {
+                    vulnerability: format!("GO-{i}"),
+                    severity: Severity::Critical,
+                    component: "pkg:golang/x@1".into(),
+                    exploited: false,
+                    fixed_in: None,
+                    versions,
+                },
+            ));
+        }
+        let mut view = crate::event::fold(&events).unwrap();
+        view.versions = (0..4u32)
+            .map(|b| covered_version(&format!("VER-00000{b}"), &format!("1.{b}"), b * 5))
+            .collect();
+        let ids = view
+            .versions
+            .iter()
+            .zip(lists)
+            .filter(|(_, l)| **l)
+            .map(|(v, _)| v.id.clone())
+            .collect();
+        (view, ids)
+    }
+
+    proptest! {
+        #[test]
+        fn a_version_answer_never_hides_its_problems((carriers, lists, day) in case()) {
+            let (view, ids) = build(&carriers, &lists);
+            for asked in 0..4u32 {
+                let name = format!("1.{asked}");
+                let r = evaluate_version(&view, &policy(), &ids, &name, t(day));
+                let answer = r.version.clone().unwrap();
+                let carried: Vec<String> = view
+                    .vulnerabilities
+                    .values()
+                    .filter(|v| v.versions.contains(&name) || v.versions.is_empty())
+                    .map(|v| v.id.clone())
+                    .collect();
+                prop_assert_eq!(&answer.open_vulnerabilities, &carried);
+                if !carried.is_empty() {
+                    prop_assert_ne!(r.status, LabelStatus::Valid);
+                }
+                if let Some(x) = &answer.install {
+                    // Newer, with a software list, carrying none of the problems.
+                    let n = view.versions.iter().find(|v| &v.version == x).unwrap();
+                    prop_assert!(n.released_on > t(asked * 5).date_naive());
+                    prop_assert!(ids.contains(&n.id));
+                    for v in view.vulnerabilities.values().filter(|v| carried.contains(&v.id)) {
+                        prop_assert!(!v.versions.contains(x));
+                    }
+                    prop_assert_eq!(r.reasons[0].code(), "install_update");
+                }
+                // The label as a whole is never better than the answer for a covered version.
+                let label = evaluate_monitored(&view, &policy(), &Monitoring::of(&view, &ids), t(day));
+                prop_assert!(label.status >= r.status || !ids.contains(&view.versions[asked as usize].id));
+            }
+        }
+    }
 }

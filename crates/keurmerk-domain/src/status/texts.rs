@@ -138,6 +138,21 @@ fn problem(severity: Severity, vulnerability: &str, lang: Lang) -> String {
     )
 }
 
+/// Appended when the covered versions that carry a problem are known: the reason names them.
+fn in_versions(versions: &[String], text: String, lang: Lang) -> String {
+    if versions.is_empty() {
+        return text;
+    }
+    let list = versions.join(", ");
+    let note = lang.pick(
+        format!("It is in version {list}."),
+        format!("Het zit in versie {list}."),
+        format!("Es steckt in Version {list}."),
+        format!("Il se trouve dans la version {list}."),
+    );
+    format!("{text} {note}")
+}
+
 /// Appended when the severity is not known yet: never leave the reader thinking it is minor.
 fn unknown_note(severity: Severity, text: String, lang: Lang) -> String {
     if severity != Severity::Unknown {
@@ -376,6 +391,7 @@ impl Reason {
                 vulnerability,
                 severity,
                 deadline,
+                versions,
                 ..
             } => {
                 let deadline = day(*deadline);
@@ -386,7 +402,7 @@ impl Reason {
                     format!("{p} hätte bis {deadline} behoben sein müssen, aber der Hersteller hat es nicht behoben."),
                     format!("{p} aurait dû être corrigé avant le {deadline}, mais le fabricant ne l'a pas corrigé."),
                 );
-                unknown_note(*severity, text, lang)
+                in_versions(versions, unknown_note(*severity, text, lang), lang)
             }
             Reason::SupportEnded { on } => {
                 let on = day(*on);
@@ -431,7 +447,7 @@ impl Reason {
                     format!("Le produit dépend de : {k} « {service} » de {provider}. Le label de sécurité de ce service est {s}."),
                 )
             }
-            Reason::VulnerabilityOpen { vulnerability, severity, deadline, exploited } => {
+            Reason::VulnerabilityOpen { vulnerability, severity, deadline, exploited, versions } => {
                 let p = problem(*severity, vulnerability, lang);
                 let deadline = day(*deadline);
                 let base = lang.pick(
@@ -440,7 +456,7 @@ impl Reason {
                     format!("{p} ist bekannt. Der Hersteller muss es bis {deadline} beheben."),
                     format!("{p} est connu. Le fabricant doit le corriger avant le {deadline}."),
                 );
-                let base = unknown_note(*severity, base, lang);
+                let base = in_versions(versions, unknown_note(*severity, base, lang), lang);
                 if *exploited {
                     format!(
                         "{base} {}",
@@ -480,6 +496,36 @@ impl Reason {
                     ". Personne ne peut y rechercher les problèmes de sécurité connus : l'absence de nouvelles n'est donc pas une bonne nouvelle.",
                 );
                 format!("{base}{which}{after}")
+            }
+            Reason::InstallUpdate { version, vulnerabilities } => {
+                let list = vulnerabilities.join(", ");
+                lang.pick(
+                    format!("Install update {version}: it fixes the known security problems of your version ({list})."),
+                    format!("Installeer update {version}: die lost de bekende beveiligingsproblemen van uw versie op ({list})."),
+                    format!("Installieren Sie das Update {version}: Es behebt die bekannten Sicherheitsprobleme Ihrer Version ({list})."),
+                    format!("Installez la mise à jour {version} : elle corrige les problèmes de sécurité connus de votre version ({list})."),
+                )
+            }
+            Reason::VersionNotCovered { version, pending } => {
+                let base = lang.pick(
+                    format!("This label does not cover version {version}."),
+                    format!("Dit label geldt niet voor versie {version}."),
+                    format!("Dieses Kennzeichen gilt nicht für Version {version}."),
+                    format!("Ce label ne couvre pas la version {version}."),
+                );
+                if *pending {
+                    format!(
+                        "{base} {}",
+                        lang.pick(
+                            "The maker has asked for it; the organisation that tested the product has not decided yet.",
+                            "De fabrikant heeft erom gevraagd; de organisatie die het product testte, heeft nog niet beslist.",
+                            "Der Hersteller hat es beantragt; die Stelle, die das Produkt geprüft hat, hat noch nicht entschieden.",
+                            "Le fabricant l'a demandé ; l'organisme qui a testé le produit n'a pas encore décidé.",
+                        )
+                    )
+                } else {
+                    base
+                }
             }
             Reason::SchemeLegacy => lang.pick(
                 "This label comes from a scheme that no longer issues new labels. It stays valid until it ends.".to_owned(),

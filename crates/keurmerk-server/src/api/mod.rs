@@ -4,6 +4,7 @@
 //! route cannot exist without being documented.
 
 mod certificates;
+mod coverage;
 pub(crate) mod labels;
 pub mod monitoring;
 pub(crate) mod orgs;
@@ -164,6 +165,11 @@ pub fn routes() -> Vec<Route> {
             body = r#"{"reason":"Fixed in version 1.2.1"}"#),
         route!(POST "/api/v1/certificates/{id}/withdraw", certificates::withdraw_certificate, "certificates", Token("issuer, national_authority"), Json, "Withdraw a certificate for good, with a reason code (422 naming the allowed codes if unknown) and optional free text in a stated language",
             body = r#"{"reason_code":"non_conformity","reason":"The product no longer meets the requirements"}"#),
+        route!(POST "/api/v1/certificates/{id}/versions", coverage::declare_certificate_version, "certificates", Token("manufacturer"), Json, "The holder declares a version under the scheme's patch-management rule (an impact statement classifying the change and the version's software list): covered at once or waiting for the issuer",
+            body = r#"{"version":"VER-000002","class":"security_patch","impact":"Updates log4j-core to 2.17.1; no security function changes","sbom":{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[]}}"#),
+        route!(POST "/api/v1/certificates/{id}/versions/{version}/confirm", coverage::confirm_certificate_version, "certificates", Token("issuer"), Json, "The issuer confirms a declared version: the certificate covers it"),
+        route!(POST "/api/v1/certificates/{id}/versions/{version}/refuse", coverage::refuse_certificate_version, "certificates", Token("issuer"), Json, "The issuer refuses a declared version: the certificate does not cover it",
+            body = r#"{"reason":"The login flow changed; it needs testing"}"#),
         route!(POST "/api/v1/certificates/{id}/resign", certificates::resign_certificate, "certificates", Token("issuer, national_authority, registry_operator"), Json, "Confirm again, with a valid key, this organisation's events signed with a key after its compromise"),
         route!(GET "/api/v1/audit", orgs::list_audit, "audit", Token("registry_operator, national_authority"), Json, "The audit trail of every write", query = &["limit", "before"]),
         route!(GET "/api/v1/complaints", tokens::list_complaints, "complaints", Token("registry_operator, national_authority"), Json, "Complaints routed to the caller (all for the operator)", query = PAGE),

@@ -18,13 +18,15 @@ use maud::{html, Markup};
 use super::{date, error_page, href, lang_of, layout, page, service_error_page, t, PageLang};
 use crate::AppState;
 
-/// The certificate page's query: `?lang=` and `?at=`.
+/// The certificate page's query: `?lang=`, `?at=` and `?version=`.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct CertificatePageQuery {
     #[serde(default)]
     lang: Option<String>,
     #[serde(default)]
     at: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
 }
 
 pub(crate) async fn get_certificate_page(
@@ -94,6 +96,20 @@ pub(crate) async fn get_certificate_page(
             .await;
     let accepted =
         super::recognition::recognition_section(&state, &id, scheme, &d.product, l, at).await;
+    // `?version=`: the answer for the version on the reader's device. An unreadable one (empty,
+    // too long) is no question, like an unreadable `?at=`.
+    let asked = q
+        .version
+        .as_deref()
+        .filter(|v| keurmerk_service::check_version_query(v).is_ok());
+    let for_version = match asked {
+        Some(v) => match state.registry.version_status(&id, v).await {
+            Ok(report) => Some(report),
+            Err(e) => return service_error_page(l, e, &here),
+        },
+        None => None,
+    };
+    let versions = version_box(l, &id, r, for_version.as_ref());
     let body = html! {
         p.muted { (t(l, "Label", "Label", "Kennzeichen", "Label")) " " (id) }
         h1 { (d.product.name) " " span.muted { (d.product.model) } }
@@ -102,6 +118,7 @@ pub(crate) async fn get_certificate_page(
             a href=(href(&format!("/products/{}", d.product.id), l)) { (maker.as_ref().map_or(d.product.manufacturer.as_str(), |m| m.name.as_str())) }
         }
         (status_box(l, r, &aliases))
+        (versions)
         (advice_box(l, &facts))
         (issuer_box(l, d.certificate.issuer_kind, issuer.as_ref(), authority.as_ref(), facts.positive_marks_muted))
         section aria-labelledby="facts" {
@@ -267,6 +284,57 @@ fn status_box(
                 }
             }
             p.muted { (t(l, "Checked just now", "Zojuist gecontroleerd", "Gerade eben geprüft", "Vérifié à l'instant")) " (" (r.evaluated_at.format("%Y-%m-%d %H:%M UTC")) ")." }
+        }
+    }
+}
+
+/// "Which version is on your device?": the covered versions as links, and for the one asked
+/// about, the answer for that version (covered or not, its open problems, the update to install).
+fn version_box(
+    l: Lang,
+    id: &CertificateId,
+    r: &StatusReport,
+    asked: Option<&StatusReport>,
+) -> Markup {
+    let link = |v: &str| {
+        let q = serde_urlencoded::to_string([("version", v)]).unwrap_or_default();
+        format!("{}#version", href(&format!("/c/{id}?{q}"), l))
+    };
+    html! {
+        section.versions aria-labelledby="version" {
+            h2 id="version" { (t(l, "Which version is on your device?", "Welke versie staat op uw apparaat?", "Welche Version ist auf Ihrem Gerät?", "Quelle version est sur votre appareil ?")) }
+            @if r.covered_versions.is_empty() {
+                p { (t(l, "This label covers no version yet.", "Dit label geldt nog voor geen enkele versie.", "Dieses Kennzeichen gilt noch für keine Version.", "Ce label ne couvre encore aucune version.")) }
+            } @else {
+                p { (t(l, "This label covers these versions. Choose yours:", "Dit label geldt voor deze versies. Kies de uwe:", "Dieses Kennzeichen gilt für diese Versionen. Wählen Sie Ihre:", "Ce label couvre ces versions. Choisissez la vôtre :")) }
+                ul.version-list {
+                    @for v in &r.covered_versions {
+                        li { a href=(link(v)) { (v) } }
+                    }
+                }
+            }
+            @if let Some(a) = asked {
+                @if let Some(v) = &a.version {
+                    div class=(format!("version-answer status-{}", a.status.as_str())) {
+                        h3 { (t(l, "Version", "Versie", "Version", "Version")) " " (v.version) ": " (a.status.title(l)) }
+                        @if v.covered && v.open_vulnerabilities.is_empty() && a.status == LabelStatus::Valid {
+                            p { (t(l, "This version has no known unfixed security problems.", "Deze versie heeft geen bekende openstaande beveiligingsproblemen.", "Diese Version hat keine bekannten offenen Sicherheitsprobleme.", "Cette version n'a aucun problème de sécurité connu non corrigé.")) }
+                        }
+                        @if !a.reasons.is_empty() {
+                            ul {
+                                @for reason in &a.reasons {
+                                    li data-reason=(reason.code()) {
+                                        (reason.headline_dated(l, &|d| date(l, d)))
+                                        @if let Some(free) = reason.free_text() {
+                                            " " (reason_word(l)) " " span lang="en" { (free) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -622,6 +690,42 @@ pub(crate) fn event_words(l: Lang, e: &Event) -> String {
             "de testende organisatie mag niet meer testen voor dit label",
             "die prüfende Stelle darf nicht mehr für dieses Kennzeichen prüfen",
             "l'organisme de test n'a plus le droit de tester pour ce label",
+        ),
+        EventKind::VersionChangeDeclared {
+            version, covered, ..
+        } => {
+            let words = if *covered {
+                t(
+                    l,
+                    "the maker added a version under the scheme's update rule: version",
+                    "de fabrikant voegde een versie toe volgens de updateregel van het schema: versie",
+                    "der Hersteller fügte nach der Update-Regel des Schemas eine Version hinzu: Version",
+                    "le fabricant a ajouté une version selon la règle de mise à jour du schéma : version",
+                )
+            } else {
+                t(
+                    l,
+                    "the maker asked to add version",
+                    "de fabrikant vroeg versie toe te voegen:",
+                    "der Hersteller beantragte die Aufnahme der Version",
+                    "le fabricant a demandé l'ajout de la version",
+                )
+            };
+            return format!("{words} {}", version.version);
+        }
+        EventKind::VersionConfirmed { .. } => t(
+            l,
+            "the testing organisation confirmed a new version",
+            "de testende organisatie bevestigde een nieuwe versie",
+            "die prüfende Stelle bestätigte eine neue Version",
+            "l'organisme de test a confirmé une nouvelle version",
+        ),
+        EventKind::VersionRefused { .. } => t(
+            l,
+            "the testing organisation refused a new version",
+            "de testende organisatie weigerde een nieuwe versie",
+            "die prüfende Stelle lehnte eine neue Version ab",
+            "l'organisme de test a refusé une nouvelle version",
         ),
         #[allow(unreachable_patterns)]
         _ => e.kind.name(),

@@ -3,8 +3,8 @@
 //! Matching is incremental: SBOM components and advisories are both stored under their package
 //! keys (`keurmerk_vuln::purl::PackageKey`). A new or modified advisory re-matches only the
 //! components with its keys; a new SBOM matches only itself. Findings turn into certificate events
-//! (`vulnerability_matched` / `vulnerability_resolved`) for the live certificates whose newest
-//! covered version is affected, and the scheme's status policy turns those into deadlines and label
+//! (`vulnerability_matched` / `vulnerability_resolved`, naming the covered versions that carry the
+//! vulnerability) for the live certificates with an affected covered version, and the scheme's status policy turns those into deadlines and label
 //! effects (`keurmerk_domain::status`).
 //!
 //! `identity` holds what makes one vulnerability one under all its ids (CVE, GHSA, GO, EUVD…):
@@ -375,40 +375,8 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             summary.versions_rematched += self.reapply(&ids).await?;
         }
         for (name, bytes, doc) in docs {
-            let Some((id, modified)) = doc_identity(&doc) else {
-                continue;
-            };
-            let mut scratch = AdvisoryIndex::new();
-            let keys: Vec<String> = scratch
-                .insert(&doc)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            let aliases = doc_aliases(&doc);
-            let audit = self.audit(
-                actor,
-                "advisory.import",
-                &id,
-                json!({"source": name, "modified": modified}),
-            );
-            let adv = StoredAdvisory {
-                id,
-                source_name: name,
-                modified,
-                document: bytes,
-            };
-            // Counted by whether the advisory itself was stored, not by whether it touches a
-            // component (a CSAF document for products nobody registered is still new).
-            let upserted = self
-                .store()
-                .upsert_advisory(&adv, &keys, &aliases, &audit)
+            self.store_advisory_doc(actor, name, bytes, &doc, &mut summary, &mut touched)
                 .await?;
-            if upserted.stored {
-                summary.changed += 1;
-                touched.extend(upserted.touched);
-            } else {
-                summary.unchanged += 1;
-            }
         }
         let keys: Vec<String> = touched.into_iter().collect();
         summary.versions_rematched = self.rematch_keys(&keys).await?;
@@ -419,6 +387,89 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             "advisories imported"
         );
         Ok(summary)
+    }
+
+    /// Imports one advisory document (OSV JSON/YAML or CSAF) given as bytes, as
+    /// [`Registry::import_advisories`] does for each document it reads (the demo seeds with it).
+    pub async fn import_advisory_document(
+        &self,
+        actor: &Actor,
+        name: &str,
+        bytes: &[u8],
+    ) -> ServiceResult<ImportSummary> {
+        self.acting_as(
+            actor,
+            &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
+            "import advisories",
+        )
+        .await?;
+        let doc =
+            source::parse_advisory(name, bytes).map_err(|e| invalid("advisory", e.to_string()))?;
+        let mut summary = ImportSummary {
+            read: 1,
+            ..Default::default()
+        };
+        let mut touched = BTreeSet::new();
+        self.store_advisory_doc(
+            actor,
+            name.to_owned(),
+            bytes.to_vec(),
+            &doc,
+            &mut summary,
+            &mut touched,
+        )
+        .await?;
+        let keys: Vec<String> = touched.into_iter().collect();
+        summary.versions_rematched = self.rematch_keys(&keys).await?;
+        Ok(summary)
+    }
+
+    /// Stores one parsed advisory when it is new or modified, counting it in `summary` and
+    /// collecting the package keys of the components it can touch.
+    async fn store_advisory_doc(
+        &self,
+        actor: &Actor,
+        name: String,
+        bytes: Vec<u8>,
+        doc: &AdvisoryDoc,
+        summary: &mut ImportSummary,
+        touched: &mut BTreeSet<String>,
+    ) -> ServiceResult<()> {
+        let Some((id, modified)) = doc_identity(doc) else {
+            return Ok(());
+        };
+        let mut scratch = AdvisoryIndex::new();
+        let keys: Vec<String> = scratch
+            .insert(doc)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let aliases = doc_aliases(doc);
+        let audit = self.audit(
+            actor,
+            "advisory.import",
+            &id,
+            json!({"source": name, "modified": modified}),
+        );
+        let adv = StoredAdvisory {
+            id,
+            source_name: name,
+            modified,
+            document: bytes,
+        };
+        // Counted by whether the advisory itself was stored, not by whether it touches a
+        // component (a CSAF document for products nobody registered is still new).
+        let upserted = self
+            .store()
+            .upsert_advisory(&adv, &keys, &aliases, &audit)
+            .await?;
+        if upserted.stored {
+            summary.changed += 1;
+            touched.extend(upserted.touched);
+        } else {
+            summary.unchanged += 1;
+        }
+        Ok(())
     }
 
     /// The holder publishes VEX statements (OpenVEX, CycloneDX VEX, CSAF VEX) for its product.
@@ -577,8 +628,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             })
     }
 
-    /// Brings the live certificates of a product in line with the findings of their newest
-    /// covered version and the holder's VEX decisions.
+    /// Brings the live certificates of a product in line with the findings of their covered
+    /// versions and the holder's VEX decisions. A finding stays open on a certificate while any
+    /// covered version's software list carries it (a newer version that fixes it does not fix
+    /// the devices still running the old one); the event names the versions that carry it.
     pub(crate) async fn apply_findings(&self, product: &RecordId) -> ServiceResult<()> {
         let certs = self
             .store()
@@ -591,45 +644,61 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         let registry = self.registry_actor().await?;
         for c in certs.into_iter().filter(|c| !c.state.is_terminal()) {
             let view = fold(&self.store().events(&c.id).await?)?;
-            let Some(latest) = view
-                .versions
-                .iter()
-                .max_by_key(|v| (v.released_on, v.id.clone()))
-                .cloned()
-            else {
+            let mut covered = view.versions.clone();
+            covered.sort_by(|a, b| (a.released_on, &a.id).cmp(&(b.released_on, &b.id)));
+            let Some(latest) = covered.last().cloned() else {
                 continue;
             };
-            // One read of the newest version's findings serves both directions below.
-            let latest_matches = self.store().matches(&latest.id).await?;
+            // One read of each covered version's findings serves both directions below.
+            let mut per_version = Vec::with_capacity(covered.len());
+            for v in &covered {
+                per_version.push((v.clone(), self.store().matches(&v.id).await?));
+            }
+            let all_matches: Vec<&VulnMatch> =
+                per_version.iter().flat_map(|(_, ms)| ms.iter()).collect();
             // Keyed by the id the certificate already shows the vulnerability under, if it shows
             // it under any of the finding's ids, so a finding that another advisory now names
             // first stays one vulnerability on the certificate.
-            let open_on_view = |m: &VulnMatch| -> String {
-                match_ids(m)
-                    .into_iter()
-                    .find_map(|x| {
-                        view.vulnerabilities
-                            .iter()
-                            .find(|(id, v)| {
-                                v.resolution.is_none() && keurmerk_vuln::identity::same_id(id, &x)
-                            })
-                            .map(|(id, _)| id.clone())
-                    })
-                    .unwrap_or_else(|| m.vulnerability.clone())
+            let open_on_view = |m: &VulnMatch| -> Option<String> {
+                match_ids(m).into_iter().find_map(|x| {
+                    view.vulnerabilities
+                        .iter()
+                        .find(|(id, v)| {
+                            v.resolution.is_none() && keurmerk_vuln::identity::same_id(id, &x)
+                        })
+                        .map(|(id, _)| id.clone())
+                })
             };
-            let mut wanted: BTreeMap<String, (VulnMatch, Vec<String>)> = BTreeMap::new();
-            for m in latest_matches
-                .iter()
-                .filter(|m| m.closed_at.is_none())
-                .cloned()
-            {
-                let ids = self.finding_ids(&m).await?;
-                if vex_not_affected(&vex, &ids, &latest.version).is_some() {
-                    continue;
+            let mut wanted: BTreeMap<String, (VulnMatch, Vec<String>, Vec<String>)> =
+                BTreeMap::new();
+            for (v, ms) in &per_version {
+                for m in ms.iter().filter(|m| m.closed_at.is_none()) {
+                    let ids = self.finding_ids(m).await?;
+                    if vex_not_affected(&vex, &ids, &v.version).is_some() {
+                        continue;
+                    }
+                    // One vulnerability in several versions is one finding.
+                    let key = open_on_view(m)
+                        .or_else(|| {
+                            wanted
+                                .iter()
+                                .find(|(_, (_, wids, _))| {
+                                    wids.iter().any(|w| {
+                                        ids.iter().any(|x| keurmerk_vuln::identity::same_id(w, x))
+                                    })
+                                })
+                                .map(|(k, _)| k.clone())
+                        })
+                        .unwrap_or_else(|| m.vulnerability.clone());
+                    let entry = wanted
+                        .entry(key)
+                        .or_insert_with(|| (m.clone(), ids, Vec::new()));
+                    if !entry.2.contains(&v.version) {
+                        entry.2.push(v.version.clone());
+                    }
                 }
-                wanted.entry(open_on_view(&m)).or_insert((m, ids));
             }
-            for (id, (m, ids)) in &wanted {
+            for (id, (m, ids, versions)) in &wanted {
                 let severity = self.effective_severity(m, ids).await?;
                 let exploited = self.store().exploited_since(ids).await?.is_some();
                 let fixed_in = m.fixed.first().cloned();
@@ -638,7 +707,10 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     .get(id)
                     .filter(|v| v.resolution.is_none());
                 let same = current.is_some_and(|v| {
-                    v.severity == severity && v.exploited == exploited && v.fixed_in == fixed_in
+                    v.severity == severity
+                        && v.exploited == exploited
+                        && v.fixed_in == fixed_in
+                        && &v.versions == versions
                 });
                 if !same {
                     let kind = EventKind::VulnerabilityMatched {
@@ -647,6 +719,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                         component: m.purl.clone(),
                         exploited,
                         fixed_in,
+                        versions: versions.clone(),
                     };
                     self.append_event(
                         &c.id,
@@ -667,11 +740,12 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 if wanted.contains_key(id) {
                     continue;
                 }
-                let ids = match latest_matches.iter().find(|m| {
+                let seen = all_matches.iter().find(|m| {
                     match_ids(m)
                         .iter()
                         .any(|x| keurmerk_vuln::identity::same_id(x, id))
-                }) {
+                });
+                let ids = match seen {
                     Some(m) => self.finding_ids(m).await?,
                     None => {
                         let mut ids = self.vulnerability_ids(id).await?;
@@ -681,18 +755,21 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                         ids
                     }
                 };
+                let on_latest = per_version.last().is_some_and(|(_, ms)| {
+                    ms.iter().any(|m| {
+                        match_ids(m)
+                            .iter()
+                            .any(|x| keurmerk_vuln::identity::same_id(x, id))
+                    })
+                });
                 let resolution = if let Some(j) = vex_not_affected(&vex, &ids, &latest.version) {
                     Resolution::NotAffected { justification: j }
-                } else if latest_matches.iter().any(|m| {
-                    match_ids(m)
-                        .iter()
-                        .any(|x| keurmerk_vuln::identity::same_id(x, id))
-                }) {
-                    // The finding on the newest version closed without a VEX decision: the
+                } else if on_latest {
+                    // The newest covered version's finding closed without a VEX decision: the
                     // advisory changed or was withdrawn.
                     Resolution::AdvisoryWithdrawn
                 } else {
-                    // The newest covered version does not carry the vulnerability: it is fixed.
+                    // No covered version carries the vulnerability: it is fixed.
                     Resolution::Fixed {
                         version: latest.version.clone(),
                     }

@@ -80,6 +80,7 @@ async fn check(store: SqlStore) {
     assert!(demo::seed(store.clone(), catalogue(), t0()).await.is_err());
 
     recognition_outcomes(&reg, &certs).await;
+    versions_outcome(&reg, &certs).await;
 
     // An edit of a signed event's stored text, made directly in the database, is seen: by the
     // full check (naming certificate and event) and by everyone reading the status.
@@ -116,6 +117,49 @@ async fn check(store: SqlStore) {
     let details = reg.certificate_details(&id).await.unwrap();
     assert!(details.events.iter().all(|e| e.seq < seq));
     assert!(!format!("{:?}", details.status).contains("Edited"));
+}
+
+/// The doorbell (issue 12): 1.0 has an exploited critical problem and is still supported, 1.1
+/// fixes it. The label is not green and names 1.0; for 1.0 the answer is "install 1.1"; 1.1 is
+/// fine. 1.1 came in under the patch-management rule, on the holder's declaration.
+async fn versions_outcome(
+    reg: &keurmerk_service::Registry<SqlStore>,
+    certs: &[keurmerk_domain::model::Certificate],
+) {
+    use keurmerk_domain::event::EventKind;
+    let mut bell = None;
+    for c in certs {
+        let d = reg.certificate_details(&c.id).await.unwrap();
+        if d.product.model == "BC-DB1" {
+            bell = Some(d);
+        }
+    }
+    let d = bell.expect("the demo has the doorbell");
+    assert_eq!(d.certificate.issuer_kind, IssuerKind::ThirdParty);
+    assert_eq!(d.status.covered_versions, vec!["1.0", "1.1"]);
+    assert!(d.events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::VersionChangeDeclared { covered: true, .. }
+    )));
+    let st = &d.status;
+    assert_ne!(st.status, LabelStatus::Valid);
+    assert!(st.support_until.is_some_and(|s| s > t0().date_naive()));
+    assert!(
+        matches!(&st.reasons[0], Reason::VulnerabilityOpen { exploited: true, severity: keurmerk_domain::model::Severity::Critical, versions, .. } if versions == &["1.0"]),
+        "{:?}",
+        st.reasons
+    );
+    let old = reg.version_status(&d.certificate.id, "1.0").await.unwrap();
+    assert_eq!(
+        old.reasons[0],
+        Reason::InstallUpdate {
+            version: "1.1".into(),
+            vulnerabilities: vec!["GHSA-jfh8-c2jp-5v3q".into()],
+        }
+    );
+    let new = reg.version_status(&d.certificate.id, "1.1").await.unwrap();
+    assert_eq!(new.status, LabelStatus::Valid, "{:?}", new.reasons);
+    assert!(new.reasons.is_empty());
 }
 
 /// The demo shows every recognition outcome (issue 11), through the service the API, CLI and

@@ -293,7 +293,7 @@ async fn vex_not_affected_closes_the_finding_and_survives_version_bumps() {
 }
 
 #[tokio::test]
-async fn a_security_update_with_the_fix_closes_the_finding() {
+async fn a_security_update_with_the_fix_leaves_devices_on_the_old_version_told_to_install_it() {
     let s = setup().await;
     s.e.reg
         .attach_sbom(
@@ -322,6 +322,39 @@ async fn a_security_update_with_the_fix_closes_the_finding() {
             .unwrap();
     s.e.reg
         .attach_sbom(&a("maker"), &v2.id, "bom.json", sbom("v1.6.0").as_bytes())
+        .await
+        .unwrap();
+    // The devices still on 1.0.0 carry the problem: the label is not green, the reason names
+    // the version, and the answer for 1.0.0 is "install 1.0.1"; 1.0.1 itself is fine.
+    let st = s.e.reg.status(&s.cert).await.unwrap();
+    assert_eq!(st.status, LabelStatus::Attention);
+    assert!(
+        matches!(&st.reasons[0], Reason::VulnerabilityOpen { versions, .. } if versions == &["1.0.0"]),
+        "{:?}",
+        st.reasons
+    );
+    assert!(!s
+        .kinds()
+        .await
+        .iter()
+        .any(|k| matches!(k, EventKind::VulnerabilityResolved { .. })));
+    let old = s.e.reg.version_status(&s.cert, "1.0.0").await.unwrap();
+    assert!(
+        matches!(&old.reasons[0], Reason::InstallUpdate { version, .. } if version == "1.0.1"),
+        "{:?}",
+        old.reasons
+    );
+    let new = s.e.reg.version_status(&s.cert, "1.0.1").await.unwrap();
+    assert_eq!(new.status, LabelStatus::Valid, "{:?}", new.reasons);
+
+    // Once no covered version carries it (1.0.0's software list now has the fix), it is fixed.
+    s.e.reg
+        .attach_sbom(
+            &a("maker"),
+            &s.version,
+            "bom.json",
+            sbom("v1.6.0").as_bytes(),
+        )
         .await
         .unwrap();
     assert_eq!(

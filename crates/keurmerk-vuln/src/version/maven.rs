@@ -351,6 +351,45 @@ mod tests {
         assert!(p("2-1") < p("2.0.2"));
     }
 
+    /// Maven 3.9.9's own `ComparableVersionTest.testMng7644`, every qualifier it loops over
+    /// (checked against apache/maven tag `maven-3.9.9`). Issue 12 asked for `2-1` < `2.0.a` <
+    /// `2.0.0.a`, which is the order of Maven 3.8 and earlier (that test's `VERSIONS_NUMBER`
+    /// before MNG-7644); Maven 3.9 makes the three equal-or-below `2-1` as here.
+    #[test]
+    fn maven_3_9_mng_7644_vectors() {
+        for x in [
+            "abc",
+            "alpha",
+            "a",
+            "beta",
+            "b",
+            "def",
+            "milestone",
+            "m",
+            "RC",
+        ] {
+            assert!(
+                p(&format!("1.0.0.{x}1")) < p(&format!("1.0.0-{x}2")),
+                "1.0.0.{x}1 < 1.0.0-{x}2"
+            );
+            assert_eq!(
+                p(&format!("2-{x}")),
+                p(&format!("2.0.{x}")),
+                "2-{x} == 2.0.{x}"
+            );
+            assert_eq!(
+                p(&format!("2-{x}")),
+                p(&format!("2.0.0.{x}")),
+                "2-{x} == 2.0.0.{x}"
+            );
+            assert_eq!(
+                p(&format!("2.0.{x}")),
+                p(&format!("2.0.0.{x}")),
+                "2.0.{x} == 2.0.0.{x}"
+            );
+        }
+    }
+
     #[test]
     fn brief_examples_and_mng_7644() {
         assert!(p("1.0-alpha") < p("1.0-SNAPSHOT"));
