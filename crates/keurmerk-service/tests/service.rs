@@ -13,4 +13,5 @@ mod monitoring;
 mod scheduler;
 mod scope;
 mod signing;
+mod statuslist;
 mod workflow;
