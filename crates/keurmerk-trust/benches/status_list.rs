@@ -17,7 +17,7 @@ const N: u64 = 1_000_000;
 /// xorshift64*: deterministic, dependency-free randomness for the placement of statuses.
 struct Rng(u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -29,7 +29,7 @@ fn statuses(mix: &str) -> Vec<u8> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     (0..N)
         .map(|_| {
-            let r = rng.next() % 100;
+            let r = rng.next_u64() % 100;
             match mix {
                 "realistic" => match r {
                     0 => STATUS_INVALID,
@@ -37,7 +37,7 @@ fn statuses(mix: &str) -> Vec<u8> {
                     2 => STATUS_ATTENTION,
                     _ => STATUS_VALID,
                 },
-                _ => (rng.next() % 4) as u8,
+                _ => (rng.next_u64() % 4) as u8,
             }
         })
         .collect()
