@@ -126,6 +126,9 @@ pub enum Command {
     /// The signed trust list.
     #[command(subcommand)]
     TrustList(cmd::trust::TrustListCmd),
+    /// The signed status list of every label (Token Status List).
+    #[command(subcommand)]
+    StatusList(cmd::statuslist::StatusListCmd),
     /// Labels with their signed QR code.
     #[command(subcommand)]
     Label(cmd::trust::LabelCmd),

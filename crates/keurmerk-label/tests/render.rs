@@ -46,6 +46,7 @@ fn png_qr_code_decodes_to_the_label_url_and_its_token_verifies() {
         issued_on: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
         valid_until: NaiveDate::from_ymd_opt(2029, 1, 31).unwrap(),
         support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
+        status_index: None,
     };
     let url = trust::label_url("https://keurmerk.example.eu", &claims, &key).unwrap();
     let input = LabelInput {

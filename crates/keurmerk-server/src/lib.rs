@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ops;
 mod pages;
 mod status;
+mod statuslist;
 pub mod trust;
 pub mod webhooks;
 pub mod wire;
@@ -94,6 +95,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
             get(trust::get_certificate_status),
         )
         .route("/api/v1/trust-list", get(trust::get_trust_list))
+        .route("/api/v1/status-list", get(statuslist::get_status_list))
         .route("/c/{id}/label.svg", get(trust::get_label_svg))
         .route("/c/{id}/label.png", get(trust::get_label_png));
     // Idempotency keys are for the methods a route has (`route_layer`): another method is

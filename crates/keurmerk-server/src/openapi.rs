@@ -516,6 +516,13 @@ fn trust_list_content(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
     )]
 }
 
+fn status_list_content(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![(
+        keurmerk_trust::STATUS_LIST_MEDIA_TYPE,
+        json!({"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}),
+    )]
+}
+
 fn svg(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
     vec![("image/svg+xml", json!({"type": "string"}))]
 }
@@ -561,6 +568,16 @@ pub const EXTERNAL: &[External] = &[
         summary: "The trust list signed by the registry root key (docs/FORMATS.md §5)",
         query: &[],
         content: trust_list_content,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/api/v1/status-list",
+        op: "get_status_list",
+        tag: "trust",
+        summary: "The status of every label as a Token Status List (draft-ietf-oauth-status-list): a JWS (`EdDSA`, `typ` `statuslist+jwt`) signed by a registry key, 2 bits per label at the index its QR code carries (0 valid, 1 not valid, 2 suspended, 3 attention), with `exp` and `ttl`; every published list's SHA-256 is in the transparency log",
+        query: &[],
+        content: status_list_content,
         text_errors: false,
     },
     External {
@@ -658,6 +675,26 @@ fn external_operation(e: &External, g: &mut SchemaGenerator) -> Value {
         params.push(
             json!({"name": "If-None-Match", "in": "header", "required": false,
                            "schema": {"type": "string"}}),
+        );
+    }
+    if e.op == "get_status_list" {
+        let headers = json!({
+            "ETag": {"description": "Strong: the SHA-256 of the token", "schema": {"type": "string"}},
+            "Last-Modified": {"description": "The list's `iat` (informational)", "schema": {"type": "string"}},
+            "Cache-Control": {"description": "`public, max-age=N`: the list's `ttl`, never beyond its `exp`",
+                              "schema": {"type": "string"}},
+        });
+        responses["200"]["headers"] = headers.clone();
+        // The request takes no parameter that can be wrong (so no 400): `If-None-Match` is
+        // described here rather than as a parameter.
+        responses.insert(
+            "304".into(),
+            json!({"description": "Not modified: the request's `If-None-Match` header names the current list's `ETag` (or is `*`)",
+                   "headers": headers}),
+        );
+        responses.insert(
+            "403".into(),
+            error_response("This registry has no root key to sign a status list"),
         );
     }
     let error = |description: &str| {
@@ -770,7 +807,17 @@ fn trust_schemas() -> Map<String, Value> {
                     "support_until": {"type": "string", "format": "date"},
                     "status": {"type": "string", "enum": ["valid", "attention", "suspended", "withdrawn", "expired", "support_ended", "unknown"]},
                     "reasons": {"type": "array", "items": {"type": "string"}},
-                    "produced_at": time, "next_update": time
+                    "produced_at": time, "next_update": time,
+                    "status_list": {
+                        "type": "object",
+                        "description": "Where the certificate's status is also published in the registry's Token Status List (docs/FORMATS.md §11)",
+                        "additionalProperties": false,
+                        "required": ["idx", "uri"],
+                        "properties": {
+                            "idx": {"type": "integer", "minimum": 0, "maximum": 4294967295u64},
+                            "uri": {"type": "string"}
+                        }
+                    }
                 }
             }
         }

@@ -26,6 +26,7 @@ mod scope;
 mod search;
 mod signing;
 mod statement;
+mod statuslist;
 mod trustcache;
 mod verification;
 mod watch;
@@ -58,6 +59,10 @@ pub use signing::{
     STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS, TRUST_LIST_VALIDITY_DAYS,
 };
 pub use statement::{statement_for, statement_kind, StatementCheck};
+pub use statuslist::{
+    STATUS_LIST_CHECK_SECS, STATUS_LIST_LEASE, STATUS_LIST_PATH, STATUS_LIST_REPUBLISH_SECS,
+    STATUS_LIST_TTL_SECS, STATUS_LIST_VALIDITY_SECS,
+};
 pub use verification::{ClaimedSignature, SignatureReport};
 pub use watch::{DeliveryLog, WatchGrant, WebhookRequest, MAX_WATCH_ITEMS, MIN_WEBHOOK_SECRET_LEN};
 pub use webhook_confirm::{resolve_webhook_target, ResolvedTarget, VerifyRequest, WebhookTargets};

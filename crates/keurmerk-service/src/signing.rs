@@ -698,6 +698,12 @@ impl<S: RegistryStore> Registry<S> {
             .await?
             .ok_or_else(|| crate::error::not_found("product", &cert.product))?;
         let support_until = view.support_until.unwrap_or(cert.valid_until);
+        // The token carries the index only when it fits its u32 (over four billion labels).
+        let status_index = self
+            .store()
+            .status_index(id)
+            .await?
+            .and_then(|i| u32::try_from(i).ok());
         let claims = TokenClaims {
             certificate_id: cert.id.to_string(),
             product_name: product.name.clone(),
@@ -712,6 +718,7 @@ impl<S: RegistryStore> Registry<S> {
             issued_on: cert.issued_at.date_naive(),
             valid_until: cert.valid_until,
             support_until,
+            status_index,
         };
         Ok(RecordedClaims {
             claims,
@@ -799,6 +806,13 @@ impl<S: RegistryStore> Registry<S> {
             cert,
         } = self.recorded_claims(id).await?;
         let now = self.now();
+        let status_list = claims
+            .status_index
+            .map(|idx| {
+                self.status_list_url()
+                    .map(|uri| keurmerk_trust::StatusListRef { idx, uri })
+            })
+            .transpose()?;
         let response = StatusResponse {
             certificate_id: id.to_string(),
             product_id,
@@ -815,6 +829,7 @@ impl<S: RegistryStore> Registry<S> {
             reasons: report.reasons.iter().map(|r| r.code().to_owned()).collect(),
             produced_at: now,
             next_update: now + Duration::seconds(STATUS_VALIDITY_SECS),
+            status_list,
         };
         let root = self.root_signing_key(now).await?;
         let signed = response

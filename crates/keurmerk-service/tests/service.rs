@@ -15,4 +15,5 @@ mod reasons;
 mod scheduler;
 mod scope;
 mod signing;
+mod statuslist;
 mod workflow;

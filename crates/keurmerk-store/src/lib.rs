@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod schedule;
 pub mod search;
 mod sql;
+pub mod statuslist;
 pub mod traits;
 pub mod vuln;
 pub mod watch;
@@ -34,6 +35,7 @@ pub use outbox::{FollowUp, OutboxItem, OutboxStore};
 pub use schedule::ScheduleStore;
 pub use search::{LabelHit, LabelSearch, SearchStore};
 pub use sql::{Backend, SqlStore};
+pub use statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,
     Credential, CredentialError, NewEvent, Numbering, OrgStore, ProductFilter, ProductStore,

@@ -23,6 +23,7 @@ mod outbox;
 mod products;
 mod schedule;
 mod search;
+mod statuslist;
 mod vuln;
 mod watch;
 

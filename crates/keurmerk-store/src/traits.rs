@@ -368,6 +368,7 @@ pub trait RegistryStore:
     + AuditStore
     + OutboxStore
     + crate::schedule::ScheduleStore
+    + crate::statuslist::StatusListStore
 {
 }
 
@@ -378,7 +379,8 @@ impl<
             + CertificateStore
             + AuditStore
             + OutboxStore
-            + crate::schedule::ScheduleStore,
+            + crate::schedule::ScheduleStore
+            + crate::statuslist::StatusListStore,
     > RegistryStore for T
 {
 }

@@ -31,15 +31,26 @@ pub fn accept_all(_index: u64, _entry: &[u8]) -> Result<(), String> {
 }
 
 /// An [`EntryCheck`] that requires every entry to be a signed statement that verifies against
-/// `trust` at `now` (`keurmerk_trust::verify_statement`).
+/// `trust` at `now` (`keurmerk_trust::verify_statement`), or a published status list's signed
+/// record (`keurmerk_trust::StatusListRecord`, signed by a registry key).
 pub fn statement_check(
     trust: &keurmerk_trust::TrustList,
     now: chrono::DateTime<chrono::Utc>,
 ) -> impl Fn(u64, &[u8]) -> Result<(), String> + Sync + '_ {
-    move |_, bytes| {
-        keurmerk_trust::verify_statement(bytes, trust, now)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    move |_, bytes| match keurmerk_trust::verify_statement(bytes, trust, now) {
+        Ok(_) => Ok(()),
+        Err(statement) => {
+            // A record is a JSON object with a `status_list` member; a statement never has one.
+            let is_record = serde_json::from_slice::<serde_json::Value>(bytes)
+                .is_ok_and(|v| v.get("status_list").is_some());
+            if is_record {
+                keurmerk_trust::StatusListRecord::verify(bytes, trust, now)
+                    .map(|_| ())
+                    .map_err(|e| format!("status list record: {e}"))
+            } else {
+                Err(statement.to_string())
+            }
+        }
     }
 }
 

@@ -47,6 +47,7 @@ fn bench(c: &mut Criterion) {
         issued_on: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
         valid_until: NaiveDate::from_ymd_opt(2028, 1, 31).unwrap(),
         support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
+        status_index: None,
     };
     let url = label_url("https://keurmerk.example.eu", &claims, &key).unwrap();
     let token = url.split_once('#').unwrap().1.to_owned();

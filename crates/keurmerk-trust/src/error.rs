@@ -118,6 +118,21 @@ pub enum TrustError {
     /// size budget even after truncating names.
     #[error("cannot encode token: {0}")]
     InvalidClaims(String),
+    /// A status list is past its `exp`: it can no longer say that anything is valid.
+    #[error("the status list expired at {exp}; fetch a fresh one")]
+    StatusListExpired {
+        /// Its expiry time.
+        exp: DateTime<Utc>,
+    },
+    /// A status index is not inside the status list (a label newer than the list, or a forged
+    /// index).
+    #[error("status index {index} is outside the status list, which has {size} entries")]
+    StatusIndexOutOfRange {
+        /// The index asked for.
+        index: u64,
+        /// How many statuses the list holds.
+        size: u64,
+    },
     /// A value could not be serialised (should not happen for the types of this crate).
     #[error("serialisation failed: {0}")]
     Serialisation(String),

@@ -61,6 +61,7 @@
 //!     issued_on: NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
 //!     valid_until: NaiveDate::from_ymd_opt(2028, 1, 9).unwrap(),
 //!     support_until: NaiveDate::from_ymd_opt(2031, 6, 30).unwrap(),
+//!     status_index: Some(41),
 //! };
 //! let url = label_url("https://keurmerk.example.eu", &claims, &lab)?;
 //! assert!(url.len() <= MAX_LABEL_URL_BYTES);
@@ -76,6 +77,7 @@ mod error;
 mod keys;
 mod statement;
 mod status;
+mod statuslist;
 mod token;
 mod trustlist;
 mod url;
@@ -87,7 +89,16 @@ pub use statement::{
     sign_statement, verify_statement, SignatureEntry, SignedStatement, Statement, StatementKind,
     VerifiedStatement, STATEMENT_DOMAIN,
 };
-pub use status::{CertStatus, ClientVerdict, StatusResponse, VerifiedStatus, STATUS_DOMAIN};
+pub use status::{
+    CertStatus, ClientVerdict, StatusListRef, StatusResponse, VerifiedStatus, STATUS_DOMAIN,
+};
+pub use statuslist::{
+    sign_status_list_token, status_list_sha256, status_list_token, status_type,
+    verify_status_list_token, ListedStatus, StatusList, StatusListClaim, StatusListPayload,
+    StatusListRecord, VerifiedStatusList, MAX_STATUS_LIST_BYTES, MAX_STATUS_LIST_TOKEN_CHARS,
+    STATUS_ATTENTION, STATUS_INVALID, STATUS_LIST_BITS, STATUS_LIST_JWT_TYP,
+    STATUS_LIST_MEDIA_TYPE, STATUS_LIST_RECORD_DOMAIN, STATUS_SUSPENDED, STATUS_VALID,
+};
 pub use token::{
     issue_token, issue_token_within, label_url, verify_token, IssuerKind, TokenClaims,
     VerifiedLabel, DEFAULT_TOKEN_MAX_CHARS, TOKEN_DOMAIN, TOKEN_VERSION,

@@ -71,6 +71,21 @@ pub struct StatusResponse {
     pub produced_at: DateTime<Utc>,
     /// Until when a client may rely on it; after that it is stale.
     pub next_update: DateTime<Utc>,
+    /// Where the certificate's status is also published in the registry's Token Status List
+    /// (draft-ietf-oauth-status-list `status.status_list`). Absent in responses signed before
+    /// status lists; they still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list: Option<StatusListRef>,
+}
+
+/// A referenced token's pointer into a status list: entry `idx` of the list at `uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusListRef {
+    /// The certificate's index in the list.
+    pub idx: u32,
+    /// The list's URL.
+    pub uri: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -244,6 +259,11 @@ impl StatusResponse {
                 c.model_designation.clone(),
                 self.model_designation.clone(),
             );
+        }
+        if let (Some(token), Some(registry)) = (c.status_index, self.status_list.as_ref()) {
+            if token != registry.idx {
+                return differ("status_index", token.to_string(), registry.idx.to_string());
+            }
         }
         if c.support_until > self.support_until {
             return differ(

@@ -21,6 +21,9 @@ const MAX_TOKEN_CHARS: usize = 1024;
 const FLAG_THIRD_PARTY: u8 = 0b001;
 const FLAG_PRODUCT_TRUNCATED: u8 = 0b010;
 const FLAG_MODEL_TRUNCATED: u8 = 0b100;
+/// The token ends with the certificate's index in the registry's status list (a varint).
+const FLAG_STATUS_INDEX: u8 = 0b1000;
+const KNOWN_FLAGS: u8 = 0b1111;
 const SIG_LEN: usize = 64;
 
 /// Who vouches for the product.
@@ -55,6 +58,10 @@ pub struct TokenClaims {
     pub valid_until: NaiveDate,
     /// Last day of the manufacturer's support commitment.
     pub support_until: NaiveDate,
+    /// The certificate's index in the registry's status list, for a private offline status
+    /// check. Absent in tokens issued before status lists (they still verify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_index: Option<u32>,
 }
 
 /// A token that verified, with the issuer's key metadata (serialisable for `--json` output).
@@ -136,6 +143,7 @@ pub fn issue_token_within(
             pop_char(&mut product)
         };
     }
+    // encode_body sets the status-index flag itself.
     let mut flags = 0;
     if product != claims.product_name {
         flags |= FLAG_PRODUCT_TRUNCATED;
@@ -170,7 +178,12 @@ fn encode_body(
     } else {
         0
     };
-    out.push(flags | kind);
+    let index_flag = if c.status_index.is_some() {
+        FLAG_STATUS_INDEX
+    } else {
+        0
+    };
+    out.push(flags | kind | index_flag);
     out.extend_from_slice(key_id.as_bytes());
     for d in [c.issued_on, c.valid_until, c.support_until] {
         put_varint(&mut out, days(d)?);
@@ -187,6 +200,9 @@ fn encode_body(
             .map_err(|_| TrustError::InvalidClaims("field over 255 bytes".into()))?;
         out.push(len);
         out.extend_from_slice(s.as_bytes());
+    }
+    if let Some(i) = c.status_index {
+        put_varint(&mut out, i);
     }
     Ok(out)
 }
@@ -280,7 +296,7 @@ fn decode(raw: &[u8]) -> Result<Decoded<'_>, TrustError> {
         ));
     }
     let flags = r.byte()?;
-    if flags & !0b111 != 0 {
+    if flags & !KNOWN_FLAGS != 0 {
         return Err(TrustError::malformed(
             "token",
             format!("unknown flags {flags:#04x}"),
@@ -295,6 +311,11 @@ fn decode(raw: &[u8]) -> Result<Decoded<'_>, TrustError> {
     }
     let (scheme_id, level) = (r.string()?, r.string()?);
     let (product_name, model_designation) = (r.string()?, r.string()?);
+    let status_index = if flags & FLAG_STATUS_INDEX != 0 {
+        Some(r.varint()?)
+    } else {
+        None
+    };
     if r.pos != body.len() {
         return Err(TrustError::malformed(
             "token",
@@ -321,6 +342,7 @@ fn decode(raw: &[u8]) -> Result<Decoded<'_>, TrustError> {
             issued_on,
             valid_until,
             support_until,
+            status_index,
         },
         signed: body,
         sig: sig_arr,

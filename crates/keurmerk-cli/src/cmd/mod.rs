@@ -9,6 +9,7 @@ pub mod product;
 pub mod recognition;
 pub mod scheme;
 pub mod serve;
+pub mod statuslist;
 pub mod token;
 pub mod trust;
 pub mod vuln;
@@ -149,6 +150,7 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
         Command::Token(c) => token::run(&open(&cli).await?, c).await,
         Command::Keys(c) => trust::keys(&open(&cli).await?, c).await,
         Command::TrustList(c) => trust::trust_list(&open(&cli).await?, c).await,
+        Command::StatusList(c) => statuslist::run(&open(&cli).await?, c).await,
         Command::Label(c) => trust::label(&open(&cli).await?, c).await,
         Command::Verify(a) => trust::verify(a).await,
         Command::Version(c) => vuln::version(c),

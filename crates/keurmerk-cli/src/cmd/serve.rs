@@ -91,6 +91,9 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     let scheduler_task =
         spawn_scheduler(state.registry.clone(), holder.clone(), scheduler_interval);
     let scheduler_registry = state.registry.clone();
+    // The status list (issue 15 item 6): published again within STATUS_LIST_CHECK_SECS of a
+    // status change and at least hourly, by one instance at a time.
+    let status_list_task = spawn_status_list(state.registry.clone(), holder.clone());
     // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
     // right after each write, and here for anything a crash or another instance left behind.
     let outbox_task = spawn_outbox_worker(state.registry.clone());
@@ -115,6 +118,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     sequencer_task.abort();
     webhook_task.abort();
     scheduler_task.abort();
+    status_list_task.abort();
     outbox_task.abort();
     // Another instance takes over at once instead of when the lease runs out.
     if let Err(e) = scheduler_registry.release_scheduler(&holder).await {
@@ -176,6 +180,35 @@ fn spawn_scheduler(
                     );
                 }
                 Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
+            }
+        }
+    })
+}
+
+/// Publishes the status list when a status changed or the newest list is an hour old, checking
+/// every [`keurmerk_service::STATUS_LIST_CHECK_SECS`] while holding the `status-list` lease (kept
+/// for a minute past two checks, so a stopped publisher is replaced).
+fn spawn_status_list(
+    registry: Arc<keurmerk_service::Registry<keurmerk_store::SqlStore>>,
+    holder: String,
+) -> tokio::task::JoinHandle<()> {
+    let every = std::time::Duration::from_secs(keurmerk_service::STATUS_LIST_CHECK_SECS);
+    let lease = every.saturating_mul(2) + std::time::Duration::from_secs(60);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match registry.status_list_pass(&holder, lease).await {
+                Ok(Some(p)) => {
+                    tracing::info!(
+                        sequence = p.sequence,
+                        size = p.size,
+                        "status list published"
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot publish the status list"),
             }
         }
     })

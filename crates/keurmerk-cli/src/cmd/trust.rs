@@ -255,18 +255,21 @@ pub async fn label(ctx: &Ctx, c: &LabelCmd) -> Result<ExitCode> {
 
 /// `keurmerk verify`: what it proves and its exit codes (kept in step with [`exit`]).
 pub const VERIFY_ABOUT: &str =
-    "Verify a label offline against the cached trust list; with --online, also its live status.
+    "Verify a label offline against the cached trust list; with --online, also its live status; with
+--status-list FILE, its status from the registry's signed status list, offline and privately.
 
 Offline the verdict is AUTHENTIC at best: who issued what, for which product, and when — the live
-status is not checked. Only --online, with a fresh signed status that agrees with the label, says
-VALID.
+status is not checked. Only --online, with a fresh signed status that agrees with the label, or
+--status-list, with an unexpired list signed by a registry key of the trust list, says VALID.
+--status-list makes no network request at all: nobody learns which label was checked.
 
 Exit status:
-  0  offline: authentic; --online: valid (or valid, action needed)
+  0  offline: authentic; --online or --status-list: valid (or valid, action needed)
   1  rejected: malformed, tampered, unknown key, revoked key, key not valid, expired, wrong id
   2  trust list missing, root key missing, or trust list signature failing
-  3  --online: the fresh signed status says the label is not valid
-  4  --online: the live status could not be confirmed (fail closed)
+  3  --online or --status-list: the registry says the label is not valid (or suspended)
+  4  --online or --status-list: the status could not be confirmed (fail closed): no answer, an
+     expired, damaged or forged status list, or a label the list does not cover
   5  out of scope: the signing key may not sign this claim (issuer kind, scheme, level or date)
   6  --online: the label's claims disagree with the registry's signed record";
 
@@ -283,8 +286,13 @@ pub struct VerifyArgs {
     pub root_key: Option<String>,
     /// Also fetch the signed live status from this registry (`https://registry.example` or
     /// `http://host:port`, optionally with a path prefix); redirects are not followed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "status_list")]
     pub online: Option<String>,
+    /// A Status List Token (`GET /api/v1/status-list`, `application/statuslist+jwt`) saved
+    /// earlier: the label's status is read from it at the index its code carries, with no
+    /// network request. The list must be unexpired and signed by a registry key of the trust list.
+    #[arg(long, value_name = "FILE")]
+    pub status_list: Option<PathBuf>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -532,6 +540,13 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
             }
         }
     }
+    if let Some(path) = &a.status_list {
+        let (c, name, value, line) = listed_status(path, &list, &verified, now);
+        verdict = name;
+        code = c;
+        live = value;
+        live_line = Some(line);
+    }
     if a.json {
         let out = serde_json::json!({
             "verdict": verdict,
@@ -555,6 +570,11 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
                  (use --online to check it)",
                 verified.issuer.organisation_name, c.product_name, c.model_designation, c.issued_on
             ),
+            "valid" if a.status_list.is_some() => {
+                "VALID — authentic, and the registry's signed status list (read offline) says it \
+                 holds"
+                    .into()
+            }
             "valid" => {
                 "VALID — authentic, and the registry's fresh signed status says it holds".into()
             }
@@ -564,6 +584,105 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         writeln!(out, "Verdict:        {words}")?;
     }
     Ok(ExitCode::from(code))
+}
+
+/// The label's status from a saved status list (`--status-list`): exit code, verdict name, the
+/// JSON `live` value and the line shown. Fail closed: anything but an unexpired, verified list
+/// that covers the label's index is `unknown`.
+fn listed_status(
+    path: &Path,
+    list: &TrustList,
+    label: &VerifiedLabel,
+    now: DateTime<Utc>,
+) -> (u8, &'static str, serde_json::Value, String) {
+    let unknown = |reason: &str, msg: String| {
+        (
+            exit::UNKNOWN,
+            "unknown",
+            serde_json::json!({"source": "status_list", "verdict": "unknown", "reason": reason,
+                "error": msg}),
+            format!("Status list:    could not confirm the status ({msg})"),
+        )
+    };
+    let token = match read_status_list(path) {
+        Ok(t) => t,
+        Err(e) => return unknown("status_list_unreadable", e),
+    };
+    let v = match keurmerk_trust::verify_status_list_token(
+        &token,
+        list,
+        None,
+        now,
+        keurmerk_trust::MAX_STATUS_LIST_BYTES,
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            let reason = match &e {
+                TrustError::StatusListExpired { .. } => "status_list_expired",
+                TrustError::BadSignature(_) => "status_list_tampered",
+                TrustError::UnknownKey(_) => "status_list_unknown_key",
+                TrustError::NotAuthorised { .. } => "status_list_not_registry",
+                TrustError::RevokedKey { .. } | TrustError::KeyNotValidAt { .. } => {
+                    "status_list_key_not_valid"
+                }
+                _ => "status_list_malformed",
+            };
+            return unknown(
+                reason,
+                format!("the status list in {} is not usable: {e}", path.display()),
+            );
+        }
+    };
+    let Some(index) = label.claims.status_index else {
+        return unknown(
+            "no_status_index",
+            "the label's code carries no status-list index (it was printed before status              lists); use --online"
+                .into(),
+        );
+    };
+    let listed = match v.status(u64::from(index)) {
+        Ok(s) => s,
+        Err(e) => {
+            return unknown(
+                "index_out_of_range",
+                format!("{e}; the list is older than the label, fetch a fresh one"),
+            )
+        }
+    };
+    let (word, code, name) = match listed {
+        keurmerk_trust::ListedStatus::Valid => ("valid", exit::OK, "valid"),
+        keurmerk_trust::ListedStatus::Attention => ("valid, action needed", exit::OK, "valid"),
+        keurmerk_trust::ListedStatus::Suspended => ("suspended", exit::NOT_VALID, "not_valid"),
+        keurmerk_trust::ListedStatus::Invalid => ("not valid", exit::NOT_VALID, "not_valid"),
+    };
+    let sha = keurmerk_trust::status_list_sha256(&token);
+    (
+        code,
+        name,
+        serde_json::json!({"source": "status_list", "status": listed, "index": index,
+            "verdict": name, "list": {"sub": v.sub, "issued_at": v.issued_at,
+            "expires_at": v.expires_at, "sha256": sha, "signer": v.signer.key_id}}),
+        format!(
+            "Status list:    {listed:?} at index {index} (list issued {}, valid until {}, \
+             SHA-256 {sha}) → {word}",
+            v.issued_at, v.expires_at
+        ),
+    )
+}
+
+/// Reads a saved Status List Token, refusing a file larger than any list we accept.
+fn read_status_list(path: &Path) -> Result<String, String> {
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut text = String::new();
+    let limit = keurmerk_trust::MAX_STATUS_LIST_TOKEN_CHARS as u64 + 2;
+    f.take(limit)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if text.len() as u64 >= limit {
+        return Err(format!("{} is larger than any status list", path.display()));
+    }
+    Ok(text.trim().to_owned())
 }
 
 /// Largest signed status accepted.

@@ -154,6 +154,7 @@ fn claims(id: &str, scheme: &str, level: &str, kind: IssuerKind) -> TokenClaims 
         issued_on: t0().date_naive(),
         valid_until: t0().date_naive() + Duration::days(700),
         support_until: t0().date_naive() + Duration::days(700),
+        status_index: None,
     }
 }
 

@@ -127,16 +127,31 @@ async fn take_number(tx: &mut Transaction<'static, Any>, n: &Numbering) -> Resul
     Ok(())
 }
 
+/// Takes the next status-list index (migration 0020) in the issuing transaction: the counter
+/// row's lock (PostgreSQL) or the write lock (SQLite) serialises concurrent issues, so two
+/// instances never take the same index, and a rolled-back issue takes none.
+async fn take_status_index(tx: &mut Transaction<'static, Any>) -> Result<i64> {
+    let next: i64 = sqlx::query_scalar(
+        "INSERT INTO counters (name, value) VALUES ('status_index', 1) \
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(next - 1)
+}
+
 async fn insert_certificate(
     tx: &mut Transaction<'static, Any>,
     c: &Certificate,
     issued: &Event,
     log_entry: &[u8],
 ) -> Result<Appended> {
+    let status_index = take_status_index(tx).await?;
     sqlx::query(
         "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, issuer_id, \
-             issuer_kind, authority_id, assessment_id, issued_at, valid_until, state, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
+             issuer_kind, authority_id, assessment_id, issued_at, valid_until, state, last_seq, \
+             status_index) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)",
     )
     .bind(c.id.to_string())
     .bind(c.product.to_string())
@@ -150,6 +165,7 @@ async fn insert_certificate(
     .bind(ts(c.issued_at))
     .bind(date(c.valid_until))
     .bind(c.state.as_str())
+    .bind(status_index)
     .execute(&mut **tx)
     .await
     .map_err(unique("certificate", c.id.as_str()))?;

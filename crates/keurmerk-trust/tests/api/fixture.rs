@@ -174,6 +174,7 @@ pub fn claims() -> TokenClaims {
         issued_on: day(2026, 2, 1),
         valid_until: day(2028, 1, 31),
         support_until: day(2031, 6, 30),
+        status_index: None,
     }
 }
 

@@ -20,6 +20,7 @@ pub fn resp(status: CertStatus) -> StatusResponse {
         reasons: vec!["vulnerability_in_window".into()],
         produced_at: at(2026, 6, 1),
         next_update: at(2026, 6, 2),
+        status_list: None,
     }
 }
 

@@ -327,3 +327,76 @@ fn worked_example() {
         String::from_utf8(st.sign(&f.registry).unwrap()).unwrap()
     );
 }
+
+#[test]
+fn a_token_carries_its_status_index_and_old_tokens_still_verify() {
+    let f = fx();
+    let old = claims();
+    assert_eq!(old.status_index, None);
+    let old_url = label_url(BASE, &old, &f.cab).unwrap();
+    assert_eq!(
+        verify_label_input(&old_url, &f.list, now())
+            .unwrap()
+            .claims
+            .status_index,
+        None
+    );
+    for idx in [0, 1, 127, 128, 999_999, u32::MAX] {
+        let mut c = claims();
+        c.status_index = Some(idx);
+        let url = label_url(BASE, &c, &f.cab).unwrap();
+        assert!(url.len() <= MAX_LABEL_URL_BYTES);
+        let v = verify_label_input(&url, &f.list, now()).unwrap();
+        assert_eq!(v.claims.status_index, Some(idx));
+        // A long index takes room from the names, which are then cut by the usual rule.
+        if !v.product_name_truncated && !v.model_designation_truncated {
+            assert_eq!(v.claims, c);
+        } else {
+            assert!(c.product_name.starts_with(&v.claims.product_name));
+        }
+    }
+}
+
+#[test]
+fn a_status_index_flag_without_its_index_is_refused() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let f = fx();
+    let mut c = claims();
+    c.status_index = Some(300);
+    let token = issue_token(&c, &f.cab).unwrap();
+    let raw = b64.decode(&token).unwrap();
+    // Drop the two varint bytes of the index (keeping the signature): the layout no longer
+    // matches, so it is malformed (and the signature would not match either).
+    let (body, sig) = raw.split_at(raw.len() - 64);
+    let mut cut = body[..body.len() - 2].to_vec();
+    cut.extend_from_slice(sig);
+    let err = verify_token(&b64.encode(cut), &f.list, now()).unwrap_err();
+    assert!(matches!(err, TrustError::Malformed { .. }), "{err}");
+    // Removing the flag from a token with an index breaks its signature.
+    let mut unflagged = raw.clone();
+    unflagged[1] &= !0b1000;
+    assert!(verify_token(&b64.encode(unflagged), &f.list, now()).is_err());
+}
+
+#[test]
+fn a_token_whose_index_differs_from_the_signed_status_is_rejected_online() {
+    let f = fx();
+    let mut c = claims();
+    c.status_index = Some(7);
+    let label = verify_label_input(&label_url(BASE, &c, &f.cab).unwrap(), &f.list, now()).unwrap();
+    let mut resp = crate::status::resp(CertStatus::Valid);
+    resp.status_list = Some(StatusListRef {
+        idx: 8,
+        uri: "https://keurmerk.example.eu/api/v1/status-list".into(),
+    });
+    assert!(matches!(
+        resp.check_label(&label),
+        Err(TrustError::ClaimsMismatch {
+            field: "status_index",
+            ..
+        })
+    ));
+    resp.status_list.as_mut().unwrap().idx = 7;
+    resp.check_label(&label).unwrap();
+}

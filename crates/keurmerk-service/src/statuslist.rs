@@ -1,0 +1,239 @@
+//! The registry's Token Status List (issue 15 item 6; draft-ietf-oauth-status-list): the status
+//! of every label, 2 bits each at the certificate's stable index, signed by the registry root key
+//! and published so that a phone, a till or customs can check any label offline without telling
+//! anyone which one.
+//!
+//! - **Which bits.** `keurmerk_trust::status_type` of the signed status ([`crate::cert_status`]):
+//!   valid `0`, attention `3`, suspended `2`, everything else `1` (withdrawn, expired, support
+//!   ended, unknown). A certificate whose status cannot be computed, and any slot no certificate
+//!   holds, is `1`: nothing reads as valid that the registry did not evaluate as valid.
+//! - **Published, shared, logged.** A publication is stored (`status_lists`, migration 0020) with
+//!   its signed [`StatusListRecord`] queued for the transparency log in the same transaction, so
+//!   every instance serves the same bytes and every list anybody was served is in the log.
+//! - **When.** [`Registry::status_list_pass`] (run by `keurmerk serve` every
+//!   [`STATUS_LIST_CHECK_SECS`], one instance at a time through the `status-list` lease) builds a
+//!   new list when an event was recorded since the last one and the statuses differ, and at least
+//!   every [`STATUS_LIST_REPUBLISH_SECS`]; a list expires [`STATUS_LIST_VALIDITY_SECS`] after it
+//!   was issued, and tells verifiers to refetch after `ttl` = [`STATUS_LIST_TTL_SECS`].
+
+use chrono::{DateTime, Duration, Utc};
+use keurmerk_store::{PublishedStatusList, RegistryStore};
+use keurmerk_trust::{
+    status_list_sha256, status_list_token, status_type, StatusList, StatusListRecord,
+    STATUS_INVALID, STATUS_LIST_BITS,
+};
+use sha2::{Digest, Sha256};
+
+use crate::error::invalid;
+use crate::signing::cert_status;
+use crate::{Registry, ServiceResult};
+
+/// Path of the published list, under the registry's base URL (the token's `sub`).
+pub const STATUS_LIST_PATH: &str = "/api/v1/status-list";
+/// How long a list is valid (`exp - iat`).
+pub const STATUS_LIST_VALIDITY_SECS: i64 = 2 * 3600;
+/// The list's `ttl`: how long a verifier may keep it before fetching a fresh one.
+pub const STATUS_LIST_TTL_SECS: u64 = 3600;
+/// A list is published again after this long even when nothing changed, so a current list is
+/// always at least [`STATUS_LIST_VALIDITY_SECS`] minus this away from expiring.
+pub const STATUS_LIST_REPUBLISH_SECS: i64 = 3600;
+/// How often `keurmerk serve` looks for status changes to publish.
+pub const STATUS_LIST_CHECK_SECS: u64 = 15;
+/// The lease that makes one instance the publisher.
+pub const STATUS_LIST_LEASE: &str = "status-list";
+/// The newest event sequence number whose statuses equal the newest list's.
+const CHECKED_WATERMARK: &str = "status_list_watermark";
+
+/// Lowercase hex SHA-256 of the packed statuses.
+fn content_sha256(list: &StatusList) -> String {
+    hex::encode(Sha256::digest(list.as_bytes()))
+}
+
+/// Whole seconds: `iat` and `exp` are in seconds, and the record must state the same instants.
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+impl<S: RegistryStore> Registry<S> {
+    /// The list's URL (`sub`): the base URL of labels plus [`STATUS_LIST_PATH`].
+    pub fn status_list_url(&self) -> ServiceResult<String> {
+        Ok(format!("{}{STATUS_LIST_PATH}", self.signer()?.base_url()))
+    }
+
+    /// Every certificate's status type at its index, and the event watermark they reflect.
+    /// Slots without a certificate, and certificates whose status cannot be computed, are
+    /// `INVALID`.
+    pub async fn current_status_list(&self) -> ServiceResult<(StatusList, i64)> {
+        // The watermark first: an event recorded while the statuses are read makes the list
+        // look out of date, so the next pass builds it again.
+        let watermark = self.store().status_watermark().await?;
+        let entries = self.store().status_entries().await?;
+        // Every slot of the packed bytes, up to the last byte's end: a verifier reads the
+        // padding too, so it must say "not valid" as well.
+        let per_byte = u64::from(8 / STATUS_LIST_BITS);
+        let size = entries
+            .last()
+            .map_or(0, |(_, i)| (i + 1).div_ceil(per_byte) * per_byte);
+        let mut list = StatusList::new(STATUS_LIST_BITS, size)
+            .map_err(|e| invalid("status list", e.to_string()))?;
+        for i in 0..size {
+            list.set(i, STATUS_INVALID)
+                .map_err(|e| invalid("status list", e.to_string()))?;
+        }
+        for (id, index) in entries {
+            let value = match self.status(&id).await {
+                Ok(report) => status_type(cert_status(report.status)),
+                Err(e) => {
+                    tracing::warn!(certificate = %id, error = %e,
+                        "no status for the status list: published as invalid");
+                    STATUS_INVALID
+                }
+            };
+            list.set(index, value)
+                .map_err(|e| invalid("status list", e.to_string()))?;
+        }
+        Ok((list, watermark))
+    }
+
+    /// Builds, signs, stores and queues for the log a new list if one is due (see the module
+    /// documentation); returns it, or `None` when the newest list is still current.
+    pub async fn refresh_status_list(&self) -> ServiceResult<Option<PublishedStatusList>> {
+        let now = self.now();
+        let latest = self.store().latest_status_list().await?;
+        let young = |p: &PublishedStatusList| {
+            now >= p.issued_at
+                && now < p.issued_at + Duration::seconds(STATUS_LIST_REPUBLISH_SECS)
+                && now < p.expires_at
+        };
+        let watermark = self.store().status_watermark().await?;
+        let checked = self
+            .store()
+            .scheduler_value(CHECKED_WATERMARK)
+            .await?
+            .and_then(|v| v.parse::<i64>().ok());
+        if let Some(p) = latest.as_ref().filter(|p| young(p)) {
+            if p.watermark == watermark || checked == Some(watermark) {
+                return Ok(None);
+            }
+        }
+        let (list, watermark) = self.current_status_list().await?;
+        let content = content_sha256(&list);
+        if let Some(p) = latest.as_ref().filter(|p| young(p)) {
+            if p.content_sha256 == content {
+                // Events, but no status changed: remember that, so the next pass does not
+                // evaluate everything again for the same events.
+                self.store()
+                    .set_scheduler_value(CHECKED_WATERMARK, &watermark.to_string())
+                    .await?;
+                return Ok(None);
+            }
+        }
+        self.publish_status_list(
+            &list,
+            watermark,
+            latest.as_ref().map_or(1, |p| p.sequence + 1),
+        )
+        .await
+        .map(Some)
+    }
+
+    async fn publish_status_list(
+        &self,
+        list: &StatusList,
+        watermark: i64,
+        sequence: u64,
+    ) -> ServiceResult<PublishedStatusList> {
+        let issued_at = whole_seconds(self.now());
+        let expires_at = issued_at + Duration::seconds(STATUS_LIST_VALIDITY_SECS);
+        let sub = self.status_list_url()?;
+        let root = self.root_signing_key(issued_at).await?;
+        let token = status_list_token(
+            list,
+            &sub,
+            issued_at,
+            expires_at,
+            STATUS_LIST_TTL_SECS,
+            &root,
+        )
+        .map_err(|e| invalid("status list", e.to_string()))?;
+        let token_sha256 = status_list_sha256(&token);
+        let record = StatusListRecord {
+            sub,
+            sequence,
+            issued_at,
+            expires_at,
+            size: list.len(),
+            sha256: token_sha256.clone(),
+        }
+        .sign(&root)
+        .map_err(|e| invalid("status list record", e.to_string()))?;
+        let published = PublishedStatusList {
+            sequence,
+            issued_at,
+            expires_at,
+            watermark,
+            size: list.len(),
+            content_sha256: content_sha256(list),
+            token_sha256,
+            token,
+        };
+        match self
+            .store()
+            .publish_status_list(&published, &record)
+            .await?
+        {
+            Some(queue_id) => {
+                tracing::info!(
+                    sequence,
+                    size = published.size,
+                    queue_id,
+                    "published a status list"
+                );
+                Ok(published)
+            }
+            // Another instance published this sequence meanwhile: serve its list.
+            None => self.store().latest_status_list().await?.ok_or_else(|| {
+                crate::ServiceError::Conflict("the status list was published concurrently".into())
+            }),
+        }
+    }
+
+    /// One publisher pass: if this instance (`holder`) holds or can take the `status-list`
+    /// lease (kept until `now + lease`), [`Registry::refresh_status_list`].
+    pub async fn status_list_pass(
+        &self,
+        holder: &str,
+        lease: std::time::Duration,
+    ) -> ServiceResult<Option<PublishedStatusList>> {
+        let now = self.now();
+        let until = now + Duration::from_std(lease).map_err(|_| invalid("lease", "too long"))?;
+        if !self
+            .store()
+            .take_lease(STATUS_LIST_LEASE, holder, now, until)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.refresh_status_list().await
+    }
+
+    /// The list to serve: the newest publication while it has not expired, else a new one
+    /// published now (a registry without a root key cannot, and says so).
+    pub async fn status_list(&self) -> ServiceResult<PublishedStatusList> {
+        if let Some(p) = self.store().latest_status_list().await? {
+            if self.now() < p.expires_at {
+                return Ok(p);
+            }
+        }
+        // One build per process at a time; whoever waited finds the fresh list.
+        static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _guard = BUILDING.lock().await;
+        let latest = self.store().latest_status_list().await?;
+        if let Some(p) = latest.as_ref().filter(|p| self.now() < p.expires_at) {
+            return Ok(p.clone());
+        }
+        let (list, watermark) = self.current_status_list().await?;
+        self.publish_status_list(&list, watermark, latest.map_or(1, |p| p.sequence + 1))
+            .await
+    }
+}

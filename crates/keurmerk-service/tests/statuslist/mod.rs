@@ -1,0 +1,401 @@
+//! Issue 15 item 6: the Token Status List, on SQLite and, when `KEURMERK_TEST_POSTGRES` is set,
+//! on PostgreSQL: indices taken once in issue order (also by two instances at once), the list
+//! built from the statuses (fail closed), published when a status changes and at least hourly,
+//! shared by every instance, and its hash in the transparency log.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use keurmerk_domain::lifecycle::Command;
+use keurmerk_domain::status::LabelStatus;
+use keurmerk_service::*;
+use keurmerk_store::{SqlStore, StatusListStore};
+use keurmerk_trust::{
+    verify_label_input, verify_status_list_token, ListedStatus, StatusListRecord, StatusResponse,
+    TrustList, MAX_STATUS_LIST_BYTES,
+};
+
+use crate::support::*;
+
+struct Db {
+    url: String,
+    schema: Option<String>,
+    keys: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        Db {
+            url: format!("sqlite:{}", dir.path().join("r.db").display()),
+            schema: None,
+            keys: tempfile::tempdir().unwrap(),
+            clock: Arc::new(ManualClock::new(t0())),
+            _dir: Some(dir),
+        }
+    }
+
+    fn postgres() -> Option<Db> {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return None;
+        };
+        Some(Db {
+            url,
+            schema: Some(format!("t_{}", uuid::Uuid::new_v4().simple())),
+            keys: tempfile::tempdir().unwrap(),
+            clock: Arc::new(ManualClock::new(t0())),
+            _dir: None,
+        })
+    }
+
+    async fn registry(&self) -> Registry<SqlStore> {
+        let store = SqlStore::connect_in_schema(&self.url, self.schema.as_deref())
+            .await
+            .unwrap();
+        Registry::new(store.clone(), catalogue(), self.clock.clone())
+            .with_signer(
+                Signer::new(Arc::new(store), Secrets::dir(self.keys.path()))
+                    .with_base_url("https://keurmerk.example.eu"),
+            )
+            .with_local_credential(Credential::Cli("test".into()))
+    }
+
+    async fn drop_schema(&self, reg: &Registry<SqlStore>) {
+        if let Some(schema) = &self.schema {
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(reg.store().pool())
+                .await
+                .unwrap();
+        }
+    }
+}
+
+macro_rules! on_both {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $body(Db::sqlite()).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            if let Some(db) = Db::postgres() {
+                $body(db).await;
+            }
+        }
+    };
+}
+
+fn advance(c: &ManualClock, d: Duration) {
+    c.set(Clock::now(c) + d);
+}
+
+/// What the list must say for a certificate in force: its status, valid or attention (a
+/// certificate without a software list reads "attention: not monitored" under most schemes).
+async fn in_force(reg: &Registry<SqlStore>, id: &keurmerk_domain::CertificateId) -> ListedStatus {
+    match reg.status(id).await.unwrap().status {
+        LabelStatus::Valid => ListedStatus::Valid,
+        LabelStatus::Attention => ListedStatus::Attention,
+        other => panic!("{id} is {other:?}"),
+    }
+}
+
+const URL: &str = "https://keurmerk.example.eu/api/v1/status-list";
+
+fn request(command: Command) -> LifecycleRequest {
+    LifecycleRequest {
+        command,
+        reason: "lab report under review".into(),
+        until: None,
+    }
+}
+
+async fn trust(reg: &Registry<SqlStore>) -> TrustList {
+    reg.trust_list(1).await.unwrap()
+}
+
+/// Three certificates: the first stays valid, the second is suspended, the third withdrawn.
+async fn three(reg: &Registry<SqlStore>) -> Vec<keurmerk_domain::CertificateId> {
+    world(reg).await;
+    let mut ids = Vec::new();
+    for maker in ["maker", "maker", "maker"] {
+        let (p, v) = product(reg, maker).await;
+        ids.push(issued(reg, "nl-lab", &p, &v, "eu-iot", "substantial").await);
+    }
+    reg.change_state(&a("nl-rdi"), &ids[1], request(Command::Suspend))
+        .await
+        .unwrap();
+    reg.change_state(&a("nl-rdi"), &ids[2], request(Command::Withdraw))
+        .await
+        .unwrap();
+    ids
+}
+
+async fn indices_are_taken_in_issue_order_and_carried_by_token_and_status(db: Db) {
+    let reg = db.registry().await;
+    let ids = three(&reg).await;
+    let list = trust(&reg).await;
+    for (n, id) in ids.iter().enumerate() {
+        assert_eq!(reg.store().status_index(id).await.unwrap(), Some(n as u64));
+        let label = reg.label(id).await.unwrap();
+        let v = verify_label_input(&label.url, &list, t0()).unwrap();
+        assert_eq!(v.claims.status_index, Some(n as u32));
+        let signed = reg.signed_status(id).await.unwrap();
+        let s = StatusResponse::verify(&signed, &list, id.as_str(), t0()).unwrap();
+        let r = s.response.status_list.as_ref().unwrap();
+        assert_eq!((r.idx, r.uri.as_str()), (n as u32, URL));
+        s.response.check_label(&v).unwrap();
+    }
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    indices_in_issue_order_sqlite,
+    indices_in_issue_order_postgres,
+    indices_are_taken_in_issue_order_and_carried_by_token_and_status
+);
+
+async fn two_instances_issuing_at_once_never_share_an_index(db: Db) {
+    let r1 = db.registry().await;
+    let r2 = db.registry().await;
+    world(&r1).await;
+    let (p1, v1) = product(&r1, "maker").await;
+    let (p2, v2) = product(&r1, "maker").await;
+    let (a1, a2) = tokio::join!(
+        issued(&r1, "nl-lab", &p1, &v1, "eu-iot", "substantial"),
+        issued(&r2, "nl-lab", &p2, &v2, "eu-iot", "substantial"),
+    );
+    let i1 = r1.store().status_index(&a1).await.unwrap().unwrap();
+    let i2 = r1.store().status_index(&a2).await.unwrap().unwrap();
+    let mut got = [i1, i2];
+    got.sort_unstable();
+    assert_eq!(got, [0, 1]);
+    db.drop_schema(&r1).await;
+}
+on_both!(
+    concurrent_issue_indices_sqlite,
+    concurrent_issue_indices_postgres,
+    two_instances_issuing_at_once_never_share_an_index
+);
+
+async fn the_published_list_says_what_the_statuses_say(db: Db) {
+    let reg = db.registry().await;
+    let ids = three(&reg).await;
+    let p = reg.refresh_status_list().await.unwrap().unwrap();
+    assert_eq!((p.sequence, p.size), (1, 4));
+    let v = verify_status_list_token(
+        &p.token,
+        &trust(&reg).await,
+        Some(URL),
+        t0(),
+        MAX_STATUS_LIST_BYTES,
+    )
+    .unwrap();
+    assert_eq!(v.status(0).unwrap(), in_force(&reg, &ids[0]).await);
+    assert_eq!(v.status(1).unwrap(), ListedStatus::Suspended);
+    assert_eq!(v.status(2).unwrap(), ListedStatus::Invalid);
+    // Slot 3 is the last of the packed byte: no certificate, so never valid.
+    assert_eq!(v.status(3).unwrap(), ListedStatus::Invalid);
+    assert!(v.status(4).is_err());
+    assert_eq!(
+        v.expires_at - v.issued_at,
+        Duration::seconds(STATUS_LIST_VALIDITY_SECS)
+    );
+    assert_eq!(v.ttl, Some(STATUS_LIST_TTL_SECS));
+    // Serving gives the stored bytes.
+    assert_eq!(reg.status_list().await.unwrap().token, p.token);
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    published_list_sqlite,
+    published_list_postgres,
+    the_published_list_says_what_the_statuses_say
+);
+
+async fn a_list_is_published_on_a_status_change_and_at_least_hourly(db: Db) {
+    let reg = db.registry().await;
+    let ids = three(&reg).await;
+    assert_eq!(
+        reg.refresh_status_list().await.unwrap().unwrap().sequence,
+        1
+    );
+    // Nothing changed: nothing is published.
+    advance(&db.clock, Duration::minutes(10));
+    assert!(reg.refresh_status_list().await.unwrap().is_none());
+    // A status change: published again at once.
+    reg.change_state(&a("nl-rdi"), &ids[1], request(Command::Reinstate))
+        .await
+        .unwrap();
+    let p = reg.refresh_status_list().await.unwrap().unwrap();
+    assert_eq!(p.sequence, 2);
+    let v = verify_status_list_token(
+        &p.token,
+        &trust(&reg).await,
+        None,
+        reg.now(),
+        MAX_STATUS_LIST_BYTES,
+    )
+    .unwrap();
+    assert_eq!(v.status(1).unwrap(), in_force(&reg, &ids[1]).await);
+    assert!(reg.refresh_status_list().await.unwrap().is_none());
+    // An hour later it is published again although nothing changed, so it never expires.
+    advance(&db.clock, Duration::seconds(STATUS_LIST_REPUBLISH_SECS));
+    let p3 = reg.refresh_status_list().await.unwrap().unwrap();
+    assert_eq!(p3.sequence, 3);
+    assert_eq!(p3.content_sha256, p.content_sha256);
+    // Served after its exp (no publisher ran): a fresh one is built, never the expired one.
+    advance(&db.clock, Duration::seconds(STATUS_LIST_VALIDITY_SECS + 1));
+    let served = reg.status_list().await.unwrap();
+    assert_eq!(served.sequence, 4);
+    assert!(served.expires_at > reg.now());
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    republished_sqlite,
+    republished_postgres,
+    a_list_is_published_on_a_status_change_and_at_least_hourly
+);
+
+async fn two_instances_publish_one_list_and_serve_the_same_bytes(db: Db) {
+    let r1 = db.registry().await;
+    let r2 = db.registry().await;
+    three(&r1).await;
+    let (p1, p2) = tokio::join!(r1.status_list(), r2.status_list());
+    let (p1, p2) = (p1.unwrap(), p2.unwrap());
+    assert_eq!(p1.token, p2.token);
+    assert_eq!(p1.sequence, 1);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM status_lists")
+        .fetch_one(r1.store().pool())
+        .await
+        .unwrap();
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_queue WHERE event_seq = 0")
+        .fetch_one(r1.store().pool())
+        .await
+        .unwrap();
+    assert_eq!((rows, queued), (1, 1));
+    // The lease: while one instance holds it, the other does not publish even when a list is
+    // due; the holder does.
+    advance(&db.clock, Duration::hours(1));
+    let lease = StdDuration::from_secs(2 * 3600);
+    assert!(r1.status_list_pass("one", lease).await.unwrap().is_some());
+    advance(&db.clock, Duration::hours(1));
+    assert!(r2.status_list_pass("two", lease).await.unwrap().is_none());
+    assert!(r1.status_list_pass("one", lease).await.unwrap().is_some());
+    db.drop_schema(&r1).await;
+}
+on_both!(
+    two_instances_sqlite,
+    two_instances_postgres,
+    two_instances_publish_one_list_and_serve_the_same_bytes
+);
+
+async fn every_published_list_is_in_the_log(db: Db) {
+    let reg = db.registry().await;
+    three(&reg).await;
+    let first = reg.refresh_status_list().await.unwrap().unwrap();
+    advance(&db.clock, Duration::hours(1));
+    let second = reg.refresh_status_list().await.unwrap().unwrap();
+    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
+    let vkey = key.log_verifier_key();
+    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
+        .await
+        .unwrap();
+    while seq.step().await.unwrap().is_some() {}
+    let log = keurmerk_transparency::LogState::new(reg.store());
+    let list = trust(&reg).await;
+    let published = reg.store().status_list_queue_ids().await.unwrap();
+    assert_eq!(published.len(), 2);
+    for ((sequence, token_sha256, queue_id), p) in published.into_iter().zip([&first, &second]) {
+        assert_eq!(token_sha256, keurmerk_trust::status_list_sha256(&p.token));
+        let (index, entry): (i64, Vec<u8>) = {
+            let index: i64 =
+                sqlx::query_scalar("SELECT log_index FROM log_entries WHERE queue_id = $1")
+                    .bind(queue_id)
+                    .fetch_one(reg.store().pool())
+                    .await
+                    .unwrap();
+            let bundle = reg
+                .signer()
+                .unwrap()
+                .key_store()
+                .log_bundle(u64::try_from(index).unwrap() / 256)
+                .await
+                .unwrap()
+                .unwrap();
+            let entries = keurmerk_tlog::decode_entry_bundle(&bundle).unwrap();
+            (
+                index,
+                entries[usize::try_from(index % 256).unwrap()].to_vec(),
+            )
+        };
+        let record = StatusListRecord::verify(&entry, &list, reg.now()).unwrap();
+        // The monitor's entry check accepts it too.
+        keurmerk_transparency::statement_check(&list, reg.now())(0, &entry[..]).unwrap();
+        assert_eq!(record.sequence, sequence);
+        assert_eq!(record.sha256, token_sha256);
+        assert_eq!(record.sub, URL);
+        // A receipt proves the entry is in the signed tree.
+        let receipt = log
+            .receipt_for_index(u64::try_from(index).unwrap())
+            .await
+            .unwrap();
+        let receipt = keurmerk_tlog::Receipt::parse(receipt.as_bytes()).unwrap();
+        let verifiers = keurmerk_tlog::Verifiers::new()
+            .with(keurmerk_tlog::Ed25519Verifier::from_vkey(&vkey).unwrap());
+        keurmerk_tlog::verify_receipt(&receipt, keurmerk_tlog::Leaf::Data(&entry), &verifiers)
+            .unwrap();
+    }
+    // The full integrity check does not mistake the records for log entries whose event is
+    // missing.
+    assert!(reg.verify_all_integrity().await.unwrap().is_empty());
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    in_the_log_sqlite,
+    in_the_log_postgres,
+    every_published_list_is_in_the_log
+);
+
+#[tokio::test]
+async fn without_a_root_key_no_list_is_published_and_nothing_is_written() {
+    let e = env().await;
+    // Organisations but no keys at all.
+    e.reg
+        .bootstrap_operator(new_org(
+            "enisa",
+            keurmerk_domain::model::OrgRole::RegistryOperator,
+            "GR",
+        ))
+        .await
+        .unwrap();
+    let err = e.reg.status_list().await.unwrap_err();
+    assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+    assert!(e.reg.store().latest_status_list().await.unwrap().is_none());
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_queue")
+        .fetch_one(e.reg.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
+}
+
+#[tokio::test]
+async fn a_certificate_whose_record_cannot_be_proven_is_never_listed_valid() {
+    let e = env().await;
+    world(&e.reg).await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let id = issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    // Damage the signed record: the status becomes `unknown`.
+    sqlx::query("UPDATE statements SET signed = X'00'")
+        .execute(e.reg.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        e.reg.status(&id).await.unwrap().status,
+        LabelStatus::Unknown
+    );
+    let (list, _) = e.reg.current_status_list().await.unwrap();
+    assert_eq!(list.get(0).unwrap(), keurmerk_trust::STATUS_INVALID);
+}
