@@ -8,6 +8,7 @@
 mod api;
 mod assess;
 mod clock;
+mod complaints;
 pub mod demo;
 mod error;
 mod integrity;
@@ -41,6 +42,10 @@ use keurmerk_store::{Audit, RegistryStore};
 pub use api::TokenAdmin;
 pub use assess::{NewAssessment, VerdictInput};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use complaints::{
+    reference_digest, ComplaintAction, ComplaintRouting, ComplaintStatus, FiledComplaint,
+    MAX_ANSWER_CHARS, MAX_ASSIGNEE_CHARS, MAX_COMPLAINT_CHARS, MAX_CONTACT_CHARS,
+};
 pub use error::{ServiceError, ServiceResult};
 pub use integrity::{Problem, ProblemKind, VerifiedHistory};
 pub use lifecycle::LifecycleRequest;

@@ -7,6 +7,7 @@ mod support;
 mod atomic;
 mod attribution;
 mod authz;
+mod complaints;
 mod demo;
 mod integrity;
 mod monitoring;
