@@ -542,6 +542,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever a visitor types as a reference: no panic, and a digest exactly for 32 hex
+        /// digits (spaces around and case aside).
+        #[test]
+        fn any_text_is_a_reference_or_not_without_panicking(s in "\\PC{0,80}") {
+            let t = s.trim();
+            let is_ref = t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit());
+            proptest::prop_assert_eq!(reference_digest(&s).is_some(), is_ref);
+        }
+
+        #[test]
+        fn hex_references_digest_the_same_in_any_case(bytes in proptest::array::uniform16(0u8..)) {
+            let r = hex::encode(bytes);
+            let d = reference_digest(&r);
+            proptest::prop_assert!(d.is_some());
+            proptest::prop_assert_eq!(reference_digest(&r.to_ascii_uppercase()), d);
+        }
+
+        /// Addresses and free text from the public never panic the checks, and what passes
+        /// has no control characters beyond line breaks and tabs.
+        #[test]
+        fn checks_of_public_text_never_panic(s in "\\PC{0,300}|[\\x00-\\x1f]{0,5}") {
+            if check_email(&s).is_ok() {
+                proptest::prop_assert!(!s.chars().any(char::is_control));
+                proptest::prop_assert!(s.contains('@'));
+            }
+            if check_long_text("complaint", &s, 200).is_ok() {
+                proptest::prop_assert!(!s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')));
+            }
+        }
+    }
+
     #[test]
     fn long_text_keeps_line_breaks_but_not_other_controls() {
         assert!(check_long_text("answer", "Line one\nline two\r\n\tend", 100).is_ok());
