@@ -143,11 +143,12 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
         ("id", "organisations" | "org") | ("body", _) => g.subschema_for::<OrgId>(),
         ("id", "schemes") | ("scheme", _) => g.subschema_for::<SchemeId>(),
         ("level", _) => g.subschema_for::<LevelId>(),
-        // Read leniently: anything that is not a known reference is the same 404.
+        // Anything that is not a known reference, well-formed or not, is the same 404.
         ("reference", _) => {
             return Some(json!({
                 "type": "string",
-                "description": "The complaint's reference, as given when it was filed (32 hex digits)",
+                "pattern": "^[0-9A-Fa-f]{32}$",
+                "description": "The complaint's reference, as given when it was filed (32 hex digits, any case)",
             }))
         }
         ("id", "vulnerabilities") => {
