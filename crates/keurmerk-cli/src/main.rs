@@ -120,6 +120,10 @@ pub enum Command {
     /// API tokens (create, revoke, list).
     #[command(subcommand)]
     Token(cmd::token::TokenCmd),
+    /// Complaints from the public: the receiving authority lists, shows, assigns, answers and
+    /// closes them.
+    #[command(subcommand)]
+    Complaint(cmd::complaint::ComplaintCmd),
     /// Signing keys of organisations and the registry root key.
     #[command(subcommand)]
     Keys(cmd::trust::KeysCmd),

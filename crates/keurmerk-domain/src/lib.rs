@@ -16,6 +16,7 @@
 //! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
 
+pub mod complaint;
 pub mod event;
 pub mod i18n;
 pub mod ids;

@@ -136,13 +136,22 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
         .unwrap_or("");
     let schema = match (name, before) {
         ("id", "certificates" | "c") => g.subschema_for::<CertificateId>(),
-        ("id", "products" | "versions" | "assessments" | "tokens" | "watchlists") => {
-            g.subschema_for::<RecordId>()
-        }
+        (
+            "id",
+            "products" | "versions" | "assessments" | "tokens" | "watchlists" | "complaints",
+        ) => g.subschema_for::<RecordId>(),
         ("id", "organisations" | "org") | ("body", _) => g.subschema_for::<OrgId>(),
         ("id", "schemes") | ("scheme", _) => g.subschema_for::<SchemeId>(),
         ("level", _) => g.subschema_for::<LevelId>(),
         ("version", _) => g.subschema_for::<RecordId>(),
+        // Anything that is not a known reference, well-formed or not, is the same 404.
+        ("reference", _) => {
+            return Some(json!({
+                "type": "string",
+                "pattern": "^[0-9A-Fa-f]{32}$",
+                "description": "The complaint's reference, as given when it was filed (32 hex digits, any case)",
+            }))
+        }
         ("id", "vulnerabilities") => {
             return Some(json!({
                 "type": "string",
@@ -466,8 +475,12 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             )),
         );
         responses.insert(
+            "409".into(),
+            error("This form was sent already (each form token is accepted once); a new form is in the page"),
+        );
+        responses.insert(
             "422".into(),
-            error("A field of the form is missing or too long"),
+            error("A field of the form is missing, too long or not an e-mail address, or no authority in the register receives complaints about this label (the page says where to go instead)"),
         );
     }
     op.insert("responses".into(), Value::Object(responses));

@@ -2,8 +2,9 @@
 //! 127.0.0.1 (in-process, like `keurmerk serve --demo`), headless Chromium driven by chromedriver
 //! over WebDriver (a thin client on `reqwest`, see `docs/adr/0013-webdriver-client-in-the-browser-test.md`).
 //!
-//! Every public page type — home, search, schemes, one scheme, about, the HTML 404, and for a
-//! certificate in each status its certificate page, complaint form and product page — in en, nl,
+//! Every public page type — home, search, schemes, one scheme, about, the HTML 404, for a
+//! certificate in each status its certificate page, complaint form and product page, the
+//! complaint form of a label without an authority, and a complaint's status page — in en, nl,
 //! de and fr, at 320 px, 390 px and 1280 px wide, must have:
 //! - no horizontal overflow (`scrollWidth <= innerWidth`);
 //! - `<html lang>` equal to the language asked for;
@@ -386,6 +387,42 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
         paths.push(format!("/products/{product}/feed"));
         paths.push(format!("/products/{product}/market-access"));
     }
+    // The complaint pages: the form of a label no authority in the register supervises (it says
+    // where to go instead) and a complainant's status page with an answer.
+    let certs = app
+        .reg
+        .certificates(&keurmerk_store::CertificateFilter::default())
+        .await
+        .unwrap();
+    if let Some(loose) = certs.iter().find(|c| c.authority.is_none()) {
+        paths.push(format!("/c/{}/complaint", loose.id));
+    }
+    let routed = certs.iter().find(|c| c.authority.is_some()).unwrap();
+    let filed = app
+        .reg
+        .file_complaint(
+            &routed.id,
+            None,
+            "The default password cannot be changed.",
+            None,
+        )
+        .await
+        .unwrap();
+    let authority = keurmerk_service::Actor::cli(routed.authority.clone().unwrap(), "test");
+    for step in [
+        keurmerk_service::ComplaintAction::Assign {
+            assignee: "J. Jansen".into(),
+        },
+        keurmerk_service::ComplaintAction::Answer {
+            answer: "Wij hebben de fabrikant gevraagd dit met een update op te lossen.".into(),
+        },
+    ] {
+        app.reg
+            .handle_complaint(&authority, &filed.complaint.id, step)
+            .await
+            .unwrap();
+    }
+    paths.push(format!("/complaints/{}", filed.reference));
 
     let port = free_port();
     let _driver_process = Kill(

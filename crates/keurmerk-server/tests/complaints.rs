@@ -1,7 +1,9 @@
 //! The complaint form's tokens across instances, on every backend (SQLite always, PostgreSQL
 //! when `KEURMERK_TEST_POSTGRES` is set, in its own schema): signed with a key all instances on
 //! one database share, single-use, bound to certificate and time, and refused when another site
-//! makes the browser post them.
+//! makes the browser post them. And their handling over HTTP (issue 13 item 6): the form names
+//! product, label and authority or says where to go instead, the complainant follows the
+//! complaint by reference, and only the receiving authority assigns, answers and closes it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -11,9 +13,12 @@ use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use keurmerk_domain::scheme::{Catalogue, SHIPPED};
+use keurmerk_server::auth::Secret;
 use keurmerk_server::{router_with, AppState, Limits};
-use keurmerk_service::{demo, ManualClock, Registry, Secrets, Signer, DEFAULT_BASE_URL};
-use keurmerk_store::{ApiStore, CertificateFilter, SqlStore};
+use keurmerk_service::{
+    demo, ManualClock, Registry, Secrets, Signer, TokenAdmin, DEFAULT_BASE_URL,
+};
+use keurmerk_store::{ApiStore, AuditStore, CertificateFilter, SqlStore};
 use tower::ServiceExt;
 
 struct Env {
@@ -48,7 +53,8 @@ async fn env(postgres: bool) -> Option<Env> {
         .unwrap();
     let clock = Arc::new(ManualClock::new(now));
     let reg = Registry::new(store.clone(), catalogue, clock.clone())
-        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)));
+        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
     Some(Env {
         reg,
         clock,
@@ -79,6 +85,17 @@ impl Env {
             .await
             .unwrap()
             .len()
+    }
+
+    /// A bearer token of `org`.
+    async fn token(&self, org: &str) -> String {
+        let s = Secret::generate();
+        let t = self
+            .reg
+            .create_token(TokenAdmin::Local, &org.parse().unwrap(), "test", s.sha256())
+            .await
+            .unwrap();
+        s.bearer(&t.id)
     }
 
     async fn done(self) {
@@ -141,11 +158,15 @@ async fn post(
 }
 
 async fn form_tokens_across_instances(e: Env) {
-    let certs = e
+    // Certificates with a receiving authority (others take no complaint).
+    let certs: Vec<_> = e
         .reg
         .certificates(&CertificateFilter::default())
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.authority.is_some())
+        .collect();
     let (x, y) = (certs[0].id.to_string(), certs[1].id.to_string());
     let a = e.instance();
     let b = e.instance();
@@ -249,4 +270,359 @@ async fn form_tokens_across_instances_on_sqlite() {
 async fn form_tokens_across_instances_on_postgres() {
     let Some(e) = env(true).await else { return };
     form_tokens_across_instances(e).await;
+}
+
+/// A JSON call with a bearer token.
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut r = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(b) => {
+            r = r.header("content-type", "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    let (status, text) = send(app, r.body(body).unwrap()).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+fn between<'t>(text: &'t str, start: &str, end: &str) -> &'t str {
+    text.split(start)
+        .nth(1)
+        .and_then(|t| t.split(end).next())
+        .unwrap_or_else(|| panic!("no {start} in {text}"))
+}
+
+async fn handling_over_http(e: Env) {
+    let app = e.instance();
+    let certs = e
+        .reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap();
+    // A label the authority did not issue itself, so issuer and authority are told apart.
+    let cert = certs
+        .iter()
+        .find(|c| c.authority.is_some() && c.authority.as_ref() != Some(&c.issuer))
+        .unwrap();
+    let authority = cert.authority.clone().unwrap();
+    let authority_org = e.reg.organisation(&authority).await.unwrap();
+    let product = e.reg.product_details(&cert.product).await.unwrap().product;
+    let other = if authority.as_str() == "nl-rdi" {
+        "de-bsi"
+    } else {
+        "nl-rdi"
+    };
+    let id = cert.id.to_string();
+
+    // The form names the product, the label and the authority, and how the address is used.
+    let (status, page) = send(
+        &app,
+        Request::get(format!("/c/{id}/complaint?lang=en"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        product.name.as_str(),
+        id.as_str(),
+        authority_org.name.as_str(),
+        "only to reply to you about this complaint",
+        "deleted when the complaint is closed",
+    ] {
+        assert!(page.contains(needle), "{needle} not in the form");
+    }
+    let token = between(&page, "name=\"csrf\" value=\"", "\"").to_owned();
+    let (status, thanks) = send(
+        &app,
+        Request::post(format!("/c/{id}/complaint"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf={token}&lang=en&contact=me%40example.org&body=No+password+at+all%0D%0Aon+the+camera"
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{thanks}");
+    let reference = between(&thanks, "<code>", "</code>").to_owned();
+    assert_eq!(reference.len(), 32);
+    assert!(thanks.contains(&format!("/complaints/{reference}")));
+    let filed = e
+        .reg
+        .store()
+        .complaints(None, 1, 0)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(filed.body, "No password at all\r\non the camera");
+    let cid = filed.id.to_string();
+
+    // The complainant follows it by reference: state and dates, never address or text.
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get(format!("/complaints/{reference}?lang=nl"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let text =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(text.contains("<html lang=\"nl\""));
+    assert!(text.contains("Ontvangen"), "{text}");
+    assert!(!text.contains("me@example.org") && !text.contains("No password"));
+    let (status, json) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/complaint-status/{}", reference.to_uppercase()),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["state"], "received");
+    assert_eq!(json["id"], cid.as_str());
+    assert!(json.get("contact").is_none() && json.get("body").is_none());
+    // Unknown and malformed references: the same 404, page and API.
+    let mut wrong = reference.clone().into_bytes();
+    wrong[5] = if wrong[5] == b'a' { b'b' } else { b'a' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    for r in [wrong.as_str(), "nope", "CMP-000001", &"0".repeat(32)] {
+        let (status, json) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/complaint-status/{r}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{r}");
+        assert_eq!(
+            json["error"]["message"],
+            "complaint `with this reference` not found"
+        );
+        let (status, _) = send(
+            &app,
+            Request::get(format!("/complaints/{r}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{r}");
+    }
+
+    // Reading one complaint: the authority in full, the operator without the address.
+    let mine = e.token(authority.as_str()).await;
+    let theirs = e.token(other).await;
+    let maker = e.token(cert.holder.as_str()).await;
+    let issuer = e.token(cert.issuer.as_str()).await;
+    let operator = e.token("enisa").await;
+    let one = format!("/api/v1/complaints/{cid}");
+    let (status, json) = call(&app, "GET", &one, Some(&mine), None).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["contact"], "me@example.org");
+    let (status, json) = call(&app, "GET", &one, Some(&operator), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["contact"], serde_json::Value::Null);
+    for t in [&theirs, &maker, &issuer] {
+        assert_eq!(
+            call(&app, "GET", &one, Some(t), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert_eq!(
+        call(&app, "GET", &one, None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/api/v1/complaints/CMP-999999",
+            Some(&mine),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/api/v1/complaints/not-an-id!",
+            Some(&mine),
+            None
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Only the receiving authority takes steps.
+    let assign = format!("/api/v1/complaints/{cid}/assign");
+    let answer = format!("/api/v1/complaints/{cid}/answer");
+    let close = format!("/api/v1/complaints/{cid}/close");
+    let who = serde_json::json!({"assignee": "J. Jansen"});
+    for t in [&theirs, &maker, &issuer, &operator] {
+        let (status, json) = call(&app, "POST", &assign, Some(t), Some(who.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{json}");
+        assert_eq!(json["error"]["code"], "forbidden");
+    }
+    assert_eq!(
+        call(&app, "POST", &assign, None, Some(who.clone())).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Wrong transitions: 409; bad bodies: 422.
+    let (status, json) = call(
+        &app,
+        "POST",
+        &answer,
+        Some(&mine),
+        Some(serde_json::json!({"answer": "Early"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{json}");
+    for (uri, body) in [
+        (&assign, serde_json::json!({})),
+        (&assign, serde_json::json!({"assignee": ""})),
+        (&assign, serde_json::json!({"assignee": "A", "extra": 1})),
+        (&close, serde_json::json!({"outcome": "maybe"})),
+    ] {
+        let (status, json) = call(&app, "POST", uri, Some(&mine), Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {json}");
+    }
+    let (status, json) = call(&app, "POST", &assign, Some(&mine), Some(who.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["state"], "assigned");
+    assert_eq!(json["assignee"], "J. Jansen");
+    let (status, json) = call(
+        &app,
+        "POST",
+        &answer,
+        Some(&mine),
+        Some(serde_json::json!({"answer": "We asked the maker to fix it.\nThank you."})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["state"], "answered");
+    let (status, json) = call(
+        &app,
+        "POST",
+        &close,
+        Some(&mine),
+        Some(serde_json::json!({"outcome": "upheld"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["state"], "closed");
+    assert_eq!(json["contact"], serde_json::Value::Null);
+    let (status, _) = call(
+        &app,
+        "POST",
+        &close,
+        Some(&mine),
+        Some(serde_json::json!({"outcome": "rejected"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a closed complaint stays closed"
+    );
+    let stored = e.reg.store().complaint(&filed.id).await.unwrap().unwrap();
+    assert_eq!(stored.contact, None, "the address is erased");
+
+    // Every step is in the audit trail with the authority and its token.
+    let trail = e.reg.store().audit(10, None).await.unwrap();
+    let steps: Vec<_> = trail
+        .iter()
+        .filter(|r| r.audit.subject == cid && r.audit.action != "complaint.file")
+        .map(|r| {
+            (
+                r.audit.action.as_str(),
+                r.audit.actor.clone(),
+                r.audit.credential.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    for (_, actor, credential) in &steps {
+        assert_eq!(actor.as_ref(), Some(&authority));
+        assert!(credential.starts_with("token:TOK-"), "{credential}");
+    }
+
+    // The complainant reads the answer and the outcome in their language.
+    let (_, text) = send(
+        &app,
+        Request::get(format!("/complaints/{reference}?lang=de"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(text.contains("Abgeschlossen"), "{text}");
+    assert!(text.contains("We asked the maker to fix it."));
+    assert!(text.contains("Ihre Beschwerde ist berechtigt"));
+    assert!(!text.contains("Jansen"), "who handles it is not shown");
+
+    // A label no authority in this register supervises takes no complaint and says where to go.
+    if let Some(loose) = certs.iter().find(|c| c.authority.is_none()) {
+        let lid = loose.id.to_string();
+        let (status, page) = send(
+            &app,
+            Request::get(format!("/c/{lid}/complaint?lang=en"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("No authority in this register handles complaints"),
+            "{page}"
+        );
+        assert!(page.contains("consumer"), "{page}");
+        assert!(!page.contains("name=\"csrf\""), "no form to fill in");
+        let before = e.complaints().await;
+        let (status, page) = send(
+            &app,
+            Request::post(format!("/c/{lid}/complaint"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("csrf={token}&lang=en&body=Hello")))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert_eq!(e.complaints().await, before, "nothing stored");
+    } else {
+        panic!("the demo has labels without a supervising authority in the register");
+    }
+    e.done().await;
+}
+
+#[tokio::test]
+async fn complaints_are_handled_over_http_on_sqlite() {
+    handling_over_http(env(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn complaints_are_handled_over_http_on_postgres() {
+    let Some(e) = env(true).await else { return };
+    handling_over_http(e).await;
 }

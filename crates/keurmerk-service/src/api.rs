@@ -1,12 +1,12 @@
-//! Use cases of the HTTP API: API tokens (managed by the registry operator) and complaints from
-//! the public (Cybersecurity Act Art 63), routed to the certificate's national authority.
+//! Use cases of the HTTP API: API tokens (managed by the registry operator) and the key of the
+//! complaint form (complaints themselves: [`crate::complaints`]).
 //!
 //! Secrets never reach this layer: callers generate a token's secret and pass only its SHA-256,
 //! so nothing here can log or store a secret.
 
-use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
+use keurmerk_domain::ids::{OrgId, RecordId};
 use keurmerk_domain::model::OrgRole;
-use keurmerk_store::{ApiStore, ApiToken, Audit, Complaint, Credential, FormNonce, RegistryStore};
+use keurmerk_store::{ApiStore, ApiToken, RegistryStore};
 use serde_json::json;
 
 use crate::error::{invalid, not_found};
@@ -118,61 +118,6 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
         Ok(self.store().token(id).await?)
     }
 
-    /// The public files a complaint about a certificate; it goes to the certificate's national
-    /// authority. With the nonce of a single-use form token (`form`), the nonce is consumed in
-    /// the complaint's own transaction: a token used before is a [`ServiceError::Conflict`] and
-    /// stores nothing.
-    pub async fn file_complaint(
-        &self,
-        certificate: &CertificateId,
-        contact: Option<String>,
-        body: &str,
-        form: Option<&FormNonce>,
-    ) -> ServiceResult<Complaint> {
-        let (cert, _) = self
-            .store()
-            .certificate(certificate)
-            .await?
-            .ok_or_else(|| not_found("certificate", certificate))?;
-        check_text("complaint", body, 5000)?;
-        let contact = contact.filter(|c| !c.trim().is_empty());
-        if let Some(c) = &contact {
-            check_text("contact", c, 300)?;
-        }
-        let n = self.store().next_sequence("CMP").await?;
-        let c = Complaint {
-            id: RecordId::from_sequence("CMP", n),
-            certificate: cert.id,
-            authority: cert.authority,
-            filed_at: self.now(),
-            contact: contact.map(|c| c.trim().to_owned()),
-            body: body.trim().to_owned(),
-        };
-        // The public files it: no organisation, and no personal data (contact, text) in the trail.
-        let audit = Audit {
-            at: c.filed_at,
-            actor: None,
-            credential: Credential::Public,
-            action: "complaint.file".into(),
-            subject: c.id.to_string(),
-            detail: json!({"certificate": c.certificate, "authority": c.authority}),
-        };
-        match form {
-            Some(nonce) => self
-                .store()
-                .insert_complaint_once(&c, nonce, &audit)
-                .await
-                .map_err(|e| match e {
-                    keurmerk_store::StoreError::AlreadyExists { .. } => ServiceError::Conflict(
-                        "this complaint form was sent already; each form is accepted once".into(),
-                    ),
-                    other => other.into(),
-                })?,
-            None => self.store().insert_complaint(&c, &audit).await?,
-        }
-        Ok(c)
-    }
-
     /// The key that signs complaint form tokens, shared by every instance on this database:
     /// the stored one, or `candidate` (which the caller draws at random) if none is stored yet.
     /// It is a secret: never log it.
@@ -180,27 +125,6 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
         Ok(self
             .store()
             .shared_key(COMPLAINT_FORM_KEY, candidate, self.now())
-            .await?)
-    }
-
-    /// Complaints: a national authority reads those routed to it, the registry operator all.
-    pub async fn complaints(
-        &self,
-        actor: &Actor,
-        limit: i64,
-        offset: i64,
-    ) -> ServiceResult<Vec<Complaint>> {
-        let me = self
-            .acting_as(
-                actor,
-                &[OrgRole::RegistryOperator, OrgRole::NationalAuthority],
-                "read complaints",
-            )
-            .await?;
-        let only = (me.role == OrgRole::NationalAuthority).then_some(&me.id);
-        Ok(self
-            .store()
-            .complaints(only, limit.clamp(1, 500), offset.max(0))
             .await?)
     }
 }

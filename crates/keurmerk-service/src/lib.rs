@@ -8,6 +8,7 @@
 mod api;
 mod assess;
 mod clock;
+mod complaints;
 mod coverage;
 pub mod demo;
 mod error;
@@ -43,6 +44,10 @@ use keurmerk_store::{Audit, RegistryStore};
 pub use api::TokenAdmin;
 pub use assess::{NewAssessment, VerdictInput};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use complaints::{
+    reference_digest, ComplaintAction, ComplaintRouting, ComplaintStatus, FiledComplaint,
+    MAX_ANSWER_CHARS, MAX_ASSIGNEE_CHARS, MAX_COMPLAINT_CHARS, MAX_CONTACT_CHARS,
+};
 pub use coverage::{ChangeOutcome, VersionChange};
 pub use error::{ServiceError, ServiceResult};
 pub use integrity::{Problem, ProblemKind, VerifiedHistory};

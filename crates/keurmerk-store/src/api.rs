@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use keurmerk_domain::complaint::{ComplaintState, Outcome};
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use serde::{Deserialize, Serialize};
 
@@ -53,10 +54,30 @@ pub struct Complaint {
     pub authority: Option<OrgId>,
     /// When it was filed.
     pub filed_at: DateTime<Utc>,
-    /// How to reach the complainant, if they gave it.
+    /// How to reach the complainant (an e-mail address), if they gave it; erased when the
+    /// complaint is closed.
     pub contact: Option<String>,
     /// The complaint.
     pub body: String,
+    /// Lowercase hex SHA-256 of the public reference the complainant follows it with (the
+    /// reference itself is never stored); `None` for complaints filed before references.
+    #[serde(skip)]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
+    pub reference_sha256: Option<String>,
+    /// Where it stands.
+    pub state: ComplaintState,
+    /// The person of the authority who handles it.
+    pub assignee: Option<String>,
+    /// When it was (last) assigned.
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// The authority's answer to the complainant.
+    pub answer: Option<String>,
+    /// When it was answered.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// How it ended, once closed.
+    pub outcome: Option<Outcome>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// A used complaint form token's nonce: stored with the complaint, so the token is accepted
@@ -91,6 +112,19 @@ pub trait ApiStore: Send + Sync {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Complaint>>;
+    /// One complaint.
+    async fn complaint(&self, id: &RecordId) -> Result<Option<Complaint>>;
+    /// The complaint whose reference has this SHA-256 (lowercase hex).
+    async fn complaint_by_reference(&self, reference_sha256: &str) -> Result<Option<Complaint>>;
+    /// Stores a step of a complaint's handling (its state, assignee, answer, outcome, dates and
+    /// contact as in `c`) with its audit record, only if the stored complaint is still in state
+    /// `from`: otherwise [`crate::StoreError::Conflict`] and nothing is written.
+    async fn update_complaint(
+        &self,
+        c: &Complaint,
+        from: ComplaintState,
+        audit: &Audit,
+    ) -> Result<()>;
     /// Stores a complaint and consumes the form nonce in one transaction, pruning nonces expired
     /// before `c.filed_at`. A nonce used before is [`crate::StoreError::AlreadyExists`] and
     /// nothing is stored.

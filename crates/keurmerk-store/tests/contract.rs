@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use keurmerk_domain::complaint::{ComplaintState, Outcome};
 use keurmerk_domain::event::{Event, EventKind};
 use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use keurmerk_domain::lifecycle::{ActorRole, State};
@@ -85,6 +86,7 @@ contract!(
     sequences_are_per_name,
     watch_lists_queue_deliveries_with_the_event,
     tokens_and_complaints_round_trip,
+    complaint_steps_are_conditional_on_the_state_they_start_from,
     the_published_trust_list_never_goes_back,
     certificate_numbers_are_taken_when_the_issue_commits,
     follow_ups_are_stored_with_their_event_and_claimed_once,
@@ -943,6 +945,14 @@ async fn tokens_and_complaints_round_trip(s: &SqlStore) {
         filed_at: at(4),
         contact: None,
         body: "The camera streams without a password.".into(),
+        reference_sha256: None,
+        state: ComplaintState::Received,
+        assignee: None,
+        assigned_at: None,
+        answer: None,
+        answered_at: None,
+        outcome: None,
+        closed_at: None,
     };
     s.insert_complaint(
         &c("CMP-000001", Some("nl-rdi")),
@@ -963,6 +973,124 @@ async fn tokens_and_complaints_round_trip(s: &SqlStore) {
     );
     assert_eq!(s.complaints(None, 10, 0).await.unwrap().len(), 2);
     assert_eq!(s.complaints(None, 1, 1).await.unwrap().len(), 1);
+}
+
+async fn complaint_steps_are_conditional_on_the_state_they_start_from(s: &SqlStore) {
+    let (_, cert, _, _) = issued_certificate(s).await;
+    let filed = Complaint {
+        id: rid("CMP-000010"),
+        certificate: cert.id.clone(),
+        authority: Some(OrgId::new("nl-rdi").unwrap()),
+        filed_at: at(4),
+        contact: Some("someone@example.org".into()),
+        body: "The default password is printed on the box.".into(),
+        reference_sha256: Some("ab".repeat(32)),
+        state: ComplaintState::Received,
+        assignee: None,
+        assigned_at: None,
+        answer: None,
+        answered_at: None,
+        outcome: None,
+        closed_at: None,
+    };
+    let nonce = FormNonce {
+        nonce: "0".repeat(32),
+        expires_at: at(100),
+    };
+    s.insert_complaint_once(&filed, &nonce, &audit("nl-rdi", "complaint.file"))
+        .await
+        .unwrap();
+    // A second complaint with the same reference is refused (the reference is unique).
+    let twin = Complaint {
+        id: rid("CMP-000011"),
+        ..filed.clone()
+    };
+    assert!(s
+        .insert_complaint(&twin, &audit("nl-rdi", "complaint.file"))
+        .await
+        .is_err());
+    assert_eq!(s.complaint(&filed.id).await.unwrap(), Some(filed.clone()));
+    assert_eq!(
+        s.complaint_by_reference(&"ab".repeat(32)).await.unwrap(),
+        Some(filed.clone())
+    );
+    assert_eq!(
+        s.complaint_by_reference(&"cd".repeat(32)).await.unwrap(),
+        None
+    );
+    assert_eq!(s.complaint(&rid("CMP-999999")).await.unwrap(), None);
+
+    let audits_before = s.audit(1000, None).await.unwrap().len();
+    let assigned = Complaint {
+        state: ComplaintState::Assigned,
+        assignee: Some("J. Jansen".into()),
+        assigned_at: Some(at(5)),
+        ..filed.clone()
+    };
+    s.update_complaint(
+        &assigned,
+        ComplaintState::Received,
+        &audit("nl-rdi", "complaint.assign"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.complaint(&filed.id).await.unwrap(),
+        Some(assigned.clone())
+    );
+    // A second instance that read it as received before the first step loses, writing nothing.
+    let other = Complaint {
+        assignee: Some("P. Peters".into()),
+        ..assigned.clone()
+    };
+    assert!(matches!(
+        s.update_complaint(
+            &other,
+            ComplaintState::Received,
+            &audit("nl-rdi", "complaint.assign")
+        )
+        .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        s.complaint(&filed.id).await.unwrap(),
+        Some(assigned.clone())
+    );
+    let closed = Complaint {
+        state: ComplaintState::Closed,
+        answer: Some("We asked the maker to fix it.".into()),
+        answered_at: Some(at(6)),
+        outcome: Some(Outcome::Upheld),
+        closed_at: Some(at(7)),
+        contact: None,
+        ..assigned.clone()
+    };
+    s.update_complaint(
+        &closed,
+        ComplaintState::Assigned,
+        &audit("nl-rdi", "complaint.close"),
+    )
+    .await
+    .unwrap();
+    let stored = s.complaint(&filed.id).await.unwrap().unwrap();
+    assert_eq!(stored, closed);
+    assert_eq!(stored.contact, None, "the address is gone with the close");
+    // Two steps, two audit records; the refused one wrote none.
+    assert_eq!(s.audit(1000, None).await.unwrap().len(), audits_before + 2);
+    // An unknown complaint is not updated.
+    let ghost = Complaint {
+        id: rid("CMP-999999"),
+        ..closed.clone()
+    };
+    assert!(matches!(
+        s.update_complaint(
+            &ghost,
+            ComplaintState::Closed,
+            &audit("nl-rdi", "complaint.close")
+        )
+        .await,
+        Err(StoreError::Conflict { .. })
+    ));
 }
 
 async fn the_published_trust_list_never_goes_back(s: &SqlStore) {

@@ -4,6 +4,7 @@
 //! route cannot exist without being documented.
 
 mod certificates;
+mod complaints;
 mod coverage;
 pub(crate) mod labels;
 pub mod monitoring;
@@ -173,6 +174,14 @@ pub fn routes() -> Vec<Route> {
         route!(POST "/api/v1/certificates/{id}/resign", certificates::resign_certificate, "certificates", Token("issuer, national_authority, registry_operator"), Json, "Confirm again, with a valid key, this organisation's events signed with a key after its compromise"),
         route!(GET "/api/v1/audit", orgs::list_audit, "audit", Token("registry_operator, national_authority"), Json, "The audit trail of every write", query = &["limit", "before"]),
         route!(GET "/api/v1/complaints", tokens::list_complaints, "complaints", Token("registry_operator, national_authority"), Json, "Complaints routed to the caller (all for the operator)", query = PAGE),
+        route!(GET "/api/v1/complaints/{id}", complaints::get_complaint, "complaints", Token("registry_operator, national_authority"), Json, "One complaint: the receiving authority reads it in full, the operator without the complainant's address"),
+        route!(POST "/api/v1/complaints/{id}/assign", complaints::assign_complaint, "complaints", Token("national_authority"), Json, "The receiving authority gives the complaint to a named person (again, to hand it over)",
+            body = r#"{"assignee":"J. Jansen"}"#),
+        route!(POST "/api/v1/complaints/{id}/answer", complaints::answer_complaint, "complaints", Token("national_authority"), Json, "The receiving authority answers the complainant (shown on the complaint's page)",
+            body = r#"{"answer":"We asked the maker to change the default password in an update."}"#),
+        route!(POST "/api/v1/complaints/{id}/close", complaints::close_complaint, "complaints", Token("national_authority"), Json, "The receiving authority closes the complaint with an outcome; the complainant's address is erased",
+            body = r#"{"outcome":"upheld"}"#),
+        route!(GET "/api/v1/complaint-status/{reference}", complaints::get_complaint_status, "complaints", Public, Json, "A complaint's state, dates and answer by its reference (given once when filed); never the complainant's address or text"),
         route!(GET "/api/v1/tokens", tokens::list_tokens, "tokens", Token("registry_operator"), Json, "API tokens (without secrets)"),
         route!(POST "/api/v1/tokens", tokens::create_token, "tokens", Token("registry_operator"), Json, "Create an API token for an organisation; the secret is shown once",
             body = r#"{"org":"acme-devices","name":"ci"}"#),

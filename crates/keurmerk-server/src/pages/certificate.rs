@@ -219,7 +219,13 @@ pub(crate) async fn get_certificate_page(
             h2 id="complain" { (t(l, "Something wrong?", "Klopt er iets niet?", "Stimmt etwas nicht?", "Un problème ?")) }
             p {
                 a href=(href(&format!("/c/{id}/complaint"), l)) {
-                    (t(l, "File a complaint with the national authority", "Dien een klacht in bij de nationale toezichthouder", "Beschwerde bei der nationalen Behörde einreichen", "Déposer une plainte auprès de l'autorité nationale"))
+                    @if let Some(a) = &authority {
+                        (t(l, "File a complaint with ", "Dien een klacht in bij ", "Beschwerde einreichen bei: ", "Déposer une plainte auprès de : ")) (a.name)
+                    } @else {
+                        // No authority in the register supervises this label: the form page
+                        // says where to go instead.
+                        (t(l, "Where to complain about this label", "Waar u een klacht over dit label kunt indienen", "Wo Sie sich über dieses Kennzeichen beschweren können", "Où déposer une plainte au sujet de ce label"))
+                    }
                 }
             }
         }

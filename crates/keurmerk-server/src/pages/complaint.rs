@@ -22,6 +22,7 @@ use axum::{Extension, Form};
 use hmac::{Hmac, Mac};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
+use keurmerk_service::ComplaintRouting;
 use keurmerk_store::FormNonce;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -147,28 +148,108 @@ pub(crate) fn same_origin(headers: &HeaderMap, base_url: Option<&str>) -> Result
     }
 }
 
+/// What the complaint is about and who receives it: product, label and authority, named before
+/// anyone writes.
+fn about(l: Lang, r: &ComplaintRouting) -> Markup {
+    let c = &r.certificate;
+    html! {
+        dl {
+            dt { (t(l, "Product", "Product", "Produkt", "Produit")) }
+            dd { span lang="en" { (r.product.name) " " (r.product.model) } " (" (r.holder.name) ")" }
+            dt { (t(l, "Label", "Label", "Kennzeichen", "Label")) }
+            dd {
+                a href=(href(&format!("/c/{}", c.id), l)) { (c.id) } " – "
+                span lang="en" { (r.scheme_title) ", " (r.level_name) }
+            }
+            dt { (t(l, "Your complaint goes to", "Uw klacht gaat naar", "Ihre Beschwerde geht an", "Votre plainte est transmise à")) }
+            dd {
+                @match &r.authority {
+                    Some(a) => { strong { (a.name) } " (" (a.member_state) ")" }
+                    None => { (t(l, "No authority in this register", "Geen toezichthouder in dit register", "Keine Behörde in diesem Register", "Aucune autorité dans ce registre")) }
+                }
+            }
+        }
+    }
+}
+
+/// Where to go when no authority in the register receives complaints about this label.
+fn nowhere(l: Lang, r: &ComplaintRouting) -> Markup {
+    html! {
+        h1 { (t(l, "Complaint about label", "Klacht over label", "Beschwerde über Kennzeichen", "Plainte concernant le label")) " " (r.certificate.id) }
+        (about(l, r))
+        p role="status" { strong { (t(l,
+            "No authority in this register handles complaints about this label, so this register cannot send on a complaint about it.",
+            "Geen toezichthouder in dit register behandelt klachten over dit label. Daarom kan dit register een klacht erover niet doorsturen.",
+            "Keine Behörde in diesem Register bearbeitet Beschwerden über dieses Kennzeichen. Deshalb kann dieses Register keine Beschwerde dazu weiterleiten.",
+            "Aucune autorité de ce registre ne traite les plaintes sur ce label : ce registre ne peut donc pas transmettre de plainte à son sujet.")) } }
+        h2 { (t(l, "Where you can go instead", "Waar u wel terechtkunt", "Wohin Sie sich stattdessen wenden können", "Où vous adresser à la place")) }
+        ul {
+            @if let Some(s) = &r.supervisor {
+                li {
+                    (t(l, "The body that supervises this kind of label:", "De instantie die toezicht houdt op dit soort label:", "Die Stelle, die diese Art von Kennzeichen beaufsichtigt:", "L'organisme qui contrôle ce type de label :"))
+                    " " span lang="en" { (s) }
+                }
+            }
+            li {
+                (t(l, "The maker of the product:", "De maker van het product:", "Der Hersteller des Produkts:", "Le fabricant du produit :"))
+                " " (r.holder.name)
+                @if let Some(c) = &r.holder.contact { " (" (c) ")" }
+            }
+            li { (t(l,
+                "A consumer organisation, or the consumer authority of your country.",
+                "Een consumentenorganisatie, of de consumentenautoriteit in uw land (in Nederland: ACM ConsuWijzer).",
+                "Eine Verbraucherzentrale oder die Verbraucherschutzbehörde Ihres Landes.",
+                "Une association de consommateurs, ou l'autorité de protection des consommateurs de votre pays.")) }
+        }
+        p { a href=(href(&format!("/c/{}", r.certificate.id), l)) { (t(l, "Back to the label", "Terug naar het label", "Zurück zum Kennzeichen", "Retour au label")) } }
+    }
+}
+
+/// How the e-mail address is used, in plain words.
+fn email_use(l: Lang, authority: &str) -> Markup {
+    html! {
+        p id="contact-use" {
+            (t(l,
+                "We use your e-mail address only to reply to you about this complaint. Only",
+                "We gebruiken uw e-mailadres alleen om u over deze klacht te antwoorden. Alleen",
+                "Wir verwenden Ihre E-Mail-Adresse nur, um Ihnen zu dieser Beschwerde zu antworten. Nur",
+                "Nous utilisons votre adresse e-mail uniquement pour vous répondre au sujet de cette plainte. Seul(e)"))
+            " " (authority) " "
+            (t(l,
+                "sees it; it is not published and not given to the maker. It is deleted when the complaint is closed.",
+                "ziet het; het wordt niet gepubliceerd en niet aan de maker gegeven. Het wordt gewist als de klacht is afgesloten.",
+                "sieht sie; sie wird nicht veröffentlicht und nicht an den Hersteller weitergegeben. Sie wird gelöscht, wenn die Beschwerde abgeschlossen ist.",
+                "la voit ; elle n'est ni publiée ni transmise au fabricant. Elle est effacée à la clôture de la plainte."))
+        }
+    }
+}
+
 fn form(
     l: Lang,
-    id: &CertificateId,
+    r: &ComplaintRouting,
     token: &str,
     error: Option<&str>,
     contact: &str,
     body: &str,
 ) -> Markup {
+    let id = &r.certificate.id;
+    let authority = r.authority.as_ref().map_or("", |a| a.name.as_str());
     html! {
         h1 { (t(l, "Complaint about label", "Klacht over label", "Beschwerde über Kennzeichen", "Plainte concernant le label")) " " (id) }
-        p { (t(l, "Tell the national authority what is wrong with this product or its label. The authority that supervises this label reads every complaint.",
-               "Vertel de nationale toezichthouder wat er mis is met dit product of het label. De toezichthouder van dit label leest elke klacht.",
-               "Teilen Sie der nationalen Behörde mit, was mit diesem Produkt oder seinem Kennzeichen nicht stimmt. Die zuständige Behörde liest jede Beschwerde.",
-               "Dites à l'autorité nationale ce qui ne va pas avec ce produit ou son label. L'autorité qui contrôle ce label lit chaque plainte.")) }
+        (about(l, r))
+        p { (t(l, "Tell the authority what is wrong with this product or its label. The authority reads every complaint, may ask the maker or the test lab about it, and answers you on a page only you can open.",
+               "Vertel de toezichthouder wat er mis is met dit product of het label. De toezichthouder leest elke klacht, kan de maker of het testlab ernaar vragen, en antwoordt u op een pagina die alleen u kunt openen.",
+               "Teilen Sie der Behörde mit, was mit diesem Produkt oder seinem Kennzeichen nicht stimmt. Die Behörde liest jede Beschwerde, kann beim Hersteller oder Prüflabor nachfragen und antwortet Ihnen auf einer Seite, die nur Sie öffnen können.",
+               "Dites à l'autorité ce qui ne va pas avec ce produit ou son label. L'autorité lit chaque plainte, peut interroger le fabricant ou le laboratoire, et vous répond sur une page que vous seul pouvez ouvrir.")) }
         @if let Some(e) = error { p role="alert" { strong { (e) } } }
         form method="post" action=(format!("/c/{id}/complaint")) {
             input type="hidden" name="csrf" value=(token);
             input type="hidden" name="lang" value=(l.tag());
             label for="body" { (t(l, "Your complaint (required)", "Uw klacht (verplicht)", "Ihre Beschwerde (Pflichtfeld)", "Votre plainte (obligatoire)")) }
             textarea id="body" name="body" rows="8" required maxlength="5000" { (body) }
-            label for="contact" { (t(l, "Your e-mail address, if you want an answer (optional)", "Uw e-mailadres, als u antwoord wilt (niet verplicht)", "Ihre E-Mail-Adresse, wenn Sie eine Antwort möchten (freiwillig)", "Votre adresse e-mail, si vous souhaitez une réponse (facultatif)")) }
-            input type="email" id="contact" name="contact" value=(contact) maxlength="300" autocomplete="email";
+            label for="contact" { (t(l, "Your e-mail address, if you want an answer by e-mail too (optional)", "Uw e-mailadres, als u ook per e-mail antwoord wilt (niet verplicht)", "Ihre E-Mail-Adresse, wenn Sie auch per E-Mail eine Antwort möchten (freiwillig)", "Votre adresse e-mail, si vous souhaitez aussi une réponse par e-mail (facultatif)")) }
+            input type="email" id="contact" name="contact" value=(contact) maxlength="254" autocomplete="email" aria-describedby="contact-use";
+            (email_use(l, authority))
             button type="submit" { (t(l, "Send complaint", "Klacht versturen", "Beschwerde senden", "Envoyer la plainte")) }
         }
     }
@@ -187,19 +268,27 @@ pub(crate) async fn get_complaint_form(
     let Ok(id) = id.to_ascii_uppercase().parse::<CertificateId>() else {
         return error_page(l, StatusCode::NOT_FOUND, &here);
     };
-    if let Err(e) = state.registry.status(&id).await {
-        return service_error_page(l, e, &here);
+    let routing = match state.registry.complaint_routing(&id).await {
+        Ok(r) => r,
+        Err(e) => return service_error_page(l, e, &here),
+    };
+    let title = t(l, "Complaint", "Klacht", "Beschwerde", "Plainte");
+    if routing.authority.is_none() {
+        return page(
+            StatusCode::OK,
+            l,
+            layout(l, title, &here, nowhere(l, &routing)),
+        );
     }
     let key = match rt.form_key.get(&state.registry).await {
         Ok(k) => k,
         Err(e) => return service_error_page(l, e, &here),
     };
     let token = new_form_token(key, &id, state.registry.now().timestamp());
-    let title = t(l, "Complaint", "Klacht", "Beschwerde", "Plainte");
     page(
         StatusCode::OK,
         l,
-        layout(l, title, &here, form(l, &id, &token, None, "", "")),
+        layout(l, title, &here, form(l, &routing, &token, None, "", "")),
     )
 }
 
@@ -266,6 +355,18 @@ pub(crate) async fn post_complaint(
         };
         return page(StatusCode::FORBIDDEN, l, layout(l, title, &here, body));
     }
+    let routing = match state.registry.complaint_routing(&id).await {
+        Ok(r) => r,
+        Err(e) => return service_error_page(l, e, &here),
+    };
+    if routing.authority.is_none() {
+        // Nothing to route it to: refused, and the page says where to go instead.
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            l,
+            layout(l, title, &here, nowhere(l, &routing)),
+        );
+    }
     let key = match rt.form_key.get(&state.registry).await {
         Ok(k) => k,
         Err(e) => return service_error_page(l, e, &here),
@@ -286,7 +387,7 @@ pub(crate) async fn post_complaint(
                 l,
                 title,
                 &here,
-                form(l, &id, &token, Some(msg), &f.contact, &f.body),
+                form(l, &routing, &token, Some(msg), &f.contact, &f.body),
             ),
         );
     };
@@ -306,7 +407,7 @@ pub(crate) async fn post_complaint(
                 l,
                 title,
                 &here,
-                form(l, &id, &token, Some(msg), &f.contact, &f.body),
+                form(l, &routing, &token, Some(msg), &f.contact, &f.body),
             ),
         );
     }
@@ -315,23 +416,33 @@ pub(crate) async fn post_complaint(
         .file_complaint(&id, Some(f.contact.clone()), &f.body, Some(&nonce))
         .await
     {
-        Ok(c) => {
-            let authority = match &c.authority {
-                Some(a) => state.registry.organisation(a).await.ok().map(|o| o.name),
-                None => None,
-            };
+        Ok(filed) => {
+            let authority = routing.authority.as_ref().map_or("", |a| a.name.as_str());
+            let follow = format!("/complaints/{}", filed.reference);
             let body = html! {
                 h1 { (t(l, "Thank you", "Dank u", "Vielen Dank", "Merci")) }
                 p {
                     (t(l, "Your complaint was received with number", "Uw klacht is ontvangen met nummer", "Ihre Beschwerde ist eingegangen unter der Nummer", "Votre plainte a été reçue sous le numéro"))
-                    " " strong { (c.id) } ". "
-                    @if let Some(a) = authority {
-                        (t(l, "It was sent to", "Ze is doorgestuurd naar", "Sie wurde weitergeleitet an", "Elle a été transmise à")) " " strong { (a) } "."
-                    }
+                    " " strong { (filed.complaint.id) } ". "
+                    (t(l, "It was sent to", "Ze is doorgestuurd naar", "Sie wurde weitergeleitet an", "Elle a été transmise à")) " " strong { (authority) } "."
                 }
+                h2 { (t(l, "Your reference", "Uw kenmerk", "Ihr Aktenzeichen", "Votre référence")) }
+                p { (t(l,
+                    "Keep this reference. With it you can see what happens to your complaint and read the answer. It is shown only now: we do not store it and cannot send it again.",
+                    "Bewaar dit kenmerk. Daarmee ziet u wat er met uw klacht gebeurt en leest u het antwoord. Het wordt alleen nu getoond: we bewaren het niet en kunnen het niet opnieuw sturen.",
+                    "Bewahren Sie dieses Aktenzeichen auf. Damit sehen Sie, was mit Ihrer Beschwerde geschieht, und lesen die Antwort. Es wird nur jetzt angezeigt: Wir speichern es nicht und können es nicht erneut senden.",
+                    "Gardez cette référence. Elle vous permet de suivre votre plainte et de lire la réponse. Elle n'est affichée que maintenant : nous ne la conservons pas et ne pouvons pas la renvoyer.")) }
+                p.reference { code { (filed.reference) } }
+                p { a href=(href(&follow, l)) { (t(l, "Follow your complaint", "Volg uw klacht", "Ihre Beschwerde verfolgen", "Suivre votre plainte")) } }
                 p { a href=(href(&format!("/c/{id}"), l)) { (t(l, "Back to the label", "Terug naar het label", "Zurück zum Kennzeichen", "Retour au label")) } }
             };
-            page(StatusCode::CREATED, l, layout(l, title, &here, body))
+            // The reference is in this page: no cache keeps it.
+            let mut resp = page(StatusCode::CREATED, l, layout(l, title, &here, body));
+            resp.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            resp
         }
         Err(keurmerk_service::ServiceError::Conflict(_)) => {
             // The token was used before (a resubmission or a replay): nothing was stored now.
@@ -350,7 +461,7 @@ pub(crate) async fn post_complaint(
                     l,
                     title,
                     &here,
-                    form(l, &id, &token, Some(msg), &f.contact, &f.body),
+                    form(l, &routing, &token, Some(msg), &f.contact, &f.body),
                 ),
             )
         }
@@ -364,7 +475,7 @@ pub(crate) async fn post_complaint(
                     l,
                     title,
                     &here,
-                    form(l, &id, &token, Some(&msg), &f.contact, &f.body),
+                    form(l, &routing, &token, Some(&msg), &f.contact, &f.body),
                 ),
             )
         }

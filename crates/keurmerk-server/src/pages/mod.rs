@@ -5,6 +5,7 @@
 
 mod certificate;
 mod complaint;
+mod complaint_status;
 mod info;
 mod market;
 mod product;
@@ -13,6 +14,7 @@ mod verification;
 
 pub(crate) use certificate::{event_words, get_certificate_page};
 pub(crate) use complaint::{get_complaint_form, post_complaint};
+pub(crate) use complaint_status::get_complaint_status_page;
 pub(crate) use info::{get_about_page, get_home_page, get_scheme_page, get_schemes_page};
 pub(crate) use market::get_market_access_page;
 pub(crate) use product::get_product_page;
@@ -250,6 +252,7 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/c/{id}", get_certificate_page, "pages", Public, Html, "Certificate page: the QR landing page (`?at=YYYY-MM-DD`: where the label is accepted on that day)", query = &["lang", "at"]),
         route!(GET "/c/{id}/complaint", get_complaint_form, "pages", Public, Html, "Complaint form for a certificate", query = &["lang"]),
         route!(POST "/c/{id}/complaint", post_complaint, "pages", Public, Html, "File a complaint (form post with CSRF token)"),
+        route!(GET "/complaints/{reference}", get_complaint_status_page, "pages", Public, Html, "The complainant follows a complaint by its reference: state, dates, answer", query = &["lang"]),
         route!(GET "/products/{id}", get_product_page, "pages", Public, Html, "Product page", query = &["lang"]),
         route!(GET "/products/{id}/market-access", get_market_access_page, "pages", Public, Html, "Where the product may be sold: legal requirements per market, voluntary labels, what is still to check", query = &["lang", "markets", "at"]),
         route!(GET "/schemes", get_schemes_page, "pages", Public, Html, "Schemes", query = &["lang"]),

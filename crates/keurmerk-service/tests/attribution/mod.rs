@@ -222,7 +222,8 @@ async fn complaints_and_watch_lists_are_audited_without_personal_data() {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .complaint;
     let rec = last_audit(&e.reg).await;
     assert_eq!(rec.audit.action, "complaint.file");
     assert_eq!(rec.audit.subject, c.id.to_string());

@@ -107,10 +107,17 @@ async fn in_force(reg: &Registry<SqlStore>, id: &keurmerk_domain::CertificateId)
 const URL: &str = "https://keurmerk.example.eu/api/v1/status-list";
 
 fn request(command: Command) -> LifecycleRequest {
+    let reason_code = match command {
+        Command::Reinstate => None,
+        Command::Withdraw => Some("non_conformity".into()),
+        _ => Some("under_investigation".into()),
+    };
     LifecycleRequest {
         command,
         reason: "lab report under review".into(),
         until: None,
+        reason_code,
+        reason_lang: None,
     }
 }
 

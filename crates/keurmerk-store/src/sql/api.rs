@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use keurmerk_domain::complaint::ComplaintState;
 use keurmerk_domain::ids::{OrgId, RecordId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -29,6 +30,14 @@ fn complaint_from_row(row: &AnyRow) -> Result<Complaint> {
         filed_at: get_ts(row, "filed_at")?,
         contact: get_opt(row, "contact")?,
         body: get_str(row, "body")?,
+        reference_sha256: get_opt(row, "reference_sha256")?,
+        state: get_parse(row, "state")?,
+        assignee: get_opt(row, "assignee")?,
+        assigned_at: get_opt_ts(row, "assigned_at")?,
+        answer: get_opt(row, "answer")?,
+        answered_at: get_opt_ts(row, "answered_at")?,
+        outcome: get_opt_parse(row, "outcome")?,
+        closed_at: get_opt_ts(row, "closed_at")?,
     })
 }
 
@@ -154,6 +163,58 @@ impl ApiStore for SqlStore {
         Ok(stored)
     }
 
+    async fn complaint(&self, id: &RecordId) -> Result<Option<Complaint>> {
+        let row = sqlx::query("SELECT * FROM complaints WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(complaint_from_row).transpose()
+    }
+
+    async fn complaint_by_reference(&self, reference_sha256: &str) -> Result<Option<Complaint>> {
+        let row = sqlx::query("SELECT * FROM complaints WHERE reference_sha256 = $1")
+            .bind(reference_sha256.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(complaint_from_row).transpose()
+    }
+
+    async fn update_complaint(
+        &self,
+        c: &Complaint,
+        from: ComplaintState,
+        audit: &Audit,
+    ) -> Result<()> {
+        let mut w = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE complaints SET state = $1, assignee = $2, assigned_at = $3, answer = $4, \
+             answered_at = $5, outcome = $6, closed_at = $7, contact = $8 \
+             WHERE id = $9 AND state = $10",
+        )
+        .bind(c.state.as_str().to_owned())
+        .bind(c.assignee.clone())
+        .bind(c.assigned_at.map(ts))
+        .bind(c.answer.clone())
+        .bind(c.answered_at.map(ts))
+        .bind(c.outcome.map(|o| o.as_str().to_owned()))
+        .bind(c.closed_at.map(ts))
+        .bind(c.contact.clone())
+        .bind(c.id.to_string())
+        .bind(from.as_str().to_owned())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            // Gone, or moved on by someone else since it was read.
+            return Err(StoreError::Conflict {
+                what: "complaint",
+                id: c.id.to_string(),
+            });
+        }
+        write_audit(&mut w.tx, audit).await?;
+        w.commit().await
+    }
+
     async fn complaints(
         &self,
         authority: Option<&OrgId>,
@@ -187,8 +248,9 @@ impl ApiStore for SqlStore {
 
 async fn insert_complaint(tx: &mut Transaction<'static, Any>, c: &Complaint) -> Result<()> {
     sqlx::query(
-        "INSERT INTO complaints (id, certificate_id, authority_id, filed_at, contact, body) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO complaints (id, certificate_id, authority_id, filed_at, contact, body, \
+         reference_sha256, state, assignee, assigned_at, answer, answered_at, outcome, closed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(c.id.to_string())
     .bind(c.certificate.to_string())
@@ -196,6 +258,14 @@ async fn insert_complaint(tx: &mut Transaction<'static, Any>, c: &Complaint) -> 
     .bind(ts(c.filed_at))
     .bind(c.contact.clone())
     .bind(c.body.clone())
+    .bind(c.reference_sha256.clone())
+    .bind(c.state.as_str().to_owned())
+    .bind(c.assignee.clone())
+    .bind(c.assigned_at.map(ts))
+    .bind(c.answer.clone())
+    .bind(c.answered_at.map(ts))
+    .bind(c.outcome.map(|o| o.as_str().to_owned()))
+    .bind(c.closed_at.map(ts))
     .execute(&mut **tx)
     .await
     .map_err(unique("complaint", c.id.as_str()))?;
