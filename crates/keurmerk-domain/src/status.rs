@@ -14,9 +14,11 @@ use crate::model::{text_enum, DependencyKind, IssuerKind, Severity, UnknownValue
 use crate::scheme::StatusPolicy;
 
 mod facts;
+pub mod horizon;
 mod texts;
 
 pub use facts::{advice_heading, Advice, Findings, StatusFacts, Validity};
+pub use horizon::stale_after;
 pub use texts::reason_word;
 
 text_enum!(

@@ -34,9 +34,10 @@ impl<S: RegistryStore> Registry<S> {
         Ok(self.store().certificates(filter).await?)
     }
 
-    /// The live label status, evaluated from the certificate's events under its scheme's policy.
+    /// The live label status, evaluated from the certificate's events under its scheme's policy:
+    /// read from the stored read model when it is provably current, else folded (and stored).
     pub async fn status(&self, id: &CertificateId) -> ServiceResult<StatusReport> {
-        Ok(self.certificate_details(id).await?.status)
+        self.status_from_read_model(id).await
     }
 
     /// Everything about a certificate.
@@ -44,6 +45,15 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         id: &CertificateId,
     ) -> ServiceResult<CertificateDetails> {
+        Ok(self.fold_details(id).await?.0)
+    }
+
+    /// [`Registry::certificate_details`], folded from the events, and — when the signed record
+    /// proves every event — the digest of the trust list that proved them.
+    pub(crate) async fn fold_details(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<(CertificateDetails, Option<[u8; 32]>)> {
         let (certificate, last_seq) = self
             .store()
             .certificate(id)
@@ -87,14 +97,18 @@ impl<S: RegistryStore> Registry<S> {
             .product(&certificate.product)
             .await?
             .ok_or_else(|| not_found("product", &certificate.product))?;
-        Ok(CertificateDetails {
-            certificate,
-            product,
-            view,
-            status,
-            events,
-            integrity: history.problems().to_vec(),
-        })
+        let proven = history.is_intact().then(|| history.trust_digest());
+        Ok((
+            CertificateDetails {
+                certificate,
+                product,
+                view,
+                status,
+                events,
+                integrity: history.problems().to_vec(),
+            },
+            proven,
+        ))
     }
 
     /// The audit trail, for the registry operator and national authorities.

@@ -10,6 +10,7 @@ mod authz;
 mod demo;
 mod integrity;
 mod monitoring;
+mod readmodel;
 mod scheduler;
 mod scope;
 mod signing;

@@ -368,6 +368,7 @@ pub trait RegistryStore:
     + AuditStore
     + OutboxStore
     + crate::schedule::ScheduleStore
+    + crate::label_status::StatusStore
 {
 }
 
@@ -378,7 +379,8 @@ impl<
             + CertificateStore
             + AuditStore
             + OutboxStore
-            + crate::schedule::ScheduleStore,
+            + crate::schedule::ScheduleStore
+            + crate::label_status::StatusStore,
     > RegistryStore for T
 {
 }
