@@ -168,6 +168,33 @@ impl<S: RegistryStore> Registry<S> {
         Ok(self.store().put_status(id, &row).await?)
     }
 
+    /// Makes every certificate's stored status current: each lookup that finds no servable row
+    /// folds and stores it. Returns how many were folded.
+    pub async fn refresh_read_model(&self) -> ServiceResult<usize> {
+        let mut folded = 0;
+        let mut offset = 0;
+        loop {
+            let page = self
+                .store()
+                .certificates(&CertificateFilter {
+                    limit: PAGE,
+                    offset,
+                    ..CertificateFilter::default()
+                })
+                .await?;
+            if page.is_empty() {
+                return Ok(folded);
+            }
+            offset += PAGE;
+            for c in page {
+                if self.served_status(&c.id).await?.is_none() {
+                    self.refresh_status(&c.id).await?;
+                    folded += 1;
+                }
+            }
+        }
+    }
+
     /// Proves the read model: for every certificate, the row a lookup would serve equals the
     /// fold of its verified events (`evaluated_at` aside). With `repair`, a differing or missing
     /// row is folded and stored again.
