@@ -106,7 +106,7 @@ async fn copy(reg: &Registry<SqlStore>, original: &CertificateId, have: i64, tot
 
 fn ids(n: i64) -> Vec<CertificateId> {
     (1..=n)
-        .map(|i| CertificateId::new(&format!("KM-2099-{i:07}")).unwrap())
+        .map(|i| CertificateId::new(format!("KM-2099-{i:07}")).unwrap())
         .collect()
 }
 

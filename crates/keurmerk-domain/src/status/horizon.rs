@@ -116,7 +116,7 @@ mod tests {
             );
         }
         for (i, (until, state)) in deps.iter().enumerate() {
-            let id = RecordId::new(&format!("DEP-{i:06}")).unwrap();
+            let id = RecordId::new(format!("DEP-{i:06}")).unwrap();
             view.dependencies.insert(
                 id.clone(),
                 DependencySnapshot {

@@ -139,10 +139,9 @@ pub(super) async fn every_input_edit_clears_the_stored_label_status(s: &SqlStore
         ),
         "UPDATE resignatures SET signed = 'y'".to_owned(),
         "DELETE FROM resignatures".to_owned(),
-        format!(
-            "INSERT INTO sboms (version_id, name, format, document, uploaded_at) \
-             VALUES ('VER-000001', 'n', 'cyclonedx', 'd', 't')"
-        ),
+        "INSERT INTO sboms (version_id, name, format, document, uploaded_at) \
+         VALUES ('VER-000001', 'n', 'cyclonedx', 'd', 't')"
+            .to_owned(),
         "UPDATE sboms SET name = 'm'".to_owned(),
         "DELETE FROM sboms".to_owned(),
         format!("UPDATE certificates SET scheme_id = 'other' WHERE id = '{id}'"),
