@@ -131,7 +131,12 @@ impl<S: RegistryStore> Registry<S> {
     /// A registry over `store` with the given scheme catalogue and clock.
     pub fn new(store: S, catalogue: Arc<Catalogue>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            policy_fingerprint: scheduler::policy_fingerprint(&catalogue).into(),
+            policy_fingerprint: format!(
+                "{}:{}",
+                readmodel::FORMAT,
+                scheduler::policy_fingerprint(&catalogue)
+            )
+            .into(),
             store,
             catalogue,
             clock,

@@ -27,6 +27,11 @@ use crate::{Registry, ServiceResult};
 /// Certificates read per page by [`Registry::verify_read_model`].
 const PAGE: i64 = 500;
 
+/// The version of what a stored row means: part of the fingerprint each row is checked against,
+/// so rows written by a build whose `StatusReport` or evaluation differed are never served.
+/// Bump it with any change to either.
+pub(crate) const FORMAT: &str = "label-status-1";
+
 /// A stored status that differs from the fold.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReadModelDifference {
@@ -99,8 +104,12 @@ impl<S: RegistryStore> Registry<S> {
 
     /// The stored report, with `evaluated_at` now, if every condition of the module docs holds.
     async fn served_status(&self, id: &CertificateId) -> ServiceResult<Option<StatusReport>> {
-        let Some(row) = self.store().current_status(id).await? else {
-            return Ok(None);
+        let row = match self.store().current_status(id).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(None),
+            // A row this build cannot read is not proven current: fold.
+            Err(keurmerk_store::StoreError::Corrupt { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
         };
         let now = self.now();
         if row.policy != *self.policy_fingerprint
