@@ -78,7 +78,7 @@ pub enum Command {
     /// Run the registry server.
     Serve(cmd::serve::ServeArgs),
     /// Seed an empty database with a realistic demo registry.
-    Demo,
+    Demo(cmd::DemoArgs),
     /// Schemes in the catalogue.
     #[command(subcommand)]
     Scheme(cmd::scheme::SchemeCmd),

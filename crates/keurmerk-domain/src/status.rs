@@ -15,9 +15,11 @@ use crate::reason::{ReasonCode, TextLang};
 use crate::scheme::StatusPolicy;
 
 mod facts;
+pub mod horizon;
 mod texts;
 
 pub use facts::{advice_heading, Advice, Findings, StatusFacts, Validity};
+pub use horizon::stale_after;
 pub use texts::reason_word;
 
 fn other_code() -> ReasonCode {

@@ -1,5 +1,7 @@
-//! The uncached status lookup behind `GET /api/v1/certificates/{id}/status` (a cache miss of the
-//! QR hot path): certificate row, events, fold, evaluation, product row, on the demo registry.
+//! The status fold behind a read-model miss of `GET /api/v1/certificates/{id}/status`
+//! (certificate row, events, statements verified, fold, evaluation, product row), on the demo
+//! registry. Since the read model (issue 15, `benches/readmodel.rs`) `Registry::status` reads a
+//! stored row; this measures `certificate_details`, the fold it falls back to.
 //!
 //!     cargo bench -p keurmerk-service --bench status
 //!     KEURMERK_BENCH_PG=postgres://postgres@127.0.0.1:5432/test cargo bench -p keurmerk-service --bench status
@@ -53,7 +55,7 @@ fn bench(c: &mut Criterion) {
             (reg, id)
         });
         c.bench_function(&format!("status_uncached/{name}"), |b| {
-            b.iter(|| rt.block_on(reg.status(&id)).unwrap());
+            b.iter(|| rt.block_on(reg.certificate_details(&id)).unwrap());
         });
         if let Some(schema) = schema {
             rt.block_on(async {

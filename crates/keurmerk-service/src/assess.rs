@@ -465,7 +465,9 @@ impl<S: RegistryStore> Registry<S> {
                 .await
             {
                 Ok(appended) => {
+                    self.refresh_after_write(&cert.id).await;
                     for r in &replaced {
+                        self.refresh_after_write(&r.event.certificate).await;
                         self.complete_follow_ups_of(&r.event.certificate).await;
                     }
                     for done in appended {

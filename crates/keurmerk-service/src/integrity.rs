@@ -167,6 +167,8 @@ impl Problem {
 pub struct VerifiedHistory {
     events: Vec<Event>,
     problems: Vec<Problem>,
+    /// Content digest of the trust list it was verified against.
+    trust: [u8; 32],
 }
 
 impl VerifiedHistory {
@@ -184,6 +186,11 @@ impl VerifiedHistory {
     /// Whether every event is proven by its signed statement.
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Content digest of the trust list the statements were verified against.
+    pub(crate) fn trust_digest(&self) -> [u8; 32] {
+        self.trust
     }
 }
 
@@ -357,6 +364,7 @@ impl<S: RegistryStore> Registry<S> {
         let mut out = VerifiedHistory {
             events: Vec::with_capacity(events.len()),
             problems: Vec::new(),
+            trust: *digest,
         };
         let problem = |event: i64, kind: ProblemKind| Problem {
             certificate: Some(id.clone()),

@@ -11,6 +11,7 @@ mod clock;
 mod complaints;
 mod coverage;
 pub mod demo;
+pub mod demo_scale;
 mod error;
 mod integrity;
 pub mod kev;
@@ -21,6 +22,7 @@ mod orgs;
 mod outbox;
 mod products;
 mod queries;
+mod readmodel;
 mod recognition;
 mod scheduler;
 mod scope;
@@ -57,6 +59,7 @@ pub use orgs::NewOrganisation;
 pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use queries::{check_version_query, CertificateDetails};
+pub use readmodel::{ReadModelCheck, ReadModelDifference};
 pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
 pub use search::{LabelPage, LabelQuery, LabelResult, MAX_SEARCH_LIMIT};
 pub use signing::{
@@ -82,6 +85,8 @@ pub struct Registry<S> {
     log_waiter: Option<Arc<dyn LogWaiter>>,
     verified: Arc<integrity::VerifiedCache>,
     trust_cache: Arc<trustcache::TrustCache>,
+    /// Fingerprint of the catalogue's status policies: the read model's rows hold for it only.
+    policy_fingerprint: Arc<str>,
     /// Who administers the registry with local access to its database (the command line's
     /// operating-system user): the credential of key, token and bootstrap records.
     local: Option<Credential>,
@@ -138,6 +143,12 @@ impl<S: RegistryStore> Registry<S> {
     /// A registry over `store` with the given scheme catalogue and clock.
     pub fn new(store: S, catalogue: Arc<Catalogue>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            policy_fingerprint: format!(
+                "{}:{}",
+                readmodel::FORMAT,
+                scheduler::policy_fingerprint(&catalogue)
+            )
+            .into(),
             store,
             catalogue,
             clock,

@@ -150,11 +150,13 @@ impl<S: RegistryStore> Registry<S> {
             };
             match self.store().append_event(&new, &audit).await {
                 Ok(appended) => {
+                    // Any event, any kind: the read model is refreshed from the new history.
+                    self.refresh_after_write(id).await;
                     return Ok(Some(Written {
                         state: view.state,
                         appended,
                         state_changed,
-                    }))
+                    }));
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),

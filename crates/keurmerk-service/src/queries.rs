@@ -36,9 +36,10 @@ impl<S: RegistryStore> Registry<S> {
         Ok(self.store().certificates(filter).await?)
     }
 
-    /// The live label status, evaluated from the certificate's events under its scheme's policy.
+    /// The live label status, evaluated from the certificate's events under its scheme's policy:
+    /// read from the stored read model when it is provably current, else folded (and stored).
     pub async fn status(&self, id: &CertificateId) -> ServiceResult<StatusReport> {
-        Ok(self.certificate_details(id).await?.status)
+        self.status_from_read_model(id).await
     }
 
     /// The label status for the device that runs `version` (see
@@ -59,16 +60,26 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         id: &CertificateId,
     ) -> ServiceResult<CertificateDetails> {
-        self.certificate_details_for(id, None).await
+        Ok(self.fold_details(id, None).await?.0)
     }
 
     /// Everything about a certificate, with the status for the device that runs `version` when
-    /// one is given.
+    /// one is given (always folded: the read model holds the whole label's status only).
     pub async fn certificate_details_for(
         &self,
         id: &CertificateId,
         version: Option<&str>,
     ) -> ServiceResult<CertificateDetails> {
+        Ok(self.fold_details(id, version).await?.0)
+    }
+
+    /// [`Registry::certificate_details_for`], folded from the events, and — when the signed
+    /// record proves every event — the digest of the trust list that proved them.
+    pub(crate) async fn fold_details(
+        &self,
+        id: &CertificateId,
+        version: Option<&str>,
+    ) -> ServiceResult<(CertificateDetails, Option<[u8; 32]>)> {
         if let Some(v) = version {
             check_version_query(v)?;
         }
@@ -127,14 +138,18 @@ impl<S: RegistryStore> Registry<S> {
             .support(&certificate.product)
             .await?
             .map(|s| s.setup());
-        Ok(CertificateDetails {
-            certificate,
-            product,
-            view,
-            status,
-            events,
-            integrity: history.problems().to_vec(),
-        })
+        let proven = history.is_intact().then(|| history.trust_digest());
+        Ok((
+            CertificateDetails {
+                certificate,
+                product,
+                view,
+                status,
+                events,
+                integrity: history.problems().to_vec(),
+            },
+            proven,
+        ))
     }
 
     /// The audit trail, for the registry operator and national authorities.

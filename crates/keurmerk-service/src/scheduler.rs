@@ -99,7 +99,7 @@ pub struct ForecastItem {
 
 /// A fingerprint of every scheme's policy: the stored due times hold only for the policies they
 /// were computed with.
-fn policy_fingerprint(catalogue: &keurmerk_domain::scheme::Catalogue) -> String {
+pub(crate) fn policy_fingerprint(catalogue: &keurmerk_domain::scheme::Catalogue) -> String {
     let mut h = Sha256::new();
     for s in catalogue.iter() {
         h.update(s.id.as_str().as_bytes());

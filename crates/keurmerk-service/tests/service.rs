@@ -12,6 +12,7 @@ mod coverage;
 mod demo;
 mod integrity;
 mod monitoring;
+mod readmodel;
 mod reasons;
 mod scheduler;
 mod scope;

@@ -18,6 +18,7 @@ mod assessments;
 mod certificates;
 mod idempotency;
 mod keys;
+mod label_status;
 mod orgs;
 mod outbox;
 mod products;

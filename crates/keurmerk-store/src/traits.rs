@@ -369,6 +369,7 @@ pub trait RegistryStore:
     + OutboxStore
     + crate::schedule::ScheduleStore
     + crate::statuslist::StatusListStore
+    + crate::label_status::StatusStore
 {
 }
 
@@ -380,7 +381,8 @@ impl<
             + AuditStore
             + OutboxStore
             + crate::schedule::ScheduleStore
-            + crate::statuslist::StatusListStore,
+            + crate::statuslist::StatusListStore
+            + crate::label_status::StatusStore,
     > RegistryStore for T
 {
 }

@@ -97,6 +97,8 @@ contract!(
     aliases_find_a_vulnerability_by_any_id,
     exploited_marks_keep_their_first_date,
     severities_are_kept_per_source,
+    label_status_rows_are_served_only_for_the_current_event,
+    every_input_edit_clears_the_stored_label_status,
 );
 
 #[path = "contract/search.rs"]
@@ -108,6 +110,13 @@ mod vuln;
 use vuln::{
     aliases_find_a_vulnerability_by_any_id, exploited_marks_keep_their_first_date,
     severities_are_kept_per_source,
+};
+
+#[path = "contract/label_status.rs"]
+mod label_status;
+use label_status::{
+    every_input_edit_clears_the_stored_label_status,
+    label_status_rows_are_served_only_for_the_current_event,
 };
 
 #[path = "contract/atomic.rs"]

@@ -106,8 +106,15 @@ pub enum CertificateCmd {
     },
     /// Check every certificate: its stored state against the fold of its events, every event
     /// against its signed statement (verified now), and every statement against the
-    /// transparency log. Exits non-zero naming each certificate and event that fails.
-    Verify,
+    /// transparency log, and the stored label status (the read model a lookup serves) against
+    /// the fold of its verified events. Exits non-zero naming each certificate and event that
+    /// fails.
+    Verify {
+        /// Fold and store again every label status that differs from the fold or is not
+        /// current (the difference is still reported and the exit is still non-zero).
+        #[arg(long)]
+        repair: bool,
+    },
     /// The issuer confirms again, with its current key, the events of a certificate that were
     /// signed with a key after that key's recorded compromise (`keys revoke --compromised-at`);
     /// until then the certificate's status is `unknown`.
@@ -312,26 +319,45 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                 println!("  event {s}");
             }
         }
-        CertificateCmd::Verify => {
+        CertificateCmd::Verify { repair } => {
             let drifted = reg.verify_event_store().await?;
             let problems = reg.verify_all_integrity().await?;
+            let read_model = reg.verify_read_model(*repair).await?;
             for id in &drifted {
                 println!("{id}: stored state differs from its events");
             }
             for p in &problems {
                 println!("{p}");
             }
-            if drifted.is_empty() && problems.is_empty() {
+            for d in &read_model.differences {
+                println!("{d}");
+            }
+            println!(
+                "label status read model: {} certificate(s) checked, {} current and equal to \
+                 the fold, {} not current (a lookup folds them), {} different{}",
+                read_model.checked,
+                read_model.current,
+                read_model.not_current,
+                read_model.differences.len(),
+                if *repair {
+                    format!(", {} stored again", read_model.repaired)
+                } else {
+                    String::new()
+                }
+            );
+            if drifted.is_empty() && problems.is_empty() && read_model.differences.is_empty() {
                 println!(
                     "every certificate's stored state matches its events, every event matches \
-                     its signed statement, and every statement is logged or queued for the log"
+                     its signed statement, every statement is logged or queued for the log, and \
+                     every stored label status a lookup would serve equals the fold"
                 );
             } else {
                 eprintln!(
                     "integrity check failed: {} certificate(s) drifted, {} problem(s) with the \
-                     signed record",
+                     signed record, {} stored label status(es) differ from the fold",
                     drifted.len(),
-                    problems.len()
+                    problems.len(),
+                    read_model.differences.len()
                 );
                 return Ok(ExitCode::FAILURE);
             }

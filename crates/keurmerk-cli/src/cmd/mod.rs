@@ -93,13 +93,18 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitCode> {
     match &cli.command {
         Command::Serve(args) => serve::run(&cli, args).await,
-        Command::Demo => {
+        Command::Demo(args) => {
             let ctx = open(&cli).await?;
+            let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
+            let secrets = keurmerk_service::Secrets::dir(&cli.keys_dir);
+            if let Some(n) = args.scale {
+                return demo_scale(&ctx, catalogue, secrets, n).await;
+            }
             let summary = keurmerk_service::demo::seed_with(
                 ctx.registry.store().clone(),
-                Arc::new(crate::schemes::load(cli.schemes.as_deref())?),
+                catalogue,
                 chrono::Utc::now(),
-                keurmerk_service::Secrets::dir(&cli.keys_dir),
+                secrets,
             )
             .await?;
             crate::output::demo_summary(&summary);
@@ -192,4 +197,54 @@ mod tests {
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite:k.db"), "sqlite:k.db");
     }
+}
+
+/// `keurmerk demo` options.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Instead of the small demo, seed this many certificates with a realistic mix (schemes,
+    /// levels, states, dependencies, versions, software lists, findings), each signed and
+    /// queued for the log like any write. Only into an empty database.
+    #[arg(long, value_name = "N")]
+    pub scale: Option<u64>,
+}
+
+async fn demo_scale(
+    ctx: &Ctx,
+    catalogue: Arc<keurmerk_domain::scheme::Catalogue>,
+    secrets: keurmerk_service::Secrets,
+    n: u64,
+) -> Result<ExitCode> {
+    let bar = indicatif::ProgressBar::new(n);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} certificates ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let summary = keurmerk_service::demo_scale::seed_scale(
+        ctx.registry.store().clone(),
+        catalogue,
+        chrono::Utc::now(),
+        secrets,
+        n,
+        &|done| bar.set_position(done),
+    )
+    .await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    println!(
+        "Seeded {} certificates in {:.1} s: {} suspended, {} withdrawn, {} products with a \
+         dependency, {} with a software list ({} versions matched against the advisory).",
+        summary.certificates,
+        started.elapsed().as_secs_f64(),
+        summary.suspended,
+        summary.withdrawn,
+        summary.with_dependency,
+        summary.with_sbom,
+        summary.rematched_versions
+    );
+    println!("Their statements are queued for the transparency log; `keurmerk serve` logs them.");
+    Ok(ExitCode::SUCCESS)
 }

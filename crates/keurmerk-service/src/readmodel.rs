@@ -1,0 +1,278 @@
+//! The label status read model (issue 15 item 2, ADR 0015): a status lookup reads one stored row
+//! instead of folding the certificate's events, and serves it only when it can prove the row is
+//! the report the fold would give now. Otherwise it folds (verifying every statement, as before)
+//! and stores the result for the next lookup.
+//!
+//! A row is served only when all of these hold (fail closed: anything unknown means fold):
+//! - it was folded from the certificate's current last event (`seq` = `certificates.last_seq`,
+//!   checked in the same query) and no other input changed since (the store's triggers clear the
+//!   report in the transaction of any change of the certificate's events, statements,
+//!   re-signatures, software lists or scheme; see migration 0021);
+//! - its history was fully proven by signed statements (a certificate with any integrity problem
+//!   never gets a row, so its `unknown` status is always folded afresh);
+//! - it was verified against the trust list the registry reads with now (same content digest:
+//!   a key revoked or compromised, an authorisation changed, all make it stale);
+//! - it was evaluated under the catalogue's current status policies (fingerprint);
+//! - `computed_at <= now < stale_after`, the window in which time alone cannot change it
+//!   ([`keurmerk_domain::status::stale_after`]); a clock that went back is outside it.
+
+use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::status::{stale_after, StatusReport};
+use keurmerk_store::{CertificateFilter, RegistryStore, StoredStatus};
+use serde::Serialize;
+
+use crate::queries::CertificateDetails;
+use crate::{Registry, ServiceResult};
+
+/// Certificates read per page by [`Registry::verify_read_model`].
+const PAGE: i64 = 500;
+
+/// The version of what a stored row means: part of the fingerprint each row is checked against,
+/// so rows written by a build whose `StatusReport` or evaluation differed are never served.
+/// Bump it with any change to either (2: the report carries the maker's setup facts and the
+/// covered versions).
+pub(crate) const FORMAT: &str = "label-status-2";
+
+/// A stored status that differs from the fold.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadModelDifference {
+    /// The certificate.
+    pub certificate: CertificateId,
+    /// The top-level fields of the report that differ.
+    pub fields: Vec<String>,
+    /// What the stored row would have served.
+    pub stored: StatusReport,
+    /// What the fold of the verified events gives.
+    pub folded: StatusReport,
+}
+
+impl std::fmt::Display for ReadModelDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the stored status ({}) differs from the fold of its events ({}) in {}",
+            self.certificate,
+            self.stored.status,
+            self.folded.status,
+            self.fields.join(", ")
+        )
+    }
+}
+
+/// What [`Registry::verify_read_model`] found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReadModelCheck {
+    /// Certificates checked.
+    pub checked: usize,
+    /// Certificates whose stored row would be served and equals the fold.
+    pub current: usize,
+    /// Certificates without a row that may be served (a lookup folds them).
+    pub not_current: usize,
+    /// Rows that would be served but differ from the fold (should always be empty).
+    pub differences: Vec<ReadModelDifference>,
+    /// Rows stored again (with `repair`).
+    pub repaired: usize,
+}
+
+/// The top-level fields in which two reports differ, `evaluated_at` aside.
+fn differing_fields(a: &StatusReport, b: &StatusReport) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(x)), Ok(serde_json::Value::Object(y))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return vec!["(unreadable report)".into()];
+    };
+    let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| k.as_str() != "evaluated_at" && x.get(*k) != y.get(*k))
+        .cloned()
+        .collect()
+}
+
+impl<S: RegistryStore> Registry<S> {
+    /// The status a lookup answers: the stored row when it is provably current, else the fold
+    /// (stored for the next lookup).
+    pub(crate) async fn status_from_read_model(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<StatusReport> {
+        if let Some(report) = self.served_status(id).await? {
+            return Ok(report);
+        }
+        self.refresh_status(id).await
+    }
+
+    /// The stored report, with `evaluated_at` now, if every condition of the module docs holds.
+    async fn served_status(&self, id: &CertificateId) -> ServiceResult<Option<StatusReport>> {
+        let row = match self.store().current_status(id).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(None),
+            // A row this build cannot read is not proven current: fold.
+            Err(keurmerk_store::StoreError::Corrupt { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.now();
+        if row.policy != *self.policy_fingerprint
+            || now < row.computed_at
+            || row.stale_after.is_some_and(|end| now >= end)
+            || &row.report.certificate != id
+        {
+            return Ok(None);
+        }
+        let (_, digest, _) = self.trust_for_reads(true).await?;
+        if row.trust != hex::encode(digest) {
+            return Ok(None);
+        }
+        let mut report = row.report;
+        report.evaluated_at = now;
+        Ok(Some(report))
+    }
+
+    /// Folds a certificate's status from its verified events and stores it when the history is
+    /// proven. Storing is best effort: a failure is logged and the folded status still returned.
+    pub(crate) async fn refresh_status(&self, id: &CertificateId) -> ServiceResult<StatusReport> {
+        // Read before anything the report is made from: a change after this bumps it, and the
+        // store then refuses the row.
+        let generation = self.store().status_generation(id).await?;
+        let (details, proven) = self.fold_details(id, None).await?;
+        if let Some(trust) = proven {
+            if let Err(e) = self.store_status(id, generation, &details, trust).await {
+                tracing::warn!(certificate = %id, error = %e, "label status not stored");
+            }
+        }
+        Ok(details.status)
+    }
+
+    /// Brings the stored status up to date after a write, logging (never failing) on error: a
+    /// missing row only means the next lookup folds.
+    pub(crate) async fn refresh_after_write(&self, id: &CertificateId) {
+        if let Err(e) = self.refresh_status(id).await {
+            tracing::warn!(certificate = %id, error = %e, "label status not refreshed");
+        }
+    }
+
+    async fn store_status(
+        &self,
+        id: &CertificateId,
+        generation: i64,
+        details: &CertificateDetails,
+        trust: [u8; 32],
+    ) -> ServiceResult<bool> {
+        let Some(seq) = details.events.last().map(|e| e.seq) else {
+            return Ok(false);
+        };
+        let Some(scheme) = self.catalogue().get(&details.certificate.scheme) else {
+            return Ok(false);
+        };
+        let computed_at = details.status.evaluated_at;
+        let row = StoredStatus {
+            generation,
+            seq,
+            report: details.status.clone(),
+            computed_at,
+            stale_after: stale_after(&details.view, &scheme.policy, computed_at),
+            policy: self.policy_fingerprint.to_string(),
+            trust: hex::encode(trust),
+        };
+        Ok(self.store().put_status(id, &row).await?)
+    }
+
+    /// Makes every certificate's stored status current: each lookup that finds no servable row
+    /// folds and stores it. Returns how many were folded.
+    pub async fn refresh_read_model(&self) -> ServiceResult<usize> {
+        let mut folded = 0;
+        let mut offset = 0;
+        loop {
+            let page = self
+                .store()
+                .certificates(&CertificateFilter {
+                    limit: PAGE,
+                    offset,
+                    ..CertificateFilter::default()
+                })
+                .await?;
+            if page.is_empty() {
+                return Ok(folded);
+            }
+            offset += PAGE;
+            for c in page {
+                if self.served_status(&c.id).await?.is_none() {
+                    self.refresh_status(&c.id).await?;
+                    folded += 1;
+                }
+            }
+        }
+    }
+
+    /// Proves the read model: for every certificate, the row a lookup would serve equals the
+    /// fold of its verified events (`evaluated_at` aside). With `repair`, a differing or missing
+    /// row is folded and stored again.
+    pub async fn verify_read_model(&self, repair: bool) -> ServiceResult<ReadModelCheck> {
+        let mut check = ReadModelCheck::default();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .store()
+                .certificates(&CertificateFilter {
+                    limit: PAGE,
+                    offset,
+                    ..CertificateFilter::default()
+                })
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            offset += PAGE;
+            for c in page {
+                check.checked += 1;
+                match self.compare_with_fold(&c.id).await? {
+                    None => {
+                        check.not_current += 1;
+                        if repair {
+                            self.refresh_status(&c.id).await?;
+                            check.repaired += 1;
+                        }
+                    }
+                    Some(None) => check.current += 1,
+                    Some(Some(difference)) => {
+                        if repair {
+                            self.store().clear_status(&c.id).await?;
+                            self.refresh_status(&c.id).await?;
+                            check.repaired += 1;
+                        }
+                        check.differences.push(difference);
+                    }
+                }
+            }
+        }
+        Ok(check)
+    }
+
+    /// `None`: no row would be served; `Some(None)`: the served row equals the fold;
+    /// `Some(Some(d))`: it differs (checked twice, so a day that began between the two reads
+    /// does not count).
+    async fn compare_with_fold(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<Option<Option<ReadModelDifference>>> {
+        let mut last = None;
+        for _ in 0..2 {
+            let Some(stored) = self.served_status(id).await? else {
+                return Ok(None);
+            };
+            let folded = self.fold_details(id, None).await?.0.status;
+            let fields = differing_fields(&stored, &folded);
+            if fields.is_empty() {
+                return Ok(Some(None));
+            }
+            last = Some(ReadModelDifference {
+                certificate: id.clone(),
+                fields,
+                stored,
+                folded,
+            });
+        }
+        Ok(Some(last))
+    }
+}

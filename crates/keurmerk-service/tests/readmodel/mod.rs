@@ -1,0 +1,388 @@
+//! Issue 15 item 2: the stored label status (read model). A lookup after a write reads the row
+//! the write refreshed; the row is never served once anything it was made from changed — an
+//! edited event, a compromised key, the passing of time, a new software list — and after any
+//! sequence of writes and clock moves the read model equals the fold (property test, SQLite and,
+//! with `KEURMERK_TEST_POSTGRES`, PostgreSQL).
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::lifecycle::Command;
+use keurmerk_domain::status::{LabelStatus, Reason, StatusReport};
+use keurmerk_service::*;
+use keurmerk_store::{SqlStore, StatusStore};
+use proptest::prelude::*;
+
+use crate::support::*;
+
+async fn exec(reg: &Registry<SqlStore>, sql: &str) {
+    sqlx::query(sql).execute(reg.store().pool()).await.unwrap();
+}
+
+/// The report with `evaluated_at` set to `at`, to compare reports made at different instants.
+fn at(mut r: StatusReport, at: chrono::DateTime<chrono::Utc>) -> StatusReport {
+    r.evaluated_at = at;
+    r
+}
+
+/// The status a lookup answers equals the fold of the verified events (`evaluated_at` aside).
+async fn lookup_equals_fold(reg: &Registry<SqlStore>, id: &CertificateId) -> StatusReport {
+    let looked_up = reg.status(id).await.unwrap();
+    let folded = reg.certificate_details(id).await.unwrap().status;
+    assert_eq!(looked_up.evaluated_at, reg.now());
+    assert_eq!(at(looked_up.clone(), folded.evaluated_at), folded);
+    looked_up
+}
+
+async fn stored(reg: &Registry<SqlStore>, id: &CertificateId) -> Option<StatusReport> {
+    reg.store()
+        .current_status(id)
+        .await
+        .unwrap()
+        .map(|r| r.report)
+}
+
+async fn certificate(e: &Env) -> CertificateId {
+    world(&e.reg).await;
+    let (p, v) = product(&e.reg, "maker").await;
+    issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await
+}
+
+fn suspend() -> LifecycleRequest {
+    LifecycleRequest {
+        command: Command::Suspend,
+        reason: "default password on every unit".into(),
+        until: None,
+        reason_code: Some("non_conformity".into()),
+        reason_lang: None,
+    }
+}
+
+#[tokio::test]
+async fn a_write_stores_the_status_a_lookup_then_reads() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    let row = stored(&e.reg, &id).await.expect("the issue stored a row");
+    assert_eq!(row.state, keurmerk_domain::lifecycle::State::Active);
+    let first = lookup_equals_fold(&e.reg, &id).await;
+    assert_eq!(at(first, row.evaluated_at), row);
+
+    e.clock.set(t0() + Duration::hours(1));
+    e.reg
+        .change_state(&a("nl-rdi"), &id, suspend())
+        .await
+        .unwrap();
+    let row = stored(&e.reg, &id)
+        .await
+        .expect("the suspension refreshed it");
+    assert_eq!(row.status, LabelStatus::Suspended);
+    assert_eq!(
+        lookup_equals_fold(&e.reg, &id).await.status,
+        LabelStatus::Suspended
+    );
+    assert!(e
+        .reg
+        .verify_read_model(false)
+        .await
+        .unwrap()
+        .differences
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_edited_event_is_not_masked_by_the_stored_row() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    e.reg
+        .change_state(&a("nl-rdi"), &id, suspend())
+        .await
+        .unwrap();
+    e.reg
+        .change_state(
+            &a("nl-rdi"),
+            &id,
+            LifecycleRequest {
+                command: Command::Reinstate,
+                reason: "fixed".into(),
+                until: None,
+                reason_code: None,
+                reason_lang: None,
+            },
+        )
+        .await
+        .unwrap();
+    let green = e.reg.status(&id).await.unwrap();
+    assert_ne!(green.status, LabelStatus::Unknown);
+    assert!(stored(&e.reg, &id).await.is_some());
+    // Someone with the database rewrites the suspension's reason.
+    exec(
+        &e.reg,
+        &format!(
+            "UPDATE events SET payload = REPLACE(payload, 'default password', 'cosmetic') \
+             WHERE certificate_id = '{id}'"
+        ),
+    )
+    .await;
+    assert_eq!(stored(&e.reg, &id).await, None, "the edit cleared the row");
+    let st = lookup_equals_fold(&e.reg, &id).await;
+    assert_eq!(st.status, LabelStatus::Unknown);
+    assert!(matches!(st.reasons[0], Reason::IntegrityProblem { .. }));
+    // A distrusted status is never stored: every lookup verifies again.
+    assert_eq!(stored(&e.reg, &id).await, None);
+    let check = e.reg.verify_read_model(false).await.unwrap();
+    assert!(check.differences.is_empty());
+    assert_eq!(check.not_current, 1);
+
+    // A row written directly (a stale green row with the current sequence number) is caught by
+    // `certificate verify` and repaired.
+    let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM certificates WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(e.reg.store().pool())
+        .await
+        .unwrap();
+    exec(
+        &e.reg,
+        "UPDATE events SET payload = REPLACE(payload, 'cosmetic', 'default password')",
+    )
+    .await;
+    assert_eq!(lookup_equals_fold(&e.reg, &id).await.status, green.status);
+    let row = e.reg.store().current_status(&id).await.unwrap().unwrap();
+    assert_eq!(row.seq, seq);
+    let mut forged = row.report.clone();
+    forged.status = if green.status == LabelStatus::Valid {
+        LabelStatus::Suspended
+    } else {
+        LabelStatus::Valid
+    };
+    exec(
+        &e.reg,
+        &format!(
+            "UPDATE label_status SET report = '{}' WHERE certificate_id = '{id}'",
+            serde_json::to_string(&forged).unwrap().replace('\'', "''")
+        ),
+    )
+    .await;
+    let check = e.reg.verify_read_model(true).await.unwrap();
+    assert_eq!(check.differences.len(), 1, "{check:?}");
+    assert_eq!(check.differences[0].certificate, id);
+    assert_eq!(check.differences[0].fields, vec!["status".to_owned()]);
+    assert_eq!(check.repaired, 1);
+    assert!(e
+        .reg
+        .verify_read_model(false)
+        .await
+        .unwrap()
+        .differences
+        .is_empty());
+    lookup_equals_fold(&e.reg, &id).await;
+}
+
+#[tokio::test]
+async fn a_compromised_key_makes_every_row_it_proved_stale() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    e.clock.set(t0() + Duration::days(1));
+    e.reg
+        .change_state(&a("nl-rdi"), &id, suspend())
+        .await
+        .unwrap();
+    assert!(stored(&e.reg, &id).await.is_some());
+    let rdi = e
+        .reg
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(k, root)| k.organisation_id == "nl-rdi" && !root)
+        .unwrap()
+        .0;
+    e.reg
+        .revoke_key(&rdi.key_id.to_string(), t0() + Duration::hours(12))
+        .await
+        .unwrap();
+    let st = lookup_equals_fold(&e.reg, &id).await;
+    assert_eq!(st.status, LabelStatus::Unknown);
+    assert!(matches!(st.reasons[0], Reason::CompromisedKey { .. }));
+}
+
+#[tokio::test]
+async fn time_alone_makes_the_row_stale_and_a_clock_going_back_is_not_trusted() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    let row = e.reg.store().current_status(&id).await.unwrap().unwrap();
+    let end = row
+        .stale_after
+        .expect("a live label changes by time one day");
+    // Just before: served from the row, and it equals the fold.
+    e.clock.set(end - Duration::microseconds(1));
+    lookup_equals_fold(&e.reg, &id).await;
+    // From then on the row is not served; the fold is stored again.
+    e.clock.set(end);
+    lookup_equals_fold(&e.reg, &id).await;
+    let again = e.reg.store().current_status(&id).await.unwrap().unwrap();
+    assert_eq!(again.computed_at, end);
+    // Far past the validity: expired, whatever the row said.
+    e.clock.set(t0() + Duration::days(365 * 6));
+    assert_eq!(
+        lookup_equals_fold(&e.reg, &id).await.status,
+        LabelStatus::Expired
+    );
+    // The clock goes back: a row computed "in the future" is not served.
+    e.clock.set(t0());
+    assert_ne!(
+        lookup_equals_fold(&e.reg, &id).await.status,
+        LabelStatus::Expired
+    );
+}
+
+#[tokio::test]
+async fn a_registry_with_other_policies_does_not_serve_the_rows() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    exec(
+        &e.reg,
+        "UPDATE label_status SET policy = 'an older catalogue'",
+    )
+    .await;
+    assert!(e.reg.store().current_status(&id).await.unwrap().is_some());
+    lookup_equals_fold(&e.reg, &id).await;
+    let row = e.reg.store().current_status(&id).await.unwrap().unwrap();
+    assert_ne!(
+        row.policy, "an older catalogue",
+        "stored again under the current one"
+    );
+    // A row this build cannot read (another build's report format) is folded, not an error.
+    exec(
+        &e.reg,
+        "UPDATE label_status SET report = '{\"status\": \"valid\"}'",
+    )
+    .await;
+    assert!(e.reg.store().current_status(&id).await.is_err());
+    lookup_equals_fold(&e.reg, &id).await;
+    assert!(e.reg.store().current_status(&id).await.unwrap().is_some());
+}
+
+/// One step of a random history.
+#[derive(Debug, Clone)]
+enum Step {
+    Change(Command, u32),
+    Clock(i64),
+    Lookup,
+    Expire,
+    Scheduler,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (
+            prop_oneof![
+                Just(Command::Suspend),
+                Just(Command::Reinstate),
+                Just(Command::Withdraw),
+                Just(Command::ExtendSuspension),
+            ],
+            1u32..40
+        )
+            .prop_map(|(c, d)| Step::Change(c, d)),
+        (0i64..900).prop_map(Step::Clock),
+        Just(Step::Lookup),
+        Just(Step::Expire),
+        Just(Step::Scheduler),
+    ]
+}
+
+async fn run_history(reg: &Registry<SqlStore>, clock: &ManualClock, steps: &[Step]) {
+    world(reg).await;
+    let (p, v) = product(reg, "maker").await;
+    let id = issued(reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let mut now = t0();
+    for s in steps {
+        match s {
+            Step::Change(command, days) => {
+                let until = matches!(command, Command::Suspend | Command::ExtendSuspension)
+                    .then(|| (now + Duration::days(i64::from(*days))).date_naive());
+                // Refused transitions are part of the game: they must not touch the row.
+                let _ = reg
+                    .change_state(
+                        &a("nl-rdi"),
+                        &id,
+                        LifecycleRequest {
+                            command: *command,
+                            reason: "random".into(),
+                            until,
+                            // A code that fits each command, so the transitions are refused
+                            // only by the lifecycle, not for a missing reason.
+                            reason_code: match command {
+                                Command::Reinstate => None,
+                                Command::Withdraw => Some("non_conformity".into()),
+                                _ => Some("under_investigation".into()),
+                            },
+                            reason_lang: None,
+                        },
+                    )
+                    .await;
+            }
+            Step::Clock(hours) => {
+                now += Duration::hours(*hours * 7);
+                clock.set(now);
+            }
+            Step::Lookup => {
+                lookup_equals_fold(reg, &id).await;
+            }
+            Step::Expire => {
+                reg.expire_due(&a("enisa")).await.unwrap();
+            }
+            Step::Scheduler => {
+                reg.scheduler_pass("prop", std::time::Duration::from_secs(60))
+                    .await
+                    .unwrap();
+            }
+        }
+        lookup_equals_fold(reg, &id).await;
+    }
+    let check = reg.verify_read_model(false).await.unwrap();
+    assert!(check.differences.is_empty(), "{check:?}");
+}
+
+fn sqlite_history(steps: &[Step]) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let e = env().await;
+        run_history(&e.reg, &e.clock, steps).await;
+    });
+}
+
+fn postgres_history(url: &str, steps: &[Step]) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let store = SqlStore::connect_in_schema(url, Some(&schema))
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new(t0()));
+        let reg = Registry::new(store.clone(), catalogue(), clock.clone())
+            .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
+            .with_local_credential(Credential::Cli("test".into()));
+        run_history(&reg, &clock, steps).await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// After any sequence of lifecycle writes (refused ones too), expiry runs, scheduler passes
+    /// and clock moves, every lookup equals the fold and `certificate verify` finds no
+    /// difference.
+    #[test]
+    fn the_read_model_equals_the_fold_after_random_histories(
+        steps in proptest::collection::vec(step(), 1..12)
+    ) {
+        sqlite_history(&steps);
+        if let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") {
+            postgres_history(&url, &steps);
+        }
+    }
+}

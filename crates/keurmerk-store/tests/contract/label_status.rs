@@ -1,0 +1,186 @@
+//! The label status read model's rows (migration 0021): a row is returned only when folded from
+//! the certificate's current last event, and stored only if no input changed since its
+//! generation was read; every change of an input clears the report in its own transaction.
+
+use std::collections::BTreeMap;
+
+use keurmerk_domain::status::{LabelStatus, StatusReport};
+
+use super::*;
+
+fn report(cert: &Certificate, at_day: i64) -> StatusReport {
+    StatusReport {
+        certificate: cert.id.clone(),
+        status: LabelStatus::Valid,
+        reasons: vec![],
+        evaluated_at: at(at_day),
+        state: State::Active,
+        issuer_kind: cert.issuer_kind,
+        valid_until: cert.valid_until,
+        support_until: None,
+        latest_security_update: None,
+        open_vulnerabilities: BTreeMap::new(),
+        dependencies: vec![],
+        last_event_at: at(2),
+        setup: None,
+        covered_versions: vec![],
+        version: None,
+    }
+}
+
+fn row(cert: &Certificate, generation: i64, seq: i64) -> StoredStatus {
+    StoredStatus {
+        generation,
+        seq,
+        report: report(cert, 3),
+        computed_at: at(3),
+        stale_after: Some(at(30)),
+        policy: "policy-fp".into(),
+        trust: "trust-digest".into(),
+    }
+}
+
+/// Stores a row for the certificate's current state and checks it is served.
+async fn stored(s: &SqlStore, cert: &Certificate, seq: i64) -> i64 {
+    let generation = s.status_generation(&cert.id).await.unwrap();
+    assert!(s
+        .put_status(&cert.id, &row(cert, generation, seq))
+        .await
+        .unwrap());
+    assert_eq!(
+        s.current_status(&cert.id).await.unwrap(),
+        Some(row(cert, generation, seq))
+    );
+    generation
+}
+
+async fn exec(s: &SqlStore, sql: &str) {
+    sqlx::query(sql).execute(s.pool()).await.unwrap();
+}
+
+pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &SqlStore) {
+    let (p, cert, _, seq1) = issued_certificate(s).await;
+    assert_eq!(
+        s.current_status(&cert.id).await.unwrap(),
+        None,
+        "no row yet"
+    );
+    // Inserting the event and its statement already counted as changes.
+    let generation = s.status_generation(&cert.id).await.unwrap();
+    assert!(generation >= 1, "the issue's event bumped the generation");
+    // A row from an older generation is refused.
+    assert!(!s
+        .put_status(&cert.id, &row(&cert, generation - 1, seq1))
+        .await
+        .unwrap());
+    assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
+    stored(s, &cert, seq1).await;
+    // A row not folded from the last event is never returned, even if someone stores it.
+    let other = CertificateId::new("KM-2026-000404").unwrap();
+    assert_eq!(s.current_status(&other).await.unwrap(), None);
+    assert_eq!(s.status_generation(&other).await.unwrap(), 0);
+
+    // An append makes the row not current, in the append's own transaction.
+    let suspend = Event {
+        seq: 0,
+        certificate: cert.id.clone(),
+        at: at(4),
+        actor: p.manufacturer.clone(),
+        role: ActorRole::Issuer,
+        kind: EventKind::Suspended {
+            reason: "recall".into(),
+            until: None,
+            scheduled: None,
+            reason_code: None,
+            reason_lang: None,
+        },
+    };
+    let seq2 = s
+        .append(
+            &suspend,
+            State::Suspended,
+            seq1,
+            b"stmt-2",
+            &audit("maker", "suspend"),
+        )
+        .await
+        .unwrap()
+        .seq;
+    assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
+    assert_eq!(
+        s.stored_status(&cert.id).await.unwrap(),
+        None,
+        "report cleared"
+    );
+    // A refresh that read the generation before the append cannot store its stale row.
+    assert!(!s
+        .put_status(&cert.id, &row(&cert, generation, seq1))
+        .await
+        .unwrap());
+    stored(s, &cert, seq2).await;
+
+    // A row whose seq is not the certificate's last event is not served.
+    let g = s.status_generation(&cert.id).await.unwrap();
+    assert!(s.put_status(&cert.id, &row(&cert, g, seq1)).await.unwrap());
+    assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
+    assert!(s.stored_status(&cert.id).await.unwrap().is_some());
+
+    // Clearing is idempotent.
+    stored(s, &cert, seq2).await;
+    s.clear_status(&cert.id).await.unwrap();
+    s.clear_status(&cert.id).await.unwrap();
+    assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
+}
+
+pub(super) async fn every_input_edit_clears_the_stored_label_status(s: &SqlStore) {
+    let (p, cert, _, seq) = issued_certificate(s).await;
+    let id = cert.id.as_str();
+    let edits = [
+        format!("UPDATE events SET payload = payload WHERE certificate_id = '{id}'"),
+        format!("UPDATE statements SET signed = signed WHERE certificate_id = '{id}'"),
+        format!(
+            "INSERT INTO resignatures (event_seq, certificate_id, signed, at) \
+             VALUES ({seq}, '{id}', 'x', 't')"
+        ),
+        "UPDATE resignatures SET signed = 'y'".to_owned(),
+        "DELETE FROM resignatures".to_owned(),
+        "INSERT INTO sboms (version_id, name, format, document, uploaded_at) \
+         VALUES ('VER-000001', 'n', 'cyclonedx', 'd', 't')"
+            .to_owned(),
+        "UPDATE sboms SET name = 'm'".to_owned(),
+        "DELETE FROM sboms".to_owned(),
+        format!("UPDATE certificates SET scheme_id = 'other' WHERE id = '{id}'"),
+        format!(
+            "UPDATE product_versions SET product_id = product_id WHERE product_id = '{}'",
+            p.id
+        ),
+        // The maker's setup facts (migration 0023's triggers).
+        format!(
+            "INSERT INTO support_commitments (product_id, support_until, update_policy, vulnerability_contact) \
+             VALUES ('{}', '2031-12-31', 'automatic', 'security@maker.example')",
+            p.id
+        ),
+        format!(
+            "UPDATE support_commitments SET password_setup = 'none' WHERE product_id = '{}'",
+            p.id
+        ),
+        format!(
+            "DELETE FROM support_commitments WHERE product_id = '{}'",
+            p.id
+        ),
+        format!("DELETE FROM statements WHERE certificate_id = '{id}'"),
+    ];
+    for edit in &edits {
+        let before = stored(s, &cert, seq).await;
+        exec(s, edit).await;
+        assert_eq!(
+            s.current_status(&cert.id).await.unwrap(),
+            None,
+            "still served after: {edit}"
+        );
+        assert!(
+            s.status_generation(&cert.id).await.unwrap() > before,
+            "no new generation after: {edit}"
+        );
+    }
+}
