@@ -71,7 +71,7 @@ pub(crate) fn outcome_words(l: Lang, o: Outcome) -> &'static str {
             l,
             "The complaint was withdrawn.",
             "De klacht is ingetrokken.",
-            "Die Beschwerde wurde zurückgezogen.",
+            "Die Beschwerde wurde zurückgenommen.",
             "La plainte a été retirée.",
         ),
     }
