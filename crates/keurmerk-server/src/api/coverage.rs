@@ -37,7 +37,17 @@ pub(crate) async fn declare_certificate_version(
     ApiJson(body): ApiJson<DeclareIn>,
 ) -> Result<(StatusCode, Json<ChangeOutcome>), ApiError> {
     let id: CertificateId = parse_id(&id)?;
-    let version: RecordId = parse_id(&body.version)?;
+    // A body field that is not a version id is an invalid request body (422), as for every
+    // other body field; 400 is for the path.
+    let version: RecordId =
+        body.version
+            .parse()
+            .map_err(|e: <RecordId as std::str::FromStr>::Err| {
+                ApiError::for_status(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("version: {e}"),
+                )
+            })?;
     let sbom =
         serde_json::to_vec(&body.sbom).map_err(|e| ApiError::bad_request(format!("sbom: {e}")))?;
     let out = state
