@@ -11,6 +11,8 @@
 //! its own, dropped afterwards).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -248,21 +250,6 @@ fn service_and_dependents(dir: &Path, db: &str) -> (String, Vec<String>) {
     (cloud, dependents)
 }
 
-/// Status lists the registry published: each is a log entry besides the events (issue 15's
-/// status list, its hash logged so no one is shown a different list).
-fn published_lists(db: &str) -> u64 {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = keurmerk_store::SqlStore::connect(db).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM status_lists")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        store.close().await;
-        u64::try_from(n).unwrap()
-    })
-}
-
 fn crash_run(dir: &Path, db: &str) {
     let first = Server::start(dir, db, 0);
     let issuer = ok_json(
@@ -464,7 +451,7 @@ fn crash_run(dir: &Path, db: &str) {
             .parse()
             .unwrap();
         // Counted after the checkpoint was read: lists only grow, so this is an upper bound.
-        let lists = published_lists(db);
+        let lists = common::published_lists(db);
         assert!(
             size <= total + lists,
             "more log entries ({size}) than events ({total}) and status lists ({lists})"

@@ -3,6 +3,8 @@
 //! certificate has a tlog-proof receipt.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -151,21 +153,6 @@ fn checkpoint_size(port: u16) -> u64 {
         .unwrap()
 }
 
-/// Status lists the registry published: each is a log entry besides the events (issue 15's
-/// status list, its hash logged so no one is shown a different list).
-fn published_lists(db: &str) -> u64 {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = keurmerk_store::SqlStore::connect(db).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM status_lists")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        store.close().await;
-        u64::try_from(n).unwrap()
-    })
-}
-
 #[test]
 fn serve_logs_the_demo_and_the_monitor_verifies_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -195,7 +182,7 @@ fn serve_logs_the_demo_and_the_monitor_verifies_it() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let size = checkpoint_size(server.port);
-        let lists = published_lists(&db);
+        let lists = common::published_lists(&db);
         assert!(
             size <= events + lists,
             "extra entries: {size} > {events} events + {lists} status lists"

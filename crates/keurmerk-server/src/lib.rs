@@ -17,6 +17,9 @@ pub mod ops;
 mod pages;
 mod status;
 mod statuslist;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod test_support;
 pub mod trust;
 pub mod webhooks;
 pub mod wire;

@@ -85,42 +85,19 @@ pub(crate) async fn get_status_list(
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use std::sync::Arc;
 
     use axum::body::Body;
     use axum::http::Request;
     use chrono::{Duration, TimeZone};
     use http_body_util::BodyExt;
-    use keurmerk_domain::scheme::Catalogue;
-    use keurmerk_service::{demo, Registry, Secrets, Signer, SystemClock};
+    use keurmerk_service::Registry;
     use keurmerk_store::SqlStore;
     use tower::ServiceExt;
 
     use super::*;
-    use crate::router;
 
     async fn app() -> (axum::Router, Registry<SqlStore>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
-            .await
-            .unwrap();
-        let catalogue = Arc::new(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED).unwrap());
-        let secrets = Secrets::memory();
-        demo::seed_with(
-            store.clone(),
-            catalogue.clone(),
-            Utc::now(),
-            secrets.clone(),
-        )
-        .await
-        .unwrap();
-        let registry = Registry::new(store.clone(), catalogue, Arc::new(SystemClock))
-            .with_signer(Signer::new(Arc::new(store), secrets))
-            .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
-        let app = router(AppState {
-            registry: Arc::new(registry.clone()),
-        });
-        (app, registry, dir)
+        crate::test_support::demo_app().await
     }
 
     async fn get(app: &axum::Router, if_none_match: Option<&str>) -> Response {
