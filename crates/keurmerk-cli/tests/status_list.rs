@@ -4,50 +4,16 @@
 //! label the list does not cover.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{ok, run, secret, verify};
 
 use chrono::{Duration, Utc};
 use keurmerk_trust::{
     sign_status_list_token, status_list_token, StatusList, StatusListClaim, StatusListPayload,
 };
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let db = format!("sqlite:{}", dir.join("k.db").display());
-    Command::new(env!("CARGO_BIN_EXE_keurmerk"))
-        .args(["--db", &db])
-        .args(args)
-        .env_remove("KEURMERK_DATABASE_URL")
-        .env_remove("KEURMERK_KEYS_DIR")
-        .env_remove("KEURMERK_BASE_URL")
-        .env_remove("KEURMERK_ROOT_KEY")
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn verify(dir: &Path, args: &[&str], code: i32) -> String {
-    let mut all = vec!["verify"];
-    all.extend_from_slice(args);
-    let out = run(dir, &all);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(code), "{all:?}: {text}");
-    text
-}
 
 fn label(dir: &Path, id: &str) -> String {
     ok(
@@ -56,12 +22,6 @@ fn label(dir: &Path, id: &str) -> String {
     )
     .trim()
     .to_owned()
-}
-
-fn secret(dir: &Path, key_id: &str) -> keurmerk_trust::SigningKey {
-    let text =
-        std::fs::read_to_string(dir.join("keurmerk-keys").join(format!("{key_id}.key"))).unwrap();
-    keurmerk_trust::SigningKey::from_seed_hex(&text).unwrap()
 }
 
 #[test]

@@ -4,46 +4,12 @@
 //! claims that disagree with the registry's signed status exit 6 online.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let db = format!("sqlite:{}", dir.join("k.db").display());
-    Command::new(env!("CARGO_BIN_EXE_keurmerk"))
-        .args(["--db", &db])
-        .args(args)
-        .env_remove("KEURMERK_DATABASE_URL")
-        .env_remove("KEURMERK_KEYS_DIR")
-        .env_remove("KEURMERK_BASE_URL")
-        .env_remove("KEURMERK_ROOT_KEY")
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs `verify`, expecting exit `code`; returns stdout + stderr.
-fn verify(dir: &Path, args: &[&str], code: i32) -> String {
-    let mut all = vec!["verify"];
-    all.extend_from_slice(args);
-    let out = run(dir, &all);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(code), "{all:?}: {text}");
-    text
-}
+use common::{ok, secret, verify};
 
 fn qr_of(png: &Path) -> String {
     let img = image::open(png).unwrap().to_luma8();
@@ -277,13 +243,6 @@ fn online_status_is_checked_and_fails_closed_without_an_answer() {
     // No answer: fail closed.
     let out = verify(dir, &[url.trim(), "--online", &online], 4);
     assert!(out.contains("could not confirm"), "{out}");
-}
-
-/// The key file of a key id in the demo's key directory.
-fn secret(dir: &Path, key_id: &str) -> keurmerk_trust::SigningKey {
-    let text =
-        std::fs::read_to_string(dir.join("keurmerk-keys").join(format!("{key_id}.key"))).unwrap();
-    keurmerk_trust::SigningKey::from_seed_hex(&text).unwrap()
 }
 
 fn claims_of(label: &serde_json::Value) -> keurmerk_trust::TokenClaims {

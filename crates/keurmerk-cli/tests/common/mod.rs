@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// `keurmerk` in `dir`, with no `KEURMERK_*` variable inherited from the test's environment.
 pub fn keurmerk(dir: &Path) -> Command {
@@ -29,4 +29,46 @@ pub fn published_lists(db: &str) -> u64 {
         store.close().await;
         u64::try_from(n).unwrap()
     })
+}
+
+/// `keurmerk --db sqlite:DIR/k.db ARGS` in `dir`, run to the end.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    let db = format!("sqlite:{}", dir.join("k.db").display());
+    keurmerk(dir)
+        .args(["--db", &db])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// [`run`], which must succeed; its standard output.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `verify ARGS`, expecting exit `code`; returns stdout + stderr.
+pub fn verify(dir: &Path, args: &[&str], code: i32) -> String {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    let out = run(dir, &all);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(code), "{all:?}: {text}");
+    text
+}
+
+/// The private key `key_id` from the key directory `keurmerk` keeps in `dir`.
+pub fn secret(dir: &Path, key_id: &str) -> keurmerk_trust::SigningKey {
+    let text =
+        std::fs::read_to_string(dir.join("keurmerk-keys").join(format!("{key_id}.key"))).unwrap();
+    keurmerk_trust::SigningKey::from_seed_hex(&text).unwrap()
 }
