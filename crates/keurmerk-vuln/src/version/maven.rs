@@ -337,10 +337,11 @@ mod tests {
         }
     }
 
-    /// Issue 12 asked for `2-1` < `2.0.a` < `2.0.0.a`. That is how Maven up to 3.8 ordered them;
-    /// Maven 3.9 and 4 (MNG-7644, `ComparableVersionTest.testMng7644` and `VERSIONS_NUMBER`:
-    /// "2.0", "2.0.a", "2-1", …) read `.X` after zeros as `-X`: `2.0.a` = `2.0.0.a` = `2-a` <
-    /// `2-1`. Maven 3.9 resolves what advisories describe, so its order stands here.
+    /// Issue 12 asked for `2-1` < `2.0.a` < `2.0.0.a`. Maven's own `ComparableVersion` says
+    /// otherwise: Maven 3.9 and 4 (MNG-7644, `ComparableVersionTest.testMng7644` and
+    /// `VERSIONS_NUMBER`: "2.0", "2.0.a", "2-1", …) and Debian's Maven 3.8.7 (run by
+    /// `tests/versions_maven_oracle.rs`) read `.X` after zeros as `-X`: `2.0.a` = `2.0.0.a` =
+    /// `2-a` < `2-1`. That order stands here.
     #[test]
     fn qualifiers_after_zero_segments_follow_maven_3_9() {
         assert!(p("2.0.a") < p("2-1"));
@@ -352,9 +353,8 @@ mod tests {
     }
 
     /// Maven 3.9.9's own `ComparableVersionTest.testMng7644`, every qualifier it loops over
-    /// (checked against apache/maven tag `maven-3.9.9`). Issue 12 asked for `2-1` < `2.0.a` <
-    /// `2.0.0.a`, which is the order of Maven 3.8 and earlier (that test's `VERSIONS_NUMBER`
-    /// before MNG-7644); Maven 3.9 makes the three equal-or-below `2-1` as here.
+    /// (checked against apache/maven tag `maven-3.9.9`): the three forms are equal and below
+    /// `2-1`, as here.
     #[test]
     fn maven_3_9_mng_7644_vectors() {
         for x in [
