@@ -222,8 +222,11 @@ pub enum EventKind {
     /// The assessment body that issued the certificate lost its authorisation for the scheme
     /// level after the certificate was issued: the certificate stands, with this on record.
     IssuerAuthorisationRevoked {
-        /// When the authorisation was revoked.
+        /// When the authorisation was revoked (or lapsed, when `lapsed`).
         revoked_at: DateTime<Utc>,
+        /// The authorisation was not revoked but ran out (absent on events of revocations).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        lapsed: bool,
         /// The rule and when it became due.
         scheduled: Scheduled,
     },

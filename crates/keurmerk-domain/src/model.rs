@@ -239,6 +239,39 @@ pub struct Authorisation {
     pub granted_at: DateTime<Utc>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it lapses by itself (the first instant after its last day), if it was granted for a
+    /// period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// How an authorisation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorisationEnd {
+    /// The national authority revoked it.
+    Revoked,
+    /// Its period ran out.
+    Lapsed,
+}
+
+impl Authorisation {
+    /// When it ends (or ended) and how: the earlier of its revocation and its lapse (a
+    /// revocation on the very instant it lapses counts as the revocation).
+    pub fn end(&self) -> Option<(DateTime<Utc>, AuthorisationEnd)> {
+        match (self.revoked_at, self.expires_at) {
+            (Some(r), Some(e)) if e < r => Some((e, AuthorisationEnd::Lapsed)),
+            (Some(r), _) => Some((r, AuthorisationEnd::Revoked)),
+            (None, Some(e)) => Some((e, AuthorisationEnd::Lapsed)),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether it has not ended (been revoked or lapsed) by `at`.
+    pub fn in_force_at(&self, at: DateTime<Utc>) -> bool {
+        self.end().is_none_or(|(end, _)| at < end)
+    }
 }
 
 /// Identifiers that help people and scanners find a product.

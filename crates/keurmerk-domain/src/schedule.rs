@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{apply, CertificateView, Event, EventKind};
 use crate::lifecycle::{ActorRole, State};
-use crate::model::{text_enum, IssuerKind, Severity, UnknownValue};
+use crate::model::{text_enum, AuthorisationEnd, IssuerKind, Severity, UnknownValue};
 use crate::reason::ReasonCode;
 use crate::scheme::{StatusPolicy, SuspensionEnd};
 
@@ -34,8 +34,8 @@ text_enum!(
         /// A suspension's end date passed and nobody lifted or extended it: withdrawn ("not
         /// remedied within the suspension period") or lapsed, as the scheme says.
         SuspensionEnded = "suspension_ended",
-        /// The issuing assessment body's authorisation for the scheme level was revoked: a
-        /// certificate issued afterwards is withdrawn, an earlier one gets it on record.
+        /// The issuing assessment body's authorisation for the scheme level was revoked or lapsed:
+        /// a certificate issued afterwards is withdrawn, an earlier one gets it on record.
         IssuerAuthorisationRevoked = "issuer_authorisation_revoked",
     }
 );
@@ -56,9 +56,9 @@ pub struct Scheduled {
 pub struct Context<'a> {
     /// The certificate's scheme policy.
     pub policy: &'a StatusPolicy,
-    /// When the issuer's authorisation for the certificate's scheme level was revoked, if it was
-    /// (only looked at for third-party certificates).
-    pub issuer_revoked_at: Option<DateTime<Utc>>,
+    /// When the issuer's authorisation for the certificate's scheme level ends or ended, and how
+    /// (revoked or lapsed), if it does (only looked at for third-party certificates).
+    pub issuer_authorisation_end: Option<(DateTime<Utc>, AuthorisationEnd)>,
 }
 
 /// One action the policy takes.
@@ -224,17 +224,25 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
 
     // The issuer lost its authorisation.
     if view.issuer_kind == IssuerKind::ThirdParty {
-        if let Some(revoked) = ctx.issuer_revoked_at {
+        if let Some((revoked, how)) = ctx.issuer_authorisation_end {
+            let lapsed = how == AuthorisationEnd::Lapsed;
             if view.issued_at >= revoked {
                 let at = view.issued_at;
                 out.push(Action {
                     rule: Rule::IssuerAuthorisationRevoked,
                     due_at: at,
                     kind: EventKind::Withdrawn {
-                        reason: format!(
-                            "issued after the assessment body's authorisation for this scheme was revoked on {}",
-                            revoked.date_naive()
-                        ),
+                        reason: if lapsed {
+                            format!(
+                                "issued after the assessment body's authorisation for this scheme lapsed on {}",
+                                revoked.date_naive()
+                            )
+                        } else {
+                            format!(
+                                "issued after the assessment body's authorisation for this scheme was revoked on {}",
+                                revoked.date_naive()
+                            )
+                        },
                         reason_code: Some(ReasonCode::IssuerAuthorisationRevoked),
                         reason_lang: None,
                         scheduled: scheduled(Rule::IssuerAuthorisationRevoked, at),
@@ -246,6 +254,7 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
                     due_at: revoked,
                     kind: EventKind::IssuerAuthorisationRevoked {
                         revoked_at: revoked,
+                        lapsed,
                         scheduled: Scheduled {
                             rule: Rule::IssuerAuthorisationRevoked,
                             due_at: revoked,

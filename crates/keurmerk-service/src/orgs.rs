@@ -1,3 +1,4 @@
+use chrono::NaiveDate;
 use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
 use keurmerk_domain::model::{Authorisation, OrgRole, Organisation};
 use keurmerk_domain::scheme::SchemeStatus;
@@ -135,13 +136,29 @@ impl<S: RegistryStore> Registry<S> {
             .ok_or_else(|| not_found("organisation", id))
     }
 
-    /// A national authority authorises an assessment body of its member state for a scheme level.
+    /// A national authority authorises an assessment body of its member state for a scheme level,
+    /// without an end (until revoked).
     pub async fn authorise(
         &self,
         actor: &Actor,
         body: &OrgId,
         scheme: &SchemeId,
         level: &LevelId,
+    ) -> ServiceResult<Authorisation> {
+        self.authorise_until(actor, body, scheme, level, None).await
+    }
+
+    /// A national authority authorises an assessment body of its member state for a scheme level,
+    /// up to and including the day `until` (UTC) when given: afterwards it has lapsed, as if
+    /// revoked then (the trust list scopes the body's key to it, the scheduler acts on the
+    /// body's certificates). Granting again replaces the period.
+    pub async fn authorise_until(
+        &self,
+        actor: &Actor,
+        body: &OrgId,
+        scheme: &SchemeId,
+        level: &LevelId,
+        until: Option<NaiveDate>,
     ) -> ServiceResult<Authorisation> {
         let me = self
             .acting_as(
@@ -179,7 +196,24 @@ impl<S: RegistryStore> Registry<S> {
                 format!("scheme {scheme} has no level `{level}`"),
             ));
         }
-        // The trust list scopes the body's key by `granted_at`..`revoked_at` (one row per body,
+        let expires_at = match until {
+            None => None,
+            Some(last) => {
+                let end = last
+                    .succ_opt()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc())
+                    .ok_or_else(|| invalid("until", format!("{last} is out of range")))?;
+                if end <= self.now() {
+                    return Err(invalid(
+                        "until",
+                        format!("{last} has passed: an authorisation must end in the future"),
+                    ));
+                }
+                Some(end)
+            }
+        };
+        // The trust list scopes the body's key by `granted_at`..its end (one row per body,
         // scheme and level): a re-grant keeps the first `granted_at`, so what the body signed
         // under the earlier grant keeps verifying. (A revoked-then-regranted interval thus
         // covers the gap too; keeping every interval needs a history table.)
@@ -197,12 +231,13 @@ impl<S: RegistryStore> Registry<S> {
             granted_by: me.id.clone(),
             granted_at: first_granted.unwrap_or_else(|| self.now()),
             revoked_at: None,
+            expires_at,
         };
         let audit = self.audit(
             actor,
             "authorisation.grant",
             &cab.id,
-            json!({"scheme": scheme, "level": level}),
+            json!({"scheme": scheme, "level": level, "until": until}),
         );
         self.store().upsert_authorisation(&a, &audit).await?;
         self.trust_changed();
@@ -229,7 +264,7 @@ impl<S: RegistryStore> Registry<S> {
             .authorisations(body)
             .await?
             .into_iter()
-            .find(|a| &a.scheme == scheme && &a.level == level && a.revoked_at.is_none())
+            .find(|a| &a.scheme == scheme && &a.level == level && a.in_force_at(self.now()))
             .ok_or_else(|| not_found("authorisation", format!("{body}/{scheme}/{level}")))?;
         if a.granted_by != me.id {
             return Err(ServiceError::Forbidden(format!(
@@ -249,7 +284,8 @@ impl<S: RegistryStore> Registry<S> {
         Ok(a)
     }
 
-    /// The active authorisation of a body for a scheme level, if any.
+    /// The authorisation of a body for a scheme level in force now (not revoked, not lapsed), if
+    /// any.
     pub(crate) async fn active_authorisation(
         &self,
         body: &OrgId,
@@ -261,6 +297,6 @@ impl<S: RegistryStore> Registry<S> {
             .authorisations(body)
             .await?
             .into_iter()
-            .find(|a| &a.scheme == scheme && &a.level == level && a.revoked_at.is_none()))
+            .find(|a| &a.scheme == scheme && &a.level == level && a.in_force_at(self.now())))
     }
 }

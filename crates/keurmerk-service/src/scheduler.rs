@@ -25,7 +25,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use keurmerk_domain::event::{fold, EventKind};
 use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, SchemeId};
 use keurmerk_domain::lifecycle::{ActorRole, State};
-use keurmerk_domain::model::{IssuerKind, OrgRole};
+use keurmerk_domain::model::{AuthorisationEnd, IssuerKind, OrgRole};
 use keurmerk_domain::schedule::{self, Context, Rule};
 use keurmerk_store::RegistryStore;
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,10 @@ pub(crate) fn policy_fingerprint(catalogue: &keurmerk_domain::scheme::Catalogue)
     hex::encode(h.finalize())
 }
 
-type Revocations = BTreeMap<(OrgId, SchemeId, LevelId), Option<DateTime<Utc>>>;
+type AuthorisationEnds = BTreeMap<(OrgId, SchemeId, LevelId), Option<IssuerEnd>>;
+
+/// When and how an issuer's authorisation ends or ended.
+type IssuerEnd = (DateTime<Utc>, AuthorisationEnd);
 
 impl<S: RegistryStore> Registry<S> {
     /// One scheduler pass, if this instance (`holder`) holds or can take the scheduler lease; the
@@ -167,7 +170,7 @@ impl<S: RegistryStore> Registry<S> {
             ran: true,
             ..PassReport::default()
         };
-        let mut revocations = Revocations::new();
+        let mut revocations = AuthorisationEnds::new();
         for id in self.store().due_certificates(now).await? {
             report.examined += 1;
             // One certificate that cannot be acted on (say, a history that does not fold) must
@@ -183,34 +186,35 @@ impl<S: RegistryStore> Registry<S> {
         Ok(report)
     }
 
-    /// When the issuer's authorisation for the scheme level was revoked, if it was.
-    async fn revoked_at(
+    /// When and how the issuer's authorisation for the scheme level ends or ended (revoked or
+    /// lapsed), if it does.
+    async fn authorisation_end(
         &self,
-        cache: &mut Revocations,
+        cache: &mut AuthorisationEnds,
         issuer: &OrgId,
         scheme: &SchemeId,
         level: &LevelId,
-    ) -> ServiceResult<Option<DateTime<Utc>>> {
+    ) -> ServiceResult<Option<IssuerEnd>> {
         let key = (issuer.clone(), scheme.clone(), level.clone());
         if let Some(known) = cache.get(&key) {
             return Ok(*known);
         }
-        let revoked = self
+        let end = self
             .store()
             .authorisations(issuer)
             .await?
             .into_iter()
             .find(|a| &a.scheme == scheme && &a.level == level)
-            .and_then(|a| a.revoked_at);
-        cache.insert(key, revoked);
-        Ok(revoked)
+            .and_then(|a| a.end());
+        cache.insert(key, end);
+        Ok(end)
     }
 
     async fn context_facts(
         &self,
         id: &CertificateId,
-        cache: &mut Revocations,
-    ) -> ServiceResult<(keurmerk_domain::scheme::StatusPolicy, Option<DateTime<Utc>>)> {
+        cache: &mut AuthorisationEnds,
+    ) -> ServiceResult<(keurmerk_domain::scheme::StatusPolicy, Option<IssuerEnd>)> {
         let (cert, _) = self
             .store()
             .certificate(id)
@@ -224,13 +228,13 @@ impl<S: RegistryStore> Registry<S> {
             })?
             .policy
             .clone();
-        let revoked = if cert.issuer_kind == IssuerKind::ThirdParty {
-            self.revoked_at(cache, &cert.issuer, &cert.scheme, &cert.level)
+        let end = if cert.issuer_kind == IssuerKind::ThirdParty {
+            self.authorisation_end(cache, &cert.issuer, &cert.scheme, &cert.level)
                 .await?
         } else {
             None
         };
-        Ok((policy, revoked))
+        Ok((policy, end))
     }
 
     /// Records every action due on one certificate, then stores its next due time.
@@ -239,13 +243,13 @@ impl<S: RegistryStore> Registry<S> {
         id: &CertificateId,
         actor: &Actor,
         now: DateTime<Utc>,
-        cache: &mut Revocations,
+        cache: &mut AuthorisationEnds,
         recorded: &mut Vec<ScheduledAction>,
     ) -> ServiceResult<()> {
-        let (policy, issuer_revoked_at) = self.context_facts(id, cache).await?;
+        let (policy, issuer_authorisation_end) = self.context_facts(id, cache).await?;
         let ctx = Context {
             policy: &policy,
-            issuer_revoked_at,
+            issuer_authorisation_end,
         };
         for _ in 0..schedule::MAX_ACTIONS {
             let mut rule = None;
@@ -301,15 +305,15 @@ impl<S: RegistryStore> Registry<S> {
         id: &CertificateId,
         until: Option<NaiveDate>,
     ) -> ServiceResult<Forecast> {
-        let mut cache = Revocations::new();
-        let (policy, issuer_revoked_at) = self.context_facts(id, &mut cache).await?;
+        let mut cache = AuthorisationEnds::new();
+        let (policy, issuer_authorisation_end) = self.context_facts(id, &mut cache).await?;
         let view = fold(&self.store().events(id).await?)?;
         let until =
             until.unwrap_or_else(|| view.valid_until.succ_opt().unwrap_or(view.valid_until));
         let now = self.now();
         let ctx = Context {
             policy: &policy,
-            issuer_revoked_at,
+            issuer_authorisation_end,
         };
         Ok(Forecast {
             certificate: id.clone(),

@@ -84,21 +84,24 @@ impl<S: RegistryStore> Registry<S> {
 }
 
 /// An assessment body's grants: one per authorisation, current or past, from `granted_at` until
-/// `revoked_at`; authorisations of one scheme with the same dates share a grant.
+/// its end (revoked or lapsed, whichever came first); authorisations of one scheme with the same
+/// dates share a grant.
 fn authorisation_grants(auths: &[keurmerk_domain::model::Authorisation]) -> Vec<Grant> {
     let mut grants: Vec<Grant> = Vec::new();
     for a in auths {
         let (scheme, level) = (a.scheme.to_string(), a.level.to_string());
-        match grants.iter_mut().find(|g| {
-            g.scheme == scheme && g.valid_from == a.granted_at && g.valid_until == a.revoked_at
-        }) {
+        let until = a.end().map(|(at, _)| at);
+        match grants
+            .iter_mut()
+            .find(|g| g.scheme == scheme && g.valid_from == a.granted_at && g.valid_until == until)
+        {
             Some(g) => g.levels.push(level),
             None => grants.push(Grant {
                 act: Act::Issue,
                 scheme,
                 levels: vec![level],
                 valid_from: a.granted_at,
-                valid_until: a.revoked_at,
+                valid_until: until,
             }),
         }
     }

@@ -243,10 +243,17 @@ async fn authorisations_upsert(s: &SqlStore) {
         granted_by: OrgId::new("nl-rdi").unwrap(),
         granted_at: at(1),
         revoked_at: None,
+        expires_at: None,
     };
     s.upsert_authorisation(&a, &audit("nl-rdi", "authorise"))
         .await
         .unwrap();
+    // Granted again for a period: the lapse is stored and read back.
+    a.expires_at = Some(at(9));
+    s.upsert_authorisation(&a, &audit("nl-rdi", "authorise"))
+        .await
+        .unwrap();
+    assert_eq!(s.authorisations(&a.body).await.unwrap(), vec![a.clone()]);
     a.revoked_at = Some(at(5));
     s.upsert_authorisation(&a, &audit("nl-rdi", "revoke"))
         .await
@@ -1179,6 +1186,7 @@ async fn scheduler_due_times_and_lease(s: &SqlStore) {
             granted_by: OrgId::new("maker").unwrap(),
             granted_at: at(0),
             revoked_at: Some(at(5)),
+            expires_at: None,
         },
         &audit("maker", "authorisation.revoke"),
     )

@@ -218,10 +218,13 @@ pub async fn forecast(ctx: &Ctx, a: &ForecastArgs) -> Result<ExitCode> {
                 format!("support ended on {on} (put on record)")
             }
             keurmerk_domain::event::EventKind::IssuerAuthorisationRevoked {
-                revoked_at, ..
+                revoked_at,
+                lapsed,
+                ..
             } => {
                 format!(
-                    "the assessment body's authorisation revoked on {} (put on record)",
+                    "the assessment body's authorisation {} on {} (put on record)",
+                    if *lapsed { "lapsed" } else { "revoked" },
                     revoked_at.date_naive()
                 )
             }

@@ -50,7 +50,14 @@ pub enum OrgCmd {
         json: bool,
     },
     /// A national authority authorises an assessment body for a scheme level.
-    Authorise(AuthArgs),
+    Authorise {
+        #[command(flatten)]
+        auth: AuthArgs,
+        /// The last day (UTC) of the authorisation; afterwards it has lapsed, as if revoked.
+        /// Without it the authorisation holds until revoked.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        until: Option<chrono::NaiveDate>,
+    },
     /// A national authority revokes an authorisation it granted.
     Revoke(AuthArgs),
 }
@@ -135,13 +142,19 @@ pub async fn run(ctx: &Ctx, cmd: &OrgCmd) -> Result<ExitCode> {
                 }
             }
         }
-        OrgCmd::Authorise(a) => {
-            reg.authorise(&actor(&a.as_org)?, &a.body, &a.scheme, &a.level)
+        OrgCmd::Authorise { auth: a, until } => {
+            reg.authorise_until(&actor(&a.as_org)?, &a.body, &a.scheme, &a.level, *until)
                 .await?;
-            println!(
-                "{} may now assess and certify {} at level {}",
-                a.body, a.scheme, a.level
-            );
+            match until {
+                Some(last) => println!(
+                    "{} may now assess and certify {} at level {} until {last}",
+                    a.body, a.scheme, a.level
+                ),
+                None => println!(
+                    "{} may now assess and certify {} at level {}",
+                    a.body, a.scheme, a.level
+                ),
+            }
         }
         OrgCmd::Revoke(a) => {
             reg.revoke_authorisation(&actor(&a.as_org)?, &a.body, &a.scheme, &a.level)

@@ -5,7 +5,7 @@ use super::*;
 use crate::event::tests::{cert, ev, issued, t};
 use crate::event::{fold, Event, Resolution};
 use crate::ids::OrgId;
-use crate::model::Severity;
+use crate::model::{AuthorisationEnd, Severity};
 use crate::status::tests::policy;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -19,7 +19,7 @@ fn midnight(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 fn ctx(policy: &StatusPolicy) -> Context<'_> {
     Context {
         policy,
-        issuer_revoked_at: None,
+        issuer_authorisation_end: None,
     }
 }
 
@@ -256,7 +256,7 @@ fn revoked_issuer_withdraws_later_certificates_and_notes_earlier_ones() {
     // Revoked before the issue: withdrawn, effective from the issue.
     let before = Context {
         policy: &p,
-        issuer_revoked_at: Some(t(0) - Duration::days(1)),
+        issuer_authorisation_end: Some((t(0) - Duration::days(1), AuthorisationEnd::Revoked)),
     };
     let d = due(&view, &before, t(3));
     assert_eq!(rules(&d), vec![(Rule::IssuerAuthorisationRevoked, t(0))]);
@@ -268,7 +268,7 @@ fn revoked_issuer_withdraws_later_certificates_and_notes_earlier_ones() {
     // Revoked after: on record once, the certificate stands.
     let after = Context {
         policy: &p,
-        issuer_revoked_at: Some(t(30)),
+        issuer_authorisation_end: Some((t(30), AuthorisationEnd::Revoked)),
     };
     assert!(due(&view, &after, t(29)).is_empty());
     let d = due(&view, &after, t(31));
@@ -279,6 +279,41 @@ fn revoked_issuer_withdraws_later_certificates_and_notes_earlier_ones() {
     assert_eq!(view.state, State::Active);
     assert_eq!(view.issuer_revocation_recorded, Some(t(30)));
     assert!(due(&view, &after, t(60)).is_empty());
+}
+
+#[test]
+fn lapsed_authorisation_acts_like_a_revocation_at_its_end() {
+    let p = policy();
+    let events = base();
+    let view = fold(&events).unwrap();
+    // Lapsed before the issue: the certificate is withdrawn, saying it lapsed.
+    let before = Context {
+        policy: &p,
+        issuer_authorisation_end: Some((t(0) - Duration::days(1), AuthorisationEnd::Lapsed)),
+    };
+    let d = due(&view, &before, t(1));
+    assert_eq!(rules(&d), vec![(Rule::IssuerAuthorisationRevoked, t(0))]);
+    assert!(matches!(&d[0].kind, EventKind::Withdrawn { reason, .. } if reason.contains("lapsed")));
+    // Lapsing in the future: nothing is due before, the lapse is due at its end and is
+    // recorded as a lapse, once.
+    let later = Context {
+        policy: &p,
+        issuer_authorisation_end: Some((t(40), AuthorisationEnd::Lapsed)),
+    };
+    assert!(due(&view, &later, t(39)).is_empty());
+    assert_eq!(crate::schedule::next_due(&view, &later), Some(t(40)));
+    let d = due(&view, &later, t(40));
+    assert!(matches!(&d[0].kind,
+        EventKind::IssuerAuthorisationRevoked { revoked_at, lapsed: true, .. } if *revoked_at == t(40)));
+    let mut events = events;
+    record(&mut events, &d, t(41));
+    let view = fold(&events).unwrap();
+    assert_eq!(view.state, State::Active);
+    assert!(due(&view, &later, t(90)).is_empty());
+    // The recorded event keeps its old form for revocations (no `lapsed` key) and says so for
+    // lapses.
+    let json = serde_json::to_value(&d[0].kind).unwrap();
+    assert_eq!(json["lapsed"], serde_json::json!(true));
 }
 
 #[test]

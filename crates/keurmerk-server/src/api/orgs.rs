@@ -83,6 +83,10 @@ pub(crate) struct AuthorisationIn {
     body: OrgId,
     scheme: SchemeId,
     level: LevelId,
+    /// The last day (UTC) of the authorisation; afterwards it has lapsed, as if revoked.
+    /// Absent: until revoked.
+    #[serde(default)]
+    until: Option<chrono::NaiveDate>,
 }
 
 pub(crate) async fn create_authorisation(
@@ -92,7 +96,7 @@ pub(crate) async fn create_authorisation(
 ) -> Result<(axum::http::StatusCode, Json<Authorisation>), ApiError> {
     let a = state
         .registry
-        .authorise(&actor, &a.body, &a.scheme, &a.level)
+        .authorise_until(&actor, &a.body, &a.scheme, &a.level, a.until)
         .await?;
     Ok((axum::http::StatusCode::CREATED, Json(a)))
 }

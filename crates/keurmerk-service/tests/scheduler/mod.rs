@@ -586,6 +586,112 @@ on_both!(
     revoked_authorisation_is_put_on_record
 );
 
+/// An authorisation granted for a period lapses by itself: at the first instant after its last
+/// day the scheduler puts it on record on the body's earlier certificates (a status reason, the
+/// label stands), once; afterwards the body can no longer assess; a period that has already
+/// passed is refused.
+async fn lapsed_authorisation_is_put_on_record(db: Db) {
+    let reg = db.registry().await;
+    world(&reg).await;
+    let (p, v) = product(&reg, "maker").await;
+    support(
+        &reg,
+        "maker",
+        &p,
+        (t0() + Duration::days(2000)).date_naive(),
+    )
+    .await;
+    let lab = OrgId::new("nl-lab").unwrap();
+    let last_day = (t0() + Duration::days(20)).date_naive();
+    // Not in the past, not by another authority than the one supervising the body.
+    let past = reg
+        .authorise_until(
+            &a("nl-rdi"),
+            &lab,
+            &scheme("eu-iot"),
+            &level("substantial"),
+            Some((t0() - Duration::days(1)).date_naive()),
+        )
+        .await;
+    assert!(invalid(past, "until").contains("has passed"));
+    let by_maker = reg
+        .authorise_until(
+            &a("maker"),
+            &lab,
+            &scheme("eu-iot"),
+            &level("substantial"),
+            Some(last_day),
+        )
+        .await;
+    forbidden(by_maker);
+    let granted = reg
+        .authorise_until(
+            &a("nl-rdi"),
+            &lab,
+            &scheme("eu-iot"),
+            &level("substantial"),
+            Some(last_day),
+        )
+        .await
+        .unwrap();
+    let lapse = midnight(last_day.succ_opt().unwrap());
+    assert_eq!(granted.expires_at, Some(lapse));
+    let cert = issued(&reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    assert!(pass(&reg).await.recorded.is_empty());
+    // Its last day: still in force, nothing happens.
+    db.clock.set(lapse - Duration::seconds(1));
+    assert!(pass(&reg).await.recorded.is_empty());
+    let f = reg
+        .forecast(&cert, Some(last_day.succ_opt().unwrap()))
+        .await
+        .unwrap();
+    assert!(
+        f.actions
+            .iter()
+            .any(|i| i.rule == Rule::IssuerAuthorisationRevoked && i.due_at == lapse),
+        "{f:?}"
+    );
+    // Caught up two days late, recorded with the time it became due.
+    db.clock.set(lapse + Duration::days(2));
+    let r = pass(&reg).await;
+    assert_eq!(
+        r.recorded
+            .iter()
+            .map(|a| (a.event.as_str(), a.rule, a.due_at))
+            .collect::<Vec<_>>(),
+        vec![(
+            "issuer_authorisation_revoked",
+            Rule::IssuerAuthorisationRevoked,
+            lapse
+        )]
+    );
+    let events = reg.store().events(&cert).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e.kind,
+        EventKind::IssuerAuthorisationRevoked { lapsed: true, revoked_at, .. } if revoked_at == lapse)));
+    let st = reg.status(&cert).await.unwrap();
+    assert!(st.status.is_in_force(), "{st:?}");
+    assert!(st
+        .reasons
+        .iter()
+        .any(|r| r.code() == "issuer_authorisation_revoked"));
+    assert!(pass(&reg).await.recorded.is_empty());
+    // The lapsed body can no longer assess for that level.
+    let (p2, v2) = product(&reg, "maker").await;
+    let refused = reg
+        .record_assessment(
+            &a("nl-lab"),
+            assessment(&reg, &p2, &v2, "eu-iot", "substantial"),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    lapsed_authorisation_is_put_on_record_on_sqlite,
+    lapsed_authorisation_is_put_on_record_on_postgres,
+    lapsed_authorisation_is_put_on_record
+);
+
 /// Two instances on one database: while one holds the lease the other does nothing; even two
 /// passes at once (both believing they hold it) record each action once.
 async fn two_instances_one_acts(db: Db) {

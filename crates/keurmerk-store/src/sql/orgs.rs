@@ -27,6 +27,7 @@ fn auth_from_row(row: &AnyRow) -> Result<Authorisation> {
         granted_by: get_parse(row, "granted_by")?,
         granted_at: get_ts(row, "granted_at")?,
         revoked_at: get_opt_ts(row, "revoked_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
     })
 }
 
@@ -69,10 +70,12 @@ impl OrgStore for SqlStore {
     async fn upsert_authorisation(&self, a: &Authorisation, audit: &Audit) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query(
-            "INSERT INTO authorisations (body_id, scheme_id, level_id, granted_by, granted_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO authorisations \
+             (body_id, scheme_id, level_id, granted_by, granted_at, revoked_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (body_id, scheme_id, level_id) DO UPDATE SET \
-             granted_by = excluded.granted_by, granted_at = excluded.granted_at, revoked_at = excluded.revoked_at",
+             granted_by = excluded.granted_by, granted_at = excluded.granted_at, \
+             revoked_at = excluded.revoked_at, expires_at = excluded.expires_at",
         )
         .bind(a.body.to_string())
         .bind(a.scheme.to_string())
@@ -80,6 +83,7 @@ impl OrgStore for SqlStore {
         .bind(a.granted_by.to_string())
         .bind(ts(a.granted_at))
         .bind(a.revoked_at.map(ts))
+        .bind(a.expires_at.map(ts))
         .execute(&mut *w.tx)
         .await?;
         // What the scheduler does to the body's certificates depends on the authorisation.
