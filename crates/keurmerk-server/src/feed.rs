@@ -12,11 +12,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use keurmerk_domain::event::Event;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::model::Certificate;
-use keurmerk_service::ServiceError;
+use keurmerk_service::{ProvenEvents, ServiceError};
 use keurmerk_store::{ApiStore, CertificateFilter, CertificateStore, ProductStore};
 use maud::html;
 
@@ -50,36 +49,35 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// "Name model" of the product of each certificate in `events`.
+/// "Name model" of the product of each certificate.
 async fn product_names(
     state: &AppState,
-    events: &[Event],
+    certs: &[CertificateId],
 ) -> Result<BTreeMap<CertificateId, String>, ServiceError> {
     let store = state.registry.store();
     let mut names = BTreeMap::new();
-    for e in events {
-        if names.contains_key(&e.certificate) {
+    for c in certs {
+        if names.contains_key(c) {
             continue;
         }
-        let name = match store.certificate(&e.certificate).await? {
+        let name = match store.certificate(c).await? {
             Some((c, _)) => store
                 .product(&c.product)
                 .await?
                 .map(|p| format!("{} {}", p.name, p.model)),
             None => None,
         };
-        names.insert(
-            e.certificate.clone(),
-            name.unwrap_or_else(|| e.certificate.to_string()),
-        );
+        names.insert(c.clone(), name.unwrap_or_else(|| c.to_string()));
     }
     Ok(names)
 }
 
-/// One entry: a status change in words.
+/// One entry: a status change in words, or a label whose record cannot be confirmed.
 struct Entry {
     certificate: CertificateId,
     seq: i64,
+    /// The entry says the record of the label cannot be confirmed from `seq` on (not an event).
+    unconfirmed: bool,
     at: DateTime<Utc>,
     /// "Name model" of the product.
     product: String,
@@ -100,27 +98,47 @@ struct Feed {
 }
 
 impl Feed {
+    /// The entries say only what the signed record proves ([`ProvenEvents`]); a label whose
+    /// record cannot be confirmed gets an entry saying so, first.
     async fn new(
         state: &AppState,
         lang: Lang,
         title: String,
         path: String,
-        events: Vec<Event>,
+        proven: ProvenEvents,
     ) -> Result<Self, ServiceError> {
-        let names = product_names(state, &events).await?;
-        let entries = events
-            .into_iter()
-            .map(|e| Entry {
-                product: names
-                    .get(&e.certificate)
-                    .cloned()
-                    .unwrap_or_else(|| e.certificate.to_string()),
-                words: event_words(lang, &e),
-                certificate: e.certificate,
-                seq: e.seq,
-                at: e.at,
+        let events = proven.events();
+        let mut certs: Vec<CertificateId> = events.iter().map(|e| e.certificate.clone()).collect();
+        certs.extend(proven.unconfirmed().iter().map(|u| u.certificate.clone()));
+        let names = product_names(state, &certs).await?;
+        let name = |c: &CertificateId| names.get(c).cloned().unwrap_or_else(|| c.to_string());
+        let mut entries: Vec<Entry> = proven
+            .unconfirmed()
+            .iter()
+            .map(|u| Entry {
+                product: name(&u.certificate),
+                words: t(
+                    lang,
+                    "the registry cannot confirm what happened to this label",
+                    "het register kan niet bevestigen wat er met dit label is gebeurd",
+                    "das Register kann nicht bestätigen, was mit diesem Kennzeichen geschehen ist",
+                    "le registre ne peut pas confirmer ce qui est arrivé à ce label",
+                )
+                .to_owned(),
+                certificate: u.certificate.clone(),
+                seq: u.event,
+                unconfirmed: true,
+                at: u.at,
             })
             .collect();
+        entries.extend(events.iter().map(|e| Entry {
+            product: name(&e.certificate),
+            words: event_words(lang, e),
+            certificate: e.certificate.clone(),
+            seq: e.seq,
+            unconfirmed: false,
+            at: e.at,
+        }));
         Ok(Self {
             lang,
             title,
@@ -176,8 +194,14 @@ impl Feed {
                 esc(&e.words)
             ));
             out.push_str(&format!(
-                "    <id>{base}/c/{}#event-{}</id>\n",
-                e.certificate, e.seq
+                "    <id>{base}/c/{}#{}-{}</id>\n",
+                e.certificate,
+                if e.unconfirmed {
+                    "unconfirmed"
+                } else {
+                    "event"
+                },
+                e.seq
             ));
             out.push_str(&format!("    <link href=\"{}\"/>\n", esc(&url)));
             out.push_str(&format!("    <updated>{}</updated>\n", e.at.to_rfc3339()));
@@ -214,7 +238,8 @@ impl Feed {
             } @else {
                 ol.feed {
                     @for e in &self.entries {
-                        li data-seq=(e.seq) {
+                        @let (kind, item) = if e.unconfirmed { ("unconfirmed", None) } else { ("event", Some(e.seq)) };
+                        li data-seq=[item] data-kind=(kind) {
                             time datetime=(e.at.to_rfc3339()) { (date(l, e.at.date_naive())) }
                             " · "
                             a href=(href(&format!("/c/{}", e.certificate), l)) { (e.product) }
@@ -234,7 +259,7 @@ pub(crate) async fn watch_feed(
     l: Lang,
     title: String,
     path: &str,
-    events: Vec<Event>,
+    events: ProvenEvents,
     headers: &HeaderMap,
 ) -> Result<Response, ServiceError> {
     let mut f = Feed::new(
@@ -249,15 +274,13 @@ pub(crate) async fn watch_feed(
     Ok(f.atom(headers))
 }
 
-/// The newest events of some certificates, newest first.
-async fn events_of(state: &AppState, certs: &[Certificate]) -> Result<Vec<Event>, ServiceError> {
-    let mut all = Vec::new();
-    for c in certs {
-        all.extend(state.registry.store().events(&c.id).await?);
-    }
-    all.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.cmp(&a.seq)));
-    all.truncate(usize::try_from(FEED_LEN).unwrap_or(50));
-    Ok(all)
+/// The newest proven events of some certificates, newest first.
+async fn events_of(state: &AppState, certs: &[Certificate]) -> Result<ProvenEvents, ServiceError> {
+    let ids: Vec<CertificateId> = certs.iter().map(|c| c.id.clone()).collect();
+    state
+        .registry
+        .proven_events_of(&ids, usize::try_from(FEED_LEN).unwrap_or(50))
+        .await
 }
 
 fn feed_title(l: Lang) -> &'static str {
@@ -278,7 +301,8 @@ async fn everything(state: &AppState, l: Lang) -> Result<Feed, ServiceError> {
         .events_after((max - FEED_LEN).max(0), FEED_LEN)
         .await?;
     events.reverse();
-    Feed::new(state, l, feed_title(l).to_owned(), "/feed".into(), events).await
+    let proven = state.registry.proven_events(events).await?;
+    Feed::new(state, l, feed_title(l).to_owned(), "/feed".into(), proven).await
 }
 
 /// The status changes of the labels an organisation holds, issued or supervises.

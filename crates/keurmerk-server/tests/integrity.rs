@@ -6,7 +6,7 @@
 mod support;
 
 use keurmerk_domain::lifecycle::State;
-use keurmerk_store::CertificateFilter;
+use keurmerk_store::{CertificateFilter, CertificateStore};
 use support::app;
 
 async fn tampered(a: &support::App) -> (String, i64) {
@@ -83,6 +83,80 @@ async fn an_edited_event_makes_the_api_and_signed_status_unknown() {
         "{}",
         signed.text
     );
+}
+
+/// A feed says only what the signed record proves: the edited event is in no feed (the public
+/// one, the holder's organisation's, the product's; Atom and HTML), and each says instead, in its
+/// language, that the registry cannot confirm what happened to the label.
+#[tokio::test]
+async fn an_edited_event_never_reaches_a_feed() {
+    let a = app().await;
+    let (id, seq) = tampered(&a).await;
+    let cid = keurmerk_domain::ids::CertificateId::new(&id).unwrap();
+    let d = a.reg.certificate_details(&cid).await.unwrap();
+    let (holder, product) = (d.certificate.holder.clone(), d.certificate.product.clone());
+    for path in [
+        "/feed".to_owned(),
+        format!("/org/{holder}/feed"),
+        format!("/products/{product}/feed"),
+    ] {
+        for (lang, words) in [
+            (
+                "en",
+                "the registry cannot confirm what happened to this label",
+            ),
+            (
+                "nl",
+                "het register kan niet bevestigen wat er met dit label is gebeurd",
+            ),
+            (
+                "de",
+                "das Register kann nicht bestätigen, was mit diesem Kennzeichen geschehen ist",
+            ),
+            (
+                "fr",
+                "le registre ne peut pas confirmer ce qui est arrivé à ce label",
+            ),
+        ] {
+            for url in [
+                format!("{path}?lang={lang}"),
+                format!("{path}.atom?lang={lang}"),
+            ] {
+                let r = a.get(&url).await;
+                assert_eq!(r.status, 200, "{url}");
+                assert!(!r.text.contains("Nothing serious"), "{url}: shows the edit");
+                assert!(
+                    !r.text.contains(&format!("#event-{seq}<"))
+                        && !r.text.contains(&format!("data-seq=\"{seq}\"")),
+                    "{url}: lists the unproven event {seq}"
+                );
+                assert!(
+                    r.text.contains(words),
+                    "{url}: does not say the record is unconfirmed"
+                );
+            }
+        }
+    }
+    // An untouched label's feed is unaffected: every event is there.
+    let other = a
+        .reg
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.product != product && c.holder != holder)
+        .unwrap();
+    let feed = a
+        .get(&format!("/products/{}/feed.atom", other.product))
+        .await;
+    assert!(!feed.text.contains("cannot confirm"), "{}", feed.text);
+    for e in a.reg.store().events(&other.id).await.unwrap() {
+        assert!(
+            feed.text.contains(&format!("#event-{}<", e.seq)),
+            "event {} missing",
+            e.seq
+        );
+    }
 }
 
 #[tokio::test]

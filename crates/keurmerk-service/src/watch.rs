@@ -380,15 +380,15 @@ impl<S: RegistryStore + WatchStore> Registry<S> {
         self.own_delivery(g, id).await
     }
 
-    /// The newest events of the certificates the watch-list follows, newest first.
-    pub async fn watch_events(&self, g: &WatchGrant, limit: usize) -> ServiceResult<Vec<Event>> {
-        let mut all = Vec::new();
-        for c in self.store().watched_certificates(&g.id).await? {
-            all.extend(self.store().events(&c).await?);
-        }
-        all.sort_by_key(|e| std::cmp::Reverse(e.seq));
-        all.truncate(limit);
-        Ok(all)
+    /// The newest events of the certificates the watch-list follows, newest first, as their
+    /// signed records prove them.
+    pub async fn watch_events(
+        &self,
+        g: &WatchGrant,
+        limit: usize,
+    ) -> ServiceResult<crate::ProvenEvents> {
+        let certs = self.store().watched_certificates(&g.id).await?;
+        self.proven_events_of(&certs, limit).await
     }
 
     // --- the delivery worker's side ---------------------------------------------------------

@@ -281,7 +281,8 @@ async fn expiry_and_support_end(db: Db) {
         .watch_events(&grant, 100)
         .await
         .unwrap()
-        .into_iter()
+        .events()
+        .iter()
         .map(|e| e.seq)
         .collect();
     assert!(seqs.iter().all(|s| watched.contains(s)), "{watched:?}");
