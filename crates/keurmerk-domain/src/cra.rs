@@ -432,7 +432,7 @@ pub fn candidates(view: &CertificateView) -> Vec<Action> {
             })
         })
         .collect();
-    out.sort_by(|a, b| a.due_at.cmp(&b.due_at));
+    out.sort_by_key(|a| a.due_at);
     out
 }
 

@@ -59,7 +59,10 @@ pub(crate) async fn cra_drafts_and_reports_round_trip(s: &SqlStore) {
         Some(report.clone())
     );
     let elsewhere = CertificateId::new("KM-2026-999999").unwrap();
-    assert_eq!(s.cra_report(&elsewhere, &report.sha256).await.unwrap(), None);
+    assert_eq!(
+        s.cra_report(&elsewhere, &report.sha256).await.unwrap(),
+        None
+    );
     assert_eq!(
         s.audit(10_000, None).await.unwrap().len(),
         before + 4,
