@@ -124,6 +124,11 @@ pub enum Command {
     /// closes them.
     #[command(subcommand)]
     Complaint(cmd::complaint::ComplaintCmd),
+    /// EU Cyber Resilience Act reports on actively exploited vulnerabilities: the holder lists
+    /// its obligations and clocks, edits, submits and exports; the supervising authority and the
+    /// registry operator list, show and export.
+    #[command(subcommand)]
+    Cra(cmd::cra::CraCmd),
     /// Signing keys of organisations and the registry root key.
     #[command(subcommand)]
     Keys(cmd::trust::KeysCmd),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cra::{CraCase, CraKind};
 use crate::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use crate::lifecycle::{transition, ActorRole, Command, Denial, State};
 use crate::model::{ChangeClass, DependencyKind, IssuerKind, Severity};
@@ -256,6 +257,27 @@ pub enum EventKind {
         /// Why, in the issuer's words.
         reason: String,
     },
+    // ---- CRA reporting (issue 12 item 4; `crate::cra`) ----
+    /// The holder submitted a Cyber Resilience Act report (Art. 14) for an actively exploited
+    /// vulnerability. The report itself is confidential (stored apart, read by the holder, the
+    /// supervising authority and the registry operator); the event binds it by its digest.
+    CraReportSubmitted {
+        /// Which report.
+        report: CraKind,
+        /// The vulnerability (as the certificate shows it).
+        vulnerability: String,
+        /// SHA-256 (lowercase hex) of the report's canonical JSON (RFC 8785).
+        sha256: String,
+    },
+    /// A CRA reporting deadline passed without a report (recorded by the scheduler).
+    CraReportOverdue {
+        /// Which report.
+        report: CraKind,
+        /// The vulnerability.
+        vulnerability: String,
+        /// The rule and when it became due (the moment after the deadline).
+        scheduled: Scheduled,
+    },
 }
 
 impl EventKind {
@@ -282,6 +304,8 @@ impl EventKind {
             EventKind::VersionChangeDeclared { .. } => "version_change_declared",
             EventKind::VersionConfirmed { .. } => "version_confirmed",
             EventKind::VersionRefused { .. } => "version_refused",
+            EventKind::CraReportSubmitted { .. } => "cra_report_submitted",
+            EventKind::CraReportOverdue { .. } => "cra_report_overdue",
         }
     }
 
@@ -292,7 +316,8 @@ impl EventKind {
             | EventKind::Withdrawn { scheduled, .. }
             | EventKind::Expired { scheduled } => scheduled.as_ref(),
             EventKind::SupportEnded { scheduled, .. }
-            | EventKind::IssuerAuthorisationRevoked { scheduled, .. } => Some(scheduled),
+            | EventKind::IssuerAuthorisationRevoked { scheduled, .. }
+            | EventKind::CraReportOverdue { scheduled, .. } => Some(scheduled),
             _ => None,
         }
     }
@@ -400,6 +425,15 @@ pub enum FoldError {
     /// issuer, a confirmation of a version nobody declared…).
     #[error("event {seq}: {detail}")]
     Coverage {
+        /// The event's sequence number.
+        seq: i64,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A CRA reporting event that cannot stand (a report by someone other than the holder, for
+    /// no obligation, or twice; a deadline notice not by the scheduler or for a submitted report).
+    #[error("event {seq}: {detail}")]
+    Cra {
         /// The event's sequence number.
         seq: i64,
         /// What is wrong.
@@ -552,6 +586,9 @@ pub struct CertificateView {
     /// Versions the holder declared that wait for the issuer's confirmation.
     #[serde(default)]
     pub pending_versions: Vec<PendingVersion>,
+    /// Cyber Resilience Act reporting, per actively exploited vulnerability (`crate::cra`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cra: BTreeMap<String, CraCase>,
 }
 
 impl CertificateView {
@@ -612,6 +649,7 @@ pub fn fold(events: &[Event]) -> Result<CertificateView, FoldError> {
             support_end_recorded: None,
             issuer_revocation_recorded: None,
             pending_versions: Vec::new(),
+            cra: BTreeMap::new(),
         },
         _ => return Err(FoldError::IssuedOutOfPlace { seq: first.seq }),
     };
@@ -654,6 +692,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
                 return Err(coverage(event, "only the issuer covers a version"));
             }
             cover(view, version);
+            crate::cra::on_covered(view, event.at);
         }
         EventKind::VersionChangeDeclared {
             version,
@@ -670,6 +709,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             view.pending_versions.retain(|p| p.version.id != version.id);
             if *covered {
                 cover(view, version);
+                crate::cra::on_covered(view, event.at);
             } else {
                 view.pending_versions.push(PendingVersion {
                     version: version.clone(),
@@ -695,6 +735,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             let pending = view.pending_versions.remove(i);
             if matches!(event.kind, EventKind::VersionConfirmed { .. }) {
                 cover(view, &pending.version);
+                crate::cra::on_covered(view, event.at);
             }
         }
         EventKind::Suspended { until, .. } => {
@@ -778,6 +819,7 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
                     resolution: None,
                 },
             );
+            crate::cra::on_matched(view, vulnerability, *exploited, versions, event.at);
         }
         EventKind::VulnerabilityResolved {
             vulnerability,
@@ -786,6 +828,36 @@ pub fn apply(view: &mut CertificateView, event: &Event) -> Result<(), FoldError>
             if let Some(v) = view.vulnerabilities.get_mut(vulnerability) {
                 v.resolution = Some(resolution.clone());
             }
+            crate::cra::on_resolved(view, vulnerability, resolution, event.at);
+        }
+        // ---- CRA reporting (issue 12 item 4) ----
+        EventKind::CraReportSubmitted {
+            report,
+            vulnerability,
+            sha256,
+        } => {
+            // Only the holder reports (Art. 14 is the manufacturer's duty); on a self-declared
+            // certificate the holder acts as its issuer.
+            if event.actor != view.holder
+                || !matches!(event.role, ActorRole::Holder | ActorRole::Issuer)
+            {
+                return Err(cra(event, "only the holder submits a CRA report".into()));
+            }
+            crate::cra::on_submitted(view, *report, vulnerability, sha256, event.seq, event.at)
+                .map_err(|d| cra(event, d))?;
+        }
+        EventKind::CraReportOverdue {
+            report,
+            vulnerability,
+            ..
+        } => {
+            if event.role != ActorRole::Scheduler {
+                return Err(cra(
+                    event,
+                    "only the scheduler records a CRA deadline".into(),
+                ));
+            }
+            crate::cra::on_overdue(view, *report, vulnerability).map_err(|d| cra(event, d))?;
         }
     }
     view.event_count += 1;
@@ -797,6 +869,13 @@ fn coverage(event: &Event, detail: &str) -> FoldError {
     FoldError::Coverage {
         seq: event.seq,
         detail: detail.to_owned(),
+    }
+}
+
+fn cra(event: &Event, detail: String) -> FoldError {
+    FoldError::Cra {
+        seq: event.seq,
+        detail,
     }
 }
 

@@ -11,12 +11,14 @@
 //! - [`lifecycle`]: the certificate state machine as an explicit transition table.
 //! - [`event`]: the append-only event model and the fold that derives certificate state.
 //! - [`schedule`]: what the scheme's policy makes happen to a certificate, and when.
+//! - [`cra`]: Cyber Resilience Act reporting obligations, their clocks and the report format.
 //! - [`recognition`]: recognition reports and market access from the arrangements and mappings.
 //! - [`status`]: `evaluate(certificate, events, policy, now)` → the label status a consumer sees.
 //! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
 
 pub mod complaint;
+pub mod cra;
 pub mod event;
 pub mod i18n;
 pub mod ids;

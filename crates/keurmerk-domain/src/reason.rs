@@ -148,6 +148,8 @@ impl ReasonCode {
             Rule::SupportEnded => ReasonCode::SupportEnded,
             // Expiry records no reason; a code is still needed should it ever carry one.
             Rule::Expiry => ReasonCode::Other,
+            // A CRA deadline notice changes no state and records no reason.
+            Rule::CraReportOverdue => ReasonCode::Other,
         }
     }
 

@@ -9,7 +9,8 @@
 //! Every rule is idempotent by construction: an action is due only while the certificate is in
 //! the state the rule acts on (an expired certificate expires no more), and the two notices that
 //! do not change the state are remembered in the fold ([`CertificateView::support_end_recorded`],
-//! [`CertificateView::issuer_revocation_recorded`]).
+//! [`CertificateView::issuer_revocation_recorded`]), as are the CRA deadline notices
+//! ([`crate::cra::CraCase::overdue_recorded`]).
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,10 @@ text_enum!(
         /// The issuing assessment body's authorisation for the scheme level was revoked or lapsed:
         /// a certificate issued afterwards is withdrawn, an earlier one gets it on record.
         IssuerAuthorisationRevoked = "issuer_authorisation_revoked",
+        /// A Cyber Resilience Act reporting deadline (early warning 24 h, notification 72 h,
+        /// final report 14 days after the fix) passed without the holder's report: put on record
+        /// (`crate::cra`).
+        CraReportOverdue = "cra_report_overdue",
     }
 );
 
@@ -72,13 +77,19 @@ pub struct Action {
     pub kind: EventKind,
 }
 
+/// The version of the rule set: part of the scheduler's policy fingerprint, so the due times a
+/// store kept under older rules are computed again (a build that adds a rule, like the CRA
+/// deadlines, would otherwise not look at a certificate until its old due time).
+pub const RULES_VERSION: &str = "2:cra_report_overdue";
+
 /// The reason recorded when a suspension ends without remedy (EUCC).
 pub const NOT_REMEDIED: &str = "not remedied within the suspension period";
 
-/// At most this many actions are played forward for one certificate (a certificate can go
-/// through at most suspend → withdraw or expire, plus two notices; the bound only guards against
-/// a rule that would not make progress).
-pub const MAX_ACTIONS: usize = 16;
+/// At most this many actions are played forward for one certificate in one go (a certificate can
+/// go through at most suspend → withdraw or expire, plus two notices, plus three CRA deadline
+/// notices per exploited vulnerability; the bound only guards against a rule that would not make
+/// progress — what is left stays due and the next pass records it).
+pub const MAX_ACTIONS: usize = 64;
 
 /// The first instant of the day after `date`: a date-based rule ("valid until", "supported
 /// until", "suspended until") is due once that whole day has passed.
@@ -221,6 +232,9 @@ fn candidates(view: &CertificateView, ctx: &Context<'_>) -> Vec<Action> {
             });
         }
     }
+
+    // CRA reporting deadlines passed without a report (issue 12 item 4; `crate::cra`).
+    out.extend(crate::cra::candidates(view));
 
     // The issuer lost its authorisation.
     if view.issuer_kind == IssuerKind::ThirdParty {

@@ -160,6 +160,14 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
             }))
         }
         ("kind", _) => g.subschema_for::<keurmerk_domain::watch::WatchKind>(),
+        ("report", _) => g.subschema_for::<keurmerk_domain::cra::CraKind>(),
+        ("vulnerability", _) => {
+            return Some(json!({
+                "type": "string",
+                "pattern": crate::api::monitoring::VULNERABILITY_ID_PATTERN,
+                "description": "The vulnerability as the certificate shows it, e.g. CVE-2024-3094",
+            }))
+        }
         ("target", _) => {
             return Some(json!({
                 "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$",
@@ -233,6 +241,9 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
         "signed" => json!({"type": "string", "enum": ["true", "false", "1", "0"],
                            "description": "`true` or `1`: the signed status (docs/FORMATS.md §7)"}),
         "product" => g.subschema_for::<RecordId>().to_value(),
+        "certificate" => g
+            .subschema_for::<keurmerk_domain::ids::CertificateId>()
+            .to_value(),
         "holder" | "manufacturer" => g.subschema_for::<OrgId>().to_value(),
         "scheme" => g.subschema_for::<SchemeId>().to_value(),
         _ => json!({"type": "string"}),

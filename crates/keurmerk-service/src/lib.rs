@@ -10,6 +10,7 @@ mod assess;
 mod clock;
 mod complaints;
 mod coverage;
+mod cra;
 pub mod demo;
 pub mod demo_scale;
 mod error;
@@ -52,6 +53,7 @@ pub use complaints::{
     MAX_ANSWER_CHARS, MAX_ASSIGNEE_CHARS, MAX_COMPLAINT_CHARS, MAX_CONTACT_CHARS,
 };
 pub use coverage::{ChangeOutcome, VersionChange};
+pub use cra::{CraObligations, CraReportView};
 pub use error::{ServiceError, ServiceResult};
 pub use integrity::{Problem, ProblemKind, VerifiedHistory};
 pub use lifecycle::LifecycleRequest;

@@ -101,6 +101,8 @@ pub struct ForecastItem {
 /// were computed with.
 pub(crate) fn policy_fingerprint(catalogue: &keurmerk_domain::scheme::Catalogue) -> String {
     let mut h = Sha256::new();
+    h.update(schedule::RULES_VERSION.as_bytes());
+    h.update([0]);
     for s in catalogue.iter() {
         h.update(s.id.as_str().as_bytes());
         h.update(serde_json::to_vec(&s.policy).unwrap_or_default());

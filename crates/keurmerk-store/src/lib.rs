@@ -17,6 +17,7 @@
 pub mod api;
 pub mod backup;
 mod codec;
+pub mod cra;
 pub mod idempotency;
 pub mod keys;
 pub mod label_status;
@@ -30,6 +31,7 @@ pub mod vuln;
 pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
+pub use cra::{CraDraft, CraReportKey, CraStore, StoredCraReport};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use label_status::{StatusStore, StoredStatus};

@@ -16,6 +16,7 @@ use crate::{Result, StoreError};
 mod api;
 mod assessments;
 mod certificates;
+mod cra;
 mod idempotency;
 mod keys;
 mod label_status;

@@ -99,7 +99,12 @@ contract!(
     severities_are_kept_per_source,
     label_status_rows_are_served_only_for_the_current_event,
     every_input_edit_clears_the_stored_label_status,
+    cra_drafts_and_reports_round_trip,
 );
+
+#[path = "contract/cra.rs"]
+mod cra;
+use cra::cra_drafts_and_reports_round_trip;
 
 #[path = "contract/search.rs"]
 mod search;

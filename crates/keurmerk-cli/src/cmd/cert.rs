@@ -228,6 +228,14 @@ pub async fn forecast(ctx: &Ctx, a: &ForecastArgs) -> Result<ExitCode> {
                     revoked_at.date_naive()
                 )
             }
+            keurmerk_domain::event::EventKind::CraReportOverdue {
+                report,
+                vulnerability,
+                ..
+            } => format!(
+                "CRA {} on {vulnerability} overdue (put on record)",
+                report.as_str().replace('_', " ")
+            ),
             other => other.name().replace('_', " "),
         };
         println!(

@@ -78,7 +78,7 @@ pub enum ComplaintCmd {
 
 /// Text from the public, safe to print on a terminal: control characters other than line
 /// breaks and tabs (escape sequences) are shown escaped, not sent to the terminal.
-fn safe(s: &str) -> String {
+pub(crate) fn safe(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
             if c.is_control() && c != '\n' && c != '\t' {

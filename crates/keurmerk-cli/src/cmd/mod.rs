@@ -3,6 +3,7 @@ pub mod backup;
 pub mod cert;
 pub mod complaint;
 pub mod config;
+pub mod cra;
 pub mod log;
 pub mod monitor;
 pub mod org;
@@ -155,6 +156,7 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
         Command::MarketAccess(a) => recognition::market_access(&open(&cli).await?, a).await,
         Command::Token(c) => token::run(&open(&cli).await?, c).await,
         Command::Complaint(c) => complaint::run(&open(&cli).await?, c).await,
+        Command::Cra(c) => cra::run(&open(&cli).await?, c).await,
         Command::Keys(c) => trust::keys(&open(&cli).await?, c).await,
         Command::TrustList(c) => trust::trust_list(&open(&cli).await?, c).await,
         Command::StatusList(c) => statuslist::run(&open(&cli).await?, c).await,

@@ -6,6 +6,7 @@
 mod certificates;
 mod complaints;
 mod coverage;
+mod cra;
 pub(crate) mod labels;
 pub mod monitoring;
 pub(crate) mod orgs;
@@ -172,6 +173,13 @@ pub fn routes() -> Vec<Route> {
         route!(POST "/api/v1/certificates/{id}/versions/{version}/refuse", coverage::refuse_certificate_version, "certificates", Token("issuer"), Json, "The issuer refuses a declared version: the certificate does not cover it",
             body = r#"{"reason":"The login flow changed; it needs testing"}"#),
         route!(POST "/api/v1/certificates/{id}/resign", certificates::resign_certificate, "certificates", Token("issuer, national_authority, registry_operator"), Json, "Confirm again, with a valid key, this organisation's events signed with a key after its compromise"),
+        // ---- CRA reporting (issue 12 item 4) ----
+        route!(GET "/api/v1/cra-reports", cra::list_cra_reports, "cra", Token("manufacturer, national_authority, registry_operator"), Json, "Cyber Resilience Act reporting obligations with their clocks (early warning 24 h, notification 72 h, final report 14 days after the fix): the holder's own, the supervising authority's certificates', all for the operator", query = &["certificate"]),
+        route!(GET "/api/v1/certificates/{id}/cra-reports/{vulnerability}/{report}", cra::get_cra_report, "cra", Token("manufacturer, national_authority, registry_operator"), Json, "One CRA report: the draft pre-filled from the registry, or the submitted report (checked against the digest in its signed event); holder, supervising authority and operator only"),
+        route!(PUT "/api/v1/certificates/{id}/cra-reports/{vulnerability}/{report}", cra::put_cra_report, "cra", Token("manufacturer"), Json, "The holder edits the draft of a CRA report (fields left out stay as they are; an empty text clears one)",
+            body = r#"{"member_states":["NL","DE"],"nature":"Remote code execution through the web interface","measures_taken":"Fixed in 1.1","user_measures":"Install 1.1","sensitivity":"TLP:AMBER"}"#),
+        route!(POST "/api/v1/certificates/{id}/cra-reports/{vulnerability}/{report}/submit", cra::submit_cra_report, "cra", Token("manufacturer"), Json, "The holder submits a CRA report to the supervising authority: a signed, logged event naming the SHA-256 of the report's canonical JSON (422 naming a missing field)"),
+        route!(GET "/api/v1/certificates/{id}/cra-reports/{vulnerability}/{report}/export", cra::export_cra_report, "cra", Token("manufacturer, national_authority, registry_operator"), Json, "A CRA report as a JSON document (RFC 8785 canonical JSON; for a submitted report exactly the bytes its event's digest covers)"),
         route!(GET "/api/v1/audit", orgs::list_audit, "audit", Token("registry_operator, national_authority"), Json, "The audit trail of every write", query = &["limit", "before"]),
         route!(GET "/api/v1/complaints", tokens::list_complaints, "complaints", Token("registry_operator, national_authority"), Json, "Complaints routed to the caller (all for the operator)", query = PAGE),
         route!(GET "/api/v1/complaints/{id}", complaints::get_complaint, "complaints", Token("registry_operator, national_authority"), Json, "One complaint: the receiving authority reads it in full, the operator without the complainant's address"),

@@ -102,7 +102,7 @@ pub(crate) struct ExploitedOut {
 /// `RUSTSEC-…`, `GO-…`): the OpenAPI document states the same.
 pub const VULNERABILITY_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$";
 
-fn vulnerability_id(s: &str) -> Result<&str, ApiError> {
+pub(crate) fn vulnerability_id(s: &str) -> Result<&str, ApiError> {
     let mut chars = s.chars();
     let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))

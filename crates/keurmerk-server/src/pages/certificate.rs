@@ -733,8 +733,73 @@ pub(crate) fn event_words(l: Lang, e: &Event) -> String {
             "die prüfende Stelle lehnte eine neue Version ab",
             "l'organisme de test a refusé une nouvelle version",
         ),
+        // ---- CRA reporting (issue 12 item 4): that a report was made or is overdue, for
+        // which vulnerability; never what it says (the report is confidential).
+        EventKind::CraReportSubmitted {
+            report,
+            vulnerability,
+            ..
+        } => {
+            return format!(
+                "{} {vulnerability} ({})",
+                t(
+                    l,
+                    "the maker reported to the authority under the EU Cyber Resilience Act on the actively exploited security problem",
+                    "de fabrikant meldde aan de toezichthouder volgens de Cyberweerbaarheidsverordening het actief misbruikte beveiligingsprobleem",
+                    "der Hersteller meldete der Aufsichtsbehörde nach der Cyberresilienz-Verordnung das aktiv ausgenutzte Sicherheitsproblem",
+                    "le fabricant a signalé à l'autorité selon le règlement sur la cyberrésilience le problème de sécurité activement exploité",
+                ),
+                cra_kind_words(l, *report)
+            )
+        }
+        EventKind::CraReportOverdue {
+            report,
+            vulnerability,
+            ..
+        } => {
+            return format!(
+                "{} {} {} {vulnerability}",
+                t(
+                    l,
+                    "overdue under the EU Cyber Resilience Act:",
+                    "te laat volgens de Cyberweerbaarheidsverordening:",
+                    "überfällig nach der Cyberresilienz-Verordnung:",
+                    "en retard selon le règlement sur la cyberrésilience :",
+                ),
+                cra_kind_words(l, *report),
+                t(
+                    l,
+                    "of the maker on the actively exploited security problem",
+                    "van de fabrikant over het actief misbruikte beveiligingsprobleem",
+                    "des Herstellers zum aktiv ausgenutzten Sicherheitsproblem",
+                    "du fabricant sur le problème de sécurité activement exploité",
+                ),
+            )
+        }
         #[allow(unreachable_patterns)]
         _ => e.kind.name(),
     };
     s.to_owned()
+}
+
+/// A CRA report's name in plain words.
+pub(crate) fn cra_kind_words(l: Lang, k: keurmerk_domain::cra::CraKind) -> &'static str {
+    use keurmerk_domain::cra::CraKind as K;
+    match k {
+        K::EarlyWarning => t(
+            l,
+            "early warning",
+            "vroegtijdige waarschuwing",
+            "Frühwarnung",
+            "alerte précoce",
+        ),
+        K::Notification => t(l, "notification", "melding", "Meldung", "notification"),
+        K::FinalReport => t(
+            l,
+            "final report",
+            "eindverslag",
+            "Abschlussbericht",
+            "rapport final",
+        ),
+    }
 }

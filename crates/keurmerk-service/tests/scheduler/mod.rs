@@ -806,3 +806,5 @@ on_both!(
     forecast_writes_nothing_on_postgres,
     forecast_writes_nothing
 );
+
+mod cra;
