@@ -327,7 +327,7 @@ fn only_the_holder_submits_once_and_only_the_scheduler_records_a_deadline() {
 fn ctx(p: &crate::scheme::StatusPolicy) -> Context<'_> {
     Context {
         policy: p,
-        issuer_revoked_at: None,
+        issuer_authorisation_end: None,
     }
 }
 
