@@ -13,6 +13,7 @@
 //! - [`schedule`]: what the scheme's policy makes happen to a certificate, and when.
 //! - [`recognition`]: recognition reports and market access from the arrangements and mappings.
 //! - [`status`]: `evaluate(certificate, events, policy, now)` → the label status a consumer sees.
+//! - [`update_record`]: the maker's update record (fix times, deadlines, support honoured).
 //! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
 
@@ -28,6 +29,7 @@ pub mod recognition;
 pub mod schedule;
 pub mod scheme;
 pub mod status;
+pub mod update_record;
 pub mod watch;
 
 pub use event::{CertificateView, Event, EventKind};
