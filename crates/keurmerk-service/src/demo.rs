@@ -1004,6 +1004,7 @@ pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static
         )
         .await?;
     versions_demo(&mut s, &enisa, &rdi, &rhein, &bc).await?;
+    update_record_demo(&mut s, &enisa, &rhein, &bc).await?;
     s.at(0);
     s.reg.expire_due(&enisa).await?;
     Ok(s.summary)
@@ -1101,6 +1102,110 @@ async fn versions_demo<S: RegistryStore + VulnStore + Clone>(
                 sbom: doorbell_sbom("2.17.1").into_bytes(),
             },
         )
+        .await?;
+    Ok(())
+}
+
+/// Excerpts of two OSV records of `golang.org/x/text` (osv.dev, CC-BY 4.0): CVE-2021-38561
+/// (fixed in 0.3.7) and CVE-2022-32149 (fixed in 0.3.8), both CVSS 7.5 (high).
+const X_TEXT_2021: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-ppp9-7jff-5vj2", "modified": "2023-11-08T04:06:20Z",
+  "published": "2022-12-27T00:30:21Z", "aliases": ["CVE-2021-38561"],
+  "summary": "golang.org/x/text/language Out-of-bounds Read vulnerability",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+  "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.7"}]}]}]}"#;
+const X_TEXT_2022: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-69ch-w2m2-3vjp", "modified": "2023-11-08T04:09:39Z",
+  "published": "2022-10-14T19:00:24Z", "aliases": ["CVE-2022-32149"],
+  "summary": "golang.org/x/text/language Denial of service via crafted Accept-Language header",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+  "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.8"}]}]}]}"#;
+
+fn floodlight_sbom(x_text: &str) -> String {
+    format!(
+        r#"{{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+        {{"type": "library", "name": "golang.org/x/text", "version": "{x_text}",
+          "purl": "pkg:golang/golang.org/x/text@{x_text}"}}]}}"#
+    )
+}
+
+/// A maker's update record worth reading (issue 12 item 5), through the normal use cases: the
+/// BrightCam Floodlight Cam's 3.0 carries two serious problems; the first is found 400 days ago
+/// and fixed by 3.1, covered 70 days later (late: the scheme gives 60), the second is found
+/// after 3.1 was out (fixed on the day). Support ended 20 days ago, as BrightCam had promised.
+async fn update_record_demo<S: RegistryStore + VulnStore + Clone>(
+    s: &mut Seeder<S>,
+    enisa: &Actor,
+    rhein: &Actor,
+    bc: &Actor,
+) -> ServiceResult<()> {
+    s.at(430);
+    let (cam, v) = s
+        .product(
+            bc,
+            "BrightCam Floodlight Cam",
+            "BC-FL1",
+            Category::Camera,
+            None,
+            None,
+            -20,
+            &[("3.0", 440, false)],
+        )
+        .await?;
+    let cert = s
+        .certify(
+            rhein,
+            None,
+            &cam,
+            &v[0],
+            "eu-iot",
+            "substantial",
+            None,
+            "floodlight camera, tested: a fix came late; support has ended as promised",
+        )
+        .await?;
+    s.reg
+        .attach_sbom(
+            bc,
+            &v[0],
+            "floodlight-3.0.cdx.json",
+            floodlight_sbom("v0.3.6").as_bytes(),
+        )
+        .await?;
+    s.at(400);
+    s.reg
+        .import_advisory_document(enisa, "GHSA-ppp9-7jff-5vj2.json", X_TEXT_2021.as_bytes())
+        .await?;
+    s.at(330);
+    let fixed = s
+        .reg
+        .add_version(
+            bc,
+            &cam,
+            NewVersion {
+                version: "3.1".into(),
+                released_on: s.date(-330),
+                security_update: true,
+                notes: Some("Fixes security problems. Install it.".into()),
+            },
+        )
+        .await?;
+    s.reg
+        .declare_version_change(
+            bc,
+            &cert,
+            crate::VersionChange {
+                version: fixed.id,
+                class: ChangeClass::SecurityPatch,
+                impact: "Updates golang.org/x/text to 0.3.8. No security function changes.".into(),
+                sbom_name: "floodlight-3.1.cdx.json".into(),
+                sbom: floodlight_sbom("v0.3.8").into_bytes(),
+            },
+        )
+        .await?;
+    s.at(300);
+    s.reg
+        .import_advisory_document(enisa, "GHSA-69ch-w2m2-3vjp.json", X_TEXT_2022.as_bytes())
         .await?;
     Ok(())
 }
