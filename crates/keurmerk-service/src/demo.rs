@@ -1106,26 +1106,26 @@ async fn versions_demo<S: RegistryStore + VulnStore + Clone>(
     Ok(())
 }
 
-/// Excerpts of two OSV records of `golang.org/x/text` (osv.dev, CC-BY 4.0): CVE-2021-38561
-/// (fixed in 0.3.7) and CVE-2022-32149 (fixed in 0.3.8), both CVSS 7.5 (high).
-const X_TEXT_2021: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-ppp9-7jff-5vj2", "modified": "2023-11-08T04:06:20Z",
-  "published": "2022-12-27T00:30:21Z", "aliases": ["CVE-2021-38561"],
-  "summary": "golang.org/x/text/language Out-of-bounds Read vulnerability",
-  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
-  "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"},
-    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.7"}]}]}]}"#;
-const X_TEXT_2022: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-69ch-w2m2-3vjp", "modified": "2023-11-08T04:09:39Z",
-  "published": "2022-10-14T19:00:24Z", "aliases": ["CVE-2022-32149"],
-  "summary": "golang.org/x/text/language Denial of service via crafted Accept-Language header",
-  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
-  "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/text"},
-    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.3.8"}]}]}]}"#;
+/// Excerpts of two OSV records of `lodash` (osv.dev, CC-BY 4.0), both high: CVE-2020-8203
+/// (CVSS 7.4, fixed in 4.17.19) and CVE-2021-23337 (CVSS 7.2, fixed in 4.17.21).
+const LODASH_2020: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-p6mc-m468-83gw", "modified": "2024-02-01T13:03:01Z",
+  "published": "2020-07-15T19:15:48Z", "aliases": ["CVE-2020-8203"],
+  "summary": "Prototype Pollution in lodash",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}],
+  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.7.0"}, {"fixed": "4.17.19"}]}]}]}"#;
+const LODASH_2021: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-35jh-r3h4-6jhm", "modified": "2024-02-13T17:31:36Z",
+  "published": "2021-05-06T16:05:51Z", "aliases": ["CVE-2021-23337"],
+  "summary": "Command Injection in lodash",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}],
+  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]}"#;
 
-fn floodlight_sbom(x_text: &str) -> String {
+fn floodlight_sbom(lodash: &str) -> String {
     format!(
         r#"{{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
-        {{"type": "library", "name": "golang.org/x/text", "version": "{x_text}",
-          "purl": "pkg:golang/golang.org/x/text@{x_text}"}}]}}"#
+        {{"type": "library", "name": "lodash", "version": "{lodash}",
+          "purl": "pkg:npm/lodash@{lodash}"}}]}}"#
     )
 }
 
@@ -1169,12 +1169,12 @@ async fn update_record_demo<S: RegistryStore + VulnStore + Clone>(
             bc,
             &v[0],
             "floodlight-3.0.cdx.json",
-            floodlight_sbom("v0.3.6").as_bytes(),
+            floodlight_sbom("4.17.15").as_bytes(),
         )
         .await?;
     s.at(400);
     s.reg
-        .import_advisory_document(enisa, "GHSA-ppp9-7jff-5vj2.json", X_TEXT_2021.as_bytes())
+        .import_advisory_document(enisa, "GHSA-p6mc-m468-83gw.json", LODASH_2020.as_bytes())
         .await?;
     s.at(330);
     let fixed = s
@@ -1197,15 +1197,15 @@ async fn update_record_demo<S: RegistryStore + VulnStore + Clone>(
             crate::VersionChange {
                 version: fixed.id,
                 class: ChangeClass::SecurityPatch,
-                impact: "Updates golang.org/x/text to 0.3.8. No security function changes.".into(),
+                impact: "Updates lodash to 4.17.21. No security function changes.".into(),
                 sbom_name: "floodlight-3.1.cdx.json".into(),
-                sbom: floodlight_sbom("v0.3.8").into_bytes(),
+                sbom: floodlight_sbom("4.17.21").into_bytes(),
             },
         )
         .await?;
     s.at(300);
     s.reg
-        .import_advisory_document(enisa, "GHSA-69ch-w2m2-3vjp.json", X_TEXT_2022.as_bytes())
+        .import_advisory_document(enisa, "GHSA-35jh-r3h4-6jhm.json", LODASH_2021.as_bytes())
         .await?;
     Ok(())
 }
