@@ -325,10 +325,11 @@ fn a_covered_version_proven_free_of_it_is_the_fix() {
     // An older version is no fix for a newer one.
     let mut h = History::new(3, 1, 0, None, &["1.0"]);
     h.declares(5, "0.9", true);
-    h.events.last_mut().map(|e| match &mut e.kind {
-        EventKind::VersionChangeDeclared { version, .. } => version.released_on = date(2025, 1, 1),
-        _ => unreachable!(),
-    });
+    if let Some(EventKind::VersionChangeDeclared { version, .. }) =
+        h.events.last_mut().map(|e| &mut e.kind)
+    {
+        version.released_on = date(2025, 1, 1);
+    }
     h.matched_in(10, "CVE-R", Severity::High, &["1.0"]);
     let r = record(&[&h], 100);
     assert_eq!(r.findings[0].outcome, Outcome::Open);
@@ -565,7 +566,10 @@ fn build(n: u64, prd: u64, start: u32, ops: &[(u32, Op)]) -> History {
     h
 }
 
-fn certs() -> impl Strategy<Value = Vec<(u64, u32, Vec<(u32, Op)>)>> {
+/// Per certificate: its product (1 or 2), the day it is issued, and (gap in days, step)s.
+type Spec = Vec<(u64, u32, Vec<(u32, Op)>)>;
+
+fn certs() -> impl Strategy<Value = Spec> {
     prop::collection::vec(
         (
             1u64..3,
