@@ -109,6 +109,9 @@ pub enum Command {
     /// What the scheme's policy will do to a certificate and when, if nobody acts (writes
     /// nothing).
     Forecast(cmd::cert::ForecastArgs),
+    /// The maker's update record of a product or a manufacturer: days from first match to a
+    /// covered fix, deadlines met and missed, support periods honoured (from verified events).
+    UpdateRecord(cmd::update_record::UpdateRecordArgs),
     /// Where a certificate is accepted: baseline coverage and, for every other scheme level,
     /// accepted by agreement, meets the requirements, or not accepted (and why).
     Recognition(cmd::recognition::RecognitionArgs),

@@ -14,6 +14,7 @@
 //! - [`cra`]: Cyber Resilience Act reporting obligations, their clocks and the report format.
 //! - [`recognition`]: recognition reports and market access from the arrangements and mappings.
 //! - [`status`]: `evaluate(certificate, events, policy, now)` → the label status a consumer sees.
+//! - [`update_record`]: the maker's update record (fix times, deadlines, support honoured).
 //! - [`watch`]: watch-lists and signed webhooks (URL rules, HMAC signatures, backoff).
 //! - [`i18n`]: the supported languages and the plain-language texts for status reasons.
 
@@ -30,6 +31,7 @@ pub mod recognition;
 pub mod schedule;
 pub mod scheme;
 pub mod status;
+pub mod update_record;
 pub mod watch;
 
 pub use event::{CertificateView, Event, EventKind};

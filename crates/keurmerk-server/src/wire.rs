@@ -205,6 +205,9 @@ pub struct StatusOut {
     /// The answer for the version asked about (`?version=`), when one was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<VersionOut>,
+    /// Where the maker's update record of the certificate's product is (fix times, deadlines
+    /// met, support periods honoured): `/api/v1/certificates/{id}/update-record`.
+    pub update_record: String,
 }
 
 /// The answer for one version (`?version=`).
@@ -253,6 +256,7 @@ impl StatusOut {
                 open_vulnerabilities: v.open_vulnerabilities.clone(),
                 install: v.install.clone(),
             }),
+            update_record: format!("/api/v1/certificates/{}/update-record", r.certificate),
         }
     }
 }

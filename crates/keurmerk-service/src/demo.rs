@@ -1004,6 +1004,7 @@ pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static
         )
         .await?;
     versions_demo(&mut s, &enisa, &rdi, &rhein, &bc).await?;
+    update_record_demo(&mut s, &enisa, &rhein, &bc).await?;
     s.at(0);
     s.reg.expire_due(&enisa).await?;
     Ok(s.summary)
@@ -1101,6 +1102,110 @@ async fn versions_demo<S: RegistryStore + VulnStore + Clone>(
                 sbom: doorbell_sbom("2.17.1").into_bytes(),
             },
         )
+        .await?;
+    Ok(())
+}
+
+/// Excerpts of two OSV records of `lodash` (osv.dev, CC-BY 4.0), both high: CVE-2020-8203
+/// (CVSS 7.4, fixed in 4.17.19) and CVE-2021-23337 (CVSS 7.2, fixed in 4.17.21).
+const LODASH_2020: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-p6mc-m468-83gw", "modified": "2024-02-01T13:03:01Z",
+  "published": "2020-07-15T19:15:48Z", "aliases": ["CVE-2020-8203"],
+  "summary": "Prototype Pollution in lodash",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}],
+  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "3.7.0"}, {"fixed": "4.17.19"}]}]}]}"#;
+const LODASH_2021: &str = r#"{"schema_version": "1.4.0", "id": "GHSA-35jh-r3h4-6jhm", "modified": "2024-02-13T17:31:36Z",
+  "published": "2021-05-06T16:05:51Z", "aliases": ["CVE-2021-23337"],
+  "summary": "Command Injection in lodash",
+  "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}],
+  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]}"#;
+
+fn floodlight_sbom(lodash: &str) -> String {
+    format!(
+        r#"{{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+        {{"type": "library", "name": "lodash", "version": "{lodash}",
+          "purl": "pkg:npm/lodash@{lodash}"}}]}}"#
+    )
+}
+
+/// A maker's update record worth reading (issue 12 item 5), through the normal use cases: the
+/// BrightCam Floodlight Cam's 3.0 carries two serious problems; the first is found 400 days ago
+/// and fixed by 3.1, covered 70 days later (late: the scheme gives 60), the second is found
+/// after 3.1 was out (fixed on the day). Support ended 20 days ago, as BrightCam had promised.
+async fn update_record_demo<S: RegistryStore + VulnStore + Clone>(
+    s: &mut Seeder<S>,
+    enisa: &Actor,
+    rhein: &Actor,
+    bc: &Actor,
+) -> ServiceResult<()> {
+    s.at(430);
+    let (cam, v) = s
+        .product(
+            bc,
+            "BrightCam Floodlight Cam",
+            "BC-FL1",
+            Category::Camera,
+            None,
+            None,
+            -20,
+            &[("3.0", 440, false)],
+        )
+        .await?;
+    let cert = s
+        .certify(
+            rhein,
+            None,
+            &cam,
+            &v[0],
+            "eu-iot",
+            "substantial",
+            None,
+            "floodlight camera, tested: a fix came late; support has ended as promised",
+        )
+        .await?;
+    s.reg
+        .attach_sbom(
+            bc,
+            &v[0],
+            "floodlight-3.0.cdx.json",
+            floodlight_sbom("4.17.15").as_bytes(),
+        )
+        .await?;
+    s.at(400);
+    s.reg
+        .import_advisory_document(enisa, "GHSA-p6mc-m468-83gw.json", LODASH_2020.as_bytes())
+        .await?;
+    s.at(330);
+    let fixed = s
+        .reg
+        .add_version(
+            bc,
+            &cam,
+            NewVersion {
+                version: "3.1".into(),
+                released_on: s.date(-330),
+                security_update: true,
+                notes: Some("Fixes security problems. Install it.".into()),
+            },
+        )
+        .await?;
+    s.reg
+        .declare_version_change(
+            bc,
+            &cert,
+            crate::VersionChange {
+                version: fixed.id,
+                class: ChangeClass::SecurityPatch,
+                impact: "Updates lodash to 4.17.21. No security function changes.".into(),
+                sbom_name: "floodlight-3.1.cdx.json".into(),
+                sbom: floodlight_sbom("4.17.21").into_bytes(),
+            },
+        )
+        .await?;
+    s.at(300);
+    s.reg
+        .import_advisory_document(enisa, "GHSA-35jh-r3h4-6jhm.json", LODASH_2021.as_bytes())
         .await?;
     Ok(())
 }

@@ -33,6 +33,7 @@ mod signing;
 mod statement;
 mod statuslist;
 mod trustcache;
+mod update_record;
 mod verification;
 mod watch;
 mod webhook_confirm;

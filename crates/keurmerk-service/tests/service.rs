@@ -18,4 +18,5 @@ mod scheduler;
 mod scope;
 mod signing;
 mod statuslist;
+mod update_record;
 mod workflow;

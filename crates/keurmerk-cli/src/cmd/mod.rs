@@ -14,6 +14,7 @@ pub mod serve;
 pub mod statuslist;
 pub mod token;
 pub mod trust;
+pub mod update_record;
 pub mod vuln;
 
 use std::process::ExitCode;
@@ -152,6 +153,7 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
         Command::Certificate(c) => cert::run(&open(&cli).await?, c).await,
         Command::Status(a) => cert::status(&open(&cli).await?, a).await,
         Command::Forecast(a) => cert::forecast(&open(&cli).await?, a).await,
+        Command::UpdateRecord(a) => update_record::run(&open(&cli).await?, a).await,
         Command::Recognition(a) => recognition::recognition(&open(&cli).await?, a).await,
         Command::MarketAccess(a) => recognition::market_access(&open(&cli).await?, a).await,
         Command::Token(c) => token::run(&open(&cli).await?, c).await,

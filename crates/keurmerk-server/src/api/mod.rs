@@ -13,6 +13,7 @@ pub(crate) mod orgs;
 pub(crate) mod products;
 pub mod schema;
 mod tokens;
+mod update_record;
 pub mod watch;
 
 use axum::http::Method;
@@ -195,6 +196,9 @@ pub fn routes() -> Vec<Route> {
             body = r#"{"org":"acme-devices","name":"ci"}"#),
         route!(DELETE "/api/v1/tokens/{id}", tokens::delete_token, "tokens", Token("registry_operator"), Json, "Revoke an API token"),
         route!(GET "/api/v1/whoami", tokens::get_whoami, "tokens", Token("any"), Json, "The organisation a token acts as"),
+        route!(GET "/api/v1/products/{id}/update-record", update_record::get_product_update_record, "update-record", Public, Json, "The maker's update record for the product: days from first match to a covered fix (median, worst) and deadlines met per severity over 24 months, support periods honoured; computed from the verified events (docs/FORMATS.md)"),
+        route!(GET "/api/v1/organisations/{id}/update-record", update_record::get_organisation_update_record, "update-record", Public, Json, "The maker's update record over all certificates the organisation holds (as for a product)"),
+        route!(GET "/api/v1/certificates/{id}/update-record", update_record::get_certificate_update_record, "update-record", Public, Json, "The update record of the certificate's product (linked from the status answer)"),
     ]
 }
 

@@ -10,6 +10,7 @@ mod info;
 mod market;
 mod product;
 mod recognition;
+mod update_record;
 mod verification;
 
 pub(crate) use certificate::{event_words, get_certificate_page};
@@ -255,6 +256,8 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/complaints/{reference}", get_complaint_status_page, "pages", Public, Html, "The complainant follows a complaint by its reference: state, dates, answer", query = &["lang"]),
         route!(GET "/products/{id}", get_product_page, "pages", Public, Html, "Product page", query = &["lang"]),
         route!(GET "/products/{id}/market-access", get_market_access_page, "pages", Public, Html, "Where the product may be sold: legal requirements per market, voluntary labels, what is still to check", query = &["lang", "markets", "at"]),
+        route!(GET "/products/{id}/update-record", update_record::get_product_update_record_page, "pages", Public, Html, "How the maker fixes the product's security problems, in plain words", query = &["lang"]),
+        route!(GET "/org/{id}/update-record", update_record::get_org_update_record_page, "pages", Public, Html, "How a maker fixes security problems across its labelled products, in plain words", query = &["lang"]),
         route!(GET "/schemes", get_schemes_page, "pages", Public, Html, "Schemes", query = &["lang"]),
         route!(GET "/schemes/{id}", get_scheme_page, "pages", Public, Html, "One scheme: requirements, levels, who may certify", query = &["lang"]),
         route!(GET "/about", get_about_page, "pages", Public, Html, "What does the label mean (and how it differs from the CE marking)", query = &["lang"]),

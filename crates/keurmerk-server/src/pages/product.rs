@@ -31,6 +31,8 @@ pub(crate) async fn get_product_page(
     for c in &d.certificates {
         statuses.push(state.registry.status(&c.id).await.ok());
     }
+    // Fails closed: an error is shown as "could not be computed", never as a clean record.
+    let record = state.registry.product_update_record(&id).await.ok();
     let title = format!("{} {}", d.product.name, d.product.model);
     let body = html! {
         h1 { (d.product.name) " " span.muted { (d.product.model) } }
@@ -62,6 +64,7 @@ pub(crate) async fn get_product_page(
                 }
             }
         }
+        (super::update_record::product_section(l, &d.product.id, record.as_ref()))
         h2 { (t(l, "Versions", "Versies", "Versionen", "Versions")) }
         @if d.versions.is_empty() {
             p { (t(l, "No versions published.", "Geen versies gepubliceerd.", "Keine Versionen veröffentlicht.", "Aucune version publiée.")) }
