@@ -18,11 +18,13 @@ pub mod api;
 pub mod backup;
 mod codec;
 pub mod idempotency;
+pub mod images;
 pub mod keys;
 pub mod label_status;
 pub mod outbox;
 pub mod schedule;
 pub mod search;
+pub mod sessions;
 mod sql;
 pub mod statuslist;
 pub mod traits;
@@ -31,11 +33,13 @@ pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
+pub use images::{ImageRef, ImageStore, StoredImage};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use label_status::{StatusStore, StoredStatus};
 pub use outbox::{FollowUp, OutboxItem, OutboxStore};
 pub use schedule::ScheduleStore;
 pub use search::{LabelHit, LabelSearch, SearchStore};
+pub use sessions::{PageSession, SessionStore};
 pub use sql::{Backend, SqlStore};
 pub use statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 pub use traits::{

@@ -99,7 +99,12 @@ contract!(
     severities_are_kept_per_source,
     label_status_rows_are_served_only_for_the_current_event,
     every_input_edit_clears_the_stored_label_status,
+    product_images_are_stored_by_content,
 );
+
+#[path = "contract/images.rs"]
+mod images;
+use images::product_images_are_stored_by_content;
 
 #[path = "contract/search.rs"]
 mod search;
@@ -960,6 +965,7 @@ async fn tokens_and_complaints_round_trip(s: &SqlStore) {
         assigned_at: None,
         answer: None,
         answered_at: None,
+        answer_lang: None,
         outcome: None,
         closed_at: None,
     };
@@ -999,6 +1005,7 @@ async fn complaint_steps_are_conditional_on_the_state_they_start_from(s: &SqlSto
         assigned_at: None,
         answer: None,
         answered_at: None,
+        answer_lang: None,
         outcome: None,
         closed_at: None,
     };
@@ -1069,6 +1076,7 @@ async fn complaint_steps_are_conditional_on_the_state_they_start_from(s: &SqlSto
         state: ComplaintState::Closed,
         answer: Some("We asked the maker to fix it.".into()),
         answered_at: Some(at(6)),
+        answer_lang: Some(keurmerk_domain::i18n::Lang::Nl),
         outcome: Some(Outcome::Upheld),
         closed_at: Some(at(7)),
         contact: None,
