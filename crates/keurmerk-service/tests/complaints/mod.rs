@@ -529,7 +529,10 @@ async fn the_answer_carries_its_language_stated_or_the_authoritys() {
     );
 
     // An answer stored before languages were recorded reads as English; no answer, no language.
-    let mut old = e.reg.store().complaint(&id2).await.unwrap().unwrap();
+    let mut old = keurmerk_store::ApiStore::complaint(e.reg.store(), &id2)
+        .await
+        .unwrap()
+        .unwrap();
     let from = old.state;
     old.answer_lang = None;
     let audit = keurmerk_store::Audit {
