@@ -512,6 +512,15 @@ fn authority_page(r: &Route, op: &mut Map<String, Value>, responses: &mut Map<St
             "type": "object", "required": required, "properties": properties
         }}}})
     };
+    if r.method == axum::http::Method::POST {
+        responses.insert(
+            "413".into(),
+            html(&format!(
+                "Form larger than {} MiB",
+                r.max_body / (1024 * 1024)
+            )),
+        );
+    }
     match (r.method.as_str(), r.op) {
         ("GET", "get_authority_login") => {}
         ("GET", _) => {
