@@ -493,6 +493,24 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
                "path": "/authority", "httpOnly": true, "sameSite": "Strict"}),
     )
     .await;
+    // The authority's pages are seen signed in, not as the sign-in page they redirect to.
+    d.goto(&format!(
+        "http://{addr}/authority/complaints/{}?lang=en",
+        in_hand.complaint.id
+    ))
+    .await;
+    let title = d
+        .post(
+            "execute/sync",
+            json!({"script": "return document.title", "args": []}),
+        )
+        .await;
+    assert!(
+        title
+            .to_string()
+            .contains(&format!("Complaint {}", in_hand.complaint.id)),
+        "the session cookie did not open the authority's page: {title}"
+    );
 
     // The harness cannot pass vacuously: on a page with a missing alt text, a 2000 px wide
     // block and an English catalogue phrase in a Dutch page, every check must fire.
