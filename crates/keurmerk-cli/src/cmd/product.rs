@@ -402,6 +402,18 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads a file, but never more than one byte beyond `max` (so the check can say it is too
+/// large without a huge file being read into memory).
+fn read_at_most(path: &std::path::Path, max: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -454,16 +466,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Reads a file, but never more than one byte beyond `max` (so the check can say it is too
-/// large without a huge file being read into memory).
-fn read_at_most(path: &std::path::Path, max: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut bytes = Vec::new();
-    f.take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    Ok(bytes)
 }

@@ -54,7 +54,7 @@ async fn only_the_maker_sets_its_products_image() {
     assert!(e
         .reg
         .store()
-        .product_images(&[p.clone()])
+        .product_images(std::slice::from_ref(&p))
         .await
         .unwrap()
         .is_empty());

@@ -19,7 +19,11 @@ fn image(fill: u8, media_type: &str) -> StoredImage {
 pub(crate) async fn product_images_are_stored_by_content(s: &SqlStore) {
     let p = seed(s).await;
     let audits = s.audit(1000, None).await.unwrap().len();
-    assert!(s.product_images(&[p.id.clone()]).await.unwrap().is_empty());
+    assert!(s
+        .product_images(std::slice::from_ref(&p.id))
+        .await
+        .unwrap()
+        .is_empty());
     assert!(s.product_images(&[]).await.unwrap().is_empty());
 
     let a = image(0xaa, "image/png");
@@ -41,7 +45,7 @@ pub(crate) async fn product_images_are_stored_by_content(s: &SqlStore) {
         .await
         .unwrap();
     assert_eq!(
-        s.product_images(&[p.id.clone()]).await.unwrap()[&p.id],
+        s.product_images(std::slice::from_ref(&p.id)).await.unwrap()[&p.id],
         b.meta
     );
     assert!(s.image(&a.meta.sha256).await.unwrap().is_some());
@@ -55,7 +59,11 @@ pub(crate) async fn product_images_are_stored_by_content(s: &SqlStore) {
         .clear_product_image(&p.id, &audit("maker", "product.image.clear"))
         .await
         .unwrap());
-    assert!(s.product_images(&[p.id.clone()]).await.unwrap().is_empty());
+    assert!(s
+        .product_images(std::slice::from_ref(&p.id))
+        .await
+        .unwrap()
+        .is_empty());
     assert!(s.image(&b.meta.sha256).await.unwrap().is_some());
     assert!(!s
         .clear_product_image(&p.id, &audit("maker", "product.image.clear"))
