@@ -219,7 +219,9 @@ fn the_receiving_authority_handles_a_complaint_from_the_command_line() {
             &authority,
             &id,
             "--file",
-            answer.to_str().unwrap()
+            answer.to_str().unwrap(),
+            "--lang",
+            "en"
         ])
         .contains("answered"));
     assert!(k
@@ -237,7 +239,43 @@ fn the_receiving_authority_handles_a_complaint_from_the_command_line() {
     let shown = k.ok(&["complaint", "show", "--as", &authority, &id]);
     assert!(!shown.contains("someone@example.org"), "erased: {shown}");
     assert!(shown.contains("We asked the maker to fix it."), "{shown}");
+    assert!(
+        shown.contains("Answer (en):"),
+        "the stated language: {shown}"
+    );
     assert!(shown.contains("upheld"), "{shown}");
     let err = k.fails(&["complaint", "assign", "--as", &authority, &id, "--to", "X"]);
     assert!(err.contains("closed"), "{err}");
+}
+
+#[test]
+fn an_answer_in_an_unsupported_language_is_refused() {
+    let k = Kit {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    k.ok(&["demo"]);
+    let (id, authority, _) = file_one(&k);
+    k.ok(&[
+        "complaint",
+        "assign",
+        "--as",
+        &authority,
+        &id,
+        "--to",
+        "J. Jansen",
+    ]);
+    let before = k.audit_len();
+    let err = k.fails(&[
+        "complaint",
+        "answer",
+        "--as",
+        &authority,
+        &id,
+        "--text",
+        "Hola",
+        "--lang",
+        "es",
+    ]);
+    assert!(err.contains("es"), "{err}");
+    assert_eq!(k.audit_len(), before);
 }

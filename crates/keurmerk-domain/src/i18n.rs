@@ -47,6 +47,20 @@ impl Lang {
         }
     }
 
+    /// The one supported language a member state works in, for a default where an
+    /// organisation has not said (a complaint's answer): `NL` → Dutch, `DE` and `AT` → German,
+    /// `FR` → French, `IE` and `MT` → English. States with several of them (`BE`, `LU`) or
+    /// none give `None`; the caller then says what it falls back to.
+    pub fn of_member_state(code: &str) -> Option<Lang> {
+        match code.to_ascii_uppercase().as_str() {
+            "NL" => Some(Lang::Nl),
+            "DE" | "AT" => Some(Lang::De),
+            "FR" => Some(Lang::Fr),
+            "IE" | "MT" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
     /// The best supported language for an HTTP `Accept-Language` header (q-values honoured).
     pub fn from_accept_language(header: &str) -> Option<Lang> {
         let mut best: Option<(f32, Lang)> = None;
@@ -111,5 +125,16 @@ mod tests {
     fn parses_case_insensitively() {
         assert_eq!("NL".parse::<Lang>(), Ok(Lang::Nl));
         assert!("es".parse::<Lang>().is_err());
+    }
+
+    #[test]
+    fn member_states_with_one_supported_language_name_it() {
+        assert_eq!(Lang::of_member_state("NL"), Some(Lang::Nl));
+        assert_eq!(Lang::of_member_state("at"), Some(Lang::De));
+        assert_eq!(Lang::of_member_state("FR"), Some(Lang::Fr));
+        assert_eq!(Lang::of_member_state("IE"), Some(Lang::En));
+        for several_or_none in ["BE", "LU", "IT", "", "XX"] {
+            assert_eq!(Lang::of_member_state(several_or_none), None);
+        }
     }
 }

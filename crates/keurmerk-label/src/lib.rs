@@ -37,6 +37,7 @@
 
 mod fit;
 mod png;
+pub mod product_image;
 mod qr;
 mod svg;
 mod text;

@@ -213,6 +213,53 @@ impl<S: Send + Sync> FromRequest<S> for Document {
     }
 }
 
+/// A product image uploaded as the request body as is (`Content-Type: image/png`,
+/// `image/jpeg`, `application/octet-stream` or none): what it is is decided by its bytes
+/// (`keurmerk_label::product_image::check`, in the service), never by the header. An empty body is `422`;
+/// a body beyond the route's transport limit is `413` (smaller oversize images reach the check
+/// and are `422` naming the limit).
+#[derive(Debug, Clone, Default)]
+pub struct ImageUpload(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ImageUpload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if req.headers().contains_key(header::CONTENT_TYPE)
+            && !has_media_type(req.headers(), |t| {
+                matches!(t, "image/png" | "image/jpeg" | "application/octet-stream")
+            })
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the image as Content-Type: image/png or image/jpeg",
+            ));
+        }
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) if b.is_empty() => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "invalid image: the image is empty",
+            )),
+            Ok(b) => Ok(Self(b)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the body is larger than {} bytes; an image may be at most {} bytes",
+                    crate::api::images::MAX_IMAGE_BODY,
+                    keurmerk_label::product_image::MAX_IMAGE_BYTES
+                ),
+            )),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "cannot read the body: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 /// The query string, deserialised into `T` (`400` naming the parameter otherwise: an unknown
 /// value, a number out of range, a parameter given twice).
 #[derive(Debug, Clone, Copy, Default)]

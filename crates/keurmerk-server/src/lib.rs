@@ -74,6 +74,7 @@ pub fn all_routes() -> Vec<api::Route> {
     let mut r = api::routes();
     r.extend(api::monitoring::routes());
     r.extend(api::watch::routes());
+    r.extend(api::images::routes());
     r.extend(pages::routes());
     r
 }
@@ -100,7 +101,8 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .route("/api/v1/trust-list", get(trust::get_trust_list))
         .route("/api/v1/status-list", get(statuslist::get_status_list))
         .route("/c/{id}/label.svg", get(trust::get_label_svg))
-        .route("/c/{id}/label.png", get(trust::get_label_png));
+        .route("/c/{id}/label.png", get(trust::get_label_png))
+        .route("/images/{sha256}", get(api::images::get_image));
     // Idempotency keys are for the methods a route has (`route_layer`): another method is
     // answered 405 with `Allow` before any key is looked up, and so is an unknown route.
     let idempotent = axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware);

@@ -144,6 +144,13 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
         ("id", "schemes") | ("scheme", _) => g.subschema_for::<SchemeId>(),
         ("level", _) => g.subschema_for::<LevelId>(),
         ("version", _) => g.subschema_for::<RecordId>(),
+        ("sha256", _) => {
+            return Some(json!({
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "The image's SHA-256, lowercase hex",
+            }))
+        }
         // Anything that is not a known reference, well-formed or not, is the same 404.
         ("reference", _) => {
             return Some(json!({
@@ -378,6 +385,11 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             }
             content.insert("application/json".into(), Value::Object(media));
             content.insert("application/xml".into(), json!({"schema": pick("string")}));
+        } else if r.op == "put_product_image" {
+            // `ImageUpload`: the file as is; its bytes decide what it is.
+            for media in ["image/png", "image/jpeg", "application/octet-stream"] {
+                content.insert(media.into(), json!({ "schema": schema.clone() }));
+            }
         } else {
             let mut media = Map::new();
             media.insert("schema".into(), schema);
@@ -494,8 +506,90 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             error("A field of the form is missing, too long or not an e-mail address, or no authority in the register receives complaints about this label (the page says where to go instead)"),
         );
     }
+    if r.path.starts_with("/authority/") {
+        authority_page(r, &mut op, &mut responses);
+    }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// The authority's complaint pages (`pages::authority`): a session cookie, form posts with the
+/// session's form token, redirects after each post.
+fn authority_page(r: &Route, op: &mut Map<String, Value>, responses: &mut Map<String, Value>) {
+    let html = |description: &str| json!({"description": description, "content": {"text/html": {"schema": {"type": "string"}}}});
+    let redirect = |description: &str| json!({"description": description, "headers": {"Location": {"schema": {"type": "string"}}}});
+    let form = |required: &[&str], properties: Value| {
+        json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "required": required, "properties": properties
+        }}}})
+    };
+    if r.method == axum::http::Method::POST {
+        responses.insert(
+            "413".into(),
+            html(&format!(
+                "Form larger than {} MiB",
+                r.max_body / (1024 * 1024)
+            )),
+        );
+    }
+    match (r.method.as_str(), r.op) {
+        ("GET", "get_authority_login") => {}
+        ("GET", _) => {
+            responses.insert("303".into(), redirect("Not signed in: to the sign-in page"));
+            responses.insert(
+                "403".into(),
+                html("The signed-in authority may not read this complaint"),
+            );
+            responses.insert("404".into(), html("No such complaint"));
+        }
+        ("POST", "post_authority_login") => {
+            op.insert("requestBody".into(), form(&["token"], json!({
+                "token": {"type": "string", "description": "The authority's API token (`kmt_…`)"},
+                "lang": {"type": "string"}
+            })));
+            responses.insert("303".into(), redirect("Signed in: sets the session cookie (`km_authority`, HttpOnly, SameSite=Strict, Path=/authority) and goes to the complaints"));
+            responses.insert("401".into(), html("The token is not valid"));
+            responses.insert(
+                "403".into(),
+                html("Not a national authority's token, or a post from another site"),
+            );
+        }
+        ("POST", _) => {
+            let mut props = json!({
+                "csrf": {"type": "string", "description": "The session's form token"},
+                "lang": {"type": "string"}
+            });
+            if r.op == "post_authority_complaint" {
+                props["step"] = json!({"type": "string", "enum": ["assign", "answer", "close"]});
+                props["assignee"] = json!({"type": "string"});
+                props["answer"] = json!({"type": "string"});
+                props["answer_lang"] = json!({"type": "string", "enum": ["en", "nl", "de", "fr"]});
+                props["outcome"] = json!({"type": "string", "enum": ["upheld", "rejected", "forwarded", "withdrawn"]});
+            }
+            op.insert("requestBody".into(), form(&["csrf"], props));
+            responses.insert(
+                "303".into(),
+                redirect("Done: back to the complaint (or, signed out, to the sign-in page)"),
+            );
+            responses.insert(
+                "401".into(),
+                html("Not signed in, or the session has ended"),
+            );
+            responses.insert("403".into(), html("Without the session's form token, from another site, or not this authority's complaint"));
+            if r.op == "post_authority_complaint" {
+                responses.insert("404".into(), html("No such complaint"));
+                responses.insert(
+                    "409".into(),
+                    html("The step is not possible in the complaint's state"),
+                );
+                responses.insert(
+                    "422".into(),
+                    html("A field is missing, too long or not one of the allowed values"),
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A route mounted outside the route table (in `router_with`, or by `keurmerk serve` for the
@@ -556,6 +650,19 @@ fn png(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
         "image/png",
         json!({"type": "string", "contentMediaType": "image/png"}),
     )]
+}
+
+fn product_image(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "image/png",
+            json!({"type": "string", "contentMediaType": "image/png"}),
+        ),
+        (
+            "image/jpeg",
+            json!({"type": "string", "contentMediaType": "image/jpeg"}),
+        ),
+    ]
 }
 
 fn text(_: &mut SchemaGenerator) -> Vec<(&'static str, Value)> {
@@ -622,6 +729,16 @@ pub const EXTERNAL: &[External] = &[
         summary: "The label as PNG (`?lang=`)",
         query: &["lang"],
         content: png,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/images/{sha256}",
+        op: "get_image",
+        tag: "products",
+        summary: "A product image by its content address (PNG or JPEG as checked on upload; `X-Content-Type-Options: nosniff`; cached as immutable for a year)",
+        query: &[],
+        content: product_image,
         text_errors: false,
     },
     External {

@@ -415,6 +415,7 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
         },
         keurmerk_service::ComplaintAction::Answer {
             answer: "Wij hebben de fabrikant gevraagd dit met een update op te lossen.".into(),
+            lang: Some(keurmerk_domain::i18n::Lang::Nl),
         },
     ] {
         app.reg
@@ -423,6 +424,51 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
             .unwrap();
     }
     paths.push(format!("/complaints/{}", filed.reference));
+    // The authority's pages: sign-in, the list, an answered complaint and one in hand (with
+    // every form), seen in a session of the receiving authority (cookie set below).
+    let in_hand = app
+        .reg
+        .file_complaint(
+            &routed.id,
+            Some("someone@example.org".into()),
+            "Updates fail.",
+            None,
+        )
+        .await
+        .unwrap();
+    app.reg
+        .handle_complaint(
+            &authority,
+            &in_hand.complaint.id,
+            keurmerk_service::ComplaintAction::Assign {
+                assignee: "J. Jansen".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let secret = keurmerk_server::auth::Secret::generate();
+    let token = app
+        .reg
+        .create_token(
+            keurmerk_service::TokenAdmin::Local,
+            routed.authority.as_ref().unwrap(),
+            "browser",
+            secret.sha256(),
+        )
+        .await
+        .unwrap();
+    let session = app
+        .reg
+        .start_authority_session(&keurmerk_service::Actor::token(
+            routed.authority.clone().unwrap(),
+            token.id,
+        ))
+        .await
+        .unwrap();
+    paths.push("/authority/login".into());
+    paths.push("/authority/complaints".into());
+    paths.push(format!("/authority/complaints/{}", filed.complaint.id));
+    paths.push(format!("/authority/complaints/{}", in_hand.complaint.id));
 
     let port = free_port();
     let _driver_process = Kill(
@@ -441,6 +487,30 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
         json!({ "source": axe }),
     )
     .await;
+    d.cdp(
+        "Network.setCookie",
+        json!({"name": "km_authority", "value": session.cookie, "url": format!("http://{addr}/authority"),
+               "path": "/authority", "httpOnly": true, "sameSite": "Strict"}),
+    )
+    .await;
+    // The authority's pages are seen signed in, not as the sign-in page they redirect to.
+    d.goto(&format!(
+        "http://{addr}/authority/complaints/{}?lang=en",
+        in_hand.complaint.id
+    ))
+    .await;
+    let title = d
+        .post(
+            "execute/sync",
+            json!({"script": "return document.title", "args": []}),
+        )
+        .await;
+    assert!(
+        title
+            .to_string()
+            .contains(&format!("Complaint {}", in_hand.complaint.id)),
+        "the session cookie did not open the authority's page: {title}"
+    );
 
     // The harness cannot pass vacuously: on a page with a missing alt text, a 2000 px wide
     // block and an English catalogue phrase in a Dutch page, every check must fire.

@@ -513,16 +513,28 @@ async fn handling_over_http(e: Env) {
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["state"], "assigned");
     assert_eq!(json["assignee"], "J. Jansen");
+    // The answer's language is one of the four, or refused naming the field.
     let (status, json) = call(
         &app,
         "POST",
         &answer,
         Some(&mine),
-        Some(serde_json::json!({"answer": "We asked the maker to fix it.\nThank you."})),
+        Some(serde_json::json!({"answer": "Hola", "lang": "es"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert!(json.to_string().contains("lang"), "{json}");
+    let (status, json) = call(
+        &app,
+        "POST",
+        &answer,
+        Some(&mine),
+        Some(serde_json::json!({"answer": "We asked the maker to fix it.\nThank you.", "lang": "en"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["state"], "answered");
+    assert_eq!(json["answer_lang"], "en");
     let (status, json) = call(
         &app,
         "POST",
@@ -579,6 +591,10 @@ async fn handling_over_http(e: Env) {
     .await;
     assert!(text.contains("Abgeschlossen"), "{text}");
     assert!(text.contains("We asked the maker to fix it."));
+    assert!(
+        text.contains(r#"<blockquote class="answer" lang="en">"#),
+        "the English answer is marked English on the German page: {text}"
+    );
     assert!(text.contains("Ihre Beschwerde ist berechtigt"));
     assert!(!text.contains("Jansen"), "who handles it is not shown");
 

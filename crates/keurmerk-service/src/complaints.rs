@@ -17,6 +17,7 @@
 
 use chrono::{DateTime, Utc};
 use keurmerk_domain::complaint::{self, ComplaintState, Outcome, Step};
+use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
 use keurmerk_domain::model::{Certificate, OrgRole, Organisation, Product};
 use keurmerk_store::{ApiStore, Audit, Complaint, Credential, FormNonce, RegistryStore};
@@ -82,6 +83,9 @@ pub struct ComplaintStatus {
     pub assigned_at: Option<DateTime<Utc>>,
     /// The authority's answer.
     pub answer: Option<String>,
+    /// The language the answer is written in (English for answers given before it was
+    /// recorded); `None` without an answer.
+    pub answer_lang: Option<Lang>,
     /// When it was answered.
     pub answered_at: Option<DateTime<Utc>>,
     /// How it ended.
@@ -111,6 +115,9 @@ pub enum ComplaintAction {
     Answer {
         /// The answer, shown to the complainant.
         answer: String,
+        /// The language it is written in; `None`: the language of the authority's member state
+        /// where that is one of en/nl/de/fr ([`Lang::of_member_state`]), else English.
+        lang: Option<Lang>,
     },
     /// Close it with this outcome.
     Close {
@@ -295,6 +302,7 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             assigned_at: None,
             answer: None,
             answered_at: None,
+            answer_lang: None,
             outcome: None,
             closed_at: None,
         };
@@ -411,7 +419,7 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
                 }
                 Step::Assign
             }
-            ComplaintAction::Answer { answer } => {
+            ComplaintAction::Answer { answer, .. } => {
                 check_long_text("answer", answer, MAX_ANSWER_CHARS)?;
                 Step::Answer
             }
@@ -428,11 +436,16 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
                 c.assigned_at = Some(now);
                 json!({"from": stored.state, "to": to, "assignee": c.assignee})
             }
-            ComplaintAction::Answer { answer } => {
+            ComplaintAction::Answer { answer, lang } => {
+                let lang = lang
+                    .or_else(|| Lang::of_member_state(&me.member_state))
+                    .unwrap_or(Lang::En);
                 c.answer = Some(answer.trim().to_owned());
                 c.answered_at = Some(now);
+                c.answer_lang = Some(lang);
                 // The answer is shown to the complainant; the trail keeps only its size.
-                json!({"from": stored.state, "to": to, "answer_chars": answer.trim().chars().count()})
+                json!({"from": stored.state, "to": to, "lang": lang,
+                       "answer_chars": answer.trim().chars().count()})
             }
             ComplaintAction::Close { outcome } => {
                 c.outcome = Some(*outcome);
@@ -487,6 +500,7 @@ impl<S: RegistryStore + ApiStore> Registry<S> {
             state: c.state,
             filed_at: c.filed_at,
             assigned_at: c.assigned_at,
+            answer_lang: c.answer.as_ref().map(|_| c.answer_lang.unwrap_or(Lang::En)),
             answer: c.answer,
             answered_at: c.answered_at,
             outcome: c.outcome,

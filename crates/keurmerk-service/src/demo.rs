@@ -58,7 +58,7 @@ struct Seeder<S> {
     summary: DemoSummary,
 }
 
-impl<S: RegistryStore + VulnStore + Clone> Seeder<S> {
+impl<S: RegistryStore + VulnStore + keurmerk_store::ImageStore + Clone> Seeder<S> {
     fn at(&self, days_ago: i64) {
         self.clock.set(self.now - Duration::days(days_ago));
     }
@@ -256,7 +256,9 @@ impl<S: RegistryStore + VulnStore + Clone> Seeder<S> {
 /// Seeds the demo registry into an empty store, with signing keys held in memory only (so labels
 /// cannot be issued after this returns; use [`seed_with`] and a key directory for that).
 /// Refuses a store that already has organisations.
-pub async fn seed<S: RegistryStore + VulnStore + KeyStore + Clone + 'static>(
+pub async fn seed<
+    S: RegistryStore + VulnStore + KeyStore + keurmerk_store::ImageStore + Clone + 'static,
+>(
     store: S,
     catalogue: Arc<Catalogue>,
     now: DateTime<Utc>,
@@ -266,7 +268,9 @@ pub async fn seed<S: RegistryStore + VulnStore + KeyStore + Clone + 'static>(
 
 /// Seeds the demo registry, creating a signing key for every organisation and the registry root
 /// key, with the private keys in `secrets`. Refuses a store that already has organisations.
-pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static>(
+pub async fn seed_with<
+    S: RegistryStore + VulnStore + KeyStore + keurmerk_store::ImageStore + Clone + 'static,
+>(
     store: S,
     catalogue: Arc<Catalogue>,
     now: DateTime<Utc>,
@@ -501,6 +505,10 @@ pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static
             &[("2.4.0", 320, false), ("2.4.1", 200, true)],
         )
         .await?;
+    // A few products carry a picture, set as a maker uploads one (checked the same way).
+    s.reg
+        .set_product_image(&bc, &cam, include_bytes!("../demo-assets/camera.png"))
+        .await?;
     s.reg
         .add_dependency(
             &bc,
@@ -584,6 +592,13 @@ pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static
         )
         .await?;
     s.reg
+        .set_product_image(
+            &bc,
+            &baby,
+            include_bytes!("../demo-assets/baby-monitor.png"),
+        )
+        .await?;
+    s.reg
         .add_dependency(
             &bc,
             &baby,
@@ -621,6 +636,9 @@ pub async fn seed_with<S: RegistryStore + VulnStore + KeyStore + Clone + 'static
             1700,
             &[("4.0.2", 260, false)],
         )
+        .await?;
+    s.reg
+        .set_product_image(&hh, &router, include_bytes!("../demo-assets/router.png"))
         .await?;
     s.certify(
         &rhein,
@@ -1031,7 +1049,7 @@ fn doorbell_sbom(log4j: &str) -> String {
 /// critical problem that version 1.1 fixes: the label is not green, `?version=1.0` says
 /// "install 1.1" and `?version=1.1` is fine. Version 1.1 comes in under the scheme's
 /// patch-management rule (a security patch, covered at once on the holder's impact statement).
-async fn versions_demo<S: RegistryStore + VulnStore + Clone>(
+async fn versions_demo<S: RegistryStore + VulnStore + keurmerk_store::ImageStore + Clone>(
     s: &mut Seeder<S>,
     enisa: &Actor,
     rdi: &Actor,

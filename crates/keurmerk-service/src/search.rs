@@ -55,9 +55,11 @@ pub struct LabelResult {
     pub hit: LabelHit,
     /// Its label status now.
     pub status: StatusReport,
+    /// The product's image, if its maker set one (`crate::images`).
+    pub image: Option<keurmerk_store::ImageRef>,
 }
 
-impl<S: RegistryStore + SearchStore> Registry<S> {
+impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
     /// Labels matching `q`, newest first, each with its live status (computed for the page's
     /// labels only). A query text that is too
     /// long, an unknown scheme, a level the chosen scheme does not have, or a member state no
@@ -120,11 +122,22 @@ impl<S: RegistryStore + SearchStore> Registry<S> {
             })
             .await?;
         let more = hits.len() as i64 > q.limit;
-        let mut items = Vec::with_capacity(hits.len());
+        let shown: Vec<LabelHit> = hits
+            .into_iter()
+            .take(usize::try_from(q.limit).unwrap_or(0))
+            .collect();
+        // The page's product images in one read.
+        let products: Vec<_> = shown
+            .iter()
+            .map(|h| h.certificate.product.clone())
+            .collect();
+        let images = self.store().product_images(&products).await?;
+        let mut items = Vec::with_capacity(shown.len());
         // The live status of each shown label (the extra hit only says there is more).
-        for hit in hits.into_iter().take(usize::try_from(q.limit).unwrap_or(0)) {
+        for hit in shown {
             let status = self.status(&hit.certificate.id).await?;
-            items.push(LabelResult { hit, status });
+            let image = images.get(&hit.certificate.product).cloned();
+            items.push(LabelResult { hit, status, image });
         }
         Ok(LabelPage { items, more })
     }

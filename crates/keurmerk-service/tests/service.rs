@@ -10,6 +10,7 @@ mod authz;
 mod complaints;
 mod coverage;
 mod demo;
+mod images;
 mod integrity;
 mod monitoring;
 mod readmodel;

@@ -74,6 +74,10 @@ pub struct Complaint {
     pub answer: Option<String>,
     /// When it was answered.
     pub answered_at: Option<DateTime<Utc>>,
+    /// The language the authority wrote the answer in; `None` for answers given before the
+    /// language was recorded (read as English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_lang: Option<keurmerk_domain::i18n::Lang>,
     /// How it ended, once closed.
     pub outcome: Option<Outcome>,
     /// When it was closed.

@@ -100,11 +100,16 @@ contract!(
     label_status_rows_are_served_only_for_the_current_event,
     every_input_edit_clears_the_stored_label_status,
     cra_drafts_and_reports_round_trip,
+    product_images_are_stored_by_content,
 );
 
 #[path = "contract/cra.rs"]
 mod cra;
 use cra::cra_drafts_and_reports_round_trip;
+
+#[path = "contract/images.rs"]
+mod images;
+use images::product_images_are_stored_by_content;
 
 #[path = "contract/search.rs"]
 mod search;
@@ -972,6 +977,7 @@ async fn tokens_and_complaints_round_trip(s: &SqlStore) {
         assigned_at: None,
         answer: None,
         answered_at: None,
+        answer_lang: None,
         outcome: None,
         closed_at: None,
     };
@@ -1011,6 +1017,7 @@ async fn complaint_steps_are_conditional_on_the_state_they_start_from(s: &SqlSto
         assigned_at: None,
         answer: None,
         answered_at: None,
+        answer_lang: None,
         outcome: None,
         closed_at: None,
     };
@@ -1081,6 +1088,7 @@ async fn complaint_steps_are_conditional_on_the_state_they_start_from(s: &SqlSto
         state: ComplaintState::Closed,
         answer: Some("We asked the maker to fix it.".into()),
         answered_at: Some(at(6)),
+        answer_lang: Some(keurmerk_domain::i18n::Lang::Nl),
         outcome: Some(Outcome::Upheld),
         closed_at: Some(at(7)),
         contact: None,

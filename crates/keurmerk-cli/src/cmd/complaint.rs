@@ -62,6 +62,10 @@ pub enum ComplaintCmd {
         /// Read the answer from this file (UTF-8, at most 5000 characters).
         #[arg(long)]
         file: Option<std::path::PathBuf>,
+        /// The answer's language: en, nl, de or fr (default: the authority's member state's
+        /// language where it is one of them, else en). The complainant's page marks it so.
+        #[arg(long)]
+        lang: Option<keurmerk_domain::i18n::Lang>,
     },
     /// Close a complaint with an outcome; the complainant's address is erased.
     Close {
@@ -126,7 +130,9 @@ fn show(c: &Complaint) {
     }
     println!("\nComplaint:\n{}", safe(&c.body));
     if let Some(a) = &c.answer {
-        println!("\nAnswer:\n{}", safe(a));
+        // Answers given before the language was recorded are English.
+        let lang = c.answer_lang.unwrap_or_default();
+        println!("\nAnswer ({lang}):\n{}", safe(a));
     }
 }
 
@@ -170,6 +176,7 @@ pub async fn run(ctx: &Ctx, c: &ComplaintCmd) -> Result<ExitCode> {
             id,
             text,
             file,
+            lang,
         } => {
             let answer = match (text, file) {
                 (Some(t), _) => t.clone(),
@@ -177,7 +184,14 @@ pub async fn run(ctx: &Ctx, c: &ComplaintCmd) -> Result<ExitCode> {
                     .with_context(|| format!("reading the answer from {}", f.display()))?,
                 (None, None) => anyhow::bail!("give the answer with --text or --file"),
             };
-            (as_org, id, ComplaintAction::Answer { answer })
+            (
+                as_org,
+                id,
+                ComplaintAction::Answer {
+                    answer,
+                    lang: *lang,
+                },
+            )
         }
         ComplaintCmd::Close {
             as_org,

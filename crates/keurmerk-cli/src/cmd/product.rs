@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
 use keurmerk_domain::ids::{CertificateId, RecordId};
@@ -127,6 +127,25 @@ pub enum ProductCmd {
         /// Why.
         #[arg(long)]
         reason: String,
+    },
+    /// Set the product's image (PNG or JPEG, at most 512 KiB, 16 to 2048 pixels a side),
+    /// shown in search results; checked by decoding it completely.
+    SetImage {
+        /// Acting manufacturer (the product's maker).
+        #[arg(long = "as")]
+        as_org: String,
+        /// Product id.
+        product: RecordId,
+        /// The image file.
+        file: std::path::PathBuf,
+    },
+    /// Remove the product's image (search results show a placeholder).
+    ClearImage {
+        /// Acting manufacturer (the product's maker).
+        #[arg(long = "as")]
+        as_org: String,
+        /// Product id.
+        product: RecordId,
     },
     /// Publish or extend the support period.
     SetSupport {
@@ -314,6 +333,24 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
                 .await?;
             println!("{} does not cover {}", out.certificate, out.version);
         }
+        ProductCmd::SetImage {
+            as_org,
+            product,
+            file,
+        } => {
+            let bytes = read_at_most(file, keurmerk_label::product_image::MAX_IMAGE_BYTES)?;
+            let img = reg
+                .set_product_image(&actor(as_org)?, product, &bytes)
+                .await?;
+            println!(
+                "{product}: {} {}x{} at /images/{}",
+                img.media_type, img.width, img.height, img.sha256
+            );
+        }
+        ProductCmd::ClearImage { as_org, product } => {
+            reg.clear_product_image(&actor(as_org)?, product).await?;
+            println!("{product}: image removed");
+        }
         ProductCmd::SetSupport {
             as_org,
             product,
@@ -363,6 +400,18 @@ pub async fn run(ctx: &Ctx, cmd: &ProductCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a file, but never more than one byte beyond `max` (so the check can say it is too
+/// large without a huge file being read into memory).
+fn read_at_most(path: &std::path::Path, max: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

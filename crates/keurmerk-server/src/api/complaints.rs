@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::Json;
 use keurmerk_domain::complaint::Outcome;
+use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::RecordId;
 use keurmerk_service::{ComplaintAction, ComplaintStatus};
 use keurmerk_store::Complaint;
@@ -41,6 +42,11 @@ pub(crate) struct AssignIn {
 pub(crate) struct AnswerIn {
     /// Shown to the complainant on the complaint's page (at most 5000 characters).
     answer: String,
+    /// The answer's language: `en`, `nl`, `de` or `fr`; the page marks the answer with it.
+    /// Omitted: the language of the authority's member state where it is one of these, else
+    /// `en`.
+    #[serde(default)]
+    lang: Option<Lang>,
 }
 
 /// How the complaint ended.
@@ -92,6 +98,7 @@ pub(crate) async fn answer_complaint(
         id,
         ComplaintAction::Answer {
             answer: body.answer,
+            lang: body.lang,
         },
     )
     .await

@@ -78,6 +78,9 @@ pub struct LabelOut {
     pub page: String,
     /// The label image (SVG).
     pub label_svg: String,
+    /// The product's image for the result's image slot, served by the registry; `null` when
+    /// the maker has set none (show a placeholder).
+    pub image: Option<super::images::ImageOut>,
 }
 
 impl From<&LabelResult> for LabelOut {
@@ -99,6 +102,7 @@ impl From<&LabelResult> for LabelOut {
             valid_until: c.valid_until,
             page: format!("/c/{}", c.id),
             label_svg: format!("/c/{}/label.svg", c.id),
+            image: r.image.as_ref().map(super::images::ImageOut::from),
         }
     }
 }

@@ -7,6 +7,7 @@ mod certificates;
 mod complaints;
 mod coverage;
 mod cra;
+pub mod images;
 pub(crate) mod labels;
 pub mod monitoring;
 pub(crate) mod orgs;
@@ -187,7 +188,7 @@ pub fn routes() -> Vec<Route> {
         route!(POST "/api/v1/complaints/{id}/assign", complaints::assign_complaint, "complaints", Token("national_authority"), Json, "The receiving authority gives the complaint to a named person (again, to hand it over)",
             body = r#"{"assignee":"J. Jansen"}"#),
         route!(POST "/api/v1/complaints/{id}/answer", complaints::answer_complaint, "complaints", Token("national_authority"), Json, "The receiving authority answers the complainant (shown on the complaint's page)",
-            body = r#"{"answer":"We asked the maker to change the default password in an update."}"#),
+            body = r#"{"answer":"We asked the maker to change the default password in an update.","lang":"en"}"#),
         route!(POST "/api/v1/complaints/{id}/close", complaints::close_complaint, "complaints", Token("national_authority"), Json, "The receiving authority closes the complaint with an outcome; the complainant's address is erased",
             body = r#"{"outcome":"upheld"}"#),
         route!(GET "/api/v1/complaint-status/{reference}", complaints::get_complaint_status, "complaints", Public, Json, "A complaint's state, dates and answer by its reference (given once when filed); never the complainant's address or text"),

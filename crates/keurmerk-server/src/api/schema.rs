@@ -115,6 +115,16 @@ impl ArgSchema for crate::json::Document {
     }
 }
 
+impl ArgSchema for crate::json::ImageUpload {
+    fn request_schema(_g: &mut SchemaGenerator) -> Option<Schema> {
+        Some(schemars::json_schema!({
+            "type": "string",
+            "format": "binary",
+            "description": "The PNG or JPEG file as is (its bytes decide the type), checked in full: size, dimensions, complete decoding"
+        }))
+    }
+}
+
 /// A handler whose body schemas can be read off its signature.
 pub trait HandlerSchema<Args> {
     /// Response body schema.

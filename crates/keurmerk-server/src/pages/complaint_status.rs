@@ -113,8 +113,9 @@ fn view(l: Lang, s: &ComplaintStatus) -> Markup {
         }
         @if let Some(a) = &s.answer {
             h2 { (t(l, "The authority's answer", "Het antwoord van de toezichthouder", "Die Antwort der Behörde", "La réponse de l'autorité")) }
-            // Written by the authority in its own words and language.
-            blockquote.answer { @for line in a.lines() { (line) br; } }
+            // Written by the authority in its own words and the language it stated (English
+            // for answers given before the language was recorded).
+            blockquote.answer lang=(s.answer_lang.unwrap_or_default().tag()) { @for line in a.lines() { (line) br; } }
         }
         @if s.state != ComplaintState::Closed {
             p { (t(l,

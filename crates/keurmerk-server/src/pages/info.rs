@@ -244,6 +244,8 @@ pub(crate) async fn get_home_page(
                             @let c = &r.hit.certificate;
                             @let sc = catalogue.get(&c.scheme);
                             li data-status=(r.status.status.as_str()) {
+                                (super::thumb::slot(&r.hit.product_name, r.hit.category, r.image.as_ref()))
+                                div.result-text {
                                 a href=(href(&format!("/c/{}", c.id), l)) {
                                     span lang="en" { (r.hit.product_name) " " (r.hit.model) }
                                 }
@@ -260,6 +262,7 @@ pub(crate) async fn get_home_page(
                                 span lang="en" { (r.hit.manufacturer_name) }
                                 " · "
                                 a href=(href(&format!("/c/{}/label.svg", c.id), l)) { (t(l, "label", "label", "Kennzeichen", "label")) " " (c.id) }
+                                }
                             }
                         }
                     }

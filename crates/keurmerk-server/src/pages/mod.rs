@@ -3,6 +3,7 @@
 //! Every page has the same landmarks (`header`, `nav`, `main`, `footer`), a skip link, and
 //! `<html lang>` set to the language shown. Words are for ordinary people: no jargon.
 
+mod authority;
 mod certificate;
 mod complaint;
 mod complaint_status;
@@ -10,6 +11,7 @@ mod info;
 mod market;
 mod product;
 mod recognition;
+mod thumb;
 mod update_record;
 mod verification;
 
@@ -254,6 +256,12 @@ pub(crate) fn routes() -> Vec<crate::api::Route> {
         route!(GET "/c/{id}/complaint", get_complaint_form, "pages", Public, Html, "Complaint form for a certificate", query = &["lang"]),
         route!(POST "/c/{id}/complaint", post_complaint, "pages", Public, Html, "File a complaint (form post with CSRF token)"),
         route!(GET "/complaints/{reference}", get_complaint_status_page, "pages", Public, Html, "The complainant follows a complaint by its reference: state, dates, answer", query = &["lang"]),
+        route!(GET "/authority/login", authority::get_authority_login, "authority pages", Public, Html, "Sign-in page of the national authority's complaint pages", query = &["lang"]),
+        route!(POST "/authority/login", authority::post_authority_login, "authority pages", Public, Html, "Sign in with the authority's API token (form post); sets the session cookie and redirects (303)"),
+        route!(GET "/authority/complaints", authority::get_authority_complaints, "authority pages", Public, Html, "The complaints routed to the signed-in authority (session cookie; 303 to sign-in without one)", query = &["lang"]),
+        route!(GET "/authority/complaints/{id}", authority::get_authority_complaint, "authority pages", Public, Html, "One complaint with the steps the authority may take (session cookie)", query = &["lang"]),
+        route!(POST "/authority/complaints/{id}", authority::post_authority_complaint, "authority pages", Public, Html, "Assign, answer or close a complaint (form post with the session's form token; 303 back to the complaint)"),
+        route!(POST "/authority/logout", authority::post_authority_logout, "authority pages", Public, Html, "Sign out: ends the session and clears its cookie (form post with the session's form token)"),
         route!(GET "/products/{id}", get_product_page, "pages", Public, Html, "Product page", query = &["lang"]),
         route!(GET "/products/{id}/market-access", get_market_access_page, "pages", Public, Html, "Where the product may be sold: legal requirements per market, voluntary labels, what is still to check", query = &["lang", "markets", "at"]),
         route!(GET "/products/{id}/update-record", update_record::get_product_update_record_page, "pages", Public, Html, "How the maker fixes the product's security problems, in plain words", query = &["lang"]),

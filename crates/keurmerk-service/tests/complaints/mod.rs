@@ -4,6 +4,7 @@
 //! closed complaint, a wrong transition, two people at once.
 
 use keurmerk_domain::complaint::{ComplaintState, Outcome};
+use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, RecordId};
 use keurmerk_domain::model::{SupportCommitment, UpdatePolicy};
 use keurmerk_service::*;
@@ -37,6 +38,7 @@ fn assign(to: &str) -> ComplaintAction {
 fn answer(text: &str) -> ComplaintAction {
     ComplaintAction::Answer {
         answer: text.into(),
+        lang: None,
     }
 }
 fn close(outcome: Outcome) -> ComplaintAction {
@@ -108,7 +110,10 @@ async fn a_complaint_goes_to_the_supervising_authority_and_is_handled_to_the_end
         .handle_complaint(
             &rdi,
             &c.id,
-            answer("We asked the maker to remove the default password.\nThank you."),
+            ComplaintAction::Answer {
+                answer: "We asked the maker to remove the default password.\nThank you.".into(),
+                lang: Some(Lang::En),
+            },
         )
         .await
         .unwrap();
@@ -128,6 +133,7 @@ async fn a_complaint_goes_to_the_supervising_authority_and_is_handled_to_the_end
     assert_eq!(s.product_name, "Cosy Cam");
     assert_eq!(s.authority_name.as_deref(), Some("nl-rdi org"));
     assert!(s.answer.unwrap().starts_with("We asked the maker"));
+    assert_eq!(s.answer_lang, Some(Lang::En), "as the authority stated");
     assert_eq!(s.answered_at, Some(t0() + chrono::Duration::days(3)));
     let public =
         serde_json::to_string(&e.reg.complaint_status(&f.reference).await.unwrap()).unwrap();
@@ -459,4 +465,106 @@ async fn filing_checks_the_address_and_the_text() {
             .await,
         Err(ServiceError::NotFound { .. })
     ));
+}
+
+#[tokio::test]
+async fn the_answer_carries_its_language_stated_or_the_authoritys() {
+    let e = env().await;
+    let (_, f) = filed(&e).await;
+    let id = f.complaint.id.clone();
+    let rdi = a("nl-rdi");
+    e.reg
+        .handle_complaint(&rdi, &id, assign("J. Jansen"))
+        .await
+        .unwrap();
+    // Not stated: the Dutch authority's language.
+    let got = e
+        .reg
+        .handle_complaint(
+            &rdi,
+            &id,
+            answer("We hebben de maker gevraagd het te herstellen."),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.answer_lang, Some(Lang::Nl));
+    let s = e.reg.complaint_status(&f.reference).await.unwrap();
+    assert_eq!(s.answer_lang, Some(Lang::Nl));
+    assert!(last_audit(&e.reg)
+        .await
+        .audit
+        .detail
+        .to_string()
+        .contains(r#""lang":"nl""#));
+
+    // Stated: kept as stated.
+    let g = e
+        .reg
+        .file_complaint(&f.complaint.certificate, None, "Second complaint", None)
+        .await
+        .unwrap();
+    let id2 = g.complaint.id.clone();
+    e.reg
+        .handle_complaint(&rdi, &id2, assign("J. Jansen"))
+        .await
+        .unwrap();
+    e.reg
+        .handle_complaint(
+            &rdi,
+            &id2,
+            ComplaintAction::Answer {
+                answer: "Wir haben den Hersteller gebeten.".into(),
+                lang: Some(Lang::De),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        e.reg
+            .complaint_status(&g.reference)
+            .await
+            .unwrap()
+            .answer_lang,
+        Some(Lang::De)
+    );
+
+    // An answer stored before languages were recorded reads as English; no answer, no language.
+    let mut old = keurmerk_store::ApiStore::complaint(e.reg.store(), &id2)
+        .await
+        .unwrap()
+        .unwrap();
+    let from = old.state;
+    old.answer_lang = None;
+    let audit = keurmerk_store::Audit {
+        at: old.answered_at.unwrap(),
+        actor: None,
+        credential: Credential::Public,
+        action: "test.rewind".into(),
+        subject: id2.to_string(),
+        detail: serde_json::json!({}),
+    };
+    keurmerk_store::ApiStore::update_complaint(e.reg.store(), &old, from, &audit)
+        .await
+        .unwrap();
+    assert_eq!(
+        e.reg
+            .complaint_status(&g.reference)
+            .await
+            .unwrap()
+            .answer_lang,
+        Some(Lang::En)
+    );
+    let f3 = e
+        .reg
+        .file_complaint(&f.complaint.certificate, None, "Third complaint", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        e.reg
+            .complaint_status(&f3.reference)
+            .await
+            .unwrap()
+            .answer_lang,
+        None
+    );
 }

@@ -36,6 +36,7 @@ fn complaint_from_row(row: &AnyRow) -> Result<Complaint> {
         assigned_at: get_opt_ts(row, "assigned_at")?,
         answer: get_opt(row, "answer")?,
         answered_at: get_opt_ts(row, "answered_at")?,
+        answer_lang: get_opt_parse(row, "answer_lang")?,
         outcome: get_opt_parse(row, "outcome")?,
         closed_at: get_opt_ts(row, "closed_at")?,
     })
@@ -188,8 +189,8 @@ impl ApiStore for SqlStore {
         let mut w = self.write().await?;
         let n = sqlx::query(
             "UPDATE complaints SET state = $1, assignee = $2, assigned_at = $3, answer = $4, \
-             answered_at = $5, outcome = $6, closed_at = $7, contact = $8 \
-             WHERE id = $9 AND state = $10",
+             answered_at = $5, outcome = $6, closed_at = $7, contact = $8, answer_lang = $9 \
+             WHERE id = $10 AND state = $11",
         )
         .bind(c.state.as_str().to_owned())
         .bind(c.assignee.clone())
@@ -199,6 +200,7 @@ impl ApiStore for SqlStore {
         .bind(c.outcome.map(|o| o.as_str().to_owned()))
         .bind(c.closed_at.map(ts))
         .bind(c.contact.clone())
+        .bind(c.answer_lang.map(|l| l.tag().to_owned()))
         .bind(c.id.to_string())
         .bind(from.as_str().to_owned())
         .execute(&mut *w.tx)
@@ -249,8 +251,9 @@ impl ApiStore for SqlStore {
 async fn insert_complaint(tx: &mut Transaction<'static, Any>, c: &Complaint) -> Result<()> {
     sqlx::query(
         "INSERT INTO complaints (id, certificate_id, authority_id, filed_at, contact, body, \
-         reference_sha256, state, assignee, assigned_at, answer, answered_at, outcome, closed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         reference_sha256, state, assignee, assigned_at, answer, answered_at, outcome, closed_at, \
+         answer_lang) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(c.id.to_string())
     .bind(c.certificate.to_string())
@@ -266,6 +269,7 @@ async fn insert_complaint(tx: &mut Transaction<'static, Any>, c: &Complaint) -> 
     .bind(c.answered_at.map(ts))
     .bind(c.outcome.map(|o| o.as_str().to_owned()))
     .bind(c.closed_at.map(ts))
+    .bind(c.answer_lang.map(|l| l.tag().to_owned()))
     .execute(&mut **tx)
     .await
     .map_err(unique("complaint", c.id.as_str()))?;
