@@ -1151,7 +1151,7 @@ fn floodlight_sbom(lodash: &str) -> String {
 /// BrightCam Floodlight Cam's 3.0 carries two serious problems; the first is found 400 days ago
 /// and fixed by 3.1, covered 70 days later (late: the scheme gives 60), the second is found
 /// after 3.1 was out (fixed on the day). Support ended 20 days ago, as BrightCam had promised.
-async fn update_record_demo<S: RegistryStore + VulnStore + Clone>(
+async fn update_record_demo<S: RegistryStore + VulnStore + keurmerk_store::ImageStore + Clone>(
     s: &mut Seeder<S>,
     enisa: &Actor,
     rhein: &Actor,
