@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod backup;
+pub mod bulk;
 mod codec;
 pub mod idempotency;
 pub mod keys;
@@ -30,6 +31,7 @@ pub mod vuln;
 pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
+pub use bulk::{BulkBatch, BulkCertificate, BulkSbom, BulkStore, CounterMove};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 pub use label_status::{StatusStore, StoredStatus};
