@@ -242,3 +242,94 @@ async fn bulk_gives_what_the_use_cases_give() {
     }
     assert!(compared > n as usize / 2, "{compared}");
 }
+
+/// The store's guards: a batch numbered from a counter that moved, or after an event that is no
+/// longer the last, writes nothing.
+async fn bulk_write_is_refused_when_numbering_moved(db: Db) {
+    use keurmerk_store::{BulkBatch, BulkCertificate, BulkStore, CounterMove};
+    let now = t0();
+    let store = db.store().await;
+    seed_scale_bulk(
+        store.clone(),
+        catalogue(),
+        now,
+        Secrets::dir(db.keys.path()),
+        20,
+        8,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let reg = db.registry(now).await;
+    let products = reg.store().current_sequence("PRD").await.unwrap();
+    let stale = BulkBatch {
+        counters: vec![CounterMove {
+            name: "PRD".into(),
+            from: products - 1,
+            to: products + 5,
+        }],
+        ..BulkBatch::default()
+    };
+    let refused = store.write_bulk(&stale).await;
+    assert!(
+        matches!(refused, Err(keurmerk_store::StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(reg.store().current_sequence("PRD").await.unwrap(), products);
+    // A certificate numbered after an event that is no longer the last one.
+    let c = reg
+        .store()
+        .certificates(&CertificateFilter::default())
+        .await
+        .unwrap()
+        .remove(0);
+    let events = reg.store().events(&c.id).await.unwrap();
+    let statements = reg.verify_statements(&c.id).await.unwrap();
+    let last = store.last_event_seq().await.unwrap();
+    let mut copy = c.clone();
+    copy.id = "KM-2099-000001".parse().unwrap();
+    let batch = BulkBatch {
+        events_after: last - 1,
+        certificates: vec![BulkCertificate {
+            certificate: copy.clone(),
+            events: events
+                .iter()
+                .zip(&statements)
+                .enumerate()
+                .map(|(k, (e, _))| {
+                    let mut e = e.clone();
+                    e.certificate = copy.id.clone();
+                    e.seq = last + i64::try_from(k).unwrap();
+                    (e, vec![1, 2, 3])
+                })
+                .collect(),
+            report: reg.status(&c.id).await.unwrap(),
+            computed_at: now,
+            stale_after: None,
+            policy: "p".into(),
+            trust: "t".into(),
+            next_due: None,
+        }],
+        ..BulkBatch::default()
+    };
+    let refused = store.write_bulk(&batch).await;
+    assert!(
+        matches!(refused, Err(keurmerk_store::StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert!(reg.store().certificate(&copy.id).await.unwrap().is_none());
+    assert_eq!(store.last_event_seq().await.unwrap(), last);
+    db.drop_schema(&store).await;
+}
+
+#[tokio::test]
+async fn bulk_write_is_refused_when_numbering_moved_sqlite() {
+    bulk_write_is_refused_when_numbering_moved(Db::sqlite()).await;
+}
+
+#[tokio::test]
+async fn bulk_write_is_refused_when_numbering_moved_postgres() {
+    if let Some(db) = Db::postgres() {
+        bulk_write_is_refused_when_numbering_moved(db).await;
+    }
+}
