@@ -21,13 +21,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use keurmerk_domain::event::{fold, DependencySnapshot, Event, EventKind};
 use keurmerk_domain::ids::{CertificateId, LevelId, OrgId, RecordId, SchemeId};
 use keurmerk_domain::lifecycle::{ActorRole, State};
 use keurmerk_domain::model::{
-    Assessment, Category, Certificate, Dependency, DependencyKind, IssuerKind, OrgRole,
-    PasswordSetup, Product, ProductIdentifiers, ProductVersion, SupportCommitment, UpdatePolicy,
+    Assessment, Certificate, Dependency, DependencyKind, IssuerKind, OrgRole, PasswordSetup,
+    Product, ProductIdentifiers, ProductVersion, SupportCommitment, UpdatePolicy,
 };
 use keurmerk_domain::reason::ReasonCode;
 use keurmerk_domain::schedule;
@@ -82,8 +82,16 @@ pub(super) struct Issuers {
     /// The trust list reads verify against, and its digest.
     trust: Arc<TrustList>,
     trust_digest: String,
-    /// The two software lists, parsed once.
-    sbom: (Arc<[u8]>, String, Vec<(i64, String, String, String)>),
+    /// The bulk software list, parsed once.
+    sbom: SoftwareList,
+}
+
+/// A software list parsed once: the document, its format name and its matchable components
+/// (position, package key, purl, version).
+struct SoftwareList {
+    document: Arc<[u8]>,
+    format: String,
+    components: Vec<(i64, String, String, String)>,
 }
 
 /// One certificate's records, before signing.
@@ -214,7 +222,11 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             root,
             trust,
             trust_digest: hex::encode(digest),
-            sbom: (bytes, format!("{:?}", parsed.format), components),
+            sbom: SoftwareList {
+                document: bytes,
+                format: format!("{:?}", parsed.format),
+                components,
+            },
         })
     }
 }
@@ -263,10 +275,9 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             i64::try_from(u128::from(i) * span as u128 / u128::from(n.max(1))).unwrap_or(span);
         let issued_at = self.now - Duration::days(HISTORY_DAYS) + Duration::seconds(offset);
         let today = issued_at.date_naive();
-        let (maker_id, maker_name, ms) = MAKERS[(r % MAKERS.len() as u64) as usize];
+        let (maker_id, _, ms) = MAKERS[(r % MAKERS.len() as u64) as usize];
         let maker = org(maker_id)?;
         let (category, word) = CATEGORIES[((r >> 8) % CATEGORIES.len() as u64) as usize];
-        let _: Category = category;
         let name = format!(
             "{} {word} {}",
             MAKERS[(r % 12) as usize].1,
@@ -350,7 +361,6 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 (org(lab)?, IssuerKind::ThirdParty, "eu-iot", "substantial")
             }
         };
-        let _ = maker_name;
         let scheme_id = SchemeId::new(scheme_id).map_err(super::bad("scheme"))?;
         let level_id = LevelId::new(level_id).map_err(super::bad("level"))?;
         let key = (scheme_id.clone(), level_id.clone());
@@ -605,10 +615,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                     credential: crate::Credential::System(credential.into()),
                     action: match &e.kind {
                         EventKind::Issued { .. } => "certificate.issue".into(),
-                        k if e.role == ActorRole::Scheduler => {
-                            let _ = k;
-                            "certificate.scheduled".into()
-                        }
+                        _ if e.role == ActorRole::Scheduler => "certificate.scheduled".into(),
                         k => format!("certificate.{}", k.name()),
                     },
                     subject: e.certificate.to_string(),
@@ -648,11 +655,11 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 batch.sboms.push(BulkSbom {
                     version: p.versions[0].id.clone(),
                     name: "bom.json".into(),
-                    format: iss.sbom.1.clone(),
-                    document: iss.sbom.0.clone(),
+                    format: iss.sbom.format.clone(),
+                    document: iss.sbom.document.clone(),
                     components: iss
                         .sbom
-                        .2
+                        .components
                         .iter()
                         .map(|(idx, key, purl, version)| StoredComponent {
                             version_id: p.versions[0].id.clone(),
@@ -670,9 +677,9 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 batch.dependencies.push(d);
                 self.summary.with_dependency += 1;
             }
-            match events.last().map(|(e, _)| &e.kind) {
-                _ if p.certificate.state == State::Suspended => self.summary.suspended += 1,
-                _ if p.certificate.state == State::Withdrawn => self.summary.withdrawn += 1,
+            match p.certificate.state {
+                State::Suspended => self.summary.suspended += 1,
+                State::Withdrawn => self.summary.withdrawn += 1,
                 _ => {}
             }
             self.summary.certificates += 1;
@@ -780,9 +787,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 self.bulk_batch(&fast, n, &iss).await?;
             }
             for k in slow {
-                let before = self.services.len();
                 self.certificate(k, n).await?;
-                let _ = before;
                 if let Some(id) = self.last_certificate.take() {
                     reference.push(id);
                 }
@@ -794,6 +799,3 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
         Ok(reference)
     }
 }
-
-#[allow(dead_code)]
-fn _date(_: DateTime<Utc>) {}
