@@ -36,7 +36,7 @@ pub struct NewAssessment {
     pub evidence: Vec<String>,
 }
 
-fn scheme_level<'a>(
+pub(crate) fn scheme_level<'a>(
     scheme: &'a Scheme,
     level: &LevelId,
 ) -> ServiceResult<&'a keurmerk_domain::scheme::Level> {
@@ -49,7 +49,7 @@ fn scheme_level<'a>(
 }
 
 /// Checks verdicts against the scheme and says whether the level's requirements are met.
-fn judge(
+pub(crate) fn judge(
     scheme: &Scheme,
     level: &keurmerk_domain::scheme::Level,
     verdicts: &VerdictInput,
@@ -86,13 +86,13 @@ fn judge(
     }))
 }
 
-fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
+pub(crate) fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
     d.checked_add_months(Months::new(months))
         .unwrap_or(NaiveDate::MAX)
 }
 
 impl<S: RegistryStore> Registry<S> {
-    fn active_scheme(&self, id: &SchemeId) -> ServiceResult<&Scheme> {
+    pub(crate) fn active_scheme(&self, id: &SchemeId) -> ServiceResult<&Scheme> {
         let s = self
             .catalogue()
             .get(id)

@@ -290,6 +290,16 @@ pub(crate) fn content_digest(list: &TrustList) -> ServiceResult<[u8; 32]> {
     Ok(<sha2::Sha256 as sha2::Digest>::digest(&content).into())
 }
 
+/// Digest of the keys (with their scopes) of a trust list: all that verifying a statement reads.
+/// The read model's rows name it (`label_status.trust`), so a row stored by a process without
+/// the log's verifier key (the CLI) is served by one with it (`keurmerk serve`): the log key
+/// verifies checkpoints, never statements.
+pub(crate) fn keys_digest(list: &TrustList) -> ServiceResult<[u8; 32]> {
+    let content =
+        serde_json::to_vec(&list.keys).map_err(|e| invalid("trust list", e.to_string()))?;
+    Ok(<sha2::Sha256 as sha2::Digest>::digest(&content).into())
+}
+
 /// Whether a key may sign something dated `at`.
 fn usable_at(k: &KeyRecord, at: DateTime<Utc>) -> bool {
     k.valid_from <= at && at < k.valid_until && k.revoked_at.is_none_or(|r| at < r)

@@ -56,7 +56,8 @@ impl TrustCache {
 }
 
 impl<S: RegistryStore> Registry<S> {
-    /// The current trust list and its content digest, for reads (see the module docs), and
+    /// The current trust list and the digest of its keys (`signing::keys_digest`: what
+    /// verifying a statement depends on), for reads (see the module docs), and
     /// whether it was built just now (`false`: reused).
     pub(crate) async fn trust_for_reads(
         &self,
@@ -71,7 +72,7 @@ impl<S: RegistryStore> Registry<S> {
             }
         }
         let list = Arc::new(self.trust_list(0).await?);
-        let digest = crate::signing::content_digest(&list)?;
+        let digest = crate::signing::keys_digest(&list)?;
         // Stored only if nothing changed while it was built.
         if self.trust_cache.generation.load(Ordering::SeqCst) == generation {
             *self.trust_cache.lock() = Some(Built {

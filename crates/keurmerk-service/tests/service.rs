@@ -7,6 +7,7 @@ mod support;
 mod atomic;
 mod attribution;
 mod authz;
+mod bulk;
 mod complaints;
 mod coverage;
 mod demo;

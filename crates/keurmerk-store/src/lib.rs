@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod backup;
+pub mod bulk;
 mod codec;
 pub mod cra;
 pub mod idempotency;
@@ -34,6 +35,7 @@ pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
 pub use cra::{CraDraft, CraReportKey, CraStore, StoredCraReport};
+pub use bulk::{BulkBatch, BulkCertificate, BulkSbom, BulkStore, CounterMove};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use images::{ImageRef, ImageStore, StoredImage};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};

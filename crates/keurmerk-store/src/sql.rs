@@ -15,6 +15,7 @@ use crate::{Result, StoreError};
 
 mod api;
 mod assessments;
+mod bulk;
 mod certificates;
 mod cra;
 mod idempotency;

@@ -100,7 +100,7 @@ pub async fn run(cli: Cli, effective: &crate::config::Effective) -> Result<ExitC
             let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
             let secrets = keurmerk_service::Secrets::dir(&cli.keys_dir);
             if let Some(n) = args.scale {
-                return demo_scale(&ctx, catalogue, secrets, n).await;
+                return demo_scale(&ctx, catalogue, secrets, n, args.reference).await;
             }
             let summary = keurmerk_service::demo::seed_with(
                 ctx.registry.store().clone(),
@@ -211,6 +211,11 @@ pub struct DemoArgs {
     /// queued for the log like any write. Only into an empty database.
     #[arg(long, value_name = "N")]
     pub scale: Option<u64>,
+    /// With `--scale`: seed every certificate through the use cases one by one (the reference
+    /// path, about 20 certificates/s) instead of the bulk path (thousands per second, a batch
+    /// of certificates per transaction, same records; ADR 0019).
+    #[arg(long, requires = "scale")]
+    pub reference: bool,
 }
 
 async fn demo_scale(
@@ -218,6 +223,7 @@ async fn demo_scale(
     catalogue: Arc<keurmerk_domain::scheme::Catalogue>,
     secrets: keurmerk_service::Secrets,
     n: u64,
+    reference: bool,
 ) -> Result<ExitCode> {
     let bar = indicatif::ProgressBar::new(n);
     bar.set_style(
@@ -227,15 +233,30 @@ async fn demo_scale(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let summary = keurmerk_service::demo_scale::seed_scale(
-        ctx.registry.store().clone(),
-        catalogue,
-        chrono::Utc::now(),
-        secrets,
-        n,
-        &|done| bar.set_position(done),
-    )
-    .await;
+    let store = ctx.registry.store().clone();
+    let progress = |done| bar.set_position(done);
+    let summary = if reference {
+        keurmerk_service::demo_scale::seed_scale(
+            store,
+            catalogue,
+            chrono::Utc::now(),
+            secrets,
+            n,
+            &progress,
+        )
+        .await
+    } else {
+        keurmerk_service::demo_scale::seed_scale_bulk(
+            store,
+            catalogue,
+            chrono::Utc::now(),
+            secrets,
+            n,
+            keurmerk_service::demo_scale::BATCH,
+            &progress,
+        )
+        .await
+    };
     bar.finish_and_clear();
     let summary = summary?;
     println!(

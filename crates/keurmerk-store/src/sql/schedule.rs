@@ -9,7 +9,7 @@ use crate::{Result, StoreError};
 
 /// Stored for a certificate on which nothing will ever happen by itself; sorts after every
 /// timestamp.
-const NEVER: &str = "never";
+pub(crate) const NEVER: &str = "never";
 
 #[async_trait]
 impl ScheduleStore for SqlStore {

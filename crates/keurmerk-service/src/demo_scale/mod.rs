@@ -30,6 +30,10 @@ use keurmerk_domain::scheme::Catalogue;
 use keurmerk_store::{KeyStore, RegistryStore, VulnStore};
 use serde::Serialize;
 
+mod bulk;
+
+pub use bulk::BATCH;
+
 use crate::{
     Actor, LifecycleRequest, ManualClock, NewAssessment, NewDependency, NewOrganisation,
     NewProduct, NewVersion, Registry, ServiceError, ServiceResult, VerdictInput,
@@ -88,6 +92,13 @@ const CATEGORIES: [(Category, &str); 9] = [
     (Category::Computer, "Mini PC"),
 ];
 
+/// Whether the mix gives certificate `i` a software list with a component a known advisory
+/// affects (the bulk path seeds only some of those as such, see [`bulk`]).
+pub fn vulnerable_in_mix(i: u64) -> bool {
+    let r = mix(i);
+    (r >> 40) % 4 == 0 && (r >> 42) % 12 == 0
+}
+
 /// A fixed pseudo-random 64-bit value per index (SplitMix64).
 fn mix(i: u64) -> u64 {
     let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -129,6 +140,8 @@ struct Scale<S> {
     verdicts: Vec<(SchemeId, LevelId, VerdictInput)>,
     services: Vec<CertificateId>,
     summary: ScaleSummary,
+    /// The certificate the reference path issued last.
+    last_certificate: Option<CertificateId>,
 }
 
 impl<S: RegistryStore + KeyStore + VulnStore + Clone + 'static> Scale<S> {
@@ -327,6 +340,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + Clone + 'static> Scale<S> {
             .await?;
         let cert = self.reg.certify(&assessor, &assessment.id, None).await?;
         self.summary.certificates += 1;
+        self.last_certificate = Some(cert.id.clone());
         if service {
             self.services.push(cert.id);
             return Ok(());
@@ -378,6 +392,56 @@ pub async fn seed_scale<S: RegistryStore + KeyStore + VulnStore + Clone + 'stati
     n: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> ServiceResult<ScaleSummary> {
+    let (mut s, enisa) = prepare(store, catalogue, now, secrets, n).await?;
+    for i in 0..n {
+        s.certificate(i, n).await?;
+        progress(i + 1);
+    }
+    // Statements stored at a past point of the history that time has changed since are folded
+    // and stored again as of now, so the first lookups read rows.
+    finish(s, &enisa, None).await
+}
+
+/// Seeds the same registry as [`seed_scale`] through the bulk path (`bulk`, ADR 0019): the
+/// cloud services and a few certificates with a vulnerable software list through the use cases,
+/// the rest `batch` certificates per transaction ([`BATCH`] is a good size), each signed,
+/// verified, folded, logged (queued), audited and with its read-model row and search document.
+pub async fn seed_scale_bulk<
+    S: RegistryStore + KeyStore + VulnStore + keurmerk_store::BulkStore + Clone + 'static,
+>(
+    store: S,
+    catalogue: Arc<Catalogue>,
+    now: DateTime<Utc>,
+    secrets: crate::Secrets,
+    n: u64,
+    batch: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> ServiceResult<ScaleSummary> {
+    if batch == 0 || batch > 100_000 {
+        return Err(ServiceError::Invalid {
+            field: "batch".into(),
+            problem: format!("give between 1 and 100,000 certificates per batch, not {batch}"),
+        });
+    }
+    let (mut s, enisa) = prepare(store, catalogue, now, secrets, n).await?;
+    let mut reference = Vec::new();
+    for i in 0..SERVICES.min(n) {
+        s.certificate(i, n).await?;
+        reference.extend(s.last_certificate.take());
+        progress(i + 1);
+    }
+    reference.extend(s.bulk(n, batch, progress).await?);
+    finish(s, &enisa, Some(reference)).await
+}
+
+/// The organisations, keys and authorisations both paths start from.
+async fn prepare<S: RegistryStore + KeyStore + VulnStore + Clone + 'static>(
+    store: S,
+    catalogue: Arc<Catalogue>,
+    now: DateTime<Utc>,
+    secrets: crate::Secrets,
+    n: u64,
+) -> ServiceResult<(Scale<S>, Actor)> {
     if n == 0 || n > MAX_SCALE {
         return Err(ServiceError::Invalid {
             field: "scale".into(),
@@ -429,13 +493,14 @@ pub async fn seed_scale<S: RegistryStore + KeyStore + VulnStore + Clone + 'stati
             .collect();
         verdicts.push((sid, lid, v));
     }
-    let mut s = Scale {
+    let s = Scale {
         reg,
         clock,
         now,
         verdicts,
         services: Vec::new(),
         summary: ScaleSummary::default(),
+        last_certificate: None,
     };
 
     let enisa = s
@@ -495,11 +560,18 @@ pub async fn seed_scale<S: RegistryStore + KeyStore + VulnStore + Clone + 'stati
             .await?;
     }
 
-    for i in 0..n {
-        s.certificate(i, n).await?;
-        progress(i + 1);
-    }
+    Ok((s, enisa))
+}
 
+/// The advisory import of the last day, then the read model made current: every certificate
+/// (`refresh: None`), or only those the use cases wrote (the bulk path stored the others' rows
+/// as of now).
+async fn finish<S: RegistryStore + KeyStore + VulnStore + Clone + 'static>(
+    mut s: Scale<S>,
+    enisa: &Actor,
+    refresh: Option<Vec<CertificateId>>,
+) -> ServiceResult<ScaleSummary> {
+    let now = s.now;
     // The advisory arrives today: every vulnerable software list gets a finding.
     s.clock.set(now);
     let path = std::env::temp_dir().join(format!(
@@ -510,13 +582,22 @@ pub async fn seed_scale<S: RegistryStore + KeyStore + VulnStore + Clone + 'stati
         field: "advisory".into(),
         problem: format!("cannot write {}: {e}", path.display()),
     })?;
-    let imported = s.reg.import_advisories(&enisa, &path, false, &|_| {}).await;
+    let imported = s.reg.import_advisories(enisa, &path, false, &|_| {}).await;
     let _ = std::fs::remove_file(&path);
     s.summary.rematched_versions = imported?.versions_rematched;
     // Statuses stored at a past point of the history that time has changed since are folded
     // and stored again as of now, so the first lookups read rows.
-    s.reg.refresh_read_model().await?;
-    Ok(s.summary)
+    match refresh {
+        None => {
+            s.reg.refresh_read_model().await?;
+        }
+        Some(ids) => {
+            for id in ids {
+                s.reg.refresh_status(&id).await?;
+            }
+        }
+    }
+    Ok(std::mem::take(&mut s.summary))
 }
 
 #[cfg(test)]
