@@ -34,8 +34,8 @@ pub mod vuln;
 pub mod watch;
 
 pub use api::{ApiStore, ApiToken, Complaint, FormNonce};
-pub use cra::{CraDraft, CraReportKey, CraStore, StoredCraReport};
 pub use bulk::{BulkBatch, BulkCertificate, BulkSbom, BulkStore, CounterMove};
+pub use cra::{CraDraft, CraReportKey, CraStore, StoredCraReport};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use images::{ImageRef, ImageStore, StoredImage};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};

@@ -565,7 +565,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             let scheme = self.reg.active_scheme(&p.certificate.scheme)?;
             let ctx = schedule::Context {
                 policy: &scheme.policy,
-                issuer_revoked_at: None,
+                issuer_authorisation_end: None,
             };
             let mut view = fold(&p.events)?;
             for _ in 0..schedule::MAX_ACTIONS {
