@@ -377,6 +377,8 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
         "/no/such/page".to_owned(),
         "/feed".to_owned(),
         "/org/holland-home/feed".to_owned(),
+        "/org/holland-home/update-record".to_owned(),
+        "/org/brightcam/update-record".to_owned(),
     ];
     for (id, product) in by_status.values() {
         paths.push(format!("/c/{id}"));
@@ -386,6 +388,7 @@ async fn every_public_page_in_four_languages_at_phone_and_desktop_width() {
     if let Some((_, product)) = by_status.get("suspended") {
         paths.push(format!("/products/{product}/feed"));
         paths.push(format!("/products/{product}/market-access"));
+        paths.push(format!("/products/{product}/update-record"));
     }
     // The complaint pages: the form of a label no authority in the register supervises (it says
     // where to go instead) and a complainant's status page with an answer.

@@ -194,7 +194,14 @@ fn support(l: Lang, s: &ProductSupport) -> Markup {
 
 /// The record in plain words: the headline, then each severity, then support. `products`
 /// names each product's support line when the record covers several.
-pub(crate) fn record_markup(l: Lang, r: &UpdateRecord, products: &[(RecordId, String)]) -> Markup {
+/// `nested`: the markup sits under an `h2` (the product page's section), so its own headings are
+/// `h3`; on a page of its own they are `h2`, so heading levels only go down by one.
+pub(crate) fn record_markup(
+    l: Lang,
+    r: &UpdateRecord,
+    products: &[(RecordId, String)],
+    nested: bool,
+) -> Markup {
     let serious = r.total(SERIOUS);
     html! {
         p {
@@ -227,7 +234,8 @@ pub(crate) fn record_markup(l: Lang, r: &UpdateRecord, products: &[(RecordId, St
             }
             p.muted { (t(l, "A fix counts from the day a problem was first found until the day an update that does not contain it was covered by the label. The deadlines are the scheme's.", "Een oplossing telt vanaf de dag waarop een probleem voor het eerst werd gevonden tot de dag waarop het label een update zonder het probleem dekte. De termijnen zijn die van het keurmerkschema.", "Eine Korrektur zählt vom Tag, an dem ein Problem zuerst gefunden wurde, bis zu dem Tag, an dem das Kennzeichen ein Update ohne das Problem abdeckte. Die Fristen sind die des Zertifizierungsschemas.", "Un correctif compte du jour où un problème a été trouvé pour la première fois au jour où le label a couvert une mise à jour qui ne le contient pas. Les délais sont ceux du schéma.")) }
         }
-        h3 { (t(l, "Support periods", "Ondersteuningsperiodes", "Supportzeiträume", "Périodes de support")) }
+        @let support_title = t(l, "Support periods", "Ondersteuningsperiodes", "Supportzeiträume", "Périodes de support");
+        @if nested { h3 { (support_title) } } @else { h2 { (support_title) } }
         @if r.support.is_empty() {
             p { (t(l, "The maker has not promised a support period.", "De fabrikant heeft geen ondersteuningsperiode beloofd.", "Der Hersteller hat keinen Supportzeitraum zugesagt.", "Le fabricant n'a promis aucune période de support.")) }
         } @else if r.support.len() == 1 && products.len() <= 1 {
@@ -278,7 +286,7 @@ pub(crate) async fn get_product_update_record_page(
     );
     let body = html! {
         h1 { (title) }
-        (record_markup(l, &r, &[(id.clone(), name)]))
+        (record_markup(l, &r, &[(id.clone(), name)], false))
         p {
             a href=(href(&format!("/products/{id}"), l)) { (t(l, "Back to the product", "Terug naar het product", "Zurück zum Produkt", "Retour au produit")) }
             " · "
@@ -328,7 +336,7 @@ pub(crate) async fn get_org_update_record_page(
     let body = html! {
         h1 { (title) }
         p { (t(l, "All products of this maker with a label together.", "Alle producten van deze fabrikant met een label samen.", "Alle Produkte dieses Herstellers mit Kennzeichen zusammen.", "Tous les produits labellisés de ce fabricant ensemble.")) }
-        (record_markup(l, &r, &products))
+        (record_markup(l, &r, &products, false))
         p {
             a href=(href(&format!("/org/{id}/feed"), l)) { (t(l, "Status changes of this maker's labels", "Statuswijzigingen van de labels van deze fabrikant", "Statusänderungen der Kennzeichen dieses Herstellers", "Changements de statut des labels de ce fabricant")) }
             " · "
@@ -343,7 +351,7 @@ pub(crate) fn product_section(l: Lang, product: &RecordId, r: Option<&UpdateReco
     html! {
         h2 { (t(l, "How the maker fixes security problems", "Hoe de fabrikant beveiligingsproblemen oplost", "Wie der Hersteller Sicherheitsprobleme behebt", "Comment le fabricant corrige les problèmes de sécurité")) }
         @match r {
-            Some(r) => (record_markup(l, r, &[])),
+            Some(r) => (record_markup(l, r, &[], true)),
             None => p.warning { (t(l, "The record could not be computed right now.", "Het overzicht kon nu niet worden berekend.", "Die Übersicht konnte gerade nicht berechnet werden.", "Le bilan n'a pas pu être calculé pour le moment.")) },
         }
         p { a href=(href(&format!("/products/{product}/update-record"), l)) { (t(l, "The update record in full", "Het volledige overzicht", "Die vollständige Übersicht", "Le bilan complet")) } }
