@@ -5,89 +5,15 @@
 //! authority, a forged, expired or revoked session, a cross-site post, sign-out.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use chrono::Utc;
 use http_body_util::BodyExt;
-use keurmerk_domain::ids::RecordId;
-use keurmerk_domain::scheme::{Catalogue, SHIPPED};
-use keurmerk_server::auth::Secret;
-use keurmerk_server::{router, AppState};
-use keurmerk_service::{demo, ManualClock, Registry, Secrets, Signer, TokenAdmin};
-use keurmerk_store::{ApiStore, AuditStore, CertificateFilter, SqlStore};
+use keurmerk_service::TokenAdmin;
+use keurmerk_store::{ApiStore, AuditStore, CertificateFilter};
 use tower::ServiceExt;
 
-struct Env {
-    reg: Registry<SqlStore>,
-    clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
-    pg_schema: Option<String>,
-}
-
-async fn env(postgres: bool) -> Option<Env> {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, pg_schema) = if postgres {
-        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set, so the PostgreSQL backend is not tested here");
-            return None;
-        };
-        let schema = format!("t_{:016x}", rand::random::<u64>());
-        let store = SqlStore::connect_in_schema(&url, Some(&schema))
-            .await
-            .unwrap();
-        (store, Some(schema))
-    } else {
-        let url = format!("sqlite:{}", dir.path().join("s.db").display());
-        (SqlStore::connect(&url).await.unwrap(), None)
-    };
-    let catalogue = Arc::new(Catalogue::from_files(SHIPPED).unwrap());
-    let keys = dir.path().join("keys");
-    let now = Utc::now();
-    demo::seed_with(store.clone(), catalogue.clone(), now, Secrets::dir(&keys))
-        .await
-        .unwrap();
-    let clock = Arc::new(ManualClock::new(now));
-    let reg = Registry::new(store.clone(), catalogue, clock.clone())
-        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
-        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
-    Some(Env {
-        reg,
-        clock,
-        _dir: dir,
-        pg_schema,
-    })
-}
-
-impl Env {
-    fn app(&self) -> axum::Router {
-        router(AppState {
-            registry: Arc::new(self.reg.clone()),
-        })
-    }
-
-    /// A bearer token of `org` and its id.
-    async fn token(&self, org: &str) -> (String, RecordId) {
-        let s = Secret::generate();
-        let t = self
-            .reg
-            .create_token(TokenAdmin::Local, &org.parse().unwrap(), "test", s.sha256())
-            .await
-            .unwrap();
-        (s.bearer(&t.id), t.id)
-    }
-
-    async fn done(self) {
-        if let Some(schema) = &self.pg_schema {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(self.reg.store().pool())
-                .await
-                .unwrap();
-        }
-        self.reg.store().close().await;
-    }
-}
+mod support;
+use support::{demo_env as env, DemoEnv as Env};
 
 struct Answer {
     status: StatusCode,
@@ -214,9 +140,9 @@ async fn authority_pages(e: Env) {
     assert!(login.text.contains(r#"<html lang="de""#));
 
     // Sign-in: a wrong token, a maker's and a lab's token, a cross-site post are refused.
-    let (maker, _) = e.token("brightcam").await;
-    let (lab, _) = e.token("delta-testlab").await;
-    let (mine, mine_id) = e.token(authority.as_str()).await;
+    let (maker, _) = e.token_with_id("brightcam").await;
+    let (lab, _) = e.token_with_id("delta-testlab").await;
+    let (mine, mine_id) = e.token_with_id(authority.as_str()).await;
     let a = post(
         &app,
         "/authority/login",
@@ -395,7 +321,7 @@ async fn authority_pages(e: Env) {
     }
 
     // Another authority signs in but may not read or handle this complaint.
-    let (theirs, _) = e.token(other).await;
+    let (theirs, _) = e.token_with_id(other).await;
     let (their_cookie, _) = sign_in(&app, &theirs).await;
     let a = get(&app, &detail, Some(&their_cookie)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
@@ -445,7 +371,7 @@ async fn authority_pages(e: Env) {
 
     // A session expires after 8 hours by the registry's clock, and a clock that jumps back
     // before the sign-in does not revive it either.
-    let (again, _) = e.token(other).await;
+    let (again, _) = e.token_with_id(other).await;
     let (c2, _) = sign_in(&app, &again).await;
     assert_eq!(
         get(&app, "/authority/complaints", Some(&c2)).await.status,

@@ -10,59 +10,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
-use keurmerk_domain::scheme::{Catalogue, SHIPPED};
-use keurmerk_server::auth::Secret;
 use keurmerk_server::{router_with, AppState, Limits};
-use keurmerk_service::{
-    demo, ManualClock, Registry, Secrets, Signer, TokenAdmin, DEFAULT_BASE_URL,
-};
-use keurmerk_store::{ApiStore, AuditStore, CertificateFilter, SqlStore};
+use keurmerk_service::DEFAULT_BASE_URL;
+use keurmerk_store::{ApiStore, AuditStore, CertificateFilter};
 use tower::ServiceExt;
 
-struct Env {
-    reg: Registry<SqlStore>,
-    clock: Arc<ManualClock>,
-    now: DateTime<Utc>,
-    _dir: tempfile::TempDir,
-    pg_schema: Option<String>,
-}
-
-async fn env(postgres: bool) -> Option<Env> {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, pg_schema) = if postgres {
-        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set, so the PostgreSQL backend is not tested here");
-            return None;
-        };
-        let schema = format!("t_{:016x}", rand::random::<u64>());
-        let store = SqlStore::connect_in_schema(&url, Some(&schema))
-            .await
-            .unwrap();
-        (store, Some(schema))
-    } else {
-        let url = format!("sqlite:{}", dir.path().join("s.db").display());
-        (SqlStore::connect(&url).await.unwrap(), None)
-    };
-    let catalogue = Arc::new(Catalogue::from_files(SHIPPED).unwrap());
-    let keys = dir.path().join("keys");
-    let now = Utc::now();
-    demo::seed_with(store.clone(), catalogue.clone(), now, Secrets::dir(&keys))
-        .await
-        .unwrap();
-    let clock = Arc::new(ManualClock::new(now));
-    let reg = Registry::new(store.clone(), catalogue, clock.clone())
-        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
-        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
-    Some(Env {
-        reg,
-        clock,
-        now,
-        _dir: dir,
-        pg_schema,
-    })
-}
+mod support;
+use support::{demo_env as env, DemoEnv as Env};
 
 impl Env {
     /// A server instance on this database: its own process state (form key cache, limits).
@@ -85,27 +40,6 @@ impl Env {
             .await
             .unwrap()
             .len()
-    }
-
-    /// A bearer token of `org`.
-    async fn token(&self, org: &str) -> String {
-        let s = Secret::generate();
-        let t = self
-            .reg
-            .create_token(TokenAdmin::Local, &org.parse().unwrap(), "test", s.sha256())
-            .await
-            .unwrap();
-        s.bearer(&t.id)
-    }
-
-    async fn done(self) {
-        if let Some(schema) = &self.pg_schema {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(self.reg.store().pool())
-                .await
-                .unwrap();
-        }
-        self.reg.store().close().await;
     }
 }
 

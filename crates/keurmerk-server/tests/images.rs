@@ -5,86 +5,16 @@
 //! (API and home page) carry a fixed-size slot for it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use chrono::Utc;
 use http_body_util::BodyExt;
-use keurmerk_domain::scheme::{Catalogue, SHIPPED};
-use keurmerk_server::auth::Secret;
-use keurmerk_server::{router, AppState};
-use keurmerk_service::{demo, ManualClock, Registry, Secrets, Signer, TokenAdmin};
-use keurmerk_store::{ProductFilter, SqlStore};
+use keurmerk_store::ProductFilter;
 use tower::ServiceExt;
 
 const ROUTER_PNG: &[u8] = include_bytes!("../../keurmerk-service/demo-assets/router.png");
 
-struct Env {
-    reg: Registry<SqlStore>,
-    _dir: tempfile::TempDir,
-    pg_schema: Option<String>,
-}
-
-async fn env(postgres: bool) -> Option<Env> {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, pg_schema) = if postgres {
-        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set, so the PostgreSQL backend is not tested here");
-            return None;
-        };
-        let schema = format!("t_{:016x}", rand::random::<u64>());
-        let store = SqlStore::connect_in_schema(&url, Some(&schema))
-            .await
-            .unwrap();
-        (store, Some(schema))
-    } else {
-        let url = format!("sqlite:{}", dir.path().join("s.db").display());
-        (SqlStore::connect(&url).await.unwrap(), None)
-    };
-    let catalogue = Arc::new(Catalogue::from_files(SHIPPED).unwrap());
-    let keys = dir.path().join("keys");
-    let now = Utc::now();
-    demo::seed_with(store.clone(), catalogue.clone(), now, Secrets::dir(&keys))
-        .await
-        .unwrap();
-    let reg = Registry::new(store.clone(), catalogue, Arc::new(ManualClock::new(now)))
-        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
-        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
-    Some(Env {
-        reg,
-        _dir: dir,
-        pg_schema,
-    })
-}
-
-impl Env {
-    fn app(&self) -> axum::Router {
-        router(AppState {
-            registry: Arc::new(self.reg.clone()),
-        })
-    }
-
-    async fn token(&self, org: &str) -> String {
-        let s = Secret::generate();
-        let t = self
-            .reg
-            .create_token(TokenAdmin::Local, &org.parse().unwrap(), "test", s.sha256())
-            .await
-            .unwrap();
-        s.bearer(&t.id)
-    }
-
-    async fn done(self) {
-        if let Some(schema) = &self.pg_schema {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(self.reg.store().pool())
-                .await
-                .unwrap();
-        }
-        self.reg.store().close().await;
-    }
-}
+mod support;
+use support::{demo_env as env, DemoEnv as Env};
 
 async fn send(
     app: &axum::Router,

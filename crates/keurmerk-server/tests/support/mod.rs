@@ -166,3 +166,88 @@ pub async fn suspend(a: &App, c: &keurmerk_domain::model::Certificate) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
+
+/// A demo registry on one backend (SQLite always; PostgreSQL in its own schema when
+/// `KEURMERK_TEST_POSTGRES` is set) with a clock the test drives, for tests that run on both.
+pub struct DemoEnv {
+    pub reg: Registry<keurmerk_store::SqlStore>,
+    pub clock: Arc<keurmerk_service::ManualClock>,
+    /// The time the demo was seeded at (the clock's start).
+    pub now: chrono::DateTime<chrono::Utc>,
+    _dir: tempfile::TempDir,
+    pg_schema: Option<String>,
+}
+
+/// [`DemoEnv`] on PostgreSQL (`None`, saying why, when `KEURMERK_TEST_POSTGRES` is not set) or
+/// on SQLite.
+pub async fn demo_env(postgres: bool) -> Option<DemoEnv> {
+    use keurmerk_store::SqlStore;
+    let dir = tempfile::tempdir().unwrap();
+    let (store, pg_schema) = if postgres {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set, so the PostgreSQL backend is not tested here");
+            return None;
+        };
+        let schema = format!("t_{:016x}", rand::random::<u64>());
+        let store = SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        (store, Some(schema))
+    } else {
+        let url = format!("sqlite:{}", dir.path().join("s.db").display());
+        (SqlStore::connect(&url).await.unwrap(), None)
+    };
+    let catalogue = Arc::new(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED).unwrap());
+    let keys = dir.path().join("keys");
+    let now = chrono::Utc::now();
+    demo::seed_with(store.clone(), catalogue.clone(), now, Secrets::dir(&keys))
+        .await
+        .unwrap();
+    let clock = Arc::new(keurmerk_service::ManualClock::new(now));
+    let reg = Registry::new(store.clone(), catalogue, clock.clone())
+        .with_signer(Signer::new(Arc::new(store), Secrets::dir(&keys)))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()));
+    Some(DemoEnv {
+        reg,
+        clock,
+        now,
+        _dir: dir,
+        pg_schema,
+    })
+}
+
+impl DemoEnv {
+    /// A server on this registry with the default limits.
+    pub fn app(&self) -> axum::Router {
+        router(AppState {
+            registry: Arc::new(self.reg.clone()),
+        })
+    }
+
+    /// A bearer token of `org`, and the token's id.
+    pub async fn token_with_id(&self, org: &str) -> (String, keurmerk_domain::ids::RecordId) {
+        let s = Secret::generate();
+        let t = self
+            .reg
+            .create_token(TokenAdmin::Local, &org.parse().unwrap(), "test", s.sha256())
+            .await
+            .unwrap();
+        (s.bearer(&t.id), t.id)
+    }
+
+    /// A bearer token of `org`.
+    pub async fn token(&self, org: &str) -> String {
+        self.token_with_id(org).await.0
+    }
+
+    /// Drops the PostgreSQL schema and closes the store.
+    pub async fn done(self) {
+        if let Some(schema) = &self.pg_schema {
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(self.reg.store().pool())
+                .await
+                .unwrap();
+        }
+        self.reg.store().close().await;
+    }
+}
