@@ -351,8 +351,13 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             }}),
         );
     }
-    // Not found: the path's resource, or one a write refers to (a product, version, scheme).
-    if r.path.contains('{') || has_body || (credentialed && write) {
+    // Not found: the path's resource, one a write refers to (a product, version, scheme), or
+    // the certificate a listing is filtered by.
+    if r.path.contains('{')
+        || has_body
+        || (credentialed && write)
+        || r.query.contains(&"certificate")
+    {
         responses.insert("404".into(), error("Not found"));
     }
     let mut op = Map::new();
@@ -530,6 +535,10 @@ fn authority_page(r: &Route, op: &mut Map<String, Value>, responses: &mut Map<St
                 "Form larger than {} MiB",
                 r.max_body / (1024 * 1024)
             )),
+        );
+        responses.insert(
+            "415".into(),
+            html("Not a form post (`Content-Type: application/x-www-form-urlencoded`)"),
         );
     }
     match (r.method.as_str(), r.op) {

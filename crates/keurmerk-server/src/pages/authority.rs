@@ -420,17 +420,18 @@ pub(crate) async fn get_authority_complaint(
 ) -> Response {
     let l = lang_of(&q, &headers);
     let here = format!("/authority/complaints/{id}");
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(ServiceError::Unauthenticated(_)) => return signed_out(l),
-        Err(e) => return refusal(l, e, &here),
-    };
+    // A path that names no complaint is 404 whoever asks (it reveals nothing).
     let Some(id) = complaint_id(&id) else {
         return private(error_page(
             l,
             StatusCode::NOT_FOUND,
             "/authority/complaints",
         ));
+    };
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(ServiceError::Unauthenticated(_)) => return signed_out(l),
+        Err(e) => return refusal(l, e, &here),
     };
     match state.registry.complaint(&s.actor, &id).await {
         Ok(c) => {
