@@ -538,7 +538,8 @@ fn authority_page(r: &Route, op: &mut Map<String, Value>, responses: &mut Map<St
         );
         responses.insert(
             "415".into(),
-            html("Not a form post (`Content-Type: application/x-www-form-urlencoded`)"),
+            json!({"description": "Not a form post (`Content-Type: application/x-www-form-urlencoded`)",
+                   "content": {"text/plain": {"schema": {"type": "string"}}}}),
         );
     }
     match (r.method.as_str(), r.op) {
