@@ -73,6 +73,17 @@ impl WriteTx<'_> {
         }
         Ok(())
     }
+
+    /// Commits a step that only prepares a request's write — a number taken from a counter,
+    /// content stored under its digest before the event that names it — without recording the
+    /// request's `Idempotency-Key`. Were the key recorded here, a crash between this step and
+    /// the write itself would leave the key proving a write that never happened, and the retry
+    /// would be told `committed: true`. Unrecorded, the retry runs the whole request again: a
+    /// gap in the numbers or an orphan row, never an acknowledged write that is not there.
+    pub async fn commit_unrecorded(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
 
 pub(crate) fn normalise_url(url: &str) -> Result<(String, Backend)> {

@@ -77,7 +77,10 @@ impl CraStore for SqlStore {
         .execute(&mut *w.tx)
         .await?;
         write_audit(&mut w.tx, audit).await?;
-        w.commit().await
+        // Stored before the event that submits it: not the request's write, so it must not
+        // record the request's key (a crash before the event leaves an orphan, never a
+        // "committed" submission that is not there).
+        w.commit_unrecorded().await
     }
 
     async fn cra_report(

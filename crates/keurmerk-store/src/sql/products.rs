@@ -62,7 +62,8 @@ impl ProductStore for SqlStore {
         .bind(name.to_owned())
         .fetch_one(&mut *w.tx)
         .await?;
-        w.commit().await?;
+        // Taking a number is not the request's write: it must not record its key.
+        w.commit_unrecorded().await?;
         Ok(u64::try_from(value).unwrap_or(0))
     }
 

@@ -226,6 +226,19 @@ pub(super) async fn follow_ups_are_stored_with_their_event_and_claimed_once(s: &
 
 pub(super) async fn an_idempotency_key_is_recorded_with_the_first_write(s: &SqlStore) {
     use keurmerk_store::idempotency::with_request;
+    // Taking a number first (a product's id) is not the write: a crash after it must leave the
+    // key free, so the retry creates the product instead of being told it committed (found by
+    // the kill -9 test under load: an acknowledged product was missing).
+    let numbered = IdempotentRequest::new("scope-n".into(), "key-n".into(), "hn".into());
+    let n = with_request(numbered.clone(), async { s.next_sequence("PRD").await })
+        .await
+        .unwrap();
+    assert!(n > 0);
+    assert!(!numbered.recorded());
+    assert_eq!(
+        s.idempotency_record("scope-n", "key-n").await.unwrap(),
+        None
+    );
     let (_, cert, _, seq1) = issued_certificate(s).await;
     let suspend = suspension(&cert, 3);
     let req = || IdempotentRequest::new("scope-a".into(), "key-1".into(), "h1".into());
