@@ -119,6 +119,36 @@ impl<S: RegistryStore + VulnStore + CraStore> Registry<S> {
         Ok((cert, view, !history.is_intact()))
     }
 
+    /// The certificate and its verified fold, when `actor` is its holder and the `kind` report
+    /// for `vulnerability` is owed and not yet submitted: what editing and submitting both
+    /// require (`verb` and `submitted` word their refusals).
+    async fn unsubmitted_report(
+        &self,
+        actor: &Actor,
+        id: &CertificateId,
+        vulnerability: &str,
+        kind: CraKind,
+        verb: &str,
+        submitted: &str,
+    ) -> ServiceResult<(Certificate, CertificateView)> {
+        let (cert, view, _) = self.cra_view(id).await?;
+        if self.cra_access(actor, &cert).await? != Access::Holder {
+            return Err(ServiceError::Forbidden(format!(
+                "only the holder of {id} {verb} its CRA reports"
+            )));
+        }
+        let case = view
+            .cra
+            .get(vulnerability)
+            .ok_or_else(|| not_found("CRA reporting obligation", vulnerability))?;
+        if case.submitted.contains_key(&kind) {
+            return Err(ServiceError::Conflict(format!(
+                "the {kind} for {vulnerability} on {id} {submitted}"
+            )));
+        }
+        Ok((cert, view))
+    }
+
     /// The CRA obligations the actor may see, with their clocks at the registry's time: a
     /// holder's own, an authority's supervised certificates', every certificate's for the
     /// registry operator; `certificate` narrows it to one (refused if the actor may not see it).
@@ -391,21 +421,16 @@ impl<S: RegistryStore + VulnStore + CraStore> Registry<S> {
         kind: CraKind,
         edit: ReportEdit,
     ) -> ServiceResult<CraReportView> {
-        let (cert, view, _) = self.cra_view(id).await?;
-        if self.cra_access(actor, &cert).await? != Access::Holder {
-            return Err(ServiceError::Forbidden(format!(
-                "only the holder of {id} edits its CRA reports"
-            )));
-        }
-        let case = view
-            .cra
-            .get(vulnerability)
-            .ok_or_else(|| not_found("CRA reporting obligation", vulnerability))?;
-        if case.submitted.contains_key(&kind) {
-            return Err(ServiceError::Conflict(format!(
-                "the {kind} for {vulnerability} on {id} was submitted; it cannot be changed"
-            )));
-        }
+        let (cert, view) = self
+            .unsubmitted_report(
+                actor,
+                id,
+                vulnerability,
+                kind,
+                "edits",
+                "was submitted; it cannot be changed",
+            )
+            .await?;
         let mut draft = self.draft(&cert, &view, vulnerability, kind).await?;
         let changed: Vec<&str> = edit_fields(&edit);
         draft.apply(edit).map_err(report_error)?;
@@ -444,21 +469,16 @@ impl<S: RegistryStore + VulnStore + CraStore> Registry<S> {
         vulnerability: &str,
         kind: CraKind,
     ) -> ServiceResult<CraReportView> {
-        let (cert, view, _) = self.cra_view(id).await?;
-        if self.cra_access(actor, &cert).await? != Access::Holder {
-            return Err(ServiceError::Forbidden(format!(
-                "only the holder of {id} submits its CRA reports"
-            )));
-        }
-        let case = view
-            .cra
-            .get(vulnerability)
-            .ok_or_else(|| not_found("CRA reporting obligation", vulnerability))?;
-        if case.submitted.contains_key(&kind) {
-            return Err(ServiceError::Conflict(format!(
-                "the {kind} for {vulnerability} on {id} was submitted before"
-            )));
-        }
+        let (cert, view) = self
+            .unsubmitted_report(
+                actor,
+                id,
+                vulnerability,
+                kind,
+                "submits",
+                "was submitted before",
+            )
+            .await?;
         let mut report = self.draft(&cert, &view, vulnerability, kind).await?;
         report.check().map_err(report_error)?;
         let mut salt = [0u8; 16];
