@@ -103,6 +103,36 @@ impl<S: RegistryStore> Registry<S> {
         self.refresh_status(id).await
     }
 
+    /// The statuses of several certificates (a page of search results), in their order: the
+    /// stored rows read in one query where each is provably current, the others folded one by
+    /// one as [`Self::status_from_read_model`] does.
+    pub(crate) async fn statuses_from_read_model(
+        &self,
+        ids: &[CertificateId],
+    ) -> ServiceResult<Vec<StatusReport>> {
+        let rows = match self.store().current_statuses(ids).await {
+            Ok(rows) => rows,
+            // A row this build cannot read is not proven current: each is read on its own.
+            Err(keurmerk_store::StoreError::Corrupt { .. }) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut served = std::collections::HashMap::new();
+        for row in rows {
+            let id = row.report.certificate.clone();
+            if let Some(report) = self.servable(&id, row).await? {
+                served.insert(id, report);
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match served.remove(id) {
+                Some(report) => out.push(report),
+                None => out.push(self.status_from_read_model(id).await?),
+            }
+        }
+        Ok(out)
+    }
+
     /// The stored report, with `evaluated_at` now, if every condition of the module docs holds.
     async fn served_status(&self, id: &CertificateId) -> ServiceResult<Option<StatusReport>> {
         let row = match self.store().current_status(id).await {
@@ -112,6 +142,15 @@ impl<S: RegistryStore> Registry<S> {
             Err(keurmerk_store::StoreError::Corrupt { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        self.servable(id, row).await
+    }
+
+    /// `row` as served for `id`, if every condition of the module docs holds.
+    async fn servable(
+        &self,
+        id: &CertificateId,
+        row: StoredStatus,
+    ) -> ServiceResult<Option<StatusReport>> {
         let now = self.now();
         if row.policy != *self.policy_fingerprint
             || now < row.computed_at
@@ -182,20 +221,20 @@ impl<S: RegistryStore> Registry<S> {
     /// folds and stores it. Returns how many were folded.
     pub async fn refresh_read_model(&self) -> ServiceResult<usize> {
         let mut folded = 0;
-        let mut offset = 0;
+        let mut after = None;
         loop {
             let page = self
                 .store()
                 .certificates(&CertificateFilter {
                     limit: PAGE,
-                    offset,
+                    after: after.take(),
                     ..CertificateFilter::default()
                 })
                 .await?;
             if page.is_empty() {
                 return Ok(folded);
             }
-            offset += PAGE;
+            after = page.last().map(|c| c.id.clone());
             for c in page {
                 if self.served_status(&c.id).await?.is_none() {
                     self.refresh_status(&c.id).await?;
@@ -210,20 +249,20 @@ impl<S: RegistryStore> Registry<S> {
     /// row is folded and stored again.
     pub async fn verify_read_model(&self, repair: bool) -> ServiceResult<ReadModelCheck> {
         let mut check = ReadModelCheck::default();
-        let mut offset = 0;
+        let mut after = None;
         loop {
             let page = self
                 .store()
                 .certificates(&CertificateFilter {
                     limit: PAGE,
-                    offset,
+                    after: after.take(),
                     ..CertificateFilter::default()
                 })
                 .await?;
             if page.is_empty() {
                 break;
             }
-            offset += PAGE;
+            after = page.last().map(|c| c.id.clone());
             for c in page {
                 check.checked += 1;
                 match self.compare_with_fold(&c.id).await? {

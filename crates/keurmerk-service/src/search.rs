@@ -134,8 +134,9 @@ impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
         let images = self.store().product_images(&products).await?;
         let mut items = Vec::with_capacity(shown.len());
         // The live status of each shown label (the extra hit only says there is more).
-        for hit in shown {
-            let status = self.status(&hit.certificate.id).await?;
+        let ids: Vec<_> = shown.iter().map(|h| h.certificate.id.clone()).collect();
+        let statuses = self.statuses_from_read_model(&ids).await?;
+        for (hit, status) in shown.into_iter().zip(statuses) {
             let image = images.get(&hit.certificate.product).cloned();
             items.push(LabelResult { hit, status, image });
         }

@@ -301,7 +301,7 @@ pub(crate) fn keys_digest(list: &TrustList) -> ServiceResult<[u8; 32]> {
 }
 
 /// Whether a key may sign something dated `at`.
-fn usable_at(k: &KeyRecord, at: DateTime<Utc>) -> bool {
+pub(crate) fn usable_at(k: &KeyRecord, at: DateTime<Utc>) -> bool {
     k.valid_from <= at && at < k.valid_until && k.revoked_at.is_none_or(|r| at < r)
 }
 
@@ -559,12 +559,21 @@ impl<S: RegistryStore> Registry<S> {
 
     /// The registry root key usable at `at`, with its private half.
     pub async fn root_signing_key(&self, at: DateTime<Utc>) -> ServiceResult<SigningKey> {
+        Ok(self.root_signing_record(at).await?.1)
+    }
+
+    /// [`Self::root_signing_key`] with its record.
+    pub(crate) async fn root_signing_record(
+        &self,
+        at: DateTime<Utc>,
+    ) -> ServiceResult<(KeyRecord, SigningKey)> {
         let k = self.root_record(at).await?.ok_or_else(|| {
             ServiceError::Forbidden(format!(
                 "there is no registry root key valid at {at}; create one with `keurmerk keys create --root`"
             ))
         })?;
-        self.secret_of(&k).await
+        let key = self.secret_of(&k).await?;
+        Ok((k, key))
     }
 
     /// The current trust list (unsigned): every key in the database, each with the scope computed
@@ -696,18 +705,31 @@ impl<S: RegistryStore> Registry<S> {
     /// What a certificate's label claims, computed from the registry's records: the claims of
     /// its token (and of its signed status), with the product id and the issuing organisation.
     async fn recorded_claims(&self, id: &CertificateId) -> ServiceResult<RecordedClaims> {
+        self.recorded_claims_with(id, None).await
+    }
+
+    /// [`Self::recorded_claims`]; `support_until` is the last day of support the verified fold
+    /// gives when the caller has it (a proven status report), else the events are folded here.
+    async fn recorded_claims_with(
+        &self,
+        id: &CertificateId,
+        support_until: Option<Option<chrono::NaiveDate>>,
+    ) -> ServiceResult<RecordedClaims> {
         let (cert, _) = self
             .store()
             .certificate(id)
             .await?
             .ok_or_else(|| crate::error::not_found("certificate", id))?;
-        let view = fold(&self.store().events(id).await?)?;
+        let support_until = match support_until {
+            Some(s) => s,
+            None => fold(&self.store().events(id).await?)?.support_until,
+        };
         let product = self
             .store()
             .product(&cert.product)
             .await?
             .ok_or_else(|| crate::error::not_found("product", &cert.product))?;
-        let support_until = view.support_until.unwrap_or(cert.valid_until);
+        let support_until = support_until.unwrap_or(cert.valid_until);
         // The token carries the index only when it fits its u32 (over four billion labels).
         let status_index = self
             .store()
@@ -810,11 +832,14 @@ impl<S: RegistryStore> Registry<S> {
         id: &CertificateId,
     ) -> ServiceResult<(Vec<u8>, StatusReport, DateTime<Utc>)> {
         let report = self.status(id).await?;
+        // A status other than `unknown` comes from a proven history, so its last day of support
+        // is the fold's; an `unknown` one proves nothing, so the events are folded as they are.
+        let support = (report.status != LabelStatus::Unknown).then_some(report.support_until);
         let RecordedClaims {
             claims,
             product_id,
             cert,
-        } = self.recorded_claims(id).await?;
+        } = self.recorded_claims_with(id, support).await?;
         let now = self.now();
         let status_list = claims
             .status_index
@@ -841,7 +866,7 @@ impl<S: RegistryStore> Registry<S> {
             next_update: now + Duration::seconds(STATUS_VALIDITY_SECS),
             status_list,
         };
-        let root = self.root_signing_key(now).await?;
+        let root = self.root_key_for_status(now).await?;
         let signed = response
             .sign(&root)
             .map_err(|e| invalid("status response", e.to_string()))?;

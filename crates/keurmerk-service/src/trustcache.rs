@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use keurmerk_store::RegistryStore;
-use keurmerk_trust::TrustList;
+use keurmerk_store::{KeyRecord, RegistryStore};
+use keurmerk_trust::{SigningKey, TrustList};
 
 use crate::{Registry, ServiceResult};
 
@@ -35,10 +35,19 @@ struct Built {
     clock: DateTime<Utc>,
 }
 
+/// The registry root key a signed status is signed with, under the same reuse rules as the list.
+struct Root {
+    record: KeyRecord,
+    key: SigningKey,
+    generation: u64,
+    at: Instant,
+}
+
 /// Shared by clones of a registry (one per server process).
 #[derive(Default)]
 pub(crate) struct TrustCache {
     built: Mutex<Option<Built>>,
+    root: Mutex<Option<Root>>,
     generation: AtomicU64,
 }
 
@@ -47,6 +56,7 @@ impl TrustCache {
     pub(crate) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         *self.lock() = None;
+        *self.root.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Built>> {
@@ -89,5 +99,45 @@ impl<S: RegistryStore> Registry<S> {
     /// Forgets the cached trust list (a key, authorisation or organisation changed).
     pub(crate) fn trust_changed(&self) {
         self.trust_cache.invalidate();
+    }
+
+    /// The registry root key usable at `now`, for signing status responses: reused under the
+    /// rules of the module docs (so a root key revoked through another instance stops signing
+    /// within [`TTL`]), else read afresh (the key records and the key file). Reading both for
+    /// every signed status was most of its cost.
+    pub(crate) async fn root_key_for_status(
+        &self,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<SigningKey> {
+        let generation = self.trust_cache.generation.load(Ordering::SeqCst);
+        {
+            let root = self
+                .trust_cache
+                .root
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = root.as_ref() {
+                if r.generation == generation
+                    && r.at.elapsed() < TTL
+                    && crate::signing::usable_at(&r.record, now)
+                {
+                    return Ok(r.key.clone());
+                }
+            }
+        }
+        let (record, key) = self.root_signing_record(now).await?;
+        if self.trust_cache.generation.load(Ordering::SeqCst) == generation {
+            *self
+                .trust_cache
+                .root
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(Root {
+                record,
+                key: key.clone(),
+                generation,
+                at: Instant::now(),
+            });
+        }
+        Ok(key)
     }
 }

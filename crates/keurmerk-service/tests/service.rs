@@ -18,6 +18,7 @@ mod readmodel;
 mod reasons;
 mod scheduler;
 mod scope;
+mod search;
 mod signing;
 mod statuslist;
 mod update_record;

@@ -40,6 +40,9 @@ pub trait StatusStore: Send + Sync {
     /// The stored status of a certificate, only if the row holds a report folded from the
     /// certificate's current last event (one primary-key read joined to the certificate row).
     async fn current_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>>;
+    /// [`Self::current_status`] of several certificates in one read (a page of search results):
+    /// the rows that qualify, in no particular order; a certificate without one is absent.
+    async fn current_statuses(&self, ids: &[CertificateId]) -> Result<Vec<StoredStatus>>;
     /// The stored row whatever its state (`None`: no row or no report), for verification.
     async fn stored_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>>;
     /// The generation of a certificate's inputs (0 when it has no row yet). Read it before

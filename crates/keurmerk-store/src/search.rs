@@ -38,7 +38,8 @@ pub enum QueryError {
 }
 
 /// The words of a query: split at every character that is not a letter or digit, lower-cased.
-/// Each word matches as a prefix ("cam" finds "camera"). No words (only punctuation, or
+/// Words match whole words when some label has all of them as whole words, else each as a prefix
+/// ("cam" finds "camera"; "camera" does not find "cameras" once a label says "camera"). No words (only punctuation, or
 /// nothing): `Ok(vec![])`, which searches nothing by text.
 pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
     let chars = text.chars().count();
@@ -59,7 +60,8 @@ pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
 /// What to search for. Every `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct LabelSearch {
-    /// Words (from [`query_terms`]); all must match, each as a prefix. Empty: no text condition.
+    /// Words (from [`query_terms`]); all must match, as whole words when some label has them all
+    /// as whole words, else each as a prefix. Empty: no text condition.
     pub terms: Vec<String>,
     /// Only these schemes (`Some(vec![])` finds nothing).
     pub schemes: Option<Vec<SchemeId>>,

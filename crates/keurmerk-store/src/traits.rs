@@ -215,6 +215,9 @@ pub struct CertificateFilter {
     pub limit: i64,
     /// Skip this many.
     pub offset: i64,
+    /// Only those whose id sorts after this one (keyset paging: walking the whole registry page
+    /// by page costs the same per page at the end as at the start, unlike `offset`).
+    pub after: Option<CertificateId>,
 }
 
 /// Organisations and authorisations.

@@ -599,6 +599,14 @@ async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore
         .await
         .unwrap();
     assert!(none.is_empty());
+    // Keyset paging: after an id sorts strictly after it.
+    let before = CertificateId::new("KM-2000-000001").unwrap();
+    let after = |id: &CertificateId| CertificateFilter {
+        after: Some(id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(s.certificates(&after(&before)).await.unwrap().len(), 1);
+    assert!(s.certificates(&after(&all[0].id)).await.unwrap().is_empty());
 }
 
 async fn every_write_is_audited(s: &SqlStore) {

@@ -52,6 +52,7 @@ pub(crate) async fn list_certificates(
             scheme,
             limit: page.limit() + 1,
             offset: page.offset(),
+            after: None,
         })
         .await?;
     Ok(Json(Page::new(items, page)))

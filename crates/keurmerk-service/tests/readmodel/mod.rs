@@ -178,6 +178,76 @@ async fn an_edited_event_is_not_masked_by_the_stored_row() {
     lookup_equals_fold(&e.reg, &id).await;
 }
 
+async fn page(reg: &Registry<SqlStore>) -> Vec<LabelResult> {
+    reg.search_labels(&LabelQuery {
+        text: Some("cosy".into()),
+        limit: 10,
+        ..LabelQuery::default()
+    })
+    .await
+    .unwrap()
+    .items
+}
+
+/// A page of search results reads its rows in one query, and serves only those a single lookup
+/// would serve: an edited certificate among them is folded (and shown `unknown`), the others
+/// equal their lookups, in the page's order.
+#[tokio::test]
+async fn a_search_page_serves_only_the_rows_a_lookup_would() {
+    let e = env().await;
+    let first = certificate(&e).await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let second = issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let third = issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    e.reg
+        .change_state(&a("nl-rdi"), &third, suspend())
+        .await
+        .unwrap();
+    let items = page(&e.reg).await;
+    let shown: Vec<CertificateId> = items.iter().map(|i| i.hit.certificate.id.clone()).collect();
+    assert_eq!(
+        shown,
+        vec![third.clone(), second.clone(), first.clone()],
+        "newest first"
+    );
+    for item in &items {
+        let single = lookup_equals_fold(&e.reg, &item.hit.certificate.id).await;
+        assert_eq!(at(item.status.clone(), single.evaluated_at), single);
+    }
+    assert_eq!(items[0].status.status, LabelStatus::Suspended);
+    // Someone with the database rewrites the suspension's reason: the row is cleared, and the
+    // page shows what the fold proves (nothing), never the row.
+    exec(
+        &e.reg,
+        &format!(
+            "UPDATE events SET payload = REPLACE(payload, 'default password', 'cosmetic') \
+             WHERE certificate_id = '{third}'"
+        ),
+    )
+    .await;
+    let items = page(&e.reg).await;
+    assert_eq!(items[0].status.status, LabelStatus::Unknown);
+    assert_ne!(items[1].status.status, LabelStatus::Unknown);
+    // A forged row with the current sequence number but another trust digest (rows proved
+    // under a trust list the registry no longer reads with) is not served by the page either.
+    let good = e.reg.status(&second).await.unwrap();
+    let mut forged = good.clone();
+    forged.status = LabelStatus::Suspended;
+    exec(
+        &e.reg,
+        &format!(
+            "UPDATE label_status SET report = '{}', trust = 'not-the-trust-list' \
+             WHERE certificate_id = '{second}'",
+            serde_json::to_string(&forged).unwrap().replace('\'', "''")
+        ),
+    )
+    .await;
+    let items = page(&e.reg).await;
+    assert_eq!(items[1].hit.certificate.id, second);
+    assert_eq!(at(items[1].status.clone(), good.evaluated_at), good);
+}
+
 #[tokio::test]
 async fn a_compromised_key_makes_every_row_it_proved_stale() {
     let e = env().await;

@@ -262,6 +262,40 @@ async fn tokens_outside_a_keys_scope_are_rejected_offline() {
     ));
 }
 
+/// The signed status reuses the root key only while nothing changed the keys: rotating or
+/// revoking it through the registry takes effect on the very next signed status.
+#[tokio::test]
+async fn a_rotated_or_revoked_root_key_stops_signing_statuses_at_once() {
+    let e = keyed_world().await;
+    let (p, v) = product(&e.reg, "maker").await;
+    let id = issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let keyid = |signed: &[u8]| -> String {
+        let v: serde_json::Value = serde_json::from_slice(signed).unwrap();
+        v["keyid"].as_str().unwrap().to_owned()
+    };
+    let first = keyid(&e.reg.signed_status(&id).await.unwrap());
+    assert_eq!(keyid(&e.reg.signed_status(&id).await.unwrap()), first);
+    let rotated = e.reg.rotate_root_key().await.unwrap();
+    let signed = e.reg.signed_status(&id).await.unwrap();
+    assert_ne!(
+        keyid(&signed),
+        first,
+        "the rotated-out root key signed again"
+    );
+    assert_eq!(rotated.key_id.to_string(), keyid(&signed));
+    let list = e.reg.trust_list(1).await.unwrap();
+    StatusResponse::verify(&signed, &list, id.as_str(), e.reg.now()).unwrap();
+    e.reg
+        .revoke_key(&keyid(&signed), e.reg.now())
+        .await
+        .unwrap();
+    match e.reg.signed_status(&id).await {
+        Ok(again) => assert_ne!(keyid(&again), keyid(&signed), "a revoked root key signed"),
+        Err(ServiceError::Forbidden(_)) => {}
+        Err(other) => panic!("{other}"),
+    }
+}
+
 #[tokio::test]
 async fn the_signed_status_binds_the_labels_claims() {
     let e = keyed_world().await;

@@ -251,6 +251,7 @@ impl CertificateStore for SqlStore {
         let rows = sqlx::query(
             "SELECT * FROM certificates WHERE ($1 IS NULL OR product_id = $1) \
              AND ($2 IS NULL OR holder_id = $2) AND ($3 IS NULL OR scheme_id = $3) \
+             AND ($6 IS NULL OR id > $6) \
              ORDER BY id LIMIT $4 OFFSET $5",
         )
         .bind(f.product.as_ref().map(ToString::to_string))
@@ -258,6 +259,7 @@ impl CertificateStore for SqlStore {
         .bind(f.scheme.as_ref().map(ToString::to_string))
         .bind(if f.limit > 0 { f.limit } else { i64::MAX })
         .bind(f.offset)
+        .bind(f.after.as_ref().map(ToString::to_string))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(certificate_from_row).collect()

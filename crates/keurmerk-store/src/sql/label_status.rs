@@ -35,6 +35,25 @@ impl StatusStore for SqlStore {
         row.as_ref().map(status_from_row).transpose()
     }
 
+    async fn current_statuses(&self, ids: &[CertificateId]) -> Result<Vec<StoredStatus>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT r.gen, r.seq, r.report, r.computed_at, r.stale_after, r.policy, r.trust \
+             FROM label_status r JOIN certificates c ON c.id = r.certificate_id \
+             WHERE r.certificate_id IN ({}) AND r.report IS NOT NULL AND r.seq = c.last_seq",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id.to_string());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(status_from_row).collect()
+    }
+
     async fn stored_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>> {
         let row = sqlx::query(
             "SELECT gen, seq, report, computed_at, stale_after, policy, trust \

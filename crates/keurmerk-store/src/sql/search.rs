@@ -44,6 +44,46 @@ impl Sql {
     }
 }
 
+/// SQLite FTS5 query: all terms, each a whole word or a prefix. Terms are letters and digits
+/// only (`search::query_terms`), so quoting them is enough in both query languages.
+fn fts_query(terms: &[String], prefix: bool) -> String {
+    let star = if prefix { "*" } else { "" };
+    let expr: Vec<String> = terms.iter().map(|t| format!("\"{t}\"{star}")).collect();
+    expr.join(" ")
+}
+
+/// PostgreSQL `to_tsquery('simple', …)`: all terms, each a whole word or a prefix.
+fn ts_query(terms: &[String], prefix: bool) -> String {
+    let star = if prefix { ":*" } else { "" };
+    let expr: Vec<String> = terms.iter().map(|t| format!("'{t}'{star}")).collect();
+    expr.join(" & ")
+}
+
+impl SqlStore {
+    /// Whether some label has every term as a whole word (one index probe, filters aside).
+    async fn has_whole_words(&self, terms: &[String]) -> Result<bool> {
+        let sql = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
+                 WHERE certificate_fts MATCH $1 LIMIT 1) x"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_search \
+                 WHERE doc @@ to_tsquery('simple', $1) LIMIT 1) x"
+            }
+        };
+        let q = match self.backend() {
+            Backend::Sqlite => fts_query(terms, false),
+            Backend::Postgres => ts_query(terms, false),
+        };
+        let found: i64 = sqlx::query_scalar(sql)
+            .bind(q)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(found > 0)
+    }
+}
+
 #[async_trait]
 impl SearchStore for SqlStore {
     async fn search_labels(&self, s: &LabelSearch) -> Result<Vec<LabelHit>> {
@@ -58,30 +98,34 @@ impl SearchStore for SqlStore {
         };
         // Terms are letters and digits only (`search::query_terms`), so quoting them is enough
         // in both query languages.
+        // Whole words when every word of the query is a whole word of some label, else words
+        // as prefixes ("cam" finds "camera"). The choice depends on the text alone, so every
+        // page of one query matches the same way. Whole words are what make search scale: the
+        // full-text index walks their lists newest first and stops at the page, while a prefix
+        // first merges the lists of every word it starts (all cameras, at a million labels).
+        let prefix = !s.terms.is_empty() && !self.has_whole_words(&s.terms).await?;
         let order = if s.terms.is_empty() {
             q.text = format!("SELECT {columns} FROM certificates c {joins} WHERE 1 = 1");
             "c.issued_at DESC, c.id DESC"
         } else {
             match self.backend() {
                 Backend::Sqlite => {
-                    let expr: Vec<String> = s.terms.iter().map(|t| format!("\"{t}\"*")).collect();
                     q.text = format!(
                         "SELECT {columns} FROM certificate_fts f \
                          JOIN certificates c ON c.id = f.certificate_id {joins} \
                          WHERE certificate_fts MATCH "
                     );
-                    let m = q.arg(expr.join(" "));
+                    let m = q.arg(fts_query(&s.terms, prefix));
                     q.text.push_str(&m);
                     "f.rowid DESC"
                 }
                 Backend::Postgres => {
-                    let expr: Vec<String> = s.terms.iter().map(|t| format!("'{t}':*")).collect();
                     q.text = format!(
                         "SELECT {columns} FROM certificate_search f \
                          JOIN certificates c ON c.id = f.certificate_id {joins} \
                          WHERE f.doc @@ to_tsquery('simple', "
                     );
-                    let m = q.arg(expr.join(" & "));
+                    let m = q.arg(ts_query(&s.terms, prefix));
                     q.text.push_str(&m);
                     q.text.push(')');
                     "f.seq DESC"

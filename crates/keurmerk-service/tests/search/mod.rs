@@ -1,0 +1,95 @@
+//! Issue 15 item 4: search words match whole words when some label has them all as whole words,
+//! else as prefixes; the choice depends on the text alone, so every page of a query agrees.
+
+use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::model::{Category, ProductIdentifiers};
+use keurmerk_service::*;
+use keurmerk_store::SqlStore;
+
+use crate::support::*;
+
+/// A certificate for a product of `maker` called `name`.
+async fn labelled(reg: &Registry<SqlStore>, name: &str) -> CertificateId {
+    let p = reg
+        .register_product(
+            &a("maker"),
+            NewProduct {
+                name: name.into(),
+                model: "X-1".into(),
+                category: Category::Router,
+                identifiers: ProductIdentifiers::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let v = reg
+        .add_version(
+            &a("maker"),
+            &p.id,
+            NewVersion {
+                version: "1.0.0".into(),
+                released_on: t0().date_naive(),
+                security_update: false,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    issued(reg, "nl-lab", &p.id, &v.id, "eu-iot", "substantial").await
+}
+
+async fn found(
+    reg: &Registry<SqlStore>,
+    text: &str,
+    limit: i64,
+    offset: i64,
+) -> Vec<CertificateId> {
+    reg.search_labels(&LabelQuery {
+        text: Some(text.into()),
+        limit,
+        offset,
+        ..LabelQuery::default()
+    })
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .map(|i| i.hit.certificate.id)
+    .collect()
+}
+
+#[tokio::test]
+async fn whole_words_first_then_prefixes_the_same_on_every_page() {
+    let e = env().await;
+    world(&e.reg).await;
+    let hub = labelled(&e.reg, "Nimbus Hub").await;
+    let plus = labelled(&e.reg, "Nimbusplus Mesh").await;
+    let relay = labelled(&e.reg, "Nimbus Relay").await;
+    // "nimbus" is a whole word of two labels: the third, where it only starts a word, is not
+    // found, on any page.
+    assert_eq!(
+        found(&e.reg, "nimbus", 10, 0).await,
+        vec![relay.clone(), hub.clone()]
+    );
+    assert_eq!(found(&e.reg, "NIMBUS", 1, 0).await, vec![relay.clone()]);
+    assert_eq!(found(&e.reg, "nimbus", 1, 1).await, vec![hub.clone()]);
+    assert!(found(&e.reg, "nimbus", 1, 2).await.is_empty());
+    // No label has "nimb" as a word: every word it starts matches, newest first, and the pages
+    // agree.
+    let all = vec![relay.clone(), plus.clone(), hub.clone()];
+    assert_eq!(found(&e.reg, "nimb", 10, 0).await, all);
+    let mut paged = Vec::new();
+    for offset in 0..3 {
+        paged.extend(found(&e.reg, "nimb", 1, offset).await);
+    }
+    assert_eq!(paged, all);
+    // Every word must match: as whole words when one label has them all, else all as prefixes.
+    assert_eq!(found(&e.reg, "nimbus hub", 10, 0).await, vec![hub]);
+    assert_eq!(
+        found(&e.reg, "nimbus mesh", 10, 0).await,
+        vec![plus.clone()]
+    );
+    assert_eq!(found(&e.reg, "nimbus mes", 10, 0).await, vec![plus.clone()]);
+    assert_eq!(found(&e.reg, "nimbusplus mesh", 10, 0).await, vec![plus]);
+    assert!(found(&e.reg, "nimbus camera", 10, 0).await.is_empty());
+}
