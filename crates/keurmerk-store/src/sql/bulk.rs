@@ -446,15 +446,6 @@ impl BulkStore for SqlStore {
                 id: "the registry has watch-lists".into(),
             });
         }
-        if self.backend == Backend::Sqlite {
-            // Bulk writes touch index pages all over a large file: a page cache of 256 MiB on
-            // this connection (SQLite's default is 2 MiB) keeps them in memory instead of reading
-            // them again through the kernel for every batch. Per connection and not part of the
-            // transaction; only bulk seeding runs this.
-            sqlx::query("PRAGMA cache_size = -262144")
-                .execute(&mut *w.tx)
-                .await?;
-        }
         move_counters(&mut w.tx, b).await?;
         write_records(&mut w.tx, b).await?;
         write_certificates(&mut w.tx, self.backend, b).await?;
