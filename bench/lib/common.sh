@@ -45,7 +45,7 @@ start_serve() {
   local url; url="$(db_url "$1" "$2")"
   # The log key lives with the registry it signs for (never in the working tree).
   (cd "$WORK" && KEURMERK_KEYS_DIR="$(keys_dir "$1" "$2")" KEURMERK_LOG_KEY="$(keys_dir "$1" "$2")/log.key" \
-    KEURMERK_LOG=warn "$BIN" --db "$url" serve --addr "127.0.0.1:$3" >"$WORK/serve-$3.log" 2>&1) &
+    KEURMERK_LOG=warn exec "$BIN" --db "$url" serve --addr "127.0.0.1:$3" >"$WORK/serve-$3.log" 2>&1) &
   PIDS+=($!)
   for _ in $(seq 1 3000); do curl -fs "http://127.0.0.1:$3/healthz" >/dev/null && break; sleep 0.2; done
   curl -fs "http://127.0.0.1:$3/healthz" >/dev/null || { echo "keurmerk did not start on $3" >&2; cat "$WORK/serve-$3.log" >&2; exit 1; }

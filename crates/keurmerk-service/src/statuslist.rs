@@ -17,6 +17,7 @@
 //!   was issued, and tells verifiers to refetch after `ttl` = [`STATUS_LIST_TTL_SECS`].
 
 use chrono::{DateTime, Duration, Utc};
+use keurmerk_domain::ids::CertificateId;
 use keurmerk_store::{PublishedStatusList, RegistryStore};
 use keurmerk_trust::{
     status_list_sha256, status_list_token, status_type, StatusList, StatusListRecord,
@@ -43,6 +44,8 @@ pub const STATUS_LIST_CHECK_SECS: u64 = 15;
 pub const STATUS_LIST_LEASE: &str = "status-list";
 /// The newest event sequence number whose statuses equal the newest list's.
 const CHECKED_WATERMARK: &str = "status_list_watermark";
+/// Certificates whose stored statuses one query reads while the list is built.
+const STATUS_READ_CHUNK: usize = 500;
 
 /// Lowercase hex SHA-256 of the packed statuses.
 fn content_sha256(list: &StatusList) -> String {
@@ -80,17 +83,34 @@ impl<S: RegistryStore> Registry<S> {
             list.set(i, STATUS_INVALID)
                 .map_err(|e| invalid("status list", e.to_string()))?;
         }
-        for (id, index) in entries {
-            let value = match self.status(&id).await {
-                Ok(report) => status_type(cert_status(report.status)),
-                Err(e) => {
-                    tracing::warn!(certificate = %id, error = %e,
-                        "no status for the status list: published as invalid");
-                    STATUS_INVALID
+        // The statuses a page of lookups would give, read a chunk of rows per query.
+        for chunk in entries.chunks(STATUS_READ_CHUNK) {
+            let ids: Vec<CertificateId> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let values: Vec<u8> = match self.statuses_from_read_model(&ids).await {
+                Ok(reports) => reports
+                    .iter()
+                    .map(|r| status_type(cert_status(r.status)))
+                    .collect(),
+                // One certificate that cannot be evaluated must not take the others with it.
+                Err(_) => {
+                    let mut one_by_one = Vec::with_capacity(ids.len());
+                    for id in &ids {
+                        one_by_one.push(match self.status(id).await {
+                            Ok(report) => status_type(cert_status(report.status)),
+                            Err(e) => {
+                                tracing::warn!(certificate = %id, error = %e,
+                                    "no status for the status list: published as invalid");
+                                STATUS_INVALID
+                            }
+                        });
+                    }
+                    one_by_one
                 }
             };
-            list.set(index, value)
-                .map_err(|e| invalid("status list", e.to_string()))?;
+            for ((_, index), value) in chunk.iter().zip(values) {
+                list.set(*index, value)
+                    .map_err(|e| invalid("status list", e.to_string()))?;
+            }
         }
         Ok((list, watermark))
     }

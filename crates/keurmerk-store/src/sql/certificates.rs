@@ -251,15 +251,20 @@ impl CertificateStore for SqlStore {
         let rows = sqlx::query(
             "SELECT * FROM certificates WHERE ($1 IS NULL OR product_id = $1) \
              AND ($2 IS NULL OR holder_id = $2) AND ($3 IS NULL OR scheme_id = $3) \
-             AND ($6 IS NULL OR id > $6) \
-             ORDER BY id LIMIT $4 OFFSET $5",
+             AND id > $6 ORDER BY id LIMIT $4 OFFSET $5",
         )
         .bind(f.product.as_ref().map(ToString::to_string))
         .bind(f.holder.as_ref().map(ToString::to_string))
         .bind(f.scheme.as_ref().map(ToString::to_string))
         .bind(if f.limit > 0 { f.limit } else { i64::MAX })
         .bind(f.offset)
-        .bind(f.after.as_ref().map(ToString::to_string))
+        // A plain `id > $6` (no `$6 IS NULL OR`), so the primary key's index starts the walk
+        // there; every id sorts after the empty string.
+        .bind(
+            f.after
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
+        )
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(certificate_from_row).collect()
