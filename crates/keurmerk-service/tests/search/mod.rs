@@ -2,40 +2,16 @@
 //! else as prefixes; the choice depends on the text alone, so every page of a query agrees.
 
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::model::{Category, ProductIdentifiers};
+use keurmerk_domain::model::Category;
 use keurmerk_service::*;
 use keurmerk_store::SqlStore;
 
 use crate::support::*;
 
-/// A certificate for a product of `maker` called `name`.
+/// A certificate for a router of "maker" called `name`.
 async fn labelled(reg: &Registry<SqlStore>, name: &str) -> CertificateId {
-    let p = reg
-        .register_product(
-            &a("maker"),
-            NewProduct {
-                name: name.into(),
-                model: "X-1".into(),
-                category: Category::Router,
-                identifiers: ProductIdentifiers::default(),
-            },
-        )
-        .await
-        .unwrap();
-    let v = reg
-        .add_version(
-            &a("maker"),
-            &p.id,
-            NewVersion {
-                version: "1.0.0".into(),
-                released_on: t0().date_naive(),
-                security_update: false,
-                notes: None,
-            },
-        )
-        .await
-        .unwrap();
-    issued(reg, "nl-lab", &p.id, &v.id, "eu-iot", "substantial").await
+    let (p, v) = named_product(reg, "maker", name, "X-1", Category::Router).await;
+    issued(reg, "nl-lab", &p, &v, "eu-iot", "substantial").await
 }
 
 async fn found(

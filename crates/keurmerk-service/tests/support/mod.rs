@@ -140,13 +140,24 @@ pub async fn keys_for_all(reg: &Registry<SqlStore>) {
 
 /// A product of `maker` with one version; returns (product, version).
 pub async fn product(reg: &Registry<SqlStore>, maker: &str) -> (RecordId, RecordId) {
+    named_product(reg, maker, "Cosy Cam", "CC-1", Category::Camera).await
+}
+
+/// [`product`] with its name, model and category.
+pub async fn named_product(
+    reg: &Registry<SqlStore>,
+    maker: &str,
+    name: &str,
+    model: &str,
+    category: Category,
+) -> (RecordId, RecordId) {
     let p = reg
         .register_product(
             &a(maker),
             NewProduct {
-                name: "Cosy Cam".into(),
-                model: "CC-1".into(),
-                category: Category::Camera,
+                name: name.into(),
+                model: model.into(),
+                category,
                 identifiers: ProductIdentifiers::default(),
             },
         )

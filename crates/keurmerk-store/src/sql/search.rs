@@ -96,9 +96,7 @@ impl SearchStore for SqlStore {
             text: String::new(),
             args: Vec::new(),
         };
-        // Terms are letters and digits only (`search::query_terms`), so quoting them is enough
-        // in both query languages.
-        // Whole words when every word of the query is a whole word of some label, else words
+        // Whole words when some label has every word of the query as a whole word, else words
         // as prefixes ("cam" finds "camera"). The choice depends on the text alone, so every
         // page of one query matches the same way. Whole words are what make search scale: the
         // full-text index walks their lists newest first and stops at the page, while a prefix
