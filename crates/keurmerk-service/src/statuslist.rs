@@ -92,7 +92,9 @@ impl<S: RegistryStore> Registry<S> {
                     .map(|r| status_type(cert_status(r.status)))
                     .collect(),
                 // One certificate that cannot be evaluated must not take the others with it.
-                Err(_) => {
+                Err(e) => {
+                    tracing::warn!(error = %e,
+                        "reading a chunk of statuses for the status list failed: one by one");
                     let mut one_by_one = Vec::with_capacity(ids.len());
                     for id in &ids {
                         one_by_one.push(match self.status(id).await {
