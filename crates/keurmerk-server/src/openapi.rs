@@ -716,7 +716,7 @@ pub const EXTERNAL: &[External] = &[
         path: "/api/v1/status-list",
         op: "get_status_list",
         tag: "trust",
-        summary: "The status of every label as a Token Status List (draft-ietf-oauth-status-list): a JWS (`EdDSA`, `typ` `statuslist+jwt`) signed by a registry key, 2 bits per label at the index its QR code carries (0 valid, 1 not valid, 2 suspended, 3 attention), with `exp` and `ttl`; every published list's SHA-256 is in the transparency log",
+        summary: "The status of every label as a Token Status List (draft-ietf-oauth-status-list): a JWS (`EdDSA`, `typ` `statuslist+jwt`) signed by a registry key, 2 bits per label at the index its QR code carries (0 valid, 1 not valid, 2 suspended, 3 attention), with `exp` and `ttl`; every published list's SHA-256 is in the transparency log; sent gzip-compressed (`Content-Encoding: gzip`, its own `ETag`) to a client that accepts gzip",
         query: &[],
         content: status_list_content,
         text_errors: false,

@@ -6,7 +6,19 @@
 //! list's `ttl` bounded by the time left before its `exp`, so no cache keeps a list past its
 //! expiry; `Last-Modified` is its `iat` (informational, `If-Modified-Since` is ignored as for the
 //! status, `crate::caching`).
+//!
+//! Transfer compression: a client that accepts `gzip` gets the same token gzip-compressed
+//! (`Content-Encoding: gzip`, `Vary: Accept-Encoding`, its own strong tag `"<sha256>-gzip"`, as a
+//! strong validator must change with the content coding). The JWS compact form base64url-encodes
+//! a payload that already holds `lst` as base64url, so an incompressible list (labels spread
+//! evenly over the four statuses) is 16/9 of its raw bits as a token; gzip takes most of that back
+//! (`docs/PERFORMANCE.md`, "Token Status List"). The compressed bytes are made once per published
+//! list and process ([`gzipped`]), not per request.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,11 +36,13 @@ pub(crate) struct ListValidators {
 }
 
 impl ListValidators {
-    pub(crate) fn new(p: &PublishedStatusList, now: DateTime<Utc>) -> Self {
+    /// The validators of the token as published (`gzip` false) or gzip-compressed.
+    pub(crate) fn new(p: &PublishedStatusList, now: DateTime<Utc>, gzip: bool) -> Self {
         let ttl = i64::try_from(keurmerk_service::STATUS_LIST_TTL_SECS).unwrap_or(i64::MAX);
         let left = (p.expires_at - now).num_seconds().max(0);
+        let coding = if gzip { "-gzip" } else { "" };
         Self {
-            etag: format!("\"{}\"", p.token_sha256),
+            etag: format!("\"{}{coding}\"", p.token_sha256),
             max_age: ttl.min(left),
             last_modified: p.issued_at.min(now),
         }
@@ -57,8 +71,59 @@ impl ListValidators {
         if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(self.last_modified.into())) {
             h.insert(header::LAST_MODIFIED, v);
         }
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         response
     }
+}
+
+/// Whether `Accept-Encoding` accepts `gzip` (or `x-gzip`, or `*`) with a non-zero quality. An
+/// explicit `gzip;q=0` refuses it even after a `*`.
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut star = false;
+    let mut gzip = None;
+    for item in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q_zero = parts.any(|p| {
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("q")
+                    && v.trim().parse::<f32>().map_or(true, |q| q <= 0.0)
+            })
+        });
+        match coding.as_str() {
+            "gzip" | "x-gzip" => gzip = Some(!q_zero),
+            "*" => star = !q_zero,
+            _ => {}
+        }
+    }
+    gzip.unwrap_or(star)
+}
+
+/// The newest list served gzip-compressed by this process: (token SHA-256, bytes).
+static GZIPPED: Mutex<Option<(String, Bytes)>> = Mutex::new(None);
+
+/// `p`'s token gzip-compressed (best compression), made once per published list: the same
+/// bytes on every request and every instance (no name, no time in the gzip header).
+pub(crate) fn gzipped(p: &PublishedStatusList) -> std::io::Result<Bytes> {
+    if let Ok(held) = GZIPPED.lock() {
+        if let Some((sha, bytes)) = held.as_ref() {
+            if *sha == p.token_sha256 {
+                return Ok(bytes.clone());
+            }
+        }
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(p.token.as_bytes())?;
+    let bytes = Bytes::from(enc.finish()?);
+    if let Ok(mut held) = GZIPPED.lock() {
+        *held = Some((p.token_sha256.clone(), bytes.clone()));
+    }
+    Ok(bytes)
 }
 
 pub(crate) async fn get_status_list(
@@ -66,20 +131,43 @@ pub(crate) async fn get_status_list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let published = state.registry.status_list().await?;
-    let v = ListValidators::new(&published, state.registry.now());
+    let gzip = accepts_gzip(&headers);
+    let v = ListValidators::new(&published, state.registry.now(), gzip);
     if v.not_modified(&headers) {
         return Ok(v.apply(StatusCode::NOT_MODIFIED.into_response()));
     }
-    Ok(v.apply(
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(keurmerk_trust::STATUS_LIST_MEDIA_TYPE),
-            )],
-            published.token,
-        )
-            .into_response(),
-    ))
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(keurmerk_trust::STATUS_LIST_MEDIA_TYPE),
+    );
+    if gzip {
+        // Compression of a few hundred kilobytes is CPU work: off the async workers.
+        let p = Arc::new(published);
+        let body = match tokio::task::spawn_blocking(move || gzipped(&p)).await {
+            Ok(Ok(body)) => body,
+            failed => {
+                // Internal details go to the log, never to the client.
+                let e = failed.map_or_else(|e| e.to_string(), |r| format!("{:?}", r.err()));
+                tracing::error!(error = %e, "cannot compress the status list");
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                ));
+            }
+        };
+        return Ok(v.apply(
+            (
+                [
+                    content_type,
+                    (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+                ],
+                body,
+            )
+                .into_response(),
+        ));
+    }
+    Ok(v.apply(([content_type], published.token).into_response()))
 }
 
 #[cfg(test)]
@@ -101,9 +189,20 @@ mod tests {
     }
 
     async fn get(app: &axum::Router, if_none_match: Option<&str>) -> Response {
+        get_with(app, if_none_match, None).await
+    }
+
+    async fn get_with(
+        app: &axum::Router,
+        if_none_match: Option<&str>,
+        accept_encoding: Option<&str>,
+    ) -> Response {
         let mut req = Request::get("/api/v1/status-list");
         if let Some(t) = if_none_match {
             req = req.header(header::IF_NONE_MATCH, t);
+        }
+        if let Some(e) = accept_encoding {
+            req = req.header(header::ACCEPT_ENCODING, e);
         }
         app.clone()
             .oneshot(req.body(Body::empty()).unwrap())
@@ -156,6 +255,68 @@ mod tests {
         assert_eq!(again, token.as_bytes());
     }
 
+    #[tokio::test]
+    async fn a_client_accepting_gzip_gets_the_same_token_compressed_under_its_own_tag() {
+        use std::io::Read;
+        let (app, _reg, _dir) = app().await;
+        let plain = get(&app, None).await;
+        let plain_tag = plain.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert_eq!(plain.headers()[header::VARY], "Accept-Encoding");
+        assert!(!plain.headers().contains_key(header::CONTENT_ENCODING));
+        let token = plain.into_body().collect().await.unwrap().to_bytes();
+
+        let res = get_with(&app, None, Some("br;q=1.0, gzip;q=0.8")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let h = res.headers().clone();
+        assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(h[header::CONTENT_TYPE], "application/statuslist+jwt");
+        assert_eq!(h[header::VARY], "Accept-Encoding");
+        let gz_tag = h[header::ETAG].to_str().unwrap().to_owned();
+        let expected = format!("{}-gzip\"", plain_tag.trim_end_matches('"'));
+        assert_eq!(gz_tag, expected);
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, token.to_vec(), "the very token, compressed");
+        // A second request: the same bytes (made once per list).
+        let again = get_with(&app, None, Some("gzip")).await;
+        let again = again.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(again, body);
+
+        // Each coding's tag answers 304 only for that coding.
+        let res = get_with(&app, Some(&gz_tag), Some("gzip")).await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(res.headers()[header::ETAG].to_str().unwrap(), gz_tag);
+        let res = get_with(&app, Some(&gz_tag), None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(!res.headers().contains_key(header::CONTENT_ENCODING));
+        // Refused gzip: identity.
+        let res = get_with(&app, None, Some("gzip;q=0, *")).await;
+        assert!(!res.headers().contains_key(header::CONTENT_ENCODING));
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_qualities() {
+        let h = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(!accepts_gzip(&HeaderMap::new()));
+        assert!(h("gzip"));
+        assert!(h("deflate, GZIP;q=0.5"));
+        assert!(h("x-gzip"));
+        assert!(h("*"));
+        assert!(!h("identity"));
+        assert!(!h("gzip;q=0"));
+        assert!(!h("gzip; q=0.000"));
+        assert!(!h("*, gzip;q=0"));
+        assert!(!h("gzip;q=nonsense"));
+        assert!(!h("*;q=0"));
+    }
+
     fn published(at: DateTime<Utc>) -> PublishedStatusList {
         PublishedStatusList {
             sequence: 1,
@@ -173,18 +334,21 @@ mod tests {
     fn max_age_is_the_ttl_but_never_past_exp() {
         let t = Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap();
         let p = published(t);
-        assert_eq!(ListValidators::new(&p, t).max_age, 3600);
+        assert_eq!(ListValidators::new(&p, t, false).max_age, 3600);
         assert_eq!(
-            ListValidators::new(&p, t + Duration::minutes(90)).max_age,
+            ListValidators::new(&p, t + Duration::minutes(90), false).max_age,
             1800
         );
-        assert_eq!(ListValidators::new(&p, t + Duration::hours(3)).max_age, 0);
+        assert_eq!(
+            ListValidators::new(&p, t + Duration::hours(3), false).max_age,
+            0
+        );
     }
 
     #[test]
     fn only_its_own_tag_or_a_star_matches() {
         let t = Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap();
-        let v = ListValidators::new(&published(t), t);
+        let v = ListValidators::new(&published(t), t, false);
         let mut h = HeaderMap::new();
         assert!(!v.not_modified(&h));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));

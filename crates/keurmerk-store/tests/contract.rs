@@ -1248,3 +1248,41 @@ async fn scheduler_due_times_and_lease(s: &SqlStore) {
         Some("y")
     );
 }
+
+/// PostgreSQL only: every function the migrations define (the triggers of the label status read
+/// model and of search) is planned per call (`plan_cache_mode = force_custom_plan`, migration
+/// 0029). A PL/pgSQL plan cached while the tables were small is a sequential scan kept for the
+/// connection's life; seeding a million labels fell to ~300/s by 90,000 through one. A function
+/// added without the setting fails here.
+#[tokio::test]
+async fn every_schema_function_is_planned_per_call_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    let (_, schema) = db.pg_schema.clone().unwrap();
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT p.proname::TEXT, array_to_string(p.proconfig, ',') \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = $1 ORDER BY 1",
+    )
+    .bind(&schema)
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    assert!(
+        rows.iter().any(|(name, _)| name == "label_status_support"),
+        "the read model's triggers are in the schema: {rows:?}"
+    );
+    let unplanned: Vec<_> = rows
+        .iter()
+        .filter(|(_, config)| {
+            !config
+                .as_deref()
+                .is_some_and(|c| c.contains("plan_cache_mode=force_custom_plan"))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(
+        unplanned.is_empty(),
+        "planned once per connection: {unplanned:?}"
+    );
+    db.drop_schema().await;
+}

@@ -597,6 +597,9 @@ async fn finish<S: RegistryStore + KeyStore + VulnStore + Clone + 'static>(
             }
         }
     }
+    // Every due time was written under this catalogue's policies (by the use cases or the bulk
+    // path): the scheduler's first pass need not recompute them all.
+    s.reg.adopt_due_times().await?;
     Ok(std::mem::take(&mut s.summary))
 }
 
