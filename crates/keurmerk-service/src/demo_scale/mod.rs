@@ -431,6 +431,8 @@ pub async fn seed_scale_bulk<
         progress(i + 1);
     }
     reference.extend(s.bulk(n, batch, progress).await?);
+    // Statistics of the loaded tables before anything reads them at this size (PostgreSQL).
+    s.reg.store().bulk_load_done().await?;
     finish(s, &enisa, Some(reference)).await
 }
 

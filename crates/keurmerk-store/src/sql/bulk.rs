@@ -433,6 +433,21 @@ impl BulkStore for SqlStore {
         )
     }
 
+    async fn bulk_load_done(&self) -> Result<()> {
+        if self.backend() == Backend::Postgres {
+            // The tables a bulk write fills (directly or by trigger), in this registry's schema:
+            // a bare `ANALYZE` would also walk every other schema of the database.
+            sqlx::query(
+                "ANALYZE organisations, products, product_versions, support_commitments, \
+                 dependencies, sboms, sbom_components, assessments, certificates, events, \
+                 statements, log_queue, label_status, certificate_search, audit_log, counters",
+            )
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn write_bulk(&self, b: &BulkBatch) -> Result<()> {
         let mut w = self.write().await?;
         // A watch-list's deliveries are queued only by the single-event path: a registry with
