@@ -16,7 +16,7 @@
 //! list and process ([`gzipped`]), not per request.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -107,8 +107,9 @@ pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// The newest list served gzip-compressed by this process: (token SHA-256, bytes).
 static GZIPPED: Mutex<Option<(String, Bytes)>> = Mutex::new(None);
 
-/// `p`'s token gzip-compressed (best compression), made once per published list: the same
-/// bytes on every request and every instance (no name, no time in the gzip header).
+/// `p`'s token gzip-compressed (best compression), made once per published list and process:
+/// the same bytes on every request (and from every instance of the same build: no name, no time
+/// in the gzip header). Requests that arrive before the first compression ends each compress.
 pub(crate) fn gzipped(p: &PublishedStatusList) -> std::io::Result<Bytes> {
     if let Ok(held) = GZIPPED.lock() {
         if let Some((sha, bytes)) = held.as_ref() {
@@ -142,12 +143,14 @@ pub(crate) async fn get_status_list(
     );
     if gzip {
         // Compression of a few hundred kilobytes is CPU work: off the async workers.
-        let p = Arc::new(published);
-        let body = match tokio::task::spawn_blocking(move || gzipped(&p)).await {
-            Ok(Ok(body)) => body,
-            failed => {
+        let compressed = tokio::task::spawn_blocking(move || gzipped(&published))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let body = match compressed {
+            Ok(body) => body,
+            Err(e) => {
                 // Internal details go to the log, never to the client.
-                let e = failed.map_or_else(|e| e.to_string(), |r| format!("{:?}", r.err()));
                 tracing::error!(error = %e, "cannot compress the status list");
                 return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
