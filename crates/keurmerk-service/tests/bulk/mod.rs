@@ -232,7 +232,6 @@ async fn bulk_gives_what_the_use_cases_give() {
         .unwrap();
     // The seeder adopted its due times: the first pass examines what is due, not every
     // certificate again (it cleared and walked them all before).
-    eprintln!("first pass after bulk seeding examined {}", pass.examined);
     assert!(pass.examined < n as usize / 4, "{}", pass.examined);
     let (a, b) = (statuses(&reference).await, statuses(&bulk).await);
     assert_eq!(a.len(), b.len());
