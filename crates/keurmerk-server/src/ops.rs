@@ -225,13 +225,22 @@ pub(crate) fn cached_status(key: &StatusKey) -> Option<Arc<StatusReport>> {
         .map(|(_, r)| r.clone())
 }
 
+/// Statuses cached at most (about 15 MB): enough for the labels scanned in a peak second on one
+/// product, not a copy of the read model (a uniformly random lookup never hits it).
+const STATUS_CACHE_MAX: usize = 10_000;
+
 /// Caches a status.
 pub(crate) fn cache_status(key: StatusKey, r: Arc<StatusReport>) {
     let mut c = status_cache()
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    if c.len() > 50_000 {
+    if c.len() >= STATUS_CACHE_MAX {
         c.retain(|_, (at, _)| at.elapsed() < STATUS_TTL);
+        // Still mostly fresh (lookups of many labels at once: the cache is not helping): start
+        // over, so the sweep runs at most once per `STATUS_CACHE_MAX / 2` inserts.
+        if c.len() >= STATUS_CACHE_MAX / 2 {
+            c.clear();
+        }
     }
     c.insert(key, (Instant::now(), r));
 }
@@ -327,8 +336,32 @@ pub(crate) async fn middleware(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_status_cache_stays_bounded_under_many_labels() {
+        let report: StatusReport = serde_json::from_value(serde_json::json!({
+            "certificate": "KM-2026-000001", "status": "valid", "reasons": [],
+            "evaluated_at": "2026-12-01T00:00:00Z", "state": "active",
+            "issuer_kind": "third_party", "valid_until": "2028-01-01", "support_until": null,
+            "latest_security_update": null, "open_vulnerabilities": {}, "dependencies": [],
+            "last_event_at": "2026-12-01T00:00:00Z"
+        }))
+        .unwrap();
+        let report = Arc::new(report);
+        // A registry address no real registry has (the cache is shared by the crate's tests).
+        for n in 0..3 * STATUS_CACHE_MAX {
+            let id: CertificateId = format!("KM-2026-{n:06}").parse().unwrap();
+            cache_status((usize::MAX, id), report.clone());
+            assert!(status_cache().lock().unwrap().len() <= STATUS_CACHE_MAX + 64);
+        }
+        let last: CertificateId = format!("KM-2026-{:06}", 3 * STATUS_CACHE_MAX - 1)
+            .parse()
+            .unwrap();
+        assert!(cached_status(&(usize::MAX, last)).is_some());
+    }
 
     #[test]
     fn buckets_empty_and_are_per_key() {

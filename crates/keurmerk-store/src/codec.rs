@@ -24,19 +24,59 @@ fn corrupt(what: &'static str, detail: impl ToString) -> StoreError {
     }
 }
 
-pub fn get_str(row: &AnyRow, col: &str) -> Result<String> {
-    Ok(row.try_get::<String, _>(col)?)
+/// A row read by any of the drivers: sqlx's (the pool) or rusqlite's (point reads, ADR 0020), so
+/// one decoder serves both and the two paths cannot decode a row differently.
+pub trait Cols {
+    /// A text column, `None` for NULL.
+    fn text(&self, col: &str) -> Result<Option<String>>;
+    /// An integer column, `None` for NULL.
+    fn int(&self, col: &str) -> Result<Option<i64>>;
+    /// A BLOB column.
+    fn bytes(&self, col: &str) -> Result<Vec<u8>>;
 }
 
-pub fn get_opt(row: &AnyRow, col: &str) -> Result<Option<String>> {
-    Ok(row.try_get::<Option<String>, _>(col)?)
+impl Cols for AnyRow {
+    fn text(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.try_get::<Option<String>, _>(col)?)
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>> {
+        Ok(self.try_get::<Option<i64>, _>(col)?)
+    }
+    fn bytes(&self, col: &str) -> Result<Vec<u8>> {
+        Ok(self.try_get::<Vec<u8>, _>(col)?)
+    }
 }
 
-pub fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
-    Ok(row.try_get::<i64, _>(col)?)
+impl Cols for rusqlite::Row<'_> {
+    fn text(&self, col: &str) -> Result<Option<String>> {
+        self.get::<_, Option<String>>(col)
+            .map_err(|e| corrupt("column", format!("{col}: {e}")))
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>> {
+        self.get::<_, Option<i64>>(col)
+            .map_err(|e| corrupt("column", format!("{col}: {e}")))
+    }
+    fn bytes(&self, col: &str) -> Result<Vec<u8>> {
+        self.get::<_, Vec<u8>>(col)
+            .map_err(|e| corrupt("column", format!("{col}: {e}")))
+    }
 }
 
-pub fn get_parse<T: FromStr>(row: &AnyRow, col: &'static str) -> Result<T>
+pub fn get_str(row: &(impl Cols + ?Sized), col: &str) -> Result<String> {
+    row.text(col)?
+        .ok_or_else(|| corrupt("column", format!("{col} is NULL")))
+}
+
+pub fn get_opt(row: &(impl Cols + ?Sized), col: &str) -> Result<Option<String>> {
+    row.text(col)
+}
+
+pub fn get_i64(row: &(impl Cols + ?Sized), col: &str) -> Result<i64> {
+    row.int(col)?
+        .ok_or_else(|| corrupt("column", format!("{col} is NULL")))
+}
+
+pub fn get_parse<T: FromStr>(row: &(impl Cols + ?Sized), col: &'static str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -45,7 +85,7 @@ where
         .map_err(|e: T::Err| corrupt(col, format!("{s:?}: {e}")))
 }
 
-pub fn get_opt_parse<T: FromStr>(row: &AnyRow, col: &'static str) -> Result<Option<T>>
+pub fn get_opt_parse<T: FromStr>(row: &(impl Cols + ?Sized), col: &'static str) -> Result<Option<T>>
 where
     T::Err: std::fmt::Display,
 {
@@ -58,30 +98,33 @@ where
     }
 }
 
-pub fn get_ts(row: &AnyRow, col: &'static str) -> Result<DateTime<Utc>> {
-    let s = get_str(row, col)?;
-    DateTime::parse_from_rfc3339(&s)
+pub fn get_ts(row: &(impl Cols + ?Sized), col: &'static str) -> Result<DateTime<Utc>> {
+    parse_ts(col, &get_str(row, col)?)
+}
+
+/// A stored timestamp of column `col`, read by any driver.
+pub fn parse_ts(col: &'static str, s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| corrupt(col, format!("{s:?}: {e}")))
 }
 
-pub fn get_opt_ts(row: &AnyRow, col: &'static str) -> Result<Option<DateTime<Utc>>> {
-    match get_opt(row, col)? {
-        None => Ok(None),
-        Some(s) => DateTime::parse_from_rfc3339(&s)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| corrupt(col, format!("{s:?}: {e}"))),
-    }
+pub fn get_opt_ts(row: &(impl Cols + ?Sized), col: &'static str) -> Result<Option<DateTime<Utc>>> {
+    get_opt(row, col)?.map(|s| parse_ts(col, &s)).transpose()
 }
 
-pub fn get_date(row: &AnyRow, col: &'static str) -> Result<NaiveDate> {
+pub fn get_date(row: &(impl Cols + ?Sized), col: &'static str) -> Result<NaiveDate> {
     let s = get_str(row, col)?;
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| corrupt(col, format!("{s:?}: {e}")))
 }
 
-pub fn get_json<T: DeserializeOwned>(row: &AnyRow, col: &'static str) -> Result<T> {
-    let s = get_str(row, col)?;
-    serde_json::from_str(&s).map_err(|e| corrupt(col, e))
+pub fn get_json<T: DeserializeOwned>(row: &(impl Cols + ?Sized), col: &'static str) -> Result<T> {
+    parse_json(col, &get_str(row, col)?)
+}
+
+/// A stored JSON value of column `col`, read by any driver.
+pub fn parse_json<T: DeserializeOwned>(col: &'static str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| corrupt(col, e))
 }
 
 pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {

@@ -24,6 +24,7 @@ mod keys;
 mod label_status;
 mod orgs;
 mod outbox;
+mod point;
 mod products;
 mod schedule;
 mod search;
@@ -51,6 +52,8 @@ pub struct SqlStore {
     backend: Backend,
     /// SQLite allows one writer; serialising writers here avoids `SQLITE_BUSY` on lock upgrades.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite on a file: point reads on the caller's thread (ADR 0020).
+    point: Option<Arc<point::PointReader>>,
 }
 
 /// A write transaction (holding the SQLite writer lock when on SQLite).
@@ -124,6 +127,10 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url)?;
         let options = AnyConnectOptions::from_str(&url)?;
+        let point = match backend {
+            Backend::Sqlite => point::PointReader::for_url(&url).map(Arc::new),
+            Backend::Postgres => None,
+        };
         if let (Backend::Postgres, Some(schema)) = (backend, schema) {
             if !schema
                 .chars()
@@ -179,6 +186,7 @@ impl SqlStore {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            point,
         })
     }
 
@@ -188,6 +196,7 @@ impl SqlStore {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            point: None,
         }
     }
 

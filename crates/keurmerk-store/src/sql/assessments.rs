@@ -1,14 +1,13 @@
 use async_trait::async_trait;
 use keurmerk_domain::ids::{OrgId, RecordId};
 use keurmerk_domain::model::Assessment;
-use sqlx::any::AnyRow;
 
 use super::{unique, write_audit, SqlStore};
-use crate::codec::{get_i64, get_json, get_opt_parse, get_parse, get_ts, json, ts};
+use crate::codec::{get_i64, get_json, get_opt_parse, get_parse, get_ts, json, ts, Cols};
 use crate::traits::{AssessmentStore, Audit};
 use crate::{Result, StoreError};
 
-fn assessment_from_row(row: &AnyRow) -> Result<Assessment> {
+fn assessment_from_row(row: &(impl Cols + ?Sized)) -> Result<Assessment> {
     Ok(Assessment {
         id: get_parse(row, "id")?,
         product: get_parse(row, "product_id")?,
@@ -54,7 +53,11 @@ impl AssessmentStore for SqlStore {
     }
 
     async fn assessment(&self, id: &RecordId) -> Result<Option<Assessment>> {
-        let row = sqlx::query("SELECT * FROM assessments WHERE id = $1")
+        const SQL: &str = "SELECT * FROM assessments WHERE id = $1";
+        if let Some(found) = self.point_row(SQL, id.as_str(), |r| assessment_from_row(r))? {
+            return Ok(found);
+        }
+        let row = sqlx::query(SQL)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;

@@ -2,15 +2,16 @@ use async_trait::async_trait;
 use keurmerk_domain::event::{Event, EventKind};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::model::Certificate;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use super::{unique, write_audit, SqlStore};
-use crate::codec::{date, get_date, get_i64, get_json, get_opt_parse, get_parse, get_ts, json, ts};
+use crate::codec::{
+    date, get_date, get_i64, get_json, get_opt_parse, get_parse, get_ts, json, ts, Cols,
+};
 use crate::traits::{Appended, Audit, CertificateFilter, CertificateStore, NewEvent, Numbering};
 use crate::{Result, StoreError};
 
-pub(super) fn certificate_from_row(row: &AnyRow) -> Result<Certificate> {
+pub(super) fn certificate_from_row(row: &(impl Cols + ?Sized)) -> Result<Certificate> {
     Ok(Certificate {
         id: get_parse(row, "id")?,
         product: get_parse(row, "product_id")?,
@@ -27,7 +28,7 @@ pub(super) fn certificate_from_row(row: &AnyRow) -> Result<Certificate> {
     })
 }
 
-fn event_from_row(row: &AnyRow) -> Result<Event> {
+fn event_from_row(row: &(impl Cols + ?Sized)) -> Result<Event> {
     let kind: EventKind = get_json(row, "payload")?;
     Ok(Event {
         seq: get_i64(row, "seq")?,
@@ -238,7 +239,13 @@ impl CertificateStore for SqlStore {
     }
 
     async fn certificate(&self, id: &CertificateId) -> Result<Option<(Certificate, i64)>> {
-        let row = sqlx::query("SELECT * FROM certificates WHERE id = $1")
+        const SQL: &str = "SELECT * FROM certificates WHERE id = $1";
+        if let Some(found) = self.point_row(SQL, id.as_str(), |r| {
+            Ok((certificate_from_row(r)?, get_i64(r, "last_seq")?))
+        })? {
+            return Ok(found);
+        }
+        let row = sqlx::query(SQL)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -271,7 +278,11 @@ impl CertificateStore for SqlStore {
     }
 
     async fn events(&self, id: &CertificateId) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT * FROM events WHERE certificate_id = $1 ORDER BY seq")
+        const SQL: &str = "SELECT * FROM events WHERE certificate_id = $1 ORDER BY seq";
+        if let Some(found) = self.point_rows(SQL, id.as_str(), |r| event_from_row(r))? {
+            return Ok(found);
+        }
+        let rows = sqlx::query(SQL)
             .bind(id.to_string())
             .fetch_all(&self.pool)
             .await?;

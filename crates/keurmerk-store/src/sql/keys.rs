@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{unique, write_audit, SqlStore};
-use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts};
+use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Cols};
 use crate::keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
 use crate::traits::Audit;
 use crate::{Result, StoreError};
@@ -26,10 +26,10 @@ fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
     })
 }
 
-fn stored_statement(r: &AnyRow) -> Result<StoredStatement> {
+fn stored_statement(r: &(impl Cols + ?Sized)) -> Result<StoredStatement> {
     Ok(StoredStatement {
         event_seq: get_i64(r, "event_seq")?,
-        signed: r.try_get::<Vec<u8>, _>("signed")?,
+        signed: r.bytes("signed")?,
     })
 }
 
@@ -120,12 +120,15 @@ impl KeyStore for SqlStore {
     }
 
     async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>> {
-        let rows = sqlx::query(
-            "SELECT event_seq, signed FROM statements WHERE certificate_id = $1 ORDER BY event_seq",
-        )
-        .bind(certificate_id.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
+        const SQL: &str =
+            "SELECT event_seq, signed FROM statements WHERE certificate_id = $1 ORDER BY event_seq";
+        if let Some(found) = self.point_rows(SQL, certificate_id, |r| stored_statement(r))? {
+            return Ok(found);
+        }
+        let rows = sqlx::query(SQL)
+            .bind(certificate_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(stored_statement).collect()
     }
 
@@ -133,22 +136,28 @@ impl KeyStore for SqlStore {
         &self,
         certificate_id: &str,
     ) -> Result<(Vec<StoredStatement>, Vec<StoredStatement>)> {
-        let rows = sqlx::query(
-            "SELECT CAST(0 AS BIGINT) AS resigned, event_seq, event_seq AS ord, signed FROM statements \
-             WHERE certificate_id = $1 \
+        const SQL: &str = "SELECT CAST(0 AS BIGINT) AS resigned, event_seq, event_seq AS ord, \
+             signed FROM statements WHERE certificate_id = $1 \
              UNION ALL \
              SELECT CAST(1 AS BIGINT) AS resigned, event_seq, id AS ord, signed FROM resignatures \
-             WHERE certificate_id = $1 ORDER BY resigned, ord",
-        )
-        .bind(certificate_id.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE certificate_id = $1 ORDER BY resigned, ord";
+        let decode = |r: &dyn Cols| Ok((get_i64(r, "resigned")? != 0, stored_statement(r)?));
+        let rows = match self.point_rows(SQL, certificate_id, |r| decode(r))? {
+            Some(rows) => rows,
+            None => sqlx::query(SQL)
+                .bind(certificate_id.to_owned())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| decode(r))
+                .collect::<Result<Vec<_>>>()?,
+        };
         let (mut statements, mut resignatures) = (Vec::new(), Vec::new());
-        for r in &rows {
-            if get_i64(r, "resigned")? == 0 {
-                statements.push(stored_statement(r)?);
+        for (resigned, s) in rows {
+            if resigned {
+                resignatures.push(s);
             } else {
-                resignatures.push(stored_statement(r)?);
+                statements.push(s);
             }
         }
         Ok((statements, resignatures))

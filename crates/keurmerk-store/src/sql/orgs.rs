@@ -4,11 +4,11 @@ use keurmerk_domain::model::{Authorisation, Organisation};
 use sqlx::any::AnyRow;
 
 use super::{unique, write_audit, SqlStore};
-use crate::codec::{get_opt, get_opt_ts, get_parse, get_str, get_ts, ts};
+use crate::codec::{get_opt, get_opt_ts, get_parse, get_str, get_ts, ts, Cols};
 use crate::traits::{Audit, AuditEntry, AuditStore, OrgStore};
 use crate::Result;
 
-fn org_from_row(row: &AnyRow) -> Result<Organisation> {
+fn org_from_row(row: &(impl Cols + ?Sized)) -> Result<Organisation> {
     Ok(Organisation {
         id: get_parse(row, "id")?,
         name: get_str(row, "name")?,
@@ -53,7 +53,11 @@ impl OrgStore for SqlStore {
     }
 
     async fn org(&self, id: &OrgId) -> Result<Option<Organisation>> {
-        let row = sqlx::query("SELECT * FROM organisations WHERE id = $1")
+        const SQL: &str = "SELECT * FROM organisations WHERE id = $1";
+        if let Some(found) = self.point_row(SQL, id.as_str(), |r| org_from_row(r))? {
+            return Ok(found);
+        }
+        let row = sqlx::query(SQL)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;

@@ -7,13 +7,13 @@ use sqlx::any::AnyRow;
 
 use super::{unique, write_audit, SqlStore};
 use crate::codec::{
-    date, get_date, get_i64, get_opt, get_opt_parse, get_parse, get_str, get_ts, ts,
+    date, get_date, get_i64, get_opt, get_opt_parse, get_parse, get_str, get_ts, ts, Cols,
 };
 use crate::outbox::FollowUp;
 use crate::traits::{Audit, ProductFilter, ProductStore};
 use crate::Result;
 
-fn product_from_row(row: &AnyRow) -> Result<Product> {
+fn product_from_row(row: &(impl Cols + ?Sized)) -> Result<Product> {
     Ok(Product {
         id: get_parse(row, "id")?,
         manufacturer: get_parse(row, "manufacturer_id")?,
@@ -26,6 +26,17 @@ fn product_from_row(row: &AnyRow) -> Result<Product> {
             cpe: get_opt(row, "cpe")?,
         },
         created_at: get_ts(row, "created_at")?,
+    })
+}
+
+fn support_from_row(row: &(impl Cols + ?Sized)) -> Result<SupportCommitment> {
+    Ok(SupportCommitment {
+        support_until: get_date(row, "support_until")?,
+        update_policy: get_parse(row, "update_policy")?,
+        vulnerability_contact: get_str(row, "vulnerability_contact")?,
+        disclosure_policy_url: get_opt(row, "disclosure_policy_url")?,
+        password: get_opt_parse(row, "password_setup")?,
+        updates_url: get_opt(row, "updates_url")?,
     })
 }
 
@@ -98,7 +109,11 @@ impl ProductStore for SqlStore {
     }
 
     async fn product(&self, id: &RecordId) -> Result<Option<Product>> {
-        let row = sqlx::query("SELECT * FROM products WHERE id = $1")
+        const SQL: &str = "SELECT * FROM products WHERE id = $1";
+        if let Some(found) = self.point_row(SQL, id.as_str(), |r| product_from_row(r))? {
+            return Ok(found);
+        }
+        let row = sqlx::query(SQL)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -221,22 +236,15 @@ impl ProductStore for SqlStore {
     }
 
     async fn support(&self, product: &RecordId) -> Result<Option<SupportCommitment>> {
-        let row = sqlx::query("SELECT * FROM support_commitments WHERE product_id = $1")
+        const SQL: &str = "SELECT * FROM support_commitments WHERE product_id = $1";
+        if let Some(found) = self.point_row(SQL, product.as_str(), |r| support_from_row(r))? {
+            return Ok(found);
+        }
+        let row = sqlx::query(SQL)
             .bind(product.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref()
-            .map(|row| {
-                Ok(SupportCommitment {
-                    support_until: get_date(row, "support_until")?,
-                    update_policy: get_parse(row, "update_policy")?,
-                    vulnerability_contact: get_str(row, "vulnerability_contact")?,
-                    disclosure_policy_url: get_opt(row, "disclosure_policy_url")?,
-                    password: get_opt_parse(row, "password_setup")?,
-                    updates_url: get_opt(row, "updates_url")?,
-                })
-            })
-            .transpose()
+        row.as_ref().map(support_from_row).transpose()
     }
 
     async fn insert_dependency(

@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
 use super::SqlStore;
-use crate::codec::{get_i64, get_str, get_ts, ts};
+use crate::codec::{get_i64, get_str, get_ts, ts, Cols};
 use crate::statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 use crate::{Result, StoreError};
 
@@ -62,11 +62,17 @@ impl StatusListStore for SqlStore {
     }
 
     async fn status_index(&self, id: &CertificateId) -> Result<Option<u64>> {
-        let v: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT status_index FROM certificates WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        const SQL: &str = "SELECT status_index FROM certificates WHERE id = $1";
+        if let Some(found) = self.point_row(SQL, id.as_str(), |r| r.int("status_index"))? {
+            return found
+                .flatten()
+                .map(|i| unsigned("status index", i))
+                .transpose();
+        }
+        let v: Option<Option<i64>> = sqlx::query_scalar(SQL)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         v.flatten().map(|i| unsigned("status index", i)).transpose()
     }
 

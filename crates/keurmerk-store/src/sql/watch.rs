@@ -56,7 +56,7 @@ fn watchlist_from_row(row: &AnyRow) -> Result<Watchlist> {
 }
 
 fn verification_from_row(row: &AnyRow) -> Result<Option<WebhookVerification>> {
-    let Some(state) = get_opt_parse::<WebhookState>(row, "webhook_state")? else {
+    let Some(state): Option<WebhookState> = get_opt_parse(row, "webhook_state")? else {
         return Ok(None);
     };
     Ok(Some(WebhookVerification {

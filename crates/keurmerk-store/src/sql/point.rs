@@ -1,0 +1,219 @@
+//! Point reads on the caller's thread, SQLite only (ADR 0020).
+//!
+//! sqlx runs every SQLite statement on a worker thread of its own per connection and wakes the
+//! task when it is done: for a lookup of one row by primary key the hand-over costs more than the
+//! read (futex wake-ups and context switches were half of a status lookup's profile). A
+//! [`PointReader`] keeps a few read-only connections to the same database file and runs a
+//! prepared statement on the calling thread instead.
+//!
+//! It never blocks for long and never stands in for sqlx's answer when it cannot give it:
+//! - its connections are `query_only` and have no busy timeout: a read that finds the database
+//!   busy (a checkpoint restarting the WAL, a writer recovering it) returns [`Point::Busy`] at
+//!   once and the caller reads through the pool as before;
+//! - it is used for single-statement reads by key only (one B-tree descent per table), so the
+//!   time a runtime thread is held is that of an indexed read of a page already cached, or one
+//!   `pread` when it is not;
+//! - an in-memory database has no reader (another connection would open another database).
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// Connections kept open between reads (more are opened when more threads read at once, and
+/// closed after).
+const KEPT: usize = 8;
+
+/// A read-only connection pool for point reads on the calling thread.
+#[derive(Debug)]
+pub(crate) struct PointReader {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// What a point read gave.
+pub(crate) enum Point<T> {
+    /// The answer.
+    Done(T),
+    /// The database was busy or the reader could not open it: read through the pool instead.
+    Busy,
+}
+
+impl PointReader {
+    /// A reader for the database file of a `sqlite://PATH?…` URL, or `None` for an in-memory
+    /// database (or a URL this module does not understand).
+    pub(crate) fn for_url(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("sqlite://")?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() || path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory") {
+            return None;
+        }
+        Some(Self {
+            path: PathBuf::from(path),
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Reads only; never wait for a lock on a runtime thread.
+        conn.pragma_update(None, "query_only", "ON")?;
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        Ok(conn)
+    }
+
+    /// Runs `read` on a connection of the pool. An error of SQLite (busy, locked, unopenable) is
+    /// [`Point::Busy`]; `read`'s own decoding errors are returned as they are.
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<crate::Result<T>>,
+    ) -> crate::Result<Point<T>> {
+        let taken = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => match self.open() {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::debug!(error = %e, "point reader cannot open the database");
+                    return Ok(Point::Busy);
+                }
+            },
+        };
+        let out = read(&conn);
+        // A connection whose read failed is dropped, not reused (its state is not known).
+        if matches!(out, Ok(Ok(_))) {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < KEPT {
+                idle.push(conn);
+            }
+        }
+        match out {
+            Ok(Ok(v)) => Ok(Point::Done(v)),
+            Ok(Err(e)) => Err(e),
+            Err(e) => {
+                tracing::debug!(error = %e, "point read failed; reading through the pool");
+                Ok(Point::Busy)
+            }
+        }
+    }
+}
+
+impl super::SqlStore {
+    /// The row of `sql` (one `$1` key) decoded by `decode`, read on this thread; `Ok(None)`: no
+    /// point reader here or the database was busy, so the caller reads through the pool.
+    pub(crate) fn point_row<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        decode: impl FnOnce(&rusqlite::Row<'_>) -> crate::Result<T>,
+    ) -> crate::Result<Option<Option<T>>> {
+        let Some(reader) = &self.point else {
+            return Ok(None);
+        };
+        let read = reader.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query([key])?;
+            Ok(match rows.next()? {
+                Some(row) => decode(row).map(Some),
+                None => Ok(None),
+            })
+        })?;
+        Ok(match read {
+            Point::Done(v) => Some(v),
+            Point::Busy => None,
+        })
+    }
+
+    /// Every row of `sql` (one `$1` key), as [`Self::point_row`].
+    pub(crate) fn point_rows<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        decode: impl Fn(&rusqlite::Row<'_>) -> crate::Result<T>,
+    ) -> crate::Result<Option<Vec<T>>> {
+        let Some(reader) = &self.point else {
+            return Ok(None);
+        };
+        let read = reader.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query([key])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                match decode(row) {
+                    Ok(v) => out.push(v),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+            Ok(Ok(out))
+        })?;
+        Ok(match read {
+            Point::Done(v) => Some(v),
+            Point::Busy => None,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_databases_have_no_reader() {
+        assert!(PointReader::for_url("sqlite://:memory:").is_none());
+        assert!(PointReader::for_url("sqlite://x.db?mode=memory&cache=shared").is_none());
+        assert!(PointReader::for_url("postgres://h/db").is_none());
+        assert!(PointReader::for_url("sqlite://").is_none());
+        let r = PointReader::for_url("sqlite:///tmp/k.db?mode=rwc").unwrap();
+        assert_eq!(r.path, PathBuf::from("/tmp/k.db"));
+    }
+
+    #[test]
+    fn a_locked_database_is_busy_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let w = Connection::open(&path).unwrap();
+        w.execute_batch(
+            "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT); INSERT INTO t VALUES ('a', 'b');",
+        )
+        .unwrap();
+        let r = PointReader::for_url(&format!("sqlite://{}?mode=rwc", path.display())).unwrap();
+        let get = |r: &PointReader| {
+            r.read(|c| {
+                c.query_row("SELECT v FROM t WHERE k = 'a'", [], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map(Ok)
+            })
+            .unwrap()
+        };
+        assert!(matches!(get(&r), Point::Done(v) if v == "b"));
+        // A rollback-journal database under an exclusive lock: readers cannot read at all.
+        w.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE t SET v = 'c';")
+            .unwrap();
+        assert!(matches!(get(&r), Point::Busy));
+        // It did not wait for the lock: the reader's connections have no busy timeout.
+        let timeout = r
+            .read(|c| {
+                c.query_row("PRAGMA busy_timeout", [], |row| row.get::<_, i64>(0))
+                    .map(Ok)
+            })
+            .unwrap();
+        assert!(matches!(timeout, Point::Done(0)));
+        w.execute_batch("COMMIT").unwrap();
+        drop(w);
+        assert!(matches!(get(&r), Point::Done(v) if v == "c"));
+        // The reader never writes.
+        let wrote = r
+            .read(|c| c.execute("UPDATE t SET v = 'd'", []).map(Ok))
+            .unwrap();
+        assert!(matches!(wrote, Point::Busy));
+    }
+}
