@@ -106,32 +106,22 @@ impl PointReader {
 }
 
 impl super::SqlStore {
-    /// The row of `sql` (one `$1` key) decoded by `decode`, read on this thread; `Ok(None)`: no
-    /// point reader here or the database was busy, so the caller reads through the pool.
+    /// The row of `sql` (one `$1` key, at most one row) decoded by `decode`, read on this
+    /// thread; `Ok(None)`: no point reader here or the database was busy, so the caller reads
+    /// through the pool.
     pub(crate) fn point_row<T>(
         &self,
         sql: &str,
         key: &str,
-        decode: impl FnOnce(&rusqlite::Row<'_>) -> crate::Result<T>,
+        decode: impl Fn(&rusqlite::Row<'_>) -> crate::Result<T>,
     ) -> crate::Result<Option<Option<T>>> {
-        let Some(reader) = &self.point else {
-            return Ok(None);
-        };
-        let read = reader.read(|conn| {
-            let mut stmt = conn.prepare_cached(sql)?;
-            let mut rows = stmt.query([key])?;
-            Ok(match rows.next()? {
-                Some(row) => decode(row).map(Some),
-                None => Ok(None),
-            })
-        })?;
-        Ok(match read {
-            Point::Done(v) => Some(v),
-            Point::Busy => None,
-        })
+        Ok(self
+            .point_rows(sql, key, decode)?
+            .map(|rows| rows.into_iter().next()))
     }
 
-    /// Every row of `sql` (one `$1` key), as [`Self::point_row`].
+    /// Every row of `sql` (one `$1` key), read on this thread; `Ok(None)` as for
+    /// [`Self::point_row`].
     pub(crate) fn point_rows<T>(
         &self,
         sql: &str,
