@@ -54,14 +54,8 @@ impl AssessmentStore for SqlStore {
 
     async fn assessment(&self, id: &RecordId) -> Result<Option<Assessment>> {
         const SQL: &str = "SELECT * FROM assessments WHERE id = $1";
-        if let Some(found) = self.point_row(SQL, id.as_str(), |r| assessment_from_row(r))? {
-            return Ok(found);
-        }
-        let row = sqlx::query(SQL)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(assessment_from_row).transpose()
+        self.row_by_key(SQL, id.as_str(), |r| assessment_from_row(r))
+            .await
     }
 
     async fn approve_assessment(&self, id: &RecordId, by: &OrgId, audit: &Audit) -> Result<()> {

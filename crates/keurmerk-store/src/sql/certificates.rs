@@ -240,18 +240,10 @@ impl CertificateStore for SqlStore {
 
     async fn certificate(&self, id: &CertificateId) -> Result<Option<(Certificate, i64)>> {
         const SQL: &str = "SELECT * FROM certificates WHERE id = $1";
-        if let Some(found) = self.point_row(SQL, id.as_str(), |r| {
+        self.row_by_key(SQL, id.as_str(), |r| {
             Ok((certificate_from_row(r)?, get_i64(r, "last_seq")?))
-        })? {
-            return Ok(found);
-        }
-        let row = sqlx::query(SQL)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref()
-            .map(|r| Ok((certificate_from_row(r)?, get_i64(r, "last_seq")?)))
-            .transpose()
+        })
+        .await
     }
 
     async fn certificates(&self, f: &CertificateFilter) -> Result<Vec<Certificate>> {
@@ -298,14 +290,8 @@ impl CertificateStore for SqlStore {
 
     async fn events(&self, id: &CertificateId) -> Result<Vec<Event>> {
         const SQL: &str = "SELECT * FROM events WHERE certificate_id = $1 ORDER BY seq";
-        if let Some(found) = self.point_rows(SQL, id.as_str(), |r| event_from_row(r))? {
-            return Ok(found);
-        }
-        let rows = sqlx::query(SQL)
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(event_from_row).collect()
+        self.rows_by_key(SQL, id.as_str(), |r| event_from_row(r))
+            .await
     }
 
     async fn events_after(&self, seq: i64, limit: i64) -> Result<Vec<Event>> {

@@ -122,14 +122,8 @@ impl KeyStore for SqlStore {
     async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>> {
         const SQL: &str =
             "SELECT event_seq, signed FROM statements WHERE certificate_id = $1 ORDER BY event_seq";
-        if let Some(found) = self.point_rows(SQL, certificate_id, |r| stored_statement(r))? {
-            return Ok(found);
-        }
-        let rows = sqlx::query(SQL)
-            .bind(certificate_id.to_owned())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(stored_statement).collect()
+        self.rows_by_key(SQL, certificate_id, |r| stored_statement(r))
+            .await
     }
 
     async fn signed_record(
@@ -141,17 +135,11 @@ impl KeyStore for SqlStore {
              UNION ALL \
              SELECT CAST(1 AS BIGINT) AS resigned, event_seq, id AS ord, signed FROM resignatures \
              WHERE certificate_id = $1 ORDER BY resigned, ord";
-        let decode = |r: &dyn Cols| Ok((get_i64(r, "resigned")? != 0, stored_statement(r)?));
-        let rows = match self.point_rows(SQL, certificate_id, |r| decode(r))? {
-            Some(rows) => rows,
-            None => sqlx::query(SQL)
-                .bind(certificate_id.to_owned())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| decode(r))
-                .collect::<Result<Vec<_>>>()?,
-        };
+        let rows = self
+            .rows_by_key(SQL, certificate_id, |r| {
+                Ok((get_i64(r, "resigned")? != 0, stored_statement(r)?))
+            })
+            .await?;
         let (mut statements, mut resignatures) = (Vec::new(), Vec::new());
         for (resigned, s) in rows {
             if resigned {

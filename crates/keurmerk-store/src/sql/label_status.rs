@@ -29,14 +29,8 @@ const CURRENT_STATUS: &str = "SELECT r.gen, r.seq, r.report, r.computed_at, r.st
 impl StatusStore for SqlStore {
     async fn current_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>> {
         // The QR hot path on SQLite: one indexed read on this thread (ADR 0020).
-        if let Some(found) = self.point_row(CURRENT_STATUS, id.as_str(), |r| status_from_row(r))? {
-            return Ok(found);
-        }
-        let row = sqlx::query(CURRENT_STATUS)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(status_from_row).transpose()
+        self.row_by_key(CURRENT_STATUS, id.as_str(), |r| status_from_row(r))
+            .await
     }
 
     async fn current_statuses(&self, ids: &[CertificateId]) -> Result<Vec<StoredStatus>> {

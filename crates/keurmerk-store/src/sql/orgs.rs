@@ -54,14 +54,7 @@ impl OrgStore for SqlStore {
 
     async fn org(&self, id: &OrgId) -> Result<Option<Organisation>> {
         const SQL: &str = "SELECT * FROM organisations WHERE id = $1";
-        if let Some(found) = self.point_row(SQL, id.as_str(), |r| org_from_row(r))? {
-            return Ok(found);
-        }
-        let row = sqlx::query(SQL)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(org_from_row).transpose()
+        self.row_by_key(SQL, id.as_str(), |r| org_from_row(r)).await
     }
 
     async fn orgs(&self) -> Result<Vec<Organisation>> {

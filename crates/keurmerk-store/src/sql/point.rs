@@ -20,6 +20,8 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::codec::Cols;
+
 /// Connections kept open between reads (more are opened when more threads read at once, and
 /// closed after).
 const KEPT: usize = 8;
@@ -106,6 +108,41 @@ impl PointReader {
 }
 
 impl super::SqlStore {
+    /// The row of `sql` (one `$1` key, at most one row): on this thread when the point reader
+    /// can answer, else through the pool; both decoded by `decode`.
+    pub(crate) async fn row_by_key<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        decode: impl Fn(&dyn Cols) -> crate::Result<T> + Send + Sync,
+    ) -> crate::Result<Option<T>> {
+        if let Some(found) = self.point_row(sql, key, |r| decode(r))? {
+            return Ok(found);
+        }
+        let row = sqlx::query(sql)
+            .bind(key.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|r| decode(r)).transpose()
+    }
+
+    /// Every row of `sql` (one `$1` key), as [`Self::row_by_key`].
+    pub(crate) async fn rows_by_key<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        decode: impl Fn(&dyn Cols) -> crate::Result<T> + Send + Sync,
+    ) -> crate::Result<Vec<T>> {
+        if let Some(found) = self.point_rows(sql, key, |r| decode(r))? {
+            return Ok(found);
+        }
+        let rows = sqlx::query(sql)
+            .bind(key.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| decode(r)).collect()
+    }
+
     /// The row of `sql` (one `$1` key, at most one row) decoded by `decode`, read on this
     /// thread; `Ok(None)`: no point reader here or the database was busy, so the caller reads
     /// through the pool.

@@ -110,14 +110,8 @@ impl ProductStore for SqlStore {
 
     async fn product(&self, id: &RecordId) -> Result<Option<Product>> {
         const SQL: &str = "SELECT * FROM products WHERE id = $1";
-        if let Some(found) = self.point_row(SQL, id.as_str(), |r| product_from_row(r))? {
-            return Ok(found);
-        }
-        let row = sqlx::query(SQL)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(product_from_row).transpose()
+        self.row_by_key(SQL, id.as_str(), |r| product_from_row(r))
+            .await
     }
 
     async fn products(&self, f: &ProductFilter) -> Result<Vec<Product>> {
@@ -237,14 +231,8 @@ impl ProductStore for SqlStore {
 
     async fn support(&self, product: &RecordId) -> Result<Option<SupportCommitment>> {
         const SQL: &str = "SELECT * FROM support_commitments WHERE product_id = $1";
-        if let Some(found) = self.point_row(SQL, product.as_str(), |r| support_from_row(r))? {
-            return Ok(found);
-        }
-        let row = sqlx::query(SQL)
-            .bind(product.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(support_from_row).transpose()
+        self.row_by_key(SQL, product.as_str(), |r| support_from_row(r))
+            .await
     }
 
     async fn insert_dependency(
