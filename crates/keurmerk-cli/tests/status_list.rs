@@ -32,6 +32,18 @@ fn a_label_is_checked_offline_against_the_status_list_and_fails_closed() {
     ok(dir, &["trust-list", "export", "keurmerk-trust-list.json"]);
     let out = ok(dir, &["status-list", "export", "list.jwt"]);
     assert!(out.contains("written to list.jwt"), "{out}");
+    let first: u64 = out.split_whitespace().nth(2).unwrap().parse().unwrap();
+    // Publishing now makes the next list, which export then writes.
+    let out = ok(dir, &["status-list", "publish"]);
+    assert!(
+        out.starts_with(&format!("status list {} published", first + 1)),
+        "{out}"
+    );
+    let out = ok(dir, &["status-list", "export", "list.jwt"]);
+    assert!(
+        out.starts_with(&format!("status list {} (", first + 1)),
+        "{out}"
+    );
 
     // KM-2026-000001 is in force (attention: not monitored), KM-2026-000003 suspended.
     let good = label(dir, "KM-2026-000001");

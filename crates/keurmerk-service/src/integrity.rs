@@ -194,12 +194,24 @@ impl VerifiedHistory {
     }
 }
 
-/// Cache of verified statements keyed by SHA-256(trust-list keys ‖ statement bytes).
+/// Cache of verified statements keyed by SHA-256(trust-list keys ‖ statement bytes), bounded by
+/// the size of the statements it holds.
 #[derive(Default)]
-pub(crate) struct VerifiedCache(Mutex<HashMap<[u8; 32], VerifiedStatement>>);
+pub(crate) struct VerifiedCache(Mutex<Cached>);
 
-/// Entries kept before the cache starts over (a few hundred bytes each).
-const CACHE_MAX: usize = 200_000;
+#[derive(Default)]
+struct Cached {
+    map: HashMap<[u8; 32], VerifiedStatement>,
+    /// Signed bytes of the statements in `map`.
+    bytes: usize,
+}
+
+/// Signed statement bytes cached before the cache starts over. A decoded statement (its
+/// payload as a JSON tree, and a copy of its issuer's trust-list entry with the scopes) takes
+/// a few times its signed size, so this keeps the cache to tens of megabytes: counting entries
+/// instead (200,000) let `serve` grow past a gigabyte while it told 44,000 dependents of a
+/// provider's change, each write folding its certificate's statements.
+const CACHE_MAX_BYTES: usize = 16 << 20;
 
 impl VerifiedCache {
     fn verify(
@@ -214,21 +226,31 @@ impl VerifiedCache {
             .chain_update(bytes)
             .finalize()
             .into();
-        if let Some(v) = self.lock().get(&key) {
+        if let Some(v) = self.lock().map.get(&key) {
             return Ok(v.clone());
         }
         let v = verify_statement(bytes, list, now)?;
-        let mut m = self.lock();
-        if m.len() >= CACHE_MAX {
-            m.clear();
+        let mut c = self.lock();
+        if c.bytes + bytes.len() > CACHE_MAX_BYTES {
+            c.map.clear();
+            c.bytes = 0;
         }
-        m.insert(key, v.clone());
+        if c.map.insert(key, v.clone()).is_none() {
+            c.bytes += bytes.len();
+        }
         Ok(v)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], VerifiedStatement>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
         // A poisoned lock only means another thread panicked mid-insert; the map is still valid.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Signed bytes and entries held (for the bound's test).
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let c = self.lock();
+        (c.bytes, c.map.len())
     }
 }
 
@@ -650,5 +672,78 @@ fn check_scope(
         Some(_) => Err(ProblemKind::EventDiffers {
             field: "scheme or level".into(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use keurmerk_trust::{Act, Grant, KeyInfo, SigningKey, StatementKind, TRUST_LIST_VERSION};
+
+    use super::*;
+
+    /// Verifying far more statements than fit keeps the cache within its byte budget, and a
+    /// statement still in it is served from it.
+    #[test]
+    fn the_verified_statement_cache_is_bounded_by_bytes() {
+        let at = |d| Utc.with_ymd_and_hms(2026, 1, d, 0, 0, 0).unwrap();
+        let lab = SigningKey::generate();
+        let list = TrustList {
+            version: TRUST_LIST_VERSION,
+            sequence: 1,
+            issued_at: at(1),
+            next_update: at(28),
+            log_verifier_key: "keurmerk.example.eu/log+01020304+AQ==".into(),
+            keys: vec![KeyInfo {
+                key_id: lab.key_id(),
+                public_key: lab.public_key(),
+                organisation_id: "lab".into(),
+                organisation_name: "Lab".into(),
+                role: Role::AssessmentBody,
+                member_state: None,
+                scope: vec![Grant {
+                    act: Act::Issue,
+                    scheme: "eu-iot".into(),
+                    levels: vec!["basic".into()],
+                    valid_from: at(1),
+                    valid_until: None,
+                }],
+                valid_from: at(1),
+                valid_until: at(28),
+                revoked_at: None,
+            }],
+        };
+        let signed = |n: usize| {
+            let mut payload = serde_json::Map::new();
+            payload.insert("notes".into(), json!("x".repeat(32_000)));
+            payload.insert("n".into(), json!(format!("{n:06}")));
+            sign_statement(
+                &Statement {
+                    kind: StatementKind::CertificateIssued,
+                    certificate_id: format!("KM-2026-{n:06}"),
+                    scheme_id: "eu-iot".into(),
+                    level: "basic".into(),
+                    issuer: lab.key_id(),
+                    signed_at: at(2),
+                    payload,
+                },
+                &lab,
+            )
+            .unwrap()
+        };
+        let cache = VerifiedCache::default();
+        let digest = [7u8; 32];
+        let one = signed(0).len();
+        let n = CACHE_MAX_BYTES / one * 3;
+        for i in 0..n {
+            cache.verify(&digest, &list, &signed(i), at(3)).unwrap();
+            let (bytes, _) = cache.held();
+            assert!(bytes <= CACHE_MAX_BYTES, "{bytes} bytes after {i}");
+        }
+        let (bytes, entries) = cache.held();
+        assert!(entries > 0 && bytes == entries * one, "{bytes} / {entries}");
+        // The last one is cached: verifying it again adds nothing.
+        cache.verify(&digest, &list, &signed(n - 1), at(3)).unwrap();
+        assert_eq!(cache.held(), (bytes, entries));
     }
 }

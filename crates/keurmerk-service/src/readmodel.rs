@@ -301,7 +301,19 @@ impl<S: RegistryStore> Registry<S> {
                 return Ok(None);
             };
             let folded = self.fold_details(id, None).await?.0.status;
-            let fields = differing_fields(&stored, &folded);
+            let mut fields = differing_fields(&stored, &folded);
+            // The word the status list reads must be the report's status (or absent: the list
+            // then fills it from the report). Read after the report: a refresh between the two
+            // reads shows as a difference once and is read again.
+            let word_differs = match self.store().status_word(id).await {
+                Ok(w) => w.is_some_and(|w| w != folded.status),
+                // Not a status at all: certainly not the report's.
+                Err(keurmerk_store::StoreError::Corrupt { .. }) => true,
+                Err(e) => return Err(e.into()),
+            };
+            if word_differs {
+                fields.push("status list word".into());
+            }
             if fields.is_empty() {
                 return Ok(Some(None));
             }

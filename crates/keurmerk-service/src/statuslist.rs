@@ -18,7 +18,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_store::{PublishedStatusList, RegistryStore};
+use keurmerk_store::{PublishedStatusList, RegistryStore, ServedRule, StoreError};
 use keurmerk_trust::{
     status_list_sha256, status_list_token, status_type, StatusList, StatusListRecord,
     STATUS_INVALID, STATUS_LIST_BITS,
@@ -66,55 +66,94 @@ impl<S: RegistryStore> Registry<S> {
     /// Every certificate's status type at its index, and the event watermark they reflect.
     /// Slots without a certificate, and certificates whose status cannot be computed, are
     /// `INVALID`.
+    ///
+    /// One pass over the certificates reads the status word stored beside each servable
+    /// report (`label_status.status`, under the conditions a lookup serves the row by); only
+    /// the certificates without one are evaluated as a lookup would (fold and store), a chunk
+    /// at a time.
     pub async fn current_status_list(&self) -> ServiceResult<(StatusList, i64)> {
         // The watermark first: an event recorded while the statuses are read makes the list
         // look out of date, so the next pass builds it again.
         let watermark = self.store().status_watermark().await?;
-        let entries = self.store().status_entries().await?;
-        // Every slot of the packed bytes, up to the last byte's end: a verifier reads the
-        // padding too, so it must say "not valid" as well.
-        let per_byte = u64::from(8 / STATUS_LIST_BITS);
-        let size = entries
-            .last()
-            .map_or(0, |(_, i)| (i + 1).div_ceil(per_byte) * per_byte);
-        let mut list = StatusList::new(STATUS_LIST_BITS, size)
-            .map_err(|e| invalid("status list", e.to_string()))?;
-        for i in 0..size {
-            list.set(i, STATUS_INVALID)
-                .map_err(|e| invalid("status list", e.to_string()))?;
-        }
-        // The statuses a page of lookups would give, read a chunk of rows per query.
-        for chunk in entries.chunks(STATUS_READ_CHUNK) {
-            let ids: Vec<CertificateId> = chunk.iter().map(|(id, _)| id.clone()).collect();
-            let values: Vec<u8> = match self.statuses_from_read_model(&ids).await {
-                Ok(reports) => reports
-                    .iter()
-                    .map(|r| status_type(cert_status(r.status)))
-                    .collect(),
-                // One certificate that cannot be evaluated must not take the others with it.
-                Err(e) => {
-                    tracing::warn!(error = %e,
-                        "reading a chunk of statuses for the status list failed: one by one");
-                    let mut one_by_one = Vec::with_capacity(ids.len());
-                    for id in &ids {
-                        one_by_one.push(match self.status(id).await {
-                            Ok(report) => status_type(cert_status(report.status)),
-                            Err(e) => {
-                                tracing::warn!(certificate = %id, error = %e,
-                                    "no status for the status list: published as invalid");
-                                STATUS_INVALID
-                            }
-                        });
-                    }
-                    one_by_one
+        let (_, digest, _) = self.trust_for_reads(true).await?;
+        let rule = ServedRule {
+            policy: self.policy_fingerprint.to_string(),
+            trust: hex::encode(digest),
+            now: self.now(),
+        };
+        // One byte per slot while reading (1 MB per million), packed at the end.
+        let mut values: Vec<u8> = Vec::new();
+        let mut to_evaluate: Vec<(u64, CertificateId)> = Vec::new();
+        let unfilled = self
+            .store()
+            .list_statuses(&rule, &mut |slot| {
+                let i = usize::try_from(slot.index).map_err(|_| StoreError::Corrupt {
+                    what: "status index",
+                    detail: slot.index.to_string(),
+                })?;
+                if values.len() <= i {
+                    values.resize(i + 1, STATUS_INVALID);
                 }
-            };
-            for ((_, index), value) in chunk.iter().zip(values) {
-                list.set(*index, value)
-                    .map_err(|e| invalid("status list", e.to_string()))?;
+                match slot.status {
+                    Ok(status) => values[i] = status_type(cert_status(status)),
+                    Err(id) => to_evaluate.push((slot.index, id)),
+                }
+                Ok(())
+            })
+            .await?;
+        if unfilled > 0 {
+            // Rows stored before the word existed: fill them once, so later lists read them.
+            let filled = self.store().fill_status_words().await?;
+            tracing::info!(unfilled, filled, "status words filled for the status list");
+        }
+        // The statuses a page of lookups would give, a chunk of rows per query.
+        for chunk in to_evaluate.chunks(STATUS_READ_CHUNK) {
+            let ids: Vec<CertificateId> = chunk.iter().map(|(_, id)| id.clone()).collect();
+            for ((index, _), value) in chunk.iter().zip(self.evaluate_for_list(&ids).await) {
+                let i = usize::try_from(*index).unwrap_or(usize::MAX);
+                if let Some(slot) = values.get_mut(i) {
+                    *slot = value;
+                }
             }
         }
+        // Every slot of the packed bytes, up to the last byte's end: a verifier reads the
+        // padding too, so it must say "not valid" as well.
+        let per_byte = usize::from(8 / STATUS_LIST_BITS);
+        values.resize(values.len().div_ceil(per_byte) * per_byte, STATUS_INVALID);
+        let mut list = StatusList::new(STATUS_LIST_BITS, values.len() as u64)
+            .map_err(|e| invalid("status list", e.to_string()))?;
+        for (i, v) in values.into_iter().enumerate() {
+            list.set(i as u64, v)
+                .map_err(|e| invalid("status list", e.to_string()))?;
+        }
         Ok((list, watermark))
+    }
+
+    /// The status types of `ids` as lookups would give them; a certificate that cannot be
+    /// evaluated is `INVALID`, and never takes the others with it.
+    async fn evaluate_for_list(&self, ids: &[CertificateId]) -> Vec<u8> {
+        match self.statuses_from_read_model(ids).await {
+            Ok(reports) => reports
+                .iter()
+                .map(|r| status_type(cert_status(r.status)))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e,
+                    "reading a chunk of statuses for the status list failed: one by one");
+                let mut one_by_one = Vec::with_capacity(ids.len());
+                for id in ids {
+                    one_by_one.push(match self.status(id).await {
+                        Ok(report) => status_type(cert_status(report.status)),
+                        Err(e) => {
+                            tracing::warn!(certificate = %id, error = %e,
+                                "no status for the status list: published as invalid");
+                            STATUS_INVALID
+                        }
+                    });
+                }
+                one_by_one
+            }
+        }
     }
 
     /// Builds, signs, stores and queues for the log a new list if one is due (see the module
@@ -237,6 +276,26 @@ impl<S: RegistryStore> Registry<S> {
             return Ok(None);
         }
         self.refresh_status_list().await
+    }
+
+    /// Builds and publishes a new list now, whether or not one is due (an operator after a
+    /// restore or a mass change, and the build's benchmark); returns it with how long reading
+    /// the statuses and packing them took, and how long signing, storing and queueing it took.
+    pub async fn publish_status_list_now(
+        &self,
+    ) -> ServiceResult<(
+        PublishedStatusList,
+        std::time::Duration,
+        std::time::Duration,
+    )> {
+        let started = std::time::Instant::now();
+        let latest = self.store().latest_status_list().await?;
+        let (list, watermark) = self.current_status_list().await?;
+        let built = started.elapsed();
+        let published = self
+            .publish_status_list(&list, watermark, latest.map_or(1, |p| p.sequence + 1))
+            .await?;
+        Ok((published, built, started.elapsed() - built))
     }
 
     /// The list to serve: the newest publication while it has not expired, else a new one

@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::status::StatusReport;
+use keurmerk_domain::status::{LabelStatus, StatusReport};
 
 use crate::Result;
 
@@ -53,4 +53,42 @@ pub trait StatusStore: Send + Sync {
     async fn put_status(&self, id: &CertificateId, status: &StoredStatus) -> Result<bool>;
     /// Clears the stored report of a certificate (the next lookup folds and stores it again).
     async fn clear_status(&self, id: &CertificateId) -> Result<()>;
+    /// The status word stored beside a certificate's report for the status list (`None`: no
+    /// report, or a row stored before the word existed); `Corrupt` if it is not a status.
+    async fn status_word(&self, id: &CertificateId) -> Result<Option<LabelStatus>>;
+    /// Every certificate that has a status index, in no particular order, handed to `each`:
+    /// with the status word of its stored report where that row would be served under
+    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate. Returns how many
+    /// servable rows had no word (see [`Self::fill_status_words`]).
+    async fn list_statuses(
+        &self,
+        rule: &ServedRule,
+        each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
+    ) -> Result<u64>;
+    /// Writes the status word of every stored report that has none (rows stored before the
+    /// word existed), from the report itself, unless the row changed meanwhile; a report that
+    /// cannot be read is left for the fold. Returns how many were filled.
+    async fn fill_status_words(&self) -> Result<u64>;
+}
+
+/// The conditions under which [`StatusStore::list_statuses`] takes a stored row's word, beyond
+/// its report being folded from the certificate's last event: the ones the service checks
+/// before serving a row (`readmodel::servable`).
+#[derive(Debug, Clone)]
+pub struct ServedRule {
+    /// The policy fingerprint the row must have been stored under.
+    pub policy: String,
+    /// The trust digest (hex) the row must have been stored under.
+    pub trust: String,
+    /// The row was computed at or before this instant and is not stale at it.
+    pub now: DateTime<Utc>,
+}
+
+/// One certificate's slot in the status list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSlot {
+    /// Its status index.
+    pub index: u64,
+    /// The stored row's status, or the certificate to evaluate.
+    pub status: std::result::Result<LabelStatus, CertificateId>,
 }

@@ -99,6 +99,7 @@ contract!(
     severities_are_kept_per_source,
     label_status_rows_are_served_only_for_the_current_event,
     every_input_edit_clears_the_stored_label_status,
+    the_status_list_reads_a_word_only_from_a_row_a_lookup_would_serve,
     cra_drafts_and_reports_round_trip,
     product_images_are_stored_by_content,
 );
@@ -127,6 +128,7 @@ mod label_status;
 use label_status::{
     every_input_edit_clears_the_stored_label_status,
     label_status_rows_are_served_only_for_the_current_event,
+    the_status_list_reads_a_word_only_from_a_row_a_lookup_would_serve,
 };
 
 #[path = "contract/atomic.rs"]

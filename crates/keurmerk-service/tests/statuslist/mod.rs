@@ -10,7 +10,7 @@ use chrono::Duration;
 use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::status::LabelStatus;
 use keurmerk_service::*;
-use keurmerk_store::{SqlStore, StatusListStore};
+use keurmerk_store::{SqlStore, StatusListStore, StatusStore};
 use keurmerk_trust::{
     verify_label_input, verify_status_list_token, ListedStatus, StatusListRecord, StatusResponse,
     TrustList, MAX_STATUS_LIST_BYTES,
@@ -406,3 +406,68 @@ async fn a_certificate_whose_record_cannot_be_proven_is_never_listed_valid() {
     let (list, _) = e.reg.current_status_list().await.unwrap();
     assert_eq!(list.get(0).unwrap(), keurmerk_trust::STATUS_INVALID);
 }
+
+/// The list read from the status words equals the one lookups give, also when the words are
+/// missing (rows stored before they existed) or one was edited in the database, which
+/// `certificate verify` reports and repairs.
+async fn the_list_read_from_status_words_is_the_lookups_list(db: Db) {
+    let reg = db.registry().await;
+    let ids = three(&reg).await;
+    let expected = vec![
+        match in_force(&reg, &ids[0]).await {
+            ListedStatus::Valid => keurmerk_trust::STATUS_VALID,
+            _ => keurmerk_trust::STATUS_ATTENTION,
+        },
+        keurmerk_trust::STATUS_SUSPENDED,
+        keurmerk_trust::STATUS_INVALID,
+        keurmerk_trust::STATUS_INVALID,
+    ];
+    let listed = |list: &keurmerk_trust::StatusList| -> Vec<u8> {
+        (0..list.len()).map(|i| list.get(i).unwrap()).collect()
+    };
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_eq!(listed(&list), expected);
+
+    let pool = reg.store().pool().clone();
+    sqlx::query("UPDATE label_status SET status = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_eq!(listed(&list), expected, "words missing");
+    for id in &ids {
+        let word = reg.store().status_word(id).await.unwrap();
+        let stored = reg.store().current_status(id).await.unwrap();
+        assert_eq!(word, stored.map(|s| s.report.status), "{id} filled");
+    }
+
+    // An edited word: the list would read it, so verification must report it.
+    sqlx::query("UPDATE label_status SET status = 'valid' WHERE certificate_id = $1")
+        .bind(ids[1].to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let check = reg.verify_read_model(false).await.unwrap();
+    assert_eq!(check.differences.len(), 1, "{check:?}");
+    assert_eq!(check.differences[0].certificate, ids[1]);
+    assert_eq!(
+        check.differences[0].fields,
+        vec!["status list word".to_owned()]
+    );
+    let repaired = reg.verify_read_model(true).await.unwrap();
+    assert_eq!(repaired.repaired, 1);
+    assert!(reg
+        .verify_read_model(false)
+        .await
+        .unwrap()
+        .differences
+        .is_empty());
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_eq!(listed(&list), expected, "repaired");
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    list_from_words_sqlite,
+    list_from_words_postgres,
+    the_list_read_from_status_words_is_the_lookups_list
+);

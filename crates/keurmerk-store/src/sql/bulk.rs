@@ -374,6 +374,7 @@ async fn write_certificates(
             Val::OptText(c.stale_after.map(ts)),
             text(&c.policy),
             text(&c.trust),
+            text(c.report.status.as_str()),
         ]);
     }
     insert_rows(
@@ -413,11 +414,12 @@ async fn write_certificates(
     // statements went in; the report folded from exactly those rows is stored over it.
     insert_rows(
         tx,
-        "INSERT INTO label_status (certificate_id, seq, report, computed_at, stale_after, policy, trust)",
+        "INSERT INTO label_status (certificate_id, seq, report, computed_at, stale_after, policy, \
+         trust, status)",
         "ON CONFLICT (certificate_id) DO UPDATE SET seq = excluded.seq, report = excluded.report, \
          computed_at = excluded.computed_at, stale_after = excluded.stale_after, \
-         policy = excluded.policy, trust = excluded.trust",
-        7,
+         policy = excluded.policy, trust = excluded.trust, status = excluded.status",
+        8,
         statuses,
     )
     .await

@@ -1,12 +1,76 @@
 //! SQL rows of the label status read model (see [`crate::label_status`], migration 0021).
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt as _;
 use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::status::LabelStatus;
 
+use super::point::Point;
 use super::SqlStore;
 use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Cols};
-use crate::label_status::{StatusStore, StoredStatus};
-use crate::Result;
+use crate::label_status::{ListSlot, ServedRule, StatusStore, StoredStatus};
+use crate::{Result, StoreError};
+
+/// Reports whose status word one pass of [`StatusStore::fill_status_words`] reads at a time.
+const FILL_PAGE: i64 = 500;
+
+fn word(what: &str, s: &str) -> Result<LabelStatus> {
+    s.parse().map_err(|e| StoreError::Corrupt {
+        what: "label status word",
+        detail: format!("{what}: {e}"),
+    })
+}
+
+/// Only the status of a stored report (the rest of it is skipped, not built).
+#[derive(serde::Deserialize)]
+struct ReportStatus {
+    status: LabelStatus,
+}
+
+/// A row of [`LIST_STATUSES`] as a slot, and whether it is a servable row without a word.
+fn list_slot(row: &(impl Cols + ?Sized)) -> Result<(ListSlot, bool)> {
+    let index = u64::try_from(get_i64(row, "idx")?).map_err(|e| StoreError::Corrupt {
+        what: "status index",
+        detail: e.to_string(),
+    })?;
+    let ok = get_i64(row, "ok")? == 1;
+    // A word that is not a status is not trusted: the caller evaluates that one.
+    let word = row.text("word")?.filter(|_| ok);
+    let status = match word.as_deref().map(str::parse::<LabelStatus>) {
+        Some(Ok(status)) => {
+            return Ok((
+                ListSlot {
+                    index,
+                    status: Ok(status),
+                },
+                false,
+            ))
+        }
+        found => (ok && found.is_none(), get_str(row, "id")?),
+    };
+    let (missing, id) = status;
+    let id = id.parse().map_err(|e| StoreError::Corrupt {
+        what: "certificate id",
+        detail: format!("{id}: {e}"),
+    })?;
+    Ok((
+        ListSlot {
+            index,
+            status: Err(id),
+        },
+        missing,
+    ))
+}
+
+/// Each certificate with a status index; its row's word when the row is current under the
+/// rule (`$1` policy, `$2` trust, `$3` now: timestamps are stored in one fixed-width UTC form,
+/// so text order is time order). The conditions are `readmodel::servable`'s.
+const LIST_STATUSES: &str = "SELECT c.status_index AS idx, c.id AS id, r.status AS word, \
+     CASE WHEN r.report IS NOT NULL AND r.seq = c.last_seq AND r.policy = $1 AND r.trust = $2 \
+          AND r.computed_at <= $3 AND (r.stale_after IS NULL OR r.stale_after > $3) \
+     THEN 1 ELSE 0 END AS ok \
+     FROM certificates c LEFT JOIN label_status r ON r.certificate_id = c.id \
+     WHERE c.status_index IS NOT NULL";
 
 fn status_from_row(row: &(impl Cols + ?Sized)) -> Result<StoredStatus> {
     Ok(StoredStatus {
@@ -78,12 +142,13 @@ impl StatusStore for SqlStore {
         // read it means an input changed, so this report may be stale and is not stored.
         let done = sqlx::query(
             "INSERT INTO label_status \
-                 (certificate_id, gen, seq, report, computed_at, stale_after, policy, trust) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 (certificate_id, gen, seq, report, computed_at, stale_after, policy, trust, \
+                  status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (certificate_id) DO UPDATE SET seq = excluded.seq, \
                  report = excluded.report, computed_at = excluded.computed_at, \
                  stale_after = excluded.stale_after, policy = excluded.policy, \
-                 trust = excluded.trust \
+                 trust = excluded.trust, status = excluded.status \
              WHERE label_status.gen = excluded.gen",
         )
         .bind(id.to_string())
@@ -94,6 +159,7 @@ impl StatusStore for SqlStore {
         .bind(s.stale_after.map(ts))
         .bind(s.policy.clone())
         .bind(s.trust.clone())
+        .bind(s.report.status.as_str())
         .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
@@ -108,5 +174,88 @@ impl StatusStore for SqlStore {
             .await?;
         w.commit().await?;
         Ok(())
+    }
+
+    async fn status_word(&self, id: &CertificateId) -> Result<Option<LabelStatus>> {
+        let w: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT status FROM label_status WHERE certificate_id = $1 AND report IS NOT NULL",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        w.flatten().map(|w| word(id.as_str(), &w)).transpose()
+    }
+
+    async fn list_statuses(
+        &self,
+        rule: &ServedRule,
+        each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
+    ) -> Result<u64> {
+        let mut unfilled = 0;
+        let params = vec![rule.policy.clone(), rule.trust.clone(), ts(rule.now)];
+        let mut take = |(slot, missing): (ListSlot, bool)| {
+            unfilled += u64::from(missing);
+            each(slot)
+        };
+        // SQLite: a million rows decoded on a blocking thread straight from the file (ADR 0020),
+        // not handed one by one from sqlx's worker.
+        if let Some(point) = &self.point {
+            if let Point::Done(()) = point
+                .scan(LIST_STATUSES, params.clone(), |r| list_slot(r), &mut take)
+                .await?
+            {
+                return Ok(unfilled);
+            }
+        }
+        let mut rows = sqlx::query(LIST_STATUSES)
+            .bind(params[0].clone())
+            .bind(params[1].clone())
+            .bind(params[2].clone())
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            take(list_slot(&row)?)?;
+        }
+        Ok(unfilled)
+    }
+
+    async fn fill_status_words(&self) -> Result<u64> {
+        let mut filled = 0;
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT certificate_id, gen, report FROM label_status \
+                 WHERE certificate_id > $1 AND report IS NOT NULL AND status IS NULL \
+                 ORDER BY certificate_id LIMIT $2",
+            )
+            .bind(after.clone())
+            .bind(FILL_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last() else {
+                return Ok(filled);
+            };
+            after = get_str(last, "certificate_id")?;
+            let mut w = self.write().await?;
+            for row in &rows {
+                let report = get_str(row, "report")?;
+                // A report this build cannot read stays without a word: the fold decides.
+                let Ok(r) = serde_json::from_str::<ReportStatus>(&report) else {
+                    continue;
+                };
+                // Unchanged since it was read (same generation, same report), or left alone.
+                let done = sqlx::query(
+                    "UPDATE label_status SET status = $1 WHERE certificate_id = $2 \
+                     AND gen = $3 AND report = $4 AND status IS NULL",
+                )
+                .bind(r.status.as_str())
+                .bind(get_str(row, "certificate_id")?)
+                .bind(get_i64(row, "gen")?)
+                .bind(report)
+                .execute(&mut *w.tx)
+                .await?;
+                filled += done.rows_affected();
+            }
+            w.commit().await?;
+        }
     }
 }

@@ -107,6 +107,75 @@ impl PointReader {
     }
 }
 
+/// Rows a whole-table read hands over at a time.
+const SCAN_CHUNK: usize = 4096;
+
+fn scan_failed(detail: String) -> crate::StoreError {
+    crate::StoreError::Database(sqlx::Error::Io(std::io::Error::other(detail)))
+}
+
+impl PointReader {
+    /// Every row of `sql` (text parameters `params`), read on a blocking thread of its own
+    /// connection (a whole-table read is too long for a runtime thread) and decoded there,
+    /// handed to `each` a chunk at a time, so memory stays at a few chunks whatever the table's
+    /// size. [`Point::Busy`] only if no row was read yet (the caller reads through the pool);
+    /// a failure after that is an error, never half an answer.
+    pub(crate) async fn scan<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        params: Vec<String>,
+        decode: fn(&rusqlite::Row<'_>) -> crate::Result<T>,
+        each: &mut (dyn FnMut(T) -> crate::Result<()> + Send),
+    ) -> crate::Result<Point<()>> {
+        let path = self.path.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::Result<Vec<T>>>(4);
+        let reader = tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
+            let conn = Self {
+                path,
+                idle: Mutex::new(Vec::new()),
+            }
+            .open()?;
+            let mut stmt = conn.prepare(sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            let mut chunk = Vec::with_capacity(SCAN_CHUNK);
+            while let Some(row) = rows.next()? {
+                match decode(row) {
+                    Ok(v) => chunk.push(v),
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return Ok(());
+                    }
+                }
+                if chunk.len() == SCAN_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(SCAN_CHUNK));
+                    if tx.blocking_send(Ok(full)).is_err() {
+                        // The caller stopped listening (it failed): stop reading.
+                        return Ok(());
+                    }
+                }
+            }
+            let _ = tx.blocking_send(Ok(chunk));
+            Ok(())
+        });
+        let mut read_any = false;
+        while let Some(chunk) = rx.recv().await {
+            for v in chunk? {
+                read_any = true;
+                each(v)?;
+            }
+        }
+        match reader.await {
+            Ok(Ok(())) => Ok(Point::Done(())),
+            Ok(Err(e)) if !read_any => {
+                tracing::debug!(error = %e, "scan on the point reader failed; reading through the pool");
+                Ok(Point::Busy)
+            }
+            Ok(Err(e)) => Err(scan_failed(format!("stopped after some rows: {e}"))),
+            Err(e) => Err(scan_failed(format!("the reading thread failed: {e}"))),
+        }
+    }
+}
+
 impl super::SqlStore {
     /// The row of `sql` (one `$1` key, at most one row): on this thread when the point reader
     /// can answer, else through the pool; both decoded by `decode`.

@@ -184,3 +184,136 @@ pub(super) async fn every_input_edit_clears_the_stored_label_status(s: &SqlStore
         );
     }
 }
+
+/// The certificate's slots as `list_statuses` gives them under `rule`, and the unfilled count.
+async fn slots(s: &SqlStore, rule: &ServedRule) -> (Vec<ListSlot>, u64) {
+    let mut out = Vec::new();
+    let unfilled = s
+        .list_statuses(rule, &mut |slot| {
+            out.push(slot);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    (out, unfilled)
+}
+
+pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_serve(
+    s: &SqlStore,
+) {
+    let (p, cert, _, seq1) = issued_certificate(s).await;
+    let index = s.status_index(&cert.id).await.unwrap().expect("an index");
+    let rule = ServedRule {
+        policy: "policy-fp".into(),
+        trust: "trust-digest".into(),
+        now: at(10),
+    };
+    let evaluate = vec![ListSlot {
+        index,
+        status: Err(cert.id.clone()),
+    }];
+    assert_eq!(slots(s, &rule).await, (evaluate.clone(), 0), "no row yet");
+
+    stored(s, &cert, seq1).await;
+    let served = vec![ListSlot {
+        index,
+        status: Ok(LabelStatus::Valid),
+    }];
+    assert_eq!(slots(s, &rule).await, (served.clone(), 0));
+    assert_eq!(
+        s.status_word(&cert.id).await.unwrap(),
+        Some(LabelStatus::Valid)
+    );
+    // Every condition a lookup checks before serving the row.
+    let other_rules = [
+        ServedRule {
+            policy: "other-policy".into(),
+            ..rule.clone()
+        },
+        ServedRule {
+            trust: "other-trust".into(),
+            ..rule.clone()
+        },
+        // Before the row was computed (a clock set back), and once it is stale.
+        ServedRule {
+            now: at(2),
+            ..rule.clone()
+        },
+        ServedRule {
+            now: at(30),
+            ..rule.clone()
+        },
+    ];
+    for other in &other_rules {
+        assert_eq!(slots(s, other).await, (evaluate.clone(), 0), "{other:?}");
+    }
+
+    // A row stored before the word existed: evaluated, counted, then filled from its report.
+    exec(s, "UPDATE label_status SET status = NULL").await;
+    assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
+    assert_eq!(slots(s, &rule).await, (evaluate.clone(), 1));
+    assert_eq!(s.fill_status_words().await.unwrap(), 1);
+    assert_eq!(s.fill_status_words().await.unwrap(), 0, "nothing left");
+    assert_eq!(slots(s, &rule).await, (served.clone(), 0));
+
+    // A word that is not a status is never read as one (and verification sees it).
+    exec(s, "UPDATE label_status SET status = 'fine'").await;
+    assert_eq!(slots(s, &rule).await, (evaluate.clone(), 0));
+    assert!(matches!(
+        s.status_word(&cert.id).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    // A report that cannot be read is left for the fold, not guessed from.
+    exec(
+        s,
+        "UPDATE label_status SET status = NULL, report = '{\"status\": \"sideways\"}'",
+    )
+    .await;
+    assert_eq!(s.fill_status_words().await.unwrap(), 0);
+    assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
+
+    // A new event clears the report: the word alone is never read.
+    stored(s, &cert, seq1).await;
+    let seq2 = s
+        .append(
+            &Event {
+                seq: 0,
+                certificate: cert.id.clone(),
+                at: at(4),
+                actor: p.manufacturer.clone(),
+                role: ActorRole::Issuer,
+                kind: EventKind::Suspended {
+                    reason: "recall".into(),
+                    until: None,
+                    scheduled: None,
+                    reason_code: None,
+                    reason_lang: None,
+                },
+            },
+            State::Suspended,
+            seq1,
+            b"stmt-2",
+            &audit("maker", "suspend"),
+        )
+        .await
+        .unwrap()
+        .seq;
+    assert_eq!(slots(s, &rule).await, (evaluate.clone(), 0));
+    assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
+    assert_eq!(s.fill_status_words().await.unwrap(), 0);
+    // Stored again: the word is the new report's.
+    let g = s.status_generation(&cert.id).await.unwrap();
+    let mut suspended = row(&cert, g, seq2);
+    suspended.report.status = LabelStatus::Suspended;
+    assert!(s.put_status(&cert.id, &suspended).await.unwrap());
+    assert_eq!(
+        slots(s, &rule).await,
+        (
+            vec![ListSlot {
+                index,
+                status: Ok(LabelStatus::Suspended)
+            }],
+            0
+        )
+    );
+}
