@@ -99,7 +99,7 @@ impl<S: RegistryStore> Registry<S> {
                 return Ok(done);
             }
             for item in items {
-                match self.complete(&item, queued).await {
+                match self.complete_holding_lease(&item, queued).await {
                     Ok(()) => {
                         self.store().finish_follow_up(item.id).await?;
                         done += 1;
@@ -111,6 +111,39 @@ impl<S: RegistryStore> Registry<S> {
                         self.store()
                             .fail_follow_up(item.id, &e.to_string(), retry_at)
                             .await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Self::complete`], renewing the item's lease every third of [`FOLLOW_UP_LEASE`] while it
+    /// runs: telling the dependents of a provider with thousands of them takes minutes, and a
+    /// lease that ran out would let another worker (another instance, or this one's background
+    /// worker) claim the item and do the same writes again beside it.
+    async fn complete_holding_lease(
+        &self,
+        item: &OutboxItem,
+        queued: &mut Vec<i64>,
+    ) -> ServiceResult<()> {
+        let work = self.complete(item, queued);
+        tokio::pin!(work);
+        let mut renew = tokio::time::interval(FOLLOW_UP_LEASE / 3);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is immediate: the claim has just set the lease.
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = renew.tick() => {
+                    let now = self.now();
+                    match self.store().renew_follow_up(item.id, now, now + lease()).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(item = item.id,
+                            "follow-up lease ran out before it was renewed; another worker may \
+                             repeat this work (harmless: each write checks it is still needed)"),
+                        Err(e) => tracing::warn!(item = item.id, error = %e,
+                            "cannot renew the follow-up lease"),
                     }
                 }
             }

@@ -110,6 +110,14 @@ pub trait OutboxStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxItem>>;
+    /// Extends the lease of an item still being worked on to `lease_until`, if its lease has
+    /// not run out at `now` (else another worker may hold it: `false`, nothing changed).
+    async fn renew_follow_up(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Deletes a completed item.
     async fn finish_follow_up(&self, id: i64) -> Result<()>;
     /// Releases an item that failed, recording why; it is claimed again after `retry_at`.

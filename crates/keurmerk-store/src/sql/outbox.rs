@@ -123,6 +123,25 @@ impl OutboxStore for SqlStore {
         Ok(claimed)
     }
 
+    async fn renew_follow_up(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut w = self.write().await?;
+        let n =
+            sqlx::query("UPDATE outbox SET lease_until = $1 WHERE id = $2 AND lease_until >= $3")
+                .bind(ts(lease_until))
+                .bind(id)
+                .bind(ts(now))
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+        w.commit().await?;
+        Ok(n == 1)
+    }
+
     async fn finish_follow_up(&self, id: i64) -> Result<()> {
         let mut w = self.write().await?;
         sqlx::query("DELETE FROM outbox WHERE id = $1")

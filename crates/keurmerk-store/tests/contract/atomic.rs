@@ -205,8 +205,26 @@ pub(super) async fn follow_ups_are_stored_with_their_event_and_claimed_once(s: &
         .await
         .unwrap()
         .is_empty());
-    // A lease that ran out is claimed again (the worker died).
-    let again = s.claim_follow_ups(None, at(12), at(13), 10).await.unwrap();
+    // A worker still on it renews its lease: nobody claims the item meanwhile.
+    assert!(s
+        .renew_follow_up(first[0].id, at(10), at(12))
+        .await
+        .unwrap());
+    assert!(s
+        .claim_follow_ups(None, at(11), at(12), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // A lease that ran out is not renewed (another worker may hold it now)…
+    assert!(!s
+        .renew_follow_up(first[0].id, at(12) + chrono::Duration::seconds(1), at(14))
+        .await
+        .unwrap());
+    // …and is claimed again (the worker died).
+    let again = s
+        .claim_follow_ups(None, at(12) + chrono::Duration::seconds(1), at(13), 10)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].id, again[0].attempts), (first[0].id, 2));
     // A failure is retried after its delay; a finished item is gone and the next one is free.
