@@ -214,7 +214,7 @@ pub(crate) fn query_param(op: &str, name: &str, g: &mut SchemaGenerator) -> Valu
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}),
         "q" if op == "search_labels" => json!({
             "type": "string", "maxLength": keurmerk_store::search::MAX_QUERY_CHARS,
-            "description": "Words; each matches as a prefix; all must match (at most 8 words)"
+            "description": "Words; all must match (at most 8 words): as whole words when some label has them all, else each of three or more characters as a prefix"
         }),
         "state" => g
             .subschema_for::<keurmerk_domain::lifecycle::State>()

@@ -68,4 +68,9 @@ async fn whole_words_first_then_prefixes_the_same_on_every_page() {
     assert_eq!(found(&e.reg, "nimbus mes", 10, 0).await, vec![plus.clone()]);
     assert_eq!(found(&e.reg, "nimbusplus mesh", 10, 0).await, vec![plus]);
     assert!(found(&e.reg, "nimbus camera", 10, 0).await.is_empty());
+    // A term of one or two characters is a whole word even among prefixes: "ni" starts every
+    // name here but finds none, "nim" finds them all.
+    assert!(found(&e.reg, "ni", 10, 0).await.is_empty());
+    assert_eq!(found(&e.reg, "nim", 10, 0).await.len(), 3);
+    assert!(found(&e.reg, "nimb hu", 10, 0).await.is_empty());
 }

@@ -44,18 +44,32 @@ impl Sql {
     }
 }
 
+/// The shortest term matched as a prefix. A one- or two-character prefix ("2", "sm") starts
+/// the words of a large part of a big registry, and merging their lists took 0.17–0.4 s per
+/// query at 1,000,000 labels (SQLite); such a term is always matched as a whole word.
+const MIN_PREFIX_CHARS: usize = 3;
+
+/// Whether `term` is matched as a prefix when the query matches prefixes.
+fn as_prefix(term: &str, prefix: bool) -> bool {
+    prefix && term.chars().count() >= MIN_PREFIX_CHARS
+}
+
 /// SQLite FTS5 query: all terms, each a whole word or a prefix. Terms are letters and digits
 /// only (`search::query_terms`), so quoting them is enough in both query languages.
 fn fts_query(terms: &[String], prefix: bool) -> String {
-    let star = if prefix { "*" } else { "" };
-    let expr: Vec<String> = terms.iter().map(|t| format!("\"{t}\"{star}")).collect();
+    let expr: Vec<String> = terms
+        .iter()
+        .map(|t| format!("\"{t}\"{}", if as_prefix(t, prefix) { "*" } else { "" }))
+        .collect();
     expr.join(" ")
 }
 
 /// PostgreSQL `to_tsquery('simple', …)`: all terms, each a whole word or a prefix.
 fn ts_query(terms: &[String], prefix: bool) -> String {
-    let star = if prefix { ":*" } else { "" };
-    let expr: Vec<String> = terms.iter().map(|t| format!("'{t}'{star}")).collect();
+    let expr: Vec<String> = terms
+        .iter()
+        .map(|t| format!("'{t}'{}", if as_prefix(t, prefix) { ":*" } else { "" }))
+        .collect();
     expr.join(" & ")
 }
 
