@@ -21,7 +21,7 @@ use keurmerk_domain::ids::CertificateId;
 use keurmerk_store::{PublishedStatusList, RegistryStore, ServedRule, StoreError};
 use keurmerk_trust::{
     status_list_sha256, status_list_token, status_type, StatusList, StatusListRecord,
-    STATUS_INVALID, STATUS_LIST_BITS,
+    MAX_STATUS_LIST_BYTES, STATUS_INVALID, STATUS_LIST_BITS,
 };
 use sha2::{Digest, Sha256};
 
@@ -44,6 +44,9 @@ pub const STATUS_LIST_CHECK_SECS: u64 = 15;
 pub const STATUS_LIST_LEASE: &str = "status-list";
 /// The newest event sequence number whose statuses equal the newest list's.
 const CHECKED_WATERMARK: &str = "status_list_watermark";
+/// Slots a list may have: what a verifier decompresses ([`MAX_STATUS_LIST_BYTES`]) at
+/// [`STATUS_LIST_BITS`] each.
+const MAX_SLOTS: usize = MAX_STATUS_LIST_BYTES * (8 / STATUS_LIST_BITS as usize);
 /// Certificates whose stored statuses one query reads while the list is built.
 const STATUS_READ_CHUNK: usize = 500;
 
@@ -87,10 +90,18 @@ impl<S: RegistryStore> Registry<S> {
         let unfilled = self
             .store()
             .list_statuses(&rule, &mut |slot| {
-                let i = usize::try_from(slot.index).map_err(|_| StoreError::Corrupt {
-                    what: "status index",
-                    detail: slot.index.to_string(),
-                })?;
+                // Beyond what verifiers decompress (and a corrupt index must not make this
+                // allocate without bound): no list rather than one nobody can read.
+                let i = usize::try_from(slot.index)
+                    .ok()
+                    .filter(|i| *i < MAX_SLOTS)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        what: "status index",
+                        detail: format!(
+                            "{} is past the {MAX_SLOTS} statuses a verifier reads",
+                            slot.index
+                        ),
+                    })?;
                 if values.len() <= i {
                     values.resize(i + 1, STATUS_INVALID);
                 }

@@ -471,3 +471,21 @@ on_both!(
     list_from_words_postgres,
     the_list_read_from_status_words_is_the_lookups_list
 );
+
+/// A status index past what a verifier reads (a corrupt row) publishes no list, rather than
+/// allocating without bound or a list nobody can read.
+#[tokio::test]
+async fn an_index_past_what_verifiers_read_publishes_no_list() {
+    let e = env().await;
+    world(&e.reg).await;
+    let (p, v) = product(&e.reg, "maker").await;
+    issued(&e.reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    sqlx::query("UPDATE certificates SET status_index = 9000000000000")
+        .execute(e.reg.store().pool())
+        .await
+        .unwrap();
+    let err = e.reg.current_status_list().await.unwrap_err().to_string();
+    assert!(err.contains("9000000000000"), "{err}");
+    assert!(e.reg.refresh_status_list().await.is_err());
+    assert!(e.reg.store().latest_status_list().await.unwrap().is_none());
+}

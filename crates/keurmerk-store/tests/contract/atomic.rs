@@ -4,7 +4,7 @@
 
 use super::*;
 
-fn suspension(cert: &Certificate, day: i64) -> Event {
+pub(super) fn suspension(cert: &Certificate, day: i64) -> Event {
     Event {
         seq: 0,
         certificate: cert.id.clone(),

@@ -201,7 +201,7 @@ async fn slots(s: &SqlStore, rule: &ServedRule) -> (Vec<ListSlot>, u64) {
 pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_serve(
     s: &SqlStore,
 ) {
-    let (p, cert, _, seq1) = issued_certificate(s).await;
+    let (_, cert, _, seq1) = issued_certificate(s).await;
     let index = s.status_index(&cert.id).await.unwrap().expect("an index");
     let rule = ServedRule {
         policy: "policy-fp".into(),
@@ -276,20 +276,7 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
     stored(s, &cert, seq1).await;
     let seq2 = s
         .append(
-            &Event {
-                seq: 0,
-                certificate: cert.id.clone(),
-                at: at(4),
-                actor: p.manufacturer.clone(),
-                role: ActorRole::Issuer,
-                kind: EventKind::Suspended {
-                    reason: "recall".into(),
-                    until: None,
-                    scheduled: None,
-                    reason_code: None,
-                    reason_lang: None,
-                },
-            },
+            &super::atomic::suspension(&cert, 4),
             State::Suspended,
             seq1,
             b"stmt-2",
