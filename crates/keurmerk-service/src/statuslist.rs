@@ -87,8 +87,8 @@ impl<S: RegistryStore> Registry<S> {
         // One byte per slot while reading (1 MB per million), packed at the end.
         let mut values: Vec<u8> = Vec::new();
         let mut to_evaluate: Vec<(u64, CertificateId)> = Vec::new();
-        let unfilled = self
-            .store()
+        let mut unfilled: Vec<CertificateId> = Vec::new();
+        self.store()
             .list_statuses(&rule, &mut |slot| {
                 // Beyond what verifiers decompress (and a corrupt index must not make this
                 // allocate without bound): no list rather than one nobody can read.
@@ -107,15 +107,24 @@ impl<S: RegistryStore> Registry<S> {
                 }
                 match slot.status {
                     Ok(status) => values[i] = status_type(cert_status(status)),
-                    Err(id) => to_evaluate.push((slot.index, id)),
+                    Err(id) => {
+                        if slot.unfilled {
+                            unfilled.push(id.clone());
+                        }
+                        to_evaluate.push((slot.index, id));
+                    }
                 }
                 Ok(())
             })
             .await?;
-        if unfilled > 0 {
-            // Rows stored before the word existed: fill them once, so later lists read them.
-            let filled = self.store().fill_status_words().await?;
-            tracing::info!(unfilled, filled, "status words filled for the status list");
+        if !unfilled.is_empty() {
+            // Rows stored before the word existed: fill them, so later lists read them.
+            let filled = self.store().fill_status_words(&unfilled).await?;
+            tracing::info!(
+                unfilled = unfilled.len(),
+                filled,
+                "status words filled for the status list"
+            );
         }
         // The statuses a page of lookups would give, a chunk of rows per query.
         for chunk in to_evaluate.chunks(STATUS_READ_CHUNK) {

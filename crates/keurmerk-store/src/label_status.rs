@@ -58,17 +58,18 @@ pub trait StatusStore: Send + Sync {
     async fn status_word(&self, id: &CertificateId) -> Result<Option<LabelStatus>>;
     /// Every certificate that has a status index, in no particular order, handed to `each`:
     /// with the status word of its stored report where that row would be served under
-    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate. Returns how many
-    /// servable rows had no word (see [`Self::fill_status_words`]).
+    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate (and marked
+    /// [`ListSlot::unfilled`] when only the word is missing).
     async fn list_statuses(
         &self,
         rule: &ServedRule,
         each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
-    ) -> Result<u64>;
-    /// Writes the status word of every stored report that has none (rows stored before the
-    /// word existed), from the report itself, unless the row changed meanwhile; a report that
-    /// cannot be read is left for the fold. Returns how many were filled.
-    async fn fill_status_words(&self) -> Result<u64>;
+    ) -> Result<()>;
+    /// Writes the status word of each of these certificates whose stored report has none (rows
+    /// stored before the word existed), from the report itself, unless the row changed
+    /// meanwhile; a report that cannot be read is left for the fold. Returns how many were
+    /// filled.
+    async fn fill_status_words(&self, ids: &[CertificateId]) -> Result<u64>;
 }
 
 /// The conditions under which [`StatusStore::list_statuses`] takes a stored row's word, beyond
@@ -91,4 +92,7 @@ pub struct ListSlot {
     pub index: u64,
     /// The stored row's status, or the certificate to evaluate.
     pub status: std::result::Result<LabelStatus, CertificateId>,
+    /// The row would be served but has no status word (stored before the word existed):
+    /// [`StatusStore::fill_status_words`] can fill it.
+    pub unfilled: bool,
 }

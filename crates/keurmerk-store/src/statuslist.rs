@@ -36,8 +36,6 @@ pub struct PublishedStatusList {
 /// Status-list storage.
 #[async_trait]
 pub trait StatusListStore: Send + Sync {
-    /// Every certificate that has a status index, by index.
-    async fn status_entries(&self) -> Result<Vec<(CertificateId, u64)>>;
     /// A certificate's status index (`None`: no such certificate, or it has none).
     async fn status_index(&self, id: &CertificateId) -> Result<Option<u64>>;
     /// The newest event sequence number (0 when there is none).

@@ -11,8 +11,9 @@ use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Col
 use crate::label_status::{ListSlot, ServedRule, StatusStore, StoredStatus};
 use crate::{Result, StoreError};
 
-/// Reports whose status word one pass of [`StatusStore::fill_status_words`] reads at a time.
-const FILL_PAGE: i64 = 500;
+/// Rows [`StatusStore::fill_status_words`] reads per query (SQLite statements stay within 400
+/// values, ADR 0019).
+const FILL_CHUNK: usize = 400;
 
 fn word(what: &str, s: &str) -> Result<LabelStatus> {
     s.parse().map_err(|e| StoreError::Corrupt {
@@ -27,8 +28,8 @@ struct ReportStatus {
     status: LabelStatus,
 }
 
-/// A row of [`LIST_STATUSES`] as a slot, and whether it is a servable row without a word.
-fn list_slot(row: &(impl Cols + ?Sized)) -> Result<(ListSlot, bool)> {
+/// A row of [`LIST_STATUSES`] as a slot.
+fn list_slot(row: &(impl Cols + ?Sized)) -> Result<ListSlot> {
     let index = u64::try_from(get_i64(row, "idx")?).map_err(|e| StoreError::Corrupt {
         what: "status index",
         detail: e.to_string(),
@@ -36,30 +37,26 @@ fn list_slot(row: &(impl Cols + ?Sized)) -> Result<(ListSlot, bool)> {
     let ok = get_i64(row, "ok")? == 1;
     // A word that is not a status is not trusted: the caller evaluates that one.
     let word = row.text("word")?.filter(|_| ok);
-    let status = match word.as_deref().map(str::parse::<LabelStatus>) {
+    let unfilled = match word.as_deref().map(str::parse::<LabelStatus>) {
         Some(Ok(status)) => {
-            return Ok((
-                ListSlot {
-                    index,
-                    status: Ok(status),
-                },
-                false,
-            ))
+            return Ok(ListSlot {
+                index,
+                status: Ok(status),
+                unfilled: false,
+            })
         }
-        found => (ok && found.is_none(), get_str(row, "id")?),
+        found => ok && found.is_none(),
     };
-    let (missing, id) = status;
+    let id = get_str(row, "id")?;
     let id = id.parse().map_err(|e| StoreError::Corrupt {
         what: "certificate id",
         detail: format!("{id}: {e}"),
     })?;
-    Ok((
-        ListSlot {
-            index,
-            status: Err(id),
-        },
-        missing,
-    ))
+    Ok(ListSlot {
+        index,
+        status: Err(id),
+        unfilled,
+    })
 }
 
 /// Each certificate with a status index; its row's word when the row is current under the
@@ -190,21 +187,16 @@ impl StatusStore for SqlStore {
         &self,
         rule: &ServedRule,
         each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
-    ) -> Result<u64> {
-        let mut unfilled = 0;
+    ) -> Result<()> {
         let params = vec![rule.policy.clone(), rule.trust.clone(), ts(rule.now)];
-        let mut take = |(slot, missing): (ListSlot, bool)| {
-            unfilled += u64::from(missing);
-            each(slot)
-        };
         // SQLite: a million rows decoded on a blocking thread straight from the file (ADR 0020),
         // not handed one by one from sqlx's worker.
         if let Some(point) = &self.point {
             if let Point::Done(()) = point
-                .scan(LIST_STATUSES, params.clone(), |r| list_slot(r), &mut take)
+                .scan(LIST_STATUSES, params.clone(), |r| list_slot(r), &mut *each)
                 .await?
             {
-                return Ok(unfilled);
+                return Ok(());
             }
         }
         let mut rows = sqlx::query(LIST_STATUSES)
@@ -213,28 +205,28 @@ impl StatusStore for SqlStore {
             .bind(params[2].clone())
             .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            take(list_slot(&row)?)?;
+            each(list_slot(&row)?)?;
         }
-        Ok(unfilled)
+        Ok(())
     }
 
-    async fn fill_status_words(&self) -> Result<u64> {
+    async fn fill_status_words(&self, ids: &[CertificateId]) -> Result<u64> {
         let mut filled = 0;
-        let mut after = String::new();
-        loop {
-            let rows = sqlx::query(
+        for chunk in ids.chunks(FILL_CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
                 "SELECT certificate_id, gen, report FROM label_status \
-                 WHERE certificate_id > $1 AND report IS NOT NULL AND status IS NULL \
-                 ORDER BY certificate_id LIMIT $2",
-            )
-            .bind(after.clone())
-            .bind(FILL_PAGE)
-            .fetch_all(&self.pool)
-            .await?;
-            let Some(last) = rows.last() else {
-                return Ok(filled);
-            };
-            after = get_str(last, "certificate_id")?;
+                 WHERE certificate_id IN ({}) AND report IS NOT NULL AND status IS NULL",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            let rows = q.fetch_all(&self.pool).await?;
+            if rows.is_empty() {
+                continue;
+            }
             let mut w = self.write().await?;
             for row in &rows {
                 let report = get_str(row, "report")?;
@@ -257,5 +249,6 @@ impl StatusStore for SqlStore {
             }
             w.commit().await?;
         }
+        Ok(filled)
     }
 }

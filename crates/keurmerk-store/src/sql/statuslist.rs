@@ -41,26 +41,6 @@ fn published(r: &AnyRow) -> Result<PublishedStatusList> {
 
 #[async_trait]
 impl StatusListStore for SqlStore {
-    async fn status_entries(&self) -> Result<Vec<(CertificateId, u64)>> {
-        // Typed pairs, each row converted as it arrives: collecting the generic rows first held
-        // a million of them at once (hundreds of megabytes at the peak of `serve`).
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT id, status_index FROM certificates WHERE status_index IS NOT NULL \
-             ORDER BY status_index",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(id, index)| {
-                let id = id.parse().map_err(|e| StoreError::Corrupt {
-                    what: "certificate id",
-                    detail: format!("{id}: {e}"),
-                })?;
-                Ok((id, unsigned("status index", index)?))
-            })
-            .collect()
-    }
-
     async fn status_index(&self, id: &CertificateId) -> Result<Option<u64>> {
         const SQL: &str = "SELECT status_index FROM certificates WHERE id = $1";
         if let Some(found) = self.point_row(SQL, id.as_str(), |r| r.int("status_index"))? {
