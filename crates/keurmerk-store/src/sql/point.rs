@@ -57,14 +57,7 @@ impl PointReader {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // Reads only; never wait for a lock on a runtime thread.
-        conn.pragma_update(None, "query_only", "ON")?;
-        conn.busy_timeout(std::time::Duration::ZERO)?;
-        Ok(conn)
+        open_read_only(&self.path)
     }
 
     /// Runs `read` on a connection of the pool. An error of SQLite (busy, locked, unopenable) is
@@ -107,6 +100,18 @@ impl PointReader {
     }
 }
 
+/// A read-only connection to `path` that never waits for a lock.
+fn open_read_only(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // Reads only; never wait for a lock on a runtime thread.
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    Ok(conn)
+}
+
 /// Rows a whole-table read hands over at a time.
 const SCAN_CHUNK: usize = 4096;
 
@@ -130,11 +135,7 @@ impl PointReader {
         let path = self.path.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::Result<Vec<T>>>(4);
         let reader = tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
-            let conn = Self {
-                path,
-                idle: Mutex::new(Vec::new()),
-            }
-            .open()?;
+            let conn = open_read_only(&path)?;
             let mut stmt = conn.prepare(sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
             let mut chunk = Vec::with_capacity(SCAN_CHUNK);
