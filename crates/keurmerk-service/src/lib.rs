@@ -66,7 +66,7 @@ pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use proven::{ProvenEvents, Unconfirmed};
 pub use queries::{check_version_query, CertificateDetails};
-pub use readmodel::{ReadModelCheck, ReadModelDifference};
+pub use readmodel::{IndexDifference, ReadModelCheck, ReadModelDifference};
 pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
 pub use search::{LabelPage, LabelQuery, LabelResult, MAX_SEARCH_LIMIT};
 pub use signing::{
@@ -90,6 +90,8 @@ pub struct Registry<S> {
     clock: Arc<dyn Clock>,
     signer: Option<signing::Signer>,
     log_waiter: Option<Arc<dyn LogWaiter>>,
+    /// How often a follow-up's lease is renewed while its work runs.
+    follow_up_renewal: std::time::Duration,
     verified: Arc<integrity::VerifiedCache>,
     trust_cache: Arc<trustcache::TrustCache>,
     /// Fingerprint of the catalogue's status policies: the read model's rows hold for it only.
@@ -161,6 +163,7 @@ impl<S: RegistryStore> Registry<S> {
             clock,
             signer: None,
             log_waiter: None,
+            follow_up_renewal: outbox::FOLLOW_UP_LEASE / 3,
             verified: Arc::default(),
             trust_cache: Arc::default(),
             local: None,
@@ -207,6 +210,14 @@ impl<S: RegistryStore> Registry<S> {
     /// stay queued until a sequencer (`keurmerk serve`) runs.
     pub fn with_log_waiter(mut self, waiter: Arc<dyn LogWaiter>) -> Self {
         self.log_waiter = Some(waiter);
+        self
+    }
+
+    /// The same registry, renewing the lease of follow-up work every `period` while the work
+    /// runs (default: a third of [`outbox::FOLLOW_UP_LEASE`]; tests shorten it to renew during
+    /// every write).
+    pub fn with_follow_up_renewal(mut self, period: std::time::Duration) -> Self {
+        self.follow_up_renewal = period.max(std::time::Duration::from_millis(1));
         self
     }
 

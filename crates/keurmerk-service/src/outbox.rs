@@ -121,32 +121,46 @@ impl<S: RegistryStore> Registry<S> {
     /// runs: telling the dependents of a provider with thousands of them takes minutes, and a
     /// lease that ran out would let another worker (another instance, or this one's background
     /// worker) claim the item and do the same writes again beside it.
+    ///
+    /// The renewal is a future polled beside the work, never a step the work waits behind: a
+    /// renewal needs the write lock, which the work may hold across an await (its transaction
+    /// begun, the answer not yet taken), so renewing inside a `select!` arm while the work
+    /// stood still deadlocked both (seen at 1,000,000 certificates: the first provider's
+    /// dependents were never told).
     async fn complete_holding_lease(
         &self,
         item: &OutboxItem,
         queued: &mut Vec<i64>,
     ) -> ServiceResult<()> {
         let work = self.complete(item, queued);
-        tokio::pin!(work);
-        let mut renew = tokio::time::interval(FOLLOW_UP_LEASE / 3);
-        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // The first tick is immediate: the claim has just set the lease.
-        renew.tick().await;
-        loop {
-            tokio::select! {
-                done = &mut work => return done,
-                _ = renew.tick() => {
-                    let now = self.now();
-                    match self.store().renew_follow_up(item.id, now, now + lease()).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(item = item.id,
-                            "follow-up lease ran out before it was renewed; another worker may \
-                             repeat this work (harmless: each write checks it is still needed)"),
-                        Err(e) => tracing::warn!(item = item.id, error = %e,
-                            "cannot renew the follow-up lease"),
-                    }
+        let renewing = async {
+            let mut renew = tokio::time::interval(self.follow_up_renewal);
+            renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is immediate: the claim has just set the lease.
+            renew.tick().await;
+            loop {
+                renew.tick().await;
+                let now = self.now();
+                match self
+                    .store()
+                    .renew_follow_up(item.id, now, now + lease())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        item = item.id,
+                        "follow-up lease ran out before it was renewed; another worker may \
+                         repeat this work (harmless: each write checks it is still needed)"
+                    ),
+                    Err(e) => tracing::warn!(item = item.id, error = %e,
+                        "cannot renew the follow-up lease"),
                 }
             }
+        };
+        tokio::pin!(work, renewing);
+        tokio::select! {
+            done = &mut work => done,
+            never = &mut renewing => never,
         }
     }
 

@@ -327,6 +327,71 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
     assert!(e.reg.verify_event_store().await.unwrap().is_empty());
 }
 
+/// A follow-up whose lease is renewed while its work writes (here on every tick of 1 ms, so
+/// renewals fall inside the work's transactions) completes: the renewal runs beside the work,
+/// never while the work holds the write lock and stands still (that deadlocked at 1,000,000).
+#[tokio::test]
+async fn renewing_the_lease_during_the_work_never_deadlocks() {
+    let e = env().await;
+    let (svc, cert) = provider_and_dependent(&e).await;
+    let (_, last) = e.reg.store().certificate(&svc).await.unwrap().unwrap();
+    let lab = keurmerk_domain::ids::OrgId::new("de-lab").unwrap();
+    let suspend = keurmerk_domain::event::Event {
+        seq: last + 1,
+        certificate: svc.clone(),
+        at: t0(),
+        actor: lab.clone(),
+        role: keurmerk_domain::lifecycle::ActorRole::Issuer,
+        kind: EventKind::Suspended {
+            reason: "lease test".into(),
+            until: None,
+            scheduled: None,
+            reason_code: None,
+            reason_lang: None,
+        },
+    };
+    let work = [FollowUp::Dependents {
+        provider: svc.clone(),
+        actor: lab.clone(),
+    }];
+    let audit = keurmerk_store::Audit {
+        at: t0(),
+        actor: Some(lab),
+        credential: keurmerk_store::Credential::Cli("test".into()),
+        action: "certificate.suspend".into(),
+        subject: svc.to_string(),
+        detail: serde_json::json!({}),
+    };
+    e.reg
+        .store()
+        .append_event(
+            &NewEvent {
+                event: &suspend,
+                new_state: State::Suspended,
+                expected_last_seq: last,
+                log_entry: b"statement",
+                follow_ups: &work,
+            },
+            &audit,
+        )
+        .await
+        .unwrap();
+    let reg = e
+        .reg
+        .clone()
+        .with_follow_up_renewal(std::time::Duration::from_millis(1));
+    let done = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        reg.complete_follow_ups(),
+    )
+    .await
+    .expect("the follow-up completed (no deadlock between the work and its lease renewal)")
+    .unwrap();
+    assert_eq!(done, 1);
+    assert_eq!(seen_state(&e, &cert).await, Some(State::Suspended));
+    assert_eq!(e.reg.pending_follow_ups().await.unwrap(), 0);
+}
+
 /// Makes the database refuse every event (as if the process died right after a product write
 /// committed, before any certificate event), or lifts that again.
 async fn refuse_events(store: &SqlStore, postgres: bool, on: bool) {
