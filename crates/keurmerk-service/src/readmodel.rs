@@ -59,6 +59,30 @@ impl std::fmt::Display for ReadModelDifference {
     }
 }
 
+/// A certificate whose row puts it at another place of the status list than its own index.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexDifference {
+    /// The certificate.
+    pub certificate: CertificateId,
+    /// The index on its label status row (what the status list uses).
+    pub listed: Option<u64>,
+    /// The index of the certificate itself (what its label and signed status carry).
+    pub issued: Option<u64>,
+}
+
+impl std::fmt::Display for IndexDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |i: Option<u64>| i.map_or_else(|| "none".to_owned(), |i| i.to_string());
+        write!(
+            f,
+            "{}: the status list would show it at index {}, its label carries index {}",
+            self.certificate,
+            show(self.listed),
+            show(self.issued)
+        )
+    }
+}
+
 /// What [`Registry::verify_read_model`] found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReadModelCheck {
@@ -70,6 +94,8 @@ pub struct ReadModelCheck {
     pub not_current: usize,
     /// Rows that would be served but differ from the fold (should always be empty).
     pub differences: Vec<ReadModelDifference>,
+    /// Rows whose status list index is not their certificate's (should always be empty).
+    pub index_differences: Vec<IndexDifference>,
     /// Rows stored again (with `repair`).
     pub repaired: usize,
 }
@@ -265,6 +291,19 @@ impl<S: RegistryStore> Registry<S> {
             after = page.last().map(|c| c.id.clone());
             for c in page {
                 check.checked += 1;
+                let listed = self.store().status_list_index(&c.id).await?;
+                let issued = self.store().status_index(&c.id).await?;
+                if listed != issued {
+                    if repair {
+                        // Clearing the row takes the index from the certificate again.
+                        self.store().clear_status(&c.id).await?;
+                    }
+                    check.index_differences.push(IndexDifference {
+                        certificate: c.id.clone(),
+                        listed,
+                        issued,
+                    });
+                }
                 match self.compare_with_fold(&c.id).await? {
                     None => {
                         check.not_current += 1;
@@ -302,11 +341,11 @@ impl<S: RegistryStore> Registry<S> {
             };
             let folded = self.fold_details(id, None).await?.0.status;
             let mut fields = differing_fields(&stored, &folded);
-            // The word the status list reads must be the report's status (or absent: the list
-            // then fills it from the report). Read after the report: a refresh between the two
-            // reads shows as a difference once and is read again.
+            // The word the status list reads must be the report's status (a missing one would
+            // make every list fold this certificate). Read after the report: a refresh between
+            // the two reads shows as a difference once and is read again.
             let word_differs = match self.store().status_word(id).await {
-                Ok(w) => w.is_some_and(|w| w != folded.status),
+                Ok(w) => w != Some(folded.status),
                 // Not a status at all: certainly not the report's.
                 Err(keurmerk_store::StoreError::Corrupt { .. }) => true,
                 Err(e) => return Err(e.into()),

@@ -87,7 +87,6 @@ impl<S: RegistryStore> Registry<S> {
         // One byte per slot while reading (1 MB per million), packed at the end.
         let mut values: Vec<u8> = Vec::new();
         let mut to_evaluate: Vec<(u64, CertificateId)> = Vec::new();
-        let mut unfilled: Vec<CertificateId> = Vec::new();
         self.store()
             .list_statuses(&rule, &mut |slot| {
                 // Beyond what verifiers decompress (and a corrupt index must not make this
@@ -107,25 +106,11 @@ impl<S: RegistryStore> Registry<S> {
                 }
                 match slot.status {
                     Ok(status) => values[i] = status_type(cert_status(status)),
-                    Err(id) => {
-                        if slot.unfilled {
-                            unfilled.push(id.clone());
-                        }
-                        to_evaluate.push((slot.index, id));
-                    }
+                    Err(id) => to_evaluate.push((slot.index, id)),
                 }
                 Ok(())
             })
             .await?;
-        if !unfilled.is_empty() {
-            // Rows stored before the word existed: fill them, so later lists read them.
-            let filled = self.store().fill_status_words(&unfilled).await?;
-            tracing::info!(
-                unfilled = unfilled.len(),
-                filled,
-                "status words filled for the status list"
-            );
-        }
         // The statuses a page of lookups would give, a chunk of rows per query.
         for chunk in to_evaluate.chunks(STATUS_READ_CHUNK) {
             let ids: Vec<CertificateId> = chunk.iter().map(|(_, id)| id.clone()).collect();

@@ -37,43 +37,43 @@ pub struct StoredStatus {
 /// Storage of the label status read model.
 #[async_trait]
 pub trait StatusStore: Send + Sync {
-    /// The stored status of a certificate, only if the row holds a report folded from the
-    /// certificate's current last event (one primary-key read joined to the certificate row).
+    /// The stored status of a certificate. A row holds a report only while it is folded from
+    /// the certificate's current last event: every change of the certificate row (its last
+    /// event, index, scheme, product, id) clears it in the writing transaction, and
+    /// [`Self::put_status`] stores none for another event. One primary-key read.
     async fn current_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>>;
     /// [`Self::current_status`] of several certificates in one read (a page of search results):
     /// the rows that qualify, in no particular order; a certificate without one is absent.
     async fn current_statuses(&self, ids: &[CertificateId]) -> Result<Vec<StoredStatus>>;
-    /// The stored row whatever its state (`None`: no row or no report), for verification.
-    async fn stored_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>>;
     /// The generation of a certificate's inputs (0 when it has no row yet). Read it before
     /// reading anything the report is computed from.
     async fn status_generation(&self, id: &CertificateId) -> Result<i64>;
     /// Stores a report if the row's generation is still `status.generation` (or the row does
-    /// not exist and that generation is 0). `false`: an input changed meanwhile, nothing stored.
+    /// not exist and that generation is 0) and `status.seq` is the certificate's last event.
+    /// `false`: an input changed meanwhile (or the certificate does not exist), nothing stored.
     async fn put_status(&self, id: &CertificateId, status: &StoredStatus) -> Result<bool>;
-    /// Clears the stored report of a certificate (the next lookup folds and stores it again).
+    /// Clears the stored report of a certificate (the next lookup folds and stores it again)
+    /// and takes its status list index from the certificate row again.
     async fn clear_status(&self, id: &CertificateId) -> Result<()>;
-    /// The status word stored beside a certificate's report for the status list (`None`: no
-    /// report, or a row stored before the word existed); `Corrupt` if it is not a status.
+    /// The status word stored on a certificate's row for the status list (`None`: none; the
+    /// database keeps a word only while the row has a report, migration 0031); `Corrupt` if it
+    /// is not a status.
     async fn status_word(&self, id: &CertificateId) -> Result<Option<LabelStatus>>;
+    /// The status index the list reads for a certificate (kept on its row from the certificate
+    /// by the database; `certificate verify` compares the two).
+    async fn status_list_index(&self, id: &CertificateId) -> Result<Option<u64>>;
     /// Every certificate that has a status index, in no particular order, handed to `each`:
     /// with the status word of its stored report where that row would be served under
-    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate (and marked
-    /// [`ListSlot::unfilled`] when only the word is missing).
+    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate.
     async fn list_statuses(
         &self,
         rule: &ServedRule,
         each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
     ) -> Result<()>;
-    /// Writes the status word of each of these certificates whose stored report has none (rows
-    /// stored before the word existed), from the report itself, unless the row changed
-    /// meanwhile; a report that cannot be read is left for the fold. Returns how many were
-    /// filled.
-    async fn fill_status_words(&self, ids: &[CertificateId]) -> Result<u64>;
 }
 
 /// The conditions under which [`StatusStore::list_statuses`] takes a stored row's word, beyond
-/// its report being folded from the certificate's last event: the ones the service checks
+/// the row holding a report (so folded from the certificate's last event): the ones the service checks
 /// before serving a row (`readmodel::servable`).
 #[derive(Debug, Clone)]
 pub struct ServedRule {
@@ -92,7 +92,4 @@ pub struct ListSlot {
     pub index: u64,
     /// The stored row's status, or the certificate to evaluate.
     pub status: std::result::Result<LabelStatus, CertificateId>,
-    /// The row would be served but has no status word (stored before the word existed):
-    /// [`StatusStore::fill_status_words`] can fill it.
-    pub unfilled: bool,
 }

@@ -343,6 +343,9 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
             for d in &read_model.differences {
                 println!("{d}");
             }
+            for d in &read_model.index_differences {
+                println!("{d}");
+            }
             println!(
                 "label status read model: {} certificate(s) checked, {} current and equal to \
                  the fold, {} not current (a lookup folds them), {} different{}",
@@ -356,19 +359,22 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                     String::new()
                 }
             );
-            if drifted.is_empty() && problems.is_empty() && read_model.differences.is_empty() {
+            let differ = read_model.differences.len() + read_model.index_differences.len();
+            if drifted.is_empty() && problems.is_empty() && differ == 0 {
                 println!(
                     "every certificate's stored state matches its events, every event matches \
                      its signed statement, every statement is logged or queued for the log, and \
-                     every stored label status a lookup would serve equals the fold"
+                     every stored label status a lookup would serve equals the fold (and sits at \
+                     its certificate's place in the status list)"
                 );
             } else {
                 eprintln!(
                     "integrity check failed: {} certificate(s) drifted, {} problem(s) with the \
-                     signed record, {} stored label status(es) differ from the fold",
+                     signed record, {} stored label status(es) differ from the fold or the \
+                     certificate's status index",
                     drifted.len(),
                     problems.len(),
-                    read_model.differences.len()
+                    differ
                 );
                 return Ok(ExitCode::FAILURE);
             }

@@ -408,7 +408,7 @@ async fn a_certificate_whose_record_cannot_be_proven_is_never_listed_valid() {
 }
 
 /// The list read from the status words equals the one lookups give, also when the words are
-/// missing (rows stored before they existed) or one was edited in the database, which
+/// missing (edited away) or one was edited in the database, which
 /// `certificate verify` reports and repairs.
 async fn the_list_read_from_status_words_is_the_lookups_list(db: Db) {
     let reg = db.registry().await;
@@ -434,11 +434,20 @@ async fn the_list_read_from_status_words_is_the_lookups_list(db: Db) {
         .await
         .unwrap();
     let (list, _) = reg.current_status_list().await.unwrap();
-    assert_eq!(listed(&list), expected, "words missing");
+    assert_eq!(listed(&list), expected, "words missing: evaluated");
+    // Verification reports each served row without a word (every list would fold it), and
+    // repair stores it again with one.
+    let check = reg.verify_read_model(false).await.unwrap();
+    assert!(!check.differences.is_empty(), "{check:?}");
+    assert!(check
+        .differences
+        .iter()
+        .all(|d| d.fields == vec!["status list word".to_owned()]));
+    reg.verify_read_model(true).await.unwrap();
     for id in &ids {
         let word = reg.store().status_word(id).await.unwrap();
         let stored = reg.store().current_status(id).await.unwrap();
-        assert_eq!(word, stored.map(|s| s.report.status), "{id} filled");
+        assert_eq!(word, stored.map(|s| s.report.status), "{id} repaired");
     }
 
     // An edited word: the list would read it, so verification must report it.
@@ -464,6 +473,37 @@ async fn the_list_read_from_status_words_is_the_lookups_list(db: Db) {
         .is_empty());
     let (list, _) = reg.current_status_list().await.unwrap();
     assert_eq!(listed(&list), expected, "repaired");
+
+    // Indexes swapped on the rows by hand: the list would show each at the other's place, so
+    // verification reports both, and repair takes each certificate's own index again.
+    for (id, other) in [(&ids[1], &ids[2]), (&ids[2], &ids[1])] {
+        let idx = reg.store().status_index(other).await.unwrap().unwrap();
+        sqlx::query("UPDATE label_status SET idx = $1 WHERE certificate_id = $2")
+            .bind(i64::try_from(idx).unwrap())
+            .bind(id.to_string())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_ne!(listed(&list), expected, "the swap shows in the list");
+    let check = reg.verify_read_model(false).await.unwrap();
+    let mut found: Vec<_> = check
+        .index_differences
+        .iter()
+        .map(|d| d.certificate.clone())
+        .collect();
+    found.sort();
+    assert_eq!(found, vec![ids[1].clone(), ids[2].clone()], "{check:?}");
+    reg.verify_read_model(true).await.unwrap();
+    assert!(reg
+        .verify_read_model(false)
+        .await
+        .unwrap()
+        .index_differences
+        .is_empty());
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_eq!(listed(&list), expected, "indexes repaired");
     db.drop_schema(&reg).await;
 }
 on_both!(

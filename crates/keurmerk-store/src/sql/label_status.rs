@@ -11,21 +11,11 @@ use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Col
 use crate::label_status::{ListSlot, ServedRule, StatusStore, StoredStatus};
 use crate::{Result, StoreError};
 
-/// Rows [`StatusStore::fill_status_words`] reads per query (SQLite statements stay within 400
-/// values, ADR 0019).
-const FILL_CHUNK: usize = 400;
-
 fn word(what: &str, s: &str) -> Result<LabelStatus> {
     s.parse().map_err(|e| StoreError::Corrupt {
         what: "label status word",
         detail: format!("{what}: {e}"),
     })
-}
-
-/// Only the status of a stored report (the rest of it is skipped, not built).
-#[derive(serde::Deserialize)]
-struct ReportStatus {
-    status: LabelStatus,
 }
 
 /// A row of [`LIST_STATUSES`] as a slot.
@@ -34,19 +24,15 @@ fn list_slot(row: &(impl Cols + ?Sized)) -> Result<ListSlot> {
         what: "status index",
         detail: e.to_string(),
     })?;
-    let ok = get_i64(row, "ok")? == 1;
     // A word that is not a status is not trusted: the caller evaluates that one.
-    let word = row.text("word")?.filter(|_| ok);
-    let unfilled = match word.as_deref().map(str::parse::<LabelStatus>) {
-        Some(Ok(status)) => {
+    if get_i64(row, "ok")? == 1 {
+        if let Some(Ok(status)) = row.text("word")?.as_deref().map(str::parse::<LabelStatus>) {
             return Ok(ListSlot {
                 index,
                 status: Ok(status),
-                unfilled: false,
-            })
+            });
         }
-        found => ok && found.is_none(),
-    };
+    }
     let id = get_str(row, "id")?;
     let id = id.parse().map_err(|e| StoreError::Corrupt {
         what: "certificate id",
@@ -55,19 +41,20 @@ fn list_slot(row: &(impl Cols + ?Sized)) -> Result<ListSlot> {
     Ok(ListSlot {
         index,
         status: Err(id),
-        unfilled,
     })
 }
 
-/// Each certificate with a status index; its row's word when the row is current under the
-/// rule (`$1` policy, `$2` trust, `$3` now: timestamps are stored in one fixed-width UTC form,
-/// so text order is time order). The conditions are `readmodel::servable`'s.
-const LIST_STATUSES: &str = "SELECT c.status_index AS idx, c.id AS id, r.status AS word, \
-     CASE WHEN r.report IS NOT NULL AND r.seq = c.last_seq AND r.policy = $1 AND r.trust = $2 \
-          AND r.computed_at <= $3 AND (r.stale_after IS NULL OR r.stale_after > $3) \
+/// Each certificate with a status index (every certificate has a row holding it, migration
+/// 0031); its row's word when the row is current under the rule (`$1` policy, `$2` trust, `$3`
+/// now: timestamps are stored in one fixed-width UTC form, so text order is time order). The
+/// conditions are `readmodel::servable`'s (a row has a word only while it has a report,
+/// migration 0031); on SQLite the index `label_status_list` holds every column read here, so no
+/// row (nor its report) is visited.
+const LIST_STATUSES: &str = "SELECT idx, certificate_id AS id, status AS word, \
+     CASE WHEN status IS NOT NULL AND policy = $1 AND trust = $2 \
+          AND computed_at <= $3 AND (stale_after IS NULL OR stale_after > $3) \
      THEN 1 ELSE 0 END AS ok \
-     FROM certificates c LEFT JOIN label_status r ON r.certificate_id = c.id \
-     WHERE c.status_index IS NOT NULL";
+     FROM label_status WHERE idx IS NOT NULL";
 
 fn status_from_row(row: &(impl Cols + ?Sized)) -> Result<StoredStatus> {
     Ok(StoredStatus {
@@ -81,10 +68,11 @@ fn status_from_row(row: &(impl Cols + ?Sized)) -> Result<StoredStatus> {
     })
 }
 
-/// The stored status of a certificate if it was folded from its last event (`$1`: the id).
-const CURRENT_STATUS: &str = "SELECT r.gen, r.seq, r.report, r.computed_at, r.stale_after, \
-     r.policy, r.trust FROM label_status r JOIN certificates c ON c.id = r.certificate_id \
-     WHERE r.certificate_id = $1 AND r.report IS NOT NULL AND r.seq = c.last_seq";
+/// The stored status of a certificate (`$1`: the id). A row holds a report only while it is
+/// folded from the certificate's last event (migration 0031's triggers and the guard of
+/// `put_status`), so this is one primary-key read with no join.
+const CURRENT_STATUS: &str = "SELECT gen, seq, report, computed_at, stale_after, policy, trust \
+     FROM label_status WHERE certificate_id = $1 AND report IS NOT NULL";
 
 #[async_trait]
 impl StatusStore for SqlStore {
@@ -100,9 +88,8 @@ impl StatusStore for SqlStore {
         }
         let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT r.gen, r.seq, r.report, r.computed_at, r.stale_after, r.policy, r.trust \
-             FROM label_status r JOIN certificates c ON c.id = r.certificate_id \
-             WHERE r.certificate_id IN ({}) AND r.report IS NOT NULL AND r.seq = c.last_seq",
+            "SELECT gen, seq, report, computed_at, stale_after, policy, trust \
+             FROM label_status WHERE certificate_id IN ({}) AND report IS NOT NULL",
             marks.join(", ")
         );
         let mut q = sqlx::query(&sql);
@@ -111,17 +98,6 @@ impl StatusStore for SqlStore {
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(status_from_row).collect()
-    }
-
-    async fn stored_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>> {
-        let row = sqlx::query(
-            "SELECT gen, seq, report, computed_at, stale_after, policy, trust \
-             FROM label_status WHERE certificate_id = $1 AND report IS NOT NULL",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(status_from_row).transpose()
     }
 
     async fn status_generation(&self, id: &CertificateId) -> Result<i64> {
@@ -135,13 +111,15 @@ impl StatusStore for SqlStore {
 
     async fn put_status(&self, id: &CertificateId, s: &StoredStatus) -> Result<bool> {
         let mut w = self.write().await?;
-        // The WHERE of the upsert is the guard: a trigger that bumped `gen` after the caller
-        // read it means an input changed, so this report may be stale and is not stored.
+        // Two guards. The SELECT stores nothing unless `seq` is the certificate's current last
+        // event; the WHERE of the upsert refuses a row if a trigger bumped `gen` after the
+        // caller read it (an input changed, so this report may be stale).
         let done = sqlx::query(
             "INSERT INTO label_status \
                  (certificate_id, gen, seq, report, computed_at, stale_after, policy, trust, \
-                  status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                  status, idx) \
+             SELECT c.id, $2, $3, $4, $5, $6, $7, $8, $9, c.status_index FROM certificates c \
+             WHERE c.id = $1 AND c.last_seq = $3 \
              ON CONFLICT (certificate_id) DO UPDATE SET seq = excluded.seq, \
                  report = excluded.report, computed_at = excluded.computed_at, \
                  stale_after = excluded.stale_after, policy = excluded.policy, \
@@ -165,22 +143,43 @@ impl StatusStore for SqlStore {
 
     async fn clear_status(&self, id: &CertificateId) -> Result<()> {
         let mut w = self.write().await?;
-        sqlx::query("UPDATE label_status SET report = NULL WHERE certificate_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *w.tx)
-            .await?;
+        // The index is taken from the certificate again (what `certificate verify --repair`
+        // relies on for a row edited by hand).
+        sqlx::query(
+            "UPDATE label_status SET report = NULL, \
+             idx = (SELECT c.status_index FROM certificates c WHERE c.id = $1) \
+             WHERE certificate_id = $1",
+        )
+        .bind(id.to_string())
+        .execute(&mut *w.tx)
+        .await?;
         w.commit().await?;
         Ok(())
     }
 
     async fn status_word(&self, id: &CertificateId) -> Result<Option<LabelStatus>> {
-        let w: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT status FROM label_status WHERE certificate_id = $1 AND report IS NOT NULL",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        let w: Option<Option<String>> =
+            sqlx::query_scalar("SELECT status FROM label_status WHERE certificate_id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         w.flatten().map(|w| word(id.as_str(), &w)).transpose()
+    }
+
+    async fn status_list_index(&self, id: &CertificateId) -> Result<Option<u64>> {
+        let idx: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT idx FROM label_status WHERE certificate_id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        idx.flatten()
+            .map(|i| {
+                u64::try_from(i).map_err(|e| StoreError::Corrupt {
+                    what: "status index",
+                    detail: format!("{id}: {e}"),
+                })
+            })
+            .transpose()
     }
 
     async fn list_statuses(
@@ -209,46 +208,127 @@ impl StatusStore for SqlStore {
         }
         Ok(())
     }
+}
 
-    async fn fill_status_words(&self, ids: &[CertificateId]) -> Result<u64> {
-        let mut filled = 0;
-        for chunk in ids.chunks(FILL_CHUNK) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT certificate_id, gen, report FROM label_status \
-                 WHERE certificate_id IN ({}) AND report IS NOT NULL AND status IS NULL",
-                marks.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(id.to_string());
-            }
-            let rows = q.fetch_all(&self.pool).await?;
-            if rows.is_empty() {
-                continue;
-            }
-            let mut w = self.write().await?;
-            for row in &rows {
-                let report = get_str(row, "report")?;
-                // A report this build cannot read stays without a word: the fold decides.
-                let Ok(r) = serde_json::from_str::<ReportStatus>(&report) else {
-                    continue;
-                };
-                // Unchanged since it was read (same generation, same report), or left alone.
-                let done = sqlx::query(
-                    "UPDATE label_status SET status = $1 WHERE certificate_id = $2 \
-                     AND gen = $3 AND report = $4 AND status IS NULL",
-                )
-                .bind(r.status.as_str())
-                .bind(get_str(row, "certificate_id")?)
-                .bind(get_i64(row, "gen")?)
-                .bind(report)
-                .execute(&mut *w.tx)
-                .await?;
-                filled += done.rows_affected();
-            }
-            w.commit().await?;
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use sqlx::migrate::Migrator;
+    use sqlx::Executor as _;
+
+    /// Migration 0031 on rows stored before it: a report the old join would not have served
+    /// (folded from another event, or of no certificate) is cleared, every certificate gets a
+    /// row, and every row its certificate's index.
+    #[tokio::test]
+    async fn migration_0031_keeps_only_what_the_join_served() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let before = Migrator {
+            migrations: Cow::Owned(
+                super::super::SQLITE_MIGRATIONS
+                    .iter()
+                    .filter(|m| m.version < 31)
+                    .cloned()
+                    .collect(),
+            ),
+            ..Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+        for (id, last, idx) in [
+            ("KM-A", 5, 0),
+            ("KM-B", 7, 1),
+            ("KM-C", 9, 2),
+            ("KM-D", 4, 3),
+            ("KM-E", 3, 4),
+        ] {
+            sqlx::query(
+                "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+                 issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, last_seq, \
+                 status_index) VALUES ($1, 'p', 'h', 's', 'l', 'i', 'k', 'a', 't', 'v', \
+                 'active', $2, $3)",
+            )
+            .bind(id)
+            .bind(last)
+            .bind(idx)
+            .execute(&pool)
+            .await
+            .unwrap();
         }
-        Ok(filled)
+        // A: current; B: folded from an older event; Z: no certificate; C: no row; D: stored
+        // before the word existed; E: a word without a report.
+        for (id, seq, report, word) in [
+            ("KM-A", 5, Some("r"), Some("valid")),
+            ("KM-B", 6, Some("r"), Some("valid")),
+            ("KM-Z", 1, Some("r"), Some("valid")),
+            ("KM-D", 4, Some("r"), None),
+            ("KM-E", 3, None, Some("valid")),
+        ] {
+            sqlx::query(
+                "INSERT INTO label_status (certificate_id, gen, seq, report, status) \
+                 VALUES ($1, 3, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(seq)
+            .bind(report)
+            .bind(word)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+        let rows: Vec<(String, i64, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT certificate_id, gen, report, status, idx FROM label_status \
+                 ORDER BY certificate_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let kept = (Some("r".to_owned()), Some("valid".to_owned()));
+        assert_eq!(
+            rows,
+            vec![
+                ("KM-A".into(), 3, kept.0, kept.1, Some(0)),
+                ("KM-B".into(), 4, None, None, Some(1)),
+                ("KM-C".into(), 1, None, None, Some(2)),
+                ("KM-D".into(), 4, None, None, Some(3)),
+                ("KM-E".into(), 3, None, None, Some(4)),
+                ("KM-Z".into(), 4, None, None, None),
+            ]
+        );
+        // From now on a word never outlives its report, nor is set without one.
+        pool.execute("UPDATE label_status SET report = NULL WHERE certificate_id = 'KM-A'")
+            .await
+            .unwrap();
+        pool.execute("UPDATE label_status SET status = 'valid' WHERE certificate_id = 'KM-B'")
+            .await
+            .unwrap();
+        let words: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM label_status WHERE status IS NOT NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(words, 0);
+        // The list's pass reads the index alone, never a row.
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", super::LIST_STATUSES))
+                .bind("p")
+                .bind("t")
+                .bind("n")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(
+            plan.iter()
+                .any(|p| p.3.contains("COVERING INDEX label_status_list")),
+            "{plan:?}"
+        );
     }
 }

@@ -106,9 +106,8 @@ pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &
         .await
         .unwrap()
         .seq;
-    assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
     assert_eq!(
-        s.stored_status(&cert.id).await.unwrap(),
+        s.current_status(&cert.id).await.unwrap(),
         None,
         "report cleared"
     );
@@ -119,11 +118,17 @@ pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &
         .unwrap());
     stored(s, &cert, seq2).await;
 
-    // A row whose seq is not the certificate's last event is not served.
+    // A row whose seq is not the certificate's last event is never stored (and the row
+    // already there stays).
     let g = s.status_generation(&cert.id).await.unwrap();
-    assert!(s.put_status(&cert.id, &row(&cert, g, seq1)).await.unwrap());
-    assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
-    assert!(s.stored_status(&cert.id).await.unwrap().is_some());
+    assert!(!s.put_status(&cert.id, &row(&cert, g, seq1)).await.unwrap());
+    assert_eq!(
+        s.current_status(&cert.id).await.unwrap(),
+        Some(row(&cert, g, seq2))
+    );
+    // Nor a row of a certificate that does not exist.
+    assert!(!s.put_status(&other, &row(&cert, 0, seq2)).await.unwrap());
+    assert_eq!(s.current_status(&other).await.unwrap(), None);
 
     // Clearing is idempotent.
     stored(s, &cert, seq2).await;
@@ -150,6 +155,9 @@ pub(super) async fn every_input_edit_clears_the_stored_label_status(s: &SqlStore
         "UPDATE sboms SET name = 'm'".to_owned(),
         "DELETE FROM sboms".to_owned(),
         format!("UPDATE certificates SET scheme_id = 'other' WHERE id = '{id}'"),
+        // Migration 0031: the certificate row's last event and status index.
+        format!("UPDATE certificates SET last_seq = last_seq WHERE id = '{id}'"),
+        format!("UPDATE certificates SET status_index = status_index WHERE id = '{id}'"),
         format!(
             "UPDATE product_versions SET product_id = product_id WHERE product_id = '{}'",
             p.id
@@ -201,25 +209,18 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
     s: &SqlStore,
 ) {
     let (_, cert, _, seq1) = issued_certificate(s).await;
-    let ids = [cert.id.clone()];
     let index = s.status_index(&cert.id).await.unwrap().expect("an index");
     let rule = ServedRule {
         policy: "policy-fp".into(),
         trust: "trust-digest".into(),
         now: at(10),
     };
-    let slot = |status, unfilled| {
-        vec![ListSlot {
-            index,
-            status,
-            unfilled,
-        }]
-    };
-    let evaluate = slot(Err(cert.id.clone()), false);
+    let slot = |status| vec![ListSlot { index, status }];
+    let evaluate = slot(Err(cert.id.clone()));
     assert_eq!(slots(s, &rule).await, evaluate, "no row yet");
 
     stored(s, &cert, seq1).await;
-    let served = slot(Ok(LabelStatus::Valid), false);
+    let served = slot(Ok(LabelStatus::Valid));
     assert_eq!(slots(s, &rule).await, served);
     assert_eq!(
         s.status_word(&cert.id).await.unwrap(),
@@ -249,18 +250,12 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
         assert_eq!(slots(s, other).await, evaluate, "{other:?}");
     }
 
-    // A row stored before the word existed: evaluated, marked, then filled from its report.
+    // A row without a word (edited by hand: migration 0031 clears the report of rows stored
+    // before the word existed) is evaluated.
     exec(s, "UPDATE label_status SET status = NULL").await;
     assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
-    assert_eq!(slots(s, &rule).await, slot(Err(cert.id.clone()), true));
-    let other = CertificateId::new("KM-2026-000404").unwrap();
-    assert_eq!(
-        s.fill_status_words(&[other]).await.unwrap(),
-        0,
-        "only those named"
-    );
-    assert_eq!(s.fill_status_words(&ids).await.unwrap(), 1);
-    assert_eq!(s.fill_status_words(&ids).await.unwrap(), 0, "nothing left");
+    assert_eq!(slots(s, &rule).await, evaluate);
+    stored(s, &cert, seq1).await;
     assert_eq!(slots(s, &rule).await, served);
 
     // A word that is not a status is never read as one (and verification sees it).
@@ -270,14 +265,14 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
         s.status_word(&cert.id).await,
         Err(StoreError::Corrupt { .. })
     ));
-    // A report that cannot be read is left for the fold, not guessed from.
-    exec(
-        s,
-        "UPDATE label_status SET status = NULL, report = '{\"status\": \"sideways\"}'",
-    )
-    .await;
-    assert_eq!(s.fill_status_words(&ids).await.unwrap(), 0);
+    // The database keeps a word only while the row has a report (migration 0031), whoever
+    // clears the report or sets a word.
+    stored(s, &cert, seq1).await;
+    s.clear_status(&cert.id).await.unwrap();
     assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
+    exec(s, "UPDATE label_status SET status = 'valid'").await;
+    assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
+    assert_eq!(slots(s, &rule).await, evaluate);
 
     // A new event clears the report: the word alone is never read.
     stored(s, &cert, seq1).await;
@@ -294,14 +289,33 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
         .seq;
     assert_eq!(slots(s, &rule).await, evaluate);
     assert_eq!(s.status_word(&cert.id).await.unwrap(), None);
-    assert_eq!(s.fill_status_words(&ids).await.unwrap(), 0);
     // Stored again: the word is the new report's.
     let g = s.status_generation(&cert.id).await.unwrap();
     let mut suspended = row(&cert, g, seq2);
     suspended.report.status = LabelStatus::Suspended;
     assert!(s.put_status(&cert.id, &suspended).await.unwrap());
+    assert_eq!(slots(s, &rule).await, slot(Ok(LabelStatus::Suspended)));
+
+    // The index the list reads is the certificate's, kept on the row by the database
+    // (migration 0031): an edit of the certificate's index moves the slot and clears the report.
+    assert_eq!(s.status_list_index(&cert.id).await.unwrap(), Some(index));
+    exec(
+        s,
+        &format!(
+            "UPDATE certificates SET status_index = status_index + 1000 WHERE id = '{}'",
+            cert.id
+        ),
+    )
+    .await;
+    assert_eq!(
+        s.status_list_index(&cert.id).await.unwrap(),
+        Some(index + 1000)
+    );
     assert_eq!(
         slots(s, &rule).await,
-        slot(Ok(LabelStatus::Suspended), false)
+        vec![ListSlot {
+            index: index + 1000,
+            status: Err(cert.id.clone()),
+        }]
     );
 }
