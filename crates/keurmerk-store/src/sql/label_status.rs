@@ -217,6 +217,9 @@ mod tests {
     use sqlx::migrate::Migrator;
     use sqlx::Executor as _;
 
+    /// A `label_status` row: certificate, generation, report, word, index.
+    type Row = (String, i64, Option<String>, Option<String>, Option<i64>);
+
     /// Migration 0031 on rows stored before it: a report the old join would not have served
     /// (folded from another event, or of no certificate) is cleared, every certificate gets a
     /// row, and every row its certificate's index.
@@ -284,7 +287,7 @@ mod tests {
             .unwrap();
         }
         super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
-        let rows: Vec<(String, i64, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT certificate_id, gen, report, status, idx FROM label_status \
                  ORDER BY certificate_id",
         )
