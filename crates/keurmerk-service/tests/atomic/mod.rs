@@ -229,21 +229,26 @@ async fn dependents_are_told_in_the_write_and_the_outbox_is_left_empty() {
     }
 }
 
-#[tokio::test]
-async fn follow_up_work_left_by_a_crash_is_completed_once() {
-    let e = env().await;
-    let (svc, cert) = provider_and_dependent(&e).await;
-    // The provider's suspension commits with its follow-up work, and the process dies before
-    // telling the dependents (the store is written directly, as the service would).
-    let (_, last) = e.reg.store().certificate(&svc).await.unwrap().unwrap();
+/// The provider's suspension event after `last`, its follow-up work (telling the dependents) and
+/// its audit record, as the service would write them.
+fn provider_suspension(
+    svc: &CertificateId,
+    last: i64,
+    reason: &str,
+) -> (
+    keurmerk_domain::event::Event,
+    [FollowUp; 1],
+    keurmerk_store::Audit,
+) {
+    let lab = keurmerk_domain::ids::OrgId::new("de-lab").unwrap();
     let suspend = keurmerk_domain::event::Event {
         seq: last + 1,
         certificate: svc.clone(),
         at: t0(),
-        actor: keurmerk_domain::ids::OrgId::new("de-lab").unwrap(),
+        actor: lab.clone(),
         role: keurmerk_domain::lifecycle::ActorRole::Issuer,
         kind: EventKind::Suspended {
-            reason: "crash test".into(),
+            reason: reason.into(),
             until: None,
             scheduled: None,
             reason_code: None,
@@ -252,22 +257,33 @@ async fn follow_up_work_left_by_a_crash_is_completed_once() {
     };
     let work = [FollowUp::Dependents {
         provider: svc.clone(),
-        actor: keurmerk_domain::ids::OrgId::new("de-lab").unwrap(),
+        actor: lab.clone(),
     }];
+    let audit = keurmerk_store::Audit {
+        at: t0(),
+        actor: Some(lab),
+        credential: keurmerk_store::Credential::Cli("test".into()),
+        action: "certificate.suspend".into(),
+        subject: svc.to_string(),
+        detail: serde_json::json!({}),
+    };
+    (suspend, work, audit)
+}
+
+#[tokio::test]
+async fn follow_up_work_left_by_a_crash_is_completed_once() {
+    let e = env().await;
+    let (svc, cert) = provider_and_dependent(&e).await;
+    // The provider's suspension commits with its follow-up work, and the process dies before
+    // telling the dependents (the store is written directly, as the service would).
+    let (_, last) = e.reg.store().certificate(&svc).await.unwrap().unwrap();
+    let (suspend, work, audit) = provider_suspension(&svc, last, "crash test");
     let append = |expected| NewEvent {
         event: &suspend,
         new_state: State::Suspended,
         expected_last_seq: expected,
         log_entry: b"statement",
         follow_ups: &work,
-    };
-    let audit = keurmerk_store::Audit {
-        at: t0(),
-        actor: Some(suspend.actor.clone()),
-        credential: keurmerk_store::Credential::Cli("test".into()),
-        action: "certificate.suspend".into(),
-        subject: svc.to_string(),
-        detail: serde_json::json!({}),
     };
     e.reg
         .store()
@@ -335,33 +351,7 @@ async fn renewing_the_lease_during_the_work_never_deadlocks() {
     let e = env().await;
     let (svc, cert) = provider_and_dependent(&e).await;
     let (_, last) = e.reg.store().certificate(&svc).await.unwrap().unwrap();
-    let lab = keurmerk_domain::ids::OrgId::new("de-lab").unwrap();
-    let suspend = keurmerk_domain::event::Event {
-        seq: last + 1,
-        certificate: svc.clone(),
-        at: t0(),
-        actor: lab.clone(),
-        role: keurmerk_domain::lifecycle::ActorRole::Issuer,
-        kind: EventKind::Suspended {
-            reason: "lease test".into(),
-            until: None,
-            scheduled: None,
-            reason_code: None,
-            reason_lang: None,
-        },
-    };
-    let work = [FollowUp::Dependents {
-        provider: svc.clone(),
-        actor: lab.clone(),
-    }];
-    let audit = keurmerk_store::Audit {
-        at: t0(),
-        actor: Some(lab),
-        credential: keurmerk_store::Credential::Cli("test".into()),
-        action: "certificate.suspend".into(),
-        subject: svc.to_string(),
-        detail: serde_json::json!({}),
-    };
+    let (suspend, work, audit) = provider_suspension(&svc, last, "lease test");
     e.reg
         .store()
         .append_event(
