@@ -70,8 +70,9 @@ impl<S: RegistryStore> Registry<S> {
     /// Slots without a certificate, and certificates whose status cannot be computed, are
     /// `INVALID`.
     ///
-    /// One pass over the certificates reads the status word stored beside each servable
-    /// report (`label_status.status`, under the conditions a lookup serves the row by); only
+    /// One pass over `label_status` (one index on SQLite, migration 0031) reads each row's
+    /// index and the status word stored with its report (`label_status.status`, under the
+    /// conditions a lookup serves the row by); only
     /// the certificates without one are evaluated as a lookup would (fold and store), a chunk
     /// at a time.
     pub async fn current_status_list(&self) -> ServiceResult<(StatusList, i64)> {
