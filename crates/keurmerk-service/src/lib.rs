@@ -66,7 +66,7 @@ pub use outbox::FOLLOW_UP_LEASE;
 pub use products::{NewDependency, NewProduct, NewVersion, ProductDetails};
 pub use proven::{ProvenEvents, Unconfirmed};
 pub use queries::{check_version_query, CertificateDetails};
-pub use readmodel::{IndexDifference, ReadModelCheck, ReadModelDifference};
+pub use readmodel::{IndexDifference, PageDifference, ReadModelCheck, ReadModelDifference};
 pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
 pub use search::{LabelPage, LabelQuery, LabelResult, MAX_SEARCH_LIMIT};
 pub use signing::{

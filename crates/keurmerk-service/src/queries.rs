@@ -60,17 +60,27 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         id: &CertificateId,
     ) -> ServiceResult<CertificateDetails> {
-        Ok(self.fold_details(id, None).await?.0)
+        // The stored page when it is provably current, else the fold (stored for the next view).
+        self.details_from_read_model(id).await
     }
 
     /// Everything about a certificate, with the status for the device that runs `version` when
-    /// one is given (always folded: the read model holds the whole label's status only).
+    /// one is given (then always folded: the read model holds the whole label's status only).
     pub async fn certificate_details_for(
         &self,
         id: &CertificateId,
         version: Option<&str>,
     ) -> ServiceResult<CertificateDetails> {
-        Ok(self.fold_details(id, version).await?.0)
+        match version {
+            Some(_) => Ok(self.fold_details(id, version).await?.0),
+            None => self.details_from_read_model(id).await,
+        }
+    }
+
+    /// Everything about a certificate, always folded from its events with every statement
+    /// verified now, never read from the read model: what the read model is checked against.
+    pub async fn folded_details(&self, id: &CertificateId) -> ServiceResult<CertificateDetails> {
+        Ok(self.fold_details(id, None).await?.0)
     }
 
     /// [`Registry::certificate_details_for`], folded from the events, and — when the signed

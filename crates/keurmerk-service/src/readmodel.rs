@@ -16,10 +16,11 @@
 //! - `computed_at <= now < stale_after`, the window in which time alone cannot change it
 //!   ([`keurmerk_domain::status::stale_after`]); a clock that went back is outside it.
 
+use keurmerk_domain::event::{fold, Event};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::status::{stale_after, StatusReport};
-use keurmerk_store::{CertificateFilter, RegistryStore, StoredStatus};
-use serde::Serialize;
+use keurmerk_store::{CertificateFilter, PageBody, RegistryStore, StoredStatus};
+use serde::{Deserialize, Serialize};
 
 use crate::queries::CertificateDetails;
 use crate::{Registry, ServiceResult};
@@ -32,6 +33,63 @@ const PAGE: i64 = 500;
 /// Bump it with any change to either (2: the report carries the maker's setup facts and the
 /// covered versions).
 pub(crate) const FORMAT: &str = "label-status-2";
+
+/// The format of a stored certificate page body ([`PageData`]). Bump it with any change of
+/// that type or of what the page derives from it: a body of another format is never read.
+pub(crate) const PAGE_FORMAT: &str = "certificate-page-1";
+
+/// What the certificate page's read model stores (migration 0032): the events the signed
+/// statements prove, oldest first, as [`Registry::fold_details`] verified them. The view is
+/// folded from them again on every read (pure and cheap; no signature is checked), so it cannot
+/// drift from them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageData {
+    events: Vec<Event>,
+}
+
+/// [`PageData`] as written, borrowing the events.
+#[derive(Serialize)]
+struct PageDataRef<'a> {
+    events: &'a [Event],
+}
+
+/// The stored body of a page whose proven events are `events`.
+pub(crate) fn page_body(events: &[Event]) -> serde_json::Result<PageBody> {
+    Ok(PageBody {
+        format: PAGE_FORMAT.to_owned(),
+        body: serde_json::to_string(&PageDataRef { events })?,
+    })
+}
+
+/// A stored certificate page that differs from the fold of the certificate's verified events.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageDifference {
+    /// The certificate.
+    pub certificate: CertificateId,
+    /// The events the stored page would show (their sequence numbers).
+    pub stored: Vec<i64>,
+    /// The events the fold proves (their sequence numbers).
+    pub folded: Vec<i64>,
+    /// The first sequence number whose event differs (`None`: the lists differ in length only).
+    pub first_difference: Option<i64>,
+}
+
+impl std::fmt::Display for PageDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the stored certificate page shows {} events, the fold proves {}",
+            self.certificate,
+            self.stored.len(),
+            self.folded.len()
+        )?;
+        match self.first_difference {
+            Some(seq) => write!(f, "; event {seq} differs"),
+            None => Ok(()),
+        }
+    }
+}
 
 /// A stored status that differs from the fold.
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +154,10 @@ pub struct ReadModelCheck {
     pub differences: Vec<ReadModelDifference>,
     /// Rows whose status list index is not their certificate's (should always be empty).
     pub index_differences: Vec<IndexDifference>,
+    /// Certificates whose stored page would be served and equals the fold.
+    pub pages_current: usize,
+    /// Stored pages that would be served but differ from the fold (should always be empty).
+    pub page_differences: Vec<PageDifference>,
     /// Rows stored again (with `repair`).
     pub repaired: usize,
 }
@@ -197,6 +259,12 @@ impl<S: RegistryStore> Registry<S> {
     /// Folds a certificate's status from its verified events and stores it when the history is
     /// proven. Storing is best effort: a failure is logged and the folded status still returned.
     pub(crate) async fn refresh_status(&self, id: &CertificateId) -> ServiceResult<StatusReport> {
+        Ok(self.refresh_details(id).await?.status)
+    }
+
+    /// [`Self::refresh_status`] with everything the certificate page shows: the fold, and the
+    /// status and page stored together when the history is proven.
+    async fn refresh_details(&self, id: &CertificateId) -> ServiceResult<CertificateDetails> {
         // Read before anything the report is made from: a change after this bumps it, and the
         // store then refuses the row.
         let generation = self.store().status_generation(id).await?;
@@ -206,7 +274,77 @@ impl<S: RegistryStore> Registry<S> {
                 tracing::warn!(certificate = %id, error = %e, "label status not stored");
             }
         }
-        Ok(details.status)
+        Ok(details)
+    }
+
+    /// Everything the certificate page shows: from the stored status and page when both are
+    /// provably current, else folded (verifying every statement) and stored for the next view.
+    pub(crate) async fn details_from_read_model(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<CertificateDetails> {
+        if let Some(details) = self.served_details(id).await? {
+            return Ok(details);
+        }
+        self.refresh_details(id).await
+    }
+
+    /// The stored page, if it may be served: its status row may be ([`Self::servable`]), it
+    /// was stored under that row's generation and trust digest in this build's format, it
+    /// reads, and its last event is the certificate's last event. Any doubt: `None` (fold).
+    async fn served_details(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<Option<CertificateDetails>> {
+        let (row, page) = match self.store().current_page(id).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return Ok(None),
+            Err(keurmerk_store::StoreError::Corrupt { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if page.generation != row.generation
+            || page.trust != row.trust
+            || page.body.format != PAGE_FORMAT
+        {
+            return Ok(None);
+        }
+        let Some(status) = self.servable(id, row).await? else {
+            return Ok(None);
+        };
+        let events = match serde_json::from_str::<PageData>(&page.body.body) {
+            Ok(data) => data.events,
+            Err(e) => {
+                tracing::warn!(certificate = %id, error = %e, "stored certificate page unreadable");
+                return Ok(None);
+            }
+        };
+        let (certificate, last_seq) = self
+            .store()
+            .certificate(id)
+            .await?
+            .ok_or_else(|| crate::error::not_found("certificate", id))?;
+        if events.last().map(|e| e.seq) != Some(last_seq)
+            || events.iter().any(|e| &e.certificate != id)
+        {
+            return Ok(None);
+        }
+        let Ok(view) = fold(&events) else {
+            return Ok(None);
+        };
+        let product = self
+            .store()
+            .product(&certificate.product)
+            .await?
+            .ok_or_else(|| crate::error::not_found("product", &certificate.product))?;
+        Ok(Some(CertificateDetails {
+            certificate,
+            product,
+            view,
+            status,
+            events,
+            // A status row is stored only for a history its statements prove entirely.
+            integrity: Vec::new(),
+        }))
     }
 
     /// Brings the stored status up to date after a write, logging (never failing) on error: a
@@ -240,7 +378,14 @@ impl<S: RegistryStore> Registry<S> {
             policy: self.policy_fingerprint.to_string(),
             trust: hex::encode(trust),
         };
-        Ok(self.store().put_status(id, &row).await?)
+        match page_body(&details.events) {
+            Ok(page) => Ok(self.store().put_status_and_page(id, &row, &page).await?),
+            Err(e) => {
+                // The status alone still spares the next lookup a fold; the page folds.
+                tracing::warn!(certificate = %id, error = %e, "certificate page not stored");
+                Ok(self.store().put_status(id, &row).await?)
+            }
+        }
     }
 
     /// Makes every certificate's stored status current: each lookup that finds no servable row
@@ -322,6 +467,18 @@ impl<S: RegistryStore> Registry<S> {
                         check.differences.push(difference);
                     }
                 }
+                match self.compare_page_with_fold(&c.id).await? {
+                    None => {}
+                    Some(None) => check.pages_current += 1,
+                    Some(Some(difference)) => {
+                        if repair {
+                            self.store().clear_status(&c.id).await?;
+                            self.refresh_status(&c.id).await?;
+                            check.repaired += 1;
+                        }
+                        check.page_differences.push(difference);
+                    }
+                }
             }
         }
         Ok(check)
@@ -361,6 +518,38 @@ impl<S: RegistryStore> Registry<S> {
                 fields,
                 stored,
                 folded,
+            });
+        }
+        Ok(Some(last))
+    }
+
+    /// As [`Self::compare_with_fold`], for the stored certificate page: its events against the
+    /// verified events of the fold (checked twice, so a write between the two reads does not
+    /// count).
+    async fn compare_page_with_fold(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<Option<Option<PageDifference>>> {
+        let mut last = None;
+        for _ in 0..2 {
+            let Some(stored) = self.served_details(id).await? else {
+                return Ok(None);
+            };
+            let folded = self.fold_details(id, None).await?.0;
+            if stored.events == folded.events && stored.view == folded.view {
+                return Ok(Some(None));
+            }
+            let first_difference = stored
+                .events
+                .iter()
+                .zip(&folded.events)
+                .find(|(a, b)| a != b)
+                .map(|(a, _)| a.seq);
+            last = Some(PageDifference {
+                certificate: id.clone(),
+                stored: stored.events.iter().map(|e| e.seq).collect(),
+                folded: folded.events.iter().map(|e| e.seq).collect(),
+                first_difference,
             });
         }
         Ok(Some(last))

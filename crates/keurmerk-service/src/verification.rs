@@ -74,6 +74,25 @@ impl<S: RegistryStore> Registry<S> {
         if self.store().certificate(id).await?.is_none() {
             return Err(crate::error::not_found("certificate", id));
         }
+        self.check_latest_signature(id, None).await
+    }
+
+    /// [`Self::latest_signature`] for a page that holds the certificate's details already: the
+    /// newest statement is verified now all the same, and the record's integrity is taken from
+    /// `details` (what the page shows), not verified a second time.
+    pub async fn latest_signature_of(
+        &self,
+        details: &crate::CertificateDetails,
+    ) -> ServiceResult<Option<SignatureReport>> {
+        self.check_latest_signature(&details.certificate.id, Some(&details.integrity))
+            .await
+    }
+
+    async fn check_latest_signature(
+        &self,
+        id: &CertificateId,
+        integrity: Option<&[crate::Problem]>,
+    ) -> ServiceResult<Option<SignatureReport>> {
         let keys = self.signer()?.key_store();
         let Some(stored) = keys.statements(id.as_str()).await?.pop() else {
             return Ok(None);
@@ -89,7 +108,10 @@ impl<S: RegistryStore> Registry<S> {
             Some(c) => keys.signing_key(&c.key_id).await?,
             None => None,
         };
-        let integrity = self.verified_history(id).await?.problems().to_vec();
+        let integrity = match integrity {
+            Some(known) => known.to_vec(),
+            None => self.verified_history(id).await?.problems().to_vec(),
+        };
         Ok(Some(SignatureReport {
             event_seq: stored.event_seq,
             result,

@@ -59,6 +59,9 @@ pub struct BulkCertificate {
     pub trust: String,
     /// The scheduler's next due time (`None`: never).
     pub next_due: Option<DateTime<Utc>>,
+    /// The certificate page's body (migration 0032), stored under the row's generation and
+    /// `trust`; `None`: the first page view folds it.
+    pub page: Option<crate::PageBody>,
 }
 
 /// A counter the batch numbered records from: it must be at `from` and is set to `to`.

@@ -34,6 +34,28 @@ pub struct StoredStatus {
     pub trust: String,
 }
 
+/// The certificate page's stored data (migration 0032): the body the service wrote, read under
+/// the generation of the certificate's `label_status` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPage {
+    /// The generation of the certificate's inputs it was read under (always the `label_status`
+    /// row's current one when read through [`StatusStore::current_page`]).
+    pub generation: i64,
+    /// Digest of the trust list the events were verified against (hex).
+    pub trust: String,
+    /// What the body is.
+    pub body: PageBody,
+}
+
+/// A stored page body and the name of its format (the service's; the store keeps it opaque).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageBody {
+    /// The format the service wrote `body` in; a body of another format is never read as this.
+    pub format: String,
+    /// The body (JSON).
+    pub body: String,
+}
+
 /// Storage of the label status read model.
 #[async_trait]
 pub trait StatusStore: Send + Sync {
@@ -52,8 +74,20 @@ pub trait StatusStore: Send + Sync {
     /// not exist and that generation is 0) and `status.seq` is the certificate's last event.
     /// `false`: an input changed meanwhile (or the certificate does not exist), nothing stored.
     async fn put_status(&self, id: &CertificateId, status: &StoredStatus) -> Result<bool>;
-    /// Clears the stored report of a certificate (the next lookup folds and stores it again)
-    /// and takes its status list index from the certificate row again.
+    /// [`Self::put_status`] and, in the same transaction when the status is stored, the
+    /// certificate page's body under the same generation and trust digest.
+    async fn put_status_and_page(
+        &self,
+        id: &CertificateId,
+        status: &StoredStatus,
+        page: &PageBody,
+    ) -> Result<bool>;
+    /// The stored status ([`Self::current_status`]) with the certificate page's row of the same
+    /// generation, in one read; `None` when either is missing. The database deletes a page row
+    /// whenever its generation is bumped (migration 0032), so a row found is of the current one.
+    async fn current_page(&self, id: &CertificateId) -> Result<Option<(StoredStatus, StoredPage)>>;
+    /// Clears the stored report and page of a certificate (the next lookup folds and stores
+    /// them again) and takes its status list index from the certificate row again.
     async fn clear_status(&self, id: &CertificateId) -> Result<()>;
     /// The status word stored on a certificate's row for the status list (`None`: none; the
     /// database keeps a word only while the row has a report, migration 0031); `Corrupt` if it

@@ -346,6 +346,9 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
             for d in &read_model.index_differences {
                 println!("{d}");
             }
+            for d in &read_model.page_differences {
+                println!("{d}");
+            }
             println!(
                 "label status read model: {} certificate(s) checked, {} current and equal to \
                  the fold, {} not current (a lookup folds them), {} different{}",
@@ -359,19 +362,28 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                     String::new()
                 }
             );
-            let differ = read_model.differences.len() + read_model.index_differences.len();
+            println!(
+                "certificate page read model: {} page(s) current and equal to the fold, {} \
+                 different",
+                read_model.pages_current,
+                read_model.page_differences.len()
+            );
+            let differ = read_model.differences.len()
+                + read_model.index_differences.len()
+                + read_model.page_differences.len();
             if drifted.is_empty() && problems.is_empty() && differ == 0 {
                 println!(
                     "every certificate's stored state matches its events, every event matches \
                      its signed statement, every statement is logged or queued for the log, and \
-                     every stored label status a lookup would serve equals the fold (and sits at \
-                     its certificate's place in the status list)"
+                     every stored label status and certificate page a lookup would serve equals \
+                     the fold (and each status sits at its certificate's place in the status \
+                     list)"
                 );
             } else {
                 eprintln!(
                     "integrity check failed: {} certificate(s) drifted, {} problem(s) with the \
-                     signed record, {} stored label status(es) differ from the fold or the \
-                     certificate's status index",
+                     signed record, {} stored label status(es) or page(s) differ from the fold \
+                     or the certificate's status index",
                     drifted.len(),
                     problems.len(),
                     differ

@@ -92,8 +92,7 @@ pub(crate) async fn get_certificate_page(
     let facts = StatusFacts::of(r);
     // Authentic is not valid: the signature's tick is green only under a valid status.
     let verify =
-        super::verification::verification_section(&state, &id, l, !facts.positive_marks_muted)
-            .await;
+        super::verification::verification_section(&state, &d, l, !facts.positive_marks_muted).await;
     let accepted =
         super::recognition::recognition_section(&state, &id, scheme, &d.product, l, at).await;
     // `?version=`: the answer for the version on the reader's device. An unreadable one (empty,

@@ -2,17 +2,16 @@
 //! whether that signature checks out against the registry's key records right now, and where it
 //! stands in the public transparency log.
 //!
-//! The signature is verified on every rendering ([`Registry::latest_signature`]); the page calls it
+//! The signature is verified on every rendering ([`Registry::latest_signature_of`]); the page calls it
 //! "authentic" only when that check passed, and says plainly why when it did not. Authentic is not
 //! valid: the tick is green only when the label's status is valid too, and neutral otherwise, so a
 //! green tick never sits under a suspended or withdrawn status.
 //!
-//! [`Registry::latest_signature`]: keurmerk_service::Registry::latest_signature
+//! [`Registry::latest_signature_of`]: keurmerk_service::Registry::latest_signature_of
 
 use chrono::{DateTime, Utc};
 use keurmerk_domain::i18n::Lang;
-use keurmerk_domain::ids::CertificateId;
-use keurmerk_service::SignatureReport;
+use keurmerk_service::{CertificateDetails, SignatureReport};
 use keurmerk_transparency::LogState;
 use keurmerk_trust::{Role, TrustError};
 use maud::{html, Markup};
@@ -143,12 +142,13 @@ fn failure_words(l: Lang, e: &TrustError) -> &'static str {
 /// authenticity tick green.
 pub(super) async fn verification_section(
     state: &AppState,
-    id: &CertificateId,
+    certificate: &CertificateDetails,
     l: Lang,
     status_valid: bool,
 ) -> Markup {
+    let id = &certificate.certificate.id;
     // `Err`: the check itself could not run; `Ok(None)`: no statement is stored.
-    let report = state.registry.latest_signature(id).await;
+    let report = state.registry.latest_signature_of(certificate).await;
     if let Err(e) = &report {
         tracing::warn!(error = %e, certificate = %id, "signature check failed");
     }

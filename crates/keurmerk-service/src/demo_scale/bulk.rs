@@ -687,6 +687,11 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             batch.products.push(p.product);
             batch.versions.extend(p.versions);
             batch.assessments.push(p.assessment);
+            // The page's body: the events just signed and verified (`sign_all`), as a first
+            // page view would store them.
+            let proven: Vec<_> = events.iter().map(|(e, _)| e.clone()).collect();
+            let page = crate::readmodel::page_body(&proven)
+                .map_err(|e| invalid("certificate page", e.to_string()))?;
             batch.certificates.push(BulkCertificate {
                 certificate: p.certificate,
                 events,
@@ -696,6 +701,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 policy: self.reg.policy_fingerprint.to_string(),
                 trust: iss.trust_digest.clone(),
                 next_due,
+                page: Some(page),
             });
         }
         batch.audits = audits;

@@ -313,6 +313,7 @@ async fn bulk_write_is_refused_when_numbering_moved(db: Db) {
             policy: "p".into(),
             trust: "t".into(),
             next_due: None,
+            page: None,
         }],
         ..BulkBatch::default()
     };

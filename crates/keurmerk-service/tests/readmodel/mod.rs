@@ -2,7 +2,8 @@
 //! the write refreshed; the row is never served once anything it was made from changed — an
 //! edited event, a compromised key, the passing of time, a new software list — and after any
 //! sequence of writes and clock moves the read model equals the fold (property test, SQLite and,
-//! with `KEURMERK_TEST_POSTGRES`, PostgreSQL).
+//! with `KEURMERK_TEST_POSTGRES`, PostgreSQL). The same for the certificate page's stored data
+//! (migration 0032): served only at its status row's generation, proven by `certificate verify`.
 
 use std::sync::Arc;
 
@@ -26,13 +27,32 @@ fn at(mut r: StatusReport, at: chrono::DateTime<chrono::Utc>) -> StatusReport {
     r
 }
 
-/// The status a lookup answers equals the fold of the verified events (`evaluated_at` aside).
+/// The status a lookup answers, and everything the certificate page shows, equal the fold of
+/// the verified events (`evaluated_at` aside).
 async fn lookup_equals_fold(reg: &Registry<SqlStore>, id: &CertificateId) -> StatusReport {
     let looked_up = reg.status(id).await.unwrap();
-    let folded = reg.certificate_details(id).await.unwrap().status;
+    let page = reg.certificate_details(id).await.unwrap();
+    let folded = reg.folded_details(id).await.unwrap();
     assert_eq!(looked_up.evaluated_at, reg.now());
-    assert_eq!(at(looked_up.clone(), folded.evaluated_at), folded);
+    assert_eq!(
+        at(looked_up.clone(), folded.status.evaluated_at),
+        folded.status
+    );
+    page_equals_fold(&page, &folded);
     looked_up
+}
+
+/// The certificate page's details equal the fold's, field by field.
+fn page_equals_fold(page: &CertificateDetails, folded: &CertificateDetails) {
+    assert_eq!(page.certificate, folded.certificate);
+    assert_eq!(page.product, folded.product);
+    assert_eq!(page.events, folded.events);
+    assert_eq!(page.view, folded.view);
+    assert_eq!(page.integrity, folded.integrity);
+    assert_eq!(
+        at(page.status.clone(), folded.status.evaluated_at),
+        folded.status
+    );
 }
 
 async fn stored(reg: &Registry<SqlStore>, id: &CertificateId) -> Option<StatusReport> {
@@ -413,6 +433,7 @@ async fn run_history(reg: &Registry<SqlStore>, clock: &ManualClock, steps: &[Ste
     }
     let check = reg.verify_read_model(false).await.unwrap();
     assert!(check.differences.is_empty(), "{check:?}");
+    assert!(check.page_differences.is_empty(), "{check:?}");
 }
 
 fn sqlite_history(steps: &[Step]) {
@@ -455,4 +476,149 @@ proptest! {
             postgres_history(&url, &steps);
         }
     }
+}
+
+/// How many stored page rows a certificate has.
+async fn page_rows(reg: &Registry<SqlStore>, id: &CertificateId) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM certificate_page WHERE certificate_id = $1")
+        .bind(id.to_string())
+        .fetch_one(reg.store().pool())
+        .await
+        .unwrap()
+}
+
+/// The certificate page's read model (migration 0032): stored with the status by every write,
+/// gone with any change of the generation, never served in another format, under another trust
+/// list or short of the certificate's last event, and a forged body is found and repaired by
+/// `certificate verify`.
+async fn the_page_is_served_from_its_row_only_while_it_is_current(reg: &Registry<SqlStore>) {
+    world(reg).await;
+    let (p, v) = product(reg, "maker").await;
+    let id = issued(reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let (row, page) = reg
+        .store()
+        .current_page(&id)
+        .await
+        .unwrap()
+        .expect("the issue stored the page with the status");
+    assert_eq!(page.generation, row.generation);
+    assert_eq!(page.trust, row.trust);
+    lookup_equals_fold(reg, &id).await;
+
+    // Any bump of the generation deletes the page in the same statement.
+    exec(
+        reg,
+        &format!("UPDATE label_status SET gen = gen + 1 WHERE certificate_id = '{id}'"),
+    )
+    .await;
+    assert_eq!(page_rows(reg, &id).await, 0);
+    lookup_equals_fold(reg, &id).await;
+    assert_eq!(
+        page_rows(reg, &id).await,
+        1,
+        "the page view stored it again"
+    );
+
+    // A write's own refresh stores the page of the new history.
+    reg.change_state(&a("nl-rdi"), &id, suspend())
+        .await
+        .unwrap();
+    let (row, page) = reg.store().current_page(&id).await.unwrap().unwrap();
+    assert_eq!(page.generation, row.generation);
+    let d = reg.certificate_details(&id).await.unwrap();
+    assert_eq!(d.status.status, LabelStatus::Suspended);
+    assert_eq!(d.events.len(), 2);
+    let suspension = d.events[1].seq;
+    lookup_equals_fold(reg, &id).await;
+
+    // Someone with the database rewrites the suspension's reason in the stored page only: the
+    // page would show it, so `certificate verify` must find it, and repairs it.
+    exec(
+        reg,
+        &format!(
+            "UPDATE certificate_page SET body = REPLACE(body, 'default password', 'cosmetic') \
+             WHERE certificate_id = '{id}'"
+        ),
+    )
+    .await;
+    let shown = reg.certificate_details(&id).await.unwrap();
+    let folded = reg.folded_details(&id).await.unwrap();
+    assert_ne!(
+        shown.events, folded.events,
+        "the forged row is what a view reads"
+    );
+    let check = reg.verify_read_model(true).await.unwrap();
+    assert_eq!(check.page_differences.len(), 1, "{check:?}");
+    assert_eq!(check.page_differences[0].certificate, id);
+    assert_eq!(check.page_differences[0].first_difference, Some(suspension));
+    assert!(
+        check.differences.is_empty(),
+        "the status row itself is right"
+    );
+    let check = reg.verify_read_model(false).await.unwrap();
+    assert!(check.page_differences.is_empty(), "{check:?}");
+    assert_eq!(check.pages_current, 1);
+    lookup_equals_fold(reg, &id).await;
+
+    // A body in another format, under another trust digest, short of the last event or not
+    // readable is folded, never served, and stored again.
+    for edit in [
+        "format = 'certificate-page-0'",
+        "trust = 'not-the-trust-list'",
+        "body = '{\"events\": []}'",
+        "body = 'not json'",
+    ] {
+        exec(
+            reg,
+            &format!("UPDATE certificate_page SET {edit} WHERE certificate_id = '{id}'"),
+        )
+        .await;
+        lookup_equals_fold(reg, &id).await;
+        let (row, page) = reg.store().current_page(&id).await.unwrap().unwrap();
+        assert_eq!(page.body.format, "certificate-page-1", "{edit}");
+        assert_eq!(page.trust, row.trust, "{edit}");
+    }
+
+    // An edited event: the status row and the page are gone in that statement, and the page
+    // shows what the fold proves (nothing: `unknown`, with the problem).
+    exec(
+        reg,
+        &format!(
+            "UPDATE events SET payload = REPLACE(payload, 'default password', 'cosmetic') \
+             WHERE certificate_id = '{id}'"
+        ),
+    )
+    .await;
+    assert_eq!(page_rows(reg, &id).await, 0);
+    lookup_equals_fold(reg, &id).await;
+    let d = reg.certificate_details(&id).await.unwrap();
+    assert_eq!(d.status.status, LabelStatus::Unknown);
+    assert!(!d.integrity.is_empty());
+    assert!(reg.store().current_page(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_page_is_served_from_its_row_only_while_it_is_current_on_sqlite() {
+    let e = env().await;
+    the_page_is_served_from_its_row_only_while_it_is_current(&e.reg).await;
+}
+
+#[tokio::test]
+async fn the_page_is_served_from_its_row_only_while_it_is_current_on_postgres() {
+    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let store = SqlStore::connect_in_schema(&url, Some(&schema))
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let reg = Registry::new(store.clone(), catalogue(), clock)
+        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
+        .with_local_credential(Credential::Cli("test".into()));
+    the_page_is_served_from_its_row_only_while_it_is_current(&reg).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(store.pool())
+        .await
+        .unwrap();
 }

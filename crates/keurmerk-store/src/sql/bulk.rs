@@ -312,6 +312,7 @@ async fn write_certificates(
     let mut events = Vec::new();
     let mut queue = Vec::new();
     let mut statuses = Vec::new();
+    let mut pages = Vec::new();
     for (k, c) in b.certificates.iter().enumerate() {
         let cert = &c.certificate;
         for (e, statement) in &c.events {
@@ -376,6 +377,14 @@ async fn write_certificates(
             text(&c.trust),
             text(c.report.status.as_str()),
         ]);
+        if let Some(page) = &c.page {
+            pages.push(vec![
+                text(&cert.id),
+                text(&c.trust),
+                text(&page.format),
+                text(&page.body),
+            ]);
+        }
     }
     insert_rows(
         tx,
@@ -422,6 +431,16 @@ async fn write_certificates(
         8,
         statuses,
     )
+    .await?;
+    // Each page under its status row's generation, as `put_status_and_page` stores it.
+    insert_rows(
+        tx,
+        "INSERT INTO certificate_page (certificate_id, gen, trust, format, body) \
+         SELECT v.column1, s.gen, v.column2, v.column3, v.column4 FROM (",
+        ") v JOIN label_status s ON s.certificate_id = v.column1",
+        4,
+        pages,
+    )
     .await
 }
 
@@ -442,7 +461,8 @@ impl BulkStore for SqlStore {
             sqlx::query(
                 "ANALYZE organisations, products, product_versions, support_commitments, \
                  dependencies, sboms, sbom_components, assessments, certificates, events, \
-                 statements, log_queue, label_status, certificate_search, audit_log, counters",
+                 statements, log_queue, label_status, certificate_page, certificate_search, \
+                 audit_log, counters",
             )
             .execute(&self.pool)
             .await?;

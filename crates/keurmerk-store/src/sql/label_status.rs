@@ -8,7 +8,7 @@ use keurmerk_domain::status::LabelStatus;
 use super::point::Point;
 use super::SqlStore;
 use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Cols};
-use crate::label_status::{ListSlot, ServedRule, StatusStore, StoredStatus};
+use crate::label_status::{ListSlot, PageBody, ServedRule, StatusStore, StoredPage, StoredStatus};
 use crate::{Result, StoreError};
 
 fn word(what: &str, s: &str) -> Result<LabelStatus> {
@@ -74,6 +74,88 @@ fn status_from_row(row: &(impl Cols + ?Sized)) -> Result<StoredStatus> {
 const CURRENT_STATUS: &str = "SELECT gen, seq, report, computed_at, stale_after, policy, trust \
      FROM label_status WHERE certificate_id = $1 AND report IS NOT NULL";
 
+/// [`CURRENT_STATUS`] with the certificate page's row of the same generation (migration 0032).
+const CURRENT_PAGE: &str = "SELECT s.gen, s.seq, s.report, s.computed_at, s.stale_after, \
+     s.policy, s.trust, p.gen AS page_gen, p.trust AS page_trust, p.format AS page_format, \
+     p.body AS page_body \
+     FROM label_status s JOIN certificate_page p \
+       ON p.certificate_id = s.certificate_id AND p.gen = s.gen \
+     WHERE s.certificate_id = $1 AND s.report IS NOT NULL";
+
+fn page_from_row(row: &(impl Cols + ?Sized)) -> Result<(StoredStatus, StoredPage)> {
+    Ok((
+        status_from_row(row)?,
+        StoredPage {
+            generation: get_i64(row, "page_gen")?,
+            trust: get_str(row, "page_trust")?,
+            body: PageBody {
+                format: get_str(row, "page_format")?,
+                body: get_str(row, "page_body")?,
+            },
+        },
+    ))
+}
+
+impl SqlStore {
+    /// `put_status`'s guarded upsert and, when it stored the row, the page in the same
+    /// transaction.
+    async fn put_row(
+        &self,
+        id: &CertificateId,
+        s: &StoredStatus,
+        page: Option<&PageBody>,
+    ) -> Result<bool> {
+        let mut w = self.write().await?;
+        // Two guards. The SELECT stores nothing unless `seq` is the certificate's current last
+        // event; the WHERE of the upsert refuses a row if a trigger bumped `gen` after the
+        // caller read it (an input changed, so this report may be stale).
+        let done = sqlx::query(
+            "INSERT INTO label_status \
+                 (certificate_id, gen, seq, report, computed_at, stale_after, policy, trust, \
+                  status, idx) \
+             SELECT c.id, $2, $3, $4, $5, $6, $7, $8, $9, c.status_index FROM certificates c \
+             WHERE c.id = $1 AND c.last_seq = $3 \
+             ON CONFLICT (certificate_id) DO UPDATE SET seq = excluded.seq, \
+                 report = excluded.report, computed_at = excluded.computed_at, \
+                 stale_after = excluded.stale_after, policy = excluded.policy, \
+                 trust = excluded.trust, status = excluded.status \
+             WHERE label_status.gen = excluded.gen",
+        )
+        .bind(id.to_string())
+        .bind(s.generation)
+        .bind(s.seq)
+        .bind(json(&s.report)?)
+        .bind(ts(s.computed_at))
+        .bind(s.stale_after.map(ts))
+        .bind(s.policy.clone())
+        .bind(s.trust.clone())
+        .bind(s.report.status.as_str())
+        .execute(&mut *w.tx)
+        .await?;
+        let stored = done.rows_affected() == 1;
+        if let (true, Some(page)) = (stored, page) {
+            // Under the generation just checked; the row's own `gen` is taken so that a page
+            // can never name one its status row does not have.
+            sqlx::query(
+                "INSERT INTO certificate_page (certificate_id, gen, trust, format, body) \
+                 SELECT s.certificate_id, s.gen, $3, $4, $5 FROM label_status s \
+                 WHERE s.certificate_id = $1 AND s.gen = $2 \
+                 ON CONFLICT (certificate_id) DO UPDATE SET gen = excluded.gen, \
+                     trust = excluded.trust, format = excluded.format, body = excluded.body",
+            )
+            .bind(id.to_string())
+            .bind(s.generation)
+            .bind(s.trust.clone())
+            .bind(page.format.clone())
+            .bind(page.body.clone())
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.commit().await?;
+        Ok(stored)
+    }
+}
+
 #[async_trait]
 impl StatusStore for SqlStore {
     async fn current_status(&self, id: &CertificateId) -> Result<Option<StoredStatus>> {
@@ -110,35 +192,21 @@ impl StatusStore for SqlStore {
     }
 
     async fn put_status(&self, id: &CertificateId, s: &StoredStatus) -> Result<bool> {
-        let mut w = self.write().await?;
-        // Two guards. The SELECT stores nothing unless `seq` is the certificate's current last
-        // event; the WHERE of the upsert refuses a row if a trigger bumped `gen` after the
-        // caller read it (an input changed, so this report may be stale).
-        let done = sqlx::query(
-            "INSERT INTO label_status \
-                 (certificate_id, gen, seq, report, computed_at, stale_after, policy, trust, \
-                  status, idx) \
-             SELECT c.id, $2, $3, $4, $5, $6, $7, $8, $9, c.status_index FROM certificates c \
-             WHERE c.id = $1 AND c.last_seq = $3 \
-             ON CONFLICT (certificate_id) DO UPDATE SET seq = excluded.seq, \
-                 report = excluded.report, computed_at = excluded.computed_at, \
-                 stale_after = excluded.stale_after, policy = excluded.policy, \
-                 trust = excluded.trust, status = excluded.status \
-             WHERE label_status.gen = excluded.gen",
-        )
-        .bind(id.to_string())
-        .bind(s.generation)
-        .bind(s.seq)
-        .bind(json(&s.report)?)
-        .bind(ts(s.computed_at))
-        .bind(s.stale_after.map(ts))
-        .bind(s.policy.clone())
-        .bind(s.trust.clone())
-        .bind(s.report.status.as_str())
-        .execute(&mut *w.tx)
-        .await?;
-        w.commit().await?;
-        Ok(done.rows_affected() == 1)
+        self.put_row(id, s, None).await
+    }
+
+    async fn put_status_and_page(
+        &self,
+        id: &CertificateId,
+        s: &StoredStatus,
+        page: &PageBody,
+    ) -> Result<bool> {
+        self.put_row(id, s, Some(page)).await
+    }
+
+    async fn current_page(&self, id: &CertificateId) -> Result<Option<(StoredStatus, StoredPage)>> {
+        self.row_by_key(CURRENT_PAGE, id.as_str(), |r| page_from_row(r))
+            .await
     }
 
     async fn clear_status(&self, id: &CertificateId) -> Result<()> {
@@ -153,6 +221,10 @@ impl StatusStore for SqlStore {
         .bind(id.to_string())
         .execute(&mut *w.tx)
         .await?;
+        sqlx::query("DELETE FROM certificate_page WHERE certificate_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
         w.commit().await?;
         Ok(())
     }
