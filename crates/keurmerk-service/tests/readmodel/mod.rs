@@ -446,13 +446,8 @@ fn sqlite_history(steps: &[Step]) {
 fn postgres_history(url: &str, steps: &[Step]) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let store = SqlStore::connect_in_schema(url, Some(&schema))
-            .await
-            .unwrap();
         let clock = Arc::new(ManualClock::new(t0()));
-        let reg = Registry::new(store.clone(), catalogue(), clock.clone())
-            .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
-            .with_local_credential(Credential::Cli("test".into()));
+        let (store, reg) = postgres_registry(url, &schema, clock.clone()).await;
         run_history(&reg, &clock, steps).await;
         sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
             .execute(store.pool())
@@ -476,6 +471,33 @@ proptest! {
             postgres_history(&url, &steps);
         }
     }
+}
+
+/// Someone with the database rewrites the suspension's reason in `table.column` of `id`.
+async fn rewrite_reason(reg: &Registry<SqlStore>, table: &str, column: &str, id: &CertificateId) {
+    exec(
+        reg,
+        &format!(
+            "UPDATE {table} SET {column} = REPLACE({column}, 'default password', 'cosmetic') \
+             WHERE certificate_id = '{id}'"
+        ),
+    )
+    .await;
+}
+
+/// A registry on PostgreSQL in a fresh schema (dropped by the caller), with the given clock.
+async fn postgres_registry(
+    url: &str,
+    schema: &str,
+    clock: Arc<ManualClock>,
+) -> (SqlStore, Registry<SqlStore>) {
+    let store = SqlStore::connect_in_schema(url, Some(schema))
+        .await
+        .unwrap();
+    let reg = Registry::new(store.clone(), catalogue(), clock)
+        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
+        .with_local_credential(Credential::Cli("test".into()));
+    (store, reg)
 }
 
 /// How many stored page rows a certificate has.
@@ -533,14 +555,7 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current(reg: &Registry
 
     // Someone with the database rewrites the suspension's reason in the stored page only: the
     // page would show it, so `certificate verify` must find it, and repairs it.
-    exec(
-        reg,
-        &format!(
-            "UPDATE certificate_page SET body = REPLACE(body, 'default password', 'cosmetic') \
-             WHERE certificate_id = '{id}'"
-        ),
-    )
-    .await;
+    rewrite_reason(reg, "certificate_page", "body", &id).await;
     let shown = reg.certificate_details(&id).await.unwrap();
     let folded = reg.folded_details(&id).await.unwrap();
     assert_ne!(
@@ -581,14 +596,7 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current(reg: &Registry
 
     // An edited event: the status row and the page are gone in that statement, and the page
     // shows what the fold proves (nothing: `unknown`, with the problem).
-    exec(
-        reg,
-        &format!(
-            "UPDATE events SET payload = REPLACE(payload, 'default password', 'cosmetic') \
-             WHERE certificate_id = '{id}'"
-        ),
-    )
-    .await;
+    rewrite_reason(reg, "events", "payload", &id).await;
     assert_eq!(page_rows(reg, &id).await, 0);
     lookup_equals_fold(reg, &id).await;
     let d = reg.certificate_details(&id).await.unwrap();
@@ -609,13 +617,7 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current_on_postgres() 
         return;
     };
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let store = SqlStore::connect_in_schema(&url, Some(&schema))
-        .await
-        .unwrap();
-    let clock = Arc::new(ManualClock::new(t0()));
-    let reg = Registry::new(store.clone(), catalogue(), clock)
-        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
-        .with_local_credential(Credential::Cli("test".into()));
+    let (store, reg) = postgres_registry(&url, &schema, Arc::new(ManualClock::new(t0()))).await;
     the_page_is_served_from_its_row_only_while_it_is_current(&reg).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(store.pool())
