@@ -87,6 +87,8 @@ pub use webhook_confirm::{resolve_webhook_target, ResolvedTarget, VerifyRequest,
 pub struct Registry<S> {
     store: S,
     catalogue: Arc<Catalogue>,
+    /// The recognition index of `catalogue` (rebuilt per question for another catalogue).
+    recognition: Arc<recognition::RecognitionCache>,
     clock: Arc<dyn Clock>,
     signer: Option<signing::Signer>,
     log_waiter: Option<Arc<dyn LogWaiter>>,
@@ -159,6 +161,7 @@ impl<S: RegistryStore> Registry<S> {
             )
             .into(),
             store,
+            recognition: Arc::new(recognition::RecognitionCache::of(catalogue.clone())),
             catalogue,
             clock,
             signer: None,

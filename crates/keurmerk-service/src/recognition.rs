@@ -1,24 +1,61 @@
 //! Recognition reports and market access: public reads computed by the pure
 //! `keurmerk_domain::recognition` module from the certificate's assessment and the catalogue.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, RecordId};
 use keurmerk_domain::model::Assessment;
 use keurmerk_domain::recognition::{
-    parse_markets, CertificateFacts, MarketAccessJson, RecognitionIndex, RecognitionJson,
+    parse_markets, CertificateFacts, IndexError, MarketAccessJson, RecognitionIndex,
+    RecognitionJson,
 };
+use keurmerk_domain::scheme::Catalogue;
 use keurmerk_store::{CertificateFilter, RegistryStore};
 
 use crate::error::{invalid, not_found};
 use crate::{Registry, ServiceResult};
 
+/// [`RecognitionIndex::new`]'s answer for one catalogue.
+type BuiltIndex<'c> = Result<RecognitionIndex<'c>, IndexError>;
+
+self_cell::self_cell!(
+    /// A catalogue's recognition index, built once (it was built on every certificate page
+    /// and recognition question before) and kept with the catalogue it borrows.
+    pub(crate) struct RecognitionCache {
+        owner: Arc<Catalogue>,
+        #[covariant]
+        dependent: BuiltIndex,
+    }
+);
+
+impl RecognitionCache {
+    /// The index of `catalogue`, built now.
+    pub(crate) fn of(catalogue: Arc<Catalogue>) -> Self {
+        Self::new(catalogue, |c| RecognitionIndex::new(c))
+    }
+}
+
 impl<S: RegistryStore> Registry<S> {
-    fn recognition_index(&self) -> ServiceResult<RecognitionIndex<'_>> {
-        RecognitionIndex::new(self.catalogue())
-            // A validated catalogue has one baseline of at most 128 provisions, so this does
-            // not happen; were it to, the question is refused rather than answered wrongly.
-            .map_err(|e| invalid("catalogue", e.to_string()))
+    /// `f` over the recognition index of the registry's catalogue.
+    fn with_recognition_index<R>(
+        &self,
+        f: impl for<'c> FnOnce(&RecognitionIndex<'c>) -> R,
+    ) -> ServiceResult<R> {
+        // A validated catalogue has one baseline of at most 128 provisions, so an error does
+        // not happen; were it to, the question is refused rather than answered wrongly.
+        let refuse = |e: &IndexError| invalid("catalogue", e.to_string());
+        if Arc::ptr_eq(self.recognition.borrow_owner(), &self.catalogue) {
+            return match self.recognition.borrow_dependent() {
+                Ok(index) => Ok(f(index)),
+                Err(e) => Err(refuse(e)),
+            };
+        }
+        // A catalogue put in after the registry was made (the demo's look at another day):
+        // built for this question only.
+        let index = RecognitionIndex::new(self.catalogue()).map_err(|e| refuse(&e))?;
+        Ok(f(&index))
     }
 
     /// The date a question is asked for: the given day, or today by the service clock.
@@ -46,7 +83,6 @@ impl<S: RegistryStore> Registry<S> {
             .await?
             .ok_or_else(|| not_found("product", &cert.product))?;
         let assessment = self.assessment(&cert.assessment).await?;
-        let index = self.recognition_index()?;
         let id_text = cert.id.to_string();
         let facts = CertificateFacts {
             id: &id_text,
@@ -55,7 +91,8 @@ impl<S: RegistryStore> Registry<S> {
             category: product.category,
             verdicts: &assessment.verdicts,
         };
-        Ok(index.report(&facts, self.day_or_today(at)).to_json(lang))
+        let day = self.day_or_today(at);
+        self.with_recognition_index(|index| index.report(&facts, day).to_json(lang))
     }
 
     /// Market access of a product for comma-separated markets (`EU,DE,UK,SG`) on a date
@@ -102,7 +139,8 @@ impl<S: RegistryStore> Registry<S> {
                 verdicts: &a.verdicts,
             })
             .collect();
-        let index = self.recognition_index()?;
-        Ok(index.market_access(p.id.as_str(), p.category, &facts, &markets, at))
+        self.with_recognition_index(|index| {
+            index.market_access(p.id.as_str(), p.category, &facts, &markets, at)
+        })
     }
 }

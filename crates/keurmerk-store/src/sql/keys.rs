@@ -9,7 +9,7 @@ use crate::keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredSt
 use crate::traits::Audit;
 use crate::{Result, StoreError};
 
-fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
+fn key_from_row(row: &(impl Cols + ?Sized)) -> Result<KeyRecord> {
     Ok(KeyRecord {
         key_id: get_str(row, "key_id")?,
         org_id: get_str(row, "org_id")?,
@@ -88,11 +88,13 @@ impl KeyStore for SqlStore {
     }
 
     async fn signing_key(&self, key_id: &str) -> Result<Option<KeyRecord>> {
-        let row = sqlx::query("SELECT * FROM signing_keys WHERE key_id = $1")
-            .bind(key_id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(key_from_row).transpose()
+        // Read on every certificate page view (its verification section): a point read.
+        self.row_by_key(
+            "SELECT * FROM signing_keys WHERE key_id = $1",
+            key_id,
+            |r| key_from_row(r),
+        )
+        .await
     }
 
     async fn signing_keys(&self) -> Result<Vec<KeyRecord>> {
