@@ -39,8 +39,9 @@ sql() {
   esac
 }
 
-# start_serve BACKEND N PORT -> pid in PIDS; waits until healthy, the log queue is empty and a
-# status list is published (the background work a fresh registry does once)
+# start_serve BACKEND N PORT -> pid in PIDS; waits until healthy, the log queue and the outbox
+# are empty and a status list is published (the background work a fresh registry does once: a
+# lookup run during it measures both, as one did on 2026-12-03)
 start_serve() {
   local url; url="$(db_url "$1" "$2")"
   # The log key lives with the registry it signs for (never in the working tree).
@@ -51,6 +52,7 @@ start_serve() {
   curl -fs "http://127.0.0.1:$3/healthz" >/dev/null || { echo "keurmerk did not start on $3" >&2; cat "$WORK/serve-$3.log" >&2; exit 1; }
   for _ in $(seq 1 6000); do
     [ "$(sql "$1" "$2" 'SELECT COUNT(*) FROM log_queue')" = 0 ] &&
+      [ "$(sql "$1" "$2" 'SELECT COUNT(*) FROM outbox')" = 0 ] &&
       [ "$(sql "$1" "$2" 'SELECT COUNT(*) FROM status_lists')" != 0 ] && break
     sleep 1
   done
