@@ -15,6 +15,10 @@
 //! - it was evaluated under the catalogue's current status policies (fingerprint);
 //! - `computed_at <= now < stale_after`, the window in which time alone cannot change it
 //!   ([`keurmerk_domain::status::stale_after`]); a clock that went back is outside it.
+//!
+//! The certificate page has a read model of the same generation (migration 0032): the events
+//! the fold proved, stored with the status row, served only together with a status row that
+//! may be served ([`Registry::details_from_read_model`]).
 
 use keurmerk_domain::event::{fold, Event};
 use keurmerk_domain::ids::CertificateId;
