@@ -453,109 +453,121 @@ impl<S: RegistryStore> Registry<S> {
                         issued,
                     });
                 }
-                match self.compare_with_fold(&c.id).await? {
+                let (status, page) = self.compare_with_fold(&c.id).await?;
+                // `Some(true)`: store again after clearing (a served row or page differs);
+                // `Some(false)`: store (no row would be served).
+                let mut store_again = None;
+                match status {
                     None => {
                         check.not_current += 1;
-                        if repair {
-                            self.refresh_status(&c.id).await?;
-                            check.repaired += 1;
-                        }
+                        store_again = Some(false);
                     }
                     Some(None) => check.current += 1,
                     Some(Some(difference)) => {
-                        if repair {
-                            self.store().clear_status(&c.id).await?;
-                            self.refresh_status(&c.id).await?;
-                            check.repaired += 1;
-                        }
                         check.differences.push(difference);
+                        store_again = Some(true);
                     }
                 }
-                match self.compare_page_with_fold(&c.id).await? {
+                match page {
                     None => {}
                     Some(None) => check.pages_current += 1,
                     Some(Some(difference)) => {
-                        if repair {
-                            self.store().clear_status(&c.id).await?;
-                            self.refresh_status(&c.id).await?;
-                            check.repaired += 1;
-                        }
                         check.page_differences.push(difference);
+                        store_again = Some(true);
                     }
+                }
+                if let (true, Some(clear)) = (repair, store_again) {
+                    if clear {
+                        self.store().clear_status(&c.id).await?;
+                    }
+                    self.refresh_status(&c.id).await?;
+                    check.repaired += 1;
                 }
             }
         }
         Ok(check)
     }
 
-    /// `None`: no row would be served; `Some(None)`: the served row equals the fold;
-    /// `Some(Some(d))`: it differs (checked twice, so a day that began between the two reads
-    /// does not count).
+    /// The served status and the served certificate page of `id`, each against one fold of
+    /// its verified events. For each: `None`, nothing would be served; `Some(None)`, it equals
+    /// the fold; `Some(Some(d))`, it differs (checked twice, so a day that began or a write
+    /// that landed between the reads does not count).
     async fn compare_with_fold(
         &self,
         id: &CertificateId,
-    ) -> ServiceResult<Option<Option<ReadModelDifference>>> {
-        let mut last = None;
+    ) -> ServiceResult<(
+        Option<Option<ReadModelDifference>>,
+        Option<Option<PageDifference>>,
+    )> {
+        let mut last = (None, None);
         for _ in 0..2 {
-            let Some(stored) = self.served_status(id).await? else {
-                return Ok(None);
-            };
-            let folded = self.fold_details(id, None).await?.0.status;
-            let mut fields = differing_fields(&stored, &folded);
-            // The word the status list reads must be the report's status (a missing one would
-            // make every list fold this certificate). Read after the report: a refresh between
-            // the two reads shows as a difference once and is read again.
-            let word_differs = match self.store().status_word(id).await {
-                Ok(w) => w != Some(folded.status),
-                // Not a status at all: certainly not the report's.
-                Err(keurmerk_store::StoreError::Corrupt { .. }) => true,
-                Err(e) => return Err(e.into()),
-            };
-            if word_differs {
-                fields.push("status list word".into());
+            let stored = self.served_status(id).await?;
+            let page = self.served_details(id).await?;
+            if stored.is_none() && page.is_none() {
+                return Ok((None, None));
             }
-            if fields.is_empty() {
-                return Ok(Some(None));
+            let folded = self.fold_details(id, None).await?.0;
+            let status = match stored {
+                Some(stored) => Some(self.status_difference(id, stored, &folded.status).await?),
+                None => None,
+            };
+            let page = page.map(|p| page_difference(id, &p, &folded));
+            let settled = !matches!(status, Some(Some(_))) && !matches!(page, Some(Some(_)));
+            last = (status, page);
+            if settled {
+                break;
             }
-            last = Some(ReadModelDifference {
-                certificate: id.clone(),
-                fields,
-                stored,
-                folded,
-            });
         }
-        Ok(Some(last))
+        Ok(last)
     }
 
-    /// As [`Self::compare_with_fold`], for the stored certificate page: its events against the
-    /// verified events of the fold (checked twice, so a write between the two reads does not
-    /// count).
-    async fn compare_page_with_fold(
+    /// How a served report differs from the folded one, the status list's word included.
+    async fn status_difference(
         &self,
         id: &CertificateId,
-    ) -> ServiceResult<Option<Option<PageDifference>>> {
-        let mut last = None;
-        for _ in 0..2 {
-            let Some(stored) = self.served_details(id).await? else {
-                return Ok(None);
-            };
-            let folded = self.fold_details(id, None).await?.0;
-            if stored.events == folded.events && stored.view == folded.view {
-                return Ok(Some(None));
-            }
-            let first_difference = stored
-                .events
-                .iter()
-                .zip(&folded.events)
-                .find(|(a, b)| a != b)
-                .map(|(a, _)| a.seq);
-            last = Some(PageDifference {
-                certificate: id.clone(),
-                stored: stored.events.iter().map(|e| e.seq).collect(),
-                folded: folded.events.iter().map(|e| e.seq).collect(),
-                first_difference,
-            });
+        stored: StatusReport,
+        folded: &StatusReport,
+    ) -> ServiceResult<Option<ReadModelDifference>> {
+        let mut fields = differing_fields(&stored, folded);
+        // The word the status list reads must be the report's status (a missing one would make
+        // every list fold this certificate). Read after the report: a refresh between the two
+        // reads shows as a difference once and is read again.
+        let word_differs = match self.store().status_word(id).await {
+            Ok(w) => w != Some(folded.status),
+            // Not a status at all: certainly not the report's.
+            Err(keurmerk_store::StoreError::Corrupt { .. }) => true,
+            Err(e) => return Err(e.into()),
+        };
+        if word_differs {
+            fields.push("status list word".into());
         }
-        Ok(Some(last))
+        Ok((!fields.is_empty()).then(|| ReadModelDifference {
+            certificate: id.clone(),
+            fields,
+            stored,
+            folded: folded.clone(),
+        }))
     }
+}
+
+/// How a served certificate page differs from the fold (its events; the view follows them).
+fn page_difference(
+    id: &CertificateId,
+    stored: &CertificateDetails,
+    folded: &CertificateDetails,
+) -> Option<PageDifference> {
+    if stored.events == folded.events && stored.view == folded.view {
+        return None;
+    }
+    Some(PageDifference {
+        certificate: id.clone(),
+        stored: stored.events.iter().map(|e| e.seq).collect(),
+        folded: folded.events.iter().map(|e| e.seq).collect(),
+        first_difference: stored
+            .events
+            .iter()
+            .zip(&folded.events)
+            .find(|(a, b)| a != b)
+            .map(|(a, _)| a.seq),
+    })
 }
