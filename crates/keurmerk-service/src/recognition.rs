@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, RecordId};
-use keurmerk_domain::model::Assessment;
+use keurmerk_domain::model::{Assessment, Certificate, Product};
 use keurmerk_domain::recognition::{
     parse_markets, CertificateFacts, IndexError, MarketAccessJson, RecognitionIndex,
     RecognitionJson,
@@ -82,6 +82,18 @@ impl<S: RegistryStore> Registry<S> {
             .product(&cert.product)
             .await?
             .ok_or_else(|| not_found("product", &cert.product))?;
+        self.recognition_of(&cert, &product, at, lang).await
+    }
+
+    /// [`Self::recognition`] of a certificate and its product the caller has read already (the
+    /// certificate page).
+    pub async fn recognition_of(
+        &self,
+        cert: &Certificate,
+        product: &Product,
+        at: Option<NaiveDate>,
+        lang: Lang,
+    ) -> ServiceResult<RecognitionJson> {
         let assessment = self.assessment(&cert.assessment).await?;
         let id_text = cert.id.to_string();
         let facts = CertificateFacts {

@@ -94,7 +94,8 @@ pub(crate) async fn get_certificate_page(
     let verify =
         super::verification::verification_section(&state, &d, l, !facts.positive_marks_muted).await;
     let accepted =
-        super::recognition::recognition_section(&state, &id, scheme, &d.product, l, at).await;
+        super::recognition::recognition_section(&state, &d.certificate, scheme, &d.product, l, at)
+            .await;
     // `?version=`: the answer for the version on the reader's device. An unreadable one (empty,
     // too long) is no question, like an unreadable `?at=`.
     let asked = q

@@ -5,8 +5,7 @@
 
 use chrono::NaiveDate;
 use keurmerk_domain::i18n::Lang;
-use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::model::{Category, Product};
+use keurmerk_domain::model::{Category, Certificate, Product};
 use keurmerk_domain::recognition::texts::legal_words;
 use keurmerk_domain::recognition::{legal_position, Outcome, RecognitionJson, TargetJson};
 use keurmerk_domain::scheme::{Catalogue, LegalKind, Scheme};
@@ -18,15 +17,19 @@ use crate::AppState;
 /// The section, or a short notice when the report cannot be computed (never a guess).
 pub(crate) async fn recognition_section(
     state: &AppState,
-    id: &CertificateId,
+    certificate: &Certificate,
     scheme: Option<&Scheme>,
     product: &Product,
     l: Lang,
     at: Option<NaiveDate>,
 ) -> Markup {
+    let id = &certificate.id;
     let category = product.category;
     let today = state.registry.day_or_today(at);
-    let report = state.registry.recognition(id, at, l).await;
+    let report = state
+        .registry
+        .recognition_of(certificate, product, at, l)
+        .await;
     html! {
         section aria-labelledby="accepted" {
             h2 id="accepted" {
