@@ -6,7 +6,7 @@
 //! and [`crate::ProductStore::insert_dependency`], those of the product record), so a crash
 //! after the commit can delay them but never lose them. A worker (in-process right after the
 //! write, and `keurmerk serve` in the background on every instance) claims an item with a lease
-//! ([`OutboxStore::claim_follow_up`] is exclusive and only hands out the oldest item of a
+//! ([`OutboxStore::claim_follow_ups`] is exclusive and only hands out the oldest item of a
 //! subject, so one subject's items are completed in order), completes it idempotently and
 //! deletes it ([`OutboxStore::finish_follow_up`]).
 
