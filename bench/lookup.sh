@@ -4,6 +4,7 @@
 # filters); req/s, ratio to nginx, p50, p99, errors; then `serve`'s peak resident memory (VmHWM).
 #   bench/lookup.sh 1000000 sqlite        (after bench/seed.sh 1000000 sqlite)
 #   KEURMERK_BENCH_PG=... bench/lookup.sh 1000000 pg
+#   ONLY=search bench/lookup.sh 1000000 sqlite   (only the rows whose name starts so)
 # Every request asks for a uniformly random certificate of the N (wrk Lua), so no cache helps.
 source "$(dirname "$0")/lib/common.sh"
 N="${1:?give N}"; BACKEND="${2:-sqlite}"
@@ -18,6 +19,7 @@ echo "|---|---|---|---|---|---|---|---|---|"
 start_nginx "$NPORT"
 row() { # name path-template sample-path [header]
   local name="$1" tmpl="$2" sample="$3"
+  case "$name" in ${ONLY:-*}*) ;; *) return ;; esac
   curl -fs "http://127.0.0.1:$KPORT$sample" -o "$WORK/www/body" || { echo "| $name | request failed: $sample |"; return; }
   local size; size=$(stat -c %s "$WORK/www/body")
   write_lua "$BACKEND" "$N" "$tmpl" "$WORK/req.lua"

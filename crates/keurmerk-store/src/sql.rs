@@ -54,6 +54,9 @@ pub struct SqlStore {
     write_lock: Option<Arc<Mutex<()>>>,
     /// SQLite on a file: point reads on the caller's thread (ADR 0020).
     point: Option<Arc<point::PointReader>>,
+    /// PostgreSQL search: how many of the newest documents are tested one by one before the
+    /// matches are taken from the index (`sql::search`).
+    pub(crate) search_window: i64,
 }
 
 /// A write transaction (holding the SQLite writer lock when on SQLite).
@@ -187,6 +190,7 @@ impl SqlStore {
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             point,
+            search_window: search::RECENT_DOCUMENTS,
         })
     }
 
@@ -197,7 +201,17 @@ impl SqlStore {
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             point: None,
+            search_window: search::RECENT_DOCUMENTS,
         }
+    }
+
+    /// The same store with another PostgreSQL search window (the newest documents tested one by
+    /// one before the index is asked; 4,096 by default). For tests that
+    /// take both paths with a handful of labels; results are the same for every window.
+    #[doc(hidden)]
+    pub fn with_search_window(mut self, documents: i64) -> Self {
+        self.search_window = documents.max(0);
+        self
     }
 
     /// Which database this is.

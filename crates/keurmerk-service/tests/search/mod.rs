@@ -37,40 +37,70 @@ async fn found(
 #[tokio::test]
 async fn whole_words_first_then_prefixes_the_same_on_every_page() {
     let e = env().await;
-    world(&e.reg).await;
-    let hub = labelled(&e.reg, "Nimbus Hub").await;
-    let plus = labelled(&e.reg, "Nimbusplus Mesh").await;
-    let relay = labelled(&e.reg, "Nimbus Relay").await;
+    words_then_prefixes(&e.reg).await;
+}
+
+/// On PostgreSQL with a window of one document, so that every query takes both of migration
+/// 0034's paths (the newest documents one by one, then the index) and the pages still agree.
+#[tokio::test]
+async fn whole_words_first_then_prefixes_the_same_on_every_page_on_postgres() {
+    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let store = SqlStore::connect_in_schema(&url, Some(&schema))
+        .await
+        .unwrap()
+        .with_search_window(1);
+    let reg = Registry::new(
+        store.clone(),
+        catalogue(),
+        std::sync::Arc::new(ManualClock::new(t0())),
+    )
+    .with_signer(Signer::new(
+        std::sync::Arc::new(store.clone()),
+        Secrets::memory(),
+    ))
+    .with_local_credential(Credential::Cli("test".into()));
+    words_then_prefixes(&reg).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+async fn words_then_prefixes(reg: &Registry<SqlStore>) {
+    world(reg).await;
+    let hub = labelled(reg, "Nimbus Hub").await;
+    let plus = labelled(reg, "Nimbusplus Mesh").await;
+    let relay = labelled(reg, "Nimbus Relay").await;
     // "nimbus" is a whole word of two labels: the third, where it only starts a word, is not
     // found, on any page.
     assert_eq!(
-        found(&e.reg, "nimbus", 10, 0).await,
+        found(reg, "nimbus", 10, 0).await,
         vec![relay.clone(), hub.clone()]
     );
-    assert_eq!(found(&e.reg, "NIMBUS", 1, 0).await, vec![relay.clone()]);
-    assert_eq!(found(&e.reg, "nimbus", 1, 1).await, vec![hub.clone()]);
-    assert!(found(&e.reg, "nimbus", 1, 2).await.is_empty());
+    assert_eq!(found(reg, "NIMBUS", 1, 0).await, vec![relay.clone()]);
+    assert_eq!(found(reg, "nimbus", 1, 1).await, vec![hub.clone()]);
+    assert!(found(reg, "nimbus", 1, 2).await.is_empty());
     // No label has "nimb" as a word: every word it starts matches, newest first, and the pages
     // agree.
     let all = vec![relay.clone(), plus.clone(), hub.clone()];
-    assert_eq!(found(&e.reg, "nimb", 10, 0).await, all);
+    assert_eq!(found(reg, "nimb", 10, 0).await, all);
     let mut paged = Vec::new();
     for offset in 0..3 {
-        paged.extend(found(&e.reg, "nimb", 1, offset).await);
+        paged.extend(found(reg, "nimb", 1, offset).await);
     }
     assert_eq!(paged, all);
     // Every word must match: as whole words when one label has them all, else all as prefixes.
-    assert_eq!(found(&e.reg, "nimbus hub", 10, 0).await, vec![hub]);
-    assert_eq!(
-        found(&e.reg, "nimbus mesh", 10, 0).await,
-        vec![plus.clone()]
-    );
-    assert_eq!(found(&e.reg, "nimbus mes", 10, 0).await, vec![plus.clone()]);
-    assert_eq!(found(&e.reg, "nimbusplus mesh", 10, 0).await, vec![plus]);
-    assert!(found(&e.reg, "nimbus camera", 10, 0).await.is_empty());
+    assert_eq!(found(reg, "nimbus hub", 10, 0).await, vec![hub]);
+    assert_eq!(found(reg, "nimbus mesh", 10, 0).await, vec![plus.clone()]);
+    assert_eq!(found(reg, "nimbus mes", 10, 0).await, vec![plus.clone()]);
+    assert_eq!(found(reg, "nimbusplus mesh", 10, 0).await, vec![plus]);
+    assert!(found(reg, "nimbus camera", 10, 0).await.is_empty());
     // A term of one or two characters is a whole word even among prefixes: "ni" starts every
     // name here but finds none, "nim" finds them all.
-    assert!(found(&e.reg, "ni", 10, 0).await.is_empty());
-    assert_eq!(found(&e.reg, "nim", 10, 0).await.len(), 3);
-    assert!(found(&e.reg, "nimb hu", 10, 0).await.is_empty());
+    assert!(found(reg, "ni", 10, 0).await.is_empty());
+    assert_eq!(found(reg, "nim", 10, 0).await.len(), 3);
+    assert!(found(reg, "nimb hu", 10, 0).await.is_empty());
 }

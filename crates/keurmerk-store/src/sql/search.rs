@@ -54,14 +54,15 @@ fn as_prefix(term: &str, prefix: bool) -> bool {
     prefix && term.chars().count() >= MIN_PREFIX_CHARS
 }
 
-/// SQLite FTS5 query: all terms, each a whole word or a prefix. Terms are letters and digits
-/// only (`search::query_terms`), so quoting them is enough in both query languages.
+/// SQLite FTS5 query: all terms, each a whole word or a prefix, in the `body` column (never the
+/// facets). Terms are letters and digits only (`search::query_terms`), so quoting them is enough
+/// in both query languages.
 fn fts_query(terms: &[String], prefix: bool) -> String {
     let expr: Vec<String> = terms
         .iter()
         .map(|t| format!("\"{t}\"{}", if as_prefix(t, prefix) { "*" } else { "" }))
         .collect();
-    expr.join(" ")
+    format!("body : ({})", expr.join(" "))
 }
 
 /// PostgreSQL `to_tsquery('simple', …)`: all terms, each a whole word or a prefix.
@@ -73,116 +74,262 @@ fn ts_query(terms: &[String], prefix: bool) -> String {
     expr.join(" & ")
 }
 
+/// A filter value's token in the search index (migration 0034): a letter naming the filter and
+/// the value's UTF-8 bytes in hexadecimal, as the migration's triggers write it (`hex()` on
+/// SQLite, upper case, which FTS5 folds; `encode(…, 'hex')` on PostgreSQL, behind `~`). Letters
+/// and digits only, so it needs no quoting in either query language.
+fn facet(kind: char, value: &str) -> String {
+    use std::fmt::Write as _;
+    let mut token = String::with_capacity(1 + 2 * value.len());
+    token.push(kind);
+    for b in value.bytes() {
+        let _ = write!(token, "{b:02x}");
+    }
+    token
+}
+
+/// The filters as facet tokens: every group must match, any token of a group will do.
+fn facet_groups(s: &LabelSearch) -> Vec<Vec<String>> {
+    let mut groups = Vec::new();
+    if let Some(schemes) = &s.schemes {
+        groups.push(schemes.iter().map(|x| facet('s', x.as_str())).collect());
+    }
+    if let Some(level) = &s.level {
+        groups.push(vec![facet('l', level.as_str())]);
+    }
+    if let Some(states) = &s.states {
+        groups.push(states.iter().map(|x| facet('t', x.as_str())).collect());
+    }
+    if let Some(category) = &s.category {
+        groups.push(vec![facet('c', category.as_str())]);
+    }
+    if let Some(manufacturer) = &s.manufacturer {
+        groups.push(vec![facet('m', manufacturer.as_str())]);
+    }
+    groups
+}
+
+/// The facet groups as an FTS5 expression on the `facets` column (`AND facets : (a OR b) …`).
+fn fts_facets(groups: &[Vec<String>]) -> String {
+    groups
+        .iter()
+        .map(|g| format!(" AND facets : ({})", g.join(" OR ")))
+        .collect()
+}
+
+/// The facet groups as a PostgreSQL `tsquery` (`'~a' & ( '~b' | '~c' )`), or `None` for none.
+fn ts_facets(groups: &[Vec<String>]) -> Option<String> {
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let any: Vec<String> = g.iter().map(|t| format!("'~{t}'")).collect();
+            format!("( {} )", any.join(" | "))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" & "))
+}
+
+/// How many of the newest documents PostgreSQL tests one by one before it takes the matches
+/// from the index instead (migration 0034's functions): a word on at least one label in 200
+/// fills a page of 20 from them, in a few milliseconds; a rarer one, or none at all, is read
+/// from the index as a bitmap, whose cost is the matches, not the registry.
+pub(crate) const RECENT_DOCUMENTS: i64 = 4_096;
+
+/// The columns of a hit.
+const COLUMNS: &str = "c.*, p.name AS product_name, p.model AS product_model, \
+                       p.category AS product_category, o.id AS manufacturer_id, \
+                       o.name AS manufacturer_name";
+/// The rows a hit is made from.
+const JOINS: &str = "JOIN products p ON p.id = c.product_id \
+                     JOIN organisations o ON o.id = p.manufacturer_id";
+
 impl SqlStore {
-    /// Whether some label has every term as a whole word (one index probe, filters aside).
+    /// Whether some label has every term as a whole word (an index probe, filters aside).
     async fn has_whole_words(&self, terms: &[String]) -> Result<bool> {
-        let sql = match self.backend() {
+        match self.backend() {
             Backend::Sqlite => {
-                "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
-                 WHERE certificate_fts MATCH $1 LIMIT 1) x"
+                let found: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
+                     WHERE certificate_fts MATCH $1 LIMIT 1) x",
+                )
+                .bind(fts_query(terms, false))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(found > 0)
             }
             Backend::Postgres => {
-                "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_search \
-                 WHERE doc @@ to_tsquery('simple', $1) LIMIT 1) x"
+                // The newest documents first (a common word is in one of them), then the index.
+                let newest = self.newest_search_seq().await?;
+                let recent: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM certificate_search_recent(\
+                     to_tsquery('simple', $1), $2, 1, 0)",
+                )
+                .bind(ts_query(terms, false))
+                .bind(newest - self.search_window)
+                .fetch_one(&self.pool)
+                .await?;
+                if recent > 0 {
+                    return Ok(true);
+                }
+                let any: bool =
+                    sqlx::query_scalar("SELECT certificate_search_any(to_tsquery('simple', $1))")
+                        .bind(ts_query(terms, false))
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(any)
             }
-        };
-        let q = match self.backend() {
-            Backend::Sqlite => fts_query(terms, false),
-            Backend::Postgres => ts_query(terms, false),
-        };
-        let found: i64 = sqlx::query_scalar(sql)
-            .bind(q)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(found > 0)
+        }
+    }
+
+    /// The highest `seq` of PostgreSQL's search documents (0 for none): one index descent.
+    async fn newest_search_seq(&self) -> Result<i64> {
+        let newest: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM certificate_search",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(newest)
+    }
+}
+
+/// The filters as conditions on the joined certificate and product rows. These decide: the
+/// facets of the index only narrow what reaches them.
+fn push_filters(q: &mut Sql, s: &LabelSearch) {
+    if let Some(schemes) = &s.schemes {
+        q.any_of(
+            "c.scheme_id",
+            schemes.iter().map(ToString::to_string).collect(),
+        );
+    }
+    if let Some(level) = &s.level {
+        let m = q.arg(level.to_string());
+        q.text.push_str(&format!(" AND c.level_id = {m}"));
+    }
+    if let Some(states) = &s.states {
+        q.any_of(
+            "c.state",
+            states.iter().map(|st| st.as_str().to_owned()).collect(),
+        );
+    }
+    if let Some(category) = &s.category {
+        let m = q.arg(category.as_str().to_owned());
+        q.text.push_str(&format!(" AND p.category = {m}"));
+    }
+    if let Some(manufacturer) = &s.manufacturer {
+        let m = q.arg(manufacturer.to_string());
+        q.text.push_str(&format!(" AND p.manufacturer_id = {m}"));
+    }
+}
+
+impl SqlStore {
+    async fn fetch_hits(&self, q: Sql, page: Option<(i64, i64)>) -> Result<Vec<LabelHit>> {
+        let mut query = sqlx::query(&q.text);
+        for a in &q.args {
+            query = query.bind(a.clone());
+        }
+        if let Some((limit, offset)) = page {
+            query = query.bind(limit).bind(offset);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(hit_from_row).collect()
+    }
+
+    /// PostgreSQL with words: the newest documents (`search_window`, [`RECENT_DOCUMENTS`] by
+    /// default) tested one by one, and
+    /// when they do not fill the page, every match from the index (migration 0034's functions;
+    /// the page is the same either way, as the window holds the newest matches).
+    async fn search_postgres(
+        &self,
+        s: &LabelSearch,
+        prefix: bool,
+        groups: &[Vec<String>],
+    ) -> Result<Vec<LabelHit>> {
+        let newest = self.newest_search_seq().await?;
+        let (limit, offset) = (s.limit.max(1), s.offset.max(0));
+        let windows = [
+            ("certificate_search_recent", Some(newest - self.search_window)),
+            ("certificate_search_newest", None),
+        ];
+        for (function, lo) in windows {
+            let mut q = Sql {
+                text: String::new(),
+                args: Vec::new(),
+            };
+            let words = q.arg(ts_query(&s.terms, prefix));
+            let mut tsquery = format!("to_tsquery('simple', {words})");
+            if let Some(facets) = ts_facets(groups) {
+                let m = q.arg(facets);
+                tsquery = format!("({tsquery} && CAST({m} AS tsquery))");
+            }
+            let lo_arg = match lo {
+                Some(lo) => format!("CAST({} AS BIGINT), ", q.arg(lo.to_string())),
+                None => String::new(),
+            };
+            let [n_arg, skip_arg] = [limit, offset].map(|x| q.arg(x.to_string()));
+            q.text = format!(
+                "SELECT {COLUMNS} FROM {function}({tsquery}, {lo_arg}\
+                 CAST({n_arg} AS BIGINT), CAST({skip_arg} AS BIGINT)) f \
+                 JOIN certificates c ON c.id = f.certificate_id {JOINS} WHERE 1 = 1"
+            );
+            push_filters(&mut q, s);
+            q.text.push_str(" ORDER BY f.seq DESC");
+            let hits = self.fetch_hits(q, None).await?;
+            if hits.len() as i64 >= limit || lo.is_none_or(|lo| lo <= 0) {
+                return Ok(hits);
+            }
+        }
+        Ok(Vec::new())
     }
 }
 
 #[async_trait]
 impl SearchStore for SqlStore {
     async fn search_labels(&self, s: &LabelSearch) -> Result<Vec<LabelHit>> {
-        let columns = "c.*, p.name AS product_name, p.model AS product_model, \
-                       p.category AS product_category, o.id AS manufacturer_id, \
-                       o.name AS manufacturer_name";
-        let joins = "JOIN products p ON p.id = c.product_id \
-                     JOIN organisations o ON o.id = p.manufacturer_id";
-        let mut q = Sql {
-            text: String::new(),
-            args: Vec::new(),
-        };
+        // A filter with no value to match (`Some(vec![])`) finds nothing.
+        if s.schemes.as_ref().is_some_and(Vec::is_empty)
+            || s.states.as_ref().is_some_and(Vec::is_empty)
+        {
+            return Ok(Vec::new());
+        }
         // Whole words when some label has every word of the query as a whole word, else words
         // as prefixes ("cam" finds "camera"). The choice depends on the text alone, so every
         // page of one query matches the same way. Whole words are what make search scale: the
         // full-text index walks their lists newest first and stops at the page, while a prefix
         // first merges the lists of every word it starts (all cameras, at a million labels).
         let prefix = !s.terms.is_empty() && !self.has_whole_words(&s.terms).await?;
+        // The filters also as facets of the index, so it drops what they exclude before any row
+        // is joined; the conditions on the joined rows still decide.
+        let groups = facet_groups(s);
+        let mut q = Sql {
+            text: String::new(),
+            args: Vec::new(),
+        };
         let order = if s.terms.is_empty() {
-            q.text = format!("SELECT {columns} FROM certificates c {joins} WHERE 1 = 1");
+            q.text = format!("SELECT {COLUMNS} FROM certificates c {JOINS} WHERE 1 = 1");
             "c.issued_at DESC, c.id DESC"
         } else {
             match self.backend() {
                 Backend::Sqlite => {
                     q.text = format!(
-                        "SELECT {columns} FROM certificate_fts f \
-                         JOIN certificates c ON c.id = f.certificate_id {joins} \
+                        "SELECT {COLUMNS} FROM certificate_fts f \
+                         JOIN certificates c ON c.id = f.certificate_id {JOINS} \
                          WHERE certificate_fts MATCH "
                     );
-                    let m = q.arg(fts_query(&s.terms, prefix));
+                    let m = q.arg(fts_query(&s.terms, prefix) + &fts_facets(&groups));
                     q.text.push_str(&m);
                     "f.rowid DESC"
                 }
-                Backend::Postgres => {
-                    q.text = format!(
-                        "SELECT {columns} FROM certificate_search f \
-                         JOIN certificates c ON c.id = f.certificate_id {joins} \
-                         WHERE f.doc @@ to_tsquery('simple', "
-                    );
-                    let m = q.arg(ts_query(&s.terms, prefix));
-                    q.text.push_str(&m);
-                    q.text.push(')');
-                    "f.seq DESC"
-                }
+                Backend::Postgres => return self.search_postgres(s, prefix, &groups).await,
             }
         };
-        if let Some(schemes) = &s.schemes {
-            q.any_of(
-                "c.scheme_id",
-                schemes.iter().map(ToString::to_string).collect(),
-            );
-        }
-        if let Some(level) = &s.level {
-            let m = q.arg(level.to_string());
-            q.text.push_str(&format!(" AND c.level_id = {m}"));
-        }
-        if let Some(states) = &s.states {
-            q.any_of(
-                "c.state",
-                states.iter().map(|st| st.as_str().to_owned()).collect(),
-            );
-        }
-        if let Some(category) = &s.category {
-            let m = q.arg(category.as_str().to_owned());
-            q.text.push_str(&format!(" AND p.category = {m}"));
-        }
-        if let Some(manufacturer) = &s.manufacturer {
-            let m = q.arg(manufacturer.to_string());
-            q.text.push_str(&format!(" AND p.manufacturer_id = {m}"));
-        }
+        push_filters(&mut q, s);
         let n = q.args.len();
         q.text.push_str(&format!(
             " ORDER BY {order} LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         ));
-        let mut query = sqlx::query(&q.text);
-        for a in &q.args {
-            query = query.bind(a.clone());
-        }
-        let rows = query
-            .bind(s.limit.max(1))
-            .bind(s.offset.max(0))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(hit_from_row).collect()
+        self.fetch_hits(q, Some((s.limit.max(1), s.offset.max(0))))
+            .await
     }
 }

@@ -22,7 +22,7 @@ async fn found(s: &SqlStore, search: &LabelSearch) -> Vec<String> {
 }
 
 pub(crate) async fn labels_are_found_by_every_field_and_filtered(s: &SqlStore) {
-    let (p, cert, _, _) = issued_certificate(s).await;
+    let (p, cert, _, seq) = issued_certificate(s).await;
     let one = vec![cert.id.to_string()];
     let hit = s.search_labels(&words("cosy")).await.unwrap();
     assert_eq!(hit.len(), 1);
@@ -142,4 +142,57 @@ pub(crate) async fn labels_are_found_by_every_field_and_filtered(s: &SqlStore) {
     .await
     .is_empty());
     assert!(found(s, &with(&|x| x.offset = 1)).await.is_empty());
+
+    // Migration 0034: the filters are facets of the index too. A change of state rewrites the
+    // certificate's facets in the append's transaction, so the state filter follows it.
+    let state = |st: State| with(&move |x: &mut LabelSearch| x.states = Some(vec![st]));
+    s.append_event(
+        &NewEvent {
+            event: &super::atomic::suspension(&cert, 3),
+            new_state: State::Suspended,
+            expected_last_seq: seq,
+            log_entry: b"st",
+            follow_ups: &[],
+        },
+        &audit("maker", "suspend"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found(s, &state(State::Suspended)).await, one);
+    assert!(found(s, &state(State::Active)).await.is_empty());
+    assert_eq!(
+        found(
+            s,
+            &with(&|x| {
+                x.states = Some(vec![State::Active, State::Suspended]);
+                x.schemes = Some(vec![eu_iot.clone()]);
+                x.category = Some(Category::Camera);
+                x.manufacturer = Some(OrgId::new("maker").unwrap());
+                x.level = Some(LevelId::new("basic").unwrap());
+            })
+        )
+        .await,
+        one
+    );
+    // A facet edited in the database to claim a state the certificate is not in can hide a
+    // label from a filtered search, never show it: the certificate's own row decides.
+    let forge = match s.backend() {
+        Backend::Sqlite => {
+            "UPDATE certificate_fts SET facets = facets || ' t' || hex('active') || ' t' || \
+             hex('withdrawn')"
+        }
+        Backend::Postgres => {
+            "UPDATE certificate_search SET doc = doc || array_to_tsvector(ARRAY[\
+             '~t' || encode(convert_to('active', 'UTF8'), 'hex'), \
+             '~t' || encode(convert_to('withdrawn', 'UTF8'), 'hex')])"
+        }
+    };
+    sqlx::query(forge).execute(s.pool()).await.unwrap();
+    assert!(found(s, &state(State::Active)).await.is_empty());
+    assert!(found(s, &state(State::Withdrawn)).await.is_empty());
+    assert_eq!(found(s, &state(State::Suspended)).await, one);
+    // A word a person types is never matched against the facets.
+    let hex: String = "suspended".bytes().map(|b| format!("{b:02x}")).collect();
+    let token = format!("t{hex}");
+    assert!(found(s, &words(&token)).await.is_empty(), "{token}");
 }
