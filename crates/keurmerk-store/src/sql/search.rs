@@ -247,7 +247,10 @@ impl SqlStore {
         let newest = self.newest_search_seq().await?;
         let (limit, offset) = (s.limit.max(1), s.offset.max(0));
         let windows = [
-            ("certificate_search_recent", Some(newest - self.search_window)),
+            (
+                "certificate_search_recent",
+                Some(newest - self.search_window),
+            ),
             ("certificate_search_newest", None),
         ];
         for (function, lo) in windows {
