@@ -20,7 +20,8 @@
 -- UPDATE's transaction.
 CREATE FUNCTION certificate_search_facets(
     cid TEXT, scheme TEXT, level TEXT, state TEXT, category TEXT, manufacturer TEXT
-) RETURNS TSVECTOR LANGUAGE SQL IMMUTABLE AS $$
+) RETURNS TSVECTOR LANGUAGE SQL IMMUTABLE
+SET plan_cache_mode = force_custom_plan AS $$
     SELECT array_to_tsvector(ARRAY[
         '~i' || encode(convert_to(cid, 'UTF8'), 'hex'),
         '~s' || encode(convert_to(scheme, 'UTF8'), 'hex'),
@@ -84,17 +85,18 @@ CREATE INDEX certificate_search_doc ON certificate_search USING GIN (doc);
 -- - `certificate_search_newest` and `certificate_search_any` take the matches from the index as
 --   a bitmap and read only their rows (cost: the matches, never the registry).
 -- `keurmerk_store::sql::search` asks the first and, when it does not fill the page, the second.
+-- Like every function of the schema (migration 0029) each is planned per call.
 -- Each returns at most a page (`ROWS 20` tells the planner so: with the default estimate of
 -- 1,000 rows it joined the result to `certificates` by a hash over the whole table, 30 ms at
 -- 100,000 labels).
 CREATE FUNCTION certificate_search_any(q TSQUERY) RETURNS BOOLEAN LANGUAGE SQL STABLE
-SET enable_seqscan = off SET enable_indexscan = off AS $$
+SET plan_cache_mode = force_custom_plan SET enable_seqscan = off SET enable_indexscan = off AS $$
     SELECT EXISTS (SELECT 1 FROM certificate_search WHERE doc @@ q)
 $$;
 
 CREATE FUNCTION certificate_search_newest(q TSQUERY, n BIGINT, skip BIGINT)
 RETURNS TABLE (seq BIGINT, certificate_id TEXT) LANGUAGE SQL STABLE ROWS 20
-SET enable_seqscan = off SET enable_indexscan = off AS $$
+SET plan_cache_mode = force_custom_plan SET enable_seqscan = off SET enable_indexscan = off AS $$
     SELECT s.seq, s.certificate_id FROM certificate_search s
     WHERE s.doc @@ q
     ORDER BY s.seq DESC LIMIT n OFFSET skip
@@ -102,7 +104,7 @@ $$;
 
 CREATE FUNCTION certificate_search_recent(q TSQUERY, lo BIGINT, n BIGINT, skip BIGINT)
 RETURNS TABLE (seq BIGINT, certificate_id TEXT) LANGUAGE SQL STABLE ROWS 20
-SET enable_seqscan = off SET enable_bitmapscan = off AS $$
+SET plan_cache_mode = force_custom_plan SET enable_seqscan = off SET enable_bitmapscan = off AS $$
     SELECT s.seq, s.certificate_id FROM certificate_search s
     WHERE s.doc @@ q AND s.seq > lo
     ORDER BY s.seq DESC LIMIT n OFFSET skip
