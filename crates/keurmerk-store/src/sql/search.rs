@@ -145,7 +145,8 @@ const JOINS: &str = "JOIN products p ON p.id = c.product_id \
 
 impl SqlStore {
     /// Whether some label has every term as a whole word (an index probe, filters aside).
-    async fn has_whole_words(&self, terms: &[String]) -> Result<bool> {
+    /// `newest` is PostgreSQL's newest search document ([`Self::newest_search_seq`]).
+    async fn has_whole_words(&self, terms: &[String], newest: i64) -> Result<bool> {
         match self.backend() {
             Backend::Sqlite => {
                 let found: i64 = sqlx::query_scalar(
@@ -159,12 +160,12 @@ impl SqlStore {
             }
             Backend::Postgres => {
                 // The newest documents first (a common word is in one of them), then the index.
-                let newest = self.newest_search_seq().await?;
+                let words = ts_query(terms, false);
                 let recent: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM certificate_search_recent(\
                      to_tsquery('simple', $1), $2, 1, 0)",
                 )
-                .bind(ts_query(terms, false))
+                .bind(&words)
                 .bind(newest - self.search_window)
                 .fetch_one(&self.pool)
                 .await?;
@@ -173,7 +174,7 @@ impl SqlStore {
                 }
                 let any: bool =
                     sqlx::query_scalar("SELECT certificate_search_any(to_tsquery('simple', $1))")
-                        .bind(ts_query(terms, false))
+                        .bind(&words)
                         .fetch_one(&self.pool)
                         .await?;
                 Ok(any)
@@ -243,8 +244,8 @@ impl SqlStore {
         s: &LabelSearch,
         prefix: bool,
         groups: &[Vec<String>],
+        newest: i64,
     ) -> Result<Vec<LabelHit>> {
-        let newest = self.newest_search_seq().await?;
         let (limit, offset) = (s.limit.max(1), s.offset.max(0));
         let windows = [
             (
@@ -299,7 +300,12 @@ impl SearchStore for SqlStore {
         // page of one query matches the same way. Whole words are what make search scale: the
         // full-text index walks their lists newest first and stops at the page, while a prefix
         // first merges the lists of every word it starts (all cameras, at a million labels).
-        let prefix = !s.terms.is_empty() && !self.has_whole_words(&s.terms).await?;
+        // PostgreSQL's newest search document, read once for the probe and the page.
+        let newest = match self.backend() {
+            Backend::Postgres if !s.terms.is_empty() => self.newest_search_seq().await?,
+            _ => 0,
+        };
+        let prefix = !s.terms.is_empty() && !self.has_whole_words(&s.terms, newest).await?;
         // The filters also as facets of the index, so it drops what they exclude before any row
         // is joined; the conditions on the joined rows still decide.
         let groups = facet_groups(s);
@@ -322,7 +328,7 @@ impl SearchStore for SqlStore {
                     q.text.push_str(&m);
                     "f.rowid DESC"
                 }
-                Backend::Postgres => return self.search_postgres(s, prefix, &groups).await,
+                Backend::Postgres => return self.search_postgres(s, prefix, &groups, newest).await,
             }
         };
         push_filters(&mut q, s);
