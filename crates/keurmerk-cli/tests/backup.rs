@@ -4,6 +4,7 @@
 //! - a copy whose log is behind a newer published checkpoint (the live registry, its database,
 //!   a monitor's state file) is refused naming both sizes, and is not restored;
 //! - a copy whose log tiles or events were edited is refused;
+//! - a registry left by a killed server (its last writes only in its `-wal`) restores with them;
 //! - truncated and garbled files are refused with a clear error, never a panic;
 //! - an existing file is never overwritten without --force (and a replaced database is kept);
 //! - on PostgreSQL `backup` prints the pg_dump procedure and exits non-zero, and
@@ -524,6 +525,33 @@ fn sqlite_backup_under_writes_restores_and_rollbacks_are_refused() {
     );
     assert!(t.contains("restored"), "{t}");
     drop(server);
+}
+
+/// A registry left by a killed `keurmerk serve` holds its last writes only in its `-wal`: a
+/// restore of it keeps every acknowledged write (a plain file copy would drop them, and the check
+/// of the source, which SQLite reads with its `-wal`, would not notice).
+#[test]
+fn a_registry_left_by_a_killed_server_restores_with_every_acknowledged_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let live = sqlite(dir, "live.db");
+    let server = Server::start(dir, &live, true);
+    let stream = Stream::start(dir, &live, server.port, "Killed");
+    stream.wait_for(6);
+    let acked: Vec<Write> = stream.finish().into_iter().map(|(_, w)| w).collect();
+    drop(server); // SIGKILL: no checkpoint of the -wal on the way out.
+    let wal = std::fs::metadata(dir.join("live.db-wal")).map_or(0, |m| m.len());
+    assert!(wal > 0, "the killed server left its -wal");
+    let restored = ok(dir, &live, &["restore", "live.db", "--to", "r.db"]);
+    assert!(restored.contains("restored"), "{restored}");
+    assert!(
+        std::fs::metadata(dir.join("live.db-wal")).map_or(0, |m| m.len()) == wal,
+        "the source is only read"
+    );
+    let r = sqlite(dir, "r.db");
+    holds_all(dir, &r, &acked, "Killed");
+    let verify = ok(dir, &r, &["certificate", "verify"]);
+    assert!(verify.contains("matches its events"), "{verify}");
 }
 
 /// A registry seeded by `keurmerk demo` (no server ran: statements queued, no checkpoint).

@@ -194,6 +194,39 @@ impl SqlStore {
     }
 }
 
+/// Copies the SQLite database `source` to `to` (which must not exist, or be empty) as SQLite
+/// reads it: with the transactions committed to its `-wal` that no checkpoint has yet moved into
+/// the file (a registry left by a crashed or killed `keurmerk serve`, or still open elsewhere).
+/// A plain file copy would leave them behind, and a check of `source` would then pass on data the
+/// copy does not hold. `source` is opened read-only and never changed; the copy is one file in
+/// rollback-journal mode.
+pub async fn copy_sqlite_file(source: &Path, to: &Path) -> Result<(), BackupError> {
+    sqlx::any::install_default_drivers();
+    check_sqlite_header(source)?;
+    let options = AnyConnectOptions::from_str(&sqlite_url(source, "mode=ro"))
+        .map_err(StoreError::Database)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| classify(source, e))?;
+    // Not `query_only`: SQLite refuses VACUUM INTO under it, though the source is only read.
+    let copied = sqlx::query("VACUUM INTO $1")
+        .bind(to.to_string_lossy().into_owned())
+        .execute(&pool)
+        .await
+        .map_err(|e| classify(source, e));
+    pool.close().await;
+    copied.map(|_| ())
+}
+
 /// Checks a SQLite file without changing it: its header, then `PRAGMA integrity_check`.
 pub async fn check_sqlite_file(path: &Path) -> Result<(), BackupError> {
     sqlx::any::install_default_drivers();
@@ -338,6 +371,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a SQLite database"), "{e}");
+    }
+
+    /// A transaction committed to the `-wal` and not yet checkpointed (the connection that wrote
+    /// it is still open, as with a killed server) is in the copy; a plain file copy loses it.
+    #[tokio::test]
+    async fn a_copy_holds_what_only_the_wal_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("live.db");
+        let store = SqlStore::connect(db.to_str().unwrap()).await.unwrap();
+        sqlx::query("INSERT INTO log_queue (event_seq, entry, queued_at) VALUES (1, $1, 'now')")
+            .bind(b"in the wal".to_vec())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let wal = dir.path().join("live.db-wal");
+        assert!(
+            std::fs::metadata(&wal).unwrap().len() > 0,
+            "the write is in the -wal"
+        );
+        let plain = dir.path().join("plain.db");
+        std::fs::copy(&db, &plain).unwrap();
+        let copy = dir.path().join("copy.db");
+        copy_sqlite_file(&db, &copy).await.unwrap();
+        // `None`: not even the schema (it is in the -wal too).
+        let count = |path: PathBuf| async move {
+            let ro = SqlStore::open_read_only(&format!("sqlite:{}", path.display()))
+                .await
+                .ok()?;
+            let n = ro.contents().await.unwrap().statements_queued;
+            ro.close().await;
+            Some(n)
+        };
+        assert_eq!(count(copy.clone()).await, Some(1));
+        assert_ne!(count(plain).await, Some(1), "the plain copy lost the write");
+        // The source is unchanged and still open; the copy has no side files.
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+        assert!(!dir.path().join("copy.db-wal").exists());
+        // Into an existing, non-empty file: refused, the file is untouched.
+        assert!(copy_sqlite_file(&db, &copy).await.is_err());
+        assert_eq!(count(copy).await, Some(1));
+        // Not a database: refused naming it.
+        let text = dir.path().join("text.db");
+        std::fs::write(&text, b"no").unwrap();
+        let e = copy_sqlite_file(&text, &dir.path().join("x.db"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("text.db"), "{e}");
+        store.close().await;
     }
 
     /// A copy written while another connection holds an open write transaction has what was

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args};
-use keurmerk_store::backup::{check_sqlite_file, sqlite_path};
+use keurmerk_store::backup::{check_sqlite_file, copy_sqlite_file, sqlite_path};
 use keurmerk_store::SqlStore;
 use keurmerk_transparency::LogState;
 
@@ -202,13 +202,17 @@ pub async fn restore(cli: &Cli, a: &RestoreArgs) -> Result<ExitCode> {
         }
     }
     let scratch = Scratch::beside(&target)?;
-    std::fs::copy(&source, scratch.path()).with_context(|| {
-        format!(
-            "copying {} to {}",
-            source.display(),
-            scratch.path().display()
-        )
-    })?;
+    // As SQLite reads it, with what its -wal holds (a plain file copy would drop that, and the
+    // check below would pass on a copy missing committed writes).
+    copy_sqlite_file(&source, scratch.path())
+        .await
+        .with_context(|| {
+            format!(
+                "copying {} to {}",
+                source.display(),
+                scratch.path().display()
+            )
+        })?;
     // Migrate the scratch copy (a backup made by an older keurmerk), then check it read-only.
     let url = format!("sqlite:{}", scratch.path().display());
     SqlStore::connect(&url)
