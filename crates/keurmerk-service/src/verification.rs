@@ -94,7 +94,7 @@ impl<S: RegistryStore> Registry<S> {
         integrity: Option<&[crate::Problem]>,
     ) -> ServiceResult<Option<SignatureReport>> {
         let keys = self.signer()?.key_store();
-        let Some(stored) = keys.statements(id.as_str()).await?.pop() else {
+        let Some(stored) = keys.latest_statement(id.as_str()).await? else {
             return Ok(None);
         };
         let (list, _, fresh) = self.trust_for_reads(true).await?;

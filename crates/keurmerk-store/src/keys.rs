@@ -71,6 +71,9 @@ pub trait KeyStore: Send + Sync {
     async fn revoke_key(&self, key_id: &str, at: DateTime<Utc>, audit: &Audit) -> Result<()>;
     /// A certificate's signed statements, oldest first.
     async fn statements(&self, certificate_id: &str) -> Result<Vec<StoredStatement>>;
+    /// A certificate's newest signed statement (the highest event sequence number), in one
+    /// index descent: the last of [`Self::statements`] without reading the others.
+    async fn latest_statement(&self, certificate_id: &str) -> Result<Option<StoredStatement>>;
     /// A certificate's statements and re-signed statements, each oldest first, in one read.
     async fn signed_record(
         &self,

@@ -585,6 +585,20 @@ async fn certificate_events_append_only_with_optimistic_concurrency(s: &SqlStore
         .unwrap();
     assert_eq!(queued, vec![b"stmt-1".to_vec(), b"stmt-2".to_vec()]);
     assert!(appended.queue_id > 0);
+    // The statements, oldest first; the newest in one read; none for an unknown certificate.
+    let statements = s.statements(id.as_str()).await.unwrap();
+    let seqs: Vec<i64> = statements.iter().map(|st| st.event_seq).collect();
+    assert_eq!(seqs, vec![seq1, seq2]);
+    let latest = s.latest_statement(id.as_str()).await.unwrap().unwrap();
+    assert_eq!(
+        (latest.event_seq, latest.signed),
+        (seq2, b"stmt-2".to_vec())
+    );
+    assert!(s
+        .latest_statement("KM-2000-000001")
+        .await
+        .unwrap()
+        .is_none());
     let all = s.certificates(&CertificateFilter::default()).await.unwrap();
     assert_eq!(
         all,

@@ -494,9 +494,7 @@ async fn postgres_registry(
     let store = SqlStore::connect_in_schema(url, Some(schema))
         .await
         .unwrap();
-    let reg = Registry::new(store.clone(), catalogue(), clock)
-        .with_signer(Signer::new(Arc::new(store.clone()), Secrets::memory()))
-        .with_local_credential(Credential::Cli("test".into()));
+    let reg = registry(store.clone(), clock);
     (store, reg)
 }
 

@@ -52,16 +52,7 @@ async fn whole_words_first_then_prefixes_the_same_on_every_page_on_postgres() {
         .await
         .unwrap()
         .with_search_window(1);
-    let reg = Registry::new(
-        store.clone(),
-        catalogue(),
-        std::sync::Arc::new(ManualClock::new(t0())),
-    )
-    .with_signer(Signer::new(
-        std::sync::Arc::new(store.clone()),
-        Secrets::memory(),
-    ))
-    .with_local_credential(Credential::Cli("test".into()));
+    let reg = registry(store.clone(), std::sync::Arc::new(ManualClock::new(t0())));
     words_then_prefixes(&reg).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(store.pool())

@@ -30,12 +30,18 @@ pub async fn env() -> Env {
         .unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
     Env {
-        reg: Registry::new(store.clone(), catalogue(), clock.clone())
-            .with_signer(Signer::new(Arc::new(store), Secrets::memory()))
-            .with_local_credential(keurmerk_service::Credential::Cli("test".into())),
+        reg: registry(store, clock.clone()),
         clock,
         _dir: dir,
     }
+}
+
+/// A registry over `store` (either backend) with the shipped schemes, `clock`, a signer with
+/// keys in memory and the CLI credential `test`.
+pub fn registry(store: SqlStore, clock: Arc<ManualClock>) -> Registry<SqlStore> {
+    Registry::new(store.clone(), catalogue(), clock)
+        .with_signer(Signer::new(Arc::new(store), Secrets::memory()))
+        .with_local_credential(keurmerk_service::Credential::Cli("test".into()))
 }
 
 pub fn a(s: &str) -> Actor {

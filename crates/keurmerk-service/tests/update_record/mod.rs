@@ -65,10 +65,7 @@ impl Db {
             .await
             .unwrap();
         let clock = Arc::new(ManualClock::new(t0()));
-        let reg = Registry::new(store.clone(), catalogue(), clock.clone())
-            .with_signer(Signer::new(Arc::new(store), Secrets::memory()))
-            .with_local_credential(Credential::Cli("test".into()));
-        (reg, clock)
+        (registry(store, clock.clone()), clock)
     }
 
     async fn drop_schema(&self, reg: &Registry<SqlStore>) {

@@ -128,6 +128,13 @@ impl KeyStore for SqlStore {
             .await
     }
 
+    async fn latest_statement(&self, certificate_id: &str) -> Result<Option<StoredStatement>> {
+        const SQL: &str = "SELECT event_seq, signed FROM statements WHERE certificate_id = $1 \
+             ORDER BY event_seq DESC LIMIT 1";
+        self.row_by_key(SQL, certificate_id, |r| stored_statement(r))
+            .await
+    }
+
     async fn signed_record(
         &self,
         certificate_id: &str,
