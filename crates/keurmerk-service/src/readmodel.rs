@@ -23,7 +23,7 @@
 use keurmerk_domain::event::{fold, Event};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::status::{stale_after, StatusReport};
-use keurmerk_store::{CertificateFilter, PageBody, RegistryStore, StoredStatus};
+use keurmerk_store::{CertificateFilter, PageBody, RegistryStore, StoredPage, StoredStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::queries::CertificateDetails;
@@ -322,11 +322,13 @@ impl<S: RegistryStore> Registry<S> {
                 return Ok(None);
             }
         };
-        let (certificate, last_seq) = self
-            .store()
-            .certificate(id)
-            .await?
-            .ok_or_else(|| crate::error::not_found("certificate", id))?;
+        // The certificate and its product come from the same statement as the rows.
+        let StoredPage {
+            certificate,
+            last_seq,
+            product,
+            ..
+        } = page;
         if events.last().map(|e| e.seq) != Some(last_seq)
             || events.iter().any(|e| &e.certificate != id)
         {
@@ -335,11 +337,6 @@ impl<S: RegistryStore> Registry<S> {
         let Ok(view) = fold(&events) else {
             return Ok(None);
         };
-        let product = self
-            .store()
-            .product(&certificate.product)
-            .await?
-            .ok_or_else(|| crate::error::not_found("product", &certificate.product))?;
         Ok(Some(CertificateDetails {
             certificate,
             product,

@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::model::{Certificate, Product};
 use keurmerk_domain::status::{LabelStatus, StatusReport};
 
 use crate::Result;
@@ -45,6 +46,12 @@ pub struct StoredPage {
     pub trust: String,
     /// What the body is.
     pub body: PageBody,
+    /// The certificate row, read in the same statement as the status and the page.
+    pub certificate: Certificate,
+    /// The certificate's last event (`certificates.last_seq`), from that same row.
+    pub last_seq: i64,
+    /// The certificate's product, read in the same statement.
+    pub product: Product,
 }
 
 /// A stored page body and the name of its format (the service's; the store keeps it opaque).

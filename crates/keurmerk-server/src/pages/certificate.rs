@@ -61,8 +61,14 @@ pub(crate) async fn get_certificate_page(
         async move { reg.organisation(&id).await.ok() }
     };
     let maker = org(&d.product.manufacturer).await;
-    let issuer = org(&d.certificate.issuer).await;
+    // A self-declared label's issuer is its maker: read once.
+    let issuer = if d.certificate.issuer == d.product.manufacturer {
+        maker.clone()
+    } else {
+        org(&d.certificate.issuer).await
+    };
     let authority = match &d.certificate.authority {
+        Some(a) if *a == d.certificate.issuer => issuer.clone(),
         Some(a) => org(a).await,
         None => None,
     };

@@ -12,7 +12,7 @@ use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::status::{LabelStatus, Reason, StatusReport};
 use keurmerk_service::*;
-use keurmerk_store::{SqlStore, StatusStore};
+use keurmerk_store::{CertificateStore, ProductStore, SqlStore, StatusStore};
 use proptest::prelude::*;
 
 use crate::support::*;
@@ -548,6 +548,15 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current(reg: &Registry
     let d = reg.certificate_details(&id).await.unwrap();
     assert_eq!(d.status.status, LabelStatus::Suspended);
     assert_eq!(d.events.len(), 2);
+    // The certificate and product rows come with the page, as the store holds them.
+    let (stored, last) = reg.store().certificate(&id).await.unwrap().unwrap();
+    assert_eq!((&page.certificate, page.last_seq), (&stored, last));
+    assert_eq!(page.last_seq, row.seq);
+    assert_eq!(
+        Some(page.product.clone()),
+        reg.store().product(&p).await.unwrap()
+    );
+    assert_eq!((&d.certificate, &d.product), (&stored, &page.product));
     let suspension = d.events[1].seq;
     lookup_equals_fold(reg, &id).await;
 

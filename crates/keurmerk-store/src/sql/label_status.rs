@@ -5,7 +5,9 @@ use futures_util::TryStreamExt as _;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::status::LabelStatus;
 
+use super::certificates::certificate_from_row;
 use super::point::Point;
+use super::products::product_from_cols;
 use super::SqlStore;
 use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Cols};
 use crate::label_status::{ListSlot, PageBody, ServedRule, StatusStore, StoredPage, StoredStatus};
@@ -75,11 +77,16 @@ const CURRENT_STATUS: &str = "SELECT gen, seq, report, computed_at, stale_after,
      FROM label_status WHERE certificate_id = $1 AND report IS NOT NULL";
 
 /// [`CURRENT_STATUS`] with the certificate page's row of the same generation (migration 0032).
+/// The status row, the page row of its generation, the certificate and its product: everything
+/// a page view reads about the certificate, in one statement (one snapshot, one round trip).
 const CURRENT_PAGE: &str = "SELECT s.gen, s.seq, s.report, s.computed_at, s.stale_after, \
      s.policy, s.trust, p.gen AS page_gen, p.trust AS page_trust, p.format AS page_format, \
-     p.body AS page_body \
+     p.body AS page_body, c.*, pr.manufacturer_id, pr.name, pr.model, pr.category, pr.gtin, \
+     pr.purl, pr.cpe, pr.created_at AS product_created_at \
      FROM label_status s JOIN certificate_page p \
        ON p.certificate_id = s.certificate_id AND p.gen = s.gen \
+     JOIN certificates c ON c.id = s.certificate_id \
+     JOIN products pr ON pr.id = c.product_id \
      WHERE s.certificate_id = $1 AND s.report IS NOT NULL";
 
 fn page_from_row(row: &(impl Cols + ?Sized)) -> Result<(StoredStatus, StoredPage)> {
@@ -92,6 +99,9 @@ fn page_from_row(row: &(impl Cols + ?Sized)) -> Result<(StoredStatus, StoredPage
                 format: get_str(row, "page_format")?,
                 body: get_str(row, "page_body")?,
             },
+            certificate: certificate_from_row(row)?,
+            last_seq: get_i64(row, "last_seq")?,
+            product: product_from_cols(row, "product_id", "product_created_at")?,
         },
     ))
 }

@@ -14,8 +14,18 @@ use crate::traits::{Audit, ProductFilter, ProductStore};
 use crate::Result;
 
 fn product_from_row(row: &(impl Cols + ?Sized)) -> Result<Product> {
+    product_from_cols(row, "id", "created_at")
+}
+
+/// A product from a row whose id and creation time are in the columns `id` and `created_at`
+/// (a row joined with another table's `id`, `created_at`).
+pub(super) fn product_from_cols(
+    row: &(impl Cols + ?Sized),
+    id: &'static str,
+    created_at: &'static str,
+) -> Result<Product> {
     Ok(Product {
-        id: get_parse(row, "id")?,
+        id: get_parse(row, id)?,
         manufacturer: get_parse(row, "manufacturer_id")?,
         name: get_str(row, "name")?,
         model: get_str(row, "model")?,
@@ -25,7 +35,7 @@ fn product_from_row(row: &(impl Cols + ?Sized)) -> Result<Product> {
             purl: get_opt(row, "purl")?,
             cpe: get_opt(row, "cpe")?,
         },
-        created_at: get_ts(row, "created_at")?,
+        created_at: get_ts(row, created_at)?,
     })
 }
 
