@@ -104,6 +104,28 @@ pub struct Registry<S> {
     webhook_targets: WebhookTargets,
 }
 
+impl<S: Clone> Registry<S> {
+    /// The same registry — catalogue, clock, signer, log waiter, caches — over another handle
+    /// of its store (`SqlStore::with_own_pool`: `serve`'s background work on connections of its
+    /// own).
+    pub fn with_store(&self, store: S) -> Self {
+        Registry {
+            store,
+            catalogue: self.catalogue.clone(),
+            recognition: self.recognition.clone(),
+            clock: self.clock.clone(),
+            signer: self.signer.clone(),
+            log_waiter: self.log_waiter.clone(),
+            follow_up_renewal: self.follow_up_renewal,
+            verified: self.verified.clone(),
+            trust_cache: self.trust_cache.clone(),
+            policy_fingerprint: self.policy_fingerprint.clone(),
+            local: self.local.clone(),
+            webhook_targets: self.webhook_targets.clone(),
+        }
+    }
+}
+
 impl<S> std::fmt::Debug for Registry<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")

@@ -214,6 +214,30 @@ impl SqlStore {
         self
     }
 
+    /// The same store over a connection pool of its own of at most `max` connections, with the
+    /// same connection settings (PostgreSQL): work on it never waits for a connection behind the
+    /// callers of the other pool. `keurmerk serve` runs its background work (log sequencer,
+    /// outbox, scheduler, status list) on one, so a flood of public lookups cannot starve the
+    /// work that keeps their answers current. On SQLite the same store: its point reads hold no
+    /// pool connection and its writers are serialised in the process anyway.
+    pub async fn with_own_pool(&self, max: u32) -> Result<Self> {
+        if self.backend == Backend::Sqlite {
+            return Ok(self.clone());
+        }
+        let options = (*self.pool.connect_options()).clone();
+        let pool = self
+            .pool
+            .options()
+            .clone()
+            .max_connections(max.max(1))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool,
+            ..self.clone()
+        })
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend

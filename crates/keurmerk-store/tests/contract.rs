@@ -1302,3 +1302,46 @@ async fn every_schema_function_is_planned_per_call_on_postgres() {
     );
     db.drop_schema().await;
 }
+
+/// `with_own_pool`: on PostgreSQL a pool of its own, in the same schema, that answers while every
+/// connection of the first pool is held (as by a flood of lookups), and holds no more than its
+/// own limit; on SQLite the same store.
+#[tokio::test]
+async fn a_store_with_its_own_pool_answers_while_the_other_is_exhausted() {
+    if let Some(db) = sqlite().await {
+        let own = db.store.with_own_pool(2).await.unwrap();
+        seed(&db.store).await;
+        assert_eq!(
+            own.orgs().await.unwrap().len(),
+            db.store.orgs().await.unwrap().len()
+        );
+        db.drop_schema().await;
+    }
+    let Some(db) = postgres().await else { return };
+    seed(&db.store).await;
+    let own = db.store.with_own_pool(2).await.unwrap();
+    let max = db.store.pool().options().get_max_connections();
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(db.store.pool().acquire().await.unwrap());
+    }
+    let wait = std::time::Duration::from_secs(5);
+    // The first pool has nothing left: a read through it would wait.
+    assert!(tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        db.store.pool().acquire()
+    )
+    .await
+    .is_err());
+    // The own pool reads the same schema's rows at once.
+    let orgs = tokio::time::timeout(wait, own.orgs())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!orgs.is_empty());
+    assert_eq!(own.pool().options().get_max_connections(), 2);
+    drop(held);
+    assert_eq!(db.store.orgs().await.unwrap(), orgs);
+    own.close().await;
+    db.drop_schema().await;
+}

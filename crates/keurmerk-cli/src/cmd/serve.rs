@@ -74,7 +74,14 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     }
     tracing::info!(origin = log_key.origin(), verifier_key = %log_key.log_verifier_key(),
         "transparency log");
-    let sequencer = Sequencer::new(&store, log_key, SequencerConfig::default())
+    // Background work runs on connections of its own (PostgreSQL), so public lookups waiting for
+    // the main pool cannot starve it: the log sequencer every write waits for, and the outbox,
+    // scheduler and status list that keep the answers current.
+    let background = store
+        .with_own_pool(BACKGROUND_CONNECTIONS)
+        .await
+        .context("opening the background work's connections")?;
+    let sequencer = Sequencer::new(&background, log_key, SequencerConfig::default())
         .await
         .context("starting the transparency log sequencer")?;
     let sequencer_task = sequencer.spawn();
@@ -82,21 +89,21 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     let state = AppState {
         registry: Arc::new(registry),
     };
+    let worker = Arc::new(state.registry.with_store(background));
     // Webhook deliveries of watch-lists: queued with each event, sent (and retried) from here.
     let webhook_task = keurmerk_server::webhooks::spawn(state.clone(), webhooks);
     // The policy scheduler records what the scheme policies make due (expiry, end of support,
     // suspension for an overdue vulnerability, withdrawal when a suspension ends, revoked
     // assessment bodies) as events, so feeds and webhooks report them. One instance acts.
     let holder = scheduler_holder();
-    let scheduler_task =
-        spawn_scheduler(state.registry.clone(), holder.clone(), scheduler_interval);
-    let scheduler_registry = state.registry.clone();
+    let scheduler_task = spawn_scheduler(worker.clone(), holder.clone(), scheduler_interval);
+    let scheduler_registry = worker.clone();
     // The status list (issue 15 item 6): published again within STATUS_LIST_CHECK_SECS of a
     // status change and at least hourly, by one instance at a time.
-    let status_list_task = spawn_status_list(state.registry.clone(), holder.clone());
+    let status_list_task = spawn_status_list(worker.clone(), holder.clone());
     // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
     // right after each write, and here for anything a crash or another instance left behind.
-    let outbox_task = spawn_outbox_worker(state.registry.clone());
+    let outbox_task = spawn_outbox_worker(worker);
     // The log's receipt route lives under /api/ too: its rejections get the API's envelope.
     let app = keurmerk_server::router_with(state, limits)
         .merge(super::log::routes(LogState::new(&store)))
@@ -127,6 +134,10 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Connections of the background work's own pool on PostgreSQL (`SqlStore::with_own_pool`):
+/// the sequencer, outbox worker, scheduler and status list each hold at most one at a time.
+const BACKGROUND_CONNECTIONS: u32 = 4;
 
 /// The delivery worker's settings from the resolved `[webhooks]` settings.
 fn webhook_config(w: &crate::config::WebhookSettings) -> keurmerk_server::webhooks::WebhookConfig {
