@@ -121,7 +121,7 @@ impl<S: Clone> Registry<S> {
             trust_cache: self.trust_cache.clone(),
             policy_fingerprint: self.policy_fingerprint.clone(),
             local: self.local.clone(),
-            webhook_targets: self.webhook_targets.clone(),
+            webhook_targets: self.webhook_targets,
         }
     }
 }
