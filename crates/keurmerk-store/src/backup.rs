@@ -202,22 +202,8 @@ impl SqlStore {
 /// rollback-journal mode.
 pub async fn copy_sqlite_file(source: &Path, to: &Path) -> Result<(), BackupError> {
     sqlx::any::install_default_drivers();
-    check_sqlite_header(source)?;
-    let options = AnyConnectOptions::from_str(&sqlite_url(source, "mode=ro"))
-        .map_err(StoreError::Database)?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute("PRAGMA busy_timeout = 10000").await?;
-                Ok(())
-            })
-        })
-        .connect_with(options)
-        .await
-        .map_err(|e| classify(source, e))?;
     // Not `query_only`: SQLite refuses VACUUM INTO under it, though the source is only read.
+    let pool = read_only_pool(source, 1, false).await?;
     let copied = sqlx::query("VACUUM INTO $1")
         .bind(to.to_string_lossy().into_owned())
         .execute(&pool)
@@ -245,22 +231,7 @@ async fn open_sqlite_read_only(path: &Path) -> Result<SqlStore, BackupError> {
 
 /// A read-only pool over a SQLite file that has the header and passes `PRAGMA integrity_check`.
 async fn integrity_checked(path: &Path) -> Result<AnyPool, BackupError> {
-    check_sqlite_header(path)?;
-    let options =
-        AnyConnectOptions::from_str(&sqlite_url(path, "mode=ro")).map_err(StoreError::Database)?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute("PRAGMA query_only = ON").await?;
-                conn.execute("PRAGMA busy_timeout = 10000").await?;
-                Ok(())
-            })
-        })
-        .connect_with(options)
-        .await
-        .map_err(|e| classify(path, e))?;
+    let pool = read_only_pool(path, 4, true).await?;
     let rows = sqlx::query(&format!("PRAGMA integrity_check({MAX_PROBLEMS})"))
         .fetch_all(&pool)
         .await
@@ -277,6 +248,29 @@ async fn integrity_checked(path: &Path) -> Result<AnyPool, BackupError> {
         });
     }
     Ok(pool)
+}
+
+/// A pool of at most `max` read-only connections (`mode=ro`, and `query_only` if asked) over a
+/// SQLite file that carries the SQLite header.
+async fn read_only_pool(path: &Path, max: u32, query_only: bool) -> Result<AnyPool, BackupError> {
+    check_sqlite_header(path)?;
+    let options =
+        AnyConnectOptions::from_str(&sqlite_url(path, "mode=ro")).map_err(StoreError::Database)?;
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if query_only {
+                    conn.execute("PRAGMA query_only = ON").await?;
+                }
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| classify(path, e))
 }
 
 /// SQLite's "not a database" (26) and "malformed" (11) as the errors they mean.
