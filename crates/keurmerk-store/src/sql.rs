@@ -217,9 +217,10 @@ impl SqlStore {
     /// The same store over a connection pool of its own of at most `max` connections, with the
     /// same connection settings (PostgreSQL): work on it never waits for a connection behind the
     /// callers of the other pool. `keurmerk serve` runs its background work (log sequencer,
-    /// outbox, scheduler, status list) on one, so a flood of public lookups cannot starve the
-    /// work that keeps their answers current. On SQLite the same store: its point reads hold no
-    /// pool connection and its writers are serialised in the process anyway.
+    /// outbox, scheduler, status list) on one, so the work that keeps the public answers current
+    /// never waits for a connection behind a flood of public lookups (it still shares the CPU
+    /// with them: `docs/OPERATIONS.md`). On SQLite the same store: its point reads hold no pool
+    /// connection and its writers are serialised in the process anyway.
     pub async fn with_own_pool(&self, max: u32) -> Result<Self> {
         if self.backend == Backend::Sqlite {
             return Ok(self.clone());

@@ -74,9 +74,10 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     }
     tracing::info!(origin = log_key.origin(), verifier_key = %log_key.log_verifier_key(),
         "transparency log");
-    // Background work runs on connections of its own (PostgreSQL), so public lookups waiting for
-    // the main pool cannot starve it: the log sequencer every write waits for, and the outbox,
-    // scheduler and status list that keep the answers current.
+    // Background work runs on connections of its own (PostgreSQL), so it never waits for a
+    // connection behind public lookups waiting for the main pool: the log sequencer every write
+    // waits for, and the outbox, scheduler and status list that keep the answers current. (The
+    // CPU is still shared; docs/OPERATIONS.md.)
     let background = store
         .with_own_pool(BACKGROUND_CONNECTIONS)
         .await
