@@ -74,18 +74,23 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     }
     tracing::info!(origin = log_key.origin(), verifier_key = %log_key.log_verifier_key(),
         "transparency log");
-    // Background work runs on connections of its own (PostgreSQL), so it never waits for a
-    // connection behind public lookups waiting for the main pool: the log sequencer every write
-    // waits for, and the outbox, scheduler and status list that keep the answers current. (The
-    // CPU is still shared; docs/OPERATIONS.md.)
-    let background = store
-        .with_own_pool(BACKGROUND_CONNECTIONS)
-        .await
-        .context("opening the background work's connections")?;
+    // Background work — the log sequencer every write waits for, and the outbox, scheduler and
+    // status list that keep the public answers current — runs on a runtime of its own, on its own
+    // thread, and on PostgreSQL on connections of its own: a flood of lookups neither keeps it
+    // waiting for a connection nor queues it behind the requests' tasks on the request threads.
+    let runtime = BackgroundRuntime::start()?;
+    let background = {
+        let store = store.clone();
+        runtime
+            .spawn(async move { store.with_own_pool(BACKGROUND_CONNECTIONS).await })
+            .await
+            .context("opening the background work's connections")?
+            .context("opening the background work's connections")?
+    };
     let sequencer = Sequencer::new(&background, log_key, SequencerConfig::default())
         .await
         .context("starting the transparency log sequencer")?;
-    let sequencer_task = sequencer.spawn();
+    let sequencer_task = runtime.enter(|| sequencer.spawn());
     let registry = registry.with_log_waiter(Arc::new(super::log::SequencerWaiter(sequencer)));
     let state = AppState {
         registry: Arc::new(registry),
@@ -97,14 +102,15 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     // suspension for an overdue vulnerability, withdrawal when a suspension ends, revoked
     // assessment bodies) as events, so feeds and webhooks report them. One instance acts.
     let holder = scheduler_holder();
-    let scheduler_task = spawn_scheduler(worker.clone(), holder.clone(), scheduler_interval);
+    let scheduler_task =
+        runtime.enter(|| spawn_scheduler(worker.clone(), holder.clone(), scheduler_interval));
     let scheduler_registry = worker.clone();
     // The status list (issue 15 item 6): published again within STATUS_LIST_CHECK_SECS of a
     // status change and at least hourly, by one instance at a time.
-    let status_list_task = spawn_status_list(worker.clone(), holder.clone());
+    let status_list_task = runtime.enter(|| spawn_status_list(worker.clone(), holder.clone()));
     // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
     // right after each write, and here for anything a crash or another instance left behind.
-    let outbox_task = spawn_outbox_worker(worker);
+    let outbox_task = runtime.enter(|| spawn_outbox_worker(worker));
     // The log's receipt route lives under /api/ too: its rejections get the API's envelope.
     let app = keurmerk_server::router_with(state, limits)
         .merge(super::log::routes(LogState::new(&store)))
@@ -132,8 +138,56 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     if let Err(e) = scheduler_registry.release_scheduler(&holder).await {
         tracing::warn!(error = %e, "cannot release the scheduler lease");
     }
+    drop(runtime);
     served.with_context(|| format!("serving on {}", addr))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The runtime of `serve`'s background work: one worker thread of its own, which the operating
+/// system schedules beside the request threads, so that work gets its share of the CPU however
+/// many requests are queued. Shut down without waiting when dropped (also on an early return,
+/// where dropping a runtime inside another one would panic).
+struct BackgroundRuntime {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+}
+
+impl BackgroundRuntime {
+    fn start() -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("keurmerk-background")
+            .enable_all()
+            .build()
+            .context("starting the background work's runtime")?;
+        Ok(BackgroundRuntime {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Runs `future` on the background runtime.
+    fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Calls `f` with the background runtime current, so what it spawns runs there.
+    fn enter<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _entered = self.handle.enter();
+        f()
+    }
+}
+
+impl Drop for BackgroundRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Connections of the background work's own pool on PostgreSQL (`SqlStore::with_own_pool`):
