@@ -620,14 +620,9 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current_on_sqlite() {
 
 #[tokio::test]
 async fn the_page_is_served_from_its_row_only_while_it_is_current_on_postgres() {
-    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-        return;
-    };
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let (store, reg) = postgres_registry(&url, &schema, Arc::new(ManualClock::new(t0()))).await;
-    the_page_is_served_from_its_row_only_while_it_is_current(&reg).await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(store.pool())
-        .await
-        .unwrap();
+    on_postgres(
+        |s| s,
+        async |reg| the_page_is_served_from_its_row_only_while_it_is_current(reg).await,
+    )
+    .await;
 }

@@ -44,20 +44,11 @@ async fn whole_words_first_then_prefixes_the_same_on_every_page() {
 /// 0034's paths (the newest documents one by one, then the index) and the pages still agree.
 #[tokio::test]
 async fn whole_words_first_then_prefixes_the_same_on_every_page_on_postgres() {
-    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-        return;
-    };
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let store = SqlStore::connect_in_schema(&url, Some(&schema))
-        .await
-        .unwrap()
-        .with_search_window(1);
-    let reg = registry(store.clone(), std::sync::Arc::new(ManualClock::new(t0())));
-    words_then_prefixes(&reg).await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(store.pool())
-        .await
-        .unwrap();
+    on_postgres(
+        |s| s.with_search_window(1),
+        async |reg| words_then_prefixes(reg).await,
+    )
+    .await;
 }
 
 async fn words_then_prefixes(reg: &Registry<SqlStore>) {

@@ -36,6 +36,28 @@ pub async fn env() -> Env {
     }
 }
 
+/// Runs `test` on a registry over a fresh PostgreSQL schema (its store passed through `adjust`
+/// first), then drops the schema; does nothing without `KEURMERK_TEST_POSTGRES`.
+pub async fn on_postgres(
+    adjust: impl FnOnce(SqlStore) -> SqlStore,
+    test: impl AsyncFnOnce(&Registry<SqlStore>),
+) {
+    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let store = adjust(
+        SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap(),
+    );
+    test(&registry(store.clone(), Arc::new(ManualClock::new(t0())))).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
 /// A registry over `store` (either backend) with the shipped schemes, `clock`, a signer with
 /// keys in memory and the CLI credential `test`.
 pub fn registry(store: SqlStore, clock: Arc<ManualClock>) -> Registry<SqlStore> {
