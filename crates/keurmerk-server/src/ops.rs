@@ -28,17 +28,25 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// Request counters and latency histograms per (method, route, status).
+/// One route's series, by method and status.
+type RouteSeries = HashMap<(Method, u16), Series>;
+
+/// Request counters and latency histograms per (method, route, status): by route, then by
+/// method and status, so that counting a request allocates only for a series never seen before.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: Mutex<HashMap<(String, String, u16), Series>>,
+    series: Mutex<HashMap<String, RouteSeries>>,
 }
 
 impl Metrics {
     fn observe(&self, method: &Method, route: &str, status: StatusCode, secs: f64) {
         let mut m = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let s = m
-            .entry((method.to_string(), route.to_owned(), status.as_u16()))
+        let by_route = match m.get_mut(route) {
+            Some(r) => r,
+            None => m.entry(route.to_owned()).or_default(),
+        };
+        let s = by_route
+            .entry((method.clone(), status.as_u16()))
             .or_default();
         s.count += 1;
         s.sum += secs;
@@ -52,22 +60,28 @@ impl Metrics {
     /// Prometheus text exposition format 0.0.4.
     pub fn render(&self) -> String {
         let m = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut keys: Vec<_> = m.keys().collect();
-        keys.sort();
+        let mut rows: Vec<((&str, &str, u16), &Series)> = m
+            .iter()
+            .flat_map(|(route, r)| {
+                r.iter().map(move |((method, status), s)| {
+                    ((method.as_str(), route.as_str(), *status), s)
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out = String::new();
         out.push_str("# HELP keurmerk_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE keurmerk_http_requests_total counter\n");
-        for k in &keys {
+        for (k, s) in &rows {
             let _ = writeln!(
                 out,
                 "keurmerk_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}",
-                k.0, k.1, k.2, m[*k].count
+                k.0, k.1, k.2, s.count
             );
         }
         out.push_str("# HELP keurmerk_http_request_duration_seconds Time to answer.\n");
         out.push_str("# TYPE keurmerk_http_request_duration_seconds histogram\n");
-        for k in &keys {
-            let s = &m[*k];
+        for (k, s) in &rows {
             let labels = format!("method=\"{}\",route=\"{}\",status=\"{}\"", k.0, k.1, k.2);
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -295,11 +309,8 @@ pub(crate) async fn middleware(
 ) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let api_write = write && route.starts_with("/api/");
     // Only writes are rate-limited, so only they pay for working out who the client is (the
@@ -331,7 +342,7 @@ pub(crate) async fn middleware(
         invalidate_statuses();
     }
     rt.metrics
-        .observe(&method, &route, res.status(), start.elapsed().as_secs_f64());
+        .observe(&method, route, res.status(), start.elapsed().as_secs_f64());
     res
 }
 
@@ -382,5 +393,36 @@ mod tests {
         ));
         assert!(t.contains("le=\"0.0025\"} 1"));
         assert!(t.contains("le=\"0.001\"} 0"));
+    }
+
+    #[test]
+    fn metrics_keep_one_series_per_method_route_and_status_in_order() {
+        let m = Metrics::default();
+        let s = "/api/v1/certificates/{id}/status";
+        m.observe(&Method::POST, "/api/v1/products", StatusCode::CREATED, 0.01);
+        m.observe(&Method::GET, s, StatusCode::OK, 0.001);
+        m.observe(&Method::GET, s, StatusCode::NOT_FOUND, 0.001);
+        m.observe(&Method::GET, s, StatusCode::OK, 0.003);
+        m.observe(&Method::HEAD, s, StatusCode::OK, 0.001);
+        m.observe(&Method::GET, "unmatched", StatusCode::NOT_FOUND, 0.001);
+        let t = m.render();
+        let totals: Vec<&str> = t
+            .lines()
+            .filter(|l| l.starts_with("keurmerk_http_requests_total{"))
+            .collect();
+        // Sorted by method, then route, then status; each request counted in its own series.
+        assert_eq!(
+            totals,
+            [
+                "keurmerk_http_requests_total{method=\"GET\",route=\"/api/v1/certificates/{id}/status\",status=\"200\"} 2",
+                "keurmerk_http_requests_total{method=\"GET\",route=\"/api/v1/certificates/{id}/status\",status=\"404\"} 1",
+                "keurmerk_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+                "keurmerk_http_requests_total{method=\"HEAD\",route=\"/api/v1/certificates/{id}/status\",status=\"200\"} 1",
+                "keurmerk_http_requests_total{method=\"POST\",route=\"/api/v1/products\",status=\"201\"} 1",
+            ]
+        );
+        assert!(t.contains(
+            "keurmerk_http_request_duration_seconds_sum{method=\"GET\",route=\"/api/v1/certificates/{id}/status\",status=\"200\"} 0.004"
+        ));
     }
 }
