@@ -16,6 +16,12 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{LoadError, LogFormat};
 
+/// mimalloc instead of the C library's allocator (ADR 0022): while `serve`'s background work and
+/// lookups ran together at 1,000,000 on SQLite, glibc's per-thread arenas held about 300 MB
+/// (VmHWM 333 MB) and lookups were 10-28 % slower than with mimalloc (VmHWM 318 MB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The European cybersecurity label registry.
 #[derive(Debug, Parser)]
 #[command(name = "keurmerk", version, about, long_about = None)]
