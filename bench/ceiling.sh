@@ -15,6 +15,7 @@ start_serve "$BACKEND" "$N" "$KPORT"
 mkdir -p "$WORK/www"
 head -c 1000 /dev/zero | tr '\0' a > "$WORK/www/body"
 start_nginx "$NPORT"
+nginx_check "$NPORT" /x/KM-2026-000001 "$WORK/www/body"
 "$EXAMPLE" hyper "$HPORT" & PIDS+=($!)
 "$EXAMPLE" axum "$APORT" & PIDS+=($!)
 for p in "$HPORT" "$APORT"; do

@@ -22,6 +22,9 @@ NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 cargo build --release -p keurmerk-cli >&2
 BIN="$CARGO_TARGET_DIR/release/keurmerk"
 WORK="$(mktemp -d)"
+# nginx's workers run as another user: in a private (0700) directory every nginx answer was a
+# 403 error page (found 2026-12-03).
+chmod 755 "$WORK"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -71,6 +74,8 @@ NGINX
 "$NGINX" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$NPORT/status.json" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$NPORT/status.json" | cmp -s - "$WORK/www/status.json" ||
+  { echo "nginx does not serve status.json: no baseline" >&2; exit 1; }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$THREADS -c$CONNECTIONS -d$DURATION; body $SIZE bytes"
 read -r NRPS NP50 NP99 <<<"$(run_wrk "http://127.0.0.1:$NPORT/status.json")"

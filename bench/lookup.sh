@@ -23,7 +23,9 @@ row() { # name path-template sample-path [header]
   curl -fs "http://127.0.0.1:$KPORT$sample" -o "$WORK/www/body" || { echo "| $name | request failed: $sample |"; return; }
   local size; size=$(stat -c %s "$WORK/www/body")
   write_lua "$BACKEND" "$N" "$tmpl" "$WORK/req.lua"
+  nginx_check "$NPORT" /body "$WORK/www/body"
   read -r NR NP50 NP99 NE <<<"$(run_wrk "http://127.0.0.1:$NPORT/body")"
+  [ "$NE" = 0 ] || { echo "| $name | nginx answered $NE errors: no baseline |"; return; }
   read -r KR KP50 KP99 KE <<<"$(run_wrk "http://127.0.0.1:$KPORT/" "$WORK/req.lua")"
   echo "| $name | $size B | $KR | $NR | $(python3 -c "print(f'{$KR/$NR:.2f}')") | $KP50 | $KP99 | $NP99 | $KE |"
 }

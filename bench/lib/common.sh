@@ -14,6 +14,9 @@ if [ -z "${BIN:-}" ]; then
   BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/keurmerk"
 fi
 WORK="$(mktemp -d)"
+# nginx's workers run as another user: a private (0700) directory made every nginx answer a 403
+# error page, the baseline of every ratio measured before 2026-12-03 (tenth session).
+chmod 755 "$WORK"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -130,5 +133,11 @@ http {
 NGINX
   "$(command -v nginx || echo /usr/sbin/nginx)" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
   PIDS+=($!)
-  for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$1/" -o /dev/null 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$1/" -o /dev/null 2>/dev/null && break; sleep 0.1; done
+}
+
+# nginx_check PORT PATH FILE: fails unless nginx answers PATH with 200 and exactly FILE's bytes
+nginx_check() {
+  curl -fs "http://127.0.0.1:$1$2" | cmp -s - "$3" ||
+    { echo "nginx does not serve $3 at $2: no baseline" >&2; cat "$WORK/nginx/error.log" >&2; exit 1; }
 }
