@@ -28,8 +28,27 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// One route's series, by method and status.
-type RouteSeries = HashMap<(Method, u16), Series>;
+/// One route's series, by method ([`method_label`]) and status.
+type RouteSeries = HashMap<(&'static str, u16), Series>;
+
+/// The method as a metrics label: the methods of RFC 9110 and PATCH by name, any other `OTHER`,
+/// so that clients sending made-up methods cannot grow the series without bound.
+fn method_label(m: &Method) -> &'static str {
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ]
+    .iter()
+    .find(|known| *known == m)
+    .map_or("OTHER", |known| known.as_str())
+}
 
 /// Request counters and latency histograms per (method, route, status): by route, then by
 /// method and status, so that counting a request allocates only for a series never seen before.
@@ -46,7 +65,7 @@ impl Metrics {
             None => m.entry(route.to_owned()).or_default(),
         };
         let s = by_route
-            .entry((method.clone(), status.as_u16()))
+            .entry((method_label(method), status.as_u16()))
             .or_default();
         s.count += 1;
         s.sum += secs;
@@ -63,9 +82,8 @@ impl Metrics {
         let mut rows: Vec<((&str, &str, u16), &Series)> = m
             .iter()
             .flat_map(|(route, r)| {
-                r.iter().map(move |((method, status), s)| {
-                    ((method.as_str(), route.as_str(), *status), s)
-                })
+                r.iter()
+                    .map(move |((method, status), s)| ((*method, route.as_str(), *status), s))
             })
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
@@ -405,6 +423,11 @@ mod tests {
         m.observe(&Method::GET, s, StatusCode::OK, 0.003);
         m.observe(&Method::HEAD, s, StatusCode::OK, 0.001);
         m.observe(&Method::GET, "unmatched", StatusCode::NOT_FOUND, 0.001);
+        // Made-up methods share one label (a client cannot add series at will).
+        for made_up in ["FOO", "BAR", "PROPFIND"] {
+            let made_up = Method::from_bytes(made_up.as_bytes()).unwrap();
+            m.observe(&made_up, "unmatched", StatusCode::NOT_FOUND, 0.001);
+        }
         let t = m.render();
         let totals: Vec<&str> = t
             .lines()
@@ -418,6 +441,7 @@ mod tests {
                 "keurmerk_http_requests_total{method=\"GET\",route=\"/api/v1/certificates/{id}/status\",status=\"404\"} 1",
                 "keurmerk_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
                 "keurmerk_http_requests_total{method=\"HEAD\",route=\"/api/v1/certificates/{id}/status\",status=\"200\"} 1",
+                "keurmerk_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 3",
                 "keurmerk_http_requests_total{method=\"POST\",route=\"/api/v1/products\",status=\"201\"} 1",
             ]
         );
