@@ -107,43 +107,44 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
     // answered 405 with `Allow` before any key is looked up, and so is an unknown route.
     let idempotent = axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware);
     for r in all_routes() {
-        let max = r.max_body;
-        app = app.route(
-            r.path,
+        let guard = listen::ContentLengthGuardLayer::new(r.max_body);
+        // Each route of the table has one method. An idempotency key is only ever looked up for
+        // a write, so a route that only reads goes without the layer (a layer is a boxed
+        // service of its own on every request).
+        let handler = if r.method == axum::http::Method::GET {
             r.handler
-                .route_layer(idempotent.clone())
-                .layer(axum::middleware::from_fn(move |req, next| {
-                    listen::content_length_guard(max, req, next)
-                })),
-        );
+        } else {
+            r.handler.route_layer(idempotent.clone())
+        };
+        app = app.route(r.path, handler.layer(guard));
     }
-    app.fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            rt.clone(),
-            ops::middleware,
-        ))
-        .layer(Extension(rt))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    // One `layer` call with the whole stack: `Router::layer` boxes every route's service once
+    // per call, and each boxed boundary costs a clone and an allocation per request.
+    // Outermost first: tracing, then the envelope (so every rejection under /api/ leaves in
+    // it), the headers every answer carries, the body limit, and the metrics and rate limits.
+    let edge = tower::ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(error::envelope_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
-        // Outermost but for tracing, so every rejection under /api/ leaves in the envelope.
-        .layer(axum::middleware::from_fn(error::envelope_errors))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(rt.clone()))
+        .layer(axum::middleware::from_fn_with_state(rt, ops::middleware));
+    app.fallback(fallback).layer(edge).with_state(state)
 }
 
 /// Unknown paths: the JSON envelope under `/api/`, a friendly HTML page everywhere else (a
@@ -177,10 +178,19 @@ async fn get_openapi() -> axum::Json<serde_json::Value> {
     axum::Json(openapi::document(&all_routes()))
 }
 
-async fn get_metrics(Extension(rt): Extension<Arc<ops::Runtime>>) -> impl IntoResponse {
+async fn get_metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Extension(rt): Extension<Arc<ops::Runtime>>,
+) -> impl IntoResponse {
+    let builds = format!(
+        "# HELP keurmerk_trust_list_builds_total Trust lists built to verify statements (reads reuse one for up to a second).\n\
+         # TYPE keurmerk_trust_list_builds_total counter\n\
+         keurmerk_trust_list_builds_total {}\n",
+        state.registry.trust_list_builds()
+    );
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        rt.metrics.render() + &webhooks::render_metrics(),
+        rt.metrics.render() + &webhooks::render_metrics() + &builds,
     )
 }
 
@@ -232,4 +242,120 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// Every kind of answer — the QR hot path (plain and signed status), the page, search,
+    /// static files, lists, and each kind of refusal — leaves through the whole edge stack in
+    /// one `layer` call: the four security headers on every answer, the JSON envelope on every
+    /// refusal under `/api/`, a friendly page elsewhere, and a metrics series for each.
+    #[tokio::test]
+    async fn every_answer_leaves_through_the_edge() {
+        let (app, reg, _dir) = crate::test_support::demo_app().await;
+        let id = reg
+            .certificates(&keurmerk_store::CertificateFilter::default())
+            .await
+            .unwrap()
+            .remove(0)
+            .id
+            .to_string();
+        let cases: Vec<(Request<Body>, StatusCode, bool)> = vec![
+            (
+                get(&format!("/api/v1/certificates/{id}/status")),
+                StatusCode::OK,
+                false,
+            ),
+            (
+                get(&format!("/api/v1/certificates/{id}/status?signed=true")),
+                StatusCode::OK,
+                false,
+            ),
+            (get(&format!("/c/{id}")), StatusCode::OK, false),
+            (get("/api/v1/labels?q=camera"), StatusCode::OK, false),
+            (get("/static/style.css"), StatusCode::OK, false),
+            (get("/api/v1/status-list"), StatusCode::OK, false),
+            (get("/api/v1/trust-list"), StatusCode::OK, false),
+            // Refusals: unknown route, unknown certificate, bad id, wrong method, a body
+            // announced too large on a read route, a Content-Length that is not a number.
+            (get("/api/v1/nothing-here"), StatusCode::NOT_FOUND, true),
+            (
+                get("/api/v1/certificates/KM-1999-000001/status"),
+                StatusCode::NOT_FOUND,
+                true,
+            ),
+            (
+                get("/api/v1/certificates/not-an-id/status"),
+                StatusCode::BAD_REQUEST,
+                true,
+            ),
+            (
+                Request::delete("/api/v1/labels")
+                    .body(Body::empty())
+                    .unwrap(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                true,
+            ),
+            (
+                Request::get("/api/v1/labels")
+                    .header("content-length", "999999999")
+                    .body(Body::empty())
+                    .unwrap(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                true,
+            ),
+            (
+                Request::get("/api/v1/labels")
+                    .header("content-length", "many")
+                    .body(Body::empty())
+                    .unwrap(),
+                StatusCode::BAD_REQUEST,
+                true,
+            ),
+            (get("/no/such/page"), StatusCode::NOT_FOUND, false),
+        ];
+        for (req, want, envelope) in cases {
+            let what = format!("{} {}", req.method(), req.uri());
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status(), want, "{what}");
+            let h = res.headers().clone();
+            assert_eq!(h["x-frame-options"], "DENY", "{what}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+            assert_eq!(
+                h["referrer-policy"], "strict-origin-when-cross-origin",
+                "{what}"
+            );
+            assert_eq!(h["content-security-policy"], super::CSP, "{what}");
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            if envelope {
+                assert_eq!(h["content-type"], "application/json", "{what}");
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert!(v["error"]["code"].is_string(), "{what}: {v}");
+                assert!(v["error"]["message"].is_string(), "{what}: {v}");
+            }
+        }
+        let metrics = app.clone().oneshot(get("/metrics")).await.unwrap();
+        let text = metrics.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(text.to_vec()).unwrap();
+        for series in [
+            "route=\"/api/v1/certificates/{id}/status\",status=\"200\"} 2",
+            "route=\"/api/v1/certificates/{id}/status\",status=\"404\"} 1",
+            "route=\"/api/v1/labels\",status=\"413\"} 1",
+            "route=\"/c/{id}\",status=\"200\"} 1",
+            "route=\"unmatched\",status=\"404\"} 2",
+            "keurmerk_trust_list_builds_total ",
+        ] {
+            assert!(text.contains(series), "{series} in\n{text}");
+        }
+    }
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
 }

@@ -161,29 +161,82 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 
 /// Refuses a request whose `Content-Length` exceeds `max` (the route's limit) with 413 before
 /// any of its body is read, and one whose `Content-Length` is not a number with 400.
-pub async fn content_length_guard(
+///
+/// A tower layer, not `middleware::from_fn`: it runs on every request of every route of the
+/// table, and a `from_fn` layer clones its inner service and boxes two futures each time.
+#[derive(Debug, Clone, Copy)]
+pub struct ContentLengthGuardLayer {
     max: usize,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::http::{header, StatusCode};
-    use axum::response::IntoResponse;
-    if let Some(v) = req.headers().get(header::CONTENT_LENGTH) {
-        match v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) {
-            Some(n) if n > max as u64 => {
-                return crate::error::ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the body announces {n} bytes; this endpoint takes at most {max}"),
-                )
-                .into_response();
-            }
-            Some(_) => {}
-            None => {
-                return crate::error::ApiError::bad_request("Content-Length is not a number")
-                    .into_response();
-            }
+}
+
+impl ContentLengthGuardLayer {
+    /// A guard for bodies of at most `max` bytes.
+    pub fn new(max: usize) -> Self {
+        Self { max }
+    }
+}
+
+impl<S> tower::Layer<S> for ContentLengthGuardLayer {
+    type Service = ContentLengthGuard<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        ContentLengthGuard {
+            inner,
+            max: self.max,
         }
     }
-    next.run(req).await
+}
+
+/// The service of [`ContentLengthGuardLayer`].
+#[derive(Debug, Clone)]
+pub struct ContentLengthGuard<S> {
+    inner: S,
+    max: usize,
+}
+
+impl<S> tower::Service<axum::extract::Request> for ContentLengthGuard<S>
+where
+    S: tower::Service<axum::extract::Request, Response = axum::response::Response>,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future = futures_util::future::Either<
+        std::future::Ready<Result<axum::response::Response, S::Error>>,
+        S::Future,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        use futures_util::future::Either;
+        match refusal(self.max, req.headers()) {
+            Some(res) => Either::Left(std::future::ready(Ok(res))),
+            None => Either::Right(self.inner.call(req)),
+        }
+    }
+}
+
+/// The answer refusing a request with these headers under a limit of `max` bytes, if any.
+fn refusal(max: usize, headers: &axum::http::HeaderMap) -> Option<axum::response::Response> {
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    let v = headers.get(header::CONTENT_LENGTH)?;
+    match v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+        Some(n) if n > max as u64 => Some(
+            crate::error::ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body announces {n} bytes; this endpoint takes at most {max}"),
+            )
+            .into_response(),
+        ),
+        Some(_) => None,
+        None => Some(
+            crate::error::ApiError::bad_request("Content-Length is not a number").into_response(),
+        ),
+    }
 }

@@ -35,6 +35,8 @@ mod signing;
 mod statement;
 mod statuslist;
 mod trustcache;
+/// How long reads reuse a built trust list at most.
+pub use trustcache::TTL as TRUST_LIST_TTL;
 mod update_record;
 mod verification;
 mod watch;

@@ -626,3 +626,28 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current_on_postgres() 
     )
     .await;
 }
+
+/// When the reused trust list expires under many lookups at once, one of them builds it again
+/// and the others take that build: every lookup building its own was 4 % of a saturated
+/// server's CPU (2026-12-03).
+#[tokio::test]
+async fn lookups_build_an_expired_trust_list_once() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    let first = e.reg.status(&id).await.unwrap();
+    // The list is reused for `TTL` on the monotonic clock.
+    std::thread::sleep(TRUST_LIST_TTL + std::time::Duration::from_millis(100));
+    let before = e.reg.trust_list_builds();
+    let mut lookups = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (reg, id) = (e.reg.clone(), id.clone());
+        lookups.spawn(async move { reg.status(&id).await });
+    }
+    while let Some(status) = lookups.join_next().await {
+        assert_eq!(status.unwrap().unwrap().status, first.status);
+    }
+    assert_eq!(e.reg.trust_list_builds() - before, 1);
+    // Reused again: no build for another lookup.
+    e.reg.status(&id).await.unwrap();
+    assert_eq!(e.reg.trust_list_builds() - before, 1);
+}
