@@ -72,13 +72,14 @@ impl Validators {
         if let Some(w) = window {
             h.update(w.timestamp().to_be_bytes());
         }
-        // Everything the report says except when it was evaluated.
+        // Everything the report says except when it was evaluated, serialised straight into
+        // the hash (no buffer: this runs for every status lookup).
         let mut semantic = report.clone();
         semantic.evaluated_at = DateTime::<Utc>::UNIX_EPOCH;
-        match serde_json::to_vec(&semantic) {
-            Ok(bytes) => h.update(&bytes),
+        let mut into_hash = HashWriter(&mut h);
+        if serde_json::to_writer(&mut into_hash, &semantic).is_err() {
             // Cannot happen for this plain data type; if it ever did, never share a validator.
-            Err(_) => h.update(now.timestamp_nanos_opt().unwrap_or(0).to_be_bytes()),
+            h.update(now.timestamp_nanos_opt().unwrap_or(0).to_be_bytes());
         }
         let digest = h.finalize();
         let etag = format!("W/\"{}\"", hex::encode(&digest[..16]));
@@ -145,6 +146,20 @@ impl Validators {
     /// The 304 answer.
     pub(crate) fn not_modified_response(&self) -> Response {
         self.apply(StatusCode::NOT_MODIFIED.into_response())
+    }
+}
+
+/// Bytes written to it are hashed.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -715,27 +715,32 @@ impl<S: RegistryStore> Registry<S> {
         id: &CertificateId,
         support_until: Option<Option<chrono::NaiveDate>>,
     ) -> ServiceResult<RecordedClaims> {
-        let (cert, _) = self
-            .store()
-            .certificate(id)
-            .await?
-            .ok_or_else(|| crate::error::not_found("certificate", id))?;
+        // One read when both rows are there; else the reads one by one, for the error naming
+        // what is missing.
+        let (cert, product, status_index) = match self.store().certificate_with_product(id).await? {
+            Some(found) => found,
+            None => {
+                let (cert, _) = self
+                    .store()
+                    .certificate(id)
+                    .await?
+                    .ok_or_else(|| crate::error::not_found("certificate", id))?;
+                let product = self
+                    .store()
+                    .product(&cert.product)
+                    .await?
+                    .ok_or_else(|| crate::error::not_found("product", &cert.product))?;
+                let index = self.store().status_index(id).await?;
+                (cert, product, index)
+            }
+        };
         let support_until = match support_until {
             Some(s) => s,
             None => fold(&self.store().events(id).await?)?.support_until,
         };
-        let product = self
-            .store()
-            .product(&cert.product)
-            .await?
-            .ok_or_else(|| crate::error::not_found("product", &cert.product))?;
         let support_until = support_until.unwrap_or(cert.valid_until);
         // The token carries the index only when it fits its u32 (over four billion labels).
-        let status_index = self
-            .store()
-            .status_index(id)
-            .await?
-            .and_then(|i| u32::try_from(i).ok());
+        let status_index = status_index.and_then(|i| u32::try_from(i).ok());
         let claims = TokenClaims {
             certificate_id: cert.id.to_string(),
             product_name: product.name.clone(),

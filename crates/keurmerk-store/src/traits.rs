@@ -347,6 +347,12 @@ pub trait CertificateStore: Send + Sync {
     }
     /// One certificate (cached state) and its last event sequence number.
     async fn certificate(&self, id: &CertificateId) -> Result<Option<(Certificate, i64)>>;
+    /// A certificate with its product and its status list index, in one read (what a signed
+    /// status claims); `None` if either row is missing.
+    async fn certificate_with_product(
+        &self,
+        id: &CertificateId,
+    ) -> Result<Option<(Certificate, Product, Option<u64>)>>;
     /// Certificates matching a filter, by id.
     async fn certificates(&self, filter: &CertificateFilter) -> Result<Vec<Certificate>>;
     /// A certificate's events, oldest first.
