@@ -1,0 +1,38 @@
+"""Sends REQUESTS lookups of uniformly random certificates, one connection, keep-alive, with
+callgrind's instrumentation switched on only around them (bench/instructions.sh).
+Arguments: port, requests, path template (ID is replaced), pid of valgrind, then the
+"year count" pairs of the registry's ids. Every answer must be 200, or it stops (exit 1)."""
+import http.client
+import random
+import subprocess
+import sys
+
+port, n, tmpl, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ranges = [(int(y), int(c)) for y, c in (p.split() for p in sys.argv[5:])]
+total = sum(c for _, c in ranges)
+rng = random.Random(7)
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+
+def one():
+    k = rng.randint(1, total)
+    for year, count in ranges:
+        if k <= count:
+            break
+        k -= count
+    path = tmpl.replace("ID", "KM-%d-%06d" % (year, k))
+    conn.request("GET", path)
+    res = conn.getresponse()
+    body = res.read()
+    if res.status != 200:
+        print("answer %d for %s: %r" % (res.status, path, body[:200]), file=sys.stderr)
+        sys.exit(1)
+
+
+for _ in range(200):  # warm up: connections, statements, caches
+    one()
+subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+for _ in range(n):
+    one()
+subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
