@@ -124,12 +124,26 @@ pub enum ClientVerdict {
 impl StatusResponse {
     /// Sign with a registry key; returns `{"keyid", "sig", "status": {…}}` as RFC 8785 JSON.
     pub fn sign(&self, key: &SigningKey) -> Result<Vec<u8>, TrustError> {
-        let msg = signing_input(STATUS_DOMAIN, self)?;
-        canonical_json(&Envelope {
-            status: self,
-            keyid: key.key_id(),
-            sig: STANDARD.encode(key.sign(&msg)),
-        })
+        // The response is made canonical once: the signature covers it, and the envelope holds
+        // it as it is (RFC 8785 sorts the envelope's members `keyid`, `sig`, `status`, and a
+        // member's value is its own canonical form), so the envelope is assembled around it
+        // instead of canonicalising the whole response a second time. The documented example
+        // (`docs/FORMATS.md`) pins the bytes.
+        let body = canonical_json(self)?;
+        let mut msg = Vec::with_capacity(STATUS_DOMAIN.len() + body.len());
+        msg.extend_from_slice(STATUS_DOMAIN);
+        msg.extend_from_slice(&body);
+        let keyid = canonical_json(&key.key_id())?;
+        let sig = canonical_json(&STANDARD.encode(key.sign(&msg)))?;
+        let mut out = Vec::with_capacity(body.len() + keyid.len() + sig.len() + 32);
+        out.extend_from_slice(b"{\"keyid\":");
+        out.extend_from_slice(&keyid);
+        out.extend_from_slice(b",\"sig\":");
+        out.extend_from_slice(&sig);
+        out.extend_from_slice(b",\"status\":");
+        out.extend_from_slice(&body);
+        out.push(b'}');
+        Ok(out)
     }
 
     /// Verify a signed response for certificate `expected_id` at time `now`. The signer must be a
@@ -292,5 +306,60 @@ fn issuer_kind_name(k: IssuerKind) -> &'static str {
     match k {
         IssuerKind::SelfDeclared => "self",
         IssuerKind::ThirdParty => "third_party",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// The envelope `sign` assembles around the canonical response is byte for byte the RFC
+    /// 8785 form of the whole envelope, for responses with and without a status list, with
+    /// reasons, texts that need escaping and non-ASCII names.
+    #[test]
+    fn the_assembled_envelope_is_the_canonical_envelope() {
+        let key = SigningKey::from_seed(&[7; 32]);
+        let at = Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap();
+        let day = NaiveDate::from_ymd_opt(2029, 2, 28).unwrap();
+        let mut r = StatusResponse {
+            certificate_id: "KM-2026-000123".into(),
+            product_id: "PRD-000042".into(),
+            product_name: "Slimme \"deurbel\" — Türklingel \\ 门铃 \u{1F514}".into(),
+            model_designation: "DB-1\n\t</script>".into(),
+            scheme_id: "eu-iot".into(),
+            level: "substantial".into(),
+            issuer_org_id: "nl-lab".into(),
+            issuer_kind: IssuerKind::ThirdParty,
+            issued_on: day,
+            valid_until: day,
+            support_until: day,
+            status: CertStatus::Attention,
+            reasons: vec!["vulnerability_in_window".into(), "not_monitored".into()],
+            produced_at: at,
+            next_update: at + chrono::Duration::hours(24),
+            status_list: None,
+        };
+        for round in 0..3 {
+            let whole = canonical_json(&Envelope {
+                status: &r,
+                keyid: key.key_id(),
+                sig: STANDARD.encode(key.sign(&signing_input(STATUS_DOMAIN, &r).unwrap())),
+            })
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(r.sign(&key).unwrap()).unwrap(),
+                String::from_utf8(whole).unwrap(),
+                "round {round}"
+            );
+            r.status_list = Some(StatusListRef {
+                idx: 41 + round,
+                uri: "https://registry.example/api/v1/status-list".into(),
+            });
+            r.reasons.clear();
+            r.issuer_kind = IssuerKind::SelfDeclared;
+        }
     }
 }
