@@ -258,12 +258,7 @@ impl CertificateStore for SqlStore {
         self.row_by_key(SQL, id.as_str(), |r| {
             let index = r
                 .int("status_index")?
-                .map(|i| {
-                    u64::try_from(i).map_err(|e| StoreError::Corrupt {
-                        what: "status index",
-                        detail: format!("{i}: {e}"),
-                    })
-                })
+                .map(|i| super::statuslist::unsigned("status index", i))
                 .transpose()?;
             Ok((
                 certificate_from_row(r)?,

@@ -8,7 +8,7 @@ use crate::codec::{get_i64, get_str, get_ts, ts, Cols};
 use crate::statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 use crate::{Result, StoreError};
 
-fn unsigned(what: &'static str, v: i64) -> Result<u64> {
+pub(super) fn unsigned(what: &'static str, v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|e| StoreError::Corrupt {
         what,
         detail: format!("{v}: {e}"),
