@@ -16,8 +16,10 @@
 //!
 //! Reads build one list at a time: when the list expires under a flood of lookups, the first
 //! read builds it and the others wait for that build and take its result (all of them building
-//! their own was 4 % of a saturated server's CPU, 2026-12-03). A waiting read never takes a list
-//! older than its own arrival: it was built after the read found the old one expired.
+//! their own was 4 % of a saturated server's CPU, 2026-12-03). A list's age counts from the
+//! moment its build began reading, not from when it was stored, and a build never replaces a
+//! stored list whose reading began later; so whichever list a read takes (the waited-for build,
+//! or a write's build that finished meanwhile) was read from the store less than [`TTL`] ago.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,7 @@ struct Built {
     list: Arc<TrustList>,
     digest: [u8; 32],
     generation: u64,
+    /// When its build began reading the store.
     at: Instant,
     clock: DateTime<Utc>,
 }
@@ -117,17 +120,23 @@ impl<S: RegistryStore> Registry<S> {
         generation: u64,
     ) -> ServiceResult<(Arc<TrustList>, [u8; 32], bool)> {
         self.trust_cache.builds.fetch_add(1, Ordering::Relaxed);
+        // Its age counts from here: what it holds was read after this moment.
+        let began = Instant::now();
         let list = Arc::new(self.trust_list(0).await?);
         let digest = crate::signing::keys_digest(&list)?;
-        // Stored only if nothing changed while it was built.
+        // Stored only if nothing changed while it was built, and never over a list whose reading
+        // began later (a write's build that started earlier and finished last is older).
         if self.trust_cache.generation.load(Ordering::SeqCst) == generation {
-            *self.trust_cache.lock() = Some(Built {
-                list: list.clone(),
-                digest,
-                generation,
-                at: Instant::now(),
-                clock: now,
-            });
+            let mut built = self.trust_cache.lock();
+            if built.as_ref().is_none_or(|b| b.at <= began) {
+                *built = Some(Built {
+                    list: list.clone(),
+                    digest,
+                    generation,
+                    at: began,
+                    clock: now,
+                });
+            }
         }
         Ok((list, digest, true))
     }
