@@ -208,10 +208,14 @@ struct Cached {
 
 /// Signed statement bytes cached before the cache starts over. A decoded statement (its
 /// payload as a JSON tree, and a copy of its issuer's trust-list entry with the scopes) takes
-/// a few times its signed size, so this keeps the cache to tens of megabytes: counting entries
-/// instead (200,000) let `serve` grow past a gigabyte while it told 44,000 dependents of a
-/// provider's change, each write folding its certificate's statements.
-const CACHE_MAX_BYTES: usize = 16 << 20;
+/// about seven times its signed size: with 16 MB of signed bytes the cache held 118 MB, most of
+/// `serve`'s 146 MB peak heap during the first start at 1,000,000 certificates, and starting
+/// over released it in waves of about 100 MB (heaptrack, 2026-12-03). Counting entries instead
+/// (200,000) let `serve` grow past a gigabyte while it told 44,000 dependents of a provider's
+/// change. What the cache saves is verifying a certificate's statements again within one
+/// write (the fold before it and the read model's refresh after it) and for a label looked up
+/// again soon: a few thousand statements hold both, at about 20 MB.
+const CACHE_MAX_BYTES: usize = 3 << 20;
 
 impl VerifiedCache {
     fn verify(
