@@ -16,6 +16,10 @@ URL="$(db_url "$BACKEND" "$N")"
 PIDS+=($!)
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 PID="$(serve_pid "$PORT")"
+# The listening process itself is stopped at the end too: a BIN that wraps `keurmerk` (heaptrack,
+# perf) runs it as a child, which outlived the wrapper and kept writing to the registry a next
+# run replaced (a corrupted copy, 2026-12-03).
+PIDS+=("$PID")
 echo "# $(date -u +%FT%TZ) $BACKEND, $N certificates; $(load)"
 if [ -n "${LOOKUPS:-}" ]; then
   (

@@ -5,31 +5,14 @@
 #   bench/http.sh                      # SQLite (a fresh demo database)
 #   KEURMERK_BENCH_PG=postgres://postgres@127.0.0.1:5432/test bench/http.sh   # also PostgreSQL
 #
-# Needs: wrk, nginx (Debian packages), a release build (built here).
-# Env: DURATION (default 15s), THREADS (2), CONNECTIONS (64).
+# Needs: wrk, nginx (Debian packages), a release build (built here, or BIN).
+# Env: DURATION (default 20s, bench/lib/common.sh), THREADS (2), CONNECTIONS (64).
 # Besides the one-certificate run (the ratio the issue asks for), a second keurmerk run spreads the
 # requests round-robin over every demo certificate (a wrk Lua script), closer to real QR scans.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-DURATION="${DURATION:-15s}"
-THREADS="${THREADS:-2}"
-CONNECTIONS="${CONNECTIONS:-64}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# Shares nginx's setup, its byte check and wrk's parsing with the issue-15 scripts.
+source "$(dirname "$0")/lib/common.sh"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-[ -x "$NGINX" ] || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 1; }
-
-cargo build --release -p keurmerk-cli >&2
-BIN="$CARGO_TARGET_DIR/release/keurmerk"
-WORK="$(mktemp -d)"
-# nginx's workers run as another user: in a private (0700) directory every nginx answer was a
-# 403 error page (found 2026-12-03).
-chmod 755 "$WORK"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+[ -x "$(command -v nginx || echo /usr/sbin/nginx)" ] || { echo "nginx is missing: apt-get install -y nginx-light" >&2; exit 1; }
 
 start_keurmerk() { # db-url port
   (cd "$WORK" && KEURMERK_KEYS_DIR="$WORK/keys-$2" KEURMERK_LOG=warn "$BIN" --db "$1" serve --demo --addr "127.0.0.1:$2" >/dev/null 2>&1) &
@@ -43,11 +26,6 @@ suspended_id() { # port
     python3 -c 'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["items"] if c["state"]=="suspended"))'
 }
 
-run_wrk() { # url [lua script] -> "rps p50 p99"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${2:+-s "$2"} "$1" |
-    awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print rps, p50, p99}'
-}
-
 KPORT="$(free_port)"
 start_keurmerk "sqlite:$WORK/bench.db" "$KPORT"
 ID="$(suspended_id "$KPORT")"
@@ -56,35 +34,19 @@ curl -fs "$URL" > "$WORK/status.json"
 SIZE="$(wc -c < "$WORK/status.json")"
 
 NPORT="$(free_port)"
-mkdir -p "$WORK/www" "$WORK/nginx"
+mkdir -p "$WORK/www"
 cp "$WORK/status.json" "$WORK/www/status.json"
-cat > "$WORK/nginx/nginx.conf" <<NGINX
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/json;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-  server { listen 127.0.0.1:$NPORT; root $WORK/www; }
-}
-NGINX
-"$NGINX" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
-for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$NPORT/status.json" >/dev/null && break; sleep 0.1; done
-curl -fs "http://127.0.0.1:$NPORT/status.json" | cmp -s - "$WORK/www/status.json" ||
-  { echo "nginx does not serve status.json: no baseline" >&2; exit 1; }
+start_nginx "$NPORT"
+nginx_check "$NPORT" /status.json "$WORK/www/status.json"
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$THREADS -c$CONNECTIONS -d$DURATION; body $SIZE bytes"
-read -r NRPS NP50 NP99 <<<"$(run_wrk "http://127.0.0.1:$NPORT/status.json")"
-read -r KRPS KP50 KP99 <<<"$(run_wrk "$URL")"
+read -r NRPS NP50 NP99 _ <<<"$(run_wrk "http://127.0.0.1:$NPORT/status.json")"
+read -r KRPS KP50 KP99 KERR <<<"$(run_wrk "$URL")"
 RATIO="$(python3 -c "print(f'{100*$KRPS/$NRPS:.0f}%')")"
-echo "| target | rps | p50 | p99 |"
-echo "|---|---|---|---|"
-echo "| nginx static file ($SIZE B) | $NRPS | $NP50 | $NP99 |"
-echo "| keurmerk status, SQLite | $KRPS | $KP50 | $KP99 |"
+echo "| target | rps | p50 | p99 | errors |"
+echo "|---|---|---|---|---|"
+echo "| nginx static file ($SIZE B) | $NRPS | $NP50 | $NP99 | 0 |"
+echo "| keurmerk status, SQLite | $KRPS | $KP50 | $KP99 | $KERR |"
 echo "ratio keurmerk/nginx (SQLite): $RATIO"
 
 # Every certificate in turn.
@@ -97,8 +59,8 @@ N_IDS="$(wc -l < "$WORK/ids.txt")"
   echo 'n = 0'
   echo 'request = function() n = n + 1; return wrk.format("GET", "/api/v1/certificates/" .. ids[(n % #ids) + 1] .. "/status") end'
 } > "$WORK/rotate.lua"
-read -r RRPS RP50 RP99 <<<"$(run_wrk "http://127.0.0.1:$KPORT/" "$WORK/rotate.lua")"
-echo "| keurmerk status, SQLite, $N_IDS certificates in turn | $RRPS | $RP50 | $RP99 |"
+read -r RRPS RP50 RP99 RERR <<<"$(run_wrk "http://127.0.0.1:$KPORT/" "$WORK/rotate.lua")"
+echo "| keurmerk status, SQLite, $N_IDS certificates in turn | $RRPS | $RP50 | $RP99 | $RERR |"
 
 if [ -n "${KEURMERK_BENCH_PG:-}" ]; then
   DB="keurmerk_bench_$$"
@@ -106,8 +68,8 @@ if [ -n "${KEURMERK_BENCH_PG:-}" ]; then
   psql "$KEURMERK_BENCH_PG" -qc "CREATE DATABASE $DB" >/dev/null
   start_keurmerk "${KEURMERK_BENCH_PG%/*}/$DB" "$PPORT"
   PID_="$(suspended_id "$PPORT")"
-  read -r PRPS PP50 PP99 <<<"$(run_wrk "http://127.0.0.1:$PPORT/api/v1/certificates/$PID_/status")"
-  echo "| keurmerk status, PostgreSQL | $PRPS | $PP50 | $PP99 |"
+  read -r PRPS PP50 PP99 PERR <<<"$(run_wrk "http://127.0.0.1:$PPORT/api/v1/certificates/$PID_/status")"
+  echo "| keurmerk status, PostgreSQL | $PRPS | $PP50 | $PP99 | $PERR |"
   echo "ratio keurmerk/nginx (PostgreSQL): $(python3 -c "print(f'{100*$PRPS/$NRPS:.0f}%')")"
   kill "${PIDS[-1]}" 2>/dev/null || true; sleep 0.5
   psql "$KEURMERK_BENCH_PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null

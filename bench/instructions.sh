@@ -7,8 +7,10 @@
 # second, scheduler ticks) is counted too.
 #   bench/instructions.sh 100000 sqlite '/api/v1/certificates/ID/status' [REQUESTS]
 #   BIN=/tmp/old-keurmerk bench/instructions.sh 100000 sqlite '/c/ID'
+#   KEEP=/tmp/search.out bench/instructions.sh 100000 sqlite '/api/v1/labels?q=SEARCH&limit=20' 500
+#     (keeps callgrind's profile for callgrind_annotate)
 source "$(dirname "$0")/lib/common.sh"
-N="${1:?give N}"; BACKEND="${2:-sqlite}"; TMPL="${3:?give a path template with ID}"; REQUESTS="${4:-2000}"
+N="${1:?give N}"; BACKEND="${2:-sqlite}"; TMPL="${3:?give a path template with ID or SEARCH}"; REQUESTS="${4:-2000}"
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 PORT="$(free_port)"
 OUT="$WORK/callgrind.out"
@@ -22,6 +24,8 @@ curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "keurmerk did not
 sleep 5
 mapfile -t RANGES < <(sql "$BACKEND" "$N" "SELECT substr(id, 4, 4) || ' ' || COUNT(*) FROM certificates GROUP BY substr(id, 4, 4) ORDER BY 1")
 python3 bench/lib/requests.py "$PORT" "$REQUESTS" "$TMPL" "$VG" "${RANGES[@]}"
+[ -n "${KEEP:-}" ] && cp "$OUT".1 "$KEEP"
 IR="$(awk '/^(summary|totals):/ {print $2}' "$OUT".1 | sort -n | tail -1)"
-echo "# $(date -u +%FT%TZ) $BACKEND, $N certificates; $(load); $("$BIN" --version 2>/dev/null || echo "$BIN")"
+# The binary by path and content (its version number names no commit).
+echo "# $(date -u +%FT%TZ) $BACKEND, $N certificates; $(load); $BIN sha256 $(sha256sum "$BIN" | cut -c1-12)"
 echo "| $TMPL | $REQUESTS lookups | $IR instructions | $((IR / REQUESTS)) per lookup |"

@@ -54,6 +54,8 @@ start_serve() {
   PIDS+=($!)
   for _ in $(seq 1 3000); do curl -fs "http://127.0.0.1:$3/healthz" >/dev/null && break; sleep 0.2; done
   curl -fs "http://127.0.0.1:$3/healthz" >/dev/null || { echo "keurmerk did not start on $3" >&2; cat "$WORK/serve-$3.log" >&2; exit 1; }
+  # Stopped at the end even when BIN wraps `keurmerk` and runs it as a child (bench/first-start.sh).
+  PIDS+=("$(serve_pid "$3")")
   local unknown="" before
   for _ in $(seq 1 6000); do
     # Open certificates whose next due time the scheduler has yet to compute: a running pass

@@ -1,7 +1,9 @@
 """Sends REQUESTS lookups of uniformly random certificates, one connection, keep-alive, with
 callgrind's instrumentation switched on only around them (bench/instructions.sh).
 Arguments: port, requests, path template (ID is replaced), pid of valgrind, then the
-"year count" pairs of the registry's ids. Every answer must be 200, or it stops (exit 1)."""
+"year count" pairs of the registry's ids. A template with SEARCH instead of ID gets one or two
+random words of the wrk script's list (bench/lib/common.sh) and maybe a filter, as the search row
+of bench/lookup.sh does. Every answer must be 200, or it stops (exit 1)."""
 import http.client
 import random
 import subprocess
@@ -11,6 +13,12 @@ port, n, tmpl, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4
 ranges = [(int(y), int(c)) for y, c in (p.split() for p in sys.argv[5:])]
 total = sum(c for _, c in ranges)
 rng = random.Random(7)
+# The same words and filters as write_lua in bench/lib/common.sh.
+WORDS = ["camera", "router", "plug", "lock", "speaker", "thermostat", "alarm", "monitor", "holland",
+         "rheinwerk", "maison", "casa", "nordhem", "alpenhaus", "dansk", "emerald", "smart", "baby",
+         "mini", "1", "2", "3"]
+FILTERS = ["", "&scheme=eu-iot", "&scheme=eucc", "&state=active", "&state=suspended",
+           "&member_state=NL", "&level=basic"]
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
 
@@ -20,7 +28,13 @@ def one():
         if k <= count:
             break
         k -= count
-    path = tmpl.replace("ID", "KM-%d-%06d" % (year, k))
+    if "SEARCH" in tmpl:
+        q = rng.choice(WORDS)
+        if rng.randint(1, 2) == 1:
+            q += "+" + rng.choice(WORDS)
+        path = tmpl.replace("SEARCH", q + rng.choice(FILTERS))
+    else:
+        path = tmpl.replace("ID", "KM-%d-%06d" % (year, k))
     conn.request("GET", path)
     res = conn.getresponse()
     body = res.read()
