@@ -15,7 +15,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 [ -x "$(command -v nginx || echo /usr/sbin/nginx)" ] || { echo "nginx is missing: apt-get install -y nginx-light" >&2; exit 1; }
 
 start_keurmerk() { # db-url port
-  (cd "$WORK" && KEURMERK_KEYS_DIR="$WORK/keys-$2" KEURMERK_LOG=warn "$BIN" --db "$1" serve --demo --addr "127.0.0.1:$2" >/dev/null 2>&1) &
+  (cd "$WORK" && KEURMERK_KEYS_DIR="$WORK/keys-$2" KEURMERK_LOG=warn exec "$BIN" --db "$1" serve --demo --addr "127.0.0.1:$2" >/dev/null 2>&1) &
   PIDS+=($!)
   for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$2/healthz" >/dev/null && return 0; sleep 0.1; done
   echo "keurmerk did not start on $2" >&2; exit 1
