@@ -18,8 +18,10 @@
 //! read builds it and the others wait for that build and take its result (all of them building
 //! their own was 4 % of a saturated server's CPU, 2026-12-03). A list's age counts from the
 //! moment its build began reading, not from when it was stored, and a build never replaces a
-//! stored list whose reading began later; so whichever list a read takes (the waited-for build,
-//! or a write's build that finished meanwhile) was read from the store less than [`TTL`] ago.
+//! stored list whose reading began later. A read takes a list read from the store less than
+//! [`TTL`] ago, or, after waiting for a build, one whose reading began after the read arrived
+//! (however long that build took, so a build slower than [`TTL`] does not make every waiter
+//! build again in turn).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -89,26 +91,31 @@ impl<S: RegistryStore> Registry<S> {
             let generation = self.trust_cache.generation.load(Ordering::SeqCst);
             return self.build_trust(self.now(), generation).await;
         }
-        if let Some(hit) = self.reusable_trust() {
+        if let Some(hit) = self.reusable_trust(None) {
             return Ok(hit);
         }
-        // One build at a time; a read that waited takes the list built meanwhile.
+        // One build at a time; a read that waited takes the list built meanwhile, if that build
+        // began reading after this read arrived (however long it took: otherwise a build slower
+        // than `TTL` would make every waiter build again, one after another).
+        let arrived = Instant::now();
         let _building = self.trust_cache.building.lock().await;
-        if let Some(hit) = self.reusable_trust() {
+        if let Some(hit) = self.reusable_trust(Some(arrived)) {
             return Ok(hit);
         }
         let generation = self.trust_cache.generation.load(Ordering::SeqCst);
         self.build_trust(self.now(), generation).await
     }
 
-    /// The cached list if it may be reused now (see the module docs).
-    fn reusable_trust(&self) -> Option<(Arc<TrustList>, [u8; 32], bool)> {
+    /// The cached list if it may be reused now (see the module docs): younger than [`TTL`], or
+    /// for a read that arrived at `arrived`, built from reads that began after that.
+    fn reusable_trust(&self, arrived: Option<Instant>) -> Option<(Arc<TrustList>, [u8; 32], bool)> {
         let now = self.now();
         let generation = self.trust_cache.generation.load(Ordering::SeqCst);
         let built = self.trust_cache.lock();
         let b = built.as_ref()?;
-        let clock_ok = now >= b.clock && now - b.clock < chrono::Duration::seconds(1);
-        (b.generation == generation && b.at.elapsed() < TTL && clock_ok)
+        let young = b.at.elapsed() < TTL && now - b.clock < chrono::Duration::seconds(1);
+        let after_arrival = arrived.is_some_and(|a| b.at >= a);
+        (b.generation == generation && now >= b.clock && (young || after_arrival))
             .then(|| (b.list.clone(), b.digest, false))
     }
 
