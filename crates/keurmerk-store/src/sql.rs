@@ -300,6 +300,20 @@ pub(crate) fn unique(what: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -
     }
 }
 
+/// A one-connection pool on a new SQLite file in `dir`, no migration run (tests of single
+/// statements and of migrations).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn test_sqlite_pool(dir: &std::path::Path) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
+    AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

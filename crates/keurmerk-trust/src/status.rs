@@ -129,10 +129,8 @@ impl StatusResponse {
         // member's value is its own canonical form), so the envelope is assembled around it
         // instead of canonicalising the whole response a second time. The documented example
         // (`docs/FORMATS.md`) pins the bytes.
-        let body = canonical_json(self)?;
-        let mut msg = Vec::with_capacity(STATUS_DOMAIN.len() + body.len());
-        msg.extend_from_slice(STATUS_DOMAIN);
-        msg.extend_from_slice(&body);
+        let msg = signing_input(STATUS_DOMAIN, self)?;
+        let body = &msg[STATUS_DOMAIN.len()..];
         let keyid = canonical_json(&key.key_id())?;
         let sig = canonical_json(&STANDARD.encode(key.sign(&msg)))?;
         let mut out = Vec::with_capacity(body.len() + keyid.len() + sig.len() + 32);
@@ -141,7 +139,7 @@ impl StatusResponse {
         out.extend_from_slice(b",\"sig\":");
         out.extend_from_slice(&sig);
         out.extend_from_slice(b",\"status\":");
-        out.extend_from_slice(&body);
+        out.extend_from_slice(body);
         out.push(b'}');
         Ok(out)
     }

@@ -338,14 +338,8 @@ mod tests {
     /// every certificate while the registry's one writer waits (migration 0035).
     #[tokio::test]
     async fn the_assessment_check_descends_an_index() {
-        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
+        let pool = super::super::test_sqlite_pool(dir.path()).await;
         super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", super::ASSESSMENT_USED))

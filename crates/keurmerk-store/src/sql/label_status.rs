@@ -307,14 +307,8 @@ mod tests {
     /// row, and every row its certificate's index.
     #[tokio::test]
     async fn migration_0031_keeps_only_what_the_join_served() {
-        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
+        let pool = super::super::test_sqlite_pool(dir.path()).await;
         let before = Migrator {
             migrations: Cow::Owned(
                 super::super::SQLITE_MIGRATIONS
