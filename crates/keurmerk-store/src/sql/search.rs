@@ -342,3 +342,146 @@ impl SearchStore for SqlStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use sqlx::migrate::Migrator;
+    use sqlx::Executor as _;
+
+    /// A search document: rowid, certificate, body, facets.
+    type Doc = (i64, String, String, String);
+
+    async fn documents(pool: &sqlx::AnyPool) -> Vec<Doc> {
+        sqlx::query_as(
+            "SELECT rowid, certificate_id, body, facets FROM certificate_fts ORDER BY rowid",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
+    async fn matching(pool: &sqlx::AnyPool, query: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT certificate_id FROM certificate_fts WHERE certificate_fts MATCH $1 \
+             ORDER BY rowid DESC",
+        )
+        .bind(query)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
+    async fn insert_certificate(pool: &sqlx::AnyPool, id: &str, product: &str) {
+        sqlx::query(
+            "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+             issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, last_seq) \
+             VALUES ($1, $2, 'o', 'eu-iot', 'basic', 'o', 'k', $1, 't', 'v', 'active', 1)",
+        )
+        .bind(id)
+        .bind(product)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    /// Migration 0036 on documents written before it: every document keeps its rowid, body and
+    /// facets; prefixes of six to ten characters find what they found before; the insert and
+    /// state triggers still write the index after the rename.
+    #[tokio::test]
+    async fn migration_0036_keeps_every_document_and_both_triggers() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = super::super::test_sqlite_pool(dir.path()).await;
+        let before = Migrator {
+            migrations: Cow::Owned(
+                super::super::SQLITE_MIGRATIONS
+                    .iter()
+                    .filter(|m| m.version < 36)
+                    .cloned()
+                    .collect(),
+            ),
+            ..Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+        pool.execute(
+            "INSERT INTO organisations (id, name, role, member_state, created_at) \
+             VALUES ('o', 'Rheinwerk Thermostatfabrik', 'manufacturer', 'DE', 't')",
+        )
+        .await
+        .unwrap();
+        for (id, name, category) in [
+            ("p1", "Kinderzimmer Babymonitor", "baby_monitor"),
+            ("p2", "Heizungsregler Thermostaat", "thermostat"),
+            ("p3", "Gartenkamera Überwachung", "camera"),
+        ] {
+            sqlx::query(
+                "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
+                 VALUES ($1, 'o', $2, 'M-1', $3, 't')",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(category)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        for (id, product) in [("KM-A", "p1"), ("KM-B", "p2"), ("KM-C", "p3")] {
+            insert_certificate(&pool, id, product).await;
+        }
+        pool.execute("UPDATE certificates SET state = 'suspended' WHERE id = 'KM-B'")
+            .await
+            .unwrap();
+        let queries = [
+            "body : (\"babymo\"*)",
+            "body : (\"thermost\"*)",
+            "body : (\"uberwachu\"*)",
+            "body : (\"rheinwerk\"*)",
+            "body : (\"kinderzimm\"*)",
+            "body : (\"thermostatfabrik\"*)",
+            "body : (\"gar\"* \"kam\"*)",
+            "body : (\"thermostat\"*) AND facets : (t73757370656e646564)",
+        ];
+        let docs = documents(&pool).await;
+        assert_eq!(docs.len(), 3);
+        let mut found = Vec::new();
+        for q in queries {
+            found.push(matching(&pool, q).await);
+        }
+        assert_eq!(found[0], ["KM-A"]);
+        assert_eq!(found[3], ["KM-C", "KM-B", "KM-A"]);
+        assert_eq!(found[7], ["KM-B"]);
+
+        super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+        assert_eq!(documents(&pool).await, docs);
+        for (q, before) in queries.iter().zip(&found) {
+            assert_eq!(&matching(&pool, q).await, before, "{q}");
+        }
+        let table: String = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE name = 'certificate_fts' AND type = 'table'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(table.contains("prefix = '3 4 5 6 7 8 9 10'"), "{table}");
+
+        // The triggers: a new certificate is indexed, a change of state rewrites its facet.
+        insert_certificate(&pool, "KM-D", "p2").await;
+        assert_eq!(
+            matching(&pool, "body : (\"heizungsr\"*)").await,
+            ["KM-D", "KM-B"]
+        );
+        pool.execute("UPDATE certificates SET state = 'suspended' WHERE id = 'KM-D'")
+            .await
+            .unwrap();
+        assert_eq!(
+            matching(
+                &pool,
+                "body : (\"heizungs\"*) AND facets : (t73757370656e646564)"
+            )
+            .await,
+            ["KM-D", "KM-B"]
+        );
+    }
+}
