@@ -144,23 +144,24 @@ const JOINS: &str = "JOIN products p ON p.id = c.product_id \
                      JOIN organisations o ON o.id = p.manufacturer_id";
 
 impl SqlStore {
-    /// Whether some label has every term as a whole word (an index probe, filters aside).
-    /// `newest` is PostgreSQL's newest search document ([`Self::newest_search_seq`]).
-    async fn has_whole_words(&self, terms: &[String], newest: i64) -> Result<bool> {
+    /// Whether some label has every term, each as a whole word or (`prefix`) as [`fts_query`]
+    /// and [`ts_query`] match it: an index probe, filters aside. `newest` is PostgreSQL's newest
+    /// search document ([`Self::newest_search_seq`]).
+    async fn has_match(&self, terms: &[String], prefix: bool, newest: i64) -> Result<bool> {
         match self.backend() {
             Backend::Sqlite => {
                 let found: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
                      WHERE certificate_fts MATCH $1 LIMIT 1) x",
                 )
-                .bind(fts_query(terms, false))
+                .bind(fts_query(terms, prefix))
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(found > 0)
             }
             Backend::Postgres => {
                 // The newest documents first (a common word is in one of them), then the index.
-                let words = ts_query(terms, false);
+                let words = ts_query(terms, prefix);
                 let recent: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM certificate_search_recent(\
                      to_tsquery('simple', $1), $2, 1, 0)",
@@ -305,7 +306,17 @@ impl SearchStore for SqlStore {
             Backend::Postgres if !s.terms.is_empty() => self.newest_search_seq().await?,
             _ => 0,
         };
-        let prefix = !s.terms.is_empty() && !self.has_whole_words(&s.terms, newest).await?;
+        // Every label with all the words whole also has them as prefixes, so when none has them
+        // even as prefixes nothing matches either way, filters or not: known after one walk of
+        // the words' lists instead of two (the whole-word probe, which must walk its lists to the
+        // end to find nothing, then the prefixes). Two common words never on one label were the
+        // slowest searches. Skipped when no word is long enough to be a prefix.
+        if s.terms.iter().any(|t| as_prefix(t, true))
+            && !self.has_match(&s.terms, true, newest).await?
+        {
+            return Ok(Vec::new());
+        }
+        let prefix = !s.terms.is_empty() && !self.has_match(&s.terms, false, newest).await?;
         // The filters also as facets of the index, so it drops what they exclude before any row
         // is joined; the conditions on the joined rows still decide.
         let groups = facet_groups(s);
