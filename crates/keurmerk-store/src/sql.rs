@@ -300,6 +300,26 @@ pub(crate) fn unique(what: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -
     }
 }
 
+/// A one-connection pool on a new SQLite file in `dir` with SQLite's migrations before
+/// `version` run, for a test of migration `version` on rows stored before it.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn test_sqlite_pool_before(dir: &std::path::Path, version: i64) -> sqlx::AnyPool {
+    let pool = test_sqlite_pool(dir).await;
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            SQLITE_MIGRATIONS
+                .iter()
+                .filter(|m| m.version < version)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    pool
+}
+
 /// A one-connection pool on a new SQLite file in `dir`, no migration run (tests of single
 /// statements and of migrations).
 #[cfg(test)]

@@ -294,9 +294,6 @@ impl StatusStore for SqlStore {
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-
-    use sqlx::migrate::Migrator;
     use sqlx::Executor as _;
 
     /// A `label_status` row: certificate, generation, report, word, index.
@@ -308,18 +305,7 @@ mod tests {
     #[tokio::test]
     async fn migration_0031_keeps_only_what_the_join_served() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = super::super::test_sqlite_pool(dir.path()).await;
-        let before = Migrator {
-            migrations: Cow::Owned(
-                super::super::SQLITE_MIGRATIONS
-                    .iter()
-                    .filter(|m| m.version < 31)
-                    .cloned()
-                    .collect(),
-            ),
-            ..Migrator::DEFAULT
-        };
-        before.run(&pool).await.unwrap();
+        let pool = super::super::test_sqlite_pool_before(dir.path(), 31).await;
         pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
         for (id, last, idx) in [
             ("KM-A", 5, 0),

@@ -356,9 +356,6 @@ impl SearchStore for SqlStore {
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-
-    use sqlx::migrate::Migrator;
     use sqlx::Executor as _;
 
     /// A search document: rowid, certificate, body, facets.
@@ -403,18 +400,7 @@ mod tests {
     #[tokio::test]
     async fn migration_0036_keeps_every_document_and_both_triggers() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = super::super::test_sqlite_pool(dir.path()).await;
-        let before = Migrator {
-            migrations: Cow::Owned(
-                super::super::SQLITE_MIGRATIONS
-                    .iter()
-                    .filter(|m| m.version < 36)
-                    .cloned()
-                    .collect(),
-            ),
-            ..Migrator::DEFAULT
-        };
-        before.run(&pool).await.unwrap();
+        let pool = super::super::test_sqlite_pool_before(dir.path(), 36).await;
         pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
         pool.execute(
             "INSERT INTO organisations (id, name, role, member_state, created_at) \
