@@ -7,11 +7,15 @@
 //!   answer never beyond its `next_update`), with `Vary: Accept, Accept-Language`, so a change
 //!   recorded in the registry reaches a scanning phone behind any standards-following cache
 //!   within 60 s plus the server's own per-process reuse of at most one second.
-//! - `ETag` is weak and covers everything the answer says except the moment it was produced:
-//!   the representation (plain in a language, or signed), the whole status report, and for the
-//!   signed answer the [`SIGNED_WINDOW_SECS`] window its `produced_at` falls in, so a cache that
-//!   keeps revalidating never holds a signed answer older than that window (far from its
-//!   `next_update`).
+//! - `ETag` is weak and covers everything the answer says except the moment it was produced.
+//!   - Plain answer: the SHA-256 of its body's every byte except the value of `evaluated_at`
+//!     ([`PlainAnswer`]). The body is serialised once, into the response and the hash together,
+//!     so the validator is exactly what the client receives (language included) and costs no
+//!     second serialisation.
+//!   - Signed answer: the whole status report and the [`SIGNED_WINDOW_SECS`] window its
+//!     `produced_at` falls in, so a cache that keeps revalidating never holds a signed answer
+//!     older than that window (far from its `next_update`).
+//!   - The two are hashed under different prefixes, so they never share a tag.
 //! - `Last-Modified` is the later of the certificate's newest event and the start of the current
 //!   UTC day (every time rule is a date), and for a signed answer also the start of its window.
 //!   It is informational: a status can also change without a certificate event (a software list
@@ -20,10 +24,13 @@
 //!   lets a server do so) and only `If-None-Match` is answered with a 304 (validators, no body).
 //!   An `unknown` status has no `Last-Modified`.
 
+use std::cell::Cell;
+
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use keurmerk_domain::status::{LabelStatus, StatusReport};
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 /// How long any cache may serve a status answer without asking again.
@@ -32,15 +39,6 @@ pub const STATUS_MAX_AGE_SECS: i64 = 60;
 /// The signed answer's validator changes at least this often, so a revalidating cache refreshes
 /// its copy (and its `produced_at`) within this long.
 pub const SIGNED_WINDOW_SECS: i64 = 600;
-
-/// Which answer of the status endpoint.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Representation<'a> {
-    /// The plain JSON in a language tag.
-    Plain(&'a str),
-    /// The signed status response, with its `next_update`.
-    Signed { next_update: DateTime<Utc> },
-}
 
 /// The validators and freshness of one status answer.
 #[derive(Debug, Clone)]
@@ -55,25 +53,132 @@ fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now)
 }
 
-impl Validators {
-    /// The validators of `report` as `repr`, at `now`.
-    pub(crate) fn new(report: &StatusReport, repr: Representation<'_>, now: DateTime<Utc>) -> Self {
-        let mut h = Sha256::new();
-        let (kind, window, max_age) = match repr {
-            Representation::Plain(lang) => (format!("plain:{lang}"), None, STATUS_MAX_AGE_SECS),
-            Representation::Signed { next_update } => (
-                "signed".to_owned(),
-                Some(window_start(now)),
-                STATUS_MAX_AGE_SECS.min((next_update - now).num_seconds().max(0)),
-            ),
-        };
-        h.update(kind.as_bytes());
-        h.update([0]);
-        if let Some(w) = window {
-            h.update(w.timestamp().to_be_bytes());
+thread_local! {
+    /// Whether bytes written to a [`PlainAnswer`] now are hashed: false only while
+    /// [`unvalidated`] writes its value.
+    static HASHED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// `serialize_with` for the field of a plain status answer that says when it was produced:
+/// written as any other, but left out of the answer's validator ([`PlainAnswer`]). Anywhere
+/// else it serialises as the value's own `Serialize` does.
+pub(crate) fn unvalidated<T: Serialize, S: Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    /// Puts the flag back as it was, also when serialising fails or unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HASHED.with(|h| h.set(self.0));
         }
+    }
+    let _restore = Restore(HASHED.with(|h| h.replace(false)));
+    value.serialize(serializer)
+}
+
+/// A plain (unsigned) status answer serialised once: the body sent, and the SHA-256 of every
+/// byte of it except the values of the fields marked [`unvalidated`] (`evaluated_at`'s value,
+/// its quotes included; its name is hashed), after the prefix `plain` and a zero byte.
+#[derive(Debug)]
+pub(crate) struct PlainAnswer {
+    body: Vec<u8>,
+    digest: [u8; 32],
+}
+
+impl PlainAnswer {
+    /// Serialises `answer` as JSON into the body and the digest together.
+    pub(crate) fn render<T: Serialize>(answer: &T) -> serde_json::Result<Self> {
+        let mut out = TeeWriter {
+            body: Vec::with_capacity(2048),
+            hash: Sha256::new(),
+        };
+        out.hash.update(b"plain\0");
+        serde_json::to_writer(&mut out, answer)?;
+        Ok(Self {
+            body: out.body,
+            digest: out.hash.finalize().into(),
+        })
+    }
+
+    /// The JSON body.
+    pub(crate) fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    #[cfg(test)]
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+/// Bytes written to it are kept, and hashed unless [`unvalidated`] is writing them.
+struct TeeWriter {
+    body: Vec<u8>,
+    hash: Sha256,
+}
+
+impl std::io::Write for TeeWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.body.extend_from_slice(buf);
+        if HASHED.with(Cell::get) {
+            self.hash.update(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `Last-Modified` of a status answer: the later of the certificate's newest event and the
+/// start of the current UTC day (and of the signed window, if any), never in the future; none
+/// for an `unknown` status.
+fn last_modified(
+    report: &StatusReport,
+    window: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    (report.status != LabelStatus::Unknown).then(|| {
+        let day = now.duration_trunc(TimeDelta::days(1)).unwrap_or(now);
+        let mut lm = report.last_event_at.max(day);
+        if let Some(w) = window {
+            lm = lm.max(w);
+        }
+        // HTTP dates have whole seconds and must not lie in the future.
+        lm.min(now)
+            .duration_trunc(TimeDelta::seconds(1))
+            .unwrap_or(lm)
+    })
+}
+
+fn weak_tag(digest: &[u8]) -> String {
+    format!("W/\"{}\"", hex::encode(&digest[..16]))
+}
+
+impl Validators {
+    /// The validators of the plain answer `answer` of `report`, at `now`.
+    pub(crate) fn plain(answer: &PlainAnswer, report: &StatusReport, now: DateTime<Utc>) -> Self {
+        Self {
+            etag: weak_tag(&answer.digest),
+            last_modified: last_modified(report, None, now),
+            max_age: STATUS_MAX_AGE_SECS,
+        }
+    }
+
+    /// The validators of the signed answer of `report` valid until `next_update`, at `now`.
+    pub(crate) fn signed(
+        report: &StatusReport,
+        next_update: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let window = window_start(now);
+        let mut h = Sha256::new();
+        h.update(b"signed\0");
+        h.update(window.timestamp().to_be_bytes());
         // Everything the report says except when it was evaluated, serialised straight into
-        // the hash (no buffer: this runs for every status lookup).
+        // the hash (no buffer).
         let mut semantic = report.clone();
         semantic.evaluated_at = DateTime::<Utc>::UNIX_EPOCH;
         let mut into_hash = HashWriter(&mut h);
@@ -81,23 +186,10 @@ impl Validators {
             // Cannot happen for this plain data type; if it ever did, never share a validator.
             h.update(now.timestamp_nanos_opt().unwrap_or(0).to_be_bytes());
         }
-        let digest = h.finalize();
-        let etag = format!("W/\"{}\"", hex::encode(&digest[..16]));
-        let last_modified = (report.status != LabelStatus::Unknown).then(|| {
-            let day = now.duration_trunc(TimeDelta::days(1)).unwrap_or(now);
-            let mut lm = report.last_event_at.max(day);
-            if let Some(w) = window {
-                lm = lm.max(w);
-            }
-            // HTTP dates have whole seconds and must not lie in the future.
-            lm.min(now)
-                .duration_trunc(TimeDelta::seconds(1))
-                .unwrap_or(lm)
-        });
         Self {
-            etag,
-            last_modified,
-            max_age,
+            etag: weak_tag(&h.finalize()),
+            last_modified: last_modified(report, Some(window), now),
+            max_age: STATUS_MAX_AGE_SECS.min((next_update - now).num_seconds().max(0)),
         }
     }
 
@@ -171,7 +263,9 @@ fn opaque(tag: &str) -> &str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::wire::StatusOut;
     use chrono::TimeZone;
+    use keurmerk_domain::i18n::Lang;
     use keurmerk_domain::ids::CertificateId;
     use keurmerk_domain::lifecycle::State;
     use keurmerk_domain::model::IssuerKind;
@@ -209,14 +303,68 @@ mod tests {
         h
     }
 
+    fn plain(r: &StatusReport, lang: Lang, now: DateTime<Utc>) -> (PlainAnswer, Validators) {
+        let answer = PlainAnswer::render(&StatusOut::new(r, lang)).unwrap();
+        let v = Validators::plain(&answer, r, now);
+        (answer, v)
+    }
+
     #[test]
     fn same_status_same_tag_whenever_evaluated() {
         let mut a = report(LabelStatus::Valid, at(8, 0, 0));
-        let v1 = Validators::new(&a, Representation::Plain("en"), at(9, 0, 0));
+        let (b1, v1) = plain(&a, Lang::En, at(9, 0, 0));
         a.evaluated_at = at(9, 30, 0);
-        let v2 = Validators::new(&a, Representation::Plain("en"), at(9, 30, 0));
+        let (b2, v2) = plain(&a, Lang::En, at(9, 30, 0));
+        assert_ne!(b1.body(), b2.body(), "the answers say when they were made");
         assert_eq!(v1.etag(), v2.etag());
         assert!(v1.etag().starts_with("W/\""));
+    }
+
+    /// The plain tag is the hash of the body sent with only `evaluated_at`'s value cut out,
+    /// computed here from the bytes alone, independently of the writer's flag.
+    #[test]
+    fn plain_tag_hashes_the_body_without_the_moment() {
+        let mut r = report(LabelStatus::Suspended, at(8, 0, 0));
+        r.evaluated_at = at(9, 12, 34) + TimeDelta::nanoseconds(567_891);
+        let (answer, v) = plain(&r, Lang::De, at(9, 12, 34));
+        let body = std::str::from_utf8(answer.body()).unwrap();
+        let key = "\"evaluated_at\":\"";
+        assert_eq!(body.matches(key).count(), 1, "{body}");
+        let start = body.find(key).unwrap() + key.len();
+        let end = start + body[start..].find('"').unwrap();
+        assert_eq!(&body[start..end], "2026-12-01T09:12:34.000567891Z");
+        let mut h = Sha256::new();
+        h.update(b"plain\0");
+        // The value's bytes, its quotes included, are what is left out.
+        h.update(&body.as_bytes()[..start - 1]);
+        h.update(&body.as_bytes()[end + 1..]);
+        assert_eq!(v.etag(), weak_tag(&h.finalize()));
+        // And the flag is back on after the answer.
+        assert!(HASHED.with(Cell::get));
+        // The body is the answer's JSON, as `Json` would have sent it.
+        assert_eq!(
+            answer.body(),
+            serde_json::to_vec(&StatusOut::new(&r, Lang::De))
+                .unwrap()
+                .as_slice()
+        );
+    }
+
+    #[test]
+    fn unvalidated_restores_the_flag_when_serialising_fails() {
+        struct Fails;
+        impl Serialize for Fails {
+            fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no"))
+            }
+        }
+        #[derive(Serialize)]
+        struct Holder {
+            #[serde(serialize_with = "unvalidated")]
+            at: Fails,
+        }
+        assert!(PlainAnswer::render(&Holder { at: Fails }).is_err());
+        assert!(HASHED.with(Cell::get));
     }
 
     #[test]
@@ -226,10 +374,10 @@ mod tests {
         let suspended = report(LabelStatus::Suspended, at(8, 0, 0));
         let next_update = now + TimeDelta::hours(1);
         let tags = [
-            Validators::new(&valid, Representation::Plain("en"), now),
-            Validators::new(&valid, Representation::Plain("nl"), now),
-            Validators::new(&suspended, Representation::Plain("en"), now),
-            Validators::new(&valid, Representation::Signed { next_update }, now),
+            plain(&valid, Lang::En, now).1,
+            plain(&valid, Lang::Nl, now).1,
+            plain(&suspended, Lang::En, now).1,
+            Validators::signed(&valid, next_update, now),
         ];
         for (i, a) in tags.iter().enumerate() {
             for b in &tags[i + 1..] {
@@ -241,12 +389,10 @@ mod tests {
     #[test]
     fn signed_tag_changes_with_the_window() {
         let r = report(LabelStatus::Valid, at(8, 0, 0));
-        let nu = |now: DateTime<Utc>| Representation::Signed {
-            next_update: now + TimeDelta::hours(1),
-        };
-        let a = Validators::new(&r, nu(at(9, 0, 1)), at(9, 0, 1));
-        let b = Validators::new(&r, nu(at(9, 9, 59)), at(9, 9, 59));
-        let c = Validators::new(&r, nu(at(9, 10, 0)), at(9, 10, 0));
+        let signed = |now: DateTime<Utc>| Validators::signed(&r, now + TimeDelta::hours(1), now);
+        let a = signed(at(9, 0, 1));
+        let b = signed(at(9, 9, 59));
+        let c = signed(at(9, 10, 0));
         assert_eq!(a.etag(), b.etag());
         assert_ne!(b.etag(), c.etag());
         assert_eq!(c.last_modified, Some(at(9, 10, 0)));
@@ -255,11 +401,7 @@ mod tests {
     #[test]
     fn conditional_requests() {
         let now = at(9, 0, 0);
-        let v = Validators::new(
-            &report(LabelStatus::Valid, at(8, 0, 0)),
-            Representation::Plain("en"),
-            now,
-        );
+        let v = plain(&report(LabelStatus::Valid, at(8, 0, 0)), Lang::En, now).1;
         let tag = v.etag().to_owned();
         let strong = tag.trim_start_matches("W/").to_owned();
         assert!(v.not_modified(&headers(&[(header::IF_NONE_MATCH, &tag)])));
@@ -288,21 +430,23 @@ mod tests {
     #[test]
     fn a_new_day_is_a_modification() {
         // Nothing happened since yesterday, but date rules may have changed the status at 00:00.
-        let v = Validators::new(
+        let v = plain(
             &report(LabelStatus::Valid, at(8, 0, 0) - TimeDelta::days(3)),
-            Representation::Plain("en"),
+            Lang::En,
             at(9, 0, 0),
-        );
+        )
+        .1;
         assert_eq!(v.last_modified, Some(at(0, 0, 0)));
     }
 
     #[test]
     fn an_unreliable_status_has_no_date() {
-        let v = Validators::new(
+        let v = plain(
             &report(LabelStatus::Unknown, at(8, 0, 0)),
-            Representation::Plain("en"),
+            Lang::En,
             at(9, 0, 0),
-        );
+        )
+        .1;
         assert_eq!(v.last_modified, None);
     }
 
@@ -310,13 +454,7 @@ mod tests {
     fn signed_freshness_never_beyond_next_update() {
         let now = at(9, 0, 0);
         let r = report(LabelStatus::Valid, at(8, 0, 0));
-        let v = Validators::new(
-            &r,
-            Representation::Signed {
-                next_update: now + TimeDelta::seconds(20),
-            },
-            now,
-        );
+        let v = Validators::signed(&r, now + TimeDelta::seconds(20), now);
         assert_eq!(v.max_age, 20);
         let resp = v.apply(StatusCode::OK.into_response());
         assert_eq!(resp.headers()[header::CACHE_CONTROL], "public, max-age=20");

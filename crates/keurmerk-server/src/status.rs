@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::status::StatusReport;
 use serde::Deserialize;
 
-use crate::caching::{Representation, Validators};
+use crate::caching::{PlainAnswer, Validators};
 use crate::error::ApiError;
 use crate::wire::StatusOut;
 use crate::AppState;
@@ -47,15 +47,7 @@ pub(crate) async fn get_certificate_status(
     if let Some(v) = version {
         // Per version: not cached (the QR hot path is the label's own status).
         let report = state.registry.version_status(&id, &v).await?;
-        let validators = Validators::new(
-            &report,
-            Representation::Plain(lang.tag()),
-            state.registry.now(),
-        );
-        if validators.not_modified(&headers) {
-            return Ok(validators.not_modified_response());
-        }
-        return Ok(validators.apply(Json(StatusOut::new(&report, lang)).into_response()));
+        return plain_answer(&state, &report, lang, &headers);
     }
     // The QR hot path: a status is cached for at most `ops::STATUS_TTL` and dropped on local writes.
     let key = (Arc::as_ptr(&state.registry) as usize, id);
@@ -67,13 +59,32 @@ pub(crate) async fn get_certificate_status(
             r
         }
     };
-    let validators = Validators::new(
-        &report,
-        Representation::Plain(lang.tag()),
-        state.registry.now(),
-    );
-    if validators.not_modified(&headers) {
+    plain_answer(&state, &report, lang, &headers)
+}
+
+/// The plain answer of `report` in `lang`, serialised once for its body and its `ETag`; a 304
+/// when the request holds that tag.
+fn plain_answer(
+    state: &AppState,
+    report: &StatusReport,
+    lang: Lang,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let answer = PlainAnswer::render(&StatusOut::new(report, lang)).map_err(|e| {
+        tracing::error!(certificate = %report.certificate, error = %e, "status answer not serialised");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    })?;
+    let validators = Validators::plain(&answer, report, state.registry.now());
+    if validators.not_modified(headers) {
         return Ok(validators.not_modified_response());
     }
-    Ok(validators.apply(Json(StatusOut::new(&report, lang)).into_response()))
+    let json = [(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    Ok(validators.apply((json, answer.into_body()).into_response()))
 }

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use keurmerk_domain::ids::CertificateId;
 use serde::Deserialize;
 
-use crate::caching::{Representation, Validators};
+use crate::caching::Validators;
 use crate::error::ApiError;
 use crate::json::{ApiPath, ApiQuery};
 use crate::AppState;
@@ -101,11 +101,7 @@ pub(crate) async fn get_certificate_status(
         crate::status::pick_lang(&crate::status::LangQuery { lang: q.lang }, &headers)?;
         let id = cert_id(id)?;
         let (signed, report, next_update) = state.registry.signed_status_report(&id).await?;
-        let validators = Validators::new(
-            &report,
-            Representation::Signed { next_update },
-            state.registry.now(),
-        );
+        let validators = Validators::signed(&report, next_update, state.registry.now());
         if validators.not_modified(&headers) {
             return Ok(validators.not_modified_response());
         }

@@ -197,6 +197,8 @@ pub struct StatusOut {
     /// Dependencies and their status.
     pub dependencies: serde_json::Value,
     /// When this was evaluated.
+    // The one field the plain answer's `ETag` leaves out (`caching::PlainAnswer`).
+    #[serde(serialize_with = "crate::caching::unvalidated")]
     pub evaluated_at: DateTime<Utc>,
     /// What to show under the status, consistent with it.
     pub facts: FactsOut,
