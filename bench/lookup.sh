@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Figure: random lookups over the whole set against nginx serving a static file of the same size,
 # in one run: unsigned status, signed status, certificate page, search (FTS, random words and
-# filters); req/s, ratio to nginx, p50, p99, errors; then `serve`'s peak resident memory (VmHWM).
+# filters); req/s, ratio to nginx, p50, p99, errors, `serve`'s CPU time (user and system) per
+# answer during its wrk run; then `serve`'s peak resident memory (VmHWM).
 #   bench/lookup.sh 1000000 sqlite        (after bench/seed.sh 1000000 sqlite)
 #   KEURMERK_BENCH_PG=... bench/lookup.sh 1000000 pg
 #   ONLY=search bench/lookup.sh 1000000 sqlite   (only the rows whose name starts so)
@@ -14,8 +15,8 @@ PID="$(serve_pid "$KPORT")"
 mkdir -p "$WORK/www"
 one="$(sql "$BACKEND" "$N" "SELECT id FROM certificates ORDER BY status_index LIMIT 1 OFFSET $((N / 2))")"
 echo "# $(date -u +%FT%TZ) $BACKEND, $N certificates; $(load); wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-echo "| request | body | keurmerk req/s | nginx req/s | ratio | p50 | p99 | nginx p99 | errors |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| request | body | keurmerk req/s | nginx req/s | ratio | p50 | p99 | nginx p99 | errors | serve CPU per answer |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 start_nginx "$NPORT"
 row() { # name path-template sample-path [header]
   local name="$1" tmpl="$2" sample="$3"
@@ -26,8 +27,10 @@ row() { # name path-template sample-path [header]
   nginx_check "$NPORT" /body "$WORK/www/body"
   read -r NR NP50 NP99 NE <<<"$(run_wrk "http://127.0.0.1:$NPORT/body")"
   [ "$NE" = 0 ] || { echo "| $name | nginx answered $NE errors: no baseline |"; return; }
+  local t0; t0="$(cpu_ticks "$PID")"
   read -r KR KP50 KP99 KE <<<"$(run_wrk "http://127.0.0.1:$KPORT/" "$WORK/req.lua")"
-  echo "| $name | $size B | $KR | $NR | $(python3 -c "print(f'{$KR/$NR:.2f}')") | $KP50 | $KP99 | $NP99 | $KE |"
+  local cpu; cpu="$(python3 -c "print(f'{($(cpu_ticks "$PID") - $t0) / $(getconf CLK_TCK) * 1e6 / ($KR * $(duration_secs)):.0f} µs')")"
+  echo "| $name | $size B | $KR | $NR | $(python3 -c "print(f'{$KR/$NR:.2f}')") | $KP50 | $KP99 | $NP99 | $KE | $cpu |"
 }
 row "status (unsigned)" "/api/v1/certificates/ID/status" "/api/v1/certificates/$one/status"
 row "status (signed)" "/api/v1/certificates/ID/status?signed=true" "/api/v1/certificates/$one/status?signed=true"

@@ -1,5 +1,7 @@
 """Sends REQUESTS lookups of uniformly random certificates, one connection, keep-alive, with
-callgrind's instrumentation switched on only around them (bench/instructions.sh).
+callgrind's instrumentation switched on only around them (bench/instructions.sh), or, when the
+pid is given as `cpu:PID`, prints the CPU time (user and system, from /proc) that process spent
+per lookup (bench/cpu-per-lookup.sh).
 Arguments: port, requests, path template (ID is replaced), pid of valgrind, then the
 "year count" pairs of the registry's ids. A template with SEARCH instead of ID gets one or two
 random words of the wrk script's list (bench/lib/common.sh) and maybe a filter, as the search row
@@ -43,8 +45,25 @@ def one():
         sys.exit(1)
 
 
+def cpu_ticks(p):
+    # Fields 14 and 15 of /proc/PID/stat (utime, stime), after the parenthesised name.
+    fields = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 for _ in range(200):  # warm up: connections, statements, caches
     one()
+if pid.startswith("cpu:"):
+    import os
+    import time
+    hz = os.sysconf("SC_CLK_TCK")
+    before, t0 = cpu_ticks(pid[4:]), time.monotonic()
+    for _ in range(n):
+        one()
+    ticks, wall = cpu_ticks(pid[4:]) - before, time.monotonic() - t0
+    print("%d lookups in %.1f s: %.1f us CPU per lookup (%d ticks of %d/s)" %
+          (n, wall, ticks * 1e6 / hz / n, ticks, hz))
+    sys.exit(0)
 subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
 for _ in range(n):
     one()
