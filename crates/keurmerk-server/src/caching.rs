@@ -54,7 +54,7 @@ fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 thread_local! {
-    /// Whether bytes written to a [`PlainAnswer`] now are hashed: false only while
+    /// Whether bytes written to a [`PlainAnswer`] now are to be hashed: false only while
     /// [`unvalidated`] writes its value.
     static HASHED: Cell<bool> = const { Cell::new(true) };
 }
@@ -87,17 +87,26 @@ pub(crate) struct PlainAnswer {
 }
 
 impl PlainAnswer {
-    /// Serialises `answer` as JSON into the body and the digest together.
+    /// Serialises `answer` as JSON into the body, noting where the unvalidated values lie, then
+    /// hashes the rest in a few large pieces (serde_json writes a few bytes at a time; hashing
+    /// each piece as written cost more than serialising the report a second time).
     pub(crate) fn render<T: Serialize>(answer: &T) -> serde_json::Result<Self> {
-        let mut out = TeeWriter {
+        let mut out = BodyWriter {
             body: Vec::with_capacity(2048),
-            hash: Sha256::new(),
+            left_out: Vec::new(),
         };
-        out.hash.update(b"plain\0");
         serde_json::to_writer(&mut out, answer)?;
+        let mut hash = Sha256::new();
+        hash.update(b"plain\0");
+        let mut from = 0;
+        for range in &out.left_out {
+            hash.update(&out.body[from..range.start]);
+            from = range.end;
+        }
+        hash.update(&out.body[from..]);
         Ok(Self {
             body: out.body,
-            digest: out.hash.finalize().into(),
+            digest: hash.finalize().into(),
         })
     }
 
@@ -112,17 +121,23 @@ impl PlainAnswer {
     }
 }
 
-/// Bytes written to it are kept, and hashed unless [`unvalidated`] is writing them.
-struct TeeWriter {
+/// Keeps the bytes written to it, and the ranges of those [`unvalidated`] wrote (in order,
+/// adjacent ones merged).
+struct BodyWriter {
     body: Vec<u8>,
-    hash: Sha256,
+    left_out: Vec<std::ops::Range<usize>>,
 }
 
-impl std::io::Write for TeeWriter {
+impl std::io::Write for BodyWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let start = self.body.len();
         self.body.extend_from_slice(buf);
-        if HASHED.with(Cell::get) {
-            self.hash.update(buf);
+        if !HASHED.with(Cell::get) {
+            let end = self.body.len();
+            match self.left_out.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => self.left_out.push(start..end),
+            }
         }
         Ok(buf.len())
     }
@@ -348,6 +363,43 @@ mod tests {
                 .unwrap()
                 .as_slice()
         );
+    }
+
+    #[test]
+    fn every_unvalidated_value_and_only_those_is_left_out() {
+        #[derive(Serialize)]
+        struct Two {
+            #[serde(serialize_with = "unvalidated")]
+            a: &'static str,
+            b: u32,
+            #[serde(serialize_with = "unvalidated")]
+            c: Vec<u32>,
+        }
+        let digest = |t: &Two| PlainAnswer::render(t).unwrap().digest;
+        let x = digest(&Two {
+            a: "x",
+            b: 1,
+            c: vec![1, 2],
+        });
+        assert_eq!(
+            x,
+            digest(&Two {
+                a: "yy",
+                b: 1,
+                c: vec![]
+            })
+        );
+        assert_ne!(
+            x,
+            digest(&Two {
+                a: "x",
+                b: 2,
+                c: vec![1, 2]
+            })
+        );
+        let mut h = Sha256::new();
+        h.update(b"plain\0{\"a\":,\"b\":1,\"c\":}");
+        assert_eq!(x, <[u8; 32]>::from(h.finalize()));
     }
 
     #[test]
