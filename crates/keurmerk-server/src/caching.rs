@@ -9,9 +9,9 @@
 //!   within 60 s plus the server's own per-process reuse of at most one second.
 //! - `ETag` is weak and covers everything the answer says except the moment it was produced.
 //!   - Plain answer: the SHA-256 of its body's every byte except the value of `evaluated_at`
-//!     ([`PlainAnswer`]). The body is serialised once, into the response and the hash together,
-//!     so the validator is exactly what the client receives (language included) and costs no
-//!     second serialisation.
+//!     ([`PlainAnswer`]). The body is serialised once and hashed from those bytes, so the
+//!     validator is exactly what the client receives (language and wording included) and costs
+//!     no second serialisation.
 //!   - Signed answer: the whole status report and the [`SIGNED_WINDOW_SECS`] window its
 //!     `produced_at` falls in, so a cache that keeps revalidating never holds a signed answer
 //!     older than that window (far from its `next_update`).
