@@ -79,7 +79,8 @@ pub(crate) fn unvalidated<T: Serialize, S: Serializer>(
 
 /// A plain (unsigned) status answer serialised once: the body sent, and the SHA-256 of every
 /// byte of it except the values of the fields marked [`unvalidated`] (`evaluated_at`'s value,
-/// its quotes included; its name is hashed), after the prefix `plain` and a zero byte.
+/// its quotes included; its name is hashed): `plain`, a zero byte, then each piece between the
+/// values left out as its length (8 bytes, big-endian) and its bytes.
 #[derive(Debug)]
 pub(crate) struct PlainAnswer {
     body: Vec<u8>,
@@ -98,12 +99,17 @@ impl PlainAnswer {
         serde_json::to_writer(&mut out, answer)?;
         let mut hash = Sha256::new();
         hash.update(b"plain\0");
+        // Each hashed piece after its length, so no two ways of cutting a body hash the same.
+        let mut piece = |bytes: &[u8]| {
+            hash.update((bytes.len() as u64).to_be_bytes());
+            hash.update(bytes);
+        };
         let mut from = 0;
         for range in &out.left_out {
-            hash.update(&out.body[from..range.start]);
+            piece(&out.body[from..range.start]);
             from = range.end;
         }
-        hash.update(&out.body[from..]);
+        piece(&out.body[from..]);
         Ok(Self {
             body: out.body,
             digest: hash.finalize().into(),
@@ -350,9 +356,12 @@ mod tests {
         assert_eq!(&body[start..end], "2026-12-01T09:12:34.000567891Z");
         let mut h = Sha256::new();
         h.update(b"plain\0");
-        // The value's bytes, its quotes included, are what is left out.
-        h.update(&body.as_bytes()[..start - 1]);
-        h.update(&body.as_bytes()[end + 1..]);
+        // The value's bytes, its quotes included, are what is left out; each piece after its
+        // length.
+        for piece in [&body.as_bytes()[..start - 1], &body.as_bytes()[end + 1..]] {
+            h.update((piece.len() as u64).to_be_bytes());
+            h.update(piece);
+        }
         assert_eq!(v.etag(), weak_tag(&h.finalize()));
         // And the flag is back on after the answer.
         assert!(HASHED.with(Cell::get));
@@ -398,8 +407,20 @@ mod tests {
             })
         );
         let mut h = Sha256::new();
-        h.update(b"plain\0{\"a\":,\"b\":1,\"c\":}");
+        h.update(b"plain\0");
+        for piece in [&b"{\"a\":"[..], b",\"b\":1,\"c\":", b"}"] {
+            h.update((piece.len() as u64).to_be_bytes());
+            h.update(piece);
+        }
         assert_eq!(x, <[u8; 32]>::from(h.finalize()));
+        // The cut is part of what is hashed: the same bytes cut elsewhere hash differently.
+        let mut moved = Sha256::new();
+        moved.update(b"plain\0");
+        for piece in [&b"{\"a\":,"[..], b"\"b\":1,\"c\":", b"}"] {
+            moved.update((piece.len() as u64).to_be_bytes());
+            moved.update(piece);
+        }
+        assert_ne!(x, <[u8; 32]>::from(moved.finalize()));
     }
 
     #[test]
