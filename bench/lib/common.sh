@@ -113,7 +113,7 @@ LUA
 # cpu_ticks PID -> user + system time the process has used, in clock ticks (getconf CLK_TCK)
 cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
 # duration_secs -> DURATION (wrk's 10s, 2m, 1h) in seconds
-duration_secs() { python3 -c "import sys; d='$DURATION'; print(int(d[:-1]) * {'s': 1, 'm': 60, 'h': 3600}[d[-1]] if d[-1] in 'smh' else int(d))"; }
+duration_secs() { python3 -c "import sys; d = sys.argv[1]; print(int(d[:-1]) * {'s': 1, 'm': 60, 'h': 3600}[d[-1]] if d[-1] in 'smh' else int(d))" "$DURATION"; }
 
 run_wrk() { # url [lua] -> "rps p50 p99 errors"
   local out; out="$(mktemp -p "$WORK")"
