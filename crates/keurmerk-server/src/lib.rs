@@ -20,6 +20,7 @@ mod statuslist;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod test_support;
+mod timefmt;
 pub mod trust;
 pub mod webhooks;
 pub mod wire;

@@ -97,6 +97,7 @@ pub struct ValidityOut {
     /// The line's label in the requested language ("Withdrawn on").
     pub label: &'static str,
     /// Its date, when it has one.
+    #[serde(serialize_with = "crate::timefmt::opt_date")]
     pub date: Option<NaiveDate>,
     /// The replacing certificate, for `replaced_by`.
     pub replaced_by: Option<String>,
@@ -187,8 +188,10 @@ pub struct StatusOut {
     /// Reasons, most important first.
     pub reasons: Vec<ReasonOut>,
     /// Last day of validity.
+    #[serde(serialize_with = "crate::timefmt::date")]
     pub valid_until: NaiveDate,
     /// Last day of security support.
+    #[serde(serialize_with = "crate::timefmt::opt_date")]
     pub support_until: Option<NaiveDate>,
     /// Newest covered security update.
     pub latest_security_update: Option<String>,
@@ -198,7 +201,7 @@ pub struct StatusOut {
     pub dependencies: serde_json::Value,
     /// When this was evaluated.
     // The one field the plain answer's `ETag` leaves out (`caching::PlainAnswer`).
-    #[serde(serialize_with = "crate::caching::unvalidated")]
+    #[serde(serialize_with = "evaluated_at")]
     pub evaluated_at: DateTime<Utc>,
     /// What to show under the status, consistent with it.
     pub facts: FactsOut,
@@ -210,6 +213,11 @@ pub struct StatusOut {
     /// Where the maker's update record of the certificate's product is (fix times, deadlines
     /// met, support periods honoured): `/api/v1/certificates/{id}/update-record`.
     pub update_record: String,
+}
+
+/// `StatusOut::evaluated_at`: left out of the `ETag`, written without `fmt`.
+fn evaluated_at<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    crate::caching::unvalidated(&crate::timefmt::Instant(t), s)
 }
 
 /// The answer for one version (`?version=`).
