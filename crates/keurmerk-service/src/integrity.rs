@@ -169,6 +169,9 @@ pub struct VerifiedHistory {
     problems: Vec<Problem>,
     /// Content digest of the trust list it was verified against.
     trust: [u8; 32],
+    /// Who signed the statement of the certificate's last event, when that statement itself
+    /// verified (not when only a re-signature confirms its event).
+    newest: Option<crate::AuthenticSignature>,
 }
 
 impl VerifiedHistory {
@@ -191,6 +194,12 @@ impl VerifiedHistory {
     /// Content digest of the trust list the statements were verified against.
     pub(crate) fn trust_digest(&self) -> [u8; 32] {
         self.trust
+    }
+
+    /// Who signed the statement of the certificate's last event (`certificates.last_seq`), when
+    /// the history is intact and that statement verified itself.
+    pub(crate) fn newest_signature(&self) -> Option<&crate::AuthenticSignature> {
+        self.newest.as_ref().filter(|_| self.is_intact())
     }
 }
 
@@ -391,6 +400,7 @@ impl<S: RegistryStore> Registry<S> {
             events: Vec::with_capacity(events.len()),
             problems: Vec::new(),
             trust: *digest,
+            newest: None,
         };
         let problem = |event: i64, kind: ProblemKind| Problem {
             certificate: Some(id.clone()),
@@ -407,15 +417,23 @@ impl<S: RegistryStore> Registry<S> {
                 continue;
             };
             let checked = match verify(bytes) {
-                Ok(v) => check_scope(&v, &mut scope)
-                    .and_then(|()| compare(&v, e))
-                    .and_then(|resigns| match resigns {
-                        // A re-signature belongs in `resignatures`, not as the original.
-                        Some(_) => Err(ProblemKind::EventDiffers {
-                            field: "re-signature stored as the original".into(),
-                        }),
-                        None => Ok(()),
-                    }),
+                Ok(v) => {
+                    let checked = check_scope(&v, &mut scope)
+                        .and_then(|()| compare(&v, e))
+                        .and_then(|resigns| match resigns {
+                            // A re-signature belongs in `resignatures`, not as the original.
+                            Some(_) => Err(ProblemKind::EventDiffers {
+                                field: "re-signature stored as the original".into(),
+                            }),
+                            None => Ok(()),
+                        });
+                    // The page's "who signed the latest change", reached here rather than by
+                    // verifying that statement again on every view.
+                    if checked.is_ok() && e.seq == last_seq {
+                        out.newest = Some(crate::AuthenticSignature::of(&v, e.seq));
+                    }
+                    checked
+                }
                 Err(TrustError::RevokedKey {
                     key_id, revoked_at, ..
                 }) => {

@@ -80,7 +80,7 @@ pub use statuslist::{
     STATUS_LIST_CHECK_SECS, STATUS_LIST_LEASE, STATUS_LIST_PATH, STATUS_LIST_REPUBLISH_SECS,
     STATUS_LIST_TTL_SECS, STATUS_LIST_VALIDITY_SECS,
 };
-pub use verification::{ClaimedSignature, SignatureReport};
+pub use verification::{AuthenticSignature, ClaimedSignature, SignatureReport};
 pub use watch::{DeliveryLog, WatchGrant, WebhookRequest, MAX_WATCH_ITEMS, MIN_WEBHOOK_SECRET_LEN};
 pub use webhook_confirm::{resolve_webhook_target, ResolvedTarget, VerifyRequest, WebhookTargets};
 

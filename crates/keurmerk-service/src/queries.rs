@@ -25,6 +25,20 @@ pub struct CertificateDetails {
     pub events: Vec<Event>,
     /// What the signed record does not prove (empty when intact).
     pub integrity: Vec<crate::Problem>,
+    /// Who signed the statement of the last event, as the verification that proved these
+    /// details found it; `None` when that statement did not itself verify (or the page row
+    /// these details were read from holds no verdict). Never sent anywhere.
+    #[serde(skip)]
+    pub(crate) newest_signature: Option<crate::AuthenticSignature>,
+}
+
+impl CertificateDetails {
+    /// Who signed the statement of the last event, when the verification that proved these
+    /// details reached that verdict ([`Registry::latest_signature_of`] shows it instead of
+    /// verifying that statement again).
+    pub fn newest_signature(&self) -> Option<&crate::AuthenticSignature> {
+        self.newest_signature.as_ref()
+    }
 }
 
 impl<S: RegistryStore> Registry<S> {
@@ -157,6 +171,7 @@ impl<S: RegistryStore> Registry<S> {
                 status,
                 events,
                 integrity: history.problems().to_vec(),
+                newest_signature: history.newest_signature().cloned(),
             },
             proven,
         ))

@@ -18,7 +18,13 @@
 //!
 //! The certificate page has a read model of the same generation (migration 0032): the events
 //! the fold proved, stored with the status row, served only together with a status row that
-//! may be served ([`Registry::details_from_read_model`]).
+//! may be served ([`Registry::details_from_read_model`]). With them, who signed the newest
+//! statement when the fold verified it ([`AuthenticSignature`]): the page's verification section
+//! shows that verdict instead of verifying the statement again on every view. It holds exactly
+//! as long as the row may be served: the statement's bytes cannot change without deleting the
+//! row (trigger), the row is served only under a trust list of the same content digest (so
+//! under the same keys, revocations and scopes), and time cannot undo it once
+//! `computed_at <= now` (a statement is refused only for being signed in the future).
 
 use keurmerk_domain::event::{fold, Event};
 use keurmerk_domain::ids::CertificateId;
@@ -27,7 +33,7 @@ use keurmerk_store::{CertificateFilter, PageBody, RegistryStore, StoredPage, Sto
 use serde::{Deserialize, Serialize};
 
 use crate::queries::CertificateDetails;
-use crate::{Registry, ServiceResult};
+use crate::{AuthenticSignature, Registry, ServiceResult};
 
 /// Certificates read per page by [`Registry::verify_read_model`].
 const PAGE: i64 = 500;
@@ -39,30 +45,61 @@ const PAGE: i64 = 500;
 pub(crate) const FORMAT: &str = "label-status-2";
 
 /// The format of a stored certificate page body ([`PageData`]). Bump it with any change of
-/// that type or of what the page derives from it: a body of another format is never read.
-pub(crate) const PAGE_FORMAT: &str = "certificate-page-1";
+/// that type or of what the page derives from it: a body of another format is never read
+/// (except [`PAGE_FORMAT_EVENTS_ONLY`]). 2: with the newest statement's verdict.
+pub(crate) const PAGE_FORMAT: &str = "certificate-page-2";
+
+/// The format before the verdict: its events are read, and the page verifies the newest
+/// statement itself, so a registry upgraded with a million such rows need not fold them again.
+const PAGE_FORMAT_EVENTS_ONLY: &str = "certificate-page-1";
 
 /// What the certificate page's read model stores (migration 0032): the events the signed
 /// statements prove, oldest first, as [`Registry::fold_details`] verified them. The view is
 /// folded from them again on every read (pure and cheap; no signature is checked), so it cannot
-/// drift from them.
+/// drift from them. `newest`: who signed the last event's statement, when that fold verified it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PageData {
     events: Vec<Event>,
+    #[serde(default)]
+    newest: Option<StoredSignature>,
+}
+
+/// An [`AuthenticSignature`] as the page row stores it (the certificate is the row's).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredSignature {
+    event_seq: i64,
+    organisation: String,
+    role: keurmerk_trust::Role,
+    key_id: String,
+    signed_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// [`PageData`] as written, borrowing the events.
 #[derive(Serialize)]
 struct PageDataRef<'a> {
     events: &'a [Event],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    newest: Option<StoredSignature>,
 }
 
-/// The stored body of a page whose proven events are `events`.
-pub(crate) fn page_body(events: &[Event]) -> serde_json::Result<PageBody> {
+/// The stored body of a page whose proven events are `events`, with the verdict on the newest
+/// statement the fold reached, if any.
+pub(crate) fn page_body(
+    events: &[Event],
+    newest: Option<&AuthenticSignature>,
+) -> serde_json::Result<PageBody> {
+    let newest = newest.map(|s| StoredSignature {
+        event_seq: s.event_seq(),
+        organisation: s.organisation().to_owned(),
+        role: s.role(),
+        key_id: s.key_id().to_owned(),
+        signed_at: s.signed_at(),
+    });
     Ok(PageBody {
         format: PAGE_FORMAT.to_owned(),
-        body: serde_json::to_string(&PageDataRef { events })?,
+        body: serde_json::to_string(&PageDataRef { events, newest })?,
     })
 }
 
@@ -75,8 +112,11 @@ pub struct PageDifference {
     pub stored: Vec<i64>,
     /// The events the fold proves (their sequence numbers).
     pub folded: Vec<i64>,
-    /// The first sequence number whose event differs (`None`: the lists differ in length only).
+    /// The first sequence number whose event differs (`None`: the lists differ in length only,
+    /// or not at all).
     pub first_difference: Option<i64>,
+    /// Whether the stored verdict on the newest statement differs from verifying it now.
+    pub signature_differs: bool,
 }
 
 impl std::fmt::Display for PageDifference {
@@ -88,10 +128,16 @@ impl std::fmt::Display for PageDifference {
             self.stored.len(),
             self.folded.len()
         )?;
-        match self.first_difference {
-            Some(seq) => write!(f, "; event {seq} differs"),
-            None => Ok(()),
+        if let Some(seq) = self.first_difference {
+            write!(f, "; event {seq} differs")?;
         }
+        if self.signature_differs {
+            write!(
+                f,
+                "; who signed the newest statement differs from verifying it now"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -306,17 +352,22 @@ impl<S: RegistryStore> Registry<S> {
             Err(keurmerk_store::StoreError::Corrupt { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        let with_verdict = page.body.format == PAGE_FORMAT;
         if page.generation != row.generation
             || page.trust != row.trust
-            || page.body.format != PAGE_FORMAT
+            || !(with_verdict || page.body.format == PAGE_FORMAT_EVENTS_ONLY)
         {
             return Ok(None);
         }
         let Some(status) = self.servable(id, row).await? else {
             return Ok(None);
         };
-        let events = match serde_json::from_str::<PageData>(&page.body.body) {
-            Ok(data) => data.events,
+        let (events, newest) = match serde_json::from_str::<PageData>(&page.body.body) {
+            // A verdict in a body of the format that had none is not ours: fold.
+            Ok(PageData {
+                newest: Some(_), ..
+            }) if !with_verdict => return Ok(None),
+            Ok(data) => (data.events, data.newest),
             Err(e) => {
                 tracing::warn!(certificate = %id, error = %e, "stored certificate page unreadable");
                 return Ok(None);
@@ -331,12 +382,23 @@ impl<S: RegistryStore> Registry<S> {
         } = page;
         if events.last().map(|e| e.seq) != Some(last_seq)
             || events.iter().any(|e| &e.certificate != id)
+            || newest.as_ref().is_some_and(|s| s.event_seq != last_seq)
         {
             return Ok(None);
         }
         let Ok(view) = fold(&events) else {
             return Ok(None);
         };
+        let newest_signature = newest.map(|s| {
+            AuthenticSignature::stored(
+                id.to_string(),
+                s.event_seq,
+                s.organisation,
+                s.role,
+                s.key_id,
+                s.signed_at,
+            )
+        });
         Ok(Some(CertificateDetails {
             certificate,
             product,
@@ -345,6 +407,7 @@ impl<S: RegistryStore> Registry<S> {
             events,
             // A status row is stored only for a history its statements prove entirely.
             integrity: Vec::new(),
+            newest_signature,
         }))
     }
 
@@ -379,7 +442,7 @@ impl<S: RegistryStore> Registry<S> {
             policy: self.policy_fingerprint.to_string(),
             trust: hex::encode(trust),
         };
-        match page_body(&details.events) {
+        match page_body(&details.events, details.newest_signature()) {
             Ok(page) => Ok(self.store().put_status_and_page(id, &row, &page).await?),
             Err(e) => {
                 // The status alone still spares the next lookup a fold; the page folds.
@@ -553,7 +616,12 @@ fn page_difference(
     stored: &CertificateDetails,
     folded: &CertificateDetails,
 ) -> Option<PageDifference> {
-    if stored.events == folded.events && stored.view == folded.view {
+    // A stored verdict must be the one verifying the statement now gives; a page row without
+    // one verifies it on every view, so that is never a difference.
+    let signature_differs = stored
+        .newest_signature()
+        .is_some_and(|s| Some(s) != folded.newest_signature());
+    if stored.events == folded.events && stored.view == folded.view && !signature_differs {
         return None;
     }
     Some(PageDifference {
@@ -566,5 +634,6 @@ fn page_difference(
             .zip(&folded.events)
             .find(|(a, b)| a != b)
             .map(|(a, _)| a.seq),
+        signature_differs,
     })
 }

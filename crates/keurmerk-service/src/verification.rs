@@ -5,11 +5,16 @@
 //! list; nothing the envelope claims is trusted before that. The claimed key id and signing time
 //! are kept apart ([`ClaimedSignature`]) so a page can say whose key a statement *claims* when it
 //! does not verify.
+//!
+//! A page served from the certificate page's read model takes the verdict its row stored
+//! ([`AuthenticSignature`]): reached by the fold that proved the row, on the same statement bytes
+//! (any change of them deletes the row) and against a trust list of the same content digest as the
+//! one the registry reads with now (the row is served only then); see `readmodel`.
 
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_store::{KeyRecord, RegistryStore};
-use keurmerk_trust::{verify_statement, TrustError, VerifiedStatement};
+use keurmerk_trust::{verify_statement, Role, TrustError, VerifiedStatement};
 
 use crate::{Registry, ServiceResult};
 
@@ -23,14 +28,90 @@ pub struct ClaimedSignature {
     pub signed_at: Option<DateTime<Utc>>,
 }
 
+/// Who signed a statement that verified, as a reader is shown it. Made only in this crate, and
+/// only from a [`VerifiedStatement`]: directly, or read back from the certificate page's read
+/// model, which stored it from one (`readmodel::StoredSignature`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticSignature {
+    certificate: String,
+    event_seq: i64,
+    organisation: String,
+    role: Role,
+    key_id: String,
+    signed_at: DateTime<Utc>,
+}
+
+impl AuthenticSignature {
+    /// What a reader is shown of `v`, the statement of event `event_seq`.
+    pub(crate) fn of(v: &VerifiedStatement, event_seq: i64) -> Self {
+        Self {
+            certificate: v.statement.certificate_id.clone(),
+            event_seq,
+            organisation: v.issuer.organisation_name.clone(),
+            role: v.issuer.role,
+            key_id: v.statement.issuer.to_string(),
+            signed_at: v.statement.signed_at,
+        }
+    }
+
+    /// One the read model stored from an [`AuthenticSignature::of`] (`readmodel`).
+    pub(crate) fn stored(
+        certificate: String,
+        event_seq: i64,
+        organisation: String,
+        role: Role,
+        key_id: String,
+        signed_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            certificate,
+            event_seq,
+            organisation,
+            role,
+            key_id,
+            signed_at,
+        }
+    }
+
+    /// The certificate the statement is about.
+    pub fn certificate(&self) -> &str {
+        &self.certificate
+    }
+
+    /// The sequence number of the event the statement records.
+    pub fn event_seq(&self) -> i64 {
+        self.event_seq
+    }
+
+    /// The signing key's organisation, as the trust list names it.
+    pub fn organisation(&self) -> &str {
+        &self.organisation
+    }
+
+    /// The signing key's role in the trust list.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The signing key's id.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// When the statement was signed.
+    pub fn signed_at(&self) -> DateTime<Utc> {
+        self.signed_at
+    }
+}
+
 /// The newest signed statement of a certificate, checked against the current trust list.
 #[derive(Debug)]
 pub struct SignatureReport {
     /// The sequence number of the event the statement records.
     pub event_seq: i64,
-    /// The verified statement (with the trust list's record of its issuer key), or why it does
-    /// not verify.
-    pub result: Result<VerifiedStatement, TrustError>,
+    /// Who signed it (from the trust list's record of its issuer key), or why it does not
+    /// verify.
+    pub result: Result<AuthenticSignature, TrustError>,
     /// What the envelope claims, when it can be read at all.
     pub claimed: Option<ClaimedSignature>,
     /// The registry's record of the claimed issuer key, when there is one: its validity and
@@ -78,14 +159,43 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// [`Self::latest_signature`] for a page that holds the certificate's details already: the
-    /// newest statement is verified now all the same, and the record's integrity is taken from
-    /// `details` (what the page shows), not verified a second time.
+    /// record's integrity is taken from `details` (what the page shows), not verified a second
+    /// time, and so is the newest statement's verdict when `details` carry one
+    /// ([`crate::CertificateDetails::newest_signature`]: the fold that made them verified it
+    /// against the trust list of the digest the registry reads with now). Otherwise the newest
+    /// statement is read and verified now.
     pub async fn latest_signature_of(
         &self,
         details: &crate::CertificateDetails,
     ) -> ServiceResult<Option<SignatureReport>> {
-        self.check_latest_signature(&details.certificate.id, Some(&details.integrity))
-            .await
+        let id = &details.certificate.id;
+        let known = details.newest_signature().filter(|s| {
+            // Never another certificate's, nor an older event's (defence in depth: the read
+            // model checks both before it hands one out).
+            details.integrity.is_empty()
+                && s.certificate == id.as_str()
+                && details.events.last().map(|e| e.seq) == Some(s.event_seq)
+        });
+        let Some(known) = known else {
+            return self
+                .check_latest_signature(id, Some(&details.integrity))
+                .await;
+        };
+        let key = self
+            .signer()?
+            .key_store()
+            .signing_key(&known.key_id)
+            .await?;
+        Ok(Some(SignatureReport {
+            event_seq: known.event_seq,
+            claimed: Some(ClaimedSignature {
+                key_id: known.key_id.clone(),
+                signed_at: Some(known.signed_at),
+            }),
+            result: Ok(known.clone()),
+            key,
+            integrity: Vec::new(),
+        }))
     }
 
     async fn check_latest_signature(
@@ -103,6 +213,7 @@ impl<S: RegistryStore> Registry<S> {
             let (list, _, _) = self.trust_for_reads(false).await?;
             result = verify_statement(&stored.signed, &list, self.now());
         }
+        let result = result.map(|v| AuthenticSignature::of(&v, stored.event_seq));
         let claimed = claims(&stored.signed);
         let key = match &claimed {
             Some(c) => keys.signing_key(&c.key_id).await?,
@@ -167,16 +278,17 @@ mod tests {
         let all = reg.verify_statements(&cert.id).await.unwrap();
         assert_eq!(r.event_seq, all.last().unwrap().event_seq);
         let ok = r.result.as_ref().unwrap();
-        assert_eq!(ok.statement.certificate_id, cert.id.to_string());
+        assert_eq!(ok.certificate(), cert.id.as_str());
+        assert_eq!(ok.event_seq(), r.event_seq);
         let claimed = r.claimed.clone().unwrap();
-        assert_eq!(claimed.key_id, ok.statement.issuer.to_string());
-        assert_eq!(claimed.signed_at, Some(ok.statement.signed_at));
+        assert_eq!(claimed.key_id, ok.key_id());
+        assert_eq!(claimed.signed_at, Some(ok.signed_at()));
         let key = r.key.clone().unwrap();
         assert_eq!(key.key_id, claimed.key_id);
-        assert_eq!(key.org_name, ok.issuer.organisation_name);
+        assert_eq!(key.org_name, ok.organisation());
 
         // Compromised before it signed: the same statement no longer verifies.
-        reg.revoke_key(&key.key_id, ok.statement.signed_at - Duration::seconds(1))
+        reg.revoke_key(&key.key_id, ok.signed_at() - Duration::seconds(1))
             .await
             .unwrap();
         let r = reg.latest_signature(&cert.id).await.unwrap().unwrap();

@@ -2,8 +2,11 @@
 //! whether that signature checks out against the registry's key records right now, and where it
 //! stands in the public transparency log.
 //!
-//! The signature is verified on every rendering ([`Registry::latest_signature_of`]); the page calls it
-//! "authentic" only when that check passed, and says plainly why when it did not. Authentic is not
+//! The verdict is the one the verification that proved the page's details reached, against the
+//! trust list of the same content digest the registry reads with now: the fold's, or the one the
+//! certificate page's read model stored with its row and serves only while that holds; without
+//! one, the statement is verified on this rendering ([`Registry::latest_signature_of`]). The page
+//! calls it "authentic" only when that check passed, and says plainly why when it did not. Authentic is not
 //! valid: the tick is green only when the label's status is valid too, and neutral otherwise, so a
 //! green tick never sits under a suspended or withdrawn status.
 //!
@@ -224,10 +227,10 @@ fn details(l: Lang, r: &SignatureReport, pos: &LogPosition, status_valid: bool) 
     // what the envelope claims, and the page says so.
     let (org, role, key_id, signed_at) = match &r.result {
         Ok(v) => (
-            Some(v.issuer.organisation_name.clone()),
-            Some(v.issuer.role),
-            Some(v.statement.issuer.to_string()),
-            Some(v.statement.signed_at),
+            Some(v.organisation().to_owned()),
+            Some(v.role()),
+            Some(v.key_id().to_owned()),
+            Some(v.signed_at()),
         ),
         Err(_) => (
             r.key.as_ref().map(|k| k.org_name.clone()),
@@ -253,7 +256,7 @@ fn details(l: Lang, r: &SignatureReport, pos: &LogPosition, status_valid: bool) 
                             @if status_valid { "✔ " }
                             (t(l, "Signature authentic", "Handtekening echt", "Signatur echt", "Signature authentique"))
                         }
-                        " – " (t(l, "checked just now against the keys the register publishes.", "zojuist gecontroleerd met de sleutels die het register publiceert.", "gerade eben mit den Schlüsseln geprüft, die das Register veröffentlicht.", "vérifiée à l'instant avec les clés publiées par le registre."))
+                        " – " (t(l, "checked against the keys the register publishes now.", "gecontroleerd met de sleutels die het register nu publiceert.", "mit den Schlüsseln geprüft, die das Register jetzt veröffentlicht.", "vérifiée avec les clés que le registre publie actuellement."))
                         " " (t(l, "It shows who made the latest change and that nothing was altered since; it does not say the label is valid – the status at the top of this page does.",
                                "Dit toont wie de laatste wijziging deed en dat er sindsdien niets is veranderd; het zegt niet dat het label geldig is – dat zegt de status bovenaan deze pagina.",
                                "Das zeigt, wer die letzte Änderung vorgenommen hat und dass seitdem nichts verändert wurde; es sagt nicht, dass das Kennzeichen gültig ist – das sagt der Status oben auf dieser Seite.",

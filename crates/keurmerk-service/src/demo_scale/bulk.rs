@@ -645,10 +645,12 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
         };
         for (p, (report, stale, next_due)) in planned.into_iter().zip(certs) {
             let mut events = Vec::with_capacity(p.events.len());
+            let mut newest = None;
             for e in p.events {
-                let s = statements
+                let (s, verdict) = statements
                     .next()
                     .ok_or_else(|| invalid("statement", "a statement is missing"))?;
+                newest = verdict;
                 events.push((e, s));
             }
             if p.sbom {
@@ -687,10 +689,10 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             batch.products.push(p.product);
             batch.versions.extend(p.versions);
             batch.assessments.push(p.assessment);
-            // The page's body: the events just signed and verified (`sign_all`), as a first
-            // page view would store them.
+            // The page's body: the events just signed and verified (`sign_all`), and who signed
+            // the last one, as a first page view would store them.
             let proven: Vec<_> = events.iter().map(|(e, _)| e.clone()).collect();
-            let page = crate::readmodel::page_body(&proven)
+            let page = crate::readmodel::page_body(&proven, newest.as_ref())
                 .map_err(|e| invalid("certificate page", e.to_string()))?;
             batch.certificates.push(BulkCertificate {
                 certificate: p.certificate,
@@ -715,13 +717,16 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
         Ok(())
     }
 
+    /// Each statement of `which`, signed and verified, with who signed it for the last event of
+    /// its certificate (what the page's read model stores).
     fn sign_all(
         &self,
         planned: &[Planned],
         which: &[(usize, usize)],
         iss: &Issuers,
-    ) -> ServiceResult<Vec<Vec<u8>>> {
-        let one = |&(k, j): &(usize, usize)| -> ServiceResult<Vec<u8>> {
+    ) -> ServiceResult<Vec<(Vec<u8>, Option<crate::AuthenticSignature>)>> {
+        type Signed = (Vec<u8>, Option<crate::AuthenticSignature>);
+        let one = |&(k, j): &(usize, usize)| -> ServiceResult<Signed> {
             let p = &planned[k];
             let e = &p.events[j];
             let (key, role) = if e.role.is_registry() {
@@ -743,18 +748,20 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             let bytes =
                 sign_statement(&st, key).map_err(|e| invalid("statement", e.to_string()))?;
             // Never written unless a verifier would accept it (role, scope, date).
-            verify_statement(&bytes, &iss.trust, e.at).map_err(|err| {
+            let verified = verify_statement(&bytes, &iss.trust, e.at).map_err(|err| {
                 ServiceError::Forbidden(format!(
                     "the statement for this {} of {} would not verify: {err}",
                     e.kind.name(),
                     e.certificate
                 ))
             })?;
-            Ok(bytes)
+            let newest =
+                (j + 1 == p.events.len()).then(|| crate::AuthenticSignature::of(&verified, e.seq));
+            Ok((bytes, newest))
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         let chunk = which.len().div_ceil(threads).max(1);
-        let parts: Vec<ServiceResult<Vec<Vec<u8>>>> = std::thread::scope(|s| {
+        let parts: Vec<ServiceResult<Vec<Signed>>> = std::thread::scope(|s| {
             let handles: Vec<_> = which
                 .chunks(chunk)
                 .map(|c| s.spawn(move || c.iter().map(one).collect::<ServiceResult<Vec<_>>>()))

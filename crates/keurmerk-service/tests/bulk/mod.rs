@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use keurmerk_service::demo_scale::{seed_scale, seed_scale_bulk};
 use keurmerk_service::*;
-use keurmerk_store::{CertificateFilter, CertificateStore, ProductStore, SqlStore};
+use keurmerk_store::{CertificateFilter, CertificateStore, ProductStore, SqlStore, StatusStore};
 
 use crate::support::*;
 
@@ -84,13 +84,22 @@ async fn verified(reg: &Registry<SqlStore>) -> usize {
     assert!(check.differences.is_empty(), "{:?}", check.differences);
     assert_eq!(check.not_current, 0, "every certificate has a current row");
     assert_eq!(check.current, check.checked);
-    // Every statement of every certificate verifies against today's trust list.
+    assert!(check.page_differences.is_empty(), "{check:?}");
+    assert_eq!(
+        check.pages_current, check.checked,
+        "every certificate has a current page"
+    );
+    // Every statement of every certificate verifies against today's trust list, and every page
+    // row holds the verdict on the newest one (which `verify_read_model` just compared).
     for c in reg
         .store()
         .certificates(&CertificateFilter::default())
         .await
         .unwrap()
     {
+        let (_, page) = reg.store().current_page(&c.id).await.unwrap().unwrap();
+        assert_eq!(page.body.format, "certificate-page-2");
+        assert!(page.body.body.contains("\"newest\":{"), "{}", c.id);
         for s in reg.verify_statements(&c.id).await.unwrap() {
             assert!(s.result.is_ok(), "{}: {:?}", c.id, s.result);
         }

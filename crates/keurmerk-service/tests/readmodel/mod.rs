@@ -39,7 +39,31 @@ async fn lookup_equals_fold(reg: &Registry<SqlStore>, id: &CertificateId) -> Sta
         folded.status
     );
     page_equals_fold(&page, &folded);
+    newest_signature_equals_live(reg, id, &page).await;
     looked_up
+}
+
+/// What the page's verification section shows of the newest statement (from the verdict the
+/// details carry when they have one) equals verifying that statement now.
+async fn newest_signature_equals_live(
+    reg: &Registry<SqlStore>,
+    id: &CertificateId,
+    page: &CertificateDetails,
+) {
+    let shown = reg.latest_signature_of(page).await.unwrap();
+    let live = reg.latest_signature(id).await.unwrap();
+    let parts = |r: Option<SignatureReport>| {
+        r.map(|r| {
+            (
+                r.event_seq,
+                format!("{:?}", r.result),
+                r.claimed,
+                format!("{:?}", r.key),
+                r.integrity,
+            )
+        })
+    };
+    assert_eq!(parts(shown), parts(live));
 }
 
 /// The certificate page's details equal the fold's, field by field.
@@ -49,6 +73,10 @@ fn page_equals_fold(page: &CertificateDetails, folded: &CertificateDetails) {
     assert_eq!(page.events, folded.events);
     assert_eq!(page.view, folded.view);
     assert_eq!(page.integrity, folded.integrity);
+    // A page row without a verdict (the format before it) shows the same by verifying.
+    if let Some(stored) = page.newest_signature() {
+        assert_eq!(Some(stored), folded.newest_signature());
+    }
     assert_eq!(
         at(page.status.clone(), folded.status.evaluated_at),
         folded.status
@@ -294,6 +322,57 @@ async fn a_compromised_key_makes_every_row_it_proved_stale() {
     let st = lookup_equals_fold(&e.reg, &id).await;
     assert_eq!(st.status, LabelStatus::Unknown);
     assert!(matches!(st.reasons[0], Reason::CompromisedKey { .. }));
+    // The page holds no verdict on a statement signed after its key was compromised: it
+    // verifies it, and says why it is not authentic.
+    let page = e.reg.certificate_details(&id).await.unwrap();
+    assert!(page.newest_signature().is_none());
+    let shown = e.reg.latest_signature_of(&page).await.unwrap().unwrap();
+    assert!(
+        matches!(
+            shown.result,
+            Err(keurmerk_trust::TrustError::RevokedKey { .. })
+        ),
+        "{:?}",
+        shown.result
+    );
+}
+
+/// A key compromised after it signed the newest statement: the stored verdict was reached under
+/// the old trust list, so the page row is not served; the fold stores the verdict again (still
+/// authentic, signed before) and the page shows the compromise date from the key's record.
+#[tokio::test]
+async fn a_key_compromised_after_it_signed_leaves_an_authentic_verdict_naming_the_revocation() {
+    let e = env().await;
+    let id = certificate(&e).await;
+    e.clock.set(t0() + Duration::days(1));
+    e.reg
+        .change_state(&a("nl-rdi"), &id, suspend())
+        .await
+        .unwrap();
+    let before = e.reg.certificate_details(&id).await.unwrap();
+    let verdict = before
+        .newest_signature()
+        .cloned()
+        .expect("stored with the row");
+    assert_eq!(verdict.certificate(), id.as_str());
+    assert_eq!(
+        Some(verdict.event_seq()),
+        before.events.last().map(|e| e.seq)
+    );
+    let (_, page) = e.reg.store().current_page(&id).await.unwrap().unwrap();
+    e.clock.set(t0() + Duration::days(3));
+    e.reg
+        .revoke_key(verdict.key_id(), t0() + Duration::days(2))
+        .await
+        .unwrap();
+    let after = e.reg.certificate_details(&id).await.unwrap();
+    let (_, again) = e.reg.store().current_page(&id).await.unwrap().unwrap();
+    assert_ne!(page.trust, again.trust, "folded under the new trust list");
+    assert_eq!(after.newest_signature(), Some(&verdict));
+    let shown = e.reg.latest_signature_of(&after).await.unwrap().unwrap();
+    assert!(shown.is_valid());
+    assert!(shown.key.unwrap().revoked_at.is_some());
+    lookup_equals_fold(&e.reg, &id).await;
 }
 
 #[tokio::test]
@@ -498,6 +577,13 @@ async fn postgres_registry(
     (store, reg)
 }
 
+/// Deletes the certificate's status and page rows and views the page, which stores both again.
+async fn clear_and_view(reg: &Registry<SqlStore>, id: &CertificateId) {
+    reg.store().clear_status(id).await.unwrap();
+    reg.certificate_details(id).await.unwrap();
+    assert_eq!(page_rows(reg, id).await, 1);
+}
+
 /// How many stored page rows a certificate has.
 async fn page_rows(reg: &Registry<SqlStore>, id: &CertificateId) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM certificate_page WHERE certificate_id = $1")
@@ -597,9 +683,92 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current(reg: &Registry
         .await;
         lookup_equals_fold(reg, &id).await;
         let (row, page) = reg.store().current_page(&id).await.unwrap().unwrap();
-        assert_eq!(page.body.format, "certificate-page-1", "{edit}");
+        assert_eq!(page.body.format, "certificate-page-2", "{edit}");
         assert_eq!(page.trust, row.trust, "{edit}");
     }
+
+    // The verdict on the newest statement is stored with the events and served with them.
+    let (_, page) = reg.store().current_page(&id).await.unwrap().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&page.body.body).unwrap();
+    let last = page.last_seq;
+    assert_eq!(body["newest"]["event_seq"], last);
+    let d = reg.certificate_details(&id).await.unwrap();
+    let verdict = d.newest_signature().cloned().expect("served with the page");
+    // A verdict for another event, or one in the format that had none, is never served: the
+    // view folds and stores the page again.
+    let body_of = async || reg.store().current_page(&id).await.unwrap().unwrap().1.body;
+    let right = format!("\"event_seq\":{last},");
+    let wrong = format!("\"event_seq\":{},", last - 1);
+    for edit in [
+        format!("body = REPLACE(body, '{right}', '{wrong}')"),
+        "format = 'certificate-page-1'".to_owned(),
+    ] {
+        exec(
+            reg,
+            &format!("UPDATE certificate_page SET {edit} WHERE certificate_id = '{id}'"),
+        )
+        .await;
+        let edited = body_of().await;
+        assert!(
+            edited.body.contains(&wrong) || edited.format == "certificate-page-1",
+            "{edit}"
+        );
+        lookup_equals_fold(reg, &id).await;
+        let again = body_of().await;
+        assert_eq!(again.format, "certificate-page-2", "{edit}");
+        assert!(again.body.contains(&right), "{edit}");
+    }
+    // A body of that format without a verdict is served, and the page verifies the statement.
+    exec(
+        reg,
+        &format!(
+            "UPDATE certificate_page SET format = 'certificate-page-1', body = '{}' \
+             WHERE certificate_id = '{id}'",
+            serde_json::json!({ "events": body["events"] })
+        ),
+    )
+    .await;
+    let d = reg.certificate_details(&id).await.unwrap();
+    assert!(d.newest_signature().is_none());
+    assert_eq!(
+        reg.store()
+            .current_page(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .1
+            .body
+            .format,
+        "certificate-page-1",
+        "served, not folded"
+    );
+    let shown = reg.latest_signature_of(&d).await.unwrap().unwrap();
+    assert_eq!(shown.result.unwrap(), verdict);
+    lookup_equals_fold(reg, &id).await;
+    // Someone with the database names another signer in the stored verdict: the page would show
+    // it, so `certificate verify` must find it, and repairs it.
+    clear_and_view(reg, &id).await;
+    exec(
+        reg,
+        &format!(
+            "UPDATE certificate_page SET body = REPLACE(body, '\"organisation\":\"{}\"', \
+             '\"organisation\":\"Someone Else\"') WHERE certificate_id = '{id}'",
+            verdict.organisation()
+        ),
+    )
+    .await;
+    let shown = reg.certificate_details(&id).await.unwrap();
+    assert_eq!(
+        shown.newest_signature().unwrap().organisation(),
+        "Someone Else"
+    );
+    let check = reg.verify_read_model(true).await.unwrap();
+    assert_eq!(check.page_differences.len(), 1, "{check:?}");
+    assert!(check.page_differences[0].signature_differs, "{check:?}");
+    assert_eq!(check.page_differences[0].first_difference, None);
+    let check = reg.verify_read_model(false).await.unwrap();
+    assert!(check.page_differences.is_empty(), "{check:?}");
+    lookup_equals_fold(reg, &id).await;
 
     // An edited event: the status row and the page are gone in that statement, and the page
     // shows what the fold proves (nothing: `unknown`, with the problem).
