@@ -91,6 +91,8 @@ pub struct Registry<S> {
     catalogue: Arc<Catalogue>,
     /// The recognition index of `catalogue` (rebuilt per question for another catalogue).
     recognition: Arc<recognition::RecognitionCache>,
+    /// Recognition reports of `catalogue` already made ([`recognition::ReportMemo`]).
+    report_memo: Arc<recognition::ReportMemo>,
     clock: Arc<dyn Clock>,
     signer: Option<signing::Signer>,
     log_waiter: Option<Arc<dyn LogWaiter>>,
@@ -115,6 +117,7 @@ impl<S: Clone> Registry<S> {
             store,
             catalogue: self.catalogue.clone(),
             recognition: self.recognition.clone(),
+            report_memo: self.report_memo.clone(),
             clock: self.clock.clone(),
             signer: self.signer.clone(),
             log_waiter: self.log_waiter.clone(),
@@ -186,6 +189,7 @@ impl<S: RegistryStore> Registry<S> {
             .into(),
             store,
             recognition: Arc::new(recognition::RecognitionCache::of(catalogue.clone())),
+            report_memo: Arc::default(),
             catalogue,
             clock,
             signer: None,
