@@ -296,8 +296,8 @@ async fn a_search_page_serves_only_the_rows_a_lookup_would() {
     assert_eq!(at(items[1].status.clone(), good.evaluated_at), good);
 }
 
-#[tokio::test]
-async fn a_compromised_key_makes_every_row_it_proved_stale() {
+/// A registry with a certificate that the national authority suspended a day after its issue.
+async fn suspended_a_day_later() -> (Env, CertificateId) {
     let e = env().await;
     let id = certificate(&e).await;
     e.clock.set(t0() + Duration::days(1));
@@ -305,6 +305,12 @@ async fn a_compromised_key_makes_every_row_it_proved_stale() {
         .change_state(&a("nl-rdi"), &id, suspend())
         .await
         .unwrap();
+    (e, id)
+}
+
+#[tokio::test]
+async fn a_compromised_key_makes_every_row_it_proved_stale() {
+    let (e, id) = suspended_a_day_later().await;
     assert!(stored(&e.reg, &id).await.is_some());
     let rdi = e
         .reg
@@ -342,13 +348,7 @@ async fn a_compromised_key_makes_every_row_it_proved_stale() {
 /// authentic, signed before) and the page shows the compromise date from the key's record.
 #[tokio::test]
 async fn a_key_compromised_after_it_signed_leaves_an_authentic_verdict_naming_the_revocation() {
-    let e = env().await;
-    let id = certificate(&e).await;
-    e.clock.set(t0() + Duration::days(1));
-    e.reg
-        .change_state(&a("nl-rdi"), &id, suspend())
-        .await
-        .unwrap();
+    let (e, id) = suspended_a_day_later().await;
     let before = e.reg.certificate_details(&id).await.unwrap();
     let verdict = before
         .newest_signature()
