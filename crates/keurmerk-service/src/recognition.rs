@@ -53,7 +53,8 @@ struct ReportKey {
 
 /// Reports made in this process, keyed by [`ReportKey`]. Certificates share few keys (a scheme
 /// level's assessments mostly cover the same provisions), so a page view mostly finds its
-/// report here instead of computing it (26 % of a view's instructions, 2026-12-04).
+/// report here instead of computing it: 43,000 fewer of a view's 660,000 instructions
+/// (callgrind, 2026-12-04); reading the assessment for its coverage stays.
 #[derive(Default)]
 pub(crate) struct ReportMemo(Mutex<HashMap<ReportKey, Arc<RecognitionJson>>>);
 
