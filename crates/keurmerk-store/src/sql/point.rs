@@ -20,7 +20,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::codec::Cols;
+use crate::codec::{column_names, Cols, NamedRow};
 
 /// Connections kept open between reads (more are opened when more threads read at once, and
 /// closed after).
@@ -136,7 +136,7 @@ impl PointReader {
         &self,
         sql: &'static str,
         params: Vec<String>,
-        decode: fn(&rusqlite::Row<'_>) -> crate::Result<T>,
+        decode: fn(&NamedRow<'_, '_>) -> crate::Result<T>,
         each: &mut (dyn FnMut(T) -> crate::Result<()> + Send),
     ) -> crate::Result<Point<()>> {
         let path = self.path.clone();
@@ -144,10 +144,11 @@ impl PointReader {
         let reader = tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
             let conn = open_read_only(&path)?;
             let mut stmt = conn.prepare(sql)?;
+            let names = column_names(&stmt);
             let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
             let mut chunk = Vec::with_capacity(SCAN_CHUNK);
             while let Some(row) = rows.next()? {
-                match decode(row) {
+                match decode(&NamedRow::new(row, &names)) {
                     Ok(v) => chunk.push(v),
                     Err(e) => {
                         let _ = tx.blocking_send(Err(e));
@@ -227,7 +228,7 @@ impl super::SqlStore {
         &self,
         sql: &str,
         key: &str,
-        decode: impl Fn(&rusqlite::Row<'_>) -> crate::Result<T>,
+        decode: impl Fn(&NamedRow<'_, '_>) -> crate::Result<T>,
     ) -> crate::Result<Option<Option<T>>> {
         Ok(self
             .point_rows(sql, key, decode)?
@@ -240,17 +241,18 @@ impl super::SqlStore {
         &self,
         sql: &str,
         key: &str,
-        decode: impl Fn(&rusqlite::Row<'_>) -> crate::Result<T>,
+        decode: impl Fn(&NamedRow<'_, '_>) -> crate::Result<T>,
     ) -> crate::Result<Option<Vec<T>>> {
         let Some(reader) = &self.point else {
             return Ok(None);
         };
         let read = reader.read(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
+            let names = column_names(&stmt);
             let mut rows = stmt.query([key])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                match decode(row) {
+                match decode(&NamedRow::new(row, &names)) {
                     Ok(v) => out.push(v),
                     Err(e) => return Ok(Err(e)),
                 }
@@ -321,5 +323,33 @@ mod tests {
             .read(|c| c.execute("UPDATE t SET v = 'd'", []).map(Ok))
             .unwrap();
         assert!(matches!(wrote, Point::Busy));
+    }
+
+    /// A column is found by name as rusqlite finds it (ASCII case ignored, the first of two
+    /// equal names), NULL reads as `None`, and a name the statement does not have is an error
+    /// naming it.
+    #[test]
+    fn named_rows_find_columns_as_rusqlite_does() {
+        let c = Connection::open_in_memory().unwrap();
+        let mut stmt = c
+            .prepare("SELECT 'a' AS Name, 7 AS n, NULL AS gone, x'00ff' AS b, 'second' AS name")
+            .unwrap();
+        let names = column_names(&stmt);
+        let mut rows = stmt.query([]).unwrap();
+        let row = rows.next().unwrap().unwrap();
+        let r = NamedRow::new(row, &names);
+        assert_eq!(r.text("name").unwrap().as_deref(), Some("a"));
+        assert_eq!(
+            r.text("NAME").unwrap(),
+            row.get::<_, Option<String>>("NAME").unwrap()
+        );
+        assert_eq!(r.int("N").unwrap(), Some(7));
+        assert_eq!(r.text("gone").unwrap(), None);
+        assert_eq!(r.bytes("b").unwrap(), vec![0, 255]);
+        let missing = r.text("absent").unwrap_err().to_string();
+        assert!(missing.contains("absent"), "{missing}");
+        // A text column read as an integer: an error naming the column, not a panic.
+        let wrong = r.int("name").unwrap_err().to_string();
+        assert!(wrong.contains("name"), "{wrong}");
     }
 }
