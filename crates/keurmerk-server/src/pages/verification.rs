@@ -5,10 +5,10 @@
 //! The verdict is the one the verification that proved the page's details reached, against the
 //! trust list of the same content digest the registry reads with now: the fold's, or the one the
 //! certificate page's read model stored with its row and serves only while that holds; without
-//! one, the statement is verified on this rendering ([`Registry::latest_signature_of`]). The page
-//! calls it "authentic" only when that check passed, and says plainly why when it did not. Authentic is not
-//! valid: the tick is green only when the label's status is valid too, and neutral otherwise, so a
-//! green tick never sits under a suspended or withdrawn status.
+//! one, the statement is verified on this rendering ([`Registry::latest_signature_of`]). The
+//! page calls it "authentic" only when that check passed, and says plainly why when it did not.
+//! Authentic is not valid: the tick is green only when the label's status is valid too, and
+//! neutral otherwise, so a green tick never sits under a suspended or withdrawn status.
 //!
 //! [`Registry::latest_signature_of`]: keurmerk_service::Registry::latest_signature_of
 
