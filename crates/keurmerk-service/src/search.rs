@@ -2,11 +2,17 @@
 //! the product's name, model, manufacturer, category or GTIN or the certificate id, narrowed by
 //! scheme, level, lifecycle state, category, manufacturer and member state; each result with its
 //! live label status.
+//!
+//! A page is one statement: the matches with their product, maker, image and the status word of
+//! each certificate's read-model row, taken only where a lookup would serve that row
+//! (`ServedRule`, as the status list takes it); every other certificate on the page is evaluated
+//! as a lookup evaluates it (serve or fold and store).
 
 use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
 use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::model::Category;
-use keurmerk_domain::status::StatusReport;
+use keurmerk_domain::status::LabelStatus;
+use keurmerk_store::label_status::ServedRule;
 use keurmerk_store::search::{query_terms, LabelHit, LabelSearch, SearchStore};
 use keurmerk_store::RegistryStore;
 
@@ -51,12 +57,11 @@ pub struct LabelPage {
 /// One label found, with its live status.
 #[derive(Debug, Clone)]
 pub struct LabelResult {
-    /// The certificate and what the list shows of its product.
+    /// The certificate and what the list shows of its product (its image included).
     pub hit: LabelHit,
-    /// Its label status now.
-    pub status: StatusReport,
-    /// The product's image, if its maker set one (`crate::images`).
-    pub image: Option<keurmerk_store::ImageRef>,
+    /// Its label status now: the word a lookup of the certificate would answer with (the
+    /// hit's stored word where it is served, else what a lookup evaluates).
+    pub status: LabelStatus,
 }
 
 impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
@@ -108,6 +113,12 @@ impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
                 )
             }
         };
+        let (_, digest, _) = self.trust_for_reads(true).await?;
+        let rule = ServedRule {
+            policy: self.policy_fingerprint.to_string(),
+            trust: hex::encode(digest),
+            now: self.now(),
+        };
         let hits = self
             .store()
             .search_labels(&LabelSearch {
@@ -119,26 +130,22 @@ impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
                 manufacturer: q.manufacturer.clone(),
                 limit: q.limit + 1,
                 offset: q.offset,
+                rule: Some(rule),
             })
             .await?;
         let more = hits.len() as i64 > q.limit;
-        let shown: Vec<LabelHit> = hits
-            .into_iter()
-            .take(usize::try_from(q.limit).unwrap_or(0))
-            .collect();
-        // The page's product images in one read.
-        let products: Vec<_> = shown
-            .iter()
-            .map(|h| h.certificate.product.clone())
-            .collect();
-        let images = self.store().product_images(&products).await?;
-        let mut items = Vec::with_capacity(shown.len());
-        // The live status of each shown label (the extra hit only says there is more).
-        let ids: Vec<_> = shown.iter().map(|h| h.certificate.id.clone()).collect();
-        let statuses = self.statuses_from_read_model(&ids).await?;
-        for (hit, status) in shown.into_iter().zip(statuses) {
-            let image = images.get(&hit.certificate.product).cloned();
-            items.push(LabelResult { hit, status, image });
+        let mut items = Vec::with_capacity(hits.len().min(usize::try_from(q.limit).unwrap_or(0)));
+        // The extra hit only says there is more.
+        for hit in hits.into_iter().take(usize::try_from(q.limit).unwrap_or(0)) {
+            let status = match hit.status {
+                Some(word) => word,
+                None => {
+                    self.status_from_read_model(&hit.certificate.id)
+                        .await?
+                        .status
+                }
+            };
+            items.push(LabelResult { hit, status });
         }
         Ok(LabelPage { items, more })
     }

@@ -11,8 +11,10 @@ use async_trait::async_trait;
 use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
 use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::model::{Category, Certificate};
+use keurmerk_domain::status::LabelStatus;
 
-use crate::Result;
+use crate::label_status::ServedRule;
+use crate::{ImageRef, Result};
 
 /// Longest query text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -77,9 +79,13 @@ pub struct LabelSearch {
     pub limit: i64,
     /// Skip this many.
     pub offset: i64,
+    /// The conditions under which a hit carries the status word of its certificate's stored
+    /// row ([`LabelHit::status`]); `None`: no hit carries one.
+    pub rule: Option<ServedRule>,
 }
 
-/// One label found: the certificate with what a result list shows of its product.
+/// One label found: the certificate with what a result list shows of its product, read in the
+/// same statement as the match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelHit {
     /// The certificate.
@@ -94,6 +100,12 @@ pub struct LabelHit {
     pub manufacturer: OrgId,
     /// The manufacturer's name.
     pub manufacturer_name: String,
+    /// The status word stored with the certificate's read-model row (`label_status.status`)
+    /// when that row meets every condition of the search's [`LabelSearch::rule`] and the word
+    /// is a status; `None`: the caller evaluates the certificate as a lookup does.
+    pub status: Option<LabelStatus>,
+    /// The product's image, if its maker set one.
+    pub image: Option<ImageRef>,
 }
 
 /// Label search.

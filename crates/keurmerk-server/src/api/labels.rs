@@ -98,11 +98,11 @@ impl From<&LabelResult> for LabelOut {
             level: c.level.to_string(),
             issuer_kind: c.issuer_kind,
             state: c.state,
-            status: r.status.status.as_str(),
+            status: r.status.as_str(),
             valid_until: c.valid_until,
             page: format!("/c/{}", c.id),
             label_svg: format!("/c/{}/label.svg", c.id),
-            image: r.image.as_ref().map(super::images::ImageOut::from),
+            image: r.hit.image.as_ref().map(super::images::ImageOut::from),
         }
     }
 }

@@ -243,14 +243,14 @@ pub(crate) async fn get_home_page(
                         @for r in &results {
                             @let c = &r.hit.certificate;
                             @let sc = catalogue.get(&c.scheme);
-                            li data-status=(r.status.status.as_str()) {
-                                (super::thumb::slot(&r.hit.product_name, r.hit.category, r.image.as_ref()))
+                            li data-status=(r.status.as_str()) {
+                                (super::thumb::slot(&r.hit.product_name, r.hit.category, r.hit.image.as_ref()))
                                 div.result-text {
                                 a href=(href(&format!("/c/{}", c.id), l)) {
                                     span lang="en" { (r.hit.product_name) " " (r.hit.model) }
                                 }
                                 br;
-                                strong.status { (r.status.status.title(l)) }
+                                strong.status { (r.status.title(l)) }
                                 " · "
                                 @if let Some(sc) = sc {
                                     (sc.short_name) " "

@@ -166,7 +166,7 @@ async fn search_results_carry_the_products_image() {
     let page = e.reg.search_labels(&q).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(
-        page.items[0].image, None,
+        page.items[0].hit.image, None,
         "no image yet: the page shows a placeholder"
     );
     let img = e
@@ -175,5 +175,5 @@ async fn search_results_carry_the_products_image() {
         .await
         .unwrap();
     let page = e.reg.search_labels(&q).await.unwrap();
-    assert_eq!(page.items[0].image.as_ref(), Some(&img));
+    assert_eq!(page.items[0].hit.image.as_ref(), Some(&img));
 }

@@ -237,9 +237,11 @@ async fn page(reg: &Registry<SqlStore>) -> Vec<LabelResult> {
     .items
 }
 
-/// A page of search results reads its rows in one query, and serves only those a single lookup
-/// would serve: an edited certificate among them is folded (and shown `unknown`), the others
-/// equal their lookups, in the page's order.
+/// A page of search results reads its rows in one statement, and takes a row's stored status
+/// word only where a single lookup would serve that row: an edited certificate among them is
+/// folded (and shown `unknown`), the others equal their lookups, in the page's order; a row
+/// stored under another trust list or policy, computed in the future or stale is evaluated
+/// instead, whatever its word says.
 #[tokio::test]
 async fn a_search_page_serves_only_the_rows_a_lookup_would() {
     let e = env().await;
@@ -261,9 +263,9 @@ async fn a_search_page_serves_only_the_rows_a_lookup_would() {
     );
     for item in &items {
         let single = lookup_equals_fold(&e.reg, &item.hit.certificate.id).await;
-        assert_eq!(at(item.status.clone(), single.evaluated_at), single);
+        assert_eq!(item.status, single.status);
     }
-    assert_eq!(items[0].status.status, LabelStatus::Suspended);
+    assert_eq!(items[0].status, LabelStatus::Suspended);
     // Someone with the database rewrites the suspension's reason: the row is cleared, and the
     // page shows what the fold proves (nothing), never the row.
     exec(
@@ -275,25 +277,61 @@ async fn a_search_page_serves_only_the_rows_a_lookup_would() {
     )
     .await;
     let items = page(&e.reg).await;
-    assert_eq!(items[0].status.status, LabelStatus::Unknown);
-    assert_ne!(items[1].status.status, LabelStatus::Unknown);
-    // A forged row with the current sequence number but another trust digest (rows proved
-    // under a trust list the registry no longer reads with) is not served by the page either.
+    assert_eq!(items[0].status, LabelStatus::Unknown);
+    assert_ne!(items[1].status, LabelStatus::Unknown);
+    // A forged row with the current sequence number and a forged word, but a condition a lookup
+    // would not serve it under (rows proved under a trust list the registry no longer reads
+    // with, another policy, computed in the future, stale): the page evaluates the certificate.
     let good = e.reg.status(&second).await.unwrap();
+    assert_ne!(good.status, LabelStatus::Suspended);
     let mut forged = good.clone();
     forged.status = LabelStatus::Suspended;
+    let forged = serde_json::to_string(&forged).unwrap().replace('\'', "''");
+    for condition in [
+        "trust = 'not-the-trust-list'",
+        "policy = 'another-policy'",
+        "computed_at = '2999-01-01T00:00:00.000000Z'",
+        "stale_after = '2000-01-01T00:00:00.000000Z'",
+    ] {
+        exec(
+            &e.reg,
+            &format!(
+                "UPDATE label_status SET report = '{forged}', status = 'suspended', {condition} \
+                 WHERE certificate_id = '{second}'"
+            ),
+        )
+        .await;
+        let items = page(&e.reg).await;
+        assert_eq!(items[1].hit.certificate.id, second);
+        assert_eq!(items[1].status, good.status, "{condition}");
+        // The evaluation stored the fold again for the next condition.
+        assert_eq!(e.reg.status(&second).await.unwrap().status, good.status);
+    }
+    // A word edited alone in a row a lookup would serve is what the page shows (as the status
+    // list does: the word is stored with its report and trusted under the same conditions), and
+    // `certificate verify` reports it and repairs it.
     exec(
         &e.reg,
-        &format!(
-            "UPDATE label_status SET report = '{}', trust = 'not-the-trust-list' \
-             WHERE certificate_id = '{second}'",
-            serde_json::to_string(&forged).unwrap().replace('\'', "''")
-        ),
+        &format!("UPDATE label_status SET status = 'suspended' WHERE certificate_id = '{second}'"),
     )
     .await;
-    let items = page(&e.reg).await;
-    assert_eq!(items[1].hit.certificate.id, second);
-    assert_eq!(at(items[1].status.clone(), good.evaluated_at), good);
+    assert_eq!(page(&e.reg).await[1].status, LabelStatus::Suspended);
+    let check = e.reg.verify_read_model(true).await.unwrap();
+    assert!(
+        check
+            .differences
+            .iter()
+            .any(|d| d.certificate == second && d.fields.contains(&"status list word".to_owned())),
+        "{check:?}"
+    );
+    assert_eq!(page(&e.reg).await[1].status, good.status);
+    // A word that is not a status is never shown: the certificate is evaluated.
+    exec(
+        &e.reg,
+        &format!("UPDATE label_status SET status = 'gold' WHERE certificate_id = '{second}'"),
+    )
+    .await;
+    assert_eq!(page(&e.reg).await[1].status, good.status);
 }
 
 /// A registry with a certificate that the national authority suspended a day after its issue.

@@ -3,12 +3,37 @@ use sqlx::any::AnyRow;
 
 use super::certificates::certificate_from_row;
 use super::SqlStore;
-use crate::codec::{get_parse, get_str};
+use crate::codec::{get_i64, get_parse, get_str, ts, Cols as _};
+use crate::label_status::ServedRule;
 use crate::search::{LabelHit, LabelSearch, SearchStore};
 use crate::sql::Backend;
-use crate::Result;
+use crate::{ImageRef, Result, StoreError};
 
 fn hit_from_row(row: &AnyRow) -> Result<LabelHit> {
+    // A word that is not a status is not trusted: the caller evaluates that certificate.
+    let status = if get_i64(row, "status_ok")? == 1 {
+        row.text("status_word")?.and_then(|w| w.parse().ok())
+    } else {
+        None
+    };
+    let image = match row.text("image_sha256")? {
+        None => None,
+        Some(sha256) => {
+            let side = |col: &'static str| -> Result<u32> {
+                let v = get_i64(row, col)?;
+                u32::try_from(v).map_err(|_| StoreError::Corrupt {
+                    what: "image",
+                    detail: format!("{col} {v}"),
+                })
+            };
+            Some(ImageRef {
+                sha256,
+                media_type: get_str(row, "image_media_type")?,
+                width: side("image_width")?,
+                height: side("image_height")?,
+            })
+        }
+    };
     Ok(LabelHit {
         certificate: certificate_from_row(row)?,
         product_name: get_str(row, "product_name")?,
@@ -16,6 +41,8 @@ fn hit_from_row(row: &AnyRow) -> Result<LabelHit> {
         category: get_parse(row, "product_category")?,
         manufacturer: get_parse(row, "manufacturer_id")?,
         manufacturer_name: get_str(row, "manufacturer_name")?,
+        status,
+        image,
     })
 }
 
@@ -135,13 +162,39 @@ fn ts_facets(groups: &[Vec<String>]) -> Option<String> {
 /// from the index as a bitmap, whose cost is the matches, not the registry.
 pub(crate) const RECENT_DOCUMENTS: i64 = 4_096;
 
-/// The columns of a hit.
-const COLUMNS: &str = "c.*, p.name AS product_name, p.model AS product_model, \
-                       p.category AS product_category, o.id AS manufacturer_id, \
-                       o.name AS manufacturer_name";
-/// The rows a hit is made from.
+/// The columns of a hit: the certificate, its product and maker, its product's image, and its
+/// read-model row's status word with whether that row is served under `rule` (the conditions
+/// of `LIST_STATUSES` in `sql::label_status`, which are `readmodel::servable`'s: a word present
+/// — kept only while the row has a report folded from the last event — same policy and trust,
+/// `computed_at <= now < stale_after`). Without a rule no word is taken.
+fn columns(q: &mut Sql, rule: Option<&ServedRule>) -> String {
+    let ok = match rule {
+        Some(rule) => {
+            let [policy, trust, now] =
+                [rule.policy.clone(), rule.trust.clone(), ts(rule.now)].map(|v| q.arg(v));
+            format!(
+                "CASE WHEN ls.report IS NOT NULL AND ls.status IS NOT NULL \
+                 AND ls.policy = {policy} AND ls.trust = {trust} AND ls.computed_at <= {now} \
+                 AND (ls.stale_after IS NULL OR ls.stale_after > {now}) THEN 1 ELSE 0 END"
+            )
+        }
+        None => "0".to_owned(),
+    };
+    format!(
+        "c.*, p.name AS product_name, p.model AS product_model, \
+         p.category AS product_category, o.id AS manufacturer_id, \
+         o.name AS manufacturer_name, ls.status AS status_word, \
+         CAST({ok} AS BIGINT) AS status_ok, im.sha256 AS image_sha256, \
+         im.media_type AS image_media_type, CAST(im.width AS BIGINT) AS image_width, \
+         CAST(im.height AS BIGINT) AS image_height"
+    )
+}
+/// The rows a hit is made from (each joined by primary key).
 const JOINS: &str = "JOIN products p ON p.id = c.product_id \
-                     JOIN organisations o ON o.id = p.manufacturer_id";
+                     JOIN organisations o ON o.id = p.manufacturer_id \
+                     LEFT JOIN label_status ls ON ls.certificate_id = c.id \
+                     LEFT JOIN product_images pi ON pi.product_id = p.id \
+                     LEFT JOIN images im ON im.sha256 = pi.sha256";
 
 impl SqlStore {
     /// Whether some label has every term, each as a whole word or (`prefix`) as [`fts_query`]
@@ -266,13 +319,14 @@ impl SqlStore {
                 let m = q.arg(facets);
                 tsquery = format!("({tsquery} && CAST({m} AS tsquery))");
             }
+            let columns = columns(&mut q, s.rule.as_ref());
             let lo_arg = match lo {
                 Some(lo) => format!("CAST({} AS BIGINT), ", q.arg(lo.to_string())),
                 None => String::new(),
             };
             let [n_arg, skip_arg] = [limit, offset].map(|x| q.arg(x.to_string()));
             q.text = format!(
-                "SELECT {COLUMNS} FROM {function}({tsquery}, {lo_arg}\
+                "SELECT {columns} FROM {function}({tsquery}, {lo_arg}\
                  CAST({n_arg} AS BIGINT), CAST({skip_arg} AS BIGINT)) f \
                  JOIN certificates c ON c.id = f.certificate_id {JOINS} WHERE 1 = 1"
             );
@@ -324,28 +378,46 @@ impl SearchStore for SqlStore {
             text: String::new(),
             args: Vec::new(),
         };
-        let order = if s.terms.is_empty() {
-            q.text = format!("SELECT {COLUMNS} FROM certificates c {JOINS} WHERE 1 = 1");
-            "c.issued_at DESC, c.id DESC"
-        } else {
-            match self.backend() {
-                Backend::Sqlite => {
-                    q.text = format!(
-                        "SELECT {COLUMNS} FROM certificate_fts f \
-                         JOIN certificates c ON c.id = f.certificate_id {JOINS} \
-                         WHERE certificate_fts MATCH "
-                    );
-                    let m = q.arg(fts_query(&s.terms, prefix) + &fts_facets(&groups));
-                    q.text.push_str(&m);
-                    "f.rowid DESC"
-                }
-                Backend::Postgres => return self.search_postgres(s, prefix, &groups, newest).await,
+        let columns = columns(&mut q, s.rule.as_ref());
+        if s.terms.is_empty() {
+            // Newest issued first has no index: the page's ids are chosen (and sorted) from the
+            // filtered rows first, and only the page's rows are joined to their status, image
+            // and the rest (every row of the registry joined before the sort took twice as long
+            // at 100,000).
+            q.text = format!(
+                "SELECT {columns} FROM (SELECT c.id AS page_id FROM certificates c \
+                 JOIN products p ON p.id = c.product_id \
+                 JOIN organisations o ON o.id = p.manufacturer_id WHERE 1 = 1"
+            );
+            push_filters(&mut q, s);
+            let n = q.args.len();
+            q.text.push_str(&format!(
+                " ORDER BY c.issued_at DESC, c.id DESC LIMIT ${} OFFSET ${}) pg \
+                 JOIN certificates c ON c.id = pg.page_id {JOINS} \
+                 ORDER BY c.issued_at DESC, c.id DESC",
+                n + 1,
+                n + 2
+            ));
+            return self
+                .fetch_hits(q, Some((s.limit.max(1), s.offset.max(0))))
+                .await;
+        }
+        match self.backend() {
+            Backend::Sqlite => {
+                q.text = format!(
+                    "SELECT {columns} FROM certificate_fts f \
+                     JOIN certificates c ON c.id = f.certificate_id {JOINS} \
+                     WHERE certificate_fts MATCH "
+                );
+                let m = q.arg(fts_query(&s.terms, prefix) + &fts_facets(&groups));
+                q.text.push_str(&m);
             }
-        };
+            Backend::Postgres => return self.search_postgres(s, prefix, &groups, newest).await,
+        }
         push_filters(&mut q, s);
         let n = q.args.len();
         q.text.push_str(&format!(
-            " ORDER BY {order} LIMIT ${} OFFSET ${}",
+            " ORDER BY f.rowid DESC LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         ));
