@@ -341,6 +341,27 @@ impl SqlStore {
     }
 }
 
+/// Labels without words, newest issued first: the page's ids are chosen from the filtered rows in
+/// the order of the index `certificates_newest` (migration 0037), which stops at the page, and
+/// only the page's rows are joined to their status, image and the rest. The limit and offset are
+/// the two arguments after `q`'s.
+fn browse(q: &mut Sql, columns: &str, s: &LabelSearch) {
+    q.text = format!(
+        "SELECT {columns} FROM (SELECT c.id AS page_id, c.issued_at AS page_issued_at \
+         FROM certificates c JOIN products p ON p.id = c.product_id \
+         JOIN organisations o ON o.id = p.manufacturer_id WHERE 1 = 1"
+    );
+    push_filters(q, s);
+    let n = q.args.len();
+    q.text.push_str(&format!(
+        " ORDER BY c.issued_at DESC, c.id DESC LIMIT ${} OFFSET ${}) pg \
+         JOIN certificates c ON c.id = pg.page_id {JOINS} \
+         ORDER BY pg.page_issued_at DESC, pg.page_id DESC",
+        n + 1,
+        n + 2
+    ));
+}
+
 #[async_trait]
 impl SearchStore for SqlStore {
     async fn search_labels(&self, s: &LabelSearch) -> Result<Vec<LabelHit>> {
@@ -380,24 +401,7 @@ impl SearchStore for SqlStore {
         };
         let columns = columns(&mut q, s.rule.as_ref());
         if s.terms.is_empty() {
-            // Newest issued first has no index: the page's ids are chosen (and sorted) from the
-            // filtered rows first, and only the page's rows are joined to their status, image
-            // and the rest (every row of the registry joined before the sort took twice as long
-            // at 100,000).
-            q.text = format!(
-                "SELECT {columns} FROM (SELECT c.id AS page_id FROM certificates c \
-                 JOIN products p ON p.id = c.product_id \
-                 JOIN organisations o ON o.id = p.manufacturer_id WHERE 1 = 1"
-            );
-            push_filters(&mut q, s);
-            let n = q.args.len();
-            q.text.push_str(&format!(
-                " ORDER BY c.issued_at DESC, c.id DESC LIMIT ${} OFFSET ${}) pg \
-                 JOIN certificates c ON c.id = pg.page_id {JOINS} \
-                 ORDER BY c.issued_at DESC, c.id DESC",
-                n + 1,
-                n + 2
-            ));
+            browse(&mut q, &columns, s);
             return self
                 .fetch_hits(q, Some((s.limit.max(1), s.offset.max(0))))
                 .await;
@@ -429,6 +433,40 @@ impl SearchStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use sqlx::Executor as _;
+
+    /// Browsing without words reads the page's ids in the order of `certificates_newest`
+    /// (migration 0037): no sort of the whole registry, only of the page.
+    #[tokio::test]
+    async fn browsing_reads_the_newest_index_and_sorts_only_the_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = super::super::test_sqlite_pool(dir.path()).await;
+        super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+        let mut q = super::Sql {
+            text: String::new(),
+            args: Vec::new(),
+        };
+        let columns = super::columns(&mut q, None);
+        super::browse(&mut q, &columns, &super::LabelSearch::default());
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", q.text))
+                .bind(21_i64)
+                .bind(0_i64)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let inner: Vec<&str> = plan
+            .iter()
+            .filter(|p| p.1 != 0)
+            .map(|p| p.3.as_str())
+            .collect();
+        assert!(
+            inner
+                .iter()
+                .any(|d| d.contains("INDEX certificates_newest")),
+            "{plan:?}"
+        );
+        assert!(!inner.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
+    }
 
     /// A search document: rowid, certificate, body, facets.
     type Doc = (i64, String, String, String);
