@@ -10,9 +10,10 @@
 //! - its connections are `query_only` and have no busy timeout: a read that finds the database
 //!   busy (a checkpoint restarting the WAL, a writer recovering it) returns [`Point::Busy`] at
 //!   once and the caller reads through the pool as before;
-//! - it is used for single-statement reads by key only (one B-tree descent per table), so the
-//!   time a runtime thread is held is that of an indexed read of a page already cached, or one
-//!   `pread` when it is not;
+//! - on a runtime thread it is used for single-statement reads by key only (one B-tree descent
+//!   per table), so the time a runtime thread is held is that of an indexed read of a page
+//!   already cached, or one `pread` when it is not; longer reads (the status list's scan, a
+//!   label search) run on a blocking thread;
 //! - an in-memory database has no reader (another connection would open another database).
 
 use std::path::PathBuf;
@@ -26,11 +27,17 @@ use crate::codec::{column_names, Cols, NamedRow};
 /// closed after).
 const KEPT: usize = 8;
 
+/// Searches run on the reader's connections at once (each on a blocking thread); more wait, so
+/// the connections kept serve them without opening new ones.
+pub(crate) const SEARCHES: usize = 4;
+
 /// A read-only connection pool for point reads on the calling thread.
 #[derive(Debug)]
 pub(crate) struct PointReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Permits for searches ([`SEARCHES`]).
+    pub(crate) searches: tokio::sync::Semaphore,
 }
 
 /// What a point read gave.
@@ -53,6 +60,7 @@ impl PointReader {
         Some(Self {
             path: PathBuf::from(path),
             idle: Mutex::new(Vec::new()),
+            searches: tokio::sync::Semaphore::new(SEARCHES),
         })
     }
 
@@ -116,13 +124,15 @@ fn open_read_only(path: &std::path::Path) -> rusqlite::Result<Connection> {
     // certificates (about 6 MB), so only leaves are read from the file (SQLite's default is 2 MB:
     // interior pages were evicted and read again). A few connections are open at once.
     conn.pragma_update(None, "cache_size", -POINT_CACHE_KIB)?;
+    // Room for the lookups' statements and a search's (its text varies with the filters asked).
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
 /// Rows a whole-table read hands over at a time.
 const SCAN_CHUNK: usize = 4096;
 
-fn scan_failed(detail: String) -> crate::StoreError {
+pub(crate) fn scan_failed(detail: String) -> crate::StoreError {
     crate::StoreError::Database(sqlx::Error::Io(std::io::Error::other(detail)))
 }
 

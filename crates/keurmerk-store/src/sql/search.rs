@@ -1,15 +1,15 @@
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 
 use super::certificates::certificate_from_row;
+use super::point::Point;
 use super::SqlStore;
-use crate::codec::{get_i64, get_parse, get_str, ts, Cols as _};
+use crate::codec::{column_names, get_i64, get_parse, get_str, ts, Cols, NamedRow};
 use crate::label_status::ServedRule;
 use crate::search::{LabelHit, LabelSearch, SearchStore};
 use crate::sql::Backend;
 use crate::{ImageRef, Result, StoreError};
 
-fn hit_from_row(row: &AnyRow) -> Result<LabelHit> {
+fn hit_from_row(row: &(impl Cols + ?Sized)) -> Result<LabelHit> {
     // A word that is not a status is not trusted: the caller evaluates that certificate.
     let status = if get_i64(row, "status_ok")? == 1 {
         row.text("status_word")?.and_then(|w| w.parse().ok())
@@ -196,6 +196,10 @@ const JOINS: &str = "JOIN products p ON p.id = c.product_id \
                      LEFT JOIN product_images pi ON pi.product_id = p.id \
                      LEFT JOIN images im ON im.sha256 = pi.sha256";
 
+/// SQLite: whether some document matches `$1` (an [`fts_query`]): stops at the first.
+const SQLITE_PROBE: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
+                            WHERE certificate_fts MATCH $1 LIMIT 1) x";
+
 impl SqlStore {
     /// Whether some label has every term, each as a whole word or (`prefix`) as [`fts_query`]
     /// and [`ts_query`] match it: an index probe, filters aside. `newest` is PostgreSQL's newest
@@ -203,13 +207,10 @@ impl SqlStore {
     async fn has_match(&self, terms: &[String], prefix: bool, newest: i64) -> Result<bool> {
         match self.backend() {
             Backend::Sqlite => {
-                let found: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
-                     WHERE certificate_fts MATCH $1 LIMIT 1) x",
-                )
-                .bind(fts_query(terms, prefix))
-                .fetch_one(&self.pool)
-                .await?;
+                let found: i64 = sqlx::query_scalar(SQLITE_PROBE)
+                    .bind(fts_query(terms, prefix))
+                    .fetch_one(&self.pool)
+                    .await?;
                 Ok(found > 0)
             }
             Backend::Postgres => {
@@ -371,6 +372,17 @@ impl SearchStore for SqlStore {
         {
             return Ok(Vec::new());
         }
+        if let Some(hits) = self.search_on_point(s).await? {
+            return Ok(hits);
+        }
+        self.search_on_pool(s).await
+    }
+}
+
+impl SqlStore {
+    /// [`SearchStore::search_labels`] through the pool: PostgreSQL, an in-memory SQLite, or a
+    /// SQLite file the point reader found busy.
+    async fn search_on_pool(&self, s: &LabelSearch) -> Result<Vec<LabelHit>> {
         // Whole words when some label has every word of the query as a whole word, else words
         // as prefixes ("cam" finds "camera"). The choice depends on the text alone, so every
         // page of one query matches the same way. Whole words are what make search scale: the
@@ -392,47 +404,304 @@ impl SearchStore for SqlStore {
             return Ok(Vec::new());
         }
         let prefix = !s.terms.is_empty() && !self.has_match(&s.terms, false, newest).await?;
-        // The filters also as facets of the index, so it drops what they exclude before any row
-        // is joined; the conditions on the joined rows still decide.
-        let groups = facet_groups(s);
-        let mut q = Sql {
-            text: String::new(),
-            args: Vec::new(),
-        };
-        let columns = columns(&mut q, s.rule.as_ref());
         if s.terms.is_empty() {
-            browse(&mut q, &columns, s);
             return self
-                .fetch_hits(q, Some((s.limit.max(1), s.offset.max(0))))
+                .fetch_hits(browse_page(s), Some((s.limit.max(1), s.offset.max(0))))
                 .await;
         }
         match self.backend() {
             Backend::Sqlite => {
-                q.text = format!(
-                    "SELECT {columns} FROM certificate_fts f \
-                     JOIN certificates c ON c.id = f.certificate_id {JOINS} \
-                     WHERE certificate_fts MATCH "
-                );
-                let m = q.arg(fts_query(&s.terms, prefix) + &fts_facets(&groups));
-                q.text.push_str(&m);
+                self.fetch_hits(
+                    sqlite_page(s, prefix),
+                    Some((s.limit.max(1), s.offset.max(0))),
+                )
+                .await
             }
-            Backend::Postgres => return self.search_postgres(s, prefix, &groups, newest).await,
+            Backend::Postgres => {
+                self.search_postgres(s, prefix, &facet_groups(s), newest)
+                    .await
+            }
         }
-        push_filters(&mut q, s);
-        let n = q.args.len();
-        q.text.push_str(&format!(
-            " ORDER BY f.rowid DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ));
-        self.fetch_hits(q, Some((s.limit.max(1), s.offset.max(0))))
+    }
+}
+
+/// [`browse`] with the hit's columns: the page without words. The limit and offset are the two
+/// arguments after the query's.
+fn browse_page(s: &LabelSearch) -> Sql {
+    let mut q = Sql {
+        text: String::new(),
+        args: Vec::new(),
+    };
+    let columns = columns(&mut q, s.rule.as_ref());
+    browse(&mut q, &columns, s);
+    q
+}
+
+/// SQLite: the page of matches of the words (whole or as prefixes), newest first. The filters
+/// are also facets of the index, so it drops what they exclude before any row is joined; the
+/// conditions on the joined rows still decide. The limit and offset are the two arguments after
+/// the query's.
+fn sqlite_page(s: &LabelSearch, prefix: bool) -> Sql {
+    let mut q = Sql {
+        text: String::new(),
+        args: Vec::new(),
+    };
+    let columns = columns(&mut q, s.rule.as_ref());
+    q.text = format!(
+        "SELECT {columns} FROM certificate_fts f \
+         JOIN certificates c ON c.id = f.certificate_id {JOINS} \
+         WHERE certificate_fts MATCH "
+    );
+    let m = q.arg(fts_query(&s.terms, prefix) + &fts_facets(&facet_groups(s)));
+    q.text.push_str(&m);
+    push_filters(&mut q, s);
+    let n = q.args.len();
+    q.text.push_str(&format!(
+        " ORDER BY f.rowid DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    ));
+    q
+}
+
+/// SQLite: whether some document matches (as [`SQLITE_PROBE`]), on a point-reader connection.
+fn probe_on(conn: &rusqlite::Connection, terms: &[String], prefix: bool) -> rusqlite::Result<bool> {
+    let found: i64 = conn
+        .prepare_cached(SQLITE_PROBE)?
+        .query_row([fts_query(terms, prefix)], |r| r.get(0))?;
+    Ok(found > 0)
+}
+
+/// SQLite: a whole search on one connection of the point reader, the same statements as through
+/// the pool ([`SearchStore::search_labels`]) in the same order. Each argument is bound to the
+/// placeholder that names it (`$n`), whatever order the text has them in.
+fn search_on(
+    conn: &rusqlite::Connection,
+    s: &LabelSearch,
+) -> rusqlite::Result<Result<Vec<LabelHit>>> {
+    let page = if s.terms.is_empty() {
+        browse_page(s)
+    } else {
+        if s.terms.iter().any(|t| as_prefix(t, true)) && !probe_on(conn, &s.terms, true)? {
+            return Ok(Ok(Vec::new()));
+        }
+        sqlite_page(s, !probe_on(conn, &s.terms, false)?)
+    };
+    let mut stmt = conn.prepare_cached(&page.text)?;
+    let n = page.args.len();
+    for (i, value) in page.args.iter().enumerate() {
+        if let Some(at) = stmt.parameter_index(&format!("${}", i + 1))? {
+            stmt.raw_bind_parameter(at, value)?;
+        }
+    }
+    for (i, value) in [(n + 1, s.limit.max(1)), (n + 2, s.offset.max(0))] {
+        if let Some(at) = stmt.parameter_index(&format!("${i}"))? {
+            stmt.raw_bind_parameter(at, value)?;
+        }
+    }
+    let names = column_names(&stmt);
+    let mut rows = stmt.raw_query();
+    let mut hits = Vec::new();
+    while let Some(row) = rows.next()? {
+        match hit_from_row(&NamedRow::new(row, &names)) {
+            Ok(hit) => hits.push(hit),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(hits))
+}
+
+impl SqlStore {
+    /// SQLite with a point reader: the whole search on one of its connections, on a blocking
+    /// thread (a search may walk long lists: never on a runtime thread), at most
+    /// [`point::SEARCHES`](super::point) at once. `None`: the database was busy, so the caller
+    /// searches through the pool.
+    async fn search_on_point(&self, s: &LabelSearch) -> Result<Option<Vec<LabelHit>>> {
+        let Some(point) = &self.point else {
+            return Ok(None);
+        };
+        let Ok(_permit) = point.searches.acquire().await else {
+            return Ok(None);
+        };
+        let (point, s) = (std::sync::Arc::clone(point), s.clone());
+        let read = tokio::task::spawn_blocking(move || point.read(|conn| search_on(conn, &s)))
             .await
+            .map_err(|e| {
+                super::point::scan_failed(format!("the searching thread failed: {e}"))
+            })??;
+        Ok(match read {
+            Point::Done(hits) => Some(hits),
+            Point::Busy => None,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use sqlx::Executor as _;
+
+    /// A search on the point reader's connection finds exactly what the same search through the
+    /// pool finds: words, prefixes, nothing, filters, pages, browsing, with a rule and without.
+    #[tokio::test]
+    async fn the_point_reader_searches_as_the_pool_does() {
+        use crate::label_status::ServedRule;
+        use crate::search::LabelSearch;
+        use keurmerk_domain::lifecycle::State;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            super::SqlStore::connect(&format!("sqlite:{}", dir.path().join("s.db").display()))
+                .await
+                .unwrap();
+        assert!(store.point.is_some());
+        // One connection without foreign keys: no assessments, keys or events are needed here.
+        let mut conn = store.pool().acquire().await.unwrap();
+        conn.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+        conn.execute(
+            "INSERT INTO organisations (id, name, role, member_state, created_at) \
+             VALUES ('maker', 'Rheinwerk Thermostatfabrik', 'manufacturer', 'DE', 't')",
+        )
+        .await
+        .unwrap();
+        for (id, name, category) in [
+            ("PRD-000001", "Kinderzimmer Babymonitor", "baby_monitor"),
+            ("PRD-000002", "Heizungsregler Thermostaat", "thermostat"),
+            ("PRD-000003", "Gartenkamera Kinderzimmer", "camera"),
+        ] {
+            sqlx::query(
+                "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
+                 VALUES ($1, 'maker', $2, 'M-1', $3, 't')",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(category)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+        for (n, product) in [
+            (1, "PRD-000001"),
+            (2, "PRD-000002"),
+            (3, "PRD-000003"),
+            (4, "PRD-000003"),
+        ] {
+            sqlx::query(
+                "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+                 issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, last_seq) \
+                 VALUES ($1, $2, 'maker', 'eu-iot', 'basic', 'maker', 'self', $3, $4, \
+                 '2030-01-01', 'active', 1)",
+            )
+            .bind(format!("KM-2026-{n:06}"))
+            .bind(product)
+            .bind(format!("ASM-{n:06}"))
+            .bind(format!("2026-01-0{n}T00:00:00.000000Z"))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+        conn.execute("UPDATE certificates SET state = 'suspended' WHERE id = 'KM-2026-000002'")
+            .await
+            .unwrap();
+        conn.execute(
+            "INSERT INTO images (sha256, media_type, width, height, data, created_at) \
+             VALUES ('ab', 'image/png', 3, 2, x'00', 't')",
+        )
+        .await
+        .unwrap();
+        conn.execute("INSERT INTO product_images (product_id, sha256, set_at) VALUES ('PRD-000003', 'ab', 't')")
+            .await
+            .unwrap();
+        // Rows for two certificates: one served under the rule, one under another trust.
+        for (id, trust) in [("KM-2026-000001", "t"), ("KM-2026-000003", "other")] {
+            sqlx::query(
+                "UPDATE label_status SET seq = 1, report = '{}', status = 'attention', \
+                 computed_at = '2026-01-01T00:00:00.000000Z', policy = 'p', trust = $2 \
+                 WHERE certificate_id = $1",
+            )
+            .bind(id)
+            .bind(trust)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+        drop(conn);
+        let rule = ServedRule {
+            policy: "p".into(),
+            trust: "t".into(),
+            now: "2026-06-01T00:00:00Z".parse().unwrap(),
+        };
+        let words = |text: &str| LabelSearch {
+            terms: crate::search::query_terms(text).unwrap(),
+            limit: 10,
+            rule: Some(rule.clone()),
+            ..LabelSearch::default()
+        };
+        let mut searches = vec![
+            words("kinderzimmer"),
+            words("kinder"),
+            words("rheinwerk"),
+            words("gartenkamera kinderzimmer"),
+            words("nothing here"),
+            words("km 2026 000001"),
+            words(""),
+            LabelSearch {
+                rule: None,
+                ..words("kinderzimmer")
+            },
+            LabelSearch {
+                states: Some(vec![State::Suspended]),
+                ..words("rheinwerk")
+            },
+            LabelSearch {
+                schemes: Some(vec!["eu-iot".parse().unwrap()]),
+                level: Some("basic".parse().unwrap()),
+                ..words("rhein")
+            },
+            LabelSearch {
+                offset: 1,
+                limit: 2,
+                ..words("rheinwerk")
+            },
+            LabelSearch {
+                offset: 1,
+                limit: 2,
+                ..words("")
+            },
+            LabelSearch {
+                states: Some(vec![State::Active]),
+                ..words("")
+            },
+        ];
+        searches.push(LabelSearch {
+            rule: None,
+            ..words("")
+        });
+        let mut carried = (0, 0);
+        for s in &searches {
+            let pooled = store.search_on_pool(s).await.unwrap();
+            let pointed = store.search_on_point(s).await.unwrap().expect("not busy");
+            assert_eq!(pointed, pooled, "{s:?}");
+            carried.0 += pooled.iter().filter(|h| h.status.is_some()).count();
+            carried.1 += pooled.iter().filter(|h| h.image.is_some()).count();
+        }
+        // The comparison saw words and images, not only their absence.
+        assert!(carried.0 > 0 && carried.1 > 0, "{carried:?}");
+        let all = store.search_on_pool(&words("")).await.unwrap();
+        let word = |id: &str| {
+            all.iter()
+                .find(|h| h.certificate.id.to_string() == id)
+                .unwrap()
+        };
+        assert_eq!(
+            word("KM-2026-000001").status,
+            Some(keurmerk_domain::status::LabelStatus::Attention)
+        );
+        assert_eq!(word("KM-2026-000003").status, None, "another trust digest");
+        assert_eq!(
+            word("KM-2026-000003").image.as_ref().map(|i| i.width),
+            Some(3)
+        );
+    }
 
     /// Browsing without words reads the page's ids in the order of `certificates_newest`
     /// (migration 0037): no sort of the whole registry, only of the page.
