@@ -129,6 +129,23 @@ fn open_read_only(path: &std::path::Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Every row of `rows` (of a statement whose column names are `names`) decoded by `decode`; a
+/// decoding error ends the read with that error.
+pub(crate) fn decode_all<T>(
+    mut rows: rusqlite::Rows<'_>,
+    names: &[String],
+    decode: &impl Fn(&NamedRow<'_, '_>) -> crate::Result<T>,
+) -> rusqlite::Result<crate::Result<Vec<T>>> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        match decode(&NamedRow::new(row, names)) {
+            Ok(v) => out.push(v),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(out))
+}
+
 /// Rows a whole-table read hands over at a time.
 const SCAN_CHUNK: usize = 4096;
 
@@ -259,15 +276,8 @@ impl super::SqlStore {
         let read = reader.read(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
             let names = column_names(&stmt);
-            let mut rows = stmt.query([key])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                match decode(&NamedRow::new(row, &names)) {
-                    Ok(v) => out.push(v),
-                    Err(e) => return Ok(Err(e)),
-                }
-            }
-            Ok(Ok(out))
+            let read = decode_all(stmt.query([key])?, &names, &decode);
+            read
         })?;
         Ok(match read {
             Point::Done(v) => Some(v),

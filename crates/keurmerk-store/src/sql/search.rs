@@ -500,15 +500,10 @@ fn search_on(
         }
     }
     let names = column_names(&stmt);
-    let mut rows = stmt.raw_query();
-    let mut hits = Vec::new();
-    while let Some(row) = rows.next()? {
-        match hit_from_row(&NamedRow::new(row, &names)) {
-            Ok(hit) => hits.push(hit),
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-    Ok(Ok(hits))
+    let hits = super::point::decode_all(stmt.raw_query(), &names, &|row: &NamedRow<'_, '_>| {
+        hit_from_row(row)
+    });
+    hits
 }
 
 impl SqlStore {
