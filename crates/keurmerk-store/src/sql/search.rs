@@ -552,28 +552,16 @@ mod tests {
         // One connection without foreign keys: no assessments, keys or events are needed here.
         let mut conn = store.pool().acquire().await.unwrap();
         conn.execute("PRAGMA foreign_keys = OFF").await.unwrap();
-        conn.execute(
-            "INSERT INTO organisations (id, name, role, member_state, created_at) \
-             VALUES ('maker', 'Rheinwerk Thermostatfabrik', 'manufacturer', 'DE', 't')",
+        maker_and_products(
+            &mut conn,
+            "maker",
+            [
+                ("PRD-000001", "Kinderzimmer Babymonitor", "baby_monitor"),
+                ("PRD-000002", "Heizungsregler Thermostaat", "thermostat"),
+                ("PRD-000003", "Gartenkamera Kinderzimmer", "camera"),
+            ],
         )
-        .await
-        .unwrap();
-        for (id, name, category) in [
-            ("PRD-000001", "Kinderzimmer Babymonitor", "baby_monitor"),
-            ("PRD-000002", "Heizungsregler Thermostaat", "thermostat"),
-            ("PRD-000003", "Gartenkamera Kinderzimmer", "camera"),
-        ] {
-            sqlx::query(
-                "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
-                 VALUES ($1, 'maker', $2, 'M-1', $3, 't')",
-            )
-            .bind(id)
-            .bind(name)
-            .bind(category)
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        }
+        .await;
         for (n, product) in [
             (1, "PRD-000001"),
             (2, "PRD-000002"),
@@ -732,6 +720,36 @@ mod tests {
         assert!(!inner.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
     }
 
+    /// The maker "Rheinwerk Thermostatfabrik" with id `maker` and three products of it (id,
+    /// name, category), written on `conn`.
+    async fn maker_and_products(
+        conn: &mut sqlx::AnyConnection,
+        maker: &str,
+        products: [(&str, &str, &str); 3],
+    ) {
+        sqlx::query(
+            "INSERT INTO organisations (id, name, role, member_state, created_at) \
+             VALUES ($1, 'Rheinwerk Thermostatfabrik', 'manufacturer', 'DE', 't')",
+        )
+        .bind(maker)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        for (id, name, category) in products {
+            sqlx::query(
+                "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
+                 VALUES ($1, $2, $3, 'M-1', $4, 't')",
+            )
+            .bind(id)
+            .bind(maker)
+            .bind(name)
+            .bind(category)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+    }
+
     /// A search document: rowid, certificate, body, facets.
     type Doc = (i64, String, String, String);
 
@@ -776,28 +794,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = super::super::test_sqlite_pool_before(dir.path(), 36).await;
         pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
-        pool.execute(
-            "INSERT INTO organisations (id, name, role, member_state, created_at) \
-             VALUES ('o', 'Rheinwerk Thermostatfabrik', 'manufacturer', 'DE', 't')",
+        let mut conn = pool.acquire().await.unwrap();
+        maker_and_products(
+            &mut conn,
+            "o",
+            [
+                ("p1", "Kinderzimmer Babymonitor", "baby_monitor"),
+                ("p2", "Heizungsregler Thermostaat", "thermostat"),
+                ("p3", "Gartenkamera Überwachung", "camera"),
+            ],
         )
-        .await
-        .unwrap();
-        for (id, name, category) in [
-            ("p1", "Kinderzimmer Babymonitor", "baby_monitor"),
-            ("p2", "Heizungsregler Thermostaat", "thermostat"),
-            ("p3", "Gartenkamera Überwachung", "camera"),
-        ] {
-            sqlx::query(
-                "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
-                 VALUES ($1, 'o', $2, 'M-1', $3, 't')",
-            )
-            .bind(id)
-            .bind(name)
-            .bind(category)
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
+        .await;
+        drop(conn);
         for (id, product) in [("KM-A", "p1"), ("KM-B", "p2"), ("KM-C", "p3")] {
             insert_certificate(&pool, id, product).await;
         }
