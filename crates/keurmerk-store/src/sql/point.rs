@@ -36,8 +36,9 @@ pub(crate) const SEARCHES: usize = 4;
 pub(crate) struct PointReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    /// Permits for searches ([`SEARCHES`]).
-    pub(crate) searches: tokio::sync::Semaphore,
+    /// Permits for searches ([`SEARCHES`]); a permit is held by the blocking thread that
+    /// searches, so a caller that stops waiting does not free it early.
+    pub(crate) searches: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// What a point read gave.
@@ -60,7 +61,7 @@ impl PointReader {
         Some(Self {
             path: PathBuf::from(path),
             idle: Mutex::new(Vec::new()),
-            searches: tokio::sync::Semaphore::new(SEARCHES),
+            searches: std::sync::Arc::new(tokio::sync::Semaphore::new(SEARCHES)),
         })
     }
 

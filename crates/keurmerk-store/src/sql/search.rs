@@ -515,15 +515,17 @@ impl SqlStore {
         let Some(point) = &self.point else {
             return Ok(None);
         };
-        let Ok(_permit) = point.searches.acquire().await else {
+        let Ok(permit) = std::sync::Arc::clone(&point.searches).acquire_owned().await else {
             return Ok(None);
         };
         let (point, s) = (std::sync::Arc::clone(point), s.clone());
-        let read = tokio::task::spawn_blocking(move || point.read(|conn| search_on(conn, &s)))
-            .await
-            .map_err(|e| {
-                super::point::scan_failed(format!("the searching thread failed: {e}"))
-            })??;
+        let read = tokio::task::spawn_blocking(move || {
+            let read = point.read(|conn| search_on(conn, &s));
+            drop(permit);
+            read
+        })
+        .await
+        .map_err(|e| super::point::scan_failed(format!("the searching thread failed: {e}")))??;
         Ok(match read {
             Point::Done(hits) => Some(hits),
             Point::Busy => None,
