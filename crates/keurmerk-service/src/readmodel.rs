@@ -283,6 +283,17 @@ impl<S: RegistryStore> Registry<S> {
         self.servable(id, row).await
     }
 
+    /// The conditions under which the store may take a stored row's status word without the
+    /// row being read here (the status list, a search page): [`Self::servable`]'s, now.
+    pub(crate) async fn served_rule(&self) -> ServiceResult<keurmerk_store::ServedRule> {
+        let (_, digest, _) = self.trust_for_reads(true).await?;
+        Ok(keurmerk_store::ServedRule {
+            policy: self.policy_fingerprint.to_string(),
+            trust: hex::encode(digest),
+            now: self.now(),
+        })
+    }
+
     /// `row` as served for `id`, if every condition of the module docs holds.
     async fn servable(
         &self,

@@ -12,7 +12,6 @@ use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
 use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::model::Category;
 use keurmerk_domain::status::LabelStatus;
-use keurmerk_store::label_status::ServedRule;
 use keurmerk_store::search::{query_terms, LabelHit, LabelSearch, SearchStore};
 use keurmerk_store::RegistryStore;
 
@@ -113,12 +112,7 @@ impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
                 )
             }
         };
-        let (_, digest, _) = self.trust_for_reads(true).await?;
-        let rule = ServedRule {
-            policy: self.policy_fingerprint.to_string(),
-            trust: hex::encode(digest),
-            now: self.now(),
-        };
+        let rule = self.served_rule().await?;
         let hits = self
             .store()
             .search_labels(&LabelSearch {
@@ -134,9 +128,10 @@ impl<S: RegistryStore + SearchStore + keurmerk_store::ImageStore> Registry<S> {
             })
             .await?;
         let more = hits.len() as i64 > q.limit;
-        let mut items = Vec::with_capacity(hits.len().min(usize::try_from(q.limit).unwrap_or(0)));
+        let shown = usize::try_from(q.limit).unwrap_or(0);
+        let mut items = Vec::with_capacity(hits.len().min(shown));
         // The extra hit only says there is more.
-        for hit in hits.into_iter().take(usize::try_from(q.limit).unwrap_or(0)) {
+        for hit in hits.into_iter().take(shown) {
             let status = match hit.status {
                 Some(word) => word,
                 None => {

@@ -18,7 +18,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_store::{PublishedStatusList, RegistryStore, ServedRule, StoreError};
+use keurmerk_store::{PublishedStatusList, RegistryStore, StoreError};
 use keurmerk_trust::{
     status_list_sha256, status_list_token, status_type, StatusList, StatusListRecord,
     MAX_STATUS_LIST_BYTES, STATUS_INVALID, STATUS_LIST_BITS,
@@ -79,12 +79,7 @@ impl<S: RegistryStore> Registry<S> {
         // The watermark first: an event recorded while the statuses are read makes the list
         // look out of date, so the next pass builds it again.
         let watermark = self.store().status_watermark().await?;
-        let (_, digest, _) = self.trust_for_reads(true).await?;
-        let rule = ServedRule {
-            policy: self.policy_fingerprint.to_string(),
-            trust: hex::encode(digest),
-            now: self.now(),
-        };
+        let rule = self.served_rule().await?;
         // One byte per slot while reading (1 MB per million), packed at the end.
         let mut values: Vec<u8> = Vec::new();
         let mut to_evaluate: Vec<(u64, CertificateId)> = Vec::new();

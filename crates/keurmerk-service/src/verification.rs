@@ -44,14 +44,14 @@ pub struct AuthenticSignature {
 impl AuthenticSignature {
     /// What a reader is shown of `v`, the statement of event `event_seq`.
     pub(crate) fn of(v: &VerifiedStatement, event_seq: i64) -> Self {
-        Self {
-            certificate: v.statement.certificate_id.clone(),
+        Self::stored(
+            v.statement.certificate_id.clone(),
             event_seq,
-            organisation: v.issuer.organisation_name.clone(),
-            role: v.issuer.role,
-            key_id: v.statement.issuer.to_string(),
-            signed_at: v.statement.signed_at,
-        }
+            v.issuer.organisation_name.clone(),
+            v.issuer.role,
+            v.statement.issuer.to_string(),
+            v.statement.signed_at,
+        )
     }
 
     /// One the read model stored from an [`AuthenticSignature::of`] (`readmodel`).
