@@ -488,16 +488,21 @@ fn search_on(
         sqlite_page(s, !probe_on(conn, &s.terms, false)?)
     };
     let mut stmt = conn.prepare_cached(&page.text)?;
+    // A placeholder the text lacks is an error (the pool answers instead), never a value
+    // silently left unbound.
+    let at = |stmt: &rusqlite::CachedStatement<'_>, i: usize| {
+        let name = format!("${i}");
+        stmt.parameter_index(&name)?
+            .ok_or(rusqlite::Error::InvalidParameterName(name))
+    };
     let n = page.args.len();
     for (i, value) in page.args.iter().enumerate() {
-        if let Some(at) = stmt.parameter_index(&format!("${}", i + 1))? {
-            stmt.raw_bind_parameter(at, value)?;
-        }
+        let index = at(&stmt, i + 1)?;
+        stmt.raw_bind_parameter(index, value)?;
     }
     for (i, value) in [(n + 1, s.limit.max(1)), (n + 2, s.offset.max(0))] {
-        if let Some(at) = stmt.parameter_index(&format!("${i}"))? {
-            stmt.raw_bind_parameter(at, value)?;
-        }
+        let index = at(&stmt, i)?;
+        stmt.raw_bind_parameter(index, value)?;
     }
     let names = column_names(&stmt);
     let hits = super::point::decode_all(stmt.raw_query(), &names, &|row: &NamedRow<'_, '_>| {
