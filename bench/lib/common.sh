@@ -68,6 +68,21 @@ start_serve() {
       [ "$unknown" = "$before" ] && break
     sleep 5
   done
+  [ "$1" = sqlite ] && await_words "$3"
+  return 0
+}
+
+# await_words PORT: on SQLite the first search reads the search's words into memory (sql::words)
+# on a thread of its own, and searches meanwhile use the full-text index alone; figures are taken
+# with the words read.
+await_words() {
+  grep -q keurmerk_search_words_covered "$BIN" || return 0 # a binary from before sql::words
+  curl -fs "http://127.0.0.1:$1/api/v1/labels?q=camera&limit=1" >/dev/null
+  for _ in $(seq 1 600); do
+    curl -fs "http://127.0.0.1:$1/metrics" | grep -q '^keurmerk_search_words_covered' && return 0
+    sleep 1
+  done
+  echo "the search's words were not read in 10 minutes" >&2
 }
 
 # serve_pid PORT -> the keurmerk process listening there

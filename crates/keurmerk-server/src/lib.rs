@@ -189,9 +189,21 @@ async fn get_metrics(
          keurmerk_trust_list_builds_total {}\n",
         state.registry.trust_list_builds()
     );
+    // Absent where the store keeps no words in memory (PostgreSQL, an in-memory SQLite).
+    let words = match keurmerk_store::SearchStore::search_words(state.registry.store()) {
+        Some((covered, bytes)) => format!(
+            "# HELP keurmerk_search_words_covered Highest search document the words in memory cover (newer ones are searched in the full-text index).\n\
+             # TYPE keurmerk_search_words_covered gauge\n\
+             keurmerk_search_words_covered {covered}\n\
+             # HELP keurmerk_search_words_bytes Bytes of the lists of the search's words in memory.\n\
+             # TYPE keurmerk_search_words_bytes gauge\n\
+             keurmerk_search_words_bytes {bytes}\n"
+        ),
+        None => String::new(),
+    };
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        rt.metrics.render() + &webhooks::render_metrics() + &builds,
+        rt.metrics.render() + &webhooks::render_metrics() + &builds + &words,
     )
 }
 

@@ -32,6 +32,7 @@ mod sessions;
 mod statuslist;
 mod vuln;
 mod watch;
+mod words;
 
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

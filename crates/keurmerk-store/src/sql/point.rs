@@ -39,6 +39,8 @@ pub(crate) struct PointReader {
     /// Permits for searches ([`SEARCHES`]); a permit is held by the blocking thread that
     /// searches, so a caller that stops waiting does not free it early.
     pub(crate) searches: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The search's words in memory (`sql::words`), read from this file.
+    pub(crate) words: std::sync::Arc<super::words::Words>,
 }
 
 /// What a point read gave.
@@ -62,11 +64,17 @@ impl PointReader {
             path: PathBuf::from(path),
             idle: Mutex::new(Vec::new()),
             searches: std::sync::Arc::new(tokio::sync::Semaphore::new(SEARCHES)),
+            words: std::sync::Arc::default(),
         })
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
         open_read_only(&self.path)
+    }
+
+    /// The database file read.
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
     }
 
     /// Runs `read` on a connection of the pool. An error of SQLite (busy, locked, unopenable) is
@@ -127,6 +135,18 @@ fn open_read_only(path: &std::path::Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "cache_size", -POINT_CACHE_KIB)?;
     // Room for the lookups' statements and a search's (its text varies with the filters asked).
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// A connection to `path` for reading the search's words (`sql::words`): it makes a temporary
+/// `fts5vocab` table, which a `query_only` connection may not, and writes nothing else. It waits
+/// for a lock as a background reader may.
+pub(crate) fn open_for_words(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
 }
 

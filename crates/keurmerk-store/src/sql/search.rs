@@ -2,6 +2,7 @@ use async_trait::async_trait;
 
 use super::certificates::certificate_from_row;
 use super::point::Point;
+use super::words::WordIndex;
 use super::SqlStore;
 use crate::codec::{column_names, get_i64, get_parse, get_str, ts, Cols, NamedRow};
 use crate::label_status::ServedRule;
@@ -77,7 +78,7 @@ impl Sql {
 const MIN_PREFIX_CHARS: usize = 3;
 
 /// Whether `term` is matched as a prefix when the query matches prefixes.
-fn as_prefix(term: &str, prefix: bool) -> bool {
+pub(crate) fn as_prefix(term: &str, prefix: bool) -> bool {
     prefix && term.chars().count() >= MIN_PREFIX_CHARS
 }
 
@@ -377,6 +378,10 @@ impl SearchStore for SqlStore {
         }
         self.search_on_pool(s).await
     }
+
+    fn search_words(&self) -> Option<(i64, u64)> {
+        self.point.as_ref()?.words.covered()
+    }
 }
 
 impl SqlStore {
@@ -412,7 +417,7 @@ impl SqlStore {
         match self.backend() {
             Backend::Sqlite => {
                 self.fetch_hits(
-                    sqlite_page(s, prefix),
+                    sqlite_page(s, prefix, None),
                     Some((s.limit.max(1), s.offset.max(0))),
                 )
                 .await
@@ -441,7 +446,8 @@ fn browse_page(s: &LabelSearch) -> Sql {
 /// are also facets of the index, so it drops what they exclude before any row is joined; the
 /// conditions on the joined rows still decide. The limit and offset are the two arguments after
 /// the query's.
-fn sqlite_page(s: &LabelSearch, prefix: bool) -> Sql {
+/// With `after`, only documents with a higher rowid (those a word index does not cover).
+fn sqlite_page(s: &LabelSearch, prefix: bool, after: Option<i64>) -> Sql {
     let mut q = Sql {
         text: String::new(),
         args: Vec::new(),
@@ -454,6 +460,11 @@ fn sqlite_page(s: &LabelSearch, prefix: bool) -> Sql {
     );
     let m = q.arg(fts_query(&s.terms, prefix) + &fts_facets(&facet_groups(s)));
     q.text.push_str(&m);
+    if let Some(after) = after {
+        let m = q.arg(after.to_string());
+        q.text
+            .push_str(&format!(" AND f.rowid > CAST({m} AS INTEGER)"));
+    }
     push_filters(&mut q, s);
     let n = q.args.len();
     q.text.push_str(&format!(
@@ -472,21 +483,155 @@ fn probe_on(conn: &rusqlite::Connection, terms: &[String], prefix: bool) -> rusq
     Ok(found > 0)
 }
 
+/// SQLite: whether some document with a rowid above `after` matches (as [`SQLITE_PROBE`]): the
+/// documents a word index does not cover.
+const SQLITE_PROBE_AFTER: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
+                                  WHERE certificate_fts MATCH $1 AND rowid > $2 LIMIT 1) x";
+
+fn probe_after(
+    conn: &rusqlite::Connection,
+    terms: &[String],
+    prefix: bool,
+    after: i64,
+) -> rusqlite::Result<bool> {
+    let found: i64 = conn
+        .prepare_cached(SQLITE_PROBE_AFTER)?
+        .query_row(rusqlite::params![fts_query(terms, prefix), after], |r| {
+            r.get(0)
+        })?;
+    Ok(found > 0)
+}
+
+/// SQLite: the highest rowid of the full-text index (0 for none): one descent.
+fn newest_document(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts")?
+        .query_row([], |r| r.get(0))
+}
+
 /// SQLite: a whole search on one connection of the point reader, the same statements as through
-/// the pool ([`SearchStore::search_labels`]) in the same order. Each argument is bound to the
-/// placeholder that names it (`$n`), whatever order the text has them in.
+/// the pool ([`SearchStore::search_labels`]) in the same order, except where `words` (the
+/// search's words in memory, `sql::words`) answers exactly what a statement would have: whether
+/// some covered label has the words, and which labels a page without a state filter shows.
+/// `words` comes with the newest document's rowid ([`newest_document`]); documents newer than the
+/// index covers are asked of the full-text index (`rowid > covered`), and none when there are none.
 fn search_on(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
+    words: Option<(&WordIndex, i64)>,
 ) -> rusqlite::Result<Result<Vec<LabelHit>>> {
-    let page = if s.terms.is_empty() {
-        browse_page(s)
-    } else {
-        if s.terms.iter().any(|t| as_prefix(t, true)) && !probe_on(conn, &s.terms, true)? {
+    let (limit, offset) = (s.limit.max(1), s.offset.max(0));
+    if s.terms.is_empty() {
+        return run(conn, &browse_page(s), &[limit, offset]);
+    }
+    // Whether a document newer than the index covers has the words.
+    let newer = |prefix: bool| match words {
+        Some((w, newest)) if newest > w.covered => probe_after(conn, &s.terms, prefix, w.covered),
+        _ => Ok(false),
+    };
+    let (words, newest) = match words {
+        Some((w, newest)) => (Some(w), newest),
+        None => (None, 0),
+    };
+    // As `search_on_pool`: none with the words even as prefixes, nothing.
+    if s.terms.iter().any(|t| as_prefix(t, true)) {
+        let any = match words.and_then(|w| w.terms(&s.terms, true)) {
+            // None covered (the superset is empty): only a newer label could have them.
+            Some(f) if f.docs.is_empty() => newer(true)?,
+            Some(f) if f.exact => true,
+            _ => probe_on(conn, &s.terms, true)?,
+        };
+        if !any {
             return Ok(Ok(Vec::new()));
         }
-        sqlite_page(s, !probe_on(conn, &s.terms, false)?)
+    }
+    let whole_found = words.and_then(|w| w.terms(&s.terms, false));
+    let whole = match &whole_found {
+        Some(f) if !f.docs.is_empty() => true,
+        Some(_) => newer(false)?,
+        None => probe_on(conn, &s.terms, false)?,
     };
+    let prefix = !whole;
+    // The page from the index when it knows exactly which covered labels match, words and
+    // filters: never with a state filter (the state changes; the full-text index has it).
+    if let (Some(w), None) = (words, &s.states) {
+        let found = if prefix {
+            w.terms(&s.terms, true)
+        } else {
+            whole_found
+        };
+        if let Some(docs) = found
+            .filter(|f| f.exact)
+            .and_then(|f| w.facets(f.docs, &facet_groups(s)))
+        {
+            let after = (newest > w.covered).then_some(w.covered);
+            return page_from(conn, s, prefix, &docs, after);
+        }
+    }
+    run(conn, &sqlite_page(s, prefix, None), &[limit, offset])
+}
+
+/// A page of matches, newest first: those after `after` (documents newer than a word index
+/// covers) from the full-text index, then `docs` (the covered matches, from the index), each
+/// read by rowid with the filters' conditions on its rows.
+fn page_from(
+    conn: &rusqlite::Connection,
+    s: &LabelSearch,
+    prefix: bool,
+    docs: &roaring::RoaringBitmap,
+    after: Option<i64>,
+) -> rusqlite::Result<Result<Vec<LabelHit>>> {
+    let (limit, offset) = (s.limit.max(1), s.offset.max(0));
+    let newer = match after {
+        Some(after) => match run(
+            conn,
+            &sqlite_page(s, prefix, Some(after)),
+            &[offset + limit, 0],
+        )? {
+            Ok(hits) => hits,
+            Err(e) => return Ok(Err(e)),
+        },
+        None => Vec::new(),
+    };
+    let seen = newer.len() as i64;
+    let mut page: Vec<LabelHit> = newer.into_iter().skip(offset as usize).collect();
+    let want = usize::try_from(limit)
+        .unwrap_or(0)
+        .saturating_sub(page.len());
+    let skip = usize::try_from((offset - seen).max(0)).unwrap_or(usize::MAX);
+    let ids: Vec<u32> = docs.iter().rev().skip(skip).take(want).collect();
+    if ids.is_empty() {
+        return Ok(Ok(page));
+    }
+    let mut q = Sql {
+        text: String::new(),
+        args: Vec::new(),
+    };
+    let columns = columns(&mut q, s.rule.as_ref());
+    let list = q.arg(format!(
+        "[{}]",
+        ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    ));
+    q.text = format!(
+        "SELECT {columns} FROM certificate_fts f \
+         JOIN certificates c ON c.id = f.certificate_id {JOINS} \
+         WHERE f.rowid IN (SELECT CAST(value AS INTEGER) FROM json_each({list}))"
+    );
+    push_filters(&mut q, s);
+    q.text.push_str(" ORDER BY f.rowid DESC");
+    match run(conn, &q, &[])? {
+        Ok(hits) => page.extend(hits),
+        Err(e) => return Ok(Err(e)),
+    }
+    Ok(Ok(page))
+}
+
+/// Runs `page` on `conn`, each of its arguments bound to the placeholder that names it (`$n`),
+/// whatever order the text has them in, then `extra` as the placeholders after them.
+fn run(
+    conn: &rusqlite::Connection,
+    page: &Sql,
+    extra: &[i64],
+) -> rusqlite::Result<Result<Vec<LabelHit>>> {
     let mut stmt = conn.prepare_cached(&page.text)?;
     // A placeholder the text lacks is an error (the pool answers instead), never a value
     // silently left unbound.
@@ -500,8 +645,8 @@ fn search_on(
         let index = at(&stmt, i + 1)?;
         stmt.raw_bind_parameter(index, value)?;
     }
-    for (i, value) in [(n + 1, s.limit.max(1)), (n + 2, s.offset.max(0))] {
-        let index = at(&stmt, i)?;
+    for (i, value) in extra.iter().enumerate() {
+        let index = at(&stmt, n + 1 + i)?;
         stmt.raw_bind_parameter(index, value)?;
     }
     let names = column_names(&stmt);
@@ -525,7 +670,18 @@ impl SqlStore {
         };
         let (point, s) = (std::sync::Arc::clone(point), s.clone());
         let read = tokio::task::spawn_blocking(move || {
-            let read = point.read(|conn| search_on(conn, &s));
+            let words = point.words.current();
+            let read = point.read(|conn| {
+                let words = match &words {
+                    Some(w) => Some((w.as_ref(), newest_document(conn)?)),
+                    None => None,
+                };
+                let found = search_on(conn, &s, words);
+                point
+                    .words
+                    .refresh(words.map(|(_, newest)| newest), point.path());
+                found
+            });
             drop(permit);
             read
         })
@@ -691,6 +847,229 @@ mod tests {
             word("KM-2026-000003").image.as_ref().map(|i| i.width),
             Some(3)
         );
+    }
+
+    /// The search's words in memory (`sql::words`) answer as the full-text index alone does, on
+    /// random registries and random searches (whole words, prefixes long and short, rare words,
+    /// every filter, pages), with labels written and states changed after the index was read.
+    #[tokio::test]
+    async fn the_word_index_answers_as_the_full_text_index_does() {
+        use super::super::words::WordIndex;
+        use super::search_on;
+        use crate::search::LabelSearch;
+        use keurmerk_domain::lifecycle::State;
+
+        const WORDS: [&str; 12] = [
+            "camera", "camper", "cam", "router", "plug", "baby", "babyfoon", "mini", "smart",
+            "lock", "x1", "2",
+        ];
+        const ASKED: [&str; 18] = [
+            "cam",
+            "came",
+            "camp",
+            "rou",
+            "babyf",
+            "bab",
+            "sma",
+            "zzz",
+            "mi",
+            "camer",
+            "camera1",
+            "rheinwerk",
+            "km",
+            "000007",
+            "camerafo",
+            "routerb",
+            "babyfo",
+            "camerafoon",
+        ];
+        let seed = std::cell::Cell::new(0x2545_f491_4f6c_dd1d_u64);
+        let pick = |n: usize| {
+            let mut x = seed.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seed.set(x);
+            (x % n as u64) as usize
+        };
+        for round in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("w.db");
+            drop(
+                super::SqlStore::connect(&format!("sqlite:{}", path.display()))
+                    .await
+                    .unwrap(),
+            );
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
+                 ('m1', 'Holland Smart', 'manufacturer', 'NL', 't'),
+                 ('m2', 'Rheinwerk', 'manufacturer', 'DE', 't');",
+            )
+            .unwrap();
+            let categories = ["camera", "router", "smart_plug", "baby_monitor"];
+            for p in 0..16 {
+                let name: Vec<&str> = (0..1 + pick(3)).map(|_| WORDS[pick(WORDS.len())]).collect();
+                conn.execute(
+                    "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
+                     VALUES (?1, ?2, ?3, 'M-1', ?4, 't')",
+                    rusqlite::params![
+                        format!("PRD-{p:06}"),
+                        ["m1", "m2"][pick(2)],
+                        name.join(" "),
+                        categories[pick(categories.len())]
+                    ],
+                )
+                .unwrap();
+            }
+            let mut n = 0;
+            let mut certify = |conn: &rusqlite::Connection, count: usize| {
+                for _ in 0..count {
+                    n += 1;
+                    conn.execute(
+                        "INSERT INTO certificates (id, product_id, holder_id, scheme_id, \
+                         level_id, issuer_id, issuer_kind, assessment_id, issued_at, \
+                         valid_until, state, last_seq) VALUES (?1, ?2, 'm1', ?3, ?4, 'm1', \
+                         'self', ?5, ?6, '2030-01-01', 'active', 1)",
+                        rusqlite::params![
+                            format!("KM-2026-{n:06}"),
+                            format!("PRD-{:06}", pick(16)),
+                            ["eu-iot", "eucc"][pick(2)],
+                            ["basic", "substantial"][pick(2)],
+                            format!("ASM-{n:06}"),
+                            format!("2026-01-01T00:00:00.{n:06}Z"),
+                        ],
+                    )
+                    .unwrap();
+                }
+            };
+            let suspend = |conn: &rusqlite::Connection, id: usize| {
+                conn.execute(
+                    "UPDATE certificates SET state = 'suspended' WHERE id = ?1",
+                    [format!("KM-2026-{id:06}")],
+                )
+                .unwrap();
+            };
+            certify(&conn, 200);
+            // Rare words (on fewer labels than the index keeps whole) that longer prefixes of
+            // common words start.
+            for (i, name) in ["camerafoon babyfoon", "routerbox mini"].iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO products (id, manufacturer_id, name, model, category, \
+                     created_at) VALUES (?1, 'm1', ?2, 'M-3', 'router', 't')",
+                    rusqlite::params![format!("PRD-2{i:05}"), name],
+                )
+                .unwrap();
+                conn.execute(
+                    "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+                     issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, \
+                     last_seq) VALUES (?1, ?2, 'm1', 'eu-iot', 'basic', 'm1', 'self', ?1, \
+                     '2025-01-01T00:00:00.000000Z', '2030-01-01', 'active', 1)",
+                    rusqlite::params![format!("KM-2025-{i:06}"), format!("PRD-2{i:05}")],
+                )
+                .unwrap();
+            }
+            for _ in 0..10 {
+                suspend(&conn, 1 + pick(200));
+            }
+            // Whole words kept from 3 labels on: some of the words are rare here.
+            let index = WordIndex::read(&conn, 3).unwrap();
+            assert_eq!(index.covered, 202);
+            // Written after the index was read: newer labels and states changed, and labels
+            // of new products whose words ("cam" with another) no covered label has together.
+            let mut together = Vec::new();
+            if round > 0 {
+                certify(&conn, 40);
+                let names: Vec<String> = conn
+                    .prepare("SELECT name FROM products")
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                for (i, other) in WORDS.iter().enumerate().filter(|(_, w)| **w != "cam") {
+                    let has = |name: &String, w: &str| name.split(' ').any(|x| x == w);
+                    if names
+                        .iter()
+                        .any(|name| has(name, "cam") && has(name, other))
+                    {
+                        continue;
+                    }
+                    conn.execute(
+                        "INSERT INTO products (id, manufacturer_id, name, model, category, \
+                         created_at) VALUES (?1, 'm2', ?2, 'M-2', 'camera', 't')",
+                        rusqlite::params![format!("PRD-1{i:05}"), format!("cam {other}")],
+                    )
+                    .unwrap();
+                    n += 1;
+                    conn.execute(
+                        "INSERT INTO certificates (id, product_id, holder_id, scheme_id, \
+                         level_id, issuer_id, issuer_kind, assessment_id, issued_at, \
+                         valid_until, state, last_seq) VALUES (?1, ?2, 'm2', 'eucc', 'basic', \
+                         'm2', 'self', ?3, '2026-02-01T00:00:00.000000Z', '2030-01-01', \
+                         'active', 1)",
+                        rusqlite::params![
+                            format!("KM-2026-{n:06}"),
+                            format!("PRD-1{i:05}"),
+                            format!("ASM-{n:06}")
+                        ],
+                    )
+                    .unwrap();
+                    together.push(vec!["cam".to_owned(), (*other).to_owned()]);
+                }
+            }
+            for _ in 0..20 {
+                suspend(&conn, 1 + pick(200 + 40 * usize::from(round > 0)));
+            }
+            let (mut answered, mut found) = (0, 0);
+            for _ in 0..1500 {
+                let terms: Vec<String> = if !together.is_empty() && pick(4) == 0 {
+                    together[pick(together.len())].clone()
+                } else {
+                    (0..1 + pick(2))
+                        .map(|_| match pick(3) {
+                            0 => ASKED[pick(ASKED.len())],
+                            _ => WORDS[pick(WORDS.len())],
+                        })
+                        .map(str::to_owned)
+                        .collect()
+                };
+                let s = LabelSearch {
+                    terms,
+                    schemes: [
+                        None,
+                        Some(vec!["eu-iot".parse().unwrap()]),
+                        Some(vec!["eu-iot".parse().unwrap(), "eucc".parse().unwrap()]),
+                    ][pick(3)]
+                    .clone(),
+                    level: [None, Some("basic".parse().unwrap())][pick(2)].clone(),
+                    states: [
+                        None,
+                        None,
+                        Some(vec![State::Suspended]),
+                        Some(vec![State::Active]),
+                    ][pick(4)]
+                    .clone(),
+                    category: [None, Some("camera".parse().unwrap())][pick(2)],
+                    manufacturer: [None, Some("m1".parse().unwrap())][pick(2)].clone(),
+                    limit: 1 + pick(6) as i64,
+                    offset: pick(9) as i64,
+                    rule: None,
+                };
+                let newest = super::newest_document(&conn).unwrap();
+                let with = search_on(&conn, &s, Some((&index, newest)))
+                    .unwrap()
+                    .unwrap();
+                let without = search_on(&conn, &s, None).unwrap().unwrap();
+                assert_eq!(with, without, "round {round}: {s:?}");
+                answered += usize::from(index.terms(&s.terms, false).is_some());
+                found += usize::from(!with.is_empty());
+            }
+            // The comparison saw the index answer, and answers with labels in them.
+            assert!(answered > 300 && found > 300, "{answered} {found}");
+            assert!(round == 0 || !together.is_empty());
+        }
     }
 
     /// Browsing without words reads the page's ids in the order of `certificates_newest`

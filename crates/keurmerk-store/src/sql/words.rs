@@ -1,0 +1,407 @@
+//! The search's words in memory (SQLite with a point reader; ADR 0020 amendment of the
+//! eighteenth session).
+//!
+//! FTS5 answers "which labels have all these words" by walking each word's list, and "none"
+//! only after walking the lists to their end: two common words never on one label (`plug baby`)
+//! cost 40–50 ms at 1,000,000 labels, twice per search (the whole-word probe, then the
+//! prefixes). A [`WordIndex`] holds the same lists as compressed bitmaps, read from the
+//! full-text index itself (its `fts5vocab` view, never a tokenizer of ours), so the same
+//! question is an intersection of a few bitmaps: microseconds.
+//!
+//! It is an accelerator, never the record, and it is only ever asked what it knows exactly:
+//! - It covers the documents up to the highest rowid of the snapshot it was read from
+//!   ([`WordIndex::covered`]). A document's words and its facets of scheme, level, category and
+//!   manufacturer never change once written (the insert trigger writes them; the state trigger
+//!   rewrites the facets with the same values and the new state), documents are never deleted
+//!   and rowids grow, so what it says of a covered document stays true in every later snapshot.
+//!   Newer documents are found by the full-text index (`rowid > covered`), so a search through
+//!   it misses nothing written since.
+//! - The lifecycle state changes, so state is never taken from here: a search with a state
+//!   filter has its page read from the full-text index, where the state trigger keeps it.
+//! - A word's list is kept only when it is on at least [`COMMON`] labels; a term it does not
+//!   know (rare, absent, or not plain ASCII letters and digits, whose folding is FTS5's
+//!   business) is answered by the full-text index, as before. A prefix is looked up in the
+//!   lists of every 3-, 4- and 5-character beginning of every word with a letter in it, so a
+//!   prefix it does not find is on no covered label; a longer prefix gives a superset (its first
+//!   five characters), which can prove "none" but never "some".
+//! - The filters' conditions on the joined rows still decide every hit.
+//!
+//! Tests: `sql::search::tests` compare searches with the index against the full-text index
+//! alone, on random registries, before and after more labels and state changes.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use roaring::RoaringBitmap;
+use rusqlite::Connection;
+
+/// A whole word's list is kept when the word is on at least this many labels; a rarer word is
+/// found by the full-text index, which is fast for it (its list is short).
+pub(crate) const COMMON: u64 = 32;
+
+/// Prefix lengths kept (the full-text index's own prefix lists are 3, 4 and 5, migration 0036).
+const PREFIX_CHARS: [usize; 3] = [3, 4, 5];
+
+/// The lists of the full-text index's documents up to [`WordIndex::covered`].
+#[derive(Debug, Default)]
+pub(crate) struct WordIndex {
+    /// Every document with a rowid up to this one (and none after) is in the lists.
+    pub(crate) covered: i64,
+    /// Whole words of the `body` column on at least `common` documents, in order (a longer
+    /// prefix is the union of the words it starts).
+    whole: BTreeMap<Box<str>, List>,
+    /// Every 3-, 4- and 5-character beginning of every `body` word with a letter in it.
+    prefixes: HashMap<Box<str>, List>,
+    /// The documents of the rarer words (fewer than `common`) of more than five characters with
+    /// a letter, by their first five: where none is, a longer prefix is exactly the union of
+    /// the common words it starts.
+    rare: HashMap<Box<str>, List>,
+    /// The `facets` column's tokens of scheme (`s`), level (`l`), category (`c`) and
+    /// manufacturer (`m`), which never change; never the state (`t`) or the id (`i`).
+    facets: HashMap<Box<str>, List>,
+}
+
+/// A list of documents, kept once however many words have it (the category's words in four
+/// languages, their beginnings and its facet are one list): about a sixth of the bytes.
+type List = Arc<RoaringBitmap>;
+
+/// Lists being read: those of the beginnings and the rarer words grow with each word.
+#[derive(Default)]
+struct Reading {
+    index: WordIndex,
+    prefixes: HashMap<Box<str>, RoaringBitmap>,
+    rare: HashMap<Box<str>, RoaringBitmap>,
+    /// The lists kept, by length, first and last document.
+    kept: HashMap<(u64, Option<u32>, Option<u32>), Vec<List>>,
+}
+
+impl Reading {
+    /// `set` as a list kept once: an equal one already kept, or this one.
+    fn intern(&mut self, set: RoaringBitmap) -> List {
+        let same = self
+            .kept
+            .entry((set.len(), set.min(), set.max()))
+            .or_default();
+        if let Some(list) = same.iter().find(|l| ***l == set) {
+            return Arc::clone(list);
+        }
+        let list = Arc::new(set);
+        same.push(Arc::clone(&list));
+        list
+    }
+
+    /// Keeps one term's documents (each list sorted, without repeats).
+    fn keep(&mut self, term: &str, body: &[u32], facet: &[u32], common: u64) {
+        if term.is_empty() {
+            return;
+        }
+        if !body.is_empty() {
+            let list = sorted(body);
+            if term.bytes().any(|b| !b.is_ascii_digit()) {
+                let longest = PREFIX_CHARS[PREFIX_CHARS.len() - 1];
+                for n in PREFIX_CHARS {
+                    if let Some(start) = beginning(term, n) {
+                        *self.prefixes.entry(start.into()).or_default() |= &list;
+                    }
+                }
+                if (body.len() as u64) < common && term.chars().count() > longest {
+                    if let Some(start) = beginning(term, longest) {
+                        *self.rare.entry(start.into()).or_default() |= &list;
+                    }
+                }
+            }
+            if body.len() as u64 >= common {
+                let list = self.intern(list);
+                self.index.whole.insert(term.into(), list);
+            }
+        }
+        if !facet.is_empty() && matches!(term.as_bytes()[0], b's' | b'l' | b'c' | b'm') {
+            let list = self.intern(sorted(facet));
+            self.index.facets.insert(term.into(), list);
+        }
+    }
+
+    fn finish(mut self) -> WordIndex {
+        for (start, set) in std::mem::take(&mut self.prefixes) {
+            let list = self.intern(set);
+            self.index.prefixes.insert(start, list);
+        }
+        for (start, set) in std::mem::take(&mut self.rare) {
+            let list = self.intern(set);
+            self.index.rare.insert(start, list);
+        }
+        self.index
+    }
+}
+
+/// Documents matching some terms, and whether exactly those (`false`: a superset).
+pub(crate) struct Found {
+    pub(crate) docs: RoaringBitmap,
+    pub(crate) exact: bool,
+}
+
+/// Whether `term` is one the index can look up as FTS5 would match it: ASCII lower-case
+/// letters and digits only (FTS5's tokenizer leaves such a word as it is).
+fn plain(term: &str) -> bool {
+    !term.is_empty()
+        && term
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+impl WordIndex {
+    /// Reads the lists of every document of `conn`'s `certificate_fts` in one snapshot. Whole
+    /// words are kept from `common` documents on.
+    pub(crate) fn read(conn: &Connection, common: u64) -> rusqlite::Result<Self> {
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.certificate_fts_terms \
+             USING fts5vocab(main, certificate_fts, instance)",
+        )?;
+        // One read transaction: the highest rowid and the lists come from the same snapshot.
+        let tx = conn.unchecked_transaction()?;
+        let covered: i64 = tx.query_row(
+            "SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts",
+            [],
+            |r| r.get(0),
+        )?;
+        if u32::try_from(covered).is_err() {
+            return Err(rusqlite::Error::IntegralValueOutOfRange(0, covered));
+        }
+        let mut reading = Reading::default();
+        reading.index.covered = covered;
+        let mut stmt = tx.prepare("SELECT term, doc, col FROM temp.certificate_fts_terms")?;
+        let mut rows = stmt.query([])?;
+        // Rows come by term, then document: a term's documents are gathered, then kept.
+        let mut term = String::new();
+        let mut body: Vec<u32> = Vec::new();
+        let mut facet: Vec<u32> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let t = row.get_ref(0)?.as_str()?;
+            if t != term {
+                reading.keep(&term, &body, &facet, common);
+                term.clear();
+                term.push_str(t);
+                body.clear();
+                facet.clear();
+            }
+            let doc: i64 = row.get(1)?;
+            // A document the snapshot's highest rowid does not cover cannot be in it.
+            let doc =
+                u32::try_from(doc).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(1, doc))?;
+            let list = match row.get_ref(2)?.as_str()? {
+                "body" => &mut body,
+                _ => &mut facet,
+            };
+            // One row per occurrence: a word twice in a document is one document.
+            if list.last() != Some(&doc) {
+                list.push(doc);
+            }
+        }
+        reading.keep(&term, &body, &facet, common);
+        Ok(reading.finish())
+    }
+
+    /// The covered documents having every term (as a prefix where `prefix` and the term is long
+    /// enough, [`super::search`]'s rule), or `None` when some term is one this index does not
+    /// know exactly: the full-text index answers that search.
+    pub(crate) fn terms(&self, terms: &[String], prefix: bool) -> Option<Found> {
+        let mut exact = true;
+        let mut sets: Vec<Cow<'_, RoaringBitmap>> = Vec::with_capacity(terms.len());
+        let longest = PREFIX_CHARS[PREFIX_CHARS.len() - 1];
+        for t in terms {
+            if !plain(t) {
+                return None;
+            }
+            if !super::search::as_prefix(t, prefix) {
+                sets.push(Cow::Borrowed(self.whole.get(t.as_str())?.as_ref()));
+            } else if t.bytes().all(|b| b.is_ascii_digit()) {
+                // Words of digits only have no beginnings kept.
+                return None;
+            } else if t.len() <= longest {
+                // Every word starting with a term that has a letter has a letter: its beginning
+                // is kept, so one not kept is on no covered document.
+                sets.push(match self.prefixes.get(t.as_str()) {
+                    Some(set) => Cow::Borrowed(set.as_ref()),
+                    None => Cow::Owned(RoaringBitmap::new()),
+                });
+            } else {
+                // The common words it starts, and the rarer words sharing its first five
+                // characters (a superset, unless there are none).
+                let mut set = RoaringBitmap::new();
+                let from = (Bound::Included(t.as_str()), Bound::Unbounded);
+                for (_, list) in self
+                    .whole
+                    .range::<str, _>(from)
+                    .take_while(|(w, _)| w.starts_with(t.as_str()))
+                {
+                    set |= list.as_ref();
+                }
+                if let Some(rare) = self.rare.get(&t[..longest]) {
+                    set |= rare.as_ref();
+                    exact = false;
+                }
+                sets.push(Cow::Owned(set));
+            }
+        }
+        Some(Found {
+            docs: intersect(sets)?,
+            exact,
+        })
+    }
+
+    /// `docs` narrowed to the facet groups (any token of a group, every group), or `None` when a
+    /// group is one this index does not hold (the state).
+    pub(crate) fn facets(
+        &self,
+        docs: RoaringBitmap,
+        groups: &[Vec<String>],
+    ) -> Option<RoaringBitmap> {
+        let mut docs = docs;
+        for group in groups {
+            let mut any = RoaringBitmap::new();
+            for token in group {
+                if !matches!(token.as_bytes().first(), Some(b's' | b'l' | b'c' | b'm')) {
+                    return None;
+                }
+                if let Some(set) = self.facets.get(token.as_str()) {
+                    any |= set.as_ref();
+                }
+            }
+            docs &= any;
+        }
+        Some(docs)
+    }
+
+    /// Bytes the lists hold, each list once (for the metrics: their serialized sizes).
+    pub(crate) fn bytes(&self) -> u64 {
+        let mut seen = std::collections::HashSet::new();
+        let lists = self
+            .whole
+            .iter()
+            .chain(self.prefixes.iter())
+            .chain(self.rare.iter())
+            .chain(self.facets.iter());
+        lists
+            .map(|(k, v)| {
+                let list = if seen.insert(Arc::as_ptr(v)) {
+                    v.serialized_size() as u64
+                } else {
+                    0
+                };
+                k.len() as u64 + list
+            })
+            .sum()
+    }
+}
+
+fn sorted(docs: &[u32]) -> RoaringBitmap {
+    // Documents of one term come in ascending order (fts5vocab's order).
+    RoaringBitmap::from_sorted_iter(docs.iter().copied())
+        .unwrap_or_else(|_| docs.iter().copied().collect())
+}
+
+/// The first `n` characters of `term`, if it has that many.
+fn beginning(term: &str, n: usize) -> Option<&str> {
+    match term.char_indices().nth(n) {
+        Some((end, _)) => Some(&term[..end]),
+        None => (term.chars().count() == n).then_some(term),
+    }
+}
+
+/// The intersection of `sets`, smallest first; `None` for no sets (no terms).
+fn intersect(mut sets: Vec<Cow<'_, RoaringBitmap>>) -> Option<RoaringBitmap> {
+    sets.sort_by_key(|s| s.len());
+    let mut sets = sets.into_iter();
+    let mut docs = sets.next()?.into_owned();
+    for s in sets {
+        if docs.is_empty() {
+            break;
+        }
+        docs &= s.as_ref();
+    }
+    Some(docs)
+}
+
+/// A store's word index: the current one (if read yet) and whether a reading is under way.
+#[derive(Debug, Default)]
+pub(crate) struct Words {
+    current: RwLock<Option<Arc<WordIndex>>>,
+    reading: AtomicBool,
+    /// When a reading was last started or ended (Unix seconds).
+    checked: AtomicI64,
+}
+
+/// Seconds between two attempts to read the index.
+const CHECK_EVERY_SECS: i64 = 10;
+
+impl Words {
+    /// The current index, if one has been read.
+    pub(crate) fn current(&self) -> Option<Arc<WordIndex>> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Documents the current index covers (its highest rowid), for the metrics.
+    pub(crate) fn covered(&self) -> Option<(i64, u64)> {
+        self.current().map(|i| (i.covered, i.bytes()))
+    }
+
+    /// After a search: reads the index again on a thread of its own when there is none yet, or
+    /// when the newest document (`newest`, read by the search) is newer than it covers by
+    /// [`stale_after`] or more. At most one reading at once, and one attempt every
+    /// [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every search).
+    pub(crate) fn refresh(self: &Arc<Self>, newest: Option<i64>, path: &std::path::Path) {
+        if let (Some(index), Some(newest)) = (self.current(), newest) {
+            if newest - index.covered < stale_after(index.covered) {
+                return;
+            }
+        }
+        let now = chrono::Utc::now().timestamp();
+        let last = self.checked.load(Ordering::Relaxed);
+        // A clock that went back allows an attempt at once.
+        if (0..CHECK_EVERY_SECS).contains(&now.saturating_sub(last))
+            || self
+                .checked
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+            || self.reading.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let (words, path) = (Arc::clone(self), path.to_owned());
+        let spawned = std::thread::Builder::new()
+            .name("keurmerk-words".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                match super::point::open_for_words(&path).and_then(|c| WordIndex::read(&c, COMMON)) {
+                    Ok(index) => {
+                        tracing::info!(
+                            covered = index.covered,
+                            bytes = index.bytes(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "search word index read"
+                        );
+                        *words.current.write().unwrap_or_else(PoisonError::into_inner) =
+                            Some(Arc::new(index));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "search word index not read; searching the full-text index alone"),
+                }
+                words.checked.store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
+                words.reading.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.reading.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// How many documents newer than the index make it read again: 1 in 64 of those it covers, at
+/// least 256 (each search reads the newer ones from the full-text index).
+fn stale_after(covered: i64) -> i64 {
+    (covered / 64).max(256)
+}
