@@ -551,9 +551,22 @@ fn search_on(
         None => probe_on(conn, &s.terms, false)?,
     };
     let prefix = !whole;
-    // The page from the index when it knows exactly which covered labels match, words and
-    // filters: never with a state filter (the state changes; the full-text index has it).
-    if let (Some(w), None) = (words, &s.states) {
+    // The page from the index when it knows exactly which covered labels have the words and
+    // the facets that never change. The state changes, so it is never taken from the index: with
+    // a state filter, the rows decide (when the states asked for were most labels' when the
+    // index was read, so few rows are read in vain; else the full-text index has the state).
+    let lasting: Vec<Vec<String>> = facet_groups(s)
+        .into_iter()
+        .filter(|g| !g.iter().all(|t| t.starts_with('t')))
+        .collect();
+    let state_tokens = |states: &Vec<keurmerk_domain::lifecycle::State>| -> Vec<String> {
+        states.iter().map(|x| facet('t', x.as_str())).collect()
+    };
+    if let Some(w) = words.filter(|w| {
+        s.states
+            .as_ref()
+            .is_none_or(|st| w.mostly(&state_tokens(st)))
+    }) {
         let found = if prefix {
             w.terms(&s.terms, true)
         } else {
@@ -561,7 +574,7 @@ fn search_on(
         };
         if let Some(docs) = found
             .filter(|f| f.exact)
-            .and_then(|f| w.facets(f.docs, &facet_groups(s)))
+            .and_then(|f| w.facets(f.docs, &lasting))
         {
             let after = (newest > w.covered).then_some(w.covered);
             return page_from(conn, s, prefix, &docs, after);
@@ -571,8 +584,10 @@ fn search_on(
 }
 
 /// A page of matches, newest first: those after `after` (documents newer than a word index
-/// covers) from the full-text index, then `docs` (the covered matches, from the index), each
-/// read by rowid with the filters' conditions on its rows.
+/// covers) from the full-text index, then those of `docs` (the covered documents with the words
+/// and the facets that never change, from the index) whose rows meet the filters' conditions,
+/// read by rowid a few more at a time than the page still needs (all of them meet every
+/// condition but the state's, which the rows decide).
 fn page_from(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
@@ -581,7 +596,8 @@ fn page_from(
     after: Option<i64>,
 ) -> rusqlite::Result<Result<Vec<LabelHit>>> {
     let (limit, offset) = (s.limit.max(1), s.offset.max(0));
-    let newer = match after {
+    let need = usize::try_from(offset + limit).unwrap_or(usize::MAX);
+    let mut hits = match after {
         Some(after) => match run(
             conn,
             &sqlite_page(s, prefix, Some(after)),
@@ -592,25 +608,12 @@ fn page_from(
         },
         None => Vec::new(),
     };
-    let seen = newer.len() as i64;
-    let mut page: Vec<LabelHit> = newer.into_iter().skip(offset as usize).collect();
-    let want = usize::try_from(limit)
-        .unwrap_or(0)
-        .saturating_sub(page.len());
-    let skip = usize::try_from((offset - seen).max(0)).unwrap_or(usize::MAX);
-    let ids: Vec<u32> = docs.iter().rev().skip(skip).take(want).collect();
-    if ids.is_empty() {
-        return Ok(Ok(page));
-    }
     let mut q = Sql {
         text: String::new(),
         args: Vec::new(),
     };
     let columns = columns(&mut q, s.rule.as_ref());
-    let list = q.arg(format!(
-        "[{}]",
-        ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
-    ));
+    let list = q.arg(String::new());
     q.text = format!(
         "SELECT {columns} FROM certificate_fts f \
          JOIN certificates c ON c.id = f.certificate_id {JOINS} \
@@ -618,11 +621,27 @@ fn page_from(
     );
     push_filters(&mut q, s);
     q.text.push_str(" ORDER BY f.rowid DESC");
-    match run(conn, &q, &[])? {
-        Ok(hits) => page.extend(hits),
-        Err(e) => return Ok(Err(e)),
+    let at = q.args.iter().position(String::is_empty).unwrap_or(0);
+    let mut rest = docs.iter().rev();
+    while hits.len() < need {
+        let want = need - hits.len();
+        let more = if s.states.is_some() { want / 4 + 8 } else { 0 };
+        let ids: Vec<String> = rest
+            .by_ref()
+            .take(want + more)
+            .map(|d| d.to_string())
+            .collect();
+        if ids.is_empty() {
+            break;
+        }
+        q.args[at] = format!("[{}]", ids.join(","));
+        match run(conn, &q, &[])? {
+            Ok(found) => hits.extend(found),
+            Err(e) => return Ok(Err(e)),
+        }
     }
-    Ok(Ok(page))
+    hits.truncate(need);
+    Ok(Ok(hits.into_iter().skip(offset as usize).collect()))
 }
 
 /// Runs `page` on `conn`, each of its arguments bound to the placeholder that names it (`$n`),

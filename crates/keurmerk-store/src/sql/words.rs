@@ -16,14 +16,16 @@
 //!   and rowids grow, so what it says of a covered document stays true in every later snapshot.
 //!   Newer documents are found by the full-text index (`rowid > covered`), so a search through
 //!   it misses nothing written since.
-//! - The lifecycle state changes, so state is never taken from here: a search with a state
-//!   filter has its page read from the full-text index, where the state trigger keeps it.
+//! - The lifecycle state changes, so state is never taken from here: with a state filter the
+//!   rows decide (their `state` column), and a state that was rare when the index was read has
+//!   its page read from the full-text index, where the state trigger keeps it.
 //! - A word's list is kept only when it is on at least [`COMMON`] labels; a term it does not
 //!   know (rare, absent, or not plain ASCII letters and digits, whose folding is FTS5's
 //!   business) is answered by the full-text index, as before. A prefix is looked up in the
 //!   lists of every 3-, 4- and 5-character beginning of every word with a letter in it, so a
-//!   prefix it does not find is on no covered label; a longer prefix gives a superset (its first
-//!   five characters), which can prove "none" but never "some".
+//!   prefix it does not find is on no covered label; a longer prefix is the union of the common
+//!   words it starts, and a superset when a rarer word shares its first five characters (which
+//!   can prove "none" but never "some").
 //! - The filters' conditions on the joined rows still decide every hit.
 //!
 //! Tests: `sql::search::tests` compare searches with the index against the full-text index
@@ -62,6 +64,9 @@ pub(crate) struct WordIndex {
     /// The `facets` column's tokens of scheme (`s`), level (`l`), category (`c`) and
     /// manufacturer (`m`), which never change; never the state (`t`) or the id (`i`).
     facets: HashMap<Box<str>, List>,
+    /// How many documents had each state's facet (`t`) when read: only to choose how a page
+    /// with a state filter is read, never to decide which labels it shows.
+    states: HashMap<Box<str>, u64>,
 }
 
 /// A list of documents, kept once however many words have it (the category's words in four
@@ -117,6 +122,9 @@ impl Reading {
                 let list = self.intern(list);
                 self.index.whole.insert(term.into(), list);
             }
+        }
+        if !facet.is_empty() && term.starts_with('t') {
+            self.index.states.insert(term.into(), facet.len() as u64);
         }
         if !facet.is_empty() && matches!(term.as_bytes()[0], b's' | b'l' | b'c' | b'm') {
             let list = self.intern(sorted(facet));
@@ -273,6 +281,17 @@ impl WordIndex {
             docs &= any;
         }
         Some(docs)
+    }
+
+    /// Whether documents with one of these state facets were at least half of those covered
+    /// when the index was read.
+    pub(crate) fn mostly(&self, states: &[String]) -> bool {
+        let all: u64 = self.states.values().sum();
+        let these: u64 = states
+            .iter()
+            .filter_map(|t| self.states.get(t.as_str()))
+            .sum();
+        all > 0 && these * 2 >= all
     }
 
     /// Bytes the lists hold, each list once (for the metrics: their serialized sizes).
