@@ -502,6 +502,11 @@ fn probe_after(
     Ok(found > 0)
 }
 
+/// The deepest page offset read from a word index: its pages are read row by row from the
+/// newest, so a deeper page (rare; `MAX_OFFSET` is a billion) is the full-text index's, which
+/// skips rows without reading them into hits.
+const DEEP_OFFSET: i64 = 1_000;
+
 /// SQLite: the highest rowid of the full-text index (0 for none): one descent.
 fn newest_document(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts")?
@@ -555,6 +560,7 @@ fn search_on(
     // the facets that never change. The state changes, so it is never taken from the index: with
     // a state filter, the rows decide (when the states asked for were most labels' when the
     // index was read, so few rows are read in vain; else the full-text index has the state).
+    // A page deeper than `DEEP_OFFSET` is the full-text index's.
     let lasting: Vec<Vec<String>> = facet_groups(s)
         .into_iter()
         .filter(|g| !g.iter().all(|t| t.starts_with('t')))
@@ -563,9 +569,10 @@ fn search_on(
         states.iter().map(|x| facet('t', x.as_str())).collect()
     };
     if let Some(w) = words.filter(|w| {
-        s.states
-            .as_ref()
-            .is_none_or(|st| w.mostly(&state_tokens(st)))
+        offset <= DEEP_OFFSET
+            && s.states
+                .as_ref()
+                .is_none_or(|st| w.mostly(&state_tokens(st)))
     }) {
         let found = if prefix {
             w.terms(&s.terms, true)
@@ -691,14 +698,18 @@ impl SqlStore {
         let read = tokio::task::spawn_blocking(move || {
             let words = point.words.current();
             let read = point.read(|conn| {
-                let words = match &words {
-                    Some(w) => Some((w.as_ref(), newest_document(conn)?)),
+                let newest = match &words {
+                    Some(_) => Some(newest_document(conn)?),
                     None => None,
                 };
+                // Rowids never go down: fewer documents than the index covers is another file
+                // (replaced under a running `serve`), which the index does not describe.
+                let words = words
+                    .as_deref()
+                    .zip(newest)
+                    .filter(|(w, newest)| *newest >= w.covered);
                 let found = search_on(conn, &s, words);
-                point
-                    .words
-                    .refresh(words.map(|(_, newest)| newest), point.path());
+                point.words.refresh(newest, point.path());
                 found
             });
             drop(permit);
@@ -1089,6 +1100,73 @@ mod tests {
             assert!(answered > 300 && found > 300, "{answered} {found}");
             assert!(round == 0 || !together.is_empty());
         }
+    }
+
+    /// A search reads the words into memory when there are none yet, and again once more than
+    /// `words::stale_after` labels are newer than they cover; fewer newer labels are asked of the
+    /// full-text index instead.
+    #[tokio::test]
+    async fn the_words_are_read_again_when_enough_labels_are_newer() {
+        use crate::search::{LabelSearch, SearchStore as _};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let store = super::SqlStore::connect(&format!("sqlite:{}", path.display()))
+            .await
+            .unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO organisations (id, name, role, member_state, created_at)
+             VALUES ('m1', 'Holland Smart', 'manufacturer', 'NL', 't');
+             INSERT INTO products (id, manufacturer_id, name, model, category, created_at)
+             VALUES ('PRD-000001', 'm1', 'Tuincamera', 'M-1', 'camera', 't');",
+        )
+        .unwrap();
+        let certify = |from: usize, to: usize| {
+            for n in from..to {
+                conn.execute(
+                    "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+                     issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, \
+                     last_seq) VALUES (?1, 'PRD-000001', 'm1', 'eu-iot', 'basic', 'm1', 'self', \
+                     ?1, '2026-01-01T00:00:00.000000Z', '2030-01-01', 'active', 1)",
+                    [format!("KM-2026-{n:06}")],
+                )
+                .unwrap();
+            }
+        };
+        let search = LabelSearch {
+            terms: vec!["tuincamera".into()],
+            limit: 5,
+            ..LabelSearch::default()
+        };
+        let words = std::sync::Arc::clone(&store.point.as_ref().unwrap().words);
+        let covered = || store.search_words().map(|(covered, _)| covered);
+        let until = |want: i64| async move {
+            for _ in 0..200 {
+                if covered() == Some(want) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the words never covered {want}: {:?}", covered());
+        };
+        certify(1, 11);
+        assert_eq!(covered(), None, "nothing is read before a search");
+        assert_eq!(store.search_labels(&search).await.unwrap().len(), 5);
+        until(10).await;
+        // Fewer newer labels than make it stale: searched in the full-text index, not read again.
+        certify(11, 200);
+        words.forget_last_attempt();
+        let hits = store.search_labels(&search).await.unwrap();
+        assert_eq!(hits[0].certificate.id.to_string(), "KM-2026-000199");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(covered(), Some(10));
+        // More than 256 newer: read again.
+        certify(200, 300);
+        words.forget_last_attempt();
+        store.search_labels(&search).await.unwrap();
+        until(299).await;
     }
 
     /// Browsing without words reads the page's ids in the order of `certificates_newest`

@@ -365,6 +365,12 @@ impl Words {
             .clone()
     }
 
+    /// Allows the next search to attempt a reading at once (tests).
+    #[cfg(test)]
+    pub(crate) fn forget_last_attempt(&self) {
+        self.checked.store(0, Ordering::Relaxed);
+    }
+
     /// Documents the current index covers (its highest rowid), for the metrics.
     pub(crate) fn covered(&self) -> Option<(i64, u64)> {
         self.current().map(|i| (i.covered, i.bytes()))
@@ -372,11 +378,12 @@ impl Words {
 
     /// After a search: reads the index again on a thread of its own when there is none yet, or
     /// when the newest document (`newest`, read by the search) is newer than it covers by
-    /// [`stale_after`] or more. At most one reading at once, and one attempt every
+    /// [`stale_after`] or more, or older (the file was replaced). At most one reading at once, and one attempt every
     /// [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every search).
     pub(crate) fn refresh(self: &Arc<Self>, newest: Option<i64>, path: &std::path::Path) {
         if let (Some(index), Some(newest)) = (self.current(), newest) {
-            if newest - index.covered < stale_after(index.covered) {
+            // Fewer documents than it covers: another file; read it again.
+            if (0..stale_after(index.covered)).contains(&(newest - index.covered)) {
                 return;
             }
         }
