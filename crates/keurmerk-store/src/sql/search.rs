@@ -620,6 +620,8 @@ fn page_from(
         args: Vec::new(),
     };
     let columns = columns(&mut q, s.rule.as_ref());
+    // The candidates' rowids, set for each chunk below.
+    let at = q.args.len();
     let list = q.arg(String::new());
     q.text = format!(
         "SELECT {columns} FROM certificate_fts f \
@@ -628,7 +630,6 @@ fn page_from(
     );
     push_filters(&mut q, s);
     q.text.push_str(" ORDER BY f.rowid DESC");
-    let at = q.args.iter().position(String::is_empty).unwrap_or(0);
     let mut rest = docs.iter().rev();
     while hits.len() < need {
         let want = need - hits.len();
