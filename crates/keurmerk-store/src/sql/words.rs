@@ -44,7 +44,8 @@ use rusqlite::Connection;
 /// found by the full-text index, which is fast for it (its list is short).
 pub(crate) const COMMON: u64 = 32;
 
-/// Prefix lengths kept (the full-text index's own prefix lists are 3, 4 and 5, migration 0036).
+/// Beginnings kept as lists here (the full-text index keeps 3 to 10, migration 0036); a longer
+/// prefix is the union of the whole words it starts.
 const PREFIX_CHARS: [usize; 3] = [3, 4, 5];
 
 /// The lists of the full-text index's documents up to [`WordIndex::covered`].
