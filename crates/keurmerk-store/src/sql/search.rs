@@ -1143,9 +1143,11 @@ mod tests {
         };
         let words = std::sync::Arc::clone(&store.point.as_ref().unwrap().words);
         let covered = || store.search_words().map(|(covered, _)| covered);
+        // The reading done: its lists in place and its thread finished.
+        let words = &words;
         let until = |want: i64| async move {
-            for _ in 0..200 {
-                if covered() == Some(want) {
+            for _ in 0..400 {
+                if covered() == Some(want) && words.idle() {
                     return;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;

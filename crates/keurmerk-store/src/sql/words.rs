@@ -372,6 +372,12 @@ impl Words {
         self.checked.store(0, Ordering::Relaxed);
     }
 
+    /// Whether no reading is under way (tests).
+    #[cfg(test)]
+    pub(crate) fn idle(&self) -> bool {
+        !self.reading.load(Ordering::Acquire)
+    }
+
     /// Documents the current index covers (its highest rowid), for the metrics.
     pub(crate) fn covered(&self) -> Option<(i64, u64)> {
         self.current().map(|i| (i.covered, i.bytes()))
