@@ -9,6 +9,7 @@ use crate::label_status::ServedRule;
 use crate::search::{LabelHit, LabelSearch, SearchStore};
 use crate::sql::Backend;
 use crate::{ImageRef, Result, StoreError};
+use keurmerk_domain::lifecycle::State;
 
 fn hit_from_row(row: &(impl Cols + ?Sized)) -> Result<LabelHit> {
     // A word that is not a status is not trusted: the caller evaluates that certificate.
@@ -118,6 +119,17 @@ fn facet(kind: char, value: &str) -> String {
 
 /// The filters as facet tokens: every group must match, any token of a group will do.
 fn facet_groups(s: &LabelSearch) -> Vec<Vec<String>> {
+    facet_groups_with(s, true)
+}
+
+/// The state's facet tokens, one per state asked for.
+fn state_facets(states: &[State]) -> Vec<String> {
+    states.iter().map(|x| facet('t', x.as_str())).collect()
+}
+
+/// The filters as facet tokens, the state's group only `with_state` (a word index holds only the
+/// facets that never change).
+fn facet_groups_with(s: &LabelSearch, with_state: bool) -> Vec<Vec<String>> {
     let mut groups = Vec::new();
     if let Some(schemes) = &s.schemes {
         groups.push(schemes.iter().map(|x| facet('s', x.as_str())).collect());
@@ -125,8 +137,8 @@ fn facet_groups(s: &LabelSearch) -> Vec<Vec<String>> {
     if let Some(level) = &s.level {
         groups.push(vec![facet('l', level.as_str())]);
     }
-    if let Some(states) = &s.states {
-        groups.push(states.iter().map(|x| facet('t', x.as_str())).collect());
+    if let Some(states) = s.states.as_ref().filter(|_| with_state) {
+        groups.push(state_facets(states));
     }
     if let Some(category) = &s.category {
         groups.push(vec![facet('c', category.as_str())]);
@@ -537,9 +549,12 @@ fn search_on(
         Some((w, newest)) => (Some(w), newest),
         None => (None, 0),
     };
-    // As `search_on_pool`: none with the words even as prefixes, nothing.
+    // As `search_on_pool`: none with the words even as prefixes, nothing. The prefixes' matches
+    // are kept for a page that matches prefixes.
+    let mut prefix_found = None;
     if s.terms.iter().any(|t| as_prefix(t, true)) {
-        let any = match words.and_then(|w| w.terms(&s.terms, true)) {
+        prefix_found = words.and_then(|w| w.terms(&s.terms, true));
+        let any = match &prefix_found {
             // None covered (the superset is empty): only a newer label could have them.
             Some(f) if f.docs.is_empty() => newer(true)?,
             Some(f) if f.exact => true,
@@ -561,27 +576,20 @@ fn search_on(
     // a state filter, the rows decide (when the states asked for were most labels' when the
     // index was read, so few rows are read in vain; else the full-text index has the state).
     // A page deeper than `DEEP_OFFSET` is the full-text index's.
-    let lasting: Vec<Vec<String>> = facet_groups(s)
-        .into_iter()
-        .filter(|g| !g.iter().all(|t| t.starts_with('t')))
-        .collect();
-    let state_tokens = |states: &Vec<keurmerk_domain::lifecycle::State>| -> Vec<String> {
-        states.iter().map(|x| facet('t', x.as_str())).collect()
-    };
     if let Some(w) = words.filter(|w| {
         offset <= DEEP_OFFSET
             && s.states
-                .as_ref()
-                .is_none_or(|st| w.mostly(&state_tokens(st)))
+                .as_deref()
+                .is_none_or(|st| w.mostly(&state_facets(st)))
     }) {
         let found = if prefix {
-            w.terms(&s.terms, true)
+            prefix_found.or_else(|| w.terms(&s.terms, true))
         } else {
             whole_found
         };
         if let Some(docs) = found
             .filter(|f| f.exact)
-            .and_then(|f| w.facets(f.docs, &lasting))
+            .and_then(|f| w.facets(f.docs, &facet_groups_with(s, false)))
         {
             let after = (newest > w.covered).then_some(w.covered);
             return page_from(conn, s, prefix, &docs, after);
@@ -880,6 +888,36 @@ mod tests {
         );
     }
 
+    /// A product row written directly (`conn` has foreign keys off).
+    fn product(conn: &rusqlite::Connection, id: &str, maker: &str, name: &str, category: &str) {
+        conn.execute(
+            "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
+             VALUES (?1, ?2, ?3, 'M-1', ?4, 't')",
+            rusqlite::params![id, maker, name, category],
+        )
+        .unwrap();
+    }
+
+    /// An active, self-declared certificate row written directly (`conn` has foreign keys off),
+    /// held and issued by its product's maker; the insert trigger writes its search document.
+    fn certificate(
+        conn: &rusqlite::Connection,
+        id: &str,
+        product: &str,
+        scheme: &str,
+        level: &str,
+        issued_at: &str,
+    ) {
+        let written = conn.execute(
+            "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, issuer_id, \
+             issuer_kind, assessment_id, issued_at, valid_until, state, last_seq) \
+             SELECT ?1, p.id, p.manufacturer_id, ?2, ?3, p.manufacturer_id, 'self', ?1, ?4, \
+             '2030-01-01', 'active', 1 FROM products p WHERE p.id = ?5",
+            rusqlite::params![id, scheme, level, issued_at, product],
+        );
+        assert_eq!(written.unwrap(), 1, "{id}: no product {product}");
+    }
+
     /// The search's words in memory (`sql::words`) answer as the full-text index alone does, on
     /// random registries and random searches (whole words, prefixes long and short, rare words,
     /// every filter, pages), with labels written and states changed after the index was read.
@@ -942,37 +980,26 @@ mod tests {
             let categories = ["camera", "router", "smart_plug", "baby_monitor"];
             for p in 0..16 {
                 let name: Vec<&str> = (0..1 + pick(3)).map(|_| WORDS[pick(WORDS.len())]).collect();
-                conn.execute(
-                    "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
-                     VALUES (?1, ?2, ?3, 'M-1', ?4, 't')",
-                    rusqlite::params![
-                        format!("PRD-{p:06}"),
-                        ["m1", "m2"][pick(2)],
-                        name.join(" "),
-                        categories[pick(categories.len())]
-                    ],
-                )
-                .unwrap();
+                product(
+                    &conn,
+                    &format!("PRD-{p:06}"),
+                    ["m1", "m2"][pick(2)],
+                    &name.join(" "),
+                    categories[pick(categories.len())],
+                );
             }
             let mut n = 0;
             let mut certify = |conn: &rusqlite::Connection, count: usize| {
                 for _ in 0..count {
                     n += 1;
-                    conn.execute(
-                        "INSERT INTO certificates (id, product_id, holder_id, scheme_id, \
-                         level_id, issuer_id, issuer_kind, assessment_id, issued_at, \
-                         valid_until, state, last_seq) VALUES (?1, ?2, 'm1', ?3, ?4, 'm1', \
-                         'self', ?5, ?6, '2030-01-01', 'active', 1)",
-                        rusqlite::params![
-                            format!("KM-2026-{n:06}"),
-                            format!("PRD-{:06}", pick(16)),
-                            ["eu-iot", "eucc"][pick(2)],
-                            ["basic", "substantial"][pick(2)],
-                            format!("ASM-{n:06}"),
-                            format!("2026-01-01T00:00:00.{n:06}Z"),
-                        ],
-                    )
-                    .unwrap();
+                    certificate(
+                        conn,
+                        &format!("KM-2026-{n:06}"),
+                        &format!("PRD-{:06}", pick(16)),
+                        ["eu-iot", "eucc"][pick(2)],
+                        ["basic", "substantial"][pick(2)],
+                        &format!("2026-01-01T00:00:00.{n:06}Z"),
+                    );
                 }
             };
             let suspend = |conn: &rusqlite::Connection, id: usize| {
@@ -986,20 +1013,15 @@ mod tests {
             // Rare words (on fewer labels than the index keeps whole) that longer prefixes of
             // common words start.
             for (i, name) in ["camerafoon babyfoon", "routerbox mini"].iter().enumerate() {
-                conn.execute(
-                    "INSERT INTO products (id, manufacturer_id, name, model, category, \
-                     created_at) VALUES (?1, 'm1', ?2, 'M-3', 'router', 't')",
-                    rusqlite::params![format!("PRD-2{i:05}"), name],
-                )
-                .unwrap();
-                conn.execute(
-                    "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
-                     issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, \
-                     last_seq) VALUES (?1, ?2, 'm1', 'eu-iot', 'basic', 'm1', 'self', ?1, \
-                     '2025-01-01T00:00:00.000000Z', '2030-01-01', 'active', 1)",
-                    rusqlite::params![format!("KM-2025-{i:06}"), format!("PRD-2{i:05}")],
-                )
-                .unwrap();
+                product(&conn, &format!("PRD-2{i:05}"), "m1", name, "router");
+                certificate(
+                    &conn,
+                    &format!("KM-2025-{i:06}"),
+                    &format!("PRD-2{i:05}"),
+                    "eu-iot",
+                    "basic",
+                    "2025-01-01T00:00:00.000000Z",
+                );
             }
             for _ in 0..10 {
                 suspend(&conn, 1 + pick(200));
@@ -1027,26 +1049,22 @@ mod tests {
                     {
                         continue;
                     }
-                    conn.execute(
-                        "INSERT INTO products (id, manufacturer_id, name, model, category, \
-                         created_at) VALUES (?1, 'm2', ?2, 'M-2', 'camera', 't')",
-                        rusqlite::params![format!("PRD-1{i:05}"), format!("cam {other}")],
-                    )
-                    .unwrap();
+                    product(
+                        &conn,
+                        &format!("PRD-1{i:05}"),
+                        "m2",
+                        &format!("cam {other}"),
+                        "camera",
+                    );
                     n += 1;
-                    conn.execute(
-                        "INSERT INTO certificates (id, product_id, holder_id, scheme_id, \
-                         level_id, issuer_id, issuer_kind, assessment_id, issued_at, \
-                         valid_until, state, last_seq) VALUES (?1, ?2, 'm2', 'eucc', 'basic', \
-                         'm2', 'self', ?3, '2026-02-01T00:00:00.000000Z', '2030-01-01', \
-                         'active', 1)",
-                        rusqlite::params![
-                            format!("KM-2026-{n:06}"),
-                            format!("PRD-1{i:05}"),
-                            format!("ASM-{n:06}")
-                        ],
-                    )
-                    .unwrap();
+                    certificate(
+                        &conn,
+                        &format!("KM-2026-{n:06}"),
+                        &format!("PRD-1{i:05}"),
+                        "eucc",
+                        "basic",
+                        "2026-02-01T00:00:00.000000Z",
+                    );
                     together.push(vec!["cam".to_owned(), (*other).to_owned()]);
                 }
             }
@@ -1119,21 +1137,21 @@ mod tests {
         conn.execute_batch(
             "PRAGMA foreign_keys = OFF;
              INSERT INTO organisations (id, name, role, member_state, created_at)
-             VALUES ('m1', 'Holland Smart', 'manufacturer', 'NL', 't');
-             INSERT INTO products (id, manufacturer_id, name, model, category, created_at)
-             VALUES ('PRD-000001', 'm1', 'Tuincamera', 'M-1', 'camera', 't');",
+             VALUES ('m1', 'Holland Smart', 'manufacturer', 'NL', 't');",
         )
         .unwrap();
+        product(&conn, "PRD-000001", "m1", "Tuincamera", "camera");
         let certify = |from: usize, to: usize| {
             for n in from..to {
-                conn.execute(
-                    "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
-                     issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, \
-                     last_seq) VALUES (?1, 'PRD-000001', 'm1', 'eu-iot', 'basic', 'm1', 'self', \
-                     ?1, '2026-01-01T00:00:00.000000Z', '2030-01-01', 'active', 1)",
-                    [format!("KM-2026-{n:06}")],
-                )
-                .unwrap();
+                let id = format!("KM-2026-{n:06}");
+                certificate(
+                    &conn,
+                    &id,
+                    "PRD-000001",
+                    "eu-iot",
+                    "basic",
+                    "2026-01-01T00:00:00.000000Z",
+                );
             }
         };
         let search = LabelSearch {

@@ -68,6 +68,8 @@ pub(crate) struct WordIndex {
     /// How many documents had each state's facet (`t`) when read: only to choose how a page
     /// with a state filter is read, never to decide which labels it shows.
     states: HashMap<Box<str>, u64>,
+    /// Bytes the lists hold, each list once (their serialized sizes), counted when read.
+    bytes: u64,
 }
 
 /// A list of documents, kept once however many words have it (the category's words in four
@@ -142,6 +144,21 @@ impl Reading {
             let list = self.intern(set);
             self.index.rare.insert(start, list);
         }
+        let index = &self.index;
+        let lists = index
+            .whole
+            .keys()
+            .chain(index.prefixes.keys())
+            .chain(index.rare.keys())
+            .chain(index.facets.keys());
+        let names: u64 = lists.map(|k| k.len() as u64).sum();
+        let kept: u64 = self
+            .kept
+            .values()
+            .flatten()
+            .map(|l| l.serialized_size() as u64)
+            .sum();
+        self.index.bytes = names + kept;
         self.index
     }
 }
@@ -189,6 +206,15 @@ impl WordIndex {
         let mut facet: Vec<u32> = Vec::new();
         while let Some(row) = rows.next()? {
             let t = row.get_ref(0)?.as_str()?;
+            // A term's documents are kept when the next term starts: a term seen again later
+            // would replace them. Never kept from a view out of order (none, searching as before).
+            if t < term.as_str() {
+                return Err(rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    format!("fts5vocab gave the term {t:?} after {term:?}").into(),
+                ));
+            }
             if t != term {
                 reading.keep(&term, &body, &facet, common);
                 term.clear();
@@ -297,23 +323,7 @@ impl WordIndex {
 
     /// Bytes the lists hold, each list once (for the metrics: their serialized sizes).
     pub(crate) fn bytes(&self) -> u64 {
-        let mut seen = std::collections::HashSet::new();
-        let lists = self
-            .whole
-            .iter()
-            .chain(self.prefixes.iter())
-            .chain(self.rare.iter())
-            .chain(self.facets.iter());
-        lists
-            .map(|(k, v)| {
-                let list = if seen.insert(Arc::as_ptr(v)) {
-                    v.serialized_size() as u64
-                } else {
-                    0
-                };
-                k.len() as u64 + list
-            })
-            .sum()
+        self.bytes
     }
 }
 
@@ -385,8 +395,9 @@ impl Words {
 
     /// After a search: reads the index again on a thread of its own when there is none yet, or
     /// when the newest document (`newest`, read by the search) is newer than it covers by
-    /// [`stale_after`] or more, or older (the file was replaced). At most one reading at once, and one attempt every
-    /// [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every search).
+    /// [`stale_after`] or more, or older (the file was replaced). At most one reading at once,
+    /// and one attempt every [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every
+    /// search).
     pub(crate) fn refresh(self: &Arc<Self>, newest: Option<i64>, path: &std::path::Path) {
         if let (Some(index), Some(newest)) = (self.current(), newest) {
             // Fewer documents than it covers: another file; read it again.
@@ -411,7 +422,9 @@ impl Words {
             .name("keurmerk-words".into())
             .spawn(move || {
                 let started = std::time::Instant::now();
-                match super::point::open_for_words(&path).and_then(|c| WordIndex::read(&c, COMMON)) {
+                let read =
+                    super::point::open_for_words(&path).and_then(|c| WordIndex::read(&c, COMMON));
+                match read {
                     Ok(index) => {
                         tracing::info!(
                             covered = index.covered,
@@ -419,15 +432,23 @@ impl Words {
                             ms = started.elapsed().as_millis() as u64,
                             "search word index read"
                         );
-                        *words.current.write().unwrap_or_else(PoisonError::into_inner) =
-                            Some(Arc::new(index));
+                        *words
+                            .current
+                            .write()
+                            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(index));
                     }
-                    Err(e) => tracing::warn!(error = %e, "search word index not read; searching the full-text index alone"),
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "search word index not read; searching the full-text index alone"
+                    ),
                 }
-                words.checked.store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
+                words
+                    .checked
+                    .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
                 words.reading.store(false, Ordering::Release);
             });
-        if spawned.is_err() {
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "search word index not read: no thread to read it");
             self.reading.store(false, Ordering::Release);
         }
     }
