@@ -556,7 +556,7 @@ fn search_on(
         prefix_found = words.and_then(|w| w.terms(&s.terms, true));
         let any = match &prefix_found {
             // None covered (the superset is empty): only a newer label could have them.
-            Some(f) if f.docs.is_empty() => newer(true)?,
+            Some(f) if !f.any() => newer(true)?,
             Some(f) if f.exact => true,
             _ => probe_on(conn, &s.terms, true)?,
         };
@@ -566,7 +566,7 @@ fn search_on(
     }
     let whole_found = words.and_then(|w| w.terms(&s.terms, false));
     let whole = match &whole_found {
-        Some(f) if !f.docs.is_empty() => true,
+        Some(f) if f.any() => true,
         Some(_) => newer(false)?,
         None => probe_on(conn, &s.terms, false)?,
     };
@@ -587,12 +587,11 @@ fn search_on(
         } else {
             whole_found
         };
-        if let Some(docs) = found
-            .filter(|f| f.exact)
-            .and_then(|f| w.facets(f.docs, &facet_groups_with(s, false)))
-        {
-            let after = (newest > w.covered).then_some(w.covered);
-            return page_from(conn, s, prefix, &docs, after);
+        if let Some(found) = found.filter(|f| f.exact) {
+            if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
+                let after = (newest > w.covered).then_some(w.covered);
+                return page_from(conn, s, prefix, docs, after);
+            }
         }
     }
     run(conn, &sqlite_page(s, prefix, None), &[limit, offset])
@@ -600,14 +599,14 @@ fn search_on(
 
 /// A page of matches, newest first: those after `after` (documents newer than a word index
 /// covers) from the full-text index, then those of `docs` (the covered documents with the words
-/// and the facets that never change, from the index) whose rows meet the filters' conditions,
-/// read by rowid a few more at a time than the page still needs (all of them meet every
-/// condition but the state's, which the rows decide).
+/// and the facets that never change, newest first, from the index) whose rows meet the filters'
+/// conditions, read by rowid a few more at a time than the page still needs (all of them meet
+/// every condition but the state's, which the rows decide).
 fn page_from(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
     prefix: bool,
-    docs: &roaring::RoaringBitmap,
+    docs: super::words::Newest<'_>,
     after: Option<i64>,
 ) -> rusqlite::Result<Result<Vec<LabelHit>>> {
     let (limit, offset) = (s.limit.max(1), s.offset.max(0));
@@ -638,7 +637,7 @@ fn page_from(
     );
     push_filters(&mut q, s);
     q.text.push_str(" ORDER BY f.rowid DESC");
-    let mut rest = docs.iter().rev();
+    let mut rest = docs;
     while hits.len() < need {
         let want = need - hits.len();
         let more = if s.states.is_some() { want / 4 + 8 } else { 0 };
