@@ -322,6 +322,28 @@ mod tests {
         assert_eq!(r.path, PathBuf::from("/tmp/k.db"));
     }
 
+    /// The bundled SQLite is built as `.cargo/config.toml` says (ADR 0023): without memory
+    /// statistics and without the unified page cache, whose one mutex every connection's page
+    /// reads queued on.
+    #[test]
+    fn sqlite_is_built_without_the_global_locks() {
+        let c = Connection::open_in_memory().unwrap();
+        let mut stmt = c.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
+
     #[test]
     fn a_locked_database_is_busy_not_an_error() {
         let dir = tempfile::tempdir().unwrap();
