@@ -389,8 +389,8 @@ impl<'a> Cursor<'a> {
 
 /// Moves, without a match in between, after which a walk reads its lists whole
 /// ([`Newest::materialise`]): two common words seldom on one label would otherwise make it jump
-/// between their lists for most of their length, where intersecting them whole is a few
-/// microseconds.
+/// between their lists for most of their length, which costs far more than intersecting them
+/// whole, container by container.
 const JUMPS: u32 = 256;
 
 /// The documents on every list of `all` and on some list of each group of `any`, newest first:
@@ -625,8 +625,8 @@ mod tests {
     use proptest::prelude::*;
     use roaring::RoaringBitmap;
 
-    /// A list of documents below `span`, each with probability `density` in 1,000, some of
-    /// them in runs (a bitmap container) and some scattered (an array container).
+    /// A list of documents below `span`, each with probability `density` in 1,000 (dense lists
+    /// are kept as bitmap containers, sparse ones as arrays: both kinds are walked).
     fn list(span: u32, density: u32, seed: u64) -> RoaringBitmap {
         let mut x = seed | 1;
         let mut set = RoaringBitmap::new();
