@@ -165,7 +165,8 @@ impl Reading {
 
 /// The lists of some terms' documents (each term's, borrowed from the index where it is one
 /// list), and whether their intersection is exactly the documents with the terms (`false`: a
-/// superset). Never intersected whole: [`Newest`] walks them from the newest document down.
+/// superset). [`Newest`] walks them from the newest document down (intersecting them whole only
+/// when they seldom meet).
 pub(crate) struct Found<'a> {
     sets: Vec<Cow<'a, RoaringBitmap>>,
     pub(crate) exact: bool,
