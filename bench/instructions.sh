@@ -21,7 +21,7 @@ VG=$!
 PIDS+=("$VG")
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
 curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "keurmerk did not start" >&2; cat "$WORK/serve.log" >&2; exit 1; }
-[ "$BACKEND" = sqlite ] && await_words "$PORT"
+await_words "$BACKEND" "$PORT"
 sleep 5
 mapfile -t RANGES < <(sql "$BACKEND" "$N" "SELECT substr(id, 4, 4) || ' ' || COUNT(*) FROM certificates GROUP BY substr(id, 4, 4) ORDER BY 1")
 python3 bench/lib/requests.py "$PORT" "$REQUESTS" "$TMPL" "$VG" "${RANGES[@]}"

@@ -68,18 +68,21 @@ start_serve() {
       [ "$unknown" = "$before" ] && break
     sleep 5
   done
-  [ "$1" = sqlite ] && await_words "$3"
+  await_words "$1" "$3"
   return 0
 }
 
-# await_words PORT: on SQLite the first search reads the search's words into memory (sql::words)
+# await_words BACKEND PORT: the first search reads the search's words into memory (sql::words)
 # on a thread of its own, and searches meanwhile use the full-text index alone; figures are taken
 # with the words read.
 await_words() {
+  local backend="$1" port="$2"
   grep -q keurmerk_search_words_covered "$BIN" || return 0 # a binary from before sql::words
-  curl -fs "http://127.0.0.1:$1/api/v1/labels?q=camera&limit=1" >/dev/null
+  # PostgreSQL's words came in the twentieth session (their reading asks `pg_xact_status`).
+  [ "$backend" = pg ] && ! grep -q pg_xact_status "$BIN" && return 0
+  curl -fs "http://127.0.0.1:$port/api/v1/labels?q=camera&limit=1" >/dev/null
   for _ in $(seq 1 600); do
-    curl -fs "http://127.0.0.1:$1/metrics" | grep -q '^keurmerk_search_words_covered' && return 0
+    curl -fs "http://127.0.0.1:$port/metrics" | grep -q '^keurmerk_search_words_covered' && return 0
     sleep 1
   done
   echo "the search's words were not read in 10 minutes" >&2

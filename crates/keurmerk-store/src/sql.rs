@@ -58,6 +58,9 @@ pub struct SqlStore {
     /// PostgreSQL search: how many of the newest documents are tested one by one before the
     /// matches are taken from the index (`sql::search`).
     pub(crate) search_window: i64,
+    /// PostgreSQL: the search's words in memory (`sql::words`; on SQLite the point reader's),
+    /// and the schema its reading connects in.
+    pg_words: Option<(Arc<words::Words>, Option<Arc<str>>)>,
 }
 
 /// A write transaction (holding the SQLite writer lock when on SQLite).
@@ -150,6 +153,8 @@ impl SqlStore {
                 .await?;
             pool.close().await;
         }
+        let pg_words =
+            (backend == Backend::Postgres).then(|| (Arc::default(), schema.map(Arc::<str>::from)));
         let schema = schema.map(str::to_owned);
         let max = match backend {
             Backend::Sqlite => 4,
@@ -192,6 +197,7 @@ impl SqlStore {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             point,
             search_window: search::RECENT_DOCUMENTS,
+            pg_words,
         })
     }
 
@@ -203,6 +209,7 @@ impl SqlStore {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             point: None,
             search_window: search::RECENT_DOCUMENTS,
+            pg_words: None,
         }
     }
 

@@ -50,6 +50,7 @@ fn hit_from_row(row: &(impl Cols + ?Sized)) -> Result<LabelHit> {
 
 /// A query with numbered placeholders and its text arguments, built together so the numbers
 /// always match the binds.
+#[derive(Clone)]
 struct Sql {
     text: String,
     args: Vec<String>,
@@ -323,29 +324,7 @@ impl SqlStore {
             ("certificate_search_newest", None),
         ];
         for (function, lo) in windows {
-            let mut q = Sql {
-                text: String::new(),
-                args: Vec::new(),
-            };
-            let words = q.arg(ts_query(&s.terms, prefix));
-            let mut tsquery = format!("to_tsquery('simple', {words})");
-            if let Some(facets) = ts_facets(groups) {
-                let m = q.arg(facets);
-                tsquery = format!("({tsquery} && CAST({m} AS tsquery))");
-            }
-            let columns = columns(&mut q, s.rule.as_ref());
-            let lo_arg = match lo {
-                Some(lo) => format!("CAST({} AS BIGINT), ", q.arg(lo.to_string())),
-                None => String::new(),
-            };
-            let [n_arg, skip_arg] = [limit, offset].map(|x| q.arg(x.to_string()));
-            q.text = format!(
-                "SELECT {columns} FROM {function}({tsquery}, {lo_arg}\
-                 CAST({n_arg} AS BIGINT), CAST({skip_arg} AS BIGINT)) f \
-                 JOIN certificates c ON c.id = f.certificate_id {JOINS} WHERE 1 = 1"
-            );
-            push_filters(&mut q, s);
-            q.text.push_str(" ORDER BY f.seq DESC");
+            let q = pg_matches(s, prefix, groups, function, lo, (limit, offset));
             let hits = self.fetch_hits(q, None).await?;
             if hits.len() as i64 >= limit || lo.is_none_or(|lo| lo <= 0) {
                 return Ok(hits);
@@ -353,6 +332,180 @@ impl SqlStore {
         }
         Ok(Vec::new())
     }
+
+    /// Whether some document above `covered` (those a word index does not cover) has every
+    /// term: the documents from the newest down to it tested one by one.
+    async fn has_newer(
+        &self,
+        terms: &[String],
+        prefix: bool,
+        covered: i64,
+        newest: i64,
+    ) -> Result<bool> {
+        if newest <= covered {
+            return Ok(false);
+        }
+        let found: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM certificate_search_recent(to_tsquery('simple', $1), $2, 1, 0)",
+        )
+        .bind(ts_query(terms, prefix))
+        .bind(covered)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(found > 0)
+    }
+
+    /// PostgreSQL: a whole search, the same statements in the same order with and without
+    /// `words` (the search's words in memory, `sql::words`), except where the index answers
+    /// exactly what a statement would have (as `search_on` on SQLite): whether some covered
+    /// label has the words, and which labels a page without a rare state filter shows. Documents
+    /// above what it covers are asked of the full-text index; `newest` is the newest document's
+    /// `seq`, at least what `words` covers.
+    async fn search_postgres_words(
+        &self,
+        s: &LabelSearch,
+        words: Option<&WordIndex>,
+        newest: i64,
+    ) -> Result<Vec<LabelHit>> {
+        let covered = words.map_or(newest, |w| w.covered);
+        let mut prefix_found = None;
+        if s.terms.iter().any(|t| as_prefix(t, true)) {
+            prefix_found = words.and_then(|w| w.terms(&s.terms, true));
+            let any = match &prefix_found {
+                Some(f) if !f.any() => self.has_newer(&s.terms, true, covered, newest).await?,
+                Some(f) if f.exact => true,
+                _ => self.has_match(&s.terms, true, newest).await?,
+            };
+            if !any {
+                return Ok(Vec::new());
+            }
+        }
+        let whole_found = words.and_then(|w| w.terms(&s.terms, false));
+        let whole = match &whole_found {
+            Some(f) if f.any() => true,
+            Some(_) => self.has_newer(&s.terms, false, covered, newest).await?,
+            None => self.has_match(&s.terms, false, newest).await?,
+        };
+        let prefix = !whole;
+        if let Some(w) = words.filter(|w| {
+            s.offset.max(0) <= DEEP_OFFSET
+                && s.states
+                    .as_deref()
+                    .is_none_or(|st| w.mostly(&state_facets(st)))
+        }) {
+            let found = if prefix {
+                prefix_found.or_else(|| w.terms(&s.terms, true))
+            } else {
+                whole_found
+            };
+            if let Some(found) = found.filter(|f| f.exact) {
+                if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
+                    return self
+                        .postgres_page_from(s, prefix, docs, covered, newest)
+                        .await;
+                }
+            }
+        }
+        self.search_postgres(s, prefix, &facet_groups(s), newest)
+            .await
+    }
+
+    /// PostgreSQL: a page of matches, newest first, as `page_from` on SQLite: those above
+    /// `covered` from the full-text index, then those of `docs` whose rows meet the filters'
+    /// conditions, read by `seq` a few more at a time than the page still needs.
+    async fn postgres_page_from(
+        &self,
+        s: &LabelSearch,
+        prefix: bool,
+        docs: super::words::Newest<'_>,
+        covered: i64,
+        newest: i64,
+    ) -> Result<Vec<LabelHit>> {
+        let (limit, offset) = (s.limit.max(1), s.offset.max(0));
+        let need = usize::try_from(offset + limit).unwrap_or(usize::MAX);
+        let mut hits = if newest > covered {
+            let q = pg_matches(
+                s,
+                prefix,
+                &facet_groups(s),
+                "certificate_search_recent",
+                Some(covered),
+                (offset + limit, 0),
+            );
+            self.fetch_hits(q, None).await?
+        } else {
+            Vec::new()
+        };
+        let mut q = Sql {
+            text: String::new(),
+            args: Vec::new(),
+        };
+        let columns = columns(&mut q, s.rule.as_ref());
+        // The candidates' `seq`, set for each chunk below.
+        let at = q.args.len();
+        let list = q.arg(String::new());
+        q.text = format!(
+            "SELECT {columns} FROM certificate_search f \
+             JOIN certificates c ON c.id = f.certificate_id {JOINS} \
+             WHERE f.seq = ANY(CAST({list} AS BIGINT[]))"
+        );
+        push_filters(&mut q, s);
+        q.text.push_str(" ORDER BY f.seq DESC");
+        let mut rest = docs;
+        while hits.len() < need {
+            let want = need - hits.len();
+            let more = if s.states.is_some() { want / 4 + 8 } else { 0 };
+            let ids: Vec<String> = rest
+                .by_ref()
+                .take(want + more)
+                .map(|d| d.to_string())
+                .collect();
+            if ids.is_empty() {
+                break;
+            }
+            q.args[at] = format!("{{{}}}", ids.join(","));
+            hits.extend(self.fetch_hits(q.clone(), None).await?);
+        }
+        hits.truncate(need);
+        Ok(hits.into_iter().skip(offset as usize).collect())
+    }
+}
+
+/// PostgreSQL: the matches of the words (whole or as prefixes) and the facets, from one of
+/// migration 0034's functions (with `lo`, the documents above it only), joined to the hit's
+/// rows, the filters' conditions deciding, newest first; `page` is the limit and offset.
+fn pg_matches(
+    s: &LabelSearch,
+    prefix: bool,
+    groups: &[Vec<String>],
+    function: &str,
+    lo: Option<i64>,
+    page: (i64, i64),
+) -> Sql {
+    let mut q = Sql {
+        text: String::new(),
+        args: Vec::new(),
+    };
+    let words = q.arg(ts_query(&s.terms, prefix));
+    let mut tsquery = format!("to_tsquery('simple', {words})");
+    if let Some(facets) = ts_facets(groups) {
+        let m = q.arg(facets);
+        tsquery = format!("({tsquery} && CAST({m} AS tsquery))");
+    }
+    let columns = columns(&mut q, s.rule.as_ref());
+    let lo_arg = match lo {
+        Some(lo) => format!("CAST({} AS BIGINT), ", q.arg(lo.to_string())),
+        None => String::new(),
+    };
+    let [n_arg, skip_arg] = [page.0, page.1].map(|x| q.arg(x.to_string()));
+    q.text = format!(
+        "SELECT {columns} FROM {function}({tsquery}, {lo_arg}\
+         CAST({n_arg} AS BIGINT), CAST({skip_arg} AS BIGINT)) f \
+         JOIN certificates c ON c.id = f.certificate_id {JOINS} WHERE 1 = 1"
+    );
+    push_filters(&mut q, s);
+    q.text.push_str(" ORDER BY f.seq DESC");
+    q
 }
 
 /// Labels without words, newest issued first: the page's ids are chosen from the filtered rows in
@@ -392,7 +545,11 @@ impl SearchStore for SqlStore {
     }
 
     fn search_words(&self) -> Option<(i64, u64)> {
-        self.point.as_ref()?.words.covered()
+        match (&self.point, &self.pg_words) {
+            (Some(point), _) => point.words.covered(),
+            (None, Some((words, _))) => words.covered(),
+            (None, None) => None,
+        }
     }
 }
 
@@ -400,45 +557,49 @@ impl SqlStore {
     /// [`SearchStore::search_labels`] through the pool: PostgreSQL, an in-memory SQLite, or a
     /// SQLite file the point reader found busy.
     async fn search_on_pool(&self, s: &LabelSearch) -> Result<Vec<LabelHit>> {
-        // Whole words when some label has every word of the query as a whole word, else words
-        // as prefixes ("cam" finds "camera"). The choice depends on the text alone, so every
-        // page of one query matches the same way. Whole words are what make search scale: the
-        // full-text index walks their lists newest first and stops at the page, while a prefix
-        // first merges the lists of every word it starts (all cameras, at a million labels).
-        // PostgreSQL's newest search document, read once for the probe and the page.
-        let newest = match self.backend() {
-            Backend::Postgres if !s.terms.is_empty() => self.newest_search_seq().await?,
-            _ => 0,
-        };
-        // Every label with all the words whole also has them as prefixes, so when none has them
-        // even as prefixes nothing matches either way, filters or not: known after one walk of
-        // the words' lists instead of two (the whole-word probe, which must walk its lists to the
-        // end to find nothing, then the prefixes). Two common words never on one label were the
-        // slowest searches. Skipped when no word is long enough to be a prefix.
-        if s.terms.iter().any(|t| as_prefix(t, true))
-            && !self.has_match(&s.terms, true, newest).await?
-        {
-            return Ok(Vec::new());
-        }
-        let prefix = !s.terms.is_empty() && !self.has_match(&s.terms, false, newest).await?;
         if s.terms.is_empty() {
             return self
                 .fetch_hits(browse_page(s), Some((s.limit.max(1), s.offset.max(0))))
                 .await;
         }
-        match self.backend() {
-            Backend::Sqlite => {
-                self.fetch_hits(
-                    sqlite_page(s, prefix, None),
-                    Some((s.limit.max(1), s.offset.max(0))),
-                )
-                .await
-            }
-            Backend::Postgres => {
-                self.search_postgres(s, prefix, &facet_groups(s), newest)
-                    .await
-            }
+        if self.backend() == Backend::Postgres {
+            // The newest search document, read once for the probes and the page.
+            let newest = self.newest_search_seq().await?;
+            let Some((words, schema)) = &self.pg_words else {
+                return self.search_postgres_words(s, None, newest).await;
+            };
+            // `seq` never goes down: fewer documents than the index covers is another database
+            // (restored under a running `serve`), which the index does not describe.
+            let index = words.current().filter(|w| newest >= w.covered);
+            let hits = self
+                .search_postgres_words(s, index.as_deref(), newest)
+                .await;
+            words.refresh_postgres(
+                newest,
+                self.pool.connect_options().as_ref(),
+                schema.as_deref(),
+            );
+            return hits;
         }
+        // Whole words when some label has every word of the query as a whole word, else words
+        // as prefixes ("cam" finds "camera"). The choice depends on the text alone, so every
+        // page of one query matches the same way. Whole words are what make search scale: the
+        // full-text index walks their lists newest first and stops at the page, while a prefix
+        // first merges the lists of every word it starts (all cameras, at a million labels).
+        // Every label with all the words whole also has them as prefixes, so when none has them
+        // even as prefixes nothing matches either way, filters or not: known after one walk of
+        // the words' lists instead of two (the whole-word probe, which must walk its lists to the
+        // end to find nothing, then the prefixes). Two common words never on one label were the
+        // slowest searches. Skipped when no word is long enough to be a prefix.
+        if s.terms.iter().any(|t| as_prefix(t, true)) && !self.has_match(&s.terms, true, 0).await? {
+            return Ok(Vec::new());
+        }
+        let prefix = !self.has_match(&s.terms, false, 0).await?;
+        self.fetch_hits(
+            sqlite_page(s, prefix, None),
+            Some((s.limit.max(1), s.offset.max(0))),
+        )
+        .await
     }
 }
 
@@ -917,6 +1078,99 @@ mod tests {
         assert_eq!(written.unwrap(), 1, "{id}: no product {product}");
     }
 
+    /// Words of the random registries' product names.
+    pub(super) const WORDS: [&str; 12] = [
+        "camera", "camper", "cam", "router", "plug", "baby", "babyfoon", "mini", "smart", "lock",
+        "x1", "2",
+    ];
+
+    /// Words asked that are not (all) in [`WORDS`]: shorter, longer, rare, absent.
+    const ASKED: [&str; 18] = [
+        "cam",
+        "came",
+        "camp",
+        "rou",
+        "babyf",
+        "bab",
+        "sma",
+        "zzz",
+        "mi",
+        "camer",
+        "camera1",
+        "rheinwerk",
+        "km",
+        "000007",
+        "camerafo",
+        "routerb",
+        "babyfo",
+        "camerafoon",
+    ];
+
+    /// A xorshift generator: the random registries and searches are the same on every run.
+    pub(super) struct Pick(std::cell::Cell<u64>);
+
+    impl Pick {
+        pub(super) fn new(seed: u64) -> Self {
+            Self(std::cell::Cell::new(seed))
+        }
+
+        /// A number below `n`.
+        pub(super) fn pick(&self, n: usize) -> usize {
+            let mut x = self.0.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0.set(x);
+            (x % n as u64) as usize
+        }
+    }
+
+    /// A random search of the random registries: one or two words (of [`WORDS`], [`ASKED`],
+    /// `extra`, or a pair of `together`), every filter or none, a page of one to six from an
+    /// offset up to eight.
+    pub(super) fn random_search(
+        rng: &Pick,
+        together: &[Vec<String>],
+        extra: &[&str],
+    ) -> crate::search::LabelSearch {
+        use keurmerk_domain::lifecycle::State;
+        let pick = |n: usize| rng.pick(n);
+        let terms: Vec<String> = if !together.is_empty() && pick(4) == 0 {
+            together[pick(together.len())].clone()
+        } else {
+            (0..1 + pick(2))
+                .map(|_| match pick(3 + usize::from(!extra.is_empty())) {
+                    0 => ASKED[pick(ASKED.len())],
+                    3 => extra[pick(extra.len())],
+                    _ => WORDS[pick(WORDS.len())],
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        crate::search::LabelSearch {
+            terms,
+            schemes: [
+                None,
+                Some(vec!["eu-iot".parse().unwrap()]),
+                Some(vec!["eu-iot".parse().unwrap(), "eucc".parse().unwrap()]),
+            ][pick(3)]
+            .clone(),
+            level: [None, Some("basic".parse().unwrap())][pick(2)].clone(),
+            states: [
+                None,
+                None,
+                Some(vec![State::Suspended]),
+                Some(vec![State::Active]),
+            ][pick(4)]
+            .clone(),
+            category: [None, Some("camera".parse().unwrap())][pick(2)],
+            manufacturer: [None, Some("m1".parse().unwrap())][pick(2)].clone(),
+            limit: 1 + pick(6) as i64,
+            offset: pick(9) as i64,
+            rule: None,
+        }
+    }
+
     /// The search's words in memory (`sql::words`) answer as the full-text index alone does, on
     /// random registries and random searches (whole words, prefixes long and short, rare words,
     /// every filter, pages), with labels written and states changed after the index was read.
@@ -924,42 +1178,9 @@ mod tests {
     async fn the_word_index_answers_as_the_full_text_index_does() {
         use super::super::words::WordIndex;
         use super::search_on;
-        use crate::search::LabelSearch;
-        use keurmerk_domain::lifecycle::State;
 
-        const WORDS: [&str; 12] = [
-            "camera", "camper", "cam", "router", "plug", "baby", "babyfoon", "mini", "smart",
-            "lock", "x1", "2",
-        ];
-        const ASKED: [&str; 18] = [
-            "cam",
-            "came",
-            "camp",
-            "rou",
-            "babyf",
-            "bab",
-            "sma",
-            "zzz",
-            "mi",
-            "camer",
-            "camera1",
-            "rheinwerk",
-            "km",
-            "000007",
-            "camerafo",
-            "routerb",
-            "babyfo",
-            "camerafoon",
-        ];
-        let seed = std::cell::Cell::new(0x2545_f491_4f6c_dd1d_u64);
-        let pick = |n: usize| {
-            let mut x = seed.get();
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            seed.set(x);
-            (x % n as u64) as usize
-        };
+        let rng = Pick::new(0x2545_f491_4f6c_dd1d);
+        let pick = |n: usize| rng.pick(n);
         for round in 0..3 {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("w.db");
@@ -1072,39 +1293,7 @@ mod tests {
             }
             let (mut answered, mut found) = (0, 0);
             for _ in 0..1500 {
-                let terms: Vec<String> = if !together.is_empty() && pick(4) == 0 {
-                    together[pick(together.len())].clone()
-                } else {
-                    (0..1 + pick(2))
-                        .map(|_| match pick(3) {
-                            0 => ASKED[pick(ASKED.len())],
-                            _ => WORDS[pick(WORDS.len())],
-                        })
-                        .map(str::to_owned)
-                        .collect()
-                };
-                let s = LabelSearch {
-                    terms,
-                    schemes: [
-                        None,
-                        Some(vec!["eu-iot".parse().unwrap()]),
-                        Some(vec!["eu-iot".parse().unwrap(), "eucc".parse().unwrap()]),
-                    ][pick(3)]
-                    .clone(),
-                    level: [None, Some("basic".parse().unwrap())][pick(2)].clone(),
-                    states: [
-                        None,
-                        None,
-                        Some(vec![State::Suspended]),
-                        Some(vec![State::Active]),
-                    ][pick(4)]
-                    .clone(),
-                    category: [None, Some("camera".parse().unwrap())][pick(2)],
-                    manufacturer: [None, Some("m1".parse().unwrap())][pick(2)].clone(),
-                    limit: 1 + pick(6) as i64,
-                    offset: pick(9) as i64,
-                    rule: None,
-                };
+                let s = random_search(&rng, &together, &[]);
                 let newest = super::newest_document(&conn).unwrap();
                 let with = search_on(&conn, &s, Some((&index, newest)))
                     .unwrap()
@@ -1118,6 +1307,240 @@ mod tests {
             assert!(answered > 300 && found > 300, "{answered} {found}");
             assert!(round == 0 || !together.is_empty());
         }
+    }
+
+    /// A store in a schema of its own on the PostgreSQL of `KEURMERK_TEST_POSTGRES` (`None`:
+    /// not set, skipped), whose certificates may name assessments that do not exist.
+    async fn postgres_store() -> Option<(super::SqlStore, String)> {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let store = super::SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        store
+            .pool
+            .execute(
+                "ALTER TABLE certificates DROP CONSTRAINT certificates_assessment_id_fkey;
+                 INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
+                 ('m1', 'Holland Smart', 'manufacturer', 'NL', 't'),
+                 ('m2', 'Rheinwerk', 'manufacturer', 'DE', 't');",
+            )
+            .await
+            .unwrap();
+        Some((store, schema))
+    }
+
+    async fn drop_schema(store: super::SqlStore, schema: &str) {
+        store
+            .pool
+            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+        store.close().await;
+    }
+
+    /// [`product`] on PostgreSQL.
+    async fn pg_product(pool: &sqlx::AnyPool, id: &str, maker: &str, name: &str, category: &str) {
+        sqlx::query(
+            "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
+             VALUES ($1, $2, $3, 'M-1', $4, 't')",
+        )
+        .bind(id)
+        .bind(maker)
+        .bind(name)
+        .bind(category)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    /// [`certificate`] on PostgreSQL, in a transaction of the caller's or alone.
+    async fn pg_certificate<'e>(
+        on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        id: &str,
+        product: &str,
+        scheme: &str,
+        level: &str,
+    ) {
+        let written = sqlx::query(
+            "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, issuer_id, \
+             issuer_kind, assessment_id, issued_at, valid_until, state, last_seq) \
+             SELECT $1, p.id, p.manufacturer_id, $2, $3, p.manufacturer_id, 'self', $1, \
+             '2026-01-01T00:00:00.000000Z', '2030-01-01', 'active', 1 FROM products p \
+             WHERE p.id = $4",
+        )
+        .bind(id)
+        .bind(scheme)
+        .bind(level)
+        .bind(product)
+        .execute(on)
+        .await
+        .unwrap();
+        assert_eq!(written.rows_affected(), 1, "{id}: no product {product}");
+    }
+
+    /// The search's words in memory answer on PostgreSQL as its full-text index alone does, on
+    /// random registries and random searches, with labels written and states changed after
+    /// they were read, and with words PostgreSQL's parser reads as two (`1e5abc`).
+    #[tokio::test]
+    async fn the_word_index_answers_as_the_full_text_index_does_on_postgres() {
+        use super::super::words::WordIndex;
+
+        /// Words led by digits: some PostgreSQL reads as one lexeme, some as two.
+        const PARSED: [&str; 6] = ["1e5abc", "x1e5", "3d", "2e10", "1e5", "abc"];
+        let rng = Pick::new(0x9e37_79b9_7f4a_7c15);
+        let pick = |n: usize| rng.pick(n);
+        for round in 0..2 {
+            let Some((store, schema)) = postgres_store().await else {
+                return;
+            };
+            let pool = &store.pool;
+            let categories = ["camera", "router", "smart_plug", "baby_monitor"];
+            for p in 0..16 {
+                let name: Vec<&str> = (0..1 + pick(3))
+                    .map(|_| match pick(6) {
+                        0 => PARSED[pick(PARSED.len())],
+                        _ => WORDS[pick(WORDS.len())],
+                    })
+                    .collect();
+                let (maker, category) = (["m1", "m2"][pick(2)], categories[pick(4)]);
+                pg_product(
+                    pool,
+                    &format!("PRD-{p:06}"),
+                    maker,
+                    &name.join(" "),
+                    category,
+                )
+                .await;
+            }
+            let mut n = 0;
+            for (i, name) in ["camerafoon babyfoon", "routerbox mini"].iter().enumerate() {
+                pg_product(pool, &format!("PRD-2{i:05}"), "m1", name, "router").await;
+            }
+            let mut certified = Vec::new();
+            for batch in [200, 40 * round] {
+                for _ in 0..batch {
+                    n += 1;
+                    let product = format!("PRD-{:06}", pick(16));
+                    let (scheme, level) = (
+                        ["eu-iot", "eucc"][pick(2)],
+                        ["basic", "substantial"][pick(2)],
+                    );
+                    pg_certificate(pool, &format!("KM-2026-{n:06}"), &product, scheme, level).await;
+                }
+                if certified.is_empty() {
+                    for i in 0..2 {
+                        let id = format!("KM-2025-{i:06}");
+                        pg_certificate(pool, &id, &format!("PRD-2{i:05}"), "eu-iot", "basic").await;
+                    }
+                    for _ in 0..10 {
+                        suspend_pg(pool, 1 + pick(200)).await;
+                    }
+                    let mut conn = pool.acquire().await.unwrap();
+                    certified.push(WordIndex::read_postgres(&mut conn, 3).await.unwrap());
+                }
+            }
+            let index = &certified[0];
+            assert_eq!(index.covered, 202);
+            // Labels of new products whose words ("cam" with another) no covered label has
+            // together: only the documents above what the index covers have them.
+            let mut together = Vec::new();
+            if round > 0 {
+                let names: Vec<String> = sqlx::query_scalar("SELECT name FROM products")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+                let has = |name: &String, w: &str| name.split(' ').any(|x| x == w);
+                for (i, other) in WORDS.iter().enumerate().filter(|(_, w)| **w != "cam") {
+                    if names
+                        .iter()
+                        .any(|name| has(name, "cam") && has(name, other))
+                    {
+                        continue;
+                    }
+                    let product = format!("PRD-1{i:05}");
+                    pg_product(pool, &product, "m2", &format!("cam {other}"), "camera").await;
+                    n += 1;
+                    pg_certificate(pool, &format!("KM-2026-{n:06}"), &product, "eucc", "basic")
+                        .await;
+                    together.push(vec!["cam".to_owned(), (*other).to_owned()]);
+                }
+                assert!(!together.is_empty());
+            }
+            for _ in 0..20 {
+                suspend_pg(pool, 1 + pick(200 + 40 * round)).await;
+            }
+            let (mut answered, mut found) = (0, 0);
+            for _ in 0..1000 {
+                let s = random_search(&rng, &together, &PARSED);
+                let newest = store.newest_search_seq().await.unwrap();
+                let with = store
+                    .search_postgres_words(&s, Some(index), newest)
+                    .await
+                    .unwrap();
+                let without = store.search_postgres_words(&s, None, newest).await.unwrap();
+                assert_eq!(with, without, "round {round}: {s:?}");
+                answered += usize::from(index.terms(&s.terms, false).is_some());
+                found += usize::from(!with.is_empty());
+            }
+            assert!(answered > 200 && found > 200, "{answered} {found}");
+            // PostgreSQL reads `1e5abc` as two lexemes: never looked up as one.
+            assert!(index.terms(&["1e5abc".to_owned()], true).is_none());
+            drop_schema(store, &schema).await;
+        }
+    }
+
+    async fn suspend_pg(pool: &sqlx::AnyPool, id: usize) {
+        sqlx::query("UPDATE certificates SET state = 'suspended' WHERE id = $1")
+            .bind(format!("KM-2026-{id:06}"))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+
+    /// A document whose `seq` is below the highest one read, committed after the reading's
+    /// snapshot, is read into the words before they are kept (the reading waits for the
+    /// transactions that were in progress); one rolled back leaves a gap that is not waited for.
+    #[tokio::test]
+    async fn documents_committed_out_of_order_are_read_into_the_words_on_postgres() {
+        use super::super::words::WordIndex;
+
+        let Some((store, schema)) = postgres_store().await else {
+            return;
+        };
+        let pool = store.pool.clone();
+        pg_product(&pool, "PRD-1", "m1", "Tuincamera", "camera").await;
+        // `seq` 1, rolled back; 2, committed only after the reading's snapshot; 3, committed.
+        let mut rolled = pool.begin().await.unwrap();
+        pg_certificate(&mut *rolled, "KM-1", "PRD-1", "eu-iot", "basic").await;
+        rolled.rollback().await.unwrap();
+        let mut late = pool.begin().await.unwrap();
+        pg_certificate(&mut *late, "KM-2", "PRD-1", "eu-iot", "basic").await;
+        pg_certificate(&pool, "KM-3", "PRD-1", "eu-iot", "basic").await;
+        let reading = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut conn = pool.acquire().await.unwrap();
+                WordIndex::read_postgres(&mut conn, 1).await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert!(!reading.is_finished(), "the reading did not wait for seq 2");
+        late.commit().await.unwrap();
+        let index = reading.await.unwrap().unwrap();
+        assert_eq!(index.covered, 3);
+        let found = index.terms(&["tuincamera".to_owned()], false).unwrap();
+        let docs: Vec<u32> = index.newest(&found, &[]).unwrap().collect();
+        assert_eq!(docs, [3, 2]);
+        // Nothing in progress: a reading with the rolled-back gap alone does not wait.
+        let mut conn = pool.acquire().await.unwrap();
+        let index = WordIndex::read_postgres(&mut conn, 1).await.unwrap();
+        assert_eq!(index.covered, 3);
+        drop(conn);
+        drop_schema(store, &schema).await;
     }
 
     /// A search reads the words into memory when there are none yet, and again once more than

@@ -70,6 +70,9 @@ pub(crate) struct WordIndex {
     states: HashMap<Box<str>, u64>,
     /// Bytes the lists hold, each list once (their serialized sizes), counted when read.
     bytes: u64,
+    /// Read from PostgreSQL's documents, whose parser splits some query words in two
+    /// ([`one_lexeme`]): those are asked of the full-text index.
+    parsed: bool,
 }
 
 /// A list of documents, kept once however many words have it (the category's words in four
@@ -163,6 +166,117 @@ impl Reading {
     }
 }
 
+/// How long a reading of PostgreSQL's documents waits for the transactions that were in
+/// progress when it read (and may still write a document below the highest it read).
+const GAP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Every document's lexemes, space-separated (the documents' text is letters and digits split
+/// at everything else, and a facet is `~`, a letter and hexadecimal: no lexeme holds a space,
+/// which the count checks), by `seq`.
+const DOCUMENTS: &str = "SELECT seq, array_to_string(tsvector_to_array(doc), ' '), \
+                         CAST(length(doc) AS BIGINT) FROM certificate_search ORDER BY seq";
+
+/// [`DOCUMENTS`] for some `seq` (`$1`, a `bigint[]` as text).
+const GAP_DOCUMENTS: &str = "SELECT seq, array_to_string(tsvector_to_array(doc), ' '), \
+                             CAST(length(doc) AS BIGINT) FROM certificate_search \
+                             WHERE seq = ANY(CAST($1 AS BIGINT[]))";
+
+fn decode(what: String) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("search word index: {what}"))
+}
+
+/// PostgreSQL's documents being read: each lexeme's documents, as they come.
+#[derive(Default)]
+struct Lexemes {
+    /// Words on at least `common` documents (`ts_stat`): their lists are kept whole.
+    common: std::collections::HashSet<Box<str>>,
+    whole: HashMap<Box<str>, RoaringBitmap>,
+    facets: HashMap<Box<str>, RoaringBitmap>,
+    states: HashMap<Box<str>, u64>,
+    prefixes: HashMap<Box<str>, RoaringBitmap>,
+    rare: HashMap<Box<str>, RoaringBitmap>,
+    /// Every document read.
+    present: RoaringBitmap,
+}
+
+/// Adds `doc` to the list of `key` in `map` (a key allocated only the first time).
+fn add_to(map: &mut HashMap<Box<str>, RoaringBitmap>, key: &str, doc: u32) {
+    match map.get_mut(key) {
+        Some(set) => {
+            set.insert(doc);
+        }
+        None => {
+            map.insert(key.into(), std::iter::once(doc).collect());
+        }
+    }
+}
+
+impl Lexemes {
+    /// One document: its `seq`, its lexemes separated by spaces, and how many it has.
+    fn add(&mut self, seq: i64, words: String, count: i64, top: u32) -> Result<(), sqlx::Error> {
+        let doc = u32::try_from(seq)
+            .ok()
+            .filter(|d| *d <= top)
+            .ok_or_else(|| decode(format!("seq {seq} above the snapshot's highest, {top}")))?;
+        if !self.present.insert(doc) {
+            return Err(decode(format!("seq {seq} read twice")));
+        }
+        let longest = PREFIX_CHARS[PREFIX_CHARS.len() - 1];
+        let mut n = 0_i64;
+        for word in words.split(' ').filter(|w| !w.is_empty()) {
+            n += 1;
+            if let Some(facet) = word.strip_prefix('~') {
+                match facet.as_bytes().first() {
+                    Some(b't') => *self.states.entry(facet.into()).or_default() += 1,
+                    Some(b's' | b'l' | b'c' | b'm') => add_to(&mut self.facets, facet, doc),
+                    _ => {}
+                }
+                continue;
+            }
+            let common = self.common.contains(word);
+            if common {
+                add_to(&mut self.whole, word, doc);
+            }
+            if word.bytes().any(|b| !b.is_ascii_digit()) {
+                for k in PREFIX_CHARS {
+                    if let Some(start) = beginning(word, k) {
+                        add_to(&mut self.prefixes, start, doc);
+                    }
+                }
+                if !common && word.chars().count() > longest {
+                    if let Some(start) = beginning(word, longest) {
+                        add_to(&mut self.rare, start, doc);
+                    }
+                }
+            }
+        }
+        // A lexeme holding a space would have been split: never kept as other words.
+        if n != count {
+            return Err(decode(format!(
+                "document {seq} has {count} lexemes, {n} read"
+            )));
+        }
+        Ok(())
+    }
+
+    fn finish(self, covered: i64) -> WordIndex {
+        let mut reading = Reading::default();
+        reading.index.covered = covered;
+        for (word, set) in self.whole {
+            let list = reading.intern(set);
+            reading.index.whole.insert(word, list);
+        }
+        for (facet, set) in self.facets {
+            let list = reading.intern(set);
+            reading.index.facets.insert(facet, list);
+        }
+        reading.index.states = self.states;
+        reading.prefixes = self.prefixes;
+        reading.rare = self.rare;
+        reading.finish()
+    }
+}
+
 /// The lists of some terms' documents (each term's, borrowed from the index where it is one
 /// list), and whether their intersection is exactly the documents with the terms (`false`: a
 /// superset). [`Newest`] walks them from the newest document down (intersecting them whole only
@@ -188,6 +302,16 @@ fn plain(term: &str) -> bool {
         && term
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Whether PostgreSQL's parser reads the [`plain`] `term` as one word equal to itself, so that
+/// `to_tsquery('simple', term)` asks for that one lexeme: a term led by a letter (a word or a
+/// "numword") or of digits only. One led by digits with letters after them is not always one
+/// (`1e5abc` is the number `1e5` followed by the word `abc`, a phrase of two lexemes), so it is
+/// asked of the full-text index.
+fn one_lexeme(term: &str) -> bool {
+    term.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        || term.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl WordIndex {
@@ -251,6 +375,97 @@ impl WordIndex {
         Ok(reading.finish())
     }
 
+    /// Reads the lists of every document of PostgreSQL's `certificate_search` (the lexemes of
+    /// each `tsvector`, as PostgreSQL's parser made them) in one snapshot; whole words are kept
+    /// from `common` documents on (counted by `ts_stat` in the same snapshot).
+    ///
+    /// `seq` comes from a sequence, so a document with a lower `seq` than the snapshot's highest
+    /// may commit after it: such a gap is filled here, never left to a later search, which asks
+    /// the full-text index only for documents above `covered`. Only the insert trigger on
+    /// `certificates` writes documents, after the certificate's row, so a transaction holding a
+    /// gap's `seq` already had its transaction id when the highest `seq` was drawn: it had
+    /// committed (and is in the snapshot), rolled back (the gap stays empty), or was in progress
+    /// when the snapshot was taken. The reading waits for those (the snapshot's `xip`) to end,
+    /// at most [`GAP_WAIT`], and then reads the gaps' documents; it fails rather than cover a gap
+    /// it could not read.
+    pub(crate) async fn read_postgres(
+        conn: &mut sqlx::AnyConnection,
+        common: u64,
+    ) -> Result<Self, sqlx::Error> {
+        use futures_util::TryStreamExt as _;
+        use sqlx::{Connection as _, Row as _};
+
+        let mut tx = conn.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        // The first statement takes the transaction's snapshot: the highest `seq` and the
+        // transactions in progress are of the snapshot every later statement reads.
+        let (covered, xip): (i64, String) = sqlx::query_as(
+            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT), \
+             CAST(ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())) AS TEXT) \
+             FROM certificate_search",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let top = u32::try_from(covered).map_err(|_| decode(format!("seq {covered}")))?;
+        let words: Vec<String> = sqlx::query_scalar(
+            "SELECT word FROM ts_stat('SELECT doc FROM certificate_search') \
+             WHERE ndoc >= $1 AND left(word, 1) <> '~'",
+        )
+        .bind(i64::try_from(common).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut lexemes = Lexemes {
+            common: words.into_iter().map(String::into_boxed_str).collect(),
+            ..Lexemes::default()
+        };
+        let mut rows = sqlx::query(DOCUMENTS).fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            lexemes.add(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, top)?;
+        }
+        drop(rows);
+        tx.commit().await?;
+        let mut gaps = RoaringBitmap::new();
+        gaps.insert_range(1..=top);
+        gaps -= &lexemes.present;
+        if !gaps.is_empty() && xip != "{}" {
+            let started = std::time::Instant::now();
+            loop {
+                let running: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM unnest(CAST($1 AS xid8[])) x \
+                     WHERE pg_xact_status(x) = 'in progress'",
+                )
+                .bind(&xip)
+                .fetch_one(&mut *conn)
+                .await?;
+                if running == 0 {
+                    break;
+                }
+                if started.elapsed() > GAP_WAIT {
+                    return Err(decode(format!(
+                        "{running} transactions that may hold documents below seq {covered} \
+                         are still in progress"
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let gaps: Vec<u32> = gaps.iter().collect();
+            for chunk in gaps.chunks(10_000) {
+                let list: Vec<String> = chunk.iter().map(u32::to_string).collect();
+                let mut rows = sqlx::query(GAP_DOCUMENTS)
+                    .bind(format!("{{{}}}", list.join(",")))
+                    .fetch(&mut *conn);
+                while let Some(row) = rows.try_next().await? {
+                    lexemes.add(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, top)?;
+                }
+            }
+        }
+        let mut index = lexemes.finish(covered);
+        index.parsed = true;
+        Ok(index)
+    }
+
     /// The covered documents having every term (as a prefix where `prefix` and the term is long
     /// enough, [`super::search`]'s rule), or `None` when some term is one this index does not
     /// know exactly: the full-text index answers that search.
@@ -259,7 +474,7 @@ impl WordIndex {
         let mut sets: Vec<Cow<'_, RoaringBitmap>> = Vec::with_capacity(terms.len());
         let longest = PREFIX_CHARS[PREFIX_CHARS.len() - 1];
         for t in terms {
-            if !plain(t) {
+            if !plain(t) || (self.parsed && !one_lexeme(t)) {
                 return None;
             }
             if !super::search::as_prefix(t, prefix) {
@@ -559,32 +774,80 @@ impl Words {
     /// and one attempt every [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every
     /// search).
     pub(crate) fn refresh(self: &Arc<Self>, newest: Option<i64>, path: &std::path::Path) {
+        if !self.claim(newest, stale_after) {
+            return;
+        }
+        let path = path.to_owned();
+        self.spawn(move || {
+            super::point::open_for_words(&path)
+                .and_then(|c| WordIndex::read(&c, COMMON))
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    /// [`Words::refresh`] on PostgreSQL: the reading opens a connection of its own (`options`,
+    /// in `schema` when given) on its thread, and the index is read again once
+    /// [`stale_after_postgres`] documents are newer (each search tests the newer ones one by
+    /// one).
+    pub(crate) fn refresh_postgres(
+        self: &Arc<Self>,
+        newest: i64,
+        options: &sqlx::any::AnyConnectOptions,
+        schema: Option<&str>,
+    ) {
+        if !self.claim(Some(newest), stale_after_postgres) {
+            return;
+        }
+        let (options, schema) = (options.clone(), schema.map(str::to_owned));
+        self.spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(async {
+                    use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+                    let mut conn = options.connect().await?;
+                    if let Some(schema) = &schema {
+                        conn.execute(format!("SET search_path TO {schema}").as_str())
+                            .await?;
+                    }
+                    let read = WordIndex::read_postgres(&mut conn, COMMON).await;
+                    conn.close().await?;
+                    read
+                })
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    /// Whether a search should start a reading now (and, if so, marks one under way): when
+    /// there is no index, or `newest` is `stale` or more above what it covers, or below it.
+    fn claim(&self, newest: Option<i64>, stale: fn(i64) -> i64) -> bool {
         if let (Some(index), Some(newest)) = (self.current(), newest) {
-            // Fewer documents than it covers: another file; read it again.
-            if (0..stale_after(index.covered)).contains(&(newest - index.covered)) {
-                return;
+            // Fewer documents than it covers: another database; read it again.
+            if (0..stale(index.covered)).contains(&(newest - index.covered)) {
+                return false;
             }
         }
         let now = chrono::Utc::now().timestamp();
         let last = self.checked.load(Ordering::Relaxed);
         // A clock that went back allows an attempt at once.
-        if (0..CHECK_EVERY_SECS).contains(&now.saturating_sub(last))
+        !((0..CHECK_EVERY_SECS).contains(&now.saturating_sub(last))
             || self
                 .checked
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_err()
-            || self.reading.swap(true, Ordering::AcqRel)
-        {
-            return;
-        }
-        let (words, path) = (Arc::clone(self), path.to_owned());
+            || self.reading.swap(true, Ordering::AcqRel))
+    }
+
+    /// Runs `read` on a thread of its own and keeps what it read (a reading [`claim`]ed).
+    fn spawn(self: &Arc<Self>, read: impl FnOnce() -> Result<WordIndex, String> + Send + 'static) {
+        let words = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("keurmerk-words".into())
             .spawn(move || {
                 let started = std::time::Instant::now();
-                let read =
-                    super::point::open_for_words(&path).and_then(|c| WordIndex::read(&c, COMMON));
-                match read {
+                match read() {
                     Ok(index) => {
                         tracing::info!(
                             covered = index.covered,
@@ -618,6 +881,12 @@ impl Words {
 /// least 256 (each search reads the newer ones from the full-text index).
 fn stale_after(covered: i64) -> i64 {
     (covered / 64).max(256)
+}
+
+/// [`stale_after`] on PostgreSQL, at most [`RECENT_DOCUMENTS`](super::search::RECENT_DOCUMENTS):
+/// a search tests the newer documents one by one, walking them from the newest down.
+fn stale_after_postgres(covered: i64) -> i64 {
+    stale_after(covered).min(super::search::RECENT_DOCUMENTS)
 }
 
 #[cfg(test)]
