@@ -114,8 +114,9 @@ pub trait SearchStore: Send + Sync {
     /// Labels matching `search`, newest first.
     async fn search_labels(&self, search: &LabelSearch) -> Result<Vec<LabelHit>>;
 
-    /// The search's words in memory, where a store keeps them (SQLite on a file, PostgreSQL): the highest
-    /// document they cover and the bytes their lists hold; `None` while not read (or never).
+    /// The search's words in memory, where a store keeps them (SQLite on a file, PostgreSQL):
+    /// the highest document they cover and the bytes their lists hold; `None` while not read
+    /// (or never).
     fn search_words(&self) -> Option<(i64, u64)> {
         None
     }
