@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use super::certificates::certificate_from_row;
 use super::point::Point;
-use super::words::WordIndex;
+use super::words::{Found, WordIndex};
 use super::SqlStore;
 use crate::codec::{column_names, get_i64, get_parse, get_str, ts, Cols, NamedRow};
 use crate::label_status::ServedRule;
@@ -369,7 +369,12 @@ impl SqlStore {
     ) -> Result<Vec<LabelHit>> {
         let covered = words.map_or(newest, |w| w.covered);
         let mut prefix_found = None;
-        if s.terms.iter().any(|t| as_prefix(t, true)) {
+        // A label with every word whole has them as prefixes too: when the index knows one, the
+        // probe for prefixes is not asked (it is PostgreSQL's slowest statement when a rarer
+        // word shares a long prefix's first five characters).
+        let whole_found = words.and_then(|w| w.terms(&s.terms, false));
+        let some_whole = whole_found.as_ref().is_some_and(Found::any);
+        if s.terms.iter().any(|t| as_prefix(t, true)) && !some_whole {
             prefix_found = words.and_then(|w| w.terms(&s.terms, true));
             let any = match &prefix_found {
                 Some(f) if !f.any() => self.has_newer(&s.terms, true, covered, newest).await?,
@@ -380,7 +385,6 @@ impl SqlStore {
                 return Ok(Vec::new());
             }
         }
-        let whole_found = words.and_then(|w| w.terms(&s.terms, false));
         let whole = match &whole_found {
             Some(f) if f.any() => true,
             Some(_) => self.has_newer(&s.terms, false, covered, newest).await?,
