@@ -10,7 +10,6 @@ use crate::search::{LabelHit, LabelSearch, SearchStore};
 use crate::sql::Backend;
 use crate::{ImageRef, Result, StoreError};
 use keurmerk_domain::lifecycle::State;
-use roaring::RoaringBitmap;
 
 fn hit_from_row(row: &(impl Cols + ?Sized)) -> Result<LabelHit> {
     // A word that is not a status is not trusted: the caller evaluates that certificate.
@@ -399,24 +398,17 @@ impl SqlStore {
             Some(st) => w.share(&state_facets(st)),
             None => 1.0,
         };
-        if let Some(w) = words.filter(|_| s.offset.max(0) <= DEEP_OFFSET) {
+        if let Some(w) = words.filter(|w| s.offset.max(0) <= DEEP_OFFSET && share(w) >= RARE_STATE)
+        {
             let found = if prefix {
                 prefix_found.or_else(|| w.terms(&s.terms, true))
             } else {
                 whole_found
             };
             if let Some(found) = found.filter(|f| f.exact) {
-                // A rare state: the labels in it now, read by the state's index, intersected
-                // with the candidates (the rows still decide).
-                let (found, share) = match s.states.as_deref() {
-                    Some(st) if share(w) < RARE_STATE => {
-                        (found.and(self.in_states(st).await?), 1.0)
-                    }
-                    _ => (found, share(w)),
-                };
                 if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
                     let page = self
-                        .postgres_page_from(s, prefix, docs, (covered, newest), share)
+                        .postgres_page_from(s, prefix, docs, (covered, newest), share(w))
                         .await?;
                     if let Some(hits) = page {
                         return Ok(hits);
@@ -426,28 +418,6 @@ impl SqlStore {
         }
         self.search_postgres(s, prefix, &facet_groups(s), newest)
             .await
-    }
-
-    /// PostgreSQL: the search documents (`seq`) of the labels now in one of `states` (migration
-    /// 0038's index), for a state too rare to find among the word index's candidates.
-    async fn in_states(&self, states: &[State]) -> Result<RoaringBitmap> {
-        use futures_util::TryStreamExt as _;
-        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-        let mut rows = sqlx::query_scalar::<_, i64>(
-            "SELECT f.seq FROM certificates c \
-             JOIN certificate_search f ON f.certificate_id = c.id \
-             WHERE c.state = ANY(CAST($1 AS TEXT[]))",
-        )
-        .bind(format!("{{{}}}", names.join(",")))
-        .fetch(&self.pool);
-        let mut docs = RoaringBitmap::new();
-        while let Some(seq) = rows.try_next().await? {
-            // Above what a word index can cover: never one of its candidates.
-            if let Ok(seq) = u32::try_from(seq) {
-                docs.insert(seq);
-            }
-        }
-        Ok(docs)
     }
 
     /// PostgreSQL: a page of matches, newest first, as `page_from` on SQLite: those above
@@ -523,8 +493,8 @@ impl SqlStore {
 }
 
 /// PostgreSQL: the least share of the covered labels a state filter's states must have had
-/// for a page to be read from the word index's candidates alone (the rows deciding the state);
-/// for a rarer state the labels now in it are read by its index and intersected with them.
+/// for a page to be read from the word index's candidates (the rows deciding the state); a
+/// rarer state's page is the full-text index's, where the state's facet is kept.
 const RARE_STATE: f64 = 1.0 / 32.0;
 
 /// PostgreSQL: the matches of the words (whole or as prefixes) and the facets, from one of
@@ -1496,9 +1466,7 @@ mod tests {
                         let id = format!("KM-2025-{i:06}");
                         pg_certificate(pool, &id, &format!("PRD-2{i:05}"), "eu-iot", "basic").await;
                     }
-                    // Suspended labels are 5 % when the words are read (their page read from
-                    // the candidates), or 1 % (read by the state's index, migration 0038).
-                    for _ in 0..[10, 2][round] {
+                    for _ in 0..10 {
                         suspend_pg(pool, 1 + pick(200)).await;
                     }
                     let mut conn = pool.acquire().await.unwrap();

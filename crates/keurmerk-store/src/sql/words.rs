@@ -379,12 +379,6 @@ pub(crate) struct Found<'a> {
 }
 
 impl Found<'_> {
-    /// These lists and `docs` (as one more list every document must be on).
-    pub(crate) fn and(mut self, docs: RoaringBitmap) -> Self {
-        self.sets.push(Cow::Owned(docs));
-        self
-    }
-
     /// Whether some covered document is on every list.
     pub(crate) fn any(&self) -> bool {
         Newest::new(self.sets.iter().map(AsRef::as_ref).collect(), Vec::new())
