@@ -453,21 +453,10 @@ impl SqlStore {
         } else {
             Vec::new()
         };
-        let mut q = Sql {
-            text: String::new(),
-            args: Vec::new(),
-        };
-        let columns = columns(&mut q, s.rule.as_ref());
         // The candidates' `seq`, set for each chunk below.
-        let at = q.args.len();
-        let list = q.arg(String::new());
-        q.text = format!(
-            "SELECT {columns} FROM certificate_search f \
-             JOIN certificates c ON c.id = f.certificate_id {JOINS} \
-             WHERE f.seq = ANY(CAST({list} AS BIGINT[]))"
-        );
-        push_filters(&mut q, s);
-        q.text.push_str(" ORDER BY f.seq DESC");
+        let (mut q, at) = candidates_page(s, ("certificate_search", "seq"), |list| {
+            format!("f.seq = ANY(CAST({list} AS BIGINT[]))")
+        });
         let mut rest = docs;
         while hits.len() < need {
             let want = need - hits.len();
@@ -490,6 +479,32 @@ impl SqlStore {
         hits.truncate(need);
         Ok(Some(hits.into_iter().skip(offset as usize).collect()))
     }
+}
+
+/// The hits of some of a word index's candidates, newest first: the search documents' `table`
+/// as `f`, ordered by `key`, and the condition naming the candidates (`within`, given their
+/// list's placeholder); the filters' conditions on the joined rows decide. Returns the query and
+/// which of its arguments is the list (set for each chunk of candidates).
+fn candidates_page(
+    s: &LabelSearch,
+    (table, key): (&str, &str),
+    within: impl FnOnce(&str) -> String,
+) -> (Sql, usize) {
+    let mut q = Sql {
+        text: String::new(),
+        args: Vec::new(),
+    };
+    let columns = columns(&mut q, s.rule.as_ref());
+    let at = q.args.len();
+    let list = q.arg(String::new());
+    let condition = within(&list);
+    q.text = format!(
+        "SELECT {columns} FROM {table} f JOIN certificates c ON c.id = f.certificate_id {JOINS} \
+         WHERE {condition}"
+    );
+    push_filters(&mut q, s);
+    q.text.push_str(&format!(" ORDER BY f.{key} DESC"));
+    (q, at)
 }
 
 /// PostgreSQL: the least share of the covered labels a state filter's states must have had
@@ -809,21 +824,10 @@ fn page_from(
         },
         None => Vec::new(),
     };
-    let mut q = Sql {
-        text: String::new(),
-        args: Vec::new(),
-    };
-    let columns = columns(&mut q, s.rule.as_ref());
     // The candidates' rowids, set for each chunk below.
-    let at = q.args.len();
-    let list = q.arg(String::new());
-    q.text = format!(
-        "SELECT {columns} FROM certificate_fts f \
-         JOIN certificates c ON c.id = f.certificate_id {JOINS} \
-         WHERE f.rowid IN (SELECT CAST(value AS INTEGER) FROM json_each({list}))"
-    );
-    push_filters(&mut q, s);
-    q.text.push_str(" ORDER BY f.rowid DESC");
+    let (mut q, at) = candidates_page(s, ("certificate_fts", "rowid"), |list| {
+        format!("f.rowid IN (SELECT CAST(value AS INTEGER) FROM json_each({list}))")
+    });
     let mut rest = docs;
     while hits.len() < need {
         let want = need - hits.len();
