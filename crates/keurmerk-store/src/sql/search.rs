@@ -1372,8 +1372,14 @@ mod tests {
         store.close().await;
     }
 
-    /// [`product`] on PostgreSQL.
-    async fn pg_product(pool: &sqlx::AnyPool, id: &str, maker: &str, name: &str, category: &str) {
+    /// [`product`] through sqlx (PostgreSQL, or SQLite with foreign keys off).
+    async fn pg_product<'e>(
+        on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+        id: &str,
+        maker: &str,
+        name: &str,
+        category: &str,
+    ) {
         sqlx::query(
             "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
              VALUES ($1, $2, $3, 'M-1', $4, 't')",
@@ -1382,7 +1388,7 @@ mod tests {
         .bind(maker)
         .bind(name)
         .bind(category)
-        .execute(pool)
+        .execute(on)
         .await
         .unwrap();
     }
@@ -1698,17 +1704,7 @@ mod tests {
         .await
         .unwrap();
         for (id, name, category) in products {
-            sqlx::query(
-                "INSERT INTO products (id, manufacturer_id, name, model, category, created_at) \
-                 VALUES ($1, $2, $3, 'M-1', $4, 't')",
-            )
-            .bind(id)
-            .bind(maker)
-            .bind(name)
-            .bind(category)
-            .execute(&mut *conn)
-            .await
-            .unwrap();
+            pg_product(&mut *conn, id, maker, name, category).await;
         }
     }
 

@@ -259,9 +259,11 @@ impl Seen {
         }
     }
 
-    /// The bits of `hash` (double hashing: the hash's halves as start and step).
-    fn positions(&self, hash: u64) -> impl Iterator<Item = usize> {
-        let mask = (self.bits.len() as u64 * 64).saturating_sub(1);
+    /// The bits of `hash` in a filter of `words` 64-bit words (double hashing: the hash's
+    /// halves as start and step); no borrow of the filter, so [`Seen::insert`] sets them as
+    /// they come.
+    fn positions(words: usize, hash: u64) -> impl Iterator<Item = usize> {
+        let mask = (words as u64 * 64).saturating_sub(1);
         let (start, step) = (hash & 0xffff_ffff, (hash >> 32) | 1);
         (0..SEEN_HASHES).map(move |i| (start.wrapping_add(i.wrapping_mul(step)) & mask) as usize)
     }
@@ -270,7 +272,7 @@ impl Seen {
         if self.bits.is_empty() {
             return;
         }
-        for at in self.positions(hash).collect::<Vec<_>>() {
+        for at in Self::positions(self.bits.len(), hash) {
             self.bits[at / 64] |= 1 << (at % 64);
         }
     }
@@ -279,8 +281,7 @@ impl Seen {
     /// an empty filter proves nothing).
     fn may_hold(&self, hash: u64) -> bool {
         self.bits.is_empty()
-            || self
-                .positions(hash)
+            || Self::positions(self.bits.len(), hash)
                 .all(|at| self.bits[at / 64] & (1 << (at % 64)) != 0)
     }
 }
