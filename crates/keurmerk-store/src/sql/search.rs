@@ -454,9 +454,10 @@ impl SqlStore {
             Vec::new()
         };
         // The candidates' `seq`, set for each chunk below.
-        let (mut q, at) = candidates_page(s, ("certificate_search", "seq"), |list| {
-            format!("f.seq = ANY(CAST({list} AS BIGINT[]))")
-        });
+        let (mut q, at) =
+            candidates_page(s, ("certificate_search", "seq", "certificate_id"), |list| {
+                format!("f.seq = ANY(CAST({list} AS BIGINT[]))")
+            });
         let mut rest = docs;
         while hits.len() < need {
             let want = need - hits.len();
@@ -482,12 +483,13 @@ impl SqlStore {
 }
 
 /// The hits of some of a word index's candidates, newest first: the search documents' `table`
-/// as `f`, ordered by `key`, and the condition naming the candidates (`within`, given their
-/// list's placeholder); the filters' conditions on the joined rows decide. Returns the query and
-/// which of its arguments is the list (set for each chunk of candidates).
+/// as `f`, ordered by `key`, with the certificate's id in `certificate`, and the condition
+/// naming the candidates (`within`, given their list's placeholder); the filters' conditions on
+/// the joined rows decide. Returns the query and which of its arguments is the list (set for
+/// each chunk of candidates).
 fn candidates_page(
     s: &LabelSearch,
-    (table, key): (&str, &str),
+    (table, key, certificate): (&str, &str, &str),
     within: impl FnOnce(&str) -> String,
 ) -> (Sql, usize) {
     let mut q = Sql {
@@ -499,7 +501,7 @@ fn candidates_page(
     let list = q.arg(String::new());
     let condition = within(&list);
     q.text = format!(
-        "SELECT {columns} FROM {table} f JOIN certificates c ON c.id = f.certificate_id {JOINS} \
+        "SELECT {columns} FROM {table} f JOIN certificates c ON c.id = f.{certificate} {JOINS} \
          WHERE {condition}"
     );
     push_filters(&mut q, s);
@@ -730,13 +732,16 @@ fn newest_document(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
 /// SQLite: a whole search on one connection of the point reader, the same statements as through
 /// the pool ([`SearchStore::search_labels`]) in the same order, except where `words` (the
 /// search's words in memory, `sql::words`) answers exactly what a statement would have: whether
-/// some covered label has the words, and which labels a page without a state filter shows.
+/// some covered label has the words, and which covered labels a page may show (the rows deciding
+/// the state).
 /// `words` comes with the newest document's rowid ([`newest_document`]); documents newer than the
 /// index covers are asked of the full-text index (`rowid > covered`), and none when there are none.
+/// `walk` bounds the documents of a rare state walked for a page ([`STATE_WALK`]).
 fn search_on(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
     words: Option<(&WordIndex, i64)>,
+    walk: usize,
 ) -> rusqlite::Result<Result<Vec<LabelHit>>> {
     let (limit, offset) = (s.limit.max(1), s.offset.max(0));
     if s.terms.is_empty() {
@@ -775,15 +780,12 @@ fn search_on(
     let prefix = !whole;
     // The page from the index when it knows exactly which covered labels have the words and
     // the facets that never change. The state changes, so it is never taken from the index: with
-    // a state filter, the rows decide (when the states asked for were most labels' when the
-    // index was read, so few rows are read in vain; else the full-text index has the state).
-    // A page deeper than `DEEP_OFFSET` is the full-text index's.
-    if let Some(w) = words.filter(|w| {
-        offset <= DEEP_OFFSET
-            && s.states
-                .as_deref()
-                .is_none_or(|st| w.mostly(&state_facets(st)))
-    }) {
+    // a state filter, the rows decide. When the states asked for were most labels' when the
+    // index was read, few rows are read in vain; else the candidates are the state's documents
+    // in the full-text index (whose state facet the state's trigger keeps), those the index has
+    // with the words ([`rare_state_page`]). A page deeper than `DEEP_OFFSET` is the full-text
+    // index's.
+    if let Some(w) = words.filter(|_| offset <= DEEP_OFFSET) {
         let found = if prefix {
             prefix_found.or_else(|| w.terms(&s.terms, true))
         } else {
@@ -792,24 +794,114 @@ fn search_on(
         if let Some(found) = found.filter(|f| f.exact) {
             if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
                 let after = (newest > w.covered).then_some(w.covered);
-                return page_from(conn, s, prefix, docs, after);
+                match s.states.as_deref() {
+                    Some(st) if !w.mostly(&state_facets(st)) => {
+                        let page =
+                            rare_state_page(conn, s, prefix, st, w.covered, &docs, after, walk)?;
+                        if let Some(page) = page {
+                            return Ok(page);
+                        }
+                    }
+                    Some(st) => {
+                        let share = w.share(&state_facets(st));
+                        return page_from(conn, s, prefix, docs, after, share);
+                    }
+                    None => return page_from(conn, s, prefix, docs, after, 1.0),
+                }
             }
         }
     }
     run(conn, &sqlite_page(s, prefix, None), &[limit, offset])
 }
 
+/// FTS5's table of `certificate_fts`'s stored columns: `id` is the document's rowid, `c0` its
+/// first column (`certificate_id`).
+const FTS_CONTENT: &str = "certificate_fts_content";
+
+/// Documents of a state's facet list walked for one page at most ([`rare_state_page`]).
+const STATE_WALK: usize = 16_384;
+
+/// The covered documents with one of a facet group's tokens (`$1`, an FTS5 expression on the
+/// `facets` column) up to rowid `$2`, newest first.
+const FACET_DOCUMENTS: &str = "SELECT rowid FROM certificate_fts \
+                               WHERE certificate_fts MATCH $1 AND rowid <= $2 ORDER BY rowid DESC";
+
+/// A page with a state filter whose states most labels did not have when the index was read
+/// (a suspended label among a million): the state's documents up to `covered`, from the
+/// full-text index, walked newest first, and those `docs` holds (the covered documents with the
+/// words and the facets that never change) are the candidates whose rows are read, as
+/// [`page_from`] reads them. The walk and the rows are read in one snapshot, and the rows still
+/// decide. `None` when the walk would pass more than `walk` documents (predicted from the
+/// lists' sizes, or found on the way) before it has the page: the full-text index answers then.
+#[allow(clippy::too_many_arguments)]
+fn rare_state_page(
+    conn: &rusqlite::Connection,
+    s: &LabelSearch,
+    prefix: bool,
+    states: &[State],
+    covered: i64,
+    docs: &super::words::Newest<'_>,
+    after: Option<i64>,
+    walk: usize,
+) -> rusqlite::Result<Option<Result<Vec<LabelHit>>>> {
+    // The walk and the rows are of one snapshot, in which the state's facet is the rows' state
+    // (its trigger writes both), and `docs` holds exactly the other filters' facets: every
+    // document picked is a hit.
+    let want = usize::try_from(s.offset.max(0) + s.limit.max(1)).unwrap_or(usize::MAX);
+    let share = docs.share(covered);
+    if share > 0.0 && want as f64 / share > walk as f64 {
+        return Ok(None);
+    }
+    let tx = conn.unchecked_transaction()?;
+    let mut picked = Vec::new();
+    // Whether every document of the state up to `covered` was passed.
+    let mut whole = true;
+    if share > 0.0 {
+        let mut stmt = conn.prepare_cached(FACET_DOCUMENTS)?;
+        let mut rows = stmt.query(rusqlite::params![
+            format!("facets : ({})", state_facets(states).join(" OR ")),
+            covered
+        ])?;
+        let mut passed = 0;
+        while let Some(row) = rows.next()? {
+            passed += 1;
+            if passed > walk {
+                return Ok(None);
+            }
+            let doc: i64 = row.get(0)?;
+            let doc =
+                u32::try_from(doc).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, doc))?;
+            if docs.holds(doc) {
+                picked.push(doc);
+                if picked.len() >= want {
+                    whole = false;
+                    break;
+                }
+            }
+        }
+    }
+    let page = page_from(conn, s, prefix, picked.into_iter(), after, 1.0)?;
+    drop(tx);
+    match page {
+        // Short of the page with documents of the state left unwalked: the long way.
+        Ok(hits) if !whole && hits.len() < s.limit.max(1) as usize => Ok(None),
+        page => Ok(Some(page)),
+    }
+}
+
 /// A page of matches, newest first: those after `after` (documents newer than a word index
 /// covers) from the full-text index, then those of `docs` (the covered documents with the words
 /// and the facets that never change, newest first, from the index) whose rows meet the filters'
 /// conditions, read by rowid a few more at a time than the page still needs (all of them meet
-/// every condition but the state's, which the rows decide).
+/// every condition but the state's, which the rows decide, and which about `share` of them are
+/// expected to meet: 1 when there is no state filter or `docs` are of the state already).
 fn page_from(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
     prefix: bool,
-    docs: super::words::Newest<'_>,
+    docs: impl Iterator<Item = u32>,
     after: Option<i64>,
+    share: f64,
 ) -> rusqlite::Result<Result<Vec<LabelHit>>> {
     let (limit, offset) = (s.limit.max(1), s.offset.max(0));
     let need = usize::try_from(offset + limit).unwrap_or(usize::MAX);
@@ -825,18 +917,24 @@ fn page_from(
         None => Vec::new(),
     };
     // The candidates' rowids, set for each chunk below.
-    let (mut q, at) = candidates_page(s, ("certificate_fts", "rowid"), |list| {
-        format!("f.rowid IN (SELECT CAST(value AS INTEGER) FROM json_each({list}))")
+    // The documents' stored columns are read from FTS5's content table (`id` the rowid, `c0`
+    // the first column, `certificate_id`): an ordinary table read by its integer key in the
+    // list's order, where the virtual table answered each rowid through its own cursor and the
+    // page was sorted after (a page's statement cost about a fifth more).
+    // `the_full_text_index_keeps_its_documents_in_its_content_table` checks that layout.
+    let (mut q, at) = candidates_page(s, (FTS_CONTENT, "id", "c0"), |list| {
+        format!("f.id IN (SELECT CAST(value AS INTEGER) FROM json_each({list}))")
     });
     let mut rest = docs;
     while hits.len() < need {
         let want = need - hits.len();
-        let more = if s.states.is_some() { want / 4 + 8 } else { 0 };
-        let ids: Vec<String> = rest
-            .by_ref()
-            .take(want + more)
-            .map(|d| d.to_string())
-            .collect();
+        // As many as should give the page when `share` of them meet the state, and two more.
+        let take = if share < 1.0 {
+            ((want as f64 / share.max(1.0 / 64.0)).ceil() as usize).saturating_add(2)
+        } else {
+            want
+        };
+        let ids: Vec<String> = rest.by_ref().take(take).map(|d| d.to_string()).collect();
         if ids.is_empty() {
             break;
         }
@@ -907,7 +1005,7 @@ impl SqlStore {
                     .as_deref()
                     .zip(newest)
                     .filter(|(w, newest)| *newest >= w.covered);
-                let found = search_on(conn, &s, words);
+                let found = search_on(conn, &s, words, STATE_WALK);
                 point.words.refresh(newest, point.path());
                 found
             });
@@ -1115,7 +1213,8 @@ mod tests {
     ];
 
     /// Words asked that are not (all) in [`WORDS`]: shorter, longer, rare, absent.
-    const ASKED: [&str; 18] = [
+    const ASKED: [&str; 19] = [
+        "smar",
         "cam",
         "came",
         "camp",
@@ -1246,7 +1345,7 @@ mod tests {
                         conn,
                         &format!("KM-2026-{n:06}"),
                         &format!("PRD-{:06}", pick(16)),
-                        ["eu-iot", "eucc"][pick(2)],
+                        ["eu-iot", "eucc", "cyber-ready"][pick(3)],
                         ["basic", "substantial"][pick(2)],
                         &format!("2026-01-01T00:00:00.{n:06}Z"),
                     );
@@ -1261,8 +1360,12 @@ mod tests {
             };
             certify(&conn, 200);
             // Rare words (on fewer labels than the index keeps whole) that longer prefixes of
-            // common words start.
-            for (i, name) in ["camerafoon babyfoon", "routerbox mini"].iter().enumerate() {
+            // common words start, and one that starts a common word ("smar": whole, one label;
+            // as a prefix, every "smart" one).
+            for (i, name) in ["camerafoon babyfoon", "routerbox mini", "smar lock"]
+                .iter()
+                .enumerate()
+            {
                 product(&conn, &format!("PRD-2{i:05}"), "m1", name, "router");
                 certificate(
                     &conn,
@@ -1278,7 +1381,7 @@ mod tests {
             }
             // Whole words kept from 3 labels on: some of the words are rare here.
             let index = WordIndex::read(&conn, 3).unwrap();
-            assert_eq!(index.covered, 202);
+            assert_eq!(index.covered, 203);
             // Written after the index was read: newer labels and states changed, and labels
             // of new products whose words ("cam" with another) no covered label has together.
             let mut together = Vec::new();
@@ -1325,11 +1428,19 @@ mod tests {
             for _ in 0..1500 {
                 let s = random_search(&rng, &together, &[]);
                 let newest = super::newest_document(&conn).unwrap();
-                let with = search_on(&conn, &s, Some((&index, newest)))
+                let with = search_on(&conn, &s, Some((&index, newest)), super::STATE_WALK)
                     .unwrap()
                     .unwrap();
-                let without = search_on(&conn, &s, None).unwrap().unwrap();
+                let without = search_on(&conn, &s, None, super::STATE_WALK)
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(with, without, "round {round}: {s:?}");
+                // A rare state's walk cut short anywhere: the full-text index answers instead.
+                let walk = 1 + pick(40);
+                let short = search_on(&conn, &s, Some((&index, newest)), walk)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(short, without, "round {round}, walk {walk}: {s:?}");
                 answered += usize::from(index.terms(&s.terms, false).is_some());
                 found += usize::from(!with.is_empty());
             }
@@ -1337,6 +1448,72 @@ mod tests {
             assert!(answered > 300 && found > 300, "{answered} {found}");
             assert!(round == 0 || !together.is_empty());
         }
+    }
+
+    /// A page's rows are read through FTS5's content table (`FTS_CONTENT`): its key is the
+    /// document's rowid and `c0` the certificate's id. A layout other than that fails here (and
+    /// a page's statement on it fails, which the pool answers instead).
+    #[tokio::test]
+    async fn the_full_text_index_keeps_its_documents_in_its_content_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        drop(
+            super::SqlStore::connect(&format!("sqlite:{}", path.display()))
+                .await
+                .unwrap(),
+        );
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
+             ('m1', 'Holland Smart', 'manufacturer', 'NL', 't');",
+        )
+        .unwrap();
+        product(&conn, "PRD-000001", "m1", "camera", "camera");
+        for n in 1..=3 {
+            certificate(
+                &conn,
+                &format!("KM-2026-{n:06}"),
+                "PRD-000001",
+                "eu-iot",
+                "basic",
+                &format!("2026-01-01T00:00:00.{n:06}Z"),
+            );
+        }
+        let columns: Vec<(String, String)> = conn
+            .prepare(&format!(
+                "SELECT name, pk FROM pragma_table_info('{}')",
+                super::FTS_CONTENT
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.to_string())))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            columns[..2],
+            [
+                ("id".to_owned(), "1".to_owned()),
+                ("c0".to_owned(), "0".to_owned())
+            ]
+        );
+        let pairs = |sql: &str| -> Vec<(i64, String)> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let content = pairs(&format!(
+            "SELECT id, c0 FROM {} ORDER BY id",
+            super::FTS_CONTENT
+        ));
+        assert_eq!(content.len(), 3);
+        assert_eq!(
+            content,
+            pairs("SELECT rowid, certificate_id FROM certificate_fts ORDER BY rowid")
+        );
     }
 
     /// A store in a schema of its own on the PostgreSQL of `KEURMERK_TEST_POSTGRES` (`None`:

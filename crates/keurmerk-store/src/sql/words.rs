@@ -73,8 +73,9 @@ pub(crate) struct WordIndex {
     /// Read from PostgreSQL's documents, whose parser splits some query words in two
     /// ([`one_lexeme`]): those are asked of the full-text index.
     parsed: bool,
-    /// PostgreSQL: every word of the covered documents, so that a whole word on none of them is
-    /// answered here (on SQLite, FTS5 finds a word absent in one descent).
+    /// Every word of the covered documents, so that a whole word on none of them is answered
+    /// here (FTS5 looked for it in each of its segments, PostgreSQL's index walked the other
+    /// words' documents).
     seen: Option<Seen>,
 }
 
@@ -90,6 +91,9 @@ struct Reading {
     rare: HashMap<Box<str>, RoaringBitmap>,
     /// The lists kept, by length, first and last document.
     kept: HashMap<(u64, Option<u32>, Option<u32>), Vec<List>>,
+    /// SQLite: the [`word_hash`] of every word of the documents' text, for [`WordIndex::seen`]
+    /// (sized once their number is known).
+    words: Vec<u64>,
 }
 
 impl Reading {
@@ -113,6 +117,7 @@ impl Reading {
             return;
         }
         if !body.is_empty() {
+            self.words.push(word_hash(term));
             let list = sorted(body);
             if term.bytes().any(|b| !b.is_ascii_digit()) {
                 let longest = PREFIX_CHARS[PREFIX_CHARS.len() - 1];
@@ -465,7 +470,15 @@ impl WordIndex {
             }
         }
         reading.keep(&term, &body, &facet, common);
-        Ok(reading.finish())
+        let mut seen = Seen::new(reading.words.len());
+        for hash in std::mem::take(&mut reading.words) {
+            seen.insert(hash);
+        }
+        let bytes = seen.bits.len() as u64 * 8;
+        reading.index.seen = Some(seen);
+        let mut index = reading.finish();
+        index.bytes += bytes;
+        Ok(index)
     }
 
     /// Reads the lists of every document of PostgreSQL's `certificate_search` (the lexemes of
@@ -658,7 +671,7 @@ impl WordIndex {
         Some(Newest::new(all, any))
     }
 
-    /// Whether the whole word `term` is on no covered document (known on PostgreSQL only).
+    /// Whether the whole word `term` is on no covered document.
     fn absent(&self, term: &str) -> bool {
         self.seen
             .as_ref()
@@ -776,6 +789,31 @@ impl<'a> Newest<'a> {
             patience: JUMPS,
             rest: None,
         }
+    }
+
+    /// Whether the walk gives `doc` (or gave it): on every list of `all` and on some list of
+    /// each group of `any`. A walk without lists gives nothing, so holds nothing.
+    pub(crate) fn holds(&self, doc: u32) -> bool {
+        let (all, any) = &self.sets;
+        (!all.is_empty() || !any.is_empty())
+            && all.iter().all(|s| s.contains(doc))
+            && any.iter().all(|g| g.iter().any(|s| s.contains(doc)))
+    }
+
+    /// The share of `covered` documents the walk would give if its lists were independent:
+    /// the product of each list's share (of each group's, at most 1). Only to choose how to
+    /// read a page, never to decide what it shows.
+    pub(crate) fn share(&self, covered: i64) -> f64 {
+        let (all, any) = &self.sets;
+        if all.is_empty() && any.is_empty() {
+            return 0.0;
+        }
+        let of = |s: &RoaringBitmap| s.len() as f64 / covered.max(1) as f64;
+        all.iter().map(|s| of(s)).product::<f64>()
+            * any
+                .iter()
+                .map(|g| g.iter().map(|s| of(s)).sum::<f64>().min(1.0))
+                .product::<f64>()
     }
 
     /// What is left to give (documents up to `below`), intersected whole.
