@@ -30,6 +30,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
 #[derive(Debug, Clone)]
 pub struct LogState {
     pool: AnyPool,
+    store: SqlStore,
     cache: Arc<FullTileCache>,
 }
 
@@ -38,6 +39,7 @@ impl LogState {
     pub fn new(store: &SqlStore) -> LogState {
         LogState {
             pool: store.pool().clone(),
+            store: store.clone(),
             cache: Arc::new(FullTileCache::default()),
         }
     }
@@ -60,11 +62,14 @@ impl LogState {
 
     /// The log index of the entry recording event `event_seq` (the first, if several).
     pub async fn index_of_event(&self, event_seq: i64) -> Result<u64> {
-        let i: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(log_index) FROM log_entries WHERE event_seq = $1")
-                .bind(event_seq)
-                .fetch_one(&self.pool)
-                .await?;
+        let i = self
+            .store
+            .log_index_of_event(event_seq)
+            .await
+            .map_err(|e| match e {
+                keurmerk_store::StoreError::Database(e) => Error::Database(e),
+                other => Error::Corrupt(format!("the log index of event {event_seq}: {other}")),
+            })?;
         let i = i.ok_or_else(|| Error::NotInLog(format!("event {event_seq}")))?;
         to_u64(i, "log index")
     }
