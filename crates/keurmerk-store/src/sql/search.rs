@@ -1300,6 +1300,25 @@ mod tests {
         }
     }
 
+    /// A migrated SQLite registry at `path` with two makers (`m1`, `m2`), opened without foreign
+    /// keys (its certificates name assessments that do not exist).
+    async fn sqlite_registry(path: &std::path::Path) -> rusqlite::Connection {
+        drop(
+            super::SqlStore::connect(&format!("sqlite:{}", path.display()))
+                .await
+                .unwrap(),
+        );
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
+             ('m1', 'Holland Smart', 'manufacturer', 'NL', 't'),
+             ('m2', 'Rheinwerk', 'manufacturer', 'DE', 't');",
+        )
+        .unwrap();
+        conn
+    }
+
     /// The search's words in memory (`sql::words`) answer as the full-text index alone does, on
     /// random registries and random searches (whole words, prefixes long and short, rare words,
     /// every filter, pages), with labels written and states changed after the index was read.
@@ -1312,20 +1331,7 @@ mod tests {
         let pick = |n: usize| rng.pick(n);
         for round in 0..3 {
             let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("w.db");
-            drop(
-                super::SqlStore::connect(&format!("sqlite:{}", path.display()))
-                    .await
-                    .unwrap(),
-            );
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch(
-                "PRAGMA foreign_keys = OFF;
-                 INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
-                 ('m1', 'Holland Smart', 'manufacturer', 'NL', 't'),
-                 ('m2', 'Rheinwerk', 'manufacturer', 'DE', 't');",
-            )
-            .unwrap();
+            let conn = sqlite_registry(&dir.path().join("w.db")).await;
             let categories = ["camera", "router", "smart_plug", "baby_monitor"];
             for p in 0..16 {
                 let name: Vec<&str> = (0..1 + pick(3)).map(|_| WORDS[pick(WORDS.len())]).collect();
@@ -1456,19 +1462,7 @@ mod tests {
     #[tokio::test]
     async fn the_full_text_index_keeps_its_documents_in_its_content_table() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db");
-        drop(
-            super::SqlStore::connect(&format!("sqlite:{}", path.display()))
-                .await
-                .unwrap(),
-        );
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
-             ('m1', 'Holland Smart', 'manufacturer', 'NL', 't');",
-        )
-        .unwrap();
+        let conn = sqlite_registry(&dir.path().join("c.db")).await;
         product(&conn, "PRD-000001", "m1", "camera", "camera");
         for n in 1..=3 {
             certificate(
