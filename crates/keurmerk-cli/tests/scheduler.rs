@@ -153,6 +153,10 @@ fn serve_under_a_shifted_clock_records_what_became_due() {
             cmd.env_remove(k);
         }
     }
+    // Its own process group: `faketime` runs `keurmerk` as its child and does not pass a signal
+    // on, so the group is what is stopped (killing `faketime` alone left the server running
+    // after the tests, adopted by init).
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd
         .current_dir(d)
         // Timers (tokio's intervals) keep real time; wall-clock reads are shifted.
@@ -167,7 +171,7 @@ fn serve_under_a_shifted_clock_records_what_became_due() {
         .unwrap();
     let stop = |child: &mut std::process::Child| {
         let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args(["-TERM", "--", &format!("-{}", child.id())])
             .status();
         let _ = child.wait();
     };
