@@ -794,16 +794,17 @@ fn search_on(
         if let Some(found) = found.filter(|f| f.exact) {
             if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
                 let after = (newest > w.covered).then_some(w.covered);
-                match s.states.as_deref() {
-                    Some(st) if !w.mostly(&state_facets(st)) => {
-                        let page =
-                            rare_state_page(conn, s, prefix, st, w.covered, &docs, after, walk)?;
+                match s.states.as_deref().map(state_facets) {
+                    Some(tokens) if !w.mostly(&tokens) => {
+                        let page = rare_state_page(
+                            conn, s, prefix, &tokens, w.covered, &docs, after, walk,
+                        )?;
                         if let Some(page) = page {
                             return Ok(page);
                         }
                     }
-                    Some(st) => {
-                        let share = w.share(&state_facets(st));
+                    Some(tokens) => {
+                        let share = w.share(&tokens);
                         return page_from(conn, s, prefix, docs, after, share);
                     }
                     None => return page_from(conn, s, prefix, docs, after, 1.0),
@@ -826,8 +827,8 @@ const STATE_WALK: usize = 16_384;
 const FACET_DOCUMENTS: &str = "SELECT rowid FROM certificate_fts \
                                WHERE certificate_fts MATCH $1 AND rowid <= $2 ORDER BY rowid DESC";
 
-/// A page with a state filter whose states most labels did not have when the index was read
-/// (a suspended label among a million): the state's documents up to `covered`, from the
+/// A page with a state filter whose states (their facet tokens, `states`) most labels did not
+/// have when the index was read (a suspended label among a million): the state's documents up to `covered`, from the
 /// full-text index, walked newest first, and those `docs` holds (the covered documents with the
 /// words and the facets that never change) are the candidates whose rows are read, as
 /// [`page_from`] reads them. The walk and the rows are read in one snapshot, and the rows still
@@ -838,7 +839,7 @@ fn rare_state_page(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
     prefix: bool,
-    states: &[State],
+    states: &[String],
     covered: i64,
     docs: &super::words::Newest<'_>,
     after: Option<i64>,
@@ -859,7 +860,7 @@ fn rare_state_page(
     if share > 0.0 {
         let mut stmt = conn.prepare_cached(FACET_DOCUMENTS)?;
         let mut rows = stmt.query(rusqlite::params![
-            format!("facets : ({})", state_facets(states).join(" OR ")),
+            format!("facets : ({})", states.join(" OR ")),
             covered
         ])?;
         let mut passed = 0;
