@@ -462,7 +462,7 @@ impl BulkStore for SqlStore {
                 "ANALYZE organisations, products, product_versions, support_commitments, \
                  dependencies, sboms, sbom_components, assessments, certificates, events, \
                  statements, log_queue, label_status, certificate_page, certificate_search, \
-                 audit_log, counters",
+                 certificate_search_states, audit_log, counters",
             )
             .execute(&self.pool)
             .await?;

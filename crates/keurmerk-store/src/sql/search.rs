@@ -358,14 +358,16 @@ impl SqlStore {
     /// PostgreSQL: a whole search, the same statements in the same order with and without
     /// `words` (the search's words in memory, `sql::words`), except where the index answers
     /// exactly what a statement would have (as `search_on` on SQLite): whether some covered
-    /// label has the words, and which labels a page without a rare state filter shows. Documents
-    /// above what it covers are asked of the full-text index; `newest` is the newest document's
-    /// `seq`, at least what `words` covers.
+    /// label has the words, and which labels a page shows (the rows deciding the state).
+    /// Documents above what it covers are asked of the full-text index; `newest` is the newest
+    /// document's `seq`, at least what `words` covers. `walk` bounds the documents of a rare
+    /// state walked for a page ([`STATE_WALK`]).
     async fn search_postgres_words(
         &self,
         s: &LabelSearch,
         words: Option<&WordIndex>,
         newest: i64,
+        walk: usize,
     ) -> Result<Vec<LabelHit>> {
         let covered = words.map_or(newest, |w| w.covered);
         let mut prefix_found = None;
@@ -391,15 +393,13 @@ impl SqlStore {
             None => self.has_match(&s.terms, false, newest).await?,
         };
         let prefix = !whole;
-        // With a state filter, the rows decide; the share of the covered labels in those states
-        // when the index was read sets how many candidates are read at once (PostgreSQL's
-        // full-text index walks thousands of documents for a state on a few in a hundred).
-        let share = |w: &WordIndex| match s.states.as_deref() {
-            Some(st) => w.share(&state_facets(st)),
-            None => 1.0,
-        };
-        if let Some(w) = words.filter(|w| s.offset.max(0) <= DEEP_OFFSET && share(w) >= RARE_STATE)
-        {
+        // With a state filter, the rows decide. A state most covered labels were not in when the
+        // index was read (2,117 suspended among 1,000,000) is walked in its own index and its
+        // documents the index holds are the candidates ([`Self::postgres_rare_state_page`]);
+        // else the share of the covered labels in those states sets how many candidates are
+        // read at once, and a state under [`RARE_STATE`] whose walk was refused is the
+        // full-text index's (which walks thousands of documents for it).
+        if let Some(w) = words.filter(|_| s.offset.max(0) <= DEEP_OFFSET) {
             let found = if prefix {
                 prefix_found.or_else(|| w.terms(&s.terms, true))
             } else {
@@ -407,11 +407,32 @@ impl SqlStore {
             };
             if let Some(found) = found.filter(|f| f.exact) {
                 if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
-                    let page = self
-                        .postgres_page_from(s, prefix, docs, (covered, newest), share(w))
-                        .await?;
-                    if let Some(hits) = page {
-                        return Ok(hits);
+                    let tokens = s.states.as_deref().map(state_facets);
+                    if let (Some(states), Some(tokens)) = (s.states.as_deref(), &tokens) {
+                        if !w.mostly(tokens) {
+                            let page = self
+                                .postgres_rare_state_page(
+                                    s,
+                                    prefix,
+                                    states,
+                                    &docs,
+                                    (covered, newest),
+                                    walk,
+                                )
+                                .await?;
+                            if let Some(hits) = page {
+                                return Ok(hits);
+                            }
+                        }
+                    }
+                    let share = tokens.as_deref().map_or(1.0, |t| w.share(t));
+                    if share >= RARE_STATE {
+                        let page = self
+                            .postgres_page_from(s, prefix, docs, (covered, newest), share)
+                            .await?;
+                        if let Some(hits) = page {
+                            return Ok(hits);
+                        }
                     }
                 }
             }
@@ -431,7 +452,7 @@ impl SqlStore {
         &self,
         s: &LabelSearch,
         prefix: bool,
-        docs: super::words::Newest<'_>,
+        docs: impl Iterator<Item = u32> + Send,
         (covered, newest): (i64, i64),
         share: f64,
     ) -> Result<Option<Vec<LabelHit>>> {
@@ -461,7 +482,7 @@ impl SqlStore {
         let mut rest = docs;
         while hits.len() < need {
             let want = need - hits.len();
-            let take = if s.states.is_some() {
+            let take = if share < 1.0 {
                 ((want as f64 * 1.25 / share) as usize + 8).min(4_096)
             } else {
                 want
@@ -480,6 +501,102 @@ impl SqlStore {
         hits.truncate(need);
         Ok(Some(hits.into_iter().skip(offset as usize).collect()))
     }
+}
+
+impl SqlStore {
+    /// PostgreSQL: a page with a state filter whose states (`states`) most covered labels were
+    /// not in when the index was read, as `rare_state_page` on SQLite: the states' documents up
+    /// to `covered` walked newest first in `certificate_search_states` (migration 0038; the
+    /// triggers keep it in each write's transaction), a chunk at a time, and those `docs` holds
+    /// (the covered documents with the words and the facets that never change) are the
+    /// candidates whose rows [`Self::postgres_page_from`] reads; the rows still decide. `None`
+    /// when the walk would pass more than `walk` documents (predicted from the lists' sizes, or
+    /// found on the way) before it has the page, or stopped early and the rows left the page
+    /// short (a label left the state between the two statements): the full-text index answers
+    /// then.
+    async fn postgres_rare_state_page(
+        &self,
+        s: &LabelSearch,
+        prefix: bool,
+        states: &[State],
+        docs: &super::words::Newest<'_>,
+        (covered, newest): (i64, i64),
+        walk: usize,
+    ) -> Result<Option<Vec<LabelHit>>> {
+        let want = usize::try_from(s.offset.max(0) + s.limit.max(1)).unwrap_or(usize::MAX);
+        let share = docs.share(covered);
+        if states.is_empty() || (share > 0.0 && want as f64 / share > walk as f64) {
+            return Ok(None);
+        }
+        let mut picked = Vec::new();
+        // Whether every document of the states up to `covered` was passed.
+        let mut whole = true;
+        if share > 0.0 {
+            let query = state_walk(states);
+            // The first chunk should hold the page's documents twice over, at the share the
+            // lists predict, and is at most a quarter of the walk; each next one is twice the
+            // last.
+            let mut chunk = ((2.0 * want as f64 / share) as usize + 64).min(walk.div_ceil(4));
+            let (mut below, mut passed) = (covered, 0_usize);
+            'walk: loop {
+                let mut q = sqlx::query_scalar::<_, i64>(&query)
+                    .bind(below)
+                    .bind(i64::try_from(chunk).unwrap_or(i64::MAX));
+                for state in states {
+                    q = q.bind(state.as_str());
+                }
+                let seqs = q.fetch_all(&self.pool).await?;
+                for &seq in &seqs {
+                    passed += 1;
+                    if passed > walk {
+                        return Ok(None);
+                    }
+                    let doc = u32::try_from(seq).map_err(|_| StoreError::Corrupt {
+                        what: "search document",
+                        detail: format!("seq {seq} past the word index's range"),
+                    })?;
+                    if docs.holds(doc) {
+                        picked.push(doc);
+                        if picked.len() >= want {
+                            whole = false;
+                            break 'walk;
+                        }
+                    }
+                }
+                match seqs.last() {
+                    Some(&last) if seqs.len() == chunk => {
+                        below = last - 1;
+                        chunk = (chunk * 2).min(walk + 1 - passed.min(walk));
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let page = self
+            .postgres_page_from(s, prefix, picked.into_iter(), (covered, newest), 1.0)
+            .await?;
+        Ok(page.filter(|hits| whole || hits.len() >= s.limit.max(1) as usize))
+    }
+}
+
+/// PostgreSQL: the documents (`seq`) in one of `states` (`$3`, …) up to `$1`, newest first, at
+/// most `$2`: each state's from the index on state and `seq` (PostgreSQL 15 reads a list of
+/// values in an index in the index's order for each value, so one `state = ANY` would sort them
+/// all), merged.
+fn state_walk(states: &[State]) -> String {
+    let each: Vec<String> = (0..states.len())
+        .map(|i| {
+            format!(
+                "(SELECT seq FROM certificate_search_states WHERE state = ${} AND seq <= $1 \
+                 ORDER BY seq DESC LIMIT $2)",
+                i + 3
+            )
+        })
+        .collect();
+    format!(
+        "SELECT seq FROM ({}) w ORDER BY seq DESC LIMIT $2",
+        each.join(" UNION ALL ")
+    )
 }
 
 /// The hits of some of a word index's candidates, newest first: the search documents' `table`
@@ -609,13 +726,15 @@ impl SqlStore {
             // The newest search document, read once for the probes and the page.
             let newest = self.newest_search_seq().await?;
             let Some((words, schema)) = &self.pg_words else {
-                return self.search_postgres_words(s, None, newest).await;
+                return self
+                    .search_postgres_words(s, None, newest, STATE_WALK)
+                    .await;
             };
             // `seq` never goes down: fewer documents than the index covers is another database
             // (restored under a running `serve`), which the index does not describe.
             let index = words.current().filter(|w| newest >= w.covered);
             let hits = self
-                .search_postgres_words(s, index.as_deref(), newest)
+                .search_postgres_words(s, index.as_deref(), newest, STATE_WALK)
                 .await;
             words.refresh_postgres(
                 newest,
@@ -1692,25 +1811,142 @@ mod tests {
                 let s = random_search(&rng, &together, &PARSED);
                 let newest = store.newest_search_seq().await.unwrap();
                 let with = store
-                    .search_postgres_words(&s, Some(index), newest)
+                    .search_postgres_words(&s, Some(index), newest, super::STATE_WALK)
                     .await
                     .unwrap();
-                let without = store.search_postgres_words(&s, None, newest).await.unwrap();
+                let without = store
+                    .search_postgres_words(&s, None, newest, super::STATE_WALK)
+                    .await
+                    .unwrap();
                 assert_eq!(with, without, "round {round}: {s:?}");
+                // A rare state's walk cut short, or read a few documents at a time.
+                let walk = 1 + pick(40);
+                let short = store
+                    .search_postgres_words(&s, Some(index), newest, walk)
+                    .await
+                    .unwrap();
+                assert_eq!(short, without, "round {round}, walk {walk}: {s:?}");
                 answered += usize::from(index.terms(&s.terms, false).is_some());
                 found += usize::from(!with.is_empty());
             }
             assert!(answered > 200 && found > 200, "{answered} {found}");
             // PostgreSQL reads `1e5abc` as two lexemes: never looked up as one.
             assert!(index.terms(&["1e5abc".to_owned()], true).is_none());
+            assert_eq!(search_states(pool).await, certificate_states(pool).await);
             drop_schema(store, &schema).await;
         }
     }
 
-    async fn suspend_pg(pool: &sqlx::AnyPool, id: usize) {
+    /// Each search document's state as `certificate_search_states` keeps it (migration 0038),
+    /// by certificate.
+    async fn search_states(pool: &sqlx::AnyPool) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT f.certificate_id, t.state FROM certificate_search_states t \
+             JOIN certificate_search f ON f.seq = t.seq ORDER BY f.certificate_id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
+    /// Each certificate's state.
+    async fn certificate_states(pool: &sqlx::AnyPool) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT id, state FROM certificates ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    /// Migration 0038 copies every search document's state, and its triggers keep it: a new
+    /// certificate's, and a changed state, in the write's transaction (a write rolled back
+    /// leaves none).
+    #[tokio::test]
+    async fn migration_0038_keeps_every_documents_state_on_postgres() {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return;
+        };
+        sqlx::any::install_default_drivers();
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let pool = {
+            let schema = schema.clone();
+            sqlx::any::AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(move |conn, _| {
+                    let schema = schema.clone();
+                    Box::pin(async move {
+                        conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                            .await?;
+                        conn.execute(format!("SET search_path TO {schema}").as_str())
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await
+                .unwrap()
+        };
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                super::super::POSTGRES_MIGRATIONS
+                    .iter()
+                    .filter(|m| m.version < 38)
+                    .cloned()
+                    .collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        pool.execute(
+            "ALTER TABLE certificates DROP CONSTRAINT certificates_assessment_id_fkey;
+             INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
+             ('m1', 'Holland Smart', 'manufacturer', 'NL', 't')",
+        )
+        .await
+        .unwrap();
+        pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
+        for n in 1..=3 {
+            pg_certificate(&pool, &format!("KM-2026-{n:06}"), "p1", "eu-iot", "basic").await;
+        }
+        suspend_pg(&pool, 2).await;
+
+        super::super::POSTGRES_MIGRATIONS.run(&pool).await.unwrap();
+        let states = certificate_states(&pool).await;
+        assert_eq!(states[1], ("KM-2026-000002".into(), "suspended".into()));
+        assert_eq!(search_states(&pool).await, states);
+
+        // The triggers: a new certificate, a state changed, a write rolled back.
+        pg_certificate(&pool, "KM-2026-000004", "p1", "eucc", "basic").await;
+        suspend_pg(&pool, 4).await;
+        sqlx::query("UPDATE certificates SET state = 'active' WHERE id = 'KM-2026-000002'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        suspend_pg(&mut *tx, 1).await;
+        pg_certificate(&mut *tx, "KM-2026-000005", "p1", "eucc", "basic").await;
+        tx.rollback().await.unwrap();
+        let states = certificate_states(&pool).await;
+        assert_eq!(states.len(), 4);
+        assert_eq!(states[3], ("KM-2026-000004".into(), "suspended".into()));
+        assert_eq!(search_states(&pool).await, states);
+        let walked: Vec<i64> = sqlx::query_scalar(&super::state_walk(&[super::State::Suspended]))
+            .bind(i64::MAX)
+            .bind(10_i64)
+            .bind("suspended")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(walked, [4]);
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
+    async fn suspend_pg<'e>(on: impl sqlx::Executor<'e, Database = sqlx::Any>, id: usize) {
         sqlx::query("UPDATE certificates SET state = 'suspended' WHERE id = $1")
             .bind(format!("KM-2026-{id:06}"))
-            .execute(pool)
+            .execute(on)
             .await
             .unwrap();
     }
