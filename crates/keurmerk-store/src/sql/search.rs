@@ -539,13 +539,13 @@ impl SqlStore {
             let mut chunk = ((2.0 * want as f64 / share) as usize + 64).min(walk.div_ceil(4));
             let (mut below, mut passed) = (covered, 0_usize);
             'walk: loop {
-                let mut q = sqlx::query_scalar::<_, i64>(&query)
+                let mut q = sqlx::query_scalar::<_, String>(&query)
                     .bind(below)
                     .bind(i64::try_from(chunk).unwrap_or(i64::MAX));
                 for state in states {
                     q = q.bind(state.as_str());
                 }
-                let seqs = q.fetch_all(&self.pool).await?;
+                let seqs = walked_documents(&q.fetch_one(&self.pool).await?)?;
                 for &seq in &seqs {
                     passed += 1;
                     if passed > walk {
@@ -582,7 +582,8 @@ impl SqlStore {
 /// PostgreSQL: the documents (`seq`) in one of `states` (`$3`, …) up to `$1`, newest first, at
 /// most `$2`: each state's from the index on state and `seq` (PostgreSQL 15 reads a list of
 /// values in an index in the index's order for each value, so one `state = ANY` would sort them
-/// all), merged.
+/// all), merged. One row, the numbers joined by commas ([`walked_documents`]): a row each cost
+/// `serve` about as much as the page's rows.
 fn state_walk(states: &[State]) -> String {
     let each: Vec<String> = (0..states.len())
         .map(|i| {
@@ -594,9 +595,30 @@ fn state_walk(states: &[State]) -> String {
         })
         .collect();
     format!(
-        "SELECT seq FROM ({}) w ORDER BY seq DESC LIMIT $2",
+        "SELECT COALESCE(string_agg(CAST(seq AS TEXT), ',' ORDER BY seq DESC), '') \
+         FROM (SELECT seq FROM ({}) w ORDER BY seq DESC LIMIT $2) x",
         each.join(" UNION ALL ")
     )
+}
+
+/// The documents of a [`state_walk`], newest first; anything but comma-separated positive
+/// integers in descending order is a corrupt answer, never a shorter walk.
+fn walked_documents(text: &str) -> Result<Vec<i64>> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        what: "state walk",
+        detail,
+    };
+    let mut seqs = Vec::new();
+    for part in text.split(',').filter(|_| !text.is_empty()) {
+        let seq: i64 = part
+            .parse()
+            .map_err(|_| corrupt(format!("not a document number: {part:?}")))?;
+        if seq <= 0 || seqs.last().is_some_and(|&last| last <= seq) {
+            return Err(corrupt(format!("{seq} out of order")));
+        }
+        seqs.push(seq);
+    }
+    Ok(seqs)
 }
 
 /// The hits of some of a word index's candidates, newest first: the search documents' `table`
@@ -1837,6 +1859,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_state_walks_answer_is_read_whole_or_refused() {
+        assert_eq!(super::walked_documents("").unwrap(), Vec::<i64>::new());
+        assert_eq!(super::walked_documents("9,4,1").unwrap(), [9, 4, 1]);
+        for bad in [
+            "9,,1",
+            "9,4,",
+            "4,9",
+            "9,9",
+            "0",
+            "-1",
+            "9, 4",
+            "x",
+            "99999999999999999999",
+        ] {
+            assert!(super::walked_documents(bad).is_err(), "{bad}");
+        }
+    }
+
     /// Each search document's state as `certificate_search_states` keeps it (migration 0038),
     /// by certificate.
     async fn search_states(pool: &sqlx::AnyPool) -> Vec<(String, String)> {
@@ -1930,14 +1971,26 @@ mod tests {
         assert_eq!(states.len(), 4);
         assert_eq!(states[3], ("KM-2026-000004".into(), "suspended".into()));
         assert_eq!(search_states(&pool).await, states);
-        let walked: Vec<i64> = sqlx::query_scalar(&super::state_walk(&[super::State::Suspended]))
+        let walked: String = sqlx::query_scalar(&super::state_walk(&[super::State::Suspended]))
             .bind(i64::MAX)
             .bind(10_i64)
             .bind("suspended")
-            .fetch_all(&pool)
+            .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(walked, [4]);
+        assert_eq!(super::walked_documents(&walked).unwrap(), [4]);
+        let walked: String = sqlx::query_scalar(&super::state_walk(&[
+            super::State::Suspended,
+            super::State::Active,
+        ]))
+        .bind(3_i64)
+        .bind(10_i64)
+        .bind("suspended")
+        .bind("active")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(super::walked_documents(&walked).unwrap(), [3, 2, 1]);
         pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
             .await
             .unwrap();
