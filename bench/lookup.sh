@@ -6,6 +6,7 @@
 #   bench/lookup.sh 1000000 sqlite        (after bench/seed.sh 1000000 sqlite)
 #   KEURMERK_BENCH_PG=... bench/lookup.sh 1000000 pg
 #   ONLY=search bench/lookup.sh 1000000 sqlite   (only the rows whose name starts so)
+#   FILTERS='&state=suspended' ONLY=search bench/lookup.sh 1000000 pg   (searches of one filter)
 # Every request asks for a uniformly random certificate of the N (wrk Lua), so no cache helps.
 source "$(dirname "$0")/lib/common.sh"
 N="${1:?give N}"; BACKEND="${2:-sqlite}"

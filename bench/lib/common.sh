@@ -1,7 +1,9 @@
 # Shared by the bench/*.sh scripts of issue 15 (sourced, not run).
 # Env: SCALE_DATA (where large databases live, default /work/scale-data), KEURMERK_BENCH_PG
 # (a PostgreSQL server URL, e.g. postgres://postgres@127.0.0.1:5432/test), DURATION (wrk, 20s),
-# THREADS (2), CONNECTIONS (64), BIN (a keurmerk binary; default: built here, release).
+# THREADS (2), CONNECTIONS (64), BIN (a keurmerk binary; default: built here, release), FILTERS
+# (the search filters a request picks from, space-separated, `-` for none; default the seven of
+# `lua_filters`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 SCALE_DATA="${SCALE_DATA:-/work/scale-data}"
@@ -94,6 +96,17 @@ serve_pid() { ss -ltnpH "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | hea
 # ids.lua BACKEND N -> a wrk script choosing a uniformly random certificate of the whole set for
 # every request. Ids are KM-<year>-<n>, numbered from 1 per year without gaps (ARCHITECTURE.md),
 # so the script needs only the count per year.
+# lua_filters -> the search filters a request picks from, as a Lua list: FILTERS (space-separated,
+# `-` for none) or the bench's own seven
+lua_filters() {
+  local f out="" list
+  read -ra list <<<"${FILTERS:-- &scheme=eu-iot &scheme=eucc &state=active &state=suspended &member_state=NL &level=basic}"
+  for f in "${list[@]}"; do
+    [ "$f" = - ] && f=""
+    out+="\"$f\", "
+  done
+  echo "${out%, }"
+}
 write_lua() { # backend n path-template(with ID) out
   local ranges
   ranges="$(sql "$1" "$2" "SELECT substr(id, 4, 4) || ' ' || COUNT(*) FROM certificates GROUP BY substr(id, 4, 4) ORDER BY 1" |
@@ -103,7 +116,7 @@ local ranges = {$ranges}
 local total = 0
 for _, r in ipairs(ranges) do total = total + r[2] end
 local words = {"camera","router","plug","lock","speaker","thermostat","alarm","monitor","holland","rheinwerk","maison","casa","nordhem","alpenhaus","dansk","emerald","smart","baby","mini","1","2","3"}
-local schemes = {"", "&scheme=eu-iot", "&scheme=eucc", "&state=active", "&state=suspended", "&member_state=NL", "&level=basic"}
+local schemes = {$(lua_filters)}
 local counter = 0
 function setup(thread) counter = counter + 1; thread:set("tid", counter) end
 function init(args) math.randomseed(os.time() * 1000 + (tid or 0)) end
