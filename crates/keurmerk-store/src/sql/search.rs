@@ -580,9 +580,9 @@ impl SqlStore {
 }
 
 /// PostgreSQL: the documents (`seq`) in one of `states` (`$3`, …) up to `$1`, newest first, at
-/// most `$2`: each state's from the index on state and `seq` (PostgreSQL 15 reads a list of
-/// values in an index in the index's order for each value, so one `state = ANY` would sort them
-/// all), merged. One row, the numbers joined by commas ([`walked_documents`]): a row each cost
+/// most `$2`: each state's from the index on state and `seq`, merged (PostgreSQL 15 cannot give
+/// `state = ANY(…)` from that index in `seq` order, and would sort every entry of the states).
+/// One row, the numbers joined by commas ([`walked_documents`]): a row each cost
 /// `serve` about as much as the page's rows.
 fn state_walk(states: &[State]) -> String {
     let each: Vec<String> = (0..states.len())
@@ -614,7 +614,9 @@ fn walked_documents(text: &str) -> Result<Vec<i64>> {
             .parse()
             .map_err(|_| corrupt(format!("not a document number: {part:?}")))?;
         if seq <= 0 || seqs.last().is_some_and(|&last| last <= seq) {
-            return Err(corrupt(format!("{seq} out of order")));
+            return Err(corrupt(format!(
+                "{seq} is not a positive number below the one before it"
+            )));
         }
         seqs.push(seq);
     }
