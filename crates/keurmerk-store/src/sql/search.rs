@@ -1900,21 +1900,20 @@ mod tests {
             .unwrap()
     }
 
-    /// Migration 0038 copies every search document's state, and its triggers keep it: a new
-    /// certificate's, and a changed state, in the write's transaction (a write rolled back
-    /// leaves none).
-    #[tokio::test]
-    async fn migration_0038_keeps_every_documents_state_on_postgres() {
+    /// A PostgreSQL registry in a schema of its own, migrated up to (not including) `version`,
+    /// with a maker `m1` and certificates that need no assessment, on a pool of `max`
+    /// connections; `None` without `KEURMERK_TEST_POSTGRES`.
+    async fn pg_registry_before(version: i64, max: u32) -> Option<(sqlx::AnyPool, String)> {
         let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
             eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
-            return;
+            return None;
         };
         sqlx::any::install_default_drivers();
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         let pool = {
             let schema = schema.clone();
             sqlx::any::AnyPoolOptions::new()
-                .max_connections(1)
+                .max_connections(max)
                 .after_connect(move |conn, _| {
                     let schema = schema.clone();
                     Box::pin(async move {
@@ -1933,7 +1932,7 @@ mod tests {
             migrations: std::borrow::Cow::Owned(
                 super::super::POSTGRES_MIGRATIONS
                     .iter()
-                    .filter(|m| m.version < 38)
+                    .filter(|m| m.version < version)
                     .cloned()
                     .collect(),
             ),
@@ -1947,6 +1946,79 @@ mod tests {
         )
         .await
         .unwrap();
+        Some((pool, schema))
+    }
+
+    /// Migration 0038 while another instance writes certificates: one whose transaction began
+    /// before the migration (waited for, then copied) and one that comes while the migration
+    /// waits (after it, under the new triggers). Neither document is left without its state.
+    #[tokio::test]
+    async fn migration_0038_leaves_no_document_without_its_state_while_others_write() {
+        let Some((pool, schema)) = pg_registry_before(38, 4).await else {
+            return;
+        };
+        pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
+        pg_certificate(&pool, "KM-2026-000001", "p1", "eu-iot", "basic").await;
+        // Lock requests on `certificates` of this schema not granted yet.
+        let waiting = || async {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                 WHERE NOT l.granted AND c.relname = 'certificates' \
+                 AND c.relnamespace = CAST(current_schema() AS regnamespace)",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            n
+        };
+        // The migrator first takes a lock of the whole database, which another test's migration
+        // may hold for a few seconds.
+        let until = |n: i64| async move {
+            for _ in 0..3_000 {
+                if waiting().await >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            panic!("{n} writers never waited on the migration");
+        };
+        // A writer in the middle of its transaction, its document written by the old trigger.
+        let mut early = pool.begin().await.unwrap();
+        pg_certificate(&mut *early, "KM-2026-000002", "p1", "eu-iot", "basic").await;
+        let migration = {
+            let pool = pool.clone();
+            tokio::spawn(async move { super::super::POSTGRES_MIGRATIONS.run(&pool).await })
+        };
+        until(1).await;
+        // A writer that comes while the migration waits for the first.
+        let late = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pg_certificate(&pool, "KM-2026-000003", "p1", "eucc", "basic").await;
+                suspend_pg(&pool, 3).await;
+            })
+        };
+        until(2).await;
+        early.commit().await.unwrap();
+        migration.await.unwrap().unwrap();
+        late.await.unwrap();
+        let states = certificate_states(&pool).await;
+        assert_eq!(states.len(), 3);
+        assert_eq!(states[2], ("KM-2026-000003".into(), "suspended".into()));
+        assert_eq!(search_states(&pool).await, states);
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
+    /// Migration 0038 copies every search document's state, and its triggers keep it: a new
+    /// certificate's, and a changed state, in the write's transaction (a write rolled back
+    /// leaves none).
+    #[tokio::test]
+    async fn migration_0038_keeps_every_documents_state_on_postgres() {
+        let Some((pool, schema)) = pg_registry_before(38, 1).await else {
+            return;
+        };
         pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
         for n in 1..=3 {
             pg_certificate(&pool, &format!("KM-2026-{n:06}"), "p1", "eu-iot", "basic").await;
