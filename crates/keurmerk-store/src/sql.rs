@@ -314,18 +314,25 @@ pub(crate) fn unique(what: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -
 #[allow(clippy::unwrap_used)]
 pub(crate) async fn test_sqlite_pool_before(dir: &std::path::Path, version: i64) -> sqlx::AnyPool {
     let pool = test_sqlite_pool(dir).await;
-    let before = sqlx::migrate::Migrator {
+    migrations_before(&SQLITE_MIGRATIONS, version)
+        .run(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
+/// `all`'s migrations before `version` (tests of migration `version` on rows stored before it).
+#[cfg(test)]
+pub(crate) fn migrations_before(all: &Migrator, version: i64) -> Migrator {
+    Migrator {
         migrations: std::borrow::Cow::Owned(
-            SQLITE_MIGRATIONS
-                .iter()
+            all.iter()
                 .filter(|m| m.version < version)
                 .cloned()
                 .collect(),
         ),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    before.run(&pool).await.unwrap();
-    pool
+        ..Migrator::DEFAULT
+    }
 }
 
 /// A one-connection pool on a new SQLite file in `dir`, no migration run (tests of single

@@ -1928,17 +1928,10 @@ mod tests {
                 .await
                 .unwrap()
         };
-        let before = sqlx::migrate::Migrator {
-            migrations: std::borrow::Cow::Owned(
-                super::super::POSTGRES_MIGRATIONS
-                    .iter()
-                    .filter(|m| m.version < version)
-                    .cloned()
-                    .collect(),
-            ),
-            ..sqlx::migrate::Migrator::DEFAULT
-        };
-        before.run(&pool).await.unwrap();
+        super::super::migrations_before(&super::super::POSTGRES_MIGRATIONS, version)
+            .run(&pool)
+            .await
+            .unwrap();
         pool.execute(
             "ALTER TABLE certificates DROP CONSTRAINT certificates_assessment_id_fkey;
              INSERT INTO organisations (id, name, role, member_state, created_at) VALUES
