@@ -12,7 +12,6 @@ use keurmerk_tlog::{
     entry_bundle_prefix, open_note, parse_tile_path, parse_verifier_key, prove_record, Checkpoint,
     Note, Receipt, TileResource, Verifiers, TILE_WIDTH,
 };
-use sqlx::AnyPool;
 
 use crate::db::{
     read_bundle_row, read_head, read_tile_row, to_i64, to_u64, with_stored_tiles, FullTileCache,
@@ -29,7 +28,6 @@ const TEXT: &str = "text/plain; charset=utf-8";
 /// Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct LogState {
-    pool: AnyPool,
     store: SqlStore,
     cache: Arc<FullTileCache>,
 }
@@ -38,7 +36,6 @@ impl LogState {
     /// State over `store`'s database.
     pub fn new(store: &SqlStore) -> LogState {
         LogState {
-            pool: store.pool().clone(),
             store: store.clone(),
             cache: Arc::new(FullTileCache::default()),
         }
@@ -46,7 +43,7 @@ impl LogState {
 
     /// The latest signed checkpoint note (with any witness cosignatures).
     pub async fn checkpoint(&self) -> Result<String> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool().acquire().await?;
         let head = read_head(&mut conn).await?;
         if head.checkpoint.is_empty() {
             return Err(Error::NoCheckpoint);
@@ -56,7 +53,7 @@ impl LogState {
 
     /// The log size of the latest checkpoint.
     pub async fn size(&self) -> Result<u64> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool().acquire().await?;
         Ok(read_head(&mut conn).await?.size)
     }
 
@@ -76,7 +73,7 @@ impl LogState {
 
     /// A C2SP tlog-proof receipt (text) for the entry at `index`, over the latest checkpoint.
     pub async fn receipt_for_index(&self, index: u64) -> Result<String> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool().acquire().await?;
         let head = read_head(&mut conn).await?;
         if head.checkpoint.is_empty() {
             return Err(Error::NoCheckpoint);
@@ -112,7 +109,7 @@ impl LogState {
              WHERE e.certificate_id = $1",
         )
         .bind(certificate_id)
-        .fetch_one(&self.pool)
+        .fetch_one(self.store.pool())
         .await?;
         let seq = seq.ok_or_else(|| Error::NotInLog(format!("certificate {certificate_id}")))?;
         self.receipt_for_event(seq).await
@@ -127,7 +124,7 @@ impl LogState {
             .map_err(|e| Error::BadCosignature(format!("witness key: {e}")))?;
         let mut verifiers = Verifiers::new();
         verifiers.push_boxed(verifier);
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool().acquire().await?;
         let head = read_head(&mut conn).await?;
         if head.checkpoint.is_empty() {
             return Err(Error::NoCheckpoint);
@@ -217,7 +214,7 @@ pub async fn get_tile(State(state): State<LogState>, Path(path): Path<String>) -
             return with_headers(StatusCode::OK, OCTETS, cache, d.as_ref().clone());
         }
     }
-    let mut conn = match state.pool.acquire().await {
+    let mut conn = match state.store.pool().acquire().await {
         Ok(c) => c,
         Err(e) => return internal(&e.into()),
     };
