@@ -169,7 +169,8 @@ impl Reading {
             .flatten()
             .map(|l| l.serialized_size() as u64)
             .sum();
-        self.index.bytes = names + kept;
+        let seen = index.seen.as_ref().map_or(0, |s| s.bits.len() as u64 * 8);
+        self.index.bytes = names + kept + seen;
         self.index
     }
 }
@@ -367,11 +368,8 @@ impl Lexemes {
         reading.index.states = self.states;
         reading.prefixes = self.prefixes;
         reading.rare = self.rare;
-        let seen = self.seen.bits.len() as u64 * 8;
         reading.index.seen = Some(self.seen);
-        let mut index = reading.finish();
-        index.bytes += seen;
-        index
+        reading.finish()
     }
 }
 
@@ -474,11 +472,8 @@ impl WordIndex {
         for hash in std::mem::take(&mut reading.words) {
             seen.insert(hash);
         }
-        let bytes = seen.bits.len() as u64 * 8;
         reading.index.seen = Some(seen);
-        let mut index = reading.finish();
-        index.bytes += bytes;
-        Ok(index)
+        Ok(reading.finish())
     }
 
     /// Reads the lists of every document of PostgreSQL's `certificate_search` (the lexemes of
