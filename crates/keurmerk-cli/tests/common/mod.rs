@@ -19,10 +19,15 @@ pub fn keurmerk(dir: &Path) -> Command {
 /// Status lists the registry published: each is a log entry besides the events (issue 15's
 /// status list, its hash logged so no one is shown a different list).
 pub fn published_lists(db: &str) -> u64 {
+    rows(db, "status_lists")
+}
+
+/// The rows of `table` in the registry at `db` now.
+pub fn rows(db: &str, table: &str) -> u64 {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = keurmerk_store::SqlStore::connect(db).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM status_lists")
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(store.pool())
             .await
             .unwrap();
