@@ -554,6 +554,81 @@ fn certificate_verify_names_an_edited_event_and_the_status_turns_unknown() {
     assert!(shown.contains("Integrity problems"), "{shown}");
 }
 
+/// Search documents edited directly in the database (one deleted, one's words rewritten) are
+/// reported by `certificate verify` (non-zero, naming both certificates), and `--repair` stores
+/// them again: the labels are found by their words again and the check passes.
+#[test]
+fn certificate_verify_finds_and_repairs_edited_search_documents() {
+    use keurmerk_store::search::{query_terms, LabelSearch, SearchStore};
+    let k = Kit::new();
+    k.ok(&["demo"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = format!("sqlite:{}", k.path("k.db"));
+    let search = |text: &str| {
+        rt.block_on(async {
+            let store = keurmerk_store::SqlStore::connect(&url).await.unwrap();
+            let hits = store
+                .search_labels(&LabelSearch {
+                    terms: query_terms(text).unwrap(),
+                    limit: 100,
+                    ..LabelSearch::default()
+                })
+                .await
+                .unwrap();
+            store.close().await;
+            hits.into_iter()
+                .map(|h| h.certificate.id.to_string())
+                .collect::<Vec<_>>()
+        })
+    };
+    let (gone, forged): (String, String) = rt.block_on(async {
+        let store = keurmerk_store::SqlStore::connect(&url).await.unwrap();
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM certificates ORDER BY id LIMIT 2")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        sqlx::query("DELETE FROM certificate_fts WHERE certificate_id = $1")
+            .bind(&ids[0])
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE certificate_fts SET body = 'forged' WHERE certificate_id = $1")
+            .bind(&ids[1])
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        (ids[0].clone(), ids[1].clone())
+    });
+    assert!(!search(&gone).contains(&gone));
+    assert_eq!(search("forged"), vec![forged.clone()]);
+    let out = k.run(&["certificate", "verify"]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("{gone}: no search document"))
+            && stdout.contains(&format!(
+                "{forged}: its search document is not what its rows make"
+            ))
+            && stdout.contains("2 difference(s)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("2 search document difference(s)"),
+        "{stderr}"
+    );
+    let repaired = k.run(&["certificate", "verify", "--repair"]);
+    let stdout = String::from_utf8(repaired.stdout).unwrap();
+    assert!(stdout.contains("2 certificate(s) stored again"), "{stdout}");
+    let again = k.ok(&["certificate", "verify"]);
+    assert!(again.contains("every search document is what"), "{again}");
+    assert_eq!(search(&gone), vec![gone.clone()]);
+    assert_eq!(search(&forged), vec![forged.clone()]);
+    assert!(search("forged").is_empty());
+}
+
 #[test]
 fn recognition_and_market_access_on_the_demo() {
     let k = Kit::new();

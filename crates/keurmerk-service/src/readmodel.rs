@@ -210,6 +210,9 @@ pub struct ReadModelCheck {
     pub page_differences: Vec<PageDifference>,
     /// Rows stored again (with `repair`).
     pub repaired: usize,
+    /// The search documents against the certificates' rows, and the full-text index against
+    /// the documents (repaired with `repair`).
+    pub search: keurmerk_store::SearchCheck,
 }
 
 /// The top-level fields in which two reports differ, `evaluated_at` aside.
@@ -490,9 +493,73 @@ impl<S: RegistryStore> Registry<S> {
         }
     }
 
+    /// The served status and the served certificate page of `id`, each against one fold of
+    /// its verified events. For each: `None`, nothing would be served; `Some(None)`, it equals
+    /// the fold; `Some(Some(d))`, it differs (checked twice, so a day that began or a write
+    /// that landed between the reads does not count).
+    async fn compare_with_fold(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<(
+        Option<Option<ReadModelDifference>>,
+        Option<Option<PageDifference>>,
+    )> {
+        let mut last = (None, None);
+        for _ in 0..2 {
+            let stored = self.served_status(id).await?;
+            let page = self.served_details(id).await?;
+            if stored.is_none() && page.is_none() {
+                return Ok((None, None));
+            }
+            let folded = self.fold_details(id, None).await?.0;
+            let status = match stored {
+                Some(stored) => Some(self.status_difference(id, stored, &folded.status).await?),
+                None => None,
+            };
+            let page = page.map(|p| page_difference(id, &p, &folded));
+            let settled = !matches!(status, Some(Some(_))) && !matches!(page, Some(Some(_)));
+            last = (status, page);
+            if settled {
+                break;
+            }
+        }
+        Ok(last)
+    }
+
+    /// How a served report differs from the folded one, the status list's word included.
+    async fn status_difference(
+        &self,
+        id: &CertificateId,
+        stored: StatusReport,
+        folded: &StatusReport,
+    ) -> ServiceResult<Option<ReadModelDifference>> {
+        let mut fields = differing_fields(&stored, folded);
+        // The word the status list reads must be the report's status (a missing one would make
+        // every list fold this certificate). Read after the report: a refresh between the two
+        // reads shows as a difference once and is read again.
+        let word_differs = match self.store().status_word(id).await {
+            Ok(w) => w != Some(folded.status),
+            // Not a status at all: certainly not the report's.
+            Err(keurmerk_store::StoreError::Corrupt { .. }) => true,
+            Err(e) => return Err(e.into()),
+        };
+        if word_differs {
+            fields.push("status list word".into());
+        }
+        Ok((!fields.is_empty()).then(|| ReadModelDifference {
+            certificate: id.clone(),
+            fields,
+            stored,
+            folded: folded.clone(),
+        }))
+    }
+}
+
+impl<S: RegistryStore + keurmerk_store::SearchStore> Registry<S> {
     /// Proves the read model: for every certificate, the row a lookup would serve equals the
-    /// fold of its verified events (`evaluated_at` aside). With `repair`, a differing or missing
-    /// row is folded and stored again.
+    /// fold of its verified events (`evaluated_at` aside), and every search document is what
+    /// its certificate's rows make. With `repair`, a differing or missing row is folded and
+    /// stored again, and a differing search document is stored again.
     pub async fn verify_read_model(&self, repair: bool) -> ServiceResult<ReadModelCheck> {
         let mut check = ReadModelCheck::default();
         let mut after = None;
@@ -556,68 +623,8 @@ impl<S: RegistryStore> Registry<S> {
                 }
             }
         }
+        check.search = self.store().verify_search(repair).await?;
         Ok(check)
-    }
-
-    /// The served status and the served certificate page of `id`, each against one fold of
-    /// its verified events. For each: `None`, nothing would be served; `Some(None)`, it equals
-    /// the fold; `Some(Some(d))`, it differs (checked twice, so a day that began or a write
-    /// that landed between the reads does not count).
-    async fn compare_with_fold(
-        &self,
-        id: &CertificateId,
-    ) -> ServiceResult<(
-        Option<Option<ReadModelDifference>>,
-        Option<Option<PageDifference>>,
-    )> {
-        let mut last = (None, None);
-        for _ in 0..2 {
-            let stored = self.served_status(id).await?;
-            let page = self.served_details(id).await?;
-            if stored.is_none() && page.is_none() {
-                return Ok((None, None));
-            }
-            let folded = self.fold_details(id, None).await?.0;
-            let status = match stored {
-                Some(stored) => Some(self.status_difference(id, stored, &folded.status).await?),
-                None => None,
-            };
-            let page = page.map(|p| page_difference(id, &p, &folded));
-            let settled = !matches!(status, Some(Some(_))) && !matches!(page, Some(Some(_)));
-            last = (status, page);
-            if settled {
-                break;
-            }
-        }
-        Ok(last)
-    }
-
-    /// How a served report differs from the folded one, the status list's word included.
-    async fn status_difference(
-        &self,
-        id: &CertificateId,
-        stored: StatusReport,
-        folded: &StatusReport,
-    ) -> ServiceResult<Option<ReadModelDifference>> {
-        let mut fields = differing_fields(&stored, folded);
-        // The word the status list reads must be the report's status (a missing one would make
-        // every list fold this certificate). Read after the report: a refresh between the two
-        // reads shows as a difference once and is read again.
-        let word_differs = match self.store().status_word(id).await {
-            Ok(w) => w != Some(folded.status),
-            // Not a status at all: certainly not the report's.
-            Err(keurmerk_store::StoreError::Corrupt { .. }) => true,
-            Err(e) => return Err(e.into()),
-        };
-        if word_differs {
-            fields.push("status list word".into());
-        }
-        Ok((!fields.is_empty()).then(|| ReadModelDifference {
-            certificate: id.clone(),
-            fields,
-            stored,
-            folded: folded.clone(),
-        }))
     }
 }
 

@@ -42,7 +42,9 @@ pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredState
 pub use label_status::{ListSlot, PageBody, ServedRule, StatusStore, StoredPage, StoredStatus};
 pub use outbox::{FollowUp, OutboxItem, OutboxStore};
 pub use schedule::ScheduleStore;
-pub use search::{LabelHit, LabelSearch, SearchStore};
+pub use search::{
+    LabelHit, LabelSearch, SearchCheck, SearchDifference, SearchProblem, SearchStore,
+};
 pub use sessions::{PageSession, SessionStore};
 pub use sql::{Backend, SqlStore};
 pub use statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};

@@ -4,8 +4,11 @@
 //! category and manufacturer.
 //!
 //! The index is SQLite FTS5 or PostgreSQL full text (migration 0016); its documents are written
-//! by a trigger in each certificate's insert transaction from columns that never change, so the
-//! index cannot drift from the rows it describes.
+//! by a trigger in each certificate's insert transaction from columns that never change (and
+//! rewritten by another in the transaction that changes its state), so no write of the registry
+//! makes the index drift from the rows it describes. An edit made to the database by other means
+//! can: [`SearchStore::verify_search`] compares every document with what the triggers would
+//! write, and stores a document again where they differ.
 
 use async_trait::async_trait;
 use keurmerk_domain::ids::{LevelId, OrgId, SchemeId};
@@ -119,6 +122,87 @@ pub trait SearchStore: Send + Sync {
     /// (or never).
     fn search_words(&self) -> Option<(i64, u64)> {
         None
+    }
+
+    /// Compares every search document with what the triggers would write from the rows of its
+    /// certificate, product and manufacturer now, and (SQLite) the full-text index with the
+    /// documents. With `repair`, in one write transaction that holds off other writers, the
+    /// index is rebuilt if it is not sound and each differing certificate's documents are
+    /// replaced by one new document (taken as the newest: a search's words in memory never
+    /// describe a replaced one, whose number is gone).
+    async fn verify_search(&self, repair: bool) -> Result<SearchCheck>;
+}
+
+/// How a search document differs from what its certificate's rows make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchProblem {
+    /// The certificate has no document: no search finds it.
+    Missing,
+    /// Its words or facets are not the ones its rows make: a search by its words may miss it,
+    /// or find it by words it does not have (filters still decide on its rows).
+    Differs,
+    /// PostgreSQL: the state kept beside the document for a rare state's page
+    /// (`certificate_search_states`) is not the certificate's.
+    State,
+    /// SQLite: the certificate has more than one document.
+    Duplicate,
+    /// SQLite: a document names no certificate of the registry.
+    Orphan,
+}
+
+impl std::fmt::Display for SearchProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "no search document",
+            Self::Differs => "its search document is not what its rows make",
+            Self::State => "the state kept with its search document is not its state",
+            Self::Duplicate => "more than one search document",
+            Self::Orphan => "a search document names it, but there is no such certificate",
+        })
+    }
+}
+
+/// One certificate whose search documents differ from its rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SearchDifference {
+    /// The certificate's id as the document or the row names it.
+    pub certificate: String,
+    /// What differs.
+    pub problem: SearchProblem,
+}
+
+impl std::fmt::Display for SearchDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.certificate, self.problem)
+    }
+}
+
+/// Most differences a [`SearchCheck`] lists (it counts them all).
+pub const SEARCH_DIFFERENCES_LISTED: usize = 100;
+
+/// What [`SearchStore::verify_search`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SearchCheck {
+    /// Search documents read.
+    pub documents: u64,
+    /// Whether the full-text index holds exactly the documents' words (SQLite FTS5's
+    /// `integrity-check`; on PostgreSQL the GIN index is PostgreSQL's own, so `true`).
+    pub index_sound: bool,
+    /// Certificates or documents that differ, all counted.
+    pub different: u64,
+    /// The first [`SEARCH_DIFFERENCES_LISTED`] of them, by certificate id.
+    pub differences: Vec<SearchDifference>,
+    /// With `repair`: certificates whose documents were stored again (the index rebuilt aside).
+    pub repaired: u64,
+    /// With `repair`: whether the full-text index was rebuilt.
+    pub rebuilt: bool,
+}
+
+impl SearchCheck {
+    /// Whether the documents and the index are what the rows make.
+    pub fn is_clean(&self) -> bool {
+        self.index_sound && self.different == 0
     }
 }
 

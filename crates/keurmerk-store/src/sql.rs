@@ -28,6 +28,7 @@ mod point;
 mod products;
 mod schedule;
 mod search;
+mod search_check;
 mod sessions;
 mod statuslist;
 mod vuln;

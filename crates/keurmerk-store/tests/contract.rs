@@ -93,6 +93,7 @@ contract!(
     product_writes_store_their_follow_ups_in_their_transaction,
     an_idempotency_key_is_recorded_with_the_first_write,
     labels_are_found_by_every_field_and_filtered,
+    search_documents_are_checked_and_repaired,
     scheduler_due_times_and_lease,
     aliases_find_a_vulnerability_by_any_id,
     exploited_marks_keep_their_first_date,
@@ -114,7 +115,9 @@ use images::product_images_are_stored_by_content;
 
 #[path = "contract/search.rs"]
 mod search;
-use search::labels_are_found_by_every_field_and_filtered;
+use search::{
+    labels_are_found_by_every_field_and_filtered, search_documents_are_checked_and_repaired,
+};
 
 #[path = "contract/vuln.rs"]
 mod vuln;

@@ -349,6 +349,22 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
             for d in &read_model.page_differences {
                 println!("{d}");
             }
+            let search = &read_model.search;
+            for d in &search.differences {
+                println!("{d}");
+            }
+            if search.different > search.differences.len() as u64 {
+                println!(
+                    "... and {} more search document difference(s)",
+                    search.different - search.differences.len() as u64
+                );
+            }
+            if !search.index_sound {
+                println!(
+                    "the full-text index does not hold exactly the search documents' words{}",
+                    if search.rebuilt { " (rebuilt)" } else { "" }
+                );
+            }
             println!(
                 "label status read model: {} certificate(s) checked, {} current and equal to \
                  the fold, {} not current (a lookup folds them), {} different{}",
@@ -368,25 +384,41 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                 read_model.pages_current,
                 read_model.page_differences.len()
             );
+            println!(
+                "search: {} document(s) read, {} difference(s) from the certificates' rows{}",
+                search.documents,
+                search.different,
+                if *repair {
+                    format!(", {} certificate(s) stored again", search.repaired)
+                } else {
+                    String::new()
+                }
+            );
             let differ = read_model.differences.len()
                 + read_model.index_differences.len()
                 + read_model.page_differences.len();
-            if drifted.is_empty() && problems.is_empty() && differ == 0 {
+            if drifted.is_empty() && problems.is_empty() && differ == 0 && search.is_clean() {
                 println!(
                     "every certificate's stored state matches its events, every event matches \
                      its signed statement, every statement is logged or queued for the log, and \
                      every stored label status and certificate page a lookup would serve equals \
                      the fold (and each status sits at its certificate's place in the status \
-                     list)"
+                     list), and every search document is what its certificate's rows make"
                 );
             } else {
                 eprintln!(
                     "integrity check failed: {} certificate(s) drifted, {} problem(s) with the \
                      signed record, {} stored label status(es) or page(s) differ from the fold \
-                     or the certificate's status index",
+                     or the certificate's status index, {} search document difference(s){}",
                     drifted.len(),
                     problems.len(),
-                    differ
+                    differ,
+                    search.different,
+                    if search.index_sound {
+                        ""
+                    } else {
+                        " and an unsound full-text index"
+                    }
                 );
                 return Ok(ExitCode::FAILURE);
             }

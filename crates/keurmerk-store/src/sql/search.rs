@@ -2,11 +2,11 @@ use async_trait::async_trait;
 
 use super::certificates::certificate_from_row;
 use super::point::Point;
-use super::words::{Found, WordIndex};
+use super::words::{Documents, Found, WordIndex, DOCUMENTS_NOW};
 use super::SqlStore;
 use crate::codec::{column_names, get_i64, get_parse, get_str, ts, Cols, NamedRow};
 use crate::label_status::ServedRule;
-use crate::search::{LabelHit, LabelSearch, SearchStore};
+use crate::search::{LabelHit, LabelSearch, SearchCheck, SearchStore};
 use crate::sql::Backend;
 use crate::{ImageRef, Result, StoreError};
 use keurmerk_domain::lifecycle::State;
@@ -252,13 +252,15 @@ impl SqlStore {
     }
 
     /// The highest `seq` of PostgreSQL's search documents (0 for none): one index descent.
-    async fn newest_search_seq(&self) -> Result<i64> {
-        let newest: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM certificate_search",
+    async fn newest_search_seq(&self) -> Result<Documents> {
+        let (newest, repairs): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM certificate_search), \
+             (SELECT CAST(COALESCE(MAX(value), 0) AS BIGINT) FROM counters \
+              WHERE name = 'search_repairs')",
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(newest)
+        Ok(Documents { newest, repairs })
     }
 }
 
@@ -735,6 +737,10 @@ impl SearchStore for SqlStore {
             (None, None) => None,
         }
     }
+
+    async fn verify_search(&self, repair: bool) -> Result<SearchCheck> {
+        self.verify_search_documents(repair).await
+    }
 }
 
 impl SqlStore {
@@ -748,23 +754,20 @@ impl SqlStore {
         }
         if self.backend() == Backend::Postgres {
             // The newest search document, read once for the probes and the page.
-            let newest = self.newest_search_seq().await?;
+            let now = self.newest_search_seq().await?;
             let Some((words, schema)) = &self.pg_words else {
                 return self
-                    .search_postgres_words(s, None, newest, STATE_WALK)
+                    .search_postgres_words(s, None, now.newest, STATE_WALK)
                     .await;
             };
             // `seq` never goes down: fewer documents than the index covers is another database
-            // (restored under a running `serve`), which the index does not describe.
-            let index = words.current().filter(|w| newest >= w.covered);
+            // (restored under a running `serve`), which the index does not describe; nor does
+            // one read before a repair of the documents.
+            let index = words.current().filter(|w| w.describes(now));
             let hits = self
-                .search_postgres_words(s, index.as_deref(), newest, STATE_WALK)
+                .search_postgres_words(s, index.as_deref(), now.newest, STATE_WALK)
                 .await;
-            words.refresh_postgres(
-                newest,
-                self.pool.connect_options().as_ref(),
-                schema.as_deref(),
-            );
+            words.refresh_postgres(now, self.pool.connect_options().as_ref(), schema.as_deref());
             return hits;
         }
         // Whole words when some label has every word of the query as a whole word, else words
@@ -867,9 +870,13 @@ fn probe_after(
 const DEEP_OFFSET: i64 = 1_000;
 
 /// SQLite: the highest rowid of the full-text index (0 for none): one descent.
-fn newest_document(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
-    conn.prepare_cached("SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts")?
-        .query_row([], |r| r.get(0))
+fn newest_document(conn: &rusqlite::Connection) -> rusqlite::Result<Documents> {
+    conn.prepare_cached(DOCUMENTS_NOW)?.query_row([], |r| {
+        Ok(Documents {
+            newest: r.get(0)?,
+            repairs: r.get(1)?,
+        })
+    })
 }
 
 /// SQLite: a whole search on one connection of the point reader, the same statements as through
@@ -1143,12 +1150,15 @@ impl SqlStore {
                     Some(_) => Some(newest_document(conn)?),
                     None => None,
                 };
-                // Rowids never go down: fewer documents than the index covers is another file
-                // (replaced under a running `serve`), which the index does not describe.
+                // Fewer documents than the index covers is another file (replaced under a
+                // running `serve`), which the index does not describe; nor does one read before
+                // a repair of the documents, which may have given a replaced document's rowid to
+                // another.
                 let words = words
                     .as_deref()
                     .zip(newest)
-                    .filter(|(w, newest)| *newest >= w.covered);
+                    .filter(|(w, now)| w.describes(*now))
+                    .map(|(w, now)| (w, now.newest));
                 let found = search_on(conn, &s, words, STATE_WALK);
                 point.words.refresh(newest, point.path());
                 found
@@ -1577,7 +1587,7 @@ mod tests {
             let (mut answered, mut found) = (0, 0);
             for _ in 0..1500 {
                 let s = random_search(&rng, &together, &[]);
-                let newest = super::newest_document(&conn).unwrap();
+                let newest = super::newest_document(&conn).unwrap().newest;
                 let with = search_on(&conn, &s, Some((&index, newest)), super::STATE_WALK)
                     .unwrap()
                     .unwrap();
@@ -1833,7 +1843,7 @@ mod tests {
             let (mut answered, mut found) = (0, 0);
             for _ in 0..1000 {
                 let s = random_search(&rng, &together, &PARSED);
-                let newest = store.newest_search_seq().await.unwrap();
+                let newest = store.newest_search_seq().await.unwrap().newest;
                 let with = store
                     .search_postgres_words(&s, Some(index), newest, super::STATE_WALK)
                     .await

@@ -48,11 +48,30 @@ pub(crate) const COMMON: u64 = 32;
 /// prefix is the union of the whole words it starts.
 const PREFIX_CHARS: [usize; 3] = [3, 4, 5];
 
+/// SQLite: the newest document's rowid and the repairs of the documents ([`Documents`]), each
+/// from its own subquery (so the first stays one step back from the end of the index).
+pub(crate) const DOCUMENTS_NOW: &str =
+    "SELECT (SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts), \
+     (SELECT CAST(COALESCE(MAX(value), 0) AS INTEGER) FROM counters \
+      WHERE name = 'search_repairs')";
+
+/// Where the search documents stand when a search starts: the newest document's number and
+/// how many repairs (`verify_search`, counter `search_repairs`) have replaced documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Documents {
+    pub(crate) newest: i64,
+    pub(crate) repairs: i64,
+}
+
 /// The lists of the full-text index's documents up to [`WordIndex::covered`].
 #[derive(Debug, Default)]
 pub(crate) struct WordIndex {
     /// Every document with a rowid up to this one (and none after) is in the lists.
     pub(crate) covered: i64,
+    /// The repairs of the documents (`verify_search`) stored when read ([`DOCUMENTS_NOW`]): a
+    /// repair may give a replaced document's number to another, so an index read before one
+    /// describes no document after it.
+    pub(crate) repairs: i64,
     /// Whole words of the `body` column on at least `common` documents, in order (a longer
     /// prefix is the union of the words it starts).
     whole: BTreeMap<Box<str>, List>,
@@ -411,6 +430,13 @@ fn one_lexeme(term: &str) -> bool {
 }
 
 impl WordIndex {
+    /// Whether this index describes the documents as they stand: none was repaired since it was
+    /// read, and the newest is not below what it covers (fewer is another database, restored
+    /// under a running `serve`).
+    pub(crate) fn describes(&self, now: Documents) -> bool {
+        now.repairs == self.repairs && now.newest >= self.covered
+    }
+
     /// Reads the lists of every document of `conn`'s `certificate_fts` in one snapshot. Whole
     /// words are kept from `common` documents on.
     pub(crate) fn read(conn: &Connection, common: u64) -> rusqlite::Result<Self> {
@@ -420,16 +446,14 @@ impl WordIndex {
         )?;
         // One read transaction: the highest rowid and the lists come from the same snapshot.
         let tx = conn.unchecked_transaction()?;
-        let covered: i64 = tx.query_row(
-            "SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts",
-            [],
-            |r| r.get(0),
-        )?;
+        let (covered, repairs): (i64, i64) =
+            tx.query_row(DOCUMENTS_NOW, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if u32::try_from(covered).is_err() {
             return Err(rusqlite::Error::IntegralValueOutOfRange(0, covered));
         }
         let mut reading = Reading::default();
         reading.index.covered = covered;
+        reading.index.repairs = repairs;
         let mut stmt = tx.prepare("SELECT term, doc, col FROM temp.certificate_fts_terms")?;
         let mut rows = stmt.query([])?;
         // Rows come by term, then document: a term's documents are gathered, then kept.
@@ -502,8 +526,10 @@ impl WordIndex {
             .await?;
         // The first statement takes the transaction's snapshot: the highest `seq` and the
         // transactions in progress are of the snapshot every later statement reads.
-        let (covered, xip): (i64, String) = sqlx::query_as(
+        let (covered, repairs, xip): (i64, i64, String) = sqlx::query_as(
             "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT), \
+             (SELECT CAST(COALESCE(MAX(value), 0) AS BIGINT) FROM counters \
+              WHERE name = 'search_repairs'), \
              CAST(ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())) AS TEXT) \
              FROM certificate_search",
         )
@@ -578,6 +604,7 @@ impl WordIndex {
         }
         let mut index = lexemes.finish(covered);
         index.parsed = true;
+        index.repairs = repairs;
         Ok(index)
     }
 
@@ -933,10 +960,10 @@ impl Words {
 
     /// After a search: reads the index again on a thread of its own when there is none yet, or
     /// when the newest document (`newest`, read by the search) is newer than it covers by
-    /// [`stale_after`] or more, or older (the file was replaced). At most one reading at once,
-    /// and one attempt every [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every
-    /// search).
-    pub(crate) fn refresh(self: &Arc<Self>, newest: Option<i64>, path: &std::path::Path) {
+    /// [`stale_after`] or more, or older (the file was replaced), or the documents were repaired
+    /// since it was read. At most one reading at once, and one attempt every
+    /// [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every search).
+    pub(crate) fn refresh(self: &Arc<Self>, newest: Option<Documents>, path: &std::path::Path) {
         if !self.claim(newest, stale_after) {
             return;
         }
@@ -954,7 +981,7 @@ impl Words {
     /// one).
     pub(crate) fn refresh_postgres(
         self: &Arc<Self>,
-        newest: i64,
+        newest: Documents,
         options: &sqlx::any::AnyConnectOptions,
         schema: Option<&str>,
     ) {
@@ -984,11 +1011,14 @@ impl Words {
     }
 
     /// Whether a search should start a reading now (and, if so, marks one under way): when
-    /// there is no index, or `newest` is `stale` or more above what it covers, or below it.
-    fn claim(&self, newest: Option<i64>, stale: fn(i64) -> i64) -> bool {
-        if let (Some(index), Some(newest)) = (self.current(), newest) {
+    /// there is no index, or `newest` is `stale` or more above what it covers, or below it, or
+    /// the documents were repaired since it was read.
+    fn claim(&self, newest: Option<Documents>, stale: fn(i64) -> i64) -> bool {
+        if let (Some(index), Some(now)) = (self.current(), newest) {
             // Fewer documents than it covers: another database; read it again.
-            if (0..stale(index.covered)).contains(&(newest - index.covered)) {
+            if index.describes(now)
+                && (0..stale(index.covered)).contains(&(now.newest - index.covered))
+            {
                 return false;
             }
         }

@@ -196,3 +196,172 @@ pub(crate) async fn labels_are_found_by_every_field_and_filtered(s: &SqlStore) {
     let token = format!("t{hex}");
     assert!(found(s, &words(&token)).await.is_empty(), "{token}");
 }
+
+/// The search documents' check (`verify_search`): clean after the registry's own writes (an
+/// issue and a change of state, so the check makes what the triggers make); each edit made to
+/// the database by other means is found, and a repair stores the document again under a new
+/// number, after which the label is found by its words again and the check is clean.
+pub(crate) async fn search_documents_are_checked_and_repaired(s: &SqlStore) {
+    let (_, cert, _, seq) = issued_certificate(s).await;
+    let id = cert.id.to_string();
+    let one = vec![id.clone()];
+    s.append_event(
+        &NewEvent {
+            event: &super::atomic::suspension(&cert, 3),
+            new_state: State::Suspended,
+            expected_last_seq: seq,
+            log_entry: b"st",
+            follow_ups: &[],
+        },
+        &audit("maker", "suspend"),
+    )
+    .await
+    .unwrap();
+    let clean = s.verify_search(false).await.unwrap();
+    assert!(clean.is_clean(), "{clean:?}");
+    assert_eq!((clean.documents, clean.different), (1, 0));
+    // A repair of a clean registry stores nothing.
+    let nothing = s.verify_search(true).await.unwrap();
+    assert_eq!(
+        (nothing.repaired, nothing.rebuilt),
+        (0, false),
+        "{nothing:?}"
+    );
+
+    let (table, key) = match s.backend() {
+        Backend::Sqlite => ("certificate_fts", "rowid"),
+        Backend::Postgres => ("certificate_search", "seq"),
+    };
+    let number = |s: &SqlStore| {
+        let q = format!("SELECT {key} FROM {table} WHERE certificate_id = $1");
+        let id = id.clone();
+        let pool = s.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&q)
+                .bind(id)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let exec = |q: String| {
+        let pool = s.pool().clone();
+        async move {
+            sqlx::query(&q).execute(&pool).await.unwrap();
+        }
+    };
+    let problems = |c: &SearchCheck| -> Vec<(String, SearchProblem)> {
+        c.differences
+            .iter()
+            .map(|d| (d.certificate.clone(), d.problem))
+            .collect()
+    };
+    // Its words rewritten by hand: found by them no longer, and by the new ones never (the
+    // rows do not decide words), until the repair.
+    let old = number(s).await;
+    exec(match s.backend() {
+        Backend::Sqlite => format!("UPDATE {table} SET body = 'forged words'"),
+        Backend::Postgres => format!(
+            "UPDATE {table} SET doc = to_tsvector('simple', 'forged words') || \
+             array_to_tsvector(ARRAY['~t' || encode(convert_to('suspended', 'UTF8'), 'hex')])"
+        ),
+    })
+    .await;
+    assert!(found(s, &words("cosy")).await.is_empty());
+    assert_eq!(found(s, &words("forged")).await, one);
+    let (before, fixed) = repaired(s).await;
+    assert_eq!(problems(&before), [(id.clone(), SearchProblem::Differs)]);
+    assert!(before.index_sound);
+    assert_eq!(fixed.repaired, 1);
+    assert_eq!(found(s, &words("cosy")).await, one);
+    assert!(found(s, &words("forged")).await.is_empty());
+    let new = number(s).await;
+    assert_eq!(new.len(), 1);
+    assert!(
+        new[0] > old[0],
+        "{new:?} after {old:?}: stored again as the newest"
+    );
+
+    // Its document deleted: the label is in no search until the repair.
+    exec(format!("DELETE FROM {table}")).await;
+    assert!(found(s, &words("cosy")).await.is_empty());
+    let (before, _) = repaired(s).await;
+    assert_eq!(problems(&before), [(id.clone(), SearchProblem::Missing)]);
+    assert_eq!(before.documents, 0);
+    assert_eq!(found(s, &words("cosy")).await, one);
+
+    match s.backend() {
+        Backend::Sqlite => {
+            // A second document for it, and one naming no certificate.
+            exec(format!(
+                "INSERT INTO {table} (certificate_id, body, facets) \
+                 SELECT certificate_id, body, facets FROM {table}"
+            ))
+            .await;
+            exec(format!(
+                "INSERT INTO {table} (certificate_id, body, facets) \
+                 VALUES ('KM-2026-999999', 'ghost', '')"
+            ))
+            .await;
+            let before = s.verify_search(false).await.unwrap();
+            assert_eq!(
+                problems(&before),
+                [
+                    (id.clone(), SearchProblem::Duplicate),
+                    ("KM-2026-999999".to_owned(), SearchProblem::Orphan)
+                ]
+            );
+            assert_eq!(before.documents, 3);
+            let fixed = s.verify_search(true).await.unwrap();
+            assert_eq!(fixed.repaired, 1);
+            let after = s.verify_search(false).await.unwrap();
+            assert!(after.is_clean(), "{after:?}");
+            assert_eq!(after.documents, 1);
+            assert_eq!(number(s).await.len(), 1);
+
+            // FTS5's shadow table edited: the index no longer holds the document's words.
+            exec(format!(
+                "UPDATE {table}_content SET c1 = 'other words' WHERE id = \
+                 (SELECT MAX(rowid) FROM {table})"
+            ))
+            .await;
+            let before = s.verify_search(false).await.unwrap();
+            assert!(!before.index_sound, "{before:?}");
+            assert!(!before.is_clean());
+            let fixed = s.verify_search(true).await.unwrap();
+            assert!(fixed.rebuilt && !fixed.index_sound, "{fixed:?}");
+            let after = s.verify_search(false).await.unwrap();
+            assert!(after.is_clean(), "{after:?}");
+            assert_eq!(found(s, &words("cosy")).await, one);
+            assert!(found(s, &words("other")).await.is_empty());
+        }
+        Backend::Postgres => {
+            // The state kept beside the document for a rare state's page.
+            exec("UPDATE certificate_search_states SET state = 'active'".to_owned()).await;
+            let (before, _) = repaired(s).await;
+            assert_eq!(problems(&before), [(id.clone(), SearchProblem::State)]);
+            let states: Vec<String> =
+                sqlx::query_scalar("SELECT state FROM certificate_search_states")
+                    .fetch_all(s.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(states, ["suspended"]);
+        }
+    }
+    let suspended = LabelSearch {
+        states: Some(vec![State::Suspended]),
+        ..words("cosy")
+    };
+    assert_eq!(found(s, &suspended).await, one);
+}
+
+/// A check, a repair that finds as many differences, and a clean check after it.
+async fn repaired(s: &SqlStore) -> (SearchCheck, SearchCheck) {
+    let before = s.verify_search(false).await.unwrap();
+    let fixed = s.verify_search(true).await.unwrap();
+    assert_eq!(fixed.different, before.different, "{fixed:?}");
+    let after = s.verify_search(false).await.unwrap();
+    assert!(after.is_clean(), "{after:?}");
+    assert_eq!(after.documents, 1);
+    (before, fixed)
+}

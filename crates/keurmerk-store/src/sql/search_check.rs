@@ -1,0 +1,357 @@
+//! [`SearchStore::verify_search`]: every search document against what the triggers would write
+//! from its certificate's rows now, and (SQLite) the full-text index against the documents.
+//!
+//! The documents are derived data: the triggers write them in the transaction of each
+//! certificate's insert and state change, so no write of the registry makes them drift. An edit
+//! made to the database by other means (a document deleted or rewritten by hand, a table
+//! restored from another backup, FTS5's shadow tables touched) can hide a label from a search or
+//! make a search find it by words it does not have. Filters never show a label they exclude: the
+//! rows decide them.
+//!
+//! Each finding comes from one statement (one snapshot), and a certificate's document is written
+//! in its certificate's transaction, so a write that lands during a check is never a difference.
+//! A repair runs in one write transaction that holds off other writers (SQLite's write lock;
+//! PostgreSQL's `certificates` locked against writes, as migration 0038 does) and finds the
+//! differences again inside it before storing anything.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sqlx::AnyConnection;
+
+use super::{Backend, SqlStore};
+use crate::search::{SearchCheck, SearchDifference, SearchProblem, SEARCH_DIFFERENCES_LISTED};
+use crate::{Result, StoreError};
+
+/// SQLite: the rows a document is made from, as the insert trigger joins them (migration 0036):
+/// the certificate `c`, its product `p`, its manufacturer `o` and its category's words `w`.
+const SQLITE_ROWS: &str = "JOIN products p ON p.id = c.product_id \
+                           JOIN organisations o ON o.id = p.manufacturer_id \
+                           LEFT JOIN category_words w ON w.category = p.category";
+
+/// SQLite: a document's `body` as the insert trigger writes it (migration 0036).
+const SQLITE_BODY: &str = "c.id || ' ' || p.name || ' ' || p.model || ' ' || \
+                           COALESCE(p.gtin, '') || ' ' || p.category || ' ' || \
+                           COALESCE(w.words, '') || ' ' || o.name";
+
+/// SQLite: a document's `facets` as the insert and state triggers write them (migration 0036).
+const SQLITE_FACETS: &str = "'i' || hex(c.id) || ' s' || hex(c.scheme_id) || \
+                             ' l' || hex(c.level_id) || ' t' || hex(c.state) || \
+                             ' c' || hex(p.category) || ' m' || hex(p.manufacturer_id)";
+
+/// A difference as found: the certificate it names, what differs and (SQLite) the document's
+/// rowid when the difference is a document of its own (an orphan).
+struct Finding {
+    certificate: String,
+    problem: SearchProblem,
+    orphan_row: Option<i64>,
+}
+
+/// The documents read and the differences found in one pass.
+struct Pass {
+    documents: u64,
+    findings: Vec<Finding>,
+}
+
+fn found(certificate: String, problem: SearchProblem) -> Finding {
+    Finding {
+        certificate,
+        problem,
+        orphan_row: None,
+    }
+}
+
+/// SQLite: the documents against their certificates' rows.
+async fn sqlite_pass(conn: &mut AnyConnection) -> Result<Pass> {
+    let documents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificate_fts")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut findings = Vec::new();
+    // Certificates without a document (the subquery is read once into a temporary index).
+    let missing: Vec<String> = sqlx::query_scalar(
+        "SELECT c.id FROM certificates c WHERE c.id NOT IN \
+         (SELECT certificate_id FROM certificate_fts WHERE certificate_id IS NOT NULL)",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    findings.extend(
+        missing
+            .into_iter()
+            .map(|id| found(id, SearchProblem::Missing)),
+    );
+    // Every document, joined to its certificate's rows by primary key: one naming no
+    // certificate, or whose body or facets are not the ones the rows make.
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT f.rowid, COALESCE(CAST(f.certificate_id AS TEXT), ''), \
+         CAST(c.id IS NULL AS INTEGER) \
+         FROM certificate_fts f LEFT JOIN certificates c ON c.id = f.certificate_id \
+         LEFT JOIN products p ON p.id = c.product_id \
+         LEFT JOIN organisations o ON o.id = p.manufacturer_id \
+         LEFT JOIN category_words w ON w.category = p.category \
+         WHERE c.id IS NULL OR f.body IS NOT ({SQLITE_BODY}) \
+         OR f.facets IS NOT ({SQLITE_FACETS})"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for (rowid, certificate, orphan) in rows {
+        findings.push(if orphan == 1 {
+            Finding {
+                certificate,
+                problem: SearchProblem::Orphan,
+                orphan_row: Some(rowid),
+            }
+        } else {
+            found(certificate, SearchProblem::Differs)
+        });
+    }
+    let duplicates: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(certificate_id AS TEXT) FROM certificate_fts \
+         WHERE certificate_id IN (SELECT id FROM certificates) \
+         GROUP BY certificate_id HAVING COUNT(*) > 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    findings.extend(
+        duplicates
+            .into_iter()
+            .map(|id| found(id, SearchProblem::Duplicate)),
+    );
+    Ok(Pass {
+        documents: u64::try_from(documents).unwrap_or(0),
+        findings,
+    })
+}
+
+/// SQLite: whether FTS5's index holds exactly the documents' words. A corrupt index is a
+/// finding, not an error; any other failure is an error (never read as sound).
+async fn sqlite_index_sound(conn: &mut AnyConnection) -> Result<bool> {
+    match sqlx::query("INSERT INTO certificate_fts (certificate_fts) VALUES ('integrity-check')")
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        // SQLITE_CORRUPT_VTAB (267) and SQLITE_CORRUPT (11): FTS5's verdict on its index.
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("267" | "11")) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// PostgreSQL: the documents against `certificate_search_doc` (the function the triggers call)
+/// and the states kept beside them against the certificates'. `certificate_id` is unique and
+/// references `certificates`, so a document can be neither a duplicate nor an orphan.
+async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
+    let documents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificate_search")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut findings = Vec::new();
+    let queries = [
+        (
+            "SELECT c.id FROM certificates c WHERE NOT EXISTS \
+             (SELECT 1 FROM certificate_search s WHERE s.certificate_id = c.id)",
+            SearchProblem::Missing,
+        ),
+        (
+            "SELECT s.certificate_id FROM certificate_search s \
+             WHERE s.doc IS DISTINCT FROM certificate_search_doc(s.certificate_id)",
+            SearchProblem::Differs,
+        ),
+        (
+            "SELECT s.certificate_id FROM certificate_search s \
+             JOIN certificates c ON c.id = s.certificate_id \
+             LEFT JOIN certificate_search_states t ON t.seq = s.seq \
+             WHERE t.state IS DISTINCT FROM c.state",
+            SearchProblem::State,
+        ),
+    ];
+    for (query, problem) in queries {
+        let ids: Vec<String> = sqlx::query_scalar(query).fetch_all(&mut *conn).await?;
+        findings.extend(ids.into_iter().map(|id| found(id, problem)));
+    }
+    Ok(Pass {
+        documents: u64::try_from(documents).unwrap_or(0),
+        findings,
+    })
+}
+
+impl SqlStore {
+    /// [`crate::SearchStore::verify_search`].
+    pub(super) async fn verify_search_documents(&self, repair: bool) -> Result<SearchCheck> {
+        let mut check = SearchCheck::default();
+        let pass = if repair {
+            let mut w = self.write().await?;
+            let conn: &mut AnyConnection = &mut w.tx;
+            let pass = match self.backend() {
+                Backend::Sqlite => {
+                    check.index_sound = sqlite_index_sound(conn).await?;
+                    if !check.index_sound {
+                        sqlx::query(
+                            "INSERT INTO certificate_fts (certificate_fts) VALUES ('rebuild')",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
+                        check.rebuilt = true;
+                    }
+                    let pass = sqlite_pass(conn).await?;
+                    check.repaired = sqlite_repair(conn, &pass.findings).await?;
+                    pass
+                }
+                Backend::Postgres => {
+                    check.index_sound = true;
+                    // Writers wait (readers go on): none can change a certificate's state
+                    // between the pass and the documents stored again.
+                    sqlx::query("LOCK TABLE certificates IN SHARE ROW EXCLUSIVE MODE")
+                        .execute(&mut *conn)
+                        .await?;
+                    // A transaction id before any `seq` is drawn, as the insert trigger's
+                    // transaction has one (its certificate's row): a reading of the words that
+                    // finds a `seq` of this transaction missing waits for it (`read_postgres`).
+                    sqlx::query("SELECT CAST(pg_current_xact_id() AS TEXT)")
+                        .execute(&mut *conn)
+                        .await?;
+                    let pass = postgres_pass(conn).await?;
+                    check.repaired = postgres_repair(conn, &pass.findings).await?;
+                    pass
+                }
+            };
+            if check.repaired > 0 || check.rebuilt {
+                // Every reading of the words in memory made before this no longer describes
+                // the documents (`WordIndex::describes`): searches ask the full-text index until
+                // it is read again.
+                sqlx::query(
+                    "INSERT INTO counters (name, value) VALUES ('search_repairs', 1) \
+                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+                )
+                .execute(&mut *conn)
+                .await?;
+            }
+            w.commit().await?;
+            pass
+        } else {
+            let mut conn = self.pool.acquire().await?;
+            match self.backend() {
+                Backend::Sqlite => {
+                    check.index_sound = sqlite_index_sound(&mut conn).await?;
+                    sqlite_pass(&mut conn).await?
+                }
+                Backend::Postgres => {
+                    check.index_sound = true;
+                    postgres_pass(&mut conn).await?
+                }
+            }
+        };
+        check.documents = pass.documents;
+        check.different = pass.findings.len() as u64;
+        let mut listed: Vec<SearchDifference> = pass
+            .findings
+            .into_iter()
+            .map(|f| SearchDifference {
+                certificate: f.certificate,
+                problem: f.problem,
+            })
+            .collect();
+        listed.sort_by(|a, b| (&a.certificate, a.problem).cmp(&(&b.certificate, b.problem)));
+        listed.truncate(SEARCH_DIFFERENCES_LISTED);
+        check.differences = listed;
+        Ok(check)
+    }
+}
+
+/// The certificates whose documents are stored again: every one a finding names, orphans aside.
+fn to_store_again(findings: &[Finding]) -> BTreeSet<&str> {
+    findings
+        .iter()
+        .filter(|f| f.problem != SearchProblem::Orphan)
+        .map(|f| f.certificate.as_str())
+        .collect()
+}
+
+/// SQLite: each certificate of `findings` gets one new document above every rowid there is, then
+/// its old ones are deleted (so a reading of the words in memory that covered an old one finds
+/// its number gone); a document naming no certificate is deleted. Returns the certificates
+/// stored again.
+async fn sqlite_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result<u64> {
+    let again = to_store_again(findings);
+    let orphans: Vec<i64> = findings.iter().filter_map(|f| f.orphan_row).collect();
+    let mut old: HashMap<String, Vec<i64>> = HashMap::new();
+    if !again.is_empty() {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT rowid, CAST(certificate_id AS TEXT) FROM certificate_fts \
+             WHERE certificate_id IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (rowid, id) in rows {
+            if again.contains(id.as_str()) {
+                old.entry(id).or_default().push(rowid);
+            }
+        }
+    }
+    let mut next: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(rowid), 0) AS INTEGER) FROM certificate_fts")
+            .fetch_one(&mut *conn)
+            .await?;
+    let insert = format!(
+        "INSERT INTO certificate_fts (rowid, certificate_id, body, facets) \
+         SELECT $1, c.id, {SQLITE_BODY}, {SQLITE_FACETS} FROM certificates c {SQLITE_ROWS} \
+         WHERE c.id = $2"
+    );
+    for id in &again {
+        next += 1;
+        let stored = sqlx::query(&insert)
+            .bind(next)
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
+        if stored.rows_affected() != 1 {
+            return Err(StoreError::Corrupt {
+                what: "search document",
+                detail: format!("{id}: its product or manufacturer is missing"),
+            });
+        }
+        for rowid in old.get(*id).into_iter().flatten() {
+            delete_document(conn, *rowid).await?;
+        }
+    }
+    for rowid in orphans {
+        delete_document(conn, rowid).await?;
+    }
+    Ok(again.len() as u64)
+}
+
+async fn delete_document(conn: &mut AnyConnection, rowid: i64) -> Result<()> {
+    sqlx::query("DELETE FROM certificate_fts WHERE rowid = $1")
+        .bind(rowid)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// PostgreSQL: each certificate of `findings` gets its documents deleted (its kept state with
+/// them) and one new document, with a new `seq`, written as the insert trigger writes it.
+/// Returns the certificates stored again.
+async fn postgres_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result<u64> {
+    let again = to_store_again(findings);
+    for id in &again {
+        sqlx::query("DELETE FROM certificate_search WHERE certificate_id = $1")
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO certificate_search (certificate_id, doc) \
+             VALUES ($1, certificate_search_doc($1)) RETURNING seq",
+        )
+        .bind(*id)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO certificate_search_states (seq, state) \
+             SELECT $1, state FROM certificates WHERE id = $2",
+        )
+        .bind(seq)
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(again.len() as u64)
+}
