@@ -146,18 +146,7 @@ pub(crate) async fn labels_are_found_by_every_field_and_filtered(s: &SqlStore) {
     // Migration 0034: the filters are facets of the index too. A change of state rewrites the
     // certificate's facets in the append's transaction, so the state filter follows it.
     let state = |st: State| with(&move |x: &mut LabelSearch| x.states = Some(vec![st]));
-    s.append_event(
-        &NewEvent {
-            event: &super::atomic::suspension(&cert, 3),
-            new_state: State::Suspended,
-            expected_last_seq: seq,
-            log_entry: b"st",
-            follow_ups: &[],
-        },
-        &audit("maker", "suspend"),
-    )
-    .await
-    .unwrap();
+    suspend(s, &cert, seq).await;
     assert_eq!(found(s, &state(State::Suspended)).await, one);
     assert!(found(s, &state(State::Active)).await.is_empty());
     assert_eq!(
@@ -205,18 +194,7 @@ pub(crate) async fn search_documents_are_checked_and_repaired(s: &SqlStore) {
     let (_, cert, _, seq) = issued_certificate(s).await;
     let id = cert.id.to_string();
     let one = vec![id.clone()];
-    s.append_event(
-        &NewEvent {
-            event: &super::atomic::suspension(&cert, 3),
-            new_state: State::Suspended,
-            expected_last_seq: seq,
-            log_entry: b"st",
-            follow_ups: &[],
-        },
-        &audit("maker", "suspend"),
-    )
-    .await
-    .unwrap();
+    suspend(s, &cert, seq).await;
     let clean = s.verify_search(false).await.unwrap();
     assert!(clean.is_clean(), "{clean:?}");
     assert_eq!((clean.documents, clean.different), (1, 0));
@@ -364,4 +342,20 @@ async fn repaired(s: &SqlStore) -> (SearchCheck, SearchCheck) {
     assert!(after.is_clean(), "{after:?}");
     assert_eq!(after.documents, 1);
     (before, fixed)
+}
+
+/// Suspends `cert`, whose last event is `seq` (its state trigger rewrites the document).
+async fn suspend(s: &SqlStore, cert: &Certificate, seq: i64) {
+    s.append_event(
+        &NewEvent {
+            event: &super::atomic::suspension(cert, 3),
+            new_state: State::Suspended,
+            expected_last_seq: seq,
+            log_entry: b"st",
+            follow_ups: &[],
+        },
+        &audit("maker", "suspend"),
+    )
+    .await
+    .unwrap();
 }
