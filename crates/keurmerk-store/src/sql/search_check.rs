@@ -10,9 +10,9 @@
 //!
 //! Each finding comes from one statement (one snapshot), and a certificate's document is written
 //! in its certificate's transaction, so a write that lands during a check is never a difference.
-//! A repair runs in one write transaction that holds off other writers (SQLite's write lock;
-//! PostgreSQL's `certificates` locked against writes, as migration 0038 does) and finds the
-//! differences again inside it before storing anything.
+//! A repair, when a check finds something to repair, runs in one write transaction that holds
+//! off other writers (SQLite's write lock; PostgreSQL's `certificates` locked against writes, as
+//! migration 0038 does) and finds the differences again inside it before storing anything.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -175,86 +175,104 @@ async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
 }
 
 impl SqlStore {
-    /// [`crate::SearchStore::verify_search`].
+    /// [`crate::SearchStore::verify_search`]: a check, and (with `repair`) when it finds
+    /// something to repair, the repair (so writers are held off only then).
     pub(super) async fn verify_search_documents(&self, repair: bool) -> Result<SearchCheck> {
+        let check = self.check_search_documents().await?;
+        if !repair || check.is_clean() {
+            return Ok(check);
+        }
+        self.repair_search_documents().await
+    }
+
+    /// The check alone, on one connection of the pool, each finding from one statement.
+    async fn check_search_documents(&self) -> Result<SearchCheck> {
+        let mut conn = self.pool.acquire().await?;
+        let (index_sound, pass) = match self.backend() {
+            Backend::Sqlite => (
+                sqlite_index_sound(&mut conn).await?,
+                sqlite_pass(&mut conn).await?,
+            ),
+            Backend::Postgres => (true, postgres_pass(&mut conn).await?),
+        };
+        Ok(reported(
+            SearchCheck {
+                index_sound,
+                ..SearchCheck::default()
+            },
+            pass,
+        ))
+    }
+
+    /// The check again and the repair, in one write transaction that holds off other writers.
+    async fn repair_search_documents(&self) -> Result<SearchCheck> {
         let mut check = SearchCheck::default();
-        let pass = if repair {
-            let mut w = self.write().await?;
-            let conn: &mut AnyConnection = &mut w.tx;
-            let pass = match self.backend() {
-                Backend::Sqlite => {
-                    check.index_sound = sqlite_index_sound(conn).await?;
-                    if !check.index_sound {
-                        sqlx::query(
-                            "INSERT INTO certificate_fts (certificate_fts) VALUES ('rebuild')",
-                        )
+        let mut w = self.write().await?;
+        let conn: &mut AnyConnection = &mut w.tx;
+        let pass = match self.backend() {
+            Backend::Sqlite => {
+                check.index_sound = sqlite_index_sound(conn).await?;
+                if !check.index_sound {
+                    sqlx::query("INSERT INTO certificate_fts (certificate_fts) VALUES ('rebuild')")
                         .execute(&mut *conn)
                         .await?;
-                        check.rebuilt = true;
-                    }
-                    let pass = sqlite_pass(conn).await?;
-                    check.repaired = sqlite_repair(conn, &pass.findings).await?;
-                    pass
+                    check.rebuilt = true;
                 }
-                Backend::Postgres => {
-                    check.index_sound = true;
-                    // Writers wait (readers go on): none can change a certificate's state
-                    // between the pass and the documents stored again.
-                    sqlx::query("LOCK TABLE certificates IN SHARE ROW EXCLUSIVE MODE")
-                        .execute(&mut *conn)
-                        .await?;
-                    // A transaction id before any `seq` is drawn, as the insert trigger's
-                    // transaction has one (its certificate's row): a reading of the words that
-                    // finds a `seq` of this transaction missing waits for it (`read_postgres`).
-                    sqlx::query("SELECT CAST(pg_current_xact_id() AS TEXT)")
-                        .execute(&mut *conn)
-                        .await?;
-                    let pass = postgres_pass(conn).await?;
-                    check.repaired = postgres_repair(conn, &pass.findings).await?;
-                    pass
-                }
-            };
-            if check.repaired > 0 || check.rebuilt {
-                // Every reading of the words in memory made before this no longer describes
-                // the documents (`WordIndex::describes`): searches ask the full-text index until
-                // it is read again.
-                sqlx::query(
-                    "INSERT INTO counters (name, value) VALUES ('search_repairs', 1) \
-                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
-                )
-                .execute(&mut *conn)
-                .await?;
+                let pass = sqlite_pass(conn).await?;
+                check.repaired = sqlite_repair(conn, &pass.findings).await?;
+                pass
             }
-            w.commit().await?;
-            pass
-        } else {
-            let mut conn = self.pool.acquire().await?;
-            match self.backend() {
-                Backend::Sqlite => {
-                    check.index_sound = sqlite_index_sound(&mut conn).await?;
-                    sqlite_pass(&mut conn).await?
-                }
-                Backend::Postgres => {
-                    check.index_sound = true;
-                    postgres_pass(&mut conn).await?
-                }
+            Backend::Postgres => {
+                check.index_sound = true;
+                // Writers wait (readers go on): none can change a certificate's state between
+                // the pass and the documents stored again.
+                sqlx::query("LOCK TABLE certificates IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *conn)
+                    .await?;
+                // A transaction id before any `seq` is drawn, as the insert trigger's
+                // transaction has one (its certificate's row): a reading of the words that finds
+                // a `seq` of this transaction missing waits for it (`read_postgres`).
+                sqlx::query("SELECT CAST(pg_current_xact_id() AS TEXT)")
+                    .execute(&mut *conn)
+                    .await?;
+                let pass = postgres_pass(conn).await?;
+                check.repaired = postgres_repair(conn, &pass.findings).await?;
+                pass
             }
         };
-        check.documents = pass.documents;
-        check.different = pass.findings.len() as u64;
-        let mut listed: Vec<SearchDifference> = pass
-            .findings
-            .into_iter()
-            .map(|f| SearchDifference {
-                certificate: f.certificate,
-                problem: f.problem,
-            })
-            .collect();
-        listed.sort_by(|a, b| (&a.certificate, a.problem).cmp(&(&b.certificate, b.problem)));
-        listed.truncate(SEARCH_DIFFERENCES_LISTED);
-        check.differences = listed;
-        Ok(check)
+        if check.repaired > 0 || check.rebuilt {
+            // Every reading of the words in memory made before this no longer describes the
+            // documents (`WordIndex::describes`): searches ask the full-text index until it is
+            // read again.
+            sqlx::query(
+                "INSERT INTO counters (name, value) VALUES ('search_repairs', 1) \
+                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        w.commit().await?;
+        Ok(reported(check, pass))
     }
+}
+
+/// `check` with a pass's documents and differences (the first [`SEARCH_DIFFERENCES_LISTED`] by
+/// certificate, all counted).
+fn reported(mut check: SearchCheck, pass: Pass) -> SearchCheck {
+    check.documents = pass.documents;
+    check.different = pass.findings.len() as u64;
+    let mut listed: Vec<SearchDifference> = pass
+        .findings
+        .into_iter()
+        .map(|f| SearchDifference {
+            certificate: f.certificate,
+            problem: f.problem,
+        })
+        .collect();
+    listed.sort_by(|a, b| (&a.certificate, a.problem).cmp(&(&b.certificate, b.problem)));
+    listed.truncate(SEARCH_DIFFERENCES_LISTED);
+    check.differences = listed;
+    check
 }
 
 /// The certificates whose documents are stored again: every one a finding names, orphans aside.
