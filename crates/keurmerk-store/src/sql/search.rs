@@ -2014,6 +2014,65 @@ mod tests {
             .unwrap();
     }
 
+    /// A repair of the search documents on PostgreSQL waits for a writer in the middle of its
+    /// transaction (it locks `certificates` against writes), then finds the differences again
+    /// inside its own: the writer's change of state is in the documents and their kept states,
+    /// and the forged document is stored again.
+    #[tokio::test]
+    async fn a_search_repair_waits_for_a_writer_and_keeps_its_change_on_postgres() {
+        use crate::search::SearchStore as _;
+
+        let Some((store, schema)) = postgres_store().await else {
+            return;
+        };
+        let store = std::sync::Arc::new(store);
+        let pool = store.pool.clone();
+        pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
+        for n in 1..=2 {
+            pg_certificate(&pool, &format!("KM-2026-{n:06}"), "p1", "eu-iot", "basic").await;
+        }
+        sqlx::query(
+            "UPDATE certificate_search SET doc = to_tsvector('simple', 'forged') \
+             WHERE certificate_id = 'KM-2026-000002'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let mut writer = pool.begin().await.unwrap();
+        suspend_pg(&mut *writer, 1).await;
+        let repair = {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move { store.verify_search(true).await })
+        };
+        let mut waited = false;
+        for _ in 0..3_000 {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                 WHERE NOT l.granted AND c.relname = 'certificates' \
+                 AND c.relnamespace = CAST(current_schema() AS regnamespace)",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if n > 0 {
+                waited = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(waited, "the repair never waited for the writer");
+        writer.commit().await.unwrap();
+        let fixed = repair.await.unwrap().unwrap();
+        assert_eq!(fixed.repaired, 1, "{fixed:?}");
+        let after = store.verify_search(false).await.unwrap();
+        assert!(after.is_clean(), "{after:?}");
+        let states = certificate_states(&pool).await;
+        assert_eq!(states[0], ("KM-2026-000001".into(), "suspended".into()));
+        assert_eq!(search_states(&pool).await, states);
+        let store = std::sync::Arc::into_inner(store).unwrap();
+        drop_schema(store, &schema).await;
+    }
+
     /// Migration 0038 copies every search document's state, and its triggers keep it: a new
     /// certificate's, and a changed state, in the write's transaction (a write rolled back
     /// leaves none).
