@@ -619,11 +619,23 @@ fn certificate_verify_finds_and_repairs_edited_search_documents() {
         stderr.contains("2 search document difference(s)"),
         "{stderr}"
     );
+    // The search documents alone: the same findings, without folding every certificate.
+    let alone = k.run(&["certificate", "verify", "--search"]);
+    assert!(!alone.status.success());
+    let stdout = String::from_utf8(alone.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("{gone}: no search document"))
+            && stdout.contains(&format!("{forged}: its search document"))
+            && !stdout.contains("label status read model"),
+        "{stdout}"
+    );
     let repaired = k.run(&["certificate", "verify", "--repair"]);
     let stdout = String::from_utf8(repaired.stdout).unwrap();
     assert!(stdout.contains("2 certificate(s) stored again"), "{stdout}");
     let again = k.ok(&["certificate", "verify"]);
     assert!(again.contains("every search document is what"), "{again}");
+    let alone = k.ok(&["certificate", "verify", "--search"]);
+    assert!(alone.contains("0 difference(s)"), "{alone}");
     assert_eq!(search(&gone), vec![gone.clone()]);
     assert_eq!(search(&forged), vec![forged.clone()]);
     assert!(search("forged").is_empty());

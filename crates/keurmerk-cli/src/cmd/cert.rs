@@ -7,7 +7,7 @@ use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, RecordId, SchemeId};
 use keurmerk_domain::lifecycle::Command;
 use keurmerk_service::LifecycleRequest;
-use keurmerk_store::CertificateFilter;
+use keurmerk_store::{CertificateFilter, SearchStore as _};
 
 use super::{actor, parse_date, Ctx};
 
@@ -107,13 +107,18 @@ pub enum CertificateCmd {
     /// Check every certificate: its stored state against the fold of its events, every event
     /// against its signed statement (verified now), and every statement against the
     /// transparency log, and the stored label status (the read model a lookup serves) against
-    /// the fold of its verified events. Exits non-zero naming each certificate and event that
-    /// fails.
+    /// the fold of its verified events, and every search document against the rows it is made
+    /// from. Exits non-zero naming each certificate and event that fails.
     Verify {
         /// Fold and store again every label status that differs from the fold or is not
-        /// current (the difference is still reported and the exit is still non-zero).
+        /// current, and store again every search document that differs (the difference is still
+        /// reported and the exit is still non-zero).
         #[arg(long)]
         repair: bool,
+        /// Check only the search documents and the full-text index (seconds to minutes at a
+        /// million labels, where the whole check folds every certificate).
+        #[arg(long)]
+        search: bool,
     },
     /// The issuer confirms again, with its current key, the events of a certificate that were
     /// signed with a key after that key's recorded compromise (`keys revoke --compromised-at`);
@@ -330,7 +335,31 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                 println!("  event {s}");
             }
         }
-        CertificateCmd::Verify { repair } => {
+        CertificateCmd::Verify {
+            repair,
+            search: true,
+        } => {
+            let search = reg.store().verify_search(*repair).await?;
+            print_search(&search, *repair);
+            if search.is_clean() {
+                println!("every search document is what its certificate's rows make");
+            } else {
+                eprintln!(
+                    "integrity check failed: {} search document difference(s){}",
+                    search.different,
+                    if search.index_sound {
+                        ""
+                    } else {
+                        " and an unsound full-text index"
+                    }
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        CertificateCmd::Verify {
+            repair,
+            search: false,
+        } => {
             let drifted = reg.verify_event_store().await?;
             let problems = reg.verify_all_integrity().await?;
             let read_model = reg.verify_read_model(*repair).await?;
@@ -348,22 +377,6 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
             }
             for d in &read_model.page_differences {
                 println!("{d}");
-            }
-            let search = &read_model.search;
-            for d in &search.differences {
-                println!("{d}");
-            }
-            if search.different > search.differences.len() as u64 {
-                println!(
-                    "... and {} more search document difference(s)",
-                    search.different - search.differences.len() as u64
-                );
-            }
-            if !search.index_sound {
-                println!(
-                    "the full-text index does not hold exactly the search documents' words{}",
-                    if search.rebuilt { " (rebuilt)" } else { "" }
-                );
             }
             println!(
                 "label status read model: {} certificate(s) checked, {} current and equal to \
@@ -384,16 +397,8 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
                 read_model.pages_current,
                 read_model.page_differences.len()
             );
-            println!(
-                "search: {} document(s) read, {} difference(s) from the certificates' rows{}",
-                search.documents,
-                search.different,
-                if *repair {
-                    format!(", {} certificate(s) stored again", search.repaired)
-                } else {
-                    String::new()
-                }
-            );
+            let search = &read_model.search;
+            print_search(search, *repair);
             let differ = read_model.differences.len()
                 + read_model.index_differences.len()
                 + read_model.page_differences.len();
@@ -425,4 +430,33 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the search documents' check found (`certificate verify`).
+fn print_search(search: &keurmerk_store::SearchCheck, repair: bool) {
+    for d in &search.differences {
+        println!("{d}");
+    }
+    let more = search
+        .different
+        .saturating_sub(search.differences.len() as u64);
+    if more > 0 {
+        println!("... and {more} more search document difference(s)");
+    }
+    if !search.index_sound {
+        println!(
+            "the full-text index does not hold exactly the search documents' words{}",
+            if search.rebuilt { " (rebuilt)" } else { "" }
+        );
+    }
+    println!(
+        "search: {} document(s) read, {} difference(s) from the certificates' rows{}",
+        search.documents,
+        search.different,
+        if repair {
+            format!(", {} certificate(s) stored again", search.repaired)
+        } else {
+            String::new()
+        }
+    );
 }
