@@ -12,7 +12,9 @@
 //! in its certificate's transaction, so a write that lands during a check is never a difference.
 //! A repair, when a check finds something to repair, runs in one write transaction that holds
 //! off other writers (SQLite's write lock; PostgreSQL's `certificates` locked against writes, as
-//! migration 0038 does) and finds the differences again inside it before storing anything.
+//! migration 0038 does) and stores each certificate the check found again from its rows as they
+//! are inside that transaction; the transaction lasts as long as those few writes, not a pass
+//! over every document.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -198,21 +200,29 @@ async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
 
 impl SqlStore {
     /// [`crate::SearchStore::verify_search`]: a check, and (with `repair`) when it finds
-    /// something to repair, the repair (so writers are held off only then).
+    /// something to repair, the repair of what it found (so writers are held off only then, and
+    /// only while those certificates' documents are stored again).
     pub(super) async fn verify_search_documents(&self, repair: bool) -> Result<SearchCheck> {
-        let check = self.check_search_documents().await?;
-        if !repair || check.is_clean() {
-            return Ok(check);
+        let (index_sound, pass) = self.check_search_documents().await?;
+        let mut check = SearchCheck {
+            index_sound,
+            ..SearchCheck::default()
+        };
+        if repair && !(index_sound && pass.findings.is_empty()) {
+            (check.repaired, check.rebuilt) = self
+                .repair_search_documents(index_sound, &pass.findings)
+                .await?;
         }
-        self.repair_search_documents().await
+        Ok(reported(check, pass))
     }
 
-    /// The check alone, on one connection of the pool: on SQLite in one read transaction (one
-    /// snapshot, writers go on); on PostgreSQL each finding from one statement.
-    async fn check_search_documents(&self) -> Result<SearchCheck> {
+    /// The check, on one connection of the pool: on SQLite in one read transaction (one
+    /// snapshot, writers go on); on PostgreSQL each finding from one statement. Whether the
+    /// index is sound, and the pass.
+    async fn check_search_documents(&self) -> Result<(bool, Pass)> {
         use sqlx::Connection as _;
         let mut conn = self.pool.acquire().await?;
-        let (index_sound, pass) = match self.backend() {
+        Ok(match self.backend() {
             Backend::Sqlite => {
                 let mut read = conn.begin().await?;
                 let sound = sqlite_index_read_sound(&mut read).await?;
@@ -223,38 +233,35 @@ impl SqlStore {
                 (sound, pass)
             }
             Backend::Postgres => (true, postgres_pass(&mut conn).await?),
-        };
-        Ok(reported(
-            SearchCheck {
-                index_sound,
-                ..SearchCheck::default()
-            },
-            pass,
-        ))
+        })
     }
 
-    /// The check again and the repair, in one write transaction that holds off other writers.
-    async fn repair_search_documents(&self) -> Result<SearchCheck> {
-        let mut check = SearchCheck::default();
+    /// The repair of what a check found, in one write transaction that holds off other writers:
+    /// an unsound index rebuilt (SQLite), and each certificate found stored again from its rows
+    /// as they are inside the transaction (one found sound again meanwhile is stored again all
+    /// the same: the same document, the newest). A difference made after the check is left to
+    /// the next one. Returns the certificates stored again and whether the index was rebuilt.
+    async fn repair_search_documents(
+        &self,
+        index_sound: bool,
+        findings: &[Finding],
+    ) -> Result<(u64, bool)> {
         let mut w = self.write().await?;
         let conn: &mut AnyConnection = &mut w.tx;
-        let pass = match self.backend() {
+        let mut rebuilt = false;
+        let repaired = match self.backend() {
             Backend::Sqlite => {
-                check.index_sound = sqlite_index_sound(conn).await?;
-                if !check.index_sound {
+                if !index_sound {
                     sqlx::query("INSERT INTO certificate_fts (certificate_fts) VALUES ('rebuild')")
                         .execute(&mut *conn)
                         .await?;
-                    check.rebuilt = true;
+                    rebuilt = true;
                 }
-                let pass = sqlite_pass(conn).await?;
-                check.repaired = sqlite_repair(conn, &pass.findings).await?;
-                pass
+                sqlite_repair(conn, findings).await?
             }
             Backend::Postgres => {
-                check.index_sound = true;
                 // Writers wait (readers go on): none can change a certificate's state between
-                // the pass and the documents stored again.
+                // its document read from the rows and the commit.
                 sqlx::query("LOCK TABLE certificates IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *conn)
                     .await?;
@@ -264,24 +271,20 @@ impl SqlStore {
                 sqlx::query("SELECT CAST(pg_current_xact_id() AS TEXT)")
                     .execute(&mut *conn)
                     .await?;
-                let pass = postgres_pass(conn).await?;
-                check.repaired = postgres_repair(conn, &pass.findings).await?;
-                pass
+                postgres_repair(conn, findings).await?
             }
         };
-        if check.repaired > 0 || check.rebuilt {
-            // Every reading of the words in memory made before this no longer describes the
-            // documents (`WordIndex::describes`): searches ask the full-text index until it is
-            // read again.
-            sqlx::query(
-                "INSERT INTO counters (name, value) VALUES ('search_repairs', 1) \
-                 ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
-            )
-            .execute(&mut *conn)
-            .await?;
-        }
+        // Every reading of the words in memory made before this no longer describes the
+        // documents (`WordIndex::describes`): searches ask the full-text index until it is read
+        // again.
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ('search_repairs', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+        )
+        .execute(&mut *conn)
+        .await?;
         w.commit().await?;
-        Ok(reported(check, pass))
+        Ok((repaired, rebuilt))
     }
 }
 
@@ -360,8 +363,15 @@ async fn sqlite_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result
             delete_document(conn, *rowid).await?;
         }
     }
+    // A document found naming no certificate is deleted if it still names none.
     for rowid in orphans {
-        delete_document(conn, rowid).await?;
+        sqlx::query(
+            "DELETE FROM certificate_fts WHERE rowid = $1 AND (certificate_id IS NULL \
+             OR certificate_id NOT IN (SELECT id FROM certificates))",
+        )
+        .bind(rowid)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(again.len() as u64)
 }
