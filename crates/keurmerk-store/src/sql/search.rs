@@ -1962,28 +1962,11 @@ mod tests {
         };
         pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
         pg_certificate(&pool, "KM-2026-000001", "p1", "eu-iot", "basic").await;
-        // Lock requests on `certificates` of this schema not granted yet.
-        let waiting = || async {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                 WHERE NOT l.granted AND c.relname = 'certificates' \
-                 AND c.relnamespace = CAST(current_schema() AS regnamespace)",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-            n
-        };
         // The migrator first takes a lock of the whole database, which another test's migration
         // may hold for a few seconds.
-        let until = |n: i64| async move {
-            for _ in 0..3_000 {
-                if waiting().await >= n {
-                    return;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            panic!("{n} writers never waited on the migration");
+        let until = |n: i64| {
+            let pool = pool.clone();
+            async move { until_waiting_on_certificates(&pool, n, "the migration").await }
         };
         // A writer in the middle of its transaction, its document written by the old trigger.
         let mut early = pool.begin().await.unwrap();
@@ -2012,6 +1995,26 @@ mod tests {
         pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
             .await
             .unwrap();
+    }
+
+    /// Waits until `n` lock requests on this schema's `certificates` are not granted yet (at
+    /// most 30 s; `who` names the test's step, in the panic).
+    async fn until_waiting_on_certificates(pool: &sqlx::AnyPool, n: i64, who: &str) {
+        for _ in 0..3_000 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                 WHERE NOT l.granted AND c.relname = 'certificates' \
+                 AND c.relnamespace = CAST(current_schema() AS regnamespace)",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if waiting >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{n} lock request(s) on certificates never waited ({who})");
     }
 
     /// A repair of the search documents on PostgreSQL waits for a writer in the middle of its
@@ -2044,23 +2047,7 @@ mod tests {
             let store = std::sync::Arc::clone(&store);
             tokio::spawn(async move { store.verify_search(true).await })
         };
-        let mut waited = false;
-        for _ in 0..3_000 {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                 WHERE NOT l.granted AND c.relname = 'certificates' \
-                 AND c.relnamespace = CAST(current_schema() AS regnamespace)",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-            if n > 0 {
-                waited = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert!(waited, "the repair never waited for the writer");
+        until_waiting_on_certificates(&pool, 1, "the repair").await;
         writer.commit().await.unwrap();
         let fixed = repair.await.unwrap().unwrap();
         assert_eq!(fixed.repaired, 1, "{fixed:?}");
