@@ -318,8 +318,8 @@ fn to_store_again(findings: &[Finding]) -> BTreeSet<&str> {
 
 /// SQLite: each certificate of `findings` gets one new document above every rowid there is, then
 /// its old ones are deleted (so a reading of the words in memory that covered an old one finds
-/// its number gone); a document naming no certificate is deleted. Returns the certificates
-/// stored again.
+/// its number gone); a document found naming no certificate is deleted if it still names none.
+/// Returns the certificates stored again.
 async fn sqlite_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result<u64> {
     let again = to_store_again(findings);
     let orphans: Vec<i64> = findings.iter().filter_map(|f| f.orphan_row).collect();
