@@ -24,5 +24,5 @@ if [ "$BACKEND" = sqlite ]; then
   done
   echo "# write lock taken at once $TAKEN time(s), refused $REFUSED time(s) while the check ran"
 fi
-wait "$CHECK"
-echo "# exit $?; after: $(load)"
+RC=0; wait "$CHECK" || RC=$?
+echo "# exit $RC; after: $(load)"
