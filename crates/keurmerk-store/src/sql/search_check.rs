@@ -62,6 +62,18 @@ fn found(certificate: String, problem: SearchProblem) -> Finding {
     }
 }
 
+/// The certificates `query` names (one id per row), each a finding of `problem`.
+async fn certificates_found(
+    conn: &mut AnyConnection,
+    query: &str,
+    problem: SearchProblem,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let ids: Vec<String> = sqlx::query_scalar(query).fetch_all(&mut *conn).await?;
+    findings.extend(ids.into_iter().map(|id| found(id, problem)));
+    Ok(())
+}
+
 /// SQLite: the documents against their certificates' rows.
 async fn sqlite_pass(conn: &mut AnyConnection) -> Result<Pass> {
     let documents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificate_fts")
@@ -69,17 +81,14 @@ async fn sqlite_pass(conn: &mut AnyConnection) -> Result<Pass> {
         .await?;
     let mut findings = Vec::new();
     // Certificates without a document (the subquery is read once into a temporary index).
-    let missing: Vec<String> = sqlx::query_scalar(
+    certificates_found(
+        conn,
         "SELECT c.id FROM certificates c WHERE c.id NOT IN \
          (SELECT certificate_id FROM certificate_fts WHERE certificate_id IS NOT NULL)",
+        SearchProblem::Missing,
+        &mut findings,
     )
-    .fetch_all(&mut *conn)
     .await?;
-    findings.extend(
-        missing
-            .into_iter()
-            .map(|id| found(id, SearchProblem::Missing)),
-    );
     // Every document, joined to its certificate's rows by primary key: one naming no
     // certificate, or whose body or facets are not the ones the rows make.
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
@@ -105,18 +114,15 @@ async fn sqlite_pass(conn: &mut AnyConnection) -> Result<Pass> {
             found(certificate, SearchProblem::Differs)
         });
     }
-    let duplicates: Vec<String> = sqlx::query_scalar(
+    certificates_found(
+        conn,
         "SELECT CAST(certificate_id AS TEXT) FROM certificate_fts \
          WHERE certificate_id IN (SELECT id FROM certificates) \
          GROUP BY certificate_id HAVING COUNT(*) > 1",
+        SearchProblem::Duplicate,
+        &mut findings,
     )
-    .fetch_all(&mut *conn)
     .await?;
-    findings.extend(
-        duplicates
-            .into_iter()
-            .map(|id| found(id, SearchProblem::Duplicate)),
-    );
     Ok(Pass {
         documents: u64::try_from(documents).unwrap_or(0),
         findings,
@@ -189,8 +195,7 @@ async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
         ),
     ];
     for (query, problem) in queries {
-        let ids: Vec<String> = sqlx::query_scalar(query).fetch_all(&mut *conn).await?;
-        findings.extend(ids.into_iter().map(|id| found(id, problem)));
+        certificates_found(conn, query, problem, &mut findings).await?;
     }
     Ok(Pass {
         documents: u64::try_from(documents).unwrap_or(0),
@@ -360,7 +365,10 @@ async fn sqlite_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result
             });
         }
         for rowid in old.get(*id).into_iter().flatten() {
-            delete_document(conn, *rowid).await?;
+            sqlx::query("DELETE FROM certificate_fts WHERE rowid = $1")
+                .bind(*rowid)
+                .execute(&mut *conn)
+                .await?;
         }
     }
     // A document found naming no certificate is deleted if it still names none.
@@ -374,14 +382,6 @@ async fn sqlite_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result
         .await?;
     }
     Ok(again.len() as u64)
-}
-
-async fn delete_document(conn: &mut AnyConnection, rowid: i64) -> Result<()> {
-    sqlx::query("DELETE FROM certificate_fts WHERE rowid = $1")
-        .bind(rowid)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// PostgreSQL: each certificate of `findings` gets its documents deleted (its kept state with
