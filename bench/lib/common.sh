@@ -3,7 +3,8 @@
 # (a PostgreSQL server URL, e.g. postgres://postgres@127.0.0.1:5432/test), DURATION (wrk, 20s),
 # THREADS (2), CONNECTIONS (64), BIN (a keurmerk binary; default: built here, release), FILTERS
 # (the search filters a request picks from, space-separated, `-` for none; default the seven of
-# `lua_filters`).
+# `lua_filters`), PG_DATABASE (the PostgreSQL database of the N-certificate registry, default
+# keurmerk_scale_N: a copy of one registry for the runs of another binary).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 SCALE_DATA="${SCALE_DATA:-/work/scale-data}"
@@ -30,7 +31,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 db_url() {
   case "$1" in
     sqlite) echo "sqlite:$SCALE_DATA/scale-$2.db" ;;
-    pg) : "${KEURMERK_BENCH_PG:?set KEURMERK_BENCH_PG to a PostgreSQL URL}"; echo "${KEURMERK_BENCH_PG%/*}/keurmerk_scale_$2" ;;
+    pg) : "${KEURMERK_BENCH_PG:?set KEURMERK_BENCH_PG to a PostgreSQL URL}"; echo "${KEURMERK_BENCH_PG%/*}/${PG_DATABASE:-keurmerk_scale_$2}" ;;
     *) echo "backend is sqlite or pg, not $1" >&2; exit 2 ;;
   esac
 }

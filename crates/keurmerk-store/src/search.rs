@@ -145,6 +145,9 @@ pub enum SearchProblem {
     /// PostgreSQL: the state kept beside the document for a rare state's page
     /// (`certificate_search_states`) is not the certificate's.
     State,
+    /// PostgreSQL: what its search results show of its product, manufacturer and image, kept
+    /// beside the document (`certificate_search_hits`), is not what its rows make.
+    Hit,
     /// SQLite: the certificate has more than one document.
     Duplicate,
     /// SQLite: a document names no certificate of the registry.
@@ -157,6 +160,7 @@ impl std::fmt::Display for SearchProblem {
             Self::Missing => "no search document",
             Self::Differs => "its search document is not what its rows make",
             Self::State => "the state kept with its search document is not its state",
+            Self::Hit => "what its search results show is not what its rows make",
             Self::Duplicate => "more than one search document",
             Self::Orphan => "a search document names it, but there is no such certificate",
         })

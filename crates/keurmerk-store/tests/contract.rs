@@ -94,6 +94,7 @@ contract!(
     an_idempotency_key_is_recorded_with_the_first_write,
     labels_are_found_by_every_field_and_filtered,
     search_documents_are_checked_and_repaired,
+    search_hits_show_the_products_image_as_it_is_now,
     scheduler_due_times_and_lease,
     aliases_find_a_vulnerability_by_any_id,
     exploited_marks_keep_their_first_date,
@@ -117,6 +118,7 @@ use images::product_images_are_stored_by_content;
 mod search;
 use search::{
     labels_are_found_by_every_field_and_filtered, search_documents_are_checked_and_repaired,
+    search_hits_show_the_products_image_as_it_is_now,
 };
 
 #[path = "contract/vuln.rs"]

@@ -467,7 +467,8 @@ impl BulkStore for SqlStore {
                 "VACUUM (ANALYZE) organisations, products, product_versions, \
                  support_commitments, dependencies, sboms, sbom_components, assessments, \
                  certificates, events, statements, log_queue, label_status, certificate_page, \
-                 certificate_search, certificate_search_states, audit_log, counters",
+                 certificate_search, certificate_search_states, certificate_search_hits, audit_log, \
+                 counters",
             )
             .execute(&self.pool)
             .await?;

@@ -181,7 +181,53 @@ pub(crate) const RECENT_DOCUMENTS: i64 = 4_096;
 /// of `LIST_STATUSES` in `sql::label_status`, which are `readmodel::servable`'s: a word present
 /// — kept only while the row has a report folded from the last event — same policy and trust,
 /// `computed_at <= now < stale_after`). Without a rule no word is taken.
-fn columns(q: &mut Sql, rule: Option<&ServedRule>) -> String {
+/// Where a hit's product, manufacturer and image come from: joined from their rows
+/// ([`JOINS`]), or (PostgreSQL) the row kept beside the hit's search document
+/// (`certificate_search_hits` as `h`, migration 0039, three index descents a hit instead of
+/// seven). The certificate (`c`) and its status row (`ls`) are read as they are either way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HitRows {
+    Joined,
+    Kept,
+}
+
+impl HitRows {
+    /// The product's, manufacturer's and image's columns of a hit.
+    fn columns(self) -> &'static str {
+        match self {
+            Self::Joined => {
+                "p.name AS product_name, p.model AS product_model, \
+                 p.category AS product_category, o.id AS manufacturer_id, \
+                 o.name AS manufacturer_name, im.sha256 AS image_sha256, \
+                 im.media_type AS image_media_type, CAST(im.width AS BIGINT) AS image_width, \
+                 CAST(im.height AS BIGINT) AS image_height"
+            }
+            Self::Kept => {
+                "h.product_name, h.product_model, h.product_category, h.manufacturer_id, \
+                 h.manufacturer_name, h.image_sha256, h.image_media_type, h.image_width, \
+                 h.image_height"
+            }
+        }
+    }
+
+    /// The rows joined to the certificate `c` for a hit.
+    fn joins(self) -> &'static str {
+        match self {
+            Self::Joined => JOINS,
+            Self::Kept => "LEFT JOIN label_status ls ON ls.certificate_id = c.id",
+        }
+    }
+
+    /// The product's category and manufacturer, for the filters.
+    fn product(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Joined => ("p.category", "p.manufacturer_id"),
+            Self::Kept => ("h.product_category", "h.manufacturer_id"),
+        }
+    }
+}
+
+fn columns(q: &mut Sql, rule: Option<&ServedRule>, rows: HitRows) -> String {
     let ok = match rule {
         Some(rule) => {
             let [policy, trust, now] =
@@ -195,12 +241,8 @@ fn columns(q: &mut Sql, rule: Option<&ServedRule>) -> String {
         None => "0".to_owned(),
     };
     format!(
-        "c.*, p.name AS product_name, p.model AS product_model, \
-         p.category AS product_category, o.id AS manufacturer_id, \
-         o.name AS manufacturer_name, ls.status AS status_word, \
-         CAST({ok} AS BIGINT) AS status_ok, im.sha256 AS image_sha256, \
-         im.media_type AS image_media_type, CAST(im.width AS BIGINT) AS image_width, \
-         CAST(im.height AS BIGINT) AS image_height"
+        "c.*, {}, ls.status AS status_word, CAST({ok} AS BIGINT) AS status_ok",
+        rows.columns()
     )
 }
 /// The rows a hit is made from (each joined by primary key).
@@ -264,9 +306,10 @@ impl SqlStore {
     }
 }
 
-/// The filters as conditions on the joined certificate and product rows. These decide: the
-/// facets of the index only narrow what reaches them.
-fn push_filters(q: &mut Sql, s: &LabelSearch) {
+/// The filters as conditions on the certificate's row and the product's (joined, or kept with the
+/// hit: `rows`). These decide: the facets of the index only narrow what reaches them.
+fn push_filters(q: &mut Sql, s: &LabelSearch, rows: HitRows) {
+    let (category_column, manufacturer_column) = rows.product();
     if let Some(schemes) = &s.schemes {
         q.any_of(
             "c.scheme_id",
@@ -285,11 +328,12 @@ fn push_filters(q: &mut Sql, s: &LabelSearch) {
     }
     if let Some(category) = &s.category {
         let m = q.arg(category.as_str().to_owned());
-        q.text.push_str(&format!(" AND p.category = {m}"));
+        q.text.push_str(&format!(" AND {category_column} = {m}"));
     }
     if let Some(manufacturer) = &s.manufacturer {
         let m = q.arg(manufacturer.to_string());
-        q.text.push_str(&format!(" AND p.manufacturer_id = {m}"));
+        q.text
+            .push_str(&format!(" AND {manufacturer_column} = {m}"));
     }
 }
 
@@ -477,10 +521,9 @@ impl SqlStore {
             Vec::new()
         };
         // The candidates' `seq`, set for each chunk below.
-        let (mut q, at) =
-            candidates_page(s, ("certificate_search", "seq", "certificate_id"), |list| {
-                format!("f.seq = ANY(CAST({list} AS BIGINT[]))")
-            });
+        let (mut q, at) = candidates_page(s, HitRows::Kept, |list| {
+            format!("h.seq = ANY(CAST({list} AS BIGINT[]))")
+        });
         let mut rest = docs;
         while hits.len() < need {
             let want = need - hits.len();
@@ -625,30 +668,41 @@ fn walked_documents(text: &str) -> Result<Vec<i64>> {
     Ok(seqs)
 }
 
-/// The hits of some of a word index's candidates, newest first: the search documents' `table`
-/// as `f`, ordered by `key`, with the certificate's id in `certificate`, and the condition
-/// naming the candidates (`within`, given their list's placeholder); the filters' conditions on
-/// the joined rows decide. Returns the query and which of its arguments is the list (set for
-/// each chunk of candidates).
+/// The hits of some of a word index's candidates, newest first: on SQLite the documents of FTS5's
+/// content table as `f`, ordered by its key `id`, the certificate's id in `c0`; on PostgreSQL
+/// the rows kept beside the documents (`certificate_search_hits` as `h`, by `seq`). `within`
+/// names the candidates (given their list's placeholder); the filters' conditions on the rows
+/// decide. Returns the query and which of its arguments is the list (set for each chunk of
+/// candidates).
 fn candidates_page(
     s: &LabelSearch,
-    (table, key, certificate): (&str, &str, &str),
+    rows: HitRows,
     within: impl FnOnce(&str) -> String,
 ) -> (Sql, usize) {
     let mut q = Sql {
         text: String::new(),
         args: Vec::new(),
     };
-    let columns = columns(&mut q, s.rule.as_ref());
+    let columns = columns(&mut q, s.rule.as_ref(), rows);
     let at = q.args.len();
     let list = q.arg(String::new());
     let condition = within(&list);
+    let (from, key) = match rows {
+        HitRows::Joined => (
+            format!("{FTS_CONTENT} f JOIN certificates c ON c.id = f.c0"),
+            "f.id",
+        ),
+        HitRows::Kept => (
+            "certificate_search_hits h JOIN certificates c ON c.id = h.certificate_id".to_owned(),
+            "h.seq",
+        ),
+    };
     q.text = format!(
-        "SELECT {columns} FROM {table} f JOIN certificates c ON c.id = f.{certificate} {JOINS} \
-         WHERE {condition}"
+        "SELECT {columns} FROM {from} {} WHERE {condition}",
+        rows.joins()
     );
-    push_filters(&mut q, s);
-    q.text.push_str(&format!(" ORDER BY f.{key} DESC"));
+    push_filters(&mut q, s, rows);
+    q.text.push_str(&format!(" ORDER BY {key} DESC"));
     (q, at)
 }
 
@@ -678,7 +732,7 @@ fn pg_matches(
         let m = q.arg(facets);
         tsquery = format!("({tsquery} && CAST({m} AS tsquery))");
     }
-    let columns = columns(&mut q, s.rule.as_ref());
+    let columns = columns(&mut q, s.rule.as_ref(), HitRows::Kept);
     let lo_arg = match lo {
         Some(lo) => format!("CAST({} AS BIGINT), ", q.arg(lo.to_string())),
         None => String::new(),
@@ -687,9 +741,11 @@ fn pg_matches(
     q.text = format!(
         "SELECT {columns} FROM {function}({tsquery}, {lo_arg}\
          CAST({n_arg} AS BIGINT), CAST({skip_arg} AS BIGINT)) f \
-         JOIN certificates c ON c.id = f.certificate_id {JOINS} WHERE 1 = 1"
+         JOIN certificate_search_hits h ON h.seq = f.seq \
+         JOIN certificates c ON c.id = h.certificate_id {} WHERE 1 = 1",
+        HitRows::Kept.joins()
     );
-    push_filters(&mut q, s);
+    push_filters(&mut q, s, HitRows::Kept);
     q.text.push_str(" ORDER BY f.seq DESC");
     q
 }
@@ -704,7 +760,7 @@ fn browse(q: &mut Sql, columns: &str, s: &LabelSearch) {
          FROM certificates c JOIN products p ON p.id = c.product_id \
          JOIN organisations o ON o.id = p.manufacturer_id WHERE 1 = 1"
     );
-    push_filters(q, s);
+    push_filters(q, s, HitRows::Joined);
     let n = q.args.len();
     q.text.push_str(&format!(
         " ORDER BY c.issued_at DESC, c.id DESC LIMIT ${} OFFSET ${}) pg \
@@ -799,7 +855,7 @@ fn browse_page(s: &LabelSearch) -> Sql {
         text: String::new(),
         args: Vec::new(),
     };
-    let columns = columns(&mut q, s.rule.as_ref());
+    let columns = columns(&mut q, s.rule.as_ref(), HitRows::Joined);
     browse(&mut q, &columns, s);
     q
 }
@@ -814,7 +870,7 @@ fn sqlite_page(s: &LabelSearch, prefix: bool, after: Option<i64>) -> Sql {
         text: String::new(),
         args: Vec::new(),
     };
-    let columns = columns(&mut q, s.rule.as_ref());
+    let columns = columns(&mut q, s.rule.as_ref(), HitRows::Joined);
     q.text = format!(
         "SELECT {columns} FROM certificate_fts f \
          JOIN certificates c ON c.id = f.certificate_id {JOINS} \
@@ -827,7 +883,7 @@ fn sqlite_page(s: &LabelSearch, prefix: bool, after: Option<i64>) -> Sql {
         q.text
             .push_str(&format!(" AND f.rowid > CAST({m} AS INTEGER)"));
     }
-    push_filters(&mut q, s);
+    push_filters(&mut q, s, HitRows::Joined);
     let n = q.args.len();
     q.text.push_str(&format!(
         " ORDER BY f.rowid DESC LIMIT ${} OFFSET ${}",
@@ -1073,7 +1129,7 @@ fn page_from(
     // list's order, where the virtual table answered each rowid through its own cursor and the
     // page was sorted after (a page's statement cost about a fifth more).
     // `the_full_text_index_keeps_its_documents_in_its_content_table` checks that layout.
-    let (mut q, at) = candidates_page(s, (FTS_CONTENT, "id", "c0"), |list| {
+    let (mut q, at) = candidates_page(s, HitRows::Joined, |list| {
         format!("f.id IN (SELECT CAST(value AS INTEGER) FROM json_each({list}))")
     });
     let mut rest = docs;
@@ -2119,6 +2175,205 @@ mod tests {
             .unwrap();
     }
 
+    /// Each search document's kept hit (migration 0039) that is not what
+    /// `certificate_search_hit_rows` makes of its rows, by certificate, and how many documents
+    /// there are.
+    async fn hits_not_kept(pool: &sqlx::AnyPool) -> (Vec<String>, i64) {
+        let differ = sqlx::query_scalar(
+            "SELECT s.certificate_id FROM certificate_search s \
+             LEFT JOIN certificate_search_hits h ON h.seq = s.seq \
+             LEFT JOIN certificate_search_hit_rows v ON v.certificate_id = s.certificate_id \
+             WHERE ROW(h.*) IS DISTINCT FROM ROW(s.seq, v.*) ORDER BY s.certificate_id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let documents = sqlx::query_scalar("SELECT COUNT(*) FROM certificate_search")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        (differ, documents)
+    }
+
+    /// The image digest each certificate's kept hit shows, by certificate.
+    async fn kept_images(pool: &sqlx::AnyPool) -> Vec<(String, Option<String>)> {
+        sqlx::query_as(
+            "SELECT certificate_id, image_sha256 FROM certificate_search_hits \
+             ORDER BY certificate_id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
+    /// Makes image `sha256` (stored if new) product `product`'s.
+    async fn set_image_pg(on: &mut sqlx::AnyConnection, product: &str, sha256: &str) {
+        sqlx::query(
+            "INSERT INTO images (sha256, media_type, width, height, data, created_at) \
+             VALUES ($1, 'image/png', 40, 30, $2, 't') ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(vec![1_u8, 2, 3])
+        .execute(&mut *on)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO product_images (product_id, sha256, set_at) VALUES ($1, $2, 't') \
+             ON CONFLICT (product_id) DO UPDATE SET sha256 = excluded.sha256",
+        )
+        .bind(product)
+        .bind(sha256)
+        .execute(on)
+        .await
+        .unwrap();
+    }
+
+    /// Migration 0039 keeps every search document's hit, and its triggers keep it: a new
+    /// certificate's, and a product's image set, replaced and removed, in the write's
+    /// transaction (a write rolled back leaves it as it was).
+    #[tokio::test]
+    async fn migration_0039_keeps_every_documents_hit_on_postgres() {
+        let Some((pool, schema)) = pg_registry_before(39, 1).await else {
+            return;
+        };
+        pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
+        pg_product(&pool, "p2", "m1", "Slimme stekker", "smart_plug").await;
+        set_image_pg(&mut pool.acquire().await.unwrap(), "p1", "aa").await;
+        for (n, product) in [(1, "p1"), (2, "p1"), (3, "p2")] {
+            let id = format!("KM-2026-{n:06}");
+            pg_certificate(&pool, &id, product, "eu-iot", "basic").await;
+        }
+
+        super::super::POSTGRES_MIGRATIONS.run(&pool).await.unwrap();
+        assert_eq!(hits_not_kept(&pool).await, (vec![], 3));
+        let image =
+            |n: usize, sha: Option<&str>| (format!("KM-2026-{n:06}"), sha.map(str::to_owned));
+        let before = vec![image(1, Some("aa")), image(2, Some("aa")), image(3, None)];
+        assert_eq!(kept_images(&pool).await, before);
+
+        // The triggers: a new certificate, images set, replaced and removed, a write rolled back.
+        pg_certificate(&pool, "KM-2026-000004", "p2", "eucc", "basic").await;
+        set_image_pg(&mut pool.acquire().await.unwrap(), "p2", "bb").await;
+        set_image_pg(&mut pool.acquire().await.unwrap(), "p1", "bb").await;
+        let mut tx = pool.begin().await.unwrap();
+        set_image_pg(&mut tx, "p2", "cc").await;
+        sqlx::query("DELETE FROM product_images WHERE product_id = 'p1'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        let all_bb = vec![
+            image(1, Some("bb")),
+            image(2, Some("bb")),
+            image(3, Some("bb")),
+            image(4, Some("bb")),
+        ];
+        assert_eq!(kept_images(&pool).await, all_bb);
+        sqlx::query("DELETE FROM product_images WHERE product_id = 'p2'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(hits_not_kept(&pool).await, (vec![], 4));
+        let p2_none = vec![
+            image(1, Some("bb")),
+            image(2, Some("bb")),
+            image(3, None),
+            image(4, None),
+        ];
+        assert_eq!(kept_images(&pool).await, p2_none);
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
+    /// The server process of `conn`.
+    async fn backend_pid(conn: &mut sqlx::AnyConnection) -> i64 {
+        sqlx::query_scalar("SELECT CAST(pg_backend_pid() AS BIGINT)")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the connection of process `pid` waits for a lock (a test's other writer) or
+    /// `task` (that writer) has ended without waiting.
+    async fn until_blocked<T>(pool: &sqlx::AnyPool, pid: i64, task: &tokio::task::JoinHandle<T>) {
+        for _ in 0..3_000 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE pid = CAST($1 AS INTEGER) AND wait_event_type = 'Lock'",
+            )
+            .bind(pid)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if waiting > 0 || task.is_finished() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the writer neither waited for a lock nor ended");
+    }
+
+    /// A certificate written while its product's image changes, in two transactions at once,
+    /// either order: its kept hit shows the image committed last (without the product's row
+    /// locked by both, the image's transaction never saw the certificate's, or the certificate's
+    /// read the image before the change).
+    #[tokio::test]
+    async fn a_hit_written_beside_a_change_of_its_products_image_shows_the_new_image() {
+        use sqlx::Connection as _;
+        let Some((pool, schema)) = pg_registry_before(i64::MAX, 3).await else {
+            return;
+        };
+        pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
+        set_image_pg(&mut pool.acquire().await.unwrap(), "p1", "aa").await;
+        pg_certificate(&pool, "KM-2026-000001", "p1", "eu-iot", "basic").await;
+        let (mut first, mut second) =
+            (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+        let second_pid = backend_pid(&mut second).await;
+
+        // The certificate first, the image waiting for it.
+        let mut tx = first.begin().await.unwrap();
+        pg_certificate(&mut *tx, "KM-2026-000002", "p1", "eu-iot", "basic").await;
+        let image = tokio::spawn(async move {
+            set_image_pg(&mut second, "p1", "bb").await;
+            second
+        });
+        until_blocked(&pool, second_pid, &image).await;
+        tx.commit().await.unwrap();
+        let mut second = image.await.unwrap();
+        assert_eq!(hits_not_kept(&pool).await, (vec![], 2));
+
+        // The image first, the certificate waiting for it.
+        let first_pid = backend_pid(&mut first).await;
+        let mut tx = second.begin().await.unwrap();
+        set_image_pg(&mut tx, "p1", "cc").await;
+        let certificate = tokio::spawn(async move {
+            pg_certificate(&mut *first, "KM-2026-000003", "p1", "eu-iot", "basic").await;
+            first
+        });
+        until_blocked(&pool, first_pid, &certificate).await;
+        tx.commit().await.unwrap();
+        drop(certificate.await.unwrap());
+        drop(second);
+        assert_eq!(hits_not_kept(&pool).await, (vec![], 3));
+        let images: Vec<Option<String>> = kept_images(&pool)
+            .await
+            .into_iter()
+            .map(|(_, sha)| sha)
+            .collect();
+        assert_eq!(
+            images,
+            [
+                Some("cc".to_owned()),
+                Some("cc".to_owned()),
+                Some("cc".to_owned())
+            ]
+        );
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
     async fn suspend_pg<'e>(on: impl sqlx::Executor<'e, Database = sqlx::Any>, id: usize) {
         sqlx::query("UPDATE certificates SET state = 'suspended' WHERE id = $1")
             .bind(format!("KM-2026-{id:06}"))
@@ -2249,7 +2504,7 @@ mod tests {
             text: String::new(),
             args: Vec::new(),
         };
-        let columns = super::columns(&mut q, None);
+        let columns = super::columns(&mut q, None, super::HitRows::Joined);
         super::browse(&mut q, &columns, &super::LabelSearch::default());
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", q.text))

@@ -2,7 +2,9 @@
 //! from its certificate's rows now, and (SQLite) the full-text index against the documents.
 //!
 //! The documents are derived data: the triggers write them in the transaction of each
-//! certificate's insert and state change, so no write of the registry makes them drift. An edit
+//! certificate's insert and state change (and, on PostgreSQL, the rows kept beside them for
+//! search results in that of a change of the product's image), so no write of the registry
+//! makes them drift. An edit
 //! made to the database by other means (a document deleted or rewritten by hand, a table
 //! restored from another backup, FTS5's shadow tables touched) can hide a label from a search or
 //! make a search find it by words it does not have. Filters never show a label they exclude: the
@@ -11,10 +13,10 @@
 //! Each finding comes from one statement (one snapshot), and a certificate's document is written
 //! in its certificate's transaction, so a write that lands during a check is never a difference.
 //! A repair, when a check finds something to repair, runs in one write transaction that holds
-//! off other writers (SQLite's write lock; PostgreSQL's `certificates` locked against writes, as
-//! migration 0038 does) and stores each certificate the check found again from its rows as they
-//! are inside that transaction; the transaction lasts as long as those few writes, not a pass
-//! over every document.
+//! off other writers (SQLite's write lock; PostgreSQL's `certificates` and `product_images`
+//! locked against writes, as migration 0039 does) and stores each certificate the check found
+//! again from its rows as they are inside that transaction; the transaction lasts as long as
+//! those few writes, not a pass over every document.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -167,8 +169,9 @@ async fn sqlite_index_read_sound(conn: &mut AnyConnection) -> Result<bool> {
     Ok(said == ["ok"])
 }
 
-/// PostgreSQL: the documents against `certificate_search_doc` (the function the triggers call)
-/// and the states kept beside them against the certificates'. `certificate_id` is unique and
+/// PostgreSQL: the documents against `certificate_search_doc` (the function the triggers call),
+/// the states kept beside them against the certificates', and the rows kept for their hits
+/// against `certificate_search_hit_rows` (the view the triggers write them from). `certificate_id` is unique and
 /// references `certificates`, so a document can be neither a duplicate nor an orphan.
 async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
     let documents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificate_search")
@@ -192,6 +195,15 @@ async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
              LEFT JOIN certificate_search_states t ON t.seq = s.seq \
              WHERE t.state IS DISTINCT FROM c.state",
             SearchProblem::State,
+        ),
+        (
+            // The kept row against the view the triggers write it from (migration 0039),
+            // column by column; no kept row is a difference too.
+            "SELECT s.certificate_id FROM certificate_search s \
+             LEFT JOIN certificate_search_hits h ON h.seq = s.seq \
+             LEFT JOIN certificate_search_hit_rows v ON v.certificate_id = s.certificate_id \
+             WHERE ROW(h.*) IS DISTINCT FROM ROW(s.seq, v.*)",
+            SearchProblem::Hit,
         ),
     ];
     for (query, problem) in queries {
@@ -265,9 +277,10 @@ impl SqlStore {
                 sqlite_repair(conn, findings).await?
             }
             Backend::Postgres => {
-                // Writers wait (readers go on): none can change a certificate's state between
-                // its document read from the rows and the commit.
-                sqlx::query("LOCK TABLE certificates IN SHARE ROW EXCLUSIVE MODE")
+                // Writers wait (readers go on): none can change a certificate's state or its
+                // product's image between its document and hit read from the rows and the
+                // commit.
+                sqlx::query("LOCK TABLE certificates, product_images IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *conn)
                     .await?;
                 // A transaction id before any `seq` is drawn, as the insert trigger's
@@ -384,8 +397,8 @@ async fn sqlite_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result
     Ok(again.len() as u64)
 }
 
-/// PostgreSQL: each certificate of `findings` gets its documents deleted (its kept state with
-/// them) and one new document, with a new `seq`, written as the insert trigger writes it.
+/// PostgreSQL: each certificate of `findings` gets its documents deleted (its kept state and hit
+/// with them) and one new document, with a new `seq`, written as the insert trigger writes it.
 /// Returns the certificates stored again.
 async fn postgres_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Result<u64> {
     let again = to_store_again(findings);
@@ -409,6 +422,11 @@ async fn postgres_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Resu
         .bind(*id)
         .execute(&mut *conn)
         .await?;
+        sqlx::query("SELECT CAST(1 AS BIGINT) FROM certificate_search_hit_write($1, $2)")
+            .bind(seq)
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(again.len() as u64)
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn image(fill: u8, media_type: &str) -> StoredImage {
+pub(crate) fn image(fill: u8, media_type: &str) -> StoredImage {
     let data = vec![fill; 100];
     StoredImage {
         meta: ImageRef {

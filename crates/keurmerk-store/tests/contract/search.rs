@@ -324,6 +324,22 @@ pub(crate) async fn search_documents_are_checked_and_repaired(s: &SqlStore) {
                     .await
                     .unwrap();
             assert_eq!(states, ["suspended"]);
+
+            // What its hit shows, kept beside the document (migration 0039): rewritten by
+            // hand, its results show the forged name until the repair; deleted, the label is
+            // in no result until the repair.
+            exec("UPDATE certificate_search_hits SET product_name = 'Forged Cam'".to_owned()).await;
+            let shown = s.search_labels(&words("cosy")).await.unwrap();
+            assert_eq!(shown[0].product_name, "Forged Cam");
+            let (before, _) = repaired(s).await;
+            assert_eq!(problems(&before), [(id.clone(), SearchProblem::Hit)]);
+            let shown = s.search_labels(&words("cosy")).await.unwrap();
+            assert_eq!(shown[0].product_name, product_name(s, &cert).await);
+            exec("DELETE FROM certificate_search_hits".to_owned()).await;
+            assert!(found(s, &words("cosy")).await.is_empty());
+            let (before, _) = repaired(s).await;
+            assert_eq!(problems(&before), [(id.clone(), SearchProblem::Hit)]);
+            assert_eq!(found(s, &words("cosy")).await, one);
         }
     }
     let suspended = LabelSearch {
@@ -331,6 +347,70 @@ pub(crate) async fn search_documents_are_checked_and_repaired(s: &SqlStore) {
         ..words("cosy")
     };
     assert_eq!(found(s, &suspended).await, one);
+}
+
+/// The name of `cert`'s product as its row has it.
+async fn product_name(s: &SqlStore, cert: &Certificate) -> String {
+    sqlx::query_scalar("SELECT name FROM products WHERE id = $1")
+        .bind(cert.product.to_string())
+        .fetch_one(s.pool())
+        .await
+        .unwrap()
+}
+
+/// A search's hits show the product's image as it is now: set, replaced and removed (on
+/// PostgreSQL each rewrites the row kept for the hit, migration 0039's trigger), every search
+/// path agreeing, and the search documents' check clean after each.
+pub(crate) async fn search_hits_show_the_products_image_as_it_is_now(s: &SqlStore) {
+    let (p, _, _, _) = issued_certificate(s).await;
+    assert_eq!(images_shown(s, &p).await, [None, None, None]);
+    let a = super::images::image(0xaa, "image/png");
+    s.set_product_image(&p.id, &a, at(1), &audit("maker", "product.image.set"))
+        .await
+        .unwrap();
+    let some_a = Some(a.meta.clone());
+    assert_eq!(
+        images_shown(s, &p).await,
+        [some_a.clone(), some_a.clone(), some_a]
+    );
+    let b = super::images::image(0xbb, "image/jpeg");
+    s.set_product_image(&p.id, &b, at(2), &audit("maker", "product.image.set"))
+        .await
+        .unwrap();
+    let some_b = Some(b.meta.clone());
+    assert_eq!(
+        images_shown(s, &p).await,
+        [some_b.clone(), some_b.clone(), some_b]
+    );
+    assert!(s
+        .clear_product_image(&p.id, &audit("maker", "product.image.clear"))
+        .await
+        .unwrap());
+    assert_eq!(images_shown(s, &p).await, [None, None, None]);
+}
+
+/// The image of the one hit of three searches that find `p`'s label (by words, by words with
+/// filters, without words), after asserting that the search documents' check is clean.
+async fn images_shown(s: &SqlStore, p: &Product) -> Vec<Option<ImageRef>> {
+    let check = s.verify_search(false).await.unwrap();
+    assert!(check.is_clean(), "{check:?}");
+    let filtered = LabelSearch {
+        states: Some(vec![State::Active]),
+        category: Some(p.category),
+        manufacturer: Some(p.manufacturer.clone()),
+        ..words("cosy")
+    };
+    let browse = LabelSearch {
+        limit: 50,
+        ..LabelSearch::default()
+    };
+    let mut images = Vec::new();
+    for search in [words("cosy"), filtered, browse] {
+        let hits = s.search_labels(&search).await.unwrap();
+        assert_eq!(hits.len(), 1, "{search:?}");
+        images.push(hits[0].image.clone());
+    }
+    images
 }
 
 /// A check, a repair that finds as many differences, and a clean check after it.
