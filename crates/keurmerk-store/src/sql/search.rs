@@ -624,11 +624,12 @@ impl SqlStore {
     }
 }
 
-/// PostgreSQL: the documents (`seq`) in one of `states` (`$3`, …) up to `$1`, newest first, at
-/// most `$2`: each state's from the index on state and `seq`, merged (PostgreSQL 15 cannot give
+/// PostgreSQL: the documents (`seq`) in one of `states` (`$3`, …) up to `$1`, the newest `$2`:
+/// each state's from the index on state and `seq`, merged (PostgreSQL 15 cannot give
 /// `state = ANY(…)` from that index in `seq` order, and would sort every entry of the states).
-/// One row, the numbers joined by commas ([`walked_documents`]): a row each cost
-/// `serve` about as much as the page's rows.
+/// One row, the numbers joined by commas in no promised order ([`walked_documents`] sorts them):
+/// a row each cost `serve` about as much as the page's rows, and `string_agg(… ORDER BY seq)`
+/// sorted the walk again inside PostgreSQL 15 (half of a 1.06 ms walk of 2,141 documents).
 fn state_walk(states: &[State]) -> String {
     let each: Vec<String> = (0..states.len())
         .map(|i| {
@@ -640,14 +641,14 @@ fn state_walk(states: &[State]) -> String {
         })
         .collect();
     format!(
-        "SELECT COALESCE(string_agg(CAST(seq AS TEXT), ',' ORDER BY seq DESC), '') \
+        "SELECT COALESCE(string_agg(CAST(seq AS TEXT), ','), '') \
          FROM (SELECT seq FROM ({}) w ORDER BY seq DESC LIMIT $2) x",
         each.join(" UNION ALL ")
     )
 }
 
 /// The documents of a [`state_walk`], newest first; anything but comma-separated positive
-/// integers in descending order is a corrupt answer, never a shorter walk.
+/// integers, each once, is a corrupt answer, never a shorter walk.
 fn walked_documents(text: &str) -> Result<Vec<i64>> {
     let corrupt = |detail: String| StoreError::Corrupt {
         what: "state walk",
@@ -658,12 +659,14 @@ fn walked_documents(text: &str) -> Result<Vec<i64>> {
         let seq: i64 = part
             .parse()
             .map_err(|_| corrupt(format!("not a document number: {part:?}")))?;
-        if seq <= 0 || seqs.last().is_some_and(|&last| last <= seq) {
-            return Err(corrupt(format!(
-                "{seq} is not a positive number below the one before it"
-            )));
+        if seq <= 0 {
+            return Err(corrupt(format!("{seq} is not a positive number")));
         }
         seqs.push(seq);
+    }
+    seqs.sort_unstable_by(|a, b| b.cmp(a));
+    if let Some(twice) = seqs.windows(2).find(|w| w[0] == w[1]) {
+        return Err(corrupt(format!("{} is there twice", twice[0])));
     }
     Ok(seqs)
 }
@@ -1931,10 +1934,11 @@ mod tests {
     fn a_state_walks_answer_is_read_whole_or_refused() {
         assert_eq!(super::walked_documents("").unwrap(), Vec::<i64>::new());
         assert_eq!(super::walked_documents("9,4,1").unwrap(), [9, 4, 1]);
+        assert_eq!(super::walked_documents("4,9,1").unwrap(), [9, 4, 1]);
         for bad in [
             "9,,1",
             "9,4,",
-            "4,9",
+            "9,4,9",
             "9,9",
             "0",
             "-1",
