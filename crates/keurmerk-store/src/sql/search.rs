@@ -176,15 +176,11 @@ fn ts_facets(groups: &[Vec<String>]) -> Option<String> {
 /// from the index as a bitmap, whose cost is the matches, not the registry.
 pub(crate) const RECENT_DOCUMENTS: i64 = 4_096;
 
-/// The columns of a hit: the certificate, its product and maker, its product's image, and its
-/// read-model row's status word with whether that row is served under `rule` (the conditions
-/// of `LIST_STATUSES` in `sql::label_status`, which are `readmodel::servable`'s: a word present
-/// — kept only while the row has a report folded from the last event — same policy and trust,
-/// `computed_at <= now < stale_after`). Without a rule no word is taken.
 /// Where a hit's product, manufacturer and image come from: joined from their rows
 /// ([`JOINS`]), or (PostgreSQL) the row kept beside the hit's search document
 /// (`certificate_search_hits` as `h`, migration 0039, three index descents a hit instead of
-/// seven). The certificate (`c`) and its status row (`ls`) are read as they are either way.
+/// seven). The certificate (`c`) and its status row (`ls`) are read as they are either way, and
+/// every filter is decided on the certificate's and the product's rows.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum HitRows {
     Joined,
@@ -210,23 +206,26 @@ impl HitRows {
         }
     }
 
-    /// The rows joined to the certificate `c` for a hit.
-    fn joins(self) -> &'static str {
+    /// The rows joined to the certificate `c` for a hit of search `s`: with the kept row, the
+    /// product's row (`p`) only when a filter is on it (its category or maker), so that the
+    /// rows decide every filter.
+    fn joins(self, s: &LabelSearch) -> &'static str {
         match self {
             Self::Joined => JOINS,
+            Self::Kept if s.category.is_some() || s.manufacturer.is_some() => {
+                "JOIN products p ON p.id = c.product_id \
+                 LEFT JOIN label_status ls ON ls.certificate_id = c.id"
+            }
             Self::Kept => "LEFT JOIN label_status ls ON ls.certificate_id = c.id",
-        }
-    }
-
-    /// The product's category and manufacturer, for the filters.
-    fn product(self) -> (&'static str, &'static str) {
-        match self {
-            Self::Joined => ("p.category", "p.manufacturer_id"),
-            Self::Kept => ("h.product_category", "h.manufacturer_id"),
         }
     }
 }
 
+/// The columns of a hit: the certificate, its product and maker and its product's image (from
+/// `rows`), and its read-model row's status word with whether that row is served under `rule`
+/// (the conditions of `LIST_STATUSES` in `sql::label_status`, which are `readmodel::servable`'s:
+/// a word present — kept only while the row has a report folded from the last event — same
+/// policy and trust, `computed_at <= now < stale_after`). Without a rule no word is taken.
 fn columns(q: &mut Sql, rule: Option<&ServedRule>, rows: HitRows) -> String {
     let ok = match rule {
         Some(rule) => {
@@ -306,10 +305,9 @@ impl SqlStore {
     }
 }
 
-/// The filters as conditions on the certificate's row and the product's (joined, or kept with the
-/// hit: `rows`). These decide: the facets of the index only narrow what reaches them.
-fn push_filters(q: &mut Sql, s: &LabelSearch, rows: HitRows) {
-    let (category_column, manufacturer_column) = rows.product();
+/// The filters as conditions on the joined certificate and product rows. These decide: the
+/// facets of the index only narrow what reaches them.
+fn push_filters(q: &mut Sql, s: &LabelSearch) {
     if let Some(schemes) = &s.schemes {
         q.any_of(
             "c.scheme_id",
@@ -328,12 +326,11 @@ fn push_filters(q: &mut Sql, s: &LabelSearch, rows: HitRows) {
     }
     if let Some(category) = &s.category {
         let m = q.arg(category.as_str().to_owned());
-        q.text.push_str(&format!(" AND {category_column} = {m}"));
+        q.text.push_str(&format!(" AND p.category = {m}"));
     }
     if let Some(manufacturer) = &s.manufacturer {
         let m = q.arg(manufacturer.to_string());
-        q.text
-            .push_str(&format!(" AND {manufacturer_column} = {m}"));
+        q.text.push_str(&format!(" AND p.manufacturer_id = {m}"));
     }
 }
 
@@ -702,9 +699,9 @@ fn candidates_page(
     };
     q.text = format!(
         "SELECT {columns} FROM {from} {} WHERE {condition}",
-        rows.joins()
+        rows.joins(s)
     );
-    push_filters(&mut q, s, rows);
+    push_filters(&mut q, s);
     q.text.push_str(&format!(" ORDER BY {key} DESC"));
     (q, at)
 }
@@ -746,9 +743,9 @@ fn pg_matches(
          CAST({n_arg} AS BIGINT), CAST({skip_arg} AS BIGINT)) f \
          JOIN certificate_search_hits h ON h.seq = f.seq \
          JOIN certificates c ON c.id = h.certificate_id {} WHERE 1 = 1",
-        HitRows::Kept.joins()
+        HitRows::Kept.joins(s)
     );
-    push_filters(&mut q, s, HitRows::Kept);
+    push_filters(&mut q, s);
     q.text.push_str(" ORDER BY f.seq DESC");
     q
 }
@@ -763,7 +760,7 @@ fn browse(q: &mut Sql, columns: &str, s: &LabelSearch) {
          FROM certificates c JOIN products p ON p.id = c.product_id \
          JOIN organisations o ON o.id = p.manufacturer_id WHERE 1 = 1"
     );
-    push_filters(q, s, HitRows::Joined);
+    push_filters(q, s);
     let n = q.args.len();
     q.text.push_str(&format!(
         " ORDER BY c.issued_at DESC, c.id DESC LIMIT ${} OFFSET ${}) pg \
@@ -886,7 +883,7 @@ fn sqlite_page(s: &LabelSearch, prefix: bool, after: Option<i64>) -> Sql {
         q.text
             .push_str(&format!(" AND f.rowid > CAST({m} AS INTEGER)"));
     }
-    push_filters(&mut q, s, HitRows::Joined);
+    push_filters(&mut q, s);
     let n = q.args.len();
     q.text.push_str(&format!(
         " ORDER BY f.rowid DESC LIMIT ${} OFFSET ${}",

@@ -4,11 +4,11 @@
 //! The documents are derived data: the triggers write them in the transaction of each
 //! certificate's insert and state change (and, on PostgreSQL, the rows kept beside them for
 //! search results in that of a change of the product's image), so no write of the registry
-//! makes them drift. An edit
-//! made to the database by other means (a document deleted or rewritten by hand, a table
-//! restored from another backup, FTS5's shadow tables touched) can hide a label from a search or
-//! make a search find it by words it does not have. Filters never show a label they exclude: the
-//! rows decide them.
+//! makes them drift. An edit made to the database by other means (a document deleted or
+//! rewritten by hand, a table restored from another backup, FTS5's shadow tables touched) can
+//! hide a label from a search or make a search find it by words it does not have, and (on
+//! PostgreSQL) a kept row edited by hand makes a result show a name or an image its rows do not
+//! have. Filters never show a label they exclude: the rows decide them.
 //!
 //! Each finding comes from one statement (one snapshot), and a certificate's document is written
 //! in its certificate's transaction, so a write that lands during a check is never a difference.

@@ -191,7 +191,7 @@ pub(crate) async fn labels_are_found_by_every_field_and_filtered(s: &SqlStore) {
 /// the database by other means is found, and a repair stores the document again under a new
 /// number, after which the label is found by its words again and the check is clean.
 pub(crate) async fn search_documents_are_checked_and_repaired(s: &SqlStore) {
-    let (_, cert, _, seq) = issued_certificate(s).await;
+    let (p, cert, _, seq) = issued_certificate(s).await;
     let id = cert.id.to_string();
     let one = vec![id.clone()];
     suspend(s, &cert, seq).await;
@@ -328,9 +328,21 @@ pub(crate) async fn search_documents_are_checked_and_repaired(s: &SqlStore) {
             // What its hit shows, kept beside the document (migration 0039): rewritten by
             // hand, its results show the forged name until the repair; deleted, the label is
             // in no result until the repair.
-            exec("UPDATE certificate_search_hits SET product_name = 'Forged Cam'".to_owned()).await;
+            exec(
+                "UPDATE certificate_search_hits \
+                 SET product_name = 'Forged Cam', product_category = 'router'"
+                    .to_owned(),
+            )
+            .await;
             let shown = s.search_labels(&words("cosy")).await.unwrap();
             assert_eq!(shown[0].product_name, "Forged Cam");
+            // A filter is decided on the product's row, never on the kept one.
+            let in_category = |category| LabelSearch {
+                category: Some(category),
+                ..words("cosy")
+            };
+            assert_eq!(found(s, &in_category(p.category)).await, one);
+            assert!(found(s, &in_category(Category::Router)).await.is_empty());
             let (before, _) = repaired(s).await;
             assert_eq!(problems(&before), [(id.clone(), SearchProblem::Hit)]);
             let shown = s.search_labels(&words("cosy")).await.unwrap();
