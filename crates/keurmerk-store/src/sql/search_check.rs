@@ -171,8 +171,9 @@ async fn sqlite_index_read_sound(conn: &mut AnyConnection) -> Result<bool> {
 
 /// PostgreSQL: the documents against `certificate_search_doc` (the function the triggers call),
 /// the states kept beside them against the certificates', and the rows kept for their hits
-/// against `certificate_search_hit_rows` (the view the triggers write them from). `certificate_id` is unique and
-/// references `certificates`, so a document can be neither a duplicate nor an orphan.
+/// against `certificate_search_hit_rows` (the view the triggers write them from).
+/// `certificate_id` is unique and references `certificates`, so a document can be neither a
+/// duplicate nor an orphan.
 async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
     let documents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificate_search")
         .fetch_one(&mut *conn)
