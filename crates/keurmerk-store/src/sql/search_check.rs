@@ -169,6 +169,13 @@ async fn sqlite_index_read_sound(conn: &mut AnyConnection) -> Result<bool> {
     Ok(said == ["ok"])
 }
 
+/// PostgreSQL: the certificates whose search document's kept hit (migration 0039) is not what
+/// the view the triggers write it from makes, column by column (no kept row is a difference too).
+pub(super) const HITS_NOT_KEPT: &str = "SELECT s.certificate_id FROM certificate_search s \
+     LEFT JOIN certificate_search_hits h ON h.seq = s.seq \
+     LEFT JOIN certificate_search_hit_rows v ON v.certificate_id = s.certificate_id \
+     WHERE ROW(h.*) IS DISTINCT FROM ROW(s.seq, v.*)";
+
 /// PostgreSQL: the documents against `certificate_search_doc` (the function the triggers call),
 /// the states kept beside them against the certificates', and the rows kept for their hits
 /// against `certificate_search_hit_rows` (the view the triggers write them from).
@@ -197,15 +204,7 @@ async fn postgres_pass(conn: &mut AnyConnection) -> Result<Pass> {
              WHERE t.state IS DISTINCT FROM c.state",
             SearchProblem::State,
         ),
-        (
-            // The kept row against the view the triggers write it from (migration 0039),
-            // column by column; no kept row is a difference too.
-            "SELECT s.certificate_id FROM certificate_search s \
-             LEFT JOIN certificate_search_hits h ON h.seq = s.seq \
-             LEFT JOIN certificate_search_hit_rows v ON v.certificate_id = s.certificate_id \
-             WHERE ROW(h.*) IS DISTINCT FROM ROW(s.seq, v.*)",
-            SearchProblem::Hit,
-        ),
+        (HITS_NOT_KEPT, SearchProblem::Hit),
     ];
     for (query, problem) in queries {
         certificates_found(conn, query, problem, &mut findings).await?;
@@ -408,26 +407,21 @@ async fn postgres_repair(conn: &mut AnyConnection, findings: &[Finding]) -> Resu
             .bind(*id)
             .execute(&mut *conn)
             .await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO certificate_search (certificate_id, doc) \
-             VALUES ($1, certificate_search_doc($1)) RETURNING seq",
+        // As the insert trigger writes them (migration 0040): the document, its kept state and
+        // its kept hit, under a new `seq`; no row if there is no such certificate.
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT certificate_search_store(id, product_id, state) FROM certificates \
+             WHERE id = $1",
         )
         .bind(*id)
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        sqlx::query(
-            "INSERT INTO certificate_search_states (seq, state) \
-             SELECT $1, state FROM certificates WHERE id = $2",
-        )
-        .bind(seq)
-        .bind(*id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("SELECT CAST(1 AS BIGINT) FROM certificate_search_hit_write($1, $2)")
-            .bind(seq)
-            .bind(*id)
-            .execute(&mut *conn)
-            .await?;
+        if stored.is_none() {
+            return Err(StoreError::Corrupt {
+                what: "search document",
+                detail: format!("{id}: there is no such certificate"),
+            });
+        }
     }
     Ok(again.len() as u64)
 }
