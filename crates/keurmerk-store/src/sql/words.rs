@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use roaring::RoaringBitmap;
 use rusqlite::Connection;
@@ -927,6 +927,8 @@ pub(crate) struct Words {
     reading: AtomicBool,
     /// When a reading was last started or ended (Unix seconds).
     checked: AtomicI64,
+    /// PostgreSQL: the documents as the last search read them (`sql::search`'s `Assumed`).
+    last_read: Mutex<Option<Documents>>,
 }
 
 /// Seconds between two attempts to read the index.
@@ -939,6 +941,22 @@ impl Words {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The documents as the last search read them, if one did.
+    pub(crate) fn last_read(&self) -> Option<Documents> {
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps the documents as a search read them (`now`).
+    pub(crate) fn read_now(&self, now: Documents) {
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(now);
     }
 
     /// Allows the next search to attempt a reading at once (tests).
