@@ -64,6 +64,15 @@ pub struct SqlStore {
     pg_words: Option<(Arc<words::Words>, Option<Arc<str>>)>,
 }
 
+/// How long a pooled connection may have been idle before it is pinged when handed out: one
+/// used within the last second is handed out as it is, as pools commonly do (HikariCP skips its
+/// check for a connection used within the last 500 ms). A ping on every checkout was a round trip
+/// to the database before every statement, the pool's costliest part of `serve` under load. A
+/// connection that broke while it was idle for less than this (the database restarted) fails the
+/// one statement it is handed out for, with an error, never a wrong answer; sqlx's ping when it
+/// is returned then finds it broken and closes it, so the next checkout gets a working one.
+pub(crate) const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 /// A write transaction (holding the SQLite writer lock when on SQLite).
 pub(crate) struct WriteTx<'a> {
     pub tx: Transaction<'static, Any>,
@@ -164,6 +173,18 @@ impl SqlStore {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings every idle connection it hands out by default: a round trip before each
+            // statement (and it pings again on each return). Only one idle for longer than
+            // `PING_IDLE_AFTER` is pinged first; see there.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 let schema = schema.clone();
                 Box::pin(async move {
@@ -353,6 +374,80 @@ pub(crate) async fn test_sqlite_pool(dir: &std::path::Path) -> sqlx::AnyPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pooled connection idle for longer than [`PING_IDLE_AFTER`] is pinged before it is handed
+    /// out, so one whose server process ended meanwhile is replaced, not used; one used within
+    /// that time is handed out without a round trip, so it fails the one statement it is given
+    /// and is then replaced.
+    #[tokio::test]
+    #[allow(clippy::unwrap_used)]
+    async fn a_connection_is_pinged_only_after_it_idled_on_postgres() {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let store = SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        let one = store.with_own_pool(1).await.unwrap();
+        let pid = || async {
+            sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+                .fetch_one(one.pool())
+                .await
+        };
+        // Ends a connection's server process and waits until it is gone.
+        let end = |pid: i32| {
+            let admin = store.pool().clone();
+            async move {
+                let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+                    .bind(pid)
+                    .fetch_one(&admin)
+                    .await
+                    .unwrap();
+                assert!(ended);
+                for _ in 0..500 {
+                    let left: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1")
+                            .bind(pid)
+                            .fetch_one(&admin)
+                            .await
+                            .unwrap();
+                    if left == 0 {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                panic!("process {pid} did not end");
+            }
+        };
+        // Back in the pool (sqlx returns a connection, with a ping, on a task of its own).
+        let idle = || async {
+            while one.pool().num_idle() < 1 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let first = pid().await.unwrap();
+        idle().await;
+        end(first).await;
+        tokio::time::sleep(PING_IDLE_AFTER + Duration::from_millis(300)).await;
+        let second = pid().await.unwrap();
+        assert_ne!(second, first, "the idle connection was pinged and replaced");
+        idle().await;
+        end(second).await;
+        assert!(pid().await.is_err(), "a connection just used is not pinged");
+        let third = pid().await.unwrap();
+        assert!(
+            third != first && third != second,
+            "the broken one was closed"
+        );
+        one.close().await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    }
 
     #[test]
     fn urls() {
