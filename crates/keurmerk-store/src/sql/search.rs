@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use super::certificates::certificate_from_row;
 use super::point::Point;
-use super::words::{Documents, Found, WordIndex, DOCUMENTS_NOW};
+use super::words::{Documents, Found, WordIndex, DOCUMENTS_NOW, DOCUMENTS_READ};
 use super::SqlStore;
 use crate::codec::{column_names, get_i64, get_parse, get_str, ts, Cols, NamedRow};
 use crate::label_status::ServedRule;
@@ -302,14 +302,6 @@ impl SqlStore {
     }
 }
 
-/// PostgreSQL: the search documents as they stand ([`Documents`]), as two columns of a
-/// statement (`documents_newest`, `documents_repairs`): each an uncorrelated subquery, read once
-/// per statement, in the statement's snapshot.
-const DOCUMENTS_READ: &str =
-    "(SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM certificate_search) AS documents_newest, \
-     (SELECT CAST(COALESCE(MAX(value), 0) AS BIGINT) FROM counters \
-      WHERE name = 'search_repairs') AS documents_repairs";
-
 /// PostgreSQL: a search run on the documents as an earlier search read them (`documents`),
 /// without reading them first: each page statement also reads them ([`DOCUMENTS_READ`]), and
 /// the search's page stands only when every row read agrees (else it is asked again on what was
@@ -435,7 +427,15 @@ impl SqlStore {
             ("certificate_search_newest", None),
         ];
         for (function, lo) in windows {
-            let q = pg_matches(s, prefix, groups, function, lo, (limit, offset), assumed);
+            let q = pg_matches(
+                s,
+                prefix,
+                groups,
+                function,
+                lo,
+                (limit, offset),
+                assumed.is_some(),
+            );
             let hits = self.fetch_hits_reading(q, None, assumed).await?;
             if hits.len() as i64 >= limit || lo.is_none_or(|lo| lo <= 0) || Assumed::moved(assumed)
             {
@@ -645,7 +645,7 @@ impl SqlStore {
                 "certificate_search_recent",
                 Some(covered),
                 (offset + limit, 0),
-                assumed,
+                assumed.is_some(),
             );
             self.fetch_hits_reading(q, None, assumed).await?
         } else {
@@ -866,7 +866,7 @@ fn pg_matches(
     function: &str,
     lo: Option<i64>,
     page: (i64, i64),
-    assumed: Option<&Assumed>,
+    documents: bool,
 ) -> Sql {
     let mut q = Sql {
         text: String::new(),
@@ -879,7 +879,7 @@ fn pg_matches(
         tsquery = format!("({tsquery} && CAST({m} AS tsquery))");
     }
     let mut columns = columns(&mut q, s.rule.as_ref(), HitRows::Kept);
-    if assumed.is_some() {
+    if documents {
         columns = format!("{columns}, {DOCUMENTS_READ}");
     }
     let lo_arg = match lo {

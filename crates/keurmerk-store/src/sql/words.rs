@@ -55,6 +55,15 @@ pub(crate) const DOCUMENTS_NOW: &str =
      (SELECT CAST(COALESCE(MAX(value), 0) AS INTEGER) FROM counters \
       WHERE name = 'search_repairs')";
 
+/// PostgreSQL: the search documents as they stand ([`Documents`]), as two columns of a
+/// statement (`documents_newest`, `documents_repairs`): each an uncorrelated subquery, read once
+/// per statement, in the statement's snapshot. What a reading of the words keeps and what a
+/// search compares it with ([`WordIndex::describes`]) are both read by it.
+pub(crate) const DOCUMENTS_READ: &str =
+    "(SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM certificate_search) AS documents_newest, \
+     (SELECT CAST(COALESCE(MAX(value), 0) AS BIGINT) FROM counters \
+      WHERE name = 'search_repairs') AS documents_repairs";
+
 /// Where the search documents stand when a search starts: the newest document's number and
 /// how many repairs (`verify_search`, counter `search_repairs`) have replaced documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -526,13 +535,10 @@ impl WordIndex {
             .await?;
         // The first statement takes the transaction's snapshot: the highest `seq` and the
         // transactions in progress are of the snapshot every later statement reads.
-        let (covered, repairs, xip): (i64, i64, String) = sqlx::query_as(
-            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT), \
-             (SELECT CAST(COALESCE(MAX(value), 0) AS BIGINT) FROM counters \
-              WHERE name = 'search_repairs'), \
-             CAST(ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())) AS TEXT) \
-             FROM certificate_search",
-        )
+        let (covered, repairs, xip): (i64, i64, String) = sqlx::query_as(&format!(
+            "SELECT {DOCUMENTS_READ}, \
+             CAST(ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot())) AS TEXT)"
+        ))
         .fetch_one(&mut *tx)
         .await?;
         let top = u32::try_from(covered).map_err(|_| decode(format!("seq {covered}")))?;
