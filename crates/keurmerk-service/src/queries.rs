@@ -1,6 +1,8 @@
+use std::collections::BTreeMap;
+
 use keurmerk_domain::event::{fold, CertificateView, Event};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::model::{Certificate, OrgRole, Product};
+use keurmerk_domain::model::{Certificate, OrgRole, Product, Verdict};
 use keurmerk_domain::status::{
     distrusted, evaluate_monitored, evaluate_version, Monitoring, StatusReport,
 };
@@ -30,6 +32,14 @@ pub struct CertificateDetails {
     /// these details were read from holds no verdict). Never sent anywhere.
     #[serde(skip)]
     pub(crate) newest_signature: Option<crate::AuthenticSignature>,
+    /// The log index of the statement of the last event, as read beside the stored page:
+    /// `(event seq, index)`. `None` when folded, or not in the log when read. Never sent.
+    #[serde(skip)]
+    pub(crate) newest_log_index: Option<(i64, u64)>,
+    /// The verdicts of the certificate's assessment, as read beside the stored page (`None`
+    /// when folded). Never sent: the assessment is its own resource.
+    #[serde(skip)]
+    pub(crate) verdicts: Option<BTreeMap<String, Verdict>>,
 }
 
 impl CertificateDetails {
@@ -38,6 +48,14 @@ impl CertificateDetails {
     /// verifying that statement again).
     pub fn newest_signature(&self) -> Option<&crate::AuthenticSignature> {
         self.newest_signature.as_ref()
+    }
+
+    /// The log index of the statement of event `event_seq` when it was read with these
+    /// details (the last event's, beside a stored page); `None`: look it up.
+    pub fn log_index_of(&self, event_seq: i64) -> Option<u64> {
+        self.newest_log_index
+            .filter(|(seq, _)| *seq == event_seq)
+            .map(|(_, i)| i)
     }
 }
 
@@ -172,6 +190,8 @@ impl<S: RegistryStore> Registry<S> {
                 events,
                 integrity: history.problems().to_vec(),
                 newest_signature: history.newest_signature().cloned(),
+                newest_log_index: None,
+                verdicts: None,
             },
             proven,
         ))

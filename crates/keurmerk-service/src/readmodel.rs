@@ -28,6 +28,7 @@
 
 use keurmerk_domain::event::{fold, Event};
 use keurmerk_domain::ids::CertificateId;
+use keurmerk_domain::model::{Certificate, Product};
 use keurmerk_domain::status::{stale_after, StatusReport};
 use keurmerk_store::{CertificateFilter, PageBody, RegistryStore, StoredPage, StoredStatus};
 use serde::{Deserialize, Serialize};
@@ -244,6 +245,28 @@ impl<S: RegistryStore> Registry<S> {
         self.refresh_status(id).await
     }
 
+    /// [`Self::status_from_read_model`] with the certificate, its product and its status-list
+    /// index, read in the same statement as the stored row when that row is served (a signed
+    /// status in one round trip); `None` for them when the status was folded (the caller reads
+    /// them then).
+    pub(crate) async fn status_with_certificate(
+        &self,
+        id: &CertificateId,
+    ) -> ServiceResult<(StatusReport, Option<(Certificate, Product, Option<u64>)>)> {
+        match self.store().status_with_certificate(id).await {
+            Ok(Some((Some(row), certificate, product, index))) => {
+                if let Some(report) = self.servable(id, row).await? {
+                    return Ok((report, Some((certificate, product, index))));
+                }
+            }
+            // No row, no such certificate (the fold says so), or a row this build cannot
+            // read (not proven current): fold.
+            Ok(_) | Err(keurmerk_store::StoreError::Corrupt { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok((self.refresh_status(id).await?, None))
+    }
+
     /// The statuses of several certificates (a page of search results), in their order: the
     /// stored rows read in one query where each is provably current, the others folded one by
     /// one as [`Self::status_from_read_model`] does.
@@ -392,6 +415,8 @@ impl<S: RegistryStore> Registry<S> {
             certificate,
             last_seq,
             product,
+            last_log_index,
+            verdicts,
             ..
         } = page;
         if events.last().map(|e| e.seq) != Some(last_seq)
@@ -422,6 +447,11 @@ impl<S: RegistryStore> Registry<S> {
             // A status row is stored only for a history its statements prove entirely.
             integrity: Vec::new(),
             newest_signature,
+            // A log index is never negative; a row that says otherwise is looked up again.
+            newest_log_index: last_log_index
+                .and_then(|i| u64::try_from(i).ok())
+                .map(|i| (last_seq, i)),
+            verdicts,
         }))
     }
 

@@ -1,13 +1,13 @@
 //! Recognition reports and market access: public reads computed by the pure
 //! `keurmerk_domain::recognition` module from the certificate's assessment and the catalogue.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, LevelId, RecordId, SchemeId};
-use keurmerk_domain::model::{Assessment, Category, Certificate, Product};
+use keurmerk_domain::model::{Assessment, Category, Certificate, Product, Verdict};
 use keurmerk_domain::recognition::{
     parse_markets, CertificateFacts, IndexError, MarketAccessJson, Provisions, RecognitionIndex,
     RecognitionJson,
@@ -147,13 +147,43 @@ impl<S: RegistryStore> Registry<S> {
         lang: Lang,
     ) -> ServiceResult<RecognitionJson> {
         let assessment = self.assessment(&cert.assessment).await?;
+        self.recognition_with(cert, product, &assessment.verdicts, at, lang)
+    }
+
+    /// [`Self::recognition_of`] a certificate's details: with the assessment's verdicts read
+    /// beside its stored page when they were (no statement of its own), else read now.
+    pub async fn recognition_of_details(
+        &self,
+        details: &crate::CertificateDetails,
+        at: Option<NaiveDate>,
+        lang: Lang,
+    ) -> ServiceResult<RecognitionJson> {
+        match &details.verdicts {
+            Some(verdicts) => {
+                self.recognition_with(&details.certificate, &details.product, verdicts, at, lang)
+            }
+            None => {
+                self.recognition_of(&details.certificate, &details.product, at, lang)
+                    .await
+            }
+        }
+    }
+
+    fn recognition_with(
+        &self,
+        cert: &Certificate,
+        product: &Product,
+        verdicts: &BTreeMap<String, Verdict>,
+        at: Option<NaiveDate>,
+        lang: Lang,
+    ) -> ServiceResult<RecognitionJson> {
         let id_text = cert.id.to_string();
         let facts = CertificateFacts {
             id: &id_text,
             scheme: &cert.scheme,
             level: &cert.level,
             category: product.category,
-            verdicts: &assessment.verdicts,
+            verdicts,
         };
         let day = self.day_or_today(at);
         // The registry's own catalogue: from the memo, or computed and kept there. The report
@@ -164,7 +194,7 @@ impl<S: RegistryStore> Registry<S> {
                     scheme: cert.scheme.clone(),
                     level: cert.level.clone(),
                     category: product.category,
-                    covered: index.coverage(&cert.scheme, &assessment.verdicts),
+                    covered: index.coverage(&cert.scheme, verdicts),
                     day,
                     lang,
                 };

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::OrgId;
+use keurmerk_domain::model::Organisation;
 use keurmerk_store::{KeyRecord, RegistryStore};
 use keurmerk_trust::{Act, Grant, KeyInfo, Role};
 
@@ -19,6 +20,15 @@ impl<S: RegistryStore> Registry<S> {
     /// the registry its own acts. Never a wildcard.
     pub(crate) async fn scoped_keys(&self, records: &[KeyRecord]) -> ServiceResult<Vec<KeyInfo>> {
         let orgs = self.store().orgs().await?;
+        self.scoped_keys_with(records, &orgs).await
+    }
+
+    /// [`Self::scoped_keys`] with the organisations the caller read already.
+    pub(crate) async fn scoped_keys_with(
+        &self,
+        records: &[KeyRecord],
+        orgs: &[Organisation],
+    ) -> ServiceResult<Vec<KeyInfo>> {
         let mut bodies: HashMap<String, Vec<Grant>> = HashMap::new();
         let mut out = Vec::with_capacity(records.len());
         for k in records {

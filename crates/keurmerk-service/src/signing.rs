@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 use keurmerk_domain::event::fold;
 use keurmerk_domain::ids::{CertificateId, OrgId};
-use keurmerk_domain::model::{IssuerKind, OrgRole};
+use keurmerk_domain::model::{Certificate, IssuerKind, OrgRole, Product};
 use keurmerk_domain::status::{LabelStatus, StatusReport};
 use keurmerk_store::{Audit, KeyRecord, KeyStore, PublishedTrustList, RegistryStore};
 use keurmerk_trust::{
@@ -590,9 +590,20 @@ impl<S: RegistryStore> Registry<S> {
         records: &[KeyRecord],
         sequence: u64,
     ) -> ServiceResult<TrustList> {
+        let orgs = self.store().orgs().await?;
+        self.trust_list_with(records, &orgs, sequence).await
+    }
+
+    /// [`Self::trust_list_of`] with the organisations the caller read already.
+    pub(crate) async fn trust_list_with(
+        &self,
+        records: &[KeyRecord],
+        orgs: &[keurmerk_domain::model::Organisation],
+        sequence: u64,
+    ) -> ServiceResult<TrustList> {
         let signer = self.signer()?;
         let now = self.now();
-        let keys = self.scoped_keys(records).await?;
+        let keys = self.scoped_keys_with(records, orgs).await?;
         Ok(TrustList {
             version: TRUST_LIST_VERSION,
             sequence,
@@ -705,7 +716,7 @@ impl<S: RegistryStore> Registry<S> {
     /// What a certificate's label claims, computed from the registry's records: the claims of
     /// its token (and of its signed status), with the product id and the issuing organisation.
     async fn recorded_claims(&self, id: &CertificateId) -> ServiceResult<RecordedClaims> {
-        self.recorded_claims_with(id, None).await
+        self.recorded_claims_with(id, None, None).await
     }
 
     /// [`Self::recorded_claims`]; `support_until` is the last day of support the verified fold
@@ -714,10 +725,15 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         id: &CertificateId,
         support_until: Option<Option<chrono::NaiveDate>>,
+        read: Option<(Certificate, Product, Option<u64>)>,
     ) -> ServiceResult<RecordedClaims> {
-        // One read when both rows are there; else the reads one by one, for the error naming
-        // what is missing.
-        let (cert, product, status_index) = match self.store().certificate_with_product(id).await? {
+        // The rows the caller read already, or one read when both rows are there; else the
+        // reads one by one, for the error naming what is missing.
+        let found = match read {
+            Some(read) => Some(read),
+            None => self.store().certificate_with_product(id).await?,
+        };
+        let (cert, product, status_index) = match found {
             Some(found) => found,
             None => {
                 let (cert, _) = self
@@ -836,7 +852,9 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         id: &CertificateId,
     ) -> ServiceResult<(Vec<u8>, StatusReport, DateTime<Utc>)> {
-        let report = self.status(id).await?;
+        // The stored status with the certificate and its product, in one statement when the
+        // row is served.
+        let (report, read) = self.status_with_certificate(id).await?;
         // A status other than `unknown` comes from a proven history, so its last day of support
         // is the fold's; an `unknown` one proves nothing, so the events are folded as they are.
         let support = (report.status != LabelStatus::Unknown).then_some(report.support_until);
@@ -844,7 +862,7 @@ impl<S: RegistryStore> Registry<S> {
             claims,
             product_id,
             cert,
-        } = self.recorded_claims_with(id, support).await?;
+        } = self.recorded_claims_with(id, support, read).await?;
         let now = self.now();
         let status_list = claims
             .status_index

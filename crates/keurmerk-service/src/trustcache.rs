@@ -23,15 +23,21 @@
 //! (however long that build took, so a build slower than [`TTL`] does not make every waiter
 //! build again in turn).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use keurmerk_domain::ids::OrgId;
+use keurmerk_domain::model::Organisation;
 use keurmerk_store::{KeyRecord, RegistryStore};
 use keurmerk_trust::{SigningKey, TrustList};
 
 use crate::{Registry, ServiceResult};
+
+/// A list, the digest of its keys, whether it was built just now, and what its build read.
+type TrustBuilt = (Arc<TrustList>, [u8; 32], bool, Arc<TrustRead>);
 
 /// How long a built list is reused at most.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -39,10 +45,32 @@ pub const TTL: Duration = Duration::from_secs(1);
 struct Built {
     list: Arc<TrustList>,
     digest: [u8; 32],
+    read: Arc<TrustRead>,
     generation: u64,
     /// When its build began reading the store.
     at: Instant,
     clock: DateTime<Utc>,
+}
+
+/// The key records and organisations one build of the list read, kept with it under the same
+/// reuse rules. A public page shows the signer's key record and the organisations named on it
+/// from here: the same reading its status was checked against (the list's digest), and no
+/// statement of its own for each.
+pub(crate) struct TrustRead {
+    keys: HashMap<String, KeyRecord>,
+    orgs: HashMap<String, Organisation>,
+}
+
+impl TrustRead {
+    fn of(keys: Vec<KeyRecord>, orgs: Vec<Organisation>) -> Self {
+        Self {
+            keys: keys.into_iter().map(|k| (k.key_id.clone(), k)).collect(),
+            orgs: orgs
+                .into_iter()
+                .map(|o| (o.id.as_str().to_owned(), o))
+                .collect(),
+        }
+    }
 }
 
 /// The registry root key a signed status is signed with, under the same reuse rules as the list.
@@ -87,6 +115,12 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         reuse: bool,
     ) -> ServiceResult<(Arc<TrustList>, [u8; 32], bool)> {
+        let (list, digest, fresh, _) = self.trust_built(reuse).await?;
+        Ok((list, digest, fresh))
+    }
+
+    /// [`Self::trust_for_reads`] with what its build read (`reuse`: see the module docs).
+    async fn trust_built(&self, reuse: bool) -> ServiceResult<TrustBuilt> {
         if !reuse {
             let generation = self.trust_cache.generation.load(Ordering::SeqCst);
             return self.build_trust(self.now(), generation).await;
@@ -106,9 +140,32 @@ impl<S: RegistryStore> Registry<S> {
         self.build_trust(self.now(), generation).await
     }
 
+    /// The signing key record `key_id` as the trust list reads reuse (see the module docs) was
+    /// built from; read from the store when that build did not have it (a key added since, by
+    /// another instance).
+    pub(crate) async fn shown_key(&self, key_id: &str) -> ServiceResult<Option<KeyRecord>> {
+        let (_, _, _, read) = self.trust_built(true).await?;
+        if let Some(k) = read.keys.get(key_id) {
+            return Ok(Some(k.clone()));
+        }
+        Ok(self.signer()?.key_store().signing_key(key_id).await?)
+    }
+
+    /// An organisation as the trust list reads reuse was built from, for showing on a public
+    /// page; read from the store when that build did not have it (registered since, elsewhere).
+    /// Organisations are never changed once registered, so this differs from the store only
+    /// after a restore or an edit by hand, and then for at most [`TTL`].
+    pub async fn shown_organisation(&self, id: &OrgId) -> ServiceResult<Organisation> {
+        let (_, _, _, read) = self.trust_built(true).await?;
+        if let Some(o) = read.orgs.get(id.as_str()) {
+            return Ok(o.clone());
+        }
+        self.organisation(id).await
+    }
+
     /// The cached list if it may be reused now (see the module docs): younger than [`TTL`], or
     /// for a read that arrived at `arrived`, built from reads that began after that.
-    fn reusable_trust(&self, arrived: Option<Instant>) -> Option<(Arc<TrustList>, [u8; 32], bool)> {
+    fn reusable_trust(&self, arrived: Option<Instant>) -> Option<TrustBuilt> {
         let now = self.now();
         let generation = self.trust_cache.generation.load(Ordering::SeqCst);
         let built = self.trust_cache.lock();
@@ -116,21 +173,20 @@ impl<S: RegistryStore> Registry<S> {
         let young = b.at.elapsed() < TTL && now - b.clock < chrono::Duration::seconds(1);
         let after_arrival = arrived.is_some_and(|a| b.at >= a);
         (b.generation == generation && now >= b.clock && (young || after_arrival))
-            .then(|| (b.list.clone(), b.digest, false))
+            .then(|| (b.list.clone(), b.digest, false, b.read.clone()))
     }
 
     /// Builds the list; stores it for reads if nothing that shapes it changed since
     /// `generation` was read (before anything was read for it).
-    async fn build_trust(
-        &self,
-        now: DateTime<Utc>,
-        generation: u64,
-    ) -> ServiceResult<(Arc<TrustList>, [u8; 32], bool)> {
+    async fn build_trust(&self, now: DateTime<Utc>, generation: u64) -> ServiceResult<TrustBuilt> {
         self.trust_cache.builds.fetch_add(1, Ordering::Relaxed);
         // Its age counts from here: what it holds was read after this moment.
         let began = Instant::now();
-        let list = Arc::new(self.trust_list(0).await?);
+        let records = self.signer()?.key_store().signing_keys().await?;
+        let orgs = self.store().orgs().await?;
+        let list = Arc::new(self.trust_list_with(&records, &orgs, 0).await?);
         let digest = crate::signing::keys_digest(&list)?;
+        let read = Arc::new(TrustRead::of(records, orgs));
         // Stored only if nothing changed while it was built, and never over a list whose reading
         // began later (a write's build that started earlier and finished last is older).
         if self.trust_cache.generation.load(Ordering::SeqCst) == generation {
@@ -139,13 +195,14 @@ impl<S: RegistryStore> Registry<S> {
                 *built = Some(Built {
                     list: list.clone(),
                     digest,
+                    read: read.clone(),
                     generation,
                     at: began,
                     clock: now,
                 });
             }
         }
-        Ok((list, digest, true))
+        Ok((list, digest, true, read))
     }
 
     /// How many trust lists this process has built (for reads and for writes): a counter for

@@ -181,11 +181,9 @@ impl<S: RegistryStore> Registry<S> {
                 .check_latest_signature(id, Some(&details.integrity))
                 .await;
         };
-        let key = self
-            .signer()?
-            .key_store()
-            .signing_key(&known.key_id)
-            .await?;
+        // The key record from the trust list reads reuse: what this page's status was checked
+        // against, without a statement of its own.
+        let key = self.shown_key(&known.key_id).await?;
         Ok(Some(SignatureReport {
             event_seq: known.event_seq,
             claimed: Some(ClaimedSignature {

@@ -8,10 +8,12 @@
 //! triggers bump the generation in the transaction of every such change). The service checks the
 //! rest (policy, trust list, time).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_domain::model::{Certificate, Product};
+use keurmerk_domain::model::{Certificate, Product, Verdict};
 use keurmerk_domain::status::{LabelStatus, StatusReport};
 
 use crate::Result;
@@ -52,7 +54,17 @@ pub struct StoredPage {
     pub last_seq: i64,
     /// The certificate's product, read in the same statement.
     pub product: Product,
+    /// The log index of the statement of the certificate's last event, read in the same
+    /// statement (`None`: not in the log yet). Log entries never change once appended.
+    pub last_log_index: Option<i64>,
+    /// The verdicts of the certificate's assessment, read in the same statement (`None`: no
+    /// such row). An assessment's verdicts never change once recorded.
+    pub verdicts: Option<BTreeMap<String, Verdict>>,
 }
+
+/// What [`StatusStore::status_with_certificate`] reads: the stored status, if any, the
+/// certificate, its product and its status-list index.
+pub type StatusWithCertificate = (Option<StoredStatus>, Certificate, Product, Option<u64>);
 
 /// A stored page body and the name of its format (the service's; the store keeps it opaque).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +105,14 @@ pub trait StatusStore: Send + Sync {
     /// generation, in one read; `None` when either is missing. The database deletes a page row
     /// whenever its generation is bumped (migration 0032), so a row found is of the current one.
     async fn current_page(&self, id: &CertificateId) -> Result<Option<(StoredStatus, StoredPage)>>;
+    /// The stored status ([`Self::current_status`], `None` when there is none) with the
+    /// certificate row, its product and its status-list index, in one read: everything a signed
+    /// status response is made of, in one snapshot. `None` when the certificate or its product
+    /// is missing.
+    async fn status_with_certificate(
+        &self,
+        id: &CertificateId,
+    ) -> Result<Option<StatusWithCertificate>>;
     /// Clears the stored report and page of a certificate (the next lookup folds and stores
     /// them again) and takes its status list index from the certificate row again.
     async fn clear_status(&self, id: &CertificateId) -> Result<()>;

@@ -39,7 +39,9 @@ pub use cra::{CraDraft, CraReportKey, CraStore, StoredCraReport};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotentRequest};
 pub use images::{ImageRef, ImageStore, StoredImage};
 pub use keys::{KeyRecord, KeyStore, LogPosition, PublishedTrustList, StoredStatement};
-pub use label_status::{ListSlot, PageBody, ServedRule, StatusStore, StoredPage, StoredStatus};
+pub use label_status::{
+    ListSlot, PageBody, ServedRule, StatusStore, StatusWithCertificate, StoredPage, StoredStatus,
+};
 pub use outbox::{FollowUp, OutboxItem, OutboxStore};
 pub use schedule::ScheduleStore;
 pub use search::{

@@ -58,7 +58,7 @@ pub(crate) async fn get_certificate_page(
     let org = |id: &keurmerk_domain::ids::OrgId| {
         let id = id.clone();
         let reg = state.registry.clone();
-        async move { reg.organisation(&id).await.ok() }
+        async move { reg.shown_organisation(&id).await.ok() }
     };
     let maker = org(&d.product.manufacturer).await;
     // A self-declared label's issuer is its maker: read once.
@@ -99,9 +99,7 @@ pub(crate) async fn get_certificate_page(
     // Authentic is not valid: the signature's tick is green only under a valid status.
     let verify =
         super::verification::verification_section(&state, &d, l, !facts.positive_marks_muted).await;
-    let accepted =
-        super::recognition::recognition_section(&state, &d.certificate, scheme, &d.product, l, at)
-            .await;
+    let accepted = super::recognition::recognition_section(&state, &d, scheme, l, at).await;
     // `?version=`: the answer for the version on the reader's device. An unreadable one (empty,
     // too long) is no question, like an unreadable `?at=`.
     let asked = q

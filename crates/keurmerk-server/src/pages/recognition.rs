@@ -5,10 +5,11 @@
 
 use chrono::NaiveDate;
 use keurmerk_domain::i18n::Lang;
-use keurmerk_domain::model::{Category, Certificate, Product};
+use keurmerk_domain::model::Category;
 use keurmerk_domain::recognition::texts::legal_words;
 use keurmerk_domain::recognition::{legal_position, Outcome, RecognitionJson, TargetJson};
 use keurmerk_domain::scheme::{Catalogue, LegalKind, Scheme};
+use keurmerk_service::CertificateDetails;
 use maud::{html, Markup};
 
 use super::{date, href, t};
@@ -17,19 +18,15 @@ use crate::AppState;
 /// The section, or a short notice when the report cannot be computed (never a guess).
 pub(crate) async fn recognition_section(
     state: &AppState,
-    certificate: &Certificate,
+    details: &CertificateDetails,
     scheme: Option<&Scheme>,
-    product: &Product,
     l: Lang,
     at: Option<NaiveDate>,
 ) -> Markup {
-    let id = &certificate.id;
-    let category = product.category;
+    let id = &details.certificate.id;
+    let category = details.product.category;
     let today = state.registry.day_or_today(at);
-    let report = state
-        .registry
-        .recognition_of(certificate, product, at, l)
-        .await;
+    let report = state.registry.recognition_of_details(details, at, l).await;
     html! {
         section aria-labelledby="accepted" {
             h2 id="accepted" {
@@ -43,7 +40,7 @@ pub(crate) async fn recognition_section(
                 Err(_) => p { (t(l, "The registry cannot work out right now where this label is accepted.", "Het register kan nu niet nagaan waar dit label wordt geaccepteerd.", "Das Register kann gerade nicht ermitteln, wo dieses Kennzeichen anerkannt wird.", "Le registre ne peut pas déterminer pour l'instant où ce label est reconnu.")) },
             }
             p {
-                a href=(href(&format!("/products/{}/market-access", product.id), l)) {
+                a href=(href(&format!("/products/{}/market-access", details.product.id), l)) {
                     (t(l, "Where this product may be sold, and what it still needs", "Waar dit product verkocht mag worden, en wat het nog nodig heeft", "Wo dieses Produkt verkauft werden darf und was ihm noch fehlt", "Où ce produit peut être vendu, et ce qu'il lui manque"))
                 }
             }

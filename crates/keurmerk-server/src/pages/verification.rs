@@ -156,7 +156,11 @@ pub(super) async fn verification_section(
         tracing::warn!(error = %e, certificate = %id, "signature check failed");
     }
     let log = match &report {
-        Ok(Some(r)) => Some(log_position(state, r.event_seq).await),
+        // Read beside the stored page when it was (log entries never change once appended).
+        Ok(Some(r)) => Some(match certificate.log_index_of(r.event_seq) {
+            Some(i) => LogPosition::Logged(i),
+            None => log_position(state, r.event_seq).await,
+        }),
         _ => None,
     };
     html! {

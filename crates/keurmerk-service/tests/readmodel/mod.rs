@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::lifecycle::Command;
 use keurmerk_domain::status::{LabelStatus, Reason, StatusReport};
@@ -39,8 +40,31 @@ async fn lookup_equals_fold(reg: &Registry<SqlStore>, id: &CertificateId) -> Sta
         folded.status
     );
     page_equals_fold(&page, &folded);
+    // The signed status is signed over the same status.
+    let (_, signed, _) = reg.signed_status_report(id).await.unwrap();
+    assert_eq!(at(signed, folded.status.evaluated_at), folded.status);
     newest_signature_equals_live(reg, id, &page).await;
+    read_beside_equals_looked_up(reg, &page).await;
     looked_up
+}
+
+/// What the details read beside a stored page (the newest statement's log index, the
+/// assessment's verdicts) equals what is looked up on its own.
+async fn read_beside_equals_looked_up(reg: &Registry<SqlStore>, page: &CertificateDetails) {
+    let last = page.events.last().map_or(0, |e| e.seq);
+    let logged = reg.store().log_index_of_event(last).await.unwrap();
+    if let Some(index) = page.log_index_of(last) {
+        assert_eq!(Some(index), logged.map(|i| u64::try_from(i).unwrap()));
+    }
+    assert_eq!(page.log_index_of(last + 1), None, "only the last event's");
+    for lang in [Lang::En, Lang::Nl] {
+        assert_eq!(
+            reg.recognition_of_details(page, None, lang).await.unwrap(),
+            reg.recognition_of(&page.certificate, &page.product, None, lang)
+                .await
+                .unwrap()
+        );
+    }
 }
 
 /// What the page's verification section shows of the newest statement (from the verdict the
@@ -602,6 +626,15 @@ async fn rewrite_reason(reg: &Registry<SqlStore>, table: &str, column: &str, id:
     .await;
 }
 
+/// Runs the log's sequencer until the queue is empty.
+async fn log_everything(reg: &Registry<SqlStore>) {
+    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
+    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
+        .await
+        .unwrap();
+    while seq.step().await.unwrap().is_some() {}
+}
+
 /// A registry on PostgreSQL in a fresh schema (dropped by the caller), with the given clock.
 async fn postgres_registry(
     url: &str,
@@ -647,6 +680,24 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current(reg: &Registry
         .expect("the issue stored the page with the status");
     assert_eq!(page.generation, row.generation);
     assert_eq!(page.trust, row.trust);
+    lookup_equals_fold(reg, &id).await;
+    // The assessment's verdicts come with the page; the last event's log index too, once the
+    // sequencer logged its statement (none before).
+    let assessment = reg.assessment(&page.certificate.assessment).await.unwrap();
+    assert_eq!(page.verdicts.as_ref(), Some(&assessment.verdicts));
+    assert_eq!(page.last_log_index, None);
+    let d = reg.certificate_details(&id).await.unwrap();
+    assert_eq!(d.log_index_of(page.last_seq), None);
+    log_everything(reg).await;
+    let (_, page) = reg.store().current_page(&id).await.unwrap().unwrap();
+    let logged = reg.store().log_index_of_event(page.last_seq).await.unwrap();
+    assert!(logged.is_some());
+    assert_eq!(page.last_log_index, logged);
+    let d = reg.certificate_details(&id).await.unwrap();
+    assert_eq!(
+        d.log_index_of(page.last_seq),
+        logged.map(|i| u64::try_from(i).unwrap())
+    );
     lookup_equals_fold(reg, &id).await;
 
     // Any bump of the generation deletes the page in the same statement.
@@ -857,4 +908,80 @@ async fn lookups_build_an_expired_trust_list_once() {
     // Reused again: no build for another lookup.
     e.reg.status(&id).await.unwrap();
     assert_eq!(e.reg.trust_list_builds() - before, 1);
+}
+
+/// The certificate page shows the signer's key record and the organisations named on it from
+/// what the trust list reads reuse was built from (no statement of their own): a key revoked
+/// through this registry shows at once, one revoked in the database (by another instance)
+/// within the list's TTL, and an organisation registered since elsewhere is read from the store.
+#[tokio::test]
+async fn a_page_shows_keys_and_organisations_as_the_reused_trust_list_read_them() {
+    let (e, id) = suspended_a_day_later().await;
+    let page = e.reg.certificate_details(&id).await.unwrap();
+    let verdict = page
+        .newest_signature()
+        .cloned()
+        .expect("stored with the row");
+    let shown = e.reg.latest_signature_of(&page).await.unwrap().unwrap();
+    let key = shown.key.clone().expect("the signer's key record");
+    assert_eq!(key.key_id, verdict.key_id());
+    assert_eq!(key.revoked_at, None);
+    for org in e.reg.organisations().await.unwrap() {
+        assert_eq!(e.reg.shown_organisation(&org.id).await.unwrap(), org);
+    }
+
+    // Revoked in the database by another instance: shown once the reused list expired.
+    let compromised = t0() + Duration::days(2);
+    exec(
+        &e.reg,
+        &format!(
+            "UPDATE signing_keys SET revoked_at = '{}' WHERE key_id = '{}'",
+            compromised.to_rfc3339(),
+            key.key_id
+        ),
+    )
+    .await;
+    std::thread::sleep(TRUST_LIST_TTL + std::time::Duration::from_millis(100));
+    let shown = e.reg.latest_signature_of(&page).await.unwrap().unwrap();
+    assert_eq!(shown.key.unwrap().revoked_at, Some(compromised));
+
+    // Registered by another instance a moment ago: not in the reused reading, read from the
+    // store; an organisation that does not exist is not found, never made up.
+    e.reg.status(&id).await.unwrap();
+    exec(
+        &e.reg,
+        &format!(
+            "INSERT INTO organisations (id, name, role, member_state, contact, created_at) \
+             VALUES ('late-lab', 'Late Lab', 'assessment_body', 'BE', NULL, '{}')",
+            t0().to_rfc3339()
+        ),
+    )
+    .await;
+    let late = keurmerk_domain::ids::OrgId::new("late-lab").unwrap();
+    assert_eq!(
+        e.reg.shown_organisation(&late).await.unwrap().name,
+        "Late Lab"
+    );
+    let nobody = keurmerk_domain::ids::OrgId::new("nobody").unwrap();
+    assert!(matches!(
+        e.reg.shown_organisation(&nobody).await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    // Registered through this registry: shown at once.
+    e.reg
+        .create_organisation(
+            &a("nl-rdi"),
+            new_org(
+                "new-lab",
+                keurmerk_domain::model::OrgRole::AssessmentBody,
+                "NL",
+            ),
+        )
+        .await
+        .unwrap();
+    let new = keurmerk_domain::ids::OrgId::new("new-lab").unwrap();
+    assert_eq!(
+        e.reg.shown_organisation(&new).await.unwrap().name,
+        "new-lab org"
+    );
 }

@@ -9,8 +9,12 @@ use super::certificates::certificate_from_row;
 use super::point::Point;
 use super::products::product_from_cols;
 use super::SqlStore;
-use crate::codec::{get_i64, get_json, get_opt_ts, get_str, get_ts, json, ts, Cols};
-use crate::label_status::{ListSlot, PageBody, ServedRule, StatusStore, StoredPage, StoredStatus};
+use crate::codec::{
+    get_i64, get_json, get_opt, get_opt_ts, get_str, get_ts, json, parse_json, ts, Cols,
+};
+use crate::label_status::{
+    ListSlot, PageBody, ServedRule, StatusStore, StatusWithCertificate, StoredPage, StoredStatus,
+};
 use crate::{Result, StoreError};
 
 fn word(what: &str, s: &str) -> Result<LabelStatus> {
@@ -82,12 +86,24 @@ const CURRENT_STATUS: &str = "SELECT gen, seq, report, computed_at, stale_after,
 const CURRENT_PAGE: &str = "SELECT s.gen, s.seq, s.report, s.computed_at, s.stale_after, \
      s.policy, s.trust, p.gen AS page_gen, p.trust AS page_trust, p.format AS page_format, \
      p.body AS page_body, c.*, pr.manufacturer_id, pr.name, pr.model, pr.category, pr.gtin, \
-     pr.purl, pr.cpe, pr.created_at AS product_created_at \
+     pr.purl, pr.cpe, pr.created_at AS product_created_at, \
+     (SELECT CAST(MIN(l.log_index) AS BIGINT) FROM log_entries l \
+       WHERE l.event_seq = c.last_seq) AS last_log_index, \
+     (SELECT a.verdicts FROM assessments a WHERE a.id = c.assessment_id) AS assessment_verdicts \
      FROM label_status s JOIN certificate_page p \
        ON p.certificate_id = s.certificate_id AND p.gen = s.gen \
      JOIN certificates c ON c.id = s.certificate_id \
      JOIN products pr ON pr.id = c.product_id \
      WHERE s.certificate_id = $1 AND s.report IS NOT NULL";
+
+/// [`CURRENT_STATUS`] beside the certificate, its product and its status-list index: a signed
+/// status response in one statement. The status row is joined only when it holds a report.
+const STATUS_WITH_CERTIFICATE: &str = "SELECT s.gen, s.seq, s.report, s.computed_at, \
+     s.stale_after, s.policy, s.trust, c.*, pr.manufacturer_id, pr.name, pr.model, pr.category, \
+     pr.gtin, pr.purl, pr.cpe, pr.created_at AS product_created_at \
+     FROM certificates c JOIN products pr ON pr.id = c.product_id \
+     LEFT JOIN label_status s ON s.certificate_id = c.id AND s.report IS NOT NULL \
+     WHERE c.id = $1";
 
 fn page_from_row(row: &(impl Cols + ?Sized)) -> Result<(StoredStatus, StoredPage)> {
     Ok((
@@ -102,6 +118,10 @@ fn page_from_row(row: &(impl Cols + ?Sized)) -> Result<(StoredStatus, StoredPage
             certificate: certificate_from_row(row)?,
             last_seq: get_i64(row, "last_seq")?,
             product: product_from_cols(row, "product_id", "product_created_at")?,
+            last_log_index: row.int("last_log_index")?,
+            verdicts: get_opt(row, "assessment_verdicts")?
+                .map(|v| parse_json("assessment_verdicts", &v))
+                .transpose()?,
         },
     ))
 }
@@ -217,6 +237,30 @@ impl StatusStore for SqlStore {
     async fn current_page(&self, id: &CertificateId) -> Result<Option<(StoredStatus, StoredPage)>> {
         self.row_by_key(CURRENT_PAGE, id.as_str(), |r| page_from_row(r))
             .await
+    }
+
+    async fn status_with_certificate(
+        &self,
+        id: &CertificateId,
+    ) -> Result<Option<StatusWithCertificate>> {
+        self.row_by_key(STATUS_WITH_CERTIFICATE, id.as_str(), |r| {
+            // `report` is NOT NULL in every row the join found, NULL only without one.
+            let status = match r.text("report")? {
+                Some(_) => Some(status_from_row(r)?),
+                None => None,
+            };
+            let index = r
+                .int("status_index")?
+                .map(|i| super::statuslist::unsigned("status index", i))
+                .transpose()?;
+            Ok((
+                status,
+                certificate_from_row(r)?,
+                product_from_cols(r, "product_id", "product_created_at")?,
+                index,
+            ))
+        })
+        .await
     }
 
     async fn clear_status(&self, id: &CertificateId) -> Result<()> {

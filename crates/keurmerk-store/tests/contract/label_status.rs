@@ -51,7 +51,31 @@ async fn stored(s: &SqlStore, cert: &Certificate, seq: i64) -> i64 {
         s.current_status(&cert.id).await.unwrap(),
         Some(row(cert, generation, seq))
     );
+    assert_eq!(
+        with_certificate(s, cert).await.0,
+        Some(row(cert, generation, seq))
+    );
     generation
+}
+
+/// `status_with_certificate` of an existing certificate: its status as `current_status` reads
+/// it, and the certificate, product and status index as read one by one.
+async fn with_certificate(s: &SqlStore, cert: &Certificate) -> StatusWithCertificate {
+    let read = s
+        .status_with_certificate(&cert.id)
+        .await
+        .unwrap()
+        .expect("the certificate exists");
+    assert_eq!(read.0, s.current_status(&cert.id).await.unwrap());
+    let (stored, _) = s.certificate(&cert.id).await.unwrap().unwrap();
+    assert_eq!(read.1, stored);
+    assert_eq!(
+        Some(&read.2),
+        s.product(&stored.product).await.unwrap().as_ref()
+    );
+    assert_eq!(read.3, s.status_index(&cert.id).await.unwrap());
+    assert!(read.3.is_some(), "every certificate has its index");
+    read
 }
 
 async fn exec(s: &SqlStore, sql: &str) {
@@ -65,6 +89,7 @@ pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &
         None,
         "no row yet"
     );
+    assert_eq!(with_certificate(s, &cert).await.0, None, "no row yet");
     // Inserting the event and its statement already counted as changes.
     let generation = s.status_generation(&cert.id).await.unwrap();
     assert!(generation >= 1, "the issue's event bumped the generation");
@@ -78,6 +103,7 @@ pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &
     // A row not folded from the last event is never returned, even if someone stores it.
     let other = CertificateId::new("KM-2026-000404").unwrap();
     assert_eq!(s.current_status(&other).await.unwrap(), None);
+    assert_eq!(s.status_with_certificate(&other).await.unwrap(), None);
     assert_eq!(s.status_generation(&other).await.unwrap(), 0);
 
     // An append makes the row not current, in the append's own transaction.
@@ -135,6 +161,7 @@ pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &
     s.clear_status(&cert.id).await.unwrap();
     s.clear_status(&cert.id).await.unwrap();
     assert_eq!(s.current_status(&cert.id).await.unwrap(), None);
+    assert_eq!(with_certificate(s, &cert).await.0, None);
 }
 
 pub(super) async fn every_input_edit_clears_the_stored_label_status(s: &SqlStore) {
