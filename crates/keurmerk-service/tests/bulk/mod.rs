@@ -72,11 +72,7 @@ impl Db {
 
 /// Logs everything queued, then checks the registry as `keurmerk certificate verify` does.
 async fn verified(reg: &Registry<SqlStore>) -> usize {
-    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
-    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
-        .await
-        .unwrap();
-    while seq.step().await.unwrap().is_some() {}
+    log_everything(reg).await;
     let problems = reg.verify_all_integrity().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert!(reg.verify_event_store().await.unwrap().is_empty());

@@ -204,15 +204,6 @@ async fn a_statement_signed_before_the_compromise_stays_trusted() {
     assert!(e.reg.verify_all_integrity().await.unwrap().is_empty());
 }
 
-/// Runs the log's sequencer until the queue is empty.
-async fn log_everything(reg: &Registry<SqlStore>) {
-    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
-    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
-        .await
-        .unwrap();
-    while seq.step().await.unwrap().is_some() {}
-}
-
 #[tokio::test]
 async fn the_full_check_compares_every_statement_with_the_transparency_log() {
     let (e, id) = suspended_certificate().await;

@@ -626,15 +626,6 @@ async fn rewrite_reason(reg: &Registry<SqlStore>, table: &str, column: &str, id:
     .await;
 }
 
-/// Runs the log's sequencer until the queue is empty.
-async fn log_everything(reg: &Registry<SqlStore>) {
-    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
-    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
-        .await
-        .unwrap();
-    while seq.step().await.unwrap().is_some() {}
-}
-
 /// A registry on PostgreSQL in a fresh schema (dropped by the caller), with the given clock.
 async fn postgres_registry(
     url: &str,

@@ -266,3 +266,12 @@ pub fn invalid<T: std::fmt::Debug>(r: Result<T, ServiceError>, field: &str) -> S
         other => panic!("expected Invalid {field}, got {other:?}"),
     }
 }
+
+/// Runs the log's sequencer (a fresh log key) until the queue is empty.
+pub async fn log_everything(reg: &Registry<SqlStore>) {
+    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
+    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
+        .await
+        .unwrap();
+    while seq.step().await.unwrap().is_some() {}
+}
