@@ -58,7 +58,8 @@ pub struct StoredPage {
     /// statement (`None`: not in the log yet). Log entries never change once appended.
     pub last_log_index: Option<i64>,
     /// The verdicts of the certificate's assessment, read in the same statement (`None`: no
-    /// such row). An assessment's verdicts never change once recorded.
+    /// such row, or verdicts that do not read). An assessment's verdicts never change once
+    /// recorded.
     pub verdicts: Option<BTreeMap<String, Verdict>>,
 }
 

@@ -119,9 +119,10 @@ fn page_from_row(row: &(impl Cols + ?Sized)) -> Result<(StoredStatus, StoredPage
             last_seq: get_i64(row, "last_seq")?,
             product: product_from_cols(row, "product_id", "product_created_at")?,
             last_log_index: row.int("last_log_index")?,
+            // Unreadable verdicts are not the page's problem: `None`, and the service reads
+            // the assessment itself (which then reports what is wrong with it).
             verdicts: get_opt(row, "assessment_verdicts")?
-                .map(|v| parse_json("assessment_verdicts", &v))
-                .transpose()?,
+                .and_then(|v| parse_json("assessment_verdicts", &v).ok()),
         },
     ))
 }

@@ -156,6 +156,33 @@ pub(super) async fn label_status_rows_are_served_only_for_the_current_event(s: &
     assert!(!s.put_status(&other, &row(&cert, 0, seq2)).await.unwrap());
     assert_eq!(s.current_status(&other).await.unwrap(), None);
 
+    // The page row of the current generation comes with the assessment's verdicts and, while
+    // its statement is queued, no log index; verdicts that do not read do not hide the row.
+    let g = s.status_generation(&cert.id).await.unwrap();
+    let body = PageBody {
+        format: "f".into(),
+        body: "{}".into(),
+    };
+    assert!(s
+        .put_status_and_page(&cert.id, &row(&cert, g, seq2), &body)
+        .await
+        .unwrap());
+    let assessment = s.assessment(&cert.assessment).await.unwrap().unwrap();
+    let (_, page) = s.current_page(&cert.id).await.unwrap().unwrap();
+    assert_eq!(page.verdicts, Some(assessment.verdicts));
+    assert_eq!(page.last_log_index, None);
+    exec(
+        s,
+        &format!(
+            "UPDATE assessments SET verdicts = 'not json' WHERE id = '{}'",
+            cert.assessment
+        ),
+    )
+    .await;
+    let (_, page) = s.current_page(&cert.id).await.unwrap().unwrap();
+    assert_eq!(page.verdicts, None);
+    assert_eq!(page.body, body);
+
     // Clearing is idempotent.
     stored(s, &cert, seq2).await;
     s.clear_status(&cert.id).await.unwrap();
