@@ -33,6 +33,22 @@ pub(super) fn certificate_from_row(row: &(impl Cols + ?Sized)) -> Result<Certifi
     })
 }
 
+/// A certificate row joined with its product's columns (`pr.*` but `id`, its `created_at` as
+/// `product_created_at`), and the certificate's status-list index.
+pub(super) fn certificate_product_index(
+    r: &(impl Cols + ?Sized),
+) -> Result<(Certificate, Product, Option<u64>)> {
+    let index = r
+        .int("status_index")?
+        .map(|i| super::statuslist::unsigned("status index", i))
+        .transpose()?;
+    Ok((
+        certificate_from_row(r)?,
+        product_from_cols(r, "product_id", "product_created_at")?,
+        index,
+    ))
+}
+
 fn event_from_row(row: &(impl Cols + ?Sized)) -> Result<Event> {
     let kind: EventKind = get_json(row, "payload")?;
     Ok(Event {
@@ -258,18 +274,8 @@ impl CertificateStore for SqlStore {
         const SQL: &str = "SELECT c.*, pr.manufacturer_id, pr.name, pr.model, pr.category, \
              pr.gtin, pr.purl, pr.cpe, pr.created_at AS product_created_at \
              FROM certificates c JOIN products pr ON pr.id = c.product_id WHERE c.id = $1";
-        self.row_by_key(SQL, id.as_str(), |r| {
-            let index = r
-                .int("status_index")?
-                .map(|i| super::statuslist::unsigned("status index", i))
-                .transpose()?;
-            Ok((
-                certificate_from_row(r)?,
-                product_from_cols(r, "product_id", "product_created_at")?,
-                index,
-            ))
-        })
-        .await
+        self.row_by_key(SQL, id.as_str(), |r| certificate_product_index(r))
+            .await
     }
 
     async fn certificates(&self, f: &CertificateFilter) -> Result<Vec<Certificate>> {

@@ -5,7 +5,7 @@ use futures_util::TryStreamExt as _;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::status::LabelStatus;
 
-use super::certificates::certificate_from_row;
+use super::certificates::{certificate_from_row, certificate_product_index};
 use super::point::Point;
 use super::products::product_from_cols;
 use super::SqlStore;
@@ -245,21 +245,14 @@ impl StatusStore for SqlStore {
         id: &CertificateId,
     ) -> Result<Option<StatusWithCertificate>> {
         self.row_by_key(STATUS_WITH_CERTIFICATE, id.as_str(), |r| {
-            // `report` is NOT NULL in every row the join found, NULL only without one.
-            let status = match r.text("report")? {
+            // `gen` is NOT NULL in every status row, so NULL only where the join found none
+            // (and reading it does not copy the report).
+            let status = match r.int("gen")? {
                 Some(_) => Some(status_from_row(r)?),
                 None => None,
             };
-            let index = r
-                .int("status_index")?
-                .map(|i| super::statuslist::unsigned("status index", i))
-                .transpose()?;
-            Ok((
-                status,
-                certificate_from_row(r)?,
-                product_from_cols(r, "product_id", "product_created_at")?,
-                index,
-            ))
+            let (certificate, product, index) = certificate_product_index(r)?;
+            Ok((status, certificate, product, index))
         })
         .await
     }
