@@ -295,8 +295,14 @@ impl SqlStore {
         Ok(WriteTx { tx, _guard: guard })
     }
 
-    /// Closes the pool.
+    /// Closes the store: waits for every read of the database under way (on SQLite, the point
+    /// reader's searches, scans and readings of the words, each on a thread of its own), then
+    /// closes every connection. When it returns, this store holds the database open nowhere
+    /// (a backup may move or remove the file), and a read after it fails.
     pub async fn close(&self) {
+        if let Some(point) = &self.point {
+            point.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -374,6 +380,68 @@ pub(crate) async fn test_sqlite_pool(dir: &std::path::Path) -> sqlx::AnyPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Descriptors of this process open on `path` or its `-wal` and `-shm` files (Linux).
+    fn open_on(path: &std::path::Path) -> usize {
+        let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+            return 0;
+        };
+        let stem = path.to_string_lossy().into_owned();
+        fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| target.to_string_lossy().starts_with(&stem))
+            .count()
+    }
+
+    /// `close` waits for every read of the file under way (here a turn held as a search's
+    /// thread holds one), and when it returns no connection of the store, pooled or the point
+    /// reader's, has the file open; a read after it fails instead of opening the file again.
+    #[tokio::test]
+    #[allow(clippy::unwrap_used)]
+    async fn close_waits_for_the_readers_and_leaves_the_file_open_nowhere() {
+        use crate::search::{LabelSearch, SearchStore};
+        use crate::traits::CertificateStore;
+        use keurmerk_domain::ids::CertificateId;
+        if !std::path::Path::new("/proc/self/fd").exists() {
+            eprintln!("skipped: no /proc/self/fd to count open files");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqlStore::connect(&format!("sqlite:{}", path.display()))
+            .await
+            .unwrap();
+        let id: CertificateId = "KM-2026-000001".parse().unwrap();
+        // A point read and a search (each on the point reader) leave connections open.
+        assert!(store.certificate(&id).await.unwrap().is_none());
+        store
+            .search_labels(&LabelSearch {
+                terms: vec!["camera".into()],
+                limit: 20,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(open_on(&path) > 0, "the store has the file open");
+        let point = store.point.clone().unwrap();
+        let reading = Arc::clone(&point.turns).try_acquire_owned().unwrap();
+        let closing = tokio::spawn(async move {
+            store.close().await;
+            store
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !closing.is_finished(),
+            "close returned while a read was under way"
+        );
+        // While it waits, no new read takes a turn.
+        assert!(point.turns.try_acquire().is_err());
+        drop(reading);
+        let store = closing.await.unwrap();
+        drop(point);
+        assert_eq!(open_on(&path), 0, "a connection still has the file open");
+        assert!(store.certificate(&id).await.is_err(), "a read after close");
+        assert_eq!(open_on(&path), 0, "a read after close opened the file");
+    }
 
     /// A pooled connection idle for longer than [`PING_IDLE_AFTER`] is pinged before it is handed
     /// out, so one whose server process ended meanwhile is replaced, not used; one used within

@@ -31,11 +31,19 @@ const KEPT: usize = 8;
 /// the connections kept serve them without opening new ones.
 pub(crate) const SEARCHES: usize = 4;
 
+/// Turns of the reads on a reader's file ([`PointReader::turns`]): more than ever read at once.
+const TURNS: u32 = 1 << 20;
+
 /// A read-only connection pool for point reads on the calling thread.
 #[derive(Debug)]
 pub(crate) struct PointReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// One turn for each read of the file under way: a point read holds one while it reads; a
+    /// search, a scan and a reading of the search's words from before their thread starts
+    /// until it ends. [`Self::close`] takes them all, so it returns only when no thread of this
+    /// reader has the file open; a read that finds no turn (closed) reads through the pool.
+    pub(crate) turns: std::sync::Arc<tokio::sync::Semaphore>,
     /// Permits for searches ([`SEARCHES`]); a permit is held by the blocking thread that
     /// searches, so a caller that stops waiting does not free it early.
     pub(crate) searches: std::sync::Arc<tokio::sync::Semaphore>,
@@ -63,6 +71,7 @@ impl PointReader {
         Some(Self {
             path: PathBuf::from(path),
             idle: Mutex::new(Vec::new()),
+            turns: std::sync::Arc::new(tokio::sync::Semaphore::new(TURNS as usize)),
             searches: std::sync::Arc::new(tokio::sync::Semaphore::new(SEARCHES)),
             words: std::sync::Arc::default(),
         })
@@ -77,12 +86,31 @@ impl PointReader {
         &self.path
     }
 
+    /// Waits until every read of the file under way has ended (a search, a scan or a reading
+    /// of the words on its own thread included), then closes the connections kept. Every read
+    /// after goes through the pool (closed with it by `SqlStore::close`).
+    pub(crate) async fn close(&self) {
+        // Fair: once this waits, no new read gets a turn (a freed turn goes to the waiter).
+        if let Ok(all) = self.turns.acquire_many(TURNS).await {
+            all.forget();
+        }
+        self.turns.close();
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// Runs `read` on a connection of the pool. An error of SQLite (busy, locked, unopenable) is
     /// [`Point::Busy`]; `read`'s own decoding errors are returned as they are.
     pub(crate) fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<crate::Result<T>>,
     ) -> crate::Result<Point<T>> {
+        // Closed, or closing: through the pool.
+        let Ok(_turn) = self.turns.try_acquire() else {
+            return Ok(Point::Busy);
+        };
         let taken = self
             .idle
             .lock()
@@ -187,9 +215,13 @@ impl PointReader {
         decode: fn(&NamedRow<'_, '_>) -> crate::Result<T>,
         each: &mut (dyn FnMut(T) -> crate::Result<()> + Send),
     ) -> crate::Result<Point<()>> {
+        let Ok(turn) = std::sync::Arc::clone(&self.turns).try_acquire_owned() else {
+            return Ok(Point::Busy);
+        };
         let path = self.path.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::Result<Vec<T>>>(4);
         let reader = tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
+            let _turn = turn;
             let conn = open_read_only(&path)?;
             let mut stmt = conn.prepare(sql)?;
             let names = column_names(&stmt);

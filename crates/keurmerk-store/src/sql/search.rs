@@ -1344,8 +1344,13 @@ impl SqlStore {
         let Ok(permit) = std::sync::Arc::clone(&point.searches).acquire_owned().await else {
             return Ok(None);
         };
+        // Closed, or closing: through the pool.
+        let Ok(turn) = std::sync::Arc::clone(&point.turns).try_acquire_owned() else {
+            return Ok(None);
+        };
         let (point, s) = (std::sync::Arc::clone(point), s.clone());
         let read = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let words = point.words.current();
             let read = point.read(|conn| {
                 let newest = match &words {
@@ -1362,7 +1367,7 @@ impl SqlStore {
                     .filter(|(w, now)| w.describes(*now))
                     .map(|(w, now)| (w, now.newest));
                 let found = search_on(conn, &s, words, STATE_WALK);
-                point.words.refresh(newest, point.path());
+                point.words.refresh(newest, point.path(), &point.turns);
                 found
             });
             drop(permit);

@@ -987,12 +987,24 @@ impl Words {
     /// [`stale_after`] or more, or older (the file was replaced), or the documents were repaired
     /// since it was read. At most one reading at once, and one attempt every
     /// [`CHECK_EVERY_SECS`] (a reading that fails is not retried by every search).
-    pub(crate) fn refresh(self: &Arc<Self>, newest: Option<Documents>, path: &std::path::Path) {
+    pub(crate) fn refresh(
+        self: &Arc<Self>,
+        newest: Option<Documents>,
+        path: &std::path::Path,
+        turns: &Arc<tokio::sync::Semaphore>,
+    ) {
         if !self.claim(newest, stale_after) {
             return;
         }
+        // A turn of the point reader for as long as the file is read (its `close` waits for
+        // it); none when it is closed or closing, and then no reading.
+        let Ok(turn) = Arc::clone(turns).try_acquire_owned() else {
+            self.reading.store(false, Ordering::Release);
+            return;
+        };
         let path = path.to_owned();
         self.spawn(move || {
+            let _turn = turn;
             super::point::open_for_words(&path)
                 .and_then(|c| WordIndex::read(&c, COMMON))
                 .map_err(|e| e.to_string())
