@@ -131,6 +131,10 @@ pub(crate) fn normalise_url(url: &str) -> Result<(String, Backend)> {
     Ok((format!("sqlite://{with_mode}"), Backend::Sqlite))
 }
 
+/// The connections of a PostgreSQL store's pool unless its opener says otherwise
+/// ([`SqlStore::connect_with_connections`]; `keurmerk serve`'s `serve.database_connections`).
+pub const POSTGRES_CONNECTIONS: u32 = 16;
+
 impl SqlStore {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite:PATH`, a bare file
     /// path, or `postgres://…`.
@@ -138,9 +142,25 @@ impl SqlStore {
         Self::connect_in_schema(url, None).await
     }
 
+    /// [`connect_in_schema`](Self::connect_in_schema) with a pool of at most `connections`
+    /// connections on PostgreSQL (at least 1; [`POSTGRES_CONNECTIONS`] otherwise), which every
+    /// read and write through this store shares. SQLite's pool keeps its 4: its point reads hold
+    /// no pool connection and its writers are serialised in the process anyway.
+    pub async fn connect_with_connections(
+        url: &str,
+        schema: Option<&str>,
+        connections: u32,
+    ) -> Result<Self> {
+        Self::open(url, schema, connections).await
+    }
+
     /// Like [`connect`](Self::connect), but on PostgreSQL uses (and creates) its own schema, so
     /// tests and tenants are isolated.
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
+        Self::open(url, schema, POSTGRES_CONNECTIONS).await
+    }
+
+    async fn open(url: &str, schema: Option<&str>, connections: u32) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url)?;
         let options = AnyConnectOptions::from_str(&url)?;
@@ -168,7 +188,7 @@ impl SqlStore {
         let schema = schema.map(str::to_owned);
         let max = match backend {
             Backend::Sqlite => 4,
-            Backend::Postgres => 16,
+            Backend::Postgres => connections.max(1),
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)

@@ -1350,3 +1350,48 @@ async fn a_store_with_its_own_pool_answers_while_the_other_is_exhausted() {
     own.close().await;
     db.drop_schema().await;
 }
+
+/// `connect_with_connections`: on PostgreSQL the pool holds at most that many connections, so
+/// an operator can size `max_connections` for every instance (`serve.database_connections`);
+/// none is 1; on SQLite the pool keeps its 4 and the setting changes nothing.
+#[tokio::test]
+async fn a_store_opened_with_n_connections_holds_at_most_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = format!("sqlite:{}", dir.path().join("n.db").display());
+    let lite = SqlStore::connect_with_connections(&file, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(lite.pool().options().get_max_connections(), 4);
+    lite.close().await;
+    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        return;
+    };
+    for (asked, max) in [(3, 3), (0, 1)] {
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let store = SqlStore::connect_with_connections(&url, Some(&schema), asked)
+            .await
+            .unwrap();
+        assert_eq!(store.pool().options().get_max_connections(), max);
+        seed(&store).await;
+        let mut held = Vec::new();
+        for _ in 0..max {
+            held.push(store.pool().acquire().await.unwrap());
+        }
+        // Every connection is held: one more would be a connection past the limit.
+        assert!(tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            store.pool().acquire()
+        )
+        .await
+        .is_err());
+        drop(held);
+        assert!(!store.orgs().await.unwrap().is_empty());
+        Db {
+            store,
+            _dir: None,
+            pg_schema: Some((url.clone(), schema)),
+        }
+        .drop_schema()
+        .await;
+    }
+}

@@ -33,8 +33,13 @@ pub struct Ctx {
 }
 
 pub async fn open(cli: &Cli) -> Result<Ctx> {
+    open_with(cli, keurmerk_store::POSTGRES_CONNECTIONS).await
+}
+
+/// [`open`] with a PostgreSQL pool of at most `connections` connections.
+pub async fn open_with(cli: &Cli, connections: u32) -> Result<Ctx> {
     let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
-    let store = SqlStore::connect(&cli.db)
+    let store = SqlStore::connect_with_connections(&cli.db, None, connections)
         .await
         .with_context(|| format!("opening the database {}", redact(&cli.db)))?;
     let signer = keurmerk_service::Signer::new(

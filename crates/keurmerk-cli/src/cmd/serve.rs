@@ -33,9 +33,10 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         listen,
         webhooks,
         scheduler_interval,
+        database_connections,
     } = settings;
     let webhooks = webhook_config(&webhooks);
-    let ctx = super::open(cli).await?;
+    let ctx = super::open_with(cli, database_connections).await?;
     if demo {
         if ctx.registry.store().orgs().await?.is_empty() {
             let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);

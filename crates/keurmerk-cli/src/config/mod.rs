@@ -108,6 +108,12 @@ pub const SETTINGS: &[Setting] = &[
         Kind::U64,
     ),
     setting(
+        "serve.database_connections",
+        "database_connections",
+        "KEURMERK_DATABASE_CONNECTIONS",
+        Kind::U32,
+    ),
+    setting(
         "serve.shutdown_grace_secs",
         "shutdown_grace_secs",
         "KEURMERK_SHUTDOWN_GRACE_SECS",
@@ -427,6 +433,7 @@ mod tests {
     #[test]
     fn file_values_fill_in_under_flags() {
         let file = "[serve]\nwrites_per_minute = 7\ncomplaints_per_hour = 3\n\
+                    database_connections = 5\n\
                     [webhooks]\nmax_attempts = 2\nbackoff_base_secs = 5\ntimeout_secs = 4\n\
                     allow_private_targets = true\n";
         let l = load_with(
@@ -443,6 +450,8 @@ mod tests {
         let s = serve(&l);
         assert_eq!(s.limits.writes_per_minute, 7);
         assert_eq!(s.limits.complaints_per_hour, 9);
+        assert_eq!(s.database_connections, 5);
+        assert_eq!(source(&l, "serve.database_connections"), Source::File);
         assert_eq!(
             s.webhooks,
             WebhookSettings {
@@ -469,6 +478,7 @@ mod tests {
         let d = keurmerk_server::Limits::default();
         assert_eq!(s.limits.writes_per_minute, d.writes_per_minute);
         assert_eq!(s.limits.complaints_per_hour, d.complaints_per_hour);
+        assert_eq!(s.database_connections, keurmerk_store::POSTGRES_CONNECTIONS);
         assert!(l
             .effective
             .effects
@@ -533,6 +543,19 @@ mod tests {
         };
         let e = a.settings.resolve().unwrap_err().to_string();
         assert!(e.contains("--writes-per-minute"), "{e}");
+        // A pool of no connections would make every request wait for one until it timed out.
+        let l = load_with(
+            "[serve]\ndatabase_connections = 0\n",
+            &["keurmerk", "serve"],
+        );
+        let crate::Command::Serve(a) = &l.cli.command else {
+            panic!()
+        };
+        let e = a.settings.resolve().unwrap_err().to_string();
+        assert!(
+            e.contains("serve.database_connections") && e.contains("KEURMERK_DATABASE_CONNECTIONS"),
+            "{e}"
+        );
     }
 
     /// Every setting of the table has a `KEURMERK_*` variable that is its clap argument's `env`,

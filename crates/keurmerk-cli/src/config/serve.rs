@@ -74,6 +74,11 @@ pub struct ServeSettingsArgs {
     #[arg(long, env = "KEURMERK_MAX_CONNECTIONS", value_name = "N",
         default_value_t = keurmerk_server::ServeLimits::default().max_connections as u64)]
     pub max_connections: u64,
+    /// PostgreSQL connections for requests (the background work opens 4 more of its own);
+    /// SQLite ignores it.
+    #[arg(long, env = "KEURMERK_DATABASE_CONNECTIONS", value_name = "N",
+        default_value_t = keurmerk_store::POSTGRES_CONNECTIONS)]
+    pub database_connections: u32,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "KEURMERK_SHUTDOWN_GRACE_SECS", value_name = "SECS",
         default_value_t = keurmerk_server::ServeLimits::default().shutdown_grace.as_secs())]
@@ -102,6 +107,8 @@ pub struct ServeSettings {
     pub webhooks: WebhookSettings,
     /// Time between two scheduler passes.
     pub scheduler_interval: std::time::Duration,
+    /// The PostgreSQL pool's connections for requests.
+    pub database_connections: u32,
 }
 
 impl ServeSettingsArgs {
@@ -130,6 +137,10 @@ impl ServeSettingsArgs {
             ),
             ("serve.body_read_timeout_secs", self.body_read_timeout_secs),
             ("serve.max_connections", self.max_connections),
+            (
+                "serve.database_connections",
+                u64::from(self.database_connections),
+            ),
             ("serve.shutdown_grace_secs", self.shutdown_grace_secs),
             (
                 "serve.scheduler_interval_secs",
@@ -154,6 +165,7 @@ impl ServeSettingsArgs {
             listen,
             webhooks,
             scheduler_interval: secs(self.scheduler_interval_secs),
+            database_connections: self.database_connections,
         })
     }
 }
