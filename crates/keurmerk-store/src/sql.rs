@@ -143,8 +143,8 @@ impl SqlStore {
     }
 
     /// [`connect_in_schema`](Self::connect_in_schema) with a pool of at most `connections`
-    /// connections on PostgreSQL (at least 1; [`POSTGRES_CONNECTIONS`] otherwise), which every
-    /// read and write through this store shares. SQLite's pool keeps its 4: its point reads hold
+    /// connections on PostgreSQL (0 is taken as 1) instead of [`POSTGRES_CONNECTIONS`], which
+    /// every read and write through this store shares. SQLite's pool keeps its 4: its point reads hold
     /// no pool connection and its writers are serialised in the process anyway.
     pub async fn connect_with_connections(
         url: &str,
