@@ -522,36 +522,33 @@ mod tests {
             .all(|e| !e.setting.key.starts_with("serve.")));
     }
 
+    /// The error `serve`'s settings are refused with, from `file` and `args`.
+    fn refused(file: &str, args: &[&str]) -> String {
+        let l = load_with(file, args);
+        let crate::Command::Serve(a) = &l.cli.command else {
+            panic!("not serve: {:?}", l.cli.command)
+        };
+        a.settings.resolve().unwrap_err().to_string()
+    }
+
     #[test]
     fn nonsense_numbers_are_refused_naming_the_setting() {
-        let l = load_with(
+        let e = refused(
             "[webhooks]\nbackoff_base_secs = 100\nbackoff_max_secs = 10\n",
             &["keurmerk", "serve"],
         );
-        let crate::Command::Serve(a) = &l.cli.command else {
-            panic!()
-        };
-        let e = a.settings.resolve().unwrap_err().to_string();
         assert!(
             e.contains("webhooks.backoff_base_secs")
                 && e.contains("KEURMERK_WEBHOOK_BACKOFF_MAX_SECS"),
             "{e}"
         );
-        let l = load_with("", &["keurmerk", "serve", "--writes-per-minute", "0"]);
-        let crate::Command::Serve(a) = &l.cli.command else {
-            panic!()
-        };
-        let e = a.settings.resolve().unwrap_err().to_string();
+        let e = refused("", &["keurmerk", "serve", "--writes-per-minute", "0"]);
         assert!(e.contains("--writes-per-minute"), "{e}");
         // A pool of no connections would make every request wait for one until it timed out.
-        let l = load_with(
+        let e = refused(
             "[serve]\ndatabase_connections = 0\n",
             &["keurmerk", "serve"],
         );
-        let crate::Command::Serve(a) = &l.cli.command else {
-            panic!()
-        };
-        let e = a.settings.resolve().unwrap_err().to_string();
         assert!(
             e.contains("serve.database_connections") && e.contains("KEURMERK_DATABASE_CONNECTIONS"),
             "{e}"
