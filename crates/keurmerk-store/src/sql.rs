@@ -443,7 +443,7 @@ mod tests {
             .unwrap();
         assert!(open_on(&path) > 0, "the store has the file open");
         let point = store.point.clone().unwrap();
-        let reading = Arc::clone(&point.turns).try_acquire_owned().unwrap();
+        let reading = point.turn().unwrap();
         let closing = tokio::spawn(async move {
             store.close().await;
             store
@@ -454,7 +454,7 @@ mod tests {
             "close returned while a read was under way"
         );
         // While it waits, no new read takes a turn.
-        assert!(point.turns.try_acquire().is_err());
+        assert!(point.turn().is_none());
         drop(reading);
         let store = closing.await.unwrap();
         drop(point);

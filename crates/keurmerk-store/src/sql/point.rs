@@ -43,7 +43,7 @@ pub(crate) struct PointReader {
     /// search, a scan and a reading of the search's words from before their thread starts
     /// until it ends. [`Self::close`] takes them all, so it returns only when no thread of this
     /// reader has the file open; a read that finds no turn (closed) reads through the pool.
-    pub(crate) turns: std::sync::Arc<tokio::sync::Semaphore>,
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
     /// Permits for searches ([`SEARCHES`]); a permit is held by the blocking thread that
     /// searches, so a caller that stops waiting does not free it early.
     pub(crate) searches: std::sync::Arc<tokio::sync::Semaphore>,
@@ -84,6 +84,13 @@ impl PointReader {
     /// The database file read.
     pub(crate) fn path(&self) -> &std::path::Path {
         &self.path
+    }
+
+    /// A turn for a read on a thread of its own, to hold until that read has ended
+    /// ([`close`](Self::close) waits for every turn). `None` once the reader is closed or
+    /// closing: the caller reads through the pool, or not at all.
+    pub(crate) fn turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        std::sync::Arc::clone(&self.turns).try_acquire_owned().ok()
     }
 
     /// Waits until every read of the file under way has ended (a search, a scan or a reading
@@ -215,7 +222,7 @@ impl PointReader {
         decode: fn(&NamedRow<'_, '_>) -> crate::Result<T>,
         each: &mut (dyn FnMut(T) -> crate::Result<()> + Send),
     ) -> crate::Result<Point<()>> {
-        let Ok(turn) = std::sync::Arc::clone(&self.turns).try_acquire_owned() else {
+        let Some(turn) = self.turn() else {
             return Ok(Point::Busy);
         };
         let path = self.path.clone();

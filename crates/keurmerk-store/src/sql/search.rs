@@ -1345,7 +1345,7 @@ impl SqlStore {
             return Ok(None);
         };
         // Closed, or closing: through the pool.
-        let Ok(turn) = std::sync::Arc::clone(&point.turns).try_acquire_owned() else {
+        let Some(turn) = point.turn() else {
             return Ok(None);
         };
         let (point, s) = (std::sync::Arc::clone(point), s.clone());
@@ -1367,7 +1367,7 @@ impl SqlStore {
                     .filter(|(w, now)| w.describes(*now))
                     .map(|(w, now)| (w, now.newest));
                 let found = search_on(conn, &s, words, STATE_WALK);
-                point.words.refresh(newest, point.path(), &point.turns);
+                point.words.refresh(newest, &point);
                 found
             });
             drop(permit);

@@ -990,19 +990,18 @@ impl Words {
     pub(crate) fn refresh(
         self: &Arc<Self>,
         newest: Option<Documents>,
-        path: &std::path::Path,
-        turns: &Arc<tokio::sync::Semaphore>,
+        point: &super::point::PointReader,
     ) {
         if !self.claim(newest, stale_after) {
             return;
         }
         // A turn of the point reader for as long as the file is read (its `close` waits for
         // it); none when it is closed or closing, and then no reading.
-        let Ok(turn) = Arc::clone(turns).try_acquire_owned() else {
+        let Some(turn) = point.turn() else {
             self.reading.store(false, Ordering::Release);
             return;
         };
-        let path = path.to_owned();
+        let path = point.path().to_owned();
         self.spawn(move || {
             let _turn = turn;
             super::point::open_for_words(&path)
