@@ -26,6 +26,7 @@ mod orgs;
 mod outbox;
 mod point;
 mod products;
+mod room;
 mod schedule;
 mod search;
 mod search_check;
@@ -34,6 +35,8 @@ mod statuslist;
 mod vuln;
 mod watch;
 mod words;
+
+pub use room::{ConnectionLimit, ConnectionRoom};
 
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

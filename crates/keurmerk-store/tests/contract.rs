@@ -1395,3 +1395,110 @@ async fn a_store_opened_with_n_connections_holds_at_most_n() {
         .await;
     }
 }
+
+/// `url` with `user` (no password) as the user it connects as.
+fn as_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let rest = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{rest}")
+}
+
+/// `connection_room`: on PostgreSQL, `max_connections` as the server reports it (a superuser
+/// may use every slot, another role not those reserved for superusers), and a role's own
+/// `CONNECTION LIMIT`, tightest first; connections the role holds elsewhere counted as others',
+/// those of the asking store's own pool not. `None` on SQLite, which has no such limit.
+#[tokio::test]
+async fn connection_room_reads_postgresqls_limits_and_who_holds_them() {
+    let Some(lite) = sqlite().await else { return };
+    assert_eq!(lite.store.connection_room().await.unwrap(), None);
+    lite.drop_schema().await;
+    let Some(db) = postgres().await else { return };
+    let (url, _) = db.pg_schema.clone().unwrap();
+    let setting = |name: &'static str| {
+        let pool = db.store.pool().clone();
+        async move {
+            let (v,): (String,) = sqlx::query_as(&format!("SELECT current_setting('{name}')"))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            v.parse::<u32>().unwrap()
+        }
+    };
+    let (max, reserved) = (
+        setting("max_connections").await,
+        setting("superuser_reserved_connections").await,
+    );
+    // The tests connect as a superuser: every slot, no role or database limit.
+    let room = db.store.connection_room().await.unwrap().unwrap();
+    assert_eq!(room.limits.len(), 1, "{room:?}");
+    assert_eq!(
+        (room.limits[0].name.as_str(), room.limits[0].allows),
+        ("max_connections", max)
+    );
+
+    // A role of its own, limited to 10 connections, that may create its schema here.
+    let role = format!("km_room_{}", uuid::Uuid::new_v4().simple());
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN CONNECTION LIMIT 10"),
+        format!("GRANT CREATE ON DATABASE {} TO {role}", {
+            let (d,): (String,) = sqlx::query_as("SELECT current_database()::TEXT")
+                .fetch_one(db.store.pool())
+                .await
+                .unwrap();
+            d
+        }),
+    ] {
+        sqlx::query(&sql).execute(db.store.pool()).await.unwrap();
+    }
+    let role_url = as_user(&url, &role);
+    let mine = SqlStore::connect_in_schema(&role_url, Some(&role))
+        .await
+        .unwrap();
+    let held = [
+        mine.pool().acquire().await.unwrap(),
+        mine.pool().acquire().await.unwrap(),
+    ];
+    // Another program of the same role holding three.
+    let other = sqlx::any::AnyPoolOptions::new()
+        .max_connections(3)
+        .min_connections(3)
+        .connect(&role_url)
+        .await
+        .unwrap();
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        others.push(other.acquire().await.unwrap());
+    }
+    let room = mine.connection_room().await.unwrap().unwrap();
+    let names: Vec<&str> = room.limits.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(room.limits.len(), 2, "{room:?}");
+    let own = &room.limits[0];
+    assert_eq!(
+        (own.name.as_str(), own.allows, own.held_by_others),
+        ("the role's CONNECTION LIMIT", 10, 3),
+        "{names:?}"
+    );
+    assert_eq!(own.free(), 7);
+    let server = &room.limits[1];
+    assert!(
+        server.name.starts_with(&format!(
+            "max_connections ({max}) less superuser_reserved_connections ({reserved})"
+        )),
+        "{}",
+        server.name
+    );
+    // PostgreSQL 16's `reserved_connections` is 0 unless set, and missing before.
+    assert!(server.allows <= max - reserved && server.allows > 10);
+    assert!(server.held_by_others >= 3, "{server:?}");
+    assert_eq!(room.tightest(), Some(own));
+    drop((held, others));
+    other.close().await;
+    mine.close().await;
+    for sql in [
+        format!("DROP OWNED BY {role} CASCADE"),
+        format!("DROP ROLE {role}"),
+    ] {
+        sqlx::query(&sql).execute(db.store.pool()).await.unwrap();
+    }
+    db.drop_schema().await;
+}

@@ -37,6 +37,7 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     } = settings;
     let webhooks = webhook_config(&webhooks);
     let ctx = super::open_with(cli, database_connections).await?;
+    check_connection_room(ctx.registry.store(), database_connections).await?;
     if demo {
         if ctx.registry.store().orgs().await?.is_empty() {
             let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
@@ -195,6 +196,74 @@ impl Drop for BackgroundRuntime {
 /// the sequencer, outbox worker, scheduler and status list each hold at most one at a time.
 const BACKGROUND_CONNECTIONS: u32 = 4;
 
+/// The connection a reading of the search's words opens on PostgreSQL while it lasts
+/// (`keurmerk_store`'s words in memory).
+const WORDS_CONNECTIONS: u32 = 1;
+
+/// The most PostgreSQL connections `serve` opens at once with a request pool of `pool`: the
+/// pool's, the background work's and the one that reads the search's words.
+fn connections_needed(pool: u32) -> u32 {
+    pool.saturating_add(BACKGROUND_CONNECTIONS + WORDS_CONNECTIONS)
+}
+
+/// Refuses to start when PostgreSQL could never let this role hold every connection `serve`
+/// would open with a request pool of `pool`, even with no other client; logs a warning when
+/// others hold so many now that it could not open them all. On SQLite, nothing to check.
+/// Without this, a pool larger than the database allows starts, and then fails requests with
+/// "too many clients" at the first peak.
+async fn check_connection_room(store: &keurmerk_store::SqlStore, pool: u32) -> Result<()> {
+    let room = store
+        .connection_room()
+        .await
+        .context("reading PostgreSQL's connection limits")?;
+    if let Some(warning) = room
+        .as_ref()
+        .map(|room| judge_connection_room(pool, room))
+        .transpose()?
+        .flatten()
+    {
+        tracing::warn!("{warning}");
+    }
+    Ok(())
+}
+
+/// [`check_connection_room`]'s verdict on `room`: an error when the tightest limit allows
+/// fewer connections than [`connections_needed`], a warning when the one with fewest free
+/// connections now has fewer free than that.
+fn judge_connection_room(
+    pool: u32,
+    room: &keurmerk_store::ConnectionRoom,
+) -> Result<Option<String>> {
+    let needed = connections_needed(pool);
+    let names = || crate::config::by_key("serve.database_connections").map(|s| s.names());
+    if let Some(tightest) = room.tightest().filter(|l| l.allows < needed) {
+        anyhow::bail!(
+            "{} is {pool}, so `serve` may open {needed} PostgreSQL connections ({pool} for \
+             requests, {BACKGROUND_CONNECTIONS} for background work, {WORDS_CONNECTIONS} to read \
+             the search's words), but {} allows this role only {} in this database: set it to \
+             at most {}, or raise PostgreSQL's limit",
+            names()?,
+            tightest.name,
+            tightest.allows,
+            tightest
+                .allows
+                .saturating_sub(BACKGROUND_CONNECTIONS + WORDS_CONNECTIONS)
+        );
+    }
+    Ok(room.fullest().filter(|l| l.free() < needed).map(|fullest| {
+        format!(
+            "PostgreSQL has room for {} more connections of this role under {} ({} allowed, {} \
+             held by other clients now), and `serve` may open {needed} with \
+             serve.database_connections = {pool}: requests will fail with \"too many clients\" \
+             if others still hold theirs when it opens them all",
+            fullest.free(),
+            fullest.name,
+            fullest.allows,
+            fullest.held_by_others
+        )
+    }))
+}
+
 /// The delivery worker's settings from the resolved `[webhooks]` settings.
 fn webhook_config(w: &crate::config::WebhookSettings) -> keurmerk_server::webhooks::WebhookConfig {
     use std::time::Duration;
@@ -300,4 +369,68 @@ fn spawn_outbox_worker(
             }
         }
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use keurmerk_store::{ConnectionLimit, ConnectionRoom};
+
+    fn limit(name: &str, allows: u32, held_by_others: u32) -> ConnectionLimit {
+        ConnectionLimit {
+            name: name.to_owned(),
+            allows,
+            held_by_others,
+        }
+    }
+
+    /// A pool the tightest limit could never hold is refused, naming the setting in all its
+    /// spellings, the limit, what it allows and the largest pool that fits; one that fits
+    /// exactly starts.
+    #[test]
+    fn a_pool_postgresql_never_allows_is_refused_at_start() {
+        let room = ConnectionRoom {
+            limits: vec![
+                limit("the role's CONNECTION LIMIT", 20, 0),
+                limit("max_connections", 100, 3),
+            ],
+        };
+        let e = judge_connection_room(16, &room).unwrap_err().to_string();
+        for part in [
+            "serve.database_connections",
+            "KEURMERK_DATABASE_CONNECTIONS",
+            "--database-connections",
+            "21 PostgreSQL connections",
+            "the role's CONNECTION LIMIT allows this role only 20",
+            "at most 15",
+        ] {
+            assert!(e.contains(part), "{part} missing from: {e}");
+        }
+        assert_eq!(judge_connection_room(15, &room).unwrap(), None);
+        // The largest setting does not overflow the count.
+        assert!(judge_connection_room(u32::MAX, &room).is_err());
+    }
+
+    /// A pool that fits but not beside what others hold now starts with a warning naming the
+    /// limit with fewest free connections, not the tightest one.
+    #[test]
+    fn a_pool_others_crowd_out_starts_with_a_warning() {
+        let room = ConnectionRoom {
+            limits: vec![
+                limit("the role's CONNECTION LIMIT", 50, 0),
+                limit("max_connections", 100, 90),
+            ],
+        };
+        let w = judge_connection_room(16, &room).unwrap().unwrap();
+        assert!(
+            w.contains("room for 10 more") && w.contains("under max_connections"),
+            "{w}"
+        );
+        assert!(
+            w.contains("90 held by other clients") && w.contains("may open 21"),
+            "{w}"
+        );
+        assert_eq!(judge_connection_room(5, &room).unwrap(), None);
+    }
 }

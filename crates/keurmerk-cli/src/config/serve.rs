@@ -74,8 +74,9 @@ pub struct ServeSettingsArgs {
     #[arg(long, env = "KEURMERK_MAX_CONNECTIONS", value_name = "N",
         default_value_t = keurmerk_server::ServeLimits::default().max_connections as u64)]
     pub max_connections: u64,
-    /// PostgreSQL connections for requests (the background work opens 4 more of its own);
-    /// SQLite ignores it.
+    /// PostgreSQL connections for requests (the background work opens 4 more of its own, and
+    /// reading the search's words 1); refused at start when PostgreSQL's limits never allow
+    /// them all. SQLite ignores it.
     #[arg(long, env = "KEURMERK_DATABASE_CONNECTIONS", value_name = "N",
         default_value_t = keurmerk_store::POSTGRES_CONNECTIONS)]
     pub database_connections: u32,
