@@ -649,40 +649,10 @@ fn existing_files_are_replaced_only_with_force() {
 
 #[test]
 fn postgres_backup_explains_pg_dump_and_restore_checks_the_database() {
-    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-        eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
-        return;
-    };
-    let schema = format!(
-        "backup_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-    );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let store = rt
-        .block_on(keurmerk_store::SqlStore::connect_in_schema(
-            &url,
-            Some(&schema),
-        ))
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{sep}options[search_path]={schema}");
-    let tmp = tempfile::tempdir().unwrap();
-    let result = std::panic::catch_unwind(|| postgres_run(tmp.path(), &db));
-    rt.block_on(async {
-        use sqlx::Executor as _;
-        let _ = store
-            .pool()
-            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-            .await;
-        store.close().await;
+    common::in_postgres_schema("backup", |db| {
+        let tmp = tempfile::tempdir().unwrap();
+        postgres_run(tmp.path(), db);
     });
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
 }
 
 fn postgres_run(dir: &Path, db: &str) {

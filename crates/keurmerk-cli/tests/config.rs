@@ -442,59 +442,39 @@ fn text_logs_to_a_pipe_are_plain() {
 /// in all its spellings and the limit; it does not start and fail requests at the first peak.
 #[test]
 fn serve_refuses_a_pool_postgresql_could_never_hold() {
-    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-        eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
-        return;
-    };
-    let schema = format!("pool_{}", std::process::id());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let store = rt
-        .block_on(keurmerk_store::SqlStore::connect_in_schema(
-            &url,
-            Some(&schema),
-        ))
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{sep}options[search_path]={schema}");
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = keurmerk(dir.path())
-        .args(["--db", &db, "serve", "--addr", "127.0.0.1:0"])
-        .env("KEURMERK_DATABASE_CONNECTIONS", "100000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
+    common::in_postgres_schema("pool", |db| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = keurmerk(dir.path())
+            .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
+            .env("KEURMERK_DATABASE_CONNECTIONS", "100000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        let status = status.unwrap_or_else(|| panic!("serve started: {stderr}"));
+        assert!(!status.success(), "{stderr}");
+        for part in [
+            "serve.database_connections",
+            "KEURMERK_DATABASE_CONNECTIONS",
+            "is 100000",
+            "100005 PostgreSQL connections",
+            "max_connections",
+        ] {
+            assert!(stderr.contains(part), "{part} missing from: {stderr}");
         }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    rt.block_on(async {
-        use sqlx::Executor as _;
-        let _ = store
-            .pool()
-            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-            .await;
-        store.close().await;
+        assert!(!stderr.contains("keurmerk listening"), "{stderr}");
     });
-    let status = status.unwrap_or_else(|| panic!("serve started: {stderr}"));
-    assert!(!status.success(), "{stderr}");
-    for part in [
-        "serve.database_connections",
-        "KEURMERK_DATABASE_CONNECTIONS",
-        "is 100000",
-        "100005 PostgreSQL connections",
-        "max_connections",
-    ] {
-        assert!(stderr.contains(part), "{part} missing from: {stderr}");
-    }
-    assert!(!stderr.contains("keurmerk listening"), "{stderr}");
 }

@@ -488,42 +488,8 @@ fn kill_9_under_writes_loses_nothing_on_sqlite() {
 
 #[test]
 fn kill_9_under_writes_loses_nothing_on_postgres() {
-    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-        eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
-        return;
-    };
-    let schema = format!(
-        "crash_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-    );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let store = rt
-        .block_on(keurmerk_store::SqlStore::connect_in_schema(
-            &url,
-            Some(&schema),
-        ))
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{sep}options[search_path]={schema}");
-    let dir = tempfile::tempdir().unwrap();
-    let result = std::panic::catch_unwind(|| crash_run(dir.path(), &db));
-    rt.block_on(async {
-        sqlx_drop(&store, &schema).await;
-        store.close().await;
+    common::in_postgres_schema("crash", |db| {
+        let dir = tempfile::tempdir().unwrap();
+        crash_run(dir.path(), db);
     });
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
-}
-
-async fn sqlx_drop(store: &keurmerk_store::SqlStore, schema: &str) {
-    use sqlx::Executor as _;
-    let _ = store
-        .pool()
-        .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-        .await;
 }

@@ -656,43 +656,10 @@ fn readme_examples_run_on_sqlite() {
 
 #[test]
 fn readme_examples_run_on_postgres() {
-    let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-        eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+    let Some(mut schemas) = common::PgSchemas::new() else {
         return;
     };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let mut schemas = Vec::new();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_readme(&mut |group| {
-            let schema = format!("readme_{group}_{}_{stamp}", std::process::id());
-            let store = rt
-                .block_on(keurmerk_store::SqlStore::connect_in_schema(
-                    &url,
-                    Some(&schema),
-                ))
-                .unwrap();
-            schemas.push((store, schema.clone()));
-            let sep = if url.contains('?') { '&' } else { '?' };
-            Some(format!("{url}{sep}options[search_path]={schema}"))
-        });
-    }));
-    rt.block_on(async {
-        use sqlx::Executor as _;
-        for (store, schema) in &schemas {
-            let _ = store
-                .pool()
-                .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-                .await;
-            store.close().await;
-        }
-    });
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    run_readme(&mut |group| Some(schemas.db(&format!("readme_{group}"))));
 }
 
 #[test]

@@ -77,3 +77,74 @@ pub fn secret(dir: &Path, key_id: &str) -> keurmerk_trust::SigningKey {
         std::fs::read_to_string(dir.join("keurmerk-keys").join(format!("{key_id}.key"))).unwrap();
     keurmerk_trust::SigningKey::from_seed_hex(&text).unwrap()
 }
+
+/// PostgreSQL schemas of a test's own on `KEURMERK_TEST_POSTGRES`, each created and migrated
+/// when asked for, all dropped when this is dropped (also when the test panics).
+pub struct PgSchemas {
+    url: String,
+    rt: tokio::runtime::Runtime,
+    made: Vec<(keurmerk_store::SqlStore, String)>,
+}
+
+impl PgSchemas {
+    /// `None`, saying the test is skipped, without `KEURMERK_TEST_POSTGRES`.
+    pub fn new() -> Option<Self> {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return None;
+        };
+        Some(Self {
+            url,
+            rt: tokio::runtime::Runtime::new().unwrap(),
+            made: Vec::new(),
+        })
+    }
+
+    /// A `--db` URL of a new schema named `{prefix}_{process}_{milliseconds}`.
+    pub fn db(&mut self, prefix: &str) -> String {
+        let schema = format!(
+            "{prefix}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+        );
+        let store = self
+            .rt
+            .block_on(keurmerk_store::SqlStore::connect_in_schema(
+                &self.url,
+                Some(&schema),
+            ))
+            .unwrap();
+        self.made.push((store, schema.clone()));
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options[search_path]={schema}", self.url)
+    }
+}
+
+impl Drop for PgSchemas {
+    fn drop(&mut self) {
+        let made = std::mem::take(&mut self.made);
+        self.rt.block_on(async {
+            use sqlx::Executor as _;
+            for (store, schema) in made {
+                let _ = store
+                    .pool()
+                    .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+                    .await;
+                store.close().await;
+            }
+        });
+    }
+}
+
+/// Runs `run` with a `--db` URL of a PostgreSQL schema of its own ([`PgSchemas`]), dropped
+/// afterwards, also when `run` panics. Without `KEURMERK_TEST_POSTGRES`, says the test is
+/// skipped and runs nothing.
+pub fn in_postgres_schema(prefix: &str, run: impl FnOnce(&str)) {
+    let Some(mut schemas) = PgSchemas::new() else {
+        return;
+    };
+    run(&schemas.db(prefix));
+}
