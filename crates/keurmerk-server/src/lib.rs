@@ -203,7 +203,27 @@ async fn get_metrics(
     };
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        rt.metrics.render() + &webhooks::render_metrics() + &builds + &words,
+        rt.metrics.render()
+            + &webhooks::render_metrics()
+            + &builds
+            + &words
+            + &pool_metrics(state.registry.store()),
+    )
+}
+
+/// The request pool's connections now, in use and idle, and its limit
+/// ([`keurmerk_store::SqlStore::pool_use`]).
+fn pool_metrics(store: &keurmerk_store::SqlStore) -> String {
+    let u = store.pool_use();
+    format!(
+        "# HELP keurmerk_database_connections Connections of the request pool open now, by use.\n\
+         # TYPE keurmerk_database_connections gauge\n\
+         keurmerk_database_connections{{use=\"in_use\"}} {}\n\
+         keurmerk_database_connections{{use=\"idle\"}} {}\n\
+         # HELP keurmerk_database_connections_max Most connections the request pool opens (PostgreSQL: serve.database_connections).\n\
+         # TYPE keurmerk_database_connections_max gauge\n\
+         keurmerk_database_connections_max {}\n",
+        u.in_use, u.idle, u.max
     )
 }
 

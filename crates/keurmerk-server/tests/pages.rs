@@ -226,6 +226,48 @@ async fn metrics_count_requests() {
     ));
 }
 
+/// The request pool's gauges: its limit; every connection held counted in use (a full pool,
+/// where requests wait), and in use again less once they are returned.
+#[tokio::test]
+async fn metrics_show_the_request_pools_connections() {
+    let a = app().await;
+    let gauge = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    };
+    let in_use = "keurmerk_database_connections{use=\"in_use\"}";
+    let idle = "keurmerk_database_connections{use=\"idle\"}";
+    let pool = a.reg.store().pool();
+    let max = pool.options().get_max_connections();
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(pool.acquire().await.unwrap());
+    }
+    let m = a.get("/metrics").await.text;
+    assert_eq!(
+        gauge(&m, "keurmerk_database_connections_max"),
+        u64::from(max)
+    );
+    assert_eq!(
+        (gauge(&m, in_use), gauge(&m, idle)),
+        (u64::from(max), 0),
+        "{m}"
+    );
+    drop(held);
+    // A connection goes back to the pool on a task of its own.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let m = a.get("/metrics").await.text;
+        if gauge(&m, in_use) < u64::from(max) {
+            assert!(gauge(&m, in_use) + gauge(&m, idle) <= u64::from(max), "{m}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{m}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The text between the verification heading and the complaint section.
 fn verify_section(page: &str) -> &str {
     let start = page.find("id=\"verify\"").expect("verification section");

@@ -36,7 +36,7 @@ mod vuln;
 mod watch;
 mod words;
 
-pub use room::{ConnectionLimit, ConnectionRoom};
+pub use room::{ConnectionLimit, ConnectionRoom, PoolUse};
 
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -77,7 +77,35 @@ SELECT current_setting('max_connections')::int4 AS max_connections, \
 FROM pg_roles r, pg_database d \
 WHERE r.rolname = session_user AND d.datname = current_database()";
 
+/// A pool's connections at one moment ([`SqlStore::pool_use`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Open and handed out.
+    pub in_use: u32,
+    /// Open and waiting to be handed out.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 impl SqlStore {
+    /// This store's pool now: on PostgreSQL at most `serve.database_connections` for
+    /// requests, so an operator sees whether it is full under load (every connection in use:
+    /// requests wait for one); on SQLite the writers' pool (its point reads hold none). The
+    /// open and idle counts are read one after the other, not as one snapshot: in use is the
+    /// open ones less the idle ones, never below 0.
+    pub fn pool_use(&self) -> PoolUse {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle())
+            .unwrap_or(u32::MAX)
+            .min(open);
+        PoolUse {
+            in_use: open - idle,
+            idle,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     /// On PostgreSQL, the limits on how many connections this store's role may hold in its
     /// database, and how many of them others hold now; `None` on SQLite, which has no such
     /// limit. "Others" are every connection counted against a limit less the connections this
