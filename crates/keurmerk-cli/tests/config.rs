@@ -6,10 +6,8 @@
 mod common;
 
 use common::keurmerk;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 fn ok(out: Output) -> String {
@@ -359,28 +357,9 @@ fn serve_logs_json_lines() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    // A generous guard so a hung server fails the test instead of blocking it.
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) {
-        let done = line.contains("keurmerk listening");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
+    let (text, _) = common::log_until_listening(&mut child);
     let _ = child.kill();
     let _ = child.wait();
-    let text = lines.join("\n");
     assert!(text.contains("keurmerk listening"), "{text}");
     let logs = assert_json_lines(&text);
     let messages: Vec<&str> = logs

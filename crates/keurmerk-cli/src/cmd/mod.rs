@@ -4,6 +4,7 @@ pub mod cert;
 pub mod complaint;
 pub mod config;
 pub mod cra;
+pub mod files;
 pub mod log;
 pub mod monitor;
 pub mod org;

@@ -38,6 +38,15 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     let webhooks = webhook_config(&webhooks);
     let ctx = super::open_with(cli, database_connections).await?;
     check_connection_room(ctx.registry.store(), database_connections).await?;
+    // Every HTTP and PostgreSQL connection is an open file: fit them under the process's limit.
+    let database = match ctx.registry.store().backend() {
+        keurmerk_store::Backend::Postgres => connections_needed(database_connections),
+        keurmerk_store::Backend::Sqlite => 0,
+    };
+    let listen = keurmerk_server::ServeLimits {
+        max_connections: super::files::fit_process(listen.max_connections, database)?,
+        ..listen
+    };
     if demo {
         if ctx.registry.store().orgs().await?.is_empty() {
             let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);

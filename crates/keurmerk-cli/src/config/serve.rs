@@ -70,7 +70,8 @@ pub struct ServeSettingsArgs {
     #[arg(long, env = "KEURMERK_BODY_READ_TIMEOUT_SECS", value_name = "SECS",
         default_value_t = keurmerk_server::ServeLimits::default().body_read_timeout.as_secs())]
     pub body_read_timeout_secs: u64,
-    /// Connections served at once; more wait to be accepted.
+    /// Connections served at once; more wait to be accepted. Fewer when the open-files limit
+    /// (RLIMIT_NOFILE) cannot be raised to this + 256.
     #[arg(long, env = "KEURMERK_MAX_CONNECTIONS", value_name = "N",
         default_value_t = keurmerk_server::ServeLimits::default().max_connections as u64)]
     pub max_connections: u64,

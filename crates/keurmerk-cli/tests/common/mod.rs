@@ -148,3 +148,30 @@ pub fn in_postgres_schema(prefix: &str, run: impl FnOnce(&str)) {
     };
     run(&schemas.db(prefix));
 }
+
+/// The log `child` (started with its stderr piped) writes up to its `keurmerk listening` line,
+/// and whether it came (`false`: the process stopped first, or wrote nothing for two minutes,
+/// so a hung server fails a test instead of blocking it). The child is left running.
+pub fn log_until_listening(child: &mut std::process::Child) -> (String, bool) {
+    use std::io::BufRead as _;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let mut listening = false;
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        listening = line.contains("keurmerk listening");
+        lines.push(line);
+        if listening {
+            break;
+        }
+    }
+    (lines.join("\n"), listening)
+}
