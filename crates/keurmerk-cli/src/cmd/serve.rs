@@ -220,11 +220,21 @@ fn connections_needed(pool: u32) -> u32 {
 /// others hold so many now that it could not open them all. On SQLite, nothing to check.
 /// Without this, a pool larger than the database allows starts, and then fails requests with
 /// "too many clients" at the first peak.
+///
+/// Limits it cannot read (a PostgreSQL-compatible server or a proxy that does not offer the
+/// catalogues read) are not a reason to refuse: it says so in the log and starts unchecked.
 async fn check_connection_room(store: &keurmerk_store::SqlStore, pool: u32) -> Result<()> {
-    let room = store
-        .connection_room()
-        .await
-        .context("reading PostgreSQL's connection limits")?;
+    let room = match store.connection_room().await {
+        Ok(room) => room,
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "PostgreSQL's connection limits not read; \
+                 serve.database_connections not checked against them"
+            );
+            return Ok(());
+        }
+    };
     if let Some(warning) = room
         .as_ref()
         .map(|room| judge_connection_room(pool, room))
