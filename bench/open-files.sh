@@ -10,11 +10,13 @@ SOFT="${SOFT:-1024}"; CONNECTIONS="${CONNECTIONS:-1200}"; DURATION="${DURATION:-
 WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 SERVE=""
-trap '[ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null; rm -rf "$WORK"' EXIT
-# The demo first, under no lower limit; then `serve` alone under it.
+trap 'cd /; [ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null; rm -rf "$WORK"' EXIT
+# The demo first, under no lower limit; then `serve` alone under it. Run in $WORK, with the log
+# key there too: nothing is written where the script is started.
+cd "$WORK"
 "$BIN" --db "sqlite:$WORK/k.db" --keys "$WORK/keys" demo > /dev/null
-(ulimit -Sn "$SOFT" && exec "$BIN" --db "sqlite:$WORK/k.db" --keys "$WORK/keys" serve \
-  --addr "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1) &
+(ulimit -Sn "$SOFT" && KEURMERK_LOG_KEY="$WORK/log.key" exec "$BIN" --db "sqlite:$WORK/k.db" \
+  --keys "$WORK/keys" serve --addr "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1) &
 SERVE=$!
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:$PORT/api/v1/labels?q=camera&limit=20"
