@@ -3,8 +3,9 @@
 //! Every HTTP connection is a file descriptor, and so is every PostgreSQL connection and every
 //! SQLite file a connection has open. Many systems start a process with a soft limit of 1,024
 //! open files, which the default `serve.max_connections` (1,024) alone would fill: past it,
-//! accepting fails, and so does opening the database file or a connection to PostgreSQL, so the
-//! requests already accepted fail too. At start `serve` therefore raises the soft limit as far as
+//! accepting fails (the listener pauses 100 ms each time), and so would anything else that
+//! needs a descriptor then: opening the database file, a connection to PostgreSQL, a webhook
+//! delivery. At start `serve` therefore raises the soft limit as far as
 //! the settings need (an unprivileged process may, up to the hard limit). When even the hard
 //! limit is too low, it serves fewer connections at once (the rest wait in the kernel's accept
 //! queue, as past `max_connections`) and says so; when not even [`FEWEST`] fit, it refuses to
