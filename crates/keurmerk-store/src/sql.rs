@@ -145,6 +145,12 @@ impl SqlStore {
         Self::connect_in_schema(url, None).await
     }
 
+    /// Like [`connect`](Self::connect), but on PostgreSQL uses (and creates) its own schema, so
+    /// tests and tenants are isolated.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
+        Self::connect_with_connections(url, schema, POSTGRES_CONNECTIONS).await
+    }
+
     /// [`connect_in_schema`](Self::connect_in_schema) with a pool of at most `connections`
     /// connections on PostgreSQL (0 is taken as 1) instead of [`POSTGRES_CONNECTIONS`], which
     /// every read and write through this store shares. SQLite's pool keeps its 4: its point reads hold
@@ -154,16 +160,6 @@ impl SqlStore {
         schema: Option<&str>,
         connections: u32,
     ) -> Result<Self> {
-        Self::open(url, schema, connections).await
-    }
-
-    /// Like [`connect`](Self::connect), but on PostgreSQL uses (and creates) its own schema, so
-    /// tests and tenants are isolated.
-    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
-        Self::open(url, schema, POSTGRES_CONNECTIONS).await
-    }
-
-    async fn open(url: &str, schema: Option<&str>, connections: u32) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url)?;
         let options = AnyConnectOptions::from_str(&url)?;

@@ -18,14 +18,14 @@ use anyhow::{bail, Result};
 /// with the database and its `-wal`, and the `-shm`), the runtimes' event queues, key and log
 /// files, webhook deliveries. `serve` on SQLite held 28 descriptors idle and 37 besides its 320
 /// HTTP connections under a flood of searches and lookups (`docs/OPERATIONS.md`).
-pub const RESERVED: u64 = 256;
+const RESERVED: u64 = 256;
 
 /// The fewest HTTP connections `serve` starts with when the limit is lower than its setting.
-pub const FEWEST: u64 = 16;
+const FEWEST: u64 = 16;
 
 /// What to do about the open-files limit for a number of HTTP and database connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fit {
+enum Fit {
     /// The soft limit allows them.
     Fits,
     /// Raise the soft limit to this, which the hard limit allows.
@@ -44,13 +44,13 @@ pub enum Fit {
 
 /// Descriptors `serve` may hold with `http` connections served at once and `database`
 /// connections to PostgreSQL (0 on SQLite).
-pub fn needed(http: u64, database: u64) -> u64 {
+fn needed(http: u64, database: u64) -> u64 {
     http.saturating_add(database).saturating_add(RESERVED)
 }
 
 /// [`Fit`] for `http` and `database` connections under a soft and a hard limit (`None`:
 /// unlimited).
-pub fn fit(http: u64, database: u64, soft: Option<u64>, hard: Option<u64>) -> Fit {
+fn fit(http: u64, database: u64, soft: Option<u64>, hard: Option<u64>) -> Fit {
     let needed = needed(http, database);
     if soft.is_none_or(|s| s >= needed) {
         return Fit::Fits;

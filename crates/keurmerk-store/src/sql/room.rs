@@ -151,22 +151,24 @@ impl SqlStore {
             allows: allows(slots),
             held_by_others: others(int("held_all")?),
         }];
-        // -1: no limit of its own. A superuser is not held to its role's limit.
-        let role_limit = int("role_limit")?;
-        if role_limit >= 0 && !superuser {
-            limits.push(ConnectionLimit {
-                name: "the role's CONNECTION LIMIT".to_owned(),
-                allows: allows(role_limit),
-                held_by_others: others(int("held_by_role")?),
-            });
-        }
-        let database_limit = int("database_limit")?;
-        if database_limit >= 0 && !superuser {
-            limits.push(ConnectionLimit {
-                name: "the database's CONNECTION LIMIT".to_owned(),
-                allows: allows(database_limit),
-                held_by_others: others(int("held_in_database")?),
-            });
+        // A superuser is held to neither its role's limit nor the database's.
+        for (name, limit, held) in [
+            ("the role's CONNECTION LIMIT", "role_limit", "held_by_role"),
+            (
+                "the database's CONNECTION LIMIT",
+                "database_limit",
+                "held_in_database",
+            ),
+        ] {
+            let limit = int(limit)?;
+            // -1: no limit of its own.
+            if limit >= 0 && !superuser {
+                limits.push(ConnectionLimit {
+                    name: name.to_owned(),
+                    allows: allows(limit),
+                    held_by_others: others(int(held)?),
+                });
+            }
         }
         limits.sort_by_key(|l| l.allows);
         Ok(Some(ConnectionRoom { limits }))
