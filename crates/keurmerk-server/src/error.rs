@@ -18,7 +18,14 @@ pub struct ApiError {
     message: String,
     /// Whether to ask for a bearer token (401).
     challenge: bool,
+    /// Seconds to send as `Retry-After` (503 while the database cannot be used).
+    retry_after: Option<u32>,
 }
+
+/// The `Retry-After` of an answer given while the database cannot be used
+/// ([`ApiError::unavailable`]): long enough not to add a flood of retries to a database at its
+/// connection limit, short enough for a person holding a phone to try again.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
 #[derive(Serialize)]
 struct Envelope<'a> {
@@ -39,6 +46,23 @@ impl ApiError {
             code,
             message: message.into(),
             challenge: false,
+            retry_after: None,
+        }
+    }
+
+    /// 503 `unavailable` with `Retry-After`: the database cannot be used for the moment
+    /// ([`ServiceError::Unavailable`]). The cause goes to the log, not to the client.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!(
+                    "the register's database is busy or cannot be reached for the moment; \
+                     retry in {UNAVAILABLE_RETRY_AFTER_SECS} seconds"
+                ),
+            )
         }
     }
 
@@ -58,6 +82,11 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The `Retry-After` it is sent with, in seconds, if any.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.retry_after
     }
 
     /// The message.
@@ -164,6 +193,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Lifecycle(_) => (StatusCode::CONFLICT, "transition_denied"),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ServiceError::LogUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "log_unavailable"),
+            ServiceError::Unavailable(_) => {
+                // Not a fault of this program: a warning, with the cause, for the operator.
+                tracing::warn!(error = %e, "database unavailable; answered 503");
+                return Self::unavailable();
+            }
             _ => {
                 // Internal details go to the log, never to the client.
                 tracing::error!(error = %e, "internal error");
@@ -192,6 +226,10 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"keurmerk\""),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

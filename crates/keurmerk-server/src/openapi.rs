@@ -351,6 +351,14 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
             }}),
         );
     }
+    // The database cannot be used for the moment (`ApiError::unavailable`).
+    let mut busy = error(
+        "The register's database is busy or cannot be reached for the moment (`unavailable`); \
+         retry after `Retry-After` seconds",
+    );
+    let retry_after = json!({"Retry-After": {"schema": {"type": "integer"}}});
+    busy["headers"] = retry_after.clone();
+    responses.insert("503".into(), busy);
     // Not found: the path's resource, one a write refers to (a product, version, scheme), or
     // the certificate a listing is filtered by.
     if r.path.contains('{')
@@ -453,10 +461,12 @@ fn operation(r: &Route, schemas: &mut Schemas) -> Value {
                 "409".into(),
                 error_response("Conflict or lifecycle transition refused; nothing was written"),
             );
-            responses.insert(
-                "503".into(),
-                error_response("The transparency log did not confirm the write in time"),
+            let mut busy = error_response(
+                "The transparency log did not confirm the write in time (`log_unavailable`), or \
+                 the database is busy or cannot be reached (`unavailable`, with `Retry-After`)",
             );
+            busy["headers"] = retry_after.clone();
+            responses.insert("503".into(), busy);
         }
     }
     if r.access == Access::WatchKey {

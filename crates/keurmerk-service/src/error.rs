@@ -38,6 +38,12 @@ pub enum ServiceError {
     /// not acknowledged (HTTP 503); it stays queued and is logged when the log catches up.
     #[error("transparency log unavailable: {0}")]
     LogUnavailable(String),
+    /// The database cannot be used for the moment ([`StoreError::is_unavailable`]: no
+    /// connection within the pool's wait, PostgreSQL at its connection limit, out of a resource,
+    /// starting or stopping, SQLite locked by another writer): the same request may succeed
+    /// when retried (HTTP 503 with `Retry-After`). The statement that failed changed nothing.
+    #[error("database unavailable: {0}")]
+    Unavailable(StoreError),
     /// Stored events do not fold (data corruption; HTTP 500).
     #[error("stored history is inconsistent: {0}")]
     History(#[from] FoldError),
@@ -53,6 +59,7 @@ impl From<StoreError> for ServiceError {
             | StoreError::Conflict { .. }
             | StoreError::IdempotencyKeyUsed => ServiceError::Conflict(e.to_string()),
             StoreError::NotFound { what, id } => ServiceError::NotFound { what, id },
+            e if e.is_unavailable() => ServiceError::Unavailable(e),
             other => ServiceError::Store(other),
         }
     }

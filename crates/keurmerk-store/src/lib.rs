@@ -113,5 +113,46 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the database could not be used for the moment, so the same request may succeed
+    /// when retried: no connection within the pool's wait (every one in use, or PostgreSQL
+    /// refusing new ones until the wait ran out), the pool closed (the server stopping),
+    /// PostgreSQL out of a resource (SQLSTATE class 53: too many connections, disk full, out
+    /// of memory) or shutting down or starting (57P01-57P03), SQLite locked by another writer
+    /// for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`). In each case the
+    /// statement that failed changed nothing: the server refused it, or it was never sent. A
+    /// broken connection is not among them: a commit under way when it broke may have
+    /// committed, so the answer to that is not "retry".
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => database_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// [`StoreError::is_unavailable`] for an error of sqlx.
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended result codes keep the primary one in their low byte.
+                code.parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+            } else {
+                code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03")
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLite's primary result codes for a database another connection holds.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
 /// Shorthand.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1502,3 +1502,116 @@ async fn connection_room_reads_postgresqls_limits_and_who_holds_them() {
     }
     db.drop_schema().await;
 }
+
+/// `StoreError::is_unavailable`: the real errors of a database that cannot be used for the
+/// moment are (SQLite locked by another writer, a pool with no connection free within its wait
+/// or closed, PostgreSQL refusing a role past its `CONNECTION LIMIT`, a session the
+/// administrator ended); a wrong statement, a duplicate key or a record not found are not.
+#[tokio::test]
+async fn errors_of_a_database_that_cannot_be_used_now_are_unavailable() {
+    use sqlx::{Connection as _, Executor as _};
+    let unavailable = |e: sqlx::Error| StoreError::from(e).is_unavailable();
+    let Some(lite) = sqlite().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("busy.db").display());
+    let store = SqlStore::connect(&url).await.unwrap();
+    let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let mut other = sqlx::AnyConnection::connect(&url).await.unwrap();
+    other.execute("PRAGMA busy_timeout = 0").await.unwrap();
+    let busy = other.execute("BEGIN IMMEDIATE").await.unwrap_err();
+    assert!(
+        matches!(&busy, sqlx::Error::Database(d) if d.code().as_deref() == Some("5")),
+        "{busy:?}"
+    );
+    assert!(unavailable(busy));
+    let wrong = other
+        .execute("SELECT * FROM no_such_table")
+        .await
+        .unwrap_err();
+    assert!(!unavailable(wrong));
+    holder.execute("ROLLBACK").await.unwrap();
+    // A duplicate key, as the store reports it, is a conflict, not a database out of reach.
+    let dup = other
+        .execute("CREATE TABLE t (k TEXT PRIMARY KEY); INSERT INTO t VALUES ('a'); INSERT INTO t VALUES ('a')")
+        .await
+        .unwrap_err();
+    assert!(!unavailable(dup));
+    assert!(!StoreError::NotFound {
+        what: "certificate",
+        id: "KM-2026-000001".into()
+    }
+    .is_unavailable());
+    // Every connection of a pool held past its wait, then the pool closed.
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_millis(100))
+        .connect(&url)
+        .await
+        .unwrap();
+    let held = pool.acquire().await.unwrap();
+    let waited = pool.acquire().await.unwrap_err();
+    assert!(matches!(waited, sqlx::Error::PoolTimedOut), "{waited:?}");
+    assert!(unavailable(waited));
+    drop(held);
+    pool.close().await;
+    assert!(unavailable(pool.acquire().await.unwrap_err()));
+    // The store's own error after it closed.
+    store.close().await;
+    let closed = store.orgs().await.unwrap_err();
+    assert!(closed.is_unavailable(), "{closed:?}");
+    drop((holder, other));
+    lite.drop_schema().await;
+
+    let Some(db) = postgres().await else { return };
+    let (url, _) = db.pg_schema.clone().unwrap();
+    // A role that may hold no connection at all: PostgreSQL refuses it (53300).
+    let role = format!("km_full_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let refused = sqlx::AnyConnection::connect(&as_user(&url, &role))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, sqlx::Error::Database(d) if d.code().as_deref() == Some("53300")),
+        "{refused:?}"
+    );
+    assert!(unavailable(refused));
+    sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    // A session the administrator ends (57P01), as when PostgreSQL is stopped.
+    let mut ended = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+        .fetch_one(&mut ended)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    // The signal may reach the session just after the next statement.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let gone = loop {
+        match ended.execute("SELECT 1").await {
+            Err(e) => break e,
+            Ok(_) => assert!(std::time::Instant::now() < deadline, "never ended"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert!(
+        matches!(&gone, sqlx::Error::Database(d) if d.code().as_deref() == Some("57P01")),
+        "{gone:?}"
+    );
+    assert!(unavailable(gone));
+    let wrong = sqlx::query("SELECT 1/0")
+        .execute(db.store.pool())
+        .await
+        .unwrap_err();
+    assert!(!unavailable(wrong));
+    db.drop_schema().await;
+}

@@ -199,13 +199,7 @@ pub(crate) async fn post_authority_login(
     let actor = match crate::auth::authenticate(&state, token).await {
         Ok(Some(a)) => a,
         Ok(None) => return bad(),
-        Err(_) => {
-            return private(error_page(
-                l,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "/authority/login",
-            ))
-        }
+        Err(e) => return private(super::api_error_page(l, e, "/authority/login")),
     };
     match state.registry.start_authority_session(&actor).await {
         Ok(s) => {

@@ -169,6 +169,23 @@ pub(crate) fn error_page(l: Lang, status: StatusCode, here: &str) -> Response {
               "Unter dieser Adresse steht nichts im Register. Prüfen Sie die Nummer auf dem Kennzeichen oder suchen Sie unten.",
               "Rien dans le registre à cette adresse. Vérifiez le numéro sur le label ou cherchez ci-dessous."),
         )
+    } else if status == StatusCode::SERVICE_UNAVAILABLE {
+        (
+            t(
+                l,
+                "The register is busy",
+                "Het register is even bezet",
+                "Das Register ist gerade ausgelastet",
+                "Le registre est occupé",
+            ),
+            t(
+                l,
+                "It cannot answer right now. Please try again in a few seconds.",
+                "Het kan nu even geen antwoord geven. Probeer het over een paar seconden opnieuw.",
+                "Es kann gerade nicht antworten. Bitte versuchen Sie es in ein paar Sekunden noch einmal.",
+                "Il ne peut pas répondre pour l'instant. Réessayez dans quelques secondes.",
+            ),
+        )
     } else if status.is_client_error() {
         (
             t(
@@ -226,8 +243,18 @@ pub(crate) fn service_error_page(
     e: keurmerk_service::ServiceError,
     here: &str,
 ) -> Response {
-    let status = crate::error::ApiError::from(e).status();
-    error_page(l, status, here)
+    api_error_page(l, crate::error::ApiError::from(e), here)
+}
+
+/// The error page for an API error: its status, and its `Retry-After` when it has one.
+pub(crate) fn api_error_page(l: Lang, e: crate::error::ApiError, here: &str) -> Response {
+    let mut page = error_page(l, e.status(), here);
+    // The database could not be used for the moment: when to ask again.
+    if let Some(secs) = e.retry_after() {
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    }
+    page
 }
 
 /// A date in the reader's language (month names shared with the printed label).

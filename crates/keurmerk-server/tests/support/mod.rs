@@ -240,13 +240,22 @@ impl DemoEnv {
         self.token_with_id(org).await.0
     }
 
-    /// Drops the PostgreSQL schema and closes the store.
+    /// Drops the PostgreSQL schema and closes the store (through a connection of its own when
+    /// the test closed the store).
     pub async fn done(self) {
         if let Some(schema) = &self.pg_schema {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(self.reg.store().pool())
-                .await
-                .unwrap();
+            let drop = format!("DROP SCHEMA {schema} CASCADE");
+            if self.reg.store().pool().is_closed() {
+                use sqlx::{Connection as _, Executor as _};
+                let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
+                let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+                c.execute(drop.as_str()).await.unwrap();
+            } else {
+                sqlx::query(&drop)
+                    .execute(self.reg.store().pool())
+                    .await
+                    .unwrap();
+            }
         }
         self.reg.store().close().await;
     }
