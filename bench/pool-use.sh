@@ -14,8 +14,8 @@ sample() {
   while true; do
     for port in $(ss -ltnpH | grep keurmerk | sed -n 's/.*127\.0\.0\.1:\([0-9]*\) .*/\1/p'); do
       m="$(curl -fs --max-time 1 "http://127.0.0.1:$port/metrics")" || continue
-      in_use="$(sed -n 's/^keurmerk_database_connections{use="in_use"} //p' <<<"$m")"
-      max="$(sed -n 's/^keurmerk_database_connections_max //p' <<<"$m")"
+      in_use="$(sed -n 's/^keurmerk_database_connections{pool="requests",use="in_use"} //p' <<<"$m")"
+      max="$(sed -n 's/^keurmerk_database_connections_max{pool="requests"} //p' <<<"$m")"
       [ -n "$in_use" ] && [ -n "$max" ] && echo "$in_use $max"
     done
     sleep 0.25

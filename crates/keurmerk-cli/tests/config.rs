@@ -457,3 +457,52 @@ fn serve_refuses_a_pool_postgresql_could_never_hold() {
         assert!(!stderr.contains("keurmerk listening"), "{stderr}");
     });
 }
+
+/// On PostgreSQL, `serve`'s `/metrics` shows both pools it opens: the requests' at the size set
+/// (`KEURMERK_DATABASE_CONNECTIONS`), and the background work's own (log sequencer, outbox,
+/// scheduler, status list) at 4; the background work holds connections of its own.
+#[test]
+fn serve_shows_both_of_its_pools_in_metrics_on_postgresql() {
+    common::in_postgres_schema("pools", |db| {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = keurmerk(dir.path())
+            .args(["--db", db, "serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("KEURMERK_DATABASE_CONNECTIONS", "3")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (log, listening) = common::log_until_listening(&mut child);
+        let metrics = listening.then(|| common::http_get(port, "/metrics"));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (status, _, body) = metrics
+            .flatten()
+            .unwrap_or_else(|| panic!("no answer: {log}"));
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(status, 200, "{text}");
+        let gauge = |name: &str| -> u32 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+        };
+        assert_eq!(
+            gauge("keurmerk_database_connections_max{pool=\"requests\"}"),
+            3
+        );
+        assert_eq!(
+            gauge("keurmerk_database_connections_max{pool=\"background\"}"),
+            4
+        );
+        // The sequencer started on the background pool before `serve` listened: it has opened
+        // connections there.
+        let open = gauge("keurmerk_database_connections{pool=\"background\",use=\"in_use\"}")
+            + gauge("keurmerk_database_connections{pool=\"background\",use=\"idle\"}");
+        assert!((1..=4).contains(&open), "{text}");
+    });
+}

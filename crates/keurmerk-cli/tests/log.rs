@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +46,7 @@ impl Server {
             if let Some(status) = s.child.try_wait().unwrap() {
                 panic!("keurmerk serve exited with {status}:\n{}", s.stderr());
             }
-            if matches!(get(port, "/healthz"), Some((200, _, _))) {
+            if matches!(common::http_get(port, "/healthz"), Some((200, _, _))) {
                 return s;
             }
             assert!(
@@ -103,46 +102,9 @@ fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A plain HTTP/1.1 GET: status, lower-cased headers, body. `None` if nothing listens yet.
-fn get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let mut body = raw[end + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    Some((status, head, body))
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-}
-
 /// The checkpoint's tree size (second line of the signed note).
 fn checkpoint_size(port: u16) -> u64 {
-    let (status, _, body) = get(port, "/log/checkpoint").unwrap();
+    let (status, _, body) = common::http_get(port, "/log/checkpoint").unwrap();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     String::from_utf8(body)
         .unwrap()
@@ -279,13 +241,14 @@ fn serve_logs_the_demo_and_the_monitor_verifies_it() {
     // Every certificate has a receipt.
     for id in &ids {
         let (status, head, body) =
-            get(server.port, &format!("/api/v1/certificates/{id}/receipt")).unwrap();
+            common::http_get(server.port, &format!("/api/v1/certificates/{id}/receipt")).unwrap();
         let body = String::from_utf8(body).unwrap();
         assert_eq!(status, 200, "{id}: {body}");
         assert!(head.contains("content-type: text/plain"), "{head}");
         assert!(body.starts_with("c2sp.org/tlog-proof@v1"), "{body}");
     }
-    let (status, _, _) = get(server.port, "/api/v1/certificates/KM-2000-999999/receipt").unwrap();
+    let (status, _, _) =
+        common::http_get(server.port, "/api/v1/certificates/KM-2000-999999/receipt").unwrap();
     assert_eq!(status, 404);
 
     // A wrong key is a failure that says what is wrong, with a non-zero exit.

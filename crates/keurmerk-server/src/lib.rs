@@ -27,6 +27,7 @@ pub mod wire;
 
 pub use listen::ServeLimits;
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -179,9 +180,17 @@ async fn get_openapi() -> axum::Json<serde_json::Value> {
     axum::Json(openapi::document(&all_routes()))
 }
 
+/// The pool of `keurmerk serve`'s background work (log sequencer, outbox, scheduler, status
+/// list) when it has one of its own (PostgreSQL: [`keurmerk_store::SqlStore::with_own_pool`]),
+/// added to the router as an [`Extension`] so `/metrics` shows its connections beside the
+/// request pool's.
+#[derive(Debug, Clone)]
+pub struct BackgroundPool(pub SqlStore);
+
 async fn get_metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
     Extension(rt): Extension<Arc<ops::Runtime>>,
+    background: Option<Extension<BackgroundPool>>,
 ) -> impl IntoResponse {
     let builds = format!(
         "# HELP keurmerk_trust_list_builds_total Trust lists built to verify statements (reads reuse one for up to a second).\n\
@@ -207,24 +216,45 @@ async fn get_metrics(
             + &webhooks::render_metrics()
             + &builds
             + &words
-            + &pool_metrics(state.registry.store()),
+            + &pool_metrics(
+                state.registry.store(),
+                background.as_ref().map(|Extension(BackgroundPool(b))| b),
+            ),
     )
 }
 
-/// The request pool's connections now, in use and idle, and its limit
-/// ([`keurmerk_store::SqlStore::pool_use`]).
-fn pool_metrics(store: &keurmerk_store::SqlStore) -> String {
-    let u = store.pool_use();
-    format!(
-        "# HELP keurmerk_database_connections Connections of the request pool open now, by use.\n\
-         # TYPE keurmerk_database_connections gauge\n\
-         keurmerk_database_connections{{use=\"in_use\"}} {}\n\
-         keurmerk_database_connections{{use=\"idle\"}} {}\n\
-         # HELP keurmerk_database_connections_max Most connections the request pool opens (PostgreSQL: serve.database_connections).\n\
-         # TYPE keurmerk_database_connections_max gauge\n\
-         keurmerk_database_connections_max {}\n",
-        u.in_use, u.idle, u.max
-    )
+/// The pools' connections now, in use and idle, and their limits
+/// ([`keurmerk_store::SqlStore::pool_use`]): the requests' pool, and the background work's
+/// when it has one of its own.
+fn pool_metrics(requests: &SqlStore, background: Option<&SqlStore>) -> String {
+    let pools: Vec<(&str, keurmerk_store::PoolUse)> = std::iter::once(("requests", requests))
+        .chain(background.map(|b| ("background", b)))
+        .map(|(name, store)| (name, store.pool_use()))
+        .collect();
+    let mut out = String::from(
+        "# HELP keurmerk_database_connections Connections of a pool open now, by use (pool: requests, or background work on PostgreSQL).\n\
+         # TYPE keurmerk_database_connections gauge\n",
+    );
+    for (pool, u) in &pools {
+        let _ = write!(
+            out,
+            "keurmerk_database_connections{{pool=\"{pool}\",use=\"in_use\"}} {}\n\
+             keurmerk_database_connections{{pool=\"{pool}\",use=\"idle\"}} {}\n",
+            u.in_use, u.idle
+        );
+    }
+    out.push_str(
+        "# HELP keurmerk_database_connections_max Most connections a pool opens (requests on PostgreSQL: serve.database_connections).\n\
+         # TYPE keurmerk_database_connections_max gauge\n",
+    );
+    for (pool, u) in &pools {
+        let _ = writeln!(
+            out,
+            "keurmerk_database_connections_max{{pool=\"{pool}\"}} {}",
+            u.max
+        );
+    }
+    out
 }
 
 async fn get_healthz(

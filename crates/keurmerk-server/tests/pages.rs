@@ -236,8 +236,9 @@ async fn metrics_show_the_request_pools_connections() {
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
     };
-    let in_use = "keurmerk_database_connections{use=\"in_use\"}";
-    let idle = "keurmerk_database_connections{use=\"idle\"}";
+    let in_use = "keurmerk_database_connections{pool=\"requests\",use=\"in_use\"}";
+    let idle = "keurmerk_database_connections{pool=\"requests\",use=\"idle\"}";
+    let most = "keurmerk_database_connections_max{pool=\"requests\"}";
     let pool = a.reg.store().pool();
     let max = pool.options().get_max_connections();
     let mut held = Vec::new();
@@ -245,10 +246,9 @@ async fn metrics_show_the_request_pools_connections() {
         held.push(pool.acquire().await.unwrap());
     }
     let m = a.get("/metrics").await.text;
-    assert_eq!(
-        gauge(&m, "keurmerk_database_connections_max"),
-        u64::from(max)
-    );
+    assert_eq!(gauge(&m, most), u64::from(max));
+    // No background pool of its own here: none shown.
+    assert!(!m.contains("pool=\"background\""), "{m}");
     assert_eq!(
         (gauge(&m, in_use), gauge(&m, idle)),
         (u64::from(max), 0),

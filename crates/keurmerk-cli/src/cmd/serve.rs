@@ -106,6 +106,10 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     let state = AppState {
         registry: Arc::new(registry),
     };
+    // `/metrics` shows the background work's own pool beside the requests' (PostgreSQL; on
+    // SQLite it is the same store).
+    let background_pool = (background.backend() == keurmerk_store::Backend::Postgres)
+        .then(|| keurmerk_server::BackgroundPool(background.clone()));
     let worker = Arc::new(state.registry.with_store(background));
     // Webhook deliveries of watch-lists: queued with each event, sent (and retried) from here.
     let webhook_task = keurmerk_server::webhooks::spawn(state.clone(), webhooks);
@@ -123,11 +127,14 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     // right after each write, and here for anything a crash or another instance left behind.
     let outbox_task = runtime.enter(|| spawn_outbox_worker(worker));
     // The log's receipt route lives under /api/ too: its rejections get the API's envelope.
-    let app = keurmerk_server::router_with(state, limits)
+    let mut app = keurmerk_server::router_with(state, limits)
         .merge(super::log::routes(LogState::new(&store)))
         .layer(axum::middleware::from_fn(
             keurmerk_server::error::envelope_errors,
         ));
+    if let Some(pool) = background_pool {
+        app = app.layer(axum::Extension(pool));
+    }
     let served = async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr().unwrap_or(addr);
