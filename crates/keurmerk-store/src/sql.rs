@@ -315,12 +315,17 @@ impl SqlStore {
     }
 
     /// Closes the store: waits for every read of the database under way (on SQLite, the point
-    /// reader's searches, scans and readings of the words, each on a thread of its own), then
-    /// closes every connection. When it returns, this store holds the database open nowhere
-    /// (a backup may move or remove the file), and a read after it fails.
+    /// reader's searches, scans and readings of the words, each on a thread of its own; on
+    /// PostgreSQL, a reading of the words on its own connection), then closes every connection.
+    /// When it returns, this store holds the database open nowhere (a backup may move or
+    /// remove the file; a schema or database can be dropped without waiting for it), and a
+    /// read after it fails.
     pub async fn close(&self) {
         if let Some(point) = &self.point {
             point.close().await;
+        }
+        if let Some((words, _)) = &self.pg_words {
+            words.close().await;
         }
         self.pool.close().await;
     }

@@ -2594,6 +2594,58 @@ mod tests {
         drop_schema(store, &schema).await;
     }
 
+    /// On PostgreSQL, `close` waits for a reading of the words a search started (on a
+    /// connection of its own, here waiting for a document committed late) before it returns,
+    /// and no reading starts after it: once closed, the store holds no connection.
+    #[tokio::test]
+    async fn close_waits_for_a_reading_of_the_words_on_postgres() {
+        use crate::search::{LabelSearch, SearchStore as _};
+        use sqlx::{Connection as _, Executor as _};
+
+        let Some((store, schema)) = postgres_store().await else {
+            return;
+        };
+        let pool = store.pool.clone();
+        pg_product(&pool, "PRD-1", "m1", "Tuincamera", "camera").await;
+        // `seq` 1 committed only after the reading's snapshot, 2 committed: the reading waits.
+        let mut late = pool.begin().await.unwrap();
+        pg_certificate(&mut *late, "KM-1", "PRD-1", "eu-iot", "basic").await;
+        pg_certificate(&pool, "KM-2", "PRD-1", "eu-iot", "basic").await;
+        let search = LabelSearch {
+            terms: vec!["tuincamera".into()],
+            limit: 20,
+            ..Default::default()
+        };
+        store.search_labels(&search).await.unwrap();
+        let (words, _) = store.pg_words.clone().unwrap();
+        assert!(!words.idle(), "the first search started no reading");
+        let closing = {
+            let store = store.clone();
+            tokio::spawn(async move { store.close().await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert!(
+            !closing.is_finished(),
+            "close returned while the words were being read"
+        );
+        late.commit().await.unwrap();
+        closing.await.unwrap();
+        assert!(words.idle());
+        // What it read is kept; nothing reads again after close.
+        assert_eq!(words.covered().map(|(c, _)| c), Some(2));
+        words.forget_last_attempt();
+        assert!(
+            store.search_labels(&search).await.is_err(),
+            "a search after close"
+        );
+        assert!(words.idle());
+        let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        conn.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
     /// A search reads the words into memory when there are none yet, and again once more than
     /// `words::stale_after` labels are newer than they cover; fewer newer labels are asked of the
     /// full-text index instead.

@@ -34,7 +34,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use roaring::RoaringBitmap;
@@ -930,7 +930,9 @@ impl Iterator for Newest<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct Words {
     current: RwLock<Option<Arc<WordIndex>>>,
-    reading: AtomicBool,
+    /// [`IDLE`], [`READING`] (one reading under way, on its own thread) or [`CLOSED`] (never
+    /// again: [`Words::close`]).
+    reading: AtomicU8,
     /// When a reading was last started or ended (Unix seconds).
     checked: AtomicI64,
     /// PostgreSQL: the documents as the last search read them (`sql::search`'s `Assumed`).
@@ -939,6 +941,14 @@ pub(crate) struct Words {
 
 /// Seconds between two attempts to read the index.
 const CHECK_EVERY_SECS: i64 = 10;
+
+/// [`Words::reading`]'s states.
+const IDLE: u8 = 0;
+const READING: u8 = 1;
+const CLOSED: u8 = 2;
+
+/// How long [`Words::close`] waits for a reading under way to end before it gives up on it.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Words {
     /// The current index, if one has been read.
@@ -974,7 +984,31 @@ impl Words {
     /// Whether no reading is under way (tests).
     #[cfg(test)]
     pub(crate) fn idle(&self) -> bool {
-        !self.reading.load(Ordering::Acquire)
+        self.reading.load(Ordering::Acquire) != READING
+    }
+
+    /// No reading starts after this, and one under way (on PostgreSQL, on a connection of its
+    /// own) has ended when it returns, so the store holds no connection to the database once
+    /// `SqlStore::close` has closed its pool. A reading that has not ended within
+    /// [`CLOSE_WAIT`] (a connection that hangs) is left to end by itself, with a warning.
+    pub(crate) async fn close(&self) {
+        let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+        loop {
+            match self
+                .reading
+                .compare_exchange(IDLE, CLOSED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) | Err(CLOSED) => return,
+                Err(_) if tokio::time::Instant::now() >= deadline => {
+                    tracing::warn!(
+                        secs = CLOSE_WAIT.as_secs(),
+                        "a reading of the search's words did not end; closing without it"
+                    );
+                    return;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
     }
 
     /// Documents the current index covers (its highest rowid), for the metrics.
@@ -998,7 +1032,7 @@ impl Words {
         // A turn of the point reader for as long as the file is read (its `close` waits for
         // it); none when it is closed or closing, and then no reading.
         let Some(turn) = point.turn() else {
-            self.reading.store(false, Ordering::Release);
+            self.reading.store(IDLE, Ordering::Release);
             return;
         };
         let path = point.path().to_owned();
@@ -1065,7 +1099,10 @@ impl Words {
                 .checked
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_err()
-            || self.reading.swap(true, Ordering::AcqRel))
+            || self
+                .reading
+                .compare_exchange(IDLE, READING, Ordering::AcqRel, Ordering::Acquire)
+                .is_err())
     }
 
     /// Runs `read` on a thread of its own and keeps what it read (a reading [`claim`]ed).
@@ -1096,11 +1133,11 @@ impl Words {
                 words
                     .checked
                     .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
-                words.reading.store(false, Ordering::Release);
+                words.reading.store(IDLE, Ordering::Release);
             });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "search word index not read: no thread to read it");
-            self.reading.store(false, Ordering::Release);
+            self.reading.store(IDLE, Ordering::Release);
         }
     }
 }
