@@ -22,6 +22,10 @@ pub struct ApiError {
     retry_after: Option<u32>,
 }
 
+/// The warnings of answers given while the database cannot be used: one a second at most.
+static UNAVAILABLE: crate::throttle::Throttle =
+    crate::throttle::Throttle::new(std::time::Duration::from_secs(1));
+
 /// The `Retry-After` of an answer given while the database cannot be used
 /// ([`ApiError::unavailable`]): long enough not to add a flood of retries to a database at its
 /// connection limit, short enough for a person holding a phone to try again.
@@ -194,8 +198,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ServiceError::LogUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "log_unavailable"),
             ServiceError::Unavailable(_) => {
-                // Not a fault of this program: a warning, with the cause, for the operator.
-                tracing::warn!(error = %e, "database unavailable; answered 503");
+                // Not a fault of this program: a warning with the cause for the operator, at
+                // most one a second however many requests are answered so.
+                if let Some(answers) = UNAVAILABLE.admit_now() {
+                    tracing::warn!(error = %e, answers,
+                        "database unavailable; answered 503 (answers: how many since the last such line)");
+                }
                 return Self::unavailable();
             }
             _ => {

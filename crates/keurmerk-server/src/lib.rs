@@ -20,6 +20,7 @@ mod statuslist;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod test_support;
+mod throttle;
 mod timefmt;
 pub mod trust;
 pub mod webhooks;
@@ -125,7 +126,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
     // Outermost first: tracing, then the envelope (so every rejection under /api/ leaves in
     // it), the headers every answer carries, the body limit, and the metrics and rate limits.
     let edge = tower::ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(throttle::log_failed_response))
         .layer(axum::middleware::from_fn(error::envelope_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,

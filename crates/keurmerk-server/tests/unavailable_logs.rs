@@ -1,0 +1,101 @@
+//! A flood of requests answered `503` while the database cannot be used logs a line a second,
+//! each saying how many answers it stands for, not a line (or two) per request: at the rate QR
+//! scans arrive, that many lines would cost the CPU the server is short of and bury the rest of
+//! the log. Alone in its test binary: the throttles count for the whole process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
+mod support;
+use support::demo_env;
+
+/// What the subscriber writes, kept for the test to read.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The numbers after `field=` in each line holding `marker`.
+fn counts(log: &str, marker: &str, field: &str) -> Vec<u64> {
+    log.lines()
+        .filter(|l| l.contains(marker))
+        .map(|l| {
+            let at = l
+                .find(&format!("{field}="))
+                .unwrap_or_else(|| panic!("{l}"))
+                + field.len()
+                + 1;
+            l[at..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_flood_of_unavailable_answers_logs_a_line_a_second() {
+    let env = demo_env(false).await.unwrap();
+    let app = env.app();
+    env.reg.store().close().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    const REQUESTS: u64 = 300;
+    let started = std::time::Instant::now();
+    for _ in 0..REQUESTS {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get("/api/v1/labels?q=camera")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let seconds = started.elapsed().as_secs();
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for (marker, field) in [
+        ("database unavailable; answered 503", "answers"),
+        ("response failed", "responses"),
+    ] {
+        let lines = counts(&log, marker, field);
+        // One line when the flood starts, then at most one for each second it lasted.
+        assert!(
+            !lines.is_empty() && lines.len() as u64 <= seconds + 1,
+            "{} `{marker}` lines in {seconds} s:\n{log}",
+            lines.len()
+        );
+        assert_eq!(lines[0], 1, "{log}");
+        // Every line stands for the answers since the one before; none counted twice.
+        assert!(lines.iter().sum::<u64>() <= REQUESTS, "{lines:?}");
+    }
+    // The cause is in the warning, for the operator.
+    assert!(
+        log.contains("closed pool") || log.contains("pool closed"),
+        "{log}"
+    );
+    assert!(!log.contains("ERROR"), "a 503 is a warning: {log}");
+    env.done().await;
+}
