@@ -147,16 +147,13 @@ async fn replay(
     let record = loop {
         let record = match store.idempotency_record(scope, key).await {
             Ok(r) => r?,
+            // Answered as any failing read is: `503` with `Retry-After` while the database
+            // cannot be used (then nothing was written, and the key is free for the retry),
+            // else an internal error with the cause in the log.
             Err(e) => {
-                tracing::error!(error = %e, "cannot look up an Idempotency-Key");
                 return Some(
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "internal error",
-                    )
-                    .into_response(),
-                );
+                    ApiError::from(keurmerk_service::ServiceError::from(e)).into_response(),
+                )
             }
         };
         if record.request_sha256 != hash {

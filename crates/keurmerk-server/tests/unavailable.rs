@@ -133,6 +133,26 @@ async fn a_closed_database_is_answered_503(postgres: bool) {
         write.text
     );
     assert_eq!(write.retry_after.as_deref(), Some("5"));
+    // With an `Idempotency-Key` too: the key's lookup fails the same way (the retry is free).
+    let keyed = send(
+        &app,
+        Request::post(format!("/api/v1/certificates/{id}/suspend"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "suspend-once")
+            .body(Body::from(
+                r#"{"reason_code": "vulnerability_not_fixed", "reason": "A critical vulnerability is not fixed"}"#,
+            ))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        keyed.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        keyed.text
+    );
+    assert_eq!(keyed.retry_after.as_deref(), Some("5"));
     env.done().await;
 }
 

@@ -131,8 +131,9 @@ impl StoreError {
     }
 }
 
-/// [`StoreError::is_unavailable`] for an error of sqlx.
-fn database_unavailable(e: &sqlx::Error) -> bool {
+/// [`StoreError::is_unavailable`] for an error of sqlx (for crates that query the store's pool
+/// themselves: the transparency log's routes).
+pub fn database_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
         sqlx::Error::Database(db) => {

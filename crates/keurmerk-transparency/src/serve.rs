@@ -182,10 +182,30 @@ fn plain(status: StatusCode, msg: &str) -> Response {
     with_headers(status, TEXT, NO_CACHE, format!("{msg}\n").into_bytes())
 }
 
+/// An error answering a log request: `503` with `Retry-After` while the database cannot be
+/// used for the moment (`keurmerk_store::database_unavailable`), as the registry's other routes
+/// answer it, else an internal error with the cause in the log.
 fn internal(e: &Error) -> Response {
+    if let Error::Database(db) = e {
+        if keurmerk_store::database_unavailable(db) {
+            tracing::warn!(error = %e, "transparency log request: database unavailable; answered 503");
+            let mut r = plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the log's database is busy or cannot be reached for the moment; retry later",
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+            return r;
+        }
+    }
     tracing::error!(error = %e, "transparency log request failed");
     plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
+
+/// The `Retry-After` of [`internal`]'s `503` (as `keurmerk_server::error::UNAVAILABLE_RETRY_AFTER_SECS`).
+const RETRY_AFTER_SECS: &str = "5";
 
 /// `GET /log/checkpoint`.
 pub async fn get_checkpoint(State(state): State<LogState>) -> Response {

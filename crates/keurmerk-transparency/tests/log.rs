@@ -176,6 +176,39 @@ async fn router_serves_c2sp_tiles_with_cache_headers() {
     }
 }
 
+/// While the database cannot be used (here: the store closed, as while the server stops), the
+/// log's routes answer `503` with `Retry-After`, as the registry's other routes do, not `500`;
+/// a full hash tile already in memory is still served.
+#[tokio::test]
+async fn a_closed_database_is_answered_503_by_the_log() {
+    let (_dir, store) = sqlite_store().await;
+    let (skey, _) = new_skey();
+    let seq = sequencer(&store, &skey, 4096).await;
+    append(&store, &seq, 0, 300).await;
+    let state = LogState::new(&store);
+    assert_eq!(get(&state, "/log/tile/0/000").await.0, StatusCode::OK);
+    store.close().await;
+    for path in [
+        "/log/checkpoint",
+        "/log/tile/0/001.p/44",
+        "/log/tile/entries/000",
+    ] {
+        let resp = log_router(state.clone())
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(
+            resp.headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.to_str().unwrap()),
+            Some("5"),
+            "{path}"
+        );
+    }
+    assert_eq!(get(&state, "/log/tile/0/000").await.0, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn receipts_verify_offline_for_each_event() {
     let (_dir, store) = sqlite_store().await;
