@@ -22,6 +22,13 @@ pub struct ApiError {
     retry_after: Option<u32>,
 }
 
+/// The headers of an answer given while the database cannot be used: when to ask again, and
+/// that no cache (a CDN, a shop's proxy) may keep it to answer later requests with.
+pub(crate) fn unavailable_headers(h: &mut axum::http::HeaderMap, retry_after_secs: u32) {
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
 /// The warnings of answers given while the database cannot be used: one a second at most.
 static UNAVAILABLE: crate::throttle::Throttle =
     crate::throttle::Throttle::new(std::time::Duration::from_secs(1));
@@ -236,8 +243,7 @@ impl IntoResponse for ApiError {
             );
         }
         if let Some(secs) = self.retry_after {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            unavailable_headers(res.headers_mut(), secs);
         }
         res
     }

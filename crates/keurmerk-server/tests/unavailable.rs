@@ -15,6 +15,7 @@ use support::demo_env;
 struct Answer {
     status: StatusCode,
     retry_after: Option<String>,
+    cache_control: Option<String>,
     content_type: String,
     text: String,
 }
@@ -26,8 +27,9 @@ async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
             .get(name)
             .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned())
     };
-    let (retry_after, content_type) = (
+    let (retry_after, cache_control, content_type) = (
         header(header::RETRY_AFTER),
+        header(header::CACHE_CONTROL),
         header(header::CONTENT_TYPE).unwrap_or_default(),
     );
     let status = res.status();
@@ -35,6 +37,7 @@ async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
     Answer {
         status,
         retry_after,
+        cache_control,
         content_type,
         text: String::from_utf8_lossy(&bytes).into_owned(),
     }
@@ -79,6 +82,8 @@ async fn a_closed_database_is_answered_503(postgres: bool) {
             a.text
         );
         assert_eq!(a.retry_after.as_deref(), Some("5"), "{uri}");
+        // No cache may keep "busy" to answer later scans with.
+        assert_eq!(a.cache_control.as_deref(), Some("no-store"), "{uri}");
         if uri.starts_with("/api/") {
             let v: serde_json::Value = serde_json::from_str(&a.text).unwrap();
             assert_eq!(v["error"]["code"], "unavailable", "{uri}: {v}");
@@ -104,6 +109,7 @@ async fn a_closed_database_is_answered_503(postgres: bool) {
         page.text
     );
     assert_eq!(page.retry_after.as_deref(), Some("5"));
+    assert_eq!(page.cache_control.as_deref(), Some("no-store"));
     assert!(
         page.content_type.starts_with("text/html"),
         "{}",

@@ -251,8 +251,7 @@ pub(crate) fn api_error_page(l: Lang, e: crate::error::ApiError, here: &str) -> 
     let mut page = error_page(l, e.status(), here);
     // The database could not be used for the moment: when to ask again.
     if let Some(secs) = e.retry_after() {
-        page.headers_mut()
-            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        crate::error::unavailable_headers(page.headers_mut(), secs);
     }
     page
 }
