@@ -13,8 +13,7 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,7 +62,7 @@ impl Server {
             if let Some(status) = s.child.try_wait().unwrap() {
                 panic!("keurmerk serve exited with {status}:\n{}", s.stderr());
             }
-            if matches!(http(port, "GET", "/healthz", &[], None), Some((200, _))) {
+            if matches!(common::http_get(port, "/healthz"), Some((200, _, _))) {
                 return s;
             }
             assert!(
@@ -103,7 +102,7 @@ impl Server {
 
     /// The size of the log's current checkpoint.
     fn log_size(&self) -> u64 {
-        let (status, body) = http(self.port, "GET", "/log/checkpoint", &[], None).unwrap();
+        let (status, _, body) = common::http_get(self.port, "/log/checkpoint").unwrap();
         assert_eq!(status, 200);
         String::from_utf8(body)
             .unwrap()
@@ -150,57 +149,6 @@ fn refused(dir: &Path, db: &str, args: &[&str]) -> String {
     assert_eq!(out.status.code(), Some(1), "{args:?}: {t}");
     assert!(!t.contains("panicked"), "{args:?}: {t}");
     t
-}
-
-/// One HTTP/1.1 request: status and body; `None` if nobody answered.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Option<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let mut body = raw[end + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body)?;
-    }
-    Some((status, body))
-}
-
-fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(b.get(eol + 2..eol + 2 + size)?);
-        b = b.get(eol + 2 + size + 2..)?;
-    }
 }
 
 /// An acknowledged write of the stream.
@@ -260,7 +208,7 @@ impl Stream {
                             Write::Product(name),
                         )
                     };
-                    let (status, answer) = http(
+                    let (status, _, answer) = common::http(
                         port,
                         "POST",
                         &path,

@@ -13,8 +13,7 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -69,7 +68,7 @@ impl Server {
             if let Some(status) = s.child.try_wait().unwrap() {
                 panic!("keurmerk serve exited with {status}:\n{}", s.stderr());
             }
-            if matches!(http(port, "GET", "/healthz", None, None), Some((200, _))) {
+            if matches!(common::http_get(port, "/healthz"), Some((200, _, _))) {
                 return s;
             }
             assert!(
@@ -113,57 +112,6 @@ fn ok_json(dir: &Path, db: &str, args: &[&str]) -> Value {
     serde_json::from_str(&ok(dir, db, args)).unwrap()
 }
 
-/// One HTTP/1.1 request: status and body. `None` if the server is not there or went away.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: Option<&[(&str, &str)]>,
-    body: Option<&Value>,
-) -> Option<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    for (k, v) in headers.unwrap_or_default() {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let mut body = raw[end + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body)?;
-    }
-    Some((status, body))
-}
-
-fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(b.get(eol + 2..eol + 2 + size)?);
-        b = b.get(eol + 2 + size + 2..)?;
-    }
-}
-
 /// A pseudo-random number below `n` (the clock's nanoseconds are random enough here).
 fn jitter(n: u64) -> u64 {
     u64::from(
@@ -200,11 +148,11 @@ fn send_until_answered(
         assert!(Instant::now() < deadline, "{path} {key}: no answer in time");
         let p = port.load(Ordering::SeqCst);
         *tries += 1;
-        match http(p, "POST", path, Some(&headers), Some(body)) {
-            Some((status, body)) if status == 429 || status >= 500 => {
+        match common::http(p, "POST", path, &headers, Some(body)) {
+            Some((status, _, body)) if status == 429 || status >= 500 => {
                 let _ = body;
             }
-            Some((status, body)) => {
+            Some((status, _, body)) => {
                 return (status, serde_json::from_slice(&body).unwrap_or(Value::Null));
             }
             None => {}
@@ -444,7 +392,7 @@ fn crash_run(dir: &Path, db: &str) {
     assert!(total > 0 && total <= common::rows(db, "events"));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, body) = http(live.port, "GET", "/log/checkpoint", None, None).unwrap();
+        let (status, _, body) = common::http_get(live.port, "/log/checkpoint").unwrap();
         assert_eq!(status, 200);
         let size: u64 = String::from_utf8(body)
             .unwrap()

@@ -176,17 +176,35 @@ pub fn log_until_listening(child: &mut std::process::Child) -> (String, bool) {
     (lines.join("\n"), listening)
 }
 
-/// A plain HTTP/1.1 GET: status, lower-cased headers, body. `None` if nothing listens yet.
-pub fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
+/// One HTTP/1.1 request to `127.0.0.1:port` (`Connection: close`; a JSON `body` with its
+/// `Content-Type`; `headers` besides): status, lower-cased head, body (de-chunked). `None` if
+/// nothing listens yet, the server went away, or the answer was cut short or took over a minute.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> Option<(u16, String, Vec<u8>)> {
     use std::io::{Read as _, Write as _};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
         .ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    let body = body.map(serde_json::Value::to_string).unwrap_or_default();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    if !body.is_empty() {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body.as_bytes()).ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -194,24 +212,27 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     let mut body = raw[end + 4..].to_vec();
     if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
+        body = dechunk(&body)?;
     }
     Some((status, head, body))
 }
 
-/// The body of a chunked HTTP/1.1 answer.
-pub fn dechunk(mut b: &[u8]) -> Vec<u8> {
+/// [`http`] `GET`.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
+    http(port, "GET", path, &[], None)
+}
+
+/// The body of a chunked HTTP/1.1 answer; `None` if it is cut short or malformed.
+pub fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
         let size_text = String::from_utf8_lossy(&b[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
         if size == 0 {
-            return out;
+            return Some(out);
         }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
+        out.extend_from_slice(b.get(eol + 2..eol + 2 + size)?);
+        b = b.get(eol + 2 + size + 2..)?;
     }
 }
