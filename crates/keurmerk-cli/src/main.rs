@@ -256,9 +256,13 @@ fn init_logging(cli: &Cli, effective: &config::Effective) -> anyhow::Result<()> 
     // `NO_COLOR` (https://no-color.org) turns it off on a terminal too.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    // A line that cannot be written (stderr a pipe whose reader went away) is dropped, never
+    // reported with `eprintln!`, which would panic on the same closed pipe: in `serve` that
+    // panic would end whichever task logged (a request's connection, the log sequencer).
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => logs.try_init(),

@@ -506,3 +506,148 @@ fn serve_shows_both_of_its_pools_in_metrics_on_postgresql() {
         assert!((1..=4).contains(&open), "{text}");
     });
 }
+
+/// A PostgreSQL role of its own with a database it owns, both dropped afterwards (also when the
+/// test panics), for a test that changes the role's `CONNECTION LIMIT` under a running server.
+struct OwnRole {
+    admin: String,
+    name: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl OwnRole {
+    fn new(admin: String, prefix: &str) -> Self {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let role = Self {
+            admin,
+            name: format!("{prefix}_{}_{millis}", std::process::id()),
+            rt: tokio::runtime::Runtime::new().unwrap(),
+        };
+        role.exec(&[
+            format!("CREATE ROLE {} LOGIN CONNECTION LIMIT 20", role.name),
+            format!("CREATE DATABASE {0} OWNER {0}", role.name),
+        ]);
+        role
+    }
+
+    /// Runs `sql`, one statement after the other, as the administrator.
+    fn exec(&self, sql: &[String]) {
+        self.rt.block_on(async {
+            use sqlx::{Connection as _, Executor as _};
+            let mut c = sqlx::postgres::PgConnection::connect(&self.admin)
+                .await
+                .unwrap();
+            for s in sql {
+                c.execute(s.as_str()).await.unwrap();
+            }
+        });
+    }
+
+    /// The role's `--db` URL: its own database, as itself.
+    fn url(&self) -> String {
+        let (scheme, rest) = self.admin.split_once("://").unwrap();
+        let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+        let host = host.split(['/', '?']).next().unwrap();
+        format!("{scheme}://{0}@{host}/{0}", self.name)
+    }
+}
+
+impl Drop for OwnRole {
+    fn drop(&mut self) {
+        self.rt.block_on(async {
+            use sqlx::{Connection as _, Executor as _};
+            if let Ok(mut c) = sqlx::postgres::PgConnection::connect(&self.admin).await {
+                let _ = c
+                    .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+                    .await;
+                let _ = c
+                    .execute(format!("DROP ROLE IF EXISTS {}", self.name).as_str())
+                    .await;
+            }
+        });
+    }
+}
+
+/// While PostgreSQL refuses `serve` its connections (here its role's `CONNECTION LIMIT` set to 0
+/// and its sessions ended, as when other instances crowd the limit or PostgreSQL restarts), a
+/// request waits `serve.database_wait_secs` (1 s here, not the default 10) and is answered `503`
+/// with `Retry-After`, the API's and the health check alike; once PostgreSQL lets it connect
+/// again, it answers `200` without a restart. Its stderr is a pipe nobody reads once it listens
+/// (`log_until_listening` stops there), so the warnings of the outage cannot be written: a log
+/// line that cannot be written must never fail a request (tracing-subscriber reported it with
+/// `eprintln!`, which panicked on the same closed pipe and dropped the request's connection).
+#[test]
+fn serve_answers_503_while_postgresql_refuses_it_then_recovers() {
+    let Ok(admin) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+        eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+        return;
+    };
+    let role = OwnRole::new(admin, "km_wait");
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = keurmerk(dir.path())
+        .args([
+            "--db",
+            &role.url(),
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("KEURMERK_DATABASE_CONNECTIONS", "2")
+        .env("KEURMERK_DATABASE_WAIT_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let (log, listening) = common::log_until_listening(&mut child);
+    let _child = Kill(child);
+    assert!(listening, "{log}");
+    assert_eq!(common::http_get(port, "/healthz").map(|a| a.0), Some(200));
+
+    role.exec(&[
+        format!("ALTER ROLE {} CONNECTION LIMIT 0", role.name),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{}'",
+            role.name
+        ),
+    ]);
+    for path in ["/api/v1/labels?q=camera", "/healthz"] {
+        let started = std::time::Instant::now();
+        let (status, head, body) = common::http_get(port, path).unwrap();
+        assert_eq!(status, 503, "{path}: {}", String::from_utf8_lossy(&body));
+        assert!(head.contains("retry-after: 5"), "{path}: {head}");
+        // The wait set, not the default 10 s (each waits at most 1 s for a connection).
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{path}: {:?}",
+            started.elapsed()
+        );
+    }
+
+    role.exec(&[format!("ALTER ROLE {} CONNECTION LIMIT 20", role.name)]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match common::http_get(port, "/api/v1/labels?q=camera").map(|a| a.0) {
+            Some(200) => break,
+            other => assert!(
+                std::time::Instant::now() < deadline,
+                "not answered again: {other:?}"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

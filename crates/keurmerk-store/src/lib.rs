@@ -48,7 +48,10 @@ pub use search::{
     LabelHit, LabelSearch, SearchCheck, SearchDifference, SearchProblem, SearchStore,
 };
 pub use sessions::{PageSession, SessionStore};
-pub use sql::{Backend, ConnectionLimit, ConnectionRoom, PoolUse, SqlStore, POSTGRES_CONNECTIONS};
+pub use sql::{
+    Backend, ConnectionLimit, ConnectionRoom, PoolSettings, PoolUse, SqlStore, DATABASE_WAIT,
+    POSTGRES_CONNECTIONS,
+};
 pub use statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 pub use traits::{
     Appended, AssessmentStore, Audit, AuditEntry, AuditStore, CertificateFilter, CertificateStore,

@@ -135,8 +135,32 @@ pub(crate) fn normalise_url(url: &str) -> Result<(String, Backend)> {
 }
 
 /// The connections of a PostgreSQL store's pool unless its opener says otherwise
-/// ([`SqlStore::connect_with_connections`]; `keurmerk serve`'s `serve.database_connections`).
+/// ([`SqlStore::connect_with_pool`]; `keurmerk serve`'s `serve.database_connections`).
 pub const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// How long a statement waits for a connection of the pool by default (`serve.database_wait_secs`)
+/// before it fails as unavailable ([`crate::StoreError::is_unavailable`]): every connection in
+/// use, or the database refusing new ones (which the pool retries meanwhile).
+pub const DATABASE_WAIT: Duration = Duration::from_secs(10);
+
+/// The pool a store opens: at most `connections` on PostgreSQL (0 is taken as 1; SQLite's pool
+/// keeps its 4), and how long a statement waits for one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections of the pool on PostgreSQL.
+    pub connections: u32,
+    /// How long a statement waits for a connection before it fails as unavailable.
+    pub wait: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            connections: POSTGRES_CONNECTIONS,
+            wait: DATABASE_WAIT,
+        }
+    }
+}
 
 impl SqlStore {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite:PATH`, a bare file
@@ -148,18 +172,20 @@ impl SqlStore {
     /// Like [`connect`](Self::connect), but on PostgreSQL uses (and creates) its own schema, so
     /// tests and tenants are isolated.
     pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self> {
-        Self::connect_with_connections(url, schema, POSTGRES_CONNECTIONS).await
+        Self::connect_with_pool(url, schema, PoolSettings::default()).await
     }
 
-    /// [`connect_in_schema`](Self::connect_in_schema) with a pool of at most `connections`
-    /// connections on PostgreSQL (0 is taken as 1) instead of [`POSTGRES_CONNECTIONS`], which
-    /// every read and write through this store shares. SQLite's pool keeps its 4: its point reads hold
-    /// no pool connection and its writers are serialised in the process anyway.
-    pub async fn connect_with_connections(
+    /// [`connect_in_schema`](Self::connect_in_schema) with the pool `pool` describes instead of
+    /// the default one: at most `pool.connections` connections on PostgreSQL, which every read
+    /// and write through this store shares (SQLite's pool keeps its 4: its point reads hold no
+    /// pool connection and its writers are serialised in the process anyway), and a wait of
+    /// `pool.wait` for one.
+    pub async fn connect_with_pool(
         url: &str,
         schema: Option<&str>,
-        connections: u32,
+        pool: PoolSettings,
     ) -> Result<Self> {
+        let PoolSettings { connections, wait } = pool;
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url)?;
         let options = AnyConnectOptions::from_str(&url)?;
@@ -191,7 +217,7 @@ impl SqlStore {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(wait)
             // sqlx pings every idle connection it hands out by default: a round trip before each
             // statement (and it pings again on each return). Only one idle for longer than
             // `PING_IDLE_AFTER` is pinged first; see there.
@@ -280,6 +306,8 @@ impl SqlStore {
             .options()
             .clone()
             .max_connections(max.max(1))
+            // The background work waits as long as ever, whatever requests are set to.
+            .acquire_timeout(DATABASE_WAIT)
             .connect_with(options)
             .await?;
         Ok(Self {

@@ -1351,14 +1351,20 @@ async fn a_store_with_its_own_pool_answers_while_the_other_is_exhausted() {
     db.drop_schema().await;
 }
 
-/// `connect_with_connections`: on PostgreSQL the pool holds at most that many connections, so
-/// an operator can size `max_connections` for every instance (`serve.database_connections`);
-/// none is 1; on SQLite the pool keeps its 4 and the setting changes nothing.
+/// `connect_with_pool`: on PostgreSQL the pool holds at most that many connections, so an
+/// operator can size `max_connections` for every instance (`serve.database_connections`); none
+/// is 1; on SQLite the pool keeps its 4 and the setting changes nothing. A statement finding
+/// every connection held waits the pool's `wait` (`serve.database_wait_secs`), then fails as
+/// unavailable.
 #[tokio::test]
 async fn a_store_opened_with_n_connections_holds_at_most_n() {
     let dir = tempfile::tempdir().unwrap();
     let file = format!("sqlite:{}", dir.path().join("n.db").display());
-    let lite = SqlStore::connect_with_connections(&file, None, 2)
+    let pool = |connections| PoolSettings {
+        connections,
+        wait: std::time::Duration::from_millis(200),
+    };
+    let lite = SqlStore::connect_with_pool(&file, None, pool(2))
         .await
         .unwrap();
     assert_eq!(lite.pool().options().get_max_connections(), 4);
@@ -1368,7 +1374,7 @@ async fn a_store_opened_with_n_connections_holds_at_most_n() {
     };
     for (asked, max) in [(3, 3), (0, 1)] {
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let store = SqlStore::connect_with_connections(&url, Some(&schema), asked)
+        let store = SqlStore::connect_with_pool(&url, Some(&schema), pool(asked))
             .await
             .unwrap();
         assert_eq!(store.pool().options().get_max_connections(), max);
@@ -1377,13 +1383,13 @@ async fn a_store_opened_with_n_connections_holds_at_most_n() {
         for _ in 0..max {
             held.push(store.pool().acquire().await.unwrap());
         }
-        // Every connection is held: one more would be a connection past the limit.
-        assert!(tokio::time::timeout(
-            std::time::Duration::from_millis(300),
-            store.pool().acquire()
-        )
-        .await
-        .is_err());
+        // Every connection is held: one more would be a connection past the limit. A read waits
+        // the 200 ms set, not the default 10 s, then fails as unavailable.
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(5), store.orgs())
+            .await
+            .expect("the read waited longer than the pool's wait")
+            .unwrap_err();
+        assert!(waited.is_unavailable(), "{waited:?}");
         drop(held);
         assert!(!store.orgs().await.unwrap().is_empty());
         Db {

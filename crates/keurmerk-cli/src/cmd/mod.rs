@@ -34,13 +34,13 @@ pub struct Ctx {
 }
 
 pub async fn open(cli: &Cli) -> Result<Ctx> {
-    open_with(cli, keurmerk_store::POSTGRES_CONNECTIONS).await
+    open_with(cli, keurmerk_store::PoolSettings::default()).await
 }
 
-/// [`open`] with a PostgreSQL pool of at most `connections` connections.
-pub async fn open_with(cli: &Cli, connections: u32) -> Result<Ctx> {
+/// [`open`] with the pool `pool` describes (its size on PostgreSQL, its wait).
+pub async fn open_with(cli: &Cli, pool: keurmerk_store::PoolSettings) -> Result<Ctx> {
     let catalogue = Arc::new(crate::schemes::load(cli.schemes.as_deref())?);
-    let store = SqlStore::connect_with_connections(&cli.db, None, connections)
+    let store = SqlStore::connect_with_pool(&cli.db, None, pool)
         .await
         .with_context(|| format!("opening the database {}", redact(&cli.db)))?;
     let signer = keurmerk_service::Signer::new(

@@ -1,3 +1,4 @@
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -33,10 +34,11 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         listen,
         webhooks,
         scheduler_interval,
-        database_connections,
+        database,
     } = settings;
+    let database_connections = database.connections;
     let webhooks = webhook_config(&webhooks);
-    let ctx = super::open_with(cli, database_connections).await?;
+    let ctx = super::open_with(cli, database).await?;
     check_connection_room(ctx.registry.store(), database_connections).await?;
     // Every HTTP and PostgreSQL connection is an open file: fit them under the process's limit.
     let database = match ctx.registry.store().backend() {
@@ -141,7 +143,11 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         // The banner is for people at a terminal; with JSON logs stderr stays machine-readable
         // and the `keurmerk listening` line carries the address.
         if cli.log_format == LogFormat::Text {
-            eprintln!("Keurmerk registry on http://{bound}/ (Ctrl-C to stop)");
+            // Not `eprintln!`: a closed stderr must not stop the server.
+            let _ = writeln!(
+                std::io::stderr(),
+                "Keurmerk registry on http://{bound}/ (Ctrl-C to stop)"
+            );
         }
         tracing::info!(addr = %bound, "keurmerk listening");
         keurmerk_server::serve_app_with(listener, app, listen).await

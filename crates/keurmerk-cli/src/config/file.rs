@@ -40,6 +40,7 @@ pub struct FileServe {
     pub body_read_timeout_secs: Option<u64>,
     pub max_connections: Option<u64>,
     pub database_connections: Option<u32>,
+    pub database_wait_secs: Option<u64>,
     pub shutdown_grace_secs: Option<u64>,
     pub scheduler_interval_secs: Option<u64>,
 }

@@ -114,6 +114,12 @@ pub const SETTINGS: &[Setting] = &[
         Kind::U32,
     ),
     setting(
+        "serve.database_wait_secs",
+        "database_wait_secs",
+        "KEURMERK_DATABASE_WAIT_SECS",
+        Kind::U64,
+    ),
+    setting(
         "serve.shutdown_grace_secs",
         "shutdown_grace_secs",
         "KEURMERK_SHUTDOWN_GRACE_SECS",
@@ -433,7 +439,7 @@ mod tests {
     #[test]
     fn file_values_fill_in_under_flags() {
         let file = "[serve]\nwrites_per_minute = 7\ncomplaints_per_hour = 3\n\
-                    database_connections = 5\n\
+                    database_connections = 5\ndatabase_wait_secs = 2\n\
                     [webhooks]\nmax_attempts = 2\nbackoff_base_secs = 5\ntimeout_secs = 4\n\
                     allow_private_targets = true\n";
         let l = load_with(
@@ -450,8 +456,15 @@ mod tests {
         let s = serve(&l);
         assert_eq!(s.limits.writes_per_minute, 7);
         assert_eq!(s.limits.complaints_per_hour, 9);
-        assert_eq!(s.database_connections, 5);
+        assert_eq!(
+            s.database,
+            keurmerk_store::PoolSettings {
+                connections: 5,
+                wait: std::time::Duration::from_secs(2)
+            }
+        );
         assert_eq!(source(&l, "serve.database_connections"), Source::File);
+        assert_eq!(source(&l, "serve.database_wait_secs"), Source::File);
         assert_eq!(
             s.webhooks,
             WebhookSettings {
@@ -478,7 +491,7 @@ mod tests {
         let d = keurmerk_server::Limits::default();
         assert_eq!(s.limits.writes_per_minute, d.writes_per_minute);
         assert_eq!(s.limits.complaints_per_hour, d.complaints_per_hour);
-        assert_eq!(s.database_connections, keurmerk_store::POSTGRES_CONNECTIONS);
+        assert_eq!(s.database, keurmerk_store::PoolSettings::default());
         assert!(l
             .effective
             .effects
@@ -551,6 +564,12 @@ mod tests {
         );
         assert!(
             e.contains("serve.database_connections") && e.contains("KEURMERK_DATABASE_CONNECTIONS"),
+            "{e}"
+        );
+        // No wait at all would answer 503 whenever every connection is busy for an instant.
+        let e = refused("", &["keurmerk", "serve", "--database-wait-secs", "0"]);
+        assert!(
+            e.contains("serve.database_wait_secs") && e.contains("KEURMERK_DATABASE_WAIT_SECS"),
             "{e}"
         );
     }

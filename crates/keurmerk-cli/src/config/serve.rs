@@ -81,6 +81,11 @@ pub struct ServeSettingsArgs {
     #[arg(long, env = "KEURMERK_DATABASE_CONNECTIONS", value_name = "N",
         default_value_t = keurmerk_store::POSTGRES_CONNECTIONS)]
     pub database_connections: u32,
+    /// Seconds a request waits for a database connection (every one in use, or the database
+    /// refusing new ones) before it is answered 503 with Retry-After.
+    #[arg(long, env = "KEURMERK_DATABASE_WAIT_SECS", value_name = "SECS",
+        default_value_t = keurmerk_store::DATABASE_WAIT.as_secs())]
+    pub database_wait_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "KEURMERK_SHUTDOWN_GRACE_SECS", value_name = "SECS",
         default_value_t = keurmerk_server::ServeLimits::default().shutdown_grace.as_secs())]
@@ -109,8 +114,9 @@ pub struct ServeSettings {
     pub webhooks: WebhookSettings,
     /// Time between two scheduler passes.
     pub scheduler_interval: std::time::Duration,
-    /// The PostgreSQL pool's connections for requests.
-    pub database_connections: u32,
+    /// The pool for requests: its connections on PostgreSQL, and how long a request waits for
+    /// one.
+    pub database: keurmerk_store::PoolSettings,
 }
 
 impl ServeSettingsArgs {
@@ -143,6 +149,7 @@ impl ServeSettingsArgs {
                 "serve.database_connections",
                 u64::from(self.database_connections),
             ),
+            ("serve.database_wait_secs", self.database_wait_secs),
             ("serve.shutdown_grace_secs", self.shutdown_grace_secs),
             (
                 "serve.scheduler_interval_secs",
@@ -167,7 +174,10 @@ impl ServeSettingsArgs {
             listen,
             webhooks,
             scheduler_interval: secs(self.scheduler_interval_secs),
-            database_connections: self.database_connections,
+            database: keurmerk_store::PoolSettings {
+                connections: self.database_connections,
+                wait: secs(self.database_wait_secs),
+            },
         })
     }
 }
