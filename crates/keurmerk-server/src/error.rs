@@ -163,7 +163,11 @@ pub async fn envelope_errors(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let message = if status.is_server_error() {
+    let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Not quoted either (a server error), but not called internal: it is over by itself.
+        "unavailable for the moment; retry later (after `Retry-After` seconds when given)"
+            .to_owned()
+    } else if status.is_server_error() {
         "internal error".to_owned()
     } else {
         let text = axum::body::to_bytes(body, MAX_QUOTED)
@@ -246,5 +250,63 @@ impl IntoResponse for ApiError {
             unavailable_headers(res.headers_mut(), secs);
         }
         res
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    /// A `503` in plain text under `/api/` (the transparency log's receipt while its database
+    /// cannot be used) leaves in the envelope as `unavailable`, not as an internal error, with
+    /// its `Retry-After` kept; a `500`'s text is not quoted.
+    #[tokio::test]
+    async fn a_plain_503_under_api_is_an_unavailable_envelope_with_its_retry_after() {
+        let app = axum::Router::new()
+            .route(
+                "/api/busy",
+                get(|| async {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [(header::RETRY_AFTER, "5")],
+                        "the log's database is busy",
+                    )
+                }),
+            )
+            .route(
+                "/api/broken",
+                get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "secret detail") }),
+            )
+            .layer(axum::middleware::from_fn(super::envelope_errors));
+        let call = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                let res = app
+                    .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                let (parts, body) = res.into_parts();
+                let body = axum::body::to_bytes(body, 4096).await.unwrap();
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                (parts, v)
+            }
+        };
+        let (parts, v) = call("/api/busy").await;
+        assert_eq!(parts.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(parts.headers[header::RETRY_AFTER], "5");
+        assert_eq!(v["error"]["code"], "unavailable", "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("retry later") && !message.contains("internal"),
+            "{v}"
+        );
+        assert!(!message.contains("database"), "quoted: {v}");
+        let (parts, v) = call("/api/broken").await;
+        assert_eq!(parts.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(v["error"]["message"], "internal error", "{v}");
     }
 }
