@@ -465,22 +465,11 @@ fn serve_refuses_a_pool_postgresql_could_never_hold() {
 fn serve_shows_both_of_its_pools_in_metrics_on_postgresql() {
     common::in_postgres_schema("pools", |db| {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = keurmerk(dir.path())
-            .args(["--db", db, "serve", "--addr", &format!("127.0.0.1:{port}")])
-            .env("KEURMERK_DATABASE_CONNECTIONS", "3")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (log, listening) = common::log_until_listening(&mut child);
-        let metrics = listening.then(|| common::http_get(port, "/metrics"));
-        let _ = child.kill();
-        let _ = child.wait();
+        let mut serving =
+            common::Serving::start(dir.path(), db, &[("KEURMERK_DATABASE_CONNECTIONS", "3")]);
+        let (log, listening) = common::log_until_listening(&mut serving.child);
+        let metrics = listening.then(|| common::http_get(serving.port, "/metrics"));
+        drop(serving);
         let (status, _, body) = metrics
             .flatten()
             .unwrap_or_else(|| panic!("no answer: {log}"));
@@ -587,34 +576,16 @@ fn serve_answers_503_while_postgresql_refuses_it_then_recovers() {
     };
     let role = OwnRole::new(admin, "km_wait");
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = keurmerk(dir.path())
-        .args([
-            "--db",
-            &role.url(),
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("KEURMERK_DATABASE_CONNECTIONS", "2")
-        .env("KEURMERK_DATABASE_WAIT_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let (log, listening) = common::log_until_listening(&mut child);
-    let _child = Kill(child);
+    let mut serving = common::Serving::start(
+        dir.path(),
+        &role.url(),
+        &[
+            ("KEURMERK_DATABASE_CONNECTIONS", "2"),
+            ("KEURMERK_DATABASE_WAIT_SECS", "1"),
+        ],
+    );
+    let port = serving.port;
+    let (log, listening) = common::log_until_listening(&mut serving.child);
     assert!(listening, "{log}");
     assert_eq!(common::http_get(port, "/healthz").map(|a| a.0), Some(200));
 

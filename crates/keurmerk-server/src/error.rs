@@ -33,10 +33,8 @@ pub(crate) fn unavailable_headers(h: &mut axum::http::HeaderMap, retry_after_sec
 static UNAVAILABLE: crate::throttle::Throttle =
     crate::throttle::Throttle::new(std::time::Duration::from_secs(1));
 
-/// The `Retry-After` of an answer given while the database cannot be used
-/// ([`ApiError::unavailable`]): long enough not to add a flood of retries to a database at its
-/// connection limit, short enough for a person holding a phone to try again.
-pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
+/// The `Retry-After` of [`ApiError::unavailable`], the same as the transparency log's.
+pub use keurmerk_store::UNAVAILABLE_RETRY_AFTER_SECS;
 
 #[derive(Serialize)]
 struct Envelope<'a> {

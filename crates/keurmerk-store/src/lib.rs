@@ -50,7 +50,7 @@ pub use search::{
 pub use sessions::{PageSession, SessionStore};
 pub use sql::{
     Backend, ConnectionLimit, ConnectionRoom, PoolSettings, PoolUse, SqlStore, DATABASE_WAIT,
-    POSTGRES_CONNECTIONS,
+    POSTGRES_CONNECTIONS, UNAVAILABLE_RETRY_AFTER_SECS,
 };
 pub use statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 pub use traits::{

@@ -143,6 +143,12 @@ pub const POSTGRES_CONNECTIONS: u32 = 16;
 /// use, or the database refusing new ones (which the pool retries meanwhile).
 pub const DATABASE_WAIT: Duration = Duration::from_secs(10);
 
+/// The `Retry-After` (seconds) of an answer given while the database cannot be used
+/// ([`crate::StoreError::is_unavailable`]), by the registry's API and pages and by the
+/// transparency log's routes alike: long enough not to add a flood of retries to a database at
+/// its connection limit, short enough for a person holding a phone to try again.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
+
 /// The pool a store opens: at most `connections` on PostgreSQL (0 is taken as 1; SQLite's pool
 /// keeps its 4), and how long a statement waits for one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

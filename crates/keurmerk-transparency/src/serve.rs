@@ -195,7 +195,7 @@ fn internal(e: &Error) -> Response {
             );
             r.headers_mut().insert(
                 header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECS),
+                HeaderValue::from(keurmerk_store::UNAVAILABLE_RETRY_AFTER_SECS),
             );
             return r;
         }
@@ -203,9 +203,6 @@ fn internal(e: &Error) -> Response {
     tracing::error!(error = %e, "transparency log request failed");
     plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
-
-/// The `Retry-After` of [`internal`]'s `503` (as `keurmerk_server::error::UNAVAILABLE_RETRY_AFTER_SECS`).
-const RETRY_AFTER_SECS: &str = "5";
 
 /// `GET /log/checkpoint`.
 pub async fn get_checkpoint(State(state): State<LogState>) -> Response {

@@ -149,6 +149,38 @@ pub fn in_postgres_schema(prefix: &str, run: impl FnOnce(&str)) {
     run(&schemas.db(prefix));
 }
 
+/// `keurmerk --db DB serve` in `dir` on a free port of 127.0.0.1, with `env` besides and its
+/// stderr piped (for [`log_until_listening`]); killed when dropped, also when a test fails.
+pub struct Serving {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl Serving {
+    pub fn start(dir: &Path, db: &str, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = keurmerk(dir)
+            .args(["--db", db, "serve", "--addr", &format!("127.0.0.1:{port}")])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Self { child, port }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The log `child` (started with its stderr piped) writes up to its `keurmerk listening` line,
 /// and whether it came (`false`: the process stopped first, or wrote nothing for two minutes,
 /// so a hung server fails a test instead of blocking it). The child is left running.
