@@ -35,6 +35,7 @@ mod signing;
 mod statement;
 mod statuslist;
 mod trustcache;
+mod turn;
 /// How long reads reuse a built trust list at most.
 pub use trustcache::TTL as TRUST_LIST_TTL;
 mod update_record;
@@ -100,6 +101,10 @@ pub struct Registry<S> {
     follow_up_renewal: std::time::Duration,
     verified: Arc<integrity::VerifiedCache>,
     trust_cache: Arc<trustcache::TrustCache>,
+    /// Turns to build the trust list for reads, per store handle (crate::turn).
+    trust_turns: Arc<turn::BuildTurns>,
+    /// Turns to publish an expired status list when it is asked for (crate::turn).
+    status_list_turns: Arc<turn::BuildTurns>,
     /// Fingerprint of the catalogue's status policies: the read model's rows hold for it only.
     policy_fingerprint: Arc<str>,
     /// Who administers the registry with local access to its database (the command line's
@@ -124,6 +129,9 @@ impl<S: Clone> Registry<S> {
             follow_up_renewal: self.follow_up_renewal,
             verified: self.verified.clone(),
             trust_cache: self.trust_cache.clone(),
+            // Its own turns: a request never waits for a build on the other handle's pool.
+            trust_turns: Arc::default(),
+            status_list_turns: Arc::default(),
             policy_fingerprint: self.policy_fingerprint.clone(),
             local: self.local.clone(),
             webhook_targets: self.webhook_targets,
@@ -197,6 +205,8 @@ impl<S: RegistryStore> Registry<S> {
             follow_up_renewal: outbox::FOLLOW_UP_LEASE / 3,
             verified: Arc::default(),
             trust_cache: Arc::default(),
+            trust_turns: Arc::default(),
+            status_list_turns: Arc::default(),
             local: None,
             webhook_targets: WebhookTargets::default(),
         }

@@ -307,15 +307,20 @@ impl<S: RegistryStore> Registry<S> {
                 return Ok(p);
             }
         }
-        // One build per process at a time; whoever waited finds the fresh list.
-        static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-        let _guard = BUILDING.lock().await;
-        let latest = self.store().latest_status_list().await?;
-        if let Some(p) = latest.as_ref().filter(|p| self.now() < p.expires_at) {
-            return Ok(p.clone());
+        // One build at a time (per store handle); whoever waited finds the fresh list, or the
+        // failure of a build that found the database out of reach meanwhile (crate::turn).
+        let mut turn = self.status_list_turns.take().await?;
+        let built = async {
+            let latest = self.store().latest_status_list().await?;
+            if let Some(p) = latest.as_ref().filter(|p| self.now() < p.expires_at) {
+                return Ok(p.clone());
+            }
+            let (list, watermark) = self.current_status_list().await?;
+            self.publish_status_list(&list, watermark, latest.map_or(1, |p| p.sequence + 1))
+                .await
         }
-        let (list, watermark) = self.current_status_list().await?;
-        self.publish_status_list(&list, watermark, latest.map_or(1, |p| p.sequence + 1))
-            .await
+        .await;
+        turn.ended(&built);
+        built
     }
 }

@@ -14,9 +14,12 @@
 //! revocation elsewhere takes effect within [`TTL`]. Writes (signing a statement, re-signing) and
 //! the published trust list always build afresh.
 //!
-//! Reads build one list at a time: when the list expires under a flood of lookups, the first
-//! read builds it and the others wait for that build and take its result (all of them building
-//! their own was 4 % of a saturated server's CPU, 2026-12-03). A list's age counts from the
+//! Reads build one list at a time per store handle (crate::turn): when the list expires under a
+//! flood of lookups, the first read builds it and the others wait for that build and take its
+//! result (all of them building their own was 4 % of a saturated server's CPU, 2026-12-03), or
+//! its failure when it found the database out of reach. The background work's handle
+//! ([`Registry::with_store`]) shares the list but builds in turns of its own, so a request never
+//! waits for the background pool's connections. A list's age counts from the
 //! moment its build began reading, not from when it was stored, and a build never replaces a
 //! stored list whose reading began later. A read takes a list read from the store less than
 //! [`TTL`] ago, or, after waiting for a build, one whose reading began after the read arrived
@@ -87,8 +90,6 @@ pub(crate) struct TrustCache {
     built: Mutex<Option<Built>>,
     root: Mutex<Option<Root>>,
     generation: AtomicU64,
-    /// Held while a read builds the list (one build at a time for reads).
-    building: tokio::sync::Mutex<()>,
     /// Lists built since the process started (for reads and writes).
     builds: AtomicU64,
 }
@@ -128,16 +129,18 @@ impl<S: RegistryStore> Registry<S> {
         if let Some(hit) = self.reusable_trust(None) {
             return Ok(hit);
         }
-        // One build at a time; a read that waited takes the list built meanwhile, if that build
-        // began reading after this read arrived (however long it took: otherwise a build slower
-        // than `TTL` would make every waiter build again, one after another).
-        let arrived = Instant::now();
-        let _building = self.trust_cache.building.lock().await;
-        if let Some(hit) = self.reusable_trust(Some(arrived)) {
+        // One build at a time on this handle's connections; a read that waited takes the list
+        // built meanwhile, if that build began reading after this read arrived (however long it
+        // took: otherwise a build slower than `TTL` would make every waiter build again, one
+        // after another), or its failure if it found the database out of reach (crate::turn).
+        let mut turn = self.trust_turns.take().await?;
+        if let Some(hit) = self.reusable_trust(Some(turn.arrived())) {
             return Ok(hit);
         }
         let generation = self.trust_cache.generation.load(Ordering::SeqCst);
-        self.build_trust(self.now(), generation).await
+        let built = self.build_trust(self.now(), generation).await;
+        turn.ended(&built);
+        built
     }
 
     /// The signing key record `key_id` as the trust list reads reuse (see the module docs) was

@@ -14,6 +14,7 @@ mod demo;
 mod images;
 mod integrity;
 mod monitoring;
+mod outage;
 mod readmodel;
 mod reasons;
 mod scheduler;

@@ -114,6 +114,11 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// Another task sharing this handle's connections found the database out of reach
+    /// ([`StoreError::is_unavailable`]) while this one waited for it, so this one did not try
+    /// again: the cause it found.
+    #[error("database out of reach: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -129,6 +134,7 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Database(e) => database_unavailable(e),
+            StoreError::Unavailable(_) => true,
             _ => false,
         }
     }
