@@ -251,6 +251,34 @@ fn serve_logs_the_demo_and_the_monitor_verifies_it() {
         common::http_get(server.port, "/api/v1/certificates/KM-2000-999999/receipt").unwrap();
     assert_eq!(status, 404);
 
+    // The log's routes are served under the registry's edge: the headers every answer carries,
+    // and counted in /metrics by route (before, `serve` merged them after the edge was built,
+    // and they had neither).
+    let (_, head, _) = common::http_get(server.port, "/log/checkpoint").unwrap();
+    let tile = match entries % 256 {
+        0 => "/log/tile/0/000".to_owned(),
+        partial => format!("/log/tile/0/000.p/{partial}"),
+    };
+    assert!(entries <= 256, "the demo's log fits in one tile: {entries}");
+    let (status, tile_head, _) = common::http_get(server.port, &tile).unwrap();
+    assert_eq!(status, 200, "{tile_head}");
+    for head in [&head, &tile_head] {
+        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert!(head.contains("x-frame-options: deny"), "{head}");
+    }
+    let (_, _, metrics) = common::http_get(server.port, "/metrics").unwrap();
+    let metrics = String::from_utf8(metrics).unwrap();
+    for route in [
+        "/log/checkpoint",
+        "/log/tile/{*path}",
+        "/api/v1/certificates/{id}/receipt",
+    ] {
+        assert!(
+            metrics.contains(&format!("route=\"{route}\",status=\"200\"")),
+            "{route} not counted:\n{metrics}"
+        );
+    }
+
     // A wrong key is a failure that says what is wrong, with a non-zero exit.
     let other = format!("127.0.0.1/log+00000000+AQ{}", "A".repeat(42));
     let out = run(

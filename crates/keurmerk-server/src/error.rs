@@ -30,8 +30,8 @@ pub(crate) fn unavailable_headers(h: &mut axum::http::HeaderMap, retry_after_sec
 }
 
 /// The warnings of answers given while the database cannot be used: one a second at most.
-static UNAVAILABLE: crate::throttle::Throttle =
-    crate::throttle::Throttle::new(std::time::Duration::from_secs(1));
+static UNAVAILABLE: keurmerk_store::throttle::Throttle =
+    keurmerk_store::throttle::Throttle::new(std::time::Duration::from_secs(1));
 
 /// The `Retry-After` of [`ApiError::unavailable`], the same as the transparency log's.
 pub use keurmerk_store::UNAVAILABLE_RETRY_AFTER_SECS;

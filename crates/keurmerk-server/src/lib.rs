@@ -92,6 +92,14 @@ pub fn router(state: AppState) -> Router {
 
 /// The application.
 pub fn router_with(state: AppState, limits: Limits) -> Router {
+    router_serving(state, limits, Router::new())
+}
+
+/// [`router_with`] serving `more` routes beside the registry's (`serve` adds the transparency
+/// log's), under the same edge: tracing, the API's envelope under `/api/`, the headers every
+/// answer carries, `/metrics` counting and the rate limits. A router merged after the edge is
+/// built would have none of them.
+pub fn router_serving(state: AppState, limits: Limits, more: Router) -> Router {
     let rt = Arc::new(ops::Runtime::new(
         limits.writes_per_minute,
         limits.complaints_per_hour,
@@ -147,7 +155,10 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(Extension(rt.clone()))
         .layer(axum::middleware::from_fn_with_state(rt, ops::middleware));
-    app.fallback(fallback).layer(edge).with_state(state)
+    app.with_state(state)
+        .merge(more)
+        .fallback(fallback)
+        .layer(edge)
 }
 
 /// Unknown paths: the JSON envelope under `/api/`, a friendly HTML page everywhere else (a

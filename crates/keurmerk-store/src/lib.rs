@@ -29,6 +29,7 @@ pub mod search;
 pub mod sessions;
 mod sql;
 pub mod statuslist;
+pub mod throttle;
 pub mod traits;
 pub mod vuln;
 pub mod watch;

@@ -186,12 +186,23 @@ fn plain(status: StatusCode, msg: &str) -> Response {
 /// used for the moment (`keurmerk_store::database_unavailable`), as the registry's other routes
 /// answer it, else an internal error with the cause in the log.
 fn internal(e: &Error) -> Response {
+    /// Its warnings: one a second at most, counting the rest (a flood of tile fetches during
+    /// an outage would otherwise write a line each).
+    static UNAVAILABLE: keurmerk_store::throttle::Throttle =
+        keurmerk_store::throttle::Throttle::new(std::time::Duration::from_secs(1));
     if let Error::Database(db) = e {
         if keurmerk_store::database_unavailable(db) {
-            tracing::warn!(error = %e, "transparency log request: database unavailable; answered 503");
-            let mut r = plain(
+            if let Some(answers) = UNAVAILABLE.admit_now() {
+                tracing::warn!(error = %e, answers,
+                    "transparency log request: database unavailable; answered 503 (answers: how many since the last such line)");
+            }
+            let mut r = with_headers(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the log's database is busy or cannot be reached for the moment; retry later",
+                TEXT,
+                // As the registry's 503s: no cache keeps "busy" to answer later requests with.
+                "no-store",
+                b"the log's database is busy or cannot be reached for the moment; retry later\n"
+                    .to_vec(),
             );
             r.headers_mut().insert(
                 header::RETRY_AFTER,

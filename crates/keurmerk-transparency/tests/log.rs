@@ -177,7 +177,8 @@ async fn router_serves_c2sp_tiles_with_cache_headers() {
 }
 
 /// While the database cannot be used (here: the store closed, as while the server stops), the
-/// log's routes answer `503` with `Retry-After`, as the registry's other routes do, not `500`;
+/// log's routes answer `503` with `Retry-After` and `Cache-Control: no-store`, as the
+/// registry's other routes do, not `500`;
 /// a full hash tile already in memory is still served.
 #[tokio::test]
 async fn a_closed_database_is_answered_503_by_the_log() {
@@ -203,6 +204,14 @@ async fn a_closed_database_is_answered_503_by_the_log() {
                 .get(header::RETRY_AFTER)
                 .map(|v| v.to_str().unwrap()),
             Some("5"),
+            "{path}"
+        );
+        // No cache keeps "busy" for later fetches.
+        assert_eq!(
+            resp.headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
             "{path}"
         );
     }

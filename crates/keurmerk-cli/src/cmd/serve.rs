@@ -128,12 +128,10 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
     // Follow-up work recorded in the outbox (dependents of a changed certificate): completed
     // right after each write, and here for anything a crash or another instance left behind.
     let outbox_task = runtime.enter(|| spawn_outbox_worker(worker));
-    // The log's receipt route lives under /api/ too: its rejections get the API's envelope.
-    let mut app = keurmerk_server::router_with(state, limits)
-        .merge(super::log::routes(LogState::new(&store)))
-        .layer(axum::middleware::from_fn(
-            keurmerk_server::error::envelope_errors,
-        ));
+    // The log's routes under the registry's edge: counted in /metrics, with the headers every
+    // answer carries, and the receipt (under /api/) with the API's envelope on its rejections.
+    let mut app =
+        keurmerk_server::router_serving(state, limits, super::log::routes(LogState::new(&store)));
     if let Some(pool) = background_pool {
         app = app.layer(axum::Extension(pool));
     }
