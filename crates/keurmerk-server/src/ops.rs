@@ -190,7 +190,12 @@ pub struct Runtime {
 /// in the database by whichever instance needs it first, and read once per process. `Debug`
 /// never shows it, and it is never logged.
 #[derive(Default)]
-pub struct FormKey(tokio::sync::OnceCell<String>);
+pub struct FormKey {
+    key: std::sync::OnceLock<String>,
+    /// One reading at a time; while the database is out of reach, those waiting take the
+    /// failure of the reading they waited for instead of each waiting for the pool in turn.
+    turns: keurmerk_service::turn::BuildTurns,
+}
 
 impl std::fmt::Debug for FormKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -204,15 +209,19 @@ impl FormKey {
         &self,
         registry: &keurmerk_service::Registry<keurmerk_store::SqlStore>,
     ) -> Result<&[u8], keurmerk_service::ServiceError> {
-        let key = self
-            .0
-            .get_or_try_init(|| async {
-                let mut candidate = [0u8; 32];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut candidate);
-                registry.complaint_form_key(&hex::encode(candidate)).await
-            })
-            .await?;
-        Ok(key.as_bytes())
+        if let Some(key) = self.key.get() {
+            return Ok(key.as_bytes());
+        }
+        let mut turn = self.turns.take().await?;
+        if let Some(key) = self.key.get() {
+            return Ok(key.as_bytes());
+        }
+        let mut candidate = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut candidate);
+        let read = registry.complaint_form_key(&hex::encode(candidate)).await;
+        turn.ended(&read);
+        let key = read?;
+        Ok(self.key.get_or_init(|| key).as_bytes())
     }
 }
 

@@ -93,33 +93,36 @@ async fn a_closed_database_is_answered_503(postgres: bool) {
             assert!(!message.to_lowercase().contains("pool"), "{message}");
         }
     }
-    // The page a phone opens from the QR code: in its language, without jargon.
-    let page = send(
-        &app,
-        Request::get(format!("/c/{id}"))
-            .header(header::ACCEPT_LANGUAGE, "nl")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        page.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        page.text
-    );
-    assert_eq!(page.retry_after.as_deref(), Some("5"));
-    assert_eq!(page.cache_control.as_deref(), Some("no-store"));
-    assert!(
-        page.content_type.starts_with("text/html"),
-        "{}",
-        page.content_type
-    );
-    assert!(
-        page.text.contains("Het register is even bezet"),
-        "{}",
-        page.text
-    );
+    // The page a phone opens from the QR code, and the complaint form linked from it: in its
+    // language, without jargon.
+    for uri in [format!("/c/{id}"), format!("/c/{id}/complaint")] {
+        let page = send(
+            &app,
+            Request::get(uri.clone())
+                .header(header::ACCEPT_LANGUAGE, "nl")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{uri}: {}",
+            page.text
+        );
+        assert_eq!(page.retry_after.as_deref(), Some("5"), "{uri}");
+        assert_eq!(page.cache_control.as_deref(), Some("no-store"), "{uri}");
+        assert!(
+            page.content_type.starts_with("text/html"),
+            "{uri}: {}",
+            page.content_type
+        );
+        assert!(
+            page.text.contains("Het register is even bezet"),
+            "{uri}: {}",
+            page.text
+        );
+    }
     // A write, without and with an `Idempotency-Key` (whose lookup fails the same way): refused
     // the same way, nothing to undo, the key free for the retry.
     for key in [None, Some("suspend-once")] {

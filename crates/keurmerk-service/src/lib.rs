@@ -35,7 +35,7 @@ mod signing;
 mod statement;
 mod statuslist;
 mod trustcache;
-mod turn;
+pub mod turn;
 /// How long reads reuse a built trust list at most.
 pub use trustcache::TTL as TRUST_LIST_TTL;
 mod update_record;

@@ -13,7 +13,8 @@
 //!
 //! Turns are per store handle (see [`crate::Registry::with_store`]): background work on
 //! connections of its own never holds a turn a request waits for, so a request waits its own
-//! pool's wait at most, not the background pool's.
+//! pool's wait at most, not the background pool's. The server reads its complaint form key
+//! once per process in the same turns.
 
 use std::time::Instant;
 
@@ -23,17 +24,19 @@ use crate::{ServiceError, ServiceResult};
 
 /// Taken by the build under way; holds how the last build of this turn's value failed for want
 /// of a database, if it did.
-#[derive(Default)]
-pub(crate) struct BuildTurns(tokio::sync::Mutex<Option<OutOfReach>>);
+#[derive(Debug, Default)]
+pub struct BuildTurns(tokio::sync::Mutex<Option<OutOfReach>>);
 
 /// A build that failed because the database could not be used.
+#[derive(Debug)]
 struct OutOfReach {
     ended: Instant,
     cause: String,
 }
 
 /// The turn to build, held until dropped.
-pub(crate) struct Turn<'a> {
+#[derive(Debug)]
+pub struct Turn<'a> {
     last: tokio::sync::MutexGuard<'a, Option<OutOfReach>>,
     arrived: Instant,
 }
@@ -41,7 +44,7 @@ pub(crate) struct Turn<'a> {
 impl BuildTurns {
     /// Waits for the turn. Refused at once, with its cause, when a build that ended while this
     /// waited found the database out of reach.
-    pub(crate) async fn take(&self) -> ServiceResult<Turn<'_>> {
+    pub async fn take(&self) -> ServiceResult<Turn<'_>> {
         let arrived = Instant::now();
         let last = self.0.lock().await;
         if let Some(failed) = last.as_ref().filter(|f| f.ended >= arrived) {
@@ -56,12 +59,12 @@ impl BuildTurns {
 impl Turn<'_> {
     /// When this read asked for its turn: a value whose reading began after it is fresh enough
     /// to take.
-    pub(crate) fn arrived(&self) -> Instant {
+    pub fn arrived(&self) -> Instant {
         self.arrived
     }
 
     /// Records how the build done in this turn ended, for those waiting for it.
-    pub(crate) fn ended<T>(&mut self, built: &ServiceResult<T>) {
+    pub fn ended<T>(&mut self, built: &ServiceResult<T>) {
         *self.last = match built {
             Err(ServiceError::Unavailable(cause)) => Some(OutOfReach {
                 ended: Instant::now(),
