@@ -1,7 +1,9 @@
 //! A flood of requests answered `503` while the database cannot be used logs a line a second,
 //! each saying how many answers it stands for, not a line (or two) per request: at the rate QR
 //! scans arrive, that many lines would cost the CPU the server is short of and bury the rest of
-//! the log. Alone in its test binary: the throttles count for the whole process.
+//! the log. The registry's routes and the transparency log's (which `serve` serves beside them)
+//! each throttle their own warning. In a test binary of their own: the throttles count for the
+//! whole process, and each test floods the routes of one throttle only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -98,4 +100,55 @@ async fn a_flood_of_unavailable_answers_logs_a_line_a_second() {
     );
     assert!(!log.contains("ERROR"), "a 503 is a warning: {log}");
     env.done().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_unavailable_log_fetches_logs_a_line_a_second() {
+    use keurmerk_transparency::{log_router, LogState};
+    let dir = tempfile::tempdir().unwrap();
+    let store = keurmerk_store::SqlStore::connect(dir.path().join("k.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let app = log_router(LogState::new(&store));
+    store.close().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    const REQUESTS: u64 = 300;
+    let started = std::time::Instant::now();
+    for i in 0..REQUESTS {
+        let path = if i % 2 == 0 {
+            "/log/checkpoint"
+        } else {
+            "/log/tile/entries/000"
+        };
+        let res = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
+    let seconds = started.elapsed().as_secs();
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines = counts(
+        &log,
+        "transparency log request: database unavailable",
+        "answers",
+    );
+    // One line, then at most one more for each second the flood lasted.
+    assert!(
+        !lines.is_empty() && lines.len() as u64 <= seconds + 1,
+        "{} lines in {seconds} s:\n{log}",
+        lines.len()
+    );
+    assert_eq!(lines[0], 1, "the first line stands for itself: {log}");
+    // None counted twice; those since the last line are in the next one.
+    assert!(lines.iter().sum::<u64>() <= REQUESTS, "{lines:?}");
+    assert!(!log.contains("ERROR"), "a 503 is a warning: {log}");
 }
