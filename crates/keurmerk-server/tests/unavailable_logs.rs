@@ -49,11 +49,11 @@ fn counts(log: &str, marker: &str, field: &str) -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_flood_of_unavailable_answers_logs_a_line_a_second() {
-    let env = demo_env(false).await.unwrap();
-    let app = env.app();
-    env.reg.store().close().await;
+const REQUESTS: u64 = 300;
+
+/// Sends `REQUESTS` GETs of `paths` in turn to `app`, each answered `503`, with the log
+/// captured; the log, and the whole seconds the flood took.
+async fn flood(app: &axum::Router, paths: &[&str]) -> (String, u64) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -62,43 +62,53 @@ async fn a_flood_of_unavailable_answers_logs_a_line_a_second() {
         .with_max_level(tracing::Level::INFO)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    const REQUESTS: u64 = 300;
     let started = std::time::Instant::now();
-    for _ in 0..REQUESTS {
+    for i in 0..REQUESTS {
+        let path = paths[i as usize % paths.len()];
         let res = app
             .clone()
-            .oneshot(
-                Request::get("/api/v1/labels?q=camera")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
     }
     let seconds = started.elapsed().as_secs();
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    (log, seconds)
+}
+
+/// The lines holding `marker`: one when the flood starts, standing for itself, then at most one
+/// for each second it lasted, each standing for the answers since the one before (`field`), none
+/// counted twice.
+fn assert_throttled(log: &str, seconds: u64, marker: &str, field: &str) {
+    let lines = counts(log, marker, field);
+    assert!(
+        !lines.is_empty() && lines.len() as u64 <= seconds + 1,
+        "{} `{marker}` lines in {seconds} s:\n{log}",
+        lines.len()
+    );
+    assert_eq!(lines[0], 1, "{log}");
+    assert!(lines.iter().sum::<u64>() <= REQUESTS, "{lines:?}");
+    assert!(!log.contains("ERROR"), "a 503 is a warning: {log}");
+}
+
+#[tokio::test]
+async fn a_flood_of_unavailable_answers_logs_a_line_a_second() {
+    let env = demo_env(false).await.unwrap();
+    let app = env.app();
+    env.reg.store().close().await;
+    let (log, seconds) = flood(&app, &["/api/v1/labels?q=camera"]).await;
     for (marker, field) in [
         ("database unavailable; answered 503", "answers"),
         ("response failed", "responses"),
     ] {
-        let lines = counts(&log, marker, field);
-        // One line when the flood starts, then at most one for each second it lasted.
-        assert!(
-            !lines.is_empty() && lines.len() as u64 <= seconds + 1,
-            "{} `{marker}` lines in {seconds} s:\n{log}",
-            lines.len()
-        );
-        assert_eq!(lines[0], 1, "{log}");
-        // Every line stands for the answers since the one before; none counted twice.
-        assert!(lines.iter().sum::<u64>() <= REQUESTS, "{lines:?}");
+        assert_throttled(&log, seconds, marker, field);
     }
     // The cause is in the warning, for the operator.
     assert!(
         log.contains("closed pool") || log.contains("pool closed"),
         "{log}"
     );
-    assert!(!log.contains("ERROR"), "a 503 is a warning: {log}");
     env.done().await;
 }
 
@@ -111,44 +121,11 @@ async fn a_flood_of_unavailable_log_fetches_logs_a_line_a_second() {
         .unwrap();
     let app = log_router(LogState::new(&store));
     store.close().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    const REQUESTS: u64 = 300;
-    let started = std::time::Instant::now();
-    for i in 0..REQUESTS {
-        let path = if i % 2 == 0 {
-            "/log/checkpoint"
-        } else {
-            "/log/tile/entries/000"
-        };
-        let res = app
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
-    }
-    let seconds = started.elapsed().as_secs();
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines = counts(
+    let (log, seconds) = flood(&app, &["/log/checkpoint", "/log/tile/entries/000"]).await;
+    assert_throttled(
         &log,
+        seconds,
         "transparency log request: database unavailable",
         "answers",
     );
-    // One line, then at most one more for each second the flood lasted.
-    assert!(
-        !lines.is_empty() && lines.len() as u64 <= seconds + 1,
-        "{} lines in {seconds} s:\n{log}",
-        lines.len()
-    );
-    assert_eq!(lines[0], 1, "the first line stands for itself: {log}");
-    // None counted twice; those since the last line are in the next one.
-    assert!(lines.iter().sum::<u64>() <= REQUESTS, "{lines:?}");
-    assert!(!log.contains("ERROR"), "a 503 is a warning: {log}");
 }
