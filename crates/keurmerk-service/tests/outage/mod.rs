@@ -83,7 +83,8 @@ async fn waiters_are_answered_with_the_build_that_found_the_database_out_of_reac
     };
     let pool = PoolSettings {
         connections: 1,
-        wait: Duration::from_millis(500),
+        // Long enough that the four reads, spawned together, all arrive before the first fails.
+        wait: Duration::from_secs(1),
     };
     let (reg, schema) = registry_with_pool(&url, pool).await;
     let held = reg.store().pool().acquire().await.unwrap();
