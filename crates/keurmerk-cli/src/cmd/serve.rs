@@ -34,15 +34,14 @@ async fn serve(cli: &Cli, demo: bool, settings: ServeSettings) -> Result<ExitCod
         listen,
         webhooks,
         scheduler_interval,
-        database,
+        database: pool,
     } = settings;
-    let database_connections = database.connections;
     let webhooks = webhook_config(&webhooks);
-    let ctx = super::open_with(cli, database).await?;
-    check_connection_room(ctx.registry.store(), database_connections).await?;
+    let ctx = super::open_with(cli, pool).await?;
+    check_connection_room(ctx.registry.store(), pool.connections).await?;
     // Every HTTP and PostgreSQL connection is an open file: fit them under the process's limit.
     let database = match ctx.registry.store().backend() {
-        keurmerk_store::Backend::Postgres => connections_needed(database_connections),
+        keurmerk_store::Backend::Postgres => connections_needed(pool.connections),
         keurmerk_store::Backend::Sqlite => 0,
     };
     let listen = keurmerk_server::ServeLimits {

@@ -2594,20 +2594,19 @@ mod tests {
         drop_schema(store, &schema).await;
     }
 
-    /// On PostgreSQL, `close` waits for a reading of the words a search started (on a
-    /// connection of its own, here waiting for a document committed late) before it returns,
-    /// and no reading starts after it: once closed, the store holds no connection.
-    #[tokio::test]
-    async fn close_waits_for_a_reading_of_the_words_on_postgres() {
+    /// A search on PostgreSQL that started a reading of the words (on a connection of its own)
+    /// which waits until the transaction returned is committed: `seq` 1 is committed only after
+    /// the reading's snapshot, 2 before. The search, and the words.
+    async fn reading_held_up(
+        store: &super::SqlStore,
+    ) -> (
+        sqlx::Transaction<'static, sqlx::Any>,
+        crate::search::LabelSearch,
+        std::sync::Arc<crate::sql::words::Words>,
+    ) {
         use crate::search::{LabelSearch, SearchStore as _};
-        use sqlx::{Connection as _, Executor as _};
-
-        let Some((store, schema)) = postgres_store().await else {
-            return;
-        };
         let pool = store.pool.clone();
         pg_product(&pool, "PRD-1", "m1", "Tuincamera", "camera").await;
-        // `seq` 1 committed only after the reading's snapshot, 2 committed: the reading waits.
         let mut late = pool.begin().await.unwrap();
         pg_certificate(&mut *late, "KM-1", "PRD-1", "eu-iot", "basic").await;
         pg_certificate(&pool, "KM-2", "PRD-1", "eu-iot", "basic").await;
@@ -2619,6 +2618,30 @@ mod tests {
         store.search_labels(&search).await.unwrap();
         let (words, _) = store.pg_words.clone().unwrap();
         assert!(!words.idle(), "the first search started no reading");
+        (late, search, words)
+    }
+
+    /// Drops `schema` through a connection of its own (the store's pool may be closed).
+    async fn drop_schema_apart(schema: &str) {
+        use sqlx::Connection as _;
+        let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        conn.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
+    /// On PostgreSQL, `close` waits for a reading of the words a search started (on a
+    /// connection of its own, here waiting for a document committed late) before it returns,
+    /// and no reading starts after it: once closed, the store holds no connection.
+    #[tokio::test]
+    async fn close_waits_for_a_reading_of_the_words_on_postgres() {
+        use crate::search::SearchStore as _;
+
+        let Some((store, schema)) = postgres_store().await else {
+            return;
+        };
+        let (late, search, words) = reading_held_up(&store).await;
         let closing = {
             let store = store.clone();
             tokio::spawn(async move { store.close().await })
@@ -2639,11 +2662,42 @@ mod tests {
             "a search after close"
         );
         assert!(words.idle());
-        let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        conn.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-            .await
-            .unwrap();
+        drop_schema_apart(&schema).await;
+    }
+
+    /// A `close` that gave up waiting for a reading (a connection that hangs) still leaves the
+    /// words closed: when that reading ends at last, it does not make them idle again, and a
+    /// search after it starts no reading.
+    #[tokio::test]
+    async fn a_reading_close_gave_up_on_leaves_the_words_closed_on_postgres() {
+        use crate::search::SearchStore as _;
+
+        let Some((store, schema)) = postgres_store().await else {
+            return;
+        };
+        let (late, search, words) = reading_held_up(&store).await;
+        words
+            .close_within(std::time::Duration::from_millis(100))
+            .await;
+        assert!(words.closed());
+        late.commit().await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while words.covered().is_none() || !words.idle() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the reading did not end"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(words.closed(), "the reading's end opened the words again");
+        words.forget_last_attempt();
+        store.search_labels(&search).await.unwrap();
+        assert!(
+            words.closed() && words.idle(),
+            "a reading started after close"
+        );
+        store.close().await;
+        drop_schema_apart(&schema).await;
     }
 
     /// A search reads the words into memory when there are none yet, and again once more than

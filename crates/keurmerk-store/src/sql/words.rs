@@ -987,12 +987,25 @@ impl Words {
         self.reading.load(Ordering::Acquire) != READING
     }
 
+    /// Whether it was closed: no reading starts again (tests).
+    #[cfg(test)]
+    pub(crate) fn closed(&self) -> bool {
+        self.reading.load(Ordering::Acquire) == CLOSED
+    }
+
     /// No reading starts after this, and one under way (on PostgreSQL, on a connection of its
     /// own) has ended when it returns, so the store holds no connection to the database once
     /// `SqlStore::close` has closed its pool. A reading that has not ended within
     /// [`CLOSE_WAIT`] (a connection that hangs) is left to end by itself, with a warning.
     pub(crate) async fn close(&self) {
-        let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+        self.close_within(CLOSE_WAIT).await;
+    }
+
+    /// [`Words::close`], waiting at most `wait` for a reading under way. Closed either way: a
+    /// reading left to end by itself does not make it idle again when it ends
+    /// ([`Words::end_reading`]), so no search starts another after `close`.
+    pub(crate) async fn close_within(&self, wait: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             match self
                 .reading
@@ -1000,8 +1013,9 @@ impl Words {
             {
                 Ok(_) | Err(CLOSED) => return,
                 Err(_) if tokio::time::Instant::now() >= deadline => {
+                    self.reading.store(CLOSED, Ordering::Release);
                     tracing::warn!(
-                        secs = CLOSE_WAIT.as_secs(),
+                        secs = wait.as_secs(),
                         "a reading of the search's words did not end; closing without it"
                     );
                     return;
@@ -1009,6 +1023,14 @@ impl Words {
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
             }
         }
+    }
+
+    /// A reading [`claim`]ed is over (read, failed, or never started): idle again, unless
+    /// [`Words::close`] gave up waiting for it meanwhile, which it then leaves closed.
+    fn end_reading(&self) {
+        let _ = self
+            .reading
+            .compare_exchange(READING, IDLE, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// Documents the current index covers (its highest rowid), for the metrics.
@@ -1032,7 +1054,7 @@ impl Words {
         // A turn of the point reader for as long as the file is read (its `close` waits for
         // it); none when it is closed or closing, and then no reading.
         let Some(turn) = point.turn() else {
-            self.reading.store(IDLE, Ordering::Release);
+            self.end_reading();
             return;
         };
         let path = point.path().to_owned();
@@ -1133,11 +1155,11 @@ impl Words {
                 words
                     .checked
                     .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
-                words.reading.store(IDLE, Ordering::Release);
+                words.end_reading();
             });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "search word index not read: no thread to read it");
-            self.reading.store(IDLE, Ordering::Release);
+            self.end_reading();
         }
     }
 }
