@@ -57,6 +57,10 @@ pub struct SqlStore {
     backend: Backend,
     /// SQLite allows one writer; serialising writers here avoids `SQLITE_BUSY` on lock upgrades.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// How long a statement waits for the database: for a connection of the pool, and on SQLite
+    /// for this process's earlier writes ([`SqlStore::write`]) and, as the busy timeout, for
+    /// another process's.
+    wait: Duration,
     /// SQLite on a file: point reads on the caller's thread (ADR 0020).
     point: Option<Arc<point::PointReader>>,
     /// PostgreSQL search: how many of the newest documents are tested one by one before the
@@ -221,6 +225,8 @@ impl SqlStore {
             Backend::Sqlite => 4,
             Backend::Postgres => connections.max(1),
         };
+        // SQLite's busy timeout: how long a statement waits for another connection's lock.
+        let busy_ms = wait.as_millis().clamp(1, u128::from(u32::MAX));
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(wait)
@@ -246,7 +252,8 @@ impl SqlStore {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                                .await?;
                         }
                         Backend::Postgres => {
                             if let Some(s) = schema {
@@ -268,6 +275,7 @@ impl SqlStore {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            wait,
             point,
             search_window: search::RECENT_DOCUMENTS,
             pg_words,
@@ -280,6 +288,7 @@ impl SqlStore {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            wait: DATABASE_WAIT,
             point: None,
             search_window: search::RECENT_DOCUMENTS,
             pg_words: None,
@@ -318,6 +327,7 @@ impl SqlStore {
             .await?;
         Ok(Self {
             pool,
+            wait: DATABASE_WAIT,
             ..self.clone()
         })
     }
@@ -332,12 +342,12 @@ impl SqlStore {
         &self.pool
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it waits at most the store's wait for this
+    /// process's earlier writes, then at most as long again (the busy timeout) for another
+    /// process's, and fails as unavailable ([`crate::StoreError::is_unavailable`]) when either
+    /// runs out: never once for every write queued ahead of it.
     pub(crate) async fn write(&self) -> Result<WriteTx<'_>> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let guard = self.write_turn().await?;
         // On SQLite the transaction takes the database's write lock at once (waiting up to the
         // busy timeout), so a write that reads first cannot fail with BUSY when another
         // connection (the log sequencer, another process) commits between its read and its write.
@@ -346,6 +356,23 @@ impl SqlStore {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// SQLite: this process's turn to write, waited for at most the store's wait. Without the
+    /// bound, when another process held SQLite's lock past the busy timeout, each write queued
+    /// here waited for every one ahead of it to time out first: the `n`-th, `n` busy timeouts.
+    /// PostgreSQL: no turn (its writers do not queue here).
+    pub(crate) async fn write_turn(&self) -> Result<Option<MutexGuard<'_, ()>>> {
+        let Some(lock) = &self.write_lock else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(self.wait, lock.lock()).await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "earlier writes of this process held SQLite's write lock for {} ms",
+                self.wait.as_millis()
+            ))),
+        }
     }
 
     /// Closes the store: waits for every read of the database under way (on SQLite, the point

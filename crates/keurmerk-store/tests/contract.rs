@@ -1509,6 +1509,79 @@ async fn connection_room_reads_postgresqls_limits_and_who_holds_them() {
     db.drop_schema().await;
 }
 
+/// SQLite: a write waits at most the store's wait for this process's earlier writes and as long
+/// again (the busy timeout, which follows the wait) for another process's lock. With another
+/// process holding SQLite's write lock, eight writes started together are each refused as
+/// unavailable within about twice the wait; queued one behind another, the `n`-th was refused
+/// only after `n` busy timeouts. Once the lock is let go, a write succeeds and nothing refused
+/// was written.
+#[tokio::test]
+async fn sqlite_writes_behind_another_processs_lock_wait_once_each() {
+    use sqlx::{Connection as _, Executor as _};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("queued.db").display());
+    let wait = Duration::from_millis(500);
+    let store = SqlStore::connect_with_pool(
+        &url,
+        None,
+        PoolSettings {
+            connections: 1,
+            wait,
+        },
+    )
+    .await
+    .unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(busy, 500, "SQLite's busy timeout follows the store's wait");
+    let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let writes: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let o = org(&format!("queued{i}"), OrgRole::Manufacturer);
+                let r = store.insert_org(&o, &audit("enisa", "org.create")).await;
+                (r, started.elapsed())
+            })
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    for w in writes {
+        let (r, took) = w.await.unwrap();
+        let e = r.unwrap_err();
+        assert!(e.is_unavailable(), "{e}");
+        slowest = slowest.max(took);
+    }
+    // Twice the wait at most, with room for a loaded machine; one behind another, the eighth
+    // took eight waits (4 s).
+    assert!(
+        slowest < wait * 5,
+        "a write was refused only after {slowest:?}, with a wait of {wait:?}"
+    );
+    holder.execute("ROLLBACK").await.unwrap();
+    store
+        .insert_org(
+            &org("after", OrgRole::Manufacturer),
+            &audit("enisa", "org.create"),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<String> = store
+        .orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id.to_string())
+        .collect();
+    assert_eq!(ids, ["after"]);
+    store.close().await;
+}
+
 /// `StoreError::is_unavailable`: the real errors of a database that cannot be used for the
 /// moment are (SQLite locked by another writer, a pool with no connection free within its wait
 /// or closed, PostgreSQL refusing a role past its `CONNECTION LIMIT`, a session the

@@ -82,7 +82,8 @@ pub struct ServeSettingsArgs {
         default_value_t = keurmerk_store::POSTGRES_CONNECTIONS)]
     pub database_connections: u32,
     /// Seconds a request waits for a database connection (every one in use, or the database
-    /// refusing new ones) before it is answered 503 with Retry-After.
+    /// refusing new ones), and on SQLite for the write lock (as long for this process's earlier
+    /// writes and again for another process's), before it is answered 503 with Retry-After.
     #[arg(long, env = "KEURMERK_DATABASE_WAIT_SECS", value_name = "SECS",
         default_value_t = keurmerk_store::DATABASE_WAIT.as_secs())]
     pub database_wait_secs: u64,

@@ -67,10 +67,7 @@ impl IdempotencyStore for SqlStore {
 
     async fn store_response(&self, scope: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
         // Not through `write()`: this runs inside the request, after its key is recorded.
-        let _guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let _guard = self.write_turn().await?;
         sqlx::query(
             "UPDATE idempotency_keys SET status = $1, response = $2 \
              WHERE scope = $3 AND idem_key = $4 AND status IS NULL",
