@@ -1,14 +1,15 @@
 //! Issue 15 item 6 end to end through the binary: `keurmerk status-list export`, then
 //! `keurmerk verify URL --status-list FILE` reads the label's status offline (no network) and
 //! fails closed (exit 4) for an expired, forged, tampered, truncated or oversized list and for a
-//! label the list does not cover.
+//! label the list does not cover; with the list's receipt, also that the list is in the
+//! transparency log (`--status-list-receipt`), fetched from `keurmerk serve`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::path::Path;
 
-use common::{ok, run, secret, verify};
+use common::{http_get, log_until_listening, ok, run, secret, verify, Serving};
 
 use chrono::{Duration, Utc};
 use keurmerk_trust::{
@@ -198,6 +199,140 @@ fn a_label_is_checked_offline_against_the_status_list_and_fails_closed() {
             "--online",
             "http://127.0.0.1:1",
         ],
+    );
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+}
+
+/// `keurmerk serve` publishes the list, logs it and serves its receipt
+/// (`GET /api/v1/status-list/{sha256}/receipt`); `keurmerk verify --status-list FILE
+/// --status-list-receipt FILE` then proves offline that the list is in the log, and fails closed
+/// (exit 4) on a receipt that proves nothing, or cannot be read.
+#[test]
+fn a_status_list_is_proven_offline_to_be_in_the_log_by_its_receipt() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(dir, &["demo"]);
+    ok(dir, &["trust-list", "export", "keurmerk-trust-list.json"]);
+    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let mut serving = Serving::start(dir, &db, &[]);
+    let (log, listening) = log_until_listening(&mut serving.child);
+    assert!(listening, "{log}");
+    let port = serving.port;
+    let get = |path: &str| http_get(port, path).unwrap();
+    // The served trust list names the log's key.
+    let (status, _, trust) = get("/api/v1/trust-list");
+    assert_eq!(status, 200);
+    std::fs::write(dir.join("keurmerk-trust-list.json"), &trust).unwrap();
+    let (status, _, token) = get("/api/v1/status-list");
+    assert_eq!(status, 200);
+    let token = String::from_utf8(token).unwrap();
+    std::fs::write(dir.join("list.jwt"), &token).unwrap();
+    let sha = keurmerk_trust::status_list_sha256(&token);
+    // Logged within seconds of being published.
+    let mut receipt = None;
+    for _ in 0..300 {
+        let (status, _, body) = get(&format!("/api/v1/status-list/{sha}/receipt"));
+        match status {
+            200 => {
+                receipt = Some(body);
+                break;
+            }
+            404 => std::thread::sleep(std::time::Duration::from_millis(100)),
+            other => panic!("{other}: {}", String::from_utf8_lossy(&body)),
+        }
+    }
+    let receipt = receipt.expect("the list's receipt within 30 s");
+    assert!(receipt.starts_with(b"c2sp.org/tlog-proof@v1\nextra "));
+    std::fs::write(dir.join("list.receipt"), &receipt).unwrap();
+    // Not a SHA-256, or one of no list here.
+    assert_eq!(get("/api/v1/status-list/ABC/receipt").0, 400);
+    assert_eq!(
+        get(&format!("/api/v1/status-list/{}/receipt", "0".repeat(64))).0,
+        404
+    );
+    drop(serving);
+
+    let good = label(dir, "KM-2026-000001");
+    let args = |receipt: &'static str| {
+        [
+            good.clone(),
+            "--status-list".into(),
+            "list.jwt".into(),
+            "--status-list-receipt".into(),
+            receipt.into(),
+        ]
+    };
+    let text = verify(dir, &args("list.receipt").each_ref().map(String::as_str), 0);
+    assert!(
+        text.contains("proven to be in its transparency log (both read offline)"),
+        "{text}"
+    );
+    let mut with_json: Vec<String> = args("list.receipt").into();
+    with_json.push("--json".into());
+    let with_json: Vec<&str> = with_json.iter().map(String::as_str).collect();
+    let json: serde_json::Value = serde_json::from_str(&verify(dir, &with_json, 0)).unwrap();
+    assert_eq!(json["verdict"], "valid");
+    let logged = &json["live"]["list"]["logged"];
+    assert!(
+        logged["index"].as_u64().unwrap() < logged["tree_size"].as_u64().unwrap(),
+        "{json}"
+    );
+    // Without a receipt the list is read, and the output says the log was not checked.
+    let text = verify(dir, &[&good, "--status-list", "list.jwt"], 0);
+    assert!(
+        text.contains("not checked against the transparency log"),
+        "{text}"
+    );
+
+    // A receipt with its entry changed by one byte proves nothing; nor does a missing one.
+    let text = String::from_utf8(receipt).unwrap();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap()
+            .to_owned()
+    };
+    let extra = line("extra ");
+    let changed = {
+        // One character of the entry's base64, well inside it, replaced by another.
+        let mut chars: Vec<char> = extra.chars().collect();
+        chars[20] = if chars[20] == 'A' { 'B' } else { 'A' };
+        text.replacen(&extra, &chars.into_iter().collect::<String>(), 1)
+    };
+    let index = line("index ");
+    let n: u64 = index.strip_prefix("index ").unwrap().parse().unwrap();
+    let moved = text.replacen(&index, &format!("index {}", n ^ 1), 1);
+    assert_ne!(changed, text);
+    for (name, body, reason) in [
+        (
+            "changed.receipt",
+            changed.as_str(),
+            "status_list_not_logged",
+        ),
+        ("moved.receipt", moved.as_str(), "status_list_not_logged"),
+        ("garbage.receipt", "not a receipt", "status_list_not_logged"),
+        (
+            "cut.receipt",
+            &text[..text.len() / 2],
+            "status_list_not_logged",
+        ),
+    ] {
+        std::fs::write(dir.join(name), body).unwrap();
+        let mut a: Vec<String> = args(name).into();
+        a.push("--json".into());
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = verify(dir, &a, 4);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["verdict"], "unknown", "{name}: {out}");
+        assert_eq!(json["live"]["reason"], reason, "{name}: {out}");
+    }
+    let a = args("nowhere.receipt");
+    let out = verify(dir, &a.each_ref().map(String::as_str), 4);
+    assert!(out.contains("could not confirm"), "{out}");
+    // The receipt belongs with a list.
+    let out = run(
+        dir,
+        &["verify", &good, "--status-list-receipt", "list.receipt"],
     );
     assert_eq!(out.status.code(), Some(2), "clap usage error");
 }

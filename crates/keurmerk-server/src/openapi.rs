@@ -144,6 +144,13 @@ pub(crate) fn path_param(path: &str, name: &str, g: &mut SchemaGenerator) -> Opt
         ("id", "schemes") | ("scheme", _) => g.subschema_for::<SchemeId>(),
         ("level", _) => g.subschema_for::<LevelId>(),
         ("version", _) => g.subschema_for::<RecordId>(),
+        ("sha256", "status-list") => {
+            return Some(json!({
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "The SHA-256 of the status list's token as served, lowercase hex",
+            }))
+        }
         ("sha256", _) => {
             return Some(json!({
                 "type": "string",
@@ -767,6 +774,16 @@ pub const EXTERNAL: &[External] = &[
         op: "receipt",
         tag: "log",
         summary: "A C2SP tlog-proof receipt proving the certificate's newest logged statement is in the transparency log (served by `keurmerk serve`)",
+        query: &[],
+        content: text,
+        text_errors: false,
+    },
+    External {
+        method: "get",
+        path: "/api/v1/status-list/{sha256}/receipt",
+        op: "status_list_receipt",
+        tag: "log",
+        summary: "A C2SP tlog-proof receipt proving the status list whose token has this SHA-256 is in the transparency log; its `extra` is the log's entry, the registry's signed record of the list (docs/FORMATS.md §11), so `keurmerk verify --status-list FILE --status-list-receipt FILE` checks it offline (served by `keurmerk serve`)",
         query: &[],
         content: text,
         text_errors: false,

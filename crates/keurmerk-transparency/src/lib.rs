@@ -21,8 +21,10 @@
 //! right-edge partial ones are rewritten as they grow), about 32 bytes of hashes per entry plus
 //! the entry itself. The HTTP side ([`log_router`]) serves tiles straight from those rows; a
 //! narrower partial tile is a prefix of the stored one. Receipts ([`LogState::receipt_for_event`])
-//! prove inclusion from the same tiles. The [`verify_log`] monitor recomputes the tree from the
-//! entries and compares it with every served tile and the signed checkpoint.
+//! prove inclusion from the same tiles; a status list's receipt carries the log's entry as its
+//! `extra`, so [`verify_status_list_receipt`] checks it offline. The [`verify_log`] monitor
+//! recomputes the tree from the entries and compares it with every served tile and the signed
+//! checkpoint.
 //!
 //! Invariant: rows of the log tables only ever describe committed trees, so a tile exists for
 //! readers exactly when its stored width is at least the width asked for.
@@ -30,12 +32,18 @@
 mod db;
 mod error;
 mod key;
+mod listproof;
 mod monitor;
 mod sequencer;
 mod serve;
 
 pub use error::{Error, MonitorError, Result};
 pub use key::{default_origin, LogKey};
+pub use listproof::{
+    verify_status_list_receipt, ListProofError, LoggedStatusList, MAX_STATUS_LIST_RECEIPT_BYTES,
+};
 pub use monitor::{accept_all, statement_check, verify_log, EntryCheck, MonitorReport};
 pub use sequencer::{BatchOutcome, Sequencer, SequencerConfig};
-pub use serve::{get_checkpoint, get_tile, log_router, receipt, receipt_response, LogState};
+pub use serve::{
+    get_checkpoint, get_tile, log_router, receipt, receipt_response, status_list_receipt, LogState,
+};

@@ -9,8 +9,8 @@ use axum::routing::get;
 use axum::Router;
 use keurmerk_store::SqlStore;
 use keurmerk_tlog::{
-    entry_bundle_prefix, open_note, parse_tile_path, parse_verifier_key, prove_record, Checkpoint,
-    Note, Receipt, TileResource, Verifiers, TILE_WIDTH,
+    decode_entry_bundle, entry_bundle_prefix, open_note, parse_tile_path, parse_verifier_key,
+    prove_record, Checkpoint, Note, Receipt, TileResource, Verifiers, TILE_WIDTH,
 };
 
 use crate::db::{
@@ -89,6 +89,49 @@ impl LogState {
         .await?;
         Ok(Receipt {
             extra: None,
+            index,
+            proof,
+            checkpoint: head.checkpoint,
+        }
+        .to_text())
+    }
+
+    /// A tlog-proof receipt for the status list whose token has the SHA-256 `token_sha256`
+    /// (lowercase hex): it proves that the registry's signed record of that list (docs/FORMATS.md
+    /// §11) is in the log, and carries the record itself as its `extra`, so a verifier holding the
+    /// token checks it offline with nothing else but the trust list. [`Error::NotInLog`] for a
+    /// list this registry never published, or one whose record is not under a checkpoint yet.
+    pub async fn receipt_for_status_list(&self, token_sha256: &str) -> Result<String> {
+        let not_in_log = || Error::NotInLog(format!("status list {token_sha256}"));
+        let mut conn = self.store.pool().acquire().await?;
+        let index: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(l.log_index) FROM status_lists s \
+             JOIN log_entries l ON l.queue_id = s.queue_id WHERE s.token_sha256 = $1",
+        )
+        .bind(token_sha256)
+        .fetch_one(&mut *conn)
+        .await?;
+        let index = to_u64(index.ok_or_else(not_in_log)?, "log index")?;
+        let head = read_head(&mut conn).await?;
+        if head.checkpoint.is_empty() || index >= head.size {
+            return Err(not_in_log());
+        }
+        // Bundles only grow, and the entry's is under the checkpoint just read.
+        let position = usize::try_from(index % u64::from(TILE_WIDTH))
+            .map_err(|_| Error::Corrupt(format!("log index {index}")))?;
+        let (_, bundle) = read_bundle_row(&mut conn, index / u64::from(TILE_WIDTH))
+            .await?
+            .ok_or_else(|| Error::Corrupt(format!("the entry bundle of log index {index}")))?;
+        let entry = decode_entry_bundle(&bundle)?
+            .get(position)
+            .map(|e| e.to_vec())
+            .ok_or_else(|| Error::Corrupt(format!("the entry bundle of log index {index}")))?;
+        let proof = with_stored_tiles(&mut conn, head.size, Some(&self.cache), |r| {
+            prove_record(head.size, index, r)
+        })
+        .await?;
+        Ok(Receipt {
+            extra: Some(entry),
             index,
             proof,
             checkpoint: head.checkpoint,
@@ -274,6 +317,35 @@ pub async fn get_tile(State(state): State<LogState>, Path(path): Path<String>) -
         state.cache.put(key, Arc::new(body.clone()));
     }
     with_headers(StatusCode::OK, OCTETS, cache, body)
+}
+
+/// `GET /api/v1/status-list/{sha256}/receipt`: `200 text/plain` tlog-proof of the status list
+/// whose token has that SHA-256, with the log's record of it as `extra`
+/// ([`LogState::receipt_for_status_list`]); `400` for anything but 64 lowercase hex digits, `404`
+/// for a list not in the log (never published here, or not yet under a checkpoint: ask again in
+/// a few seconds).
+pub async fn status_list_receipt(
+    State(state): State<LogState>,
+    Path(sha256): Path<String>,
+) -> Response {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "a status list is named by the SHA-256 of its token: 64 lowercase hex digits",
+        );
+    }
+    match state.receipt_for_status_list(&sha256).await {
+        Ok(text) => with_headers(StatusCode::OK, TEXT, NO_CACHE, text.into_bytes()),
+        Err(Error::NotInLog(what)) => plain(
+            StatusCode::NOT_FOUND,
+            &format!("{what} is not in the log (yet: a new list is logged within seconds)"),
+        ),
+        Err(e) => internal(&e),
+    }
 }
 
 /// The receipt as an HTTP response: `200 text/plain` tlog-proof, `404` if the certificate has no

@@ -133,14 +133,19 @@ impl LogWaiter for SequencerWaiter {
     }
 }
 
-/// The log's public routes: C2SP tlog-tiles under `/log/` and certificate receipts at
-/// `GET /api/v1/certificates/{id}/receipt`.
+/// The log's public routes: C2SP tlog-tiles under `/log/`, certificate receipts at
+/// `GET /api/v1/certificates/{id}/receipt` and status lists' at
+/// `GET /api/v1/status-list/{sha256}/receipt`.
 pub fn routes(state: LogState) -> Router {
     keurmerk_transparency::log_router(state.clone()).merge(
         Router::new()
             .route(
                 "/api/v1/certificates/{id}/receipt",
                 get(keurmerk_transparency::receipt),
+            )
+            .route(
+                "/api/v1/status-list/{sha256}/receipt",
+                get(keurmerk_transparency::status_list_receipt),
             )
             .with_state(state),
     )

@@ -261,7 +261,9 @@ pub const VERIFY_ABOUT: &str =
 Offline the verdict is AUTHENTIC at best: who issued what, for which product, and when — the live
 status is not checked. Only --online, with a fresh signed status that agrees with the label, or
 --status-list, with an unexpired list signed by a registry key of the trust list, says VALID.
---status-list makes no network request at all: nobody learns which label was checked.
+--status-list makes no network request at all: nobody learns which label was checked. With
+--status-list-receipt FILE the list must also be proven to be in the registry's transparency log
+(so it is the list everyone else is shown), again offline.
 
 Exit status:
   0  offline: authentic; --online or --status-list: valid (or valid, action needed)
@@ -293,6 +295,12 @@ pub struct VerifyArgs {
     /// network request. The list must be unexpired and signed by a registry key of the trust list.
     #[arg(long, value_name = "FILE")]
     pub status_list: Option<PathBuf>,
+    /// The status list's receipt (`GET /api/v1/status-list/{sha256}/receipt`, SHA-256 of the
+    /// list's token) saved with it: the list must then also be proven to be in the registry's
+    /// transparency log, whose key the trust list names, so it is the list everyone else is
+    /// shown. Offline too.
+    #[arg(long, value_name = "FILE", requires = "status_list")]
+    pub status_list_receipt: Option<PathBuf>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -541,7 +549,13 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &a.status_list {
-        let (c, name, value, line) = listed_status(path, &list, &verified, now);
+        let (c, name, value, line) = listed_status(
+            path,
+            a.status_list_receipt.as_deref(),
+            &list,
+            &verified,
+            now,
+        );
         verdict = name;
         code = c;
         live = value;
@@ -570,6 +584,11 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
                  (use --online to check it)",
                 verified.issuer.organisation_name, c.product_name, c.model_designation, c.issued_on
             ),
+            "valid" if a.status_list_receipt.is_some() => {
+                "VALID — authentic, and the registry's signed status list, proven to be in its \
+                 transparency log (both read offline), says it holds"
+                    .into()
+            }
             "valid" if a.status_list.is_some() => {
                 "VALID — authentic, and the registry's signed status list (read offline) says it \
                  holds"
@@ -586,11 +605,13 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// The label's status from a saved status list (`--status-list`): exit code, verdict name, the
-/// JSON `live` value and the line shown. Fail closed: anything but an unexpired, verified list
-/// that covers the label's index is `unknown`.
+/// The label's status from a saved status list (`--status-list`), proven to be in the log when
+/// its receipt is given (`--status-list-receipt`): exit code, verdict name, the JSON `live` value
+/// and the line shown. Fail closed: anything but an unexpired, verified list that covers the
+/// label's index, and is proven to be in the log if a receipt is given, is `unknown`.
 fn listed_status(
     path: &Path,
+    receipt: Option<&Path>,
     list: &TrustList,
     label: &VerifiedLabel,
     now: DateTime<Utc>,
@@ -633,10 +654,33 @@ fn listed_status(
             );
         }
     };
+    let logged = match receipt {
+        None => None,
+        Some(p) => {
+            let bytes = match read_receipt(p) {
+                Ok(b) => b,
+                Err(e) => return unknown("status_list_receipt_unreadable", e),
+            };
+            match keurmerk_transparency::verify_status_list_receipt(&bytes, &token, list, now) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    return unknown(
+                        "status_list_not_logged",
+                        format!(
+                            "the status list is not proven to be in the transparency log by {}: \
+                             {e}",
+                            p.display()
+                        ),
+                    )
+                }
+            }
+        }
+    };
     let Some(index) = label.claims.status_index else {
         return unknown(
             "no_status_index",
-            "the label's code carries no status-list index (it was printed before status              lists); use --online"
+            "the label's code carries no status-list index (it was printed before status \
+             lists); use --online"
                 .into(),
         );
     };
@@ -656,18 +700,50 @@ fn listed_status(
         keurmerk_trust::ListedStatus::Invalid => ("not valid", exit::NOT_VALID, "not_valid"),
     };
     let sha = keurmerk_trust::status_list_sha256(&token);
+    let (in_log, logged) = match &logged {
+        Some(l) => (
+            format!(
+                "in the transparency log {} at index {} of {}",
+                l.origin, l.index, l.tree_size
+            ),
+            serde_json::json!({"origin": l.origin, "index": l.index, "tree_size": l.tree_size}),
+        ),
+        None => (
+            "not checked against the transparency log: pass --status-list-receipt".to_owned(),
+            serde_json::Value::Null,
+        ),
+    };
     (
         code,
         name,
         serde_json::json!({"source": "status_list", "status": listed, "index": index,
             "verdict": name, "list": {"sub": v.sub, "issued_at": v.issued_at,
-            "expires_at": v.expires_at, "sha256": sha, "signer": v.signer.key_id}}),
+            "expires_at": v.expires_at, "sha256": sha, "signer": v.signer.key_id,
+            "logged": logged}}),
         format!(
             "Status list:    {listed:?} at index {index} (list issued {}, valid until {}, \
-             SHA-256 {sha}) → {word}",
+             SHA-256 {sha}; {in_log}) → {word}",
             v.issued_at, v.expires_at
         ),
     )
+}
+
+/// Reads a saved status list receipt, refusing a file larger than any receipt.
+fn read_receipt(path: &Path) -> Result<Vec<u8>, String> {
+    let limit = keurmerk_transparency::MAX_STATUS_LIST_RECEIPT_BYTES;
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "{} is larger than any receipt ({limit} bytes)",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Reads a saved Status List Token, refusing a file larger than any list we accept.

@@ -305,13 +305,19 @@ async fn every_published_list_is_in_the_log(db: Db) {
     let first = reg.refresh_status_list().await.unwrap().unwrap();
     advance(&db.clock, Duration::hours(1));
     let second = reg.refresh_status_list().await.unwrap().unwrap();
+    let log = keurmerk_transparency::LogState::new(reg.store());
+    let not_in_log = |r: Result<String, keurmerk_transparency::Error>| {
+        matches!(r, Err(keurmerk_transparency::Error::NotInLog(_)))
+    };
+    // Published, queued, not logged yet: no receipt.
+    let first_sha = keurmerk_trust::status_list_sha256(&first.token);
+    assert!(not_in_log(log.receipt_for_status_list(&first_sha).await));
     let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
     let vkey = key.log_verifier_key();
     let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
         .await
         .unwrap();
     while seq.step().await.unwrap().is_some() {}
-    let log = keurmerk_transparency::LogState::new(reg.store());
     let list = trust(&reg).await;
     let published = reg.store().status_list_queue_ids().await.unwrap();
     assert_eq!(published.len(), 2);
@@ -354,7 +360,19 @@ async fn every_published_list_is_in_the_log(db: Db) {
             .with(keurmerk_tlog::Ed25519Verifier::from_vkey(&vkey).unwrap());
         keurmerk_tlog::verify_receipt(&receipt, keurmerk_tlog::Leaf::Data(&entry), &verifiers)
             .unwrap();
+        // The list's own receipt, found by its token's SHA-256, carries that entry as `extra`.
+        let text = log.receipt_for_status_list(&token_sha256).await.unwrap();
+        let by_list = keurmerk_tlog::Receipt::parse(text.as_bytes()).unwrap();
+        assert_eq!(by_list.index, u64::try_from(index).unwrap());
+        let extra = by_list.extra.clone().unwrap();
+        assert_eq!(extra, entry);
+        keurmerk_tlog::verify_receipt(&by_list, keurmerk_tlog::Leaf::Data(&extra), &verifiers)
+            .unwrap();
     }
+    // A list this registry never published has none.
+    assert!(not_in_log(
+        log.receipt_for_status_list(&"0".repeat(64)).await
+    ));
     // The full integrity check does not mistake the records for log entries whose event is
     // missing.
     assert!(reg.verify_all_integrity().await.unwrap().is_empty());
@@ -364,6 +382,136 @@ on_both!(
     in_the_log_sqlite,
     in_the_log_postgres,
     every_published_list_is_in_the_log
+);
+
+/// The entry at `index` of the registry's log, as its entry bundle holds it.
+async fn log_entry(reg: &Registry<SqlStore>, index: u64) -> Vec<u8> {
+    let bundle = reg
+        .signer()
+        .unwrap()
+        .key_store()
+        .log_bundle(index / 256)
+        .await
+        .unwrap()
+        .unwrap();
+    keurmerk_tlog::decode_entry_bundle(&bundle).unwrap()[usize::try_from(index % 256).unwrap()]
+        .to_vec()
+}
+
+/// A status list's receipt proves it is in the log with nothing but the trust list
+/// (`keurmerk_transparency::verify_status_list_receipt`), and nothing else passes for that proof:
+/// another list's receipt, a trust list without the log's key or with another log's, a changed
+/// entry or index, a cut or oversized receipt, one without its entry, and a real entry of the
+/// log that is a statement rather than a status list record.
+async fn a_status_lists_receipt_proves_it_is_in_the_log_offline(db: Db) {
+    use keurmerk_transparency::{verify_status_list_receipt, ListProofError};
+    let reg = db.registry().await;
+    let ids = three(&reg).await;
+    let first = reg.refresh_status_list().await.unwrap().unwrap();
+    advance(&db.clock, Duration::hours(1));
+    let second = reg.refresh_status_list().await.unwrap().unwrap();
+    let key = keurmerk_transparency::LogKey::generate("test.example/log").unwrap();
+    let mut list = trust(&reg).await;
+    list.log_verifier_key = key.log_verifier_key();
+    let seq = keurmerk_transparency::Sequencer::new(reg.store(), key, Default::default())
+        .await
+        .unwrap();
+    while seq.step().await.unwrap().is_some() {}
+    let log = keurmerk_transparency::LogState::new(reg.store());
+    let sha = keurmerk_trust::status_list_sha256(&first.token);
+    let text = log.receipt_for_status_list(&sha).await.unwrap();
+    let now = reg.now();
+
+    let logged = verify_status_list_receipt(text.as_bytes(), &first.token, &list, now).unwrap();
+    assert_eq!(logged.origin, "test.example/log");
+    assert_eq!(logged.record.sha256, sha);
+    assert_eq!(logged.record.sequence, first.sequence);
+    assert!(logged.index < logged.tree_size);
+
+    let check = |receipt: &[u8], token: &str, list: &TrustList| {
+        verify_status_list_receipt(receipt, token, list, now).unwrap_err()
+    };
+    // The receipt of one list is no proof for another.
+    let e = check(text.as_bytes(), &second.token, &list);
+    assert!(matches!(e, ListProofError::OtherList { .. }), "{e}");
+    // A trust list that names no log key, or another log's key under the same name.
+    let mut keyless = list.clone();
+    keyless.log_verifier_key = String::new();
+    let e = check(text.as_bytes(), &first.token, &keyless);
+    assert!(matches!(e, ListProofError::NoLogKey), "{e}");
+    let mut other = list.clone();
+    other.log_verifier_key = keurmerk_transparency::LogKey::generate("test.example/log")
+        .unwrap()
+        .log_verifier_key();
+    let e = check(text.as_bytes(), &first.token, &other);
+    assert!(matches!(e, ListProofError::NotProven { .. }), "{e}");
+
+    let receipt = keurmerk_tlog::Receipt::parse(text.as_bytes()).unwrap();
+    let with = |f: &dyn Fn(&mut keurmerk_tlog::Receipt)| {
+        let mut r = receipt.clone();
+        f(&mut r);
+        r.to_text()
+    };
+    // The entry changed by one byte, or the proof moved to another index.
+    let e = check(
+        with(&|r| {
+            let extra = r.extra.as_mut().unwrap();
+            let at = extra.len() / 2;
+            extra[at] ^= 1;
+        })
+        .as_bytes(),
+        &first.token,
+        &list,
+    );
+    assert!(matches!(e, ListProofError::NotProven { .. }), "{e}");
+    let e = check(with(&|r| r.index ^= 1).as_bytes(), &first.token, &list);
+    assert!(matches!(e, ListProofError::NotProven { .. }), "{e}");
+    // Without its entry, cut short, or oversized.
+    let e = check(with(&|r| r.extra = None).as_bytes(), &first.token, &list);
+    assert!(matches!(e, ListProofError::Malformed(_)), "{e}");
+    for cut in [text.len() / 2, text.len() - 30] {
+        let e = check(&text.as_bytes()[..cut], &first.token, &list);
+        assert!(
+            matches!(
+                e,
+                ListProofError::Malformed(_) | ListProofError::NotProven { .. }
+            ),
+            "cut at {cut}: {e}"
+        );
+    }
+    let mut big = text.clone().into_bytes();
+    big.resize(
+        keurmerk_transparency::MAX_STATUS_LIST_RECEIPT_BYTES + 1,
+        b'\n',
+    );
+    let e = check(&big, &first.token, &list);
+    assert!(matches!(e, ListProofError::Malformed(_)), "{e}");
+    // A real entry of the same log, proven to be in it, that records a certificate's statement.
+    let proof = keurmerk_tlog::Receipt::parse(
+        log.receipt_for_certificate(ids[0].as_str())
+            .await
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let entry = log_entry(&reg, proof.index).await;
+    let e = check(
+        keurmerk_tlog::Receipt {
+            extra: Some(entry),
+            ..proof
+        }
+        .to_text()
+        .as_bytes(),
+        &first.token,
+        &list,
+    );
+    assert!(matches!(e, ListProofError::Record(_)), "{e}");
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    list_receipt_sqlite,
+    list_receipt_postgres,
+    a_status_lists_receipt_proves_it_is_in_the_log_offline
 );
 
 #[tokio::test]
