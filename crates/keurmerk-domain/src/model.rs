@@ -458,3 +458,33 @@ pub struct Certificate {
     /// Cached lifecycle state (derived from events; see [`crate::event::fold`]).
     pub state: State,
 }
+
+impl Certificate {
+    /// The first fact of this row that differs from `view`, the fold of the certificate's
+    /// events: its id, product, holder, scheme, level, issuer, issuer kind, authority,
+    /// assessment, issue time (to the microsecond the database keeps), last day of validity or
+    /// state. `None` when the row says what the events say. Every one of them is shown to the
+    /// public or signed into a label or status, so a row edited outside the registry must not
+    /// pass for its signed record.
+    pub fn differs_from(&self, view: &crate::event::CertificateView) -> Option<&'static str> {
+        [
+            ("id", self.id == view.id),
+            ("product", self.product == view.product),
+            ("holder", self.holder == view.holder),
+            ("scheme", self.scheme == view.scheme),
+            ("level", self.level == view.level),
+            ("issuer", self.issuer == view.issuer),
+            ("issuer_kind", self.issuer_kind == view.issuer_kind),
+            ("authority", self.authority == view.authority),
+            ("assessment", self.assessment == view.assessment),
+            (
+                "issued_at",
+                self.issued_at.timestamp_micros() == view.issued_at.timestamp_micros(),
+            ),
+            ("valid_until", self.valid_until == view.valid_until),
+            ("state", self.state == view.state),
+        ]
+        .into_iter()
+        .find_map(|(field, same)| (!same).then_some(field))
+    }
+}

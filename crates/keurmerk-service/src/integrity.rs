@@ -28,10 +28,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use keurmerk_domain::event::{Event, EventKind};
+use keurmerk_domain::event::{fold, Event, EventKind};
 use keurmerk_domain::ids::{CertificateId, OrgId};
 use keurmerk_domain::lifecycle::ActorRole;
-use keurmerk_domain::model::OrgRole;
+use keurmerk_domain::model::{Certificate, OrgRole};
 use keurmerk_domain::status::Reason;
 use keurmerk_store::{Audit, CertificateFilter, RegistryStore, StoredStatement};
 use keurmerk_trust::{
@@ -80,6 +80,13 @@ pub enum ProblemKind {
         recorded: i64,
         /// The newest stored event.
         newest: i64,
+    },
+    /// The certificate row records something else than the events its signed statements prove
+    /// (a row edited outside the registry): what the public is shown and what labels and
+    /// statuses are signed with come from that row, so it must not pass.
+    RowDiffers {
+        /// Which fact differs ([`Certificate::differs_from`]).
+        field: String,
     },
     /// A statement is neither in the transparency log nor waiting for it.
     NotLogged,
@@ -131,6 +138,10 @@ impl std::fmt::Display for Problem {
             ProblemKind::SequenceMismatch { recorded, newest } => write!(
                 f,
                 "the certificate row says its last event is {recorded}, the newest stored is {newest}"
+            ),
+            ProblemKind::RowDiffers { field } => write!(
+                f,
+                "the certificate's stored row differs from what its signed record proves ({field})"
             ),
             ProblemKind::NotLogged => {
                 f.write_str("its statement is neither in the transparency log nor queued for it")
@@ -333,18 +344,41 @@ fn compare(v: &VerifiedStatement, e: &Event) -> Result<Option<Resigns>, ProblemK
 impl<S: RegistryStore> Registry<S> {
     /// A certificate's events as its signed statements prove them (see the module docs).
     pub async fn verified_history(&self, id: &CertificateId) -> ServiceResult<VerifiedHistory> {
-        let (_, last_seq) = self
+        let (row, last_seq) = self
             .store()
             .certificate(id)
             .await?
             .ok_or_else(|| crate::error::not_found("certificate", id))?;
         let events = self.store().events(id).await?;
-        self.verify_history(id, last_seq, events).await
+        self.verify_history(&row, last_seq, events).await
     }
 
     /// [`Registry::verified_history`] of events the caller has read already, with the
-    /// certificate row's `last_seq`.
+    /// certificate row and its `last_seq`. When every event is proven, the row must also say
+    /// what their fold says ([`ProblemKind::RowDiffers`] otherwise).
     pub(crate) async fn verify_history(
+        &self,
+        row: &Certificate,
+        last_seq: i64,
+        events: Vec<Event>,
+    ) -> ServiceResult<VerifiedHistory> {
+        let mut out = self.verify_events(&row.id, last_seq, events).await?;
+        if out.problems.is_empty() && !out.events.is_empty() {
+            if let Some(field) = row.differs_from(&fold(&out.events)?) {
+                out.problems.push(Problem {
+                    certificate: Some(row.id.clone()),
+                    event: last_seq,
+                    kind: ProblemKind::RowDiffers {
+                        field: field.to_owned(),
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The statements' half of [`Registry::verify_history`].
+    async fn verify_events(
         &self,
         id: &CertificateId,
         last_seq: i64,

@@ -133,7 +133,9 @@ impl<S: RegistryStore> Registry<S> {
         // Only events proven by their signed statements are folded; with a problem, the status is
         // `unknown` and the view shows what the record proves (its verified prefix).
         let stored = self.store().events(id).await?;
-        let history = self.verify_history(id, last_seq, stored.clone()).await?;
+        let history = self
+            .verify_history(&certificate, last_seq, stored.clone())
+            .await?;
         let events = history.events().to_vec();
         let view = if events.is_empty() {
             // Not even the issue is proven: show the stored rows, under an `unknown` status.
@@ -213,8 +215,9 @@ impl<S: RegistryStore> Registry<S> {
         Ok(self.store().audit(limit.clamp(1, 1000), before).await?)
     }
 
-    /// Re-folds every certificate from its events and compares with the stored state. Returns the
-    /// ids whose cached state differs (should always be empty).
+    /// Re-folds every certificate from its events and compares with its row
+    /// ([`Certificate::differs_from`]: every fact of it, not only the state). Returns the ids
+    /// whose row differs (should always be empty).
     pub async fn verify_event_store(&self) -> ServiceResult<Vec<CertificateId>> {
         let mut drifted = Vec::new();
         for c in self
@@ -223,8 +226,7 @@ impl<S: RegistryStore> Registry<S> {
             .await?
         {
             let view = fold(&self.store().events(&c.id).await?)?;
-            if view.state != c.state || view.valid_until != c.valid_until || view.issuer != c.issuer
-            {
+            if c.differs_from(&view).is_some() {
                 drifted.push(c.id);
             }
         }

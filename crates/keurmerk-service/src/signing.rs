@@ -785,6 +785,20 @@ impl<S: RegistryStore> Registry<S> {
     pub async fn label(&self, id: &CertificateId) -> ServiceResult<Label> {
         let base = self.signer()?.base_url.clone();
         let RecordedClaims { claims, cert, .. } = self.recorded_claims(id).await?;
+        // The claims come from the certificate row: a row that says something else than its
+        // signed record proves is never signed into a label (a label verifies offline).
+        if let Some(p) = self
+            .verified_history(id)
+            .await?
+            .problems()
+            .iter()
+            .find(|p| matches!(p.kind, crate::integrity::ProblemKind::RowDiffers { .. }))
+        {
+            return Err(ServiceError::Store(keurmerk_store::StoreError::Corrupt {
+                what: "certificate",
+                detail: p.to_string(),
+            }));
+        }
         let issuer = self
             .store()
             .org(&cert.issuer)

@@ -876,6 +876,108 @@ async fn the_page_is_served_from_its_row_only_while_it_is_current_on_postgres() 
     .await;
 }
 
+/// A certificate row edited outside the registry (its level, issuer kind, authority, issue time)
+/// is not believed: the editing statement drops the stored status and page, the fold names the
+/// fact and answers `unknown` (never stored as proven), the signed status says `unknown`, no
+/// label is signed with the edited claims, and the event store check reports the row. Put back,
+/// the label is whole again.
+async fn an_edited_certificate_row_is_not_believed(reg: &Registry<SqlStore>) {
+    world(reg).await;
+    let (p, v) = product(reg, "maker").await;
+    let id = issued(reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    let good = lookup_equals_fold(reg, &id).await;
+    assert_ne!(good.status, LabelStatus::Unknown);
+    reg.label(&id).await.unwrap();
+    let (row, _) = reg.store().certificate(&id).await.unwrap().unwrap();
+    let issued_at = row
+        .issued_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let authority = row.authority.clone().unwrap();
+    for (column, edited, original, fact) in [
+        (
+            "level_id",
+            "'high'".to_owned(),
+            "'substantial'".to_owned(),
+            "level",
+        ),
+        (
+            "issuer_kind",
+            "'self'".to_owned(),
+            "'third_party'".to_owned(),
+            "issuer_kind",
+        ),
+        (
+            "authority_id",
+            "NULL".to_owned(),
+            format!("'{authority}'"),
+            "authority",
+        ),
+        (
+            "issued_at",
+            "'2020-01-01T00:00:00.000000Z'".to_owned(),
+            format!("'{issued_at}'"),
+            "issued_at",
+        ),
+    ] {
+        let set =
+            |value: &str| format!("UPDATE certificates SET {column} = {value} WHERE id = '{id}'");
+        assert!(stored(reg, &id).await.is_some(), "{column}");
+        exec(reg, &set(&edited)).await;
+        assert_eq!(
+            stored(reg, &id).await,
+            None,
+            "{column}: the edit dropped the stored status"
+        );
+        let st = lookup_equals_fold(reg, &id).await;
+        assert_eq!(st.status, LabelStatus::Unknown, "{column}");
+        assert!(
+            st.reasons.iter().any(|r| matches!(r,
+                Reason::IntegrityProblem { detail, .. }
+                    if detail.contains(&format!("signed record proves ({fact})")))),
+            "{column}: {:?}",
+            st.reasons
+        );
+        assert_eq!(
+            stored(reg, &id).await,
+            None,
+            "{column}: not stored as proven"
+        );
+        let e = reg.label(&id).await.unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("({fact})")),
+            "{column}: {e}"
+        );
+        assert_eq!(
+            reg.verify_event_store().await.unwrap(),
+            vec![id.clone()],
+            "{column}"
+        );
+        exec(reg, &set(&original)).await;
+        let back = lookup_equals_fold(reg, &id).await;
+        assert_eq!(back.status, good.status, "{column}");
+        assert!(
+            reg.verify_event_store().await.unwrap().is_empty(),
+            "{column}"
+        );
+        reg.label(&id).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_edited_certificate_row_is_not_believed_on_sqlite() {
+    let e = env().await;
+    an_edited_certificate_row_is_not_believed(&e.reg).await;
+}
+
+#[tokio::test]
+async fn an_edited_certificate_row_is_not_believed_on_postgres() {
+    on_postgres(
+        |s| s,
+        async |reg| an_edited_certificate_row_is_not_believed(reg).await,
+    )
+    .await;
+}
+
 /// When the reused trust list expires under many lookups at once, one of them builds it again
 /// and the others take that build: every lookup building its own was 4 % of a saturated
 /// server's CPU (2026-12-03).
