@@ -13,6 +13,9 @@ use crate::TrustError;
 
 /// Domain-separation prefix of status-response signatures.
 pub const STATUS_DOMAIN: &[u8] = b"keurmerk-status-v1\n";
+/// The longest a verifier accepts a signed status to stay fresh (`next_update - produced_at`): a
+/// day. The registry's answers are fresh for an hour (docs/FORMATS.md §7).
+pub const MAX_STATUS_LIFETIME_SECS: i64 = 24 * 3600;
 
 /// Label status as served (SPEC §5), plus `unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -144,7 +147,8 @@ impl StatusResponse {
         Ok(out)
     }
 
-    /// Verify a signed response for certificate `expected_id` at time `now`. The signer must be a
+    /// Verify a signed response for certificate `expected_id` at time `now`. Its `next_update`
+    /// may be at most [`MAX_STATUS_LIFETIME_SECS`] after its `produced_at`. The signer must be a
     /// `registry` key valid (and not compromised) at `produced_at` whose scope grants the
     /// `registry` act for the response's scheme and level then ([`TrustError::OutOfScope`]). A
     /// stale response still verifies (it is authentic); apply [`StatusResponse::verdict`] to
@@ -173,6 +177,20 @@ impl StatusResponse {
             return Err(TrustError::FromTheFuture {
                 signed_at: response.produced_at,
             });
+        }
+        // An answer is relied on for an hour, never longer than a day: otherwise a registry key
+        // that leaked after it retired could sign, dated inside its validity, an answer that
+        // stays fresh for years.
+        let lifetime = response.next_update - response.produced_at;
+        if lifetime < chrono::Duration::zero()
+            || lifetime > chrono::Duration::seconds(MAX_STATUS_LIFETIME_SECS)
+        {
+            return Err(TrustError::malformed(
+                "status response",
+                format!(
+                    "next_update must be within {MAX_STATUS_LIFETIME_SECS} s after produced_at"
+                ),
+            ));
         }
         signer.check_signed_at(response.produced_at)?;
         signer.check_scope(
@@ -358,6 +376,75 @@ mod tests {
             });
             r.reasons.clear();
             r.issuer_kind = IssuerKind::SelfDeclared;
+        }
+    }
+
+    /// A signed status fresh for a day verifies; one fresh for longer, or whose `next_update`
+    /// is before its `produced_at`, does not (a leaked retired key could otherwise sign an
+    /// answer that stays fresh for years).
+    #[test]
+    fn an_answer_fresh_for_longer_than_a_day_is_refused() {
+        use crate::keys::Grant;
+        let key = SigningKey::from_seed(&[7; 32]);
+        let at = Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap();
+        let day = NaiveDate::from_ymd_opt(2029, 2, 28).unwrap();
+        let trust = TrustList {
+            version: crate::TRUST_LIST_VERSION,
+            sequence: 1,
+            issued_at: at,
+            next_update: at + chrono::Duration::days(7),
+            log_verifier_key: String::new(),
+            keys: vec![KeyInfo {
+                key_id: key.key_id(),
+                public_key: key.public_key(),
+                organisation_id: "registry".into(),
+                organisation_name: "Registry".into(),
+                role: Role::Registry,
+                member_state: None,
+                scope: vec![Grant {
+                    act: Act::Registry,
+                    scheme: "eu-iot".into(),
+                    levels: vec!["substantial".into()],
+                    valid_from: at - chrono::Duration::days(30),
+                    valid_until: None,
+                }],
+                valid_from: at - chrono::Duration::days(30),
+                valid_until: at + chrono::Duration::days(365),
+                revoked_at: None,
+            }],
+        };
+        let answer = |fresh: chrono::Duration| {
+            StatusResponse {
+                certificate_id: "KM-2026-000123".into(),
+                product_id: "PRD-000042".into(),
+                product_name: "Doorbell".into(),
+                model_designation: "DB-1".into(),
+                scheme_id: "eu-iot".into(),
+                level: "substantial".into(),
+                issuer_org_id: "nl-lab".into(),
+                issuer_kind: IssuerKind::ThirdParty,
+                issued_on: day,
+                valid_until: day,
+                support_until: day,
+                status: CertStatus::Valid,
+                reasons: Vec::new(),
+                produced_at: at,
+                next_update: at + fresh,
+                status_list: None,
+            }
+            .sign(&key)
+            .unwrap()
+        };
+        let verify = |fresh| StatusResponse::verify(&answer(fresh), &trust, "KM-2026-000123", at);
+        verify(chrono::Duration::hours(1)).unwrap();
+        verify(chrono::Duration::days(1)).unwrap();
+        for fresh in [
+            chrono::Duration::days(1) + chrono::Duration::seconds(1),
+            chrono::Duration::days(3650),
+            chrono::Duration::seconds(-1),
+        ] {
+            let e = verify(fresh).unwrap_err();
+            assert!(matches!(e, TrustError::Malformed { .. }), "{fresh}: {e}");
         }
     }
 }

@@ -42,6 +42,9 @@ pub const STATUS_LIST_MEDIA_TYPE: &str = "application/statuslist+jwt";
 pub const MAX_STATUS_LIST_BYTES: usize = 4 * 1024 * 1024;
 /// Longest Status List Token [`verify_status_list_token`] reads (characters).
 pub const MAX_STATUS_LIST_TOKEN_CHARS: usize = 8 * 1024 * 1024;
+/// The longest a verifier accepts a list to live (`exp - iat`): a day. The registry's lists live
+/// two hours (docs/FORMATS.md §11).
+pub const MAX_STATUS_LIST_LIFETIME_SECS: i64 = 24 * 3600;
 /// Domain-separation prefix of a log record's signature.
 pub const STATUS_LIST_RECORD_DOMAIN: &[u8] = b"keurmerk-status-list-record-v1\n";
 /// Longest JOSE header read.
@@ -457,6 +460,14 @@ pub fn verify_status_list_token(
     }
     if expires_at <= issued_at {
         return Err(bad("exp is not after iat".into()));
+    }
+    // A list lives hours, never longer than this: otherwise a key that leaked after it retired
+    // (it stays in the trust list for what it signed while valid) could sign a list dated
+    // inside its validity that says "valid" for years.
+    if expires_at - issued_at > chrono::Duration::seconds(MAX_STATUS_LIST_LIFETIME_SECS) {
+        return Err(bad(format!(
+            "exp is more than {MAX_STATUS_LIST_LIFETIME_SECS} s after iat"
+        )));
     }
     // Expiry first: an old list is reported as expired even when its key has since ended.
     if now >= expires_at {

@@ -253,6 +253,35 @@ fn an_expired_list_is_refused() {
     assert!(matches!(err, TrustError::StatusListExpired { .. }), "{err}");
 }
 
+/// A key that retired (its `valid_until` passed) stays in the trust list for what it signed;
+/// had it leaked, a list it signed just before retiring that lives for years would verify for
+/// years. No list may live longer than a day; one living a day is accepted.
+#[test]
+fn a_list_that_would_live_longer_than_a_day_is_refused() {
+    let (k, t) = registry();
+    let retired = at(0) + Duration::days(365);
+    let iat = retired - Duration::seconds(1);
+    let forever =
+        status_list_token(&sample(8), SUB, iat, iat + Duration::days(3650), 60, &k).unwrap();
+    let later = retired + Duration::days(365);
+    let err =
+        verify_status_list_token(&forever, &t, None, later, MAX_STATUS_LIST_BYTES).unwrap_err();
+    assert!(matches!(err, TrustError::Malformed { .. }), "{err}");
+    assert!(err.to_string().contains("after iat"), "{err}");
+    let day = status_list_token(&sample(8), SUB, at(1), at(1) + Duration::days(1), 60, &k).unwrap();
+    verify_status_list_token(&day, &t, None, at(2), MAX_STATUS_LIST_BYTES).unwrap();
+    let longer = status_list_token(
+        &sample(8),
+        SUB,
+        at(1),
+        at(1) + Duration::days(1) + Duration::seconds(1),
+        60,
+        &k,
+    )
+    .unwrap();
+    verify_status_list_token(&longer, &t, None, at(2), MAX_STATUS_LIST_BYTES).unwrap_err();
+}
+
 #[test]
 fn a_list_from_the_future_is_refused() {
     let (k, t) = registry();
