@@ -268,11 +268,24 @@ pub(crate) fn cached_status(key: &StatusKey) -> Option<Arc<StatusReport>> {
 /// product, not a copy of the read model (a uniformly random lookup never hits it).
 const STATUS_CACHE_MAX: usize = 10_000;
 
-/// Caches a status.
-pub(crate) fn cache_status(key: StatusKey, r: Arc<StatusReport>) {
+/// How many times the status cache was cleared after a write.
+static STATUS_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The status cache's epoch, read before a status is computed and handed to [`cache_status`].
+pub(crate) fn status_epoch() -> u64 {
+    STATUS_EPOCH.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// Caches a status computed after [`status_epoch`] gave `epoch`, unless a write cleared the
+/// cache since: that status may have been read before the write committed, and caching it
+/// after the clearing would serve the old status for another [`STATUS_TTL`].
+pub(crate) fn cache_status(key: StatusKey, r: Arc<StatusReport>, epoch: u64) {
     let mut c = status_cache()
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
+    if STATUS_EPOCH.load(std::sync::atomic::Ordering::Acquire) != epoch {
+        return;
+    }
     if c.len() >= STATUS_CACHE_MAX {
         c.retain(|_, (at, _)| at.elapsed() < STATUS_TTL);
         // Still mostly fresh (lookups of many labels at once: the cache is not helping): start
@@ -284,12 +297,14 @@ pub(crate) fn cache_status(key: StatusKey, r: Arc<StatusReport>) {
     c.insert(key, (Instant::now(), r));
 }
 
-/// Forgets every cached status (after a write).
+/// Forgets every cached status (after a write), and every status being computed meanwhile
+/// (see [`cache_status`]).
 pub(crate) fn invalidate_statuses() {
-    status_cache()
+    let mut c = status_cache()
         .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
+        .unwrap_or_else(PoisonError::into_inner);
+    STATUS_EPOCH.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    c.clear();
 }
 
 pub(crate) fn client_key(req: &Request) -> String {
@@ -390,13 +405,32 @@ mod tests {
         // A registry address no real registry has (the cache is shared by the crate's tests).
         for n in 0..3 * STATUS_CACHE_MAX {
             let id: CertificateId = format!("KM-2026-{n:06}").parse().unwrap();
-            cache_status((usize::MAX, id), report.clone());
+            cache_status((usize::MAX, id), report.clone(), status_epoch());
             assert!(status_cache().lock().unwrap().len() <= STATUS_CACHE_MAX + 64);
         }
         let last: CertificateId = format!("KM-2026-{:06}", 3 * STATUS_CACHE_MAX - 1)
             .parse()
             .unwrap();
         assert!(cached_status(&(usize::MAX, last)).is_some());
+    }
+
+    /// A status computed while a write cleared the cache (read, perhaps, before the write
+    /// committed) is not cached after the clearing.
+    #[test]
+    fn a_status_computed_across_a_write_is_not_cached() {
+        let report: StatusReport = serde_json::from_value(serde_json::json!({
+            "certificate": "KM-2026-999999", "status": "valid", "reasons": [],
+            "evaluated_at": "2026-12-01T00:00:00Z", "state": "active",
+            "issuer_kind": "third_party", "valid_until": "2028-01-01", "support_until": null,
+            "latest_security_update": null, "open_vulnerabilities": {}, "dependencies": [],
+            "last_event_at": "2026-12-01T00:00:00Z"
+        }))
+        .unwrap();
+        let key = (usize::MAX - 1, report.certificate.clone());
+        let before_the_write = status_epoch();
+        invalidate_statuses();
+        cache_status(key.clone(), Arc::new(report), before_the_write);
+        assert!(cached_status(&key).is_none());
     }
 
     #[test]

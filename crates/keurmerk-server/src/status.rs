@@ -54,8 +54,9 @@ pub(crate) async fn get_certificate_status(
     let report = match crate::ops::cached_status(&key) {
         Some(r) => r,
         None => {
+            let epoch = crate::ops::status_epoch();
             let r = Arc::new(state.registry.status(&key.1).await?);
-            crate::ops::cache_status(key, r.clone());
+            crate::ops::cache_status(key, r.clone(), epoch);
             r
         }
     };
