@@ -12,8 +12,9 @@
 //!   every instance serves the same bytes and every list anybody was served is in the log.
 //! - **When.** [`Registry::status_list_pass`] (run by `keurmerk serve` every
 //!   [`STATUS_LIST_CHECK_SECS`], one instance at a time through the `status-list` lease) builds a
-//!   new list when an event was recorded since the last one and the statuses differ, and at least
-//!   every [`STATUS_LIST_REPUBLISH_SECS`]; a list expires [`STATUS_LIST_VALIDITY_SECS`] after it
+//!   new list when anything it was built from changed since the last one ([`BuiltFrom`]: an
+//!   event was recorded, the trust list or the policies changed, or a stored status went stale
+//!   with time) and the statuses differ, and at least every [`STATUS_LIST_REPUBLISH_SECS`]; a list expires [`STATUS_LIST_VALIDITY_SECS`] after it
 //!   was issued, and tells verifiers to refetch after `ttl` = [`STATUS_LIST_TTL_SECS`].
 
 use chrono::{DateTime, Duration, Utc};
@@ -27,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::invalid;
 use crate::signing::cert_status;
-use crate::{Registry, ServiceResult};
+use crate::{Registry, ServiceError, ServiceResult};
 
 /// Path of the published list, under the registry's base URL (the token's `sub`).
 pub const STATUS_LIST_PATH: &str = "/api/v1/status-list";
@@ -42,8 +43,8 @@ pub const STATUS_LIST_REPUBLISH_SECS: i64 = 3600;
 pub const STATUS_LIST_CHECK_SECS: u64 = 15;
 /// The lease that makes one instance the publisher.
 pub const STATUS_LIST_LEASE: &str = "status-list";
-/// The newest event sequence number whose statuses equal the newest list's.
-const CHECKED_WATERMARK: &str = "status_list_watermark";
+/// What the newest list's statuses were last found equal to ([`BuiltFrom`], as JSON).
+const CHECKED: &str = "status_list_built_from";
 /// Slots a list may have: what a verifier decompresses ([`MAX_STATUS_LIST_BYTES`]) at
 /// [`STATUS_LIST_BITS`] each.
 const MAX_SLOTS: usize = MAX_STATUS_LIST_BYTES * (8 / STATUS_LIST_BITS as usize);
@@ -58,6 +59,51 @@ fn content_sha256(list: &StatusList) -> String {
 /// Whole seconds: `iat` and `exp` are in seconds, and the record must state the same instants.
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// What a list's statuses were built from besides the stored rows: a pass builds nothing while
+/// all of it still holds. Not the events alone: a key revoked or found compromised, a trust or
+/// policy change and the passing of a date change statuses without a new event, and each would
+/// otherwise wait for the hourly list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct BuiltFrom {
+    /// The newest event, every one up to it committed (`StatusListStore::status_watermark`).
+    watermark: i64,
+    /// The policies' fingerprint the stored statuses were proven under.
+    policy: String,
+    /// The trust list's digest (hex) they were proven under.
+    trust: String,
+    /// The earliest instant time alone makes one of them stale.
+    until: Option<DateTime<Utc>>,
+}
+
+impl BuiltFrom {
+    /// Whether a list built from this is still what one built now would be built from.
+    fn still_holds(&self, watermark: i64, rule: &keurmerk_store::ServedRule) -> bool {
+        self.watermark == watermark
+            && self.policy == rule.policy
+            && self.trust == rule.trust
+            && self.until.is_none_or(|until| rule.now < until)
+    }
+}
+
+/// A certificate's value in the list from its lookup: the status type of its status; `INVALID`
+/// when it cannot be evaluated (nothing reads as valid that the registry did not evaluate as
+/// valid); the error itself when the database could not be used for the moment, which says
+/// nothing about the label, so the caller builds no list.
+fn list_value(
+    id: &CertificateId,
+    looked_up: ServiceResult<keurmerk_domain::status::StatusReport>,
+) -> ServiceResult<u8> {
+    match looked_up {
+        Ok(report) => Ok(status_type(cert_status(report.status))),
+        Err(e @ ServiceError::Unavailable(_)) => Err(e),
+        Err(e) => {
+            tracing::warn!(certificate = %id, error = %e,
+                "no status for the status list: published as invalid");
+            Ok(STATUS_INVALID)
+        }
+    }
 }
 
 impl<S: RegistryStore> Registry<S> {
@@ -76,8 +122,16 @@ impl<S: RegistryStore> Registry<S> {
     /// the certificates without one are evaluated as a lookup would (fold and store), a chunk
     /// at a time.
     pub async fn current_status_list(&self) -> ServiceResult<(StatusList, i64)> {
+        let (list, _, from) = self.build_status_list().await?;
+        Ok((list, from.watermark))
+    }
+
+    /// [`Self::current_status_list`], how many of its slots are labels' (up to the highest
+    /// index; the padding of the last byte after them is not), and what it was built from.
+    async fn build_status_list(&self) -> ServiceResult<(StatusList, u64, BuiltFrom)> {
         // The watermark first: an event recorded while the statuses are read makes the list
-        // look out of date, so the next pass builds it again.
+        // look out of date, so the next pass builds it again. Likewise the rule (the trust
+        // list and policies the stored statuses must have been proven under) before the rows.
         let watermark = self.store().status_watermark().await?;
         let rule = self.served_rule().await?;
         // One byte per slot while reading (1 MB per million), packed at the end.
@@ -110,13 +164,14 @@ impl<S: RegistryStore> Registry<S> {
         // The statuses a page of lookups would give, a chunk of rows per query.
         for chunk in to_evaluate.chunks(STATUS_READ_CHUNK) {
             let ids: Vec<CertificateId> = chunk.iter().map(|(_, id)| id.clone()).collect();
-            for ((index, _), value) in chunk.iter().zip(self.evaluate_for_list(&ids).await) {
+            for ((index, _), value) in chunk.iter().zip(self.evaluate_for_list(&ids).await?) {
                 let i = usize::try_from(*index).unwrap_or(usize::MAX);
                 if let Some(slot) = values.get_mut(i) {
                     *slot = value;
                 }
             }
         }
+        let labels = values.len() as u64;
         // Every slot of the packed bytes, up to the last byte's end: a verifier reads the
         // padding too, so it must say "not valid" as well.
         let per_byte = usize::from(8 / STATUS_LIST_BITS);
@@ -127,32 +182,40 @@ impl<S: RegistryStore> Registry<S> {
             list.set(i as u64, v)
                 .map_err(|e| invalid("status list", e.to_string()))?;
         }
-        Ok((list, watermark))
+        // Rows the evaluation above stored are among these too.
+        let until = self.store().earliest_stale_after(rule.now).await?;
+        Ok((
+            list,
+            labels,
+            BuiltFrom {
+                watermark,
+                policy: rule.policy,
+                trust: rule.trust,
+                until,
+            },
+        ))
     }
 
     /// The status types of `ids` as lookups would give them; a certificate that cannot be
-    /// evaluated is `INVALID`, and never takes the others with it.
-    async fn evaluate_for_list(&self, ids: &[CertificateId]) -> Vec<u8> {
+    /// evaluated is `INVALID`, and never takes the others with it. A database that cannot be
+    /// used for the moment is an error, not a status: published, it would read as "not valid"
+    /// for labels that are valid until the next list (up to an hour), so no list is built and
+    /// the current one stays served until the next pass.
+    async fn evaluate_for_list(&self, ids: &[CertificateId]) -> ServiceResult<Vec<u8>> {
         match self.statuses_from_read_model(ids).await {
-            Ok(reports) => reports
+            Ok(reports) => Ok(reports
                 .iter()
                 .map(|r| status_type(cert_status(r.status)))
-                .collect(),
+                .collect()),
+            Err(e @ ServiceError::Unavailable(_)) => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e,
                     "reading a chunk of statuses for the status list failed: one by one");
                 let mut one_by_one = Vec::with_capacity(ids.len());
                 for id in ids {
-                    one_by_one.push(match self.status(id).await {
-                        Ok(report) => status_type(cert_status(report.status)),
-                        Err(e) => {
-                            tracing::warn!(certificate = %id, error = %e,
-                                "no status for the status list: published as invalid");
-                            STATUS_INVALID
-                        }
-                    });
+                    one_by_one.push(list_value(id, self.status(id).await)?);
                 }
-                one_by_one
+                Ok(one_by_one)
             }
         }
     }
@@ -168,43 +231,53 @@ impl<S: RegistryStore> Registry<S> {
                 && now < p.expires_at
         };
         let watermark = self.store().status_watermark().await?;
-        let checked = self
+        let rule = self.served_rule().await?;
+        let checked: Option<BuiltFrom> = self
             .store()
-            .scheduler_value(CHECKED_WATERMARK)
+            .scheduler_value(CHECKED)
             .await?
-            .and_then(|v| v.parse::<i64>().ok());
-        if let Some(p) = latest.as_ref().filter(|p| young(p)) {
-            if p.watermark == watermark || checked == Some(watermark) {
-                return Ok(None);
-            }
+            .and_then(|v| serde_json::from_str(&v).ok());
+        if latest.as_ref().is_some_and(young)
+            && checked.is_some_and(|c| c.still_holds(watermark, &rule))
+        {
+            return Ok(None);
         }
-        let (list, watermark) = self.current_status_list().await?;
+        let (list, labels, from) = self.build_status_list().await?;
         let content = content_sha256(&list);
         if let Some(p) = latest.as_ref().filter(|p| young(p)) {
             if p.content_sha256 == content {
-                // Events, but no status changed: remember that, so the next pass does not
-                // evaluate everything again for the same events.
-                self.store()
-                    .set_scheduler_value(CHECKED_WATERMARK, &watermark.to_string())
-                    .await?;
+                // Something changed, but no status did: remember that, so the next pass does
+                // not evaluate everything again for the same change.
+                self.record_built_from(&from).await?;
                 return Ok(None);
             }
         }
         self.publish_status_list(
             &list,
-            watermark,
+            labels,
+            &from,
             latest.as_ref().map_or(1, |p| p.sequence + 1),
         )
         .await
         .map(Some)
     }
 
+    /// Notes what the newest list's statuses were found equal to, for the next pass.
+    async fn record_built_from(&self, from: &BuiltFrom) -> ServiceResult<()> {
+        let value =
+            serde_json::to_string(from).map_err(|e| invalid("status list", e.to_string()))?;
+        self.store().set_scheduler_value(CHECKED, &value).await?;
+        Ok(())
+    }
+
     async fn publish_status_list(
         &self,
         list: &StatusList,
-        watermark: i64,
+        labels: u64,
+        from: &BuiltFrom,
         sequence: u64,
     ) -> ServiceResult<PublishedStatusList> {
+        let watermark = from.watermark;
         let issued_at = whole_seconds(self.now());
         let expires_at = issued_at + Duration::seconds(STATUS_LIST_VALIDITY_SECS);
         let sub = self.status_list_url()?;
@@ -224,7 +297,7 @@ impl<S: RegistryStore> Registry<S> {
             sequence,
             issued_at,
             expires_at,
-            size: list.len(),
+            size: labels,
             sha256: token_sha256.clone(),
         }
         .sign(&root)
@@ -234,7 +307,7 @@ impl<S: RegistryStore> Registry<S> {
             issued_at,
             expires_at,
             watermark,
-            size: list.len(),
+            size: labels,
             content_sha256: content_sha256(list),
             token_sha256,
             token,
@@ -251,6 +324,10 @@ impl<S: RegistryStore> Registry<S> {
                     queue_id,
                     "published a status list"
                 );
+                // Best effort: without it, the next pass builds the same list once more.
+                if let Err(e) = self.record_built_from(from).await {
+                    tracing::warn!(error = %e, "what the status list was built from not recorded");
+                }
                 Ok(published)
             }
             // Another instance published this sequence meanwhile: serve its list.
@@ -291,10 +368,10 @@ impl<S: RegistryStore> Registry<S> {
     )> {
         let started = std::time::Instant::now();
         let latest = self.store().latest_status_list().await?;
-        let (list, watermark) = self.current_status_list().await?;
+        let (list, labels, from) = self.build_status_list().await?;
         let built = started.elapsed();
         let published = self
-            .publish_status_list(&list, watermark, latest.map_or(1, |p| p.sequence + 1))
+            .publish_status_list(&list, labels, &from, latest.map_or(1, |p| p.sequence + 1))
             .await?;
         Ok((published, built, started.elapsed() - built))
     }
@@ -315,12 +392,58 @@ impl<S: RegistryStore> Registry<S> {
             if let Some(p) = latest.as_ref().filter(|p| self.now() < p.expires_at) {
                 return Ok(p.clone());
             }
-            let (list, watermark) = self.current_status_list().await?;
-            self.publish_status_list(&list, watermark, latest.map_or(1, |p| p.sequence + 1))
+            let (list, labels, from) = self.build_status_list().await?;
+            self.publish_status_list(&list, labels, &from, latest.map_or(1, |p| p.sequence + 1))
                 .await
         }
         .await;
         turn.ended(&built);
         built
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keurmerk_domain::status::LabelStatus;
+
+    /// A database out of reach builds no list; a certificate that cannot be evaluated is
+    /// published as not valid; an evaluated one as its status.
+    #[test]
+    fn only_a_label_that_cannot_be_evaluated_is_listed_invalid() {
+        let id: CertificateId = "KM-2026-000001".parse().unwrap();
+        let out = ServiceError::Unavailable(StoreError::Unavailable("pool timed out".into()));
+        assert!(matches!(
+            list_value(&id, Err(out)),
+            Err(ServiceError::Unavailable(_))
+        ));
+        let corrupt = ServiceError::Store(StoreError::Corrupt {
+            what: "status",
+            detail: "unreadable".into(),
+        });
+        assert_eq!(list_value(&id, Err(corrupt)).unwrap(), STATUS_INVALID);
+        let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let report = |status| keurmerk_domain::status::StatusReport {
+            certificate: id.clone(),
+            status,
+            reasons: Vec::new(),
+            evaluated_at: at,
+            state: keurmerk_domain::lifecycle::State::Active,
+            issuer_kind: keurmerk_domain::model::IssuerKind::ThirdParty,
+            valid_until: at.date_naive(),
+            support_until: None,
+            latest_security_update: None,
+            open_vulnerabilities: Default::default(),
+            dependencies: Vec::new(),
+            last_event_at: at,
+            setup: None,
+            covered_versions: Vec::new(),
+            version: None,
+        };
+        assert_eq!(list_value(&id, Ok(report(LabelStatus::Valid))).unwrap(), 0);
+        assert_eq!(
+            list_value(&id, Ok(report(LabelStatus::Suspended))).unwrap(),
+            2
+        );
     }
 }

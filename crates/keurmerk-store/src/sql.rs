@@ -71,6 +71,10 @@ pub struct SqlStore {
     pg_words: Option<(Arc<words::Words>, Option<Arc<str>>)>,
 }
 
+/// PostgreSQL advisory lock key ("KMEV") every write transaction holds shared and the status
+/// list's watermark takes exclusively (`SqlStore::write`).
+pub(crate) const EVENT_APPEND_LOCK: i64 = 0x4B4D_4556;
+
 /// How long a pooled connection may have been idle before it is pinged when handed out: one
 /// used within the last second is handed out as it is, as pools commonly do (HikariCP skips its
 /// check for a connection used within the last 500 ms). A ping on every checkout was a round trip
@@ -353,7 +357,18 @@ impl SqlStore {
         // connection (the log sequencer, another process) commits between its read and its write.
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Held shared until the transaction ends, taken before anything else (so a write
+                // waiting for it holds no row another write could wait for): the status list's
+                // watermark takes it exclusively, so no event can take a number below the
+                // watermark and commit after it was read (`StatusListStore::status_watermark`).
+                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                    .bind(EVENT_APPEND_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
         };
         Ok(WriteTx { tx, _guard: guard })
     }

@@ -38,8 +38,13 @@ pub struct PublishedStatusList {
 pub trait StatusListStore: Send + Sync {
     /// A certificate's status index (`None`: no such certificate, or it has none).
     async fn status_index(&self, id: &CertificateId) -> Result<Option<u64>>;
-    /// The newest event sequence number (0 when there is none).
+    /// The newest event sequence number (0 when there is none), such that every event numbered
+    /// up to it is committed: on PostgreSQL an event can take its number before another that
+    /// commits first, so this waits for every write under way (see `SqlStore::write`).
     async fn status_watermark(&self) -> Result<i64>;
+    /// The earliest instant after `after` at which time alone makes a stored status of a
+    /// certificate with a status index stale (its `stale_after`), if any.
+    async fn earliest_stale_after(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
     /// The newest published list.
     async fn latest_status_list(&self) -> Result<Option<PublishedStatusList>>;
     /// Publishes `list` and queues `record` (its signed log record) for the transparency log,

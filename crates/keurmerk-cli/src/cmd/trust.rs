@@ -684,6 +684,22 @@ fn listed_status(
                 .into(),
         );
     };
+    // The list's last byte is padded with "not valid" slots, which a label issued after the
+    // list was built can fall on; the logged record says how many slots are labels, so with a
+    // receipt such a label is unknown (fetch a newer list), not "not valid".
+    if let Some(l) = logged
+        .as_ref()
+        .filter(|l| u64::from(index) >= l.record.size)
+    {
+        return unknown(
+            "index_out_of_range",
+            format!(
+                "index {index} is past the {} labels the list covers; the list is older than the \
+                 label, fetch a fresh one",
+                l.record.size
+            ),
+        );
+    }
     let listed = match v.status(u64::from(index)) {
         Ok(s) => s,
         Err(e) => {

@@ -1,10 +1,11 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::CertificateId;
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
-use super::SqlStore;
-use crate::codec::{get_i64, get_str, get_ts, ts, Cols};
+use super::{Backend, SqlStore};
+use crate::codec::{get_i64, get_str, get_ts, parse_ts, ts, Cols};
 use crate::statuslist::{PublishedStatusList, StatusListStore, KEEP_STATUS_LIST_TOKENS};
 use crate::{Result, StoreError};
 
@@ -57,10 +58,42 @@ impl StatusListStore for SqlStore {
     }
 
     async fn status_watermark(&self) -> Result<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events")
-            .fetch_one(&self.pool)
-            .await?;
+        let v: Option<i64> = match self.backend {
+            // One writer at a time: numbers are committed in order.
+            Backend::Sqlite => {
+                sqlx::query_scalar("SELECT MAX(seq) FROM events")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            // Every write holds the append lock shared from its first statement to its end
+            // (`SqlStore::write`); taken exclusively here, it waits for the writes under way to
+            // end, so no event numbered below the maximum read can commit after it.
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(super::EVENT_APPEND_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                let v = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                v
+            }
+        };
         Ok(v.unwrap_or(0))
+    }
+
+    async fn earliest_stale_after(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let v: Option<String> = sqlx::query_scalar(
+            "SELECT MIN(stale_after) FROM label_status \
+             WHERE idx IS NOT NULL AND stale_after > $1",
+        )
+        .bind(ts(after))
+        .fetch_one(&self.pool)
+        .await?;
+        v.map(|t| parse_ts("label_status.stale_after", &t))
+            .transpose()
     }
 
     async fn latest_status_list(&self) -> Result<Option<PublishedStatusList>> {
