@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Figure: what the event-append lock costs a PostgreSQL write. Every write transaction of the
-# registry takes `pg_advisory_xact_lock_shared` as its first statement (SqlStore::write), so the
-# status list's watermark can wait for the writes under way. pgbench runs, in turn, ROUNDS times
+# registry takes `pg_advisory_xact_lock_shared` in the message that begins it (SqlStore::write),
+# so the status list's watermark can wait for the writes under way. pgbench runs, in turn, ROUNDS times
 # each, a write transaction shaped like the registry's smallest (BEGIN, one INSERT of a row the
 # size of an event, COMMIT) without and with that statement, on CLIENTS connections for SECONDS
 # each, in a database of its own (dropped afterwards). Prints transactions per second and mean
@@ -22,7 +22,8 @@ psql -qAt "$base/$DB" -c "CREATE TABLE events (seq BIGINT GENERATED ALWAYS AS ID
 insert="INSERT INTO events (certificate_id, at, payload) VALUES ('KM-2026-000001', \
 '2026-12-06T10:00:00.000000Z', repeat('x', 600));"
 printf 'BEGIN;\n%s\nCOMMIT;\n' "$insert" > "$DIR/without.sql"
-printf 'BEGIN;\nSELECT pg_advisory_xact_lock_shared(1263355222);\n%s\nCOMMIT;\n' "$insert" \
+# As SqlStore::write sends it: BEGIN and the lock in one message (one round trip).
+printf 'BEGIN\\; SELECT pg_advisory_xact_lock_shared(1263355222);\n%s\nCOMMIT;\n' "$insert" \
   > "$DIR/with.sql"
 echo "load at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do

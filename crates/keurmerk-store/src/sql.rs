@@ -75,6 +75,10 @@ pub struct SqlStore {
 /// list's watermark takes exclusively (`SqlStore::write`).
 pub(crate) const EVENT_APPEND_LOCK: i64 = 0x4B4D_4556;
 
+/// How a PostgreSQL write transaction begins: with the event-append lock shared, in one simple
+/// query (its number is [`EVENT_APPEND_LOCK`]'s; a unit test checks they agree).
+const POSTGRES_WRITE_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock_shared(1263355222)";
+
 /// How long a pooled connection may have been idle before it is pinged when handed out: one
 /// used within the last second is handed out as it is, as pools commonly do (HikariCP skips its
 /// check for a connection used within the last 500 ms). A ping on every checkout was a round trip
@@ -357,18 +361,12 @@ impl SqlStore {
         // connection (the log sequencer, another process) commits between its read and its write.
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                // Held shared until the transaction ends, taken before anything else (so a write
-                // waiting for it holds no row another write could wait for): the status list's
-                // watermark takes it exclusively, so no event can take a number below the
-                // watermark and commit after it was read (`StatusListStore::status_watermark`).
-                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-                    .bind(EVENT_APPEND_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-                tx
-            }
+            // The event-append lock, held shared until the transaction ends and taken before
+            // anything else (so a write waiting for it holds no row another write could wait
+            // for), in the message that begins the transaction (no round trip of its own): the
+            // status list's watermark takes it exclusively, so no event can take a number below
+            // the watermark and commit after it was read (`StatusListStore::status_watermark`).
+            Backend::Postgres => self.pool.begin_with(POSTGRES_WRITE_BEGIN).await?,
         };
         Ok(WriteTx { tx, _guard: guard })
     }
@@ -480,6 +478,40 @@ pub(crate) async fn test_sqlite_pool(dir: &std::path::Path) -> sqlx::AnyPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On PostgreSQL a write transaction holds the event-append lock shared from the message
+    /// that began it (the status list's watermark waits for it), under the key the watermark
+    /// takes; on SQLite there is none to hold.
+    #[tokio::test]
+    #[allow(clippy::unwrap_used)]
+    async fn a_postgresql_write_holds_the_event_append_lock_shared() {
+        assert!(POSTGRES_WRITE_BEGIN.ends_with(&format!("({EVENT_APPEND_LOCK})")));
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let store = SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        let mut w = store.write().await.unwrap();
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE pid = pg_backend_pid() \
+             AND locktype = 'advisory' AND classid = 0 AND objid = $1 AND mode = 'ShareLock' \
+             AND granted",
+        )
+        .bind(EVENT_APPEND_LOCK)
+        .fetch_one(&mut *w.tx)
+        .await
+        .unwrap();
+        assert_eq!(held, 1);
+        w.commit_unrecorded().await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    }
 
     /// Descriptors of this process open on `path` or its `-wal` and `-shm` files (Linux).
     fn open_on(path: &std::path::Path) -> usize {
