@@ -635,7 +635,7 @@ impl SqlStore {
         let (limit, offset) = (s.limit.max(1), s.offset.max(0));
         let need = usize::try_from(offset + limit).unwrap_or(usize::MAX);
         let share = share.clamp(RARE_STATE, 1.0);
-        let budget = (8.0 * need as f64 / share) as usize + 256;
+        let budget = candidate_budget(need, share);
         let mut read = 0_usize;
         let mut hits = if newest > covered {
             let q = pg_matches(
@@ -849,6 +849,22 @@ fn candidates_page(
     push_filters(&mut q, s);
     q.text.push_str(&format!(" ORDER BY {key} DESC"));
     (q, at)
+}
+
+/// The most candidates a page of `need` hits reads from a word index, at `share` (the part of
+/// them expected to meet a state filter) before the full-text index gives the page instead:
+/// eight times what the share predicts, and 256 more. The share is the states' when the index
+/// was read, and states change without a new reading: a state that most labels were in when it
+/// was read may be on none of the labels with the words now, and a walk without a bound would
+/// read every one of them.
+fn candidate_budget(need: usize, share: f64) -> usize {
+    (8.0 * need as f64 / share.clamp(RARE_STATE, 1.0)) as usize + 256
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The candidates [`page_from`] read on this thread: tests count them.
+    static CANDIDATES_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// PostgreSQL: the least share of the covered labels a state filter's states must have had
@@ -1146,20 +1162,18 @@ fn search_on(
         if let Some(found) = found.filter(|f| f.exact) {
             if let Some(docs) = w.newest(&found, &facet_groups_with(s, false)) {
                 let after = (newest > w.covered).then_some(w.covered);
-                match s.states.as_deref().map(state_facets) {
+                let page = match s.states.as_deref().map(state_facets) {
                     Some(tokens) if !w.mostly(&tokens) => {
-                        let page = rare_state_page(
-                            conn, s, prefix, &tokens, w.covered, &docs, after, walk,
-                        )?;
-                        if let Some(page) = page {
-                            return Ok(page);
-                        }
+                        rare_state_page(conn, s, prefix, &tokens, w.covered, &docs, after, walk)?
                     }
                     Some(tokens) => {
                         let share = w.share(&tokens);
-                        return page_from(conn, s, prefix, docs, after, share);
+                        page_from(conn, s, prefix, docs, after, share)?
                     }
-                    None => return page_from(conn, s, prefix, docs, after, 1.0),
+                    None => page_from(conn, s, prefix, docs, after, 1.0)?,
+                };
+                if let Some(page) = page {
+                    return Ok(page);
                 }
             }
         }
@@ -1237,8 +1251,8 @@ fn rare_state_page(
     drop(tx);
     match page {
         // Short of the page with documents of the state left unwalked: the long way.
-        Ok(hits) if !whole && hits.len() < s.limit.max(1) as usize => Ok(None),
-        page => Ok(Some(page)),
+        Some(Ok(hits)) if !whole && hits.len() < s.limit.max(1) as usize => Ok(None),
+        page => Ok(page),
     }
 }
 
@@ -1248,6 +1262,11 @@ fn rare_state_page(
 /// conditions, read by rowid a few more at a time than the page still needs (all of them meet
 /// every condition but the state's, which the rows decide, and which about `share` of them are
 /// expected to meet: 1 when there is no state filter or `docs` are of the state already).
+///
+/// `None` when the candidates read pass [`candidate_budget`] before the page is full: the share
+/// is from when the index was read, and the labels with the words may have left the state since
+/// (every one of them, so that the walk would read them all for nothing); the full-text index,
+/// which holds each document's state, gives that page instead, as it does on PostgreSQL.
 fn page_from(
     conn: &rusqlite::Connection,
     s: &LabelSearch,
@@ -1255,9 +1274,11 @@ fn page_from(
     docs: impl Iterator<Item = u32>,
     after: Option<i64>,
     share: f64,
-) -> rusqlite::Result<Result<Vec<LabelHit>>> {
+) -> rusqlite::Result<Option<Result<Vec<LabelHit>>>> {
     let (limit, offset) = (s.limit.max(1), s.offset.max(0));
     let need = usize::try_from(offset + limit).unwrap_or(usize::MAX);
+    let budget = candidate_budget(need, share);
+    let mut read = 0_usize;
     let mut hits = match after {
         Some(after) => match run(
             conn,
@@ -1265,7 +1286,7 @@ fn page_from(
             &[offset + limit, 0],
         )? {
             Ok(hits) => hits,
-            Err(e) => return Ok(Err(e)),
+            Err(e) => return Ok(Some(Err(e))),
         },
         None => Vec::new(),
     };
@@ -1287,18 +1308,24 @@ fn page_from(
         } else {
             want
         };
+        if read > budget {
+            return Ok(None);
+        }
         let ids: Vec<String> = rest.by_ref().take(take).map(|d| d.to_string()).collect();
         if ids.is_empty() {
             break;
         }
+        read += ids.len();
+        #[cfg(test)]
+        CANDIDATES_READ.with(|n| n.set(n.get() + ids.len()));
         q.args[at] = format!("[{}]", ids.join(","));
         match run(conn, &q, &[])? {
             Ok(found) => hits.extend(found),
-            Err(e) => return Ok(Err(e)),
+            Err(e) => return Ok(Some(Err(e))),
         }
     }
     hits.truncate(need);
-    Ok(Ok(hits.into_iter().skip(offset as usize).collect()))
+    Ok(Some(Ok(hits.into_iter().skip(offset as usize).collect())))
 }
 
 /// Runs `page` on `conn`, each of its arguments bound to the placeholder that names it (`$n`),
@@ -1814,6 +1841,79 @@ mod tests {
             // The comparison saw the index answer, and answers with labels in them.
             assert!(answered > 300 && found > 300, "{answered} {found}");
             assert!(round == 0 || !together.is_empty());
+        }
+    }
+
+    /// A page with a state filter whose states were most labels' when the words were read, but
+    /// whose words are on labels that left those states since (2,000 labels with the word, all
+    /// active when the words were read, all but the oldest three expired after), reads a bounded
+    /// number of candidates before the full-text index gives the page, and the page is the one
+    /// the full-text index alone gives.
+    #[tokio::test]
+    async fn a_state_page_reads_a_bounded_number_of_candidates() {
+        use super::super::words::WordIndex;
+        use super::search_on;
+        use crate::search::LabelSearch;
+        use keurmerk_domain::lifecycle::State;
+
+        let dir = tempfile::tempdir().unwrap();
+        let conn = sqlite_registry(&dir.path().join("b.db")).await;
+        product(&conn, "PRD-000001", "m1", "Tuincamera", "camera");
+        product(&conn, "PRD-000002", "m1", "Router", "router");
+        conn.execute_batch("BEGIN").unwrap();
+        for n in 1..=4_000 {
+            let product = if n <= 2_000 {
+                "PRD-000001"
+            } else {
+                "PRD-000002"
+            };
+            certificate(
+                &conn,
+                &format!("KM-2026-{n:06}"),
+                product,
+                "eu-iot",
+                "basic",
+                &format!("2026-01-01T00:00:00.{n:06}Z"),
+            );
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let index = WordIndex::read(&conn, 3).unwrap();
+        conn.execute(
+            "UPDATE certificates SET state = 'expired' \
+             WHERE product_id = 'PRD-000001' AND id > 'KM-2026-000003'",
+            [],
+        )
+        .unwrap();
+        let newest = super::newest_document(&conn).unwrap().newest;
+        for limit in [1, 20] {
+            let s = LabelSearch {
+                terms: vec!["tuincamera".into()],
+                states: Some(vec![State::Active]),
+                limit,
+                ..LabelSearch::default()
+            };
+            super::CANDIDATES_READ.with(|n| n.set(0));
+            let with = search_on(&conn, &s, Some((&index, newest)), super::STATE_WALK)
+                .unwrap()
+                .unwrap();
+            let read = super::CANDIDATES_READ.with(std::cell::Cell::get);
+            let without = search_on(&conn, &s, None, super::STATE_WALK)
+                .unwrap()
+                .unwrap();
+            assert_eq!(with, without, "limit {limit}");
+            let ids: Vec<String> = with.iter().map(|h| h.certificate.id.to_string()).collect();
+            let oldest = ["KM-2026-000003", "KM-2026-000002", "KM-2026-000001"];
+            assert_eq!(
+                ids,
+                oldest[..oldest.len().min(limit as usize)],
+                "limit {limit}"
+            );
+            // The budget, and the one chunk that may pass it.
+            let most = super::candidate_budget(limit as usize, 1.0) + limit as usize;
+            assert!(
+                read <= most,
+                "limit {limit}: {read} candidates read, at most {most}"
+            );
         }
     }
 
