@@ -16,6 +16,8 @@ use keurmerk_domain::lifecycle::State;
 use keurmerk_domain::model::{Category, Certificate};
 use keurmerk_domain::status::LabelStatus;
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::label_status::ServedRule;
 use crate::{ImageRef, Result};
 
@@ -45,7 +47,8 @@ pub enum QueryError {
 /// The words of a query: split at every character that is not a letter or digit, lower-cased.
 /// Words match whole words when some label has all of them as whole words, else each as a prefix
 /// ("cam" finds "camera"; "camera" does not find "cameras" once a label says "camera"). No words (only punctuation, or
-/// nothing): `Ok(vec![])`, which searches nothing by text.
+/// nothing): `Ok(vec![])`, which searches nothing by text. A word that is not [`searchable`]
+/// (`½`, `x²`) is kept, and the search finds nothing.
 pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
     let chars = text.chars().count();
     if chars > MAX_QUERY_CHARS {
@@ -62,11 +65,63 @@ pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
     Ok(terms)
 }
 
+/// Whether the query word `term` is searched: a search with a word that is not finds nothing
+/// (`SearchStore::search_labels`), on either backend.
+///
+/// A word is searched when it is made of letters and digits (as [`query_terms`] makes them), at
+/// least one of which both full-text indexes read as a character of a word (a letter or a
+/// decimal digit, [`word_character`]), and none of which is a number of another kind (Unicode's
+/// "other number": `½`, `²`, `¼`, `①`). Rust calls those numeric, and SQLite's tokenizer keeps
+/// them in a word, but PostgreSQL's parser drops them: `to_tsquery('simple', '½')` is empty, and
+/// PostgreSQL drops an empty operand of `&` and `&&`, so the word vanished from the query and
+/// the other words, or the filters alone, matched (`½` with a state filter found every label in
+/// that state; `camera ½` every camera, where SQLite found none). A word of marks or symbols
+/// alone (`ⓐ`, a combining mark) is no word to SQLite's tokenizer, which drops it alike.
+pub fn searchable(term: &str) -> bool {
+    term.chars().all(char::is_alphanumeric)
+        && term.chars().any(word_character)
+        && !term
+            .chars()
+            .any(|c| !c.is_ascii() && c.general_category() == GeneralCategory::OtherNumber)
+}
+
+/// Letters that the tables of SQLite's tokenizer (from an older Unicode) hold as marks, which
+/// it does not read as a word on their own: New Tai Lue's vowel signs and two Vedic signs.
+const NOT_WORDS_TO_SQLITE: [std::ops::RangeInclusive<char>; 3] = [
+    '\u{19B0}'..='\u{19C0}',
+    '\u{19C8}'..='\u{19C9}',
+    '\u{1CF2}'..='\u{1CF3}',
+];
+
+/// Whether both full-text indexes read `c` on its own as a word: a letter or a decimal digit
+/// (Unicode's letters, decimal numbers and letter numbers such as `Ⅻ`), except
+/// [`NOT_WORDS_TO_SQLITE`]. The unit test `every_word_character_is_a_word_to_sqlite` reads
+/// each in the SQLite we build. PostgreSQL's parser reads what its C library's tables call
+/// letters, which may be older than these: the store asks PostgreSQL about such words
+/// (`sql::search`'s probe).
+fn word_character(c: char) -> bool {
+    use GeneralCategory as G;
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    matches!(
+        c.general_category(),
+        G::UppercaseLetter
+            | G::LowercaseLetter
+            | G::TitlecaseLetter
+            | G::ModifierLetter
+            | G::OtherLetter
+            | G::DecimalNumber
+            | G::LetterNumber
+    ) && !NOT_WORDS_TO_SQLITE.iter().any(|r| r.contains(&c))
+}
+
 /// What to search for. Every `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct LabelSearch {
     /// Words (from [`query_terms`]); all must match, as whole words when some label has them all
-    /// as whole words, else each as a prefix. Empty: no text condition.
+    /// as whole words, else each as a prefix. Empty: no text condition. One that is not
+    /// [`searchable`]: nothing matches.
     pub terms: Vec<String>,
     /// Only these schemes (`Some(vec![])` finds nothing).
     pub schemes: Option<Vec<SchemeId>>,
@@ -239,6 +294,75 @@ mod tests {
             query_terms("a b c d e f g h i"),
             Err(QueryError::TooManyTerms { terms: 9 })
         );
+    }
+
+    #[test]
+    fn words_the_indexes_read_differently_are_not_searched() {
+        for word in [
+            "½", "²", "³", "¼", "①", "x²", "5½", "camera½", "ⓐ", "\u{363}", "\u{19B0}", "", "a\"b",
+            "a b", "a'", "a*",
+        ] {
+            assert!(!searchable(word), "{word:?}");
+        }
+        for word in [
+            "camera",
+            "2",
+            "km",
+            "überwachungskamera",
+            "οδοσ",
+            "istanbul",
+            "ⅻ",
+            "١٢٣",
+            "ǆ",
+            "カメラ",
+            "ⓐbc",
+            "a\u{363}",
+        ] {
+            assert!(searchable(word), "{word:?}");
+        }
+    }
+
+    /// Every character [`word_character`] accepts is, on its own, one word to the full-text
+    /// index of the SQLite we build (the tokenizer of SQLite's migration 0016), so a searched
+    /// word always holds a word of FTS5's and is never dropped from its query; a SQLite whose
+    /// tables differ fails here.
+    #[test]
+    fn every_word_character_is_a_word_to_sqlite() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+             CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance');",
+        )
+        .unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        let mut accepted = 0;
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO t (rowid, body) VALUES (?1, ?2)")
+                .unwrap();
+            for c in (0..=0x10_FFFF_u32).filter_map(char::from_u32) {
+                if word_character(c) {
+                    insert
+                        .execute(rusqlite::params![c as u32, c.to_string()])
+                        .unwrap();
+                    accepted += 1;
+                }
+            }
+        }
+        tx.commit().unwrap();
+        // How many words FTS5 read in each document (one a character).
+        let mut words = std::collections::HashMap::<u32, usize>::new();
+        let mut read = conn.prepare("SELECT doc FROM v").unwrap();
+        for doc in read.query_map([], |r| r.get::<_, u32>(0)).unwrap() {
+            *words.entry(doc.unwrap()).or_default() += 1;
+        }
+        let not_one: Vec<String> = (0..=0x10_FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| word_character(c) && words.get(&(c as u32)) != Some(&1))
+            .map(|c| format!("U+{:04X}", c as u32))
+            .collect();
+        assert!(accepted > 140_000, "{accepted}");
+        assert!(not_one.is_empty(), "not one word to FTS5: {not_one:?}");
     }
 
     proptest::proptest! {

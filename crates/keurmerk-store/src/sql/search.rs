@@ -6,7 +6,7 @@ use super::words::{Documents, Found, WordIndex, DOCUMENTS_NOW, DOCUMENTS_READ};
 use super::SqlStore;
 use crate::codec::{column_names, get_i64, get_parse, get_str, ts, Cols, NamedRow};
 use crate::label_status::ServedRule;
-use crate::search::{LabelHit, LabelSearch, SearchCheck, SearchStore};
+use crate::search::{searchable, LabelHit, LabelSearch, SearchCheck, SearchStore};
 use crate::sql::Backend;
 use crate::{ImageRef, Result, StoreError};
 use keurmerk_domain::lifecycle::State;
@@ -85,7 +85,8 @@ pub(crate) fn as_prefix(term: &str, prefix: bool) -> bool {
 }
 
 /// SQLite FTS5 query: all terms, each a whole word or a prefix, in the `body` column (never the
-/// facets). Terms are letters and digits only (`search::query_terms`), so quoting them is enough
+/// facets). Terms are letters and digits only (`search::query_terms` makes them so, and a search
+/// with another is answered before any query, `search::searchable`), so quoting them is enough
 /// in both query languages.
 fn fts_query(terms: &[String], prefix: bool) -> String {
     let expr: Vec<String> = terms
@@ -255,39 +256,67 @@ const JOINS: &str = "JOIN products p ON p.id = c.product_id \
 const SQLITE_PROBE: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM certificate_fts \
                             WHERE certificate_fts MATCH $1 LIMIT 1) x";
 
+/// PostgreSQL: whether one of the newest documents (those above `$2`) matches `$1` (a
+/// [`ts_query`]): stops at the first.
+const POSTGRES_PROBE: &str =
+    "SELECT COUNT(*) FROM certificate_search_recent(to_tsquery('simple', $1), $2, 1, 0)";
+
+/// PostgreSQL: [`POSTGRES_PROBE`], or -1 when one of the terms not in ASCII (`$3`, … each
+/// quoted) is no word to PostgreSQL's parser. Its parser reads as letters what the C library's
+/// tables call letters, and those may be older than the Unicode that [`searchable`] knows (a
+/// letter added since is no word to it); `to_tsquery` drops such a term, and the query would
+/// match by the other words or the filters alone. A term of ASCII letters and digits is always
+/// a word to it.
+fn postgres_probe(terms: &[String]) -> Option<String> {
+    let unread: Vec<String> = (0..terms.iter().filter(|t| !t.is_ascii()).count())
+        .map(|i| format!("numnode(to_tsquery('simple', ${})) = 0", i + 3))
+        .collect();
+    (!unread.is_empty()).then(|| {
+        format!(
+            "SELECT CASE WHEN {} THEN CAST(-1 AS BIGINT) ELSE ({POSTGRES_PROBE}) END",
+            unread.join(" OR ")
+        )
+    })
+}
+
 impl SqlStore {
     /// Whether some label has every term, each as a whole word or (`prefix`) as [`fts_query`]
     /// and [`ts_query`] match it: an index probe, filters aside. `newest` is PostgreSQL's newest
-    /// search document ([`Self::newest_search_seq`]).
-    async fn has_match(&self, terms: &[String], prefix: bool, newest: i64) -> Result<bool> {
+    /// search document ([`Self::newest_search_seq`]). `None` when a term is no word to
+    /// PostgreSQL's parser ([`postgres_probe`]): nothing matches that search, whatever else it
+    /// asks.
+    async fn has_match(&self, terms: &[String], prefix: bool, newest: i64) -> Result<Option<bool>> {
         match self.backend() {
             Backend::Sqlite => {
                 let found: i64 = sqlx::query_scalar(SQLITE_PROBE)
                     .bind(fts_query(terms, prefix))
                     .fetch_one(&self.pool)
                     .await?;
-                Ok(found > 0)
+                Ok(Some(found > 0))
             }
             Backend::Postgres => {
                 // The newest documents first (a common word is in one of them), then the index.
                 let words = ts_query(terms, prefix);
-                let recent: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM certificate_search_recent(\
-                     to_tsquery('simple', $1), $2, 1, 0)",
-                )
-                .bind(&words)
-                .bind(newest - self.search_window)
-                .fetch_one(&self.pool)
-                .await?;
+                let probe = postgres_probe(terms);
+                let mut query = sqlx::query_scalar(probe.as_deref().unwrap_or(POSTGRES_PROBE))
+                    .bind(&words)
+                    .bind(newest - self.search_window);
+                for t in terms.iter().filter(|t| !t.is_ascii()) {
+                    query = query.bind(format!("'{t}'"));
+                }
+                let recent: i64 = query.fetch_one(&self.pool).await?;
+                if recent < 0 {
+                    return Ok(None);
+                }
                 if recent > 0 {
-                    return Ok(true);
+                    return Ok(Some(true));
                 }
                 let any: bool =
                     sqlx::query_scalar("SELECT certificate_search_any(to_tsquery('simple', $1))")
                         .bind(&words)
                         .fetch_one(&self.pool)
                         .await?;
-                Ok(any)
+                Ok(Some(any))
             }
         }
     }
@@ -507,16 +536,25 @@ impl SqlStore {
             let any = match &prefix_found {
                 Some(f) if !f.any() => self.has_newer(&s.terms, true, covered, newest).await?,
                 Some(f) if f.exact => true,
-                _ => self.has_match(&s.terms, true, newest).await?,
+                // A term PostgreSQL does not read as a word: nothing matches.
+                _ => self
+                    .has_match(&s.terms, true, newest)
+                    .await?
+                    .unwrap_or(false),
             };
             if !any {
                 return Ok(Vec::new());
             }
         }
+        // The lists know only terms of ASCII letters and digits, so a search with any other term
+        // asks this probe, and learns here when a term is no word to PostgreSQL.
         let whole = match &whole_found {
             Some(f) if f.any() => true,
             Some(_) => self.has_newer(&s.terms, false, covered, newest).await?,
-            None => self.has_match(&s.terms, false, newest).await?,
+            None => match self.has_match(&s.terms, false, newest).await? {
+                Some(whole) => whole,
+                None => return Ok(Vec::new()),
+            },
         };
         let prefix = !whole;
         // With a state filter, the rows decide. A state most covered labels were not in when the
@@ -945,6 +983,12 @@ impl SearchStore for SqlStore {
         {
             return Ok(Vec::new());
         }
+        // A word the two full-text indexes read differently, or one of them not at all, finds
+        // nothing: dropped from a query, it would leave the other words or the filters alone to
+        // match, on one backend and not the other.
+        if !s.terms.iter().all(|t| searchable(t)) {
+            return Ok(Vec::new());
+        }
         if let Some(hits) = self.search_on_point(s).await? {
             return Ok(hits);
         }
@@ -998,10 +1042,15 @@ impl SqlStore {
         // the words' lists instead of two (the whole-word probe, which must walk its lists to the
         // end to find nothing, then the prefixes). Two common words never on one label were the
         // slowest searches. Skipped when no word is long enough to be a prefix.
-        if s.terms.iter().any(|t| as_prefix(t, true)) && !self.has_match(&s.terms, true, 0).await? {
+        if s.terms.iter().any(|t| as_prefix(t, true))
+            && self.has_match(&s.terms, true, 0).await? != Some(true)
+        {
             return Ok(Vec::new());
         }
-        let prefix = !self.has_match(&s.terms, false, 0).await?;
+        let prefix = match self.has_match(&s.terms, false, 0).await? {
+            Some(whole) => !whole,
+            None => return Ok(Vec::new()),
+        };
         self.fetch_hits(
             sqlite_page(s, prefix, None),
             Some((s.limit.max(1), s.offset.max(0))),
@@ -2198,6 +2247,144 @@ mod tests {
             assert_eq!(search_states(pool).await, certificate_states(pool).await);
             drop_schema(store, &schema).await;
         }
+    }
+
+    /// The same labels on SQLite (a file, searched on the point reader) and, when
+    /// `KEURMERK_TEST_POSTGRES` is set, on PostgreSQL: for each name a camera of maker `m1` and
+    /// its active certificate of scheme `eu-iot`, level `basic`, `KM-2026-000001` the first.
+    struct Alike {
+        _dir: tempfile::TempDir,
+        sqlite: super::SqlStore,
+        postgres: Option<(super::SqlStore, String)>,
+    }
+
+    impl Alike {
+        async fn new(names: &[&str]) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("a.db");
+            let sqlite = super::SqlStore::connect(&format!("sqlite:{}", path.display()))
+                .await
+                .unwrap();
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 INSERT INTO organisations (id, name, role, member_state, created_at)
+                 VALUES ('m1', 'Holland Smart', 'manufacturer', 'NL', 't');",
+            )
+            .unwrap();
+            let postgres = postgres_store().await;
+            for (i, name) in names.iter().enumerate() {
+                let (p, id) = (format!("PRD-{:06}", i + 1), format!("KM-2026-{:06}", i + 1));
+                let issued = format!("2026-01-01T00:00:00.{:06}Z", i + 1);
+                product(&conn, &p, "m1", name, "camera");
+                certificate(&conn, &id, &p, "eu-iot", "basic", &issued);
+                if let Some((store, _)) = &postgres {
+                    pg_product(&store.pool, &p, "m1", name, "camera").await;
+                    pg_certificate(&store.pool, &id, &p, "eu-iot", "basic").await;
+                }
+            }
+            Self {
+                _dir: dir,
+                sqlite,
+                postgres,
+            }
+        }
+
+        /// The certificates `s` finds, after asserting that both backends find the same.
+        async fn found(&self, s: &crate::search::LabelSearch) -> Vec<String> {
+            use crate::search::SearchStore as _;
+            let ids = |hits: Vec<crate::search::LabelHit>| -> Vec<String> {
+                hits.iter().map(|h| h.certificate.id.to_string()).collect()
+            };
+            let on_sqlite = ids(self.sqlite.search_labels(s).await.unwrap());
+            if let Some((store, _)) = &self.postgres {
+                let on_postgres = ids(store.search_labels(s).await.unwrap());
+                assert_eq!(on_postgres, on_sqlite, "PostgreSQL, then SQLite: {s:?}");
+            }
+            on_sqlite
+        }
+
+        async fn drop(self) {
+            if let Some((store, schema)) = self.postgres {
+                drop_schema(store, &schema).await;
+            }
+            self.sqlite.close().await;
+        }
+    }
+
+    /// Words that one full-text index reads as no word at all find nothing, alone, beside
+    /// another word and with every filter, on both backends alike: Unicode's "other numbers"
+    /// (`½`, `²`, `①`, `¼`, which SQLite's tokenizer keeps in a word and PostgreSQL's parser
+    /// drops), a symbol (`ⓐ`, no word to SQLite's), and a letter newer than the C library of
+    /// the PostgreSQL tested (U+1C8A, Unicode 16: no word to PostgreSQL 15 on Debian 12, where
+    /// the store's probe finds it so).
+    #[tokio::test]
+    async fn words_an_index_reads_as_nothing_find_nothing_on_both_backends() {
+        use crate::search::LabelSearch;
+        use keurmerk_domain::lifecycle::State;
+
+        let alike = Alike::new(&["Tuincamera", "Tuincamera ½ x² ① ⓐ"]).await;
+        let search = |terms: &[&str], filter: usize| {
+            let mut s = LabelSearch {
+                terms: terms.iter().map(|t| (*t).to_owned()).collect(),
+                limit: 20,
+                ..LabelSearch::default()
+            };
+            match filter {
+                0 => {}
+                1 => s.schemes = Some(vec!["eu-iot".parse().unwrap()]),
+                2 => s.states = Some(vec![State::Active]),
+                _ => s.level = Some("basic".parse().unwrap()),
+            }
+            s
+        };
+        // The word and every filter find both labels.
+        for filter in 0..4 {
+            assert_eq!(
+                alike.found(&search(&["tuincamera"], filter)).await,
+                ["KM-2026-000002", "KM-2026-000001"],
+                "filter {filter}"
+            );
+        }
+        let tje = "\u{1C8A}";
+        for terms in [
+            &["½"][..],
+            &["²"],
+            &["①"],
+            &["¼"],
+            &["x²"],
+            &["5½"],
+            &["tuincamera", "½"],
+            &["½", "tuincamera"],
+            &["ⓐ"],
+            &[tje],
+            &["tuincamera", tje],
+        ] {
+            for filter in 0..4 {
+                let s = search(terms, filter);
+                assert!(alike.found(&s).await.is_empty(), "filter {filter}: {s:?}");
+            }
+        }
+        // The letter PostgreSQL does not know is no word to it: its probe says so, and the
+        // page asked alone would be the filter's.
+        if let Some((store, _)) = &alike.postgres {
+            let unread: i32 = sqlx::query_scalar("SELECT numnode(to_tsquery('simple', $1))")
+                .bind(format!("'{tje}'"))
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            let probed = store.has_match(&[tje.to_owned()], false, 2).await.unwrap();
+            if unread == 0 {
+                assert_eq!(probed, None);
+            } else {
+                eprintln!("this PostgreSQL reads U+1C8A as a word: its probe is not tried");
+                assert_eq!(probed, Some(false));
+            }
+            let words = ["tuincamera".to_owned()];
+            let probed = store.has_match(&words, false, 2).await.unwrap();
+            assert_eq!(probed, Some(true));
+        }
+        alike.drop().await;
     }
 
     #[test]
