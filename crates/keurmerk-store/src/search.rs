@@ -57,12 +57,36 @@ pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
     let terms: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
+        .map(|t| t.chars().map(lower).collect())
         .collect();
     if terms.len() > MAX_QUERY_TERMS {
         return Err(QueryError::TooManyTerms { terms: terms.len() });
     }
     Ok(terms)
+}
+
+/// `c` lower-cased one character for one, as PostgreSQL's `lower()` lower-cases the documents'
+/// words (its C library's mapping of each character), and a final sigma made a sigma, as the
+/// PostgreSQL documents have it (migration 0042). Rust's `str::to_lowercase` differs from
+/// `lower()` twice, and PostgreSQL missed words by it: it writes Σ at the end of a word as ς
+/// (`ΟΔΟΣ` asked for `οδος`, where the document made from the same text holds `οδοσ`), and İ as
+/// `i` and a combining dot above (`İstanbul` asked for a word with the dot, where the document
+/// holds `istanbul`). SQLite's tokenizer folds both so itself, in query and document alike.
+fn lower(c: char) -> char {
+    match c {
+        '\u{130}' => 'i',
+        'ς' => 'σ',
+        c => {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(one), None) => one,
+                // No other character lower-cases to more than one (unit test
+                // `every_character_is_lowered_to_one_letter_or_digit`); were one to, it is
+                // kept as it is rather than split.
+                _ => c,
+            }
+        }
+    }
 }
 
 /// Whether the query word `term` is searched: a search with a word that is not finds nothing
@@ -363,6 +387,40 @@ mod tests {
             .collect();
         assert!(accepted > 140_000, "{accepted}");
         assert!(not_one.is_empty(), "not one word to FTS5: {not_one:?}");
+    }
+
+    #[test]
+    fn words_are_lowered_as_the_documents_are() {
+        assert_eq!(query_terms("ΟΔΟΣ Router").unwrap(), ["οδοσ", "router"]);
+        assert_eq!(query_terms("οδος Οδος").unwrap(), ["οδοσ", "οδοσ"]);
+        assert_eq!(
+            query_terms("İstanbul ISTANBUL").unwrap(),
+            ["istanbul", "istanbul"]
+        );
+        assert_eq!(query_terms("ẞ Ǆ ǅ").unwrap(), ["ß", "ǆ", "ǆ"]);
+    }
+
+    /// Each character alone makes words of letters and digits only, lower-cased one character
+    /// for one (what `terms_are_safe_in_both_query_languages` samples, for every character).
+    #[test]
+    fn every_character_is_lowered_to_one_letter_or_digit() {
+        for c in (0..=0x10_FFFF_u32).filter_map(char::from_u32) {
+            let terms = query_terms(&c.to_string()).unwrap();
+            if c.is_alphanumeric() {
+                assert_eq!(terms.len(), 1, "U+{:04X}", c as u32);
+                assert_eq!(terms[0].chars().count(), 1, "U+{:04X}", c as u32);
+                assert!(
+                    terms[0].chars().all(char::is_alphanumeric),
+                    "U+{:04X}",
+                    c as u32
+                );
+                if c != '\u{130}' {
+                    assert_eq!(c.to_lowercase().count(), 1, "U+{:04X}", c as u32);
+                }
+            } else {
+                assert!(terms.is_empty(), "U+{:04X}", c as u32);
+            }
+        }
     }
 
     proptest::proptest! {

@@ -2387,6 +2387,121 @@ mod tests {
         alike.drop().await;
     }
 
+    /// Words in capitals and in lower case find the same labels on both backends: Greek's final
+    /// sigma (`ΟΔΟΣ` in capitals and `Οδος` in lower case, PostgreSQL's documents holding
+    /// `οδοσ` for both since migration 0042) and Turkish's dotted capital I (`İstanbul`).
+    #[tokio::test]
+    async fn words_in_any_case_find_the_same_labels_on_both_backends() {
+        use crate::search::{query_terms, LabelSearch};
+
+        let alike = Alike::new(&["ΟΔΟΣ Router", "Οδος Deurbel", "İstanbul Slot"]).await;
+        let words = |text: &str| LabelSearch {
+            terms: query_terms(text).unwrap(),
+            limit: 20,
+            ..LabelSearch::default()
+        };
+        let both = ["KM-2026-000002", "KM-2026-000001"];
+        for (text, want) in [
+            ("ΟΔΟΣ", &both[..]),
+            ("οδος", &both),
+            ("Οδος", &both),
+            ("οδοσ", &both),
+            ("οδο", &both),
+            ("ΟΔΟΣ router", &["KM-2026-000001"]),
+            ("ΟΔΟΣ ROUTER", &["KM-2026-000001"]),
+            ("οδος deurbel", &["KM-2026-000002"]),
+            ("İstanbul", &["KM-2026-000003"]),
+            ("istanbul", &["KM-2026-000003"]),
+            ("ISTANBUL", &["KM-2026-000003"]),
+            ("İSTANBUL SLOT", &["KM-2026-000003"]),
+        ] {
+            assert_eq!(alike.found(&words(text)).await, want, "{text}");
+        }
+        alike.drop().await;
+    }
+
+    /// Migration 0042 on documents written before it: each with a final sigma (a name in
+    /// lower-case Greek) is stored again under a new `seq`, with σ, its kept state and hit with
+    /// it, and counted as a repair (so no reading of the words made before describes it); the
+    /// others keep theirs. The store's check is clean after it, and both forms of the word find
+    /// both Greek labels.
+    #[tokio::test]
+    async fn migration_0042_stores_documents_with_a_final_sigma_again_on_postgres() {
+        use crate::search::{query_terms, LabelSearch, SearchStore as _};
+
+        let Some((pool, schema)) = pg_registry_before(42, 1).await else {
+            return;
+        };
+        pg_product(&pool, "PRD-1", "m1", "ΟΔΟΣ Router", "router").await;
+        pg_product(&pool, "PRD-2", "m1", "Οδος Deurbel", "camera").await;
+        pg_product(&pool, "PRD-3", "m1", "Slimme deurbel", "camera").await;
+        for (n, product) in [(1, "PRD-1"), (2, "PRD-2"), (3, "PRD-3")] {
+            let id = format!("KM-2026-{n:06}");
+            pg_certificate(&pool, &id, product, "eu-iot", "basic").await;
+        }
+        suspend_pg(&pool, 2).await;
+        let documents = || async {
+            sqlx::query_as::<_, (String, i64, String)>(
+                "SELECT certificate_id, seq, CAST(doc AS TEXT) FROM certificate_search \
+                 ORDER BY certificate_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        };
+        let before = documents().await;
+        assert!(before[1].2.contains("'οδος'"), "{before:?}");
+
+        super::super::POSTGRES_MIGRATIONS.run(&pool).await.unwrap();
+        let after = documents().await;
+        let seqs: Vec<(&str, i64)> = after.iter().map(|d| (d.0.as_str(), d.1)).collect();
+        assert_eq!(
+            seqs,
+            [
+                ("KM-2026-000001", 1),
+                ("KM-2026-000002", 4),
+                ("KM-2026-000003", 3)
+            ]
+        );
+        assert!(after[1].2.contains("'οδοσ'"), "{after:?}");
+        assert!(!after.iter().any(|d| d.2.contains('ς')), "{after:?}");
+        assert_eq!(
+            (after[0].2.as_str(), after[2].2.as_str()),
+            (before[0].2.as_str(), before[2].2.as_str())
+        );
+        let repairs: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'search_repairs'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(repairs, 1);
+        assert_eq!(search_states(&pool).await, certificate_states(&pool).await);
+        assert_eq!(hits_not_kept(&pool).await, (vec![], 3));
+
+        let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
+        let store = super::SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        let check = store.verify_search(false).await.unwrap();
+        assert!(check.is_clean(), "{check:?}");
+        for text in ["ΟΔΟΣ", "οδος"] {
+            let s = LabelSearch {
+                terms: query_terms(text).unwrap(),
+                limit: 20,
+                ..LabelSearch::default()
+            };
+            let ids: Vec<String> = store
+                .search_labels(&s)
+                .await
+                .unwrap()
+                .iter()
+                .map(|h| h.certificate.id.to_string())
+                .collect();
+            assert_eq!(ids, ["KM-2026-000002", "KM-2026-000001"], "{text}");
+        }
+        drop_schema(store, &schema).await;
+    }
+
     #[test]
     fn a_state_walks_answer_is_read_whole_or_refused() {
         assert_eq!(super::walked_documents("").unwrap(), Vec::<i64>::new());
