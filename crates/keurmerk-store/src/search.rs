@@ -67,7 +67,7 @@ pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
 
 /// `c` lower-cased one character for one, as PostgreSQL's `lower()` lower-cases the documents'
 /// words (its C library's mapping of each character), and a final sigma made a sigma, as the
-/// PostgreSQL documents have it (migration 0042). Rust's `str::to_lowercase` differs from
+/// PostgreSQL documents have it (migration 0043). Rust's `str::to_lowercase` differs from
 /// `lower()` twice, and PostgreSQL missed words by it: it writes Σ at the end of a word as ς
 /// (`ΟΔΟΣ` asked for `οδος`, where the document made from the same text holds `οδοσ`), and İ as
 /// `i` and a combining dot above (`İstanbul` asked for a word with the dot, where the document

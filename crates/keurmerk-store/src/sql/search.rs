@@ -2389,7 +2389,7 @@ mod tests {
 
     /// Words in capitals and in lower case find the same labels on both backends: Greek's final
     /// sigma (`ΟΔΟΣ` in capitals and `Οδος` in lower case, PostgreSQL's documents holding
-    /// `οδοσ` for both since migration 0042) and Turkish's dotted capital I (`İstanbul`).
+    /// `οδοσ` for both since migration 0043) and Turkish's dotted capital I (`İstanbul`).
     #[tokio::test]
     async fn words_in_any_case_find_the_same_labels_on_both_backends() {
         use crate::search::{query_terms, LabelSearch};
@@ -2420,16 +2420,16 @@ mod tests {
         alike.drop().await;
     }
 
-    /// Migration 0042 on documents written before it: each with a final sigma (a name in
+    /// Migration 0043 on documents written before it: each with a final sigma (a name in
     /// lower-case Greek) is stored again under a new `seq`, with σ, its kept state and hit with
     /// it, and counted as a repair (so no reading of the words made before describes it); the
     /// others keep theirs. The store's check is clean after it, and both forms of the word find
     /// both Greek labels.
     #[tokio::test]
-    async fn migration_0042_stores_documents_with_a_final_sigma_again_on_postgres() {
+    async fn migration_0043_stores_documents_with_a_final_sigma_again_on_postgres() {
         use crate::search::{query_terms, LabelSearch, SearchStore as _};
 
-        let Some((pool, schema)) = pg_registry_before(42, 1).await else {
+        let Some((pool, schema)) = pg_registry_before(43, 1).await else {
             return;
         };
         pg_product(&pool, "PRD-1", "m1", "ΟΔΟΣ Router", "router").await;
