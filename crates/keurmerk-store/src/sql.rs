@@ -479,6 +479,21 @@ pub(crate) async fn test_sqlite_pool(dir: &std::path::Path) -> sqlx::AnyPool {
 mod tests {
     use super::*;
 
+    /// A store on PostgreSQL in a schema of its own (the caller drops it), when
+    /// `KEURMERK_TEST_POSTGRES` says where; `None`, saying so, when it does not.
+    #[allow(clippy::unwrap_used)]
+    async fn on_postgres() -> Option<(SqlStore, String)> {
+        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
+            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let store = SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        Some((store, schema))
+    }
+
     /// On PostgreSQL a write transaction holds the event-append lock shared from the message
     /// that began it (the status list's watermark waits for it), under the key the watermark
     /// takes; on SQLite there is none to hold.
@@ -486,14 +501,9 @@ mod tests {
     #[allow(clippy::unwrap_used)]
     async fn a_postgresql_write_holds_the_event_append_lock_shared() {
         assert!(POSTGRES_WRITE_BEGIN.ends_with(&format!("({EVENT_APPEND_LOCK})")));
-        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+        let Some((store, schema)) = on_postgres().await else {
             return;
         };
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let store = SqlStore::connect_in_schema(&url, Some(&schema))
-            .await
-            .unwrap();
         let mut w = store.write().await.unwrap();
         let held: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_locks WHERE pid = pg_backend_pid() \
@@ -582,14 +592,9 @@ mod tests {
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn a_connection_is_pinged_only_after_it_idled_on_postgres() {
-        let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
-            eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
+        let Some((store, schema)) = on_postgres().await else {
             return;
         };
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let store = SqlStore::connect_in_schema(&url, Some(&schema))
-            .await
-            .unwrap();
         let one = store.with_own_pool(1).await.unwrap();
         let pid = || async {
             sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")

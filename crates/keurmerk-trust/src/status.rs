@@ -335,16 +335,14 @@ mod tests {
     /// The envelope `sign` assembles around the canonical response is byte for byte the RFC
     /// 8785 form of the whole envelope, for responses with and without a status list, with
     /// reasons, texts that need escaping and non-ASCII names.
-    #[test]
-    fn the_assembled_envelope_is_the_canonical_envelope() {
-        let key = SigningKey::from_seed(&[7; 32]);
-        let at = Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap();
+    /// A response about KM-2026-000123 produced at `at`, fresh for `fresh`.
+    fn response(at: DateTime<Utc>, fresh: chrono::Duration) -> StatusResponse {
         let day = NaiveDate::from_ymd_opt(2029, 2, 28).unwrap();
-        let mut r = StatusResponse {
+        StatusResponse {
             certificate_id: "KM-2026-000123".into(),
             product_id: "PRD-000042".into(),
-            product_name: "Slimme \"deurbel\" — Türklingel \\ 门铃 \u{1F514}".into(),
-            model_designation: "DB-1\n\t</script>".into(),
+            product_name: "Doorbell".into(),
+            model_designation: "DB-1".into(),
             scheme_id: "eu-iot".into(),
             level: "substantial".into(),
             issuer_org_id: "nl-lab".into(),
@@ -352,11 +350,24 @@ mod tests {
             issued_on: day,
             valid_until: day,
             support_until: day,
+            status: CertStatus::Valid,
+            reasons: Vec::new(),
+            produced_at: at,
+            next_update: at + fresh,
+            status_list: None,
+        }
+    }
+
+    #[test]
+    fn the_assembled_envelope_is_the_canonical_envelope() {
+        let key = SigningKey::from_seed(&[7; 32]);
+        let at = Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap();
+        let mut r = StatusResponse {
+            product_name: "Slimme \"deurbel\" — Türklingel \\ 门铃 \u{1F514}".into(),
+            model_designation: "DB-1\n\t</script>".into(),
             status: CertStatus::Attention,
             reasons: vec!["vulnerability_in_window".into(), "not_monitored".into()],
-            produced_at: at,
-            next_update: at + chrono::Duration::hours(24),
-            status_list: None,
+            ..response(at, chrono::Duration::hours(24))
         };
         for round in 0..3 {
             let whole = canonical_json(&Envelope {
@@ -387,7 +398,6 @@ mod tests {
         use crate::keys::Grant;
         let key = SigningKey::from_seed(&[7; 32]);
         let at = Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap();
-        let day = NaiveDate::from_ymd_opt(2029, 2, 28).unwrap();
         let trust = TrustList {
             version: crate::TRUST_LIST_VERSION,
             sequence: 1,
@@ -413,28 +423,7 @@ mod tests {
                 revoked_at: None,
             }],
         };
-        let answer = |fresh: chrono::Duration| {
-            StatusResponse {
-                certificate_id: "KM-2026-000123".into(),
-                product_id: "PRD-000042".into(),
-                product_name: "Doorbell".into(),
-                model_designation: "DB-1".into(),
-                scheme_id: "eu-iot".into(),
-                level: "substantial".into(),
-                issuer_org_id: "nl-lab".into(),
-                issuer_kind: IssuerKind::ThirdParty,
-                issued_on: day,
-                valid_until: day,
-                support_until: day,
-                status: CertStatus::Valid,
-                reasons: Vec::new(),
-                produced_at: at,
-                next_update: at + fresh,
-                status_list: None,
-            }
-            .sign(&key)
-            .unwrap()
-        };
+        let answer = |fresh: chrono::Duration| response(at, fresh).sign(&key).unwrap();
         let verify = |fresh| StatusResponse::verify(&answer(fresh), &trust, "KM-2026-000123", at);
         verify(chrono::Duration::hours(1)).unwrap();
         verify(chrono::Duration::days(1)).unwrap();
