@@ -391,16 +391,21 @@ pub(crate) async fn middleware(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_status_cache_stays_bounded_under_many_labels() {
-        let report: StatusReport = serde_json::from_value(serde_json::json!({
-            "certificate": "KM-2026-000001", "status": "valid", "reasons": [],
+    /// A valid status of `certificate`, to cache.
+    fn valid_report(certificate: &str) -> StatusReport {
+        serde_json::from_value(serde_json::json!({
+            "certificate": certificate, "status": "valid", "reasons": [],
             "evaluated_at": "2026-12-01T00:00:00Z", "state": "active",
             "issuer_kind": "third_party", "valid_until": "2028-01-01", "support_until": null,
             "latest_security_update": null, "open_vulnerabilities": {}, "dependencies": [],
             "last_event_at": "2026-12-01T00:00:00Z"
         }))
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn the_status_cache_stays_bounded_under_many_labels() {
+        let report = valid_report("KM-2026-000001");
         let report = Arc::new(report);
         // A registry address no real registry has (the cache is shared by the crate's tests).
         for n in 0..3 * STATUS_CACHE_MAX {
@@ -418,14 +423,7 @@ mod tests {
     /// committed) is not cached after the clearing.
     #[test]
     fn a_status_computed_across_a_write_is_not_cached() {
-        let report: StatusReport = serde_json::from_value(serde_json::json!({
-            "certificate": "KM-2026-999999", "status": "valid", "reasons": [],
-            "evaluated_at": "2026-12-01T00:00:00Z", "state": "active",
-            "issuer_kind": "third_party", "valid_until": "2028-01-01", "support_until": null,
-            "latest_security_update": null, "open_vulnerabilities": {}, "dependencies": [],
-            "last_event_at": "2026-12-01T00:00:00Z"
-        }))
-        .unwrap();
+        let report = valid_report("KM-2026-999999");
         let key = (usize::MAX - 1, report.certificate.clone());
         let before_the_write = status_epoch();
         invalidate_statuses();

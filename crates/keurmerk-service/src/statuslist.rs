@@ -122,18 +122,16 @@ impl<S: RegistryStore> Registry<S> {
     /// the certificates without one are evaluated as a lookup would (fold and store), a chunk
     /// at a time.
     pub async fn current_status_list(&self) -> ServiceResult<(StatusList, i64)> {
-        let (list, _, from) = self.build_status_list().await?;
+        let (list, _, from) = self.build_status_list(self.list_inputs().await?).await?;
         Ok((list, from.watermark))
     }
 
     /// [`Self::current_status_list`], how many of its slots are labels' (up to the highest
     /// index; the padding of the last byte after them is not), and what it was built from.
-    async fn build_status_list(&self) -> ServiceResult<(StatusList, u64, BuiltFrom)> {
-        // The watermark first: an event recorded while the statuses are read makes the list
-        // look out of date, so the next pass builds it again. Likewise the rule (the trust
-        // list and policies the stored statuses must have been proven under) before the rows.
-        let watermark = self.store().status_watermark().await?;
-        let rule = self.served_rule().await?;
+    async fn build_status_list(
+        &self,
+        (watermark, rule): (i64, keurmerk_store::ServedRule),
+    ) -> ServiceResult<(StatusList, u64, BuiltFrom)> {
         // One byte per slot while reading (1 MB per million), packed at the end.
         let mut values: Vec<u8> = Vec::new();
         let mut to_evaluate: Vec<(u64, CertificateId)> = Vec::new();
@@ -196,6 +194,15 @@ impl<S: RegistryStore> Registry<S> {
         ))
     }
 
+    /// What a list is built from, read before any row: the watermark first (an event recorded
+    /// while the statuses are read makes the list look out of date, so the next pass builds it
+    /// again), then the rule (the trust list and policies the stored statuses must have been
+    /// proven under). On PostgreSQL the watermark waits for the writes under way.
+    async fn list_inputs(&self) -> ServiceResult<(i64, keurmerk_store::ServedRule)> {
+        let watermark = self.store().status_watermark().await?;
+        Ok((watermark, self.served_rule().await?))
+    }
+
     /// The status types of `ids` as lookups would give them; a certificate that cannot be
     /// evaluated is `INVALID`, and never takes the others with it. A database that cannot be
     /// used for the moment is an error, not a status: published, it would read as "not valid"
@@ -230,8 +237,7 @@ impl<S: RegistryStore> Registry<S> {
                 && now < p.issued_at + Duration::seconds(STATUS_LIST_REPUBLISH_SECS)
                 && now < p.expires_at
         };
-        let watermark = self.store().status_watermark().await?;
-        let rule = self.served_rule().await?;
+        let (watermark, rule) = self.list_inputs().await?;
         let checked: Option<BuiltFrom> = self
             .store()
             .scheduler_value(CHECKED)
@@ -242,7 +248,9 @@ impl<S: RegistryStore> Registry<S> {
         {
             return Ok(None);
         }
-        let (list, labels, from) = self.build_status_list().await?;
+        // Built from what was just read: the watermark (on PostgreSQL a wait for the writes
+        // under way) and the rule are not read twice.
+        let (list, labels, from) = self.build_status_list((watermark, rule)).await?;
         let content = content_sha256(&list);
         if let Some(p) = latest.as_ref().filter(|p| young(p)) {
             if p.content_sha256 == content {
@@ -368,7 +376,7 @@ impl<S: RegistryStore> Registry<S> {
     )> {
         let started = std::time::Instant::now();
         let latest = self.store().latest_status_list().await?;
-        let (list, labels, from) = self.build_status_list().await?;
+        let (list, labels, from) = self.build_status_list(self.list_inputs().await?).await?;
         let built = started.elapsed();
         let published = self
             .publish_status_list(&list, labels, &from, latest.map_or(1, |p| p.sequence + 1))
@@ -392,7 +400,7 @@ impl<S: RegistryStore> Registry<S> {
             if let Some(p) = latest.as_ref().filter(|p| self.now() < p.expires_at) {
                 return Ok(p.clone());
             }
-            let (list, labels, from) = self.build_status_list().await?;
+            let (list, labels, from) = self.build_status_list(self.list_inputs().await?).await?;
             self.publish_status_list(&list, labels, &from, latest.map_or(1, |p| p.sequence + 1))
                 .await
         }
