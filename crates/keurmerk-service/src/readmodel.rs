@@ -173,21 +173,21 @@ impl std::fmt::Display for ReadModelDifference {
 pub struct IndexDifference {
     /// The certificate.
     pub certificate: CertificateId,
-    /// The index on its label status row (what the status list uses).
-    pub listed: Option<u64>,
+    /// The index on its label status row (what the status list uses), as stored.
+    pub listed: Option<i64>,
     /// The index of the certificate itself (what its label and signed status carry).
     pub issued: Option<u64>,
 }
 
 impl std::fmt::Display for IndexDifference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |i: Option<u64>| i.map_or_else(|| "none".to_owned(), |i| i.to_string());
+        let none = || "none".to_owned();
         write!(
             f,
             "{}: the status list would show it at index {}, its label carries index {}",
             self.certificate,
-            show(self.listed),
-            show(self.issued)
+            self.listed.map_or_else(none, |i| i.to_string()),
+            self.issued.map_or_else(none, |i| i.to_string())
         )
     }
 }
@@ -610,7 +610,7 @@ impl<S: RegistryStore + keurmerk_store::SearchStore> Registry<S> {
                 check.checked += 1;
                 let listed = self.store().status_list_index(&c.id).await?;
                 let issued = self.store().status_index(&c.id).await?;
-                if listed != issued {
+                if listed != issued.and_then(|i| i64::try_from(i).ok()) {
                     if repair {
                         // Clearing the row takes the index from the certificate again.
                         self.store().clear_status(&c.id).await?;

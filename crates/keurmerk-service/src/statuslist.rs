@@ -19,7 +19,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use keurmerk_domain::ids::CertificateId;
-use keurmerk_store::{PublishedStatusList, RegistryStore, StoreError};
+use keurmerk_store::{PublishedStatusList, RegistryStore};
 use keurmerk_trust::{
     status_list_sha256, status_list_token, status_type, StatusList, StatusListRecord,
     MAX_STATUS_LIST_BYTES, STATUS_INVALID, STATUS_LIST_BITS,
@@ -50,6 +50,50 @@ const CHECKED: &str = "status_list_built_from";
 const MAX_SLOTS: usize = MAX_STATUS_LIST_BYTES * (8 / STATUS_LIST_BITS as usize);
 /// Certificates whose stored statuses one query reads while the list is built.
 const STATUS_READ_CHUNK: usize = 500;
+
+/// While a list is read, a slot no row has claimed yet (beyond the 2-bit statuses).
+const UNCLAIMED: u8 = 0xff;
+/// A slot two rows claimed.
+const CONTESTED: u8 = 0xfe;
+/// A slot whose certificate is being evaluated.
+const PENDING: u8 = 0xfd;
+/// How many of a pass's damaged rows are named in its warning (the rest are counted).
+const DAMAGE_NAMED: usize = 10;
+
+/// Rows a pass could not take as slots: each label concerned reads "not valid" in the list, and
+/// the operator is told (`certificate verify` finds and repairs them).
+#[derive(Debug, Default)]
+struct Damage {
+    /// Why each unreadable row was left out (the first [`DAMAGE_NAMED`]).
+    unreadable: Vec<String>,
+    /// How many rows were left out.
+    unreadable_count: usize,
+    /// Indices two or more rows claimed.
+    shared: Vec<u64>,
+}
+
+impl Damage {
+    fn unreadable(&mut self, why: String) {
+        self.unreadable_count += 1;
+        if self.unreadable.len() < DAMAGE_NAMED {
+            self.unreadable.push(why);
+        }
+    }
+
+    fn report(&self) {
+        if self.unreadable_count > 0 {
+            tracing::error!(rows = self.unreadable_count, first = ?self.unreadable,
+                "status rows that are not slots left out of the status list: their labels are \
+                 listed not valid; run `keurmerk certificate verify --repair`");
+        }
+        if !self.shared.is_empty() {
+            tracing::error!(indices = self.shared.len(),
+                first = ?self.shared.iter().take(DAMAGE_NAMED).collect::<Vec<_>>(),
+                "status indices held by more than one label: listed not valid; run \
+                 `keurmerk certificate verify --repair`");
+        }
+    }
+}
 
 /// Lowercase hex SHA-256 of the packed statuses.
 fn content_sha256(list: &StatusList) -> String {
@@ -132,29 +176,49 @@ impl<S: RegistryStore> Registry<S> {
         &self,
         (watermark, rule): (i64, keurmerk_store::ServedRule),
     ) -> ServiceResult<(StatusList, u64, BuiltFrom)> {
-        // One byte per slot while reading (1 MB per million), packed at the end.
+        // One byte per slot while reading (1 MB per million), packed at the end; a slot no row
+        // claimed, or two rows did, is "not valid" in the list.
         let mut values: Vec<u8> = Vec::new();
-        let mut to_evaluate: Vec<(u64, CertificateId)> = Vec::new();
+        let mut to_evaluate: Vec<(usize, CertificateId)> = Vec::new();
+        let mut damage = Damage::default();
         self.store()
             .list_statuses(&rule, &mut |slot| {
+                // A row that is not a slot (an edit by hand) costs its own slot, which no row
+                // then claims: that label reads "not valid", the rest are published.
+                let slot = match slot {
+                    Ok(slot) => slot,
+                    Err(e) => {
+                        damage.unreadable(e.to_string());
+                        return Ok(());
+                    }
+                };
                 // Beyond what verifiers decompress (and a corrupt index must not make this
-                // allocate without bound): no list rather than one nobody can read.
-                let i = usize::try_from(slot.index)
-                    .ok()
-                    .filter(|i| *i < MAX_SLOTS)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        what: "status index",
-                        detail: format!(
-                            "{} is past the {MAX_SLOTS} statuses a verifier reads",
-                            slot.index
-                        ),
-                    })?;
+                // allocate without bound): that row's label is left out, like an unreadable one.
+                let Some(i) = usize::try_from(slot.index).ok().filter(|i| *i < MAX_SLOTS) else {
+                    damage.unreadable(format!(
+                        "status index {} is past the {MAX_SLOTS} statuses a verifier reads",
+                        slot.index
+                    ));
+                    return Ok(());
+                };
                 if values.len() <= i {
-                    values.resize(i + 1, STATUS_INVALID);
+                    values.resize(i + 1, UNCLAIMED);
+                }
+                if values[i] != UNCLAIMED {
+                    // Two labels at one index (the database keeps one, migration 0044: a hand
+                    // edit, or a restore from elsewhere): neither status is the slot's.
+                    if values[i] != CONTESTED {
+                        damage.shared.push(slot.index);
+                    }
+                    values[i] = CONTESTED;
+                    return Ok(());
                 }
                 match slot.status {
                     Ok(status) => values[i] = status_type(cert_status(status)),
-                    Err(id) => to_evaluate.push((slot.index, id)),
+                    Err(id) => {
+                        values[i] = PENDING;
+                        to_evaluate.push((i, id));
+                    }
                 }
                 Ok(())
             })
@@ -162,13 +226,19 @@ impl<S: RegistryStore> Registry<S> {
         // The statuses a page of lookups would give, a chunk of rows per query.
         for chunk in to_evaluate.chunks(STATUS_READ_CHUNK) {
             let ids: Vec<CertificateId> = chunk.iter().map(|(_, id)| id.clone()).collect();
-            for ((index, _), value) in chunk.iter().zip(self.evaluate_for_list(&ids).await?) {
-                let i = usize::try_from(*index).unwrap_or(usize::MAX);
-                if let Some(slot) = values.get_mut(i) {
+            for ((i, _), value) in chunk.iter().zip(self.evaluate_for_list(&ids).await?) {
+                // A contested slot stays so, whatever either label's status.
+                if let Some(slot) = values.get_mut(*i).filter(|v| **v == PENDING) {
                     *slot = value;
                 }
             }
         }
+        for v in &mut values {
+            if matches!(*v, UNCLAIMED | CONTESTED | PENDING) {
+                *v = STATUS_INVALID;
+            }
+        }
+        damage.report();
         let labels = values.len() as u64;
         // Every slot of the packed bytes, up to the last byte's end: a verifier reads the
         // padding too, so it must say "not valid" as well.
@@ -414,6 +484,7 @@ impl<S: RegistryStore> Registry<S> {
 mod tests {
     use super::*;
     use keurmerk_domain::status::LabelStatus;
+    use keurmerk_store::StoreError;
 
     /// A database out of reach builds no list; a certificate that cannot be evaluated is
     /// published as not valid; an evaluated one as its status.

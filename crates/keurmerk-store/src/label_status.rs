@@ -122,15 +122,19 @@ pub trait StatusStore: Send + Sync {
     /// is not a status.
     async fn status_word(&self, id: &CertificateId) -> Result<Option<LabelStatus>>;
     /// The status index the list reads for a certificate (kept on its row from the certificate
-    /// by the database; `certificate verify` compares the two).
-    async fn status_list_index(&self, id: &CertificateId) -> Result<Option<u64>>;
+    /// by the database; `certificate verify` compares the two), as stored: an index edited
+    /// below zero is shown as it is, not refused, so that it can be reported and repaired.
+    async fn status_list_index(&self, id: &CertificateId) -> Result<Option<i64>>;
     /// Every certificate that has a status index, in no particular order, handed to `each`:
     /// with the status word of its stored report where that row would be served under
-    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate.
+    /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate. A row that cannot
+    /// be read as a slot (an index below zero, an id that is not one: an edit by hand) is
+    /// handed as its error, one row at a time, so that one such row costs its own slot and not
+    /// the whole list; an error of the read itself ends it.
     async fn list_statuses(
         &self,
         rule: &ServedRule,
-        each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
+        each: &mut (dyn FnMut(Result<ListSlot>) -> Result<()> + Send),
     ) -> Result<()>;
 }
 

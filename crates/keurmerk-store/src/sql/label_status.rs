@@ -260,7 +260,16 @@ impl StatusStore for SqlStore {
     async fn clear_status(&self, id: &CertificateId) -> Result<()> {
         let mut w = self.write().await?;
         // The index is taken from the certificate again (what `certificate verify --repair`
-        // relies on for a row edited by hand).
+        // relies on for a row edited by hand), from any other row that took it by hand first:
+        // one label per index (migration 0044); that row gets its own back when its
+        // certificate is repaired, and until then its label is not in the list (not valid).
+        sqlx::query(
+            "UPDATE label_status SET idx = NULL WHERE certificate_id <> $1 \
+             AND idx = (SELECT c.status_index FROM certificates c WHERE c.id = $1)",
+        )
+        .bind(id.to_string())
+        .execute(&mut *w.tx)
+        .await?;
         sqlx::query(
             "UPDATE label_status SET report = NULL, \
              idx = (SELECT c.status_index FROM certificates c WHERE c.id = $1) \
@@ -286,33 +295,31 @@ impl StatusStore for SqlStore {
         w.flatten().map(|w| word(id.as_str(), &w)).transpose()
     }
 
-    async fn status_list_index(&self, id: &CertificateId) -> Result<Option<u64>> {
+    async fn status_list_index(&self, id: &CertificateId) -> Result<Option<i64>> {
         let idx: Option<Option<i64>> =
             sqlx::query_scalar("SELECT idx FROM label_status WHERE certificate_id = $1")
                 .bind(id.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        idx.flatten()
-            .map(|i| {
-                u64::try_from(i).map_err(|e| StoreError::Corrupt {
-                    what: "status index",
-                    detail: format!("{id}: {e}"),
-                })
-            })
-            .transpose()
+        Ok(idx.flatten())
     }
 
     async fn list_statuses(
         &self,
         rule: &ServedRule,
-        each: &mut (dyn FnMut(ListSlot) -> Result<()> + Send),
+        each: &mut (dyn FnMut(Result<ListSlot>) -> Result<()> + Send),
     ) -> Result<()> {
         let params = vec![rule.policy.clone(), rule.trust.clone(), ts(rule.now)];
         // SQLite: a million rows decoded on a blocking thread straight from the file (ADR 0020),
         // not handed one by one from sqlx's worker.
         if let Some(point) = &self.point {
             if let Point::Done(()) = point
-                .scan(LIST_STATUSES, params.clone(), |r| list_slot(r), &mut *each)
+                .scan(
+                    LIST_STATUSES,
+                    params.clone(),
+                    |r| Ok(list_slot(r)),
+                    &mut *each,
+                )
                 .await?
             {
                 return Ok(());
@@ -324,7 +331,7 @@ impl StatusStore for SqlStore {
             .bind(params[2].clone())
             .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            each(list_slot(&row)?)?;
+            each(list_slot(&row))?;
         }
         Ok(())
     }
@@ -433,5 +440,61 @@ mod tests {
                 .any(|p| p.3.contains("COVERING INDEX label_status_list")),
             "{plan:?}"
         );
+    }
+
+    /// Migration 0044 on rows edited by hand before it: every row takes its certificate's index
+    /// again (a row of no certificate none), so two rows at one index cannot stop the unique
+    /// index; from then on the database refuses a second row at an index.
+    #[tokio::test]
+    async fn migration_0044_takes_each_index_from_its_certificate_then_keeps_one_per_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = super::super::test_sqlite_pool_before(dir.path(), 44).await;
+        pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+        for (id, idx) in [("KM-A", 0), ("KM-B", 1), ("KM-C", 2)] {
+            sqlx::query(
+                "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+                 issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, last_seq, \
+                 status_index) VALUES ($1, 'p', 'h', 's', 'l', 'i', 'k', 'a', 't', 'v', \
+                 'active', 1, $2)",
+            )
+            .bind(id)
+            .bind(idx)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        // A moved onto B's index, C below zero, Z (no certificate) onto A's.
+        for edit in [
+            "UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'",
+            "UPDATE label_status SET idx = -3 WHERE certificate_id = 'KM-C'",
+            "INSERT INTO label_status (certificate_id, gen, idx) VALUES ('KM-Z', 1, 0)",
+        ] {
+            pool.execute(edit).await.unwrap();
+        }
+        super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT certificate_id, idx FROM label_status ORDER BY certificate_id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("KM-A".into(), Some(0)),
+                ("KM-B".into(), Some(1)),
+                ("KM-C".into(), Some(2)),
+                ("KM-Z".into(), None),
+            ]
+        );
+        let again = pool
+            .execute("UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(again.contains("UNIQUE"), "{again}");
+        // Rows without an index are many.
+        pool.execute("UPDATE label_status SET idx = NULL WHERE certificate_id IN ('KM-A', 'KM-B')")
+            .await
+            .unwrap();
     }
 }

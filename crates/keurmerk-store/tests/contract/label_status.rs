@@ -251,7 +251,7 @@ pub(super) async fn every_input_edit_clears_the_stored_label_status(s: &SqlStore
 async fn slots(s: &SqlStore, rule: &ServedRule) -> Vec<ListSlot> {
     let mut out = Vec::new();
     s.list_statuses(rule, &mut |slot| {
-        out.push(slot);
+        out.push(slot.expect("a readable row"));
         Ok(())
     })
     .await
@@ -379,7 +379,10 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
 
     // The index the list reads is the certificate's, kept on the row by the database
     // (migration 0031): an edit of the certificate's index moves the slot and clears the report.
-    assert_eq!(s.status_list_index(&cert.id).await.unwrap(), Some(index));
+    assert_eq!(
+        s.status_list_index(&cert.id).await.unwrap(),
+        Some(i64::try_from(index).unwrap())
+    );
     exec(
         s,
         &format!(
@@ -390,7 +393,7 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
     .await;
     assert_eq!(
         s.status_list_index(&cert.id).await.unwrap(),
-        Some(index + 1000)
+        Some(i64::try_from(index + 1000).unwrap())
     );
     assert_eq!(
         agreeing(s, &rule).await,
