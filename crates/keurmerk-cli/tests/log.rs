@@ -221,6 +221,43 @@ fn serve_logs_the_demo_and_the_monitor_verifies_it() {
     assert_eq!(json["report"]["previous_size"], entries);
     assert_eq!(json["report"]["entries_checked"], 0);
 
+    // With the trust list every entry is a verified statement or status list record, and the
+    // state file keeps the newest list number for the next run (which reads no old entry).
+    ok(d, &["trust-list", "export", "keurmerk-trust-list.json"]);
+    let checked = d.join("checked.json");
+    let checked = checked.to_str().unwrap();
+    for run in 0..2 {
+        let json: serde_json::Value = serde_json::from_str(&ok(
+            d,
+            &[
+                "log",
+                "verify",
+                &server.url(),
+                "--log-key-string",
+                &vkey,
+                "--trust-list",
+                "keurmerk-trust-list.json",
+                "--state",
+                checked,
+                "--json",
+            ],
+        ))
+        .unwrap();
+        assert_eq!(json["verified"], true, "{json}");
+        assert_eq!(json["statements_checked"], true, "{json}");
+        assert_eq!(
+            json["report"]["entries_checked"],
+            if run == 0 { entries } else { 0 },
+            "{json}"
+        );
+        let kept: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(checked).unwrap()).unwrap();
+        let lists = kept["entry_check"]["status_lists"].as_object().unwrap();
+        assert_eq!(lists.len(), 1, "{kept}");
+        let newest = lists.values().next().unwrap();
+        assert!(newest["sequence"].as_u64().unwrap() >= 1, "{kept}");
+    }
+
     // Into a pipe whose reader is gone (`| head -1`): a quiet end, no panic (issue 14).
     let mut child = keurmerk(d)
         .args(["log", "verify", &server.url(), "--log-key-string", &vkey])

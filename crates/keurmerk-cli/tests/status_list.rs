@@ -172,6 +172,20 @@ fn a_label_is_checked_offline_against_the_status_list_and_fails_closed() {
             "status_list_tampered",
         ),
         ("garbage.jwt", "not a list".into(), "status_list_malformed"),
+        (
+            // Signed by this registry's key, but not this registry's list.
+            "elsewhere.jwt",
+            status_list_token(
+                &all_valid,
+                "https://elsewhere.example/api/v1/status-list",
+                now,
+                now + Duration::hours(1),
+                60,
+                &root,
+            )
+            .unwrap(),
+            "status_list_of_another_registry",
+        ),
     ];
     for (name, token, reason) in cases {
         write(name, &token);

@@ -42,7 +42,9 @@ pub use key::{default_origin, LogKey};
 pub use listproof::{
     verify_status_list_receipt, ListProofError, LoggedStatusList, MAX_STATUS_LIST_RECEIPT_BYTES,
 };
-pub use monitor::{accept_all, statement_check, verify_log, EntryCheck, MonitorReport};
+pub use monitor::{
+    accept_all, statement_check, verify_log, EntryCheck, MonitorReport, StatementCheck,
+};
 pub use sequencer::{BatchOutcome, Sequencer, SequencerConfig};
 pub use serve::{
     get_checkpoint, get_tile, log_router, receipt, receipt_response, status_list_receipt, LogState,

@@ -22,35 +22,154 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::MonitorError;
 
-/// Checks one log entry (index, bytes); `Err` carries the reason it is rejected.
-pub type EntryCheck<'a> = &'a (dyn Fn(u64, &[u8]) -> Result<(), String> + Sync);
+/// Checks the new entries of a log, one at a time in log order (index, bytes); `Err` carries
+/// the reason an entry is rejected. A check that compares an entry with earlier ones keeps what
+/// it needs in [`EntryCheck::memory`], which the monitor's state file carries to the next run
+/// (a run resumes after the entries the last one checked, so it never sees them again).
+pub trait EntryCheck: Sync {
+    /// Checks the entry at `index`.
+    fn check(&self, index: u64, entry: &[u8]) -> Result<(), String>;
+    /// What the next run needs of the entries checked so far (`None`: nothing).
+    fn memory(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Takes back what an earlier run's [`EntryCheck::memory`] kept, before any entry.
+    fn recall(&self, _memory: &serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<F: Fn(u64, &[u8]) -> Result<(), String> + Sync> EntryCheck for F {
+    fn check(&self, index: u64, entry: &[u8]) -> Result<(), String> {
+        self(index, entry)
+    }
+}
 
 /// An [`EntryCheck`] that accepts everything (structure-only monitoring).
 pub fn accept_all(_index: u64, _entry: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Distinct status list URLs (`sub`) a [`StatementCheck`] follows; a log naming more is
+/// rejected rather than followed without bound (a registry has one).
+const MAX_LIST_URLS: usize = 64;
+
+/// The newest status list record seen for one list URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LastList {
+    /// Its publication's sequence number.
+    sequence: u64,
+    /// The log entry holding it.
+    index: u64,
+}
+
+/// What a [`StatementCheck`] remembers between runs.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ListMemory {
+    /// The newest record of each list URL.
+    status_lists: std::collections::BTreeMap<String, LastList>,
+}
+
+/// The [`EntryCheck`] of a registry's log ([`statement_check`]).
+#[derive(Debug)]
+pub struct StatementCheck<'a> {
+    trust: &'a keurmerk_trust::TrustList,
+    now: chrono::DateTime<chrono::Utc>,
+    lists: std::sync::Mutex<ListMemory>,
+}
+
 /// An [`EntryCheck`] that requires every entry to be a signed statement that verifies against
 /// `trust` at `now` (`keurmerk_trust::verify_statement`), or a published status list's signed
-/// record (`keurmerk_trust::StatusListRecord`, signed by a registry key).
+/// record (`keurmerk_trust::StatusListRecord`, signed by a registry key) whose sequence number
+/// is higher than every earlier record's of the same list URL, in this run and the runs before
+/// (two records under one number are two lists the registry showed as the same publication).
 pub fn statement_check(
     trust: &keurmerk_trust::TrustList,
     now: chrono::DateTime<chrono::Utc>,
-) -> impl Fn(u64, &[u8]) -> Result<(), String> + Sync + '_ {
-    move |_, bytes| match keurmerk_trust::verify_statement(bytes, trust, now) {
-        Ok(_) => Ok(()),
-        Err(statement) => {
-            // A record is a JSON object with a `status_list` member; a statement never has one.
-            let is_record = serde_json::from_slice::<serde_json::Value>(bytes)
-                .is_ok_and(|v| v.get("status_list").is_some());
-            if is_record {
-                keurmerk_trust::StatusListRecord::verify(bytes, trust, now)
-                    .map(|_| ())
-                    .map_err(|e| format!("status list record: {e}"))
-            } else {
-                Err(statement.to_string())
+) -> StatementCheck<'_> {
+    StatementCheck {
+        trust,
+        now,
+        lists: std::sync::Mutex::new(ListMemory::default()),
+    }
+}
+
+impl StatementCheck<'_> {
+    fn lists(&self) -> std::sync::MutexGuard<'_, ListMemory> {
+        // A poisoned lock only means a check panicked mid-way; the map is still whole.
+        self.lists.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A verified record's place among the earlier ones of its list URL.
+    fn follows(&self, index: u64, r: &keurmerk_trust::StatusListRecord) -> Result<(), String> {
+        let mut memory = self.lists();
+        let lists = &mut memory.status_lists;
+        if let Some(last) = lists.get(&r.sub) {
+            if r.sequence <= last.sequence {
+                return Err(format!(
+                    "status list record: {} sequence {} does not follow sequence {} at entry {}: \
+                     {}",
+                    r.sub,
+                    r.sequence,
+                    last.sequence,
+                    last.index,
+                    if r.sequence == last.sequence {
+                        "two different lists published under one number"
+                    } else {
+                        "the publications' numbers went back"
+                    }
+                ));
+            }
+        } else if lists.len() >= MAX_LIST_URLS {
+            return Err(format!(
+                "status list record for {}: more than {MAX_LIST_URLS} status list URLs in one log",
+                r.sub
+            ));
+        }
+        lists.insert(
+            r.sub.clone(),
+            LastList {
+                sequence: r.sequence,
+                index,
+            },
+        );
+        Ok(())
+    }
+}
+
+impl EntryCheck for StatementCheck<'_> {
+    fn check(&self, index: u64, bytes: &[u8]) -> Result<(), String> {
+        match keurmerk_trust::verify_statement(bytes, self.trust, self.now) {
+            Ok(_) => Ok(()),
+            Err(statement) => {
+                // A record is a JSON object with a `status_list` member; a statement never has
+                // one.
+                let is_record = serde_json::from_slice::<serde_json::Value>(bytes)
+                    .is_ok_and(|v| v.get("status_list").is_some());
+                if is_record {
+                    let record =
+                        keurmerk_trust::StatusListRecord::verify(bytes, self.trust, self.now)
+                            .map_err(|e| format!("status list record: {e}"))?;
+                    self.follows(index, &record)
+                } else {
+                    Err(statement.to_string())
+                }
             }
         }
+    }
+
+    fn memory(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&*self.lists()).ok()
+    }
+
+    fn recall(&self, memory: &serde_json::Value) -> Result<(), String> {
+        let m: ListMemory = serde_json::from_value(memory.clone())
+            .map_err(|e| format!("not what a registry log's check keeps: {e}"))?;
+        if m.status_lists.len() > MAX_LIST_URLS {
+            return Err(format!("more than {MAX_LIST_URLS} status list URLs"));
+        }
+        *self.lists() = m;
+        Ok(())
     }
 }
 
@@ -83,6 +202,10 @@ struct MonitorState {
     size: u64,
     root: String,
     checkpoint: String,
+    /// What the entry check needs of the entries verified so far ([`EntryCheck::memory`]);
+    /// absent in files written before it, or by a check that keeps nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry_check: Option<serde_json::Value>,
 }
 
 /// Bundles handled per append step (16 × 256 = 4096 entries).
@@ -100,7 +223,7 @@ pub async fn verify_log(
     log_key: &str,
     witnesses: &[String],
     require_witnesses: usize,
-    entry_check: EntryCheck<'_>,
+    entry_check: &dyn EntryCheck,
 ) -> Result<MonitorReport, MonitorError> {
     let base = log_prefix(base_url);
     let log_verifier =
@@ -165,6 +288,16 @@ pub async fn verify_log(
         }
         None => (0, empty_tree_hash()),
     };
+    // What the check kept of the entries before `n0`, which this run does not read again.
+    let kept = prev.as_ref().and_then(|s| s.entry_check.clone());
+    if let Some(m) = &kept {
+        entry_check
+            .recall(m)
+            .map_err(|reason| MonitorError::State {
+                path: state_file.map(Path::to_path_buf).unwrap_or_default(),
+                reason: format!("its entry check's memory: {reason}"),
+            })?;
+    }
     let n1 = cp.size;
     if n1 < n0 {
         return Err(MonitorError::Inconsistent(format!(
@@ -243,7 +376,7 @@ pub async fn verify_log(
                     continue;
                 }
                 entries_checked += 1;
-                if let Err(reason) = entry_check(idx, e) {
+                if let Err(reason) = entry_check.check(idx, e) {
                     rejected_count += 1;
                     if rejected.len() < 10 {
                         rejected.push((idx, reason));
@@ -313,6 +446,9 @@ pub async fn verify_log(
                 size: n1,
                 root: cp.root.to_base64(),
                 checkpoint: String::from_utf8_lossy(&cp_bytes).into_owned(),
+                // A check that keeps nothing (structure only) leaves an earlier check's memory
+                // as it was: the entries in between were not checked by it either.
+                entry_check: entry_check.memory().or(kept),
             },
         )?;
     }
@@ -492,8 +628,119 @@ fn save_state(path: &Path, state: &MonitorState) -> Result<(), MonitorError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use keurmerk_trust::{
+        Act, Grant, KeyInfo, Role, SigningKey, StatusListRecord, TrustList, TRUST_LIST_VERSION,
+    };
+
+    const SUB: &str = "https://keurmerk.example.eu/api/v1/status-list";
+
+    fn at(h: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap() + Duration::hours(h)
+    }
+
+    /// A trust list holding one registry key.
+    fn registry() -> (SigningKey, TrustList) {
+        let key = SigningKey::from_seed(&[9; 32]);
+        let info = KeyInfo {
+            key_id: key.key_id(),
+            public_key: key.public_key(),
+            organisation_id: "registry".into(),
+            organisation_name: "Registry".into(),
+            role: Role::Registry,
+            member_state: None,
+            scope: vec![Grant {
+                act: Act::Registry,
+                scheme: "eu-iot-baseline".into(),
+                levels: vec!["basic".into()],
+                valid_from: at(-720),
+                valid_until: None,
+            }],
+            valid_from: at(-720),
+            valid_until: at(8760),
+            revoked_at: None,
+        };
+        let trust = TrustList {
+            version: TRUST_LIST_VERSION,
+            sequence: 1,
+            issued_at: at(0),
+            next_update: at(168),
+            log_verifier_key: String::new(),
+            keys: vec![info],
+        };
+        (key, trust)
+    }
+
+    fn record(key: &SigningKey, sub: &str, sequence: u64, sha: char) -> Vec<u8> {
+        StatusListRecord {
+            sub: sub.into(),
+            sequence,
+            issued_at: at(sequence as i64),
+            expires_at: at(sequence as i64 + 2),
+            size: 10,
+            sha256: sha.to_string().repeat(64),
+        }
+        .sign(key)
+        .unwrap()
+    }
+
+    /// Status list records must number their publications upwards, per list URL, within a run
+    /// and across runs (through the state file's memory): a second record under a number already
+    /// logged, or a number going back, is rejected with both entries named.
+    #[test]
+    fn a_status_list_number_logged_twice_is_rejected() {
+        let (key, trust) = registry();
+        let check = statement_check(&trust, at(24));
+        assert_eq!(check.check(0, &record(&key, SUB, 1, 'a')), Ok(()));
+        assert_eq!(check.check(1, &record(&key, SUB, 2, 'b')), Ok(()));
+        // Another list URL numbers on its own.
+        let other = "https://other.example/api/v1/status-list";
+        assert_eq!(check.check(2, &record(&key, other, 1, 'c')), Ok(()));
+        let twice = check.check(3, &record(&key, SUB, 2, 'd')).unwrap_err();
+        assert!(
+            twice.contains("sequence 2 does not follow sequence 2 at entry 1"),
+            "{twice}"
+        );
+        assert!(twice.contains("under one number"), "{twice}");
+        let back = check.check(4, &record(&key, SUB, 1, 'e')).unwrap_err();
+        assert!(back.contains("went back"), "{back}");
+        // A rejected record is not taken as the newest: 3 still follows 2.
+        assert_eq!(check.check(5, &record(&key, SUB, 3, 'f')), Ok(()));
+        // Forged records are rejected before their number is looked at.
+        let mut forged = record(&key, SUB, 9, 'g');
+        let n = forged.len();
+        forged[n - 3] ^= 1;
+        assert!(check.check(6, &forged).is_err());
+        assert_eq!(check.check(7, &record(&key, SUB, 4, 'h')), Ok(()));
+
+        // The next run resumes from the memory.
+        let memory = check.memory().unwrap();
+        let next = statement_check(&trust, at(24));
+        next.recall(&memory).unwrap();
+        let again = next.check(8, &record(&key, SUB, 4, 'i')).unwrap_err();
+        assert!(again.contains("sequence 4 at entry 7"), "{again}");
+        assert_eq!(next.check(9, &record(&key, other, 2, 'j')), Ok(()));
+        // A memory that is not one is refused, not ignored.
+        assert!(next
+            .recall(&serde_json::json!({"status_lists": 5}))
+            .is_err());
+        // Without a memory every first record of a URL is taken as it comes.
+        let fresh = statement_check(&trust, at(24));
+        assert_eq!(fresh.check(8, &record(&key, SUB, 4, 'i')), Ok(()));
+        // A log naming URLs without bound is rejected past the bound.
+        let many = statement_check(&trust, at(24));
+        for i in 0..MAX_LIST_URLS {
+            let url = format!("https://r{i}.example/api/v1/status-list");
+            assert_eq!(many.check(i as u64, &record(&key, &url, 1, 'k')), Ok(()));
+        }
+        let past = many
+            .check(99, &record(&key, "https://last.example/x", 1, 'k'))
+            .unwrap_err();
+        assert!(past.contains("more than 64"), "{past}");
+    }
 
     #[test]
     fn prefixes() {

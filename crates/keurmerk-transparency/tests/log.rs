@@ -16,8 +16,8 @@ use keurmerk_tlog::{
     Receipt, Verifiers,
 };
 use keurmerk_transparency::{
-    accept_all, log_router, verify_log, Error, LogKey, LogState, MonitorError, Sequencer,
-    SequencerConfig,
+    accept_all, log_router, verify_log, EntryCheck, Error, LogKey, LogState, MonitorError,
+    Sequencer, SequencerConfig,
 };
 use tower::ServiceExt as _;
 
@@ -339,6 +339,82 @@ async fn monitor_verifies_end_to_end_and_incrementally() {
         verify_log(&url, None, &other_vkey, &[], 0, &accept_all).await,
         Err(MonitorError::Checkpoint(_))
     ));
+}
+
+/// Counts the entries it has checked, across runs: what it keeps is the count.
+#[derive(Default)]
+struct Counting(Mutex<u64>);
+
+impl EntryCheck for Counting {
+    fn check(&self, _index: u64, _entry: &[u8]) -> Result<(), String> {
+        *self.0.lock().unwrap() += 1;
+        Ok(())
+    }
+
+    fn memory(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({ "count": *self.0.lock().unwrap() }))
+    }
+
+    fn recall(&self, memory: &serde_json::Value) -> Result<(), String> {
+        *self.0.lock().unwrap() = memory["count"].as_u64().ok_or("no count")?;
+        Ok(())
+    }
+}
+
+/// What an entry check keeps of the entries it checked reaches the next run through the state
+/// file (a run never reads those entries again), survives a run whose check keeps nothing, is
+/// saved only by a run that verified, and a memory the check cannot take back fails the run.
+#[tokio::test]
+async fn an_entry_checks_memory_is_carried_from_run_to_run() {
+    let (_dir, store) = sqlite_store().await;
+    let (skey, vkey) = new_skey();
+    let seq = sequencer(&store, &skey, 300).await;
+    append(&store, &seq, 0, 300).await;
+    let addr = serve(LogState::new(&store)).await;
+    let url = format!("http://{addr}");
+    let state_dir = tempfile::tempdir().unwrap();
+    let state_file = state_dir.path().join("monitor.json");
+    let kept = || -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&state_file).unwrap()).unwrap()
+            ["entry_check"]
+            .clone()
+    };
+
+    let first = Counting::default();
+    verify_log(&url, Some(&state_file), &vkey, &[], 0, &first)
+        .await
+        .unwrap();
+    assert_eq!(kept(), serde_json::json!({"count": 300}));
+    append(&store, &seq, 300, 400).await;
+    // A structure-only run checks the new entries without the memory, and leaves it as it was.
+    verify_log(&url, Some(&state_file), &vkey, &[], 0, &accept_all)
+        .await
+        .unwrap();
+    assert_eq!(kept(), serde_json::json!({"count": 300}));
+    append(&store, &seq, 400, 450).await;
+    let second = Counting::default();
+    let r = verify_log(&url, Some(&state_file), &vkey, &[], 0, &second)
+        .await
+        .unwrap();
+    assert_eq!(r.entries_checked, 50);
+    assert_eq!(
+        kept(),
+        serde_json::json!({"count": 350}),
+        "recalled, then counted on"
+    );
+
+    // A memory the check cannot take back: the run fails and the file stays as it was.
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    file["entry_check"] = serde_json::json!({"counted": "many"});
+    std::fs::write(&state_file, serde_json::to_vec(&file).unwrap()).unwrap();
+    let before = std::fs::read(&state_file).unwrap();
+    append(&store, &seq, 450, 460).await;
+    match verify_log(&url, Some(&state_file), &vkey, &[], 0, &Counting::default()).await {
+        Err(MonitorError::State { reason, .. }) => assert!(reason.contains("no count"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read(&state_file).unwrap(), before);
 }
 
 /// Changes stored log data behind the log's back (read-modify-write, same on both backends).

@@ -194,7 +194,8 @@ async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         }
     };
     let entry_check = if trust.is_some() {
-        "every entry is a signed statement that verifies against the trust list"
+        "every entry is a signed statement or status list record that verifies against the \
+         trust list, and the status lists' numbers only go up"
     } else {
         "structure only: statement signatures NOT checked (pass --trust-list to check them)"
     };

@@ -549,11 +549,18 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &a.status_list {
+        // The list the label points at: its registry's, under the base of the label's URL (a
+        // bare token names no registry, and any of the trust list's registry keys' lists is
+        // taken for it).
+        let sub = keurmerk_trust::parse_label_input(&input)
+            .ok()
+            .and_then(|p| p.base_url)
+            .map(|base| format!("{base}{}", keurmerk_service::STATUS_LIST_PATH));
         let (c, name, value, line) = listed_status(
             path,
             a.status_list_receipt.as_deref(),
             &list,
-            &verified,
+            (&verified, sub.as_deref()),
             now,
         );
         verdict = name;
@@ -608,12 +615,13 @@ pub async fn verify(a: &VerifyArgs) -> Result<ExitCode> {
 /// The label's status from a saved status list (`--status-list`), proven to be in the log when
 /// its receipt is given (`--status-list-receipt`): exit code, verdict name, the JSON `live` value
 /// and the line shown. Fail closed: anything but an unexpired, verified list that covers the
-/// label's index, and is proven to be in the log if a receipt is given, is `unknown`.
+/// label's index, and is proven to be in the log if a receipt is given, is `unknown`; so is a
+/// list whose `sub` is not `sub`, the list of the label's registry (where it is known).
 fn listed_status(
     path: &Path,
     receipt: Option<&Path>,
     list: &TrustList,
-    label: &VerifiedLabel,
+    (label, sub): (&VerifiedLabel, Option<&str>),
     now: DateTime<Utc>,
 ) -> (u8, &'static str, serde_json::Value, String) {
     let unknown = |reason: &str, msg: String| {
@@ -654,6 +662,18 @@ fn listed_status(
             );
         }
     };
+    // Another registry's list (or another list of this one) says nothing about this label's
+    // index, even when a key of this trust list signed it.
+    if let Some(want) = sub.filter(|want| v.sub != *want) {
+        return unknown(
+            "status_list_of_another_registry",
+            format!(
+                "the status list in {} is {}, not the list of the label's registry ({want})",
+                path.display(),
+                v.sub
+            ),
+        );
+    }
     let logged = match receipt {
         None => None,
         Some(p) => {
