@@ -272,8 +272,11 @@ fn pool_metrics(requests: &SqlStore, background: Option<&SqlStore>) -> String {
 async fn get_healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<&'static str, error::ApiError> {
-    // Healthy means the database answers.
+    // Healthy means the database answers, and this instance's clock agrees with its clock
+    // (where the registry checks that: `serve`), so a balancer stops sending work to an
+    // instance that would sign answers from the future or the past.
     state.registry.organisations().await?;
+    state.registry.check_clock().await?;
     Ok("ok\n")
 }
 

@@ -64,6 +64,33 @@ async fn healthz() {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+/// The health check fails (503) while the instance's clock is further from the database's
+/// than the registry allows, so a balancer stops sending work to an instance that signs answers
+/// from the future or the past; it answers 200 again once the clock is right.
+#[tokio::test]
+async fn healthz_fails_while_the_clock_is_wrong() {
+    let (_, reg, _d) = app().await;
+    let clock = Arc::new(keurmerk_service::ManualClock::new(
+        chrono::Utc::now() + chrono::Duration::minutes(10),
+    ));
+    let catalogue = Arc::new(Catalogue::from_files(keurmerk_domain::scheme::SHIPPED).unwrap());
+    let checked = Registry::new(reg.store().clone(), catalogue, clock.clone()).with_clock_check(
+        chrono::Duration::seconds(keurmerk_service::MAX_CLOCK_OFFSET_SECS),
+    );
+    let app = router(AppState {
+        registry: Arc::new(checked),
+    });
+    let health = |app: axum::Router| async move {
+        app.oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(health(app.clone()).await, StatusCode::SERVICE_UNAVAILABLE);
+    clock.set(chrono::Utc::now());
+    assert_eq!(health(app).await, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn status_of_a_suspended_certificate_in_dutch() {
     let (app, reg, _d) = app().await;

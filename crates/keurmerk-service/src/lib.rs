@@ -53,7 +53,7 @@ use keurmerk_store::{Audit, RegistryStore};
 
 pub use api::TokenAdmin;
 pub use assess::{NewAssessment, VerdictInput};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ClockOffset, ManualClock, SystemClock, MAX_CLOCK_OFFSET_SECS};
 pub use complaints::{
     reference_digest, ComplaintAction, ComplaintRouting, ComplaintStatus, FiledComplaint,
     MAX_ANSWER_CHARS, MAX_ASSIGNEE_CHARS, MAX_COMPLAINT_CHARS, MAX_CONTACT_CHARS,
@@ -111,6 +111,9 @@ pub struct Registry<S> {
     /// operating-system user): the credential of key, token and bootstrap records.
     local: Option<Credential>,
     webhook_targets: WebhookTargets,
+    /// How far this registry's clock may be from the database's before it refuses to sign
+    /// status lists and to act on time (`None`: not checked; [`clock::ClockOffset`]).
+    clock_check: Option<chrono::Duration>,
 }
 
 impl<S: Clone> Registry<S> {
@@ -135,6 +138,7 @@ impl<S: Clone> Registry<S> {
             policy_fingerprint: self.policy_fingerprint.clone(),
             local: self.local.clone(),
             webhook_targets: self.webhook_targets,
+            clock_check: self.clock_check,
         }
     }
 }
@@ -209,7 +213,17 @@ impl<S: RegistryStore> Registry<S> {
             status_list_turns: Arc::default(),
             local: None,
             webhook_targets: WebhookTargets::default(),
+            clock_check: None,
         }
+    }
+
+    /// The same registry, refusing to publish a status list, to run a scheduler pass and to
+    /// answer its health check while its clock is more than `max` from the database's
+    /// ([`Registry::check_clock`]). The command line sets [`clock::MAX_CLOCK_OFFSET_SECS`];
+    /// tests that set their own clock leave it unset.
+    pub fn with_clock_check(mut self, max: chrono::Duration) -> Self {
+        self.clock_check = Some(max);
+        self
     }
 
     /// The same registry, administered locally with `credential` (the command line sets the

@@ -123,6 +123,9 @@ impl<S: RegistryStore> Registry<S> {
     /// One scheduler pass, if this instance (`holder`) holds or can take the scheduler lease; the
     /// lease is kept until `now + lease`. `keurmerk serve` runs it at start and on an interval.
     pub async fn scheduler_pass(&self, holder: &str, lease: Duration) -> ServiceResult<PassReport> {
+        // A clock that is wrong acts at the wrong time, and would take the lease from the
+        // instances whose clock is right (`Registry::with_clock_check`).
+        self.check_clock().await?;
         let now = self.now();
         let until = now
             + chrono::Duration::from_std(lease)

@@ -355,6 +355,10 @@ impl<S: RegistryStore> Registry<S> {
         from: &BuiltFrom,
         sequence: u64,
     ) -> ServiceResult<PublishedStatusList> {
+        // Every publication's `iat` and `exp` are this clock's: a list from the future is
+        // refused by verifiers and makes every other instance publish again
+        // (`Registry::with_clock_check`).
+        self.check_clock().await?;
         let watermark = from.watermark;
         let issued_at = whole_seconds(self.now());
         let expires_at = issued_at + Duration::seconds(STATUS_LIST_VALIDITY_SECS);
@@ -422,6 +426,8 @@ impl<S: RegistryStore> Registry<S> {
         holder: &str,
         lease: std::time::Duration,
     ) -> ServiceResult<Option<PublishedStatusList>> {
+        // Before the lease: an instance whose clock is wrong must not take it from the others.
+        self.check_clock().await?;
         let now = self.now();
         let until = now + Duration::from_std(lease).map_err(|_| invalid("lease", "too long"))?;
         if !self

@@ -42,4 +42,7 @@ pub trait ScheduleStore: Send + Sync {
     async fn scheduler_value(&self, name: &str) -> Result<Option<String>>;
     /// Sets a value the scheduler keeps.
     async fn set_scheduler_value(&self, name: &str, value: &str) -> Result<()>;
+    /// The database's clock now: the one clock every instance of a registry shares
+    /// (PostgreSQL's `clock_timestamp()`; on SQLite the host's, read by SQLite itself).
+    async fn database_now(&self) -> Result<DateTime<Utc>>;
 }

@@ -50,6 +50,9 @@ pub async fn open_with(cli: &Cli, pool: keurmerk_store::PoolSettings) -> Result<
     .with_base_url(&cli.base_url);
     Ok(Ctx {
         registry: Registry::new(store, catalogue, Arc::new(SystemClock))
+            .with_clock_check(chrono::Duration::seconds(
+                keurmerk_service::MAX_CLOCK_OFFSET_SECS,
+            ))
             .with_signer(signer)
             .with_local_credential(keurmerk_service::Credential::cli_user(&os_user())),
     })

@@ -53,10 +53,14 @@ impl Db {
     }
 
     async fn registry(&self) -> Registry<SqlStore> {
+        self.registry_with_clock(self.clock.clone()).await
+    }
+
+    async fn registry_with_clock(&self, clock: Arc<dyn Clock>) -> Registry<SqlStore> {
         let store = SqlStore::connect_in_schema(&self.url, self.schema.as_deref())
             .await
             .unwrap();
-        Registry::new(store.clone(), catalogue(), self.clock.clone())
+        Registry::new(store.clone(), catalogue(), clock)
             .with_signer(
                 Signer::new(Arc::new(store), Secrets::dir(self.keys.path()))
                     .with_base_url("https://keurmerk.example.eu"),
@@ -935,3 +939,73 @@ on_both!(
     damaged_rows_postgres,
     damaged_status_rows_cost_their_own_slots_not_the_list
 );
+
+/// An instance whose clock is more than `MAX_CLOCK_OFFSET_SECS` from the database's, ahead or
+/// behind, publishes no status list (on a pass, on demand, or when told to), runs no scheduler
+/// pass, and takes no lease from an instance whose clock is right; set right, it does all of it
+/// again. A registry without the check (tests with clocks of their own) is not stopped.
+async fn an_instance_whose_clock_is_wrong_publishes_nothing_and_takes_no_lease(db: Db) {
+    let max = chrono::Duration::seconds(MAX_CLOCK_OFFSET_SECS);
+    // Keys and labels made an hour ago, so that they are valid for every clock below.
+    db.clock.set(chrono::Utc::now() - Duration::hours(1));
+    let ahead = db.registry().await.with_clock_check(max);
+    three(&ahead).await;
+    db.clock.set(chrono::Utc::now() + Duration::minutes(10));
+    let offset = ahead.clock_offset().await.unwrap();
+    assert!(
+        (offset.offset - Duration::minutes(10)).abs() < Duration::seconds(5),
+        "{offset}"
+    );
+    assert!(
+        offset.to_string().contains("ahead of the database's"),
+        "{offset}"
+    );
+    let lease = StdDuration::from_secs(90);
+    let refused = |r: ServiceResult<_>| matches!(r, Err(ServiceError::Unavailable(_)));
+    assert!(refused(ahead.check_clock().await));
+    assert!(refused(
+        ahead.status_list_pass("ahead", lease).await.map(|_| ())
+    ));
+    assert!(refused(ahead.status_list().await.map(|_| ())));
+    assert!(refused(ahead.publish_status_list_now().await.map(|_| ())));
+    assert!(refused(
+        ahead.scheduler_pass("ahead", lease).await.map(|_| ())
+    ));
+    assert!(reg_lists(&ahead).await.is_none(), "nothing published");
+
+    // An instance whose clock is right takes both leases and publishes.
+    let right = db
+        .registry_with_clock(Arc::new(SystemClock))
+        .await
+        .with_clock_check(max);
+    right.check_clock().await.unwrap();
+    let p = right
+        .status_list_pass("right", lease)
+        .await
+        .unwrap()
+        .expect("a list");
+    assert!((p.issued_at - chrono::Utc::now()).abs() < Duration::seconds(5));
+    assert!(right.scheduler_pass("right", lease).await.unwrap().ran);
+
+    // Behind is wrong too.
+    db.clock.set(chrono::Utc::now() - Duration::minutes(10));
+    assert!(refused(ahead.publish_status_list_now().await.map(|_| ())));
+    // Set right, it publishes again (within the check's bound).
+    db.clock.set(chrono::Utc::now() + Duration::seconds(2));
+    ahead.check_clock().await.unwrap();
+    assert!(ahead.publish_status_list_now().await.is_ok());
+    // Without the check nothing is measured.
+    db.clock.set(chrono::Utc::now() + Duration::days(30));
+    let unchecked = db.registry().await;
+    unchecked.check_clock().await.unwrap();
+    db.drop_schema(&unchecked).await;
+}
+on_both!(
+    clock_wrong_sqlite,
+    clock_wrong_postgres,
+    an_instance_whose_clock_is_wrong_publishes_nothing_and_takes_no_lease
+);
+
+async fn reg_lists(reg: &Registry<SqlStore>) -> Option<keurmerk_store::PublishedStatusList> {
+    reg.store().latest_status_list().await.unwrap()
+}

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::CertificateId;
 
-use super::SqlStore;
+use super::{Backend, SqlStore};
 use crate::codec::ts;
 use crate::schedule::ScheduleStore;
 use crate::{Result, StoreError};
@@ -92,6 +92,25 @@ impl ScheduleStore for SqlStore {
         .await?;
         w.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn database_now(&self) -> Result<DateTime<Utc>> {
+        // Text in both dialects (the `Any` driver has no timestamp type): microseconds on
+        // PostgreSQL, milliseconds on SQLite, both RFC 3339 in UTC.
+        let sql = match self.backend {
+            Backend::Postgres => {
+                "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+            }
+            Backend::Sqlite => "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        };
+        let text: String = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt {
+                what: "database clock",
+                detail: format!("{text:?}: {e}"),
+            })
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
