@@ -12,7 +12,8 @@
 //!     ([`PlainAnswer`]). The body is serialised once and hashed from those bytes, so the
 //!     validator is exactly what the client receives (language and wording included) and costs
 //!     no second serialisation.
-//!   - Signed answer: the whole status report and the [`SIGNED_WINDOW_SECS`] window its
+//!   - Signed answer: the whole status report, every claim it signs besides its times (read
+//!     from the certificate's rows), the signing key's id, and the [`SIGNED_WINDOW_SECS`] window its
 //!     `produced_at` falls in, so a cache that keeps revalidating never holds a signed answer
 //!     older than that window (far from its `next_update`).
 //!   - The two are hashed under different prefixes, so they never share a tag.
@@ -188,23 +189,32 @@ impl Validators {
         }
     }
 
-    /// The validators of the signed answer of `report` valid until `next_update`, at `now`.
+    /// The validators of the signed answer `answer`, at `now`.
     pub(crate) fn signed(
-        report: &StatusReport,
-        next_update: DateTime<Utc>,
+        answer: &keurmerk_service::SignedStatusAnswer,
         now: DateTime<Utc>,
     ) -> Self {
+        let report = &answer.report;
+        let next_update = answer.response.next_update;
         let window = window_start(now);
         let mut h = Sha256::new();
         h.update(b"signed\0");
         h.update(window.timestamp().to_be_bytes());
-        // Everything the report says except when it was evaluated, serialised straight into
-        // the hash (no buffer).
+        // Everything the report says except when it was evaluated, everything the answer signs
+        // except when (the claims read from the certificate's rows, the list's index) and the
+        // key that signs it, serialised straight into the hash (no buffer): a renamed product
+        // or a new root key is a new answer, never a 304.
         let mut semantic = report.clone();
         semantic.evaluated_at = DateTime::<Utc>::UNIX_EPOCH;
+        let mut signs = answer.response.clone();
+        signs.produced_at = DateTime::<Utc>::UNIX_EPOCH;
+        signs.next_update = DateTime::<Utc>::UNIX_EPOCH;
         let mut into_hash = HashWriter(&mut h);
-        if serde_json::to_writer(&mut into_hash, &semantic).is_err() {
-            // Cannot happen for this plain data type; if it ever did, never share a validator.
+        let hashed = serde_json::to_writer(&mut into_hash, &semantic)
+            .and_then(|()| serde_json::to_writer(&mut into_hash, &signs))
+            .and_then(|()| serde_json::to_writer(&mut into_hash, &answer.key_id));
+        if hashed.is_err() {
+            // Cannot happen for these plain data types; if it ever did, never share a validator.
             h.update(now.timestamp_nanos_opt().unwrap_or(0).to_be_bytes());
         }
         Self {
@@ -322,6 +332,70 @@ mod tests {
             h.append(k.clone(), HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    /// A signed answer of `r`, current until `next_update`, signed by the key of `seed`.
+    fn signed_answer(
+        r: &StatusReport,
+        next_update: DateTime<Utc>,
+        seed: u8,
+    ) -> keurmerk_service::SignedStatusAnswer {
+        let day = r.valid_until;
+        keurmerk_service::SignedStatusAnswer {
+            bytes: Vec::new(),
+            report: r.clone(),
+            response: keurmerk_trust::StatusResponse {
+                certificate_id: r.certificate.to_string(),
+                product_id: "p-1".into(),
+                product_name: "Cosy Cam".into(),
+                model_designation: "CC-1".into(),
+                scheme_id: "eu-iot".into(),
+                level: "substantial".into(),
+                issuer_org_id: "nl-lab".into(),
+                issuer_kind: keurmerk_trust::IssuerKind::ThirdParty,
+                issued_on: day,
+                valid_until: day,
+                support_until: day,
+                status: keurmerk_service::cert_status(r.status),
+                reasons: Vec::new(),
+                produced_at: r.evaluated_at,
+                next_update,
+                status_list: None,
+            },
+            key_id: keurmerk_trust::SigningKey::from_seed(&[seed; 32]).key_id(),
+        }
+    }
+
+    fn signed(r: &StatusReport, next_update: DateTime<Utc>, now: DateTime<Utc>) -> Validators {
+        Validators::signed(&signed_answer(r, next_update, 1), now)
+    }
+
+    /// The signed tag covers what the answer signs besides the report: the claims read from
+    /// the certificate's rows and the signing key; not when it was produced.
+    #[test]
+    fn signed_tag_covers_the_claims_and_the_key() {
+        let now = at(9, 0, 0);
+        let r = report(LabelStatus::Valid, at(8, 0, 0));
+        let answer = signed_answer(&r, now + TimeDelta::hours(1), 1);
+        let tag =
+            |a: &keurmerk_service::SignedStatusAnswer| Validators::signed(a, now).etag().to_owned();
+        let mut later = answer.clone();
+        later.response.produced_at = now + TimeDelta::seconds(30);
+        later.response.next_update = now + TimeDelta::hours(2);
+        assert_eq!(tag(&answer), tag(&later));
+        let mut renamed = answer.clone();
+        renamed.response.product_name = "Cosy Cam 2".into();
+        assert_ne!(tag(&answer), tag(&renamed));
+        let mut indexed = answer.clone();
+        indexed.response.status_list = Some(keurmerk_trust::StatusListRef {
+            idx: 4,
+            uri: "https://keurmerk.example.eu/api/v1/status-list".into(),
+        });
+        assert_ne!(tag(&answer), tag(&indexed));
+        assert_ne!(
+            tag(&answer),
+            tag(&signed_answer(&r, now + TimeDelta::hours(1), 2))
+        );
     }
 
     fn plain(r: &StatusReport, lang: Lang, now: DateTime<Utc>) -> (PlainAnswer, Validators) {
@@ -443,7 +517,7 @@ mod tests {
             plain(&valid, Lang::En, now).1,
             plain(&valid, Lang::Nl, now).1,
             plain(&suspended, Lang::En, now).1,
-            Validators::signed(&valid, next_update, now),
+            signed(&valid, next_update, now),
         ];
         for (i, a) in tags.iter().enumerate() {
             for b in &tags[i + 1..] {
@@ -455,10 +529,10 @@ mod tests {
     #[test]
     fn signed_tag_changes_with_the_window() {
         let r = report(LabelStatus::Valid, at(8, 0, 0));
-        let signed = |now: DateTime<Utc>| Validators::signed(&r, now + TimeDelta::hours(1), now);
-        let a = signed(at(9, 0, 1));
-        let b = signed(at(9, 9, 59));
-        let c = signed(at(9, 10, 0));
+        let tag_at = |now: DateTime<Utc>| signed(&r, now + TimeDelta::hours(1), now);
+        let a = tag_at(at(9, 0, 1));
+        let b = tag_at(at(9, 9, 59));
+        let c = tag_at(at(9, 10, 0));
         assert_eq!(a.etag(), b.etag());
         assert_ne!(b.etag(), c.etag());
         assert_eq!(c.last_modified, Some(at(9, 10, 0)));
@@ -520,7 +594,7 @@ mod tests {
     fn signed_freshness_never_beyond_next_update() {
         let now = at(9, 0, 0);
         let r = report(LabelStatus::Valid, at(8, 0, 0));
-        let v = Validators::signed(&r, now + TimeDelta::seconds(20), now);
+        let v = signed(&r, now + TimeDelta::seconds(20), now);
         assert_eq!(v.max_age, 20);
         let resp = v.apply(StatusCode::OK.into_response());
         assert_eq!(resp.headers()[header::CACHE_CONTROL], "public, max-age=20");

@@ -100,12 +100,12 @@ pub(crate) async fn get_certificate_status(
         // The signed status has no language; a bad `lang` is still a bad request.
         crate::status::pick_lang(&crate::status::LangQuery { lang: q.lang }, &headers)?;
         let id = cert_id(id)?;
-        let (signed, report, next_update) = state.registry.signed_status_report(&id).await?;
-        let validators = Validators::signed(&report, next_update, state.registry.now());
+        let answer = state.registry.signed_status_report(&id).await?;
+        let validators = Validators::signed(&answer, state.registry.now());
         if validators.not_modified(&headers) {
             return Ok(validators.not_modified_response());
         }
-        return Ok(validators.apply(bytes(SIGNED_STATUS_MEDIA_TYPE, signed)));
+        return Ok(validators.apply(bytes(SIGNED_STATUS_MEDIA_TYPE, answer.bytes)));
     }
     let lang = crate::status::LangQuery { lang: q.lang };
     crate::status::get_certificate_status(state, id, lang, q.version, headers).await

@@ -73,8 +73,9 @@ pub use readmodel::{IndexDifference, PageDifference, ReadModelCheck, ReadModelDi
 pub use scheduler::{Forecast, ForecastItem, PassReport, ScheduledAction, SCHEDULER_LEASE};
 pub use search::{LabelPage, LabelQuery, LabelResult, MAX_SEARCH_LIMIT};
 pub use signing::{
-    cert_status, key_info, role_of, KeyScope, Label, Secrets, Signer, DEFAULT_BASE_URL, ROOT_ORG,
-    STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS, TRUST_LIST_VALIDITY_DAYS,
+    cert_status, key_info, role_of, KeyScope, Label, Secrets, SignedStatusAnswer, Signer,
+    DEFAULT_BASE_URL, ROOT_ORG, STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS,
+    TRUST_LIST_VALIDITY_DAYS,
 };
 pub use statement::{statement_for, statement_kind, StatementCheck};
 pub use statuslist::{

@@ -857,15 +857,15 @@ impl<S: RegistryStore> Registry<S> {
     /// the registry root key, current for [`STATUS_VALIDITY_SECS`]. It carries the same claims as
     /// the certificate's label token, so a token that disagrees with them is rejected online.
     pub async fn signed_status(&self, id: &CertificateId) -> ServiceResult<Vec<u8>> {
-        Ok(self.signed_status_report(id).await?.0)
+        Ok(self.signed_status_report(id).await?.bytes)
     }
 
-    /// [`Self::signed_status`] with the report it was made from and its `next_update` (for
-    /// HTTP validators).
+    /// [`Self::signed_status`] with the report it was made from, what it signs and the key
+    /// that signed it (for HTTP validators).
     pub async fn signed_status_report(
         &self,
         id: &CertificateId,
-    ) -> ServiceResult<(Vec<u8>, StatusReport, DateTime<Utc>)> {
+    ) -> ServiceResult<SignedStatusAnswer> {
         // The stored status with the certificate and its product, in one statement when the
         // row is served.
         let (report, read) = self.status_with_certificate(id).await?;
@@ -904,11 +904,29 @@ impl<S: RegistryStore> Registry<S> {
             status_list,
         };
         let root = self.root_key_for_status(now).await?;
-        let signed = response
+        let bytes = response
             .sign(&root)
             .map_err(|e| invalid("status response", e.to_string()))?;
-        Ok((signed, report, response.next_update))
+        Ok(SignedStatusAnswer {
+            bytes,
+            report,
+            response,
+            key_id: root.key_id(),
+        })
     }
+}
+
+/// A signed status ([`Registry::signed_status_report`]) with what it was made from.
+#[derive(Debug, Clone)]
+pub struct SignedStatusAnswer {
+    /// The signed response as served.
+    pub bytes: Vec<u8>,
+    /// The status report it was made from.
+    pub report: StatusReport,
+    /// What it signs (its claims read from the certificate's rows, its times).
+    pub response: StatusResponse,
+    /// The key that signed it.
+    pub key_id: KeyId,
 }
 
 /// A certificate with what its label claims.

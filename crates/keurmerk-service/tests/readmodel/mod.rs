@@ -41,7 +41,7 @@ async fn lookup_equals_fold(reg: &Registry<SqlStore>, id: &CertificateId) -> Sta
     );
     page_equals_fold(&page, &folded);
     // The signed status is signed over the same status.
-    let (_, signed, _) = reg.signed_status_report(id).await.unwrap();
+    let signed = reg.signed_status_report(id).await.unwrap().report;
     assert_eq!(at(signed, folded.status.evaluated_at), folded.status);
     newest_signature_equals_live(reg, id, &page).await;
     read_beside_equals_looked_up(reg, &page).await;
