@@ -228,36 +228,9 @@ fn a_status_list_is_proven_offline_to_be_in_the_log_by_its_receipt() {
     ok(dir, &["demo"]);
     ok(dir, &["trust-list", "export", "keurmerk-trust-list.json"]);
     let db = format!("sqlite:{}", dir.join("k.db").display());
-    let mut serving = Serving::start(dir, &db, &[]);
-    let (log, listening) = log_until_listening(&mut serving.child);
-    assert!(listening, "{log}");
+    let (serving, _, receipt) = serve_list_and_receipt(dir, &db);
     let port = serving.port;
     let get = |path: &str| http_get(port, path).unwrap();
-    // The served trust list names the log's key.
-    let (status, _, trust) = get("/api/v1/trust-list");
-    assert_eq!(status, 200);
-    std::fs::write(dir.join("keurmerk-trust-list.json"), &trust).unwrap();
-    let (status, _, token) = get("/api/v1/status-list");
-    assert_eq!(status, 200);
-    let token = String::from_utf8(token).unwrap();
-    std::fs::write(dir.join("list.jwt"), &token).unwrap();
-    let sha = keurmerk_trust::status_list_sha256(&token);
-    // Logged within seconds of being published.
-    let mut receipt = None;
-    for _ in 0..300 {
-        let (status, _, body) = get(&format!("/api/v1/status-list/{sha}/receipt"));
-        match status {
-            200 => {
-                receipt = Some(body);
-                break;
-            }
-            404 => std::thread::sleep(std::time::Duration::from_millis(100)),
-            other => panic!("{other}: {}", String::from_utf8_lossy(&body)),
-        }
-    }
-    let receipt = receipt.expect("the list's receipt within 30 s");
-    assert!(receipt.starts_with(b"c2sp.org/tlog-proof@v1\nextra "));
-    std::fs::write(dir.join("list.receipt"), &receipt).unwrap();
     // Not a SHA-256, or one of no list here.
     assert_eq!(get("/api/v1/status-list/ABC/receipt").0, 400);
     assert_eq!(
@@ -349,4 +322,134 @@ fn a_status_list_is_proven_offline_to_be_in_the_log_by_its_receipt() {
         &["verify", &good, "--status-list-receipt", "list.receipt"],
     );
     assert_eq!(out.status.code(), Some(2), "clap usage error");
+}
+
+/// Starts `keurmerk serve` on `db` in `dir` and writes the served trust list
+/// (`keurmerk-trust-list.json`, naming the log's key), the served status list (`list.jwt`) and
+/// that list's receipt once it is logged (`list.receipt`); returns the server, the list and its
+/// receipt.
+fn serve_list_and_receipt(dir: &Path, db: &str) -> (Serving, String, Vec<u8>) {
+    let mut serving = Serving::start(dir, db, &[]);
+    let (log, listening) = log_until_listening(&mut serving.child);
+    assert!(listening, "{log}");
+    let port = serving.port;
+    let get = |path: &str| http_get(port, path).unwrap();
+    // The served trust list names the log's key.
+    let (status, _, trust) = get("/api/v1/trust-list");
+    assert_eq!(status, 200);
+    std::fs::write(dir.join("keurmerk-trust-list.json"), &trust).unwrap();
+    let (status, _, token) = get("/api/v1/status-list");
+    assert_eq!(status, 200);
+    let token = String::from_utf8(token).unwrap();
+    std::fs::write(dir.join("list.jwt"), &token).unwrap();
+    let sha = keurmerk_trust::status_list_sha256(&token);
+    // Logged within seconds of being published.
+    let mut receipt = None;
+    for _ in 0..300 {
+        let (status, _, body) = get(&format!("/api/v1/status-list/{sha}/receipt"));
+        match status {
+            200 => {
+                receipt = Some(body);
+                break;
+            }
+            404 => std::thread::sleep(std::time::Duration::from_millis(100)),
+            other => panic!("{other}: {}", String::from_utf8_lossy(&body)),
+        }
+    }
+    let receipt = receipt.expect("the list's receipt within 30 s");
+    assert!(receipt.starts_with(b"c2sp.org/tlog-proof@v1\nextra "));
+    std::fs::write(dir.join("list.receipt"), &receipt).unwrap();
+    (serving, token, receipt)
+}
+
+/// A label issued after the list was built can fall on the padding of the list's last byte,
+/// which reads "not valid"; the logged record says how many slots are labels, so with the
+/// list's receipt such a label is unknown (fetch a newer list), not "not valid". A registry of
+/// 21 labels (`demo --scale 21`) has three padding slots; the label is the issuing body's own
+/// token for one of its certificates with the index the next label would get.
+#[test]
+fn a_label_on_the_lists_padding_is_unknown_with_the_receipt() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(dir, &["demo", "--scale", "21"]);
+    ok(dir, &["trust-list", "export", "keurmerk-trust-list.json"]);
+    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let (serving, token, receipt) = serve_list_and_receipt(dir, &db);
+    drop(serving);
+    let root = keurmerk_trust::PublicKey::from_base64(
+        std::fs::read_to_string(dir.join("keurmerk-root.pub"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    let trust = keurmerk_trust::TrustList::verify(
+        &std::fs::read(dir.join("keurmerk-trust-list.json")).unwrap(),
+        &root,
+    )
+    .unwrap();
+    let now = Utc::now();
+    let listed = keurmerk_trust::verify_status_list_token(
+        &token,
+        &trust,
+        None,
+        now,
+        keurmerk_trust::MAX_STATUS_LIST_BYTES,
+    )
+    .unwrap();
+    let logged =
+        keurmerk_transparency::verify_status_list_receipt(&receipt, &token, &trust, now).unwrap();
+    let labels = logged.record.size;
+    assert_eq!((labels, listed.list.len()), (21, 24), "three padding slots");
+
+    let good = label(dir, "KM-2024-000001");
+    let verified = keurmerk_trust::verify_label_input(&good, &trust, now).unwrap();
+    let mut claims = verified.claims.clone();
+    claims.status_index = Some(u32::try_from(labels).unwrap());
+    let issuer = secret(dir, &verified.issuer.key_id.to_string());
+    let base = good.split("/c/").next().unwrap();
+    let newer = keurmerk_trust::label_url(base, &claims, &issuer).unwrap();
+    let text = verify(dir, &[&newer, "--status-list", "list.jwt", "--json"], 3);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        json["verdict"], "not_valid",
+        "the padding, without a receipt: {text}"
+    );
+    let text = verify(
+        dir,
+        &[
+            &newer,
+            "--status-list",
+            "list.jwt",
+            "--status-list-receipt",
+            "list.receipt",
+            "--json",
+        ],
+        4,
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["verdict"], "unknown", "{text}");
+    assert_eq!(json["live"]["reason"], "index_out_of_range", "{text}");
+    assert!(
+        json["live"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("index 21 is past the 21 labels the list covers"),
+        "{text}"
+    );
+    // The label at the list's last label slot is read as the list says.
+    let mut last = verified.claims.clone();
+    last.status_index = Some(20);
+    let at_last = keurmerk_trust::label_url(base, &last, &issuer).unwrap();
+    let args = [
+        "verify",
+        at_last.as_str(),
+        "--status-list",
+        "list.jwt",
+        "--status-list-receipt",
+        "list.receipt",
+        "--json",
+    ];
+    let out = run(dir, &args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(json["verdict"], "unknown", "{json}");
 }
