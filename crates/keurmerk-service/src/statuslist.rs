@@ -181,7 +181,10 @@ impl<S: RegistryStore> Registry<S> {
         let mut values: Vec<u8> = Vec::new();
         let mut to_evaluate: Vec<(usize, CertificateId)> = Vec::new();
         let mut damage = Damage::default();
-        self.store()
+        // The earliest instant time alone makes a stored status stale: of the rows read with
+        // their status, from the pass itself; of those evaluated (and stored again), below.
+        let mut until = self
+            .store()
             .list_statuses(&rule, &mut |slot| {
                 // A row that is not a slot (an edit by hand) costs its own slot, which no row
                 // then claims: that label reads "not valid", the rest are published.
@@ -232,6 +235,11 @@ impl<S: RegistryStore> Registry<S> {
                     *slot = value;
                 }
             }
+            let stored = self.store().earliest_stale_after_of(&ids, rule.now).await?;
+            until = match (until, stored) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
         for v in &mut values {
             if matches!(*v, UNCLAIMED | CONTESTED | PENDING) {
@@ -250,8 +258,6 @@ impl<S: RegistryStore> Registry<S> {
             list.set(i as u64, v)
                 .map_err(|e| invalid("status list", e.to_string()))?;
         }
-        // Rows the evaluation above stored are among these too.
-        let until = self.store().earliest_stale_after(rule.now).await?;
         Ok((
             list,
             labels,

@@ -130,12 +130,14 @@ pub trait StatusStore: Send + Sync {
     /// `rule` ([`ServedRule`]), else with its id for the caller to evaluate. A row that cannot
     /// be read as a slot (an index below zero, an id that is not one: an edit by hand) is
     /// handed as its error, one row at a time, so that one such row costs its own slot and not
-    /// the whole list; an error of the read itself ends it.
+    /// the whole list; an error of the read itself ends it. Returns the earliest `stale_after`
+    /// of the rows handed with their stored status: the instant time alone first makes one of
+    /// them stale (read in the same pass, so the list needs no second walk of the index).
     async fn list_statuses(
         &self,
         rule: &ServedRule,
         each: &mut (dyn FnMut(Result<ListSlot>) -> Result<()> + Send),
-    ) -> Result<()>;
+    ) -> Result<Option<DateTime<Utc>>>;
 }
 
 /// The conditions under which [`StatusStore::list_statuses`] takes a stored row's word, beyond

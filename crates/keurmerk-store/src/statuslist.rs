@@ -42,9 +42,15 @@ pub trait StatusListStore: Send + Sync {
     /// up to it is committed: on PostgreSQL an event can take its number before another that
     /// commits first, so this waits for every write under way (see `SqlStore::write`).
     async fn status_watermark(&self) -> Result<i64>;
-    /// The earliest instant after `after` at which time alone makes a stored status of a
-    /// certificate with a status index stale (its `stale_after`), if any.
-    async fn earliest_stale_after(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
+    /// The earliest instant after `after` at which time alone makes the stored status of one of
+    /// `ids` stale (its `stale_after`), if any: for the certificates the status list evaluated
+    /// (and stored again) while it was built; the list's own pass gives it for the rest
+    /// (`StatusStore::list_statuses`).
+    async fn earliest_stale_after_of(
+        &self,
+        ids: &[CertificateId],
+        after: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
     /// The newest published list.
     async fn latest_status_list(&self) -> Result<Option<PublishedStatusList>>;
     /// Publishes `list` and queues `record` (its signed log record) for the transparency log,

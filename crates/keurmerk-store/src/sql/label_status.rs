@@ -1,6 +1,7 @@
 //! SQL rows of the label status read model (see [`crate::label_status`], migration 0021).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt as _;
 use keurmerk_domain::ids::CertificateId;
 use keurmerk_domain::status::LabelStatus;
@@ -10,7 +11,7 @@ use super::point::Point;
 use super::products::product_from_cols;
 use super::SqlStore;
 use crate::codec::{
-    get_i64, get_json, get_opt, get_opt_ts, get_str, get_ts, json, parse_json, ts, Cols,
+    get_i64, get_json, get_opt, get_opt_ts, get_str, get_ts, json, parse_json, parse_ts, ts, Cols,
 };
 use crate::label_status::{
     ListSlot, PageBody, ServedRule, StatusStore, StatusWithCertificate, StoredPage, StoredStatus,
@@ -24,30 +25,47 @@ fn word(what: &str, s: &str) -> Result<LabelStatus> {
     })
 }
 
-/// A row of [`LIST_STATUSES`] as a slot.
-fn list_slot(row: &(impl Cols + ?Sized)) -> Result<ListSlot> {
-    let index = u64::try_from(get_i64(row, "idx")?).map_err(|e| StoreError::Corrupt {
-        what: "status index",
-        detail: e.to_string(),
-    })?;
+/// A row of [`LIST_STATUSES`] as a slot, with its `stale_after` (as stored) when the slot has
+/// the stored status.
+fn list_slot(row: &(impl Cols + ?Sized)) -> (Result<ListSlot>, Option<String>) {
+    let index = match get_i64(row, "idx").and_then(|i| {
+        u64::try_from(i).map_err(|e| StoreError::Corrupt {
+            what: "status index",
+            detail: format!("{i}: {e}"),
+        })
+    }) {
+        Ok(index) => index,
+        Err(e) => return (Err(e), None),
+    };
     // A word that is not a status is not trusted: the caller evaluates that one.
-    if get_i64(row, "ok")? == 1 {
-        if let Some(Ok(status)) = row.text("word")?.as_deref().map(str::parse::<LabelStatus>) {
-            return Ok(ListSlot {
-                index,
-                status: Ok(status),
-            });
+    if get_i64(row, "ok").is_ok_and(|ok| ok == 1) {
+        if let Ok(Some(Ok(status))) = row
+            .text("word")
+            .map(|w| w.as_deref().map(str::parse::<LabelStatus>))
+        {
+            let stale = row.text("stale_after").ok().flatten();
+            return (
+                Ok(ListSlot {
+                    index,
+                    status: Ok(status),
+                }),
+                stale,
+            );
         }
     }
-    let id = get_str(row, "id")?;
-    let id = id.parse().map_err(|e| StoreError::Corrupt {
-        what: "certificate id",
-        detail: format!("{id}: {e}"),
-    })?;
-    Ok(ListSlot {
-        index,
-        status: Err(id),
-    })
+    let slot = get_str(row, "id").and_then(|id| {
+        id.parse().map_err(|e| StoreError::Corrupt {
+            what: "certificate id",
+            detail: format!("{id}: {e}"),
+        })
+    });
+    (
+        slot.map(|id| ListSlot {
+            index,
+            status: Err(id),
+        }),
+        None,
+    )
 }
 
 /// Each certificate with a status index (every certificate has a row holding it, migration
@@ -56,7 +74,7 @@ fn list_slot(row: &(impl Cols + ?Sized)) -> Result<ListSlot> {
 /// conditions are `readmodel::servable`'s (a row has a word only while it has a report,
 /// migration 0031); on SQLite the index `label_status_list` holds every column read here, so no
 /// row (nor its report) is visited.
-const LIST_STATUSES: &str = "SELECT idx, certificate_id AS id, status AS word, \
+const LIST_STATUSES: &str = "SELECT idx, certificate_id AS id, status AS word, stale_after, \
      CASE WHEN status IS NOT NULL AND policy = $1 AND trust = $2 \
           AND computed_at <= $3 AND (stale_after IS NULL OR stale_after > $3) \
      THEN 1 ELSE 0 END AS ok \
@@ -308,8 +326,20 @@ impl StatusStore for SqlStore {
         &self,
         rule: &ServedRule,
         each: &mut (dyn FnMut(Result<ListSlot>) -> Result<()> + Send),
-    ) -> Result<()> {
+    ) -> Result<Option<DateTime<Utc>>> {
         let params = vec![rule.policy.clone(), rule.trust.clone(), ts(rule.now)];
+        // Timestamps are stored in one fixed-width UTC form: text order is time order, so the
+        // earliest is kept as text and parsed once.
+        let mut earliest: Option<String> = None;
+        let mut handed = |(slot, stale): (Result<ListSlot>, Option<String>)| {
+            if let Some(t) = stale {
+                if earliest.as_ref().is_none_or(|e| t < *e) {
+                    earliest = Some(t);
+                }
+            }
+            each(slot)
+        };
+        let mut scanned = false;
         // SQLite: a million rows decoded on a blocking thread straight from the file (ADR 0020),
         // not handed one by one from sqlx's worker.
         if let Some(point) = &self.point {
@@ -318,22 +348,26 @@ impl StatusStore for SqlStore {
                     LIST_STATUSES,
                     params.clone(),
                     |r| Ok(list_slot(r)),
-                    &mut *each,
+                    &mut handed,
                 )
                 .await?
             {
-                return Ok(());
+                scanned = true;
             }
         }
-        let mut rows = sqlx::query(LIST_STATUSES)
-            .bind(params[0].clone())
-            .bind(params[1].clone())
-            .bind(params[2].clone())
-            .fetch(&self.pool);
-        while let Some(row) = rows.try_next().await? {
-            each(list_slot(&row))?;
+        if !scanned {
+            let mut rows = sqlx::query(LIST_STATUSES)
+                .bind(params[0].clone())
+                .bind(params[1].clone())
+                .bind(params[2].clone())
+                .fetch(&self.pool);
+            while let Some(row) = rows.try_next().await? {
+                handed(list_slot(&row))?;
+            }
         }
-        Ok(())
+        earliest
+            .map(|t| parse_ts("label_status.stale_after", &t))
+            .transpose()
     }
 }
 

@@ -40,6 +40,8 @@ fn published(r: &AnyRow) -> Result<PublishedStatusList> {
     })
 }
 
+/// Certificates one query of `earliest_stale_after_of` names (both backends' parameter limits).
+const STALE_CHUNK: usize = 500;
 #[async_trait]
 impl StatusListStore for SqlStore {
     async fn status_index(&self, id: &CertificateId) -> Result<Option<u64>> {
@@ -84,15 +86,32 @@ impl StatusListStore for SqlStore {
         Ok(v.unwrap_or(0))
     }
 
-    async fn earliest_stale_after(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
-        let v: Option<String> = sqlx::query_scalar(
-            "SELECT MIN(stale_after) FROM label_status \
-             WHERE idx IS NOT NULL AND stale_after > $1",
-        )
-        .bind(ts(after))
-        .fetch_one(&self.pool)
-        .await?;
-        v.map(|t| parse_ts("label_status.stale_after", &t))
+    async fn earliest_stale_after_of(
+        &self,
+        ids: &[CertificateId],
+        after: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut earliest: Option<String> = None;
+        // Timestamps are stored in one fixed-width UTC form: text order is time order.
+        for chunk in ids.chunks(STALE_CHUNK) {
+            let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT MIN(stale_after) FROM label_status \
+                 WHERE idx IS NOT NULL AND stale_after > $1 AND certificate_id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_scalar::<_, Option<String>>(&sql).bind(ts(after));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            if let Some(t) = q.fetch_one(&self.pool).await? {
+                if earliest.as_ref().is_none_or(|e| t < *e) {
+                    earliest = Some(t);
+                }
+            }
+        }
+        earliest
+            .map(|t| parse_ts("label_status.stale_after", &t))
             .transpose()
     }
 

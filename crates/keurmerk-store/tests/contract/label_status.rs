@@ -303,6 +303,25 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
     stored(s, &cert, seq1).await;
     let served = slot(Ok(LabelStatus::Valid));
     assert_eq!(agreeing(s, &rule).await, served);
+    // The pass gives the earliest `stale_after` of the rows it hands with their status (none
+    // when the row is to be evaluated), and the store gives it for named certificates.
+    let earliest =
+        |rule: ServedRule| async move { s.list_statuses(&rule, &mut |_| Ok(())).await.unwrap() };
+    assert_eq!(earliest(rule.clone()).await, Some(at(30)));
+    let stale_rule = ServedRule {
+        policy: "other-policy".into(),
+        ..rule.clone()
+    };
+    assert_eq!(
+        earliest(stale_rule).await,
+        None,
+        "evaluated: not the pass's"
+    );
+    let of =
+        |ids: Vec<_>, after| async move { s.earliest_stale_after_of(&ids, after).await.unwrap() };
+    assert_eq!(of(vec![cert.id.clone()], at(10)).await, Some(at(30)));
+    assert_eq!(of(vec![cert.id.clone()], at(30)).await, None, "not after");
+    assert_eq!(of(Vec::new(), at(10)).await, None);
     assert_eq!(
         s.status_word(&cert.id).await.unwrap(),
         Some(LabelStatus::Valid)
