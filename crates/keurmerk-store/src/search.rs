@@ -44,7 +44,9 @@ pub enum QueryError {
     },
 }
 
-/// The words of a query: split at every character that is not a letter or digit, lower-cased.
+/// The words of a query: split at every character that is not a letter or digit, lower-cased,
+/// and each letter with a diacritic that SQLite's tokenizer folds made its base letter
+/// (`WITHOUT_ACCENTS`: `Café` asks for `cafe`), as both backends' documents hold it.
 /// Words match whole words when some label has all of them as whole words, else each as a prefix
 /// ("cam" finds "camera"; "camera" does not find "cameras" once a label says "camera"). No words (only punctuation, or
 /// nothing): `Ok(vec![])`, which searches nothing by text. A word that is not [`searchable`]
@@ -57,7 +59,7 @@ pub fn query_terms(text: &str) -> std::result::Result<Vec<String>, QueryError> {
     let terms: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
-        .map(|t| t.chars().map(lower).collect())
+        .map(|t| t.chars().map(|c| without_accent(lower(c))).collect())
         .collect();
     if terms.len() > MAX_QUERY_TERMS {
         return Err(QueryError::TooManyTerms { terms: terms.len() });
@@ -87,6 +89,64 @@ fn lower(c: char) -> char {
             }
         }
     }
+}
+
+/// The letters with diacritics that SQLite's tokenizer (`unicode61 remove_diacritics 2`,
+/// migration 0016) folds to a base letter, by base letter: Latin-1 Supplement, Latin Extended-A
+/// and -B, and Latin Extended Additional, in capitals and lower case. It folds no others: not
+/// `ß`, `æ`, `ø`, `đ`, `ł`, `þ`, `ŀ`, `ĳ`, nor Greek's letters with tonos (`ά` stays `ά`). This
+/// is the one table of the fold: the query side folds each lower-cased letter by it
+/// ([`query_terms`]), and PostgreSQL's documents by a `translate()` of the same letters
+/// (migration 0045; unit test `postgres_folds_the_letters_of_the_table`). Unit test
+/// `sqlite_folds_exactly_the_letters_of_the_table` reads every one in the SQLite we build, and
+/// every letter it folds.
+pub(crate) const WITHOUT_ACCENTS: [(char, &str); 25] = [
+    (
+        'a',
+        "ÀÁÂÃÄÅàáâãäåĀāĂăĄąǍǎǞǟǺǻȀȁȂȃȦȧḀḁẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặ",
+    ),
+    ('b', "ḂḃḄḅḆḇ"),
+    ('c', "ÇçĆćĈĉĊċČčḈḉ"),
+    ('d', "ĎďḊḋḌḍḎḏḐḑḒḓ"),
+    ('e', "ÈÉÊËèéêëĒēĔĕĖėĘęĚěȄȅȆȇȨȩḔḕḖḗḘḙḚḛḜḝẸẹẺẻẼẽẾếỀềỂểỄễỆệ"),
+    ('f', "Ḟḟ"),
+    ('g', "ĜĝĞğĠġĢģǦǧǴǵḠḡ"),
+    ('h', "ĤĥȞȟḢḣḤḥḦḧḨḩḪḫẖ"),
+    ('i', "ÌÍÎÏìíîïĨĩĪīĬĭĮįİǏǐȈȉȊȋḬḭḮḯỈỉỊị"),
+    ('j', "Ĵĵǰ"),
+    ('k', "ĶķǨǩḰḱḲḳḴḵ"),
+    ('l', "ĹĺĻļĽľḶḷḸḹḺḻḼḽ"),
+    ('m', "ḾḿṀṁṂṃ"),
+    ('n', "ÑñŃńŅņŇňǸǹṄṅṆṇṈṉṊṋ"),
+    (
+        'o',
+        "ÒÓÔÕÖòóôõöŌōŎŏŐőƠơǑǒǪǫǬǭȌȍȎȏȪȫȬȭȮȯȰȱṌṍṎṏṐṑṒṓỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợ",
+    ),
+    ('p', "ṔṕṖṗ"),
+    ('r', "ŔŕŖŗŘřȐȑȒȓṘṙṚṛṜṝṞṟ"),
+    ('s', "ŚśŜŝŞşŠšȘșṠṡṢṣṤṥṦṧṨṩẛ"),
+    ('t', "ŢţŤťȚțṪṫṬṭṮṯṰṱẗ"),
+    (
+        'u',
+        "ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųƯưǓǔǕǖǗǘǙǚǛǜȔȕȖȗṲṳṴṵṶṷṸṹṺṻỤụỦủỨứỪừỬửỮữỰự",
+    ),
+    ('v', "ṼṽṾṿ"),
+    ('w', "ŴŵẀẁẂẃẄẅẆẇẈẉẘ"),
+    ('x', "ẊẋẌẍ"),
+    ('y', "ÝýÿŶŷŸȲȳẎẏẙỲỳỴỵỶỷỸỹ"),
+    ('z', "ŹźŻżŽžẐẑẒẓẔẕ"),
+];
+
+/// `c` without its diacritics as [`WITHOUT_ACCENTS`] folds it (after lower-casing, so only its
+/// lower-case letters are ever asked for); any other character as it is.
+fn without_accent(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    WITHOUT_ACCENTS
+        .iter()
+        .find(|(_, with)| with.contains(c))
+        .map_or(c, |(base, _)| *base)
 }
 
 /// Whether the query word `term` is searched: a search with a word that is not finds nothing
@@ -302,7 +362,7 @@ mod tests {
         );
         assert_eq!(
             query_terms("Überwachungs—Kamera").unwrap(),
-            ["überwachungs", "kamera"]
+            ["uberwachungs", "kamera"]
         );
         assert!(query_terms("%_*\"'").unwrap().is_empty());
         assert!(query_terms("").unwrap().is_empty());
@@ -389,6 +449,141 @@ mod tests {
         assert!(not_one.is_empty(), "not one word to FTS5: {not_one:?}");
     }
 
+    /// The words each character is to the full-text index of the SQLite we build, by rowid
+    /// (its code point), with diacritics folded (`remove_diacritics 2`, as migration 0016 makes
+    /// the index) and without.
+    fn sqlite_words(chars: &[char]) -> [std::collections::HashMap<u32, String>; 2] {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE folded USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+             CREATE VIRTUAL TABLE kept USING fts5(body, tokenize = 'unicode61 remove_diacritics 0');
+             CREATE VIRTUAL TABLE folded_words USING fts5vocab(folded, 'instance');
+             CREATE VIRTUAL TABLE kept_words USING fts5vocab(kept, 'instance');",
+        )
+        .unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        for table in ["folded", "kept"] {
+            let mut insert = tx
+                .prepare(&format!(
+                    "INSERT INTO {table} (rowid, body) VALUES (?1, ?2)"
+                ))
+                .unwrap();
+            for &c in chars {
+                insert
+                    .execute(rusqlite::params![c as u32, c.to_string()])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        ["folded_words", "kept_words"].map(|view| {
+            let mut read = conn
+                .prepare(&format!("SELECT doc, term FROM {view}"))
+                .unwrap();
+            let rows = read
+                .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+                .unwrap();
+            let mut words = std::collections::HashMap::new();
+            for row in rows {
+                let (doc, term) = row.unwrap();
+                assert!(words.insert(doc, term).is_none(), "U+{doc:04X}: two words");
+            }
+            words
+        })
+    }
+
+    /// `WITHOUT_ACCENTS` is SQLite's fold, letter for letter: the SQLite we build folds each of
+    /// its letters to its base letter, every character it folds (a word to it that it reads
+    /// otherwise without `remove_diacritics`; `İ`, which it lower-cases only then, among them)
+    /// the query side makes the same word, and every character the query side folds SQLite
+    /// folds alike. So the query side and PostgreSQL's documents (migration 0045, the same
+    /// table) fold as SQLite does.
+    #[test]
+    fn sqlite_folds_exactly_the_letters_of_the_table() {
+        let mut seen = std::collections::HashSet::new();
+        for (base, letters) in WITHOUT_ACCENTS {
+            assert!(base.is_ascii_lowercase(), "{base}");
+            for l in letters.chars() {
+                assert!(seen.insert(l), "{l} twice");
+                assert!(!l.is_ascii() && l.is_alphabetic(), "{l}");
+                assert_eq!(without_accent(lower(l)), base, "{l}");
+            }
+        }
+        assert!(seen.len() > 450, "{}", seen.len());
+        let chars: Vec<char> = (0..=0x10_FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| word_character(c) || seen.contains(&c))
+            .collect();
+        let [folded, kept] = sqlite_words(&chars);
+        for (base, letters) in WITHOUT_ACCENTS {
+            for l in letters.chars() {
+                let word = folded.get(&(l as u32)).map(String::as_str);
+                assert_eq!(word, Some(base.to_string().as_str()), "{l}");
+            }
+        }
+        let mut differ = Vec::new();
+        for &c in &chars {
+            let ours = without_accent(lower(c));
+            let sqlite_folds = folded.get(&(c as u32)) != kept.get(&(c as u32));
+            let we_fold = ours != lower(c);
+            if (sqlite_folds || we_fold) && folded.get(&(c as u32)) != Some(&ours.to_string()) {
+                differ.push(format!("U+{:04X} {c}", c as u32));
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "folded otherwise than SQLite: {differ:?}"
+        );
+        // Letters SQLite keeps as they are (lower-cased), and so does the query side.
+        for (c, word) in [
+            ('ß', "ß"),
+            ('Æ', "æ"),
+            ('Ø', "ø"),
+            ('Đ', "đ"),
+            ('Ł', "ł"),
+            ('Þ', "þ"),
+            ('Ά', "ά"),
+            ('ί', "ί"),
+        ] {
+            assert_eq!(
+                folded.get(&(c as u32)).map(String::as_str),
+                Some(word),
+                "{c}"
+            );
+            assert_eq!(query_terms(&c.to_string()).unwrap(), [word], "{c}");
+        }
+    }
+
+    /// Migration 0045's `translate()` folds the letters of `WITHOUT_ACCENTS` and no others:
+    /// its two strings, after the final sigma's, are the table's letters and their base letters.
+    #[test]
+    fn postgres_folds_the_letters_of_the_table() {
+        let migration = include_str!("../migrations/postgres/0045_search_without_accents.sql");
+        // The SQL without its comments (which hold apostrophes), then its string literals.
+        let sql: String = migration
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let literals: Vec<&str> = sql.split('\'').skip(1).step_by(2).collect();
+        let sigma = literals
+            .windows(2)
+            .position(|w| w == ["ς", "σ"])
+            .expect("the final sigma's translate()");
+        let (from, to) = (literals[sigma + 2], literals[sigma + 3]);
+        let want_from: String = WITHOUT_ACCENTS.iter().map(|(_, l)| *l).collect();
+        let want_to: String = WITHOUT_ACCENTS
+            .iter()
+            .flat_map(|(b, l)| std::iter::repeat_n(*b, l.chars().count()))
+            .collect();
+        assert_eq!(from, want_from);
+        assert_eq!(to, want_to);
+        assert_eq!(from.chars().count(), to.chars().count());
+        // Each of them once: `translate()` heeds a letter's first place only.
+        let once: std::collections::HashSet<char> = from.chars().collect();
+        assert_eq!(once.len(), from.chars().count());
+        assert_eq!(sql.matches("translate(").count(), 2, "{sql}");
+    }
+
     #[test]
     fn words_are_lowered_as_the_documents_are() {
         assert_eq!(query_terms("ΟΔΟΣ Router").unwrap(), ["οδοσ", "router"]);
@@ -398,6 +593,18 @@ mod tests {
             ["istanbul", "istanbul"]
         );
         assert_eq!(query_terms("ẞ Ǆ ǅ").unwrap(), ["ß", "ǆ", "ǆ"]);
+        assert_eq!(
+            query_terms("Café CAFÉ Crème München İSTANBUL Łódź Ελλάδα").unwrap(),
+            [
+                "cafe",
+                "cafe",
+                "creme",
+                "munchen",
+                "istanbul",
+                "łodz",
+                "ελλάδα"
+            ]
+        );
     }
 
     /// Each character alone makes words of letters and digits only, lower-cased one character

@@ -95,6 +95,7 @@ contract!(
     labels_are_found_by_every_field_and_filtered,
     search_documents_are_checked_and_repaired,
     search_hits_show_the_products_image_as_it_is_now,
+    words_with_or_without_accents_find_the_same_labels,
     scheduler_due_times_and_lease,
     aliases_find_a_vulnerability_by_any_id,
     exploited_marks_keep_their_first_date,
@@ -119,6 +120,7 @@ mod search;
 use search::{
     labels_are_found_by_every_field_and_filtered, search_documents_are_checked_and_repaired,
     search_hits_show_the_products_image_as_it_is_now,
+    words_with_or_without_accents_find_the_same_labels,
 };
 
 #[path = "contract/vuln.rs"]

@@ -2433,8 +2433,10 @@ mod tests {
             return;
         };
         pg_product(&pool, "PRD-1", "m1", "ΟΔΟΣ Router", "router").await;
-        pg_product(&pool, "PRD-2", "m1", "Οδος Deurbel", "camera").await;
-        pg_product(&pool, "PRD-3", "m1", "Slimme deurbel", "camera").await;
+        // Routers: no letter of their category's words is one migration 0045 folds, so it
+        // stores none of these documents again.
+        pg_product(&pool, "PRD-2", "m1", "Οδος Deurbel", "router").await;
+        pg_product(&pool, "PRD-3", "m1", "Slimme deurbel", "router").await;
         for (n, product) in [(1, "PRD-1"), (2, "PRD-2"), (3, "PRD-3")] {
             let id = format!("KM-2026-{n:06}");
             pg_certificate(&pool, &id, product, "eu-iot", "basic").await;
@@ -2498,6 +2500,197 @@ mod tests {
                 .map(|h| h.certificate.id.to_string())
                 .collect();
             assert_eq!(ids, ["KM-2026-000002", "KM-2026-000001"], "{text}");
+        }
+        drop_schema(store, &schema).await;
+    }
+
+    /// Words with and without diacritics find the same labels on both backends, as SQLite's
+    /// tokenizer folds them (`search::WITHOUT_ACCENTS`; PostgreSQL's documents since migration
+    /// 0045): `cafe`, `café` and `CAFÉ` find `Café Crème` and `Cafe Noir`. Letters SQLite keeps
+    /// are kept (`ł`: `lodz` does not find `Łódź`), and so are Greek's with tonos (`ελλαδα`
+    /// does not find `Ελλάδα`). On PostgreSQL the search's words in memory, read with every
+    /// word's list kept, answer as its full-text index does.
+    #[tokio::test]
+    async fn words_with_and_without_accents_find_the_same_labels_on_both_backends() {
+        use super::super::words::WordIndex;
+        use crate::search::{query_terms, LabelSearch};
+
+        let alike = Alike::new(&[
+            "Café Crème",
+            "München Slot",
+            "Łódź Router",
+            "Ελλάδα Deurbel",
+            "Cafe Noir",
+        ])
+        .await;
+        let words = |text: &str| LabelSearch {
+            terms: query_terms(text).unwrap(),
+            limit: 20,
+            ..LabelSearch::default()
+        };
+        let cafes = ["KM-2026-000005", "KM-2026-000001"];
+        let cases: [(&str, &[&str]); 20] = [
+            ("cafe", &cafes),
+            ("café", &cafes),
+            ("CAFÉ", &cafes),
+            ("Cafe", &cafes),
+            ("caf", &cafes),
+            ("creme", &["KM-2026-000001"]),
+            ("Crème", &["KM-2026-000001"]),
+            ("café crème", &["KM-2026-000001"]),
+            ("cafe noir", &["KM-2026-000005"]),
+            ("munchen", &["KM-2026-000002"]),
+            ("München", &["KM-2026-000002"]),
+            ("MÜNCHEN slot", &["KM-2026-000002"]),
+            ("mün", &["KM-2026-000002"]),
+            ("łodz", &["KM-2026-000003"]),
+            ("Łódź", &["KM-2026-000003"]),
+            ("lodz", &[]),
+            ("ελλάδα", &["KM-2026-000004"]),
+            ("ΕΛΛΆΔΑ", &["KM-2026-000004"]),
+            ("ελλαδα", &[]),
+            (
+                "kamera",
+                &[
+                    "KM-2026-000005",
+                    "KM-2026-000004",
+                    "KM-2026-000003",
+                    "KM-2026-000002",
+                    "KM-2026-000001",
+                ],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(alike.found(&words(text)).await, want, "{text}");
+        }
+        if let Some((store, _)) = &alike.postgres {
+            let mut conn = store.pool.acquire().await.unwrap();
+            let index = WordIndex::read_postgres(&mut conn, 1).await.unwrap();
+            drop(conn);
+            let known = index.terms(&["cafe".to_owned()], false);
+            assert!(known.is_some_and(|f| f.any()), "cafe is not in the words");
+            for (text, want) in cases {
+                let s = words(text);
+                let newest = store.newest_search_seq().await.unwrap().newest;
+                let with = store
+                    .search_postgres_words(&s, Some(&index), newest, super::STATE_WALK)
+                    .await
+                    .unwrap();
+                let without = store
+                    .search_postgres_words(&s, None, newest, super::STATE_WALK)
+                    .await
+                    .unwrap();
+                assert_eq!(with, without, "{text}");
+                let ids: Vec<String> = with.iter().map(|h| h.certificate.id.to_string()).collect();
+                assert_eq!(ids, want, "{text}");
+            }
+        }
+        alike.drop().await;
+    }
+
+    /// Migration 0045 on documents written before it: each whose words it folds (a name or
+    /// category word with a diacritic SQLite folds) is stored again under a new `seq`, without
+    /// it, its kept state and hit with it, and counted as a repair (so no reading of the words
+    /// made before describes it); the others (ASCII, or Greek with tonos, which SQLite keeps)
+    /// keep theirs. The store's check is clean after it, and words with and without the
+    /// diacritics find the labels.
+    #[tokio::test]
+    async fn migration_0045_stores_documents_with_accents_again_on_postgres() {
+        use crate::search::{query_terms, LabelSearch, SearchStore as _};
+
+        let Some((pool, schema)) = pg_registry_before(45, 1).await else {
+            return;
+        };
+        pg_product(&pool, "PRD-1", "m1", "Café Crème", "router").await;
+        pg_product(&pool, "PRD-2", "m1", "Ελλάδα Deurbel", "router").await;
+        pg_product(&pool, "PRD-3", "m1", "Slimme deurbel", "router").await;
+        pg_product(&pool, "PRD-4", "m1", "München Slot", "router").await;
+        // Its category's words hold `überwachungskamera` and `caméra`.
+        pg_product(&pool, "PRD-5", "m1", "Tuincamera", "camera").await;
+        for n in 1..=5 {
+            let id = format!("KM-2026-{n:06}");
+            pg_certificate(&pool, &id, &format!("PRD-{n}"), "eu-iot", "basic").await;
+        }
+        suspend_pg(&pool, 4).await;
+        let documents = || async {
+            sqlx::query_as::<_, (String, i64, String)>(
+                "SELECT certificate_id, seq, CAST(doc AS TEXT) FROM certificate_search \
+                 ORDER BY certificate_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        };
+        let before = documents().await;
+        assert!(before[0].2.contains("'café'"), "{before:?}");
+        assert!(before[3].2.contains("'münchen'"), "{before:?}");
+        assert!(before[4].2.contains("'caméra'"), "{before:?}");
+
+        super::super::POSTGRES_MIGRATIONS.run(&pool).await.unwrap();
+        let after = documents().await;
+        let seqs: Vec<(&str, i64)> = after.iter().map(|d| (d.0.as_str(), d.1)).collect();
+        assert_eq!(
+            seqs,
+            [
+                ("KM-2026-000001", 6),
+                ("KM-2026-000002", 2),
+                ("KM-2026-000003", 3),
+                ("KM-2026-000004", 7),
+                ("KM-2026-000005", 8)
+            ]
+        );
+        for word in ["'cafe'", "'creme'"] {
+            assert!(after[0].2.contains(word), "{word}: {after:?}");
+        }
+        assert!(after[3].2.contains("'munchen'"), "{after:?}");
+        for word in ["'camera'", "'uberwachungskamera'"] {
+            assert!(after[4].2.contains(word), "{word}: {after:?}");
+        }
+        for accented in ['é', 'è', 'ü'] {
+            assert!(!after.iter().any(|d| d.2.contains(accented)), "{after:?}");
+        }
+        assert_eq!(
+            (after[1].2.as_str(), after[2].2.as_str()),
+            (before[1].2.as_str(), before[2].2.as_str())
+        );
+        assert!(after[1].2.contains("'ελλάδα'"), "{after:?}");
+        let repairs: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'search_repairs'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(repairs, 1);
+        assert_eq!(search_states(&pool).await, certificate_states(&pool).await);
+        assert_eq!(hits_not_kept(&pool).await, (vec![], 5));
+
+        let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
+        let store = super::SqlStore::connect_in_schema(&url, Some(&schema))
+            .await
+            .unwrap();
+        let check = store.verify_search(false).await.unwrap();
+        assert!(check.is_clean(), "{check:?}");
+        for (text, want) in [
+            ("cafe", &["KM-2026-000001"][..]),
+            ("CAFÉ CRÈME", &["KM-2026-000001"]),
+            ("munchen", &["KM-2026-000004"]),
+            ("München", &["KM-2026-000004"]),
+            ("ελλάδα", &["KM-2026-000002"]),
+            ("camera", &["KM-2026-000005"]),
+            ("überwachungskamera", &["KM-2026-000005"]),
+        ] {
+            let s = LabelSearch {
+                terms: query_terms(text).unwrap(),
+                limit: 20,
+                ..LabelSearch::default()
+            };
+            let ids: Vec<String> = store
+                .search_labels(&s)
+                .await
+                .unwrap()
+                .iter()
+                .map(|h| h.certificate.id.to_string())
+                .collect();
+            assert_eq!(ids, want, "{text}");
         }
         drop_schema(store, &schema).await;
     }
@@ -2700,7 +2893,9 @@ mod tests {
         let Some((pool, schema)) = pg_registry_before(38, 1).await else {
             return;
         };
-        pg_product(&pool, "p1", "m1", "Slimme deurbel", "camera").await;
+        // A router: its documents' words are ASCII, which migration 0045 does not store again
+        // (the walks below read their first `seq`).
+        pg_product(&pool, "p1", "m1", "Slimme deurbel", "router").await;
         for n in 1..=3 {
             pg_certificate(&pool, &format!("KM-2026-{n:06}"), "p1", "eu-iot", "basic").await;
         }
