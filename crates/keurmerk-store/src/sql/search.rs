@@ -2427,8 +2427,6 @@ mod tests {
     /// both Greek labels.
     #[tokio::test]
     async fn migration_0043_stores_documents_with_a_final_sigma_again_on_postgres() {
-        use crate::search::{query_terms, LabelSearch, SearchStore as _};
-
         let Some((pool, schema)) = pg_registry_before(43, 1).await else {
             return;
         };
@@ -2442,15 +2440,7 @@ mod tests {
             pg_certificate(&pool, &id, product, "eu-iot", "basic").await;
         }
         suspend_pg(&pool, 2).await;
-        let documents = || async {
-            sqlx::query_as::<_, (String, i64, String)>(
-                "SELECT certificate_id, seq, CAST(doc AS TEXT) FROM certificate_search \
-                 ORDER BY certificate_id",
-            )
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-        };
+        let documents = || stored_documents(&pool);
         let before = documents().await;
         assert!(before[1].2.contains("'οδος'"), "{before:?}");
 
@@ -2471,37 +2461,12 @@ mod tests {
             (after[0].2.as_str(), after[2].2.as_str()),
             (before[0].2.as_str(), before[2].2.as_str())
         );
-        let repairs: i64 =
-            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'search_repairs'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        assert_eq!(repairs, 1);
+        assert_eq!(search_repairs(&pool).await, 1);
         assert_eq!(search_states(&pool).await, certificate_states(&pool).await);
         assert_eq!(hits_not_kept(&pool).await, (vec![], 3));
 
-        let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
-        let store = super::SqlStore::connect_in_schema(&url, Some(&schema))
-            .await
-            .unwrap();
-        let check = store.verify_search(false).await.unwrap();
-        assert!(check.is_clean(), "{check:?}");
-        for text in ["ΟΔΟΣ", "οδος"] {
-            let s = LabelSearch {
-                terms: query_terms(text).unwrap(),
-                limit: 20,
-                ..LabelSearch::default()
-            };
-            let ids: Vec<String> = store
-                .search_labels(&s)
-                .await
-                .unwrap()
-                .iter()
-                .map(|h| h.certificate.id.to_string())
-                .collect();
-            assert_eq!(ids, ["KM-2026-000002", "KM-2026-000001"], "{text}");
-        }
-        drop_schema(store, &schema).await;
+        let both = &["KM-2026-000002", "KM-2026-000001"][..];
+        checked_after_migration(&schema, &[("ΟΔΟΣ", both), ("οδος", both)]).await;
     }
 
     /// Words with and without diacritics find the same labels on both backends, as SQLite's
@@ -2596,8 +2561,6 @@ mod tests {
     /// diacritics find the labels.
     #[tokio::test]
     async fn migration_0045_stores_documents_with_accents_again_on_postgres() {
-        use crate::search::{query_terms, LabelSearch, SearchStore as _};
-
         let Some((pool, schema)) = pg_registry_before(45, 1).await else {
             return;
         };
@@ -2612,15 +2575,7 @@ mod tests {
             pg_certificate(&pool, &id, &format!("PRD-{n}"), "eu-iot", "basic").await;
         }
         suspend_pg(&pool, 4).await;
-        let documents = || async {
-            sqlx::query_as::<_, (String, i64, String)>(
-                "SELECT certificate_id, seq, CAST(doc AS TEXT) FROM certificate_search \
-                 ORDER BY certificate_id",
-            )
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-        };
+        let documents = || stored_documents(&pool);
         let before = documents().await;
         assert!(before[0].2.contains("'café'"), "{before:?}");
         assert!(before[3].2.contains("'münchen'"), "{before:?}");
@@ -2654,30 +2609,57 @@ mod tests {
             (before[1].2.as_str(), before[2].2.as_str())
         );
         assert!(after[1].2.contains("'ελλάδα'"), "{after:?}");
-        let repairs: i64 =
-            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'search_repairs'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        assert_eq!(repairs, 1);
+        assert_eq!(search_repairs(&pool).await, 1);
         assert_eq!(search_states(&pool).await, certificate_states(&pool).await);
         assert_eq!(hits_not_kept(&pool).await, (vec![], 5));
 
+        checked_after_migration(
+            &schema,
+            &[
+                ("cafe", &["KM-2026-000001"][..]),
+                ("CAFÉ CRÈME", &["KM-2026-000001"]),
+                ("munchen", &["KM-2026-000004"]),
+                ("München", &["KM-2026-000004"]),
+                ("ελλάδα", &["KM-2026-000002"]),
+                ("camera", &["KM-2026-000005"]),
+                ("überwachungskamera", &["KM-2026-000005"]),
+            ],
+        )
+        .await;
+    }
+
+    /// Each search document of the schema `pool` is in: certificate, `seq`, words.
+    async fn stored_documents(pool: &sqlx::AnyPool) -> Vec<(String, i64, String)> {
+        sqlx::query_as::<_, (String, i64, String)>(
+            "SELECT certificate_id, seq, CAST(doc AS TEXT) FROM certificate_search \
+             ORDER BY certificate_id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+
+    /// How many times the documents were repaired (`search_repairs`).
+    async fn search_repairs(pool: &sqlx::AnyPool) -> i64 {
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'search_repairs'")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    /// After a migration that stored documents again, on a store in `schema`: the store's check
+    /// is clean and each of `cases` (words, the certificates found in order) holds; the schema
+    /// is then dropped.
+    async fn checked_after_migration(schema: &str, cases: &[(&str, &[&str])]) {
+        use crate::search::{query_terms, LabelSearch, SearchStore as _};
+
         let url = std::env::var("KEURMERK_TEST_POSTGRES").unwrap();
-        let store = super::SqlStore::connect_in_schema(&url, Some(&schema))
+        let store = super::SqlStore::connect_in_schema(&url, Some(schema))
             .await
             .unwrap();
         let check = store.verify_search(false).await.unwrap();
         assert!(check.is_clean(), "{check:?}");
-        for (text, want) in [
-            ("cafe", &["KM-2026-000001"][..]),
-            ("CAFÉ CRÈME", &["KM-2026-000001"]),
-            ("munchen", &["KM-2026-000004"]),
-            ("München", &["KM-2026-000004"]),
-            ("ελλάδα", &["KM-2026-000002"]),
-            ("camera", &["KM-2026-000005"]),
-            ("überwachungskamera", &["KM-2026-000005"]),
-        ] {
+        for (text, want) in cases {
             let s = LabelSearch {
                 terms: query_terms(text).unwrap(),
                 limit: 20,
@@ -2690,9 +2672,9 @@ mod tests {
                 .iter()
                 .map(|h| h.certificate.id.to_string())
                 .collect();
-            assert_eq!(ids, want, "{text}");
+            assert_eq!(ids, *want, "{text}");
         }
-        drop_schema(store, &schema).await;
+        drop_schema(store, schema).await;
     }
 
     #[test]
