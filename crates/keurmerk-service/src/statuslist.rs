@@ -181,11 +181,13 @@ impl<S: RegistryStore> Registry<S> {
         let mut values: Vec<u8> = Vec::new();
         let mut to_evaluate: Vec<(usize, CertificateId)> = Vec::new();
         let mut damage = Damage::default();
+        let mut rows = 0usize;
         // The earliest instant time alone makes a stored status stale: of the rows read with
         // their status, from the pass itself; of those evaluated (and stored again), below.
         let mut until = self
             .store()
             .list_statuses(&rule, &mut |slot| {
+                rows += 1;
                 // A row that is not a slot (an edit by hand) costs its own slot, which no row
                 // then claims: that label reads "not valid", the rest are published.
                 let slot = match slot {
@@ -226,6 +228,20 @@ impl<S: RegistryStore> Registry<S> {
                 Ok(())
             })
             .await?;
+        // Many rows that cannot be read are no edit by hand but a fault of the reading (or of a
+        // release): a list saying "not valid" for all of them would be signed and logged, so
+        // none is built, and the last one stays served.
+        if damage.unreadable_count > DAMAGE_NAMED.max(rows / 100) {
+            damage.report();
+            return Err(keurmerk_store::StoreError::Corrupt {
+                what: "status list",
+                detail: format!(
+                    "{} of {rows} status rows cannot be read as slots: no list is built from them",
+                    damage.unreadable_count
+                ),
+            }
+            .into());
+        }
         // The statuses a page of lookups would give, a chunk of rows per query.
         for chunk in to_evaluate.chunks(STATUS_READ_CHUNK) {
             let ids: Vec<CertificateId> = chunk.iter().map(|(_, id)| id.clone()).collect();
@@ -456,6 +472,8 @@ impl<S: RegistryStore> Registry<S> {
         std::time::Duration,
         std::time::Duration,
     )> {
+        // Before any work: a build on a wrong clock would evaluate and store statuses by it.
+        self.check_clock().await?;
         let started = std::time::Instant::now();
         let latest = self.store().latest_status_list().await?;
         let (list, labels, from) = self.build_status_list(self.list_inputs().await?).await?;
@@ -474,6 +492,9 @@ impl<S: RegistryStore> Registry<S> {
                 return Ok(p);
             }
         }
+        // Before the turn and the build: a build on a wrong clock would evaluate and store
+        // statuses by it, and then be refused.
+        self.check_clock().await?;
         // One build at a time (per store handle); whoever waited finds the fresh list, or the
         // failure of a build that found the database out of reach meanwhile (crate::turn).
         let mut turn = self.status_list_turns.take().await?;

@@ -938,6 +938,31 @@ async fn damaged_status_rows_cost_their_own_slots_not_the_list(db: Db) {
     reg.verify_read_model(true).await.unwrap();
     let (list, _) = reg.current_status_list().await.unwrap();
     assert_eq!(as_published(&list), healthy, "repaired");
+
+    // More unreadable rows than a hand could have edited (a fault of the reading, or of a
+    // release): no list rather than one saying "not valid" for each, and the last one stays.
+    let published = reg.store().latest_status_list().await.unwrap().unwrap();
+    for i in 0..11 {
+        exec(format!(
+            "INSERT INTO label_status (certificate_id, gen, idx) VALUES ('bad id {i}', 1, {})",
+            100 + i
+        ))
+        .await
+        .unwrap();
+    }
+    let err = reg.current_status_list().await.unwrap_err().to_string();
+    assert!(err.contains("11 of 16 status rows cannot be read"), "{err}");
+    advance(&db.clock, Duration::hours(2));
+    assert!(reg.refresh_status_list().await.is_err());
+    assert_eq!(
+        reg.store()
+            .latest_status_list()
+            .await
+            .unwrap()
+            .unwrap()
+            .sequence,
+        published.sequence
+    );
     db.drop_schema(&reg).await;
 }
 on_both!(
@@ -1015,3 +1040,70 @@ on_both!(
 async fn reg_lists(reg: &Registry<SqlStore>) -> Option<keurmerk_store::PublishedStatusList> {
     reg.store().latest_status_list().await.unwrap()
 }
+
+/// A row holding another label's index (moved there by hand, or of no certificate) blocks
+/// nothing the registry writes: the certificate's own row takes its index back (migration 0046)
+/// at its next event, and an issue whose index such a row sits on succeeds; the row that held it
+/// is left out of the list until repair. With the one-row-per-index rule alone (migration 0044)
+/// both writes failed on a unique violation: a revocation blocked, every issue blocked.
+async fn a_row_on_another_labels_index_blocks_no_write(db: Db) {
+    let reg = db.registry().await;
+    let ids = three(&reg).await;
+    let pool = reg.store().pool().clone();
+    let exec = |sql: String| {
+        let pool = pool.clone();
+        async move { sqlx::query(&sql).execute(&pool).await.unwrap() }
+    };
+    // The valid label's row moved off its index, the withdrawn one's onto it.
+    exec(format!(
+        "UPDATE label_status SET idx = NULL WHERE certificate_id = '{}'",
+        ids[0]
+    ))
+    .await;
+    exec(format!(
+        "UPDATE label_status SET idx = 0 WHERE certificate_id = '{}'",
+        ids[2]
+    ))
+    .await;
+    reg.change_state(&a("nl-rdi"), &ids[0], request(Command::Suspend))
+        .await
+        .expect("the suspension is recorded");
+    assert_eq!(
+        reg.store().status_list_index(&ids[0]).await.unwrap(),
+        Some(0)
+    );
+    assert_eq!(reg.store().status_list_index(&ids[2]).await.unwrap(), None);
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_eq!(list.get(0).unwrap(), keurmerk_trust::STATUS_SUSPENDED);
+
+    // A row of no certificate on the next index to hand out.
+    exec(
+        "INSERT INTO label_status (certificate_id, gen, idx) VALUES ('KM-1999-000001', 1, 3)"
+            .into(),
+    )
+    .await;
+    let (p, v) = product(&reg, "maker").await;
+    let next = issued(&reg, "nl-lab", &p, &v, "eu-iot", "substantial").await;
+    assert_eq!(reg.store().status_index(&next).await.unwrap(), Some(3));
+    assert_eq!(reg.store().status_list_index(&next).await.unwrap(), Some(3));
+    let (list, _) = reg.current_status_list().await.unwrap();
+    assert_eq!(
+        list.get(3).unwrap(),
+        match in_force(&reg, &next).await {
+            ListedStatus::Valid => keurmerk_trust::STATUS_VALID,
+            _ => keurmerk_trust::STATUS_ATTENTION,
+        }
+    );
+    // Repair gives the withdrawn label its own index back.
+    reg.verify_read_model(true).await.unwrap();
+    assert_eq!(
+        reg.store().status_list_index(&ids[2]).await.unwrap(),
+        Some(2)
+    );
+    db.drop_schema(&reg).await;
+}
+on_both!(
+    blocks_no_write_sqlite,
+    blocks_no_write_postgres,
+    a_row_on_another_labels_index_blocks_no_write
+);

@@ -25,6 +25,20 @@ fn word(what: &str, s: &str) -> Result<LabelStatus> {
     })
 }
 
+/// Whether `t` has the one fixed-width form [`ts`] stores instants in
+/// (`2026-12-06T14:20:00.000000Z`), in which text order is time order.
+fn stored_instant(t: &str) -> bool {
+    const FORM: &[u8; 27] = b"0000-00-00T00:00:00.000000Z";
+    t.len() == FORM.len()
+        && t.bytes().zip(FORM).all(|(c, f)| {
+            if *f == b'0' {
+                c.is_ascii_digit()
+            } else {
+                c == *f
+            }
+        })
+}
+
 /// A row of [`LIST_STATUSES`] as a slot, with its `stale_after` (as stored) when the slot has
 /// the stored status.
 fn list_slot(row: &(impl Cols + ?Sized)) -> (Result<ListSlot>, Option<String>) {
@@ -38,19 +52,23 @@ fn list_slot(row: &(impl Cols + ?Sized)) -> (Result<ListSlot>, Option<String>) {
         Err(e) => return (Err(e), None),
     };
     // A word that is not a status is not trusted: the caller evaluates that one.
+    // So is a row whose `stale_after` is not in the stored form (an edit by hand): the SQL
+    // compared it as text, so it may read as current; evaluated, it is stored again whole.
     if get_i64(row, "ok").is_ok_and(|ok| ok == 1) {
-        if let Ok(Some(Ok(status))) = row
-            .text("word")
-            .map(|w| w.as_deref().map(str::parse::<LabelStatus>))
-        {
-            let stale = row.text("stale_after").ok().flatten();
-            return (
-                Ok(ListSlot {
-                    index,
-                    status: Ok(status),
-                }),
-                stale,
-            );
+        if let (Ok(Some(Ok(status))), Ok(stale)) = (
+            row.text("word")
+                .map(|w| w.as_deref().map(str::parse::<LabelStatus>)),
+            row.text("stale_after"),
+        ) {
+            if stale.as_deref().is_none_or(stored_instant) {
+                return (
+                    Ok(ListSlot {
+                        index,
+                        status: Ok(status),
+                    }),
+                    stale,
+                );
+            }
         }
     }
     let slot = get_str(row, "id").and_then(|id| {
@@ -333,8 +351,13 @@ impl StatusStore for SqlStore {
         let mut earliest: Option<String> = None;
         let mut handed = |(slot, stale): (Result<ListSlot>, Option<String>)| {
             if let Some(t) = stale {
+                // Parsed only when it is a new earliest: an instant of the stored form that is
+                // no date (a month 13, by hand) is not taken, rather than failing the list.
                 if earliest.as_ref().is_none_or(|e| t < *e) {
-                    earliest = Some(t);
+                    match parse_ts("label_status.stale_after", &t) {
+                        Ok(_) => earliest = Some(t),
+                        Err(e) => tracing::warn!(error = %e, "a stored status's end not read"),
+                    }
                 }
             }
             each(slot)

@@ -97,7 +97,8 @@ impl StatusListStore for SqlStore {
             let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT MIN(stale_after) FROM label_status \
-                 WHERE idx IS NOT NULL AND stale_after > $1 AND certificate_id IN ({})",
+                 WHERE idx IS NOT NULL AND stale_after > $1 AND length(stale_after) = 27 \
+                 AND certificate_id IN ({})",
                 marks.join(", ")
             );
             let mut q = sqlx::query_scalar::<_, Option<String>>(&sql).bind(ts(after));
@@ -110,9 +111,13 @@ impl StatusListStore for SqlStore {
                 }
             }
         }
-        earliest
-            .map(|t| parse_ts("label_status.stale_after", &t))
-            .transpose()
+        // A value edited by hand into no date is not taken, rather than failing the list (the
+        // row itself is not served: its stored status does not parse).
+        Ok(earliest.and_then(|t| {
+            parse_ts("label_status.stale_after", &t)
+                .map_err(|e| tracing::warn!(error = %e, "a stored status's end not read"))
+                .ok()
+        }))
     }
 
     async fn latest_status_list(&self) -> Result<Option<PublishedStatusList>> {

@@ -322,6 +322,14 @@ pub(super) async fn the_status_list_reads_a_word_only_from_a_row_a_lookup_would_
     assert_eq!(of(vec![cert.id.clone()], at(10)).await, Some(at(30)));
     assert_eq!(of(vec![cert.id.clone()], at(30)).await, None, "not after");
     assert_eq!(of(Vec::new(), at(10)).await, None);
+    // An end edited out of the stored form (text after every instant, so the SQL takes the row
+    // as current) is not read: the row is evaluated, and its end neither taken nor an error.
+    exec(s, "UPDATE label_status SET stale_after = '2999'").await;
+    assert_eq!(slots(s, &rule).await, evaluate);
+    assert_eq!(earliest(rule.clone()).await, None);
+    assert_eq!(of(vec![cert.id.clone()], at(10)).await, None);
+    stored(s, &cert, seq1).await;
+    assert_eq!(agreeing(s, &rule).await, served);
     assert_eq!(
         s.status_word(&cert.id).await.unwrap(),
         Some(LabelStatus::Valid)
