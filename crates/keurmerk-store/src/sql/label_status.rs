@@ -554,4 +554,57 @@ mod tests {
             .await
             .unwrap();
     }
+
+    /// [`migration_0044_takes_each_index_from_its_certificate_then_keeps_one_per_index`] on
+    /// PostgreSQL, whose statement differs (`IS DISTINCT FROM`).
+    #[tokio::test]
+    async fn migration_0044_takes_each_index_from_its_certificate_on_postgres() {
+        use super::super::search::tests::{pg_certificate, pg_product, pg_registry_before};
+
+        let Some((pool, schema)) = pg_registry_before(44, 1).await else {
+            return;
+        };
+        for (n, idx) in [("A", 0), ("B", 1), ("C", 2)] {
+            let (id, product) = (format!("KM-{n}"), format!("PRD-{n}"));
+            pg_product(&pool, &product, "m1", "Slimme deurbel", "router").await;
+            pg_certificate(&pool, &id, &product, "eu-iot", "basic").await;
+            sqlx::query("UPDATE certificates SET status_index = $1 WHERE id = $2")
+                .bind(idx)
+                .bind(&id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        for edit in [
+            "UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'",
+            "UPDATE label_status SET idx = -3 WHERE certificate_id = 'KM-C'",
+            "INSERT INTO label_status (certificate_id, gen, idx) VALUES ('KM-Z', 1, 0)",
+        ] {
+            pool.execute(edit).await.unwrap();
+        }
+        super::super::POSTGRES_MIGRATIONS.run(&pool).await.unwrap();
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT certificate_id, idx FROM label_status ORDER BY certificate_id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("KM-A".into(), Some(0)),
+                ("KM-B".into(), Some(1)),
+                ("KM-C".into(), Some(2)),
+                ("KM-Z".into(), None),
+            ]
+        );
+        let again = pool
+            .execute("UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(again.contains("label_status_one_per_index"), "{again}");
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
 }

@@ -1459,7 +1459,7 @@ impl SqlStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use sqlx::Executor as _;
 
     /// A search on the point reader's connection finds exactly what the same search through the
@@ -2054,7 +2054,7 @@ mod tests {
     }
 
     /// [`product`] through sqlx (PostgreSQL, or SQLite with foreign keys off).
-    async fn pg_product<'e>(
+    pub(crate) async fn pg_product<'e>(
         on: impl sqlx::Executor<'e, Database = sqlx::Any>,
         id: &str,
         maker: &str,
@@ -2075,7 +2075,7 @@ mod tests {
     }
 
     /// [`certificate`] on PostgreSQL, in a transaction of the caller's or alone.
-    async fn pg_certificate<'e>(
+    pub(crate) async fn pg_certificate<'e>(
         on: impl sqlx::Executor<'e, Database = sqlx::Any>,
         id: &str,
         product: &str,
@@ -2720,7 +2720,10 @@ mod tests {
     /// A PostgreSQL registry in a schema of its own, migrated up to (not including) `version`,
     /// with a maker `m1` and certificates that need no assessment, on a pool of `max`
     /// connections; `None` without `KEURMERK_TEST_POSTGRES`.
-    async fn pg_registry_before(version: i64, max: u32) -> Option<(sqlx::AnyPool, String)> {
+    pub(crate) async fn pg_registry_before(
+        version: i64,
+        max: u32,
+    ) -> Option<(sqlx::AnyPool, String)> {
         let Ok(url) = std::env::var("KEURMERK_TEST_POSTGRES") else {
             eprintln!("skipped: KEURMERK_TEST_POSTGRES is not set");
             return None;
