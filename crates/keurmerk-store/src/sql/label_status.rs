@@ -520,34 +520,7 @@ mod tests {
             .await
             .unwrap();
         }
-        // A moved onto B's index, C below zero, Z (no certificate) onto A's.
-        for edit in [
-            "UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'",
-            "UPDATE label_status SET idx = -3 WHERE certificate_id = 'KM-C'",
-            "INSERT INTO label_status (certificate_id, gen, idx) VALUES ('KM-Z', 1, 0)",
-        ] {
-            pool.execute(edit).await.unwrap();
-        }
-        super::super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
-        let rows: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT certificate_id, idx FROM label_status ORDER BY certificate_id")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                ("KM-A".into(), Some(0)),
-                ("KM-B".into(), Some(1)),
-                ("KM-C".into(), Some(2)),
-                ("KM-Z".into(), None),
-            ]
-        );
-        let again = pool
-            .execute("UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'")
-            .await
-            .unwrap_err()
-            .to_string();
+        let again = edited_then_migrated(&pool, &super::super::SQLITE_MIGRATIONS).await;
         assert!(again.contains("UNIQUE"), "{again}");
         // Rows without an index are many.
         pool.execute("UPDATE label_status SET idx = NULL WHERE certificate_id IN ('KM-A', 'KM-B')")
@@ -575,6 +548,18 @@ mod tests {
                 .await
                 .unwrap();
         }
+        let again = edited_then_migrated(&pool, &super::super::POSTGRES_MIGRATIONS).await;
+        assert!(again.contains("label_status_one_per_index"), "{again}");
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
+    /// The edits both migration 0044 tests make before it, on certificates KM-A, KM-B and KM-C
+    /// at indices 0, 1 and 2 (A moved onto B's index, C below zero, Z of no certificate onto
+    /// A's); then every migration, the rows' indices checked, and the error of a second row
+    /// moved onto an index.
+    async fn edited_then_migrated(pool: &sqlx::AnyPool, all: &sqlx::migrate::Migrator) -> String {
         for edit in [
             "UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'",
             "UPDATE label_status SET idx = -3 WHERE certificate_id = 'KM-C'",
@@ -582,10 +567,10 @@ mod tests {
         ] {
             pool.execute(edit).await.unwrap();
         }
-        super::super::POSTGRES_MIGRATIONS.run(&pool).await.unwrap();
+        all.run(pool).await.unwrap();
         let rows: Vec<(String, Option<i64>)> =
             sqlx::query_as("SELECT certificate_id, idx FROM label_status ORDER BY certificate_id")
-                .fetch_all(&pool)
+                .fetch_all(pool)
                 .await
                 .unwrap();
         assert_eq!(
@@ -597,14 +582,9 @@ mod tests {
                 ("KM-Z".into(), None),
             ]
         );
-        let again = pool
-            .execute("UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'")
+        pool.execute("UPDATE label_status SET idx = 1 WHERE certificate_id = 'KM-A'")
             .await
             .unwrap_err()
-            .to_string();
-        assert!(again.contains("label_status_one_per_index"), "{again}");
-        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-            .await
-            .unwrap();
+            .to_string()
     }
 }
