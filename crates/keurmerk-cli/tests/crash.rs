@@ -404,10 +404,11 @@ fn crash_run(dir: &Path, db: &str) {
         // Counted after the checkpoint was read: events and lists only grow, so this is an
         // upper bound.
         let total = common::rows(db, "events");
-        let lists = common::published_lists(db);
+        let lists = common::records(db);
         assert!(
             size <= total + lists,
-            "more log entries ({size}) than events ({total}) and status lists ({lists})"
+            "more log entries ({size}) than events ({total}) and status and software list \
+             records ({lists})"
         );
         if size == total + lists {
             break;

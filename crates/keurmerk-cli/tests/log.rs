@@ -147,16 +147,16 @@ fn serve_logs_the_demo_and_the_monitor_verifies_it() {
     assert!(shown > 0 && shown <= common::rows(&db, "events"));
 
     // The demo was queued before the sequencer started; the sequencer drains the queue. Besides
-    // the events, the log holds each published status list's record. Both are read after the
-    // checkpoint: an upper bound of what it can hold.
+    // the events, the log holds each published status list's record and each software list's
+    // record. Both are read after the checkpoint: an upper bound of what it can hold.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let size = checkpoint_size(server.port);
         let events = common::rows(&db, "events");
-        let lists = common::published_lists(&db);
+        let lists = common::records(&db);
         assert!(
             size <= events + lists,
-            "extra entries: {size} > {events} events + {lists} status lists"
+            "extra entries: {size} > {events} events + {lists} status and software list records"
         );
         if size == events + lists {
             break;

@@ -180,6 +180,9 @@ pub struct VerifiedHistory {
     problems: Vec<Problem>,
     /// Content digest of the trust list it was verified against.
     trust: [u8; 32],
+    /// That trust list: what the certificate's other signed inputs (its product's software
+    /// lists) are verified with, so a stored row names one list for all of them.
+    list: std::sync::Arc<TrustList>,
     /// Who signed the statement of the certificate's last event, when that statement itself
     /// verified (not when only a re-signature confirms its event).
     newest: Option<crate::AuthenticSignature>,
@@ -205,6 +208,11 @@ impl VerifiedHistory {
     /// Content digest of the trust list the statements were verified against.
     pub(crate) fn trust_digest(&self) -> [u8; 32] {
         self.trust
+    }
+
+    /// The trust list the statements were verified against.
+    pub(crate) fn trust_list(&self) -> &TrustList {
+        &self.list
     }
 
     /// Who signed the statement of the certificate's last event (`certificates.last_seq`), when
@@ -420,7 +428,7 @@ impl<S: RegistryStore> Registry<S> {
         events: &[Event],
         statements: &[keurmerk_store::StoredStatement],
         resignatures: &[keurmerk_store::StoredStatement],
-        list: &TrustList,
+        list: &std::sync::Arc<TrustList>,
         digest: &[u8; 32],
     ) -> VerifiedHistory {
         let now = self.now();
@@ -434,6 +442,7 @@ impl<S: RegistryStore> Registry<S> {
             events: Vec::with_capacity(events.len()),
             problems: Vec::new(),
             trust: *digest,
+            list: list.clone(),
             newest: None,
         };
         let problem = |event: i64, kind: ProblemKind| Problem {

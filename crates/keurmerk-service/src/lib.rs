@@ -32,6 +32,7 @@ mod scope;
 mod search;
 pub mod sessions;
 mod signing;
+mod softwarelists;
 mod statement;
 mod statuslist;
 mod trustcache;
@@ -77,6 +78,7 @@ pub use signing::{
     DEFAULT_BASE_URL, ROOT_ORG, STATUS_VALIDITY_SECS, TRUST_LIST_REISSUE_SECS,
     TRUST_LIST_VALIDITY_DAYS,
 };
+pub use softwarelists::UnprovenSoftwareList;
 pub use statement::{statement_for, statement_kind, StatementCheck};
 pub use statuslist::{
     STATUS_LIST_CHECK_SECS, STATUS_LIST_LEASE, STATUS_LIST_PATH, STATUS_LIST_REPUBLISH_SECS,

@@ -147,16 +147,21 @@ impl<S: RegistryStore> Registry<S> {
             .catalogue()
             .get(&certificate.scheme)
             .ok_or_else(|| invalid("scheme", format!("unknown scheme `{}`", certificate.scheme)))?;
-        // What the registry can monitor: a covered version without a software list is never
-        // shown as free of known problems.
-        let with_sbom = self
+        let product = self
             .store()
-            .versions_with_sbom(&certificate.product)
+            .product(&certificate.product)
+            .await?
+            .ok_or_else(|| not_found("product", &certificate.product))?;
+        // What the registry can monitor: a covered version without a software list its maker's
+        // signed record proves is never shown as free of known problems.
+        let lists = self
+            .proven_software_lists(&product, history.trust_list())
             .await?;
+        let with_sbom = lists.versions();
         let mut status = match version {
-            Some(v) => evaluate_version(&view, &scheme.policy, &with_sbom, v.trim(), self.now()),
+            Some(v) => evaluate_version(&view, &scheme.policy, with_sbom, v.trim(), self.now()),
             None => {
-                let monitoring = Monitoring::of(&view, &with_sbom);
+                let monitoring = Monitoring::of(&view, with_sbom);
                 evaluate_monitored(&view, &scheme.policy, &monitoring, self.now())
             }
         };
@@ -170,11 +175,6 @@ impl<S: RegistryStore> Registry<S> {
                     .collect(),
             );
         }
-        let product = self
-            .store()
-            .product(&certificate.product)
-            .await?
-            .ok_or_else(|| not_found("product", &certificate.product))?;
         // The maker's setup facts fit the owner advice (no "change the default password" for a
         // product without one).
         status.setup = self

@@ -21,6 +21,7 @@ mod scheduler;
 mod scope;
 mod search;
 mod signing;
+mod softwarelists;
 mod statuslist;
 mod update_record;
 mod workflow;

@@ -33,6 +33,8 @@ pub struct BulkSbom {
     pub format: String,
     /// The document.
     pub document: std::sync::Arc<[u8]>,
+    /// The manufacturer's signed record of it (`keurmerk_trust::SoftwareListRecord`).
+    pub record: std::sync::Arc<[u8]>,
     /// Its matchable components.
     pub components: Vec<StoredComponent>,
     /// When it was attached.

@@ -262,6 +262,12 @@ pub trait ProductStore: Send + Sync {
     /// Which of a product's versions have a software list (SBOM) attached: what the registry
     /// can monitor for known vulnerabilities.
     async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>>;
+    /// Every software list of a product's versions, with its signed record, by version id: what
+    /// the registry proves before it counts a version as monitored.
+    async fn software_lists(
+        &self,
+        product: &RecordId,
+    ) -> Result<Vec<crate::vuln::StoredSoftwareList>>;
     /// Sets the support commitment, with the follow-up work it causes (in the same transaction).
     async fn set_support(
         &self,

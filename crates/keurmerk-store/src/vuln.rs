@@ -23,6 +23,18 @@ pub struct StoredComponent {
     pub version: String,
 }
 
+/// A version's software list as stored, with the manufacturer's signed record of it
+/// (`keurmerk_trust::SoftwareListRecord`, migration 0047; `None` for a list stored without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSoftwareList {
+    /// The product version.
+    pub version_id: RecordId,
+    /// The list's bytes as attached.
+    pub document: Vec<u8>,
+    /// The signed record, as the registry queued it for the log.
+    pub record: Option<Vec<u8>>,
+}
+
 /// What [`VulnStore::upsert_advisory`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Upserted {
@@ -104,13 +116,16 @@ pub struct VexDecision {
 /// Vulnerability monitoring storage.
 #[async_trait]
 pub trait VulnStore: Send + Sync {
-    /// Stores (or replaces) a version's SBOM and its components.
+    /// Stores (or replaces) a version's SBOM, its components and the manufacturer's signed
+    /// `record` of it, and queues the record for the transparency log, in one transaction.
+    #[allow(clippy::too_many_arguments)]
     async fn put_sbom(
         &self,
         version: &RecordId,
         name: &str,
         format: &str,
         document: &[u8],
+        record: &[u8],
         components: &[StoredComponent],
         audit: &Audit,
     ) -> Result<()>;

@@ -79,10 +79,11 @@ pub struct StatementCheck<'a> {
 }
 
 /// An [`EntryCheck`] that requires every entry to be a signed statement that verifies against
-/// `trust` at `now` (`keurmerk_trust::verify_statement`), or a published status list's signed
+/// `trust` at `now` (`keurmerk_trust::verify_statement`), a published status list's signed
 /// record (`keurmerk_trust::StatusListRecord`, signed by a registry key) whose sequence number
 /// is higher than every earlier record's of the same list URL, in this run and the runs before
-/// (two records under one number are two lists the registry showed as the same publication).
+/// (two records under one number are two lists the registry showed as the same publication), or
+/// a manufacturer's signed record of a software list (`keurmerk_trust::SoftwareListRecord`).
 pub fn statement_check(
     trust: &keurmerk_trust::TrustList,
     now: chrono::DateTime<chrono::Utc>,
@@ -142,15 +143,19 @@ impl EntryCheck for StatementCheck<'_> {
         match keurmerk_trust::verify_statement(bytes, self.trust, self.now) {
             Ok(_) => Ok(()),
             Err(statement) => {
-                // A record is a JSON object with a `status_list` member; a statement never has
-                // one.
-                let is_record = serde_json::from_slice::<serde_json::Value>(bytes)
-                    .is_ok_and(|v| v.get("status_list").is_some());
-                if is_record {
+                // A record is a JSON object with a `status_list` or a `software_list` member; a
+                // statement never has either.
+                let value = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+                let has = |member: &str| value.as_ref().is_some_and(|v| v.get(member).is_some());
+                if has("status_list") {
                     let record =
                         keurmerk_trust::StatusListRecord::verify(bytes, self.trust, self.now)
                             .map_err(|e| format!("status list record: {e}"))?;
                     self.follows(index, &record)
+                } else if has("software_list") {
+                    keurmerk_trust::SoftwareListRecord::verify(bytes, self.trust, self.now)
+                        .map(|_| ())
+                        .map_err(|e| format!("software list record: {e}"))
                 } else {
                     Err(statement.to_string())
                 }
@@ -633,7 +638,8 @@ mod tests {
     use super::*;
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use keurmerk_trust::{
-        Act, Grant, KeyInfo, Role, SigningKey, StatusListRecord, TrustList, TRUST_LIST_VERSION,
+        Act, Grant, KeyInfo, Role, SigningKey, SoftwareListRecord, StatusListRecord, TrustList,
+        TRUST_LIST_VERSION,
     };
 
     const SUB: &str = "https://keurmerk.example.eu/api/v1/status-list";
@@ -740,6 +746,46 @@ mod tests {
             .check(99, &record(&key, "https://last.example/x", 1, 'k'))
             .unwrap_err();
         assert!(past.contains("more than 64"), "{past}");
+    }
+
+    /// A maker's software list record is a log entry the monitor accepts; the same record
+    /// signed by the registry's key, or changed after signing, is not.
+    #[test]
+    fn a_software_list_record_is_checked_as_the_makers() {
+        let (registry_key, mut trust) = registry();
+        let maker = SigningKey::from_seed(&[7; 32]);
+        let mut info = trust.keys[0].clone();
+        info.key_id = maker.key_id();
+        info.public_key = maker.public_key();
+        info.organisation_id = "org-maker".into();
+        info.role = Role::Manufacturer;
+        info.scope = vec![];
+        trust.keys.push(info);
+        let record = SoftwareListRecord {
+            maker: "org-maker".into(),
+            product: "PRD-1".into(),
+            version_id: "VER-1".into(),
+            version: "1.0".into(),
+            name: "bom.json".into(),
+            format: "CycloneDxJson".into(),
+            sha256: "ab".repeat(32),
+            components: 2,
+            attached_at: at(3),
+        };
+        let check = statement_check(&trust, at(24));
+        assert_eq!(check.check(0, &record.sign(&maker).unwrap()), Ok(()));
+        let by_registry = check
+            .check(1, &record.sign(&registry_key).unwrap())
+            .unwrap_err();
+        assert!(
+            by_registry.starts_with("software list record: ")
+                && by_registry.contains("manufacturer"),
+            "{by_registry}"
+        );
+        let changed = String::from_utf8(record.sign(&maker).unwrap())
+            .unwrap()
+            .replace("VER-1", "VER-2");
+        assert!(check.check(2, changed.as_bytes()).is_err());
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! Signing domains: every signature covers `DOMAIN-PREFIX || message`, with a distinct prefix per
 //! kind of object ([`STATEMENT_DOMAIN`], [`TRUST_LIST_DOMAIN`], [`TOKEN_DOMAIN`],
-//! [`STATUS_DOMAIN`]), so a signature over one kind can never be replayed as another.
+//! [`STATUS_DOMAIN`], [`SOFTWARE_LIST_RECORD_DOMAIN`], …), so a signature over one kind can never
+//! be replayed as another.
 //!
 //! # Example: issue a label URL and verify it offline
 //!
@@ -75,6 +76,7 @@
 mod canonical;
 mod error;
 mod keys;
+mod softwarelist;
 mod statement;
 mod status;
 mod statuslist;
@@ -85,6 +87,10 @@ mod url;
 pub use canonical::canonical_json;
 pub use error::TrustError;
 pub use keys::{Act, Grant, KeyId, KeyInfo, PublicKey, Role, SigningKey};
+pub use softwarelist::{
+    software_list_sha256, SoftwareListRecord, MAX_SOFTWARE_LIST_RECORD_BYTES,
+    SOFTWARE_LIST_RECORD_DOMAIN,
+};
 pub use statement::{
     sign_statement, verify_statement, SignatureEntry, SignedStatement, Statement, StatementKind,
     VerifiedStatement, STATEMENT_DOMAIN,

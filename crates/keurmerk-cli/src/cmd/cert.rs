@@ -363,11 +363,15 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
             let drifted = reg.verify_event_store().await?;
             let problems = reg.verify_all_integrity().await?;
             let read_model = reg.verify_read_model(*repair).await?;
+            let lists = reg.verify_software_lists().await?;
             for id in &drifted {
                 println!("{id}: stored state differs from its events");
             }
             for p in &problems {
                 println!("{p}");
+            }
+            for l in &lists {
+                println!("{l}");
             }
             for d in &read_model.differences {
                 println!("{d}");
@@ -402,21 +406,29 @@ pub async fn run(ctx: &Ctx, cmd: &CertificateCmd) -> Result<ExitCode> {
             let differ = read_model.differences.len()
                 + read_model.index_differences.len()
                 + read_model.page_differences.len();
-            if drifted.is_empty() && problems.is_empty() && differ == 0 && search.is_clean() {
+            if drifted.is_empty()
+                && problems.is_empty()
+                && differ == 0
+                && search.is_clean()
+                && lists.is_empty()
+            {
                 println!(
                     "every certificate's stored state matches its events, every event matches \
-                     its signed statement, every statement is logged or queued for the log, and \
+                     its signed statement, every statement is logged or queued for the log, \
                      every stored label status and certificate page a lookup would serve equals \
                      the fold (and each status sits at its certificate's place in the status \
-                     list), and every search document is what its certificate's rows make"
+                     list), every search document is what its certificate's rows make, and \
+                     every software list is its maker's signed one, with the components it names"
                 );
             } else {
                 eprintln!(
                     "integrity check failed: {} certificate(s) drifted, {} problem(s) with the \
-                     signed record, {} stored label status(es) or page(s) differ from the fold \
-                     or the certificate's status index, {} search document difference(s){}",
+                     signed record, {} software list(s) not on record or not as stored, {} \
+                     stored label status(es) or page(s) differ from the fold or the \
+                     certificate's status index, {} search document difference(s){}",
                     drifted.len(),
                     problems.len(),
+                    lists.len(),
                     differ,
                     search.different,
                     if search.index_sound {

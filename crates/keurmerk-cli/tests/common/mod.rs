@@ -22,6 +22,12 @@ pub fn published_lists(db: &str) -> u64 {
     rows(db, "status_lists")
 }
 
+/// The log entries that record no event at `db` now: each published status list's record
+/// and each software list's record (`docs/FORMATS.md` §11 and §14).
+pub fn records(db: &str) -> u64 {
+    published_lists(db) + rows(db, "software_list_records")
+}
+
 /// The rows of `table` in the registry at `db` now.
 pub fn rows(db: &str, table: &str) -> u64 {
     let rt = tokio::runtime::Runtime::new().unwrap();

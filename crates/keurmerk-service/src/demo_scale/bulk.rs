@@ -34,7 +34,7 @@ use keurmerk_domain::schedule;
 use keurmerk_domain::status::{evaluate_monitored, stale_after, Monitoring};
 use keurmerk_store::{
     Audit, BulkBatch, BulkCertificate, BulkSbom, BulkStore, CounterMove, KeyStore, RegistryStore,
-    StoredComponent, VulnStore,
+    StoredComponent, StoredSoftwareList, VulnStore,
 };
 use keurmerk_trust::{sign_statement, verify_statement, Role, SigningKey, TrustList};
 use serde_json::json;
@@ -90,6 +90,7 @@ pub(super) struct Issuers {
 /// (position, package key, purl, version).
 struct SoftwareList {
     document: Arc<[u8]>,
+    parsed: keurmerk_vuln::sbom::Sbom,
     format: String,
     components: Vec<(i64, String, String, String)>,
 }
@@ -100,6 +101,8 @@ struct Planned {
     versions: Vec<ProductVersion>,
     support: SupportCommitment,
     sbom: bool,
+    /// The maker's signed record of the software list (when `sbom`), once signed.
+    sbom_record: Option<Arc<[u8]>>,
     dependency: Option<Dependency>,
     assessment: Assessment,
     certificate: Certificate,
@@ -196,23 +199,12 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
         let bytes: Arc<[u8]> = bulk_software_list().into_bytes().into();
         let parsed = keurmerk_vuln::sbom::parse_slice("bom.json", &bytes)
             .map_err(|e| invalid("sbom", e.to_string()))?;
-        let mut components = Vec::new();
-        for (i, c) in parsed.components.iter().enumerate() {
-            let Some(purl) = &c.purl else { continue };
-            let Some(version) = c
-                .version
-                .clone()
-                .or_else(|| purl.version().map(str::to_owned))
-            else {
-                continue;
-            };
-            components.push((
-                i64::try_from(i).unwrap_or(i64::MAX),
-                purl.package_key().to_string(),
-                purl.to_string(),
-                version,
-            ));
-        }
+        // Matchable as `attach_sbom` stores them; each product's copy names its own version.
+        let components =
+            crate::softwarelists::components_of(&RecordId::from_sequence("VER", 0), &parsed)
+                .into_iter()
+                .map(|c| (c.idx, c.pkg_key, c.purl, c.version))
+                .collect();
         Ok(Issuers {
             maker_authority,
             lab_authority,
@@ -226,6 +218,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 document: bytes,
                 format: format!("{:?}", parsed.format),
                 components,
+                parsed,
             },
         })
     }
@@ -516,6 +509,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             versions,
             support,
             sbom,
+            sbom_record: None,
             dependency,
             assessment,
             certificate,
@@ -589,8 +583,38 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             }
             let view = fold(&p.events)?;
             p.certificate.state = view.state;
+            // The version counts as monitored only as the fold counts it: by its maker's
+            // signed record of the list, proven against the trust list reads use.
             let with_sbom: Vec<RecordId> = if p.sbom {
-                vec![p.versions[0].id.clone()]
+                let (key, _) = iss.keys.get(&p.product.manufacturer).ok_or_else(|| {
+                    crate::error::not_found("signing key", &p.product.manufacturer)
+                })?;
+                let record = crate::softwarelists::signed_record(
+                    &p.product,
+                    &p.versions[0],
+                    "bom.json",
+                    &iss.sbom.parsed,
+                    &iss.sbom.document,
+                    p.product.created_at,
+                    key,
+                )?;
+                let (proven, unproven) = crate::softwarelists::prove(
+                    &p.product,
+                    &[StoredSoftwareList {
+                        version_id: p.versions[0].id.clone(),
+                        document: iss.sbom.document.to_vec(),
+                        record: Some(record.clone()),
+                    }],
+                    &iss.trust,
+                    now,
+                );
+                if let Some(u) = unproven.first() {
+                    return Err(ServiceError::Forbidden(format!(
+                        "the software list record of {u} would not count"
+                    )));
+                }
+                p.sbom_record = Some(record.into());
+                proven.versions().to_vec()
             } else {
                 Vec::new()
             };
@@ -653,12 +677,13 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                 newest = verdict;
                 events.push((e, s));
             }
-            if p.sbom {
+            if let Some(record) = p.sbom_record {
                 batch.sboms.push(BulkSbom {
                     version: p.versions[0].id.clone(),
                     name: "bom.json".into(),
                     format: iss.sbom.format.clone(),
                     document: iss.sbom.document.clone(),
+                    record,
                     components: iss
                         .sbom
                         .components

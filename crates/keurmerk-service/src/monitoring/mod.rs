@@ -219,24 +219,12 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         let p = self.own_product(actor, &v.product, "attach SBOMs").await?;
         let sbom = keurmerk_vuln::sbom::parse_slice(name, bytes)
             .map_err(|e| invalid("sbom", e.to_string()))?;
-        let mut components = Vec::new();
-        for (i, c) in sbom.components.iter().enumerate() {
-            let Some(purl) = &c.purl else { continue };
-            let Some(version) = c
-                .version
-                .clone()
-                .or_else(|| purl.version().map(str::to_owned))
-            else {
-                continue;
-            };
-            components.push(StoredComponent {
-                version_id: v.id.clone(),
-                idx: i64::try_from(i).unwrap_or(i64::MAX),
-                pkg_key: purl.package_key().to_string(),
-                purl: purl.to_string(),
-                version,
-            });
-        }
+        let components = crate::softwarelists::components_of(&v.id, &sbom);
+        // The maker's signed record of the list: without it the version would not count as
+        // monitored (`softwarelists`). Signed and checked before anything is written.
+        let record = self
+            .software_list_record(&p, &v, name, &sbom, bytes)
+            .await?;
         let audit = self.audit(
             actor,
             "sbom.attach",
@@ -249,6 +237,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 name,
                 &format!("{:?}", sbom.format),
                 bytes,
+                &record,
                 &components,
                 &audit,
             )

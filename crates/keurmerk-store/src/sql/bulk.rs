@@ -1,10 +1,12 @@
 //! SQL of [`crate::bulk::BulkStore`]: one transaction, multi-row inserts (see ADR 0019).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
 
 use super::{Backend, SqlStore};
-use crate::bulk::{BulkBatch, BulkStore};
+use crate::bulk::{BulkBatch, BulkSbom, BulkStore};
 use crate::codec::{date, json, ts};
 use crate::{Result, StoreError};
 
@@ -37,6 +39,31 @@ async fn insert_rows(
     cols: usize,
     rows: Vec<Vec<Val>>,
 ) -> Result<()> {
+    insert_chunks(tx, head, tail, cols, rows, false).await?;
+    Ok(())
+}
+
+/// [`insert_rows`] whose `tail` holds a `RETURNING` clause: the rows it returns, in no promised
+/// order.
+async fn insert_rows_returning(
+    tx: &mut Transaction<'static, Any>,
+    head: &str,
+    tail: &str,
+    cols: usize,
+    rows: Vec<Vec<Val>>,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    insert_chunks(tx, head, tail, cols, rows, true).await
+}
+
+async fn insert_chunks(
+    tx: &mut Transaction<'static, Any>,
+    head: &str,
+    tail: &str,
+    cols: usize,
+    rows: Vec<Vec<Val>>,
+    returning: bool,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut out = Vec::new();
     let max = if tx.backend_name().eq_ignore_ascii_case("sqlite") {
         MAX_VALUES_SQLITE
     } else {
@@ -79,9 +106,13 @@ async fn insert_rows(
                 };
             }
         }
-        q.execute(&mut **tx).await?;
+        if returning {
+            out.extend(q.fetch_all(&mut **tx).await?);
+        } else {
+            q.execute(&mut **tx).await?;
+        }
     }
-    Ok(())
+    Ok(out)
 }
 
 fn to_i64(what: &'static str, v: u64) -> Result<i64> {
@@ -205,6 +236,7 @@ async fn write_records(tx: &mut Transaction<'static, Any>, b: &BulkBatch) -> Res
             text(&s.format),
             Val::Blob(s.document.to_vec()),
             Val::Text(ts(s.uploaded_at)),
+            Val::Blob(s.record.to_vec()),
         ]);
         for c in &s.components {
             components.push(vec![
@@ -218,10 +250,61 @@ async fn write_records(tx: &mut Transaction<'static, Any>, b: &BulkBatch) -> Res
     }
     insert_rows(
         tx,
-        "INSERT INTO sboms (version_id, name, format, document, uploaded_at)",
+        "INSERT INTO sboms (version_id, name, format, document, uploaded_at, record)",
         "",
-        5,
+        6,
         sboms,
+    )
+    .await?;
+    // Each list's signed record is queued for the log as `put_sbom` queues it, and
+    // `software_list_records` names the queue row it took (each record names its version, so
+    // its bytes tell which list a returned row is).
+    let mut of_record: HashMap<&[u8], &BulkSbom> = HashMap::with_capacity(b.sboms.len());
+    let mut records = Vec::with_capacity(b.sboms.len());
+    for s in &b.sboms {
+        if of_record.insert(&s.record, s).is_some() {
+            return Err(StoreError::Corrupt {
+                what: "bulk software list record",
+                detail: format!("the record of {} is given twice", s.version),
+            });
+        }
+        records.push(vec![
+            Val::Int(0),
+            Val::Blob(s.record.to_vec()),
+            Val::Text(ts(s.uploaded_at)),
+        ]);
+    }
+    let queued = insert_rows_returning(
+        tx,
+        "INSERT INTO log_queue (event_seq, entry, queued_at)",
+        "RETURNING id, entry",
+        3,
+        records,
+    )
+    .await?;
+    let mut named = Vec::with_capacity(queued.len());
+    for row in &queued {
+        use sqlx::Row;
+        let id: i64 = row.try_get("id")?;
+        let entry: Vec<u8> = row.try_get("entry")?;
+        let s = of_record
+            .get(entry.as_slice())
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "bulk software list record",
+                detail: format!("queue row {id} holds no record of this batch"),
+            })?;
+        named.push(vec![
+            Val::Int(id),
+            text(&s.version),
+            Val::Text(ts(s.uploaded_at)),
+        ]);
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO software_list_records (queue_id, version_id, recorded_at)",
+        "",
+        3,
+        named,
     )
     .await?;
     insert_rows(
@@ -465,7 +548,8 @@ impl BulkStore for SqlStore {
             // as a plain statement.
             sqlx::raw_sql(
                 "VACUUM (ANALYZE) organisations, products, product_versions, \
-                 support_commitments, dependencies, sboms, sbom_components, assessments, \
+                 support_commitments, dependencies, sboms, sbom_components, \
+                 software_list_records, assessments, \
                  certificates, events, statements, log_queue, label_status, certificate_page, \
                  certificate_search, certificate_search_states, certificate_search_hits, audit_log, \
                  counters",

@@ -555,6 +555,95 @@ mod tests {
             .unwrap();
     }
 
+    /// Migration 0047 on a registry with a software list stored before records existed: the
+    /// list is left without a record (so its version reads as not monitored) and the stored
+    /// status of every certificate of its product is cleared, so none is served as it was
+    /// folded when any list counted; a certificate of another product keeps its stored status.
+    #[tokio::test]
+    async fn migration_0047_clears_the_statuses_that_counted_an_unrecorded_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = super::super::test_sqlite_pool_before(dir.path(), 47).await;
+        pool.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+        for (id, product) in [("KM-A", "PRD-A"), ("KM-B", "PRD-B")] {
+            sqlx::query(
+                "INSERT INTO certificates (id, product_id, holder_id, scheme_id, level_id, \
+                 issuer_id, issuer_kind, assessment_id, issued_at, valid_until, state, last_seq) \
+                 VALUES ($1, $2, 'h', 's', 'l', 'i', 'k', 'a', 't', 'v', 'active', 1)",
+            )
+            .bind(id)
+            .bind(product)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        unrecorded_list_then_migrated(&pool, &super::super::SQLITE_MIGRATIONS).await;
+    }
+
+    /// [`migration_0047_clears_the_statuses_that_counted_an_unrecorded_list`] on PostgreSQL,
+    /// whose trigger is its own function.
+    #[tokio::test]
+    async fn migration_0047_clears_the_statuses_that_counted_an_unrecorded_list_on_postgres() {
+        use super::super::search::tests::{pg_certificate, pg_product, pg_registry_before};
+
+        let Some((pool, schema)) = pg_registry_before(47, 1).await else {
+            return;
+        };
+        for (id, product) in [("KM-A", "PRD-A"), ("KM-B", "PRD-B")] {
+            pg_product(&pool, product, "m1", "Slimme deurbel", "router").await;
+            pg_certificate(&pool, id, product, "eu-iot", "basic").await;
+        }
+        unrecorded_list_then_migrated(&pool, &super::super::POSTGRES_MIGRATIONS).await;
+        pool.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    }
+
+    /// Both migration 0047 tests, on certificates KM-A (of PRD-A) and KM-B (of PRD-B): a list
+    /// for PRD-A's version and a stored status for both, then every migration.
+    async fn unrecorded_list_then_migrated(pool: &sqlx::AnyPool, all: &sqlx::migrate::Migrator) {
+        for edit in [
+            "INSERT INTO product_versions (id, product_id, version, released_on, security_update) \
+             VALUES ('VER-A', 'PRD-A', '1.0', '2026-01-01', 0)",
+            "UPDATE label_status SET seq = 1, report = '{}', computed_at = 't'",
+        ] {
+            pool.execute(edit).await.unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO sboms (version_id, name, format, document, uploaded_at) \
+             VALUES ('VER-A', 'bom.json', 'CycloneDxJson', $1, 't')",
+        )
+        .bind(b"{}".to_vec())
+        .execute(pool)
+        .await
+        .unwrap();
+        pool.execute("UPDATE label_status SET report = '{}'")
+            .await
+            .unwrap();
+        let gens = || async {
+            sqlx::query_as::<_, (String, i64, Option<String>)>(
+                "SELECT certificate_id, gen, report FROM label_status ORDER BY certificate_id",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap()
+        };
+        let before = gens().await;
+        assert!(before.iter().all(|r| r.2.is_some()), "{before:?}");
+        all.run(pool).await.unwrap();
+        let after = gens().await;
+        assert_eq!(after[0].0, "KM-A");
+        assert!(
+            after[0].1 > before[0].1 && after[0].2.is_none(),
+            "{after:?}"
+        );
+        assert_eq!(after[1], before[1], "{after:?}");
+        let record: Option<Vec<u8>> = sqlx::query_scalar("SELECT record FROM sboms")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(record, None);
+    }
+
     /// The edits both migration 0044 tests make before it, on certificates KM-A, KM-B and KM-C
     /// at indices 0, 1 and 2 (A moved onto B's index, C below zero, Z of no certificate onto
     /// A's); then every migration, the rows' indices checked, and the error of a second row

@@ -190,6 +190,30 @@ impl ProductStore for SqlStore {
         rows.iter().map(version_from_row).collect()
     }
 
+    async fn software_lists(
+        &self,
+        product: &RecordId,
+    ) -> Result<Vec<crate::vuln::StoredSoftwareList>> {
+        let rows = sqlx::query(
+            "SELECT s.version_id, s.document, s.record FROM sboms s \
+             JOIN product_versions v ON v.id = s.version_id \
+             WHERE v.product_id = $1 ORDER BY s.version_id",
+        )
+        .bind(product.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                use sqlx::Row;
+                Ok(crate::vuln::StoredSoftwareList {
+                    version_id: get_parse(r, "version_id")?,
+                    document: r.try_get::<Vec<u8>, _>("document")?,
+                    record: r.try_get::<Option<Vec<u8>>, _>("record")?,
+                })
+            })
+            .collect()
+    }
+
     async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT s.version_id FROM sboms s JOIN product_versions v ON v.id = s.version_id \

@@ -69,6 +69,7 @@ impl VulnStore for SqlStore {
         name: &str,
         format: &str,
         document: &[u8],
+        record: &[u8],
         components: &[StoredComponent],
         audit: &Audit,
     ) -> Result<()> {
@@ -82,14 +83,35 @@ impl VulnStore for SqlStore {
             .bind(v.clone())
             .execute(&mut *w.tx)
             .await?;
-        sqlx::query("INSERT INTO sboms (version_id, name, format, document, uploaded_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(v.clone())
-            .bind(name.to_owned())
-            .bind(format.to_owned())
-            .bind(document.to_vec())
-            .bind(ts(audit.at))
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sboms (version_id, name, format, document, uploaded_at, record) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(v.clone())
+        .bind(name.to_owned())
+        .bind(format.to_owned())
+        .bind(document.to_vec())
+        .bind(ts(audit.at))
+        .bind(record.to_vec())
+        .execute(&mut *w.tx)
+        .await?;
+        // event_seq 0: no event has it; `software_list_records` accounts for the entry.
+        let queue_id: i64 = sqlx::query_scalar(
+            "INSERT INTO log_queue (event_seq, entry, queued_at) VALUES (0, $1, $2) RETURNING id",
+        )
+        .bind(record.to_vec())
+        .bind(ts(audit.at))
+        .fetch_one(&mut *w.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO software_list_records (queue_id, version_id, recorded_at) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(queue_id)
+        .bind(v.clone())
+        .bind(ts(audit.at))
+        .execute(&mut *w.tx)
+        .await?;
         for c in components {
             sqlx::query("INSERT INTO sbom_components (version_id, idx, pkg_key, purl, version) VALUES ($1, $2, $3, $4, $5)")
                 .bind(v.clone())
