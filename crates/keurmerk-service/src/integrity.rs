@@ -171,6 +171,24 @@ impl Problem {
     }
 }
 
+/// The bytes of the log's entry at `index`, from its entry bundle; `None` when the bundle is
+/// missing or does not hold it.
+pub(crate) async fn log_entry(
+    keys: &dyn keurmerk_store::KeyStore,
+    index: u64,
+) -> ServiceResult<Option<Vec<u8>>> {
+    let Some(data) = keys.log_bundle(index / 256).await? else {
+        return Ok(None);
+    };
+    Ok(keurmerk_tlog::decode_entry_bundle(&data)
+        .ok()
+        .and_then(|entries| {
+            usize::try_from(index % 256)
+                .ok()
+                .and_then(|i| entries.get(i).map(|e| e.to_vec()))
+        }))
+}
+
 /// A certificate's history as far as its signed record proves it: the longest prefix of events
 /// each equal to a verified statement, and every problem found. Only
 /// [`Registry::verified_history`] makes one, so only verified events reach the read side's fold.

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::RecordId;
 use keurmerk_domain::model::{Product, ProductVersion};
 use keurmerk_store::{
-    ProductFilter, RegistryStore, StoredComponent, StoredSoftwareList, VulnStore,
+    ProductFilter, QueuedRecord, RegistryStore, StoredComponent, StoredSoftwareList, VulnStore,
 };
 use keurmerk_trust::{software_list_sha256, SigningKey, SoftwareListRecord, TrustList};
 use keurmerk_vuln::sbom::Sbom;
@@ -213,6 +213,45 @@ impl<S: RegistryStore> Registry<S> {
 }
 
 impl<S: RegistryStore + VulnStore> Registry<S> {
+    /// Why a proven list's record is not the newest the registry queued for its version's
+    /// transparency log, or `None` when it is. Each attach queues its record, so a stored list
+    /// whose record is older was put back by hand (both records verify); the log, which monitors
+    /// keep, holds the newest.
+    async fn not_newest_logged(&self, list: &StoredSoftwareList) -> ServiceResult<Option<String>> {
+        let Some(record) = &list.record else {
+            return Ok(Some("it has no signed record".into()));
+        };
+        Ok(
+            match self
+                .store()
+                .newest_software_list_record(&list.version_id)
+                .await?
+            {
+                None => Some("its record was never queued for the transparency log".into()),
+                Some(QueuedRecord::Lost) => Some(
+                    "the newest record queued for the version is neither queued nor logged any \
+                     more"
+                        .into(),
+                ),
+                Some(QueuedRecord::Queued(newest)) => (&newest != record).then(|| {
+                    "its record is not the newest one queued for the version's log".into()
+                }),
+                Some(QueuedRecord::Logged(index)) => {
+                    match crate::integrity::log_entry(self.signer()?.key_store(), index).await? {
+                        Some(newest) if &newest == record => None,
+                        Some(_) => Some(format!(
+                            "its record is not the newest one logged for the version (log entry \
+                             {index})"
+                        )),
+                        None => Some(format!(
+                            "log entry {index}, its newest record, is unreadable"
+                        )),
+                    }
+                }
+            },
+        )
+    }
+
     /// Every stored software list that does not count (`keurmerk certificate verify`): no
     /// record, a record that does not prove it, or stored components that are not what its bytes
     /// list (matching reads the components, so an edited component would hide a finding).
@@ -231,6 +270,17 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                 .iter()
                 .filter(|l| proven.versions().contains(&l.version_id))
             {
+                if let Some(why) = self.not_newest_logged(list).await? {
+                    out.push(UnprovenSoftwareList {
+                        product: product.id.clone(),
+                        version: list.version_id.clone(),
+                        why: format!(
+                            "{why}: an older list of the version may have been put back; its \
+                             maker should attach the current list again"
+                        ),
+                    });
+                    continue;
+                }
                 let stored = self.store().components(&list.version_id).await?;
                 let found = match keurmerk_vuln::sbom::parse_slice(
                     "stored software list",

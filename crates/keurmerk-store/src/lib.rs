@@ -60,8 +60,8 @@ pub use traits::{
     RegistryStore,
 };
 pub use vuln::{
-    AdvisoryAlias, StoredAdvisory, StoredComponent, StoredSoftwareList, Upserted, VexDecision,
-    VulnMatch, VulnStore,
+    AdvisoryAlias, QueuedRecord, StoredAdvisory, StoredComponent, StoredSoftwareList, Upserted,
+    VexDecision, VulnMatch, VulnStore,
 };
 pub use watch::{
     Attempt, AttemptOutcome, Delivery, VerificationOutcome, WatchItem, WatchStore, Watchlist,

@@ -35,6 +35,18 @@ pub struct StoredSoftwareList {
     pub record: Option<Vec<u8>>,
 }
 
+/// Where the newest software list record queued for a version's log is
+/// ([`VulnStore::newest_software_list_record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueuedRecord {
+    /// Still waiting for the log: its bytes.
+    Queued(Vec<u8>),
+    /// In the log, at this index.
+    Logged(u64),
+    /// Neither (its queue row is gone and no log entry took it).
+    Lost,
+}
+
 /// What [`VulnStore::upsert_advisory`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Upserted {
@@ -129,6 +141,10 @@ pub trait VulnStore: Send + Sync {
         components: &[StoredComponent],
         audit: &Audit,
     ) -> Result<()>;
+    /// The newest software list record queued for `version`'s log (`software_list_records`),
+    /// or `None` when none ever was.
+    async fn newest_software_list_record(&self, version: &RecordId)
+        -> Result<Option<QueuedRecord>>;
     /// A version's components.
     async fn components(&self, version: &RecordId) -> Result<Vec<StoredComponent>>;
     /// Every component with one of these package keys.

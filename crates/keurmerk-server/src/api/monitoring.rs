@@ -30,7 +30,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         large(
             route!(POST "/api/v1/versions/{id}/sbom", attach_sbom, "monitoring", Token("manufacturer"), Json,
-            "Attach the SBOM of a product version (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.3 JSON; up to 16 MiB), matched against the advisories at once",
+            "Attach the SBOM of a product version (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.3 JSON; up to 16 MiB), matched against the advisories at once; the maker's key signs a record of it (its SHA-256), which is logged, and without which the version does not count as monitored (403 when the maker has no valid key)",
             body = r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"openssl","version":"3.0.7","purl":"pkg:generic/openssl@3.0.7"}]}"#),
         ),
         large(

@@ -76,6 +76,9 @@ async fn verified(reg: &Registry<SqlStore>) -> usize {
     let problems = reg.verify_all_integrity().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     assert!(reg.verify_event_store().await.unwrap().is_empty());
+    // Every software list is its maker's, the newest its version logged, with its components.
+    let lists = reg.verify_software_lists().await.unwrap();
+    assert!(lists.is_empty(), "{lists:?}");
     let check = reg.verify_read_model(false).await.unwrap();
     assert!(check.differences.is_empty(), "{:?}", check.differences);
     assert_eq!(check.not_current, 0, "every certificate has a current row");

@@ -198,7 +198,38 @@ async fn check(reg: &Registry<SqlStore>) {
     assert_eq!(named.len(), 1, "{named:?}");
     assert!(named[0].contains("components"), "{named:?}");
 
-    // 7. A maker without a key attaches nothing: no record, no write.
+    // 7. An older list of the version put back by hand, with its own genuine record: it still
+    //    proves itself, but it is not the newest the log holds for the version, queued or
+    //    logged, and the check names it.
+    reg.attach_sbom(&a("maker"), &v, "bom.json", other_bom.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(unproven(reg).await, Vec::<String>::new());
+    for logged in [false, true] {
+        if logged {
+            log_everything(reg).await;
+        }
+        exec(
+            reg,
+            &format!("UPDATE sboms SET document = $1, record = $2 WHERE version_id = '{v}'"),
+            &[BOM, &record],
+        )
+        .await;
+        let named = unproven(reg).await;
+        assert_eq!(named.len(), 1, "{named:?}");
+        let expected = if logged {
+            "not the newest one logged for the version (log entry"
+        } else {
+            "not the newest one queued for the version's log"
+        };
+        assert!(named[0].contains(expected), "{named:?}");
+        reg.attach_sbom(&a("maker"), &v, "bom.json", other_bom.as_bytes())
+            .await
+            .unwrap();
+    }
+    assert_eq!(unproven(reg).await, Vec::<String>::new());
+
+    // 8. A maker without a key attaches nothing: no record, no write.
     let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sboms")
         .fetch_one(reg.store().pool())
         .await

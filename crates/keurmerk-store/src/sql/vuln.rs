@@ -126,6 +126,35 @@ impl VulnStore for SqlStore {
         w.commit().await
     }
 
+    async fn newest_software_list_record(
+        &self,
+        version: &RecordId,
+    ) -> Result<Option<crate::vuln::QueuedRecord>> {
+        use crate::vuln::QueuedRecord;
+        let row = sqlx::query(
+            "SELECT q.entry, l.log_index FROM software_list_records r \
+             LEFT JOIN log_queue q ON q.id = r.queue_id \
+             LEFT JOIN log_entries l ON l.queue_id = r.queue_id \
+             WHERE r.version_id = $1 ORDER BY r.queue_id DESC LIMIT 1",
+        )
+        .bind(version.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let entry: Option<Vec<u8>> = row.try_get("entry")?;
+        let index: Option<i64> = row.try_get("log_index")?;
+        Ok(Some(match (index, entry) {
+            (Some(i), _) => {
+                QueuedRecord::Logged(u64::try_from(i).map_err(|_| crate::StoreError::Corrupt {
+                    what: "log_entries.log_index",
+                    detail: i.to_string(),
+                })?)
+            }
+            (None, Some(bytes)) => QueuedRecord::Queued(bytes),
+            (None, None) => QueuedRecord::Lost,
+        }))
+    }
+
     async fn components(&self, version: &RecordId) -> Result<Vec<StoredComponent>> {
         let rows = sqlx::query("SELECT * FROM sbom_components WHERE version_id = $1 ORDER BY idx")
             .bind(version.to_string())
