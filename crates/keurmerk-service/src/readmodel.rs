@@ -42,8 +42,9 @@ const PAGE: i64 = 500;
 /// The version of what a stored row means: part of the fingerprint each row is checked against,
 /// so rows written by a build whose `StatusReport` or evaluation differed are never served.
 /// Bump it with any change to either (2: the report carries the maker's setup facts and the
-/// covered versions).
-pub(crate) const FORMAT: &str = "label-status-2";
+/// covered versions; 3: a software list counts only with its maker's signed record, so a row
+/// an older build stores during a rolling upgrade, counting any list, is never served).
+pub(crate) const FORMAT: &str = "label-status-3";
 
 /// The format of a stored certificate page body ([`PageData`]). Bump it with any change of
 /// that type or of what the page derives from it: a body of another format is never read

@@ -56,16 +56,15 @@ impl std::fmt::Display for UnprovenSoftwareList {
 }
 
 /// Why `list` is not proven for `product`, or `None` when its record proves it.
-fn why_unproven(
-    product: &Product,
-    list: &StoredSoftwareList,
-    trust: &TrustList,
-    now: DateTime<Utc>,
-) -> Option<String> {
+fn why_unproven(product: &Product, list: &StoredSoftwareList, trust: &TrustList) -> Option<String> {
     let Some(bytes) = &list.record else {
         return Some("it has no signed record".into());
     };
-    let (record, _) = match SoftwareListRecord::verify(bytes, trust, now) {
+    // Checked against the latest instant there is: a record is written only through
+    // `attach_sbom`, which checked it against its own clock, and a clock gone back must not make
+    // the fold store "not monitored" for a genuine list (a row it stores lives until
+    // `stale_after`, which no record's date moves).
+    let (record, _) = match SoftwareListRecord::verify(bytes, trust, DateTime::<Utc>::MAX_UTC) {
         Ok(v) => v,
         Err(e) => return Some(format!("its record does not verify: {e}")),
     };
@@ -83,27 +82,28 @@ fn why_unproven(
             record.maker, product.manufacturer
         ));
     }
-    let sha256 = software_list_sha256(&list.document);
-    if record.sha256 != sha256 {
-        return Some(format!(
+    match &list.sha256 {
+        None => Some("no SHA-256 is stored with it".into()),
+        Some(sha256) if *sha256 != record.sha256 => Some(format!(
             "the stored list's SHA-256 is {sha256}, its record's {}",
             record.sha256
-        ));
+        )),
+        Some(_) => None,
     }
-    None
 }
 
-/// Splits a product's stored lists into those proven at `now` against `trust` and the rest.
+/// Splits a product's stored lists into those proven against `trust` and the rest. The bytes
+/// are not read: a list is proven by the SHA-256 stored with it, which
+/// [`Registry::verify_software_lists`] compares with the bytes.
 pub(crate) fn prove(
     product: &Product,
     lists: &[StoredSoftwareList],
     trust: &TrustList,
-    now: DateTime<Utc>,
 ) -> (ProvenSoftwareLists, Vec<UnprovenSoftwareList>) {
     let mut versions = Vec::with_capacity(lists.len());
     let mut unproven = Vec::new();
     for list in lists {
-        match why_unproven(product, list, trust, now) {
+        match why_unproven(product, list, trust) {
             None => versions.push(list.version_id.clone()),
             Some(why) => unproven.push(UnprovenSoftwareList {
                 product: product.id.clone(),
@@ -177,7 +177,7 @@ impl<S: RegistryStore> Registry<S> {
         trust: &TrustList,
     ) -> ServiceResult<ProvenSoftwareLists> {
         let lists = self.store().software_lists(&product.id).await?;
-        Ok(prove(product, &lists, trust, self.now()).0)
+        Ok(prove(product, &lists, trust).0)
     }
 
     /// Signs the manufacturer's record of a software list with its organisation's current key,
@@ -194,16 +194,22 @@ impl<S: RegistryStore> Registry<S> {
         let key = self.org_signing_key(&product.manufacturer, at).await?;
         let bytes = signed_record(product, version, name, sbom, document, at, &key)?;
         let list = self.trust_list(0).await?;
-        if let Some(why) = why_unproven(
-            product,
-            &StoredSoftwareList {
-                version_id: version.id.clone(),
-                document: document.to_vec(),
-                record: Some(bytes.clone()),
-            },
-            &list,
-            at,
-        ) {
+        // As a verifier of the log checks it (date included), then as the fold will.
+        let why = SoftwareListRecord::verify(&bytes, &list, at)
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| {
+                why_unproven(
+                    product,
+                    &StoredSoftwareList {
+                        version_id: version.id.clone(),
+                        sha256: Some(software_list_sha256(document)),
+                        record: Some(bytes.clone()),
+                    },
+                    &list,
+                )
+            });
+        if let Some(why) = why {
             return Err(ServiceError::Forbidden(format!(
                 "the record of this software list would not count: {why}"
             )));
@@ -257,14 +263,13 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
     /// list (matching reads the components, so an edited component would hide a finding).
     pub async fn verify_software_lists(&self) -> ServiceResult<Vec<UnprovenSoftwareList>> {
         let trust = self.trust_list(0).await?;
-        let now = self.now();
         let mut out = Vec::new();
         for product in self.store().products(&ProductFilter::default()).await? {
             let lists = self.store().software_lists(&product.id).await?;
             if lists.is_empty() {
                 continue;
             }
-            let (proven, unproven) = prove(&product, &lists, &trust, now);
+            let (proven, unproven) = prove(&product, &lists, &trust);
             out.extend(unproven);
             for list in lists
                 .iter()
@@ -281,15 +286,33 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     });
                     continue;
                 }
+                let document = self
+                    .store()
+                    .software_list_document(&list.version_id)
+                    .await?
+                    .unwrap_or_default();
+                let sha256 = software_list_sha256(&document);
+                if list.sha256.as_deref() != Some(sha256.as_str()) {
+                    out.push(UnprovenSoftwareList {
+                        product: product.id.clone(),
+                        version: list.version_id.clone(),
+                        why: format!(
+                            "its stored bytes' SHA-256 is {sha256}, not the one recorded with \
+                             them; the version reads as monitored by a list the registry no \
+                             longer holds, until its maker attaches the list again"
+                        ),
+                    });
+                    continue;
+                }
                 let stored = self.store().components(&list.version_id).await?;
-                let found = match keurmerk_vuln::sbom::parse_slice(
-                    "stored software list",
-                    &list.document,
-                ) {
-                    Ok(sbom) if components_of(&list.version_id, &sbom) == stored => continue,
-                    Ok(_) => "its stored components are not those its software list names".into(),
-                    Err(e) => format!("its software list no longer reads: {e}"),
-                };
+                let found =
+                    match keurmerk_vuln::sbom::parse_slice("stored software list", &document) {
+                        Ok(sbom) if components_of(&list.version_id, &sbom) == stored => continue,
+                        Ok(_) => {
+                            "its stored components are not those its software list names".into()
+                        }
+                        Err(e) => format!("its software list no longer reads: {e}"),
+                    };
                 let why = format!(
                     "{found}; matching reads the stored components, so findings may be missed \
                      until its maker attaches the list again"
@@ -385,16 +408,18 @@ mod tests {
         };
         let list = |record: Option<Vec<u8>>, document: &[u8]| StoredSoftwareList {
             version_id: v.id.clone(),
-            document: document.to_vec(),
+            sha256: Some(software_list_sha256(document)),
             record,
         };
         let why = |l: StoredSoftwareList| {
-            let (proven, unproven) = prove(&p, &[l], &trust, at(3));
+            let (proven, unproven) = prove(&p, &[l], &trust);
             assert_eq!(proven.versions().is_empty(), unproven.len() == 1);
             unproven.first().map(|u| u.why.clone())
         };
 
         assert_eq!(why(list(Some(signed(&p, &v, &maker, BOM)), BOM)), None);
+        // Whatever this instance's clock says: `prove` takes no time, so a clock gone back
+        // never turns a genuine list into an unmonitored one (its record is dated `at(2)`).
         let cases = [
             (list(None, BOM), "no signed record"),
             (
@@ -423,6 +448,13 @@ mod tests {
                 "does not verify",
             ),
             (list(Some(b"{}".to_vec()), BOM), "does not verify"),
+            (
+                StoredSoftwareList {
+                    sha256: None,
+                    ..list(Some(signed(&p, &v, &maker, BOM)), BOM)
+                },
+                "no SHA-256 is stored",
+            ),
         ];
         for (l, expected) in cases {
             let got = why(l).expect(expected);

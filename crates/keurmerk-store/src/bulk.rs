@@ -33,6 +33,8 @@ pub struct BulkSbom {
     pub format: String,
     /// The document.
     pub document: std::sync::Arc<[u8]>,
+    /// The lowercase hex SHA-256 of the document.
+    pub sha256: std::sync::Arc<str>,
     /// The manufacturer's signed record of it (`keurmerk_trust::SoftwareListRecord`).
     pub record: std::sync::Arc<[u8]>,
     /// Its matchable components.

@@ -259,8 +259,8 @@ pub trait ProductStore: Send + Sync {
     async fn version(&self, id: &RecordId) -> Result<Option<ProductVersion>>;
     /// A product's versions, oldest release first.
     async fn versions(&self, product: &RecordId) -> Result<Vec<ProductVersion>>;
-    /// Which of a product's versions have a software list (SBOM) attached: what the registry
-    /// can monitor for known vulnerabilities.
+    /// Which of a product's versions have a software list (SBOM) stored, proven or not (what
+    /// the registry monitors is decided from [`ProductStore::software_lists`] and their records).
     async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>>;
     /// Every software list of a product's versions, with its signed record, by version id: what
     /// the registry proves before it counts a version as monitored.
@@ -268,6 +268,8 @@ pub trait ProductStore: Send + Sync {
         &self,
         product: &RecordId,
     ) -> Result<Vec<crate::vuln::StoredSoftwareList>>;
+    /// The bytes of a version's software list, if one is stored.
+    async fn software_list_document(&self, version: &RecordId) -> Result<Option<Vec<u8>>>;
     /// Sets the support commitment, with the follow-up work it causes (in the same transaction).
     async fn set_support(
         &self,

@@ -29,8 +29,9 @@ pub struct StoredComponent {
 pub struct StoredSoftwareList {
     /// The product version.
     pub version_id: RecordId,
-    /// The list's bytes as attached.
-    pub document: Vec<u8>,
+    /// The lowercase hex SHA-256 of the list's bytes, written with them (`None` for a list
+    /// stored before migration 0047).
+    pub sha256: Option<String>,
     /// The signed record, as the registry queued it for the log.
     pub record: Option<Vec<u8>>,
 }
@@ -128,8 +129,9 @@ pub struct VexDecision {
 /// Vulnerability monitoring storage.
 #[async_trait]
 pub trait VulnStore: Send + Sync {
-    /// Stores (or replaces) a version's SBOM, its components and the manufacturer's signed
-    /// `record` of it, and queues the record for the transparency log, in one transaction.
+    /// Stores (or replaces) a version's SBOM (with `sha256`, its bytes' lowercase hex SHA-256),
+    /// its components and the manufacturer's signed `record` of it, and queues the record for
+    /// the transparency log, in one transaction. Returns the record's queue id.
     #[allow(clippy::too_many_arguments)]
     async fn put_sbom(
         &self,
@@ -137,10 +139,11 @@ pub trait VulnStore: Send + Sync {
         name: &str,
         format: &str,
         document: &[u8],
+        sha256: &str,
         record: &[u8],
         components: &[StoredComponent],
         audit: &Audit,
-    ) -> Result<()>;
+    ) -> Result<i64>;
     /// The newest software list record queued for `version`'s log (`software_list_records`),
     /// or `None` when none ever was.
     async fn newest_software_list_record(&self, version: &RecordId)

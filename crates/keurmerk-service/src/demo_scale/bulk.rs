@@ -90,6 +90,7 @@ pub(super) struct Issuers {
 /// (position, package key, purl, version).
 struct SoftwareList {
     document: Arc<[u8]>,
+    sha256: Arc<str>,
     parsed: keurmerk_vuln::sbom::Sbom,
     format: String,
     components: Vec<(i64, String, String, String)>,
@@ -215,6 +216,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
             trust,
             trust_digest: hex::encode(digest),
             sbom: SoftwareList {
+                sha256: keurmerk_trust::software_list_sha256(&bytes).into(),
                 document: bytes,
                 format: format!("{:?}", parsed.format),
                 components,
@@ -602,11 +604,10 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                     &p.product,
                     &[StoredSoftwareList {
                         version_id: p.versions[0].id.clone(),
-                        document: iss.sbom.document.to_vec(),
+                        sha256: Some(iss.sbom.sha256.to_string()),
                         record: Some(record.clone()),
                     }],
                     &iss.trust,
-                    now,
                 );
                 if let Some(u) = unproven.first() {
                     return Err(ServiceError::Forbidden(format!(
@@ -683,6 +684,7 @@ impl<S: RegistryStore + KeyStore + VulnStore + BulkStore + Clone + 'static> Scal
                     name: "bom.json".into(),
                     format: iss.sbom.format.clone(),
                     document: iss.sbom.document.clone(),
+                    sha256: iss.sbom.sha256.clone(),
                     record,
                     components: iss
                         .sbom

@@ -231,12 +231,14 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             &v.id,
             json!({"name": name, "components": sbom.components.len()}),
         );
-        self.store()
+        let queue_id = self
+            .store()
             .put_sbom(
                 &v.id,
                 name,
                 &format!("{:?}", sbom.format),
                 bytes,
+                &keurmerk_trust::software_list_sha256(bytes),
                 &record,
                 &components,
                 &audit,
@@ -251,6 +253,8 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             .iter()
             .filter(|m| m.closed_at.is_none())
             .count();
+        // Answered once its record is in a signed checkpoint, as every other write.
+        self.logged(queue_id).await?;
         Ok(SbomSummary {
             components: sbom.components.len(),
             matchable: components.len(),

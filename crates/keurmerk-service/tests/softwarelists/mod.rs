@@ -125,13 +125,19 @@ async fn check(reg: &Registry<SqlStore>) {
     log_everything(reg).await;
     assert_eq!(reg.verify_all_integrity().await.unwrap(), vec![]);
 
-    // 3. The list's bytes replaced by hand: its record's hash no longer matches.
+    // 3. The list's bytes replaced by hand, with their hash: its record's hash no longer
+    //    matches. The bytes alone (the fold reads only the hash stored with them): the check
+    //    names them.
     let other_bom = String::from_utf8(BOM.to_vec())
         .unwrap()
         .replace("3.0.1", "3.0.9");
+    let sha = |b: &[u8]| keurmerk_trust::software_list_sha256(b);
     exec(
         reg,
-        &format!("UPDATE sboms SET document = $1 WHERE version_id = '{v}'"),
+        &format!(
+            "UPDATE sboms SET document = $1, sha256 = '{}' WHERE version_id = '{v}'",
+            sha(other_bom.as_bytes())
+        ),
         &[other_bom.as_bytes()],
     )
     .await;
@@ -140,11 +146,27 @@ async fn check(reg: &Registry<SqlStore>) {
     assert!(named[0].contains("SHA-256"), "{named:?}");
     exec(
         reg,
+        &format!(
+            "UPDATE sboms SET sha256 = '{}' WHERE version_id = '{v}'",
+            sha(BOM)
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(codes(reg, &cert).await, (LabelStatus::Valid, vec![]));
+    let named = unproven(reg).await;
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(
+        named[0].contains("stored bytes' SHA-256") && named[0].contains("no longer holds"),
+        "{named:?}"
+    );
+    exec(
+        reg,
         &format!("UPDATE sboms SET document = $1 WHERE version_id = '{v}'"),
         &[BOM],
     )
     .await;
-    assert_eq!(codes(reg, &cert).await, (LabelStatus::Valid, vec![]));
+    assert_eq!(unproven(reg).await, Vec::<String>::new());
 
     // 4. The record of another product's list, copied over this one's (with its bytes).
     let (q, w) = product(reg, "maker").await;
@@ -211,10 +233,15 @@ async fn check(reg: &Registry<SqlStore>) {
         }
         exec(
             reg,
-            &format!("UPDATE sboms SET document = $1, record = $2 WHERE version_id = '{v}'"),
+            &format!(
+                "UPDATE sboms SET document = $1, record = $2, sha256 = '{}' \
+                 WHERE version_id = '{v}'",
+                sha(BOM)
+            ),
             &[BOM, &record],
         )
         .await;
+        assert_eq!(codes(reg, &cert).await, (LabelStatus::Valid, vec![]));
         let named = unproven(reg).await;
         assert_eq!(named.len(), 1, "{named:?}");
         let expected = if logged {
@@ -229,7 +256,26 @@ async fn check(reg: &Registry<SqlStore>) {
     }
     assert_eq!(unproven(reg).await, Vec::<String>::new());
 
-    // 8. A maker without a key attaches nothing: no record, no write.
+    // 8. The product handed to another maker by hand: the record is not its maker's any more,
+    //    and no stored status says otherwise (migration 0047's trigger on the product's maker).
+    exec(
+        reg,
+        &format!("UPDATE products SET manufacturer_id = 'other-maker' WHERE id = '{p}'"),
+        &[],
+    )
+    .await;
+    let (_, reasons) = codes(reg, &cert).await;
+    assert!(reasons.contains(&"not_monitored".to_owned()), "{reasons:?}");
+    assert!(unproven(reg).await[0].contains("signed by maker, and the product is other-maker's"));
+    exec(
+        reg,
+        &format!("UPDATE products SET manufacturer_id = 'maker' WHERE id = '{p}'"),
+        &[],
+    )
+    .await;
+    assert_eq!(codes(reg, &cert).await, (LabelStatus::Valid, vec![]));
+
+    // 9. A maker without a key attaches nothing: no record, no write.
     let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sboms")
         .fetch_one(reg.store().pool())
         .await

@@ -3,6 +3,10 @@
 -- list without a record that verifies is not on record: its version reads as not monitored, so a
 -- list inserted or replaced by hand never turns a label's "not monitored" into "valid".
 ALTER TABLE sboms ADD COLUMN record BYTEA;
+-- The SHA-256 of `document` (lowercase hex), written with it, so the fold compares the record
+-- with it without reading the list's bytes (up to 16 MiB each); `keurmerk certificate verify`
+-- hashes the bytes again.
+ALTER TABLE sboms ADD COLUMN sha256 TEXT;
 
 -- Every software list record the registry queued for the log (a list attached again replaces
 -- its row in `sboms`, never its record here), so an integrity check knows the log entries that
@@ -12,6 +16,21 @@ CREATE TABLE software_list_records (
     version_id TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 );
+CREATE INDEX software_list_records_version ON software_list_records (version_id, queue_id);
+
+-- A list counts only when its record's maker is the product's manufacturer: a change of the
+-- product's maker (or id) clears the stored status of its certificates, as a change of a
+-- certificate's product does (migration 0021).
+CREATE FUNCTION label_status_product_maker() RETURNS TRIGGER LANGUAGE plpgsql
+SET plan_cache_mode = force_custom_plan AS $$
+BEGIN
+    PERFORM label_status_bump(c.id) FROM certificates c
+    WHERE c.product_id IN (NEW.id, OLD.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER label_status_product_maker AFTER UPDATE OF id, manufacturer_id ON products
+    FOR EACH ROW EXECUTE FUNCTION label_status_product_maker();
 
 -- The lists stored before this migration have no record: the update's trigger (migration 0021)
 -- clears the stored status of every certificate of their products, which is evaluated again.

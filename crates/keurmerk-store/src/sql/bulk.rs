@@ -237,6 +237,7 @@ async fn write_records(tx: &mut Transaction<'static, Any>, b: &BulkBatch) -> Res
             Val::Blob(s.document.to_vec()),
             Val::Text(ts(s.uploaded_at)),
             Val::Blob(s.record.to_vec()),
+            Val::Text(s.sha256.to_string()),
         ]);
         for c in &s.components {
             components.push(vec![
@@ -250,9 +251,9 @@ async fn write_records(tx: &mut Transaction<'static, Any>, b: &BulkBatch) -> Res
     }
     insert_rows(
         tx,
-        "INSERT INTO sboms (version_id, name, format, document, uploaded_at, record)",
+        "INSERT INTO sboms (version_id, name, format, document, uploaded_at, record, sha256)",
         "",
-        6,
+        7,
         sboms,
     )
     .await?;
@@ -282,6 +283,12 @@ async fn write_records(tx: &mut Transaction<'static, Any>, b: &BulkBatch) -> Res
         records,
     )
     .await?;
+    if queued.len() != b.sboms.len() {
+        return Err(StoreError::Corrupt {
+            what: "bulk software list records",
+            detail: format!("{} queued for {} lists", queued.len(), b.sboms.len()),
+        });
+    }
     let mut named = Vec::with_capacity(queued.len());
     for row in &queued {
         use sqlx::Row;

@@ -246,8 +246,9 @@ impl KeyStore for SqlStore {
         let rows = sqlx::query(
             "SELECT l.event_seq, l.log_index FROM log_entries l \
              WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = l.event_seq) \
-             AND NOT EXISTS (SELECT 1 FROM status_lists s WHERE s.queue_id = l.queue_id) \
-             AND NOT EXISTS (SELECT 1 FROM software_list_records r WHERE r.queue_id = l.queue_id) \
+             AND NOT (l.event_seq = 0 AND (\
+               EXISTS (SELECT 1 FROM status_lists s WHERE s.queue_id = l.queue_id) \
+               OR EXISTS (SELECT 1 FROM software_list_records r WHERE r.queue_id = l.queue_id))) \
              ORDER BY l.log_index",
         )
         .fetch_all(&self.pool)

@@ -195,7 +195,7 @@ impl ProductStore for SqlStore {
         product: &RecordId,
     ) -> Result<Vec<crate::vuln::StoredSoftwareList>> {
         let rows = sqlx::query(
-            "SELECT s.version_id, s.document, s.record FROM sboms s \
+            "SELECT s.version_id, s.sha256, s.record FROM sboms s \
              JOIN product_versions v ON v.id = s.version_id \
              WHERE v.product_id = $1 ORDER BY s.version_id",
         )
@@ -207,11 +207,20 @@ impl ProductStore for SqlStore {
                 use sqlx::Row;
                 Ok(crate::vuln::StoredSoftwareList {
                     version_id: get_parse(r, "version_id")?,
-                    document: r.try_get::<Vec<u8>, _>("document")?,
+                    sha256: r.try_get::<Option<String>, _>("sha256")?,
                     record: r.try_get::<Option<Vec<u8>>, _>("record")?,
                 })
             })
             .collect()
+    }
+
+    async fn software_list_document(&self, version: &RecordId) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT document FROM sboms WHERE version_id = $1")
+                .bind(version.to_string())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>> {

@@ -69,10 +69,11 @@ impl VulnStore for SqlStore {
         name: &str,
         format: &str,
         document: &[u8],
+        sha256: &str,
         record: &[u8],
         components: &[StoredComponent],
         audit: &Audit,
-    ) -> Result<()> {
+    ) -> Result<i64> {
         let mut w = self.write().await?;
         let v = version.to_string();
         sqlx::query("DELETE FROM sbom_components WHERE version_id = $1")
@@ -84,8 +85,8 @@ impl VulnStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         sqlx::query(
-            "INSERT INTO sboms (version_id, name, format, document, uploaded_at, record) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO sboms (version_id, name, format, document, uploaded_at, record, sha256) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(v.clone())
         .bind(name.to_owned())
@@ -93,6 +94,7 @@ impl VulnStore for SqlStore {
         .bind(document.to_vec())
         .bind(ts(audit.at))
         .bind(record.to_vec())
+        .bind(sha256.to_owned())
         .execute(&mut *w.tx)
         .await?;
         // event_seq 0: no event has it; `software_list_records` accounts for the entry.
@@ -123,7 +125,8 @@ impl VulnStore for SqlStore {
                 .await?;
         }
         write_audit(&mut w.tx, audit).await?;
-        w.commit().await
+        w.commit().await?;
+        Ok(queue_id)
     }
 
     async fn newest_software_list_record(
