@@ -267,4 +267,22 @@ async fn the_log_remembers_an_event_deleted_with_its_statement() {
             && matches!(p.kind, ProblemKind::EventMissing)),
         "{problems:?}"
     );
+    // Rows claiming the entry for a status list or a software list (entries of `event_seq` 0)
+    // do not hide it: its entry records event `seq`.
+    for claim in [
+        "INSERT INTO software_list_records (queue_id, version_id, recorded_at) \
+         SELECT queue_id, 'VER-000001', 't' FROM log_entries WHERE event_seq = {seq}",
+        "INSERT INTO status_lists (sequence, issued_at, expires_at, watermark, size, \
+         content_sha256, token_sha256, queue_id) \
+         SELECT 99, 't', 't', 0, 0, 'x', 'y', queue_id FROM log_entries WHERE event_seq = {seq}",
+    ] {
+        exec(&e.reg, &claim.replace("{seq}", &seq.to_string())).await;
+    }
+    let problems = e.reg.verify_all_integrity().await.unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.event == seq && matches!(p.kind, ProblemKind::EventMissing)),
+        "{problems:?}"
+    );
 }
