@@ -108,7 +108,9 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         // Refuse before attaching anything when the version is covered or waiting already.
         let view = keurmerk_domain::event::fold(&self.store().events(id).await?)?;
         check_not_declared(&view, &v.id)?;
-        self.attach_sbom(actor, &v.id, &change.sbom_name, &change.sbom)
+        // Its record is waited for with the declaration's statement, once both are written.
+        let (_, sbom_queue_id) = self
+            .attach_sbom_queued(actor, &v.id, &change.sbom_name, &change.sbom)
             .await?;
         let sbom_sha256 = hex::encode(Sha256::digest(&change.sbom));
         let covers = rule == ChangeRule::CoveredAtOnce;
@@ -132,6 +134,7 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             })
             .await?
             .ok_or_else(|| ServiceError::Conflict(format!("{id}: nothing to write")))?;
+        self.logged(sbom_queue_id).await?;
         self.logged(written.appended.queue_id).await?;
         // The findings of the newly covered version reach the label.
         if covers {

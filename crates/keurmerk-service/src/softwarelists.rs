@@ -5,11 +5,14 @@
 //! row alone: a list counts only when the manufacturer's signed record of it
 //! ([`SoftwareListRecord`], signed when it was attached and appended to the transparency log)
 //! verifies against the trust list the certificate's history was verified with, is the
-//! product's maker's, names this product and version, and carries the SHA-256 of the stored
-//! bytes. [`ProvenSoftwareLists`] is made only by [`prove`], so the fold can only be handed lists
-//! that passed. A list inserted or replaced by hand, or whose record was edited, copied from
-//! another version or signed by another maker, leaves its version "not monitored", and
-//! `keurmerk certificate verify` names it ([`Registry::verify_software_lists`]).
+//! product's maker's, names this product and version, and carries the SHA-256 stored with the
+//! list's bytes (`sboms.sha256`, written with them; the fold never reads the bytes).
+//! [`ProvenSoftwareLists`] is made only by [`prove`], so the fold can only be handed lists that
+//! passed. A list inserted by hand, or whose record was edited, copied from another version or
+//! signed by another maker, or whose stored hash was changed, leaves its version "not
+//! monitored". What the fold does not see (bytes or components replaced under an unchanged
+//! hash, an older genuine list put back) `keurmerk certificate verify` names
+//! ([`Registry::verify_software_lists`]).
 
 use chrono::{DateTime, Utc};
 use keurmerk_domain::ids::RecordId;
@@ -286,13 +289,17 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
                     });
                     continue;
                 }
-                let document = self
+                // The bytes and the hash stored with them, read together: a list attached
+                // since the first read is compared with its own hash, not taken for an edit.
+                let Some((document, stored_sha256)) = self
                     .store()
                     .software_list_document(&list.version_id)
                     .await?
-                    .unwrap_or_default();
+                else {
+                    continue;
+                };
                 let sha256 = software_list_sha256(&document);
-                if list.sha256.as_deref() != Some(sha256.as_str()) {
+                if stored_sha256.as_deref() != Some(sha256.as_str()) {
                     out.push(UnprovenSoftwareList {
                         product: product.id.clone(),
                         version: list.version_id.clone(),

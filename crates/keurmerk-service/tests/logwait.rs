@@ -65,6 +65,37 @@ async fn certify_and_lifecycle_changes_wait_for_their_log_entry() {
     assert_eq!(asked.len(), 2);
 }
 
+/// Attaching a software list waits for its record's entry (`docs/FORMATS.md` §14); with a
+/// failing log the list stays stored and its record queued.
+#[tokio::test]
+async fn a_software_list_waits_for_its_record_in_the_log() {
+    let e = env().await;
+    world(&e.reg).await;
+    let (_, v) = product(&e.reg, "maker").await;
+    let bom =
+        br#"{"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1, "components": []}"#;
+    let w = Arc::new(Recording {
+        asked: Mutex::new(Vec::new()),
+        answer: Ok(0),
+    });
+    let reg = e.reg.clone().with_log_waiter(w.clone());
+    reg.attach_sbom(&a("maker"), &v, "bom.json", bom)
+        .await
+        .unwrap();
+    let queue = queued(&reg).await;
+    assert_eq!(*w.asked.lock().unwrap(), queue);
+    let failing = e.reg.clone().with_log_waiter(Arc::new(Recording {
+        asked: Mutex::new(Vec::new()),
+        answer: Err("sequencer stopped".into()),
+    }));
+    let err = failing
+        .attach_sbom(&a("maker"), &v, "bom.json", bom)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, ServiceError::LogUnavailable(_)), "{err}");
+    assert_eq!(queued(&e.reg).await.len(), 2);
+}
+
 #[tokio::test]
 async fn a_failing_log_is_log_unavailable_but_the_change_stays_queued() {
     let e = env().await;

@@ -268,8 +268,12 @@ pub trait ProductStore: Send + Sync {
         &self,
         product: &RecordId,
     ) -> Result<Vec<crate::vuln::StoredSoftwareList>>;
-    /// The bytes of a version's software list, if one is stored.
-    async fn software_list_document(&self, version: &RecordId) -> Result<Option<Vec<u8>>>;
+    /// The bytes of a version's software list and the SHA-256 stored with them (one row, one
+    /// read), if a list is stored.
+    async fn software_list_document(
+        &self,
+        version: &RecordId,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>>;
     /// Sets the support commitment, with the follow-up work it causes (in the same transaction).
     async fn set_support(
         &self,

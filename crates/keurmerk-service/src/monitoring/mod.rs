@@ -200,7 +200,9 @@ fn doc_identity(doc: &AdvisoryDoc) -> Option<(String, String)> {
 
 impl<S: RegistryStore + VulnStore> Registry<S> {
     /// The manufacturer attaches an SBOM (CycloneDX 1.2–1.6 JSON/XML, SPDX 2.3 JSON) to a version
-    /// of its product; the SBOM is matched against the stored advisories at once.
+    /// of its product; the SBOM is matched against the stored advisories at once. Answered once
+    /// the maker's record of it (`docs/FORMATS.md` §14) is in a signed checkpoint, as every
+    /// other write.
     pub async fn attach_sbom(
         &self,
         actor: &Actor,
@@ -208,6 +210,21 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         name: &str,
         bytes: &[u8],
     ) -> ServiceResult<SbomSummary> {
+        let (summary, queue_id) = self.attach_sbom_queued(actor, version, name, bytes).await?;
+        self.logged(queue_id).await?;
+        Ok(summary)
+    }
+
+    /// [`Registry::attach_sbom`] without waiting for the log: also the record's queue id, for a
+    /// caller that writes more before it waits (`declare_version_change`, whose answer must not
+    /// say "recorded" before its own event is).
+    pub(crate) async fn attach_sbom_queued(
+        &self,
+        actor: &Actor,
+        version: &RecordId,
+        name: &str,
+        bytes: &[u8],
+    ) -> ServiceResult<(SbomSummary, i64)> {
         // The role first, so a caller who may not attach SBOMs learns nothing about versions.
         self.acting_as(actor, &[OrgRole::Manufacturer], "attach SBOMs")
             .await?;
@@ -253,13 +270,14 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
             .iter()
             .filter(|m| m.closed_at.is_none())
             .count();
-        // Answered once its record is in a signed checkpoint, as every other write.
-        self.logged(queue_id).await?;
-        Ok(SbomSummary {
-            components: sbom.components.len(),
-            matchable: components.len(),
-            findings,
-        })
+        Ok((
+            SbomSummary {
+                components: sbom.components.len(),
+                matchable: components.len(),
+                findings,
+            },
+            queue_id,
+        ))
     }
 
     /// The registry operator or a national authority imports advisories (OSV JSON/YAML, CSAF) from

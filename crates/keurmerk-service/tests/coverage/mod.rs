@@ -151,6 +151,43 @@ async fn a_security_patch_is_covered_at_once_under_the_rule_with_its_software_li
     assert!(with.contains(&v));
 }
 
+/// A log that never answers.
+struct Stopped;
+
+impl LogWaiter for Stopped {
+    fn wait_for(&self, _: i64) -> LogWaitFuture<'_> {
+        Box::pin(async { Err("sequencer stopped".to_owned()) })
+    }
+}
+
+/// With a log that does not answer, a declaration is answered "recorded, not yet logged" only
+/// once its event is written: the software list's record is waited for with the declaration's
+/// statement, not before the declaration exists.
+#[tokio::test]
+async fn a_declaration_waits_for_the_log_only_once_its_event_is_written() {
+    let l = lab().await;
+    let v = l.version("1.1", 5).await;
+    let before = l.events().await;
+    let reg = l.e.reg.clone().with_log_waiter(Arc::new(Stopped));
+    let err = reg
+        .declare_version_change(
+            &a("maker"),
+            &l.cert,
+            VersionChange {
+                version: v.clone(),
+                class: ChangeClass::SecurityPatch,
+                impact: "Updates log4j-core to 2.17.1. No security function changes.".into(),
+                sbom_name: "bom.json".into(),
+                sbom: BOM.as_bytes().to_vec(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, ServiceError::LogUnavailable(_)), "{err}");
+    assert_eq!(l.events().await, before + 1);
+    assert_eq!(l.covered().await, vec!["1.0.0", "1.1"]);
+}
+
 #[tokio::test]
 async fn a_security_function_change_waits_for_the_issuer_who_confirms_it() {
     let l = lab().await;

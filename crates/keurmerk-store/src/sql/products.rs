@@ -214,9 +214,12 @@ impl ProductStore for SqlStore {
             .collect()
     }
 
-    async fn software_list_document(&self, version: &RecordId) -> Result<Option<Vec<u8>>> {
+    async fn software_list_document(
+        &self,
+        version: &RecordId,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>> {
         Ok(
-            sqlx::query_scalar("SELECT document FROM sboms WHERE version_id = $1")
+            sqlx::query_as("SELECT document, sha256 FROM sboms WHERE version_id = $1")
                 .bind(version.to_string())
                 .fetch_optional(&self.pool)
                 .await?,
