@@ -261,9 +261,12 @@ impl<S: RegistryStore + VulnStore> Registry<S> {
         )
     }
 
-    /// Every stored software list that does not count (`keurmerk certificate verify`): no
-    /// record, a record that does not prove it, or stored components that are not what its bytes
-    /// list (matching reads the components, so an edited component would hide a finding).
+    /// Every stored software list that does not count, or counts for what the registry no
+    /// longer holds (`keurmerk certificate verify`): no record or one that does not prove it; a
+    /// record that is not the newest queued or logged for its version; bytes that do not hash to
+    /// the SHA-256 stored with them; stored components that are not what the bytes list
+    /// (matching reads the components, so an edited component would hide a finding). A list
+    /// attached while this runs may be named once (its row is read more than once).
     pub async fn verify_software_lists(&self) -> ServiceResult<Vec<UnprovenSoftwareList>> {
         let trust = self.trust_list(0).await?;
         let mut out = Vec::new();

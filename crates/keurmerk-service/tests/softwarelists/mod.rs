@@ -3,7 +3,6 @@
 //! "valid", and `verify_software_lists` names it.
 
 use keurmerk_domain::ids::{CertificateId, RecordId};
-use keurmerk_domain::model::{SupportCommitment, UpdatePolicy};
 use keurmerk_domain::status::LabelStatus;
 use keurmerk_service::*;
 use keurmerk_store::SqlStore;
@@ -65,20 +64,7 @@ async fn unproven(reg: &Registry<SqlStore>) -> Vec<String> {
 async fn check(reg: &Registry<SqlStore>) {
     world(reg).await;
     let (p, v) = product(reg, "maker").await;
-    reg.set_support(
-        &a("maker"),
-        &p,
-        SupportCommitment {
-            support_until: (t0() + chrono::Duration::days(1000)).date_naive(),
-            update_policy: UpdatePolicy::Automatic,
-            vulnerability_contact: "security@maker.example".into(),
-            disclosure_policy_url: None,
-            password: None,
-            updates_url: None,
-        },
-    )
-    .await
-    .unwrap();
+    supported(reg, "maker", &p).await;
     let cert = issued(reg, "maker", &p, &v, "eu-iot", "basic").await;
     let not_monitored = (LabelStatus::Attention, vec!["not_monitored".to_owned()]);
     assert_eq!(codes(reg, &cert).await, not_monitored);
