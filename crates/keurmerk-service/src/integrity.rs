@@ -177,16 +177,18 @@ pub(crate) async fn log_entry(
     keys: &dyn keurmerk_store::KeyStore,
     index: u64,
 ) -> ServiceResult<Option<Vec<u8>>> {
-    let Some(data) = keys.log_bundle(index / 256).await? else {
-        return Ok(None);
-    };
-    Ok(keurmerk_tlog::decode_entry_bundle(&data)
-        .ok()
-        .and_then(|entries| {
-            usize::try_from(index % 256)
-                .ok()
-                .and_then(|i| entries.get(i).map(|e| e.to_vec()))
-        }))
+    Ok(keys
+        .log_bundle(index / 256)
+        .await?
+        .and_then(|data| entry_in_bundle(&data, index)))
+}
+
+/// The bytes of the log's entry at `index` in `data`, the entry bundle that holds it; `None`
+/// when the bundle does not decode or does not hold it.
+fn entry_in_bundle(data: &[u8], index: u64) -> Option<Vec<u8>> {
+    let entries = keurmerk_tlog::decode_entry_bundle(data).ok()?;
+    let at = usize::try_from(index % 256).ok()?;
+    entries.get(at).map(|e| e.to_vec())
 }
 
 /// A certificate's history as far as its signed record proves it: the longest prefix of events
@@ -569,12 +571,7 @@ impl<S: RegistryStore> Registry<S> {
             let entry = bundles
                 .get(&idx)
                 .and_then(Option::as_ref)
-                .and_then(|data| keurmerk_tlog::decode_entry_bundle(data).ok())
-                .and_then(|entries| {
-                    usize::try_from(p.log_index % 256)
-                        .ok()
-                        .and_then(|i| entries.get(i).map(|e| e.to_vec()))
-                });
+                .and_then(|data| entry_in_bundle(data, p.log_index));
             match entry {
                 Some(bytes) => logged.push((p.event_seq, p.log_index, bytes)),
                 None => problems.push(Problem {

@@ -259,9 +259,6 @@ pub trait ProductStore: Send + Sync {
     async fn version(&self, id: &RecordId) -> Result<Option<ProductVersion>>;
     /// A product's versions, oldest release first.
     async fn versions(&self, product: &RecordId) -> Result<Vec<ProductVersion>>;
-    /// Which of a product's versions have a software list (SBOM) stored, proven or not (what
-    /// the registry monitors is decided from [`ProductStore::software_lists`] and their records).
-    async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>>;
     /// Every software list of a product's versions, with its signed record, by version id: what
     /// the registry proves before it counts a version as monitored.
     async fn software_lists(

@@ -6,7 +6,6 @@
 use keurmerk_domain::complaint::{ComplaintState, Outcome};
 use keurmerk_domain::i18n::Lang;
 use keurmerk_domain::ids::{CertificateId, RecordId};
-use keurmerk_domain::model::{SupportCommitment, UpdatePolicy};
 use keurmerk_service::*;
 use keurmerk_store::{AuditStore, Credential, SqlStore};
 
@@ -378,21 +377,7 @@ async fn a_label_without_a_supervising_authority_takes_no_complaint() {
     world(&e.reg).await;
     keys_for_all(&e.reg).await;
     let (p, v) = product(&e.reg, "maker").await;
-    e.reg
-        .set_support(
-            &a("maker"),
-            &p,
-            SupportCommitment {
-                support_until: (t0() + chrono::Duration::days(700)).date_naive(),
-                update_policy: UpdatePolicy::Automatic,
-                vulnerability_contact: "security@maker.example".into(),
-                disclosure_policy_url: None,
-                password: None,
-                updates_url: None,
-            },
-        )
-        .await
-        .unwrap();
+    supported(&e.reg, "maker", &p, day(700)).await;
     // A Singapore label declared by a Dutch maker: no authority in this registry supervises it.
     let cert = issued(&e.reg, "maker", &p, &v, "sg-cls", "l1").await;
     let r = e.reg.complaint_routing(&cert).await.unwrap();

@@ -45,21 +45,7 @@ async fn setup() -> Setup {
     let e = env().await;
     world(&e.reg).await;
     let (product, version) = product(&e.reg, "maker").await;
-    e.reg
-        .set_support(
-            &a("maker"),
-            &product,
-            keurmerk_domain::model::SupportCommitment {
-                support_until: (t0() + Duration::days(2000)).date_naive(),
-                update_policy: keurmerk_domain::model::UpdatePolicy::Automatic,
-                vulnerability_contact: "security@maker.example".into(),
-                disclosure_policy_url: None,
-                password: None,
-                updates_url: None,
-            },
-        )
-        .await
-        .unwrap();
+    supported(&e.reg, "maker", &product, day(2000)).await;
     let cert = issued(&e.reg, "maker", &product, &version, "eu-iot", "basic").await;
     Setup {
         e,

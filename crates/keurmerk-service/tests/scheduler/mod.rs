@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use keurmerk_domain::event::EventKind;
 use keurmerk_domain::lifecycle::{ActorRole, State};
-use keurmerk_domain::model::{OrgRole, SupportCommitment, UpdatePolicy};
+use keurmerk_domain::model::OrgRole;
 use keurmerk_domain::schedule::{Rule, NOT_REMEDIED};
 use keurmerk_domain::status::{LabelStatus, Reason};
 use keurmerk_domain::{CertificateId, OrgId};
@@ -103,20 +103,7 @@ async fn support(
     p: &keurmerk_domain::ids::RecordId,
     until: NaiveDate,
 ) {
-    reg.set_support(
-        &a(maker),
-        p,
-        SupportCommitment {
-            support_until: until,
-            update_policy: UpdatePolicy::Automatic,
-            vulnerability_contact: "security@maker.example".into(),
-            disclosure_policy_url: None,
-            password: None,
-            updates_url: None,
-        },
-    )
-    .await
-    .unwrap();
+    supported(reg, maker, p, until).await;
 }
 
 async fn pass(reg: &Registry<SqlStore>) -> PassReport {

@@ -64,7 +64,7 @@ async fn unproven(reg: &Registry<SqlStore>) -> Vec<String> {
 async fn check(reg: &Registry<SqlStore>) {
     world(reg).await;
     let (p, v) = product(reg, "maker").await;
-    supported(reg, "maker", &p).await;
+    supported(reg, "maker", &p, day(1000)).await;
     let cert = issued(reg, "maker", &p, &v, "eu-iot", "basic").await;
     let not_monitored = (LabelStatus::Attention, vec!["not_monitored".to_owned()]);
     assert_eq!(codes(reg, &cert).await, not_monitored);

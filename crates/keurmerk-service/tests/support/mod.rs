@@ -171,23 +171,34 @@ pub async fn product(reg: &Registry<SqlStore>, maker: &str) -> (RecordId, Record
     named_product(reg, maker, "Cosy Cam", "CC-1", Category::Camera).await
 }
 
-/// `maker`'s support commitment for `p`: 1,000 days of automatic updates from [`t0`], a security
-/// contact, no password and no update page.
-pub async fn supported(reg: &Registry<SqlStore>, maker: &str, p: &RecordId) {
-    reg.set_support(
-        &a(maker),
-        p,
-        keurmerk_domain::model::SupportCommitment {
-            support_until: (t0() + chrono::Duration::days(1000)).date_naive(),
-            update_policy: keurmerk_domain::model::UpdatePolicy::Automatic,
-            vulnerability_contact: "security@maker.example".into(),
-            disclosure_policy_url: None,
-            password: None,
-            updates_url: None,
-        },
-    )
-    .await
-    .unwrap();
+/// A support commitment until `until`: automatic updates, a security contact, no password and
+/// no update page.
+pub fn commitment(until: chrono::NaiveDate) -> keurmerk_domain::model::SupportCommitment {
+    keurmerk_domain::model::SupportCommitment {
+        support_until: until,
+        update_policy: keurmerk_domain::model::UpdatePolicy::Automatic,
+        vulnerability_contact: "security@maker.example".into(),
+        disclosure_policy_url: None,
+        password: None,
+        updates_url: None,
+    }
+}
+
+/// `maker` sets [`commitment`]`(until)` for `p`.
+pub async fn supported(
+    reg: &Registry<SqlStore>,
+    maker: &str,
+    p: &RecordId,
+    until: chrono::NaiveDate,
+) {
+    reg.set_support(&a(maker), p, commitment(until))
+        .await
+        .unwrap();
+}
+
+/// The day `days` after [`t0`].
+pub fn day(days: i64) -> chrono::NaiveDate {
+    (t0() + chrono::Duration::days(days)).date_naive()
 }
 
 /// [`product`] with its name, model and category.

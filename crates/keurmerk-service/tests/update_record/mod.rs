@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use keurmerk_domain::ids::{CertificateId, OrgId, RecordId};
-use keurmerk_domain::model::{ChangeClass, Severity, SupportCommitment, UpdatePolicy};
+use keurmerk_domain::model::{ChangeClass, Severity};
 use keurmerk_domain::update_record::{Outcome, UpdateRecord};
 use keurmerk_service::*;
 use keurmerk_store::{CertificateStore, SqlStore};
@@ -95,20 +95,7 @@ macro_rules! on_both {
 }
 
 async fn support(reg: &Registry<SqlStore>, p: &RecordId, until: NaiveDate) {
-    reg.set_support(
-        &a("maker"),
-        p,
-        SupportCommitment {
-            support_until: until,
-            update_policy: UpdatePolicy::Automatic,
-            vulnerability_contact: "security@maker.example".into(),
-            disclosure_policy_url: None,
-            password: None,
-            updates_url: None,
-        },
-    )
-    .await
-    .unwrap();
+    supported(reg, "maker", p, until).await;
 }
 
 /// The maker's camera, tested by `nl-lab`: Log4Shell found in 1.0.0 on day 1, 1.0.1 declared as

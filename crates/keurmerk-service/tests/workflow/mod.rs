@@ -17,21 +17,7 @@ async fn self_declared_then_third_party_with_dependency_propagation() {
     let (svc, sv) = product(&e.reg, "other-maker").await;
     let svc_cert = issued(&e.reg, "de-lab", &svc, &sv, "eucc", "substantial").await;
     let (p, v) = product(&e.reg, "maker").await;
-    e.reg
-        .set_support(
-            &a("maker"),
-            &p,
-            SupportCommitment {
-                support_until: (t0() + Duration::days(1000)).date_naive(),
-                update_policy: UpdatePolicy::Automatic,
-                vulnerability_contact: "security@maker.example".into(),
-                disclosure_policy_url: None,
-                password: None,
-                updates_url: None,
-            },
-        )
-        .await
-        .unwrap();
+    supported(&e.reg, "maker", &p, day(1000)).await;
     e.reg
         .add_dependency(
             &a("maker"),
@@ -335,14 +321,7 @@ async fn a_label_valid_only_while_supported_respects_the_support_period() {
     // support period there is nothing to be valid against.
     let msg = invalid(certify(None).await, "support");
     assert!(msg.contains("not stated how long"), "{msg}");
-    let support = |until: chrono::NaiveDate| SupportCommitment {
-        support_until: until,
-        update_policy: UpdatePolicy::Automatic,
-        vulnerability_contact: "security@maker.example".into(),
-        disclosure_policy_url: None,
-        password: None,
-        updates_url: None,
-    };
+    let support = commitment;
     let end = (t0() + Duration::days(200)).date_naive();
     e.reg
         .set_support(&a("maker"), &p, support(end))

@@ -226,24 +226,6 @@ impl ProductStore for SqlStore {
         )
     }
 
-    async fn versions_with_sbom(&self, product: &RecordId) -> Result<Vec<RecordId>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT s.version_id FROM sboms s JOIN product_versions v ON v.id = s.version_id \
-             WHERE v.product_id = $1 ORDER BY s.version_id",
-        )
-        .bind(product.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        ids.into_iter()
-            .map(|s| {
-                s.parse().map_err(|e| crate::StoreError::Corrupt {
-                    what: "sboms.version_id",
-                    detail: format!("{s:?}: {e}"),
-                })
-            })
-            .collect()
-    }
-
     async fn set_support(
         &self,
         product: &RecordId,
